@@ -1,0 +1,79 @@
+# SPDX-License-Identifier: GPL-2.0-only
+# rtperf build.  `make` builds the tools, `make check` runs every test,
+# `make bench` prints the benchmarks, `make demo` profiles the bundled example.
+# `make SAN=1` builds everything with ASan+UBSan into build/san.
+
+LIBPERF  ?= build/libperf
+ifeq ($(SAN),1)
+BUILD    ?= build/san
+SANFLAGS := -fsanitize=address,undefined -fno-sanitize-recover=undefined
+else
+BUILD    ?= build
+SANFLAGS :=
+endif
+
+CC       ?= cc
+CLANG    ?= clang
+BPFTOOL  ?= bpftool
+CFLAGS   ?= -O2 -g
+CFLAGS   += -std=gnu11 -Wall -Wextra -Wno-unused-parameter -Wno-missing-field-initializers \
+            -fno-omit-frame-pointer $(SANFLAGS)
+CPPFLAGS += -I. -I$(BUILD) -I$(BUILD)/gen -I$(LIBPERF)/include -D_GNU_SOURCE
+LDFLAGS  += $(SANFLAGS)
+LDLIBS   += -lelf -ldw -lz -lm
+
+.DEFAULT_GOAL := all
+
+LIB      := $(BUILD)/librtperf.a
+
+# Each module appends to these in its module.mk.
+LIB_SRCS   :=
+BIN_NAMES  :=
+UNIT_TESTS :=
+GEN_HDRS   :=
+
+include perfglue/module.mk
+include symbolize/module.mk
+include unwind/module.mk
+include layouts/module.mk
+include bpf/module.mk
+include rtmerge/module.mk
+
+LIB_OBJS := $(LIB_SRCS:%.c=$(BUILD)/obj/%.o)
+BINS     := $(BIN_NAMES:%=$(BUILD)/%)
+UNIT_BINS := $(UNIT_TESTS:%=$(BUILD)/tests/unit/test_%)
+
+.PHONY: all setup check check-unit check-e2e check-san fuzz bench demo clean layouts
+all: $(BINS) $(UNIT_BINS) $(EXTRA_TARGETS)
+
+setup:
+	@bash scripts/setup.sh
+
+$(BUILD)/obj/%.o: %.c $(GEN_HDRS)
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(CFLAGS) -MMD -MP -c -o $@ $<
+
+$(LIB): $(LIB_OBJS)
+	@mkdir -p $(dir $@)
+	rm -f $@ && $(AR) rcs $@ $^
+
+$(BUILD)/tests/unit/test_%: $(BUILD)/obj/tests/unit/test_%.o $(LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $^ -lcunit $(LDLIBS)
+
+check: setup all
+	@bash tests/run.sh $(BUILD)
+
+check-unit: all
+	@bash tests/run.sh --unit-only $(BUILD)
+
+bench: setup all
+	@bash tests/bench/bench.sh $(BUILD)
+
+demo: setup all
+	@bash examples/demo.sh $(BUILD)
+
+clean:
+	rm -rf build/obj build/san build/tests build/librtperf.a $(BINS)
+
+-include $(shell find $(BUILD)/obj -name '*.d' 2>/dev/null)

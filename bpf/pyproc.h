@@ -1,0 +1,89 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * User-space inspection of target processes for the stack walker: is a
+ * process running CPython, which version, where is its _PyRuntime; and a
+ * tracker that rescans /proc for Python processes to hand to the walker.
+ */
+#ifndef RT_BPF_PYPROC_H
+#define RT_BPF_PYPROC_H
+
+#include <limits.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "bpf/walker.h"
+#include "layouts/layout.h"
+
+struct rt_pyproc {
+	pid_t pid;
+	int major, minor, patch;  /* patch -1 when only major.minor is known */
+	uint64_t runtime_addr;    /* address of _PyRuntime (or interp_head) in the process */
+	bool anchor_interp_head;  /* runtime_addr is interp_head (2.7, 3.6) */
+	uint64_t code_type;       /* address of PyCode_Type, 0 if unknown */
+	char elf[PATH_MAX];       /* file that defines _PyRuntime (exe or libpython) */
+	char exe[PATH_MAX];       /* /proc/PID/exe */
+};
+
+/*
+ * Inspects process @pid.  Returns 0 and fills @out when it runs CPython
+ * (with or without a known layout), -ENOENT when it does not (yet),
+ * -ESRCH when it is gone, -EACCES/-EPERM without the right to look.
+ */
+int rt_pyproc__inspect(pid_t pid, struct rt_pyproc *out);
+
+/*
+ * Reads @len bytes at @addr of process @pid.  Returns 0 or -errno (-EFAULT
+ * for a short read).
+ */
+int rt_pyproc__read(pid_t pid, uint64_t addr, void *buf, size_t len);
+
+/*
+ * Fills the walker's configuration for @proc from @layout (any CPython
+ * frame model, 2.7 to 3.13).  Returns 0, or -EINVAL when the layout is not
+ * a CPython one the walker can use.
+ */
+int rt_pyproc__walker_config(const struct rt_pyproc *proc, const struct rt_layout *layout,
+			     uint32_t generation, struct rt_walker_config *cfg);
+
+/*
+ * Cross-checks @layout against the offsets table a 3.13+ interpreter keeps
+ * at the start of _PyRuntime (_Py_DebugOffsets).  Returns 0 when they agree
+ * or there is nothing to check; otherwise -errno with a sentence for the
+ * user in @msg.
+ */
+int rt_pyproc__check_layout(const struct rt_pyproc *proc, const struct rt_layout *layout,
+			    char *msg, size_t msg_size);
+
+enum rt_pyproc_scope {
+	RT_PYPROC_ALL,  /* every process */
+	RT_PYPROC_PID,  /* only the given pids */
+	RT_PYPROC_TREE, /* the given pids and their descendants */
+};
+
+/* Called for each Python process found (@generation is new each time a pid
+ * gets a new process image) and each one gone (@proc NULL). */
+typedef void (*rt_pyproc_found_fn)(void *ctx, pid_t pid, const struct rt_pyproc *proc,
+				   uint32_t generation);
+
+struct rt_pyproc_tracker;
+
+/*
+ * Creates a tracker over @scope with @nr_pids roots in @pids (copied).
+ * Returns NULL and sets errno on failure.
+ */
+struct rt_pyproc_tracker *rt_pyproc_tracker__new(enum rt_pyproc_scope scope, const pid_t *pids,
+						 size_t nr_pids, rt_pyproc_found_fn found,
+						 void *ctx);
+
+/*
+ * Rescans /proc: reports new Python processes, processes that exec'd, and
+ * processes gone.  Returns the number of Python processes tracked, or
+ * -errno.
+ */
+int rt_pyproc_tracker__scan(struct rt_pyproc_tracker *tr);
+
+/* Frees the tracker.  NULL is a no-op. */
+void rt_pyproc_tracker__free(struct rt_pyproc_tracker *tr);
+
+#endif

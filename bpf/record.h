@@ -1,0 +1,179 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * The records rt-bpf's walker writes into perf's bpf-output channel: the one
+ * contract between the BPF program and user space (decode.c).  Every record
+ * starts with struct rt_rec_header; all integers are native-endian (the
+ * records are read on the machine that wrote them or one of the same
+ * byte order); only __u32/__u64 and fixed arrays, so the layout is the same
+ * for clang -target bpf and the host compiler.  Described in
+ * docs/record-format.md.  Bump RT_REC_VERSION on any change.
+ */
+#ifndef RT_BPF_RECORD_H
+#define RT_BPF_RECORD_H
+
+#ifdef __bpf__
+/* vmlinux.h provides __u32/__u64/__u8 */
+#else
+#include <linux/types.h>
+#endif
+
+#define RT_REC_MAGIC   0x52545042u /* "BPTR" in memory on little-endian */
+/* 2: adds CRuby (RT_REC_RUNTIME_RUBY, RT_REC_RUBY_CODE); records of version
+ * 1 are the same as CPython's records of version 2, and are still read. */
+#define RT_REC_VERSION 2u
+#define RT_REC_VERSION_MIN 1u
+
+enum rt_rec_type {
+	RT_REC_STACK = 1, /* struct rt_rec_stack + nr_frames * struct rt_rec_frame */
+	RT_REC_CODE = 2,  /* struct rt_rec_code: symbol data of one code object */
+	RT_REC_RUBY_CODE = 3, /* struct rt_rec_ruby_code: one CRuby iseq or C method */
+};
+
+/* Runtime kinds, the same numbers as enum rt_runtime in layouts/layout.h. */
+#define RT_REC_RUNTIME_CPYTHON 1u
+#define RT_REC_RUNTIME_RUBY    2u /* CRuby: bpf/ruby_walk.bpf.h, bpf/decode_ruby.c */
+
+struct rt_rec_header {
+	__u32 magic;   /* RT_REC_MAGIC */
+	__u32 version; /* RT_REC_VERSION */
+	__u32 type;    /* enum rt_rec_type */
+	__u32 size;    /* bytes of this record incl. header; RAW is padded past it */
+};
+
+/* rt_rec_stack.flags */
+#define RT_REC_STACK_TRUNCATED  (1u << 0) /* more frames than RT_REC_MAX_FRAMES */
+#define RT_REC_STACK_READ_FAULT (1u << 1) /* a read failed mid-walk: frames end early */
+
+/* rt_rec_frame.flags: low 8 bits flags, high 24 bits the code identity tag */
+#define RT_REC_FRAME_ENTRY      (1u << 0) /* _PyInterpreterFrame.is_entry */
+#define RT_REC_FRAME_GENERATOR  (1u << 1) /* owner == FRAME_OWNED_BY_GENERATOR */
+#define RT_REC_FRAME_RUBY_CFUNC (1u << 2) /* CRuby: code is a method entry of a C method */
+#define RT_REC_FRAME_SHIM       (1u << 3) /* CPython 3.12+: a C entry shim (owner
+					   * FRAME_OWNED_BY_CSTACK) or no code object: not
+					   * a Python frame; the frame leafward of it is
+					   * the first of an eval loop */
+#define RT_REC_FRAME_FLAGS_MASK 0xffu
+#define RT_REC_FRAME_TAG_SHIFT  8
+
+#define RT_REC_MAX_FRAMES 250
+
+struct rt_rec_frame {
+	__u64 code;  /* address of the code object in the target */
+	__u32 lasti; /* index of the last executed code unit (prev_instr - first) */
+	__u32 flags; /* RT_REC_FRAME_* | tag << RT_REC_FRAME_TAG_SHIFT */
+};
+
+struct rt_rec_stack {
+	struct rt_rec_header hdr; /* type RT_REC_STACK */
+	__u32 pid;
+	__u32 tid;
+	__u32 runtime;   /* RT_REC_RUNTIME_* */
+	__u32 version;   /* runtime version: major << 16 | minor << 8 | patch */
+	__u32 nr_frames; /* frames that follow, leaf first */
+	__u32 flags;     /* RT_REC_STACK_* */
+	__u64 time;      /* bpf_ktime_get_ns() */
+	/* struct rt_rec_frame frames[nr_frames]; */
+};
+
+#define RT_REC_STR_MAX       256  /* bytes of string data kept per string */
+#define RT_REC_LINETABLE_MAX 2048 /* bytes of co_linetable kept */
+
+/* A str object's characters as stored by the runtime (not converted). */
+struct rt_rec_string {
+	__u32 length; /* characters in the object */
+	__u32 kind;   /* bytes per character: 1 (ASCII/Latin-1), 2, 4; 0 = unreadable */
+	__u32 nbytes; /* bytes of data[] filled (<= length * kind) */
+	__u32 ascii;  /* 1: pure ASCII */
+	__u8 data[RT_REC_STR_MAX];
+};
+
+struct rt_rec_code {
+	struct rt_rec_header hdr; /* type RT_REC_CODE */
+	__u32 pid;
+	__u32 tag;      /* identity tag (rt_rec_code_tag), 24 bits */
+	__u64 code;     /* code object address */
+	__u32 runtime;  /* RT_REC_RUNTIME_* */
+	__u32 version;  /* major << 16 | minor << 8 | patch */
+	__u32 firstlineno;
+	__u32 firsttraceable; /* code units before the first traceable instruction */
+	__u32 linetable_length; /* bytes in the runtime's location table */
+	__u32 linetable_nbytes; /* bytes of linetable[] filled */
+	struct rt_rec_string name;
+	struct rt_rec_string qualname;
+	struct rt_rec_string filename;
+	__u8 linetable[RT_REC_LINETABLE_MAX];
+};
+
+/*
+ * CRuby: names and line table of one iseq (kind RT_REC_RUBY_ISEQ; frames
+ * give lasti = pc - iseq_encoded in VALUEs) or C method (RT_REC_RUBY_CFUNC;
+ * frame code = method entry).  The line table is sent as the VM keeps it:
+ * an index from bytecode position to entry (none when there is one entry,
+ * the positions array, or the succinct bit vector of iseq.c) and the
+ * iseq_insn_info_entry array; bpf/decode_ruby.c reads both.
+ */
+#define RT_REC_RUBY_ISEQ  1u
+#define RT_REC_RUBY_CFUNC 2u
+#define RT_REC_RUBY_INDEX_NONE      0u
+#define RT_REC_RUBY_INDEX_POSITIONS 1u
+#define RT_REC_RUBY_INDEX_SUCCINCT  2u
+#define RT_REC_RUBY_SINGLETON       1u /* class_flags: method of a singleton class */
+#define RT_REC_RUBY_INDEX_MAX 1024
+#define RT_REC_RUBY_INFO_MAX  2048
+
+struct rt_rec_ruby_code {
+	struct rt_rec_header hdr; /* type RT_REC_RUBY_CODE */
+	__u32 pid;
+	__u32 tag;           /* identity tag, 24 bits */
+	__u64 addr;          /* iseq or method entry address */
+	__u32 version;       /* major << 16 | minor << 8 | patch */
+	__u32 kind;          /* RT_REC_RUBY_ISEQ, RT_REC_RUBY_CFUNC */
+	__u32 first_lineno;
+	__u32 iseq_size;     /* VALUEs of bytecode */
+	__u32 info_size;     /* insn_info entries the VM has */
+	__u32 index_kind;    /* RT_REC_RUBY_INDEX_* */
+	__u32 index_nbytes;  /* bytes of index[] filled */
+	__u32 info_nbytes;   /* bytes of info[] filled */
+	__u32 info_entry_size;  /* bytes per insn_info entry */
+	__u32 info_line_offset; /* offset of line_no (int) in an entry */
+	__u32 succ_immediate;   /* positions the succinct immediate part covers */
+	__u32 succ_block_size;  /* bytes per succinct block */
+	__u32 class_flags;   /* RT_REC_RUBY_SINGLETON */
+	__u32 pad;
+	struct rt_rec_string label; /* iseq label / C method name; kind 1, UTF-8 bytes */
+	struct rt_rec_string path;  /* iseq path / owner class path */
+	__u8 index[RT_REC_RUBY_INDEX_MAX];
+	__u8 info[RT_REC_RUBY_INFO_MAX];
+};
+
+/*
+ * A code object's identity tag: ties a frame to the symbol record of the
+ * code object that was at that address when the frame was sampled, so a
+ * code object freed and reallocated at the same address is not given the
+ * old one's names.  Same function on both sides.
+ */
+static inline __u32 rt_rec_code_tag(__u64 code, __u32 firstlineno, __u64 name)
+{
+	__u64 h = code * 0x9e3779b97f4a7c15ull;
+
+	h ^= (__u64)firstlineno * 0xc2b2ae3d27d4eb4full;
+	h ^= name * 0x165667b19e3779f9ull;
+	h ^= h >> 29;
+	h *= 0xbf58476d1ce4e5b9ull;
+	h ^= h >> 32;
+	return (__u32)(h & 0xffffffu);
+}
+
+_Static_assert(sizeof(struct rt_rec_header) == 16, "rt_rec_header size");
+_Static_assert(sizeof(struct rt_rec_frame) == 16, "rt_rec_frame size");
+_Static_assert(sizeof(struct rt_rec_stack) == 48, "rt_rec_stack size");
+_Static_assert(sizeof(struct rt_rec_string) == 16 + RT_REC_STR_MAX, "rt_rec_string size");
+_Static_assert(sizeof(struct rt_rec_code) == 56 + 3 * (16 + RT_REC_STR_MAX) + RT_REC_LINETABLE_MAX,
+	       "rt_rec_code size");
+_Static_assert(sizeof(struct rt_rec_ruby_code) ==
+	       88 + 2 * (16 + RT_REC_STR_MAX) + RT_REC_RUBY_INDEX_MAX + RT_REC_RUBY_INFO_MAX,
+	       "rt_rec_ruby_code size");
+_Static_assert(sizeof(struct rt_rec_stack) + RT_REC_MAX_FRAMES * sizeof(struct rt_rec_frame) <= 4096,
+	       "stack record fits one 4 KiB scratch buffer");
+
+#endif

@@ -1,0 +1,580 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * CRuby stack walker, included by walker.bpf.c (it shares that file's
+ * channel, seen and stats maps and helpers).  For a sample of a configured
+ * Ruby process it finds the sampled thread's rb_thread_t in the main
+ * ractor's thread list by kernel tid (so a thread that released the GVL
+ * gets its own frames), walks its control frames from ec->cfp to the
+ * bottom of its VM stack and writes one stack record; before that one
+ * RT_REC_RUBY_CODE record per iseq or C method entry not yet sent.
+ */
+#ifndef RT_BPF_RUBY_WALK_BPF_H
+#define RT_BPF_RUBY_WALK_BPF_H
+
+#include "bpf/ruby_walk.h"
+
+#define RB_MAX_THREADS  64
+#define RB_MAX_CFPS     (RT_REC_MAX_FRAMES + 64) /* control frames looked at, skipped ones too */
+#define RB_MAX_IVARS    16
+
+/* Word @off (a byte offset from the layout) of @a (8 words), 0 past
+ * @nwords.  The mask after the barrier is what the verifier sees. */
+static __always_inline __u64 word_at(const __u64 *a, __u32 nwords, __u32 off)
+{
+	__u32 i = off >> 3;
+
+	if (i >= nwords)
+		return 0;
+	bound_barrier(i);
+	return a[i & 7];
+}
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 4096);
+	__type(key, __u32); /* tgid */
+	__type(value, struct rt_ruby_walker_config);
+} rb_pids SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 16384);
+	__type(key, __u32); /* tid */
+	__type(value, struct rt_ruby_walker_thread);
+} rb_threads SEC(".maps");
+
+struct rb_new_code {
+	__u64 addr;
+	__u32 tag;
+	__u32 kind;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, MAX_NEW_CODES);
+	__type(key, __u32);
+	__type(value, struct rb_new_code);
+} rb_new_codes SEC(".maps");
+
+struct rb_scratch {
+	struct rt_rec_stack stack;
+	struct rt_rec_frame frames[RT_REC_MAX_FRAMES];
+	struct rt_rec_ruby_code code;
+	__u8 cfp[RT_RUBY_CFP_READ];
+	__u8 body[RT_RUBY_BODY_MASK + 1 + 8]; /* masked offsets stay inside */
+	__u64 words[8];
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct rb_scratch);
+} rb_scratch SEC(".maps");
+
+struct rb_walk {
+	__u64 cfp, end;
+	__u64 last_iseq, last_encoded;
+	__u32 last_tag;
+	__u32 pid;
+	__u32 generation;
+	__u32 n_new;
+	__u32 flags;
+	__u32 deferred;
+	__u32 cfp_size;
+	__u32 cfp_pc, cfp_iseq, cfp_ep;
+	__u32 iseq_body, body_encoded;
+	__u32 magic_mask, magic_cfunc, magic_dummy, flag_finish, flag_cframe;
+	__s32 env_me, env_flags;
+	__u32 me_called_id, me_owner;
+};
+
+static __always_inline void rb_queue(struct rb_walk *w, __u64 addr, __u32 tag, __u32 kind)
+{
+	struct rt_walker_seen_key key = { .pid = w->pid, .generation = w->generation, .code = addr };
+	__u32 *sent = bpf_map_lookup_elem(&seen, &key);
+	__u32 k = w->n_new;
+	struct rb_new_code *q;
+
+	if (sent && *sent == tag)
+		return;
+	q = bpf_map_lookup_elem(&rb_new_codes, &k);
+	if (!q) {
+		w->deferred++;
+		return;
+	}
+	q->addr = addr;
+	q->tag = tag;
+	q->kind = kind;
+	w->n_new = k + 1;
+}
+
+static long rb_walk_frame(__u32 i, void *arg)
+{
+	struct rb_walk *w = arg;
+	__u32 zero = 0, flags = 0, n, tag, kind;
+	__u64 pc, iseq, ep, env[3] = {}, code, lasti = 0, encoded = 0;
+	struct rb_scratch *sc;
+
+	if (w->cfp >= w->end)
+		return 1;
+	sc = bpf_map_lookup_elem(&rb_scratch, &zero);
+	if (!sc)
+		return 1;
+	if (bpf_probe_read_user(sc->cfp, RT_RUBY_CFP_READ, (const void *)w->cfp)) {
+		w->flags |= RT_REC_STACK_READ_FAULT;
+		return 1;
+	}
+	w->cfp += w->cfp_size;
+	pc = *(__u64 *)(sc->cfp + (w->cfp_pc & (RT_RUBY_CFP_MASK - 7)));
+	iseq = *(__u64 *)(sc->cfp + (w->cfp_iseq & (RT_RUBY_CFP_MASK - 7)));
+	ep = *(__u64 *)(sc->cfp + (w->cfp_ep & (RT_RUBY_CFP_MASK - 7)));
+	/* ep[-2] (method entry or cref) .. ep[0] (frame flags) in one read */
+	if (!ep || bpf_probe_read_user(env, sizeof(env), (const void *)(ep - 16))) {
+		w->flags |= RT_REC_STACK_READ_FAULT;
+		return 1;
+	}
+	{
+		__u64 fl = env[2], me = env[0];
+		__u32 magic = (__u32)fl & w->magic_mask;
+
+		if (magic == w->magic_dummy)
+			return 0;
+		if (fl & w->flag_cframe) {
+			__u64 ids[2] = {};
+
+			/* ifunc frames (C blocks) carry no method of their own */
+			if (magic != w->magic_cfunc || !me)
+				return 0;
+			if (bpf_probe_read_user(ids, sizeof(ids), (const void *)(me + w->me_called_id)))
+				return 0;
+			code = me;
+			tag = rt_rec_code_tag(me, (__u32)ids[0], ids[1]);
+			kind = RT_REC_RUBY_CFUNC;
+			flags |= RT_REC_FRAME_RUBY_CFUNC;
+			if (code != w->last_iseq) {
+				w->last_iseq = code;
+				w->last_tag = tag;
+				rb_queue(w, code, tag, kind);
+			}
+		} else {
+			if (!iseq)
+				return 0;
+			if (iseq == w->last_iseq) {
+				tag = w->last_tag;
+				encoded = w->last_encoded;
+			} else {
+				__u64 body = 0;
+
+				if (read_ptr(&body, iseq + w->iseq_body) || !body ||
+				    read_ptr(&encoded, body + w->body_encoded)) {
+					w->flags |= RT_REC_STACK_READ_FAULT;
+					return 1;
+				}
+				tag = rt_rec_code_tag(iseq, (__u32)encoded, body);
+				w->last_iseq = iseq;
+				w->last_tag = tag;
+				w->last_encoded = encoded;
+				rb_queue(w, iseq, tag, RT_REC_RUBY_ISEQ);
+			}
+			code = iseq;
+			if (pc > encoded)
+				lasti = (pc - encoded) >> 3;
+		}
+		if (fl & w->flag_finish)
+			flags |= RT_REC_FRAME_ENTRY;
+	}
+	n = sc->stack.nr_frames;
+	if (n >= RT_REC_MAX_FRAMES) {
+		w->flags |= RT_REC_STACK_TRUNCATED;
+		return 1;
+	}
+	bound_barrier(n);
+	if (n >= RT_REC_MAX_FRAMES)
+		return 1;
+	sc->frames[n].code = code;
+	sc->frames[n].lasti = (__u32)lasti;
+	sc->frames[n].flags = flags | tag << RT_REC_FRAME_TAG_SHIFT;
+	sc->stack.nr_frames = n + 1;
+	return 0;
+}
+
+/* A String's bytes (UTF-8 as the VM keeps them) into @s; empty when @v is
+ * not a readable String. */
+static __always_inline void rb_read_string(const struct rt_layout_ruby *off, __u64 v,
+					   struct rt_rec_string *s)
+{
+	__u64 hdr[8] = {}, len, ptr, n;
+
+	s->length = 0;
+	s->kind = 0;
+	s->nbytes = 0;
+	s->ascii = 0;
+	if (!v || (v & 7) || bpf_probe_read_user(hdr, 4 * 8, (const void *)v))
+		return;
+	if ((hdr[0] & off->t_mask) != off->t_string)
+		return;
+	if (hdr[0] & off->rstring_noembed) {
+		len = word_at(hdr, 4, off->rstring_len);
+		ptr = word_at(hdr, 4, off->rstring_ptr);
+	} else {
+		len = (hdr[0] & off->rstring_embed_len_mask) >> off->rstring_embed_len_shift;
+		ptr = v + off->rstring_embed;
+	}
+	if (len > (1 << 24))
+		return;
+	n = len > RT_REC_STR_MAX ? RT_REC_STR_MAX : len;
+	bound_barrier(n);
+	if (n > RT_REC_STR_MAX || (n && bpf_probe_read_user(s->data, n, (const void *)ptr)))
+		return;
+	s->length = (__u32)len;
+	s->kind = 1;
+	s->nbytes = (__u32)n;
+}
+
+/* Element @i of Array @ary, 0 when out of range or unreadable. */
+static __always_inline __u64 rb_array_at(const struct rt_layout_ruby *off, __u64 ary, __u64 i)
+{
+	__u64 hdr[8] = {}, len, ptr, v = 0;
+
+	if (!ary || (ary & 7) || bpf_probe_read_user(hdr, 5 * 8, (const void *)ary))
+		return 0;
+	if ((hdr[0] & off->t_mask) != off->t_array)
+		return 0;
+	if (hdr[0] & off->rarray_embed_flag) {
+		len = (hdr[0] & off->rarray_embed_len_mask) >> off->rarray_embed_len_shift;
+		ptr = ary + off->rarray_embed;
+	} else {
+		len = word_at(hdr, 5, off->rarray_len);
+		ptr = word_at(hdr, 5, off->rarray_ptr);
+	}
+	if (i >= len || read_ptr(&v, ptr + i * 8))
+		return 0;
+	return v;
+}
+
+/* The String the global symbol table keeps for @id, or 0. */
+static __always_inline __u64 rb_id_string(const struct rt_ruby_walker_config *cfg, __u64 id)
+{
+	const struct rt_layout_ruby *off = &cfg->off;
+	__u64 serial, ids = 0, entry;
+	__u32 last = 0;
+
+	if (!id || !cfg->symbols_addr)
+		return 0;
+	serial = id > off->last_op_id ? id >> off->id_scope_shift : id;
+	if (bpf_probe_read_user(&last, sizeof(last), (const void *)(cfg->symbols_addr + off->symbols_last_id)) ||
+	    serial > last || read_ptr(&ids, cfg->symbols_addr + off->symbols_ids) || !off->id_entry_unit)
+		return 0;
+	entry = rb_array_at(off, ids, serial / off->id_entry_unit);
+	return rb_array_at(off, entry, (serial % off->id_entry_unit) * off->id_entry_size);
+}
+
+/* Instance variable @serial of class @klass (its st_table iv_tbl), or 0. */
+static __always_inline __u64 rb_class_ivar(const struct rt_ruby_walker_config *cfg, __u64 klass,
+					   __u32 serial)
+{
+	const struct rt_layout_ruby *off = &cfg->off;
+	__u64 ext = 0, tbl = 0, st[8] = {}, kv[3];
+
+	if (!klass || !serial || read_ptr(&ext, klass + off->rclass_ext) || !ext ||
+	    read_ptr(&tbl, ext + off->classext_iv_tbl) || !tbl ||
+	    bpf_probe_read_user(st, 7 * 8, (const void *)tbl))
+		return 0;
+	{
+		__u64 start = word_at(st, 7, off->st_entries_start);
+		__u64 bound = word_at(st, 7, off->st_entries_bound);
+		__u64 entries = word_at(st, 7, off->st_entries);
+
+		/* class ivar tables are small: the first few entries suffice */
+		for (int k = 0; k < RB_MAX_IVARS; k++) {
+			if ((__u64)k >= bound)
+				break;
+			if ((__u64)k < start)
+				continue;
+			if (bpf_probe_read_user(kv, sizeof(kv),
+						(const void *)(entries + (__u64)k * off->st_entry_size)))
+				break;
+			if (kv[1] > off->last_op_id && (kv[1] >> off->id_scope_shift) == serial)
+				return kv[2];
+		}
+	}
+	return 0;
+}
+
+/* Separately verified, as emit_code: inlined per queued entry it would
+ * multiply the program's size. */
+__noinline int rb_emit_code(struct bpf_perf_event_data *ctx, __u32 pid, __u32 i, __u64 index)
+{
+	const struct rt_ruby_walker_config *cfg = bpf_map_lookup_elem(&rb_pids, &pid);
+	__u32 zero = 0;
+	struct rb_scratch *sc = bpf_map_lookup_elem(&rb_scratch, &zero);
+	struct rb_new_code *nc = bpf_map_lookup_elem(&rb_new_codes, &i);
+
+	if (!cfg || !sc || !nc)
+		return -22;
+	const struct rt_layout_ruby *off = &cfg->off;
+	struct rt_rec_ruby_code *rec = &sc->code;
+	__u64 n;
+
+	rec->hdr.magic = RT_REC_MAGIC;
+	rec->hdr.version = RT_REC_VERSION;
+	rec->hdr.type = RT_REC_RUBY_CODE;
+	rec->hdr.size = sizeof(*rec);
+	rec->pid = pid;
+	rec->tag = nc->tag;
+	rec->addr = nc->addr;
+	rec->version = cfg->version;
+	rec->kind = nc->kind;
+	rec->first_lineno = 0;
+	rec->iseq_size = 0;
+	rec->info_size = 0;
+	rec->index_kind = RT_REC_RUBY_INDEX_NONE;
+	rec->index_nbytes = 0;
+	rec->info_nbytes = 0;
+	rec->info_entry_size = off->insn_info_entry_size;
+	rec->info_line_offset = off->insn_info_line_no;
+	rec->succ_immediate = off->succ_immediate_size;
+	rec->succ_block_size = off->succ_block_size;
+	rec->class_flags = 0;
+	rec->pad = 0;
+	rec->label.kind = 0;
+	rec->path.kind = 0;
+	if (nc->kind == RT_REC_RUBY_CFUNC) {
+		__u64 me[8] = {}, flags = 0, klass, name;
+
+		if (bpf_probe_read_user(me, 5 * 8, (const void *)nc->addr))
+			return -14;
+		name = rb_id_string(cfg, word_at(me, 5, off->me_called_id));
+		rb_read_string(off, name, &rec->label);
+		klass = word_at(me, 5, off->me_owner);
+		if (!klass || (klass & 7) || read_ptr(&flags, klass))
+			klass = 0;
+		if (klass && (flags & off->fl_singleton)) {
+			rec->class_flags |= RT_REC_RUBY_SINGLETON;
+			klass = rb_class_ivar(cfg, klass, cfg->attached_serial);
+		}
+		rb_read_string(off, rb_class_ivar(cfg, klass, cfg->classpath_serial), &rec->path);
+	} else {
+		__u64 body = 0, label, pathobj, fl, info, positions, succ;
+		__u32 iseq_size, info_size;
+
+		if (read_ptr(&body, nc->addr + off->iseq_body) || !body ||
+		    bpf_probe_read_user(sc->body, RT_RUBY_BODY_READ, (const void *)body))
+			return -14;
+#define BODY64(o) (*(__u64 *)(sc->body + ((o) & (RT_RUBY_BODY_MASK - 7))))
+#define BODY32(o) (*(__u32 *)(sc->body + ((o) & (RT_RUBY_BODY_MASK - 3))))
+		label = BODY64(off->body_location_label);
+		pathobj = BODY64(off->body_location_pathobj);
+		fl = BODY64(off->body_location_first_lineno);
+		info = BODY64(off->body_insns_info_body);
+		positions = BODY64(off->body_insns_info_positions);
+		succ = BODY64(off->body_insns_info_succ_index_table);
+		iseq_size = BODY32(off->body_iseq_size);
+		info_size = BODY32(off->body_insns_info_size);
+#undef BODY64
+#undef BODY32
+		rb_read_string(off, label, &rec->label);
+		if (pathobj && !(pathobj & 7)) {
+			__u64 f = 0;
+
+			/* a String, or [path, realpath] */
+			if (!read_ptr(&f, pathobj) && (f & off->t_mask) == off->t_array)
+				pathobj = rb_array_at(off, pathobj, 0);
+		}
+		rb_read_string(off, pathobj, &rec->path);
+		rec->first_lineno = (fl & 1) ? (__u32)((__s64)fl >> 1) : 0;
+		rec->iseq_size = iseq_size;
+		rec->info_size = info_size;
+		n = (__u64)info_size * off->insn_info_entry_size;
+		if (n > RT_REC_RUBY_INFO_MAX)
+			n = RT_REC_RUBY_INFO_MAX;
+		bound_barrier(n);
+		if (info && n && n <= RT_REC_RUBY_INFO_MAX &&
+		    !bpf_probe_read_user(rec->info, n, (const void *)info))
+			rec->info_nbytes = (__u32)n;
+		if (info_size > 1 && positions) {
+			n = (__u64)info_size * 4;
+			if (n > RT_REC_RUBY_INDEX_MAX)
+				n = RT_REC_RUBY_INDEX_MAX;
+			bound_barrier(n);
+			if (n <= RT_REC_RUBY_INDEX_MAX &&
+			    !bpf_probe_read_user(rec->index, n, (const void *)positions)) {
+				rec->index_kind = RT_REC_RUBY_INDEX_POSITIONS;
+				rec->index_nbytes = (__u32)n;
+			}
+		} else if (info_size > 1 && succ) {
+			/* the table covers positions up to the last entry's, which is
+			 * below iseq_size: size it for iseq_size */
+			__u64 imm = off->succ_immediate_size, blocks = 0;
+
+			if (iseq_size > imm && off->succ_block_size)
+				blocks = (iseq_size - imm + 511) / 512;
+			n = (imm / 9) * 8 + blocks * off->succ_block_size;
+			if (n > RT_REC_RUBY_INDEX_MAX)
+				n = RT_REC_RUBY_INDEX_MAX;
+			bound_barrier(n);
+			if (n && n <= RT_REC_RUBY_INDEX_MAX &&
+			    !bpf_probe_read_user(rec->index, n, (const void *)succ)) {
+				rec->index_kind = RT_REC_RUBY_INDEX_SUCCINCT;
+				rec->index_nbytes = (__u32)n;
+			}
+		}
+	}
+	return bpf_perf_event_output(ctx, &channel, index, rec, sizeof(*rec));
+}
+
+static __always_inline __u64 rb_find_thread(const struct rt_ruby_walker_config *cfg, __u32 pid,
+					    __u32 tid)
+{
+	const struct rt_layout_ruby *off = &cfg->off;
+	struct rt_ruby_walker_thread *cached = bpf_map_lookup_elem(&rb_threads, &tid);
+	struct rt_ruby_walker_thread fresh = {};
+	__u64 vm = 0, ractor = 0, head, node = 0;
+	__s32 ttid = 0;
+
+	/* trusted only while it still names this thread: rb_thread_t memory
+	 * is reused as threads come and go */
+	if (cached && cached->pid == pid && cached->generation == cfg->generation &&
+	    !bpf_probe_read_user(&ttid, sizeof(ttid), (const void *)(cached->thread + off->thread_tid)) &&
+	    (__u32)ttid == tid)
+		return cached->thread;
+	if (read_ptr(&vm, cfg->vm_ptr_addr) || !vm || read_ptr(&ractor, vm + off->vm_main_ractor) ||
+	    !ractor)
+		return 0;
+	head = ractor + off->ractor_threads_set;
+	if (read_ptr(&node, head))
+		return 0;
+	for (int k = 0; k < RB_MAX_THREADS && node && node != head; k++) {
+		__u64 th = node - off->thread_lt_node;
+
+		if (bpf_probe_read_user(&ttid, sizeof(ttid), (const void *)(th + off->thread_tid)))
+			break;
+		if ((__u32)ttid == tid) {
+			fresh.thread = th;
+			fresh.pid = pid;
+			fresh.generation = cfg->generation;
+			bpf_map_update_elem(&rb_threads, &tid, &fresh, BPF_ANY);
+			return th;
+		}
+		if (read_ptr(&node, node))
+			break;
+	}
+	return 0;
+}
+
+/* Handles a sample of a configured Ruby process; returns what the perf_event
+ * program returns (0: native sample dropped, the stack record stands for it). */
+static __always_inline int rb_walker_sample(struct bpf_perf_event_data *ctx,
+					    const struct rt_ruby_walker_config *cfg, __u32 pid,
+					    __u32 tid)
+{
+	const struct rt_layout_ruby *off = &cfg->off;
+	__u64 index = BPF_F_CURRENT_CPU, th, ec = 0, ecw[8] = {};
+	struct rb_walk w = {};
+	struct rb_scratch *sc;
+	__u32 zero = 0, n;
+	long err;
+
+	count(RT_WALKER_STAT_SAMPLES);
+	if (per_thread_channels) {
+		struct rt_perf_channel_key key = { .tid = tid, .cpu = bpf_get_smp_processor_id() };
+		__u32 *slot = bpf_map_lookup_elem(&channel_slots, &key);
+
+		if (!slot) {
+			count(RT_WALKER_STAT_NO_CHANNEL);
+			return 1;
+		}
+		index = *slot;
+	}
+	sc = bpf_map_lookup_elem(&rb_scratch, &zero);
+	if (!sc)
+		return 1;
+	th = rb_find_thread(cfg, pid, tid);
+	if (!th || read_ptr(&ec, th + off->thread_ec) || !ec ||
+	    bpf_probe_read_user(ecw, 3 * 8, (const void *)ec)) {
+		count(RT_WALKER_STAT_NO_TSTATE);
+		return 1;
+	}
+	w.cfp = word_at(ecw, 3, off->ec_cfp);
+	/* the first control frame sits at the very end of the VM stack */
+	w.end = word_at(ecw, 3, off->ec_vm_stack) + word_at(ecw, 3, off->ec_vm_stack_size) * 8;
+	w.pid = pid;
+	w.generation = cfg->generation;
+	w.cfp_size = off->cfp_size;
+	w.cfp_pc = off->cfp_pc;
+	w.cfp_iseq = off->cfp_iseq;
+	w.cfp_ep = off->cfp_ep;
+	w.iseq_body = off->iseq_body;
+	w.body_encoded = off->body_iseq_encoded;
+	w.magic_mask = off->frame_magic_mask;
+	w.magic_cfunc = off->frame_magic_cfunc;
+	w.magic_dummy = off->frame_magic_dummy;
+	w.flag_finish = off->frame_flag_finish;
+	w.flag_cframe = off->frame_flag_cframe;
+	w.me_called_id = off->me_called_id;
+	w.me_owner = off->me_owner;
+	sc->stack.nr_frames = 0;
+	if (w.cfp && w.cfp < w.end && w.cfp_size)
+		bpf_loop(RB_MAX_CFPS, rb_walk_frame, &w, 0);
+	if (w.flags & RT_REC_STACK_READ_FAULT)
+		count(RT_WALKER_STAT_READ_FAULT);
+	if (w.flags & RT_REC_STACK_TRUNCATED)
+		count(RT_WALKER_STAT_TRUNCATED);
+	if (w.deferred)
+		count(RT_WALKER_STAT_CODE_DEFERRED);
+
+	for (__u32 i = 0; i < MAX_NEW_CODES; i++) {
+		struct rt_walker_seen_key key = { .pid = pid, .generation = cfg->generation };
+		struct rb_new_code *nc;
+		__u32 *sent;
+
+		if (i >= w.n_new)
+			break;
+		nc = bpf_map_lookup_elem(&rb_new_codes, &i);
+		if (!nc)
+			break;
+		key.code = nc->addr;
+		sent = bpf_map_lookup_elem(&seen, &key);
+		if (sent && *sent == nc->tag)
+			continue;
+		if (rb_emit_code(ctx, pid, i, index)) {
+			count(RT_WALKER_STAT_CODE_LOST);
+			continue;
+		}
+		count(RT_WALKER_STAT_CODE_OK);
+		bpf_map_update_elem(&seen, &key, &nc->tag, BPF_ANY);
+	}
+
+	n = sc->stack.nr_frames;
+	if (n > RT_REC_MAX_FRAMES)
+		n = RT_REC_MAX_FRAMES;
+	sc->stack.hdr.magic = RT_REC_MAGIC;
+	sc->stack.hdr.version = RT_REC_VERSION;
+	sc->stack.hdr.type = RT_REC_STACK;
+	sc->stack.hdr.size = sizeof(sc->stack) + n * sizeof(struct rt_rec_frame);
+	sc->stack.pid = pid;
+	sc->stack.tid = tid;
+	sc->stack.runtime = RT_REC_RUNTIME_RUBY;
+	sc->stack.version = cfg->version;
+	sc->stack.nr_frames = n;
+	sc->stack.flags = w.flags;
+	sc->stack.time = bpf_ktime_get_ns();
+	err = bpf_perf_event_output(ctx, &channel, index, &sc->stack,
+				    sizeof(sc->stack) + n * sizeof(struct rt_rec_frame));
+	if (err) {
+		count(err == -28 /* ENOSPC */ ? RT_WALKER_STAT_STACK_LOST : RT_WALKER_STAT_OUTPUT_ERROR);
+		return 1;
+	}
+	count(RT_WALKER_STAT_STACK_OK);
+	{
+		__u32 k = RT_WALKER_STAT_FRAMES;
+		__u64 *v = bpf_map_lookup_elem(&stats, &k);
+
+		if (v)
+			*v += n;
+	}
+	return 0;
+}
+
+#endif

@@ -1,0 +1,538 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * CPython stack walker, run on every perf sample of a configured process.
+ * It finds the sampled thread's PyThreadState, walks its chain of
+ * frames (PyFrameObject up to 3.10, _PyInterpreterFrame from 3.11: the
+ * offsets and the frame model come from the per-process configuration)
+ * and writes one stack record (bpf/record.h) into perf's
+ * bpf-output channel; before that, one code record for each code object
+ * whose names it has not yet written successfully.  perf records the
+ * callchain of the bpf-output sample too, so when the stack record is
+ * written the native sample is dropped (return 0); otherwise it is kept.
+ */
+#include "vmlinux.h"
+#include <bpf/bpf_core_read.h>
+#include <bpf/bpf_helpers.h>
+
+#include "bpf/record.h"
+#include "bpf/walker.h"
+#include "bpf/perfattach.h"
+
+char LICENSE[] SEC("license") = "GPL";
+
+#define MAX_NEW_CODES  16  /* code records per sample: bounds the time one sample costs */
+#define MAX_THREADS    128
+
+_Static_assert(RT_REC_STR_MAX % 4 == 0, "string bound holds whole characters"); /* PyThreadState list entries searched for the sampled tid */
+
+/* Set by the loader: perf records per thread (-p/--), channels are found
+ * through channel_slots instead of by cpu. */
+const volatile __u32 per_thread_channels = 0;
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 4096);
+	__type(key, __u32); /* tgid */
+	__type(value, struct rt_walker_config);
+} pids SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERF_EVENT_ARRAY);
+	__uint(key_size, sizeof(__u32));
+	__uint(value_size, sizeof(__u32));
+} channel SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 1); /* resized by the loader */
+	__type(key, struct rt_perf_channel_key);
+	__type(value, __u32);
+} channel_slots SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 65536);
+	__type(key, struct rt_walker_seen_key);
+	__type(value, __u32); /* identity tag sent */
+} seen SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 16384);
+	__type(key, __u32); /* tid */
+	__type(value, struct rt_walker_tstate);
+} tstates SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, RT_WALKER_STAT_MAX);
+	__type(key, __u32);
+	__type(value, __u64);
+} stats SEC(".maps");
+
+struct new_code {
+	__u64 code;
+	__u64 name;
+	__u32 tag;
+	__u32 firstlineno;
+};
+
+struct scratch {
+	struct rt_rec_stack stack;
+	struct rt_rec_frame frames[RT_REC_MAX_FRAMES];
+	struct rt_rec_code code;
+	__u8 frame_buf[2 * RT_WALKER_FRAME_READ];
+};
+
+/* Code objects of the current sample still to be sent.  A map rather than
+ * an array in scratch: indexing by key keeps the count out of the
+ * verifier's bounds tracking, so the walk callback converges quickly. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, MAX_NEW_CODES);
+	__type(key, __u32);
+	__type(value, struct new_code);
+} new_codes SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct scratch);
+} scratch SEC(".maps");
+
+static __always_inline void count(__u32 stat)
+{
+	__u64 *v = bpf_map_lookup_elem(&stats, &stat);
+
+	if (v)
+		*v += 1;
+}
+
+/* Hides a value's history from the compiler so that the bound check that
+ * follows is emitted where the verifier needs it. */
+#define bound_barrier(v) asm volatile("" : "+r"(v))
+
+static __always_inline int read_ptr(__u64 *dst, __u64 addr)
+{
+	return bpf_probe_read_user(dst, sizeof(*dst), (const void *)addr);
+}
+
+struct walk {
+	struct rt_walker_offsets off;
+	__u64 frame;
+	__u64 last_code;
+	__u32 last_tag;
+	__u32 pid;
+	__u32 generation;
+	__u32 n_new;
+	__u32 flags;
+	__u32 deferred;
+	__u64 code_type;
+};
+
+static long walk_frame(__u32 i, void *arg)
+{
+	struct walk *w = arg;
+	__u32 zero = 0;
+	__u64 idx = i, size;
+	struct scratch *sc;
+	__u64 code = 0, previous = 0;
+	__u8 is_entry = 0, owner = 0;
+	__u32 flags = 0, tag = 0;
+	__s64 lasti;
+
+	bound_barrier(idx);
+	if (!w->frame)
+		return 1;
+	/* The loop index, not a count kept in *w, places the frame: the
+	 * verifier then need not follow every count value. */
+	if (idx >= RT_REC_MAX_FRAMES) {
+		w->flags |= RT_REC_STACK_TRUNCATED;
+		return 1;
+	}
+	sc = bpf_map_lookup_elem(&scratch, &zero);
+	if (!sc)
+		return 1;
+	/* One read per frame: the helper call, not the bytes, is the cost. */
+	size = w->off.frame_read;
+	bound_barrier(size);
+	if (size > RT_WALKER_FRAME_READ || size < 8)
+		return 1;
+	if (bpf_probe_read_user(sc->frame_buf, size, (const void *)w->frame)) {
+		w->flags |= RT_REC_STACK_READ_FAULT;
+		return 1;
+	}
+	code = *(__u64 *)(sc->frame_buf + (w->off.frame_code & RT_WALKER_FRAME_OFF_MASK));
+	previous = *(__u64 *)(sc->frame_buf + (w->off.frame_previous & RT_WALKER_FRAME_OFF_MASK));
+	if (w->off.frame_instr_ptr != RT_WALKER_NONE) {
+		__u64 instr = *(__u64 *)(sc->frame_buf + (w->off.frame_instr_ptr & RT_WALKER_FRAME_OFF_MASK));
+
+		lasti = ((__s64)instr - (__s64)(code + w->off.code_code_adaptive));
+		/* arithmetic shift: BPF has no signed division; the loader only
+		 * accepts 1- or 2-byte code units */
+		if (w->off.code_unit_size == 2)
+			lasti >>= 1;
+	} else {
+		lasti = *(__s32 *)(sc->frame_buf + (w->off.frame_lasti & RT_WALKER_FRAME_OFF_MASK));
+	}
+	if (w->off.frame_is_entry != RT_WALKER_NONE)
+		is_entry = sc->frame_buf[w->off.frame_is_entry & RT_WALKER_FRAME_OFF_MASK];
+	if (w->off.frame_owner != RT_WALKER_NONE)
+		owner = sc->frame_buf[w->off.frame_owner & RT_WALKER_FRAME_OFF_MASK];
+	if (!code) {
+		w->flags |= RT_REC_STACK_READ_FAULT;
+		return 1;
+	}
+	if (w->off.frame_owner != RT_WALKER_NONE && owner == w->off.frame_owner_cstack) {
+		/* 3.12+ entry shim: marks where a C caller entered the eval loop */
+		flags |= RT_REC_FRAME_SHIM;
+		code = 0;
+		lasti = 0;
+	} else if (code == w->last_code) {
+		tag = w->last_tag; /* recursion: the code object was just read */
+	} else {
+		__u32 firstlineno = 0;
+		__u64 name = 0, type = 0;
+		struct rt_walker_seen_key key = { .pid = w->pid, .generation = w->generation,
+						  .code = code };
+		__u32 *sent;
+
+		/* 3.13's f_executable need not be a code object */
+		if (w->code_type && (read_ptr(&type, code + w->off.object_type) || type != w->code_type)) {
+			flags |= RT_REC_FRAME_SHIM;
+			code = 0;
+			lasti = 0;
+			goto store;
+		}
+		if (bpf_probe_read_user(&firstlineno, sizeof(firstlineno),
+					(const void *)(code + w->off.code_firstlineno)) ||
+		    read_ptr(&name, code + w->off.code_name)) {
+			w->flags |= RT_REC_STACK_READ_FAULT;
+			return 1;
+		}
+		tag = rt_rec_code_tag(code, firstlineno, name);
+		w->last_code = code;
+		w->last_tag = tag;
+		sent = bpf_map_lookup_elem(&seen, &key);
+		if (!sent || *sent != tag) {
+			__u32 k = w->n_new;
+			struct new_code *q = bpf_map_lookup_elem(&new_codes, &k);
+
+			if (q) {
+				q->code = code;
+				q->name = name;
+				q->tag = tag;
+				q->firstlineno = firstlineno;
+				w->n_new = k + 1;
+			} else {
+				w->deferred++;
+			}
+		}
+	}
+	if (is_entry)
+		flags |= RT_REC_FRAME_ENTRY;
+	if (w->off.frame_owner != RT_WALKER_NONE && owner == w->off.frame_owner_generator)
+		flags |= RT_REC_FRAME_GENERATOR;
+store:
+	bound_barrier(idx);
+	if (idx >= RT_REC_MAX_FRAMES)
+		return 1;
+	sc->frames[idx].code = code;
+	sc->frames[idx].lasti = (__u32)lasti;
+	sc->frames[idx].flags = flags | tag << RT_REC_FRAME_TAG_SHIFT;
+	/* The count goes to map memory, not into *w: the record size derived
+	 * from it must be bounded, and a bound on a value the callback kept in
+	 * *w would make the verifier tell apart every iteration's state. */
+	sc->stack.nr_frames = idx + 1;
+	w->frame = previous;
+	return 0;
+}
+
+/* str objects (3.3+): the state bit field keeps kind in bits 2-4, compact
+ * in bit 5, ascii in bit 6.  Non-compact (legacy) strings are not read.
+ * 2.7's str is a byte string (unicode_length none): sent as Latin-1. */
+static __always_inline void read_string(const struct rt_walker_offsets *off, __u64 obj,
+					struct rt_rec_string *s)
+{
+	__u32 state = 0, kind;
+	__s64 length = 0;
+	__u64 data, n; /* 64-bit: a 32-bit copy would be what gets checked */
+
+	s->length = 0;
+	s->kind = 0;
+	s->nbytes = 0;
+	s->ascii = 0;
+	if (!obj)
+		return;
+	if (off->unicode_length == RT_WALKER_NONE) {
+		if (bpf_probe_read_user(&length, sizeof(length), (const void *)(obj + off->bytes_size)))
+			return;
+		state = 1 << 2 | 1 << 5; /* kind 1, compact, not ascii */
+		data = obj + off->bytes_data;
+	} else {
+		if (bpf_probe_read_user(&state, sizeof(state), (const void *)(obj + off->unicode_state)) ||
+		    bpf_probe_read_user(&length, sizeof(length), (const void *)(obj + off->unicode_length)))
+			return;
+		data = obj + (((state >> 6) & 1) ? off->unicode_ascii_data : off->unicode_compact_data);
+	}
+	kind = (state >> 2) & 7;
+	if (!((state >> 5) & 1) || (kind != 1 && kind != 2 && kind != 4) || length < 0 ||
+	    length > (1 << 24))
+		return;
+	n = (__u64)length * kind;
+	if (n > RT_REC_STR_MAX)
+		n = RT_REC_STR_MAX; /* a multiple of every kind */
+	bound_barrier(n);
+	if (n > RT_REC_STR_MAX)
+		return;
+	if (bpf_probe_read_user(s->data, n, (const void *)data))
+		return;
+	s->length = (__u32)length;
+	s->kind = kind;
+	s->nbytes = (__u32)n;
+	s->ascii = (state >> 6) & 1;
+}
+
+/* A global (separately verified) function: inlined sixteen times into the
+ * program, its branches would exceed the verifier's limits. */
+__noinline int emit_code(struct bpf_perf_event_data *ctx, __u32 pid, __u32 i, __u64 index)
+{
+	const struct rt_walker_config *cfg = bpf_map_lookup_elem(&pids, &pid);
+	__u32 zero = 0;
+	struct scratch *sc = bpf_map_lookup_elem(&scratch, &zero);
+	struct new_code *nc = bpf_map_lookup_elem(&new_codes, &i);
+
+	if (!cfg || !sc || !nc)
+		return -22;
+	const struct rt_walker_offsets *off = &cfg->off;
+	struct rt_rec_code *rec = &sc->code;
+	__u64 qualname = 0, filename = 0, linetable = 0;
+	__s64 lt_size = 0;
+	__u64 n = 0;
+	__s32 firsttraceable = 0;
+
+	rec->hdr.magic = RT_REC_MAGIC;
+	rec->hdr.version = RT_REC_VERSION;
+	rec->hdr.type = RT_REC_CODE;
+	rec->hdr.size = sizeof(*rec);
+	rec->pid = pid;
+	rec->tag = nc->tag;
+	rec->code = nc->code;
+	rec->runtime = cfg->runtime;
+	rec->version = cfg->version;
+	rec->firstlineno = nc->firstlineno;
+	if (off->code_firsttraceable != RT_WALKER_NONE)
+		bpf_probe_read_user(&firsttraceable, sizeof(firsttraceable),
+				    (const void *)(nc->code + off->code_firsttraceable));
+	rec->firsttraceable = firsttraceable > 0 ? firsttraceable : 0;
+	if (off->code_qualname != RT_WALKER_NONE)
+		read_ptr(&qualname, nc->code + off->code_qualname);
+	read_ptr(&filename, nc->code + off->code_filename);
+	read_ptr(&linetable, nc->code + off->code_linetable);
+	read_string(off, nc->name, &rec->name);
+	read_string(off, qualname, &rec->qualname);
+	read_string(off, filename, &rec->filename);
+	rec->linetable_length = 0;
+	rec->linetable_nbytes = 0;
+	if (linetable &&
+	    !bpf_probe_read_user(&lt_size, sizeof(lt_size), (const void *)(linetable + off->bytes_size)) &&
+	    lt_size > 0 && lt_size < (1 << 24)) {
+		n = lt_size > RT_REC_LINETABLE_MAX ? RT_REC_LINETABLE_MAX : (__u64)lt_size;
+		bound_barrier(n);
+		if (n <= RT_REC_LINETABLE_MAX &&
+		    !bpf_probe_read_user(rec->linetable, n, (const void *)(linetable + off->bytes_data))) {
+			rec->linetable_length = (__u32)lt_size;
+			rec->linetable_nbytes = (__u32)n;
+		}
+	}
+	return bpf_perf_event_output(ctx, &channel, index, rec, sizeof(*rec));
+}
+
+/* The sampled thread's current frame pointer behind thread state @ts. */
+static __always_inline int current_frame(const struct rt_walker_offsets *off, __u64 ts, __u64 *frame)
+{
+	__u64 p = 0;
+
+	*frame = 0;
+	if (read_ptr(&p, ts + off->tstate_frame))
+		return -14;
+	if (off->cframe_current_frame == RT_WALKER_NONE) {
+		*frame = p;
+		return 0;
+	}
+	if (p && read_ptr(frame, p + off->cframe_current_frame))
+		return -14;
+	return 0;
+}
+
+/* What identifies the sampled thread in a PyThreadState: its kernel tid
+ * (3.11+) or its pthread_self(), which on x86_64 glibc is the thread
+ * pointer the kernel keeps as fsbase. */
+static __always_inline __u64 thread_key(const struct rt_walker_offsets *off, __u32 tid)
+{
+	struct task_struct *task;
+
+	if (!off->tstate_id_pthread)
+		return tid;
+	task = (struct task_struct *)bpf_get_current_task();
+	return BPF_CORE_READ(task, thread.fsbase);
+}
+
+static __always_inline __u64 find_tstate(const struct rt_walker_config *cfg, __u32 pid, __u32 tid)
+{
+	const struct rt_walker_offsets *off = &cfg->off;
+	struct rt_walker_tstate *cached = bpf_map_lookup_elem(&tstates, &tid);
+	struct rt_walker_tstate fresh = {};
+	__u64 ts = 0, interp = 0, id = 0, fallback = 0, key = thread_key(off, tid);
+
+	if (!key)
+		return 0;
+	/* A cached PyThreadState is trusted only while it still names this
+	 * thread: thread states are freed and reused as threads come and go. */
+	if (cached && cached->pid == pid && cached->generation == cfg->generation) {
+		ts = cached->tstate;
+		if (!read_ptr(&id, ts + off->tstate_id) && id == key)
+			return ts;
+	}
+	if (read_ptr(&interp, cfg->runtime_addr + off->runtime_interpreters_head) || !interp ||
+	    read_ptr(&ts, interp + off->interp_threads_head))
+		return 0;
+	for (int i = 0; i < MAX_THREADS && ts; i++) {
+		if (read_ptr(&id, ts + off->tstate_id))
+			break;
+		if (id == key) {
+			__u64 frame = 0;
+
+			/* A thread state made for a thread that has not started yet
+			 * still carries its creator's tid: prefer one with frames. */
+			if (!current_frame(off, ts, &frame) && frame) {
+				fresh.tstate = ts;
+				fresh.pid = pid;
+				fresh.generation = cfg->generation;
+				bpf_map_update_elem(&tstates, &tid, &fresh, BPF_ANY);
+				return ts;
+			}
+			if (!fallback)
+				fallback = ts;
+		}
+		if (read_ptr(&ts, ts + off->tstate_next))
+			break;
+	}
+	return fallback;
+}
+
+/* CRuby: its own maps and walk, selected by the process map it is in. */
+#include "bpf/ruby_walk.bpf.h"
+
+SEC("perf_event")
+int rt_walker(struct bpf_perf_event_data *ctx)
+{
+	__u64 id = bpf_get_current_pid_tgid();
+	__u32 pid = id >> 32, tid = (__u32)id, zero = 0, n;
+	const struct rt_walker_config *cfg;
+	struct scratch *sc;
+	struct walk w = {};
+	__u64 index = BPF_F_CURRENT_CPU, ts;
+	long err;
+
+	cfg = bpf_map_lookup_elem(&pids, &pid);
+	if (!cfg) {
+		const struct rt_ruby_walker_config *ruby = bpf_map_lookup_elem(&rb_pids, &pid);
+
+		if (ruby)
+			return rb_walker_sample(ctx, ruby, pid, tid);
+		count(RT_WALKER_STAT_OTHER_PID);
+		return 1;
+	}
+	count(RT_WALKER_STAT_SAMPLES);
+	if (per_thread_channels) {
+		struct rt_perf_channel_key key = { .tid = tid, .cpu = bpf_get_smp_processor_id() };
+		__u32 *slot = bpf_map_lookup_elem(&channel_slots, &key);
+
+		if (!slot) {
+			count(RT_WALKER_STAT_NO_CHANNEL);
+			return 1;
+		}
+		index = *slot;
+	}
+	sc = bpf_map_lookup_elem(&scratch, &zero);
+	if (!sc)
+		return 1;
+	ts = find_tstate(cfg, pid, tid);
+	if (!ts) {
+		count(RT_WALKER_STAT_NO_TSTATE);
+		return 1;
+	}
+	w.off = cfg->off;
+	w.pid = pid;
+	w.generation = cfg->generation;
+	w.code_type = cfg->off.code_type;
+	if (current_frame(&cfg->off, ts, &w.frame))
+		w.flags |= RT_REC_STACK_READ_FAULT;
+	sc->stack.nr_frames = 0;
+	if (w.frame)
+		bpf_loop(RT_REC_MAX_FRAMES + 1, walk_frame, &w, 0);
+	if (w.flags & RT_REC_STACK_READ_FAULT)
+		count(RT_WALKER_STAT_READ_FAULT);
+	if (w.flags & RT_REC_STACK_TRUNCATED)
+		count(RT_WALKER_STAT_TRUNCATED);
+	if (w.deferred)
+		count(RT_WALKER_STAT_CODE_DEFERRED);
+
+	/* Code records go first: the decoder must know a code object's names
+	 * when the stack naming it arrives.  A code object counts as sent only
+	 * once its record was written, so a lost record is sent again. */
+	for (__u32 i = 0; i < MAX_NEW_CODES; i++) {
+		struct rt_walker_seen_key key = { .pid = pid, .generation = cfg->generation };
+		struct new_code *nc;
+		__u32 *sent;
+
+		if (i >= w.n_new)
+			break;
+		nc = bpf_map_lookup_elem(&new_codes, &i);
+		if (!nc)
+			break;
+		/* the same code object can be queued twice (a -> b -> a) */
+		key.code = nc->code;
+		sent = bpf_map_lookup_elem(&seen, &key);
+		if (sent && *sent == nc->tag)
+			continue;
+		if (emit_code(ctx, pid, i, index)) {
+			count(RT_WALKER_STAT_CODE_LOST);
+			continue;
+		}
+		count(RT_WALKER_STAT_CODE_OK);
+		bpf_map_update_elem(&seen, &key, &nc->tag, BPF_ANY);
+	}
+
+	n = sc->stack.nr_frames;
+	if (n > RT_REC_MAX_FRAMES)
+		n = RT_REC_MAX_FRAMES;
+	sc->stack.hdr.magic = RT_REC_MAGIC;
+	sc->stack.hdr.version = RT_REC_VERSION;
+	sc->stack.hdr.type = RT_REC_STACK;
+	sc->stack.hdr.size = sizeof(sc->stack) + n * sizeof(struct rt_rec_frame);
+	sc->stack.pid = pid;
+	sc->stack.tid = tid;
+	sc->stack.runtime = cfg->runtime;
+	sc->stack.version = cfg->version;
+	sc->stack.nr_frames = n;
+	sc->stack.flags = w.flags;
+	sc->stack.time = bpf_ktime_get_ns();
+	err = bpf_perf_event_output(ctx, &channel, index, &sc->stack,
+				    sizeof(sc->stack) + n * sizeof(struct rt_rec_frame));
+	if (err) {
+		count(err == -28 /* ENOSPC */ ? RT_WALKER_STAT_STACK_LOST : RT_WALKER_STAT_OUTPUT_ERROR);
+		return 1;
+	}
+	count(RT_WALKER_STAT_STACK_OK);
+	{
+		__u32 k = RT_WALKER_STAT_FRAMES;
+		__u64 *v = bpf_map_lookup_elem(&stats, &k);
+
+		if (v)
+			*v += n;
+	}
+	return 0;
+}

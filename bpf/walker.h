@@ -1,0 +1,107 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * Types shared by the stack walker (walker.bpf.c) and its loader (rt-bpf.c,
+ * pyproc.c): the per-process configuration and the statistics counters.
+ * Fixed-size types only.
+ */
+#ifndef RT_BPF_WALKER_H
+#define RT_BPF_WALKER_H
+
+#ifndef __bpf__
+#include <linux/types.h>
+#endif
+
+/* The walker reads up to this many bytes from the start of each
+ * interpreter frame (rt_walker_offsets.frame_read); every frame field
+ * offset must be below RT_WALKER_FRAME_OFF_MASK + 1 and end within the read
+ * (rt_pyproc__walker_config checks). */
+#define RT_WALKER_FRAME_READ     128
+#define RT_WALKER_FRAME_OFF_MASK 0x7f
+_Static_assert(RT_WALKER_FRAME_READ <= RT_WALKER_FRAME_OFF_MASK + 1, "masked offsets cover the read");
+
+/* A member the target's CPython does not have (layouts' RT_LAYOUT_NONE). */
+#define RT_WALKER_NONE 0xffffffffu
+
+/* Offsets the walker reads at; filled from layouts/ (struct
+ * rt_layout_cpython).  One program walks every frame model: PyFrameObject
+ * chains (<= 3.10: int f_lasti, every frame its own eval loop) and
+ * _PyInterpreterFrame chains (3.11+: instruction pointer, entry marks). */
+struct rt_walker_offsets {
+	__u32 runtime_interpreters_head; /* from the anchor (_PyRuntime or interp_head) */
+	__u32 interp_threads_head;
+	__u32 tstate_next;
+	__u32 tstate_id;             /* native_thread_id, or thread_id when tstate_id_pthread */
+	__u32 tstate_id_pthread;     /* 1: tstate_id holds pthread_self() (< 3.11) */
+	__u32 tstate_frame;          /* ->cframe, or the frame pointer itself */
+	__u32 cframe_current_frame;  /* RT_WALKER_NONE: tstate_frame is the frame */
+	__u32 frame_read;            /* bytes read per frame (<= RT_WALKER_FRAME_READ) */
+	__u32 frame_code;
+	__u32 frame_previous;
+	__u32 frame_instr_ptr;       /* RT_WALKER_NONE: int frame_lasti instead */
+	__u32 frame_lasti;
+	__u32 frame_is_entry;        /* RT_WALKER_NONE: no such byte */
+	__u32 frame_owner;           /* RT_WALKER_NONE: no such byte */
+	__u32 frame_owner_generator;
+	__u32 frame_owner_cstack;    /* RT_WALKER_NONE before 3.12 */
+	__u32 code_firstlineno;
+	__u32 code_name;
+	__u32 code_qualname;         /* RT_WALKER_NONE on 2.7 */
+	__u32 code_filename;
+	__u32 code_linetable;
+	__u32 code_firsttraceable;   /* RT_WALKER_NONE before 3.11 */
+	__u32 code_code_adaptive;
+	__u32 code_unit_size;
+	__u32 object_type;
+	__u32 unicode_length;        /* RT_WALKER_NONE: str is bytes-like (2.7) */
+	__u32 unicode_state;
+	__u32 unicode_ascii_data;
+	__u32 unicode_compact_data;
+	__u32 bytes_size;
+	__u32 bytes_data;
+	__u32 pad;
+	__u64 code_type;             /* &PyCode_Type, 0: not checked */
+};
+
+/* Value of the walker's per-process map (key: tgid). */
+struct rt_walker_config {
+	__u64 runtime_addr; /* address of _PyRuntime in the process */
+	__u32 runtime;      /* RT_REC_RUNTIME_* */
+	__u32 version;      /* major << 16 | minor << 8 | patch */
+	__u32 generation;   /* changes when the pid's process changes (exec, reuse) */
+	__u32 pad;
+	struct rt_walker_offsets off;
+};
+
+/* Per-CPU counters (array map index) */
+enum rt_walker_stat {
+	RT_WALKER_STAT_SAMPLES,       /* samples of configured (Python) processes */
+	RT_WALKER_STAT_OTHER_PID,     /* samples of other processes: nothing written */
+	RT_WALKER_STAT_NO_TSTATE,     /* thread without a PyThreadState */
+	RT_WALKER_STAT_READ_FAULT,    /* walk stopped by a failed read */
+	RT_WALKER_STAT_TRUNCATED,     /* deeper than RT_REC_MAX_FRAMES */
+	RT_WALKER_STAT_STACK_OK,      /* stack records written */
+	RT_WALKER_STAT_STACK_LOST,    /* stack record lost (-ENOSPC: buffer full) */
+	RT_WALKER_STAT_OUTPUT_ERROR,  /* other output errors (no channel, perf stopped) */
+	RT_WALKER_STAT_CODE_OK,       /* code (symbol) records written */
+	RT_WALKER_STAT_CODE_LOST,     /* code records not written (retried later) */
+	RT_WALKER_STAT_CODE_DEFERRED, /* new code objects beyond the per-sample budget */
+	RT_WALKER_STAT_FRAMES,        /* frames written */
+	RT_WALKER_STAT_NO_CHANNEL,    /* per-thread channels: thread has none */
+	RT_WALKER_STAT_MAX,
+};
+
+/* Key of the walker's map of code objects already sent. */
+struct rt_walker_seen_key {
+	__u32 pid;
+	__u32 generation;
+	__u64 code;
+};
+
+/* Value of the walker's tid -> PyThreadState cache. */
+struct rt_walker_tstate {
+	__u64 tstate;
+	__u32 pid;
+	__u32 generation;
+};
+
+#endif

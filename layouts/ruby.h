@@ -1,0 +1,101 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * Offsets into CRuby's structs and the constants the Ruby stack walker
+ * needs.  The tables are generated (layouts/ruby_gen.sh) from the
+ * rb_mjit_min_header-X.Y.Z.h that a Ruby's -dev package ships
+ * (docs/ruby.md) as member .ruby of struct rt_layout (layouts/layout.h): look
+ * them up with rt_layout__find(RT_RUNTIME_RUBY, ...).  Nothing here reads a
+ * process.
+ */
+#ifndef RT_LAYOUTS_RUBY_H
+#define RT_LAYOUTS_RUBY_H
+
+#ifndef __bpf__
+#include <stdint.h> /* BPF programs get uint32_t from vmlinux.h */
+#endif
+
+struct rt_layout_ruby {
+	/* rb_vm_t, rb_ractor_t, rb_thread_t */
+	uint32_t vm_main_ractor;        /* .ractor.main_ractor */
+	uint32_t ractor_threads_set;    /* .threads.set (list_head of rb_thread_t.lt_node) */
+	uint32_t thread_lt_node;
+	uint32_t thread_ec;
+	uint32_t thread_tid;            /* kernel tid (int) */
+	/* rb_execution_context_t */
+	uint32_t ec_vm_stack;
+	uint32_t ec_vm_stack_size;      /* in VALUEs */
+	uint32_t ec_cfp;
+	/* rb_control_frame_t */
+	uint32_t cfp_pc;
+	uint32_t cfp_iseq;
+	uint32_t cfp_ep;
+	uint32_t cfp_size;
+	/* rb_iseq_t and its constant body */
+	uint32_t iseq_body;
+	uint32_t body_type;
+	uint32_t body_iseq_size;
+	uint32_t body_iseq_encoded;
+	uint32_t body_location_pathobj;
+	uint32_t body_location_label;
+	uint32_t body_location_first_lineno; /* a Fixnum VALUE */
+	uint32_t body_insns_info_body;
+	uint32_t body_insns_info_positions;
+	uint32_t body_insns_info_size;
+	uint32_t body_insns_info_succ_index_table;
+	uint32_t insn_info_entry_size;
+	uint32_t insn_info_line_no;
+	/* rb_callable_method_entry_t, RClass, st_table */
+	uint32_t me_def;
+	uint32_t me_called_id;
+	uint32_t me_owner;
+	uint32_t def_original_id;
+	uint32_t rclass_ext;            /* RClass.ptr */
+	uint32_t classext_iv_tbl;
+	uint32_t st_entries_start;
+	uint32_t st_entries_bound;
+	uint32_t st_entries;
+	uint32_t st_entry_size;
+	uint32_t st_entry_key;
+	uint32_t st_entry_record;
+	/* RString, RArray */
+	uint32_t rstring_len;
+	uint32_t rstring_ptr;
+	uint32_t rstring_embed;
+	uint32_t rstring_noembed;        /* flag bit: heap string */
+	uint32_t rstring_embed_len_mask;
+	uint32_t rstring_embed_len_shift;
+	uint32_t rarray_len;
+	uint32_t rarray_ptr;
+	uint32_t rarray_embed;
+	uint32_t rarray_embed_flag;
+	uint32_t rarray_embed_len_mask;
+	uint32_t rarray_embed_len_shift;
+	uint32_t t_mask, t_string, t_array;
+	uint32_t fl_singleton;
+	/* global symbol table (rb_symbols_t) and IDs */
+	uint32_t symbols_last_id;
+	uint32_t symbols_ids;
+	uint32_t id_scope_shift;
+	uint32_t id_entry_unit;          /* IDs per second-level array */
+	uint32_t id_entry_size;          /* VALUEs per ID in it; the string is first */
+	uint32_t last_op_id;             /* IDs up to this are their own serial */
+	/* control frame types (ep[0] flags) */
+	uint32_t frame_magic_mask;
+	uint32_t frame_magic_cfunc;
+	uint32_t frame_magic_dummy;
+	uint32_t frame_flag_finish;
+	uint32_t frame_flag_cframe;
+	int32_t env_me_cref;             /* ep index of the method entry */
+	int32_t env_flags;               /* ep index of the frame flags */
+	/* iseq_type values */
+	uint32_t iseq_type_main;
+	uint32_t iseq_type_top;
+	/* succinct position index */
+	uint32_t succ_immediate_size;    /* positions answered by imm_part */
+	uint32_t succ_block_size;        /* bytes per succ_dict_block */
+};
+
+/* Versions with a layout, as "3.1" entries separated by ", " (static). */
+const char *rt_layout_ruby__supported(void);
+
+#endif

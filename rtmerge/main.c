@@ -1,0 +1,286 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/* rtmerge: perf.data to folded stacks or an SVG flamegraph. */
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "perfglue/perfdata.h"
+#include "rtmerge/flamegraph.h"
+#include "rtmerge/merge.h"
+
+#define RTMERGE_VERSION "0.1"
+
+static void usage(FILE *out)
+{
+	fprintf(out,
+"Usage: rtmerge [OPTIONS] [perf.data | -]\n"
+"Turn a perf.data file (or a `perf record -o -` stream on stdin) into folded\n"
+"stacks for flamegraph.pl, or a self-contained SVG flamegraph.\n"
+"\n"
+"Output:\n"
+"  -o, --output FILE      write to FILE instead of standard output\n"
+"  -f, --format FORMAT    folded (default) or svg\n"
+"      --title TEXT       title of the SVG flamegraph\n"
+"      --period           weight stacks by sample period instead of sample count\n"
+"      --header           print the recording's header (events, build ids, cmdline,\n"
+"                         os release, cpus) and exit\n"
+"      --per-sample FILE  also write one line per sample: \"TID TIME stack\"\n"
+"  -q, --quiet            no summary on standard error\n"
+"\n"
+"Frames (stackcollapse-perf.pl conventions):\n"
+"      --pid              root frame is comm-PID\n"
+"      --tid              root frame is comm-PID/TID\n"
+"      --kernel           annotate kernel frames with _[k]\n"
+"      --jit              annotate JIT frames (perf maps) with _[j]\n"
+"      --all              --kernel and --jit\n"
+"      --addrs            show addresses of unresolved frames: [dso <addr>]\n"
+"      --native-only      native frames only (drop interpreter frames)\n"
+"      --interp-only      interpreter frames only (drop native frames)\n"
+"\n"
+"Filters:\n"
+"  -e, --event NAME       fold samples of this event only (default: the first\n"
+"                         sampling event; --event-filter=NAME is an alias)\n"
+"  -p, --filter-pid LIST  only these process ids (comma separated)\n"
+"  -t, --filter-tid LIST  only these thread ids (comma separated)\n"
+"  -c, --comm COMM        only threads named COMM\n"
+"\n"
+"  -h, --help             this help\n"
+"  -V, --version          print the version\n"
+"\n"
+"The input defaults to ./perf.data. A summary of samples read, lost and\n"
+"frames left unresolved (by reason) goes to standard error.\n");
+}
+
+enum {
+	OPT_PID = 256, OPT_TID, OPT_KERNEL, OPT_JIT, OPT_ALL, OPT_ADDRS, OPT_PERIOD, OPT_HEADER,
+	OPT_PER_SAMPLE, OPT_TITLE, OPT_NATIVE_ONLY, OPT_INTERP_ONLY,
+};
+
+static int parse_list(const char *arg, uint32_t **list, size_t *nr)
+{
+	char *copy = strdup(arg), *tok, *save = NULL;
+
+	if (!copy)
+		return -ENOMEM;
+	for (tok = strtok_r(copy, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+		char *end;
+		unsigned long v = strtoul(tok, &end, 10);
+		uint32_t *n;
+
+		if (*end || end == tok || v > UINT32_MAX) {
+			free(copy);
+			return -EINVAL;
+		}
+		n = realloc(*list, (*nr + 1) * sizeof(**list));
+		if (!n) {
+			free(copy);
+			return -ENOMEM;
+		}
+		*list = n;
+		(*list)[(*nr)++] = (uint32_t)v;
+	}
+	free(copy);
+	return 0;
+}
+
+static int write_svg(const struct rt_stacks *stacks, const char *title, const char *subtitle,
+		     int by_period, FILE *out)
+{
+	struct rt_flamegraph_opts fopts = {
+		.sz = sizeof(fopts),
+		.title = title,
+		.subtitle = subtitle,
+		.count_name = by_period ? "period" : "samples",
+	};
+	struct rt_flamegraph *fg = rt_flamegraph__new(&fopts);
+	const char *names[4096];
+	size_t i, n = rt_stacks__nr(stacks);
+	int err = 0;
+
+	if (!fg)
+		return -errno;
+	for (i = 0; i < n && !err; i++) {
+		struct rt_stack st;
+		uint32_t j;
+
+		rt_stacks__get(stacks, i, &st);
+		for (j = 0; j < st.nr_frames && j < 4096; j++)
+			names[j] = rt_stacks__name(stacks, st.frames[j]);
+		err = rt_flamegraph__add(fg, names, j, by_period ? st.period : st.count);
+	}
+	if (!err)
+		err = rt_flamegraph__write_svg(fg, out);
+	rt_flamegraph__free(fg);
+	return err;
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option long_opts[] = {
+		{ "output", required_argument, NULL, 'o' },
+		{ "format", required_argument, NULL, 'f' },
+		{ "title", required_argument, NULL, OPT_TITLE },
+		{ "period", no_argument, NULL, OPT_PERIOD },
+		{ "header", no_argument, NULL, OPT_HEADER },
+		{ "per-sample", required_argument, NULL, OPT_PER_SAMPLE },
+		{ "quiet", no_argument, NULL, 'q' },
+		{ "pid", no_argument, NULL, OPT_PID },
+		{ "tid", no_argument, NULL, OPT_TID },
+		{ "kernel", no_argument, NULL, OPT_KERNEL },
+		{ "jit", no_argument, NULL, OPT_JIT },
+		{ "all", no_argument, NULL, OPT_ALL },
+		{ "addrs", no_argument, NULL, OPT_ADDRS },
+		{ "native-only", no_argument, NULL, OPT_NATIVE_ONLY },
+		{ "interp-only", no_argument, NULL, OPT_INTERP_ONLY },
+		{ "python-only", no_argument, NULL, OPT_INTERP_ONLY },
+		{ "event", required_argument, NULL, 'e' },
+		{ "event-filter", required_argument, NULL, 'e' },
+		{ "filter-pid", required_argument, NULL, 'p' },
+		{ "filter-tid", required_argument, NULL, 't' },
+		{ "comm", required_argument, NULL, 'c' },
+		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct rt_merge_opts opts = { .sz = sizeof(opts) };
+	const char *output = NULL, *format = "folded", *title = NULL, *per_sample_path = NULL;
+	const char *input = "perf.data";
+	bool header = false, quiet = false;
+	uint32_t *pids = NULL, *tids = NULL;
+	size_t nr_pids = 0, nr_tids = 0;
+	struct rt_perf_reader *reader = NULL;
+	struct rt_merge *merge = NULL;
+	FILE *out = stdout, *per_sample = NULL;
+	char err_msg[512];
+	int c, err, ret = 1;
+
+	while ((c = getopt_long(argc, argv, "o:f:qe:p:t:c:hV", long_opts, NULL)) != -1) {
+		switch (c) {
+		case 'o': output = optarg; break;
+		case 'f': format = optarg; break;
+		case OPT_TITLE: title = optarg; break;
+		case OPT_PERIOD: opts.by_period = true; break;
+		case OPT_HEADER: header = true; break;
+		case OPT_PER_SAMPLE: per_sample_path = optarg; break;
+		case 'q': quiet = true; break;
+		case OPT_PID: opts.include_pid = true; break;
+		case OPT_TID: opts.include_tid = true; break;
+		case OPT_KERNEL: opts.annotate_kernel = true; break;
+		case OPT_JIT: opts.annotate_jit = true; break;
+		case OPT_ALL: opts.annotate_kernel = opts.annotate_jit = true; break;
+		case OPT_ADDRS: opts.include_addrs = true; break;
+		case OPT_NATIVE_ONLY: opts.frames = RT_MERGE_FRAMES_NATIVE; break;
+		case OPT_INTERP_ONLY: opts.frames = RT_MERGE_FRAMES_INTERP; break;
+		case 'e': opts.event = optarg; break;
+		case 'p':
+		case 't':
+			err = parse_list(optarg, c == 'p' ? &pids : &tids, c == 'p' ? &nr_pids : &nr_tids);
+			if (err) {
+				fprintf(stderr, "rtmerge: bad id list \"%s\": expected numbers separated "
+					"by commas\n", optarg);
+				goto out;
+			}
+			break;
+		case 'c': opts.comm = optarg; break;
+		case 'h': usage(stdout); ret = 0; goto out;
+		case 'V': printf("rtmerge " RTMERGE_VERSION "\n"); ret = 0; goto out;
+		default:
+			fprintf(stderr, "Try 'rtmerge --help'.\n");
+			ret = 2;
+			goto out;
+		}
+	}
+	if (optind < argc)
+		input = argv[optind++];
+	if (optind < argc) {
+		fprintf(stderr, "rtmerge: one input file at a time (got \"%s\" too)\n", argv[optind]);
+		ret = 2;
+		goto out;
+	}
+	if (strcmp(format, "folded") && strcmp(format, "svg")) {
+		fprintf(stderr, "rtmerge: unknown format \"%s\" (folded or svg)\n", format);
+		ret = 2;
+		goto out;
+	}
+	opts.pids = pids;
+	opts.nr_pids = nr_pids;
+	opts.tids = tids;
+	opts.nr_tids = nr_tids;
+
+	reader = rt_perf_reader__open(input, err_msg, sizeof(err_msg));
+	if (!reader) {
+		fprintf(stderr, "rtmerge: %s\n", err_msg);
+		goto out;
+	}
+	if (header && !rt_perf_reader__is_pipe(reader)) {
+		rt_perf_reader__fprint_header(reader, stdout);
+		ret = 0;
+		goto out;
+	}
+	if (per_sample_path) {
+		per_sample = fopen(per_sample_path, "w");
+		if (!per_sample) {
+			fprintf(stderr, "rtmerge: cannot write %s: %s\n", per_sample_path,
+				strerror(errno));
+			goto out;
+		}
+		opts.per_sample = per_sample;
+	}
+	merge = rt_merge__new(&opts);
+	if (!merge) {
+		fprintf(stderr, "rtmerge: cannot start: %s\n", strerror(errno));
+		goto out;
+	}
+	err = rt_merge__run(merge, reader);
+	if (err) {
+		const char *msg = rt_perf_reader__error(reader);
+
+		fprintf(stderr, "rtmerge: %s\n", msg[0] ? msg : strerror(-err));
+		goto out;
+	}
+	if (header) {
+		/* Pipe mode: the header arrives with the data. */
+		rt_perf_reader__fprint_header(reader, stdout);
+		ret = 0;
+		goto out;
+	}
+	if (output) {
+		out = fopen(output, "w");
+		if (!out) {
+			fprintf(stderr, "rtmerge: cannot write %s: %s\n", output, strerror(errno));
+			out = stdout;
+			goto out;
+		}
+	}
+	if (!strcmp(format, "svg"))
+		err = write_svg(rt_merge__stacks(merge), title ? title : "rtperf flame graph",
+				input, opts.by_period, out);
+	else
+		err = rt_stacks__write_folded(rt_merge__stacks(merge), out, opts.by_period);
+	if (!err && fflush(out))
+		err = -errno;
+	if (err) {
+		fprintf(stderr, "rtmerge: writing %s failed: %s\n", output ? output : "output",
+			strerror(-err));
+		goto out;
+	}
+	if (!quiet)
+		rt_merge__print_summary(merge, reader, stderr);
+	if (rt_merge__stats(merge)->samples == 0 && !quiet)
+		fprintf(stderr, "rtmerge: warning: no samples matched; check --event and filters\n");
+	ret = 0;
+out:
+	if (out != stdout && out && fclose(out) && !ret) {
+		fprintf(stderr, "rtmerge: closing %s failed: %s\n", output, strerror(errno));
+		ret = 1;
+	}
+	if (per_sample)
+		fclose(per_sample);
+	rt_merge__free(merge);
+	rt_perf_reader__close(reader);
+	free(pids);
+	free(tids);
+	return ret;
+}

@@ -1,0 +1,1090 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+#include "rtmerge/merge.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "bpf/decode.h"
+#include "perfglue/machine.h"
+#include "unwind/unwind.h"
+
+#define MAX_STACK 4096
+#define FRAME_TEXT_MAX 1024
+
+/* Frame cache: (pid, address, kernel?) -> frame id, valid for one maps generation. */
+struct frame_slot {
+	uint64_t addr;
+	uint64_t generation;
+	uint32_t pid;
+	uint32_t frame;     /* id + 1; 0 empty */
+	uint8_t reason;     /* 0 resolved, an rt_symbol_status, or REASON_NO_MAP */
+};
+
+#define REASON_NO_MAP RT_SYMBOL_NR_STATUS
+#define L1_SIZE 4096
+
+struct rt_merge {
+	struct rt_perf_tool tool;   /* first: callbacks get &merge->tool */
+	struct rt_merge_opts opts;
+	struct rt_machine *machine;
+	struct rt_symbolizer *symbolizer;
+	struct rt_stacks *stacks;
+	struct rt_perf_reader *reader;
+	const struct rt_perf_evsel *evsel;  /* chosen event */
+	bool evsel_chosen;
+	struct frame_slot *cache;
+	size_t cache_size, cache_used;
+	struct frame_slot l1[L1_SIZE];
+	uint32_t frames[MAX_STACK];
+	uint8_t reason;     /* why the last resolve_* failed, 0 when it did not */
+	bool uncacheable;   /* the last resolve_* answer may change without a new generation */
+	struct rt_interp_decoder *decoder;
+	struct rt_unwinder *unwinder;       /* for --call-graph dwarf samples */
+	struct rt_unwind_frame unwound[MAX_STACK];
+	uint32_t unwind_pid;
+	/* Kernel frames are named at the end, while kallsyms loads on a second
+	 * thread: until then each kernel address gets a placeholder frame. */
+	bool kernel_deferred;
+	pthread_t kernel_loader;
+	struct pending_kernel {
+		uint64_t addr;
+		uint32_t id;
+	} *pending;
+	size_t nr_pending, cap_pending;
+	uint8_t *is_eval;   /* per frame id: FRAME_EVAL, FRAME_PY_TRAMPOLINE bits */
+	size_t is_eval_cap;
+	uint32_t interp_ids[MAX_STACK];
+	int32_t group_start[MAX_STACK];
+	struct rt_merge_stats stats;
+};
+
+static struct rt_merge *merge_of(struct rt_perf_tool *tool)
+{
+	return (struct rt_merge *)tool;
+}
+
+/* ---- naming frames ------------------------------------------------------- */
+
+static const char *basename_of(const char *path)
+{
+	const char *slash = strrchr(path, '/');
+
+	return slash && slash[1] ? slash + 1 : path;
+}
+
+/* stackcollapse-perf.pl's tidy_generic: no ';', no arguments, no quotes. */
+static size_t tidy_name(const char *name, char *out, size_t size)
+{
+	size_t n = 0;
+	const char *paren = strchr(name, '(');
+	bool go_method = false;
+
+	/* Go methods look like "net/http.(*Client).Do": keep those parentheses. */
+	if (paren && paren > name && paren[-1] == '.' && strchr(paren, ')') &&
+	    strchr(paren, ')')[1] == '.')
+		go_method = true;
+	for (; *name && n + 1 < size; name++) {
+		char c = *name;
+
+		if (c == '(' && !go_method && strncmp(name, "(anonymous namespace)", 21))
+			break;
+		if (c == '"' || c == '\'')
+			continue;
+		out[n++] = c == ';' ? ':' : c;
+	}
+	out[n] = '\0';
+	return n;
+}
+
+static bool is_anon_map(const char *path)
+{
+	return !strncmp(path, "//anon", 6) || !strncmp(path, "[anon", 5) ||
+	       !strncmp(path, "/dev/zero", 9) || !strncmp(path, "/anon_hugepage", 14) ||
+	       !strncmp(path, "/memfd:", 7);
+}
+
+static int intern_text(struct rt_merge *m, const char *text, size_t len, uint32_t *id)
+{
+	int64_t r = rt_stacks__intern(m->stacks, text, len);
+
+	if (r < 0)
+		return (int)r;
+	*id = (uint32_t)r;
+	return 0;
+}
+
+static int unresolved_frame(struct rt_merge *m, const char *dso, uint64_t addr, uint32_t *id)
+{
+	char text[FRAME_TEXT_MAX];
+	int n;
+
+	if (m->opts.include_addrs)
+		n = snprintf(text, sizeof(text), "[%s <%" PRIx64 ">]", dso, addr);
+	else
+		n = snprintf(text, sizeof(text), "[%s]", dso);
+	if (n >= (int)sizeof(text))
+		n = sizeof(text) - 1;
+	return intern_text(m, text, (size_t)n, id);
+}
+
+/* Native functions that run interpreter frames: each stands for the
+ * interpreter frames it executes when those are spliced in. */
+static bool is_eval_loop(const char *name)
+{
+	static const char *const names[] = {
+		"_PyEval_EvalFrameDefault", "PyEval_EvalFrameEx", "_PyEval_EvalFrame",
+		"vm_exec_core", "rb_vm_exec",
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+		if (!strcmp(name, names[i]))
+			return true;
+	return false;
+}
+
+#define FRAME_EVAL       1 /* interpreter eval loop */
+#define FRAME_PY_TRAMPOLINE 2 /* CPython 3.12+ -X perf trampoline ("py::" in the perf map) */
+
+static int mark_frame(struct rt_merge *m, uint32_t id, uint8_t kind)
+{
+	if (id >= m->is_eval_cap) {
+		size_t cap = m->is_eval_cap ? m->is_eval_cap : 1024;
+		uint8_t *n;
+
+		while (cap <= id)
+			cap *= 2;
+		n = realloc(m->is_eval, cap);
+		if (!n)
+			return -ENOMEM;
+		memset(n + m->is_eval_cap, 0, cap - m->is_eval_cap);
+		m->is_eval = n;
+		m->is_eval_cap = cap;
+	}
+	m->is_eval[id] |= kind;
+	return 0;
+}
+
+static bool frame_is_eval(const struct rt_merge *m, uint32_t id)
+{
+	return id < m->is_eval_cap && (m->is_eval[id] & FRAME_EVAL);
+}
+
+/* A trampoline frame CPython 3.12+ run with -X perf puts before each eval
+ * loop; it names the Python function the walker's frames name already. */
+static bool frame_is_py_trampoline(const struct rt_merge *m, uint32_t id)
+{
+	return id < m->is_eval_cap && (m->is_eval[id] & FRAME_PY_TRAMPOLINE);
+}
+
+/* A user address that no mapping covered ("[unknown]", with --addrs
+ * "[unknown <addr>]"). */
+static bool frame_is_no_map(const struct rt_merge *m, uint32_t id)
+{
+	const char *name = rt_stacks__name(m->stacks, id);
+
+	return name && !strncmp(name, "[unknown", 8) && (name[8] == ']' || name[8] == ' ');
+}
+
+static int named_frame(struct rt_merge *m, const char *name, const char *suffix, uint32_t *id)
+{
+	char text[FRAME_TEXT_MAX];
+	size_t n = tidy_name(name, text, sizeof(text) - 8);
+	int err;
+
+	if (suffix) {
+		memcpy(text + n, suffix, strlen(suffix) + 1);
+		n += strlen(suffix);
+	}
+	err = intern_text(m, text, n, id);
+	if (!err && !suffix && is_eval_loop(text))
+		err = mark_frame(m, *id, FRAME_EVAL);
+	return err;
+}
+
+/*
+ * A path as users read it: the part after site-packages/ or the standard
+ * library's lib/pythonX.Y/, else the last two components.
+ */
+static const char *short_path(const char *path)
+{
+	static const char *const anchors[] = { "site-packages/", "dist-packages/" };
+	const char *p, *best = NULL;
+	size_t i;
+
+	for (i = 0; i < sizeof(anchors) / sizeof(anchors[0]); i++) {
+		p = strstr(path, anchors[i]);
+		if (p)
+			best = p + strlen(anchors[i]);
+	}
+	if (best)
+		return best;
+	p = strstr(path, "/lib/python");
+	if (p && (p = strchr(p + 11, '/')))
+		return p + 1;
+	p = strstr(path, "/lib/ruby/");
+	if (p && (p = strchr(p + 10, '/')))
+		return p + 1;
+	p = strrchr(path, '/');
+	if (!p)
+		return path;
+	while (p > path && p[-1] != '/')
+		p--;
+	return p > path && p[0] ? p : path;
+}
+
+static int interp_frame(struct rt_merge *m, const struct rt_interp_frame *f, uint32_t *id)
+{
+	char text[FRAME_TEXT_MAX];
+	const char *fn = f->function && f->function[0] ? f->function : "[unknown]";
+	int n;
+
+	if (f->file && f->file[0] && f->line > 0)
+		n = snprintf(text, sizeof(text), "%s (%s:%d)", fn, short_path(f->file), f->line);
+	else if (f->file && f->file[0])
+		n = snprintf(text, sizeof(text), "%s (%s)", fn, short_path(f->file));
+	else
+		n = snprintf(text, sizeof(text), "%s", fn);
+	if (n >= (int)sizeof(text))
+		n = sizeof(text) - 1;
+	for (int i = 0; i < n; i++)
+		if (text[i] == ';')
+			text[i] = ':';
+	return intern_text(m, text, (size_t)n, id);
+}
+
+static const struct rt_perf_build_id *recorded_build_id(struct rt_merge *m,
+							const struct rt_map *map)
+{
+	return rt_perf_reader__find_build_id(m->reader, map->path);
+}
+
+static int defer_kernel(struct rt_merge *m, uint64_t addr, uint32_t *id)
+{
+	char text[32];
+	int n = snprintf(text, sizeof(text), "\001kernel %" PRIx64, addr), err;
+
+	err = intern_text(m, text, (size_t)n, id);
+	if (err)
+		return err;
+	if (m->nr_pending == m->cap_pending) {
+		size_t cap = m->cap_pending ? m->cap_pending * 2 : 1024;
+		struct pending_kernel *p = realloc(m->pending, cap * sizeof(*p));
+
+		if (!p)
+			return -ENOMEM;
+		m->pending = p;
+		m->cap_pending = cap;
+	}
+	m->pending[m->nr_pending].addr = addr;
+	m->pending[m->nr_pending++].id = *id;
+	return 0;
+}
+
+static int resolve_kernel(struct rt_merge *m, uint64_t addr, uint32_t *id)
+{
+	struct rt_symbol sym;
+
+	if (m->kernel_deferred)
+		return defer_kernel(m, addr, id);
+	rt_symbolizer__resolve_kernel(m->symbolizer, addr, &sym);
+	if (sym.status != RT_SYMBOL_OK) {
+		m->reason = sym.status;
+		return unresolved_frame(m, "kernel.kallsyms", addr, id);
+	}
+	return named_frame(m, sym.name, m->opts.annotate_kernel ? "_[k]" : NULL, id);
+}
+
+static int resolve_user(struct rt_merge *m, uint32_t pid, uint64_t addr, uint32_t *id)
+{
+	const struct rt_map *map = rt_machine__find_map(m->machine, pid, addr);
+	struct rt_symbol sym;
+	char dso[64];
+
+	if (!map || !(map->prot & 4 /* PROT_EXEC */)) {
+		/* Not code (an address from a broken chain): answers for such
+		 * addresses are not cached, maps generations only track code. */
+		m->uncacheable = true;
+	}
+	if (!map) {
+		/* Kernel-mapped user addresses (vsyscall) and lost maps. */
+		map = rt_machine__find_map(m->machine, RT_MACHINE_KERNEL_PID, addr);
+		if (map)
+			return resolve_kernel(m, addr, id);
+		m->reason = REASON_NO_MAP;
+		return unresolved_frame(m, "unknown", addr, id);
+	}
+	if (is_anon_map(map->path)) {
+		rt_symbolizer__resolve_perf_map(m->symbolizer, (int)pid, addr, &sym);
+		if (sym.status == RT_SYMBOL_OK) {
+			int err = named_frame(m, sym.name, m->opts.annotate_jit ? "_[j]" : NULL, id);
+
+			if (!err && !strncmp(sym.name, "py::", 4))
+				err = mark_frame(m, *id, FRAME_PY_TRAMPOLINE);
+			return err;
+		}
+		m->reason = sym.status;
+		if (sym.status == RT_SYMBOL_NO_FILE)
+			return unresolved_frame(m, basename_of(map->path), addr, id);
+		snprintf(dso, sizeof(dso), "perf-%u.map", pid);
+		return unresolved_frame(m, dso, addr, id);
+	}
+	{
+		const uint8_t *bid = map->build_id_size ? map->build_id : NULL;
+		size_t bid_size = map->build_id_size;
+
+		if (!bid) {
+			const struct rt_perf_build_id *b = recorded_build_id(m, map);
+
+			if (b) {
+				bid = b->id;
+				bid_size = b->size;
+			}
+		}
+		rt_symbolizer__resolve_file(m->symbolizer, map->path, bid, bid_size,
+					    addr - map->start + map->pgoff, &sym);
+	}
+	if (sym.status != RT_SYMBOL_OK) {
+		m->reason = sym.status;
+		return unresolved_frame(m, basename_of(map->path), addr, id);
+	}
+	return named_frame(m, sym.name, NULL, id);
+}
+
+static int cache_grow(struct rt_merge *m)
+{
+	size_t size = m->cache_size ? m->cache_size * 2 : 1 << 14, i;
+	struct frame_slot *t = calloc(size, sizeof(*t));
+
+	if (!t)
+		return -ENOMEM;
+	for (i = 0; i < m->cache_size; i++) {
+		struct frame_slot *e = &m->cache[i];
+		size_t j;
+
+		if (!e->frame)
+			continue;
+		j = ((e->addr * 0x9E3779B97F4A7C15ULL) ^ e->pid) & (size - 1);
+		while (t[j].frame)
+			j = (j + 1) & (size - 1);
+		t[j] = *e;
+	}
+	free(m->cache);
+	m->cache = t;
+	m->cache_size = size;
+	return 0;
+}
+
+static size_t l1_index(uint64_t addr, uint32_t pid)
+{
+	return (size_t)(((addr * 0x9E3779B97F4A7C15ULL) >> 40) ^ pid) & (L1_SIZE - 1);
+}
+
+static void count_reason(struct rt_merge *m, uint8_t reason)
+{
+	if (reason == REASON_NO_MAP)
+		m->stats.unresolved_no_map++;
+	else if (reason)
+		m->stats.unresolved[reason]++;
+}
+
+/* The frame id of addr in pid (kernel addresses use RT_MACHINE_KERNEL_PID). */
+static int frame_of(struct rt_merge *m, uint32_t pid, uint64_t user_gen, uint64_t addr,
+		    bool kernel, uint32_t *id)
+{
+	uint32_t key_pid = kernel ? RT_MACHINE_KERNEL_PID : pid;
+	uint64_t gen = kernel ? 0 : user_gen;
+	struct frame_slot *l1 = &m->l1[l1_index(addr, key_pid)];
+	size_t mask, i;
+	int err;
+
+	/* A small direct-mapped cache in front of the hash: most frames of a
+	 * sample were in the previous samples too. */
+	if (l1->frame && l1->addr == addr && l1->pid == key_pid && l1->generation == gen) {
+		*id = l1->frame - 1;
+		count_reason(m, l1->reason);
+		return 0;
+	}
+
+	if ((m->cache_used + 1) * 2 > m->cache_size && cache_grow(m))
+		return -ENOMEM;
+	mask = m->cache_size - 1;
+	for (i = ((addr * 0x9E3779B97F4A7C15ULL) ^ key_pid) & mask; m->cache[i].frame;
+	     i = (i + 1) & mask) {
+		struct frame_slot *e = &m->cache[i];
+
+		if (e->addr == addr && e->pid == key_pid) {
+			if (e->generation == gen) {
+				*id = e->frame - 1;
+				count_reason(m, e->reason);
+				*l1 = *e;
+				return 0;
+			}
+			break;  /* stale: maps changed since */
+		}
+	}
+	m->reason = 0;
+	m->uncacheable = false;
+	err = kernel ? resolve_kernel(m, addr, id) : resolve_user(m, pid, addr, id);
+	if (err)
+		return err;
+	count_reason(m, m->reason);
+	if (m->uncacheable)
+		return 0;
+	m->cache[i].reason = m->reason;
+	if (!m->cache[i].frame)
+		m->cache_used++;
+	m->cache[i].addr = addr;
+	m->cache[i].pid = key_pid;
+	m->cache[i].generation = gen;
+	m->cache[i].frame = *id + 1;
+	*l1 = m->cache[i];
+	return 0;
+}
+
+/* ---- samples ------------------------------------------------------------- */
+
+static bool wanted_u32(const uint32_t *set, size_t nr, uint32_t v)
+{
+	size_t i;
+
+	if (!nr)
+		return true;
+	for (i = 0; i < nr; i++)
+		if (set[i] == v)
+			return true;
+	return false;
+}
+
+static bool is_bpf_output(const struct rt_perf_evsel *ev)
+{
+	return ev->attr.type == PERF_TYPE_SOFTWARE && ev->attr.config == PERF_COUNT_SW_BPF_OUTPUT;
+}
+
+static bool is_tracking_event(const struct rt_perf_evsel *ev)
+{
+	return ev->attr.type == PERF_TYPE_SOFTWARE && ev->attr.config == PERF_COUNT_SW_DUMMY;
+}
+
+/* Picks the event to fold when the user named none: the first that samples. */
+static void choose_event(struct rt_merge *m)
+{
+	size_t i, n = rt_perf_reader__nr_evsels(m->reader), candidates = 0;
+
+	m->evsel_chosen = true;
+	for (i = 0; i < n; i++) {
+		const struct rt_perf_evsel *ev = rt_perf_reader__evsel(m->reader, i);
+
+		if (m->opts.event) {
+			if (!strcmp(ev->name, m->opts.event)) {
+				m->evsel = ev;
+				return;
+			}
+			continue;
+		}
+		if (is_tracking_event(ev) || is_bpf_output(ev))
+			continue;
+		if (!m->evsel)
+			m->evsel = ev;
+		candidates++;
+	}
+	if (!m->evsel && !m->opts.event && n)
+		m->evsel = rt_perf_reader__evsel(m->reader, 0);
+	if (candidates > 1)
+		fprintf(stderr, "rtmerge: several events recorded; folding \"%s\" "
+			"(choose another with --event NAME)\n", m->evsel->name);
+}
+
+static int root_frame(struct rt_merge *m, const struct rt_perf_sample *s, uint32_t *id)
+{
+	const char *comm = rt_machine__thread_comm(m->machine, s->tid);
+
+	/* A thread sampled before its COMM or FORK record: its process's name. */
+	if (!comm)
+		comm = rt_machine__thread_comm(m->machine, s->pid);
+	char text[FRAME_TEXT_MAX];
+	int n;
+
+	char unknown[24];
+
+	if (!comm) {
+		/* perf's names for threads it never saw a COMM for. */
+		if (s->pid == 0)
+			comm = "swapper";
+		else {
+			snprintf(unknown, sizeof(unknown), ":%u", s->tid);
+			comm = unknown;
+		}
+	}
+	if (m->opts.include_tid)
+		n = snprintf(text, sizeof(text), "%s-%u/%u", comm, s->pid, s->tid);
+	else if (m->opts.include_pid)
+		n = snprintf(text, sizeof(text), "%s-%u", comm, s->pid);
+	else
+		n = snprintf(text, sizeof(text), "%s", comm);
+	if (n >= (int)sizeof(text))
+		n = sizeof(text) - 1;
+	/* Spaces separate the stack from the count in folded lines. */
+	for (int i = 0; i < n; i++)
+		if (text[i] == ' ')
+			text[i] = '_';
+	return intern_text(m, text, (size_t)n, id);
+}
+
+static int unwind_find_map(void *ctx, uint64_t addr, struct rt_unwind_map *out)
+{
+	struct rt_merge *m = ctx;
+	const struct rt_map *map = rt_machine__find_map(m->machine, m->unwind_pid, addr);
+
+	if (!map)
+		return -ENOENT;
+	out->path = map->path;
+	out->start = map->start;
+	out->end = map->end;
+	out->pgoff = map->pgoff;
+	out->build_id = map->build_id_size ? map->build_id : NULL;
+	out->build_id_size = map->build_id_size;
+	if (!out->build_id) {
+		const struct rt_perf_build_id *b = recorded_build_id(m, map);
+
+		if (b) {
+			out->build_id = b->id;
+			out->build_id_size = b->size;
+		}
+	}
+	return 0;
+}
+
+/*
+ * Unwinds the sample's user stack copy (--call-graph dwarf) and appends the
+ * user frames, leaf first, to frames[*nr].  Callers' return addresses are
+ * named at address - 1, inside the call, as perf does.  Returns 0, or
+ * -ENOENT when the sample carries no usable copy or the unwind found
+ * nothing (the callchain's own user part then stands).
+ */
+static int unwind_user(struct rt_merge *m, const struct rt_perf_sample *s, uint64_t gen,
+		       uint32_t *frames, uint32_t *nr)
+{
+	struct rt_unwind_input in = {
+		.regs = s->user_regs,
+		.regs_mask = s->user_regs_mask,
+		.stack = s->user_stack,
+		.stack_size = s->user_stack_dyn_size < s->user_stack_size ?
+			      s->user_stack_dyn_size : s->user_stack_size,
+		.find_map = unwind_find_map,
+		.ctx = m,
+	};
+	enum rt_unwind_stop stop = RT_UNWIND_STOP_BAD;
+	int n, i, err;
+
+	if (!s->user_regs || !s->user_regs_mask || !in.stack_size)
+		return -ENOENT;
+	m->unwind_pid = s->pid;
+	n = rt_unwinder__unwind(m->unwinder, &in, m->unwound, MAX_STACK - 1 - *nr, &stop);
+	if (n <= 0)
+		return -ENOENT;
+	m->stats.unwound_samples++;
+	if (stop == RT_UNWIND_STOP_END)
+		m->stats.unwound_to_entry++;
+	if (stop < RT_UNWIND_STOP_NR)
+		m->stats.unwind_stops[stop]++;
+	for (i = 0; i < n; i++) {
+		uint64_t ip = i ? m->unwound[i].ip - 1 : m->unwound[i].ip;
+
+		err = frame_of(m, s->pid, gen, ip, false, &frames[(*nr)++]);
+		if (err)
+			return err;
+	}
+	return 0;
+}
+
+/*
+ * Splices interpreter frames (root first, grouped by ENTRY flags) into the
+ * native frames (root first) at the eval-loop frames: each eval-loop frame
+ * is replaced by the group of interpreter frames it runs.  When the counts
+ * disagree (a native callchain broken by code without frame pointers), the
+ * interpreter frames go rootward of the native frames leafward of the
+ * leafmost eval loop.  A frame no mapping covers marks where a broken chain
+ * turned into noise: frames from it rootward are left out.  Returns the new
+ * length of out.
+ */
+static uint32_t splice(struct rt_merge *m, const uint32_t *native, uint32_t nr_native,
+		       const uint32_t *interp, const int32_t *group_start, uint32_t nr_groups,
+		       uint32_t nr_interp, uint32_t *out, uint32_t out_max)
+{
+	uint32_t evals = 0, i, n = 0, g = 0, last_eval = UINT32_MAX, first_eval = UINT32_MAX;
+	uint32_t brk = UINT32_MAX, start;
+
+	for (i = 0; i < nr_native; i++) {
+		if (frame_is_eval(m, native[i])) {
+			evals++;
+			last_eval = i;
+			if (first_eval == UINT32_MAX)
+				first_eval = i;
+		}
+		/* No mapping covers it, so it is no return address: the chain
+		 * was followed through a register that held no frame pointer,
+		 * and it and everything rootward of it are noise. */
+		if (frame_is_no_map(m, native[i]))
+			brk = i;
+	}
+	if (m->opts.frames == RT_MERGE_FRAMES_INTERP) {
+		for (i = 0; i < nr_interp && n < out_max; i++)
+			out[n++] = interp[i];
+		return n;
+	}
+	/*
+	 * One more eval loop than groups: the leafmost eval loop is setting up
+	 * a frame that has not run yet (the walker leaves such frames out), so
+	 * it keeps its native name.
+	 */
+	if ((evals == nr_groups || evals == nr_groups + 1) &&
+	    (brk == UINT32_MAX || brk < first_eval)) {
+		/* Noise rootward of the rootmost eval loop goes: the interpreter
+		 * frames then start at the root. */
+		start = brk == UINT32_MAX ? 0 : first_eval;
+		if (start)
+			m->stats.interp_native_mismatch++;
+		for (i = start; i < nr_native && n < out_max; i++) {
+			if (!frame_is_eval(m, native[i]) || g == nr_groups) {
+				out[n++] = native[i];
+				continue;
+			}
+			uint32_t end = g + 1 < nr_groups ? (uint32_t)group_start[g + 1] : nr_interp;
+
+			for (uint32_t k = (uint32_t)group_start[g]; k < end && n < out_max; k++)
+				out[n++] = interp[k];
+			g++;
+		}
+		return n;
+	}
+	m->stats.interp_native_mismatch++;
+	for (i = 0; i < nr_interp && n < out_max; i++)
+		out[n++] = interp[i];
+	start = last_eval == UINT32_MAX ? 0 : last_eval + 1;
+	if (brk != UINT32_MAX && brk + 1 > start)
+		start = brk + 1;
+	for (i = start; i < nr_native && n < out_max; i++)
+		out[n++] = native[i];
+	return n;
+}
+
+static int on_sample(struct rt_perf_tool *tool, const struct rt_perf_evsel *ev,
+		     const struct rt_perf_sample *s)
+{
+	struct rt_merge *m = merge_of(tool);
+	uint32_t leaf_first[MAX_STACK], native[MAX_STACK];
+	uint32_t nr = 0, i, nr_interp = 0, nr_groups = 0, total, nkept;
+	struct rt_interp_stack stack;
+	bool kernel, have_interp = false;
+	uint64_t gen;
+	int err;
+
+	if (!m->evsel_chosen)
+		choose_event(m);
+	if (is_bpf_output(ev) && ev != m->evsel) {
+		/* rt-bpf's channel: code records feed the decoder; stack records are
+		 * samples of the folded event that carry interpreter frames. */
+		if (!s->raw_size)
+			return 0;
+		err = rt_interp_decoder__feed(m->decoder, s->raw, s->raw_size, s->pid, s->tid,
+					      &stack);
+		if (err == 0)
+			return 0;
+		if (err == -ENOMEM)
+			return err;
+		if (err < 0) {
+			m->stats.bad_interp_records++;
+			return 0;
+		}
+		have_interp = true;
+	} else if (ev != m->evsel) {
+		m->stats.filtered++;
+		return 0;
+	}
+	if (!wanted_u32(m->opts.pids, m->opts.nr_pids, s->pid) ||
+	    !wanted_u32(m->opts.tids, m->opts.nr_tids, s->tid)) {
+		m->stats.filtered++;
+		return 0;
+	}
+	if (m->opts.comm) {
+		const char *comm = rt_machine__thread_comm(m->machine, s->tid);
+
+		if (!comm || strcmp(comm, m->opts.comm)) {
+			m->stats.filtered++;
+			return 0;
+		}
+	}
+	gen = rt_machine__maps_generation(m->machine, s->pid);
+	if (s->sample_type & PERF_SAMPLE_CALLCHAIN) {
+		/* The frame caches are bigger than the CPU's: touch every entry's
+		 * slots first so that their cache misses overlap. */
+		if (m->cache_size)
+			for (uint64_t k = 0; k < s->nr_callchain && k < MAX_STACK; k++) {
+				uint64_t ip = s->callchain[k];
+
+				__builtin_prefetch(&m->l1[l1_index(ip, s->pid)]);
+				__builtin_prefetch(&m->cache[((ip * 0x9E3779B97F4A7C15ULL) ^ s->pid) &
+							     (m->cache_size - 1)]);
+			}
+		bool has_copy = s->user_regs && s->user_stack_size;
+		uint32_t user_start = UINT32_MAX;
+
+		kernel = s->cpumode == RT_CPUMODE_KERNEL;
+		for (uint64_t k = 0; k < s->nr_callchain && nr < MAX_STACK - 1; k++) {
+			uint64_t ip = s->callchain[k];
+
+			if (ip >= PERF_CONTEXT_MAX) {
+				if (ip == PERF_CONTEXT_KERNEL)
+					kernel = true;
+				else if (ip == PERF_CONTEXT_USER)
+					kernel = false;
+				else
+					kernel = ip == PERF_CONTEXT_GUEST_KERNEL;
+				continue;
+			}
+			if (!kernel && user_start == UINT32_MAX)
+				user_start = nr;
+			err = frame_of(m, s->pid, gen, ip, kernel, &leaf_first[nr]);
+			if (err)
+				return err;
+			nr++;
+		}
+		/* --call-graph dwarf: the kernel part comes from the callchain, the
+		 * user part from unwinding the stack copy, as perf joins them. */
+		if (has_copy) {
+			uint32_t kept = user_start == UINT32_MAX ? nr : user_start;
+
+			err = unwind_user(m, s, gen, leaf_first, &kept);
+			if (err && err != -ENOENT)
+				return err;
+			if (!err)
+				nr = kept;
+			else
+				m->stats.unwind_failed++;
+		}
+		if (!nr)
+			m->stats.empty_callchains++;
+	} else if (s->sample_type & PERF_SAMPLE_IP) {
+		err = frame_of(m, s->pid, gen, s->ip, s->cpumode == RT_CPUMODE_KERNEL,
+			       &leaf_first[0]);
+		if (err)
+			return err;
+		nr = 1;
+	}
+	m->stats.frames += nr;
+	for (i = 0; i < nr; i++)
+		native[i] = leaf_first[nr - 1 - i];
+	err = root_frame(m, s, &m->frames[0]);
+	if (err)
+		return err;
+	if (have_interp && m->opts.frames != RT_MERGE_FRAMES_NATIVE) {
+		m->stats.interp_samples++;
+		if (stack.flags & (RT_INTERP_STACK_TRUNCATED | RT_INTERP_STACK_INCOMPLETE))
+			m->stats.interp_incomplete++;
+		if (stack.flags & RT_INTERP_STACK_TRUNCATED) {
+			err = intern_text(m, "[truncated]", 11, &m->interp_ids[nr_interp]);
+			if (err)
+				return err;
+			nr_interp++;
+		}
+		for (i = 0; i < stack.nr_frames && nr_interp < MAX_STACK; i++) {
+			const struct rt_interp_frame *f = &stack.frames[i];
+
+			if (f->flags & RT_INTERP_FRAME_NO_SYMBOLS)
+				m->stats.interp_frames_no_symbols++;
+			if ((f->flags & RT_INTERP_FRAME_ENTRY) || i == 0)
+				m->group_start[nr_groups++] = (int32_t)nr_interp;
+			err = interp_frame(m, f, &m->interp_ids[nr_interp]);
+			if (err)
+				return err;
+			nr_interp++;
+		}
+		if (nr_interp && !nr_groups)
+			m->group_start[nr_groups++] = 0;
+		if (stack.flags & RT_INTERP_STACK_TRUNCATED)
+			m->group_start[0] = 0;  /* the marker joins the rootmost group */
+		m->stats.interp_frames += nr_interp;
+		/* -X perf trampolines would show each Python function twice */
+		for (i = 0, nkept = 0; i < nr; i++)
+			if (!frame_is_py_trampoline(m, native[i]))
+				native[nkept++] = native[i];
+		nr = nkept;
+		total = 1 + splice(m, native, nr, m->interp_ids, m->group_start, nr_groups,
+				   nr_interp, m->frames + 1, MAX_STACK - 1);
+	} else {
+		if (m->opts.frames == RT_MERGE_FRAMES_INTERP)
+			nr = 0;
+		memcpy(m->frames + 1, native, nr * sizeof(*native));
+		total = nr + 1;
+	}
+	m->stats.samples++;
+	if (m->opts.per_sample) {
+		FILE *out = m->opts.per_sample;
+
+		fprintf(out, "%u %" PRIu64 " ", s->tid, s->time);
+		for (i = 0; i < total; i++)
+			fprintf(out, "%s%s", i ? ";" : "", rt_stacks__name(m->stacks, m->frames[i]));
+		fputc('\n', out);
+	}
+	return rt_stacks__add(m->stacks, m->frames, total, 1, s->period);
+}
+
+/* ---- other records ------------------------------------------------------- */
+
+static int on_mmap(struct rt_perf_tool *tool, const struct rt_perf_mmap *ev)
+{
+	return rt_machine__mmap(merge_of(tool)->machine, ev);
+}
+
+static int on_comm(struct rt_perf_tool *tool, uint32_t pid, uint32_t tid, const char *comm,
+		   bool exec, const struct rt_perf_sample_id *sid)
+{
+	return rt_machine__comm(merge_of(tool)->machine, pid, tid, comm, exec);
+}
+
+static int on_fork(struct rt_perf_tool *tool, uint32_t pid, uint32_t ppid, uint32_t tid,
+		   uint32_t ptid, uint64_t time)
+{
+	return rt_machine__fork(merge_of(tool)->machine, pid, ppid, tid, ptid);
+}
+
+static int on_exit_record(struct rt_perf_tool *tool, uint32_t pid, uint32_t ppid, uint32_t tid,
+			  uint32_t ptid, uint64_t time)
+{
+	return rt_machine__exit(merge_of(tool)->machine, pid, tid);
+}
+
+/* ---- object ---------------------------------------------------------------- */
+
+struct rt_merge *rt_merge__new(const struct rt_merge_opts *opts)
+{
+	struct rt_merge *m = calloc(1, sizeof(*m));
+
+	if (!m) {
+		errno = ENOMEM;
+		return NULL;
+	}
+	if (opts)
+		memcpy(&m->opts, opts, opts->sz < sizeof(m->opts) ? opts->sz : sizeof(m->opts));
+	m->tool.sample = on_sample;
+	m->tool.mmap = on_mmap;
+	m->tool.comm = on_comm;
+	m->tool.fork = on_fork;
+	m->tool.exit = on_exit_record;
+	m->machine = rt_machine__new();
+	m->stacks = rt_stacks__new();
+	m->symbolizer = rt_symbolizer__new(m->opts.symbolizer);
+	m->decoder = rt_interp_decoder__new();
+	m->unwinder = rt_unwinder__new(NULL);
+	if (!m->machine || !m->stacks || !m->symbolizer || !m->decoder || !m->unwinder) {
+		int err = errno ? errno : ENOMEM;
+
+		rt_merge__free(m);
+		errno = err;
+		return NULL;
+	}
+	return m;
+}
+
+void rt_merge__free(struct rt_merge *m)
+{
+	if (!m)
+		return;
+	rt_machine__free(m->machine);
+	rt_stacks__free(m->stacks);
+	rt_symbolizer__free(m->symbolizer);
+	rt_interp_decoder__free(m->decoder);
+	rt_unwinder__free(m->unwinder);
+	free(m->pending);
+	free(m->is_eval);
+	free(m->cache);
+	free(m);
+}
+
+static void *load_kernel_symbols(void *symbolizer)
+{
+	rt_symbolizer__load_kernel(symbolizer);
+	return NULL;
+}
+
+/*
+ * Names the placeholder kernel frames and re-counts the stacks under the
+ * final names (distinct addresses of one function become one frame).
+ */
+static int finish_kernel_frames(struct rt_merge *m)
+{
+	uint32_t *final = NULL, frames[MAX_STACK];
+	uint8_t *reasons = NULL;
+	struct rt_stacks *stacks = NULL;
+	size_t nr_names = 0, i;
+	int err = 0;
+
+	pthread_join(m->kernel_loader, NULL);
+	m->kernel_deferred = false;
+	if (!m->nr_pending)
+		return 0;
+	for (i = 0; i < m->nr_pending; i++)
+		if (m->pending[i].id >= nr_names)
+			nr_names = m->pending[i].id + 1;
+	final = malloc(nr_names * sizeof(*final));
+	reasons = calloc(nr_names, 1);
+	stacks = rt_stacks__new();
+	if (!final || !reasons || !stacks) {
+		err = -ENOMEM;
+		goto out;
+	}
+	for (i = 0; i < nr_names; i++)
+		final[i] = UINT32_MAX;
+	for (i = 0; i < m->nr_pending && !err; i++) {
+		m->reason = 0;
+		err = resolve_kernel(m, m->pending[i].addr, &final[m->pending[i].id]);
+		reasons[m->pending[i].id] = m->reason;
+	}
+	for (i = 0; i < rt_stacks__nr(m->stacks) && !err; i++) {
+		struct rt_stack st;
+		uint32_t k;
+
+		rt_stacks__get(m->stacks, i, &st);
+		for (k = 0; k < st.nr_frames && !err; k++) {
+			uint32_t id = st.frames[k];
+			const char *name;
+			int64_t new_id;
+
+			if (id < nr_names && final[id] != UINT32_MAX) {
+				if (reasons[id] == REASON_NO_MAP)
+					m->stats.unresolved_no_map += st.count;
+				else if (reasons[id])
+					m->stats.unresolved[reasons[id]] += st.count;
+				id = final[id];
+			}
+			name = rt_stacks__name(m->stacks, id);
+			new_id = rt_stacks__intern(stacks, name, strlen(name));
+			if (new_id < 0)
+				err = (int)new_id;
+			frames[k] = (uint32_t)new_id;
+		}
+		if (!err)
+			err = rt_stacks__add(stacks, frames, st.nr_frames, st.count, st.period);
+	}
+	if (!err) {
+		rt_stacks__free(m->stacks);
+		m->stacks = stacks;
+		stacks = NULL;
+	}
+out:
+	rt_stacks__free(stacks);
+	free(final);
+	free(reasons);
+	return err;
+}
+
+static bool samples_kernel(const struct rt_perf_reader *reader)
+{
+	size_t i;
+
+	for (i = 0; i < rt_perf_reader__nr_evsels(reader); i++)
+		if (!rt_perf_reader__evsel(reader, i)->attr.exclude_kernel)
+			return true;
+	return false;
+}
+
+int rt_merge__run(struct rt_merge *m, struct rt_perf_reader *reader)
+{
+	const struct rt_perf_build_id *kernel;
+	int err;
+
+	m->reader = reader;
+	kernel = rt_perf_reader__find_build_id(reader, "[kernel.kallsyms]");
+	if (kernel)
+		rt_symbolizer__set_kernel_build_id(m->symbolizer, kernel->id, kernel->size);
+	if (m->opts.event) {
+		choose_event(m);
+		if (!m->evsel && !rt_perf_reader__is_pipe(reader)) {
+			fprintf(stderr, "rtmerge: no event named \"%s\" in the recording\n",
+				m->opts.event);
+			return -ENOENT;
+		}
+		if (rt_perf_reader__is_pipe(reader))
+			m->evsel_chosen = false;
+	}
+	/* Per-sample output needs names as it goes; pipe mode learns its
+	 * events late: both name kernel frames at once. */
+	if (!m->opts.per_sample && !rt_perf_reader__is_pipe(reader) && samples_kernel(reader) &&
+	    !pthread_create(&m->kernel_loader, NULL, load_kernel_symbols, m->symbolizer))
+		m->kernel_deferred = true;
+	err = rt_perf_reader__process(reader, &m->tool);
+	if (m->kernel_deferred) {
+		int finish = finish_kernel_frames(m);
+
+		if (!err)
+			err = finish;
+	}
+	return err;
+}
+
+const struct rt_stacks *rt_merge__stacks(const struct rt_merge *m)
+{
+	return m->stacks;
+}
+
+const struct rt_merge_stats *rt_merge__stats(const struct rt_merge *m)
+{
+	return &m->stats;
+}
+
+const char *rt_merge__event_name(const struct rt_merge *m)
+{
+	return m->evsel ? m->evsel->name : NULL;
+}
+
+void rt_merge__print_summary(const struct rt_merge *m, const struct rt_perf_reader *reader,
+			     FILE *out)
+{
+	const struct rt_perf_reader_stats *rs = rt_perf_reader__stats(reader);
+	const struct rt_merge_stats *st = &m->stats;
+	uint64_t unresolved = st->unresolved_no_map;
+	int i;
+
+	for (i = 1; i < RT_SYMBOL_NR_STATUS; i++)
+		unresolved += st->unresolved[i];
+	fprintf(out, "rtmerge: %" PRIu64 " samples read, %" PRIu64 " folded (event %s), %" PRIu64
+		" filtered out\n", rs->samples, st->samples,
+		m->evsel ? m->evsel->name : "none", st->filtered);
+	fprintf(out, "rtmerge: %" PRIu64 " events lost (LOST), %" PRIu64
+		" samples lost (LOST_SAMPLES), %" PRIu64 " malformed samples, %" PRIu64
+		" with unknown id\n", rs->lost, rs->lost_samples, rs->bad_samples,
+		rs->unknown_id_samples);
+	fprintf(out, "rtmerge: %" PRIu64 " frames, %" PRIu64 " unresolved (no-map %" PRIu64,
+		st->frames, unresolved, st->unresolved_no_map);
+	for (i = 1; i < RT_SYMBOL_NR_STATUS; i++)
+		fprintf(out, ", %s %" PRIu64, rt_symbol_status__name(i), st->unresolved[i]);
+	fprintf(out, ")\n");
+	if (st->unwound_samples || st->unwind_failed) {
+		fprintf(out, "rtmerge: %" PRIu64 " samples unwound from stack copies, %" PRIu64
+			" to the process or thread entry (%.1f%%), %" PRIu64 " not unwindable; ends:",
+			st->unwound_samples, st->unwound_to_entry,
+			st->unwound_samples ? 100.0 * st->unwound_to_entry / st->unwound_samples : 0.0,
+			st->unwind_failed);
+		for (i = 0; i < RT_UNWIND_STOP_NR; i++)
+			if (st->unwind_stops[i])
+				fprintf(out, " %s %" PRIu64, rt_unwind_stop__name(i), st->unwind_stops[i]);
+		fputc('\n', out);
+	}
+	if (st->interp_samples || st->bad_interp_records) {
+		struct rt_interp_decoder_stats ds;
+
+		rt_interp_decoder__stats(m->decoder, &ds);
+		fprintf(out, "rtmerge: %" PRIu64 " samples with an interpreter stack, %" PRIu64
+			" incomplete (truncated or read fault), %" PRIu64
+			" with a broken native callchain (interpreter frames put rootward)\n",
+			st->interp_samples, st->interp_incomplete, st->interp_native_mismatch);
+		fprintf(out, "rtmerge: %" PRIu64 " interpreter frames, %" PRIu64
+			" without symbols; %" PRIu64 " code records, %" PRIu64 " malformed records\n",
+			st->interp_frames, st->interp_frames_no_symbols, ds.code_records,
+			st->bad_interp_records);
+	}
+}

@@ -1,0 +1,88 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * merge: perf.data samples to aggregated, symbolized stacks.
+ *
+ * Reads every record through the perf.data reader, keeps the address space
+ * of each process, names each callchain entry (kernel, ELF files, JIT maps)
+ * following stackcollapse-perf.pl's conventions, and counts stacks.
+ */
+#ifndef RT_MERGE_H
+#define RT_MERGE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "perfglue/perfdata.h"
+#include "rtmerge/stacks.h"
+#include "symbolize/symbolize.h"
+
+enum rt_merge_frames {
+	RT_MERGE_FRAMES_ALL = 0,    /* native and interpreter frames, spliced */
+	RT_MERGE_FRAMES_NATIVE,     /* native frames only */
+	RT_MERGE_FRAMES_INTERP,     /* interpreter frames only (plus the comm root) */
+};
+
+struct rt_merge_opts {
+	size_t sz;                  /* sizeof(struct rt_merge_opts) */
+	bool include_pid;           /* root "comm-PID" */
+	bool include_tid;           /* root "comm-PID/TID" */
+	bool annotate_kernel;       /* kernel frames get "_[k]" */
+	bool annotate_jit;          /* JIT frames get "_[j]" */
+	bool include_addrs;         /* unresolved frames show "[dso <addr>]" */
+	bool by_period;             /* count = summed period instead of samples */
+	const char *event;          /* only samples of this event name; NULL = automatic */
+	const uint32_t *pids;       /* only these pids (nr_pids == 0: all) */
+	size_t nr_pids;
+	const uint32_t *tids;       /* only these tids */
+	size_t nr_tids;
+	const char *comm;           /* only threads with this comm */
+	enum rt_merge_frames frames;
+	FILE *per_sample;           /* when set, one "tid time stack" line per sample */
+	const struct rt_symbolizer_opts *symbolizer;
+};
+
+/* Counters for the summary. */
+struct rt_merge_stats {
+	uint64_t samples;           /* samples turned into stacks */
+	uint64_t filtered;          /* samples skipped by event/pid/comm filters */
+	uint64_t frames;
+	uint64_t unresolved[RT_SYMBOL_NR_STATUS];
+	uint64_t unresolved_no_map; /* address outside every known map */
+	uint64_t empty_callchains;
+	uint64_t interp_samples;        /* samples with interpreter frames */
+	uint64_t interp_incomplete;     /* ... whose walk was truncated or faulted */
+	uint64_t interp_native_mismatch;/* ... whose native chain lacked eval-loop frames */
+	uint64_t interp_frames;
+	uint64_t interp_frames_no_symbols;
+	uint64_t bad_interp_records;    /* bpf-output payloads the decoder rejected */
+	uint64_t unwound_samples;       /* user stacks unwound from REGS_USER + STACK_USER */
+	uint64_t unwound_to_entry;      /* ... down to _start or the thread's start */
+	uint64_t unwind_failed;         /* copies that gave no frame (callchain used) */
+	uint64_t unwind_stops[8];       /* by enum rt_unwind_stop */
+};
+
+struct rt_merge;
+
+/* Returns a merger or NULL with errno set.  opts may be NULL. */
+struct rt_merge *rt_merge__new(const struct rt_merge_opts *opts);
+void rt_merge__free(struct rt_merge *merge);
+
+/*
+ * Processes every record of reader.  Returns 0, or -errno when the input is
+ * malformed (rt_perf_reader__error() says where) or memory runs out.
+ */
+int rt_merge__run(struct rt_merge *merge, struct rt_perf_reader *reader);
+
+/* The aggregated stacks; borrowed until free. */
+const struct rt_stacks *rt_merge__stacks(const struct rt_merge *merge);
+const struct rt_merge_stats *rt_merge__stats(const struct rt_merge *merge);
+/* The event whose samples were used (NULL before run). */
+const char *rt_merge__event_name(const struct rt_merge *merge);
+
+/* Prints the end-of-run summary (samples, lost, unresolved by reason). */
+void rt_merge__print_summary(const struct rt_merge *merge, const struct rt_perf_reader *reader,
+			     FILE *out);
+
+#endif

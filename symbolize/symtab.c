@@ -1,0 +1,664 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+#include "symbolize/symtab.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <libiberty/demangle.h>
+
+/*
+ * Demangles C++ and Rust names with libiberty and no options, as perf
+ * does by default: no parameters, no return type ("operator new[]",
+ * "ns::Class<int>::method").  Returns a malloc'd string, or NULL when the
+ * name is not mangled.
+ */
+static char *demangle(const char *name)
+{
+	if (name[0] != '_' || (name[1] != 'Z' && name[1] != 'R'))
+		return NULL;
+	return cplus_demangle(name, DMGL_NO_OPTS);
+}
+
+static int add_name(struct rt_symtab *t, const char *name, size_t len, uint32_t *off)
+{
+	if (t->names_len + len + 1 > t->names_cap) {
+		size_t cap = t->names_cap ? t->names_cap : 4096;
+		char *n;
+
+		while (cap < t->names_len + len + 1)
+			cap *= 2;
+		if (cap > UINT32_MAX)
+			return -E2BIG;
+		n = realloc(t->names, cap);
+		if (!n)
+			return -ENOMEM;
+		t->names = n;
+		t->names_cap = cap;
+	}
+	memcpy(t->names + t->names_len, name, len);
+	t->names[t->names_len + len] = '\0';
+	*off = (uint32_t)t->names_len;
+	t->names_len += len + 1;
+	return 0;
+}
+
+static int add_sym(struct rt_symtab *t, uint64_t start, uint64_t size, const char *name,
+		   size_t len, uint8_t binding)
+{
+	struct rt_sym *s;
+	int err;
+
+	if (t->nr == t->cap) {
+		size_t cap = t->cap ? t->cap * 2 : 256;
+		struct rt_sym *n = realloc(t->syms, cap * sizeof(*n));
+
+		if (!n)
+			return -ENOMEM;
+		t->syms = n;
+		t->cap = cap;
+	}
+	s = &t->syms[t->nr];
+	err = add_name(t, name, len, &s->name);
+	if (err)
+		return err;
+	s->start = start;
+	s->end = start + size;
+	s->binding = binding;
+	s->sized = size != 0;
+	s->mangled = 0;
+	s->region = 0;
+	t->nr++;
+	return 0;
+}
+
+static bool is_mangled(const char *name)
+{
+	return name[0] == '_' && (name[1] == 'Z' || name[1] == 'R');
+}
+
+/*
+ * Demangling every symbol of a big C++ library costs more than reading
+ * it; only the symbols a recording hits are demangled, once.
+ */
+const char *rt_symtab__name(struct rt_symtab *t, size_t idx)
+{
+	const char *raw = t->names + t->syms[idx].name;
+
+	if (!t->syms[idx].mangled)
+		return raw;
+	if (!t->demangled) {
+		t->demangled = calloc(t->nr ? t->nr : 1, sizeof(*t->demangled));
+		if (!t->demangled)
+			return raw;
+	}
+	if (!t->demangled[idx]) {
+		t->demangled[idx] = demangle(raw);
+		if (!t->demangled[idx]) {
+			t->syms[idx].mangled = 0;   /* not demangleable: the raw name it is */
+			return raw;
+		}
+	}
+	return t->demangled[idx];
+}
+
+static size_t underscores(const char *s)
+{
+	size_t n = 0;
+
+	while (s[n] == '_')
+		n++;
+	return n;
+}
+
+/*
+ * perf's choice between two symbols at one address (choose_best_symbol),
+ * made after zero-size symbols got their extent: true keeps a.
+ */
+static bool prefer_first(const struct rt_symtab *t, const struct rt_sym *a, const struct rt_sym *b)
+{
+	const char *na = t->names + a->name, *nb = t->names + b->name;
+	bool a_sized = a->end > a->start, b_sized = b->end > b->start, keep_a = true;
+	char *da = NULL, *db = NULL;
+	size_t la, lb;
+
+	if (a_sized != b_sized)
+		return a_sized;
+	if ((a->binding == STB_WEAK) != (b->binding == STB_WEAK))
+		return b->binding == STB_WEAK;
+	if ((a->binding == STB_GLOBAL) != (b->binding == STB_GLOBAL))
+		return a->binding == STB_GLOBAL;
+	/* perf compares the demangled names. */
+	if (a->mangled && (da = demangle(na)))
+		na = da;
+	if (b->mangled && (db = demangle(nb)))
+		nb = db;
+	if (underscores(na) != underscores(nb)) {
+		keep_a = underscores(na) < underscores(nb);
+	} else {
+		la = strlen(na);
+		lb = strlen(nb);
+		if (la != lb)
+			keep_a = la > lb;
+	}
+	free(da);
+	free(db);
+	return keep_a;
+}
+
+struct sort_key {
+	uint64_t start;
+	uint64_t pos;
+};
+
+/*
+ * Stable sort by start.  Symbol tables hold up to hundreds of thousands of
+ * entries: an LSD radix sort on the start address (stable by nature, so
+ * equal starts keep their table order), skipping bytes all keys share.
+ */
+static int sort_stable(struct rt_symtab *t)
+{
+	struct sort_key *a, *b, *swap;
+	struct rt_sym *sorted;
+	size_t i, n = t->nr;
+	uint64_t diff = 0;
+	int shift;
+
+	if (n < 2)
+		return 0;
+	/* kallsyms and many symbol tables come in order already. */
+	for (i = 1; i < n && t->syms[i - 1].start <= t->syms[i].start; i++)
+		;
+	if (i == n)
+		return 0;
+	a = malloc(n * sizeof(*a));
+	b = malloc(n * sizeof(*b));
+	sorted = malloc(n * sizeof(*sorted));
+	if (!a || !b || !sorted) {
+		free(a);
+		free(b);
+		free(sorted);
+		return -ENOMEM;
+	}
+	for (i = 0; i < n; i++) {
+		a[i].start = t->syms[i].start;
+		a[i].pos = i;
+		diff |= a[i].start ^ a[0].start;
+	}
+	for (shift = 0; shift < 64; shift += 8) {
+		size_t count[256] = { 0 }, sum = 0;
+
+		if (!((diff >> shift) & 0xff))
+			continue;
+		for (i = 0; i < n; i++)
+			count[(a[i].start >> shift) & 0xff]++;
+		for (i = 0; i < 256; i++) {
+			size_t c = count[i];
+
+			count[i] = sum;
+			sum += c;
+		}
+		for (i = 0; i < n; i++)
+			b[count[(a[i].start >> shift) & 0xff]++] = a[i];
+		swap = a;
+		a = b;
+		b = swap;
+	}
+	for (i = 0; i < n; i++)
+		sorted[i] = t->syms[a[i].pos];
+	free(t->syms);
+	t->syms = sorted;
+	t->cap = n;
+	free(a);
+	free(b);
+	return 0;
+}
+
+static uint64_t page_up(uint64_t x)
+{
+	return (x + 4095) & ~(uint64_t)4095;
+}
+
+/*
+ * perf's order: sort, give each zero-size symbol the extent up to the
+ * next start (symbols__fixup_end), then keep one symbol per start
+ * (symbols__fixup_duplicate).  Doing the fixup first matters: of several
+ * zero-size aliases only the last one gets an extent, and so wins.  Where
+ * the next symbol lies in another region (kernel vs module), and after
+ * the last symbol, the extent ends a page further, as in perf.
+ */
+static int finish(struct rt_symtab *t, bool fixup_end)
+{
+	size_t i, n = 0;
+	int err = sort_stable(t);
+
+	if (err || !t->nr)
+		return err;
+	if (fixup_end) {
+		for (i = 0; i + 1 < t->nr; i++) {
+			struct rt_sym *prev = &t->syms[i], *curr = &t->syms[i + 1];
+
+			if (prev->end != prev->start)
+				continue;
+			if (prev->region != curr->region) {
+				prev->end = page_up(prev->start + 4096);
+				if (prev->end > curr->start && curr->start > prev->start)
+					prev->end = curr->start;
+			} else {
+				prev->end = curr->start;
+			}
+		}
+		if (t->syms[t->nr - 1].end == t->syms[t->nr - 1].start)
+			t->syms[t->nr - 1].end = page_up(t->syms[t->nr - 1].start) + 4096;
+	}
+	for (i = 0; i < t->nr; i++) {
+		if (n && t->syms[n - 1].start == t->syms[i].start) {
+			if (!prefer_first(t, &t->syms[n - 1], &t->syms[i]))
+				t->syms[n - 1] = t->syms[i];
+			continue;
+		}
+		t->syms[n++] = t->syms[i];
+	}
+	t->nr = n;
+	return 0;
+}
+
+/* A JIT reuses addresses: of entries with one start, the newest wins. */
+static int finish_last_wins(struct rt_symtab *t)
+{
+	size_t i, n = 0;
+	int err = sort_stable(t);
+
+	if (err)
+		return err;
+	for (i = 0; i < t->nr; i++) {
+		if (n && t->syms[n - 1].start == t->syms[i].start) {
+			t->syms[n - 1] = t->syms[i];
+			continue;
+		}
+		t->syms[n++] = t->syms[i];
+	}
+	t->nr = n;
+	return 0;
+}
+
+int32_t rt_symtab__find(const struct rt_symtab *t, uint64_t addr)
+{
+	size_t lo = 0, hi = t->nr, back;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (t->syms[mid].start <= addr)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	/* lo - 1 is the last symbol starting at or below addr; a nested symbol
+	 * may end before addr while an enclosing one further back covers it. */
+	for (back = 0; lo > 0 && back < 4; back++, lo--)
+		if (addr < t->syms[lo - 1].end)
+			return (int32_t)(lo - 1);
+	return -1;
+}
+
+void rt_symtab__exit(struct rt_symtab *t)
+{
+	size_t i;
+
+	if (t->demangled)
+		for (i = 0; i < t->nr; i++)
+			free(t->demangled[i]);
+	free(t->demangled);
+	free(t->syms);
+	free(t->names);
+	memset(t, 0, sizeof(*t));
+}
+
+static int load_section(struct rt_symtab *t, Elf *elf, Elf_Scn *scn, const GElf_Shdr *sh)
+{
+	Elf_Data *data = elf_getdata(scn, NULL);
+	size_t i, nr, shstrndx;
+	bool have_shstr = elf_getshdrstrndx(elf, &shstrndx) == 0;
+	int err;
+
+	if (!data || !sh->sh_entsize)
+		return 0;
+	nr = data->d_size / sh->sh_entsize;
+	for (i = 0; i < nr; i++) {
+		GElf_Sym sym;
+		GElf_Shdr target;
+		Elf_Scn *tscn;
+		const char *name;
+		int type;
+
+		if (!gelf_getsym(data, (int)i, &sym) || !sym.st_name)
+			continue;
+		type = GELF_ST_TYPE(sym.st_info);
+		if (type != STT_FUNC && type != STT_GNU_IFUNC && type != STT_OBJECT &&
+		    type != STT_NOTYPE)
+			continue;
+		if (sym.st_shndx == SHN_UNDEF || sym.st_shndx >= SHN_LORESERVE)
+			continue;
+		tscn = elf_getscn(elf, sym.st_shndx);
+		if (!tscn || !gelf_getshdr(tscn, &target) || !(target.sh_flags & SHF_EXECINSTR))
+			continue;
+		/*
+		 * perf takes an untyped symbol only as a zero-size label in a
+		 * section named like "text"; one with a size it ignores.
+		 */
+		if (type == STT_NOTYPE) {
+			const char *sec = have_shstr ? elf_strptr(elf, shstrndx, target.sh_name) : NULL;
+
+			if (sym.st_size || !sec || !strstr(sec, "text"))
+				continue;
+		}
+		name = elf_strptr(elf, sh->sh_link, sym.st_name);
+		if (!name || !name[0])
+			continue;
+		/* perf drops these markers of code it cannot attribute. */
+		if (type == STT_NOTYPE && (!strcmp(name, "$x") || !strncmp(name, ".L", 2)))
+			continue;
+		err = add_sym(t, sym.st_value, sym.st_size, name, strlen(name),
+			      (uint8_t)GELF_ST_BIND(sym.st_info));
+		if (err)
+			return err;
+		t->syms[t->nr - 1].mangled = is_mangled(name);
+	}
+	return 0;
+}
+
+static Elf_Scn *section_by_name(Elf *elf, const char *want, GElf_Shdr *out)
+{
+	Elf_Scn *scn = NULL;
+	size_t shstrndx;
+
+	if (elf_getshdrstrndx(elf, &shstrndx))
+		return NULL;
+	while ((scn = elf_nextscn(elf, scn))) {
+		const char *name;
+
+		if (!gelf_getshdr(scn, out))
+			continue;
+		name = elf_strptr(elf, shstrndx, out->sh_name);
+		if (name && !strcmp(name, want))
+			return scn;
+	}
+	return NULL;
+}
+
+/*
+ * Names the PLT stubs "sym@plt" from the .rela.plt relocations, in order,
+ * the way perf 6.1 does: one entry per relocation, entry and header size
+ * both .plt's sh_entsize (no names at all when that is 0, where perf's
+ * entries all collapse onto .plt's first byte).  A file built with IBT
+ * has its call stubs in .plt.sec instead: those are named (as newer perf
+ * does), since a .plt name there would be wrong.  Names are demangled.
+ */
+static int synthesize_plt(struct rt_symtab *t, Elf *elf)
+{
+	Elf_Scn *rela, *plt, *plt_sec, *dyn;
+	GElf_Shdr rela_sh, plt_sh, sec_sh, dyn_sh;
+	Elf_Data *rela_data, *dyn_data;
+	uint64_t base, entry;
+	size_t i, nr;
+	char name[1024];
+	int err;
+
+	rela = section_by_name(elf, ".rela.plt", &rela_sh);
+	plt = section_by_name(elf, ".plt", &plt_sh);
+	if (!rela || !plt || rela_sh.sh_type != SHT_RELA || !rela_sh.sh_entsize)
+		return 0;
+	dyn = elf_getscn(elf, rela_sh.sh_link);
+	if (!dyn || !gelf_getshdr(dyn, &dyn_sh) || dyn_sh.sh_type != SHT_DYNSYM)
+		return 0;
+	plt_sec = section_by_name(elf, ".plt.sec", &sec_sh);
+	if (plt_sec && sec_sh.sh_entsize) {
+		base = sec_sh.sh_addr;
+		entry = sec_sh.sh_entsize;
+	} else {
+		if (!plt_sh.sh_entsize)
+			return 0;
+		entry = plt_sh.sh_entsize;
+		base = plt_sh.sh_addr + entry;
+	}
+	rela_data = elf_getdata(rela, NULL);
+	dyn_data = elf_getdata(dyn, NULL);
+	if (!rela_data || !dyn_data)
+		return 0;
+	nr = rela_data->d_size / rela_sh.sh_entsize;
+	for (i = 0; i < nr; i++) {
+		GElf_Rela r;
+		GElf_Sym sym;
+		const char *sname = NULL;
+		char *plain;
+
+		if (!gelf_getrela(rela_data, (int)i, &r))
+			continue;
+		/* An IRELATIVE slot has no symbol: perf names it "@plt". */
+		if (gelf_getsym(dyn_data, (int)GELF_R_SYM(r.r_info), &sym))
+			sname = elf_strptr(elf, dyn_sh.sh_link, sym.st_name);
+		if (!sname)
+			sname = "";
+		plain = demangle(sname);
+		snprintf(name, sizeof(name), "%s@plt", plain ? plain : sname);
+		free(plain);
+		err = add_sym(t, base + i * entry, entry, name, strlen(name), STB_GLOBAL);
+		if (err)
+			return err;
+	}
+	return 0;
+}
+
+static Elf_Scn *find_symbols(Elf *elf, Elf64_Word type, GElf_Shdr *out)
+{
+	Elf_Scn *scn = NULL;
+
+	while ((scn = elf_nextscn(elf, scn)))
+		if (gelf_getshdr(scn, out) && out->sh_type == type && out->sh_size)
+			return scn;
+	return NULL;
+}
+
+int rt_symtab__load_elf(struct rt_symtab *t, Elf *symbols, Elf *runtime)
+{
+	Elf_Scn *scn;
+	GElf_Shdr sh;
+	size_t nr;
+	int err = 0;
+
+	scn = find_symbols(symbols, SHT_SYMTAB, &sh);
+	if (!scn)
+		scn = find_symbols(symbols, SHT_DYNSYM, &sh);
+	if (scn)
+		err = load_section(t, symbols, scn, &sh);
+	if (!err)
+		err = finish(t, true);
+	if (err || !runtime)
+		return err;
+	/* perf adds the PLT names after fixing up the other symbols' ends. */
+	nr = t->nr;
+	err = synthesize_plt(t, runtime);
+	if (err || t->nr == nr)
+		return err;
+	return finish(t, false);
+}
+
+static int hexdigit_value(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	c |= 0x20;
+	return c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
+}
+
+/* Reads a whole file (procfs files report size 0, so read until EOF). */
+static char *slurp(const char *path, size_t *len)
+{
+	FILE *f = fopen(path, "r");
+	size_t cap = 1 << 20, n = 0;
+	char *buf;
+
+	if (!f)
+		return NULL;
+	buf = malloc(cap + 1);
+	while (buf) {
+		size_t got = fread(buf + n, 1, cap - n, f);
+
+		n += got;
+		if (n < cap)
+			break;
+		cap *= 2;
+		char *bigger = realloc(buf, cap + 1);
+
+		if (!bigger) {
+			free(buf);
+			buf = NULL;
+		}
+		buf = bigger;
+	}
+	if (buf && ferror(f)) {
+		free(buf);
+		buf = NULL;
+	}
+	fclose(f);
+	if (buf) {
+		buf[n] = '\0';
+		*len = n;
+	} else {
+		errno = errno ? errno : ENOMEM;
+	}
+	return buf;
+}
+
+int rt_symtab__load_kallsyms(struct rt_symtab *t, const char *path)
+{
+	size_t len = 0;
+	char *buf = slurp(path, &len), *p, *end, *module = NULL;
+	size_t module_len = 0;
+	bool any_nonzero = false;
+	uint16_t region = 0;
+	int err = 0;
+
+	if (!buf)
+		return -errno;
+	end = buf + len;
+	for (p = buf; p < end; ) {
+		char *line_end = memchr(p, '\n', (size_t)(end - p)), *name;
+		uint64_t addr = 0;
+		int digits = 0, v;
+		char type;
+		size_t name_len;
+
+		if (!line_end)
+			line_end = end;
+		while ((v = hexdigit_value(*p)) >= 0 && digits < 17) {
+			addr = addr << 4 | (uint64_t)v;
+			p++;
+			digits++;
+		}
+		if (!digits || digits > 16 || *p != ' ' || line_end - p < 4) {
+			p = line_end + 1;
+			continue;
+		}
+		type = p[1];
+		name = p + 3;
+		p = line_end + 1;
+		if ((type | 0x20) != 't' && (type | 0x20) != 'w')
+			continue;
+		if (addr)
+			any_nonzero = true;
+		name_len = strcspn(name, " \t\n");
+		if (name + name_len > line_end)
+			name_len = (size_t)(line_end - name);
+		if (!name_len)
+			continue;
+		/* Each module's symbols are listed together: count the changes. */
+		{
+			char *mod = name + name_len + strspn(name + name_len, " \t");
+			size_t mod_len = mod < line_end && *mod == '[' ? (size_t)(line_end - mod) : 0;
+
+			if (mod_len != module_len || (mod_len && memcmp(mod, module, mod_len))) {
+				module = mod;
+				module_len = mod_len;
+				region++;
+			}
+		}
+		/* perf's binding for kallsyms types: 'W' weak, other upper case global. */
+		err = add_sym(t, addr, 0, name, name_len,
+			      type == 'W' ? STB_WEAK :
+			      isupper((unsigned char)type) ? STB_GLOBAL : STB_LOCAL);
+		if (err)
+			break;
+		t->syms[t->nr - 1].region = region;
+	}
+	free(buf);
+	if (err)
+		return err;
+	if (!any_nonzero) {
+		rt_symtab__exit(t);
+		return -EPERM;
+	}
+	/* Of aliases perf keeps the one listed last: only it gets an extent. */
+	return finish(t, true);
+}
+
+int rt_symtab__load_perf_map(struct rt_symtab *t, const char *path)
+{
+	FILE *f = fopen(path, "r");
+	char *line = NULL;
+	size_t cap = 0;
+	ssize_t got;
+	int err = 0;
+
+	if (!f)
+		return -errno;
+	while ((got = getline(&line, &cap, f)) > 0) {
+		char *p = line, *end;
+		unsigned long long start, size;
+		size_t len;
+
+		start = strtoull(p, &end, 16);
+		if (end == p || *end != ' ')
+			continue;
+		p = end + 1;
+		size = strtoull(p, &end, 16);
+		if (end == p || *end != ' ' || !size)
+			continue;
+		p = end + 1;
+		len = strcspn(p, "\n");
+		while (len && (p[len - 1] == '\r' || p[len - 1] == ' '))
+			len--;
+		if (!len)
+			continue;
+		err = add_sym(t, start, size, p, len, STB_GLOBAL);
+		if (err)
+			break;
+	}
+	free(line);
+	fclose(f);
+	if (err)
+		return err;
+	return finish_last_wins(t);
+}
+
+int rt_elf__image_size(const void *image, size_t *size)
+{
+	const Elf64_Ehdr *eh = image;
+	const Elf64_Shdr *sh;
+	uint64_t end = 0;
+	int i;
+
+	if (memcmp(eh->e_ident, ELFMAG, SELFMAG) || eh->e_ident[EI_CLASS] != ELFCLASS64 ||
+	    !eh->e_shoff || eh->e_shentsize != sizeof(Elf64_Shdr))
+		return -EINVAL;
+	sh = (const Elf64_Shdr *)((const char *)image + eh->e_shoff);
+	end = eh->e_shoff + (uint64_t)eh->e_shnum * sizeof(Elf64_Shdr);
+	for (i = 0; i < eh->e_shnum; i++)
+		if (sh[i].sh_type != SHT_NOBITS && sh[i].sh_offset + sh[i].sh_size > end)
+			end = sh[i].sh_offset + sh[i].sh_size;
+	*size = (size_t)end;
+	return 0;
+}

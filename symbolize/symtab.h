@@ -1,0 +1,54 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * symtab: sorted symbol tables (internal to symbolize/).  Built from an ELF
+ * symbol table, kallsyms or a JIT perf map, with perf's rules: symbols of
+ * executable code only, one symbol per start address (chosen as perf
+ * chooses), a zero-size symbol extending to the next one.
+ */
+#ifndef RT_SYMTAB_H
+#define RT_SYMTAB_H
+
+#include <gelf.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct rt_sym {
+	uint64_t start, end;    /* [start, end) */
+	uint32_t name;          /* offset into names */
+	uint8_t binding;        /* STB_* */
+	uint8_t sized : 1;      /* had a non-zero size */
+	uint8_t mangled : 1;    /* names holds the mangled form: demangled on use */
+	uint16_t region;        /* kallsyms: which kernel part (core, a module) */
+};
+
+struct rt_symtab {
+	struct rt_sym *syms;    /* sorted by start, unique starts */
+	size_t nr, cap;
+	char *names;
+	size_t names_len, names_cap;
+	char **demangled;       /* per symbol, filled on first use; NULL until needed */
+};
+
+struct rt_load_segment {
+	uint64_t offset, vaddr, size;
+};
+
+/*
+ * Loads the .symtab (else .dynsym) of symbols, plus "name@plt" entries
+ * from runtime's PLT when runtime is not NULL (the file that is mapped;
+ * symbols may be its separate debug file).  0 or -errno.
+ */
+int rt_symtab__load_elf(struct rt_symtab *t, Elf *symbols, Elf *runtime);
+/* Loads kernel text symbols from a kallsyms file.  -EPERM when addresses are hidden. */
+int rt_symtab__load_kallsyms(struct rt_symtab *t, const char *path);
+/* Loads a perf map ("START SIZE name" lines, hex).  0 or -errno. */
+int rt_symtab__load_perf_map(struct rt_symtab *t, const char *path);
+/* Index of the symbol containing addr, or -1. */
+int32_t rt_symtab__find(const struct rt_symtab *t, uint64_t addr);
+/* The (demangled) name of symbol idx; borrowed until rt_symtab__exit(). */
+const char *rt_symtab__name(struct rt_symtab *t, size_t idx);
+void rt_symtab__exit(struct rt_symtab *t);
+/* Size of an ELF image in memory (for the vDSO).  0 or -EINVAL. */
+int rt_elf__image_size(const void *image, size_t *size);
+
+#endif

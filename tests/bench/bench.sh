@@ -1,0 +1,79 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-only
+# `make bench`: rtmerge against `perf script > /dev/null` on the same
+# system-wide `perf record -a -g` file of at least 100,000 samples, as a
+# wall-time ratio measured in this run, plus rtmerge's peak memory on a
+# recording and on one twice as long (memory must follow distinct stacks,
+# not file size).
+set -u
+top=$(cd "$(dirname "$0")/../.." && pwd)
+export RT_BUILD=${RT_BUILD:-$top/${1:-build}}
+source "$top/tests/e2e/lib.sh"
+require_perf
+build_progs
+cd "$E2E_TMP"
+
+record() { # seconds output
+	perf record -q -a -g -e cpu-clock -c 250000 -o "$2" -- sh -c \
+		"./calltree $1 & ./threads $1 & ./uselib $1 & wait" 2>/dev/null || fail "perf record"
+}
+measure() { # label command... -> "seconds cpu_seconds maxrss_kb"
+	/usr/bin/time -f '%e %U %S %M' -o "$E2E_TMP/time.$1" "${@:2}" >/dev/null 2>"$E2E_TMP/err.$1" ||
+		{ cat "$E2E_TMP/err.$1"; fail "$1 failed"; }
+	tail -n 1 "$E2E_TMP/time.$1" | awk '{ printf "%s %.2f %s\n", $1, $2 + $3, $4 }'
+}
+median() { sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
+
+record 14 big.data
+record 7 half.data
+samples=$(perf script -i big.data -F tid 2>/dev/null | wc -l)
+echo "bench: $samples samples in big.data ($(du -h big.data | cut -f1))"
+[ "$samples" -ge 100000 ] || echo "bench: warning: fewer than 100000 samples"
+
+# Alternate the two tools, three times each, and compare medians.
+: >ps.runs; : >rt.runs
+for i in 1 2 3; do
+	measure perfscript perf script -i big.data >>ps.runs
+	measure rtmerge "$RTMERGE" big.data >>rt.runs
+done
+ps_s=$(cut -d' ' -f1 ps.runs | median); ps_cpu=$(cut -d' ' -f2 ps.runs | median)
+rt_s=$(cut -d' ' -f1 rt.runs | median); rt_cpu=$(cut -d' ' -f2 rt.runs | median)
+ps_kb=$(cut -d' ' -f3 ps.runs | median); rt_kb=$(cut -d' ' -f3 rt.runs | median)
+read -r rth_s rth_cpu rth_kb < <(measure rtmerge-half "$RTMERGE" half.data)
+ratio=$(awk -v a="$ps_s" -v b="$rt_s" 'BEGIN { printf "%.1f", a / (b > 0.005 ? b : 0.005) }')
+cpu_ratio=$(awk -v a="$ps_cpu" -v b="$rt_cpu" 'BEGIN { printf "%.1f", a / (b > 0.005 ? b : 0.005) }')
+echo "FIGURE bench fp: perf script ${ps_s}s, rtmerge ${rt_s}s (medians of 3): rtmerge is ${ratio}x faster in wall time, ${cpu_ratio}x in CPU time ($samples samples)"
+echo "FIGURE bench memory: rtmerge peak RSS ${rt_kb} kB on $(du -h big.data | cut -f1), ${rth_kb} kB on $(du -h half.data | cut -f1) (perf script ${ps_kb} kB)"
+
+# --call-graph dwarf: rtmerge's own unwinding against perf script (libdw) on
+# at least 30,000 samples of interpreters and a C program, none with frame
+# pointers (Debian's python3.11, pyenv's 3.11.7 when present).
+nofp="-O2 -g -fomit-frame-pointer -fno-optimize-sibling-calls"
+cc $nofp -o calltree-nofp "$RT_TOP/tests/e2e/progs/calltree.c" || fail "build calltree-nofp"
+cat >pywork.py <<'PY'
+import json, sys, time, zlib
+def leaf(n):
+    return zlib.compress(json.dumps(list(range(n))).encode(), 6)
+def recurse(depth, n):
+    return leaf(n) if depth == 0 else recurse(depth - 1, n)
+end = time.time() + float(sys.argv[1])
+while time.time() < end:
+    recurse(30, 300)
+PY
+py1=/usr/bin/python3.11; [ -x "$py1" ] || py1=$(command -v python3)
+py2=/root/.pyenv/versions/3.11.7/bin/python3.11; [ -x "$py2" ] || py2=$py1
+perf record -q --call-graph dwarf -e cpu-clock -F 999 -o dwarf.data -- sh -c \
+	"$py1 pywork.py 17 & $py2 pywork.py 17 & ./calltree-nofp 17 & wait" 2>/dev/null ||
+	fail "perf record dwarf"
+dsamples=$(perf script -i dwarf.data -F tid 2>/dev/null | wc -l)
+echo "bench: $dsamples samples in dwarf.data ($(du -h dwarf.data | cut -f1))"
+[ "$dsamples" -ge 30000 ] || echo "bench: warning: fewer than 30000 samples"
+read -r dps_s dps_cpu dps_kb < <(measure perfscript-dwarf perf script -i dwarf.data)
+read -r drt_s drt_cpu drt_kb < <(measure rtmerge-dwarf "$RTMERGE" dwarf.data)
+dratio=$(awk -v a="$dps_s" -v b="$drt_s" 'BEGIN { printf "%.1f", a / (b > 0.005 ? b : 0.005) }')
+dcpu=$(awk -v a="$dps_cpu" -v b="$drt_cpu" 'BEGIN { printf "%.1f", a / (b > 0.005 ? b : 0.005) }')
+entry=$(sed -n 's/.* to the process or thread entry (\([0-9.]*\)%).*/\1/p' "$E2E_TMP/err.rtmerge-dwarf")
+echo "FIGURE bench dwarf: perf script ${dps_s}s, rtmerge ${drt_s}s: rtmerge is ${dratio}x faster in wall time, ${dcpu}x in CPU time ($dsamples samples, ${entry}% unwound to the process or thread entry, rtmerge peak RSS ${drt_kb} kB, perf script ${dps_kb} kB)"
+
+# CPython under rt-bpf: slowdown at 99 and 999 Hz against no profiling
+bash "$top/tests/bench/py_overhead.sh" "${1:-build}"

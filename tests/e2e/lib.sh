@@ -1,0 +1,38 @@
+# SPDX-License-Identifier: GPL-2.0-only
+# Shared helpers for the end-to-end tests (sourced).
+set -u
+RT_TOP=${RT_TOP:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}
+RT_BUILD=${RT_BUILD:-$RT_TOP/build}
+RTMERGE=$RT_BUILD/rtmerge
+E2E_TMP=$(mktemp -d /tmp/rtperf-e2e.XXXXXX)
+trap 'rm -rf "$E2E_TMP"' EXIT
+
+skip() { echo "skipped: $*"; exit 77; }
+fail() { echo "FAIL: $*" >&2; exit 1; }
+note() { echo "-- $*"; }
+
+require_perf() {
+	[ "$(id -u)" -eq 0 ] || skip "needs root for perf record -a and kernel symbols"
+	command -v perf >/dev/null || skip "perf is not installed"
+	perf record -e cpu-clock -o "$E2E_TMP/probe.data" -q -- true >/dev/null 2>&1 ||
+		skip "perf record does not work here"
+	[ -x "$RTMERGE" ] || fail "$RTMERGE not built"
+}
+
+# Build the bundled workloads with frame pointers into $E2E_TMP.
+build_progs() {
+	local cflags="-O0 -g -fno-omit-frame-pointer"
+	local p=$RT_TOP/tests/e2e/progs
+	cc $cflags -o "$E2E_TMP/calltree" "$p/calltree.c" || fail "build calltree"
+	cc $cflags -pthread -o "$E2E_TMP/threads" "$p/threads.c" || fail "build threads"
+	cc $cflags -shared -fPIC -o "$E2E_TMP/libcallee.so" "$p/libcallee.c" || fail "build lib"
+	cc $cflags -o "$E2E_TMP/uselib" "$p/uselib.c" -L"$E2E_TMP" -lcallee \
+		-Wl,-rpath,"$E2E_TMP" || fail "build uselib"
+}
+
+# count of samples whose folded stack matches an extended regex
+folded_count() { # file regex
+	awk -v re="$2" '{ n = $NF; $NF = ""; sub(/ $/, ""); if ($0 ~ re) s += n } END { print s + 0 }' "$1"
+}
+
+folded_total() { awk '{ s += $NF } END { print s + 0 }' "$1"; }

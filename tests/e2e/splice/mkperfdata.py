@@ -1,0 +1,157 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-2.0-only
+"""Writes a pipe-mode perf.data with cpu-clock samples and rt-bpf
+bpf-output samples (record format of bpf/record.h, version 1) whose native
+callchains point into a real shared library, for the splice test.
+
+usage: mkperfdata.py LIB OUT  (LIB's function offsets come from `nm`)"""
+import struct
+import subprocess
+import sys
+
+PERF_RECORD_MMAP2, PERF_RECORD_COMM, PERF_RECORD_SAMPLE = 10, 3, 9
+HEADER_ATTR, FINISHED_ROUND = 64, 68
+S_IP, S_TID, S_TIME, S_CPU, S_PERIOD, S_CALLCHAIN, S_RAW, S_IDENT = 1, 2, 4, 128, 256, 32, 1024, 1 << 16
+SAMPLE_TYPE = S_IDENT | S_IP | S_TID | S_TIME | S_CPU | S_PERIOD | S_CALLCHAIN | S_RAW
+CTX_USER = (1 << 64) - 512
+MAGIC, VERSION = 0x52545042, 1
+BASE = 0x7f0000000000
+
+
+def pad8(b):
+    return b + b'\0' * (-len(b) % 8)
+
+
+def record(rtype, body, misc=0):
+    body = pad8(body)
+    return struct.pack('<IHH', rtype, misc, 8 + len(body)) + body
+
+
+def attr(config, ids):
+    # struct perf_event_attr, 128 bytes (PERF_ATTR_SIZE_VER7)
+    a = struct.pack('<IIQQQQQ', 1, 128, config, 1, SAMPLE_TYPE, 0, 1 << 18)  # sample_id_all
+    a += b'\0' * (128 - len(a))
+    return record(HEADER_ATTR, a + b''.join(struct.pack('<Q', i) for i in ids))
+
+
+def trailer(pid, tid, time, ident):
+    return struct.pack('<IIQIIQ', pid, tid, time, 0, 0, ident)
+
+
+def comm(pid, name, time):
+    return record(PERF_RECORD_COMM, struct.pack('<II', pid, pid) + pad8(name.encode() + b'\0') +
+                  trailer(pid, pid, time, 1), misc=1 << 13)
+
+
+def mmap2(pid, start, length, path, time):
+    body = struct.pack('<IIQQQIIQQII', pid, pid, start, length, 0, 0, 0, 0, 0, 5, 2)
+    return record(PERF_RECORD_MMAP2, body + pad8(path.encode() + b'\0') +
+                  trailer(pid, pid, time, 1), misc=2)
+
+
+def sample(ident, pid, tid, time, chain, raw=None):
+    body = struct.pack('<QQIIQIIQ', ident, chain[0], pid, tid, time, 0, 0, 1)
+    ips = [CTX_USER] + chain
+    body += struct.pack('<Q', len(ips)) + b''.join(struct.pack('<Q', ip) for ip in ips)
+    raw = raw or b''
+    body += pad8(struct.pack('<I', len(raw)) + raw)
+    return record(PERF_RECORD_SAMPLE, body, misc=2)
+
+
+def rstring(text):
+    data = text.encode()
+    return struct.pack('<IIII', len(data), 1, len(data), 1) + data.ljust(256, b'\0')
+
+
+def tag_of(code, firstlineno, name):
+    m = (1 << 64) - 1
+    h = (code * 0x9e3779b97f4a7c15) & m
+    h ^= (firstlineno * 0xc2b2ae3d27d4eb4f) & m
+    h ^= (name * 0x165667b19e3779f9) & m
+    h ^= h >> 29
+    h = (h * 0xbf58476d1ce4e5b9) & m
+    h ^= h >> 32
+    return h & 0xffffff
+
+
+def linetable(delta):
+    # One "no column" entry covering 8 code units: line = firstlineno + delta.
+    return bytes([0x80 | (13 << 3) | 7, delta << 1])
+
+
+def code_rec(pid, code, name_ptr, name, qualname, filename, firstlineno, delta):
+    lt = linetable(delta)
+    body = struct.pack('<IIQIIIIII', pid, tag_of(code, firstlineno, name_ptr), code, 1, 0x030b07,
+                       firstlineno, 0, len(lt), len(lt))
+    body += rstring(name) + rstring(qualname) + rstring(filename) + lt.ljust(2048, b'\0')
+    return struct.pack('<IIII', MAGIC, VERSION, 2, 16 + len(body)) + body
+
+
+def stack_rec(pid, tid, frames, flags=0):
+    # frames: (code, name_ptr, firstlineno, lasti, entry) leaf first
+    body = struct.pack('<IIIIIIQ', pid, tid, 1, 0x030b07, len(frames), flags, 0)
+    for code, name_ptr, first, lasti, entry in frames:
+        fl = (1 if entry else 0) | (tag_of(code, first, name_ptr) << 8)
+        body += struct.pack('<QII', code, lasti, fl)
+    return struct.pack('<IIII', MAGIC, VERSION, 1, 16 + len(body)) + body
+
+
+def main():
+    lib, out = sys.argv[1], sys.argv[2]
+    syms = {}
+    for line in subprocess.check_output(['nm', '--defined-only', lib], text=True).splitlines():
+        parts = line.split()
+        if len(parts) == 3:
+            syms[parts[2]] = int(parts[0], 16)
+    # Shared libraries from GNU ld map file offset == virtual address.
+    ip = {name: BASE + syms[name] + 4 for name in
+          ('deflate', 'zlib_compress', '_PyEval_EvalFrameDefault', 'PyObject_Vectorcall', 'fake_main')}
+    A = (0x1000, 0xa0, 1)    # <module>, firstlineno 1
+    B = (0x2000, 0xb0, 10)   # handle
+    C = (0x3000, 0xc0, 20)   # compress_it
+    py = 1000
+    recs = [struct.pack('<QQ', 0x32454c4946524550, 16), attr(0, [1]), attr(10, [2]),
+            comm(py, 'python3', 10), mmap2(py, BASE, 0x100000, lib, 11), comm(2000, 'native', 12),
+            mmap2(2000, BASE, 0x100000, lib, 13)]
+    t = 100
+    for code, name_ptr, first, name, qual, fname, delta in (
+            (A[0], A[1], A[2], '<module>', '<module>', '/srv/app/main.py', 2),
+            (B[0], B[1], B[2], 'handle', 'Handler.handle', '/srv/app/views.py', 2),
+            (C[0], C[1], C[2], 'compress_it', 'compress_it', '/srv/app/views.py', 2)):
+        recs.append(sample(2, py, py, t, [ip['fake_main']],
+                           code_rec(py, code, name_ptr, name, qual, fname, first, delta)))
+        t += 1
+    frames = [(C[0], C[1], C[2], 4, True), (B[0], B[1], B[2], 4, False), (A[0], A[1], A[2], 4, True)]
+    full = [ip['deflate'], ip['zlib_compress'], ip['_PyEval_EvalFrameDefault'],
+            ip['PyObject_Vectorcall'], ip['_PyEval_EvalFrameDefault'], ip['fake_main']]
+    for _ in range(5):   # spliced: two eval loops, two groups
+        recs.append(sample(2, py, py, t, full, stack_rec(py, py, frames)))
+        t += 1
+    for _ in range(2):   # a third eval loop, setting up a frame not yet running
+        recs.append(sample(2, py, py, t, [ip['_PyEval_EvalFrameDefault'], ip['zlib_compress']] +
+                           full[2:],
+                           stack_rec(py, py, frames)))
+        t += 1
+    for _ in range(3):   # broken native chain: no eval loop recovered
+        recs.append(sample(2, py, py, t, [ip['deflate'], 0x1234], stack_rec(py, py, frames)))
+        t += 1
+    for _ in range(2):   # truncated walk
+        recs.append(sample(2, py, py, t, full, stack_rec(py, py, frames, flags=1)))
+        t += 1
+    # The code object at 0x3000 is freed and another one takes its address.
+    recs.append(sample(2, py, py, t, [ip['fake_main']],
+                       code_rec(py, 0x3000, 0xd0, 'other', 'other', '/srv/app/other.py', 30, 1)))
+    t += 1
+    stale = [(C[0], C[1], C[2], 4, True), (B[0], B[1], B[2], 4, False), (A[0], A[1], A[2], 4, True)]
+    recs.append(sample(2, py, py, t, full, stack_rec(py, py, stale)))
+    t += 1
+    for _ in range(4):   # a process without Python: perf's own sample
+        recs.append(sample(1, 2000, 2000, t, [ip['deflate'], ip['zlib_compress'], ip['fake_main']]))
+        t += 1
+    recs.append(record(FINISHED_ROUND, b''))
+    with open(out, 'wb') as f:
+        f.write(b''.join(recs))
+
+
+if __name__ == '__main__':
+    main()

@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-only
+# Splicing of interpreter frames into native callchains, on a synthetic
+# recording whose every frame is known: rt-bpf records (bpf/record.h)
+# inside bpf-output samples, native callchains into a real library.
+source "$(dirname "$0")/lib.sh"
+[ -x "$RTMERGE" ] || fail "$RTMERGE not built"
+cd "$E2E_TMP"
+d=$RT_TOP/tests/e2e/splice
+cc -O1 -g -shared -fPIC -fno-inline -o libfakepy.so "$d/fakepy.c" || fail "build libfakepy.so"
+python3 "$d/mkperfdata.py" "$E2E_TMP/libfakepy.so" mixed.data || fail "mkperfdata"
+
+"$RTMERGE" mixed.data >all.folded 2>all.err || { cat all.err; fail "rtmerge"; }
+cat all.folded
+cat all.err
+expect_line() { # file line
+	grep -qxF -- "$2" "$1" || fail "missing in $1: $2"
+}
+M='<module> (app/main.py:3)'; H='Handler.handle (app/views.py:12)'; C='compress_it (app/views.py:22)'
+expect_line all.folded "python3;fake_main;$M;$H;PyObject_Vectorcall;$C;zlib_compress;deflate 5"
+# a chain broken at an address no mapping covers: that frame is noise
+expect_line all.folded "python3;$M;$H;$C;deflate 3"
+expect_line all.folded "python3;fake_main;[truncated];$M;$H;PyObject_Vectorcall;$C;zlib_compress;deflate 2"
+# The reused code address must not keep the old name.
+expect_line all.folded "python3;fake_main;$M;$H;PyObject_Vectorcall;[unknown python];zlib_compress;deflate 1"
+expect_line all.folded "python3;fake_main;$M;$H;PyObject_Vectorcall;$C;zlib_compress;_PyEval_EvalFrameDefault 2"
+expect_line all.folded "native;fake_main;zlib_compress;deflate 4"
+[ "$(folded_total all.folded)" -eq 17 ] || fail "expected 17 samples, got $(folded_total all.folded)"
+grep -q '13 samples with an interpreter stack, 2 incomplete' all.err || fail "summary counts"
+grep -q "3 with a broken native callchain" all.err || fail "broken-chain count"
+grep -q '4 code records' all.err || fail "code record count"
+
+"$RTMERGE" --interp-only mixed.data >py.folded 2>/dev/null || fail "--interp-only"
+expect_line py.folded "python3;$M;$H;$C 10"
+"$RTMERGE" --native-only mixed.data >native.folded 2>/dev/null || fail "--native-only"
+expect_line native.folded \
+	"python3;fake_main;_PyEval_EvalFrameDefault;PyObject_Vectorcall;_PyEval_EvalFrameDefault;zlib_compress;deflate 8"
+echo "splice_synthetic: ok"

@@ -1,0 +1,29 @@
+# SPDX-License-Identifier: GPL-2.0-only
+# 200-deep recursion, then a busy loop at the bottom: every sample taken in
+# leaf() has <module> -> main -> recurse x200 -> leaf.
+import sys
+import time
+
+DEPTH = int(sys.argv[1]) if len(sys.argv) > 1 else 200
+SECONDS = float(sys.argv[2]) if len(sys.argv) > 2 else 3.0
+
+
+def leaf(deadline):
+    n = 0
+    while time.monotonic() < deadline:  # LEAF_LINE
+        n += 1
+    return n
+
+
+def recurse(depth, deadline):
+    if depth <= 1:
+        return leaf(deadline)  # CALL_LEAF_LINE
+    return recurse(depth - 1, deadline)  # RECURSE_LINE
+
+
+def main():
+    sys.setrecursionlimit(10000)
+    return recurse(DEPTH, time.monotonic() + SECONDS)  # MAIN_LINE
+
+
+main()  # MODULE_LINE

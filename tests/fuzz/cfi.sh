@@ -1,0 +1,39 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-only
+# Bounded libFuzzer run (ASan+UBSan) of unwind/'s CFI compiler and prologue
+# analysis, seeded with real .eh_frame/.debug_frame sections and code.
+# RT_FUZZ_SECONDS sets the budget.
+set -u
+top=${RT_TOP:-$(cd "$(dirname "$0")/../.." && pwd)}
+build=${RT_BUILD:-$top/build}
+secs=${RT_FUZZ_SECONDS:-20}
+out=$build/fuzz
+command -v clang >/dev/null || { echo "skipped: clang is not installed"; exit 77; }
+[ -f /usr/include/capstone/capstone.h ] || { echo "skipped: libcapstone-dev is not installed"; exit 77; }
+mkdir -p "$out/cfi-corpus"
+clang -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
+	-D_GNU_SOURCE -I"$top" "$top/tests/fuzz/fuzz_cfi.c" "$top/unwind/cfi.c" \
+	"$top/unwind/prologue.c" -lcapstone -o "$out/fuzz_cfi" || { echo "cannot build the fuzzer"; exit 1; }
+# Seeds: CFI sections of a few real files (the first 16 KiB), and some code.
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+printf 'int f(int x) { return x * 3; }\nint main(int c, char **v) { return f(c); }\n' >"$tmp/p.c"
+cc -O2 -g -fno-asynchronous-unwind-tables -o "$tmp/dbg" "$tmp/p.c" 2>/dev/null
+i=0
+for f in /lib/x86_64-linux-gnu/libc.so.6 /lib/x86_64-linux-gnu/libz.so.1 /usr/bin/python3.11 \
+	"$tmp/dbg" /bin/true; do
+	[ -f "$f" ] || continue
+	for sec in .eh_frame .debug_frame .text; do
+		objcopy -O binary --only-section="$sec" "$f" "$tmp/s" 2>/dev/null || continue
+		[ -s "$tmp/s" ] || continue
+		head -c 16384 "$tmp/s" >"$out/cfi-corpus/seed-$i-${sec#.}"
+		i=$((i + 1))
+	done
+done
+"$out/fuzz_cfi" -max_total_time="$secs" -max_len=16384 -timeout=10 -rss_limit_mb=2048 \
+	-print_final_stats=1 -artifact_prefix="$out/" "$out/cfi-corpus" >"$out/cfi.log" 2>&1
+rc=$?
+tail -n 12 "$out/cfi.log"
+runs=$(grep -o 'stat::number_of_executed_units: *[0-9]*' "$out/cfi.log" | grep -o '[0-9]*$')
+echo "FIGURE fuzz cfi: ${runs:-0} inputs in ${secs}s, exit $rc"
+[ "$rc" -eq 0 ] || { echo "fuzzer found a crash: see $out/cfi.log"; exit 1; }

@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-only
+# Bounded libFuzzer run (ASan+UBSan) of the perf.data reader, seeded with
+# real recordings in file and pipe mode.  RT_FUZZ_SECONDS sets the budget.
+set -u
+top=${RT_TOP:-$(cd "$(dirname "$0")/../.." && pwd)}
+build=${RT_BUILD:-$top/build}
+secs=${RT_FUZZ_SECONDS:-30}
+out=$build/fuzz
+command -v clang >/dev/null || { echo "skipped: clang is not installed"; exit 77; }
+mkdir -p "$out/perfdata-corpus"
+clang -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
+	-D_GNU_SOURCE -I"$top" -I"$build/libperf/include" -I"${LIBPERF:-$top/build/libperf}/include" \
+	"$top/tests/fuzz/fuzz_perfdata.c" "$top/perfglue/perfdata.c" "$top/perfglue/machine.c" \
+	-o "$out/fuzz_perfdata" || { echo "cannot build the fuzzer"; exit 1; }
+# Seeds: small real recordings (file and pipe mode), when perf works here.
+if [ "$(id -u)" -eq 0 ] && command -v perf >/dev/null; then
+	perf record -q -g -e cpu-clock -F 999 -o "$out/perfdata-corpus/seed-file" -- \
+		sh -c 'i=0; while [ $i -lt 20000 ]; do i=$((i+1)); done' >/dev/null 2>&1
+	perf record -q -g -e cpu-clock -F 999 -o - -- \
+		sh -c 'i=0; while [ $i -lt 20000 ]; do i=$((i+1)); done' \
+		>"$out/perfdata-corpus/seed-pipe" 2>/dev/null
+	perf record -q --call-graph dwarf,1024 -e cpu-clock -F 999 -o "$out/perfdata-corpus/seed-dwarf" -- \
+		sh -c 'i=0; while [ $i -lt 5000 ]; do i=$((i+1)); done' >/dev/null 2>&1
+fi
+# Big seeds slow libFuzzer down: keep the first 64 KiB of each.
+for f in "$out"/perfdata-corpus/seed-*; do
+	[ -f "$f" ] && [ "$(stat -c %s "$f")" -gt 65536 ] && truncate -s 65536 "$f"
+done
+"$out/fuzz_perfdata" -max_total_time="$secs" -max_len=65536 -timeout=10 -rss_limit_mb=2048 \
+	-print_final_stats=1 "$out/perfdata-corpus" >"$out/perfdata.log" 2>&1
+rc=$?
+tail -n 12 "$out/perfdata.log"
+runs=$(grep -o 'stat::number_of_executed_units: *[0-9]*' "$out/perfdata.log" | grep -o '[0-9]*$')
+echo "FIGURE fuzz perfdata: ${runs:-0} inputs in ${secs}s, exit $rc"
+[ "$rc" -eq 0 ] || { echo "fuzzer found a crash: see $out/perfdata.log"; exit 1; }

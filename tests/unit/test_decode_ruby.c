@@ -1,0 +1,212 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/* CRuby record decoding: line tables in all three index forms, names of
+ * iseq and C method frames, malformed records. */
+#include <CUnit/Basic.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "bpf/decode.h"
+#include "bpf/decode_ruby.h"
+#include "bpf/record.h"
+
+#define IMM 54
+#define BLOCK 80
+
+/* Builds the succinct index the way the VM lays it out: 7-bit ranks, nine
+ * to a word, for positions below IMM; then 512-position blocks of a 32-bit
+ * rank, 9-bit small-block ranks and eight 64-bit words of bits. */
+static size_t build_succinct(const uint32_t *pos, int n, int max_pos, uint8_t *out, size_t cap)
+{
+	int imm_words = (max_pos < IMM ? max_pos + 8 : IMM) / 9;
+	int blocks = (max_pos < IMM ? 0 : (max_pos - IMM + 511)) / 512;
+	size_t len = (size_t)(IMM / 9) * 8 + (size_t)blocks * BLOCK;
+	int r = 0;
+
+	CU_ASSERT_FATAL(len <= cap);
+	memset(out, 0, len);
+	for (int j = 0; j < imm_words; j++) {
+		uint64_t w = 0;
+
+		for (int i = 0; i < 9; i++) {
+			if (r < n && (int)pos[r] == j * 9 + i)
+				r++;
+			w |= (uint64_t)r << (7 * i);
+		}
+		memcpy(out + j * 8, &w, 8);
+	}
+	for (int k = 0; k < blocks; k++) {
+		uint8_t *b = out + (IMM / 9) * 8 + (size_t)k * BLOCK;
+		uint32_t rank = (uint32_t)r;
+		uint64_t ranks = 0;
+		int small = 0;
+
+		memcpy(b, &rank, 4);
+		for (int j = 0; j < 8; j++) {
+			uint64_t bits = 0;
+
+			if (j)
+				ranks |= (uint64_t)small << (9 * (j - 1));
+			for (int i = 0; i < 64; i++)
+				if (r < n && (int)pos[r] == k * 512 + j * 64 + i + IMM) {
+					bits |= 1ull << i;
+					r++;
+				}
+			memcpy(b + 16 + j * 8, &bits, 8);
+			small += __builtin_popcountll(bits);
+		}
+		memcpy(b + 8, &ranks, 8);
+	}
+	return len;
+}
+
+static void test_succinct_matches_positions(void)
+{
+	enum { N = 300 };
+	uint32_t pos[N];
+	uint8_t info[N * 12], index[RT_REC_RUBY_INDEX_MAX];
+	uint32_t p = 0;
+	size_t len;
+
+	srand(7);
+	for (int i = 0; i < N; i++) {
+		int32_t line = 10 + i;
+
+		pos[i] = p;
+		p += 1 + (uint32_t)(rand() % 7);
+		memset(info + i * 12, 0, 12);
+		memcpy(info + i * 12, &line, 4);
+	}
+	len = build_succinct(pos, N, (int)pos[N - 1], index, sizeof(index));
+	for (uint32_t x = 0; x < p; x++) {
+		int want = 0;
+
+		for (int i = 0; i < N && pos[i] <= x; i++)
+			want = 10 + i;
+		CU_ASSERT_EQUAL_FATAL(rt_ruby_linetable__line(info, N, 12, 0, RT_REC_RUBY_INDEX_SUCCINCT,
+							      index, len, IMM, BLOCK, x), want);
+		CU_ASSERT_EQUAL_FATAL(rt_ruby_linetable__line(info, N, 12, 0, RT_REC_RUBY_INDEX_POSITIONS,
+							      (const uint8_t *)pos, sizeof(pos), IMM,
+							      BLOCK, x), want);
+	}
+	/* one entry: no index */
+	CU_ASSERT_EQUAL(rt_ruby_linetable__line(info, 1, 12, 0, RT_REC_RUBY_INDEX_NONE, NULL, 0, IMM,
+						BLOCK, 99), 10);
+	/* a table cut short answers 0, not garbage */
+	CU_ASSERT_EQUAL(rt_ruby_linetable__line(info, N, 12, 0, RT_REC_RUBY_INDEX_SUCCINCT, index, 48,
+						IMM, BLOCK, p - 1), 0);
+	CU_ASSERT_EQUAL(rt_ruby_linetable__line(info, N, 12, 0, 9, index, len, IMM, BLOCK, 1), -EINVAL);
+}
+
+static void set_string(struct rt_rec_string *s, const char *text)
+{
+	memset(s, 0, sizeof(*s));
+	s->length = s->nbytes = (uint32_t)strlen(text);
+	s->kind = 1;
+	memcpy(s->data, text, strlen(text));
+}
+
+static struct rt_rec_ruby_code *code_record(uint64_t addr, uint32_t kind, const char *label,
+					    const char *path, uint32_t tag)
+{
+	struct rt_rec_ruby_code *r = calloc(1, sizeof(*r));
+
+	r->hdr.magic = RT_REC_MAGIC;
+	r->hdr.version = RT_REC_VERSION;
+	r->hdr.type = RT_REC_RUBY_CODE;
+	r->hdr.size = sizeof(*r);
+	r->pid = 42;
+	r->tag = tag;
+	r->addr = addr;
+	r->kind = kind;
+	r->info_entry_size = 12;
+	r->succ_immediate = IMM;
+	r->succ_block_size = BLOCK;
+	set_string(&r->label, label);
+	set_string(&r->path, path);
+	return r;
+}
+
+static void test_stack_names_and_lines(void)
+{
+	struct rt_interp_decoder *dec = rt_interp_decoder__new();
+	struct rt_rec_ruby_code *main_rec = code_record(0x1000, RT_REC_RUBY_ISEQ, "<main>", "/t/app.rb", 5);
+	struct rt_rec_ruby_code *cf = code_record(0x2000, RT_REC_RUBY_CFUNC, "times", "Integer", 6);
+	struct rt_rec_ruby_code *sg = code_record(0x3000, RT_REC_RUBY_CFUNC, "deflate", "Zlib::Deflate", 7);
+	struct {
+		struct rt_rec_stack s;
+		struct rt_rec_frame f[3];
+	} st = { 0 };
+	struct rt_interp_stack out;
+	uint32_t pos[2] = { 0, 4 };
+	int32_t lines[6] = { 3, 0, 0, 8, 0, 0 };
+
+	CU_ASSERT_FATAL(dec != NULL);
+	main_rec->info_size = 2;
+	main_rec->info_nbytes = sizeof(lines);
+	memcpy(main_rec->info, lines, sizeof(lines));
+	main_rec->index_kind = RT_REC_RUBY_INDEX_POSITIONS;
+	main_rec->index_nbytes = sizeof(pos);
+	memcpy(main_rec->index, pos, sizeof(pos));
+	sg->class_flags = RT_REC_RUBY_SINGLETON;
+	CU_ASSERT_EQUAL(rt_interp_decoder__feed(dec, main_rec, sizeof(*main_rec), 42, 43, &out), 0);
+	CU_ASSERT_EQUAL(rt_interp_decoder__feed(dec, cf, sizeof(*cf), 42, 43, &out), 0);
+	CU_ASSERT_EQUAL(rt_interp_decoder__feed(dec, sg, sizeof(*sg), UINT32_MAX, UINT32_MAX, &out), 0);
+	st.s.hdr.magic = RT_REC_MAGIC;
+	st.s.hdr.version = RT_REC_VERSION;
+	st.s.hdr.type = RT_REC_STACK;
+	st.s.hdr.size = sizeof(st);
+	st.s.pid = 42;
+	st.s.tid = 43;
+	st.s.runtime = RT_REC_RUNTIME_RUBY;
+	st.s.nr_frames = 3;
+	/* leaf first: deflate, times, <main> at pc 6 (position 5: line 8) */
+	st.f[0] = (struct rt_rec_frame){ 0x3000, 0, RT_REC_FRAME_RUBY_CFUNC | 7u << RT_REC_FRAME_TAG_SHIFT };
+	st.f[1] = (struct rt_rec_frame){ 0x2000, 0, RT_REC_FRAME_RUBY_CFUNC | 6u << RT_REC_FRAME_TAG_SHIFT };
+	st.f[2] = (struct rt_rec_frame){ 0x1000, 6, RT_REC_FRAME_ENTRY | 5u << RT_REC_FRAME_TAG_SHIFT };
+	CU_ASSERT_EQUAL_FATAL(rt_interp_decoder__feed(dec, &st, sizeof(st), 42, 43, &out), 1);
+	CU_ASSERT_EQUAL_FATAL(out.nr_frames, 3);
+	CU_ASSERT_STRING_EQUAL(out.frames[0].function, "<main>");
+	CU_ASSERT_STRING_EQUAL(out.frames[0].file, "/t/app.rb");
+	CU_ASSERT_EQUAL(out.frames[0].line, 8);
+	CU_ASSERT(out.frames[0].flags & RT_INTERP_FRAME_ENTRY);
+	CU_ASSERT_STRING_EQUAL(out.frames[1].function, "Integer#times");
+	CU_ASSERT_STRING_EQUAL(out.frames[2].function, "Zlib::Deflate.deflate");
+	/* pc 2 -> position 1 -> line 3; a wrong tag gives an unknown frame */
+	st.f[2].lasti = 2;
+	st.f[1].flags = RT_REC_FRAME_RUBY_CFUNC | 9u << RT_REC_FRAME_TAG_SHIFT;
+	CU_ASSERT_EQUAL_FATAL(rt_interp_decoder__feed(dec, &st, sizeof(st), 42, 43, &out), 1);
+	CU_ASSERT_EQUAL(out.frames[0].line, 3);
+	CU_ASSERT(out.frames[1].flags & RT_INTERP_FRAME_NO_SYMBOLS);
+	CU_ASSERT(out.flags & RT_INTERP_STACK_NO_SYMBOLS);
+	/* malformed: wrong tid, bad kind, oversized counts */
+	CU_ASSERT_EQUAL(rt_interp_decoder__feed(dec, &st, sizeof(st), 42, 44, &out), -EINVAL);
+	cf->kind = 9;
+	CU_ASSERT_EQUAL(rt_interp_decoder__feed(dec, cf, sizeof(*cf), 42, 43, &out), -EINVAL);
+	cf->kind = RT_REC_RUBY_CFUNC;
+	cf->info_nbytes = RT_REC_RUBY_INFO_MAX + 1;
+	CU_ASSERT_EQUAL(rt_interp_decoder__feed(dec, cf, sizeof(*cf), 42, 43, &out), -EINVAL);
+	st.s.nr_frames = RT_REC_MAX_FRAMES + 1;
+	CU_ASSERT_EQUAL(rt_interp_decoder__feed(dec, &st, sizeof(st), 42, 43, &out), -EINVAL);
+	free(main_rec);
+	free(cf);
+	free(sg);
+	rt_interp_decoder__free(dec);
+}
+
+int main(void)
+{
+	CU_pSuite s;
+	unsigned int failed;
+
+	if (CU_initialize_registry() != CUE_SUCCESS)
+		return 1;
+	s = CU_add_suite("decode_ruby", NULL, NULL);
+	CU_add_test(s, "succinct index agrees with positions", test_succinct_matches_positions);
+	CU_add_test(s, "stack names and lines", test_stack_names_and_lines);
+	CU_basic_set_mode(CU_BRM_VERBOSE);
+	CU_basic_run_tests();
+	failed = CU_get_number_of_failures();
+	CU_cleanup_registry();
+	return failed ? 1 : 0;
+}

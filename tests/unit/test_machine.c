@@ -1,0 +1,121 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/* CUnit suite for perfglue/machine: address spaces across mmap, fork, exec. */
+#include <CUnit/Basic.h>
+#include <string.h>
+
+#include "perfglue/machine.h"
+
+static void mmap_of(struct rt_machine *m, uint32_t pid, uint64_t start, uint64_t len,
+		    uint64_t pgoff, const char *path)
+{
+	struct rt_perf_mmap ev;
+
+	memset(&ev, 0, sizeof(ev));
+	ev.pid = ev.tid = pid;
+	ev.start = start;
+	ev.len = len;
+	ev.pgoff = pgoff;
+	ev.filename = path;
+	ev.prot = 5;
+	ev.cpumode = RT_CPUMODE_USER;
+	CU_ASSERT_EQUAL(rt_machine__mmap(m, &ev), 0);
+}
+
+static const char *path_at(struct rt_machine *m, uint32_t pid, uint64_t addr)
+{
+	const struct rt_map *map = rt_machine__find_map(m, pid, addr);
+
+	return map ? map->path : "(none)";
+}
+
+static void test_overlap(void)
+{
+	struct rt_machine *m = rt_machine__new();
+	const struct rt_map *map;
+
+	mmap_of(m, 1, 0x1000, 0x9000, 0, "/a");
+	CU_ASSERT_STRING_EQUAL(path_at(m, 1, 0x1000), "/a");
+	CU_ASSERT_STRING_EQUAL(path_at(m, 1, 0x9fff), "/a");
+	CU_ASSERT_STRING_EQUAL(path_at(m, 1, 0xa000), "(none)");
+	/* A new map in the middle splits the old one. */
+	mmap_of(m, 1, 0x3000, 0x2000, 0, "/b");
+	CU_ASSERT_STRING_EQUAL(path_at(m, 1, 0x2fff), "/a");
+	CU_ASSERT_STRING_EQUAL(path_at(m, 1, 0x3000), "/b");
+	CU_ASSERT_STRING_EQUAL(path_at(m, 1, 0x4fff), "/b");
+	CU_ASSERT_STRING_EQUAL(path_at(m, 1, 0x5000), "/a");
+	map = rt_machine__find_map(m, 1, 0x6000);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(map);
+	/* The tail keeps its file offset. */
+	CU_ASSERT_EQUAL(map->start, 0x5000);
+	CU_ASSERT_EQUAL(map->pgoff, 0x4000);
+	/* Another process is separate. */
+	CU_ASSERT_STRING_EQUAL(path_at(m, 2, 0x3000), "(none)");
+	rt_machine__free(m);
+}
+
+static void test_fork_exec(void)
+{
+	struct rt_machine *m = rt_machine__new();
+	uint64_t gen;
+
+	rt_machine__comm(m, 10, 10, "parent", false);
+	mmap_of(m, 10, 0x400000, 0x1000, 0, "/bin/parent");
+	CU_ASSERT_EQUAL(rt_machine__fork(m, 11, 10, 11, 10), 0);
+	CU_ASSERT_STRING_EQUAL(path_at(m, 11, 0x400000), "/bin/parent");
+	CU_ASSERT_STRING_EQUAL(rt_machine__thread_comm(m, 11), "parent");
+	/* A thread (pid == ppid) shares the address space. */
+	CU_ASSERT_EQUAL(rt_machine__fork(m, 10, 10, 12, 10), 0);
+	CU_ASSERT_STRING_EQUAL(rt_machine__thread_comm(m, 12), "parent");
+	gen = rt_machine__maps_generation(m, 11);
+	/* exec drops the child's maps, not the parent's. */
+	rt_machine__comm(m, 11, 11, "child", true);
+	CU_ASSERT_NOT_EQUAL(rt_machine__maps_generation(m, 11), gen);
+	/* Until the new image maps something there, an address of the old image
+	 * (a sample inside execve) still finds the old map... */
+	CU_ASSERT_STRING_EQUAL(path_at(m, 11, 0x400000), "/bin/parent");
+	CU_ASSERT_STRING_EQUAL(path_at(m, 10, 0x400000), "/bin/parent");
+	/* ...and the new image's maps take precedence. */
+	mmap_of(m, 11, 0x400000, 0x1000, 0, "/bin/child");
+	CU_ASSERT_STRING_EQUAL(path_at(m, 11, 0x400000), "/bin/child");
+	CU_ASSERT_STRING_EQUAL(rt_machine__thread_comm(m, 11), "child");
+	/* Interned names are shared. */
+	CU_ASSERT_PTR_EQUAL(rt_machine__intern(m, "child"), rt_machine__thread_comm(m, 11));
+	rt_machine__free(m);
+}
+
+static void test_many(void)
+{
+	struct rt_machine *m = rt_machine__new();
+	char path[32];
+	int i, ok = 1;
+
+	for (i = 0; i < 5000; i++) {
+		snprintf(path, sizeof(path), "/lib/%d.so", i);
+		mmap_of(m, 7, 0x10000000ULL + (uint64_t)i * 0x10000, 0x8000, 0, path);
+	}
+	for (i = 0; i < 5000; i++) {
+		snprintf(path, sizeof(path), "/lib/%d.so", i);
+		ok &= !strcmp(path_at(m, 7, 0x10000000ULL + (uint64_t)i * 0x10000 + 0x7fff), path);
+		ok &= !strcmp(path_at(m, 7, 0x10000000ULL + (uint64_t)i * 0x10000 + 0x8000), "(none)");
+	}
+	CU_ASSERT_TRUE(ok);
+	rt_machine__free(m);
+}
+
+int main(void)
+{
+	CU_pSuite suite;
+	unsigned int failed;
+
+	if (CU_initialize_registry() != CUE_SUCCESS)
+		return 1;
+	suite = CU_add_suite("machine", NULL, NULL);
+	CU_add_test(suite, "overlapping maps", test_overlap);
+	CU_add_test(suite, "fork and exec", test_fork_exec);
+	CU_add_test(suite, "many maps", test_many);
+	CU_basic_set_mode(CU_BRM_VERBOSE);
+	CU_basic_run_tests();
+	failed = CU_get_number_of_failures() + CU_get_number_of_tests_failed();
+	CU_cleanup_registry();
+	return failed ? 1 : 0;
+}
