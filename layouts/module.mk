@@ -20,4 +20,4 @@ $(BUILD)/mergelayout: $(BUILD)/obj/layouts/mergelayout.o $(BUILD)/librtperf.a
 # from every layout file (data added by hand included).
 layouts: $(BUILD)/structlayout $(BUILD)/mergelayout
 	@bash scripts/layouts.sh $(BUILD) $(LAYOUT_PYENV_DIR) $(LAYOUT_PYENV_VERSIONS)
--include layouts/ruby.mk
+include layouts/ruby.mk
