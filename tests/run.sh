@@ -56,6 +56,7 @@ if [ "$unit_only" = 0 ]; then
 	fi
 	for t in tests/fuzz/*.sh tests/e2e/*.sh; do
 		[ -f "$t" ] || continue
+		[ "$(basename "$t")" = lib.sh ] && continue # shared helpers, not a test
 		run_one "${t#tests/}" bash "$t"
 	done
 fi
