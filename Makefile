@@ -23,6 +23,8 @@ LDFLAGS  += $(SANFLAGS)
 LDLIBS   += -lelf -ldw -lz -lm
 
 .DEFAULT_GOAL := all
+# keep intermediate objects (unit test .o files) between runs
+.SECONDARY:
 
 LIB      := $(BUILD)/librtperf.a
 
