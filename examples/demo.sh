@@ -2,7 +2,8 @@
 # SPDX-License-Identifier: GPL-2.0-only
 # `make demo`: profile the bundled Python program (examples/demo.py) with
 # `rt-bpf record` and write its folded stacks and SVG flamegraph into
-# build/demo/: Python frames spliced into perf's native stacks.
+# build/demo/: Python frames spliced into native stacks that rtmerge unwinds
+# from perf's stack copies (--call-graph dwarf: no frame pointers needed).
 set -euo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 build=$top/${1:-build}
@@ -11,15 +12,15 @@ mkdir -p "$out"
 [ "$(id -u)" -eq 0 ] || { echo "demo: perf record -a and BPF need root" >&2; exit 1; }
 
 py=
-for cand in /usr/bin/python3.11 /root/.pyenv/versions/3.11.7/bin/python3.11; do
+for cand in /root/.pyenv/versions/3.11.7/bin/python3.11 /usr/bin/python3.11; do
 	[ -x "$cand" ] && { py=$cand; break; }
 done
 [ -n "$py" ] || { echo "demo: needs CPython 3.11 (Debian: apt-get install python3.11)" >&2; exit 1; }
 
-echo "demo: recording $py examples/demo.py with rt-bpf (3 s, 999 Hz)"
+echo "demo: recording $py examples/demo.py with rt-bpf (3 s, 999 Hz, --call-graph dwarf)"
 rm -f "$out/demo.pid"
 # the shell execs python, so the pid it writes is the program's
-"$build/rt-bpf" record -F 999 -o "$out/perf.data" -- \
+"$build/rt-bpf" record -F 999 --call-graph dwarf -o "$out/perf.data" -- \
 	sh -c 'echo $$ >"$1"; exec "$2" "$3" 3' sh "$out/demo.pid" "$py" "$top/examples/demo.py" \
 	2> >(grep -E '^rt-bpf: (python samples|wrote)' >&2)
 pid=$(cat "$out/demo.pid")
