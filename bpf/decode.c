@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "bpf/decode.h"
+#include "bpf/decode_common.h"
 #include "bpf/decode_ruby.h"
 #include "bpf/record.h"
 #include "layouts/layout.h"
@@ -14,9 +15,8 @@
 #define UNKNOWN_FUNCTION "[unknown python]"
 
 struct code_entry {
-	uint32_t pid;
+	struct rt_code_key key; /* first: an entry of dec->codes */
 	uint32_t tag;
-	uint64_t code;
 	int firstlineno;
 	uint32_t firsttraceable;
 	uint32_t version;
@@ -24,42 +24,17 @@ struct code_entry {
 	const char *file;     /* interned */
 	uint8_t *linetable;
 	size_t linetable_len;
-	bool used;
 };
 
 struct rt_interp_decoder {
-	struct code_entry *codes;
-	size_t codes_cap, codes_used; /* open addressing, power of two */
-	char **strings;
-	size_t strings_cap, strings_used;
+	struct rt_code_table codes;     /* struct code_entry */
+	struct rt_string_table strings; /* kept until the decoder is freed, so handed-out
+					 * pointers stay valid when a code object's
+					 * record is replaced */
 	struct rt_interp_frame frames[RT_REC_MAX_FRAMES];
 	struct rt_interp_decoder_stats stats;
 	struct rt_ruby_decoder *ruby; /* CRuby records (decode_ruby.c); NULL until one comes */
 };
-
-static uint64_t hash64(uint64_t x)
-{
-	x ^= x >> 33;
-	x *= 0xff51afd7ed558ccdull;
-	x ^= x >> 33;
-	x *= 0xc4ceb9fe1a85ec53ull;
-	x ^= x >> 33;
-	return x;
-}
-
-static uint64_t hash_str(const char *s)
-{
-	uint64_t h = 1469598103934665603ull;
-
-	for (; *s; s++)
-		h = (h ^ (unsigned char)*s) * 1099511628211ull;
-	return h;
-}
-
-static uint64_t code_hash(uint32_t pid, uint64_t code)
-{
-	return hash64(code ^ ((uint64_t)pid << 47) ^ pid);
-}
 
 struct rt_interp_decoder *rt_interp_decoder__new(void)
 {
@@ -67,11 +42,8 @@ struct rt_interp_decoder *rt_interp_decoder__new(void)
 
 	if (!dec)
 		return NULL;
-	dec->codes_cap = 256;
-	dec->codes = calloc(dec->codes_cap, sizeof(*dec->codes));
-	dec->strings_cap = 256;
-	dec->strings = calloc(dec->strings_cap, sizeof(*dec->strings));
-	if (!dec->codes || !dec->strings) {
+	if (rt_code_table__init(&dec->codes, sizeof(struct code_entry)) ||
+	    rt_string_table__init(&dec->strings)) {
 		rt_interp_decoder__free(dec);
 		errno = ENOMEM;
 		return NULL;
@@ -79,19 +51,18 @@ struct rt_interp_decoder *rt_interp_decoder__new(void)
 	return dec;
 }
 
+static void code_entry_exit(void *entry)
+{
+	free(((struct code_entry *)entry)->linetable);
+}
+
 void rt_interp_decoder__free(struct rt_interp_decoder *dec)
 {
 	if (!dec)
 		return;
-	if (dec->codes)
-		for (size_t i = 0; i < dec->codes_cap; i++)
-			free(dec->codes[i].linetable);
-	if (dec->strings)
-		for (size_t i = 0; i < dec->strings_cap; i++)
-			free(dec->strings[i]);
+	rt_code_table__exit(&dec->codes, code_entry_exit);
+	rt_string_table__exit(&dec->strings);
 	rt_ruby_decoder__free(dec->ruby);
-	free(dec->codes);
-	free(dec->strings);
 	free(dec);
 }
 
@@ -99,95 +70,6 @@ void rt_interp_decoder__stats(const struct rt_interp_decoder *dec,
 			      struct rt_interp_decoder_stats *stats)
 {
 	*stats = dec->stats;
-}
-
-/* Strings live until the decoder is freed, so handed-out pointers stay valid
- * when a code object's record is replaced. */
-static const char *intern(struct rt_interp_decoder *dec, const char *s)
-{
-	size_t mask, i;
-
-	if (dec->strings_used * 2 >= dec->strings_cap) {
-		size_t ncap = dec->strings_cap * 2;
-		char **n = calloc(ncap, sizeof(*n));
-
-		if (!n)
-			return NULL;
-		for (size_t j = 0; j < dec->strings_cap; j++) {
-			if (!dec->strings[j])
-				continue;
-			i = hash_str(dec->strings[j]) & (ncap - 1);
-			while (n[i])
-				i = (i + 1) & (ncap - 1);
-			n[i] = dec->strings[j];
-		}
-		free(dec->strings);
-		dec->strings = n;
-		dec->strings_cap = ncap;
-	}
-	mask = dec->strings_cap - 1;
-	for (i = hash_str(s) & mask; dec->strings[i]; i = (i + 1) & mask)
-		if (!strcmp(dec->strings[i], s))
-			return dec->strings[i];
-	dec->strings[i] = strdup(s);
-	if (!dec->strings[i])
-		return NULL;
-	dec->strings_used++;
-	return dec->strings[i];
-}
-
-static struct code_entry *code_find(const struct rt_interp_decoder *dec, uint32_t pid,
-				    uint64_t code)
-{
-	size_t mask = dec->codes_cap - 1;
-
-	for (size_t i = code_hash(pid, code) & mask; dec->codes[i].used; i = (i + 1) & mask)
-		if (dec->codes[i].pid == pid && dec->codes[i].code == code)
-			return &dec->codes[i];
-	return NULL;
-}
-
-static int codes_grow(struct rt_interp_decoder *dec)
-{
-	size_t ncap = dec->codes_cap * 2;
-	struct code_entry *n = calloc(ncap, sizeof(*n));
-
-	if (!n)
-		return -ENOMEM;
-	for (size_t j = 0; j < dec->codes_cap; j++) {
-		struct code_entry *e = &dec->codes[j];
-		size_t i;
-
-		if (!e->used)
-			continue;
-		for (i = code_hash(e->pid, e->code) & (ncap - 1); n[i].used; i = (i + 1) & (ncap - 1))
-			;
-		n[i] = *e;
-	}
-	free(dec->codes);
-	dec->codes = n;
-	dec->codes_cap = ncap;
-	return 0;
-}
-
-static struct code_entry *code_insert(struct rt_interp_decoder *dec, uint32_t pid, uint64_t code)
-{
-	struct code_entry *e = code_find(dec, pid, code);
-	size_t mask, i;
-
-	if (e)
-		return e;
-	if (dec->codes_used * 2 >= dec->codes_cap && codes_grow(dec))
-		return NULL;
-	mask = dec->codes_cap - 1;
-	for (i = code_hash(pid, code) & mask; dec->codes[i].used; i = (i + 1) & mask)
-		;
-	e = &dec->codes[i];
-	e->used = true;
-	e->pid = pid;
-	e->code = code;
-	dec->codes_used++;
-	return e;
 }
 
 static size_t put_utf8(char *out, uint32_t cp)
@@ -281,8 +163,9 @@ static int take_code(struct rt_interp_decoder *dec, const struct rt_rec_code *re
 	/* An unreadable qualname is tolerated: co_name names the function too. */
 	if (rec->qualname.kind == 0 || string_to_utf8(&rec->qualname, qualname))
 		qualname[0] = '\0';
-	function = intern(dec, qualname[0] ? qualname : name[0] ? name : UNKNOWN_FUNCTION);
-	filename = intern(dec, file);
+	function = rt_string_table__intern(&dec->strings,
+					   qualname[0] ? qualname : name[0] ? name : UNKNOWN_FUNCTION);
+	filename = rt_string_table__intern(&dec->strings, file);
 	if (!function || !filename)
 		return -ENOMEM;
 	if (rec->linetable_nbytes) {
@@ -291,7 +174,7 @@ static int take_code(struct rt_interp_decoder *dec, const struct rt_rec_code *re
 			return -ENOMEM;
 		memcpy(lt, rec->linetable, rec->linetable_nbytes);
 	}
-	e = code_insert(dec, rec->pid, rec->code);
+	e = rt_code_table__insert(&dec->codes, rec->pid, rec->code);
 	if (!e) {
 		free(lt);
 		return -ENOMEM;
@@ -446,21 +329,11 @@ static int take_stack(struct rt_interp_decoder *dec, const struct rt_rec_stack *
 {
 	const unsigned char *base = (const unsigned char *)rec;
 	size_t n = 0;
-	unsigned int sflags = 0;
+	unsigned int sflags;
 	bool every_frame_entry, pending_entry = false;
 
-	if (rec->hdr.size < sizeof(*rec) || rec->nr_frames > RT_REC_MAX_FRAMES ||
-	    sizeof(*rec) + (size_t)rec->nr_frames * sizeof(struct rt_rec_frame) > rec->hdr.size ||
-	    rec->runtime != RT_REC_RUNTIME_CPYTHON ||
-	    rec->flags & ~(RT_REC_STACK_TRUNCATED | RT_REC_STACK_READ_FAULT))
+	if (rt_rec_stack__check(rec, size, RT_REC_RUNTIME_CPYTHON, pid, tid, &sflags))
 		return -EINVAL;
-	if ((pid != UINT32_MAX && pid != rec->pid) || (tid != UINT32_MAX && tid != rec->tid))
-		return -EINVAL;
-	(void)size;
-	if (rec->flags & RT_REC_STACK_TRUNCATED)
-		sflags |= RT_INTERP_STACK_TRUNCATED;
-	if (rec->flags & RT_REC_STACK_READ_FAULT)
-		sflags |= RT_INTERP_STACK_INCOMPLETE;
 
 	/* Before 3.11 every Python frame runs in its own eval-loop C frame. */
 	every_frame_entry = ((rec->version >> 16) & 0xff) < 3 ||
@@ -482,7 +355,7 @@ static int take_stack(struct rt_interp_decoder *dec, const struct rt_rec_stack *
 			continue;
 		}
 		tag = f.flags >> RT_REC_FRAME_TAG_SHIFT;
-		e = code_find(dec, rec->pid, f.code);
+		e = rt_code_table__find(&dec->codes, rec->pid, f.code);
 		if (e && e->tag != tag)
 			e = NULL;
 		/* A frame whose first instruction has not run yet is still being
@@ -493,36 +366,14 @@ static int take_stack(struct rt_interp_decoder *dec, const struct rt_rec_stack *
 			continue;
 		o->flags = (f.flags & RT_REC_FRAME_ENTRY) || entry || every_frame_entry ?
 				   RT_INTERP_FRAME_ENTRY : 0;
-		if (e) {
-			int line = frame_line(e, f.lasti);
-			o->function = e->function;
-			o->file = e->file;
-			o->line = line > 0 ? line : 0;
-			if (line <= 0)
-				o->flags |= RT_INTERP_FRAME_NO_LINE;
-		} else {
-			o->function = UNKNOWN_FUNCTION;
-			o->file = "";
-			o->line = 0;
-			o->flags |= RT_INTERP_FRAME_NO_SYMBOLS | RT_INTERP_FRAME_NO_LINE;
-			sflags |= RT_INTERP_STACK_NO_SYMBOLS;
-			dec->stats.unknown_frames++;
-		}
+		if (e)
+			rt_interp_frame__set(o, e->function, e->file, frame_line(e, f.lasti));
+		else
+			rt_interp_frame__set_unknown(o, UNKNOWN_FUNCTION, &sflags, &dec->stats);
 		n++;
 	}
-	out->pid = rec->pid;
-	out->tid = rec->tid;
-	out->runtime = RT_RUNTIME_CPYTHON;
-	out->nr_frames = n;
-	out->frames = dec->frames;
-	out->flags = sflags;
-	dec->stats.stacks++;
-	dec->stats.frames += n;
-	if (sflags & RT_INTERP_STACK_TRUNCATED)
-		dec->stats.truncated++;
-	if (sflags & RT_INTERP_STACK_INCOMPLETE)
-		dec->stats.incomplete++;
-	return 1;
+	return rt_interp_stack__finish(out, rec, RT_RUNTIME_CPYTHON, dec->frames, n, sflags,
+				       &dec->stats);
 }
 
 int rt_interp_decoder__feed(struct rt_interp_decoder *dec, const void *raw, size_t size,

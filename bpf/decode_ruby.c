@@ -5,15 +5,15 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "bpf/decode_common.h"
 #include "bpf/decode_ruby.h"
 #include "bpf/record.h"
 
 #define UNKNOWN_FUNCTION "[unknown ruby]"
 
 struct entry {
-	uint32_t pid, tag;
-	uint64_t addr;
-	bool used;
+	struct rt_code_key key; /* first: an entry of dec->entries */
+	uint32_t tag;
 	bool cfunc;
 	const char *function; /* interned */
 	const char *file;     /* interned */
@@ -22,31 +22,10 @@ struct entry {
 };
 
 struct rt_ruby_decoder {
-	struct entry *entries;
-	size_t cap, used;       /* open addressing, power of two */
-	char **strings;
-	size_t strings_cap, strings_used;
+	struct rt_code_table entries;   /* struct entry */
+	struct rt_string_table strings; /* handed-out strings live until the decoder is freed */
 	struct rt_interp_frame frames[RT_REC_MAX_FRAMES];
 };
-
-static uint64_t hash64(uint64_t x)
-{
-	x ^= x >> 33;
-	x *= 0xff51afd7ed558ccdull;
-	x ^= x >> 33;
-	x *= 0xc4ceb9fe1a85ec53ull;
-	x ^= x >> 33;
-	return x;
-}
-
-static uint64_t hash_str(const char *s)
-{
-	uint64_t h = 1469598103934665603ull;
-
-	for (; *s; s++)
-		h = (h ^ (unsigned char)*s) * 1099511628211ull;
-	return h;
-}
 
 static struct rt_ruby_decoder *decoder_get(struct rt_ruby_decoder **pdec)
 {
@@ -57,11 +36,8 @@ static struct rt_ruby_decoder *decoder_get(struct rt_ruby_decoder **pdec)
 	dec = calloc(1, sizeof(*dec));
 	if (!dec)
 		return NULL;
-	dec->cap = 256;
-	dec->entries = calloc(dec->cap, sizeof(*dec->entries));
-	dec->strings_cap = 256;
-	dec->strings = calloc(dec->strings_cap, sizeof(*dec->strings));
-	if (!dec->entries || !dec->strings) {
+	if (rt_code_table__init(&dec->entries, sizeof(struct entry)) ||
+	    rt_string_table__init(&dec->strings)) {
 		rt_ruby_decoder__free(dec);
 		return NULL;
 	}
@@ -69,101 +45,18 @@ static struct rt_ruby_decoder *decoder_get(struct rt_ruby_decoder **pdec)
 	return dec;
 }
 
+static void entry_exit(void *entry)
+{
+	free(((struct entry *)entry)->rec);
+}
+
 void rt_ruby_decoder__free(struct rt_ruby_decoder *dec)
 {
 	if (!dec)
 		return;
-	if (dec->entries)
-		for (size_t i = 0; i < dec->cap; i++)
-			free(dec->entries[i].rec);
-	if (dec->strings)
-		for (size_t i = 0; i < dec->strings_cap; i++)
-			free(dec->strings[i]);
-	free(dec->entries);
-	free(dec->strings);
+	rt_code_table__exit(&dec->entries, entry_exit);
+	rt_string_table__exit(&dec->strings);
 	free(dec);
-}
-
-/* Handed-out strings live until the decoder is freed. */
-static const char *intern(struct rt_ruby_decoder *dec, const char *s)
-{
-	size_t mask, i;
-
-	if (dec->strings_used * 2 >= dec->strings_cap) {
-		size_t ncap = dec->strings_cap * 2;
-		char **n = calloc(ncap, sizeof(*n));
-
-		if (!n)
-			return NULL;
-		for (size_t j = 0; j < dec->strings_cap; j++) {
-			if (!dec->strings[j])
-				continue;
-			for (i = hash_str(dec->strings[j]) & (ncap - 1); n[i]; i = (i + 1) & (ncap - 1))
-				;
-			n[i] = dec->strings[j];
-		}
-		free(dec->strings);
-		dec->strings = n;
-		dec->strings_cap = ncap;
-	}
-	mask = dec->strings_cap - 1;
-	for (i = hash_str(s) & mask; dec->strings[i]; i = (i + 1) & mask)
-		if (!strcmp(dec->strings[i], s))
-			return dec->strings[i];
-	dec->strings[i] = strdup(s);
-	if (!dec->strings[i])
-		return NULL;
-	dec->strings_used++;
-	return dec->strings[i];
-}
-
-static size_t slot_of(uint32_t pid, uint64_t addr, size_t cap)
-{
-	return hash64(addr ^ ((uint64_t)pid << 47) ^ pid) & (cap - 1);
-}
-
-static struct entry *find(const struct rt_ruby_decoder *dec, uint32_t pid, uint64_t addr)
-{
-	for (size_t i = slot_of(pid, addr, dec->cap); dec->entries[i].used; i = (i + 1) & (dec->cap - 1))
-		if (dec->entries[i].pid == pid && dec->entries[i].addr == addr)
-			return &dec->entries[i];
-	return NULL;
-}
-
-static struct entry *insert(struct rt_ruby_decoder *dec, uint32_t pid, uint64_t addr)
-{
-	struct entry *e = find(dec, pid, addr);
-	size_t i;
-
-	if (e)
-		return e;
-	if (dec->used * 2 >= dec->cap) {
-		size_t ncap = dec->cap * 2;
-		struct entry *n = calloc(ncap, sizeof(*n));
-
-		if (!n)
-			return NULL;
-		for (size_t j = 0; j < dec->cap; j++) {
-			if (!dec->entries[j].used)
-				continue;
-			for (i = slot_of(dec->entries[j].pid, dec->entries[j].addr, ncap); n[i].used;
-			     i = (i + 1) & (ncap - 1))
-				;
-			n[i] = dec->entries[j];
-		}
-		free(dec->entries);
-		dec->entries = n;
-		dec->cap = ncap;
-	}
-	for (i = slot_of(pid, addr, dec->cap); dec->entries[i].used; i = (i + 1) & (dec->cap - 1))
-		;
-	e = &dec->entries[i];
-	memset(e, 0, sizeof(*e));
-	e->used = true;
-	e->pid = pid;
-	e->addr = addr;
-	dec->used++;
-	return e;
 }
 
 /* The VM's bytes as one C string: NUL becomes '?', a cut string ends "...". */
@@ -227,11 +120,11 @@ int rt_ruby_decoder__take_code(struct rt_ruby_decoder **pdec, const void *raw, s
 	} else {
 		snprintf(fn, sizeof(fn), "%s", label[0] ? label : UNKNOWN_FUNCTION);
 	}
-	e = insert(dec, rec->pid, rec->addr);
+	e = rt_code_table__insert(&dec->entries, rec->pid, rec->addr);
 	if (!e)
 		goto out;
-	e->function = intern(dec, fn);
-	e->file = intern(dec, path);
+	e->function = rt_string_table__intern(&dec->strings, fn);
+	e->file = rt_string_table__intern(&dec->strings, path);
 	if (!e->function || !e->file) {
 		e->function = UNKNOWN_FUNCTION;
 		e->file = "";
@@ -339,74 +232,47 @@ int rt_ruby_decoder__take_stack(struct rt_ruby_decoder **pdec, const void *raw, 
 	const unsigned char *base = raw;
 	struct rt_rec_stack rec;
 	struct rt_ruby_decoder *dec;
-	unsigned int sflags = 0;
+	unsigned int sflags;
 	size_t n = 0;
 
 	if (size < sizeof(rec))
 		return -EINVAL;
 	memcpy(&rec, raw, sizeof(rec));
-	if (rec.hdr.size < sizeof(rec) || rec.hdr.size > size || rec.nr_frames > RT_REC_MAX_FRAMES ||
-	    sizeof(rec) + (size_t)rec.nr_frames * sizeof(struct rt_rec_frame) > rec.hdr.size ||
-	    rec.runtime != RT_REC_RUNTIME_RUBY ||
-	    rec.flags & ~(RT_REC_STACK_TRUNCATED | RT_REC_STACK_READ_FAULT))
-		return -EINVAL;
-	if ((pid != UINT32_MAX && pid != rec.pid) || (tid != UINT32_MAX && tid != rec.tid))
+	if (rt_rec_stack__check(&rec, size, RT_REC_RUNTIME_RUBY, pid, tid, &sflags))
 		return -EINVAL;
 	dec = decoder_get(pdec);
 	if (!dec)
 		return -ENOMEM;
-	if (rec.flags & RT_REC_STACK_TRUNCATED)
-		sflags |= RT_INTERP_STACK_TRUNCATED;
-	if (rec.flags & RT_REC_STACK_READ_FAULT)
-		sflags |= RT_INTERP_STACK_INCOMPLETE;
 	for (uint32_t k = rec.nr_frames; k-- > 0;) {
 		struct rt_rec_frame f;
 		struct rt_interp_frame *o = &dec->frames[n];
 		const struct entry *e;
 
 		memcpy(&f, base + sizeof(rec) + (size_t)k * sizeof(f), sizeof(f));
-		e = find(dec, rec.pid, f.code);
+		e = rt_code_table__find(&dec->entries, rec.pid, f.code);
 		if (e && (e->tag != f.flags >> RT_REC_FRAME_TAG_SHIFT ||
 			  e->cfunc != !!(f.flags & RT_REC_FRAME_RUBY_CFUNC)))
 			e = NULL;
 		o->flags = (f.flags & RT_REC_FRAME_ENTRY) ? RT_INTERP_FRAME_ENTRY : 0;
-		o->line = 0;
 		if (e) {
-			o->function = e->function;
-			o->file = e->file;
+			int line = 0;
+
 			if (e->rec) {
 				const struct rt_rec_ruby_code *r = e->rec;
 				/* pc points past the instruction being run */
 				uint32_t pos = f.lasti ? f.lasti - 1 : 0;
-				int line = rt_ruby_linetable__line(
+
+				line = rt_ruby_linetable__line(
 					r->info, r->info_nbytes / r->info_entry_size, r->info_entry_size,
 					r->info_line_offset, r->index_kind, r->index, r->index_nbytes,
 					r->succ_immediate, r->succ_block_size, pos);
-
-				o->line = line > 0 ? line : 0;
 			}
-			if (!o->line)
-				o->flags |= RT_INTERP_FRAME_NO_LINE;
+			rt_interp_frame__set(o, e->function, e->file, line);
 		} else {
-			o->function = UNKNOWN_FUNCTION;
-			o->file = "";
-			o->flags |= RT_INTERP_FRAME_NO_SYMBOLS | RT_INTERP_FRAME_NO_LINE;
-			sflags |= RT_INTERP_STACK_NO_SYMBOLS;
-			stats->unknown_frames++;
+			rt_interp_frame__set_unknown(o, UNKNOWN_FUNCTION, &sflags, stats);
 		}
 		n++;
 	}
-	out->pid = rec.pid;
-	out->tid = rec.tid;
-	out->runtime = (int)RT_REC_RUNTIME_RUBY;
-	out->nr_frames = n;
-	out->frames = dec->frames;
-	out->flags = sflags;
-	stats->stacks++;
-	stats->frames += n;
-	if (sflags & RT_INTERP_STACK_TRUNCATED)
-		stats->truncated++;
-	if (sflags & RT_INTERP_STACK_INCOMPLETE)
-		stats->incomplete++;
-	return 1;
+	return rt_interp_stack__finish(out, &rec, (int)RT_REC_RUNTIME_RUBY, dec->frames, n, sflags,
+				       stats);
 }

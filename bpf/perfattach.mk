@@ -8,15 +8,10 @@ GEN_HDRS      += $(BUILD)/bpf/perffd.skel.h
 EXTRA_TARGETS += $(BUILD)/tests/attach_echo $(BUILD)/tests/attach/busy
 LDLIBS        += -lbpf
 
-BPF_CFLAGS ?= -g -O2 -target bpf -D__TARGET_ARCH_x86 -Wall -Wno-unused-function
-
 # The kernel's types for CO-RE programs; shared by every BPF program here.
-ifndef RT_VMLINUX_H_RULE
-RT_VMLINUX_H_RULE := 1
 $(BUILD)/vmlinux.h:
 	@mkdir -p $(dir $@)
 	$(BPFTOOL) btf dump file /sys/kernel/btf/vmlinux format c > $@.tmp && mv $@.tmp $@
-endif
 
 $(BUILD)/bpf/perffd.bpf.o: bpf/perffd.bpf.c bpf/perfattach.h $(BUILD)/vmlinux.h
 	@mkdir -p $(dir $@)

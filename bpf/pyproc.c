@@ -1,103 +1,33 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
-#include <dirent.h>
+#include <elf.h>
 #include <errno.h>
-#include <fcntl.h>
-#include <gelf.h>
-#include <libelf.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/uio.h>
-#include <unistd.h>
 
 #include "bpf/pyproc.h"
 #include "bpf/record.h"
 #include "layouts/pyversion.h"
 
-int rt_pyproc__read(pid_t pid, uint64_t addr, void *buf, size_t len)
-{
-	struct iovec local = { .iov_base = buf, .iov_len = len };
-	struct iovec remote = { .iov_base = (void *)(uintptr_t)addr, .iov_len = len };
-	ssize_t n = process_vm_readv(pid, &local, 1, &remote, 1, 0);
-
-	if (n < 0)
-		return -errno;
-	return (size_t)n == len ? 0 : -EFAULT;
-}
-
-struct elf_syms {
-	uint64_t runtime, version; /* st_value of _PyRuntime and Py_Version; 0 if absent */
-	uint64_t interp_head;      /* static interp_head (2.7, 3.6; .symtab only) */
-	uint64_t code_type;        /* PyCode_Type */
-	uint64_t first_load_vaddr;
-	bool have_load;
+enum {
+	SYM_RUNTIME,     /* _PyRuntime (3.7+) */
+	SYM_VERSION,     /* Py_Version (3.11+) */
+	SYM_CODE_TYPE,   /* PyCode_Type */
+	SYM_INTERP_HEAD, /* static interp_head: the anchor before 3.7 (.symtab only) */
+	NR_SYMS,
 };
 
-/* Looks for _PyRuntime, Py_Version and PyCode_Type in .symtab and .dynsym
- * (Debian's stripped build keeps them in .dynsym), and interp_head, the
- * anchor of CPython before 3.7, in .symtab. */
-static int elf_scan(const char *path, struct elf_syms *out)
+/* Debian's stripped build keeps all but interp_head in .dynsym. */
+static const struct rt_process_symbol py_symbols[NR_SYMS] = {
+	[SYM_RUNTIME] = { "_PyRuntime", -1 },
+	[SYM_VERSION] = { "Py_Version", -1 },
+	[SYM_CODE_TYPE] = { "PyCode_Type", -1 },
+	[SYM_INTERP_HEAD] = { "interp_head", STT_OBJECT },
+};
+
+static bool py_has_symbols(const uint64_t *v)
 {
-	Elf_Scn *scn = NULL;
-	size_t nphdr;
-	Elf *elf;
-	int fd, err = -ENOENT;
-
-	memset(out, 0, sizeof(*out));
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	elf_version(EV_CURRENT);
-	elf = elf_begin(fd, ELF_C_READ_MMAP, NULL);
-	if (!elf || elf_kind(elf) != ELF_K_ELF)
-		goto out;
-	if (!elf_getphdrnum(elf, &nphdr)) {
-		for (size_t i = 0; i < nphdr; i++) {
-			GElf_Phdr ph;
-
-			if (gelf_getphdr(elf, i, &ph) && ph.p_type == PT_LOAD && ph.p_offset == 0) {
-				out->first_load_vaddr = ph.p_vaddr;
-				out->have_load = true;
-				break;
-			}
-		}
-	}
-	while ((scn = elf_nextscn(elf, scn))) {
-		GElf_Shdr sh;
-		Elf_Data *data;
-
-		if (!gelf_getshdr(scn, &sh) || (sh.sh_type != SHT_SYMTAB && sh.sh_type != SHT_DYNSYM) ||
-		    !sh.sh_entsize)
-			continue;
-		data = elf_getdata(scn, NULL);
-		if (!data)
-			continue;
-		for (size_t i = 0; i < sh.sh_size / sh.sh_entsize; i++) {
-			GElf_Sym sym;
-			const char *name;
-
-			if (!gelf_getsym(data, i, &sym) || sym.st_shndx == SHN_UNDEF || !sym.st_value)
-				continue;
-			name = elf_strptr(elf, sh.sh_link, sym.st_name);
-			if (!name || (name[0] != '_' && name[0] != 'P' && name[0] != 'i'))
-				continue;
-			if (!strcmp(name, "_PyRuntime"))
-				out->runtime = sym.st_value;
-			else if (!strcmp(name, "Py_Version"))
-				out->version = sym.st_value;
-			else if (!strcmp(name, "PyCode_Type"))
-				out->code_type = sym.st_value;
-			else if (!strcmp(name, "interp_head") && GELF_ST_TYPE(sym.st_info) == STT_OBJECT)
-				out->interp_head = sym.st_value;
-		}
-	}
-	if ((out->runtime || (out->interp_head && out->code_type)) && out->have_load)
-		err = 0;
-out:
-	if (elf)
-		elf_end(elf);
-	close(fd);
-	return err;
+	return v[SYM_RUNTIME] || (v[SYM_INTERP_HEAD] && v[SYM_CODE_TYPE]);
 }
 
 /* "libpython3.11.so.1.0" or "python3.11" -> 3, 11 */
@@ -110,70 +40,53 @@ static bool version_from_name(const char *path, int *major, int *minor)
 	return p && sscanf(p, "python%d.%d", major, minor) == 2;
 }
 
+/* Takes @img for the struct rt_pyproc @ctx when it says which version it is. */
+static int py_take_image(void *ctx, const struct rt_process_image *img)
+{
+	struct rt_pyproc *out = ctx;
+	const uint64_t *v = img->values;
+	struct rt_pyversion ver;
+	uint64_t hex = 0;
+
+	snprintf(out->exe, sizeof(out->exe), "%s", img->exe);
+	out->runtime_addr = img->bias + (v[SYM_RUNTIME] ? v[SYM_RUNTIME] : v[SYM_INTERP_HEAD]);
+	out->anchor_interp_head = !v[SYM_RUNTIME];
+	out->code_type = v[SYM_CODE_TYPE] ? img->bias + v[SYM_CODE_TYPE] : 0;
+	snprintf(out->elf, sizeof(out->elf), "%s", img->path);
+	out->patch = -1;
+	/* The file says which version it is (Py_Version or the string
+	 * Py_GetVersion formats); the running image's Py_Version and the
+	 * file name are fallbacks. */
+	if (!rt_pyversion__from_elf(img->file, &ver) || !rt_pyversion__from_elf(img->path, &ver)) {
+		out->major = ver.major;
+		out->minor = ver.minor;
+		out->patch = ver.patch;
+	} else if (v[SYM_VERSION] &&
+		   !rt_process__read(img->pid, img->bias + v[SYM_VERSION], &hex, sizeof(hex)) && hex) {
+		out->major = (hex >> 24) & 0xff;
+		out->minor = (hex >> 16) & 0xff;
+		out->patch = (hex >> 8) & 0xff;
+	} else if (!version_from_name(img->path, &out->major, &out->minor) &&
+		   !version_from_name(img->exe, &out->major, &out->minor)) {
+		return -ENOENT;
+	}
+	return 0;
+}
+
 int rt_pyproc__inspect(pid_t pid, struct rt_pyproc *out)
 {
-	char maps_path[64], line[PATH_MAX + 128], exe_link[64];
-	FILE *maps;
-	ssize_t n;
-	int err = -ENOENT;
+	const struct rt_process_image_opts opts = {
+		.lib_name = "libpython",
+		.syms = py_symbols,
+		.nr_syms = NR_SYMS,
+		.has_symbols = py_has_symbols,
+		.take = py_take_image,
+		.ctx = out,
+	};
 
 	memset(out, 0, sizeof(*out));
 	out->pid = pid;
-	snprintf(exe_link, sizeof(exe_link), "/proc/%d/exe", pid);
-	n = readlink(exe_link, out->exe, sizeof(out->exe) - 1);
-	if (n < 0)
-		return errno == ENOENT ? -ESRCH : -errno;
-	out->exe[n] = '\0';
-	snprintf(maps_path, sizeof(maps_path), "/proc/%d/maps", pid);
-	maps = fopen(maps_path, "re");
-	if (!maps)
-		return errno == ENOENT ? -ESRCH : -errno;
-	/* _PyRuntime is in the executable (static build) or in a mapped
-	 * libpython; the first mapping at file offset 0 gives the load bias. */
-	while (fgets(line, sizeof(line), maps)) {
-		unsigned long start, end, offset;
-		char path[PATH_MAX], file[PATH_MAX + 64];
-		struct elf_syms syms;
-		struct rt_pyversion v;
-		const char *base;
-		uint64_t bias, hex = 0;
-
-		if (sscanf(line, "%lx-%lx %*s %lx %*s %*s %4095s", &start, &end, &offset, path) != 4 ||
-		    offset != 0 || path[0] != '/')
-			continue;
-		base = strrchr(path, '/') + 1;
-		if (strcmp(path, out->exe) && !strstr(base, "libpython"))
-			continue;
-		/* map_files reaches the mapped file even across mount namespaces */
-		snprintf(file, sizeof(file), "/proc/%d/map_files/%lx-%lx", pid, start, end);
-		if (elf_scan(file, &syms) && elf_scan(path, &syms))
-			continue;
-		bias = start - (syms.first_load_vaddr & ~0xfffull);
-		out->runtime_addr = bias + (syms.runtime ? syms.runtime : syms.interp_head);
-		out->anchor_interp_head = !syms.runtime;
-		out->code_type = syms.code_type ? bias + syms.code_type : 0;
-		snprintf(out->elf, sizeof(out->elf), "%s", path);
-		out->patch = -1;
-		/* The file says which version it is (Py_Version or the string
-		 * Py_GetVersion formats); the running image's Py_Version and the
-		 * file name are fallbacks. */
-		if (!rt_pyversion__from_elf(file, &v) || !rt_pyversion__from_elf(path, &v)) {
-			out->major = v.major;
-			out->minor = v.minor;
-			out->patch = v.patch;
-		} else if (syms.version && !rt_pyproc__read(pid, bias + syms.version, &hex, sizeof(hex)) && hex) {
-			out->major = (hex >> 24) & 0xff;
-			out->minor = (hex >> 16) & 0xff;
-			out->patch = (hex >> 8) & 0xff;
-		} else if (!version_from_name(path, &out->major, &out->minor) &&
-			   !version_from_name(out->exe, &out->major, &out->minor)) {
-			continue;
-		}
-		err = 0;
-		break;
-	}
-	fclose(maps);
-	return err;
+	return rt_process__find_image(pid, &opts);
 }
 
 static bool frame_field_ok(uint32_t off, uint32_t size, uint32_t *read)
@@ -271,7 +184,7 @@ int rt_pyproc__check_layout(const struct rt_pyproc *proc, const struct rt_layout
 		snprintf(msg, msg_size, "its _Py_DebugOffsets is larger than expected");
 		return -EINVAL;
 	}
-	err = rt_pyproc__read(proc->pid, proc->runtime_addr + c->runtime_debug_offsets, buf,
+	err = rt_process__read(proc->pid, proc->runtime_addr + c->runtime_debug_offsets, buf,
 			      c->debug_offsets_size);
 	if (err) {
 		snprintf(msg, msg_size, "cannot read its _Py_DebugOffsets: %s", strerror(-err));
@@ -295,227 +208,70 @@ int rt_pyproc__check_layout(const struct rt_pyproc *proc, const struct rt_layout
 	return err;
 }
 
-/* One process the tracker has looked at. */
-struct tracked {
-	pid_t pid;
-	unsigned long long start_time; /* /proc/PID/stat field 22: tells reused pids apart */
-	char exe[PATH_MAX];
-	bool python;
-	unsigned int retries;          /* looks left for a python-named exe not yet mapped */
-	bool alive;                    /* seen in the current scan */
-};
-
 struct rt_pyproc_tracker {
-	enum rt_pyproc_scope scope;
-	pid_t *roots;
-	size_t nr_roots;
+	struct rt_process_tracker *processes;
 	rt_pyproc_found_fn found;
 	void *ctx;
-	struct tracked *procs;
-	size_t nr_procs, cap_procs;
 	uint32_t generation;
 };
 
-struct rt_pyproc_tracker *rt_pyproc_tracker__new(enum rt_pyproc_scope scope, const pid_t *pids,
+static void py_check(void *ctx, struct rt_tracked_process *t)
+{
+	struct rt_pyproc_tracker *tr = ctx;
+	struct rt_pyproc proc;
+
+	if (rt_pyproc__inspect(t->pid, &proc))
+		return;
+	t->found = true;
+	t->retries = 0;
+	tr->generation++;
+	tr->found(tr->ctx, t->pid, &proc, tr->generation);
+}
+
+static void py_gone(void *ctx, pid_t pid)
+{
+	struct rt_pyproc_tracker *tr = ctx;
+
+	tr->found(tr->ctx, pid, NULL, 0);
+}
+
+struct rt_pyproc_tracker *rt_pyproc_tracker__new(enum rt_process_scope scope, const pid_t *pids,
 						 size_t nr_pids, rt_pyproc_found_fn found,
 						 void *ctx)
 {
 	struct rt_pyproc_tracker *tr = calloc(1, sizeof(*tr));
+	/* An executable named python* that does not show _PyRuntime yet may
+	 * still be mapping its libpython. */
+	const struct rt_process_tracker_ops ops = {
+		.exe_name = "python",
+		.retries = 20,
+		.check = py_check,
+		.gone = py_gone,
+		.ctx = tr,
+	};
 
 	if (!tr)
 		return NULL;
-	tr->scope = scope;
 	tr->found = found;
 	tr->ctx = ctx;
-	if (nr_pids) {
-		tr->roots = calloc(nr_pids, sizeof(*pids));
-		if (!tr->roots) {
-			free(tr);
-			errno = ENOMEM;
-			return NULL;
-		}
-		memcpy(tr->roots, pids, nr_pids * sizeof(*pids));
-		tr->nr_roots = nr_pids;
+	tr->processes = rt_process_tracker__new(scope, pids, nr_pids, &ops);
+	if (!tr->processes) {
+		free(tr);
+		errno = ENOMEM;
+		return NULL;
 	}
 	return tr;
+}
+
+int rt_pyproc_tracker__scan(struct rt_pyproc_tracker *tr)
+{
+	return rt_process_tracker__scan(tr->processes);
 }
 
 void rt_pyproc_tracker__free(struct rt_pyproc_tracker *tr)
 {
 	if (!tr)
 		return;
-	free(tr->roots);
-	free(tr->procs);
+	rt_process_tracker__free(tr->processes);
 	free(tr);
-}
-
-static int read_stat(pid_t pid, pid_t *ppid, unsigned long long *start_time)
-{
-	char path[64], buf[1024], *p;
-	ssize_t n;
-	int fd;
-
-	snprintf(path, sizeof(path), "/proc/%d/stat", pid);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	n = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	if (n <= 0)
-		return -EIO;
-	buf[n] = '\0';
-	p = strrchr(buf, ')'); /* comm may contain spaces and parentheses */
-	if (!p || sscanf(p + 2, "%*c %d %*s %*s %*s %*s %*s %*s %*s %*s %*s %*s %*s %*s %*s %*s %*s %*s %*s %llu",
-			 ppid, start_time) != 2)
-		return -EIO;
-	return 0;
-}
-
-static bool is_root(const struct rt_pyproc_tracker *tr, pid_t pid)
-{
-	for (size_t i = 0; i < tr->nr_roots; i++)
-		if (tr->roots[i] == pid)
-			return true;
-	return false;
-}
-
-static struct tracked *find_tracked(struct rt_pyproc_tracker *tr, pid_t pid)
-{
-	for (size_t i = 0; i < tr->nr_procs; i++)
-		if (tr->procs[i].pid == pid)
-			return &tr->procs[i];
-	return NULL;
-}
-
-static void check(struct rt_pyproc_tracker *tr, struct tracked *t)
-{
-	struct rt_pyproc proc;
-
-	if (rt_pyproc__inspect(t->pid, &proc)) {
-		t->python = false;
-		return;
-	}
-	t->python = true;
-	t->retries = 0;
-	tr->generation++;
-	tr->found(tr->ctx, t->pid, &proc, tr->generation);
-}
-
-int rt_pyproc_tracker__scan(struct rt_pyproc_tracker *tr)
-{
-	struct { pid_t pid, ppid; unsigned long long start; } *all = NULL;
-	size_t nr_all = 0, cap_all = 0;
-	struct dirent *de;
-	DIR *dir;
-	int count = 0;
-
-	dir = opendir("/proc");
-	if (!dir)
-		return -errno;
-	while ((de = readdir(dir))) {
-		pid_t pid = (pid_t)strtol(de->d_name, NULL, 10), ppid;
-		unsigned long long start;
-
-		if (pid <= 0 || read_stat(pid, &ppid, &start))
-			continue;
-		if (nr_all == cap_all) {
-			size_t ncap = cap_all ? cap_all * 2 : 512;
-			void *n = realloc(all, ncap * sizeof(*all));
-
-			if (!n) {
-				closedir(dir);
-				free(all);
-				return -ENOMEM;
-			}
-			all = n;
-			cap_all = ncap;
-		}
-		all[nr_all].pid = pid;
-		all[nr_all].ppid = ppid;
-		all[nr_all].start = start;
-		nr_all++;
-	}
-	closedir(dir);
-
-	for (size_t i = 0; i < tr->nr_procs; i++)
-		tr->procs[i].alive = false;
-	for (size_t i = 0; i < nr_all; i++) {
-		pid_t pid = all[i].pid;
-		char link[64], exe[PATH_MAX];
-		struct tracked *t;
-		bool in_scope;
-		ssize_t n;
-
-		in_scope = tr->scope == RT_PYPROC_ALL || is_root(tr, pid);
-		if (!in_scope && tr->scope == RT_PYPROC_TREE) {
-			/* walk up the parent chain (bounded: pid cycles cannot exist,
-			 * but a racing reparent could make the walk long) */
-			pid_t p = all[i].ppid;
-
-			for (int depth = 0; depth < 64 && p > 1 && !in_scope; depth++) {
-				size_t k;
-
-				if (is_root(tr, p)) {
-					in_scope = true;
-					break;
-				}
-				for (k = 0; k < nr_all && all[k].pid != p; k++)
-					;
-				p = k < nr_all ? all[k].ppid : 0;
-			}
-		}
-		if (!in_scope || pid == getpid())
-			continue;
-		snprintf(link, sizeof(link), "/proc/%d/exe", pid);
-		n = readlink(link, exe, sizeof(exe) - 1);
-		if (n < 0)
-			continue; /* kernel thread or gone */
-		exe[n] = '\0';
-		t = find_tracked(tr, pid);
-		if (t && (t->start_time != all[i].start || strcmp(t->exe, exe))) {
-			/* pid reused or exec: forget the old process image */
-			if (t->python)
-				tr->found(tr->ctx, pid, NULL, 0);
-			*t = tr->procs[--tr->nr_procs];
-			t = NULL;
-		}
-		if (!t) {
-			const char *base = strrchr(exe, '/');
-
-			if (tr->nr_procs == tr->cap_procs) {
-				size_t ncap = tr->cap_procs ? tr->cap_procs * 2 : 64;
-				struct tracked *np = realloc(tr->procs, ncap * sizeof(*np));
-
-				if (!np)
-					continue;
-				tr->procs = np;
-				tr->cap_procs = ncap;
-			}
-			t = &tr->procs[tr->nr_procs++];
-			memset(t, 0, sizeof(*t));
-			t->pid = pid;
-			t->start_time = all[i].start;
-			snprintf(t->exe, sizeof(t->exe), "%s", exe);
-			/* An executable named python* that does not show
-			 * _PyRuntime yet may still be mapping its libpython. */
-			t->retries = base && strstr(base, "python") ? 20 : 0;
-			check(tr, t);
-		} else if (!t->python && t->retries) {
-			t->retries--;
-			check(tr, t);
-		}
-		t->alive = true;
-	}
-	free(all);
-	for (size_t i = 0; i < tr->nr_procs;) {
-		if (!tr->procs[i].alive) {
-			if (tr->procs[i].python)
-				tr->found(tr->ctx, tr->procs[i].pid, NULL, 0);
-			tr->procs[i] = tr->procs[--tr->nr_procs];
-			continue;
-		}
-		count += tr->procs[i].python;
-		i++;
-	}
-	return count;
 }

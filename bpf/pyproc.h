@@ -12,6 +12,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "bpf/process.h"
 #include "bpf/walker.h"
 #include "layouts/layout.h"
 
@@ -33,12 +34,6 @@ struct rt_pyproc {
 int rt_pyproc__inspect(pid_t pid, struct rt_pyproc *out);
 
 /*
- * Reads @len bytes at @addr of process @pid.  Returns 0 or -errno (-EFAULT
- * for a short read).
- */
-int rt_pyproc__read(pid_t pid, uint64_t addr, void *buf, size_t len);
-
-/*
  * Fills the walker's configuration for @proc from @layout (any CPython
  * frame model, 2.7 to 3.13).  Returns 0, or -EINVAL when the layout is not
  * a CPython one the walker can use.
@@ -55,12 +50,6 @@ int rt_pyproc__walker_config(const struct rt_pyproc *proc, const struct rt_layou
 int rt_pyproc__check_layout(const struct rt_pyproc *proc, const struct rt_layout *layout,
 			    char *msg, size_t msg_size);
 
-enum rt_pyproc_scope {
-	RT_PYPROC_ALL,  /* every process */
-	RT_PYPROC_PID,  /* only the given pids */
-	RT_PYPROC_TREE, /* the given pids and their descendants */
-};
-
 /* Called for each Python process found (@generation is new each time a pid
  * gets a new process image) and each one gone (@proc NULL). */
 typedef void (*rt_pyproc_found_fn)(void *ctx, pid_t pid, const struct rt_pyproc *proc,
@@ -72,7 +61,7 @@ struct rt_pyproc_tracker;
  * Creates a tracker over @scope with @nr_pids roots in @pids (copied).
  * Returns NULL and sets errno on failure.
  */
-struct rt_pyproc_tracker *rt_pyproc_tracker__new(enum rt_pyproc_scope scope, const pid_t *pids,
+struct rt_pyproc_tracker *rt_pyproc_tracker__new(enum rt_process_scope scope, const pid_t *pids,
 						 size_t nr_pids, rt_pyproc_found_fn found,
 						 void *ctx);
 

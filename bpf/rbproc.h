@@ -13,6 +13,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "bpf/process.h"
 #include "bpf/ruby_walk.h"
 #include "layouts/ruby.h"
 
@@ -48,12 +49,6 @@ int rt_rbproc__resolve_symbols(struct rt_rbproc *proc, const struct rt_layout_ru
 int rt_rbproc__walker_config(const struct rt_rbproc *proc, const struct rt_layout_ruby *layout,
 			     uint32_t generation, struct rt_ruby_walker_config *cfg);
 
-enum rt_rbproc_scope {
-	RT_RBPROC_ALL,  /* every process */
-	RT_RBPROC_PID,  /* only the given pids */
-	RT_RBPROC_TREE, /* the given pids and their descendants */
-};
-
 /* Called for each Ruby process found or updated (@generation is new each
  * time a pid gets a new process image) and each one gone (@proc NULL). */
 typedef void (*rt_rbproc_found_fn)(void *ctx, pid_t pid, const struct rt_rbproc *proc,
@@ -65,7 +60,7 @@ struct rt_rbproc_tracker;
  * Creates a tracker over @scope with @nr_pids roots in @pids (copied).
  * Returns NULL and sets errno on failure.
  */
-struct rt_rbproc_tracker *rt_rbproc_tracker__new(enum rt_rbproc_scope scope, const pid_t *pids,
+struct rt_rbproc_tracker *rt_rbproc_tracker__new(enum rt_process_scope scope, const pid_t *pids,
 						 size_t nr_pids, rt_rbproc_found_fn found,
 						 void *ctx);
 

@@ -4,7 +4,7 @@
  *   rt-bpf attach [--perf-pid PID] [-p PID...]
  *   rt-bpf record [-F HZ] [--call-graph fp|dwarf] [-o FILE] (-p PID | -a | -- CMD ARGS...)
  * Argument parsing and wiring only: the walker is bpf/walker.bpf.c, process
- * inspection bpf/pyproc.c, perf's side bpf/perfattach.c.
+ * inspection bpf/pyproc.c and bpf/rbproc.c, perf's side bpf/perfattach.c.
  */
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
@@ -37,7 +37,7 @@
 struct app {
 	struct walker_bpf *skel;
 	struct rt_pyproc_tracker *tracker;
-	enum rt_pyproc_scope scope;
+	enum rt_process_scope scope;
 	pid_t pids[64];
 	size_t nr_pids;
 	pthread_t scanner;
@@ -274,8 +274,8 @@ static int load_and_attach(struct app *app, struct rt_perf_session *s)
 	if (!app->tracker)
 		return -errno;
 	rt_pyproc_tracker__scan(app->tracker);
-	app->rb_tracker = rt_rbproc_tracker__new((enum rt_rbproc_scope)app->scope, app->pids,
-						 app->nr_pids, on_ruby_process, app);
+	app->rb_tracker = rt_rbproc_tracker__new(app->scope, app->pids, app->nr_pids,
+						 on_ruby_process, app);
 	if (!app->rb_tracker)
 		return -errno;
 	rt_rbproc_tracker__scan(app->rb_tracker);
@@ -389,7 +389,7 @@ static int record_attach(struct rt_perf_session *s, pid_t target_pid, void *ctx)
 	struct app *app = ctx;
 	int err;
 
-	if (target_pid > 0 && app->scope == RT_PYPROC_TREE) {
+	if (target_pid > 0 && app->scope == RT_PROCESS_TREE) {
 		app->pids[0] = target_pid;
 		app->nr_pids = 1;
 	}
@@ -401,7 +401,7 @@ static int record_attach(struct rt_perf_session *s, pid_t target_pid, void *ctx)
 
 int main(int argc, char **argv)
 {
-	struct app app = { .scope = RT_PYPROC_ALL };
+	struct app app = { .scope = RT_PROCESS_ALL };
 	struct rt_perf_record_opts ro = { .sz = sizeof(ro), .log = log_line };
 	struct rt_perf_record_result res;
 	pid_t perf_pid = 0;
@@ -479,7 +479,7 @@ int main(int argc, char **argv)
 		}
 	}
 	if (app.nr_pids)
-		app.scope = RT_PYPROC_PID;
+		app.scope = RT_PROCESS_PID;
 
 	if (!strcmp(sub, "attach")) {
 		if (optind < argc || all) {
@@ -507,7 +507,7 @@ int main(int argc, char **argv)
 	if (optind < argc) {
 		ro.target = RT_PERF_RECORD_COMMAND;
 		ro.argv = &argv[optind];
-		app.scope = RT_PYPROC_TREE;
+		app.scope = RT_PROCESS_TREE;
 	} else if (app.nr_pids) {
 		ro.target = RT_PERF_RECORD_PID;
 		ro.pid = app.pids[0];

@@ -1,12 +1,13 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
  * CRuby stack walker, included by walker.bpf.c (it shares that file's
- * channel, seen and stats maps and helpers).  For a sample of a configured
- * Ruby process it finds the sampled thread's rb_thread_t in the main
- * ractor's thread list by kernel tid (so a thread that released the GVL
- * gets its own frames), walks its control frames from ec->cfp to the
- * bottom of its VM stack and writes one stack record; before that one
- * RT_REC_RUBY_CODE record per iseq or C method entry not yet sent.
+ * channel, seen and stats maps and helpers, output_stack among them).  For
+ * a sample of a configured Ruby process it finds the sampled thread's
+ * rb_thread_t in the main ractor's thread list by kernel tid (so a thread
+ * that released the GVL gets its own frames), walks its control frames
+ * from ec->cfp to the bottom of its VM stack and writes one stack record;
+ * before that one RT_REC_RUBY_CODE record per iseq or C method entry not
+ * yet sent.
  */
 #ifndef RT_BPF_RUBY_WALK_BPF_H
 #define RT_BPF_RUBY_WALK_BPF_H
@@ -470,23 +471,14 @@ static __always_inline int rb_walker_sample(struct bpf_perf_event_data *ctx,
 					    __u32 tid)
 {
 	const struct rt_layout_ruby *off = &cfg->off;
-	__u64 index = BPF_F_CURRENT_CPU, th, ec = 0, ecw[8] = {};
+	__u64 index, th, ec = 0, ecw[8] = {};
 	struct rb_walk w = {};
 	struct rb_scratch *sc;
-	__u32 zero = 0, n;
-	long err;
+	__u32 zero = 0;
 
 	count(RT_WALKER_STAT_SAMPLES);
-	if (per_thread_channels) {
-		struct rt_perf_channel_key key = { .tid = tid, .cpu = bpf_get_smp_processor_id() };
-		__u32 *slot = bpf_map_lookup_elem(&channel_slots, &key);
-
-		if (!slot) {
-			count(RT_WALKER_STAT_NO_CHANNEL);
-			return 1;
-		}
-		index = *slot;
-	}
+	if (channel_index(tid, &index))
+		return 1;
 	sc = bpf_map_lookup_elem(&rb_scratch, &zero);
 	if (!sc)
 		return 1;
@@ -517,12 +509,7 @@ static __always_inline int rb_walker_sample(struct bpf_perf_event_data *ctx,
 	sc->stack.nr_frames = 0;
 	if (w.cfp && w.cfp < w.end && w.cfp_size)
 		bpf_loop(RB_MAX_CFPS, rb_walk_frame, &w, 0);
-	if (w.flags & RT_REC_STACK_READ_FAULT)
-		count(RT_WALKER_STAT_READ_FAULT);
-	if (w.flags & RT_REC_STACK_TRUNCATED)
-		count(RT_WALKER_STAT_TRUNCATED);
-	if (w.deferred)
-		count(RT_WALKER_STAT_CODE_DEFERRED);
+	count_walk(w.flags, w.deferred);
 
 	for (__u32 i = 0; i < MAX_NEW_CODES; i++) {
 		struct rt_walker_seen_key key = { .pid = pid, .generation = cfg->generation };
@@ -546,35 +533,8 @@ static __always_inline int rb_walker_sample(struct bpf_perf_event_data *ctx,
 		bpf_map_update_elem(&seen, &key, &nc->tag, BPF_ANY);
 	}
 
-	n = sc->stack.nr_frames;
-	if (n > RT_REC_MAX_FRAMES)
-		n = RT_REC_MAX_FRAMES;
-	sc->stack.hdr.magic = RT_REC_MAGIC;
-	sc->stack.hdr.version = RT_REC_VERSION;
-	sc->stack.hdr.type = RT_REC_STACK;
-	sc->stack.hdr.size = sizeof(sc->stack) + n * sizeof(struct rt_rec_frame);
-	sc->stack.pid = pid;
-	sc->stack.tid = tid;
-	sc->stack.runtime = RT_REC_RUNTIME_RUBY;
-	sc->stack.version = cfg->version;
-	sc->stack.nr_frames = n;
-	sc->stack.flags = w.flags;
-	sc->stack.time = bpf_ktime_get_ns();
-	err = bpf_perf_event_output(ctx, &channel, index, &sc->stack,
-				    sizeof(sc->stack) + n * sizeof(struct rt_rec_frame));
-	if (err) {
-		count(err == -28 /* ENOSPC */ ? RT_WALKER_STAT_STACK_LOST : RT_WALKER_STAT_OUTPUT_ERROR);
-		return 1;
-	}
-	count(RT_WALKER_STAT_STACK_OK);
-	{
-		__u32 k = RT_WALKER_STAT_FRAMES;
-		__u64 *v = bpf_map_lookup_elem(&stats, &k);
-
-		if (v)
-			*v += n;
-	}
-	return 0;
+	return output_stack(ctx, &sc->stack, index, pid, tid, RT_REC_RUNTIME_RUBY, cfg->version,
+			    w.flags);
 }
 
 #endif

@@ -118,6 +118,78 @@ static __always_inline int read_ptr(__u64 *dst, __u64 addr)
 	return bpf_probe_read_user(dst, sizeof(*dst), (const void *)addr);
 }
 
+/* The channel slot for a sample of thread @tid: the current cpu's, or the
+ * one perf opened for the thread when it records per thread.  Returns 0,
+ * or -1 (counted) when there is none. */
+static __always_inline int channel_index(__u32 tid, __u64 *index)
+{
+	*index = BPF_F_CURRENT_CPU;
+	if (per_thread_channels) {
+		struct rt_perf_channel_key key = { .tid = tid, .cpu = bpf_get_smp_processor_id() };
+		__u32 *slot = bpf_map_lookup_elem(&channel_slots, &key);
+
+		if (!slot) {
+			count(RT_WALKER_STAT_NO_CHANNEL);
+			return -1;
+		}
+		*index = *slot;
+	}
+	return 0;
+}
+
+/* Counts how a walk ended: its RT_REC_STACK_* @flags, code records
+ * @deferred to a later sample. */
+static __always_inline void count_walk(__u32 flags, __u32 deferred)
+{
+	if (flags & RT_REC_STACK_READ_FAULT)
+		count(RT_WALKER_STAT_READ_FAULT);
+	if (flags & RT_REC_STACK_TRUNCATED)
+		count(RT_WALKER_STAT_TRUNCATED);
+	if (deferred)
+		count(RT_WALKER_STAT_CODE_DEFERRED);
+}
+
+/* Completes the stack record @stack, whose frames follow it in scratch
+ * memory, and writes it to channel slot @index.  Returns what the
+ * perf_event program returns: 0 when written (the native sample is
+ * dropped, the stack record stands for it), 1 when not. */
+static __always_inline int output_stack(struct bpf_perf_event_data *ctx, struct rt_rec_stack *stack,
+					__u64 index, __u32 pid, __u32 tid, __u32 runtime,
+					__u32 version, __u32 flags)
+{
+	__u32 n = stack->nr_frames;
+	long err;
+
+	if (n > RT_REC_MAX_FRAMES)
+		n = RT_REC_MAX_FRAMES;
+	stack->hdr.magic = RT_REC_MAGIC;
+	stack->hdr.version = RT_REC_VERSION;
+	stack->hdr.type = RT_REC_STACK;
+	stack->hdr.size = sizeof(*stack) + n * sizeof(struct rt_rec_frame);
+	stack->pid = pid;
+	stack->tid = tid;
+	stack->runtime = runtime;
+	stack->version = version;
+	stack->nr_frames = n;
+	stack->flags = flags;
+	stack->time = bpf_ktime_get_ns();
+	err = bpf_perf_event_output(ctx, &channel, index, stack,
+				    sizeof(*stack) + n * sizeof(struct rt_rec_frame));
+	if (err) {
+		count(err == -28 /* ENOSPC */ ? RT_WALKER_STAT_STACK_LOST : RT_WALKER_STAT_OUTPUT_ERROR);
+		return 1;
+	}
+	count(RT_WALKER_STAT_STACK_OK);
+	{
+		__u32 k = RT_WALKER_STAT_FRAMES;
+		__u64 *v = bpf_map_lookup_elem(&stats, &k);
+
+		if (v)
+			*v += n;
+	}
+	return 0;
+}
+
 struct walk {
 	struct rt_walker_offsets off;
 	__u64 frame;
@@ -429,12 +501,11 @@ SEC("perf_event")
 int rt_walker(struct bpf_perf_event_data *ctx)
 {
 	__u64 id = bpf_get_current_pid_tgid();
-	__u32 pid = id >> 32, tid = (__u32)id, zero = 0, n;
+	__u32 pid = id >> 32, tid = (__u32)id, zero = 0;
 	const struct rt_walker_config *cfg;
 	struct scratch *sc;
 	struct walk w = {};
-	__u64 index = BPF_F_CURRENT_CPU, ts;
-	long err;
+	__u64 index, ts;
 
 	cfg = bpf_map_lookup_elem(&pids, &pid);
 	if (!cfg) {
@@ -446,16 +517,8 @@ int rt_walker(struct bpf_perf_event_data *ctx)
 		return 1;
 	}
 	count(RT_WALKER_STAT_SAMPLES);
-	if (per_thread_channels) {
-		struct rt_perf_channel_key key = { .tid = tid, .cpu = bpf_get_smp_processor_id() };
-		__u32 *slot = bpf_map_lookup_elem(&channel_slots, &key);
-
-		if (!slot) {
-			count(RT_WALKER_STAT_NO_CHANNEL);
-			return 1;
-		}
-		index = *slot;
-	}
+	if (channel_index(tid, &index))
+		return 1;
 	sc = bpf_map_lookup_elem(&scratch, &zero);
 	if (!sc)
 		return 1;
@@ -473,12 +536,7 @@ int rt_walker(struct bpf_perf_event_data *ctx)
 	sc->stack.nr_frames = 0;
 	if (w.frame)
 		bpf_loop(RT_REC_MAX_FRAMES + 1, walk_frame, &w, 0);
-	if (w.flags & RT_REC_STACK_READ_FAULT)
-		count(RT_WALKER_STAT_READ_FAULT);
-	if (w.flags & RT_REC_STACK_TRUNCATED)
-		count(RT_WALKER_STAT_TRUNCATED);
-	if (w.deferred)
-		count(RT_WALKER_STAT_CODE_DEFERRED);
+	count_walk(w.flags, w.deferred);
 
 	/* Code records go first: the decoder must know a code object's names
 	 * when the stack naming it arrives.  A code object counts as sent only
@@ -506,33 +564,5 @@ int rt_walker(struct bpf_perf_event_data *ctx)
 		bpf_map_update_elem(&seen, &key, &nc->tag, BPF_ANY);
 	}
 
-	n = sc->stack.nr_frames;
-	if (n > RT_REC_MAX_FRAMES)
-		n = RT_REC_MAX_FRAMES;
-	sc->stack.hdr.magic = RT_REC_MAGIC;
-	sc->stack.hdr.version = RT_REC_VERSION;
-	sc->stack.hdr.type = RT_REC_STACK;
-	sc->stack.hdr.size = sizeof(sc->stack) + n * sizeof(struct rt_rec_frame);
-	sc->stack.pid = pid;
-	sc->stack.tid = tid;
-	sc->stack.runtime = cfg->runtime;
-	sc->stack.version = cfg->version;
-	sc->stack.nr_frames = n;
-	sc->stack.flags = w.flags;
-	sc->stack.time = bpf_ktime_get_ns();
-	err = bpf_perf_event_output(ctx, &channel, index, &sc->stack,
-				    sizeof(sc->stack) + n * sizeof(struct rt_rec_frame));
-	if (err) {
-		count(err == -28 /* ENOSPC */ ? RT_WALKER_STAT_STACK_LOST : RT_WALKER_STAT_OUTPUT_ERROR);
-		return 1;
-	}
-	count(RT_WALKER_STAT_STACK_OK);
-	{
-		__u32 k = RT_WALKER_STAT_FRAMES;
-		__u64 *v = bpf_map_lookup_elem(&stats, &k);
-
-		if (v)
-			*v += n;
-	}
-	return 0;
+	return output_stack(ctx, &sc->stack, index, pid, tid, cfg->runtime, cfg->version, w.flags);
 }

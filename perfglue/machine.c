@@ -400,3 +400,39 @@ uint64_t rt_machine__maps_generation(struct rt_machine *m, uint32_t pid)
 
 	return p ? p->generation : 0;
 }
+
+static struct rt_machine *machine_of(struct rt_perf_tool *tool)
+{
+	return ((struct rt_machine_tool *)tool)->machine;
+}
+
+static int tool_mmap(struct rt_perf_tool *tool, const struct rt_perf_mmap *ev)
+{
+	return rt_machine__mmap(machine_of(tool), ev);
+}
+
+static int tool_comm(struct rt_perf_tool *tool, uint32_t pid, uint32_t tid, const char *comm,
+		     bool exec, const struct rt_perf_sample_id *sid)
+{
+	return rt_machine__comm(machine_of(tool), pid, tid, comm, exec);
+}
+
+static int tool_fork(struct rt_perf_tool *tool, uint32_t pid, uint32_t ppid, uint32_t tid,
+		     uint32_t ptid, uint64_t time)
+{
+	return rt_machine__fork(machine_of(tool), pid, ppid, tid, ptid);
+}
+
+static int tool_exit(struct rt_perf_tool *tool, uint32_t pid, uint32_t ppid, uint32_t tid,
+		     uint32_t ptid, uint64_t time)
+{
+	return rt_machine__exit(machine_of(tool), pid, tid);
+}
+
+void rt_machine_tool__init(struct rt_machine_tool *mt)
+{
+	mt->tool.mmap = tool_mmap;
+	mt->tool.comm = tool_comm;
+	mt->tool.fork = tool_fork;
+	mt->tool.exit = tool_exit;
+}

@@ -57,4 +57,17 @@ uint64_t rt_machine__maps_generation(struct rt_machine *machine, uint32_t pid);
 /* Interns a string for the machine's lifetime; NULL on ENOMEM. */
 const char *rt_machine__intern(struct rt_machine *machine, const char *s);
 
+/*
+ * A perf tool whose MMAP/MMAP2, COMM, FORK and EXIT records go to its
+ * machine: put it first in a tool's struct, set machine, call
+ * rt_machine_tool__init() and add the sample callback.
+ */
+struct rt_machine_tool {
+	struct rt_perf_tool tool; /* first: the reader's callbacks get &tool */
+	struct rt_machine *machine;
+};
+
+/* Sets @mt's mmap, comm, fork and exit callbacks; leaves the others alone. */
+void rt_machine_tool__init(struct rt_machine_tool *mt);
+
 #endif

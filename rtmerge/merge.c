@@ -27,9 +27,8 @@ struct frame_slot {
 #define L1_SIZE 4096
 
 struct rt_merge {
-	struct rt_perf_tool tool;   /* first: callbacks get &merge->tool */
+	struct rt_machine_tool tool; /* first: callbacks get &merge->tool.tool */
 	struct rt_merge_opts opts;
-	struct rt_machine *machine;
 	struct rt_symbolizer *symbolizer;
 	struct rt_stacks *stacks;
 	struct rt_perf_reader *reader;
@@ -300,7 +299,7 @@ static int resolve_kernel(struct rt_merge *m, uint64_t addr, uint32_t *id)
 
 static int resolve_user(struct rt_merge *m, uint32_t pid, uint64_t addr, uint32_t *id)
 {
-	const struct rt_map *map = rt_machine__find_map(m->machine, pid, addr);
+	const struct rt_map *map = rt_machine__find_map(m->tool.machine, pid, addr);
 	struct rt_symbol sym;
 	char dso[64];
 
@@ -311,7 +310,7 @@ static int resolve_user(struct rt_merge *m, uint32_t pid, uint64_t addr, uint32_
 	}
 	if (!map) {
 		/* Kernel-mapped user addresses (vsyscall) and lost maps. */
-		map = rt_machine__find_map(m->machine, RT_MACHINE_KERNEL_PID, addr);
+		map = rt_machine__find_map(m->tool.machine, RT_MACHINE_KERNEL_PID, addr);
 		if (map)
 			return resolve_kernel(m, addr, id);
 		m->reason = REASON_NO_MAP;
@@ -500,11 +499,11 @@ static void choose_event(struct rt_merge *m)
 
 static int root_frame(struct rt_merge *m, const struct rt_perf_sample *s, uint32_t *id)
 {
-	const char *comm = rt_machine__thread_comm(m->machine, s->tid);
+	const char *comm = rt_machine__thread_comm(m->tool.machine, s->tid);
 
 	/* A thread sampled before its COMM or FORK record: its process's name. */
 	if (!comm)
-		comm = rt_machine__thread_comm(m->machine, s->pid);
+		comm = rt_machine__thread_comm(m->tool.machine, s->pid);
 	char text[FRAME_TEXT_MAX];
 	int n;
 
@@ -537,7 +536,7 @@ static int root_frame(struct rt_merge *m, const struct rt_perf_sample *s, uint32
 static int unwind_find_map(void *ctx, uint64_t addr, struct rt_unwind_map *out)
 {
 	struct rt_merge *m = ctx;
-	const struct rt_map *map = rt_machine__find_map(m->machine, m->unwind_pid, addr);
+	const struct rt_map *map = rt_machine__find_map(m->tool.machine, m->unwind_pid, addr);
 
 	if (!map)
 		return -ENOENT;
@@ -711,14 +710,14 @@ static int on_sample(struct rt_perf_tool *tool, const struct rt_perf_evsel *ev,
 		return 0;
 	}
 	if (m->opts.comm) {
-		const char *comm = rt_machine__thread_comm(m->machine, s->tid);
+		const char *comm = rt_machine__thread_comm(m->tool.machine, s->tid);
 
 		if (!comm || strcmp(comm, m->opts.comm)) {
 			m->stats.filtered++;
 			return 0;
 		}
 	}
-	gen = rt_machine__maps_generation(m->machine, s->pid);
+	gen = rt_machine__maps_generation(m->tool.machine, s->pid);
 	if (s->sample_type & PERF_SAMPLE_CALLCHAIN) {
 		/* The frame caches are bigger than the CPU's: touch every entry's
 		 * slots first so that their cache misses overlap. */
@@ -833,31 +832,6 @@ static int on_sample(struct rt_perf_tool *tool, const struct rt_perf_evsel *ev,
 	return rt_stacks__add(m->stacks, m->frames, total, 1, s->period);
 }
 
-/* ---- other records ------------------------------------------------------- */
-
-static int on_mmap(struct rt_perf_tool *tool, const struct rt_perf_mmap *ev)
-{
-	return rt_machine__mmap(merge_of(tool)->machine, ev);
-}
-
-static int on_comm(struct rt_perf_tool *tool, uint32_t pid, uint32_t tid, const char *comm,
-		   bool exec, const struct rt_perf_sample_id *sid)
-{
-	return rt_machine__comm(merge_of(tool)->machine, pid, tid, comm, exec);
-}
-
-static int on_fork(struct rt_perf_tool *tool, uint32_t pid, uint32_t ppid, uint32_t tid,
-		   uint32_t ptid, uint64_t time)
-{
-	return rt_machine__fork(merge_of(tool)->machine, pid, ppid, tid, ptid);
-}
-
-static int on_exit_record(struct rt_perf_tool *tool, uint32_t pid, uint32_t ppid, uint32_t tid,
-			  uint32_t ptid, uint64_t time)
-{
-	return rt_machine__exit(merge_of(tool)->machine, pid, tid);
-}
-
 /* ---- object ---------------------------------------------------------------- */
 
 struct rt_merge *rt_merge__new(const struct rt_merge_opts *opts)
@@ -870,17 +844,14 @@ struct rt_merge *rt_merge__new(const struct rt_merge_opts *opts)
 	}
 	if (opts)
 		memcpy(&m->opts, opts, opts->sz < sizeof(m->opts) ? opts->sz : sizeof(m->opts));
-	m->tool.sample = on_sample;
-	m->tool.mmap = on_mmap;
-	m->tool.comm = on_comm;
-	m->tool.fork = on_fork;
-	m->tool.exit = on_exit_record;
-	m->machine = rt_machine__new();
+	m->tool.tool.sample = on_sample;
+	rt_machine_tool__init(&m->tool);
+	m->tool.machine = rt_machine__new();
 	m->stacks = rt_stacks__new();
 	m->symbolizer = rt_symbolizer__new(m->opts.symbolizer);
 	m->decoder = rt_interp_decoder__new();
 	m->unwinder = rt_unwinder__new(NULL);
-	if (!m->machine || !m->stacks || !m->symbolizer || !m->decoder || !m->unwinder) {
+	if (!m->tool.machine || !m->stacks || !m->symbolizer || !m->decoder || !m->unwinder) {
 		int err = errno ? errno : ENOMEM;
 
 		rt_merge__free(m);
@@ -894,7 +865,7 @@ void rt_merge__free(struct rt_merge *m)
 {
 	if (!m)
 		return;
-	rt_machine__free(m->machine);
+	rt_machine__free(m->tool.machine);
 	rt_stacks__free(m->stacks);
 	rt_symbolizer__free(m->symbolizer);
 	rt_interp_decoder__free(m->decoder);
@@ -1016,7 +987,7 @@ int rt_merge__run(struct rt_merge *m, struct rt_perf_reader *reader)
 	if (!m->opts.per_sample && !rt_perf_reader__is_pipe(reader) && samples_kernel(reader) &&
 	    !pthread_create(&m->kernel_loader, NULL, load_kernel_symbols, m->symbolizer))
 		m->kernel_deferred = true;
-	err = rt_perf_reader__process(reader, &m->tool);
+	err = rt_perf_reader__process(reader, &m->tool.tool);
 	if (m->kernel_deferred) {
 		int finish = finish_kernel_frames(m);
 

@@ -26,8 +26,7 @@
 #include "unwind/unwind.h"
 
 struct dump {
-	struct rt_perf_tool tool;
-	struct rt_machine *machine;
+	struct rt_machine_tool tool; /* first: callbacks get &dump->tool.tool */
 	struct rt_unwinder *unwinder;
 	struct rt_symbolizer *symbolizer;
 	bool quiet;
@@ -44,7 +43,7 @@ static struct dump *dump_of(struct rt_perf_tool *tool)
 static int find_map(void *ctx, uint64_t addr, struct rt_unwind_map *out)
 {
 	struct dump *d = ctx;
-	const struct rt_map *m = rt_machine__find_map(d->machine, d->pid, addr);
+	const struct rt_map *m = rt_machine__find_map(d->tool.machine, d->pid, addr);
 
 	if (!m || !m->path)
 		return -ENOENT;
@@ -56,7 +55,7 @@ static int find_map(void *ctx, uint64_t addr, struct rt_unwind_map *out)
 
 static const char *symbol(struct dump *d, uint64_t addr, uint64_t *offset)
 {
-	const struct rt_map *m = rt_machine__find_map(d->machine, d->pid, addr);
+	const struct rt_map *m = rt_machine__find_map(d->tool.machine, d->pid, addr);
 	struct rt_symbol sym;
 
 	*offset = addr;
@@ -106,33 +105,9 @@ static int on_sample(struct rt_perf_tool *tool, const struct rt_perf_evsel *ev,
 	return 0;
 }
 
-static int on_mmap(struct rt_perf_tool *tool, const struct rt_perf_mmap *m)
-{
-	return rt_machine__mmap(dump_of(tool)->machine, m);
-}
-
-static int on_comm(struct rt_perf_tool *tool, uint32_t pid, uint32_t tid, const char *comm,
-		   bool exec, const struct rt_perf_sample_id *sid)
-{
-	return rt_machine__comm(dump_of(tool)->machine, pid, tid, comm, exec);
-}
-
-static int on_fork(struct rt_perf_tool *tool, uint32_t pid, uint32_t ppid, uint32_t tid,
-		   uint32_t ptid, uint64_t time)
-{
-	return rt_machine__fork(dump_of(tool)->machine, pid, ppid, tid, ptid);
-}
-
-static int on_exit_record(struct rt_perf_tool *tool, uint32_t pid, uint32_t ppid, uint32_t tid,
-			  uint32_t ptid, uint64_t time)
-{
-	return rt_machine__exit(dump_of(tool)->machine, pid, tid);
-}
-
 int main(int argc, char **argv)
 {
-	struct dump d = { .tool = { .sample = on_sample, .mmap = on_mmap, .comm = on_comm,
-				    .fork = on_fork, .exit = on_exit_record } };
+	struct dump d = { .tool.tool.sample = on_sample };
 	struct rt_perf_reader *r;
 	char err[512];
 	int argi = 1, rc = 1;
@@ -150,14 +125,15 @@ int main(int argc, char **argv)
 		fprintf(stderr, "uwdump: %s\n", err);
 		return 1;
 	}
-	d.machine = rt_machine__new();
+	rt_machine_tool__init(&d.tool);
+	d.tool.machine = rt_machine__new();
 	d.unwinder = rt_unwinder__new(NULL);
 	d.symbolizer = rt_symbolizer__new(NULL);
-	if (!d.machine || !d.unwinder || !d.symbolizer) {
+	if (!d.tool.machine || !d.unwinder || !d.symbolizer) {
 		fprintf(stderr, "uwdump: out of memory\n");
 		goto out;
 	}
-	if (rt_perf_reader__process(r, &d.tool)) {
+	if (rt_perf_reader__process(r, &d.tool.tool)) {
 		fprintf(stderr, "uwdump: %s\n", rt_perf_reader__error(r));
 		goto out;
 	}
@@ -170,14 +146,14 @@ int main(int argc, char **argv)
 	if (d.quiet) {
 		/* Second pass: the unwinder keeps its parsed files. */
 		rt_perf_reader__close(r);
-		rt_machine__free(d.machine);
+		rt_machine__free(d.tool.machine);
 		r = rt_perf_reader__open(argv[argi], err, sizeof(err));
-		d.machine = rt_machine__new();
-		if (!r || !d.machine)
+		d.tool.machine = rt_machine__new();
+		if (!r || !d.tool.machine)
 			goto out;
 		d.samples = d.frames = 0;
 		d.unwind_secs = 0;
-		if (rt_perf_reader__process(r, &d.tool))
+		if (rt_perf_reader__process(r, &d.tool.tool))
 			goto out;
 		fprintf(stderr, "uwdump: cached: %.0f ns per sample, %.0f ns per frame\n",
 			d.samples ? d.unwind_secs * 1e9 / d.samples : 0.0,
@@ -187,7 +163,7 @@ int main(int argc, char **argv)
 out:
 	rt_symbolizer__free(d.symbolizer);
 	rt_unwinder__free(d.unwinder);
-	rt_machine__free(d.machine);
+	rt_machine__free(d.tool.machine);
 	rt_perf_reader__close(r);
 	return rc;
 }

@@ -1,0 +1,201 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/* Process inspection shared by the CPython and CRuby support: remote reads,
+ * finding an image's symbols and load bias, the /proc tracker (on this
+ * test and a child of it). */
+#include <CUnit/Basic.h>
+#include <elf.h>
+#include <errno.h>
+#include <signal.h>
+#include <stdint.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "bpf/process.h"
+
+uint64_t test_process_global = 0x1122334455667788ull;
+
+static void test_read(void)
+{
+	uint64_t v = 0;
+	char buf[8];
+
+	CU_ASSERT_EQUAL(rt_process__read(getpid(), (uintptr_t)&test_process_global, &v, sizeof(v)), 0);
+	CU_ASSERT_EQUAL(v, test_process_global);
+	CU_ASSERT_EQUAL(rt_process__read(getpid(), 8, buf, sizeof(buf)), -EFAULT);
+}
+
+struct found_image {
+	int offered, take_after;
+	uint64_t func, var, wrong_type;
+	char path[4096];
+};
+
+static bool has_func(const uint64_t *values)
+{
+	return values[0] != 0;
+}
+
+static int take(void *ctx, const struct rt_process_image *img)
+{
+	struct found_image *f = ctx;
+
+	if (++f->offered < f->take_after)
+		return 1;
+	f->func = img->bias + img->values[0];
+	f->var = img->bias + img->values[1];
+	f->wrong_type = img->values[2];
+	snprintf(f->path, sizeof(f->path), "%s", img->path);
+	CU_ASSERT_STRING_EQUAL(img->path, img->exe);
+	CU_ASSERT_EQUAL(img->pid, getpid());
+	return 0;
+}
+
+static pid_t reaped_pid(void)
+{
+	pid_t pid = fork();
+
+	if (pid == 0)
+		_exit(0);
+	waitpid(pid, NULL, 0);
+	return pid;
+}
+
+static void test_find_image(void)
+{
+	static const struct rt_process_symbol syms[] = {
+		{ "rt_process__read", STT_FUNC },
+		{ "test_process_global", -1 },
+		{ "test_process_global", STT_FUNC },
+	};
+	struct found_image f = { .take_after = 1 };
+	struct rt_process_image_opts opts = {
+		.lib_name = "libc.so", .syms = syms, .nr_syms = 3,
+		.has_symbols = has_func, .take = take, .ctx = &f,
+	};
+	char exe[4096];
+	ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+
+	CU_ASSERT_FATAL(n > 0);
+	exe[n] = '\0';
+	CU_ASSERT_EQUAL(rt_process__find_image(getpid(), &opts), 0);
+	CU_ASSERT_EQUAL(f.func, (uintptr_t)&rt_process__read);
+	CU_ASSERT_EQUAL(f.var, (uintptr_t)&test_process_global);
+	CU_ASSERT_EQUAL(f.wrong_type, 0);
+	CU_ASSERT_STRING_EQUAL(f.path, exe);
+
+	/* libc lacks the symbol: only the executable is offered */
+	f = (struct found_image){ .take_after = 2 };
+	CU_ASSERT_EQUAL(rt_process__find_image(getpid(), &opts), -ENOENT);
+	CU_ASSERT_EQUAL(f.offered, 1);
+
+	CU_ASSERT_EQUAL(rt_process__find_image(reaped_pid(), &opts), -ESRCH);
+	opts.nr_syms = RT_PROCESS_SYMBOLS_MAX + 1;
+	CU_ASSERT_EQUAL(rt_process__find_image(getpid(), &opts), -EINVAL);
+}
+
+struct tracker_log {
+	pid_t child;
+	int checks, gone;
+	int find_on;        /* check number that finds the runtime */
+	bool state_zeroed;
+};
+
+struct child_state {
+	int checks;
+};
+
+static void check(void *ctx, struct rt_tracked_process *proc)
+{
+	struct tracker_log *log = ctx;
+	struct child_state *s = proc->state;
+
+	if (proc->pid != log->child)
+		return;
+	if (!s->checks)
+		log->state_zeroed = true;
+	s->checks++;
+	log->checks++;
+	if (s->checks == log->find_on) {
+		proc->found = true;
+		proc->retries = 0;
+	}
+}
+
+static void gone(void *ctx, pid_t pid)
+{
+	struct tracker_log *log = ctx;
+
+	CU_ASSERT_EQUAL(pid, log->child);
+	log->gone++;
+}
+
+static void run_tracker(enum rt_process_scope scope, const char *exe_name)
+{
+	struct tracker_log log = { .find_on = 2 };
+	struct rt_process_tracker_ops ops = {
+		.exe_name = exe_name, .retries = 5, .state_size = sizeof(struct child_state),
+		.check = check, .gone = gone, .ctx = &log,
+	};
+	pid_t root = scope == RT_PROCESS_TREE ? getpid() : 0;
+	struct rt_process_tracker *tr;
+	bool retried = strcmp(exe_name, "no such name") != 0;
+
+	log.child = fork();
+	CU_ASSERT_FATAL(log.child >= 0);
+	if (log.child == 0) {
+		pause();
+		_exit(0);
+	}
+	if (scope == RT_PROCESS_PID)
+		root = log.child;
+	tr = rt_process_tracker__new(scope, &root, 1, &ops);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(tr);
+	/* new: checked once, not found yet */
+	CU_ASSERT_EQUAL(rt_process_tracker__scan(tr), 0);
+	CU_ASSERT_EQUAL(log.checks, 1);
+	CU_ASSERT_TRUE(log.state_zeroed);
+	/* a retry finds it (with retries only when the name matched) */
+	CU_ASSERT_EQUAL(rt_process_tracker__scan(tr), retried ? 1 : 0);
+	CU_ASSERT_EQUAL(log.checks, retried ? 2 : 1);
+	CU_ASSERT_EQUAL(rt_process_tracker__scan(tr), retried ? 1 : 0);
+	CU_ASSERT_EQUAL(log.checks, retried ? 2 : 1);
+	kill(log.child, SIGKILL);
+	waitpid(log.child, NULL, 0);
+	CU_ASSERT_EQUAL(rt_process_tracker__scan(tr), 0);
+	CU_ASSERT_EQUAL(log.gone, retried ? 1 : 0);
+	rt_process_tracker__free(tr);
+}
+
+static void test_tracker(void)
+{
+	char exe[4096], *base;
+	ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+
+	CU_ASSERT_FATAL(n > 0);
+	exe[n] = '\0';
+	base = strrchr(exe, '/') + 1;
+	run_tracker(RT_PROCESS_PID, base);
+	run_tracker(RT_PROCESS_TREE, base);
+	run_tracker(RT_PROCESS_ALL, base);
+	run_tracker(RT_PROCESS_PID, "no such name");
+	rt_process_tracker__free(NULL);
+}
+
+int main(void)
+{
+	CU_pSuite suite;
+	unsigned int failed;
+
+	if (CU_initialize_registry() != CUE_SUCCESS)
+		return 1;
+	suite = CU_add_suite("process", NULL, NULL);
+	CU_add_test(suite, "remote read", test_read);
+	CU_add_test(suite, "image symbols and bias", test_find_image);
+	CU_add_test(suite, "tracker", test_tracker);
+	CU_basic_set_mode(CU_BRM_VERBOSE);
+	CU_basic_run_tests();
+	failed = CU_get_number_of_failures() + CU_get_number_of_tests_failed();
+	CU_cleanup_registry();
+	return failed ? 1 : 0;
+}
