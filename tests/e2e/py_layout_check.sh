@@ -8,7 +8,7 @@
 [ "$(id -u)" -eq 0 ] || skip "needs root (BPF, perf record)"
 [ -r /sys/kernel/btf/vmlinux ] || skip "no kernel BTF"
 command -v perf >/dev/null || skip "perf is not installed"
-[ -x "$RT_BPF" ] || skip "$RT_BPF not built (it needs bpf/perfattach.mk)"
+[ -x "$RT_BPF" ] || fail "$RT_BPF not built (run make)"
 
 # a "CPython 3.13.0" whose _Py_DebugOffsets has the cookie and zeros
 cat >"$PY_TMP/fake313.c" <<'EOF2'

@@ -16,7 +16,7 @@
 [ "$(id -u)" -eq 0 ] || skip "needs root (BPF, perf record -a)"
 [ -r /sys/kernel/btf/vmlinux ] || skip "no kernel BTF"
 command -v perf >/dev/null || skip "perf is not installed"
-[ -x "$RT_BPF" ] || skip "$RT_BPF not built (it needs bpf/perfattach.mk)"
+[ -x "$RT_BPF" ] || fail "$RT_BPF not built (run make)"
 [ -x "$RT_DECODE" ] || fail "$RT_DECODE not built"
 ROOT=${PYENV_VERSIONS_DIR:-/root/.pyenv/versions}
 SECS=${MATRIX_SECONDS:-1.5}

@@ -9,7 +9,7 @@
 [ "$(id -u)" -eq 0 ] || skip "needs root (BPF, perf record -a)"
 [ -r /sys/kernel/btf/vmlinux ] || skip "no kernel BTF"
 command -v perf >/dev/null || skip "perf is not installed"
-[ -x "$RT_BPF" ] || skip "$RT_BPF not built (it needs bpf/perfattach.mk)"
+[ -x "$RT_BPF" ] || fail "$RT_BPF not built (run make)"
 RTMERGE=$RT_BUILD/rtmerge
 [ -x "$RTMERGE" ] || fail "$RTMERGE not built"
 py=
