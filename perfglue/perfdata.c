@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -82,6 +83,11 @@ struct rt_perf_reader {
 	uint8_t *map;
 	size_t map_len;
 	bool no_map;
+	/* With a second CPU, a worker thread keeps the next window mapped and
+	 * its pages faulted in before the reader gets there, and unmaps the
+	 * windows the reader is done with (see window_fill()). */
+	struct prefault *prefault;
+	bool prefault_on;
 	uint8_t *heap_buf;
 	uint8_t *buf;
 	size_t buf_len, buf_pos;
@@ -208,12 +214,235 @@ static ssize_t read_stream(int fd, void *dst, size_t size)
  */
 static int evacuate_queue(struct rt_perf_reader *r);
 
+/* ---- window worker ------------------------------------------------------ */
+
+#define MAX_RECORD_OVERLAP (1U << 16) /* a record is at most 64 KiB */
+#define UNMAP_SLOTS 4
+
+struct window {
+	uint8_t *map;
+	size_t len;
+	uint64_t start;         /* file offset of map[0] */
+};
+
+struct prefault {
+	pthread_t thread;
+	pthread_mutex_t lock;
+	pthread_cond_t wake, drained;
+	int fd;
+	uint64_t data_end;
+	/* under lock */
+	bool stop;
+	uint64_t seq;           /* bumped by the reader at each window change */
+	bool have_work;
+	struct window current;  /* the reader's window: premap the one after it */
+	size_t first;           /* walk current from here unless already walked */
+	bool walked;
+	struct window unmap[UNMAP_SLOTS];
+	int nr_unmap;
+	struct window next;     /* premapped and walked, map NULL if none */
+};
+
+static void window_walk(const uint8_t *p, const uint8_t *end, const struct prefault *pf)
+{
+	volatile uint8_t sink = 0;
+
+#ifdef MADV_POPULATE_READ
+	/* Linux 5.14: the kernel fills the page tables in one call. */
+	uintptr_t from = (uintptr_t)p & ~(uintptr_t)4095;
+
+	if (!madvise((void *)from, (size_t)((uintptr_t)end - from), MADV_POPULATE_READ))
+		return;
+#endif
+	/* One byte per page: the fault maps it (and its neighbours). */
+	p = (const uint8_t *)((uintptr_t)p & ~(uintptr_t)4095);
+	for (; p < end; p += 4096) {
+		sink += *p;
+		if (!((uintptr_t)p & ((1U << 20) - 1)) && __atomic_load_n(&pf->stop, __ATOMIC_RELAXED))
+			break;
+	}
+	(void)sink;
+}
+
+/* Loads each record header of [p, end) into the shared cache ahead of the
+ * reader; a corrupted size ends the walk. */
+static void chain_walk(const uint8_t *p, const uint8_t *end, const struct prefault *pf)
+{
+	struct perf_event_header h;
+
+	while (p + sizeof(h) <= end && !__atomic_load_n(&pf->stop, __ATOMIC_RELAXED)) {
+		memcpy(&h, p, sizeof(h));
+		if (h.size < sizeof(h))
+			break;
+		p += h.size;
+	}
+}
+
+static void *prefault_main(void *arg)
+{
+	struct prefault *pf = arg;
+
+	/* Windows are unmapped only here, never while this thread walks them. */
+	pthread_mutex_lock(&pf->lock);
+	for (;;) {
+		struct window cur, gone[UNMAP_SLOTS], next = { 0 };
+		bool work, walked, published = false;
+		int nr_gone;
+		uint64_t seq;
+		size_t first;
+
+		while (!pf->stop && !pf->have_work && !pf->nr_unmap)
+			pthread_cond_wait(&pf->wake, &pf->lock);
+		if (pf->stop)
+			break;
+		nr_gone = pf->nr_unmap;
+		memcpy(gone, pf->unmap, sizeof(gone));
+		pf->nr_unmap = 0;
+		pthread_cond_broadcast(&pf->drained);
+		work = pf->have_work;
+		cur = pf->current;
+		first = pf->first;
+		walked = pf->walked;
+		seq = pf->seq;
+		pf->have_work = false;
+		pthread_mutex_unlock(&pf->lock);
+
+		if (work)
+			chain_walk(cur.map + first, cur.map + cur.len, pf);
+		/* The next window starts early enough to hold whole any record that
+		 * crosses the end of this one; it is offered to the reader at once
+		 * and walked after. */
+		if (work && cur.start + cur.len < pf->data_end && cur.len > MAX_RECORD_OVERLAP) {
+			next.start = cur.start + cur.len - MAX_RECORD_OVERLAP;
+			next.len = pf->data_end - next.start;
+			if (next.len > MAP_WINDOW)
+				next.len = MAP_WINDOW;
+			next.map = mmap(NULL, next.len, PROT_READ, MAP_PRIVATE, pf->fd,
+					(off_t)next.start);
+			if (next.map == MAP_FAILED) {
+				next.map = NULL;
+			} else {
+				madvise(next.map, next.len, MADV_SEQUENTIAL);
+				pthread_mutex_lock(&pf->lock);
+				if (pf->seq == seq && !pf->next.map) {
+					pf->next = next;
+					published = true;
+				}
+				pthread_mutex_unlock(&pf->lock);
+				if (!published)
+					munmap(next.map, next.len);
+			}
+		}
+		if (work && !walked)
+			window_walk(cur.map + first, cur.map + cur.len, pf);
+		if (published)
+			window_walk(next.map, next.map + next.len, pf);
+		for (int i = 0; i < nr_gone; i++)
+			munmap(gone[i].map, gone[i].len);
+		pthread_mutex_lock(&pf->lock);
+	}
+	pthread_mutex_unlock(&pf->lock);
+	return NULL;
+}
+
+static int prefault_new(struct rt_perf_reader *r)
+{
+	struct prefault *pf = calloc(1, sizeof(*pf));
+
+	if (!pf)
+		return -ENOMEM;
+	pf->fd = r->fd;
+	pf->data_end = r->data_end;
+	pthread_mutex_init(&pf->lock, NULL);
+	pthread_cond_init(&pf->wake, NULL);
+	pthread_cond_init(&pf->drained, NULL);
+	if (pthread_create(&pf->thread, NULL, prefault_main, pf)) {
+		pthread_mutex_destroy(&pf->lock);
+		pthread_cond_destroy(&pf->wake);
+		pthread_cond_destroy(&pf->drained);
+		free(pf);
+		return -EAGAIN;
+	}
+	r->prefault = pf;
+	return 0;
+}
+
+/* Stops the worker; every window it holds is unmapped. */
+static void prefault_free(struct rt_perf_reader *r)
+{
+	struct prefault *pf = r->prefault;
+
+	if (!pf)
+		return;
+	pthread_mutex_lock(&pf->lock);
+	__atomic_store_n(&pf->stop, true, __ATOMIC_RELAXED);
+	pf->seq++;
+	pthread_cond_signal(&pf->wake);
+	pthread_mutex_unlock(&pf->lock);
+	pthread_join(pf->thread, NULL);
+	for (int i = 0; i < pf->nr_unmap; i++)
+		munmap(pf->unmap[i].map, pf->unmap[i].len);
+	if (pf->next.map)
+		munmap(pf->next.map, pf->next.len);
+	pthread_mutex_destroy(&pf->lock);
+	pthread_cond_destroy(&pf->wake);
+	pthread_cond_destroy(&pf->drained);
+	free(pf);
+	r->prefault = NULL;
+}
+
+/*
+ * The reader changes windows (old is what it leaves, NULL map if none):
+ * takes the premapped window when it holds [pos, pos + need), hands old to
+ * the worker to unmap, and asks for the window after the new one.
+ * Returns true when *win was filled from the premapped window.
+ */
+static bool prefault_switch(struct prefault *pf, const struct window *old, uint64_t pos,
+			    size_t need, struct window *win)
+{
+	bool took = false;
+
+	pthread_mutex_lock(&pf->lock);
+	pf->seq++;
+	/* Room for two windows in the worker's unmap list. */
+	while (pf->nr_unmap > UNMAP_SLOTS - 2) {
+		pthread_cond_signal(&pf->wake);
+		pthread_cond_wait(&pf->drained, &pf->lock);
+	}
+	if (pf->next.map && pf->next.start <= pos && pos + need <= pf->next.start + pf->next.len) {
+		*win = pf->next;
+		took = true;
+	} else if (pf->next.map) {
+		pf->unmap[pf->nr_unmap++] = pf->next;
+	}
+	pf->next.map = NULL;
+	if (old->map)
+		pf->unmap[pf->nr_unmap++] = *old;
+	pthread_mutex_unlock(&pf->lock);
+	return took;
+}
+
+/* After prefault_switch(): the worker walks *win from offset first (unless it
+ * came premapped, hence walked) and premaps the window after it. */
+static void prefault_follow(struct prefault *pf, const struct window *win, size_t first,
+			    bool walked)
+{
+	pthread_mutex_lock(&pf->lock);
+	pf->current = *win;
+	pf->first = first;
+	pf->walked = walked;
+	pf->have_work = true;
+	pthread_cond_signal(&pf->wake);
+	pthread_mutex_unlock(&pf->lock);
+}
+
 /* File mode: map the window holding [position, position + need). */
 static int window_fill(struct rt_perf_reader *r, size_t need)
 {
-	uint64_t pos = r->buf_file_offset + r->buf_pos, start, len;
+	uint64_t pos = r->buf_file_offset + r->buf_pos;
 	long page = sysconf(_SC_PAGESIZE);
-	void *map;
+	struct window old = { r->map, r->map_len, r->buf_file_offset }, win;
+	bool premapped = false;
 	int err;
 
 	if (pos >= r->data_end)
@@ -224,22 +453,32 @@ static int window_fill(struct rt_perf_reader *r, size_t need)
 	err = evacuate_queue(r);
 	if (err)
 		return err;
-	start = pos & ~(uint64_t)(page > 0 ? page - 1 : 4095);
-	len = r->data_end - start;
-	if (len > MAP_WINDOW)
-		len = MAP_WINDOW;
-	map = mmap(NULL, (size_t)len, PROT_READ, MAP_PRIVATE, r->fd, (off_t)start);
-	if (map == MAP_FAILED)
-		return -errno;
-	madvise(map, (size_t)len, MADV_SEQUENTIAL);
-	if (r->map)
-		munmap(r->map, r->map_len);
-	r->map = map;
-	r->map_len = (size_t)len;
-	r->buf = map;
-	r->buf_file_offset = start;
-	r->buf_len = (size_t)len;
-	r->buf_pos = (size_t)(pos - start);
+	if (!r->prefault && r->prefault_on && r->data_end - pos > 2 * MAP_WINDOW)
+		r->prefault_on = !prefault_new(r);
+	if (r->prefault)
+		premapped = prefault_switch(r->prefault, &old, pos, need, &win);
+	else if (old.map)
+		munmap(old.map, old.len);
+	r->map = NULL;
+	if (!premapped) {
+		win.start = pos & ~(uint64_t)(page > 0 ? page - 1 : 4095);
+		win.len = r->data_end - win.start;
+		if (win.len > MAP_WINDOW)
+			win.len = MAP_WINDOW;
+		win.map = mmap(NULL, (size_t)win.len, PROT_READ, MAP_PRIVATE, r->fd,
+			       (off_t)win.start);
+		if (win.map == MAP_FAILED)
+			return -errno;
+		madvise(win.map, win.len, MADV_SEQUENTIAL);
+	}
+	if (r->prefault)
+		prefault_follow(r->prefault, &win, (size_t)(pos - win.start), premapped);
+	r->map = win.map;
+	r->map_len = win.len;
+	r->buf = win.map;
+	r->buf_file_offset = win.start;
+	r->buf_len = win.len;
+	r->buf_pos = (size_t)(pos - win.start);
 	return 1;
 }
 
@@ -258,6 +497,7 @@ static int buffer_fill(struct rt_perf_reader *r, size_t need)
 			return got;
 		/* Not mappable here: read instead. */
 		r->no_map = true;
+		prefault_free(r);
 		if (r->map) {
 			uint64_t pos = r->buf_file_offset + r->buf_pos;
 
@@ -863,6 +1103,11 @@ struct rt_perf_reader *rt_perf_reader__open(const char *path, char *err, size_t 
 		return NULL;
 	}
 	r->fd = -1;
+	/* RTPERF_READER=read|map|map-worker picks how file-mode data is read
+	 * (tests compare them); the default is map-worker with two CPUs. */
+	const char *how = getenv("RTPERF_READER");
+	r->no_map = how && !strcmp(how, "read");
+	r->prefault_on = how ? !strcmp(how, "map-worker") : sysconf(_SC_NPROCESSORS_ONLN) > 1;
 	r->info.clockid = -1;
 	r->ordered = true;
 	r->path = strdup(strcmp(path, "-") ? path : "<stdin>");
@@ -970,6 +1215,7 @@ void rt_perf_reader__close(struct rt_perf_reader *r)
 	free(r->queue_tmp);
 	free(r->arena);
 	free(r->spare);
+	prefault_free(r);
 	if (r->map)
 		munmap(r->map, r->map_len);
 	free(r->heap_buf);
@@ -1767,6 +2013,12 @@ int rt_perf_reader__process(struct rt_perf_reader *r, struct rt_perf_tool *tool)
 		if (!r->nr_evsels)
 			return set_error(r, EINVAL, offset, "%s record before any event attribute",
 					 rt_perf_record__name(h.type));
+		if (tool->skip_data_mmaps && (h.misc & PERF_RECORD_MISC_MMAP_DATA) &&
+		    (h.type == PERF_RECORD_MMAP || h.type == PERF_RECORD_MMAP2)) {
+			r->stats.records[h.type]++;
+			r->stats.data_mmaps_skipped++;
+			continue;
+		}
 		if (r->ordered && record_time(r, rec, h.size, &time)) {
 			if (time < r->last_flush_time)
 				r->stats.out_of_order++;

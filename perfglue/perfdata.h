@@ -117,6 +117,14 @@ struct rt_perf_tool {
 		    uint32_t ptid, uint64_t time);
 	int (*ksymbol)(struct rt_perf_tool *tool, uint64_t addr, uint32_t len, uint16_t type,
 		       bool unregister, const char *name);
+	/*
+	 * Mappings of data (MMAP/MMAP2 with PERF_RECORD_MISC_MMAP_DATA: not
+	 * executable) are counted and dropped before time ordering instead of
+	 * reaching ->mmap.  A tool that only names and unwinds code wants this:
+	 * with --call-graph dwarf perf records every mmap, and interpreters
+	 * map data all the time (90% of the records of a Python recording).
+	 */
+	bool skip_data_mmaps;
 };
 
 /* A build id listed in the BUILD_ID feature or pipe-mode record. */
@@ -151,6 +159,7 @@ struct rt_perf_reader_stats {
 	uint64_t lost_samples;      /* sum of LOST_SAMPLES records */
 	uint64_t unknown_records;
 	uint64_t out_of_order;      /* records older than what was flushed */
+	uint64_t data_mmaps_skipped;/* see rt_perf_tool.skip_data_mmaps */
 };
 
 struct rt_perf_reader;

@@ -25,6 +25,7 @@ struct frame_slot {
 
 #define REASON_NO_MAP RT_SYMBOL_NR_STATUS
 #define L1_SIZE 4096
+#define BID_CACHE 256
 
 struct rt_merge {
 	struct rt_machine_tool tool; /* first: callbacks get &merge->tool.tool */
@@ -57,6 +58,11 @@ struct rt_merge {
 	size_t is_eval_cap;
 	uint32_t interp_ids[MAX_STACK];
 	int32_t group_start[MAX_STACK];
+	/* recorded build ids by interned map path (NULL answer: none recorded) */
+	struct bid_slot {
+		const char *path;
+		const struct rt_perf_build_id *bid;
+	} bid_cache[BID_CACHE];
 	struct rt_merge_stats stats;
 };
 
@@ -255,10 +261,18 @@ static int interp_frame(struct rt_merge *m, const struct rt_interp_frame *f, uin
 	return intern_text(m, text, (size_t)n, id);
 }
 
+/* The build id perf listed for map's file: the reader's list is searched
+ * once per path (map paths are interned, so the pointer is the key). */
 static const struct rt_perf_build_id *recorded_build_id(struct rt_merge *m,
 							const struct rt_map *map)
 {
-	return rt_perf_reader__find_build_id(m->reader, map->path);
+	struct bid_slot *slot = &m->bid_cache[((uintptr_t)map->path >> 4) % BID_CACHE];
+
+	if (slot->path != map->path) {
+		slot->path = map->path;
+		slot->bid = rt_perf_reader__find_build_id(m->reader, map->path);
+	}
+	return slot->bid;
 }
 
 static int defer_kernel(struct rt_merge *m, uint64_t addr, uint32_t *id)
@@ -846,11 +860,14 @@ struct rt_merge *rt_merge__new(const struct rt_merge_opts *opts)
 		memcpy(&m->opts, opts, opts->sz < sizeof(m->opts) ? opts->sz : sizeof(m->opts));
 	m->tool.tool.sample = on_sample;
 	rt_machine_tool__init(&m->tool);
+	m->tool.tool.skip_data_mmaps = true; /* only code is named and unwound */
 	m->tool.machine = rt_machine__new();
 	m->stacks = rt_stacks__new();
 	m->symbolizer = rt_symbolizer__new(m->opts.symbolizer);
 	m->decoder = rt_interp_decoder__new();
-	m->unwinder = rt_unwinder__new(NULL);
+	/* map paths come from rt_machine__intern() */
+	m->unwinder = rt_unwinder__new(&(struct rt_unwinder_opts){
+		.sz = sizeof(struct rt_unwinder_opts), .interned_paths = true });
 	if (!m->tool.machine || !m->stacks || !m->symbolizer || !m->decoder || !m->unwinder) {
 		int err = errno ? errno : ENOMEM;
 

@@ -201,7 +201,7 @@ static void set_rule(struct fde_run *run, uint64_t reg, uint8_t kind, int64_t of
 
 static int push_row(struct rt_cfi_table *t, const struct rt_cfi_row *row)
 {
-	if (t->nr) {
+	if (t->nr > t->merge_floor) {
 		struct rt_cfi_row *prev = &t->rows[t->nr - 1];
 		/* Merge a row that only repeats the previous rules. */
 		if (prev->pc + prev->len == row->pc && (uint64_t)prev->len + row->len <= UINT32_MAX &&
@@ -542,13 +542,13 @@ static bool parse_cie(const uint8_t *data, size_t size, size_t off, uint64_t vad
 	return true;
 }
 
-static int parse_fde(struct rt_cfi_table *t, struct fde_run *run, const uint8_t *data,
-		     uint64_t vaddr, bool eh, const struct cie *cie, const uint8_t *p,
-		     const uint8_t *end)
+/* Decodes an FDE's address range; *insns is where its instructions start. */
+static int fde_range(const uint8_t *data, uint64_t vaddr, bool eh, const struct cie *cie,
+		     const uint8_t *p, const uint8_t *end, uint64_t *pc_out, uint64_t *range_out,
+		     const uint8_t **insns)
 {
 	struct reader r = { p, end, false };
 	uint64_t pc, range;
-	int err;
 
 	if (eh) {
 		if (!rd_encoded(&r, cie->fde_enc, data, vaddr, &pc))
@@ -569,9 +569,23 @@ static int parse_fde(struct rt_cfi_table *t, struct fde_run *run, const uint8_t 
 	}
 	if (r.err)
 		return -EINVAL;
+	*pc_out = pc;
+	*range_out = range;
+	*insns = r.p;
 	/* Empty or discarded functions, and ranges our 32-bit lengths cannot hold. */
-	if (!range || !pc || range > UINT32_MAX || pc + range < pc)
-		return 0;
+	return !range || !pc || range > UINT32_MAX || pc + range < pc ? 1 : 0;
+}
+
+static int parse_fde(struct rt_cfi_table *t, struct fde_run *run, const uint8_t *data,
+		     uint64_t vaddr, bool eh, const struct cie *cie, const uint8_t *p,
+		     const uint8_t *end)
+{
+	const uint8_t *insns;
+	uint64_t pc, range;
+	int err = fde_range(data, vaddr, eh, cie, p, end, &pc, &range, &insns);
+
+	if (err)
+		return err > 0 ? 0 : err;
 	memset(&run->init, 0, sizeof(run->init));
 	memset(&run->cur, 0, sizeof(run->cur));
 	run->depth = 0;
@@ -587,7 +601,7 @@ static int parse_fde(struct rt_cfi_table *t, struct fde_run *run, const uint8_t 
 	if (!err) {
 		run->init = run->cur;
 		run->depth = 0;
-		err = run_program(run, r.p, r.end, true);
+		err = run_program(run, insns, end, true);
 	}
 	if (!err)
 		err = emit(run, run->end);
@@ -598,16 +612,179 @@ static int parse_fde(struct rt_cfi_table *t, struct fde_run *run, const uint8_t 
 	return err;
 }
 
+/* ---- lazy tables ---------------------------------------------------------- */
+
+#define LAZY_SECTIONS 4
+
+struct lazy_fde {
+	uint64_t pc;
+	uint32_t len;
+	uint8_t section;
+	uint8_t state;          /* FDE_NEW, FDE_DONE, FDE_BAD */
+	uint32_t entry;         /* the FDE's offset in its section */
+	uint32_t cie;           /* its CIE's offset */
+	uint32_t first_row, nr_rows;
+};
+
+enum { FDE_NEW, FDE_DONE, FDE_BAD };
+
+struct rt_cfi_lazy {
+	struct {
+		const uint8_t *data;
+		size_t size;
+		uint64_t vaddr;
+		bool eh;
+	} sections[LAZY_SECTIONS];
+	int nr_sections;
+	struct lazy_fde *fdes;
+	size_t nr, alloc;
+	struct cie cie;         /* the last CIE parsed, by offset and section */
+	int cie_section;
+	struct fde_run run;
+};
+
+int rt_cfi_table__set_lazy(struct rt_cfi_table *t)
+{
+	if (t->lazy)
+		return 0;
+	t->lazy = calloc(1, sizeof(*t->lazy));
+	if (!t->lazy)
+		return -ENOMEM;
+	t->lazy->cie.offset = SIZE_MAX;
+	return 0;
+}
+
+static int lazy_push(struct rt_cfi_lazy *l, const struct lazy_fde *fde)
+{
+	if (l->nr == l->alloc) {
+		size_t n = l->alloc ? l->alloc * 2 : 1024;
+		struct lazy_fde *fdes = realloc(l->fdes, n * sizeof(*fdes));
+
+		if (!fdes)
+			return -ENOMEM;
+		l->fdes = fdes;
+		l->alloc = n;
+	}
+	l->fdes[l->nr++] = *fde;
+	return 0;
+}
+
+/* Parses the CIE at off of section sec into l->cie unless it is there. */
+static bool lazy_cie(struct rt_cfi_lazy *l, int sec, size_t off)
+{
+	if (l->cie.offset == off && l->cie_section == sec)
+		return true;
+	l->cie_section = sec;
+	if (parse_cie(l->sections[sec].data, l->sections[sec].size, off, l->sections[sec].vaddr,
+		      l->sections[sec].eh, &l->cie))
+		return true;
+	l->cie.offset = SIZE_MAX;
+	return false;
+}
+
+/* Compiles one FDE's rows, appended to the table's rows. */
+static void lazy_compile(struct rt_cfi_table *t, struct lazy_fde *fde)
+{
+	struct rt_cfi_lazy *l = t->lazy;
+	const uint8_t *data = l->sections[fde->section].data, *body, *body_end;
+	size_t size = l->sections[fde->section].size, next;
+	uint64_t id;
+	bool is64;
+
+	fde->state = FDE_BAD;
+	if (!entry_at(data, size, fde->entry, &body, &body_end, &id, &is64, &next) ||
+	    !lazy_cie(l, fde->section, fde->cie))
+		return;
+	t->merge_floor = t->nr;
+	fde->first_row = (uint32_t)t->nr;
+	if (parse_fde(t, &l->run, data, l->sections[fde->section].vaddr, l->sections[fde->section].eh,
+		      &l->cie, body + (is64 ? 8 : 4), body_end) == -ENOMEM) {
+		t->nr = fde->first_row; /* try again on the next lookup */
+		fde->state = FDE_NEW;
+		return;
+	}
+	fde->nr_rows = (uint32_t)(t->nr - fde->first_row);
+	if (fde->nr_rows)
+		fde->state = FDE_DONE;
+}
+
+static const struct rt_cfi_row *rows_find(const struct rt_cfi_row *rows, size_t nr, uint64_t pc)
+{
+	size_t lo = 0, hi = nr;
+
+	/* The last row starting at or before pc. */
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (rows[mid].pc <= pc)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	if (!lo)
+		return NULL;
+	const struct rt_cfi_row *row = &rows[lo - 1];
+	return pc - row->pc < row->len ? row : NULL;
+}
+
+static const struct rt_cfi_row *lazy_find(struct rt_cfi_table *t, uint64_t pc)
+{
+	struct rt_cfi_lazy *l = t->lazy;
+	size_t lo = 0, hi = l->nr;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (l->fdes[mid].pc <= pc)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	/* FDEs may overlap (both sections, or odd linkers): the nearest few
+	 * starting at or before pc are the candidates, nearest first. */
+	for (size_t i = lo, tries = 0; i > 0 && tries < 4; i--, tries++) {
+		struct lazy_fde *fde = &l->fdes[i - 1];
+
+		if (pc - fde->pc >= fde->len)
+			continue;
+		if (fde->state == FDE_NEW)
+			lazy_compile(t, fde);
+		if (fde->state != FDE_DONE)
+			continue;
+		const struct rt_cfi_row *row = rows_find(t->rows + fde->first_row, fde->nr_rows, pc);
+		if (row)
+			return row;
+	}
+	return NULL;
+}
+
+static int lazy_fde_cmp(const void *a, const void *b)
+{
+	const struct lazy_fde *x = a, *y = b;
+
+	if (x->pc != y->pc)
+		return x->pc < y->pc ? -1 : 1;
+	return x->len < y->len ? -1 : x->len > y->len;
+}
+
 int rt_cfi_table__add_section(struct rt_cfi_table *t, const uint8_t *data, size_t size,
 			      uint64_t vaddr, bool eh)
 {
 	struct cie cie = { .offset = SIZE_MAX };
-	struct fde_run *run = malloc(sizeof(*run));
+	struct rt_cfi_lazy *l = t->lazy;
+	struct fde_run *run = NULL;
 	size_t off = 0;
-	int ret = 0;
+	int ret = 0, sec = 0;
 
-	if (!run)
+	if (l) {
+		if (l->nr_sections == LAZY_SECTIONS || size > UINT32_MAX)
+			return 0; /* offsets are kept in 32 bits */
+		sec = l->nr_sections++;
+		l->sections[sec].data = data;
+		l->sections[sec].size = size;
+		l->sections[sec].vaddr = vaddr;
+		l->sections[sec].eh = eh;
+	} else if (!(run = malloc(sizeof(*run)))) {
 		return -ENOMEM;
+	}
 	while (off + 4 <= size) {
 		const uint8_t *body, *body_end;
 		uint64_t id;
@@ -643,7 +820,21 @@ int rt_cfi_table__add_section(struct rt_cfi_table *t, const uint8_t *data, size_
 			goto bad;
 		}
 		const uint8_t *fde_body = body + (is64 ? 8 : 4);
-		int err = parse_fde(t, run, data, vaddr, eh, &cie, fde_body, body_end);
+		int err;
+		if (l) {
+			const uint8_t *insns;
+			uint64_t pc, range;
+
+			err = fde_range(data, vaddr, eh, &cie, fde_body, body_end, &pc, &range, &insns);
+			if (!err)
+				err = lazy_push(l, &(struct lazy_fde){
+					.pc = pc, .len = (uint32_t)range, .section = (uint8_t)sec,
+					.entry = (uint32_t)this, .cie = (uint32_t)cie_off });
+			if (err > 0)
+				continue; /* an empty or discarded function */
+		} else {
+			err = parse_fde(t, run, data, vaddr, eh, &cie, fde_body, body_end);
+		}
 		if (err == -ENOMEM) {
 			ret = err;
 			break;
@@ -671,6 +862,16 @@ int rt_cfi_table__finish(struct rt_cfi_table *t)
 {
 	size_t i;
 
+	if (t->lazy) {
+		struct rt_cfi_lazy *l = t->lazy;
+
+		for (i = 1; i < l->nr; i++)
+			if (lazy_fde_cmp(&l->fdes[i - 1], &l->fdes[i]) > 0)
+				break;
+		if (i < l->nr)
+			qsort(l->fdes, l->nr, sizeof(*l->fdes), lazy_fde_cmp);
+		return 0;
+	}
 	/* Linkers usually emit FDEs in address order: skip the sort then. */
 	for (i = 1; i < t->nr; i++)
 		if (row_cmp(&t->rows[i - 1], &t->rows[i]) > 0)
@@ -680,26 +881,16 @@ int rt_cfi_table__finish(struct rt_cfi_table *t)
 	return 0;
 }
 
-const struct rt_cfi_row *rt_cfi_table__find(const struct rt_cfi_table *t, uint64_t pc)
+const struct rt_cfi_row *rt_cfi_table__find(struct rt_cfi_table *t, uint64_t pc)
 {
-	size_t lo = 0, hi = t->nr;
-
-	/* The last row starting at or before pc. */
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-		if (t->rows[mid].pc <= pc)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	if (!lo)
-		return NULL;
-	const struct rt_cfi_row *row = &t->rows[lo - 1];
-	return pc - row->pc < row->len ? row : NULL;
+	return t->lazy ? lazy_find(t, pc) : rows_find(t->rows, t->nr, pc);
 }
 
 void rt_cfi_table__exit(struct rt_cfi_table *t)
 {
+	if (t->lazy)
+		free(t->lazy->fdes);
+	free(t->lazy);
 	free(t->rows);
 	memset(t, 0, sizeof(*t));
 }

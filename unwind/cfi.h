@@ -52,10 +52,14 @@ struct rt_cfi_row {
 	int16_t off[RT_CFI_NSLOTS];
 };
 
+struct rt_cfi_lazy;
+
 struct rt_cfi_table {
 	struct rt_cfi_row *rows;
 	size_t nr, alloc;
 	size_t nr_fdes, nr_bad;    /* FDEs compiled, entries skipped as malformed */
+	size_t merge_floor;        /* rows below this index belong to other FDEs */
+	struct rt_cfi_lazy *lazy;  /* set by rt_cfi_table__set_lazy() */
 };
 
 /* DWARF register number of a tracked slot. */
@@ -74,10 +78,21 @@ int rt_cfi_table__add_section(struct rt_cfi_table *table, const uint8_t *data, s
 /* Sort the rows for lookups.  Returns 0. */
 int rt_cfi_table__finish(struct rt_cfi_table *table);
 
-/* The row covering pc, or NULL.  Borrowed from the table. */
-const struct rt_cfi_row *rt_cfi_table__find(const struct rt_cfi_table *table, uint64_t pc);
+/*
+ * Lazy mode, chosen before the first rt_cfi_table__add_section(): adding a
+ * section only indexes its FDEs (address ranges), and each FDE's rows are
+ * compiled the first time a lookup lands in it.  A process touches a few
+ * hundred of a library's thousands of functions, so this saves most of the
+ * parsing.  The section bytes must then stay valid until
+ * rt_cfi_table__exit().  Returns 0 or -ENOMEM.
+ */
+int rt_cfi_table__set_lazy(struct rt_cfi_table *table);
 
-/* Free the rows; the table may be reused after this. */
+/* The row covering pc, or NULL.  Borrowed from the table until the next
+ * lookup (a lazy table may grow). */
+const struct rt_cfi_row *rt_cfi_table__find(struct rt_cfi_table *table, uint64_t pc);
+
+/* Free the rows (and the lazy index); the table may be reused after this. */
 void rt_cfi_table__exit(struct rt_cfi_table *table);
 
 #endif

@@ -23,6 +23,7 @@
 #define MAX_LOADS 16
 #define NR_BUCKETS 512
 #define BUILD_ID_MAX 20
+#define PTR_CACHE 64
 
 struct uw_load {
 	uint64_t offset, filesz, vaddr;
@@ -52,6 +53,16 @@ struct uw_file {
 	bool syms_loaded;
 };
 
+/* CFI rows by (file, address): return addresses repeat from sample to sample. */
+#define ROW_CACHE_BITS 12
+#define ROW_CACHE (1U << ROW_CACHE_BITS)
+
+struct row_entry {
+	const struct uw_file *file;
+	uint64_t vaddr;
+	struct rt_cfi_row row;
+};
+
 /* Results of prologue analyses: the disassembly costs microseconds. */
 #define PROLOGUE_CACHE 1024
 
@@ -63,11 +74,22 @@ struct prologue_entry {
 	struct rt_cfi_row row;
 };
 
+struct uw_ptr_slot {
+	const char *path;
+	struct uw_file *file;
+	size_t id_size;
+	uint8_t id[BUILD_ID_MAX];
+};
+
 struct rt_unwinder {
 	char *root_dir;
 	char *debug_root;
 	struct uw_file *buckets[NR_BUCKETS];
 	struct uw_file *last;       /* the file of the previous lookup */
+	bool interned_paths;
+	/* With interned paths: files by path pointer and build id, direct-mapped. */
+	struct uw_ptr_slot by_ptr[PTR_CACHE];
+	struct row_entry *rows;     /* ROW_CACHE entries, allocated on first use */
 	struct rt_prologue *prologue;
 	bool prologue_failed;
 	struct prologue_entry prologue_cache[PROLOGUE_CACHE];
@@ -86,15 +108,19 @@ struct rt_unwinder *rt_unwinder__new(const struct rt_unwinder_opts *opts)
 {
 	struct rt_unwinder *u;
 	const char *root = NULL, *debug = NULL;
+	bool interned;
 
 	if (opts && opts->sz >= offsetof(struct rt_unwinder_opts, root_dir) + sizeof(char *))
 		root = opts->root_dir;
 	if (opts && opts->sz >= offsetof(struct rt_unwinder_opts, debug_root) + sizeof(char *))
 		debug = opts->debug_root;
+	interned = opts && opts->sz >= offsetof(struct rt_unwinder_opts, interned_paths) +
+					   sizeof(bool) && opts->interned_paths;
 	elf_version(EV_CURRENT);
 	u = calloc(1, sizeof(*u));
 	if (!u)
 		return NULL;
+	u->interned_paths = interned;
 	u->root_dir = strdup(root ? root : "");
 	u->debug_root = strdup(debug ? debug : "/usr/lib/debug");
 	if (!u->root_dir || !u->debug_root) {
@@ -132,6 +158,7 @@ void rt_unwinder__free(struct rt_unwinder *u)
 		}
 	}
 	rt_prologue__free(u->prologue);
+	free(u->rows);
 	free(u->root_dir);
 	free(u->debug_root);
 	free(u);
@@ -285,8 +312,19 @@ static int file_parse(struct uw_file *f, const uint8_t *want_id, size_t want_id_
 		err = -ESTALE;
 		goto out;
 	}
-	if ((err = add_cfi(&f->eh, elf, shstrndx, ".eh_frame", true)))
+	/* .eh_frame is indexed now and compiled per function on first use,
+	 * straight from the mapped image (which lives as long as f). */
+	GElf_Shdr shdr;
+	if (section_data(elf, shstrndx, ".eh_frame", &shdr) &&
+	    shdr.sh_type != SHT_NOBITS && shdr.sh_offset <= f->image_size &&
+	    shdr.sh_size <= f->image_size - shdr.sh_offset) {
+		if ((err = rt_cfi_table__set_lazy(&f->eh)) ||
+		    (err = rt_cfi_table__add_section(&f->eh, f->image + shdr.sh_offset,
+						     shdr.sh_size, shdr.sh_addr, true)))
+			goto out;
+	} else if ((err = add_cfi(&f->eh, elf, shstrndx, ".eh_frame", true))) {
 		goto out;
+	}
 	rt_cfi_table__finish(&f->eh);
 	err = 0;
 out:
@@ -382,12 +420,21 @@ static bool file_matches(const struct uw_file *f, const char *path, const uint8_
 static struct uw_file *file_get(struct rt_unwinder *u, const struct rt_unwind_map *map)
 {
 	size_t id_size = map->build_id && map->build_id_size <= BUILD_ID_MAX ? map->build_id_size : 0;
+	struct uw_ptr_slot *slot = NULL;
 	struct uw_file *f;
 	uint64_t h;
 
+	if (u->interned_paths) {
+		slot = &u->by_ptr[((uintptr_t)map->path >> 4) % PTR_CACHE];
+		if (slot->path == map->path && slot->id_size == id_size &&
+		    (!id_size || !memcmp(slot->id, map->build_id, id_size)))
+			return slot->file;
+	}
 	/* Consecutive frames are mostly in the same file. */
-	if (u->last && file_matches(u->last, map->path, map->build_id, id_size))
-		return u->last;
+	if (u->last && file_matches(u->last, map->path, map->build_id, id_size)) {
+		f = u->last;
+		goto remember;
+	}
 	h = hash_key(map->path, map->build_id, id_size) % NR_BUCKETS;
 	for (f = u->buckets[h]; f; f = f->next) {
 		if (file_matches(f, map->path, map->build_id, id_size))
@@ -430,6 +477,14 @@ static struct uw_file *file_get(struct rt_unwinder *u, const struct rt_unwind_ma
 	u->buckets[h] = f;
 found:
 	u->last = f;
+remember:
+	if (slot) {
+		slot->path = map->path;
+		slot->file = f;
+		slot->id_size = id_size;
+		if (id_size)
+			memcpy(slot->id, map->build_id, id_size);
+	}
 	return f;
 }
 
@@ -684,6 +739,36 @@ static bool prologue_row(struct rt_unwinder *u, struct uw_file *f, uint64_t vadd
 	return e->ok;
 }
 
+/* The CFI row for vaddr in f: .eh_frame, else .debug_frame; cached. */
+static const struct rt_cfi_row *cfi_row(struct rt_unwinder *u, struct uw_file *f, uint64_t vaddr)
+{
+	const struct rt_cfi_row *row;
+	struct row_entry *e = NULL;
+
+	if (!u->rows)
+		u->rows = calloc(ROW_CACHE, sizeof(*u->rows));
+	if (u->rows) {
+		uint64_t h = (vaddr ^ ((uintptr_t)f >> 4)) * 0x9e3779b97f4a7c15ull;
+
+		e = &u->rows[h >> (64 - ROW_CACHE_BITS)];
+		if (e->file == f && e->vaddr == vaddr)
+			return &e->row;
+	}
+	row = rt_cfi_table__find(&f->eh, vaddr);
+	if (!row) {
+		if (!f->debug_loaded)
+			file_load_debug(u, f);
+		row = rt_cfi_table__find(&f->debug, vaddr);
+	}
+	if (row && e) {
+		e->file = f;
+		e->vaddr = vaddr;
+		e->row = *row;
+		return &e->row;
+	}
+	return row;
+}
+
 int rt_unwinder__unwind(struct rt_unwinder *u, const struct rt_unwind_input *in,
 			struct rt_unwind_frame *frames, size_t max, enum rt_unwind_stop *stop_out)
 {
@@ -746,12 +831,7 @@ int rt_unwinder__unwind(struct rt_unwinder *u, const struct rt_unwind_input *in,
 			stop = RT_UNWIND_STOP_NO_CFI;
 			break;
 		}
-		row = rt_cfi_table__find(&f->eh, vaddr);
-		if (!row) {
-			if (!f->debug_loaded)
-				file_load_debug(u, f);
-			row = rt_cfi_table__find(&f->debug, vaddr);
-		}
+		row = cfi_row(u, f, vaddr);
 		/* ld.so's _start has no CFI; a return address into it is the first frame. */
 		if (!row && n > 1 && f->entry && vaddr >= f->entry && vaddr - f->entry < 32) {
 			stop = RT_UNWIND_STOP_END;

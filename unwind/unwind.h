@@ -40,6 +40,9 @@ struct rt_unwinder_opts {
 	size_t sz;                /* sizeof(struct rt_unwinder_opts) */
 	const char *root_dir;     /* prefix for every file path, default "" */
 	const char *debug_root;   /* separate debug files, default /usr/lib/debug */
+	/* The caller interns map paths: equal path pointers mean equal paths,
+	 * so the per-frame file lookup can skip comparing strings. */
+	bool interned_paths;
 };
 
 struct rt_unwinder;

@@ -31,6 +31,21 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		for (uint64_t pc = 0; pc < 0x3000; pc += 0x101)
 			if (rt_cfi_table__find(&t, pc))
 				sum++;
+		/* The lazy table: every row it returns covers the address asked. */
+		struct rt_cfi_table lz = { 0 };
+		if (rt_cfi_table__set_lazy(&lz) || rt_cfi_table__add_section(&lz, data, size, 0x1000, eh))
+			abort();
+		rt_cfi_table__finish(&lz);
+		for (size_t i = 0; i < t.nr; i++) {
+			uint64_t pc = t.rows[i].pc;
+			const struct rt_cfi_row *r = rt_cfi_table__find(&lz, pc);
+			if (r && (pc < r->pc || pc - r->pc >= r->len))
+				abort();
+		}
+		for (uint64_t pc = 0; pc < 0x3000; pc += 0x101)
+			if (rt_cfi_table__find(&lz, pc))
+				sum++;
+		rt_cfi_table__exit(&lz);
 		rt_cfi_table__exit(&t);
 	}
 	if (!prologue)

@@ -75,7 +75,13 @@ static int teardown(void)
 
 /* ---- CFI tables against readelf ---- */
 
-static int load_table(const char *path, const char *section, struct rt_cfi_table *t)
+/* Section bytes kept alive for lazy tables, freed with the table. */
+static void *lazy_bytes[16];
+static int nr_lazy_bytes;
+
+/* With lazy set, t indexes the section and compiles FDEs on lookup. */
+static int load_table_mode(const char *path, const char *section, struct rt_cfi_table *t,
+			   bool lazy)
 {
 	int fd = open(path, O_RDONLY), err = -ENOENT;
 	Elf *elf;
@@ -95,9 +101,22 @@ static int load_table(const char *path, const char *section, struct rt_cfi_table
 			    !(name = elf_strptr(elf, shstrndx, shdr.sh_name)) || strcmp(name, section))
 				continue;
 			d = elf_getdata(scn, NULL);
-			if (d && d->d_buf)
+			if (d && d->d_buf && lazy && nr_lazy_bytes < 16) {
+				void *copy = malloc(d->d_size);
+
+				err = copy && !rt_cfi_table__set_lazy(t) ? 0 : -ENOMEM;
+				if (!err) {
+					memcpy(copy, d->d_buf, d->d_size);
+					lazy_bytes[nr_lazy_bytes++] = copy;
+					err = rt_cfi_table__add_section(t, copy, d->d_size, shdr.sh_addr,
+									!strcmp(section, ".eh_frame"));
+				} else {
+					free(copy);
+				}
+			} else if (d && d->d_buf) {
 				err = rt_cfi_table__add_section(t, d->d_buf, d->d_size, shdr.sh_addr,
 								!strcmp(section, ".eh_frame"));
+			}
 			break;
 		}
 	}
@@ -105,6 +124,11 @@ static int load_table(const char *path, const char *section, struct rt_cfi_table
 	close(fd);
 	rt_cfi_table__finish(t);
 	return err;
+}
+
+static int load_table(const char *path, const char *section, struct rt_cfi_table *t)
+{
+	return load_table_mode(path, section, t, false);
 }
 
 static int dwarf_reg_by_name(const char *name, size_t len)
@@ -159,7 +183,7 @@ static bool rule_matches(const struct rt_cfi_row *row, int slot, const char *tex
 }
 
 /* Compare every row readelf prints for section with our table; returns mismatches. */
-static int compare_readelf(const char *path, const char *section, int *checked)
+static int compare_readelf_mode(const char *path, const char *section, int *checked, bool lazy)
 {
 	struct rt_cfi_table t = { 0 };
 	char cmd[1200], line[1024], cols[16][16];
@@ -169,8 +193,8 @@ static int compare_readelf(const char *path, const char *section, int *checked)
 	FILE *p;
 
 	*checked = 0;
-	CU_ASSERT_EQUAL_FATAL(load_table(path, section, &t), 0);
-	CU_ASSERT(t.nr > 0);
+	CU_ASSERT_EQUAL_FATAL(load_table_mode(path, section, &t, lazy), 0);
+	CU_ASSERT(lazy ? t.lazy != NULL : t.nr > 0);
 	snprintf(cmd, sizeof(cmd), "readelf --wide --debug-dump=frames-interp '%s' 2>/dev/null", path);
 	p = popen(cmd, "r");
 	CU_ASSERT_PTR_NOT_NULL_FATAL(p);
@@ -229,6 +253,19 @@ static int compare_readelf(const char *path, const char *section, int *checked)
 	}
 	pclose(p);
 	rt_cfi_table__exit(&t);
+	while (nr_lazy_bytes)
+		free(lazy_bytes[--nr_lazy_bytes]);
+	return bad;
+}
+
+/* Both modes must give readelf's rows: the full table, and the lazy one
+ * whose FDEs compile on lookup. */
+static int compare_readelf(const char *path, const char *section, int *checked)
+{
+	int lazy_checked = 0, bad = compare_readelf_mode(path, section, checked, false);
+
+	bad += compare_readelf_mode(path, section, &lazy_checked, true);
+	CU_ASSERT_EQUAL(lazy_checked, *checked);
 	return bad;
 }
 

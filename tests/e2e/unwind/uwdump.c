@@ -126,6 +126,7 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	rt_machine_tool__init(&d.tool);
+	d.tool.tool.skip_data_mmaps = true;
 	d.tool.machine = rt_machine__new();
 	d.unwinder = rt_unwinder__new(NULL);
 	d.symbolizer = rt_symbolizer__new(NULL);
