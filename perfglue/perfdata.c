@@ -307,11 +307,10 @@ static void *prefault_main(void *arg)
 		pf->have_work = false;
 		pthread_mutex_unlock(&pf->lock);
 
-		if (work)
-			chain_walk(cur.map + first, cur.map + cur.len, pf);
 		/* The next window starts early enough to hold whole any record that
-		 * crosses the end of this one; it is offered to the reader at once
-		 * and walked after. */
+		 * crosses the end of this one; it is offered to the reader at once,
+		 * then the reader's window is walked (ahead of the reader) and the
+		 * next one faulted in. */
 		if (work && cur.start + cur.len < pf->data_end && cur.len > MAX_RECORD_OVERLAP) {
 			next.start = cur.start + cur.len - MAX_RECORD_OVERLAP;
 			next.len = pf->data_end - next.start;
@@ -335,6 +334,8 @@ static void *prefault_main(void *arg)
 		}
 		if (work && !walked)
 			window_walk(cur.map + first, cur.map + cur.len, pf);
+		if (work)
+			chain_walk(cur.map + first, cur.map + cur.len, pf);
 		if (published)
 			window_walk(next.map, next.map + next.len, pf);
 		for (int i = 0; i < nr_gone; i++)
