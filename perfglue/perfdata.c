@@ -454,7 +454,7 @@ static int window_fill(struct rt_perf_reader *r, size_t need)
 	err = evacuate_queue(r);
 	if (err)
 		return err;
-	if (!r->prefault && r->prefault_on && r->data_end - pos > 2 * MAP_WINDOW)
+	if (!r->prefault && r->prefault_on && r->data_end - pos > MAP_WINDOW)
 		r->prefault_on = !prefault_new(r);
 	if (r->prefault)
 		premapped = prefault_switch(r->prefault, &old, pos, need, &win);

@@ -3,10 +3,14 @@
 
 #include <ctype.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
 #include <libiberty/demangle.h>
 
 /*
@@ -43,6 +47,27 @@ static int add_name(struct rt_symtab *t, const char *name, size_t len, uint32_t 
 	*off = (uint32_t)t->names_len;
 	t->names_len += len + 1;
 	return 0;
+}
+
+/* Room for about nr more symbols with names of names_len bytes in all. */
+static void reserve(struct rt_symtab *t, size_t nr, size_t names_len)
+{
+	if (t->nr + nr > t->cap) {
+		struct rt_sym *n = realloc(t->syms, (t->nr + nr) * sizeof(*n));
+
+		if (n) {
+			t->syms = n;
+			t->cap = t->nr + nr;
+		}
+	}
+	if (t->names_len + names_len > t->names_cap && t->names_len + names_len <= UINT32_MAX) {
+		char *n = realloc(t->names, t->names_len + names_len);
+
+		if (n) {
+			t->names = n;
+			t->names_cap = t->names_len + names_len;
+		}
+	}
 }
 
 static int add_sym(struct rt_symtab *t, uint64_t start, uint64_t size, const char *name,
@@ -499,10 +524,15 @@ static char *slurp(const char *path, size_t *len)
 {
 	FILE *f = fopen(path, "r");
 	size_t cap = 1 << 20, n = 0;
+	struct stat st;
 	char *buf;
 
 	if (!f)
 		return NULL;
+	/* A file's size is known (files in /proc say 0): one read, no regrowth. */
+	if (!fstat(fileno(f), &st) && S_ISREG(st.st_mode) && st.st_size > 0 &&
+	    (uint64_t)st.st_size < (1ULL << 31))
+		cap = (size_t)st.st_size + 1;
 	buf = malloc(cap + 1);
 	while (buf) {
 		size_t got = fread(buf + n, 1, cap - n, f);
@@ -533,10 +563,43 @@ static char *slurp(const char *path, size_t *len)
 	return buf;
 }
 
+/* path's bytes: mapped when it is a regular file (no copy), else read
+ * (files in /proc).  *mapped tells which; release with unslurp(). */
+static char *slurp_or_map(const char *path, size_t *len, bool *mapped)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	struct stat st;
+	void *map;
+
+	*mapped = false;
+	if (fd < 0)
+		return NULL;
+	if (!fstat(fd, &st) && S_ISREG(st.st_mode) && st.st_size > 0) {
+		map = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
+		close(fd);
+		if (map == MAP_FAILED)
+			return NULL;
+		*mapped = true;
+		*len = (size_t)st.st_size;
+		return map;
+	}
+	close(fd);
+	return slurp(path, len);
+}
+
+static void unslurp(char *buf, size_t len, bool mapped)
+{
+	if (mapped)
+		munmap(buf, len);
+	else
+		free(buf);
+}
+
 int rt_symtab__load_kallsyms(struct rt_symtab *t, const char *path)
 {
 	size_t len = 0;
-	char *buf = slurp(path, &len), *p, *end, *module = NULL;
+	bool mapped;
+	char *buf = slurp_or_map(path, &len, &mapped), *p, *end, *module = NULL;
 	size_t module_len = 0;
 	bool any_nonzero = false;
 	uint16_t region = 0;
@@ -545,8 +608,11 @@ int rt_symtab__load_kallsyms(struct rt_symtab *t, const char *path)
 	if (!buf)
 		return -errno;
 	end = buf + len;
+	/* A kallsyms line is "ADDR T name [module]": about 44 bytes, a name
+	 * about 25; nearly all are text symbols. */
+	reserve(t, len / 40, len / 8 * 5);
 	for (p = buf; p < end; ) {
-		char *line_end = memchr(p, '\n', (size_t)(end - p)), *name;
+		char *line_end = memchr(p, '\n', (size_t)(end - p)), *name, *q;
 		uint64_t addr = 0;
 		int digits = 0, v;
 		char type;
@@ -554,12 +620,12 @@ int rt_symtab__load_kallsyms(struct rt_symtab *t, const char *path)
 
 		if (!line_end)
 			line_end = end;
-		while ((v = hexdigit_value(*p)) >= 0 && digits < 17) {
+		while (p < line_end && (v = hexdigit_value(*p)) >= 0 && digits < 17) {
 			addr = addr << 4 | (uint64_t)v;
 			p++;
 			digits++;
 		}
-		if (!digits || digits > 16 || *p != ' ' || line_end - p < 4) {
+		if (!digits || digits > 16 || line_end - p < 4 || *p != ' ') {
 			p = line_end + 1;
 			continue;
 		}
@@ -570,16 +636,19 @@ int rt_symtab__load_kallsyms(struct rt_symtab *t, const char *path)
 			continue;
 		if (addr)
 			any_nonzero = true;
-		name_len = strcspn(name, " \t\n");
-		if (name + name_len > line_end)
-			name_len = (size_t)(line_end - name);
+		for (q = name; q < line_end && *q != ' ' && *q != '\t'; q++)
+			;
+		name_len = (size_t)(q - name);
 		if (!name_len)
 			continue;
 		/* Each module's symbols are listed together: count the changes. */
 		{
-			char *mod = name + name_len + strspn(name + name_len, " \t");
-			size_t mod_len = mod < line_end && *mod == '[' ? (size_t)(line_end - mod) : 0;
+			char *mod = q;
+			size_t mod_len;
 
+			while (mod < line_end && (*mod == ' ' || *mod == '\t'))
+				mod++;
+			mod_len = mod < line_end && *mod == '[' ? (size_t)(line_end - mod) : 0;
 			if (mod_len != module_len || (mod_len && memcmp(mod, module, mod_len))) {
 				module = mod;
 				module_len = mod_len;
@@ -594,7 +663,7 @@ int rt_symtab__load_kallsyms(struct rt_symtab *t, const char *path)
 			break;
 		t->syms[t->nr - 1].region = region;
 	}
-	free(buf);
+	unslurp(buf, len, mapped);
 	if (err)
 		return err;
 	if (!any_nonzero) {
