@@ -165,11 +165,16 @@ static void *scanner_main(void *arg)
 
 	/* A command started by `record` execs its interpreter right after
 	 * perf is enabled: look often at first so its first samples already
-	 * carry interpreter frames, then settle to the slower pace. */
+	 * carry interpreter frames, then settle to the slower pace (at once
+	 * when the command's interpreter is found: scans cost the machine). */
 	while (!app->stop) {
+		bool fast_pace;
+
 		rt_pyproc_tracker__scan(app->tracker);
 		rt_rbproc_tracker__scan(app->rb_tracker);
-		nanosleep(scans++ < FAST_RESCANS ? &fast : &slow, NULL);
+		fast_pace = scans++ < FAST_RESCANS &&
+			    !(app->scope == RT_PROCESS_TREE && app->nr_python > 0);
+		nanosleep(fast_pace ? &fast : &slow, NULL);
 	}
 	return NULL;
 }

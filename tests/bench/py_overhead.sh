@@ -10,8 +10,8 @@
 set -u
 top=$(cd "$(dirname "$0")/../.." && pwd)
 build=${RT_BUILD:-$top/${1:-build}}
-rounds=${ROUNDS:-5}
-steps=${STEPS:-450000}
+rounds=${ROUNDS:-7}
+steps=${STEPS:-1350000}
 py=/root/.pyenv/versions/3.11.7/bin/python3.11
 [ -x "$py" ] || py=/usr/bin/python3.11
 work=$top/tests/bench/py_nbody.py
