@@ -26,6 +26,7 @@ struct frame_slot {
 #define REASON_NO_MAP RT_SYMBOL_NR_STATUS
 #define L1_SIZE 4096
 #define BID_CACHE 256
+#define ROOT_CACHE 256
 
 struct rt_merge {
 	struct rt_machine_tool tool; /* first: callbacks get &merge->tool.tool */
@@ -63,6 +64,13 @@ struct rt_merge {
 		const char *path;
 		const struct rt_perf_build_id *bid;
 	} bid_cache[BID_CACHE];
+	/* root frames by thread: comm pointers are interned by the machine */
+	struct root_slot {
+		uint32_t tid, pid;
+		const char *comm;
+		uint32_t id;
+		bool used;
+	} root_cache[ROOT_CACHE];
 	struct rt_merge_stats stats;
 };
 
@@ -518,8 +526,14 @@ static int root_frame(struct rt_merge *m, const struct rt_perf_sample *s, uint32
 	/* A thread sampled before its COMM or FORK record: its process's name. */
 	if (!comm)
 		comm = rt_machine__thread_comm(m->tool.machine, s->pid);
+	struct root_slot *slot = &m->root_cache[s->tid % ROOT_CACHE];
 	char text[FRAME_TEXT_MAX];
-	int n;
+	int n, err;
+
+	if (slot->used && slot->tid == s->tid && slot->pid == s->pid && slot->comm == comm) {
+		*id = slot->id;
+		return 0;
+	}
 
 	char unknown[24];
 
@@ -544,7 +558,10 @@ static int root_frame(struct rt_merge *m, const struct rt_perf_sample *s, uint32
 	for (int i = 0; i < n; i++)
 		if (text[i] == ' ')
 			text[i] = '_';
-	return intern_text(m, text, (size_t)n, id);
+	err = intern_text(m, text, (size_t)n, id);
+	if (!err)
+		*slot = (struct root_slot){ s->tid, s->pid, comm, *id, true };
+	return err;
 }
 
 static int unwind_find_map(void *ctx, uint64_t addr, struct rt_unwind_map *out)
