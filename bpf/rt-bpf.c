@@ -313,6 +313,47 @@ static void stop_scanner(struct app *app)
 	app->scanner_running = false;
 }
 
+/* The us bucket holding the q-quantile of n samples (the last one: longer). */
+static unsigned int quantile_bucket(const __u64 *hist, __u64 n, double q)
+{
+	__u64 rank = (__u64)(q * (double)(n - 1)), seen = 0;
+
+	for (unsigned int b = 0; b < RT_WALKER_TIME_BUCKETS; b++) {
+		seen += hist[b];
+		if (seen > rank)
+			return b;
+	}
+	return RT_WALKER_TIME_BUCKETS - 1;
+}
+
+/* Median and 90th percentile of the walker's run time on interpreter
+ * samples, from the program's own 1 us histogram. */
+static void print_run_time(const struct app *app, int ncpu)
+{
+	__u64 hist[RT_WALKER_TIME_BUCKETS] = { 0 }, n = 0;
+	int fd = bpf_map__fd(app->skel->maps.run_time);
+
+	if (fd < 0)
+		return;
+	for (__u32 b = 0; b < RT_WALKER_TIME_BUCKETS; b++) {
+		__u64 vals[ncpu];
+
+		if (bpf_map_lookup_elem(fd, &b, vals))
+			continue;
+		for (int c = 0; c < ncpu; c++)
+			hist[b] += vals[c];
+		n += hist[b];
+	}
+	if (!n)
+		return;
+	unsigned int med = quantile_bucket(hist, n, 0.5), p90 = quantile_bucket(hist, n, 0.9);
+	const char *more = p90 == RT_WALKER_TIME_BUCKETS - 1 ? " or more" : "";
+
+	fprintf(stderr, "rt-bpf: BPF run time on interpreter samples: %llu samples, median %u-%u us, "
+		"90th percentile %u-%u us%s\n", (unsigned long long)n, med, med + 1, p90, p90 + 1,
+		more);
+}
+
 static void print_stats(const struct app *app, const struct rt_perf_prog_stats *ps)
 {
 	static const char *const names[RT_WALKER_STAT_MAX] = {
@@ -355,6 +396,7 @@ static void print_stats(const struct app *app, const struct rt_perf_prog_stats *
 			(unsigned long long)(ps->run_time_ns / ps->run_cnt));
 	else
 		fprintf(stderr, "rt-bpf: BPF run time: not available\n");
+	print_run_time(app, ncpu);
 }
 
 static int cmd_attach(struct app *app, pid_t perf_pid)

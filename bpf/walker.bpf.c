@@ -70,6 +70,13 @@ struct {
 	__type(value, __u64);
 } stats SEC(".maps");
 
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, RT_WALKER_TIME_BUCKETS);
+	__type(key, __u32);
+	__type(value, __u64);
+} run_time SEC(".maps");
+
 struct new_code {
 	__u64 code;
 	__u64 name;
@@ -497,8 +504,7 @@ static __always_inline __u64 find_tstate(const struct rt_walker_config *cfg, __u
 /* CRuby: its own maps and walk, selected by the process map it is in. */
 #include "bpf/ruby_walk.bpf.h"
 
-SEC("perf_event")
-int rt_walker(struct bpf_perf_event_data *ctx)
+static __always_inline int walker_sample(struct bpf_perf_event_data *ctx, bool *interp)
 {
 	__u64 id = bpf_get_current_pid_tgid();
 	__u32 pid = id >> 32, tid = (__u32)id, zero = 0;
@@ -511,11 +517,14 @@ int rt_walker(struct bpf_perf_event_data *ctx)
 	if (!cfg) {
 		const struct rt_ruby_walker_config *ruby = bpf_map_lookup_elem(&rb_pids, &pid);
 
-		if (ruby)
+		if (ruby) {
+			*interp = true;
 			return rb_walker_sample(ctx, ruby, pid, tid);
+		}
 		count(RT_WALKER_STAT_OTHER_PID);
 		return 1;
 	}
+	*interp = true;
 	count(RT_WALKER_STAT_SAMPLES);
 	if (channel_index(tid, &index))
 		return 1;
@@ -565,4 +574,22 @@ int rt_walker(struct bpf_perf_event_data *ctx)
 	}
 
 	return output_stack(ctx, &sc->stack, index, pid, tid, cfg->runtime, cfg->version, w.flags);
+}
+
+SEC("perf_event")
+int rt_walker(struct bpf_perf_event_data *ctx)
+{
+	__u64 start = bpf_ktime_get_ns(), us, *bucket;
+	bool interp = false;
+	int ret = walker_sample(ctx, &interp);
+	__u32 key;
+
+	if (!interp)
+		return ret;
+	us = (bpf_ktime_get_ns() - start) / 1000;
+	key = us < RT_WALKER_TIME_BUCKETS - 1 ? (__u32)us : RT_WALKER_TIME_BUCKETS - 1;
+	bucket = bpf_map_lookup_elem(&run_time, &key);
+	if (bucket)
+		(*bucket)++;
+	return ret;
 }

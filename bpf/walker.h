@@ -90,6 +90,15 @@ enum rt_walker_stat {
 	RT_WALKER_STAT_MAX,
 };
 
+/*
+ * Run time of the program on samples of interpreter processes, in 1 us
+ * buckets (the last one holds everything longer): rt-bpf reports the
+ * median and the 90th percentile from it.  The kernel's BPF statistics give
+ * only the mean over every sample of every process.
+ */
+#define RT_WALKER_TIME_BUCKETS 256
+
+
 /* Key of the walker's map of code objects already sent. */
 struct rt_walker_seen_key {
 	__u32 pid;

@@ -10,7 +10,10 @@ last frame is a process or thread entry; there perf's frames must equal our
 first frames (perf often stops one or two frames short of the entry:
 __libc_start_call_main, start_thread).  Prints key=value lines.
 """
+import re
 import sys
+
+HEADER = re.compile(r"^\s*(\d+)\s+(\d+\.\d+):\s*$")
 
 ENTRY = {"_start", "clone3", "__clone3", "clone", "__clone", "start_thread",
          "__libc_start_call_main", "__libc_start_main", "__libc_start_main@@GLIBC_2.34"}
@@ -42,9 +45,11 @@ def read_perf(path):
                     samples[key] = frames
                 key, frames = None, []
                 continue
-            if not line[0].isspace():
-                p = line.split()
-                key = (int(p[0]), p[1].rstrip(":"))
+            # "TID TIME:" (perf pads the tid to a width: it may start with
+            # spaces); frame lines are "ADDR SYM (DSO)"
+            head = HEADER.match(line)
+            if head:
+                key = (int(head.group(1)), head.group(2))
                 frames = []
                 continue
             p = line.split(None, 1)
