@@ -4,26 +4,14 @@
 #include <string.h>
 
 #include "bpf/decode_common.h"
+#include "perfglue/hash.h"
 
 #define INITIAL_CAP 256
 
-static uint64_t hash64(uint64_t x)
-{
-	x ^= x >> 33;
-	x *= 0xff51afd7ed558ccdull;
-	x ^= x >> 33;
-	x *= 0xc4ceb9fe1a85ec53ull;
-	x ^= x >> 33;
-	return x;
-}
 
 static uint64_t hash_str(const char *s)
 {
-	uint64_t h = 1469598103934665603ull;
-
-	for (; *s; s++)
-		h = (h ^ (unsigned char)*s) * 1099511628211ull;
-	return h;
+	return rt_hash_str(s, RT_HASH_SEED);
 }
 
 int rt_string_table__init(struct rt_string_table *t)
@@ -77,7 +65,7 @@ const char *rt_string_table__intern(struct rt_string_table *t, const char *s)
 
 static size_t code_slot(uint32_t pid, uint64_t addr, size_t cap)
 {
-	return hash64(addr ^ ((uint64_t)pid << 47) ^ pid) & (cap - 1);
+	return rt_hash64(addr ^ ((uint64_t)pid << 47) ^ pid) & (cap - 1);
 }
 
 static struct rt_code_key *code_key(const struct rt_code_table *t, unsigned char *slots, size_t i)

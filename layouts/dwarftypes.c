@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "layouts/dwarftypes.h"
+#include "perfglue/hash.h"
 
 enum entry_kind { ENTRY_TYPE, ENTRY_ENUM };
 
@@ -28,11 +29,7 @@ struct rt_dwarf_types {
 
 static uint64_t name_hash(const char *s, enum entry_kind kind)
 {
-	uint64_t h = 1469598103934665603ull ^ kind;
-
-	for (; *s; s++)
-		h = (h ^ (unsigned char)*s) * 1099511628211ull;
-	return h;
+	return rt_hash_str(s, RT_HASH_SEED ^ kind);
 }
 
 static struct entry *lookup(const struct rt_dwarf_types *t, const char *name, enum entry_kind kind)

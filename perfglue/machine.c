@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include "perfglue/hash.h"
 
 struct process {
 	uint32_t pid;
@@ -51,11 +52,7 @@ static uint64_t hash_u32(uint32_t x)
 
 static uint64_t hash_str(const char *s)
 {
-	uint64_t h = 1469598103934665603ULL;
-
-	while (*s)
-		h = (h ^ (unsigned char)*s++) * 1099511628211ULL;
-	return h;
+	return rt_hash_str(s, RT_HASH_SEED);
 }
 
 const char *rt_machine__intern(struct rt_machine *m, const char *s)

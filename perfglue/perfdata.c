@@ -11,6 +11,7 @@
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include "perfglue/hash.h"
 
 #define PERF_MAGIC2 0x32454c4946524550ULL	/* "PERFILE2" little endian */
 #define PERF_MAGIC2_SWAPPED 0x50455246494c4532ULL
@@ -583,15 +584,6 @@ static int buffer_fill(struct rt_perf_reader *r, size_t need)
 
 /* ---- events and ids --------------------------------------------------- */
 
-static uint64_t hash64(uint64_t x)
-{
-	x ^= x >> 33;
-	x *= 0xff51afd7ed558ccdULL;
-	x ^= x >> 33;
-	x *= 0xc4ceb9fe1a85ec53ULL;
-	x ^= x >> 33;
-	return x;
-}
 
 static int id_table_insert(struct rt_perf_reader *r, uint64_t id, int evsel)
 {
@@ -611,7 +603,7 @@ static int id_table_insert(struct rt_perf_reader *r, uint64_t id, int evsel)
 
 			if (s->evsel < 0)
 				continue;
-			for (j = hash64(s->id) & (size - 1); t[j].evsel >= 0; j = (j + 1) & (size - 1))
+			for (j = rt_hash64(s->id) & (size - 1); t[j].evsel >= 0; j = (j + 1) & (size - 1))
 				;
 			t[j] = *s;
 		}
@@ -620,7 +612,7 @@ static int id_table_insert(struct rt_perf_reader *r, uint64_t id, int evsel)
 		r->id_table_size = size;
 	}
 	mask = r->id_table_size - 1;
-	for (i = hash64(id) & mask; r->id_table[i].evsel >= 0; i = (i + 1) & mask) {
+	for (i = rt_hash64(id) & mask; r->id_table[i].evsel >= 0; i = (i + 1) & mask) {
 		if (r->id_table[i].id == id) {
 			r->id_table[i].evsel = evsel;
 			return 0;
@@ -639,7 +631,7 @@ static struct evsel_priv *evsel_by_id(struct rt_perf_reader *r, uint64_t id)
 	if (!r->id_table_size)
 		return NULL;
 	mask = r->id_table_size - 1;
-	for (i = hash64(id) & mask; r->id_table[i].evsel >= 0; i = (i + 1) & mask)
+	for (i = rt_hash64(id) & mask; r->id_table[i].evsel >= 0; i = (i + 1) & mask)
 		if (r->id_table[i].id == id)
 			return &r->evsels[r->id_table[i].evsel];
 	return NULL;

@@ -5,6 +5,7 @@
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
+#include "perfglue/hash.h"
 
 struct name_slot {
 	uint64_t hash;
@@ -35,14 +36,6 @@ struct rt_stacks {
 	size_t index_size;
 };
 
-static uint64_t hash_bytes(const void *data, size_t len, uint64_t h)
-{
-	const unsigned char *p = data;
-
-	while (len--)
-		h = (h ^ *p++) * 1099511628211ULL;
-	return h;
-}
 
 struct rt_stacks *rt_stacks__new(void)
 {
@@ -107,7 +100,7 @@ static int names_rehash(struct rt_stacks *s)
 
 int64_t rt_stacks__intern(struct rt_stacks *s, const char *name, size_t len)
 {
-	uint64_t h = hash_bytes(name, len, 1469598103934665603ULL);
+	uint64_t h = rt_hash_bytes(name, len, RT_HASH_SEED);
 	size_t mask, i;
 
 	if ((s->nr_names + 1) * 2 > s->names_size && names_rehash(s))

@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "symbolize/symtab.h"
+#include "perfglue/hash.h"
 
 #define ADDR_CACHE_SIZE 4096    /* per file, direct mapped */
 
@@ -501,11 +502,7 @@ static void load_dso(struct rt_symbolizer *s, struct dso *d)
 
 static uint64_t hash_path(const char *p)
 {
-	uint64_t h = 1469598103934665603ULL;
-
-	while (*p)
-		h = (h ^ (unsigned char)*p++) * 1099511628211ULL;
-	return h;
+	return rt_hash_str(p, RT_HASH_SEED);
 }
 
 static struct dso *find_dso(struct rt_symbolizer *s, const char *path, const uint8_t *id,

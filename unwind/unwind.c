@@ -19,6 +19,7 @@
 #include "unwind/cfi.h"
 #include "unwind/prologue.h"
 #include "unwind/unwind.h"
+#include "perfglue/hash.h"
 
 #define MAX_LOADS 16
 #define NR_BUCKETS 512
@@ -401,13 +402,7 @@ static void file_load_debug(struct rt_unwinder *u, struct uw_file *f)
 
 static uint64_t hash_key(const char *path, const uint8_t *id, size_t id_size)
 {
-	uint64_t h = 1469598103934665603ull;
-
-	for (const unsigned char *p = (const unsigned char *)path; *p; p++)
-		h = (h ^ *p) * 1099511628211ull;
-	for (size_t i = 0; i < id_size; i++)
-		h = (h ^ id[i]) * 1099511628211ull;
-	return h;
+	return rt_hash_bytes(id, id_size, rt_hash_str(path, RT_HASH_SEED));
 }
 
 static bool file_matches(const struct uw_file *f, const char *path, const uint8_t *id,
