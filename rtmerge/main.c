@@ -2,6 +2,7 @@
 /* rtmerge: perf.data to folded stacks or an SVG flamegraph. */
 #include <errno.h>
 #include <getopt.h>
+#include <malloc.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -155,6 +156,12 @@ int main(int argc, char **argv)
 	FILE *out = stdout, *per_sample = NULL;
 	char err_msg[512];
 	int c, err, ret = 1;
+
+	/* Tables grow by doubling: keep freed memory in the heap for the next
+	 * growth instead of returning it and faulting fresh pages in again. */
+	mallopt(M_MMAP_THRESHOLD, 64 << 20);
+	mallopt(M_TRIM_THRESHOLD, 256 << 20);
+	mallopt(M_TOP_PAD, 16 << 20);
 
 	while ((c = getopt_long(argc, argv, "o:f:qe:p:t:c:hV", long_opts, NULL)) != -1) {
 		switch (c) {
