@@ -313,6 +313,19 @@ static void stop_scanner(struct app *app)
 	app->scanner_running = false;
 }
 
+/* The sum over every CPU of entry @key of the per-CPU array @fd. */
+static int percpu_sum(int fd, __u32 key, int ncpu, __u64 *sum)
+{
+	__u64 vals[ncpu];
+
+	*sum = 0;
+	if (bpf_map_lookup_elem(fd, &key, vals))
+		return -errno;
+	for (int c = 0; c < ncpu; c++)
+		*sum += vals[c];
+	return 0;
+}
+
 /* The us bucket holding the q-quantile of n samples (the last one: longer). */
 static unsigned int quantile_bucket(const __u64 *hist, __u64 n, double q)
 {
@@ -335,15 +348,9 @@ static void print_run_time(const struct app *app, int ncpu)
 
 	if (fd < 0)
 		return;
-	for (__u32 b = 0; b < RT_WALKER_TIME_BUCKETS; b++) {
-		__u64 vals[ncpu];
-
-		if (bpf_map_lookup_elem(fd, &b, vals))
-			continue;
-		for (int c = 0; c < ncpu; c++)
-			hist[b] += vals[c];
-		n += hist[b];
-	}
+	for (__u32 b = 0; b < RT_WALKER_TIME_BUCKETS; b++)
+		if (!percpu_sum(fd, b, ncpu, &hist[b]))
+			n += hist[b];
 	if (!n)
 		return;
 	unsigned int med = quantile_bucket(hist, n, 0.5), p90 = quantile_bucket(hist, n, 0.9);
@@ -381,12 +388,10 @@ static void print_stats(const struct app *app, const struct rt_perf_prog_stats *
 		return;
 	fprintf(stderr, "rt-bpf:");
 	for (__u32 k = 0; k < RT_WALKER_STAT_MAX; k++) {
-		__u64 vals[ncpu], sum = 0;
+		__u64 sum;
 
-		if (bpf_map_lookup_elem(fd, &k, vals))
+		if (percpu_sum(fd, k, ncpu, &sum))
 			continue;
-		for (int c = 0; c < ncpu; c++)
-			sum += vals[c];
 		fprintf(stderr, " %s=%llu%s", names[k], (unsigned long long)sum,
 			k + 1 < RT_WALKER_STAT_MAX ? "," : "\n");
 	}

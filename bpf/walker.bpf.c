@@ -108,12 +108,17 @@ struct {
 	__type(value, struct scratch);
 } scratch SEC(".maps");
 
-static __always_inline void count(__u32 stat)
+static __always_inline void count_n(__u32 stat, __u64 n)
 {
 	__u64 *v = bpf_map_lookup_elem(&stats, &stat);
 
 	if (v)
-		*v += 1;
+		*v += n;
+}
+
+static __always_inline void count(__u32 stat)
+{
+	count_n(stat, 1);
 }
 
 /* Hides a value's history from the compiler so that the bound check that
@@ -187,13 +192,7 @@ static __always_inline int output_stack(struct bpf_perf_event_data *ctx, struct 
 		return 1;
 	}
 	count(RT_WALKER_STAT_STACK_OK);
-	{
-		__u32 k = RT_WALKER_STAT_FRAMES;
-		__u64 *v = bpf_map_lookup_elem(&stats, &k);
-
-		if (v)
-			*v += n;
-	}
+	count_n(RT_WALKER_STAT_FRAMES, n);
 	return 0;
 }
 

@@ -584,7 +584,6 @@ static int buffer_fill(struct rt_perf_reader *r, size_t need)
 
 /* ---- events and ids --------------------------------------------------- */
 
-
 static int id_table_insert(struct rt_perf_reader *r, uint64_t id, int evsel)
 {
 	size_t mask, i;
@@ -2037,7 +2036,6 @@ int rt_perf_reader__process(struct rt_perf_reader *r, struct rt_perf_tool *tool)
 		if (tool->skip_data_mmaps && (h.misc & PERF_RECORD_MISC_MMAP_DATA) &&
 		    (h.type == PERF_RECORD_MMAP || h.type == PERF_RECORD_MMAP2)) {
 			r->stats.records[h.type]++;
-			r->stats.data_mmaps_skipped++;
 			continue;
 		}
 		if (r->ordered && record_time(r, rec, h.size, &time)) {

@@ -119,7 +119,8 @@ struct rt_perf_tool {
 		       bool unregister, const char *name);
 	/*
 	 * Mappings of data (MMAP/MMAP2 with PERF_RECORD_MISC_MMAP_DATA: not
-	 * executable) are counted and dropped before time ordering instead of
+	 * executable) are counted in the record stats and dropped before time
+	 * ordering instead of
 	 * reaching ->mmap.  A tool that only names and unwinds code wants this:
 	 * with --call-graph dwarf perf records every mmap, and interpreters
 	 * map data all the time (90% of the records of a Python recording).
@@ -159,7 +160,6 @@ struct rt_perf_reader_stats {
 	uint64_t lost_samples;      /* sum of LOST_SAMPLES records */
 	uint64_t unknown_records;
 	uint64_t out_of_order;      /* records older than what was flushed */
-	uint64_t data_mmaps_skipped;/* see rt_perf_tool.skip_data_mmaps */
 };
 
 struct rt_perf_reader;

@@ -36,7 +36,6 @@ struct rt_stacks {
 	size_t index_size;
 };
 
-
 struct rt_stacks *rt_stacks__new(void)
 {
 	struct rt_stacks *s = calloc(1, sizeof(*s));

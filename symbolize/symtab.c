@@ -524,15 +524,10 @@ static char *slurp(const char *path, size_t *len)
 {
 	FILE *f = fopen(path, "r");
 	size_t cap = 1 << 20, n = 0;
-	struct stat st;
 	char *buf;
 
 	if (!f)
 		return NULL;
-	/* A file's size is known (files in /proc say 0): one read, no regrowth. */
-	if (!fstat(fileno(f), &st) && S_ISREG(st.st_mode) && st.st_size > 0 &&
-	    (uint64_t)st.st_size < (1ULL << 31))
-		cap = (size_t)st.st_size + 1;
 	buf = malloc(cap + 1);
 	while (buf) {
 		size_t got = fread(buf + n, 1, cap - n, f);

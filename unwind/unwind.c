@@ -90,7 +90,7 @@ struct rt_unwinder {
 	bool interned_paths;
 	/* With interned paths: files by path pointer and build id, direct-mapped. */
 	struct uw_ptr_slot by_ptr[PTR_CACHE];
-	struct row_entry *rows;     /* ROW_CACHE entries, allocated on first use */
+	struct row_entry *rows;     /* ROW_CACHE entries; NULL: no cache (ENOMEM) */
 	struct rt_prologue *prologue;
 	bool prologue_failed;
 	struct prologue_entry prologue_cache[PROLOGUE_CACHE];
@@ -122,6 +122,7 @@ struct rt_unwinder *rt_unwinder__new(const struct rt_unwinder_opts *opts)
 	if (!u)
 		return NULL;
 	u->interned_paths = interned;
+	u->rows = calloc(ROW_CACHE, sizeof(*u->rows));
 	u->root_dir = strdup(root ? root : "");
 	u->debug_root = strdup(debug ? debug : "/usr/lib/debug");
 	if (!u->root_dir || !u->debug_root) {
@@ -740,8 +741,6 @@ static const struct rt_cfi_row *cfi_row(struct rt_unwinder *u, struct uw_file *f
 	const struct rt_cfi_row *row;
 	struct row_entry *e = NULL;
 
-	if (!u->rows)
-		u->rows = calloc(ROW_CACHE, sizeof(*u->rows));
 	if (u->rows) {
 		uint64_t h = (vaddr ^ ((uintptr_t)f >> 4)) * 0x9e3779b97f4a7c15ull;
 

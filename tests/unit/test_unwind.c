@@ -75,13 +75,10 @@ static int teardown(void)
 
 /* ---- CFI tables against readelf ---- */
 
-/* Section bytes kept alive for lazy tables, freed with the table. */
-static void *lazy_bytes[16];
-static int nr_lazy_bytes;
-
-/* With lazy set, t indexes the section and compiles FDEs on lookup. */
+/* With lazy_bytes, t indexes the section and compiles FDEs on lookup, from a
+ * copy of the section the caller frees after the table (*lazy_bytes). */
 static int load_table_mode(const char *path, const char *section, struct rt_cfi_table *t,
-			   bool lazy)
+			   void **lazy_bytes)
 {
 	int fd = open(path, O_RDONLY), err = -ENOENT;
 	Elf *elf;
@@ -101,13 +98,13 @@ static int load_table_mode(const char *path, const char *section, struct rt_cfi_
 			    !(name = elf_strptr(elf, shstrndx, shdr.sh_name)) || strcmp(name, section))
 				continue;
 			d = elf_getdata(scn, NULL);
-			if (d && d->d_buf && lazy && nr_lazy_bytes < 16) {
+			if (d && d->d_buf && lazy_bytes) {
 				void *copy = malloc(d->d_size);
 
 				err = copy && !rt_cfi_table__set_lazy(t) ? 0 : -ENOMEM;
 				if (!err) {
 					memcpy(copy, d->d_buf, d->d_size);
-					lazy_bytes[nr_lazy_bytes++] = copy;
+					*lazy_bytes = copy;
 					err = rt_cfi_table__add_section(t, copy, d->d_size, shdr.sh_addr,
 									!strcmp(section, ".eh_frame"));
 				} else {
@@ -128,7 +125,7 @@ static int load_table_mode(const char *path, const char *section, struct rt_cfi_
 
 static int load_table(const char *path, const char *section, struct rt_cfi_table *t)
 {
-	return load_table_mode(path, section, t, false);
+	return load_table_mode(path, section, t, NULL);
 }
 
 static int dwarf_reg_by_name(const char *name, size_t len)
@@ -186,6 +183,7 @@ static bool rule_matches(const struct rt_cfi_row *row, int slot, const char *tex
 static int compare_readelf_mode(const char *path, const char *section, int *checked, bool lazy)
 {
 	struct rt_cfi_table t = { 0 };
+	void *bytes = NULL;
 	char cmd[1200], line[1024], cols[16][16];
 	int ncols = 0, bad = 0;
 	bool in_section = false, in_fde = false;
@@ -193,7 +191,7 @@ static int compare_readelf_mode(const char *path, const char *section, int *chec
 	FILE *p;
 
 	*checked = 0;
-	CU_ASSERT_EQUAL_FATAL(load_table_mode(path, section, &t, lazy), 0);
+	CU_ASSERT_EQUAL_FATAL(load_table_mode(path, section, &t, lazy ? &bytes : NULL), 0);
 	CU_ASSERT(lazy ? t.lazy != NULL : t.nr > 0);
 	snprintf(cmd, sizeof(cmd), "readelf --wide --debug-dump=frames-interp '%s' 2>/dev/null", path);
 	p = popen(cmd, "r");
@@ -253,8 +251,7 @@ static int compare_readelf_mode(const char *path, const char *section, int *chec
 	}
 	pclose(p);
 	rt_cfi_table__exit(&t);
-	while (nr_lazy_bytes)
-		free(lazy_bytes[--nr_lazy_bytes]);
+	free(bytes);
 	return bad;
 }
 
