@@ -24,6 +24,10 @@
 #define MAX_FEATURE_SIZE (256U << 20)
 #define READ_CHUNK (1U << 20)
 #define MAP_WINDOW (8U << 20)      /* file mode: data is read through a moving mapping */
+#define COPY_WINDOW (4U << 20)     /* ... or read ahead into buffers by a worker */
+#define COPY_PIECE (512U << 10)    /* ... in pieces, so that a waiting reader can help */
+#define COPY_BUFFERS 3
+#define COPY_MIN (32U << 20)       /* the data size from which that is the default */
 
 enum {
 	FEAT_TRACING_DATA = 1, FEAT_BUILD_ID, FEAT_HOSTNAME, FEAT_OSRELEASE, FEAT_VERSION,
@@ -89,6 +93,12 @@ struct rt_perf_reader {
 	 * windows the reader is done with (see window_fill()). */
 	struct prefault *prefault;
 	bool prefault_on;
+	bool copy;                  /* the worker reads windows into buffers instead */
+	bool map_is_buffer;         /* map is one of the worker's buffers, not a mapping */
+	const uint32_t *index;      /* big records of the window (copy mode), to load ahead */
+	const uint32_t *nr_index;   /* entries so far, or NULL */
+	uint32_t index_pos;         /* the first entry not behind the reader */
+	uint32_t index_next;        /* the first entry not loaded yet */
 	uint8_t *heap_buf;
 	uint8_t *buf;
 	size_t buf_len, buf_pos;
@@ -220,11 +230,17 @@ static int evacuate_queue(struct rt_perf_reader *r);
 #define MAX_RECORD_OVERLAP (1U << 16) /* a record is at most 64 KiB */
 #define UNMAP_SLOTS 4
 #define STACK_WALK 1024 /* bytes of each stack copy loaded ahead */
+#define INDEX_MIN_RECORD 1024U
+#define INDEX_MAX (COPY_WINDOW / INDEX_MIN_RECORD)
 
 struct window {
 	uint8_t *map;
 	size_t len;
 	uint64_t start;         /* file offset of map[0] */
+	/* Copy mode: offsets in map of the records of INDEX_MIN_RECORD bytes or
+	 * more, for the reader to load ahead (the others are near each other). */
+	const uint32_t *index;
+	const uint32_t *nr_index; /* entries so far, written by the worker as it walks */
 };
 
 struct prefault {
@@ -244,7 +260,195 @@ struct prefault {
 	struct window unmap[UNMAP_SLOTS];
 	int nr_unmap;
 	struct window next;     /* premapped and walked, map NULL if none */
+	/* Copy mode: windows are COPY_BUFFERS heap buffers the worker preads
+	 * into, as many windows ahead of the reader as buffers are free. */
+	bool copy;
+	uint8_t *bufs;          /* the buffers, COPY_WINDOW bytes each */
+	uint32_t *indexes;      /* and their record indexes, INDEX_MAX entries each */
+	uint32_t nr_indexed[COPY_BUFFERS]; /* entries in each index (atomic) */
+	/* under lock */
+	uint8_t *free_bufs[COPY_BUFFERS];
+	int nr_free;
+	bool walking;           /* the worker is indexing the reader's window */
+	struct window ahead[COPY_BUFFERS]; /* windows read ahead, in file order */
+	int nr_ahead;
+	/* The window being read ahead (fill.map NULL if none), in pieces that
+	 * the worker and, when it gets there first, the reader claim in turn. */
+	struct window fill;
+	uint32_t pieces, claimed, done;
+	int fill_err;
+	bool fill_dropped;      /* the reader wants another window: discard it */
 };
+
+/* pread exactly len bytes at offset: 0, or -errno (-EINVAL if the file ends). */
+static int pread_full(int fd, uint8_t *dst, size_t len, uint64_t offset)
+{
+	while (len) {
+		ssize_t n = pread(fd, dst, len, (off_t)offset);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return -errno;
+		if (n == 0)
+			return -EINVAL;
+		dst += n;
+		len -= (size_t)n;
+		offset += (uint64_t)n;
+	}
+	return 0;
+}
+
+/* Where the window after w starts, so that it holds whole any record that
+ * crosses w's end; false if w reaches the end of the data. */
+static bool window_after(const struct prefault *pf, const struct window *w, size_t max,
+			 struct window *next)
+{
+	if (w->start + w->len >= pf->data_end || w->len <= MAX_RECORD_OVERLAP)
+		return false;
+	next->start = w->start + w->len - MAX_RECORD_OVERLAP;
+	next->len = pf->data_end - next->start;
+	if (next->len > max)
+		next->len = max;
+	return true;
+}
+
+/* Indexes the records of w from offset first (a record boundary) on, for the
+ * reader working through w at the same time: each entry is published as
+ * soon as it is written.  A corrupted size ends the walk. */
+static void index_walk(const struct window *w, size_t first, uint32_t *index, uint32_t *nr)
+{
+	const uint8_t *p = w->map + first, *end = w->map + w->len;
+	struct perf_event_header h;
+	uint32_t n = 0;
+
+	for (; p + sizeof(h) <= end && n < INDEX_MAX; p += h.size) {
+		memcpy(&h, p, sizeof(h));
+		if (h.size < sizeof(h) || p + h.size > end)
+			break;
+		if (h.size >= INDEX_MIN_RECORD) {
+			index[n++] = (uint32_t)(p - w->map);
+			__atomic_store_n(nr, n, __ATOMIC_RELEASE);
+		}
+	}
+}
+
+static size_t buffer_id(const struct prefault *pf, const uint8_t *buf)
+{
+	return (size_t)(buf - pf->bufs) / COPY_WINDOW;
+}
+
+/* A free buffer, its index emptied (under lock; one is always free). */
+static uint8_t *take_buffer(struct prefault *pf, struct window *w)
+{
+	size_t id;
+
+	w->map = pf->free_bufs[--pf->nr_free];
+	id = buffer_id(pf, w->map);
+	w->index = pf->indexes + id * INDEX_MAX;
+	w->nr_index = &pf->nr_indexed[id];
+	__atomic_store_n(&pf->nr_indexed[id], 0, __ATOMIC_RELEASE);
+	return w->map;
+}
+
+/* Claims and reads pieces of the window being read ahead until none is left
+ * (called and returning with the lock held); the last piece done queues the
+ * window for the reader. */
+static void fill_pieces(struct prefault *pf, bool worker)
+{
+	/* The worker stops between pieces to index a new reader window first. */
+	while (pf->fill.map && pf->claimed < pf->pieces && !pf->stop &&
+	       !(worker && pf->have_work)) {
+		size_t off = (size_t)pf->claimed++ * COPY_PIECE;
+		size_t len = pf->fill.len - off < COPY_PIECE ? pf->fill.len - off : COPY_PIECE;
+		uint8_t *dst = pf->fill.map + off;
+		uint64_t at = pf->fill.start + off;
+		int err;
+
+		pthread_mutex_unlock(&pf->lock);
+		err = pread_full(pf->fd, dst, len, at);
+		pthread_mutex_lock(&pf->lock);
+		if (err)
+			pf->fill_err = err;
+		if (++pf->done == pf->pieces) {
+			if (pf->fill_err || pf->fill_dropped)
+				pf->free_bufs[pf->nr_free++] = pf->fill.map;
+			else
+				pf->ahead[pf->nr_ahead++] = pf->fill;
+			pf->fill.map = NULL;
+			pthread_cond_broadcast(&pf->drained);
+			pthread_cond_signal(&pf->wake);
+		}
+	}
+}
+
+/* Starts reading ahead the window after the last one read or being read,
+ * if a buffer is free (under lock). */
+static bool start_fill(struct prefault *pf)
+{
+	const struct window *last = pf->nr_ahead ? &pf->ahead[pf->nr_ahead - 1] : &pf->current;
+	struct window next;
+
+	if (pf->fill.map || !pf->nr_free || !last->map ||
+	    !window_after(pf, last, COPY_WINDOW, &next))
+		return false;
+	take_buffer(pf, &next);
+	pf->fill = next;
+	pf->pieces = (uint32_t)((next.len + COPY_PIECE - 1) / COPY_PIECE);
+	pf->claimed = pf->done = 0;
+	pf->fill_err = 0;
+	pf->fill_dropped = false;
+	return true;
+}
+
+/* Drops the windows read ahead and stops the one being read (under lock). */
+static void drop_ahead(struct prefault *pf)
+{
+	while (pf->nr_ahead)
+		pf->free_bufs[pf->nr_free++] = pf->ahead[--pf->nr_ahead].map;
+	if (!pf->fill.map)
+		return;
+	if (pf->done == pf->claimed) {
+		pf->free_bufs[pf->nr_free++] = pf->fill.map;
+		pf->fill.map = NULL;
+		return;
+	}
+	pf->pieces = pf->claimed;
+	pf->fill_dropped = true;
+	while (pf->fill.map)
+		pthread_cond_wait(&pf->drained, &pf->lock);
+}
+
+/* Copy mode, called and returning with the lock held: indexes the reader's
+ * new window from where the reader stands, then reads windows ahead while
+ * buffers are free. */
+static void copy_work(struct prefault *pf)
+{
+	if (pf->have_work) {
+		struct window cur = pf->current;
+		size_t id = buffer_id(pf, cur.map), first = pf->first;
+
+		pf->have_work = false;
+		pf->walking = true;
+		start_fill(pf); /* the reader may help with it meanwhile */
+		pthread_mutex_unlock(&pf->lock);
+		index_walk(&cur, first, pf->indexes + id * INDEX_MAX, &pf->nr_indexed[id]);
+		pthread_mutex_lock(&pf->lock);
+		pf->walking = false;
+		pthread_cond_broadcast(&pf->drained);
+	}
+	if (pf->fill.map || start_fill(pf))
+		fill_pieces(pf, true);
+}
+
+static bool copy_work_waiting(const struct prefault *pf)
+{
+	const struct window *last = pf->nr_ahead ? &pf->ahead[pf->nr_ahead - 1] : &pf->current;
+
+	if (pf->fill.map)
+		return pf->claimed < pf->pieces;
+	return pf->nr_free && last->map && last->start + last->len < pf->data_end;
+}
 
 static void window_walk(const uint8_t *p, const uint8_t *end, const struct prefault *pf)
 {
@@ -300,6 +504,7 @@ static void *prefault_main(void *arg)
 {
 	struct prefault *pf = arg;
 
+	pthread_setname_np(pthread_self(), "rtmerge-window");
 	/* Windows are unmapped only here, never while this thread walks them. */
 	pthread_mutex_lock(&pf->lock);
 	for (;;) {
@@ -309,10 +514,15 @@ static void *prefault_main(void *arg)
 		uint64_t seq;
 		size_t first;
 
-		while (!pf->stop && !pf->have_work && !pf->nr_unmap)
+		while (!pf->stop && !pf->have_work && !pf->nr_unmap &&
+		       !(pf->copy && copy_work_waiting(pf)))
 			pthread_cond_wait(&pf->wake, &pf->lock);
 		if (pf->stop)
 			break;
+		if (pf->copy) {
+			copy_work(pf);
+			continue;
+		}
 		nr_gone = pf->nr_unmap;
 		memcpy(gone, pf->unmap, sizeof(gone));
 		pf->nr_unmap = 0;
@@ -329,11 +539,7 @@ static void *prefault_main(void *arg)
 		 * crosses the end of this one; it is offered to the reader at once,
 		 * then the reader's window is walked (ahead of the reader) and the
 		 * next one faulted in. */
-		if (work && cur.start + cur.len < pf->data_end && cur.len > MAX_RECORD_OVERLAP) {
-			next.start = cur.start + cur.len - MAX_RECORD_OVERLAP;
-			next.len = pf->data_end - next.start;
-			if (next.len > MAP_WINDOW)
-				next.len = MAP_WINDOW;
+		if (work && window_after(pf, &cur, MAP_WINDOW, &next)) {
 			next.map = mmap(NULL, next.len, PROT_READ, MAP_PRIVATE, pf->fd,
 					(off_t)next.start);
 			if (next.map == MAP_FAILED) {
@@ -364,25 +570,51 @@ static void *prefault_main(void *arg)
 	return NULL;
 }
 
-static int prefault_new(struct rt_perf_reader *r)
+/* sample_stack_user of every event with stack copies, or 0 if they differ. */
+static uint32_t common_stack_user(const struct rt_perf_reader *r)
 {
-	struct prefault *pf = calloc(1, sizeof(*pf));
+	uint32_t size = 0;
 
-	if (!pf)
-		return -ENOMEM;
-	pf->fd = r->fd;
-	pf->data_end = r->data_end;
 	for (size_t i = 0; i < r->nr_evsels; i++) {
 		const struct perf_event_attr *a = &r->evsels[i].pub.attr;
 
 		if (!(a->sample_type & PERF_SAMPLE_STACK_USER))
 			continue;
-		if (pf->stack_user && pf->stack_user != a->sample_stack_user) {
-			pf->stack_user = 0; /* events differ: the layout is unknown */
-			break;
-		}
-		pf->stack_user = a->sample_stack_user;
+		if (size && size != a->sample_stack_user)
+			return 0;
+		size = a->sample_stack_user;
 	}
+	return size;
+}
+
+static int prefault_new(struct rt_perf_reader *r, bool copy)
+{
+	struct prefault *pf = calloc(1, sizeof(*pf));
+
+	if (!pf)
+		return -ENOMEM;
+	if (copy) {
+		void *bufs = mmap(NULL, COPY_BUFFERS * (size_t)COPY_WINDOW, PROT_READ | PROT_WRITE,
+				  MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+
+		pf->indexes = malloc(COPY_BUFFERS * INDEX_MAX * sizeof(*pf->indexes));
+		if (bufs == MAP_FAILED || !pf->indexes) {
+			if (bufs != MAP_FAILED)
+				munmap(bufs, COPY_BUFFERS * (size_t)COPY_WINDOW);
+			free(pf->indexes);
+			free(pf);
+			return -ENOMEM;
+		}
+		/* Huge pages, where the system gives them, spare the reader TLB misses. */
+		madvise(bufs, COPY_BUFFERS * (size_t)COPY_WINDOW, MADV_HUGEPAGE);
+		pf->copy = true;
+		pf->bufs = bufs;
+		for (int i = 0; i < COPY_BUFFERS; i++)
+			pf->free_bufs[pf->nr_free++] = pf->bufs + (size_t)i * COPY_WINDOW;
+	}
+	pf->fd = r->fd;
+	pf->data_end = r->data_end;
+	pf->stack_user = common_stack_user(r);
 	pthread_mutex_init(&pf->lock, NULL);
 	pthread_cond_init(&pf->wake, NULL);
 	pthread_cond_init(&pf->drained, NULL);
@@ -390,6 +622,9 @@ static int prefault_new(struct rt_perf_reader *r)
 		pthread_mutex_destroy(&pf->lock);
 		pthread_cond_destroy(&pf->wake);
 		pthread_cond_destroy(&pf->drained);
+		if (pf->bufs)
+			munmap(pf->bufs, COPY_BUFFERS * (size_t)COPY_WINDOW);
+		free(pf->indexes);
 		free(pf);
 		return -EAGAIN;
 	}
@@ -412,7 +647,10 @@ static void prefault_free(struct rt_perf_reader *r)
 	pthread_join(pf->thread, NULL);
 	for (int i = 0; i < pf->nr_unmap; i++)
 		munmap(pf->unmap[i].map, pf->unmap[i].len);
-	if (pf->next.map)
+	free(pf->indexes);
+	if (pf->bufs)
+		munmap(pf->bufs, COPY_BUFFERS * (size_t)COPY_WINDOW);
+	else if (pf->next.map)
 		munmap(pf->next.map, pf->next.len);
 	pthread_mutex_destroy(&pf->lock);
 	pthread_cond_destroy(&pf->wake);
@@ -433,6 +671,44 @@ static bool prefault_switch(struct prefault *pf, const struct window *old, uint6
 	bool took = false;
 
 	pthread_mutex_lock(&pf->lock);
+	if (pf->copy) {
+		/* The old window's buffer is free once the worker is done
+		 * indexing it.  The window wanted is the first read ahead, or
+		 * the one being read (help, then wait for its last pieces);
+		 * anything else (a jump) drops them all, and the reader reads
+		 * the window itself into a free buffer. */
+		while (pf->walking)
+			pthread_cond_wait(&pf->drained, &pf->lock);
+		pf->have_work = false;
+		pf->current.map = NULL; /* until prefault_follow() */
+		if (old->map)
+			pf->free_bufs[pf->nr_free++] = old->map;
+		for (;;) {
+			if (pf->nr_ahead && pf->ahead[0].start <= pos &&
+			    pos + need <= pf->ahead[0].start + pf->ahead[0].len) {
+				*win = pf->ahead[0];
+				memmove(pf->ahead, pf->ahead + 1, --pf->nr_ahead * sizeof(*pf->ahead));
+				took = true;
+				break;
+			}
+			if (!pf->nr_ahead && pf->fill.map && pf->fill.start <= pos &&
+			    pos + need <= pf->fill.start + pf->fill.len) {
+				const uint8_t *filling = pf->fill.map;
+
+				fill_pieces(pf, false);
+				while (pf->fill.map == filling)
+					pthread_cond_wait(&pf->drained, &pf->lock);
+				if (pf->nr_ahead)
+					continue;
+			}
+			drop_ahead(pf);
+			take_buffer(pf, win);
+			break;
+		}
+		pthread_cond_signal(&pf->wake);
+		pthread_mutex_unlock(&pf->lock);
+		return took;
+	}
 	pf->seq++;
 	/* Room for two windows in the worker's unmap list. */
 	while (pf->nr_unmap > UNMAP_SLOTS - 2) {
@@ -471,7 +747,7 @@ static int window_fill(struct rt_perf_reader *r, size_t need)
 {
 	uint64_t pos = r->buf_file_offset + r->buf_pos;
 	long page = sysconf(_SC_PAGESIZE);
-	struct window old = { r->map, r->map_len, r->buf_file_offset }, win;
+	struct window old = { r->map, r->map_len, r->buf_file_offset, NULL, NULL }, win = { 0 };
 	bool premapped = false;
 	int err;
 
@@ -484,13 +760,24 @@ static int window_fill(struct rt_perf_reader *r, size_t need)
 	if (err)
 		return err;
 	if (!r->prefault && r->prefault_on && r->data_end - pos > MAP_WINDOW)
-		r->prefault_on = !prefault_new(r);
+		r->prefault_on = !prefault_new(r, r->copy);
 	if (r->prefault)
 		premapped = prefault_switch(r->prefault, &old, pos, need, &win);
 	else if (old.map)
 		munmap(old.map, old.len);
 	r->map = NULL;
-	if (!premapped) {
+	if (!premapped && r->prefault && r->prefault->copy) {
+		/* Not read ahead (the first window, or a jump): read it here. */
+		win.start = pos;
+		win.len = r->data_end - pos;
+		if (win.len > COPY_WINDOW)
+			win.len = COPY_WINDOW;
+		err = pread_full(r->fd, win.map, win.len, win.start);
+		if (err)
+			return set_error(r, err == -EINVAL ? EIO : -err, pos,
+					 "read failed: %s", err == -EINVAL ?
+					 "the file is shorter than its header says" : strerror(-err));
+	} else if (!premapped) {
 		win.start = pos & ~(uint64_t)(page > 0 ? page - 1 : 4095);
 		win.len = r->data_end - win.start;
 		if (win.len > MAP_WINDOW)
@@ -505,6 +792,10 @@ static int window_fill(struct rt_perf_reader *r, size_t need)
 		prefault_follow(r->prefault, &win, (size_t)(pos - win.start), premapped);
 	r->map = win.map;
 	r->map_len = win.len;
+	r->map_is_buffer = r->prefault && r->prefault->copy;
+	r->index = win.index;
+	r->nr_index = win.nr_index;
+	r->index_pos = r->index_next = 0;
 	r->buf = win.map;
 	r->buf_file_offset = win.start;
 	r->buf_len = win.len;
@@ -531,7 +822,8 @@ static int buffer_fill(struct rt_perf_reader *r, size_t need)
 		if (r->map) {
 			uint64_t pos = r->buf_file_offset + r->buf_pos;
 
-			munmap(r->map, r->map_len);
+			if (!r->map_is_buffer)
+				munmap(r->map, r->map_len);
 			r->map = NULL;
 			r->buf = r->heap_buf;
 			r->buf_file_offset = pos;
@@ -1123,11 +1415,21 @@ struct rt_perf_reader *rt_perf_reader__open(const char *path, char *err, size_t 
 		return NULL;
 	}
 	r->fd = -1;
-	/* RTPERF_READER=read|map|map-worker picks how file-mode data is read
-	 * (tests compare them); the default is map-worker with two CPUs. */
+	/* RTPERF_READER=read|map|map-worker|read-worker picks how file-mode
+	 * data is read (tests compare them); the default is map-worker with
+	 * two CPUs, read-worker for big files. */
 	const char *how = getenv("RTPERF_READER");
+
+	if (how && strcmp(how, "read") && strcmp(how, "map") && strcmp(how, "map-worker") &&
+	    strcmp(how, "read-worker")) {
+		fprintf(stderr, "rtmerge: RTPERF_READER=%s is not read, map, map-worker or "
+			"read-worker; ignored\n", how);
+		how = NULL;
+	}
 	r->no_map = how && !strcmp(how, "read");
-	r->prefault_on = how ? !strcmp(how, "map-worker") : sysconf(_SC_NPROCESSORS_ONLN) > 1;
+	r->copy = how && !strcmp(how, "read-worker");
+	r->prefault_on = how ? !strcmp(how, "map-worker") || r->copy :
+			 sysconf(_SC_NPROCESSORS_ONLN) > 1;
 	r->info.clockid = -1;
 	r->ordered = true;
 	r->path = strdup(strcmp(path, "-") ? path : "<stdin>");
@@ -1203,6 +1505,9 @@ struct rt_perf_reader *rt_perf_reader__open(const char *path, char *err, size_t 
 	if (ret)
 		goto fail;
 	r->buf_file_offset = r->data_start;
+	/* Big files (--call-graph dwarf): copy ahead rather than map ahead. */
+	if (!how && r->prefault_on && r->data_end - r->data_start > COPY_MIN)
+		r->copy = true;
 	return r;
 fail:
 	if (err && err_size)
@@ -1236,7 +1541,7 @@ void rt_perf_reader__close(struct rt_perf_reader *r)
 	free(r->arena);
 	free(r->spare);
 	prefault_free(r);
-	if (r->map)
+	if (r->map && !r->map_is_buffer)
 		munmap(r->map, r->map_len);
 	free(r->heap_buf);
 	free(r->path);
@@ -1821,9 +2126,30 @@ static int queue_sort(struct rt_perf_reader *r)
 }
 
 /* Deliver queued records with time <= limit, in time order; keep the rest. */
+/* Delivering a round of --call-graph dwarf samples: PREFETCH_AHEAD samples
+ * ahead, the header, registers, first PREFETCH_LINES lines of the stack copy
+ * (where unwinding starts) and its dynamic size start loading. */
+#define PREFETCH_AHEAD 4
+#define PREFETCH_LINES 32
+static void prefetch_record(const uint8_t *rec, uint32_t size, uint32_t stack_user)
+{
+	const uint8_t *stack;
+
+	__builtin_prefetch(rec);
+	__builtin_prefetch(rec + 64);
+	__builtin_prefetch(rec + 128);
+	if (size < stack_user + 3 * sizeof(uint64_t))
+		return;
+	stack = rec + size - sizeof(uint64_t) - stack_user;
+	for (int k = 0; k < PREFETCH_LINES; k++)
+		__builtin_prefetch(stack + 64 * k);
+	__builtin_prefetch(rec + size - sizeof(uint64_t));
+}
+
 static int queue_flush(struct rt_perf_reader *r, struct rt_perf_tool *tool, uint64_t limit)
 {
 	size_t i, keep = 0, arena_keep = 0;
+	uint32_t stack_user;
 	uint8_t *spare;
 	int err;
 
@@ -1832,9 +2158,16 @@ static int queue_flush(struct rt_perf_reader *r, struct rt_perf_tool *tool, uint
 	err = queue_sort(r);
 	if (err)
 		return err;
+	stack_user = common_stack_user(r);
 	for (i = 0; i < r->queue_len && r->queue[i].time <= limit; i++) {
 		struct queued *q = &r->queue[i];
 
+		if (stack_user && i + PREFETCH_AHEAD < r->queue_len) {
+			const struct queued *a = &r->queue[i + PREFETCH_AHEAD];
+
+			prefetch_record(a->mapped ? a->mapped : r->arena + a->arena_offset, a->size,
+					stack_user);
+		}
 		err = deliver(r, tool, q->mapped ? q->mapped : r->arena + q->arena_offset, q->size,
 			      q->file_offset);
 		if (err)
@@ -1978,6 +2311,20 @@ static int handle_user_record(struct rt_perf_reader *r, const uint8_t *rec, size
 	}
 }
 
+#define INDEX_AHEAD 4
+/* Starts loading the headers of the big records up to INDEX_AHEAD after the
+ * reader's, as far as the worker has indexed them. */
+static void load_ahead(struct rt_perf_reader *r)
+{
+	uint32_t n = __atomic_load_n(r->nr_index, __ATOMIC_ACQUIRE), i = r->index_pos;
+
+	while (i < n && r->index[i] < r->buf_pos)
+		i++;
+	r->index_pos = i;
+	while (r->index_next <= i + INDEX_AHEAD && r->index_next < n)
+		__builtin_prefetch(r->buf + r->index[r->index_next++]);
+}
+
 int rt_perf_reader__process(struct rt_perf_reader *r, struct rt_perf_tool *tool)
 {
 	int err;
@@ -1987,6 +2334,8 @@ int rt_perf_reader__process(struct rt_perf_reader *r, struct rt_perf_tool *tool)
 		uint64_t offset = r->buf_file_offset + r->buf_pos, time;
 		const uint8_t *rec;
 
+		if (r->nr_index)
+			load_ahead(r);
 		err = buffer_fill(r, sizeof(h));
 		if (err == 0)
 			break;

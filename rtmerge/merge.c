@@ -912,6 +912,7 @@ void rt_merge__free(struct rt_merge *m)
 
 static void *load_kernel_symbols(void *symbolizer)
 {
+	pthread_setname_np(pthread_self(), "rtmerge-ksyms");
 	rt_symbolizer__load_kernel(symbolizer);
 	return NULL;
 }

@@ -17,8 +17,20 @@ record() { # seconds output
 	perf record -q -a -g -e cpu-clock -c 250000 -o "$2" -- sh -c \
 		"./calltree $1 & ./threads $1 & ./uselib $1 & wait" 2>/dev/null || fail "perf record"
 }
+# perf script hands inline-frame lookups to addr2line processes that are
+# still running for tens of milliseconds after perf script has exited: wait
+# for them (5 s at most), so that no run is timed while the previous one's
+# work still holds a CPU.
+settle() {
+	local i
+	for i in $(seq 100); do
+		pgrep -x addr2line >/dev/null || return 0
+		sleep 0.05
+	done
+}
 measure() { # label command... -> "seconds cpu_seconds maxrss_kb"
 	local t0 t1
+	settle
 	t0=$(date +%s%N)
 	/usr/bin/time -f '%e %U %S %M' -o "$E2E_TMP/time.$1" "${@:2}" >/dev/null 2>"$E2E_TMP/err.$1" ||
 		{ cat "$E2E_TMP/err.$1"; fail "$1 failed"; }
@@ -31,6 +43,7 @@ median() { sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
 
 record 14 big.data
 record 7 half.data
+sync big.data half.data # the kernel's writeback of them must not run during the timings
 samples=$(perf script -i big.data -F tid 2>/dev/null | wc -l)
 echo "bench: $samples samples in big.data ($(du -h big.data | cut -f1))"
 [ "$samples" -ge 100000 ] || echo "bench: warning: fewer than 100000 samples"
@@ -70,6 +83,7 @@ py2=/root/.pyenv/versions/3.11.7/bin/python3.11; [ -x "$py2" ] || py2=$py1
 perf record -q --call-graph dwarf -e cpu-clock -F 999 -o dwarf.data -- sh -c \
 	"$py1 pywork.py 17 & $py2 pywork.py 17 & ./calltree-nofp 17 & wait" 2>/dev/null ||
 	fail "perf record dwarf"
+sync dwarf.data # the kernel's writeback of it must not run during the timings
 dsamples=$(perf script -i dwarf.data -F tid 2>/dev/null | wc -l)
 echo "bench: $dsamples samples in dwarf.data ($(du -h dwarf.data | cut -f1))"
 [ "$dsamples" -ge 30000 ] || echo "bench: warning: fewer than 30000 samples"
