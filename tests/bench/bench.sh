@@ -48,9 +48,9 @@ samples=$(perf script -i big.data -F tid 2>/dev/null | wc -l)
 echo "bench: $samples samples in big.data ($(du -h big.data | cut -f1))"
 [ "$samples" -ge 100000 ] || echo "bench: warning: fewer than 100000 samples"
 
-# Alternate the two tools, three times each, and compare medians.
+# Alternate the two tools, five times each, and compare medians.
 : >ps.runs; : >rt.runs
-for i in 1 2 3; do
+for i in 1 2 3 4 5; do
 	measure perfscript perf script -i big.data >>ps.runs
 	measure rtmerge "$RTMERGE" big.data >>rt.runs
 done
@@ -60,7 +60,7 @@ ps_kb=$(cut -d' ' -f3 ps.runs | median); rt_kb=$(cut -d' ' -f3 rt.runs | median)
 read -r rth_s rth_cpu rth_kb < <(measure rtmerge-half "$RTMERGE" half.data)
 ratio=$(awk -v a="$ps_s" -v b="$rt_s" 'BEGIN { printf "%.1f", a / (b > 0.005 ? b : 0.005) }')
 cpu_ratio=$(awk -v a="$ps_cpu" -v b="$rt_cpu" 'BEGIN { printf "%.1f", a / (b > 0.005 ? b : 0.005) }')
-echo "FIGURE bench fp: perf script ${ps_s}s, rtmerge ${rt_s}s (medians of 3): rtmerge is ${ratio}x faster in wall time, ${cpu_ratio}x in CPU time ($samples samples)"
+echo "FIGURE bench fp: perf script ${ps_s}s, rtmerge ${rt_s}s (medians of 5): rtmerge is ${ratio}x faster in wall time, ${cpu_ratio}x in CPU time ($samples samples)"
 echo "FIGURE bench memory: rtmerge peak RSS ${rt_kb} kB on $(du -h big.data | cut -f1), ${rth_kb} kB on $(du -h half.data | cut -f1) (perf script ${ps_kb} kB)"
 
 # --call-graph dwarf: rtmerge's own unwinding against perf script (libdw) on
@@ -88,7 +88,7 @@ dsamples=$(perf script -i dwarf.data -F tid 2>/dev/null | wc -l)
 echo "bench: $dsamples samples in dwarf.data ($(du -h dwarf.data | cut -f1))"
 [ "$dsamples" -ge 30000 ] || echo "bench: warning: fewer than 30000 samples"
 : >dps.runs; : >drt.runs
-for i in 1 2 3; do
+for i in 1 2 3 4 5; do
 	measure perfscript-dwarf perf script -i dwarf.data >>dps.runs
 	measure rtmerge-dwarf "$RTMERGE" dwarf.data >>drt.runs
 done
@@ -98,7 +98,7 @@ dps_kb=$(cut -d' ' -f3 dps.runs | median); drt_kb=$(cut -d' ' -f3 drt.runs | med
 dratio=$(awk -v a="$dps_s" -v b="$drt_s" 'BEGIN { printf "%.1f", a / (b > 0.005 ? b : 0.005) }')
 dcpu=$(awk -v a="$dps_cpu" -v b="$drt_cpu" 'BEGIN { printf "%.1f", a / (b > 0.005 ? b : 0.005) }')
 entry=$(sed -n 's/.* to the process or thread entry (\([0-9.]*\)%).*/\1/p' "$E2E_TMP/err.rtmerge-dwarf")
-echo "FIGURE bench dwarf: perf script ${dps_s}s, rtmerge ${drt_s}s (medians of 3): rtmerge is ${dratio}x faster in wall time, ${dcpu}x in CPU time ($dsamples samples, ${entry}% unwound to the process or thread entry, rtmerge peak RSS ${drt_kb} kB, perf script ${dps_kb} kB)"
+echo "FIGURE bench dwarf: perf script ${dps_s}s, rtmerge ${drt_s}s (medians of 5): rtmerge is ${dratio}x faster in wall time, ${dcpu}x in CPU time ($dsamples samples, ${entry}% unwound to the process or thread entry, rtmerge peak RSS ${drt_kb} kB, perf script ${dps_kb} kB)"
 
 # CPython under rt-bpf: slowdown at 99 and 999 Hz against no profiling
 bash "$top/tests/bench/py_overhead.sh" "${1:-build}"
