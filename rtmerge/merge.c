@@ -606,6 +606,7 @@ static int unwind_user(struct rt_merge *m, const struct rt_perf_sample *s, uint6
 			      s->user_stack_dyn_size : s->user_stack_size,
 		.find_map = unwind_find_map,
 		.ctx = m,
+		.maps_key = gen,
 	};
 	enum rt_unwind_stop stop = RT_UNWIND_STOP_BAD;
 	int n, i, err;

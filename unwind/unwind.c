@@ -64,6 +64,16 @@ struct row_entry {
 	struct rt_cfi_row row;
 };
 
+/* With a maps key: CFI rows by (key, pc), which spares the mapping and
+ * file lookups of the frames seen before. */
+#define PC_CACHE_BITS 12
+#define PC_CACHE (1U << PC_CACHE_BITS)
+
+struct pc_entry {
+	uint64_t key, pc;
+	struct rt_cfi_row row;
+};
+
 /* Results of prologue analyses: the disassembly costs microseconds. */
 #define PROLOGUE_CACHE 1024
 
@@ -91,6 +101,7 @@ struct rt_unwinder {
 	/* With interned paths: files by path pointer and build id, direct-mapped. */
 	struct uw_ptr_slot by_ptr[PTR_CACHE];
 	struct row_entry *rows;     /* ROW_CACHE entries; NULL: no cache (ENOMEM) */
+	struct pc_entry *pcs;       /* PC_CACHE entries, or NULL */
 	struct rt_prologue *prologue;
 	bool prologue_failed;
 	struct prologue_entry prologue_cache[PROLOGUE_CACHE];
@@ -123,6 +134,7 @@ struct rt_unwinder *rt_unwinder__new(const struct rt_unwinder_opts *opts)
 		return NULL;
 	u->interned_paths = interned;
 	u->rows = calloc(ROW_CACHE, sizeof(*u->rows));
+	u->pcs = calloc(PC_CACHE, sizeof(*u->pcs));
 	u->root_dir = strdup(root ? root : "");
 	u->debug_root = strdup(debug ? debug : "/usr/lib/debug");
 	if (!u->root_dir || !u->debug_root) {
@@ -161,6 +173,7 @@ void rt_unwinder__free(struct rt_unwinder *u)
 	}
 	rt_prologue__free(u->prologue);
 	free(u->rows);
+	free(u->pcs);
 	free(u->root_dir);
 	free(u->debug_root);
 	free(u);
@@ -806,6 +819,7 @@ int rt_unwinder__unwind(struct rt_unwinder *u, const struct rt_unwind_input *in,
 		const struct rt_cfi_row *row;
 		enum rt_unwind_how how = RT_UNWIND_CFI;
 		uint64_t pc = r.v[RT_DWARF_RIP], vaddr, ra;
+		struct pc_entry *pe = NULL;
 		struct uw_file *f;
 
 		if (n >= max) {
@@ -815,6 +829,15 @@ int rt_unwinder__unwind(struct rt_unwinder *u, const struct rt_unwind_input *in,
 		/* A return address points after the call, maybe into the next function. */
 		if (n > 1)
 			pc--;
+		if (in->maps_key && u->pcs) {
+			uint64_t h = (pc ^ (in->maps_key << 40)) * 0x9e3779b97f4a7c15ull;
+
+			pe = &u->pcs[h >> (64 - PC_CACHE_BITS)];
+			if (pe->key == in->maps_key && pe->pc == pc) {
+				row = &pe->row;
+				goto have_row;
+			}
+		}
 		memset(&map, 0, sizeof(map));
 		if (in->find_map(in->ctx, pc, &map) || !map.path || pc < map.start || pc >= map.end) {
 			stop = RT_UNWIND_STOP_NO_MAP;
@@ -837,7 +860,12 @@ int rt_unwinder__unwind(struct rt_unwinder *u, const struct rt_unwind_input *in,
 				break;
 			}
 			row = &synth;
+		} else if (pe) {
+			pe->key = in->maps_key;
+			pe->pc = pc;
+			pe->row = *row;
 		}
+have_row:
 		stop = step(row, &r, &s, &ra);
 		if (stop != RT_UNWIND_STOP_NR)
 			break;

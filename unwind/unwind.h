@@ -66,6 +66,10 @@ struct rt_unwind_input {
 	uint64_t stack_size;      /* valid bytes (perf's user_stack_dyn_size) */
 	rt_unwind_find_map_fn find_map;
 	void *ctx;
+	/* Optional: a value that names the process's executable mappings as
+	 * find_map sees them (changes whenever they change, never reused for
+	 * other mappings), 0 if none; lets the unwinder cache per address. */
+	uint64_t maps_key;
 };
 
 /* How a frame's ip was found.  Frame 0 (the sampled ip) is always CFI. */

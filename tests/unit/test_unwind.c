@@ -647,6 +647,56 @@ out:
 	rt_unwinder__free(u);
 }
 
+/* With a maps key, frames seen before skip the mapping lookup, give the same
+ * chain, and a new key (the mappings changed) is looked up afresh. */
+static void test_unwind_maps_key(void)
+{
+	struct rt_unwinder *u = rt_unwinder__new(NULL);
+	struct snapshot *s = calloc(1, sizeof(*s));
+	struct rt_unwind_frame plain[64], keyed[64];
+	enum rt_unwind_stop stop, stop_keyed;
+	int n, n_keyed, lookups_plain, lookups_keyed, nr;
+	char path[256];
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(u);
+	if (!have_progs)
+		goto out;
+	snprintf(path, sizeof(path), "%s/snap", dir);
+	CU_ASSERT_EQUAL_FATAL(load_snapshot(path, s), 0);
+	struct rt_unwind_input in = snapshot_input(s);
+
+	n = rt_unwinder__unwind(u, &in, plain, 64, &stop);
+	s->lookups = 0;
+	n = rt_unwinder__unwind(u, &in, plain, 64, &stop);
+	lookups_plain = s->lookups;
+	in.maps_key = 7;
+	rt_unwinder__unwind(u, &in, keyed, 64, &stop_keyed);
+	s->lookups = 0;
+	n_keyed = rt_unwinder__unwind(u, &in, keyed, 64, &stop_keyed);
+	lookups_keyed = s->lookups;
+	printf("\n  %d frames: %d mapping lookups without a key, %d with\n", n, lookups_plain,
+	       lookups_keyed);
+	CU_ASSERT_EQUAL(n_keyed, n);
+	CU_ASSERT_EQUAL(stop_keyed, stop);
+	for (int i = 0; i < n && i < n_keyed; i++) {
+		CU_ASSERT_EQUAL(keyed[i].ip, plain[i].ip);
+		CU_ASSERT_EQUAL(keyed[i].how, plain[i].how);
+	}
+	CU_ASSERT(lookups_keyed < lookups_plain);
+	/* The mappings are gone under a new key: the cached rows do not apply. */
+	nr = s->nr_maps;
+	s->nr_maps = 0;
+	in.maps_key = 8;
+	n_keyed = rt_unwinder__unwind(u, &in, keyed, 64, &stop_keyed);
+	CU_ASSERT_EQUAL(n_keyed, 1);
+	CU_ASSERT_EQUAL(stop_keyed, RT_UNWIND_STOP_NO_MAP);
+	s->nr_maps = nr;
+	free(s->stack);
+out:
+	free(s);
+	rt_unwinder__free(u);
+}
+
 /* Per-sample cost once the files are cached. */
 static void test_unwind_speed(void)
 {
@@ -694,6 +744,7 @@ int main(void)
 	    !CU_add_test(suite, "unwind a stack snapshot", test_unwind_snapshot) ||
 	    !CU_add_test(suite, "unwind via a separate debug file", test_unwind_debug_file) ||
 	    !CU_add_test(suite, "bad input", test_unwind_errors) ||
+	    !CU_add_test(suite, "rows cached by maps key", test_unwind_maps_key) ||
 	    !CU_add_test(suite, "speed", test_unwind_speed)) {
 		CU_cleanup_registry();
 		return 1;
