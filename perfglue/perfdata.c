@@ -382,15 +382,21 @@ static void fill_pieces(struct prefault *pf, bool worker)
 	}
 }
 
+/* The window after the last one read ahead, else after the reader's (under lock). */
+static bool window_to_fill(const struct prefault *pf, struct window *next)
+{
+	const struct window *last = pf->nr_ahead ? &pf->ahead[pf->nr_ahead - 1] : &pf->current;
+
+	return last->map && window_after(pf, last, COPY_WINDOW, next);
+}
+
 /* Starts reading ahead the window after the last one read or being read,
  * if a buffer is free (under lock). */
 static bool start_fill(struct prefault *pf)
 {
-	const struct window *last = pf->nr_ahead ? &pf->ahead[pf->nr_ahead - 1] : &pf->current;
 	struct window next;
 
-	if (pf->fill.map || !pf->nr_free || !last->map ||
-	    !window_after(pf, last, COPY_WINDOW, &next))
+	if (pf->fill.map || !pf->nr_free || !window_to_fill(pf, &next))
 		return false;
 	take_buffer(pf, &next);
 	pf->fill = next;
@@ -443,11 +449,11 @@ static void copy_work(struct prefault *pf)
 
 static bool copy_work_waiting(const struct prefault *pf)
 {
-	const struct window *last = pf->nr_ahead ? &pf->ahead[pf->nr_ahead - 1] : &pf->current;
+	struct window next;
 
 	if (pf->fill.map)
 		return pf->claimed < pf->pieces;
-	return pf->nr_free && last->map && last->start + last->len < pf->data_end;
+	return pf->nr_free && window_to_fill(pf, &next);
 }
 
 static void window_walk(const uint8_t *p, const uint8_t *end, const struct prefault *pf)
