@@ -1,0 +1,128 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/openat2.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "perfglue/safefile.h"
+
+/* Turns an O_PATH descriptor into a readable one once fstat has shown a
+ * regular file: reopening through /proc/self/fd names the same inode, so
+ * nothing can be swapped in between the check and the open. */
+static int reopen_checked(int pathfd, uint64_t max_size, struct stat *out)
+{
+	char link[64];
+	struct stat st;
+	int fd;
+
+	if (fstat(pathfd, &st) < 0) {
+		fd = -errno;
+		goto out;
+	}
+	if (S_ISLNK(st.st_mode)) {
+		fd = -ELOOP;
+		goto out;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		fd = -EINVAL;
+		goto out;
+	}
+	if ((uint64_t)st.st_size > (max_size ? max_size : RT_SAFEFILE_MAX_SIZE)) {
+		fd = -EFBIG;
+		goto out;
+	}
+	snprintf(link, sizeof(link), "/proc/self/fd/%d", pathfd);
+	fd = open(link, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	if (fd < 0)
+		fd = -errno;
+	else if (out)
+		*out = st;
+out:
+	close(pathfd);
+	return fd;
+}
+
+int rt_safefile__open(int dirfd, const char *path, uint64_t max_size, struct stat *st)
+{
+	int pathfd = openat(dirfd, path, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+
+	if (pathfd < 0)
+		return -errno;
+	return reopen_checked(pathfd, max_size, st);
+}
+
+int rt_safefile__open_in_root(pid_t pid, const char *path, uint64_t max_size, struct stat *st)
+{
+	struct open_how how = {
+		.flags = O_PATH | O_NOFOLLOW | O_CLOEXEC,
+		.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS,
+	};
+	char root[64];
+	int rootfd, pathfd;
+
+	snprintf(root, sizeof(root), "/proc/%d/root", (int)pid);
+	rootfd = open(root, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (rootfd < 0)
+		return errno == ENOENT ? -ESRCH : -errno;
+	pathfd = syscall(SYS_openat2, rootfd, path, &how, sizeof(how));
+	if (pathfd < 0)
+		pathfd = -errno;
+	close(rootfd);
+	if (pathfd < 0)
+		return pathfd;
+	return reopen_checked(pathfd, max_size, st);
+}
+
+int rt_safefile__open_mapped(pid_t pid, uint64_t start, uint64_t end, uint64_t max_size,
+			     struct stat *st)
+{
+	char path[96];
+	int pathfd;
+
+	snprintf(path, sizeof(path), "/proc/%d/map_files/%llx-%llx", (int)pid,
+		 (unsigned long long)start, (unsigned long long)end);
+	/* map_files entries are magic links: O_PATH follows them to the mapped
+	 * file itself, which reopen_checked then checks like any other. */
+	pathfd = open(path, O_PATH | O_CLOEXEC);
+	if (pathfd < 0)
+		return errno == ENOENT ? -ESRCH : -errno;
+	return reopen_checked(pathfd, max_size, st);
+}
+
+ssize_t rt_safefile__getline(FILE *f, char *buf, size_t cap)
+{
+	size_t len = 0;
+	bool too_long = false;
+	int c;
+
+	if (!cap)
+		return -EINVAL;
+	while ((c = getc_unlocked(f)) != EOF && c != '\n') {
+		if (len + 1 < cap)
+			buf[len++] = (char)c;
+		else
+			too_long = true;
+	}
+	buf[too_long ? 0 : len] = '\0';
+	if (c == EOF && !len && !too_long)
+		return -1;
+	return too_long ? -E2BIG : (ssize_t)len;
+}
+
+size_t rt_safefile__sanitize(char *s)
+{
+	size_t n = 0;
+
+	for (; *s; s++) {
+		unsigned char c = (unsigned char)*s;
+
+		if (c < 0x20 || c == 0x7f) {
+			*s = '?';
+			n++;
+		}
+	}
+	return n;
+}
