@@ -27,6 +27,8 @@ LDLIBS   += -lelf -ldw -lz -lm
 .SECONDARY:
 
 LIB      := $(BUILD)/librtperf.a
+# On a fresh clone a plain `make` first runs the set-up (packages, libperf).
+SETUP_STAMP := $(LIBPERF)/.built-6.12
 
 # Each module appends to these in its module.mk.
 LIB_SRCS   :=
@@ -51,7 +53,11 @@ all: $(BINS) $(UNIT_BINS) $(EXTRA_TARGETS)
 setup:
 	@bash scripts/setup.sh
 
-$(BUILD)/obj/%.o: %.c $(GEN_HDRS)
+$(SETUP_STAMP):
+	@echo "make: libperf is not built yet: running scripts/setup.sh (needs root for apt-get)"
+	@bash scripts/setup.sh
+
+$(BUILD)/obj/%.o: %.c $(GEN_HDRS) | $(SETUP_STAMP)
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) $(CFLAGS) -MMD -MP -c -o $@ $<
 

@@ -9,7 +9,7 @@ EXTRA_TARGETS += $(BUILD)/tests/attach_echo $(BUILD)/tests/attach/busy
 LDLIBS        += -lbpf
 
 # The kernel's types for CO-RE programs; shared by every BPF program here.
-$(BUILD)/vmlinux.h:
+$(BUILD)/vmlinux.h: | $(SETUP_STAMP)
 	@mkdir -p $(dir $@)
 	$(BPFTOOL) btf dump file /sys/kernel/btf/vmlinux format c > $@.tmp && mv $@.tmp $@
 
