@@ -4,6 +4,7 @@
 #include <linux/openat2.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -90,6 +91,38 @@ int rt_safefile__open_mapped(pid_t pid, uint64_t start, uint64_t end, uint64_t m
 	if (pathfd < 0)
 		return errno == ENOENT ? -ESRCH : -errno;
 	return reopen_checked(pathfd, max_size, st);
+}
+
+bool rt_safefile__owner_trusted(const struct stat *st)
+{
+	return st->st_uid == 0 || st->st_uid == geteuid();
+}
+
+void *rt_safefile__map(int fd, const struct stat *st, size_t size)
+{
+	uint8_t *p;
+	size_t done = 0;
+
+	if (rt_safefile__owner_trusted(st)) {
+		p = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_PRIVATE, fd, 0);
+		return p == MAP_FAILED ? NULL : p;
+	}
+	p = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (p == MAP_FAILED)
+		return NULL;
+	while (done < size) {
+		ssize_t got = pread(fd, p + done, size - done, (off_t)done);
+
+		if (got <= 0) {
+			int err = got < 0 ? errno : EIO;
+
+			munmap(p, size);
+			errno = err;
+			return NULL;
+		}
+		done += (size_t)got;
+	}
+	return p;
 }
 
 ssize_t rt_safefile__getline(FILE *f, char *buf, size_t cap)

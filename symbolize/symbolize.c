@@ -11,10 +11,12 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/auxv.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "symbolize/symtab.h"
 #include "perfglue/hash.h"
+#include "perfglue/safefile.h"
 
 #define ADDR_CACHE_SIZE 4096    /* per file, direct mapped */
 
@@ -152,15 +154,24 @@ static void hex(const uint8_t *id, size_t size, char *out)
 	out[2 * size] = '\0';
 }
 
-/* Opens path as ELF; returns the Elf handle and the fd in *fd, or NULL. */
+/*
+ * Opens path as ELF; returns the Elf handle and the fd in *fd, or NULL.
+ * Paths come from perf.data: safefile refuses FIFOs, devices and a final
+ * symbolic link, and a file someone else owns is read, not mapped, so that
+ * truncating it cannot raise SIGBUS.
+ */
 static Elf *open_elf(const char *path, int *fd)
 {
+	struct stat st;
 	Elf *elf;
 
-	*fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (*fd < 0)
+	*fd = rt_safefile__open(AT_FDCWD, path, 0, &st);
+	if (*fd < 0) {
+		errno = -*fd;
+		*fd = -1;
 		return NULL;
-	elf = elf_begin(*fd, ELF_C_READ_MMAP, NULL);
+	}
+	elf = elf_begin(*fd, rt_safefile__owner_trusted(&st) ? ELF_C_READ_MMAP : ELF_C_READ, NULL);
 	if (!elf || elf_kind(elf) != ELF_K_ELF) {
 		if (elf)
 			elf_end(elf);
@@ -329,6 +340,11 @@ static const char *debuglink(Elf *elf)
 			continue;
 		data = elf_getdata(scn, NULL);
 		if (!data || !data->d_size || !memchr(data->d_buf, 0, data->d_size))
+			return NULL;
+		/* A file name, never a path: "../../x" or "/x" would let the
+		 * file's author choose what rtperf opens. */
+		if (strchr(data->d_buf, '/') || !strcmp(data->d_buf, "..") ||
+		    !strcmp(data->d_buf, "."))
 			return NULL;
 		return data->d_buf;
 	}
