@@ -6,17 +6,26 @@
 #include <string.h>
 #include "perfglue/hash.h"
 
+/*
+ * A process's maps, shared after fork by parent and children until one of
+ * them changes its own (copy on write): a recording of many forks of a big
+ * process holds one copy, not one per child.
+ */
+struct mapset {
+	uint32_t refs;
+	size_t nr, cap;
+	struct rt_map maps[];   /* sorted by start, non-overlapping */
+};
+
 struct process {
 	uint32_t pid;
 	bool used;
-	struct rt_map *maps;    /* sorted by start, non-overlapping */
-	size_t nr_maps, cap_maps;
+	struct mapset *cur;     /* NULL: no maps */
 	/* The image before the last exec: samples taken inside execve (after
 	 * its COMM record, before the new image runs) still carry user
 	 * addresses of the old image.  Consulted only where no current map
 	 * covers an address. */
-	struct rt_map *old_maps;
-	size_t nr_old_maps;
+	struct mapset *old;
 	size_t last_hit;
 	uint64_t generation;
 };
@@ -41,6 +50,8 @@ struct rt_machine {
 	struct intern_slot *strings;
 	size_t strings_size, nr_strings;
 	uint64_t generation;
+	size_t map_slots;       /* rt_map entries allocated over all map sets */
+	struct rt_machine_stats stats;
 };
 
 static uint64_t hash_u32(uint32_t x)
@@ -141,6 +152,15 @@ const char *rt_machine__intern(struct rt_machine *m, const char *s)
 DEFINE_TABLE(process, struct process, pid, procs, procs_size, nr_procs)
 DEFINE_TABLE(thread, struct thread, tid, threads, threads_size, nr_threads)
 
+/* Drops a reference to set; frees it with the last. */
+static void mapset_put(struct rt_machine *m, struct mapset *set)
+{
+	if (set && !--set->refs) {
+		m->map_slots -= set->cap;
+		free(set);
+	}
+}
+
 struct rt_machine *rt_machine__new(void)
 {
 	struct rt_machine *m = calloc(1, sizeof(*m));
@@ -157,8 +177,8 @@ void rt_machine__free(struct rt_machine *m)
 	if (!m)
 		return;
 	for (i = 0; i < m->procs_size; i++) {
-		free(m->procs[i].maps);
-		free(m->procs[i].old_maps);
+		mapset_put(m, m->procs[i].cur);
+		mapset_put(m, m->procs[i].old);
 	}
 	for (i = 0; i < m->strings_size; i++)
 		free(m->strings[i].s);
@@ -168,32 +188,53 @@ void rt_machine__free(struct rt_machine *m)
 	free(m);
 }
 
-static int maps_reserve(struct process *p, size_t extra)
+/* Makes p's map set its own, with room for extra more maps: copies a
+ * shared set, grows a full one.  -E2BIG past the machine's cap. */
+static int maps_reserve(struct rt_machine *m, struct process *p, size_t extra)
 {
-	if (p->nr_maps + extra > p->cap_maps) {
-		size_t cap = p->cap_maps ? p->cap_maps * 2 : 16;
-		struct rt_map *n;
+	struct mapset *old = p->cur, *n;
+	size_t nr = old ? old->nr : 0, old_cap = old ? old->cap : 0, cap = old_cap;
+	bool shared = old && old->refs > 1;
 
-		while (cap < p->nr_maps + extra)
+	if (!shared && nr + extra <= cap)
+		return 0;
+	if (nr + extra > cap) {
+		cap = cap ? cap * 2 : 16;
+		while (cap < nr + extra)
 			cap *= 2;
-		n = realloc(p->maps, cap * sizeof(*n));
+	}
+	if (m->map_slots - (shared ? 0 : old_cap) + cap > RT_MACHINE_MAX_MAP_SLOTS)
+		return -E2BIG;
+	if (shared) {
+		n = malloc(sizeof(*n) + cap * sizeof(n->maps[0]));
 		if (!n)
 			return -ENOMEM;
-		p->maps = n;
-		p->cap_maps = cap;
+		memcpy(n->maps, old->maps, nr * sizeof(n->maps[0]));
+		old->refs--;
+		m->stats.maps_copied += nr;
+	} else {
+		n = realloc(old, sizeof(*n) + cap * sizeof(n->maps[0]));
+		if (!n)
+			return -ENOMEM;
+		m->map_slots -= old_cap;
 	}
+	n->refs = 1;
+	n->nr = nr;
+	n->cap = cap;
+	m->map_slots += cap;
+	p->cur = n;
 	return 0;
 }
 
 /* First map whose end is above addr. */
-static size_t maps_lower_bound(const struct process *p, uint64_t addr)
+static size_t maps_lower_bound(const struct mapset *set, uint64_t addr)
 {
-	size_t lo = 0, hi = p->nr_maps;
+	size_t lo = 0, hi = set ? set->nr : 0;
 
 	while (lo < hi) {
 		size_t mid = lo + (hi - lo) / 2;
 
-		if (p->maps[mid].end <= addr)
+		if (set->maps[mid].end <= addr)
 			lo = mid + 1;
 		else
 			hi = mid;
@@ -202,43 +243,52 @@ static size_t maps_lower_bound(const struct process *p, uint64_t addr)
 }
 
 /* Insert a map, trimming or splitting the older maps it overlaps. */
-static int maps_insert(struct process *p, const struct rt_map *map)
+static int maps_insert(struct rt_machine *m, struct process *p, const struct rt_map *map)
 {
-	size_t i, first, last;
+	size_t i, first, last, removed, added;
 	struct rt_map head, tail;
 	bool have_head = false, have_tail = false;
-	size_t removed, added;
+	struct mapset *set;
+	int err;
 
 	if (map->end <= map->start)
 		return 0;
-	first = maps_lower_bound(p, map->start);
+	/* Own the set before looking into it: the copy moves it. */
+	err = maps_reserve(m, p, 3);
+	if (err == -E2BIG) {
+		m->stats.maps_dropped++;
+		return 0;
+	}
+	if (err)
+		return err;
+	set = p->cur;
+	first = maps_lower_bound(set, map->start);
 	last = first;
-	while (last < p->nr_maps && p->maps[last].start < map->end)
+	while (last < set->nr && set->maps[last].start < map->end)
 		last++;
 	/* maps[first, last) overlap the new one. */
-	if (first < last && p->maps[first].start < map->start) {
-		head = p->maps[first];
+	if (first < last && set->maps[first].start < map->start) {
+		head = set->maps[first];
 		head.end = map->start;
 		have_head = true;
 	}
-	if (first < last && p->maps[last - 1].end > map->end) {
-		tail = p->maps[last - 1];
+	if (first < last && set->maps[last - 1].end > map->end) {
+		tail = set->maps[last - 1];
 		tail.pgoff += map->end - tail.start;
 		tail.start = map->end;
 		have_tail = true;
 	}
 	removed = last - first;
 	added = 1 + have_head + have_tail;
-	if (added > removed && maps_reserve(p, added - removed))
-		return -ENOMEM;
-	memmove(&p->maps[first + added], &p->maps[last], (p->nr_maps - last) * sizeof(*p->maps));
-	p->nr_maps = p->nr_maps - removed + added;
+	memmove(&set->maps[first + added], &set->maps[last],
+		(set->nr - last) * sizeof(set->maps[0]));
+	set->nr = set->nr - removed + added;
 	i = first;
 	if (have_head)
-		p->maps[i++] = head;
-	p->maps[i++] = *map;
+		set->maps[i++] = head;
+	set->maps[i++] = *map;
 	if (have_tail)
-		p->maps[i] = tail;
+		set->maps[i] = tail;
 	p->last_hit = 0;
 	return 0;
 }
@@ -252,8 +302,9 @@ static bool touches_code(const struct process *p, const struct rt_map *map)
 
 	if (map->prot & MAP_PROT_EXEC)
 		return true;
-	for (i = maps_lower_bound(p, map->start); i < p->nr_maps && p->maps[i].start < map->end; i++)
-		if (p->maps[i].prot & MAP_PROT_EXEC)
+	for (i = maps_lower_bound(p->cur, map->start);
+	     p->cur && i < p->cur->nr && p->cur->maps[i].start < map->end; i++)
+		if (p->cur->maps[i].prot & MAP_PROT_EXEC)
 			return true;
 	return false;
 }
@@ -285,7 +336,7 @@ int rt_machine__mmap(struct rt_machine *m, const struct rt_perf_mmap *ev)
 	 * mappings invalidates them (interpreters mmap data all the time). */
 	if (touches_code(p, &map))
 		p->generation = ++m->generation;
-	return maps_insert(p, &map);
+	return maps_insert(m, p, &map);
 }
 
 int rt_machine__comm(struct rt_machine *m, uint32_t pid, uint32_t tid, const char *comm,
@@ -303,11 +354,9 @@ int rt_machine__comm(struct rt_machine *m, uint32_t pid, uint32_t tid, const cha
 		struct process *p = process_find(m, pid);
 
 		if (p) {
-			free(p->old_maps);
-			p->old_maps = p->maps;
-			p->nr_old_maps = p->nr_maps;
-			p->maps = NULL;
-			p->nr_maps = p->cap_maps = 0;
+			mapset_put(m, p->old);
+			p->old = p->cur;
+			p->cur = NULL;
 			p->last_hit = 0;
 			p->generation = ++m->generation;
 		}
@@ -323,20 +372,18 @@ int rt_machine__fork(struct rt_machine *m, uint32_t pid, uint32_t ppid, uint32_t
 	struct thread *t;
 
 	if (pid != ppid) {
-		struct process *parent = process_find(m, ppid), *child;
-		size_t nr = parent ? parent->nr_maps : 0;
+		struct process *parent, *child;
 
 		child = process_findnew(m, pid);
 		if (!child)
 			return -ENOMEM;
-		/* process_findnew may have moved the table: look the parent up again. */
+		/* process_findnew may have moved the table: look the parent up now. */
 		parent = process_find(m, ppid);
-		child->nr_maps = 0;
-		if (parent && parent != child && nr) {
-			if (maps_reserve(child, nr))
-				return -ENOMEM;
-			memcpy(child->maps, parent->maps, nr * sizeof(*child->maps));
-			child->nr_maps = nr;
+		if (parent != child) {
+			mapset_put(m, child->cur);
+			child->cur = parent ? parent->cur : NULL;
+			if (child->cur)
+				child->cur->refs++;
 		}
 		child->last_hit = 0;
 		child->generation = ++m->generation;
@@ -367,20 +414,20 @@ const struct rt_map *rt_machine__find_map(struct rt_machine *m, uint32_t pid, ui
 
 	if (!p)
 		return NULL;
-	if (p->last_hit < p->nr_maps) {
-		const struct rt_map *hit = &p->maps[p->last_hit];
+	if (p->cur && p->last_hit < p->cur->nr) {
+		const struct rt_map *hit = &p->cur->maps[p->last_hit];
 
 		if (addr >= hit->start && addr < hit->end)
 			return hit;
 	}
-	i = maps_lower_bound(p, addr);
-	if (i < p->nr_maps && p->maps[i].start <= addr) {
+	i = maps_lower_bound(p->cur, addr);
+	if (p->cur && i < p->cur->nr && p->cur->maps[i].start <= addr) {
 		p->last_hit = i;
-		return &p->maps[i];
+		return &p->cur->maps[i];
 	}
-	for (i = 0; i < p->nr_old_maps; i++)
-		if (addr >= p->old_maps[i].start && addr < p->old_maps[i].end)
-			return &p->old_maps[i];
+	i = maps_lower_bound(p->old, addr);
+	if (p->old && i < p->old->nr && p->old->maps[i].start <= addr)
+		return &p->old->maps[i];
 	return NULL;
 }
 
@@ -389,6 +436,11 @@ const char *rt_machine__thread_comm(struct rt_machine *m, uint32_t tid)
 	struct thread *t = thread_find(m, tid);
 
 	return t ? t->comm : NULL;
+}
+
+const struct rt_machine_stats *rt_machine__stats(const struct rt_machine *m)
+{
+	return &m->stats;
 }
 
 uint64_t rt_machine__maps_generation(struct rt_machine *m, uint32_t pid)

@@ -1097,6 +1097,7 @@ void rt_merge__print_summary(const struct rt_merge *m, const struct rt_perf_read
 {
 	const struct rt_perf_reader_stats *rs = rt_perf_reader__stats(reader);
 	const struct rt_merge_stats *st = &m->stats;
+	const struct rt_machine_stats *ms = rt_machine__stats(m->tool.machine);
 	uint64_t unresolved = st->unresolved_no_map;
 	int i;
 
@@ -1117,10 +1118,11 @@ void rt_merge__print_summary(const struct rt_merge *m, const struct rt_perf_read
 	if (st->names_sanitized)
 		fprintf(out, "rtmerge: %" PRIu64 " frame names had control characters, "
 			"replaced by '?'\n", st->names_sanitized);
-	if (rs->ids_dropped || rs->queue_cap_flushes)
+	if (rs->ids_dropped || rs->queue_cap_flushes || ms->maps_dropped)
 		fprintf(out, "rtmerge: limits reached: %" PRIu64 " event ids dropped past the "
-			"total cap, ordering queue flushed early %" PRIu64 " times\n",
-			rs->ids_dropped, rs->queue_cap_flushes);
+			"total cap, ordering queue flushed early %" PRIu64 " times, %" PRIu64
+			" maps dropped past the total cap\n",
+			rs->ids_dropped, rs->queue_cap_flushes, ms->maps_dropped);
 	if (st->unwound_samples || st->unwind_failed) {
 		fprintf(out, "rtmerge: %" PRIu64 " samples unwound from stack copies, %" PRIu64
 			" to the process or thread entry (%.1f%%), %" PRIu64 " not unwindable; ends:",

@@ -83,6 +83,35 @@ static void test_fork_exec(void)
 	rt_machine__free(m);
 }
 
+/* Children share their parent's maps until one side maps something: then
+ * only that side changes, and many forks hold one copy. */
+static void test_fork_shares(void)
+{
+	struct rt_machine *m = rt_machine__new();
+	uint32_t pid;
+
+	rt_machine__comm(m, 10, 10, "parent", false);
+	for (uint64_t i = 0; i < 100; i++)
+		mmap_of(m, 10, 0x400000 + 0x2000 * i, 0x1000, 0, "/bin/parent");
+	for (pid = 100; pid < 1100; pid++)
+		CU_ASSERT_EQUAL(rt_machine__fork(m, pid, 10, pid, 10), 0);
+	CU_ASSERT_EQUAL(rt_machine__stats(m)->maps_copied, 0);
+	mmap_of(m, 500, 0x400000, 0x1000, 0, "/bin/child");
+	CU_ASSERT_STRING_EQUAL(path_at(m, 500, 0x400000), "/bin/child");
+	CU_ASSERT_STRING_EQUAL(path_at(m, 501, 0x400000), "/bin/parent");
+	CU_ASSERT_STRING_EQUAL(path_at(m, 10, 0x400000), "/bin/parent");
+	CU_ASSERT_EQUAL(rt_machine__stats(m)->maps_copied, 100);
+	mmap_of(m, 10, 0x402000, 0x1000, 0, "/bin/parent2");
+	CU_ASSERT_STRING_EQUAL(path_at(m, 10, 0x402000), "/bin/parent2");
+	CU_ASSERT_STRING_EQUAL(path_at(m, 501, 0x402000), "/bin/parent");
+	CU_ASSERT_STRING_EQUAL(path_at(m, 500, 0x402000), "/bin/parent");
+	/* A fork of an unknown parent starts empty, even over an old pid. */
+	CU_ASSERT_EQUAL(rt_machine__fork(m, 500, 9999, 500, 9999), 0);
+	CU_ASSERT_PTR_NULL(rt_machine__find_map(m, 500, 0x400000));
+	CU_ASSERT_EQUAL(rt_machine__stats(m)->maps_dropped, 0);
+	rt_machine__free(m);
+}
+
 static void test_many(void)
 {
 	struct rt_machine *m = rt_machine__new();
@@ -112,6 +141,7 @@ int main(void)
 	suite = CU_add_suite("machine", NULL, NULL);
 	CU_add_test(suite, "overlapping maps", test_overlap);
 	CU_add_test(suite, "fork and exec", test_fork_exec);
+	CU_add_test(suite, "forks share maps until written", test_fork_shares);
 	CU_add_test(suite, "many maps", test_many);
 	CU_basic_set_mode(CU_BRM_VERBOSE);
 	CU_basic_run_tests();
