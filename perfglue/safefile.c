@@ -85,11 +85,18 @@ int rt_safefile__open_mapped(pid_t pid, uint64_t start, uint64_t end, uint64_t m
 
 	snprintf(path, sizeof(path), "/proc/%d/map_files/%llx-%llx", (int)pid,
 		 (unsigned long long)start, (unsigned long long)end);
-	/* map_files entries are magic links: O_PATH follows them to the mapped
-	 * file itself, which reopen_checked then checks like any other. */
-	pathfd = open(path, O_PATH | O_CLOEXEC);
+	pathfd = rt_safefile__open_proc_link(path, max_size, st);
+	return pathfd == -ENOENT ? -ESRCH : pathfd;
+}
+
+int rt_safefile__open_proc_link(const char *path, uint64_t max_size, struct stat *st)
+{
+	/* Magic links: O_PATH follows them to the file itself, which
+	 * reopen_checked then checks like any other (O_PATH never blocks). */
+	int pathfd = open(path, O_PATH | O_CLOEXEC);
+
 	if (pathfd < 0)
-		return errno == ENOENT ? -ESRCH : -errno;
+		return -errno;
 	return reopen_checked(pathfd, max_size, st);
 }
 

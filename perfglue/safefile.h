@@ -55,6 +55,14 @@ int rt_safefile__open_mapped(pid_t pid, uint64_t start, uint64_t end, uint64_t m
 			     struct stat *st);
 
 /*
+ * Opens @path following every symbolic link, for the kernel's own links in
+ * /proc (a /proc/PID/map_files entry names the mapped file in whatever
+ * mount namespace): never for a path someone else wrote.  Same checks and
+ * returns as rt_safefile__open().
+ */
+int rt_safefile__open_proc_link(const char *path, uint64_t max_size, struct stat *st);
+
+/*
  * Whether the owner of the file @st describes can be trusted not to
  * truncate it while rtperf maps it (a mapping past a file's new end raises
  * SIGBUS): root and the user running rtperf.  Files of anyone else are
