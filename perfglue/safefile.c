@@ -100,6 +100,24 @@ int rt_safefile__open_proc_link(const char *path, uint64_t max_size, struct stat
 	return reopen_checked(pathfd, max_size, st);
 }
 
+FILE *rt_safefile__create(const char *path)
+{
+	int flags = O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | (geteuid() == 0 ? O_NOFOLLOW : 0);
+	int fd = open(path, flags, 0666);
+	FILE *f;
+
+	if (fd < 0)
+		return NULL;
+	f = fdopen(fd, "w");
+	if (!f) {
+		int err = errno;
+
+		close(fd);
+		errno = err;
+	}
+	return f;
+}
+
 bool rt_safefile__owner_trusted(const struct stat *st)
 {
 	return st->st_uid == 0 || st->st_uid == geteuid();

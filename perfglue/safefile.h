@@ -63,6 +63,14 @@ int rt_safefile__open_mapped(pid_t pid, uint64_t start, uint64_t end, uint64_t m
 int rt_safefile__open_proc_link(const char *path, uint64_t max_size, struct stat *st);
 
 /*
+ * Creates or truncates @path for writing ("w").  Run as root, an existing
+ * symbolic link there is refused (ELOOP) rather than followed: in a shared
+ * directory another user could point it at any file root may write.
+ * Returns the stream, or NULL with errno set.
+ */
+FILE *rt_safefile__create(const char *path);
+
+/*
  * Whether the owner of the file @st describes can be trusted not to
  * truncate it while rtperf maps it (a mapping past a file's new end raises
  * SIGBUS): root and the user running rtperf.  Files of anyone else are

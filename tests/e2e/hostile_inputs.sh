@@ -53,6 +53,17 @@ grep -q '9999999' forged.out && ! grep -qP '\t' forged.out || { cat -A forged.ou
 grep -q 'control characters' forged.err || fail "forged-comm: not counted in the summary"
 note "forged-comm: $(cat forged.out)"
 
+# 8. Run as root, -o and --per-sample never write through a symbolic link.
+if [ "$(id -u)" -eq 0 ]; then
+	echo keep >precious
+	ln -s "$E2E_TMP/precious" out.lnk
+	"$RTMERGE" -q -o out.lnk forged.data 2>/dev/null && fail "-o followed a symbolic link"
+	"$RTMERGE" -q --per-sample out.lnk forged.data >/dev/null 2>&1 &&
+		fail "--per-sample followed a symbolic link"
+	[ "$(cat precious)" = keep ] || fail "the link's target was overwritten"
+	note "output symlinks refused"
+fi
+
 # 3. A FIFO named as a mapped file (and a device): symbolizing must not block.
 mkfifo fifo.so
 for path in "$E2E_TMP/fifo.so" /dev/zero; do

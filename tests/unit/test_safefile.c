@@ -185,6 +185,37 @@ static void test_map_untrusted(void)
 	close(fd);
 }
 
+/* Output files: written through, but never through a symbolic link as root. */
+static void test_create(void)
+{
+	char p[128], target[128];
+	FILE *f;
+
+	path_of(p, sizeof(p), "out");
+	f = rt_safefile__create(p);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(f);
+	fputs("x", f);
+	CU_ASSERT_EQUAL(fclose(f), 0);
+	write_file("precious", "keep");
+	path_of(target, sizeof(target), "precious");
+	path_of(p, sizeof(p), "out-link");
+	CU_ASSERT_EQUAL_FATAL(symlink(target, p), 0);
+	errno = 0;
+	f = rt_safefile__create(p);
+	if (geteuid() == 0) {
+		CU_ASSERT_PTR_NULL(f);
+		CU_ASSERT_EQUAL(errno, ELOOP);
+	}
+	if (f)
+		fclose(f);
+	if (geteuid() == 0) {
+		struct stat st;
+
+		CU_ASSERT_EQUAL(stat(target, &st), 0);
+		CU_ASSERT_EQUAL(st.st_size, 4);
+	}
+}
+
 static void test_getline(void)
 {
 	char buf[8];
@@ -224,6 +255,7 @@ int main(void)
 	CU_add_test(suite, "paths resolved inside a process's root", test_in_root);
 	CU_add_test(suite, "mapped files through map_files", test_mapped);
 	CU_add_test(suite, "untrusted files read, not mapped", test_map_untrusted);
+	CU_add_test(suite, "output files refuse symbolic links as root", test_create);
 	CU_add_test(suite, "bounded lines", test_getline);
 	CU_add_test(suite, "control characters replaced", test_sanitize);
 	CU_basic_set_mode(CU_BRM_VERBOSE);
