@@ -97,7 +97,9 @@ read -r t0 m0 < <(measure ids-benign ids-benign.data)
 ratio_ok "4,096 events sharing 32,768 ids, memory" "$m1" "$m0" 8 10000
 "$RTMERGE" ids.data 2>&1 >/dev/null | grep -q 'event ids dropped' || fail "ids: cap not reported"
 
-# Maps inserted from high to low addresses still shift the map array
-# (quadratic: docs/threat-model.md lists it as a known limit); mkhostile.py
-# maps-desc / maps-asc reproduce it.
+python3 "$gen" maps-desc maps-desc.data && python3 "$gen" maps-asc maps-asc.data ||
+	fail "generate maps"
+read -r t1 m1 < <(measure maps-desc maps-desc.data)
+read -r t0 m0 < <(measure maps-asc maps-asc.data)
+ratio_ok "80,000 maps inserted high to low, time" "$t1" "$t0" 3 0.05
 echo "hostile inputs: ok"

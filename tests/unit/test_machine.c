@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /* CUnit suite for perfglue/machine: address spaces across mmap, fork, exec. */
 #include <CUnit/Basic.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "perfglue/machine.h"
@@ -112,6 +113,48 @@ static void test_fork_shares(void)
 	rt_machine__free(m);
 }
 
+/* Random overlapping maps in random order against a plain model: an
+ * address belongs to the newest map covering it, and pgoff follows. */
+static void test_random_against_model(void)
+{
+	enum { N = 3000, SPACE = 1 << 20 };
+	static uint16_t owner[SPACE];   /* 1 + index of the newest map per page */
+	static uint64_t first_page[N], pgoff[N];
+	struct rt_machine *m = rt_machine__new();
+	char names[N][16];
+	uint64_t x = 88172645463325252ULL;
+	int bad = 0;
+
+	memset(owner, 0, sizeof(owner));
+	for (int i = 0; i < N; i++) {
+		uint64_t page, len;
+
+		x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+		page = x % (SPACE - 64);
+		len = 1 + (x >> 32) % (i % 10 ? 8 : 64);
+		snprintf(names[i], sizeof(names[i]), "/m%d", i);
+		first_page[i] = page;
+		pgoff[i] = (x >> 40) % 1000 * 4096;
+		mmap_of(m, 7, 0x10000000 + page * 4096, len * 4096, pgoff[i], names[i]);
+		for (uint64_t k = page; k < page + len; k++)
+			owner[k] = (uint16_t)(i + 1);
+	}
+	for (uint64_t k = 0; k < SPACE && bad < 5; k++) {
+		uint64_t addr = 0x10000000 + k * 4096 + 123;
+		const struct rt_map *map = rt_machine__find_map(m, 7, addr);
+		int i = owner[k] - 1;
+
+		if (i < 0 ? map != NULL :
+		    !map || strcmp(map->path, names[i]) || addr < map->start || addr >= map->end ||
+		    map->pgoff + (addr - map->start) !=
+			    pgoff[i] + (addr - 0x10000000 - first_page[i] * 4096)) {
+			bad++;
+			CU_FAIL("lookup differs from the model");
+		}
+	}
+	rt_machine__free(m);
+}
+
 static void test_many(void)
 {
 	struct rt_machine *m = rt_machine__new();
@@ -142,6 +185,7 @@ int main(void)
 	CU_add_test(suite, "overlapping maps", test_overlap);
 	CU_add_test(suite, "fork and exec", test_fork_exec);
 	CU_add_test(suite, "forks share maps until written", test_fork_shares);
+	CU_add_test(suite, "random maps against a model", test_random_against_model);
 	CU_add_test(suite, "many maps", test_many);
 	CU_basic_set_mode(CU_BRM_VERBOSE);
 	CU_basic_run_tests();
