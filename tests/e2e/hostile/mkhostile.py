@@ -62,6 +62,12 @@ def sample(pid, time, chain, ident=1):
     return record(SAMPLE, body, misc=2)
 
 
+def rounds():
+    # perf writes FINISHED_ROUND regularly: after two, the samples before
+    # the first are delivered, before anything later is read.
+    return record(FINISHED_ROUND, b'') * 2
+
+
 def build_id(pid, path):
     body = struct.pack('<i', pid) + bytes(range(20)) + b'\0' * 4
     return record(HEADER_BUILD_ID, body + pad8(path.encode() + b'\0'))
@@ -95,16 +101,18 @@ def main():
     if case == 'attrs-after-samples':
         # Attribute records after samples grow the reader's event array.
         b = attr(0, [1]) + head
-        b += b''.join(sample(pid, 10 + i, [base + 16 * i]) for i in range(10))
+        b += b''.join(sample(pid, 10 + i, [base + 16 * i]) for i in range(10)) + rounds()
         b += b''.join(attr(9, [1000 + i]) for i in range(300))
         b += b''.join(sample(pid, 1000 + i, [base + 16 * i]) for i in range(10))
         b = PIPE_HEADER + b
     elif case == 'buildids-after-sample':
         # Build-id records after the first sample grow the reader's list.
-        b = attr(0, [1]) + head + sample(pid, 10, [base])
+        # The first sample finds the map's build id; 300 more records move
+        # the list; later samples use new addresses, so each is resolved.
+        b = attr(0, [1]) + head + build_id(pid, '/nonexistent/app')
+        b += sample(pid, 10, [base]) + rounds()
         b += b''.join(build_id(pid, '/lib/x%d.so' % i) for i in range(300))
-        b += build_id(pid, '/nonexistent/app')
-        b += b''.join(sample(pid, 20 + i, [base + 16 * i]) for i in range(20))
+        b += b''.join(sample(pid, 20 + i, [base + 16 * i + 8]) for i in range(20))
         b = PIPE_HEADER + b
     elif case == 'forged-comm':
         name = arg.encode() if arg else b'x\t9999999\nforged'
@@ -118,8 +126,11 @@ def main():
         # 64 Ki distinct addresses: i << 40 (one slot for a weak hash) or random.
         rnd = random.Random(1)
         n = int(arg or 65536)
-        addrs = [(i + 1) << 40 if case == 'cache-aimed' else rnd.getrandbits(56) for i in range(n)]
+        addrs = [(i + 1) << 40 if case == 'cache-aimed' else (1 << 40) + rnd.getrandbits(56)
+                 for i in range(n)]
+        # One map covers them all, so that each address is resolved once and cached.
         b = PIPE_HEADER + attr(0, [1]) + comm(pid, b'app', 1)
+        b += mmap2(pid, 1 << 40, 1 << 57, '/nonexistent/big', 2)
         b += b''.join(sample(pid, 10 + i, addrs[i * 64:i * 64 + 64]) for i in range(n // 64))
     elif case in ('maps-desc', 'maps-asc'):
         n = int(arg or 80000)
