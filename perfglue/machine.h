@@ -28,7 +28,7 @@ struct rt_map {
 
 struct rt_machine;
 
-/* rt_map entries all processes together may hold (about 56 bytes each):
+/* rt_map entries all processes together may hold (64 bytes each):
  * past it new maps are dropped and counted, so a small recording cannot
  * make the machine grow without bound. */
 #define RT_MACHINE_MAX_MAP_SLOTS (1UL << 22)
