@@ -5,7 +5,8 @@
 # after samples (run under ASan when build/san exists), must not print a
 # forged folded line from a process name, must not hang on a FIFO named as
 # a mapped file, and must stay within time and memory ratios of equally
-# sized benign files for inputs aimed at its tables and caps.
+# sized benign files for inputs aimed at its tables and caps.  Runs perf
+# record once: take the e2e lock.
 source "$(dirname "$0")/lib.sh"
 [ -x "$RTMERGE" ] || fail "$RTMERGE not built"
 command -v python3 >/dev/null || skip "python3 is not installed"
@@ -52,6 +53,20 @@ grep -q '9999999' forged.out && ! grep -qP '\t' forged.out || { cat -A forged.ou
 [ "$(folded_total forged.out)" -eq 5 ] || fail "forged-comm: count is not 5"
 grep -q 'control characters' forged.err || fail "forged-comm: not counted in the summary"
 note "forged-comm: $(cat forged.out)"
+
+# ...and the same from a real process that renamed itself, recorded by perf.
+if [ "$(id -u)" -eq 0 ] && command -v perf >/dev/null; then
+	perf record -q -g -e cpu-clock -F 999 -o renamed.data -- sh -c \
+		'printf "x\t9999999\nforged" >/proc/self/comm; i=0; while [ $i -lt 300000 ]; do i=$((i+1)); done' \
+		>/dev/null 2>&1 || fail "perf record of the renamed process"
+	"$RTMERGE" renamed.data >renamed.out 2>renamed.err || fail "renamed: rtmerge failed"
+	grep -q '^x?9999999?forge' renamed.out || { cat -A renamed.out | head; fail "renamed: no scrubbed name"; }
+	! grep -Eq '^forge|	' renamed.out || { cat -A renamed.out | head; fail "renamed: forged line"; }
+	! grep -Evq ' [0-9]+$' renamed.out || fail "renamed: a line without a count"
+	note "renamed process: $(grep -c '^x?9999999?forge' renamed.out) stacks under x?9999999?forge"
+else
+	note "renamed process: not recorded (needs root and perf)"
+fi
 
 # 8. Run as root, -o and --per-sample never write through a symbolic link.
 if [ "$(id -u)" -eq 0 ]; then
