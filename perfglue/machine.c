@@ -79,7 +79,7 @@ static uint64_t hash_u32(uint32_t x)
 
 static uint64_t hash_str(const char *s)
 {
-	return rt_hash_str(s, RT_HASH_SEED);
+	return rt_hash64_keyed(rt_hash_str(s, RT_HASH_SEED));  /* paths come from the input */
 }
 
 const char *rt_machine__intern(struct rt_machine *m, const char *s)
