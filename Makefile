@@ -47,7 +47,7 @@ LIB_OBJS := $(LIB_SRCS:%.c=$(BUILD)/obj/%.o)
 BINS     := $(BIN_NAMES:%=$(BUILD)/%)
 UNIT_BINS := $(UNIT_TESTS:%=$(BUILD)/tests/unit/test_%)
 
-.PHONY: all setup check check-unit check-e2e check-san fuzz bench demo clean layouts
+.PHONY: all setup check check-unit check-e2e check-san fuzz fuzz-long bench demo clean layouts
 all: $(BINS) $(UNIT_BINS) $(EXTRA_TARGETS)
 
 setup:
@@ -74,6 +74,15 @@ check: setup all
 
 check-unit: all
 	@bash tests/run.sh --unit-only $(BUILD)
+
+# Bounded fuzzing as the test suite runs it, and a longer campaign of the
+# whole merge and the perf map parser (RT_FUZZ_SECONDS each, default an hour).
+fuzz: all
+	@for f in tests/fuzz/*.sh; do bash $$f || exit 1; done
+
+fuzz-long: all
+	@RT_FUZZ_SECONDS=$${RT_FUZZ_SECONDS:-3600} bash tests/fuzz/merge.sh
+	@RT_FUZZ_SECONDS=$${RT_FUZZ_SECONDS:-3600} bash tests/fuzz/perfmap.sh
 
 bench: setup all
 	@bash tests/bench/bench.sh $(BUILD)

@@ -65,7 +65,7 @@ const char *rt_string_table__intern(struct rt_string_table *t, const char *s)
 
 static size_t code_slot(uint32_t pid, uint64_t addr, size_t cap)
 {
-	return rt_hash64(addr ^ ((uint64_t)pid << 47) ^ pid) & (cap - 1);
+	return rt_hash64_keyed(addr ^ ((uint64_t)pid << 47) ^ pid) & (cap - 1);
 }
 
 static struct rt_code_key *code_key(const struct rt_code_table *t, unsigned char *slots, size_t i)

@@ -19,6 +19,7 @@
 #include <sys/ioctl.h>
 #include <sys/pidfd.h>
 #include <sys/signalfd.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -234,6 +235,25 @@ static int cmp_tgid(const void *a, const void *b)
 	return x->fd < y->fd ? -1 : x->fd > y->fd;
 }
 
+bool rt_perfattach__is_perf(pid_t pid)
+{
+	char link[64], exe[PATH_MAX];
+	const char *base;
+	struct stat st;
+	ssize_t n;
+
+	snprintf(link, sizeof(link), "/proc/%d/exe", (int)pid);
+	n = readlink(link, exe, sizeof(exe) - 1);
+	if (n <= 0 || stat(link, &st))
+		return false;
+	exe[n] = '\0';
+	base = strrchr(exe, '/');
+	base = base ? base + 1 : exe;
+	if (strcmp(base, "perf") && (strncmp(base, "perf_", 5) || !isdigit((unsigned char)base[5])))
+		return false;
+	return S_ISREG(st.st_mode) && st.st_uid == 0 && !(st.st_mode & (S_IWGRP | S_IWOTH));
+}
+
 /* Picks perf's tgid among the records (sorted by tgid). */
 static int pick_perf(rt_perf_log_fn log, void *log_ctx, const struct rt_perffd_record *r,
 		     size_t n, pid_t want, pid_t *out)
@@ -255,8 +275,10 @@ static int pick_perf(rt_perf_log_fn log, void *log_ctx, const struct rt_perffd_r
 			if (classify(&r[j]) == RT_PERF_EVENT_SAMPLING)
 				sampling = true;
 		last = t;
-		/* Without a pid, only a process named perf counts: other tools sample too. */
-		if (!sampling || (!want && strncmp(r[i].comm, "perf", 4) != 0))
+		/* Without a pid, only an installed perf counts: other tools
+		 * sample too, and any user can name a process "perf". */
+		if (!sampling || (!want && (strncmp(r[i].comm, "perf", 4) != 0 ||
+					    !rt_perfattach__is_perf(t))))
 			continue;
 		found++;
 		*out = t;

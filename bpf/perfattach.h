@@ -127,6 +127,14 @@ int rt_perf_session__detach(struct rt_perf_session *s);
 /* Detaches and frees everything, closing the duplicated fds.  NULL is a no-op. */
 void rt_perf_session__free(struct rt_perf_session *s);
 
+/*
+ * Whether process @pid runs an installed perf: its executable is named
+ * "perf" or "perf_VERSION" (Debian's versioned binary) and is owned by root
+ * and writable by no one else.  A process merely named perf* (anyone can
+ * name a process so) is not perf.
+ */
+bool rt_perfattach__is_perf(pid_t pid);
+
 /* perf's pid. */
 pid_t rt_perf_session__pid(const struct rt_perf_session *s);
 

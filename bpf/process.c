@@ -8,10 +8,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/uio.h>
 #include <unistd.h>
 
 #include "bpf/process.h"
+#include "perfglue/safefile.h"
 
 int rt_process__read(pid_t pid, uint64_t addr, void *buf, size_t len)
 {
@@ -27,22 +29,18 @@ int rt_process__read(pid_t pid, uint64_t addr, void *buf, size_t len)
 /* Fills @values from .symtab and .dynsym (a stripped library keeps only the
  * latter; a later definition wins) and @first_load_vaddr from the PT_LOAD
  * segment at file offset 0, which gives the load bias. */
-static int elf_find_symbols(const char *path, const struct rt_process_symbol *syms,
+static int elf_find_symbols(int fd, const struct stat *st, const struct rt_process_symbol *syms,
 			    size_t nr_syms, uint64_t *values, uint64_t *first_load_vaddr)
 {
 	Elf_Scn *scn = NULL;
 	size_t nphdr;
 	bool have_load = false;
 	Elf *elf;
-	int fd;
 
 	memset(values, 0, nr_syms * sizeof(*values));
 	*first_load_vaddr = 0;
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
 	elf_version(EV_CURRENT);
-	elf = elf_begin(fd, ELF_C_READ_MMAP, NULL);
+	elf = elf_begin(fd, rt_safefile__owner_trusted(st) ? ELF_C_READ_MMAP : ELF_C_READ, NULL);
 	if (!elf || elf_kind(elf) != ELF_K_ELF)
 		goto out;
 	if (!elf_getphdrnum(elf, &nphdr)) {
@@ -87,19 +85,48 @@ static int elf_find_symbols(const char *path, const struct rt_process_symbol *sy
 out:
 	if (elf)
 		elf_end(elf);
-	close(fd);
 	return have_load ? 0 : -ENOENT;
 }
 
-/* Looks @path up; 0 when it is a candidate. */
-static int image_symbols(const char *path, const struct rt_process_image_opts *opts,
-			 uint64_t *values, uint64_t *first_load_vaddr)
+/*
+ * Looks up the file @pid maps at [@start, @end), named @path in its maps;
+ * 0 when it is a candidate.  The file is reached through map_files, or
+ * failing that resolved inside the process's root: never by @path on the
+ * host, where a container could have planted a FIFO or anything else.
+ */
+static int image_symbols(pid_t pid, unsigned long start, unsigned long end, const char *path,
+			 const struct rt_process_image_opts *opts, uint64_t *values,
+			 uint64_t *first_load_vaddr)
 {
-	int err = elf_find_symbols(path, opts->syms, opts->nr_syms, values, first_load_vaddr);
+	struct stat st;
+	int fd = rt_safefile__open_mapped(pid, start, end, 0, &st), err;
 
+	if (fd < 0 && fd != -ESRCH && fd != -EINVAL && fd != -ELOOP)
+		fd = rt_safefile__open_in_root(pid, path, 0, &st);
+	if (fd < 0)
+		return fd;
+	err = elf_find_symbols(fd, &st, opts->syms, opts->nr_syms, values, first_load_vaddr);
+	close(fd);
 	if (err)
 		return err;
 	return opts->has_symbols(values) ? 0 : -ENOENT;
+}
+
+/* Parses a /proc/PID/maps line; the path is the rest of the line (it may
+ * hold spaces), without its newline.  False for lines without a path. */
+static bool parse_maps_line(char *line, unsigned long *start, unsigned long *end,
+			    unsigned long *offset, char **path)
+{
+	int at = -1;
+	size_t len;
+
+	if (sscanf(line, "%lx-%lx %*s %lx %*s %*s %n", start, end, offset, &at) != 3 || at < 0)
+		return false;
+	*path = line + at;
+	len = strlen(*path);
+	if (len && (*path)[len - 1] == '\n')
+		(*path)[--len] = '\0';
+	return len > 0;
 }
 
 int rt_process__find_image(pid_t pid, const struct rt_process_image_opts *opts)
@@ -125,21 +152,20 @@ int rt_process__find_image(pid_t pid, const struct rt_process_image_opts *opts)
 	 * library; the first mapping at file offset 0 gives the load bias. */
 	while (fgets(line, sizeof(line), maps)) {
 		unsigned long start, end, offset;
-		char path[PATH_MAX], file[PATH_MAX + 64];
+		char *path, file[PATH_MAX + 64];
 		struct rt_process_image image;
 		uint64_t first_load_vaddr;
 		const char *base;
 
-		if (sscanf(line, "%lx-%lx %*s %lx %*s %*s %4095s", &start, &end, &offset, path) != 4 ||
-		    offset != 0 || path[0] != '/')
+		if (!parse_maps_line(line, &start, &end, &offset, &path) || offset != 0 ||
+		    path[0] != '/')
 			continue;
 		base = strrchr(path, '/') + 1;
 		if (strcmp(path, exe) && !strstr(base, opts->lib_name))
 			continue;
 		/* map_files reaches the mapped file even across mount namespaces */
 		snprintf(file, sizeof(file), "/proc/%d/map_files/%lx-%lx", pid, start, end);
-		if (image_symbols(file, opts, values, &first_load_vaddr) &&
-		    image_symbols(path, opts, values, &first_load_vaddr))
+		if (image_symbols(pid, start, end, path, opts, values, &first_load_vaddr))
 			continue;
 		image = (struct rt_process_image){
 			.pid = pid,

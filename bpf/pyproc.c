@@ -56,8 +56,9 @@ static int py_take_image(void *ctx, const struct rt_process_image *img)
 	out->patch = -1;
 	/* The file says which version it is (Py_Version or the string
 	 * Py_GetVersion formats); the running image's Py_Version and the
-	 * file name are fallbacks. */
-	if (!rt_pyversion__from_elf(img->file, &ver) || !rt_pyversion__from_elf(img->path, &ver)) {
+	 * file name are fallbacks.  Only the mapped file itself is opened:
+	 * img->path is a name the target chose, perhaps in another root. */
+	if (!rt_pyversion__from_elf(img->file, &ver)) {
 		out->major = ver.major;
 		out->minor = ver.minor;
 		out->patch = ver.patch;

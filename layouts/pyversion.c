@@ -7,9 +7,11 @@
 #include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "layouts/pyversion.h"
+#include "perfglue/safefile.h"
 
 int rt_pyversion__parse(const char *s, struct rt_pyversion *out)
 {
@@ -125,11 +127,15 @@ int rt_pyversion__from_elf(const char *path, struct rt_pyversion *out)
 	Elf *elf = NULL;
 	int fd, err = -ENOENT;
 
-	fd = open(path, O_RDONLY | O_CLOEXEC);
+	struct stat st;
+
+	/* path is a /proc/PID/map_files link to a target's file: no FIFO or
+	 * device, and read rather than mapped when the target's user owns it. */
+	fd = rt_safefile__open_proc_link(path, 0, &st);
 	if (fd < 0)
-		return -errno;
+		return fd;
 	elf_version(EV_CURRENT);
-	elf = elf_begin(fd, ELF_C_READ_MMAP, NULL);
+	elf = elf_begin(fd, rt_safefile__owner_trusted(&st) ? ELF_C_READ_MMAP : ELF_C_READ, NULL);
 	if (!elf || elf_kind(elf) != ELF_K_ELF) {
 		err = -ENOEXEC;
 		goto out;

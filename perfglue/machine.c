@@ -6,18 +6,43 @@
 #include <string.h>
 #include "perfglue/hash.h"
 
+/*
+ * A process's maps, sorted by start and non-overlapping, in blocks of at
+ * most MAPS_PER_BLOCK: an insertion shifts one block and, when the block
+ * splits or empties, the block pointers, never the whole set, so maps
+ * arriving in any order cost O(log n + block + n / block) each.  Shared
+ * after fork by parent and children until one of them changes its own
+ * (copy on write): many forks of a big process hold one copy.
+ */
+#define MAPS_PER_BLOCK 64
+
+struct map_block {
+	uint32_t n;             /* at least 1 */
+	struct rt_map maps[MAPS_PER_BLOCK];
+};
+
+struct mapset {
+	uint32_t refs;
+	size_t nr;              /* maps over all blocks */
+	size_t nr_blocks, cap_blocks;
+	struct map_block **blocks;
+};
+
+/* A place in a set: blocks[b]->maps[i]; b == nr_blocks is the end. */
+struct map_pos {
+	size_t b, i;
+};
+
 struct process {
 	uint32_t pid;
 	bool used;
-	struct rt_map *maps;    /* sorted by start, non-overlapping */
-	size_t nr_maps, cap_maps;
+	struct mapset *cur;     /* NULL: no maps */
 	/* The image before the last exec: samples taken inside execve (after
 	 * its COMM record, before the new image runs) still carry user
 	 * addresses of the old image.  Consulted only where no current map
 	 * covers an address. */
-	struct rt_map *old_maps;
-	size_t nr_old_maps;
-	size_t last_hit;
+	struct mapset *old;
+	const struct rt_map *last_hit;  /* in cur; NULL after any change */
 	uint64_t generation;
 };
 
@@ -41,6 +66,8 @@ struct rt_machine {
 	struct intern_slot *strings;
 	size_t strings_size, nr_strings;
 	uint64_t generation;
+	size_t map_slots;       /* rt_map entries allocated over all map sets */
+	struct rt_machine_stats stats;
 };
 
 static uint64_t hash_u32(uint32_t x)
@@ -52,7 +79,7 @@ static uint64_t hash_u32(uint32_t x)
 
 static uint64_t hash_str(const char *s)
 {
-	return rt_hash_str(s, RT_HASH_SEED);
+	return rt_hash64_keyed(rt_hash_str(s, RT_HASH_SEED));  /* paths come from the input */
 }
 
 const char *rt_machine__intern(struct rt_machine *m, const char *s)
@@ -141,6 +168,18 @@ const char *rt_machine__intern(struct rt_machine *m, const char *s)
 DEFINE_TABLE(process, struct process, pid, procs, procs_size, nr_procs)
 DEFINE_TABLE(thread, struct thread, tid, threads, threads_size, nr_threads)
 
+/* Drops a reference to set; frees it with the last. */
+static void mapset_put(struct rt_machine *m, struct mapset *set)
+{
+	if (!set || --set->refs)
+		return;
+	for (size_t b = 0; b < set->nr_blocks; b++)
+		free(set->blocks[b]);
+	m->map_slots -= set->nr_blocks * MAPS_PER_BLOCK;
+	free(set->blocks);
+	free(set);
+}
+
 struct rt_machine *rt_machine__new(void)
 {
 	struct rt_machine *m = calloc(1, sizeof(*m));
@@ -157,8 +196,8 @@ void rt_machine__free(struct rt_machine *m)
 	if (!m)
 		return;
 	for (i = 0; i < m->procs_size; i++) {
-		free(m->procs[i].maps);
-		free(m->procs[i].old_maps);
+		mapset_put(m, m->procs[i].cur);
+		mapset_put(m, m->procs[i].old);
 	}
 	for (i = 0; i < m->strings_size; i++)
 		free(m->strings[i].s);
@@ -168,79 +207,247 @@ void rt_machine__free(struct rt_machine *m)
 	free(m);
 }
 
-static int maps_reserve(struct process *p, size_t extra)
+/* A new block, counted against the machine's cap (NULL: cap or memory). */
+static struct map_block *block_new(struct rt_machine *m, int *err)
 {
-	if (p->nr_maps + extra > p->cap_maps) {
-		size_t cap = p->cap_maps ? p->cap_maps * 2 : 16;
-		struct rt_map *n;
+	struct map_block *blk;
 
-		while (cap < p->nr_maps + extra)
-			cap *= 2;
-		n = realloc(p->maps, cap * sizeof(*n));
+	if (m->map_slots + MAPS_PER_BLOCK > RT_MACHINE_MAX_MAP_SLOTS) {
+		*err = -E2BIG;
+		return NULL;
+	}
+	blk = malloc(sizeof(*blk));
+	if (!blk) {
+		*err = -ENOMEM;
+		return NULL;
+	}
+	m->map_slots += MAPS_PER_BLOCK;
+	blk->n = 0;
+	return blk;
+}
+
+/* Puts blk in set's block list at index b. */
+static int blocks_insert(struct mapset *set, size_t b, struct map_block *blk)
+{
+	if (set->nr_blocks == set->cap_blocks) {
+		size_t cap = set->cap_blocks ? set->cap_blocks * 2 : 4;
+		struct map_block **n = realloc(set->blocks, cap * sizeof(*n));
+
 		if (!n)
 			return -ENOMEM;
-		p->maps = n;
-		p->cap_maps = cap;
+		set->blocks = n;
+		set->cap_blocks = cap;
 	}
+	memmove(&set->blocks[b + 1], &set->blocks[b], (set->nr_blocks - b) * sizeof(*set->blocks));
+	set->blocks[b] = blk;
+	set->nr_blocks++;
 	return 0;
 }
 
-/* First map whose end is above addr. */
-static size_t maps_lower_bound(const struct process *p, uint64_t addr)
+/* Makes p's map set its own: a new one, or a copy of a shared one. */
+static int maps_own(struct rt_machine *m, struct process *p)
 {
-	size_t lo = 0, hi = p->nr_maps;
+	struct mapset *old = p->cur, *n;
+	int err = 0;
+
+	if (old && old->refs == 1)
+		return 0;
+	n = calloc(1, sizeof(*n));
+	if (!n)
+		return -ENOMEM;
+	n->refs = 1;
+	if (old) {
+		n->blocks = malloc(old->nr_blocks * sizeof(*n->blocks));
+		if (!n->blocks && old->nr_blocks) {
+			free(n);
+			return -ENOMEM;
+		}
+		n->cap_blocks = old->nr_blocks;
+		for (; n->nr_blocks < old->nr_blocks; n->nr_blocks++) {
+			struct map_block *blk = block_new(m, &err);
+
+			if (!blk) {
+				mapset_put(m, n);
+				return err;
+			}
+			memcpy(blk, old->blocks[n->nr_blocks], sizeof(*blk));
+			n->blocks[n->nr_blocks] = blk;
+		}
+		n->nr = old->nr;
+		m->stats.maps_copied += old->nr;
+		old->refs--;
+	}
+	p->cur = n;
+	p->last_hit = NULL;
+	return 0;
+}
+
+/* The place of the first map whose end is above addr. */
+static struct map_pos maps_lower_bound(const struct mapset *set, uint64_t addr)
+{
+	struct map_pos pos = { 0, 0 };
+	size_t lo = 0, hi = set ? set->nr_blocks : 0;
+	const struct map_block *blk;
 
 	while (lo < hi) {
 		size_t mid = lo + (hi - lo) / 2;
 
-		if (p->maps[mid].end <= addr)
+		blk = set->blocks[mid];
+		if (blk->maps[blk->n - 1].end <= addr)
 			lo = mid + 1;
 		else
 			hi = mid;
 	}
-	return lo;
+	pos.b = lo;
+	if (!set || lo == set->nr_blocks)
+		return pos;
+	blk = set->blocks[lo];
+	for (hi = blk->n; pos.i < hi;) {
+		size_t mid = pos.i + (hi - pos.i) / 2;
+
+		if (blk->maps[mid].end <= addr)
+			pos.i = mid + 1;
+		else
+			hi = mid;
+	}
+	return pos;
+}
+
+/* The map at pos, or NULL at the end. */
+static struct rt_map *maps_at(const struct mapset *set, struct map_pos pos)
+{
+	return set && pos.b < set->nr_blocks ? &set->blocks[pos.b]->maps[pos.i] : NULL;
+}
+
+static struct map_pos maps_next(const struct mapset *set, struct map_pos pos)
+{
+	if (++pos.i == set->blocks[pos.b]->n) {
+		pos.b++;
+		pos.i = 0;
+	}
+	return pos;
+}
+
+/* Removes the map at pos; pos then names the map after it. */
+static void maps_remove(struct rt_machine *m, struct mapset *set, struct map_pos *pos)
+{
+	struct map_block *blk = set->blocks[pos->b];
+
+	memmove(&blk->maps[pos->i], &blk->maps[pos->i + 1],
+		(blk->n - pos->i - 1) * sizeof(blk->maps[0]));
+	blk->n--;
+	set->nr--;
+	if (!blk->n) {
+		free(blk);
+		m->map_slots -= MAPS_PER_BLOCK;
+		memmove(&set->blocks[pos->b], &set->blocks[pos->b + 1],
+			(set->nr_blocks - pos->b - 1) * sizeof(*set->blocks));
+		set->nr_blocks--;
+		pos->i = 0;
+	} else if (pos->i == blk->n) {
+		pos->b++;
+		pos->i = 0;
+	}
+}
+
+/* Inserts map before the one at pos (at the end when pos is); pos then
+ * names the map after the new one. */
+static int maps_put(struct rt_machine *m, struct mapset *set, struct map_pos *pos,
+		    const struct rt_map *map)
+{
+	struct map_block *blk;
+	int err = 0;
+
+	if (!set->nr_blocks) {
+		blk = block_new(m, &err);
+		if (!blk)
+			return err;
+		if ((err = blocks_insert(set, 0, blk))) {
+			free(blk);
+			m->map_slots -= MAPS_PER_BLOCK;
+			return err;
+		}
+		*pos = (struct map_pos){ 0, 0 };
+	} else if (pos->b == set->nr_blocks || (pos->i == 0 && pos->b > 0 &&
+						set->blocks[pos->b - 1]->n < MAPS_PER_BLOCK)) {
+		/* At a block's start: the end of the block before, if it has room. */
+		pos->b--;
+		pos->i = set->blocks[pos->b]->n;
+	}
+	blk = set->blocks[pos->b];
+	if (blk->n == MAPS_PER_BLOCK) {
+		struct map_block *upper = block_new(m, &err);
+		uint32_t half = MAPS_PER_BLOCK / 2;
+
+		if (!upper)
+			return err;
+		if ((err = blocks_insert(set, pos->b + 1, upper))) {
+			free(upper);
+			m->map_slots -= MAPS_PER_BLOCK;
+			return err;
+		}
+		memcpy(upper->maps, &blk->maps[half], (MAPS_PER_BLOCK - half) * sizeof(blk->maps[0]));
+		upper->n = MAPS_PER_BLOCK - half;
+		blk->n = half;
+		if (pos->i > half) {
+			pos->b++;
+			pos->i -= half;
+			blk = upper;
+		}
+	}
+	memmove(&blk->maps[pos->i + 1], &blk->maps[pos->i], (blk->n - pos->i) * sizeof(blk->maps[0]));
+	blk->maps[pos->i] = *map;
+	blk->n++;
+	set->nr++;
+	*pos = maps_next(set, *pos);
+	return 0;
 }
 
 /* Insert a map, trimming or splitting the older maps it overlaps. */
-static int maps_insert(struct process *p, const struct rt_map *map)
+static int maps_insert(struct rt_machine *m, struct process *p, const struct rt_map *map)
 {
-	size_t i, first, last;
-	struct rt_map head, tail;
+	struct rt_map head, tail, *e;
 	bool have_head = false, have_tail = false;
-	size_t removed, added;
+	struct map_pos pos;
+	int err;
 
 	if (map->end <= map->start)
 		return 0;
-	first = maps_lower_bound(p, map->start);
-	last = first;
-	while (last < p->nr_maps && p->maps[last].start < map->end)
-		last++;
-	/* maps[first, last) overlap the new one. */
-	if (first < last && p->maps[first].start < map->start) {
-		head = p->maps[first];
-		head.end = map->start;
-		have_head = true;
+	err = maps_own(m, p);
+	if (err == -E2BIG) {
+		m->stats.maps_dropped++;
+		return 0;
 	}
-	if (first < last && p->maps[last - 1].end > map->end) {
-		tail = p->maps[last - 1];
-		tail.pgoff += map->end - tail.start;
-		tail.start = map->end;
-		have_tail = true;
+	if (err)
+		return err;
+	p->last_hit = NULL;
+	pos = maps_lower_bound(p->cur, map->start);
+	/* Take out every map the new one overlaps, keeping what sticks out. */
+	while ((e = maps_at(p->cur, pos)) && e->start < map->end) {
+		if (e->start < map->start) {
+			head = *e;
+			head.end = map->start;
+			have_head = true;
+		}
+		if (e->end > map->end) {
+			tail = *e;
+			tail.pgoff += map->end - tail.start;
+			tail.start = map->end;
+			have_tail = true;
+		}
+		maps_remove(m, p->cur, &pos);
 	}
-	removed = last - first;
-	added = 1 + have_head + have_tail;
-	if (added > removed && maps_reserve(p, added - removed))
-		return -ENOMEM;
-	memmove(&p->maps[first + added], &p->maps[last], (p->nr_maps - last) * sizeof(*p->maps));
-	p->nr_maps = p->nr_maps - removed + added;
-	i = first;
 	if (have_head)
-		p->maps[i++] = head;
-	p->maps[i++] = *map;
-	if (have_tail)
-		p->maps[i] = tail;
-	p->last_hit = 0;
-	return 0;
+		err = maps_put(m, p->cur, &pos, &head);
+	if (!err)
+		err = maps_put(m, p->cur, &pos, map);
+	if (!err && have_tail)
+		err = maps_put(m, p->cur, &pos, &tail);
+	if (err == -E2BIG) {
+		m->stats.maps_dropped++;
+		return 0;
+	}
+	return err;
 }
 
 #define MAP_PROT_EXEC 4
@@ -248,12 +455,14 @@ static int maps_insert(struct process *p, const struct rt_map *map)
 /* Whether inserting map adds code or replaces part of a code mapping. */
 static bool touches_code(const struct process *p, const struct rt_map *map)
 {
-	size_t i;
+	struct map_pos pos;
+	const struct rt_map *e;
 
 	if (map->prot & MAP_PROT_EXEC)
 		return true;
-	for (i = maps_lower_bound(p, map->start); i < p->nr_maps && p->maps[i].start < map->end; i++)
-		if (p->maps[i].prot & MAP_PROT_EXEC)
+	for (pos = maps_lower_bound(p->cur, map->start);
+	     (e = maps_at(p->cur, pos)) && e->start < map->end; pos = maps_next(p->cur, pos))
+		if (e->prot & MAP_PROT_EXEC)
 			return true;
 	return false;
 }
@@ -285,7 +494,7 @@ int rt_machine__mmap(struct rt_machine *m, const struct rt_perf_mmap *ev)
 	 * mappings invalidates them (interpreters mmap data all the time). */
 	if (touches_code(p, &map))
 		p->generation = ++m->generation;
-	return maps_insert(p, &map);
+	return maps_insert(m, p, &map);
 }
 
 int rt_machine__comm(struct rt_machine *m, uint32_t pid, uint32_t tid, const char *comm,
@@ -303,12 +512,10 @@ int rt_machine__comm(struct rt_machine *m, uint32_t pid, uint32_t tid, const cha
 		struct process *p = process_find(m, pid);
 
 		if (p) {
-			free(p->old_maps);
-			p->old_maps = p->maps;
-			p->nr_old_maps = p->nr_maps;
-			p->maps = NULL;
-			p->nr_maps = p->cap_maps = 0;
-			p->last_hit = 0;
+			mapset_put(m, p->old);
+			p->old = p->cur;
+			p->cur = NULL;
+			p->last_hit = NULL;
 			p->generation = ++m->generation;
 		}
 	}
@@ -323,22 +530,20 @@ int rt_machine__fork(struct rt_machine *m, uint32_t pid, uint32_t ppid, uint32_t
 	struct thread *t;
 
 	if (pid != ppid) {
-		struct process *parent = process_find(m, ppid), *child;
-		size_t nr = parent ? parent->nr_maps : 0;
+		struct process *parent, *child;
 
 		child = process_findnew(m, pid);
 		if (!child)
 			return -ENOMEM;
-		/* process_findnew may have moved the table: look the parent up again. */
+		/* process_findnew may have moved the table: look the parent up now. */
 		parent = process_find(m, ppid);
-		child->nr_maps = 0;
-		if (parent && parent != child && nr) {
-			if (maps_reserve(child, nr))
-				return -ENOMEM;
-			memcpy(child->maps, parent->maps, nr * sizeof(*child->maps));
-			child->nr_maps = nr;
+		if (parent != child) {
+			mapset_put(m, child->cur);
+			child->cur = parent ? parent->cur : NULL;
+			if (child->cur)
+				child->cur->refs++;
 		}
-		child->last_hit = 0;
+		child->last_hit = NULL;
 		child->generation = ++m->generation;
 	}
 	t = thread_findnew(m, tid);
@@ -363,25 +568,19 @@ int rt_machine__exit(struct rt_machine *m, uint32_t pid, uint32_t tid)
 const struct rt_map *rt_machine__find_map(struct rt_machine *m, uint32_t pid, uint64_t addr)
 {
 	struct process *p = process_find(m, pid);
-	size_t i;
+	const struct rt_map *e;
 
 	if (!p)
 		return NULL;
-	if (p->last_hit < p->nr_maps) {
-		const struct rt_map *hit = &p->maps[p->last_hit];
-
-		if (addr >= hit->start && addr < hit->end)
-			return hit;
+	if (p->last_hit && addr >= p->last_hit->start && addr < p->last_hit->end)
+		return p->last_hit;
+	e = maps_at(p->cur, maps_lower_bound(p->cur, addr));
+	if (e && e->start <= addr) {
+		p->last_hit = e;
+		return e;
 	}
-	i = maps_lower_bound(p, addr);
-	if (i < p->nr_maps && p->maps[i].start <= addr) {
-		p->last_hit = i;
-		return &p->maps[i];
-	}
-	for (i = 0; i < p->nr_old_maps; i++)
-		if (addr >= p->old_maps[i].start && addr < p->old_maps[i].end)
-			return &p->old_maps[i];
-	return NULL;
+	e = maps_at(p->old, maps_lower_bound(p->old, addr));
+	return e && e->start <= addr ? e : NULL;
 }
 
 const char *rt_machine__thread_comm(struct rt_machine *m, uint32_t tid)
@@ -389,6 +588,11 @@ const char *rt_machine__thread_comm(struct rt_machine *m, uint32_t tid)
 	struct thread *t = thread_find(m, tid);
 
 	return t ? t->comm : NULL;
+}
+
+const struct rt_machine_stats *rt_machine__stats(const struct rt_machine *m)
+{
+	return &m->stats;
 }
 
 uint64_t rt_machine__maps_generation(struct rt_machine *m, uint32_t pid)

@@ -28,6 +28,17 @@ struct rt_map {
 
 struct rt_machine;
 
+/* rt_map entries all processes together may hold (64 bytes each):
+ * past it new maps are dropped and counted, so a small recording cannot
+ * make the machine grow without bound. */
+#define RT_MACHINE_MAX_MAP_SLOTS (1UL << 22)
+
+/* Limits reached and work done, for the end-of-run summary. */
+struct rt_machine_stats {
+	uint64_t maps_dropped;  /* MMAP records ignored past RT_MACHINE_MAX_MAP_SLOTS */
+	uint64_t maps_copied;   /* entries copied when a forked child changed its maps */
+};
+
 /* Returns an empty machine, or NULL with errno set. */
 struct rt_machine *rt_machine__new(void);
 /* Frees the machine and every map and string it handed out. NULL is a no-op. */
@@ -53,6 +64,9 @@ const char *rt_machine__thread_comm(struct rt_machine *machine, uint32_t tid);
 /* A number that changes whenever process pid's executable maps change
  * (for caches of code lookups; data mappings come and go without it). */
 uint64_t rt_machine__maps_generation(struct rt_machine *machine, uint32_t pid);
+
+/* The machine's counters; borrowed. */
+const struct rt_machine_stats *rt_machine__stats(const struct rt_machine *machine);
 
 /* Interns a string for the machine's lifetime; NULL on ENOMEM. */
 const char *rt_machine__intern(struct rt_machine *machine, const char *s);

@@ -12,6 +12,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 #include "perfglue/hash.h"
+#include "perfglue/safefile.h"
 
 #define PERF_MAGIC2 0x32454c4946524550ULL	/* "PERFILE2" little endian */
 #define PERF_MAGIC2_SWAPPED 0x50455246494c4532ULL
@@ -22,6 +23,10 @@
 #define MAX_EVENTS 4096U
 #define MAX_IDS (1U << 22)
 #define MAX_FEATURE_SIZE (256U << 20)
+/* The ordering queue holds at most this many records or arena bytes: a
+ * file without FINISHED_ROUND records cannot make rtmerge hold all of it. */
+#define MAX_QUEUED (1U << 22)
+#define MAX_QUEUED_BYTES (1ULL << 30)
 #define READ_CHUNK (1U << 20)
 #define MAP_WINDOW (8U << 20)      /* file mode: data is read through a moving mapping */
 #define COPY_WINDOW (4U << 20)     /* ... or read ahead into buffers by a worker */
@@ -106,8 +111,11 @@ struct rt_perf_reader {
 	uint64_t data_start, data_end; /* data_end = UINT64_MAX in pipe mode */
 	bool eof;
 
-	struct evsel_priv *evsels;
+	/* Each event is allocated on its own: callers keep pointers to events
+	 * while later attribute records (pipe mode) grow this array. */
+	struct evsel_priv **evsels;
 	size_t nr_evsels;
+	uint64_t nr_ids_total;      /* ids kept over all events, at most MAX_IDS */
 	struct id_slot *id_table;
 	size_t id_table_size;       /* power of two */
 	size_t nr_id_entries;
@@ -582,7 +590,7 @@ static uint32_t common_stack_user(const struct rt_perf_reader *r)
 	uint32_t size = 0;
 
 	for (size_t i = 0; i < r->nr_evsels; i++) {
-		const struct perf_event_attr *a = &r->evsels[i].pub.attr;
+		const struct perf_event_attr *a = &r->evsels[i]->pub.attr;
 
 		if (!(a->sample_type & PERF_SAMPLE_STACK_USER))
 			continue;
@@ -900,7 +908,7 @@ static int id_table_insert(struct rt_perf_reader *r, uint64_t id, int evsel)
 
 			if (s->evsel < 0)
 				continue;
-			for (j = rt_hash64(s->id) & (size - 1); t[j].evsel >= 0; j = (j + 1) & (size - 1))
+			for (j = rt_hash64_keyed(s->id) & (size - 1); t[j].evsel >= 0; j = (j + 1) & (size - 1))
 				;
 			t[j] = *s;
 		}
@@ -909,7 +917,7 @@ static int id_table_insert(struct rt_perf_reader *r, uint64_t id, int evsel)
 		r->id_table_size = size;
 	}
 	mask = r->id_table_size - 1;
-	for (i = rt_hash64(id) & mask; r->id_table[i].evsel >= 0; i = (i + 1) & mask) {
+	for (i = rt_hash64_keyed(id) & mask; r->id_table[i].evsel >= 0; i = (i + 1) & mask) {
 		if (r->id_table[i].id == id) {
 			r->id_table[i].evsel = evsel;
 			return 0;
@@ -928,9 +936,9 @@ static struct evsel_priv *evsel_by_id(struct rt_perf_reader *r, uint64_t id)
 	if (!r->id_table_size)
 		return NULL;
 	mask = r->id_table_size - 1;
-	for (i = rt_hash64(id) & mask; r->id_table[i].evsel >= 0; i = (i + 1) & mask)
+	for (i = rt_hash64_keyed(id) & mask; r->id_table[i].evsel >= 0; i = (i + 1) & mask)
 		if (r->id_table[i].id == id)
-			return &r->evsels[r->id_table[i].evsel];
+			return r->evsels[r->id_table[i].evsel];
 	return NULL;
 }
 
@@ -1017,7 +1025,7 @@ static const char *default_event_name(const struct perf_event_attr *attr, char *
 static int add_evsel(struct rt_perf_reader *r, const void *attr_bytes, size_t attr_size,
 		     const uint64_t *ids, size_t nr_ids, uint64_t offset)
 {
-	struct evsel_priv *ev, *n;
+	struct evsel_priv *ev, **n;
 	char namebuf[64];
 	size_t i;
 	int err;
@@ -1027,27 +1035,39 @@ static int add_evsel(struct rt_perf_reader *r, const void *attr_bytes, size_t at
 	if (attr_size < PERF_ATTR_SIZE_VER0)
 		return set_error(r, EINVAL, offset, "event attribute of %zu bytes is too small",
 				 attr_size);
+	/* Many events may name one id section: the ids all events keep are
+	 * capped together, so a small file cannot make each copy them all. */
+	if (nr_ids > MAX_IDS - r->nr_ids_total) {
+		r->stats.ids_dropped += nr_ids - (MAX_IDS - r->nr_ids_total);
+		nr_ids = MAX_IDS - r->nr_ids_total;
+	}
 	n = realloc(r->evsels, (r->nr_evsels + 1) * sizeof(*n));
 	if (!n)
 		return -ENOMEM;
 	r->evsels = n;
-	ev = &r->evsels[r->nr_evsels];
-	memset(ev, 0, sizeof(*ev));
+	ev = calloc(1, sizeof(*ev));
+	if (!ev)
+		return -ENOMEM;
+	r->evsels[r->nr_evsels] = ev;
 	memcpy(&ev->pub.attr, attr_bytes,
 	       attr_size < sizeof(ev->pub.attr) ? attr_size : sizeof(ev->pub.attr));
 	ev->pub.attr.size = sizeof(ev->pub.attr);
 	ev->pub.index = (int)r->nr_evsels;
 	if (nr_ids) {
 		ev->ids = malloc(nr_ids * sizeof(*ev->ids));
-		if (!ev->ids)
+		if (!ev->ids) {
+			free(ev);
 			return -ENOMEM;
+		}
 		memcpy(ev->ids, ids, nr_ids * sizeof(*ids));
+		r->nr_ids_total += nr_ids;
 	}
 	ev->pub.ids = ev->ids;
 	ev->pub.nr_ids = nr_ids;
 	ev->name = strdup(default_event_name(&ev->pub.attr, namebuf, sizeof(namebuf)));
 	if (!ev->name) {
 		free(ev->ids);
+		free(ev);
 		return -ENOMEM;
 	}
 	ev->pub.name = ev->name;
@@ -1369,13 +1389,17 @@ static int open_file_mode(struct rt_perf_reader *r, const struct file_header *h)
 			break;
 		}
 		nr_ids = ids.size / 8;
+		if (nr_ids > MAX_IDS - r->nr_ids_total) {
+			r->stats.ids_dropped += nr_ids - (MAX_IDS - r->nr_ids_total);
+			nr_ids = MAX_IDS - r->nr_ids_total;
+		}
 		if (nr_ids) {
-			idv = malloc(ids.size);
+			idv = malloc(nr_ids * 8);
 			if (!idv) {
 				err = -ENOMEM;
 				break;
 			}
-			if (read_full_at(r, idv, ids.size, ids.offset)) {
+			if (read_full_at(r, idv, nr_ids * 8, ids.offset)) {
 				free(idv);
 				err = -EINVAL;
 				break;
@@ -1458,6 +1482,12 @@ struct rt_perf_reader *rt_perf_reader__open(const char *path, char *err, size_t 
 		ret = set_error(r, errno, UINT64_MAX, "cannot stat: %s", strerror(errno));
 		goto fail;
 	}
+	/* A file another user owns may be truncated under us, and a mapping
+	 * past its new end raises SIGBUS: read it instead. */
+	if (S_ISREG(st.st_mode) && !rt_safefile__owner_trusted(&st) && !r->copy) {
+		r->no_map = true;
+		r->prefault_on = false;
+	}
 	if (S_ISDIR(st.st_mode)) {
 		ret = set_error(r, EISDIR, UINT64_MAX,
 				"is a directory (perf record --threads directories are not supported)");
@@ -1532,8 +1562,9 @@ void rt_perf_reader__close(struct rt_perf_reader *r)
 	if (r->fd >= 0 && !r->is_stdin)
 		close(r->fd);
 	for (i = 0; i < r->nr_evsels; i++) {
-		free(r->evsels[i].ids);
-		free(r->evsels[i].name);
+		free(r->evsels[i]->ids);
+		free(r->evsels[i]->name);
+		free(r->evsels[i]);
 	}
 	for (i = 0; i < r->nr_strings; i++)
 		free(r->strings[i]);
@@ -1736,7 +1767,7 @@ static int parse_sample(const struct rt_perf_evsel *ev, const uint8_t *rec, size
 static struct evsel_priv *evsel_of_sample(struct rt_perf_reader *r, const uint8_t *rec,
 					  size_t size)
 {
-	struct evsel_priv *first = &r->evsels[0];
+	struct evsel_priv *first = r->evsels[0];
 	uint64_t id;
 	int pos;
 
@@ -1760,7 +1791,7 @@ static struct evsel_priv *evsel_of_other(struct rt_perf_reader *r, const uint8_t
 
 	if (!r->nr_evsels)
 		return NULL;
-	first = &r->evsels[0];
+	first = r->evsels[0];
 	if (!first->pub.attr.sample_id_all)
 		return NULL;
 	if (r->nr_evsels == 1)
@@ -2399,6 +2430,10 @@ int rt_perf_reader__process(struct rt_perf_reader *r, struct rt_perf_tool *tool)
 			if (time > r->round_max_time)
 				r->round_max_time = time;
 			err = queue_push(r, rec, h.size, time, offset);
+			if (!err && (r->queue_len >= MAX_QUEUED || r->arena_len >= MAX_QUEUED_BYTES)) {
+				r->stats.queue_cap_flushes++;
+				err = queue_flush(r, tool, UINT64_MAX);
+			}
 		} else {
 			err = queue_flush(r, tool, UINT64_MAX);
 			if (!err && ((uintptr_t)rec & 7)) {
@@ -2431,7 +2466,7 @@ size_t rt_perf_reader__nr_evsels(const struct rt_perf_reader *r)
 
 const struct rt_perf_evsel *rt_perf_reader__evsel(const struct rt_perf_reader *r, size_t idx)
 {
-	return idx < r->nr_evsels ? &r->evsels[idx].pub : NULL;
+	return idx < r->nr_evsels ? &r->evsels[idx]->pub : NULL;
 }
 
 const struct rt_perf_header_info *rt_perf_reader__info(const struct rt_perf_reader *r)
@@ -2532,13 +2567,13 @@ void rt_perf_reader__fprint_header(const struct rt_perf_reader *r, FILE *out)
 	if (in->clockid >= 0)
 		fprintf(out, "# clockid : %d\n", in->clockid);
 	for (i = 0; i < r->nr_evsels; i++) {
-		const struct perf_event_attr *a = &r->evsels[i].pub.attr;
+		const struct perf_event_attr *a = &r->evsels[i]->pub.attr;
 
 		fprintf(out, "# event : name = %s, type = %u, config = %#llx, sample_type = %#llx, "
-			"%s = %llu, ids = %zu\n", r->evsels[i].pub.name, a->type,
+			"%s = %llu, ids = %zu\n", r->evsels[i]->pub.name, a->type,
 			(unsigned long long)a->config, (unsigned long long)a->sample_type,
 			a->freq ? "sample_freq" : "sample_period",
-			(unsigned long long)a->sample_period, r->evsels[i].pub.nr_ids);
+			(unsigned long long)a->sample_period, r->evsels[i]->pub.nr_ids);
 	}
 	fprintf(out, "# build ids : %zu\n", in->nr_build_ids);
 	for (i = 0; i < in->nr_build_ids; i++) {

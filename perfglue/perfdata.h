@@ -160,6 +160,9 @@ struct rt_perf_reader_stats {
 	uint64_t lost_samples;      /* sum of LOST_SAMPLES records */
 	uint64_t unknown_records;
 	uint64_t out_of_order;      /* records older than what was flushed */
+	/* Limits reached (docs/threat-model.md): */
+	uint64_t ids_dropped;       /* event ids past the total cap, not kept */
+	uint64_t queue_cap_flushes; /* ordering queue flushed early at its cap */
 };
 
 struct rt_perf_reader;

@@ -4,6 +4,7 @@
 #include <linux/openat2.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -84,12 +85,69 @@ int rt_safefile__open_mapped(pid_t pid, uint64_t start, uint64_t end, uint64_t m
 
 	snprintf(path, sizeof(path), "/proc/%d/map_files/%llx-%llx", (int)pid,
 		 (unsigned long long)start, (unsigned long long)end);
-	/* map_files entries are magic links: O_PATH follows them to the mapped
-	 * file itself, which reopen_checked then checks like any other. */
-	pathfd = open(path, O_PATH | O_CLOEXEC);
+	pathfd = rt_safefile__open_proc_link(path, max_size, st);
+	return pathfd == -ENOENT ? -ESRCH : pathfd;
+}
+
+int rt_safefile__open_proc_link(const char *path, uint64_t max_size, struct stat *st)
+{
+	/* Magic links: O_PATH follows them to the file itself, which
+	 * reopen_checked then checks like any other (O_PATH never blocks). */
+	int pathfd = open(path, O_PATH | O_CLOEXEC);
+
 	if (pathfd < 0)
-		return errno == ENOENT ? -ESRCH : -errno;
+		return -errno;
 	return reopen_checked(pathfd, max_size, st);
+}
+
+FILE *rt_safefile__create(const char *path)
+{
+	int flags = O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | (geteuid() == 0 ? O_NOFOLLOW : 0);
+	int fd = open(path, flags, 0666);
+	FILE *f;
+
+	if (fd < 0)
+		return NULL;
+	f = fdopen(fd, "w");
+	if (!f) {
+		int err = errno;
+
+		close(fd);
+		errno = err;
+	}
+	return f;
+}
+
+bool rt_safefile__owner_trusted(const struct stat *st)
+{
+	return st->st_uid == 0 || st->st_uid == geteuid();
+}
+
+void *rt_safefile__map(int fd, const struct stat *st, size_t size)
+{
+	uint8_t *p;
+	size_t done = 0;
+
+	if (rt_safefile__owner_trusted(st)) {
+		p = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_PRIVATE, fd, 0);
+		return p == MAP_FAILED ? NULL : p;
+	}
+	p = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (p == MAP_FAILED)
+		return NULL;
+	while (done < size) {
+		ssize_t got = pread(fd, p + done, size - done, (off_t)done);
+
+		if (got <= 0) {
+			int err = got < 0 ? errno : EIO;
+
+			munmap(p, size);
+			errno = err;
+			return NULL;
+		}
+		done += (size_t)got;
+	}
+	return p;
 }
 
 ssize_t rt_safefile__getline(FILE *f, char *buf, size_t cap)

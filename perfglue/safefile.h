@@ -55,6 +55,39 @@ int rt_safefile__open_mapped(pid_t pid, uint64_t start, uint64_t end, uint64_t m
 			     struct stat *st);
 
 /*
+ * Opens @path following every symbolic link, for the kernel's own links in
+ * /proc (a /proc/PID/map_files entry names the mapped file in whatever
+ * mount namespace): never for a path someone else wrote.  Same checks and
+ * returns as rt_safefile__open().
+ */
+int rt_safefile__open_proc_link(const char *path, uint64_t max_size, struct stat *st);
+
+/*
+ * Creates or truncates @path for writing ("w").  Run as root, an existing
+ * symbolic link there is refused (ELOOP) rather than followed: in a shared
+ * directory another user could point it at any file root may write.
+ * Returns the stream, or NULL with errno set.
+ */
+FILE *rt_safefile__create(const char *path);
+
+/*
+ * Whether the owner of the file @st describes can be trusted not to
+ * truncate it while rtperf maps it (a mapping past a file's new end raises
+ * SIGBUS): root and the user running rtperf.  Files of anyone else are
+ * read, not mapped.
+ */
+bool rt_safefile__owner_trusted(const struct stat *st);
+
+/*
+ * The first @size bytes of the regular file @fd, writable and private
+ * (changes never reach the file): mapped when its owner is trusted (see
+ * rt_safefile__owner_trusted), else read into anonymous memory, so that a
+ * truncation cannot raise SIGBUS.  Release with munmap(ptr, size).  Returns
+ * the memory, or NULL with errno set (EIO when the file ended early).
+ */
+void *rt_safefile__map(int fd, const struct stat *st, size_t size);
+
+/*
  * Reads one line of at most @cap - 1 bytes from @f into @buf, without the
  * newline, NUL-terminated.  A longer line is consumed to its end and
  * reported as too long, so a file without newlines cannot grow memory.

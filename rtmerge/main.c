@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "perfglue/perfdata.h"
+#include "perfglue/safefile.h"
 #include "rtmerge/flamegraph.h"
 #include "rtmerge/merge.h"
 
@@ -227,7 +228,7 @@ int main(int argc, char **argv)
 		goto out;
 	}
 	if (per_sample_path) {
-		per_sample = fopen(per_sample_path, "w");
+		per_sample = rt_safefile__create(per_sample_path);
 		if (!per_sample) {
 			fprintf(stderr, "rtmerge: cannot write %s: %s\n", per_sample_path,
 				strerror(errno));
@@ -254,7 +255,7 @@ int main(int argc, char **argv)
 		goto out;
 	}
 	if (output) {
-		out = fopen(output, "w");
+		out = rt_safefile__create(output);
 		if (!out) {
 			fprintf(stderr, "rtmerge: cannot write %s: %s\n", output, strerror(errno));
 			out = stdout;

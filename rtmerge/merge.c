@@ -8,7 +8,9 @@
 #include <string.h>
 
 #include "bpf/decode.h"
+#include "perfglue/hash.h"
 #include "perfglue/machine.h"
+#include "perfglue/safefile.h"
 #include "unwind/unwind.h"
 
 #define MAX_STACK 4096
@@ -59,10 +61,14 @@ struct rt_merge {
 	size_t is_eval_cap;
 	uint32_t interp_ids[MAX_STACK];
 	int32_t group_start[MAX_STACK];
-	/* recorded build ids by interned map path (NULL answer: none recorded) */
+	/* recorded build ids by interned map path, copied: build-id records
+	 * later in the input grow (move) the reader's list and may add the
+	 * one a path lacked, so an answer holds for one list length only */
 	struct bid_slot {
 		const char *path;
-		const struct rt_perf_build_id *bid;
+		size_t nr_listed;   /* the reader's nr_build_ids when looked up */
+		uint8_t size;       /* 0: none recorded */
+		uint8_t id[20];
 	} bid_cache[BID_CACHE];
 	/* root frames by thread: comm pointers are interned by the machine */
 	struct root_slot {
@@ -119,9 +125,33 @@ static bool is_anon_map(const char *path)
 	       !strncmp(path, "/memfd:", 7);
 }
 
+/*
+ * Interns a frame's text.  Names come from the target (comm, symbols, its
+ * interpreter's function names): a newline or tab in one would forge lines
+ * and counts in folded and per-sample output, so control characters become
+ * '?' here, where every name passes, and are counted.
+ */
 static int intern_text(struct rt_merge *m, const char *text, size_t len, uint32_t *id)
 {
-	int64_t r = rt_stacks__intern(m->stacks, text, len);
+	char clean[FRAME_TEXT_MAX];
+	int64_t r;
+
+	for (size_t i = 0; i < len; i++) {
+		unsigned char c = (unsigned char)text[i];
+
+		if (c < 0x20 || c == 0x7f) {
+			if (len >= sizeof(clean))
+				len = sizeof(clean) - 1;
+			memcpy(clean, text, len);
+			clean[len] = '\0';
+			rt_safefile__sanitize(clean);
+			text = clean;
+			len = strlen(clean);
+			m->stats.names_sanitized++;
+			break;
+		}
+	}
+	r = rt_stacks__intern(m->stacks, text, len);
 
 	if (r < 0)
 		return (int)r;
@@ -269,28 +299,36 @@ static int interp_frame(struct rt_merge *m, const struct rt_interp_frame *f, uin
 	return intern_text(m, text, (size_t)n, id);
 }
 
-/* The build id perf listed for map's file: the reader's list is searched
- * once per path (map paths are interned, so the pointer is the key). */
-static const struct rt_perf_build_id *recorded_build_id(struct rt_merge *m,
-							const struct rt_map *map)
+/* The build id perf listed for map's file (NULL: none): the reader's list
+ * is searched once per path and list length (map paths are interned, so the
+ * pointer is the key).  The answer is valid until the next call. */
+static const struct bid_slot *recorded_build_id(struct rt_merge *m, const struct rt_map *map)
 {
 	struct bid_slot *slot = &m->bid_cache[((uintptr_t)map->path >> 4) % BID_CACHE];
+	size_t listed = rt_perf_reader__info(m->reader)->nr_build_ids;
 
-	if (slot->path != map->path) {
+	if (slot->path != map->path || slot->nr_listed != listed) {
+		const struct rt_perf_build_id *b = rt_perf_reader__find_build_id(m->reader,
+										 map->path);
+
 		slot->path = map->path;
-		slot->bid = rt_perf_reader__find_build_id(m->reader, map->path);
+		slot->nr_listed = listed;
+		slot->size = b ? (uint8_t)b->size : 0;
+		if (b)
+			memcpy(slot->id, b->id, b->size);
 	}
-	return slot->bid;
+	return slot->size ? slot : NULL;
 }
 
 static int defer_kernel(struct rt_merge *m, uint64_t addr, uint32_t *id)
 {
 	char text[32];
-	int n = snprintf(text, sizeof(text), "\001kernel %" PRIx64, addr), err;
+	int n = snprintf(text, sizeof(text), "\001kernel %" PRIx64, addr);
+	int64_t r = rt_stacks__intern(m->stacks, text, (size_t)n); /* not scrubbed */
 
-	err = intern_text(m, text, (size_t)n, id);
-	if (err)
-		return err;
+	if (r < 0)
+		return (int)r;
+	*id = (uint32_t)r;
 	if (m->nr_pending == m->cap_pending) {
 		size_t cap = m->cap_pending ? m->cap_pending * 2 : 1024;
 		struct pending_kernel *p = realloc(m->pending, cap * sizeof(*p));
@@ -358,7 +396,7 @@ static int resolve_user(struct rt_merge *m, uint32_t pid, uint64_t addr, uint32_
 		size_t bid_size = map->build_id_size;
 
 		if (!bid) {
-			const struct rt_perf_build_id *b = recorded_build_id(m, map);
+			const struct bid_slot *b = recorded_build_id(m, map);
 
 			if (b) {
 				bid = b->id;
@@ -375,6 +413,12 @@ static int resolve_user(struct rt_merge *m, uint32_t pid, uint64_t addr, uint32_
 	return named_frame(m, sym.name, NULL, id);
 }
 
+/* The slot of (addr, pid): keyed, since both come from the input. */
+static uint64_t frame_hash(uint64_t addr, uint32_t pid)
+{
+	return rt_hash64_keyed(addr ^ ((uint64_t)pid << 47) ^ pid);
+}
+
 static int cache_grow(struct rt_merge *m)
 {
 	size_t size = m->cache_size ? m->cache_size * 2 : 1 << 14, i;
@@ -388,7 +432,7 @@ static int cache_grow(struct rt_merge *m)
 
 		if (!e->frame)
 			continue;
-		j = ((e->addr * 0x9E3779B97F4A7C15ULL) ^ e->pid) & (size - 1);
+		j = frame_hash(e->addr, e->pid) & (size - 1);
 		while (t[j].frame)
 			j = (j + 1) & (size - 1);
 		t[j] = *e;
@@ -401,7 +445,7 @@ static int cache_grow(struct rt_merge *m)
 
 static size_t l1_index(uint64_t addr, uint32_t pid)
 {
-	return (size_t)(((addr * 0x9E3779B97F4A7C15ULL) >> 40) ^ pid) & (L1_SIZE - 1);
+	return (size_t)(frame_hash(addr, pid) >> 40) & (L1_SIZE - 1);
 }
 
 static void count_reason(struct rt_merge *m, uint8_t reason)
@@ -433,7 +477,7 @@ static int frame_of(struct rt_merge *m, uint32_t pid, uint64_t user_gen, uint64_
 	if ((m->cache_used + 1) * 2 > m->cache_size && cache_grow(m))
 		return -ENOMEM;
 	mask = m->cache_size - 1;
-	for (i = ((addr * 0x9E3779B97F4A7C15ULL) ^ key_pid) & mask; m->cache[i].frame;
+	for (i = frame_hash(addr, key_pid) & mask; m->cache[i].frame;
 	     i = (i + 1) & mask) {
 		struct frame_slot *e = &m->cache[i];
 
@@ -578,7 +622,7 @@ static int unwind_find_map(void *ctx, uint64_t addr, struct rt_unwind_map *out)
 	out->build_id = map->build_id_size ? map->build_id : NULL;
 	out->build_id_size = map->build_id_size;
 	if (!out->build_id) {
-		const struct rt_perf_build_id *b = recorded_build_id(m, map);
+		const struct bid_slot *b = recorded_build_id(m, map);
 
 		if (b) {
 			out->build_id = b->id;
@@ -758,7 +802,7 @@ static int on_sample(struct rt_perf_tool *tool, const struct rt_perf_evsel *ev,
 				uint64_t ip = s->callchain[k];
 
 				__builtin_prefetch(&m->l1[l1_index(ip, s->pid)]);
-				__builtin_prefetch(&m->cache[((ip * 0x9E3779B97F4A7C15ULL) ^ s->pid) &
+				__builtin_prefetch(&m->cache[frame_hash(ip, s->pid) &
 							     (m->cache_size - 1)]);
 			}
 		bool has_copy = s->user_regs && s->user_stack_size;
@@ -1053,6 +1097,7 @@ void rt_merge__print_summary(const struct rt_merge *m, const struct rt_perf_read
 {
 	const struct rt_perf_reader_stats *rs = rt_perf_reader__stats(reader);
 	const struct rt_merge_stats *st = &m->stats;
+	const struct rt_machine_stats *ms = rt_machine__stats(m->tool.machine);
 	uint64_t unresolved = st->unresolved_no_map;
 	int i;
 
@@ -1070,6 +1115,14 @@ void rt_merge__print_summary(const struct rt_merge *m, const struct rt_perf_read
 	for (i = 1; i < RT_SYMBOL_NR_STATUS; i++)
 		fprintf(out, ", %s %" PRIu64, rt_symbol_status__name(i), st->unresolved[i]);
 	fprintf(out, ")\n");
+	if (st->names_sanitized)
+		fprintf(out, "rtmerge: %" PRIu64 " frame names had control characters, "
+			"replaced by '?'\n", st->names_sanitized);
+	if (rs->ids_dropped || rs->queue_cap_flushes || ms->maps_dropped)
+		fprintf(out, "rtmerge: limits reached: %" PRIu64 " event ids dropped past the "
+			"total cap, ordering queue flushed early %" PRIu64 " times, %" PRIu64
+			" maps dropped past the total cap\n",
+			rs->ids_dropped, rs->queue_cap_flushes, ms->maps_dropped);
 	if (st->unwound_samples || st->unwind_failed) {
 		fprintf(out, "rtmerge: %" PRIu64 " samples unwound from stack copies, %" PRIu64
 			" to the process or thread entry (%.1f%%), %" PRIu64 " not unwindable; ends:",

@@ -61,6 +61,7 @@ struct rt_merge_stats {
 	uint64_t unwound_to_entry;      /* ... down to _start or the thread's start */
 	uint64_t unwind_failed;         /* copies that gave no frame (callchain used) */
 	uint64_t unwind_stops[8];       /* by enum rt_unwind_stop */
+	uint64_t names_sanitized;       /* frame names with control characters replaced */
 };
 
 struct rt_merge;

@@ -99,7 +99,8 @@ static int names_rehash(struct rt_stacks *s)
 
 int64_t rt_stacks__intern(struct rt_stacks *s, const char *name, size_t len)
 {
-	uint64_t h = rt_hash_bytes(name, len, RT_HASH_SEED);
+	/* Names come from the input: keyed, so they cannot be aimed at a slot. */
+	uint64_t h = rt_hash64_keyed(rt_hash_bytes(name, len, RT_HASH_SEED));
 	size_t mask, i;
 
 	if ((s->nr_names + 1) * 2 > s->names_size && names_rehash(s))
@@ -154,7 +155,7 @@ static int index_rehash(struct rt_stacks *s)
 /* Word-at-a-time hash of a frame-id sequence (the hot path of every sample). */
 static uint64_t hash_frames(const uint32_t *frames, uint32_t nr)
 {
-	uint64_t h = 0x9E3779B97F4A7C15ULL ^ nr;
+	uint64_t h = rt_hash_secret() ^ nr;     /* keyed: stacks come from the input */
 	uint32_t i;
 
 	for (i = 0; i < nr; i++) {

@@ -8,13 +8,16 @@
 #include <gelf.h>
 #include <libelf.h>
 #include <stdbool.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/auxv.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "symbolize/symtab.h"
 #include "perfglue/hash.h"
+#include "perfglue/safefile.h"
 
 #define ADDR_CACHE_SIZE 4096    /* per file, direct mapped */
 
@@ -152,15 +155,24 @@ static void hex(const uint8_t *id, size_t size, char *out)
 	out[2 * size] = '\0';
 }
 
-/* Opens path as ELF; returns the Elf handle and the fd in *fd, or NULL. */
+/*
+ * Opens path as ELF; returns the Elf handle and the fd in *fd, or NULL.
+ * Paths come from perf.data: safefile refuses FIFOs, devices and a final
+ * symbolic link, and a file someone else owns is read, not mapped, so that
+ * truncating it cannot raise SIGBUS.
+ */
 static Elf *open_elf(const char *path, int *fd)
 {
+	struct stat st;
 	Elf *elf;
 
-	*fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (*fd < 0)
+	*fd = rt_safefile__open(AT_FDCWD, path, 0, &st);
+	if (*fd < 0) {
+		errno = -*fd;
+		*fd = -1;
 		return NULL;
-	elf = elf_begin(*fd, ELF_C_READ_MMAP, NULL);
+	}
+	elf = elf_begin(*fd, rt_safefile__owner_trusted(&st) ? ELF_C_READ_MMAP : ELF_C_READ, NULL);
 	if (!elf || elf_kind(elf) != ELF_K_ELF) {
 		if (elf)
 			elf_end(elf);
@@ -329,6 +341,11 @@ static const char *debuglink(Elf *elf)
 			continue;
 		data = elf_getdata(scn, NULL);
 		if (!data || !data->d_size || !memchr(data->d_buf, 0, data->d_size))
+			return NULL;
+		/* A file name, never a path: "../../x" or "/x" would let the
+		 * file's author choose what rtperf opens. */
+		if (strchr(data->d_buf, '/') || !strcmp(data->d_buf, "..") ||
+		    !strcmp(data->d_buf, "."))
 			return NULL;
 		return data->d_buf;
 	}
@@ -636,6 +653,79 @@ void rt_symbolizer__set_kernel_build_id(struct rt_symbolizer *s, const uint8_t *
 
 /* ---- JIT maps --------------------------------------------------------------- */
 
+/* From /proc/PID/status: the pid in the process's own namespace (the last
+ * NSpid field) and its real and effective uids.  False when it is gone. */
+static bool live_process(int pid, int *ns_pid, uid_t *ruid, uid_t *euid)
+{
+	char path[64], line[512];
+	unsigned int r = 0, e = 0;
+	bool have_uid = false;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/status", pid);
+	f = fopen(path, "re");
+	if (!f)
+		return false;
+	*ns_pid = pid;
+	while (rt_safefile__getline(f, line, sizeof(line)) != -1) {
+		if (!strncmp(line, "Uid:", 4) && sscanf(line + 4, "%u %u", &r, &e) == 2)
+			have_uid = true;
+		if (!strncmp(line, "NSpid:", 6)) {
+			const char *last = strrchr(line, '\t');
+
+			*ns_pid = atoi(last ? last + 1 : line + 6);
+		}
+	}
+	fclose(f);
+	*ruid = r;
+	*euid = e;
+	return have_uid;
+}
+
+/*
+ * Opens process pid's perf map.  A live process's map is read inside its
+ * root by its own namespace pid (a container's /tmp/perf-1.map, not the
+ * host's /tmp/perf-HOSTPID.map) and must belong to the process's user or
+ * root.  Once the process is gone the host's file is read, and must belong
+ * to root or the user running rtmerge (the target's user is unknown then).
+ * An explicit perf map directory is the user's choice and read as given.
+ */
+static FILE *open_perf_map(struct rt_symbolizer *s, int pid)
+{
+	char path[4096];
+	struct stat st;
+	uid_t ruid, euid;
+	int fd, ns_pid;
+	FILE *f;
+
+	if (!s->opts.perf_map_dir && !s->root_dir[0] && live_process(pid, &ns_pid, &ruid, &euid)) {
+		snprintf(path, sizeof(path), "/tmp/perf-%d.map", ns_pid);
+		fd = rt_safefile__open_in_root(pid, path, RT_PERF_MAP_MAX_SIZE, &st);
+		if (fd >= 0 && st.st_uid != 0 && st.st_uid != ruid && st.st_uid != euid) {
+			fprintf(stderr, "rtmerge: ignoring %s of process %d: owned by uid %u, "
+				"not by the process's user\n", path, pid, (unsigned int)st.st_uid);
+			close(fd);
+			return NULL;
+		}
+	} else {
+		snprintf(path, sizeof(path), "%s%s/perf-%d.map", s->root_dir, s->perf_map_dir, pid);
+		fd = rt_safefile__open(AT_FDCWD, path, RT_PERF_MAP_MAX_SIZE, &st);
+		if (fd >= 0 && !s->opts.perf_map_dir && !rt_safefile__owner_trusted(&st)) {
+			fprintf(stderr, "rtmerge: ignoring %s: owned by uid %u and process %d is "
+				"gone, so its user cannot be checked\n", path, (unsigned int)st.st_uid,
+				pid);
+			close(fd);
+			return NULL;
+		}
+	}
+	if (fd < 0)
+		return NULL;
+	f = fdopen(fd, "r");
+	if (!f)
+		close(fd);
+	return f;
+}
+
 int rt_symbolizer__resolve_perf_map(struct rt_symbolizer *s, int pid, uint64_t address,
 				    struct rt_symbol *out)
 {
@@ -646,7 +736,7 @@ int rt_symbolizer__resolve_perf_map(struct rt_symbolizer *s, int pid, uint64_t a
 	for (m = s->maps[bucket]; m && m->pid != pid; m = m->next)
 		;
 	if (!m) {
-		char path[4096];
+		FILE *f;
 
 		m = calloc(1, sizeof(*m));
 		if (!m) {
@@ -654,8 +744,10 @@ int rt_symbolizer__resolve_perf_map(struct rt_symbolizer *s, int pid, uint64_t a
 			return 0;
 		}
 		m->pid = pid;
-		snprintf(path, sizeof(path), "%s%s/perf-%d.map", s->root_dir, s->perf_map_dir, pid);
-		m->present = rt_symtab__load_perf_map(&m->symtab, path) == 0;
+		f = open_perf_map(s, pid);
+		m->present = f && rt_symtab__load_perf_map(&m->symtab, f) == 0;
+		if (f)
+			fclose(f);
 		m->next = s->maps[bucket];
 		s->maps[bucket] = m;
 	}

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 #include "symbolize/symtab.h"
+#include "perfglue/safefile.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -669,17 +670,18 @@ int rt_symtab__load_kallsyms(struct rt_symtab *t, const char *path)
 	return finish(t, true);
 }
 
-int rt_symtab__load_perf_map(struct rt_symtab *t, const char *path)
+int rt_symtab__load_perf_map(struct rt_symtab *t, FILE *f)
 {
-	FILE *f = fopen(path, "r");
-	char *line = NULL;
-	size_t cap = 0;
+	char *line = malloc(RT_PERF_MAP_LINE_MAX);
 	ssize_t got;
 	int err = 0;
 
-	if (!f)
-		return -errno;
-	while ((got = getline(&line, &cap, f)) > 0) {
+	if (!line)
+		return -ENOMEM;
+	/* Anyone may have written the map: lines are bounded, longer ones skipped. */
+	while ((got = rt_safefile__getline(f, line, RT_PERF_MAP_LINE_MAX)) != -1) {
+		if (got <= 0)
+			continue;
 		char *p = line, *end;
 		unsigned long long start, size;
 		size_t len;
@@ -702,7 +704,6 @@ int rt_symtab__load_perf_map(struct rt_symtab *t, const char *path)
 			break;
 	}
 	free(line);
-	fclose(f);
 	if (err)
 		return err;
 	return finish_last_wins(t);

@@ -10,6 +10,7 @@
 
 #include <gelf.h>
 #include <stddef.h>
+#include <stdio.h>
 #include <stdint.h>
 
 struct rt_sym {
@@ -41,8 +42,12 @@ struct rt_load_segment {
 int rt_symtab__load_elf(struct rt_symtab *t, Elf *symbols, Elf *runtime);
 /* Loads kernel text symbols from a kallsyms file.  -EPERM when addresses are hidden. */
 int rt_symtab__load_kallsyms(struct rt_symtab *t, const char *path);
-/* Loads a perf map ("START SIZE name" lines, hex).  0 or -errno. */
-int rt_symtab__load_perf_map(struct rt_symtab *t, const char *path);
+/* Longest perf map line read; longer lines are skipped. */
+#define RT_PERF_MAP_LINE_MAX 8192
+/* Largest perf map read (safefile's size cap). */
+#define RT_PERF_MAP_MAX_SIZE (1ull << 30)
+/* Loads a perf map ("START SIZE name" lines, hex) from @f, left open.  0 or -errno. */
+int rt_symtab__load_perf_map(struct rt_symtab *t, FILE *f);
 /* Index of the symbol containing addr, or -1. */
 int32_t rt_symtab__find(const struct rt_symtab *t, uint64_t addr);
 /* The (demangled) name of symbol idx; borrowed until rt_symtab__exit(). */

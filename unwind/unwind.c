@@ -20,6 +20,7 @@
 #include "unwind/prologue.h"
 #include "unwind/unwind.h"
 #include "perfglue/hash.h"
+#include "perfglue/safefile.h"
 
 #define MAX_LOADS 16
 #define NR_BUCKETS 512
@@ -187,21 +188,24 @@ int rt_unwinder__stats(const struct rt_unwinder *u, struct rt_unwinder_stats *st
 
 /* ---- files ---- */
 
+/* Paths come from perf.data: opened through safefile (no FIFO, device or
+ * final symbolic link), and read rather than mapped when someone else owns
+ * the file and could truncate it under us. */
 static int map_file(const char *path, uint8_t **image, size_t *size)
 {
 	struct stat st;
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	int fd = rt_safefile__open(AT_FDCWD, path, 0, &st);
 
 	if (fd < 0)
-		return -errno;
-	if (fstat(fd, &st) || !S_ISREG(st.st_mode) || st.st_size < (off_t)sizeof(Elf64_Ehdr)) {
+		return fd;
+	if (st.st_size < (off_t)sizeof(Elf64_Ehdr)) {
 		close(fd);
 		return -EINVAL;
 	}
 	/* Private and writable so that libelf may convert in place without touching the file. */
-	void *p = mmap(NULL, st.st_size, PROT_READ | PROT_WRITE, MAP_PRIVATE, fd, 0);
+	void *p = rt_safefile__map(fd, &st, st.st_size);
 	close(fd);
-	if (p == MAP_FAILED)
+	if (!p)
 		return -errno;
 	*image = p;
 	*size = st.st_size;
@@ -383,7 +387,7 @@ static void file_load_debug(struct rt_unwinder *u, struct uw_file *f)
 		snprintf(candidates[n] + len, sizeof(candidates[n]) - len, ".debug");
 		n++;
 	}
-	if (link[0] && !strchr(link, '/')) {
+	if (link[0] && !strchr(link, '/') && strcmp(link, "..")) {
 		const char *slash = strrchr(f->path, '/');
 		int dirlen = slash ? (int)(slash - f->path) : 0;
 		snprintf(candidates[n++], 4096, "%s%.*s/%s", u->root_dir, dirlen, f->path, link);

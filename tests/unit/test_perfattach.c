@@ -7,6 +7,10 @@
 #include <unistd.h>
 
 #include <CUnit/Basic.h>
+#include <stdio.h>
+#include <sys/wait.h>
+#include <sys/stat.h>
+#include <signal.h>
 
 #include "bpf/perfattach.h"
 
@@ -75,6 +79,58 @@ static void test_find_not_perf(void)
 	CU_ASSERT_PTR_NOT_NULL(strstr(msg, "no sampling perf events"));
 }
 
+/* Runs a copy of sleep as DIR/NAME (owner uid, mode) and asks whether it
+ * is perf. */
+static bool copy_is_perf(const char *dir, const char *name, uid_t uid, mode_t mode)
+{
+	char path[256], cmd[512];
+	bool is;
+	pid_t pid;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	snprintf(cmd, sizeof(cmd), "cp \"$(command -v sleep)\" '%s'", path);
+	CU_ASSERT_FATAL(system(cmd) == 0);
+	CU_ASSERT_FATAL(chown(path, uid, 0) == 0 && chmod(path, mode) == 0);
+	pid = fork();
+	CU_ASSERT_FATAL(pid >= 0);
+	if (pid == 0) {
+		execl(path, name, "30", (char *)NULL);
+		_exit(127);
+	}
+	for (int i = 0; i < 200; i++) {     /* until the exec is done */
+		char exe[300] = "";
+		char link[64];
+
+		snprintf(link, sizeof(link), "/proc/%d/exe", (int)pid);
+		if (readlink(link, exe, sizeof(exe) - 1) > 0 && !strcmp(exe, path))
+			break;
+		usleep(10000);
+	}
+	is = rt_perfattach__is_perf(pid);
+	kill(pid, SIGKILL);
+	waitpid(pid, NULL, 0);
+	unlink(path);
+	return is;
+}
+
+static void test_is_perf(void)
+{
+	char dir[] = "/tmp/rt-isperf-XXXXXX";
+
+	CU_ASSERT(!rt_perfattach__is_perf(getpid()));
+	if (geteuid() != 0) {
+		fprintf(stderr, "(root needed to chown test copies) ");
+		return;
+	}
+	CU_ASSERT_FATAL(mkdtemp(dir) != NULL);
+	CU_ASSERT(copy_is_perf(dir, "perf", 0, 0755));
+	CU_ASSERT(copy_is_perf(dir, "perf_6.1", 0, 0755));
+	CU_ASSERT(!copy_is_perf(dir, "perfect", 0, 0755));
+	CU_ASSERT(!copy_is_perf(dir, "perf", 65534, 0755));
+	CU_ASSERT(!copy_is_perf(dir, "perf", 0, 0777));
+	rmdir(dir);
+}
+
 int main(void)
 {
 	CU_pSuite suite;
@@ -84,6 +140,7 @@ int main(void)
 		return 1;
 	suite = CU_add_suite("perfattach", NULL, NULL);
 	CU_add_test(suite, "version parsing", test_version);
+	CU_add_test(suite, "installed perf told from a process named perf", test_is_perf);
 	CU_add_test(suite, "bad options", test_bad_opts);
 	CU_add_test(suite, "find in a process without perf events", test_find_not_perf);
 	CU_basic_set_mode(CU_BRM_VERBOSE);

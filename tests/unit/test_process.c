@@ -8,6 +8,12 @@
 #include <signal.h>
 #include <stdint.h>
 #include <string.h>
+#include <sched.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -92,6 +98,110 @@ static void test_find_image(void)
 	CU_ASSERT_EQUAL(rt_process__find_image(reaped_pid(), &opts), -ESRCH);
 	opts.nr_syms = RT_PROCESS_SYMBOLS_MAX + 1;
 	CU_ASSERT_EQUAL(rt_process__find_image(getpid(), &opts), -EINVAL);
+}
+
+static bool never(const uint64_t *values)
+{
+	return false;
+}
+
+/*
+ * A process in its own mount namespace maps "DIR/libevil.so with spaces"
+ * (a real ELF there), while on the host that path is a FIFO: looking its
+ * images over must neither open the host path (a plain open would block
+ * forever) nor cut the name at its first space.  Needs root for unshare.
+ */
+static void test_find_image_other_mount_ns(void)
+{
+	static const struct rt_process_symbol syms[] = { { "main", STT_FUNC } };
+	struct rt_process_image_opts opts = {
+		.lib_name = "libevil", .syms = syms, .nr_syms = 1,
+		.has_symbols = never, .take = take, .ctx = NULL,
+	};
+	char dir[] = "/tmp/rt-mntns-XXXXXX", path[128], cmd[256];
+	int ready[2], err;
+	pid_t child;
+	char c;
+
+	if (geteuid() != 0) {
+		fprintf(stderr, "(skipped: needs root for a mount namespace) ");
+		return;
+	}
+	CU_ASSERT_FATAL(mkdtemp(dir) != NULL);
+	snprintf(path, sizeof(path), "%s/libevil.so with spaces", dir);
+	CU_ASSERT_FATAL(pipe(ready) == 0);
+	child = fork();
+	CU_ASSERT_FATAL(child >= 0);
+	if (child == 0) {
+		/* Private tmpfs over dir: the ELF exists only in this namespace. */
+		snprintf(cmd, sizeof(cmd), "mount --make-rprivate / && mount -t tmpfs none %s && "
+			 "cp /bin/true '%s'", dir, path);
+		if (unshare(CLONE_NEWNS) || system(cmd))
+			_exit(1);
+		int fd = open(path, O_RDONLY);
+		if (fd < 0 || mmap(NULL, 4096, PROT_READ, MAP_PRIVATE, fd, 0) == MAP_FAILED)
+			_exit(1);
+		if (write(ready[1], "r", 1) != 1)
+			_exit(1);
+		pause();
+		_exit(0);
+	}
+	close(ready[1]);
+	CU_ASSERT_FATAL(read(ready[0], &c, 1) == 1);
+	CU_ASSERT_EQUAL(mkfifo(path, 0600), 0);
+	alarm(20);      /* a hang fails the test instead of stalling it */
+	err = rt_process__find_image(child, &opts);
+	alarm(0);
+	CU_ASSERT_EQUAL(err, -ENOENT);
+	kill(child, SIGKILL);
+	waitpid(child, NULL, 0);
+	close(ready[0]);
+	unlink(path);
+	rmdir(dir);
+}
+
+/* Counts the libspace images offered whose path survived whole. */
+static int count_offered(void *ctx, const struct rt_process_image *img)
+{
+	int *n = ctx;
+
+	if (strstr(img->path, "/libspace.so with spaces"))
+		++*n;
+	return 1;
+}
+
+static bool any(const uint64_t *values)
+{
+	return true;
+}
+
+/* A mapped file whose name holds spaces is found by its whole name. */
+static void test_find_image_spaces(void)
+{
+	static const struct rt_process_symbol syms[] = { { "main", STT_FUNC } };
+	int offered = 0;
+	struct rt_process_image_opts opts = {
+		.lib_name = "libspace", .syms = syms, .nr_syms = 1,
+		.has_symbols = any, .take = count_offered, .ctx = &offered,
+	};
+	char dir[] = "/tmp/rt-space-XXXXXX", path[128], cmd[256];
+	void *map;
+	int fd;
+
+	CU_ASSERT_FATAL(mkdtemp(dir) != NULL);
+	snprintf(path, sizeof(path), "%s/libspace.so with spaces", dir);
+	snprintf(cmd, sizeof(cmd), "cp /bin/true '%s'", path);
+	CU_ASSERT_FATAL(system(cmd) == 0);
+	fd = open(path, O_RDONLY);
+	CU_ASSERT_FATAL(fd >= 0);
+	map = mmap(NULL, 4096, PROT_READ, MAP_PRIVATE, fd, 0);
+	CU_ASSERT_FATAL(map != MAP_FAILED);
+	CU_ASSERT_EQUAL(rt_process__find_image(getpid(), &opts), -ENOENT);
+	CU_ASSERT_EQUAL(offered, 1);
+	munmap(map, 4096);
+	close(fd);
+	unlink(path);
+	rmdir(dir);
 }
 
 struct tracker_log {
@@ -192,6 +302,8 @@ int main(void)
 	suite = CU_add_suite("process", NULL, NULL);
 	CU_add_test(suite, "remote read", test_read);
 	CU_add_test(suite, "image symbols and bias", test_find_image);
+	CU_add_test(suite, "images in another mount namespace", test_find_image_other_mount_ns);
+	CU_add_test(suite, "mapped file names with spaces", test_find_image_spaces);
 	CU_add_test(suite, "tracker", test_tracker);
 	CU_basic_set_mode(CU_BRM_VERBOSE);
 	CU_basic_run_tests();

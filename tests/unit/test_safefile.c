@@ -3,6 +3,7 @@
 #include <CUnit/Basic.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -144,6 +145,77 @@ static void test_mapped(void)
 	munmap(addr, 10);
 }
 
+/* A file someone else owns is read, not mapped: truncating it afterwards
+ * must leave the copy whole (a mapping would raise SIGBUS past the end). */
+static void test_map_untrusted(void)
+{
+	char p[128], page[8192];
+	struct stat st;
+	uint8_t *img;
+	int fd;
+
+	memset(page, 'x', sizeof(page));
+	path_of(p, sizeof(p), "theirs");
+	fd = open(p, O_RDWR | O_CREAT | O_TRUNC, 0644);
+	CU_ASSERT_FATAL(fd >= 0);
+	CU_ASSERT_EQUAL_FATAL(write(fd, page, sizeof(page)), (ssize_t)sizeof(page));
+	CU_ASSERT_EQUAL(fstat(fd, &st), 0);
+	CU_ASSERT(rt_safefile__owner_trusted(&st));
+	st.st_uid = 12345;  /* as if a local user owned it */
+	CU_ASSERT(!rt_safefile__owner_trusted(&st));
+	img = rt_safefile__map(fd, &st, sizeof(page));
+	CU_ASSERT_PTR_NOT_NULL_FATAL(img);
+	CU_ASSERT_EQUAL(ftruncate(fd, 0), 0);
+	CU_ASSERT_EQUAL(img[sizeof(page) - 1], 'x');
+	CU_ASSERT_EQUAL(memcmp(img, page, sizeof(page)), 0);
+	munmap(img, sizeof(page));
+	/* The file is shorter than asked: an error, not a short copy. */
+	errno = 0;
+	CU_ASSERT_PTR_NULL(rt_safefile__map(fd, &st, sizeof(page)));
+	CU_ASSERT_EQUAL(errno, EIO);
+	/* A trusted owner's file is mapped, privately. */
+	CU_ASSERT_EQUAL(pwrite(fd, page, 100, 0), 100);
+	CU_ASSERT_EQUAL(fstat(fd, &st), 0);
+	img = rt_safefile__map(fd, &st, 100);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(img);
+	img[0] = 'y';
+	CU_ASSERT_EQUAL(pread(fd, page, 1, 0), 1);
+	CU_ASSERT_EQUAL(page[0], 'x');
+	munmap(img, 100);
+	close(fd);
+}
+
+/* Output files: written through, but never through a symbolic link as root. */
+static void test_create(void)
+{
+	char p[128], target[128];
+	FILE *f;
+
+	path_of(p, sizeof(p), "out");
+	f = rt_safefile__create(p);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(f);
+	fputs("x", f);
+	CU_ASSERT_EQUAL(fclose(f), 0);
+	write_file("precious", "keep");
+	path_of(target, sizeof(target), "precious");
+	path_of(p, sizeof(p), "out-link");
+	CU_ASSERT_EQUAL_FATAL(symlink(target, p), 0);
+	errno = 0;
+	f = rt_safefile__create(p);
+	if (geteuid() == 0) {
+		CU_ASSERT_PTR_NULL(f);
+		CU_ASSERT_EQUAL(errno, ELOOP);
+	}
+	if (f)
+		fclose(f);
+	if (geteuid() == 0) {
+		struct stat st;
+
+		CU_ASSERT_EQUAL(stat(target, &st), 0);
+		CU_ASSERT_EQUAL(st.st_size, 4);
+	}
+}
+
 static void test_getline(void)
 {
 	char buf[8];
@@ -182,6 +254,8 @@ int main(void)
 	CU_add_test(suite, "symbolic links not followed", test_symlink);
 	CU_add_test(suite, "paths resolved inside a process's root", test_in_root);
 	CU_add_test(suite, "mapped files through map_files", test_mapped);
+	CU_add_test(suite, "untrusted files read, not mapped", test_map_untrusted);
+	CU_add_test(suite, "output files refuse symbolic links as root", test_create);
 	CU_add_test(suite, "bounded lines", test_getline);
 	CU_add_test(suite, "control characters replaced", test_sanitize);
 	CU_basic_set_mode(CU_BRM_VERBOSE);

@@ -471,6 +471,43 @@ static void test_perf_map(void)
 	rt_symbolizer__free(s);
 }
 
+/* Default directory: a live process's map is read inside its root by its
+ * namespace pid, only when its user or root owns it; over-long lines are
+ * skipped, not grown into. */
+static void test_perf_map_live(void)
+{
+	struct rt_symbolizer_opts opts = { .sz = sizeof(opts) };
+	struct rt_symbolizer *s;
+	struct rt_symbol sym;
+	char path[64];
+	FILE *f;
+
+	if (geteuid() != 0) {
+		fprintf(stderr, "(root needed to chown the map) ");
+		return;
+	}
+	snprintf(path, sizeof(path), "/tmp/perf-%d.map", (int)getpid());
+	f = fopen(path, "w");
+	CU_ASSERT_PTR_NOT_NULL_FATAL(f);
+	for (int i = 0; i < 20000; i++)
+		fputc('x', f);
+	fputs("\n7f0000001000 40 jit_fn\n", f);
+	fclose(f);
+	s = rt_symbolizer__new(&opts);
+	rt_symbolizer__resolve_perf_map(s, getpid(), 0x7f0000001010ULL, &sym);
+	CU_ASSERT_EQUAL(sym.status, RT_SYMBOL_OK);
+	if (sym.status == RT_SYMBOL_OK)
+		CU_ASSERT_STRING_EQUAL(sym.name, "jit_fn");
+	rt_symbolizer__free(s);
+	/* Another user's map for this root-owned process: refused. */
+	CU_ASSERT_EQUAL(chown(path, 65534, 65534), 0);
+	s = rt_symbolizer__new(&opts);
+	rt_symbolizer__resolve_perf_map(s, getpid(), 0x7f0000001010ULL, &sym);
+	CU_ASSERT_EQUAL(sym.status, RT_SYMBOL_NO_FILE);
+	rt_symbolizer__free(s);
+	unlink(path);
+}
+
 /* The recorded vDSO build id decides: ours matches, another one is a mismatch. */
 static void test_vdso_build_id(const char *image)
 {
@@ -568,6 +605,7 @@ int main(void)
 	CU_add_test(suite, "missing file and build-id mismatch", test_missing_and_mismatch);
 	CU_add_test(suite, "kallsyms", test_kallsyms);
 	CU_add_test(suite, "perf maps", test_perf_map);
+	CU_add_test(suite, "perf maps of live processes", test_perf_map_live);
 	CU_add_test(suite, "vdso", test_vdso);
 	CU_basic_set_mode(CU_BRM_VERBOSE);
 	CU_basic_run_tests();

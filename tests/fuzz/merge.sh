@@ -1,0 +1,47 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-only
+# Bounded libFuzzer run (ASan+UBSan) of the whole merge (reader in every
+# mode and through a pipe, machine, symbolizer, unwinder, splicing, output),
+# seeded with real recordings in file, pipe and dwarf mode, one of them
+# larger than a read window (1 MiB), and the crafted inputs of
+# tests/e2e/hostile.  RT_FUZZ_SECONDS sets the budget (make fuzz-long: an hour).
+set -u
+top=${RT_TOP:-$(cd "$(dirname "$0")/../.." && pwd)}
+build=${RT_BUILD:-$top/build}
+secs=${RT_FUZZ_SECONDS:-30}
+out=$build/fuzz
+command -v clang >/dev/null || { echo "skipped: clang is not installed"; exit 77; }
+command -v python3 >/dev/null || { echo "skipped: python3 is not installed"; exit 77; }
+[ -f "$build/bpf/perffd.skel.h" ] && [ -f "$build/gen/rtmerge/flamegraph_js.h" ] ||
+	{ echo "skipped: run make all first (generated headers are missing)"; exit 77; }
+srcs=$(make -s -C "$top" -p -n all 2>/dev/null | sed -n 's/^LIB_SRCS := //p')
+[ -n "$srcs" ] || { echo "cannot list the library sources"; exit 1; }
+mkdir -p "$out/merge-corpus"
+(cd "$top" && clang -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
+	-D_GNU_SOURCE -I. -I"$build" -I"$build/gen" -I"$build/libperf/include" \
+	tests/fuzz/fuzz_merge.c $srcs -lelf -ldw -lz -lm -liberty -lcapstone -lbpf -lpthread \
+	-o "$out/fuzz_merge") || { echo "cannot build the fuzzer"; exit 1; }
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+# seed NAME FILE MODE-BYTE: the corpus entry is the mode byte, then the file
+seed() { { printf "\\x$3"; cat "$2"; } >"$out/merge-corpus/seed-$1"; }
+if [ "$(id -u)" -eq 0 ] && command -v perf >/dev/null; then
+	loop='i=0; while [ $i -lt 20000 ]; do i=$((i+1)); done'
+	perf record -q -g -e cpu-clock -F 999 -o "$tmp/file" -- sh -c "$loop" >/dev/null 2>&1 &&
+		head -c 65536 "$tmp/file" >"$tmp/f" && seed file "$tmp/f" 00 && seed file-map "$tmp/f" 01
+	perf record -q -g -e cpu-clock -F 999 -o - -- sh -c "$loop" 2>/dev/null >"$tmp/pipe" &&
+		head -c 65536 "$tmp/pipe" >"$tmp/p" && seed pipe "$tmp/p" 04 && seed pipe-file "$tmp/p" 02
+	perf record -q --call-graph dwarf,4096 -e cpu-clock -F 999 -o "$tmp/dwarf" -- sh -c "$loop" \
+		>/dev/null 2>&1 && head -c 1300000 "$tmp/dwarf" >"$tmp/d" &&
+		seed dwarf-big "$tmp/d" 03 && head -c 65536 "$tmp/dwarf" >"$tmp/d" && seed dwarf "$tmp/d" 00
+fi
+for c in attrs-after-samples buildids-after-sample forged-comm; do
+	python3 "$top/tests/e2e/hostile/mkhostile.py" $c "$tmp/$c" && seed "$c" "$tmp/$c" 48
+done
+"$out/fuzz_merge" -max_total_time="$secs" -max_len=1400000 -len_control=200 -timeout=20 \
+	-rss_limit_mb=3072 -print_final_stats=1 "$out/merge-corpus" >"$out/merge.log" 2>&1
+rc=$?
+tail -n 12 "$out/merge.log"
+runs=$(grep -o 'stat::number_of_executed_units: *[0-9]*' "$out/merge.log" | grep -o '[0-9]*$')
+echo "FIGURE fuzz merge: ${runs:-0} inputs in ${secs}s, exit $rc"
+[ "$rc" -eq 0 ] || { echo "fuzzer found a crash: see $out/merge.log"; exit 1; }
