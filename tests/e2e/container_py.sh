@@ -17,7 +17,8 @@
 #              workload prints namespace tids, mapped through NSpid), one
 #              thread hashing with the GIL released.
 # Exits 77 only when a root file system is missing.  CONTAINER_SECONDS
-# (default 1.2) sets each workload's length; CONTAINER_ROOTFS the cache.
+# (default 1.2) sets each workload's length; RT_ROOTFS_CACHE the roots'
+# cache (as for scripts/rootfs.sh), CONTAINER_KEEP=1 keeps the files.
 . "$(dirname "$0")/workloads/py311_common.bash"
 . "$WORKLOADS/splice_check.bash"
 [ "$(id -u)" -eq 0 ] || skip "needs root (BPF, perf record -a)"
@@ -26,7 +27,7 @@ command -v perf >/dev/null || skip "perf is not installed"
 command -v unshare >/dev/null || skip "no unshare (util-linux)"
 [ -x "$RT_BPF" ] || fail "$RT_BPF not built (run make)"
 [ -x "$RT_DECODE" ] || fail "$RT_DECODE not built"
-CACHE=${CONTAINER_ROOTFS:-/var/cache/rtperf/rootfs}
+CACHE=${RT_ROOTFS_CACHE:-/var/cache/rtperf/rootfs}
 SECS=${CONTAINER_SECONDS:-1.2}
 TARGETS="bullseye:python3.9 trixie:python3.13 trixie:python3.13d sid:python3.14 sid:python3.14d sid:python3.15"
 
@@ -35,6 +36,11 @@ for t in $TARGETS; do
 	[ -e "$CACHE/$r/.rtperf-rootfs" ] || skip "no $r root file system in $CACHE (bash scripts/rootfs.sh builds it)"
 	[ -x "$CACHE/$r/usr/bin/${t#*:}" ] || fail "$CACHE/$r has no /usr/bin/${t#*:}: rebuild it with scripts/rootfs.sh"
 done
+# the roots are built once: after a run of scripts/rootfs.sh (setup's), the
+# next rebuilds nothing
+bash "$RT_TOP/scripts/rootfs.sh" >/dev/null 2>&1 || fail "scripts/rootfs.sh failed"
+out=$(bash "$RT_TOP/scripts/rootfs.sh" 2>&1) || fail "scripts/rootfs.sh failed: $out"
+[ -z "$out" ] || fail "scripts/rootfs.sh rebuilt complete roots: $out"
 # the workloads, inside each root (removed at exit)
 INNER=/tmp/rtperf-e2e-$$
 cleanup() {
