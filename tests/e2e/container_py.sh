@@ -72,6 +72,16 @@ inner_pid() {
 	done
 }
 
+# go DATA GOFILE: once perf has written DATA's header (its events are open,
+# the walker loaded) and rt-bpf's scanner has had time to find the
+# process, create GOFILE, which the workload waits for
+go() {
+	local i
+	for i in $(seq 400); do [ -s "$1" ] && break; sleep 0.05; done
+	sleep 0.5
+	: >"$2"
+}
+
 # check NAME KIND BASE W [TIDMAP]: decode BASE.data, check it (W: the
 # workload's file name, its path inside the container is $INNER/W)
 check() {
@@ -102,15 +112,19 @@ for t in $TARGETS; do
 	module=$(sed -n 's/^MODULE //p' "$base.check")
 	median=$(sed -n 's/.*on interpreter samples: .* median \([0-9]*\)-[0-9]* us.*/\1/p' "$base.err")
 
-	# split: record -p the host pid, dwarf
+	# split: record -p the host pid, dwarf; the workload starts its timed
+	# part once perf records (its go file)
 	base=$PY_TMP/$name-split
-	container "$root" "$py" "$INNER/py_split.py" "$(awk -v s="$SECS" 'BEGIN { print s + 1 }')" \
-		>"$base.out" 2>&1 &
+	rm -f "$root$INNER/go"
+	RT_GO_FILE=$INNER/go container "$root" "$py" "$INNER/py_split.py" "$SECS" >"$base.out" 2>&1 &
 	cpid=$!
 	hp=$(inner_pid $cpid)
 	timeout 40 "$RT_BPF" record -F 499 --call-graph dwarf -o "$base.data" -p "$hp" \
-		>/dev/null 2>"$base.err"
+		>/dev/null 2>"$base.err" &
+	bpf=$!
+	go "$base.data" "$root$INNER/go"
 	wait "$cpid"
+	wait "$bpf"
 	check "$name" split "$base" py_split.py
 	spl=$(sed -n 's/^RESULT //p' "$base.check")
 	share=$(sed -n 's/^SHARE //p' "$base.check")
@@ -119,20 +133,18 @@ for t in $TARGETS; do
 	# where the file's own symbols name the eval loop, rtmerge can splice
 	# at it; Debian's stripped 3.14 and 3.15 keep most of it in a local
 	# function (_PyEval_EvalFrameDefault.cold) only their debug files name
-	case $py in python3.14|python3.15) gate=0 ;; *) gate=95 ;; esac
+	case $py in python3.14|python3.15) gate=0 ;; *) gate=90 ;; esac
 
-	# threads: record -a, the workload started once rt-bpf is attached
+	# threads: record -a, the workload's threads start once perf records
 	base=$PY_TMP/$name-threads
+	rm -f "$root$INNER/go"
 	"$RT_BPF" record -a -F 499 -o "$base.data" >/dev/null 2>"$base.err" &
 	bpf=$!
-	# perf writes its header once its events are open; the walker is
-	# loaded by then
-	for i in $(seq 200); do [ -s "$base.data" ] && break; sleep 0.05; done
-	sleep 0.3
-	container "$root" "$py" "$INNER/$wt" "$SECS" >"$base.out" 2>&1 &
+	RT_GO_FILE=$INNER/go container "$root" "$py" "$INNER/$wt" "$SECS" >"$base.out" 2>&1 &
 	cpid=$!
 	hp=$(inner_pid $cpid)
-	sleep 0.5
+	go "$base.data" "$root$INNER/go"
+	sleep 0.3
 	: >"$base.tids"
 	for s in /proc/"$hp"/task/*/status; do
 		awk '/^NSpid:/ && NF == 3 { print $3, $2 }' "$s" >>"$base.tids"
