@@ -49,8 +49,13 @@ cleanup() {
 }
 trap cleanup EXIT
 [ -n "${CONTAINER_KEEP:-}" ] && trap - EXIT
+# A workload recorded with -p or -a waits, before its code runs, for a go
+# file the test creates once perf records: a sitecustomize module on
+# PYTHONPATH, imported at startup.
 for r in bullseye trixie sid; do
-	mkdir -p "$CACHE/$r$INNER" && cp "$WORKLOADS"/py_*.py "$CACHE/$r$INNER/"
+	mkdir -p "$CACHE/$r$INNER/gate" && cp "$WORKLOADS"/py_*.py "$CACHE/$r$INNER/"
+	printf 'import os, time\nwhile not os.path.exists("%s/go"):\n    time.sleep(0.01)\n' "$INNER" \
+		>"$CACHE/$r$INNER/gate/sitecustomize.py"
 done
 
 # container ROOT CMD...: CMD in new PID/mount/UTS/IPC namespaces, chrooted
@@ -74,7 +79,7 @@ inner_pid() {
 
 # go DATA GOFILE: once perf has written DATA's header (its events are open,
 # the walker loaded) and rt-bpf's scanner has had time to find the
-# process, create GOFILE, which the workload waits for
+# process, create GOFILE, which the workload waits for (gate/sitecustomize.py)
 go() {
 	local i
 	for i in $(seq 400); do [ -s "$1" ] && break; sleep 0.05; done
@@ -112,11 +117,11 @@ for t in $TARGETS; do
 	module=$(sed -n 's/^MODULE //p' "$base.check")
 	median=$(sed -n 's/.*on interpreter samples: .* median \([0-9]*\)-[0-9]* us.*/\1/p' "$base.err")
 
-	# split: record -p the host pid, dwarf; the workload starts its timed
-	# part once perf records (its go file)
+	# split: record -p the host pid, dwarf; the workload starts once perf
+	# records (the go file)
 	base=$PY_TMP/$name-split
 	rm -f "$root$INNER/go"
-	RT_GO_FILE=$INNER/go container "$root" "$py" "$INNER/py_split.py" "$SECS" >"$base.out" 2>&1 &
+	PYTHONPATH=$INNER/gate container "$root" "$py" "$INNER/py_split.py" "$SECS" >"$base.out" 2>&1 &
 	cpid=$!
 	hp=$(inner_pid $cpid)
 	timeout 40 "$RT_BPF" record -F 499 --call-graph dwarf -o "$base.data" -p "$hp" \
@@ -140,7 +145,7 @@ for t in $TARGETS; do
 	rm -f "$root$INNER/go"
 	"$RT_BPF" record -a -F 499 -o "$base.data" >/dev/null 2>"$base.err" &
 	bpf=$!
-	RT_GO_FILE=$INNER/go container "$root" "$py" "$INNER/$wt" "$SECS" >"$base.out" 2>&1 &
+	PYTHONPATH=$INNER/gate container "$root" "$py" "$INNER/$wt" "$SECS" >"$base.out" 2>&1 &
 	cpid=$!
 	hp=$(inner_pid $cpid)
 	go "$base.data" "$root$INNER/go"

@@ -1,7 +1,6 @@
 # SPDX-License-Identifier: GPL-2.0-only
 # A two-branch split: main() alternates between branch_a (about 3/4 of the
 # work) and branch_b (1/4); both end in the same helper work().
-import os
 import sys
 import time
 
@@ -24,9 +23,6 @@ def branch_b():
 
 
 def main():
-    # a test that attaches to the running process creates this file to start
-    while os.environ.get("RT_GO_FILE") and not os.path.exists(os.environ["RT_GO_FILE"]):
-        time.sleep(0.01)
     deadline = time.monotonic() + SECONDS
     while time.monotonic() < deadline:
         branch_a()

@@ -3,7 +3,6 @@
 # call that releases the GIL (hashing); the main thread waits in join().  Prints "tid name" per thread so a test can check
 # that every sample's frames belong to the thread that was sampled.
 import hashlib
-import os
 import sys
 import threading
 import time
@@ -49,9 +48,6 @@ def run(fn, deadline):
 
 
 def main():
-    # a test that attaches to the running process creates this file to start
-    while os.environ.get("RT_GO_FILE") and not os.path.exists(os.environ["RT_GO_FILE"]):
-        time.sleep(0.01)
     deadline = time.monotonic() + SECONDS
     threads = [threading.Thread(target=run, args=(fn, deadline))
                for fn in (worker_alpha, worker_beta, worker_gamma, sleeper_delta,

@@ -55,9 +55,6 @@ def run(fn, deadline):
 
 
 def main():
-    # a test that attaches to the running process creates this file to start
-    while os.environ.get("RT_GO_FILE") and not os.path.exists(os.environ["RT_GO_FILE"]):
-        time.sleep(0.01)
     deadline = clock() + SECONDS
     threads = [threading.Thread(target=run, args=(fn, deadline))
                for fn in (worker_alpha, worker_beta, worker_gamma, sleeper_delta,
