@@ -13,6 +13,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "bpf/pyproc.h"
 #include "layouts/dwarftypes.h"
 #include "layouts/debugoffsets.h"
 #include "layouts/layout.h"
@@ -459,6 +460,50 @@ static void test_debug_offsets_315(void)
 	CU_ASSERT_EQUAL(rt_debug_offsets__parse(buf, sizeof(buf), 3, 16, &l, msg, sizeof(msg)), -EINVAL);
 }
 
+/* rt-bpf's path for a 3.14+ process: its table read from its memory (this
+ * process stands in), a contradicting table refused, the walker's
+ * configuration with the tagged f_executable and the renumbered owners. */
+static void test_pyproc_layout_315(void)
+{
+	static unsigned char runtime[RT_DEBUG_OFFSETS_READ];
+	struct rt_pyproc proc = { .pid = getpid(), .major = 3, .minor = 15, .patch = 2,
+				  .runtime_addr = (uintptr_t)runtime };
+	struct rt_walker_config cfg;
+	struct rt_layout own, table;
+	char msg[256];
+
+	fill_315(runtime);
+	CU_ASSERT_EQUAL_FATAL(rt_pyproc__layout(&proc, NULL, &own, msg, sizeof(msg)), 0);
+	CU_ASSERT_STRING_EQUAL(msg, "");
+	CU_ASSERT_EQUAL_FATAL(rt_pyproc__walker_config(&proc, &own, 7, &cfg), 0);
+	CU_ASSERT_EQUAL(cfg.runtime_addr, (uintptr_t)runtime);
+	CU_ASSERT_EQUAL(cfg.version, 3u << 16 | 15u << 8 | 2u);
+	CU_ASSERT_EQUAL(cfg.off.tstate_id, 184);
+	CU_ASSERT_EQUAL(cfg.off.tstate_id_pthread, 0);
+	CU_ASSERT_EQUAL(cfg.off.frame_code_tag, 3);
+	CU_ASSERT_EQUAL(cfg.off.frame_owner_cstack, 3); /* FRAME_OWNED_BY_INTERPRETER and up */
+	CU_ASSERT_EQUAL(cfg.off.frame_read, 75);
+	/* a table that agrees adds what the process's lacks */
+	table = own;
+	table.cpython.code_firsttraceable = 192;
+	CU_ASSERT_EQUAL(rt_pyproc__layout(&proc, &table, &own, msg, sizeof(msg)), 0);
+	CU_ASSERT_STRING_EQUAL(msg, "");
+	CU_ASSERT_EQUAL(own.cpython.code_firsttraceable, 192);
+	/* one that contradicts it is refused; the process's own is used */
+	table.cpython.frame_previous = 16;
+	CU_ASSERT_EQUAL(rt_pyproc__layout(&proc, &table, &own, msg, sizeof(msg)), 0);
+	CU_ASSERT_PTR_NOT_NULL(strstr(msg, "refused: the layout says frame_previous is 16"));
+	CU_ASSERT_EQUAL(own.cpython.frame_previous, 8);
+	CU_ASSERT_EQUAL(own.cpython.code_firsttraceable, RT_LAYOUT_NONE);
+	/* a process whose file says another patch level than its table */
+	proc.patch = 3;
+	CU_ASSERT_EQUAL(rt_pyproc__layout(&proc, NULL, &own, msg, sizeof(msg)), -EINVAL);
+	CU_ASSERT_PTR_NOT_NULL(strstr(msg, "3.15.2"));
+	/* before 3.13: the table as is, none is an error */
+	proc.minor = 12;
+	CU_ASSERT_EQUAL(rt_pyproc__layout(&proc, NULL, &own, msg, sizeof(msg)), -ENOENT);
+}
+
 /* The 3.13 shape against structlayout's reading of pyenv 3.13.0's DWARF:
  * a table written at the DWARF's positions parses back to the same layout. */
 static void test_debug_offsets_313(void)
@@ -512,6 +557,7 @@ int main(void)
 	CU_add_test(s, "version from real CPython files", test_pyversion_real);
 	CU_add_test(s, "_Py_DebugOffsets of Debian's 3.15", test_debug_offsets_315);
 	CU_add_test(s, "_Py_DebugOffsets 3.13 shape against DWARF", test_debug_offsets_313);
+	CU_add_test(s, "3.15 process: own table, walker configuration", test_pyproc_layout_315);
 	CU_add_test(s, "cpython 3.11 table matches DWARF", test_cpython311_against_dwarf);
 	CU_basic_set_mode(CU_BRM_VERBOSE);
 	CU_basic_run_tests();
