@@ -7,6 +7,7 @@
 
 #include "bpf/pyproc.h"
 #include "bpf/record.h"
+#include "layouts/debugoffsets.h"
 #include "layouts/pyversion.h"
 
 enum {
@@ -106,6 +107,7 @@ int rt_pyproc__walker_config(const struct rt_pyproc *proc, const struct rt_layou
 {
 	const struct rt_layout_cpython *c = &layout->cpython;
 	bool new_frames = c->frame_instr_ptr != RT_LAYOUT_NONE;
+	bool stackref = proc->major > 3 || (proc->major == 3 && proc->minor >= 14);
 	uint32_t read = 0;
 
 	if (layout->runtime != RT_RUNTIME_CPYTHON ||
@@ -146,7 +148,11 @@ int rt_pyproc__walker_config(const struct rt_pyproc *proc, const struct rt_layou
 		.frame_is_entry = c->frame_is_entry,
 		.frame_owner = c->frame_owner,
 		.frame_owner_generator = c->frame_owner_generator,
-		.frame_owner_cstack = c->frame_owner_cstack,
+		/* the walker takes owners from this one up as "not Python code";
+		 * 3.14 put FRAME_OWNED_BY_INTERPRETER, its eval loops' entry
+		 * frames, just below FRAME_OWNED_BY_CSTACK */
+		.frame_owner_cstack = stackref && c->frame_owner_cstack != RT_LAYOUT_NONE ?
+					      c->frame_owner_cstack - 1 : c->frame_owner_cstack,
 		.code_firstlineno = c->code_firstlineno,
 		.code_name = c->code_name,
 		.code_qualname = c->code_qualname,
@@ -162,6 +168,8 @@ int rt_pyproc__walker_config(const struct rt_pyproc *proc, const struct rt_layou
 		.unicode_compact_data = c->unicode_compact_data,
 		.bytes_size = c->bytes_size,
 		.bytes_data = c->bytes_data,
+		/* 3.14+: f_executable is a _PyStackRef, tagged in its low bits */
+		.frame_code_tag = stackref ? 3 : 0,
 		/* only where f_executable may be something else (3.13+) */
 		.code_type = (c->frame_owner_cstack != RT_LAYOUT_NONE &&
 			      c->cframe_current_frame == RT_LAYOUT_NONE) ? proc->code_type : 0,
@@ -169,44 +177,53 @@ int rt_pyproc__walker_config(const struct rt_pyproc *proc, const struct rt_layou
 	return 0;
 }
 
-int rt_pyproc__check_layout(const struct rt_pyproc *proc, const struct rt_layout *layout,
-			    char *msg, size_t msg_size)
+int rt_pyproc__layout(const struct rt_pyproc *proc, const struct rt_layout *table,
+		      struct rt_layout *out, char *msg, size_t msg_size)
 {
-	const struct rt_layout_cpython *c = &layout->cpython;
-	const char *what = "";
-	uint64_t theirs = 0;
-	unsigned char buf[4096];
+	unsigned char buf[RT_DEBUG_OFFSETS_READ];
+	char why[200];
 	int err;
 
-	if (c->runtime_debug_offsets == RT_LAYOUT_NONE || c->debug_offsets_size == RT_LAYOUT_NONE ||
-	    proc->anchor_interp_head)
+	msg[0] = 0;
+	if (proc->major < 3 || (proc->major == 3 && proc->minor < 13) || proc->anchor_interp_head) {
+		if (!table) {
+			snprintf(msg, msg_size, "no layout for it (docs/layouts.md)");
+			return -ENOENT;
+		}
+		*out = *table;
 		return 0;
-	if (c->debug_offsets_size > sizeof(buf)) {
-		snprintf(msg, msg_size, "its _Py_DebugOffsets is larger than expected");
-		return -EINVAL;
 	}
-	err = rt_process__read(proc->pid, proc->runtime_addr + c->runtime_debug_offsets, buf,
-			      c->debug_offsets_size);
+	err = rt_process__read(proc->pid, proc->runtime_addr, buf, sizeof(buf));
 	if (err) {
 		snprintf(msg, msg_size, "cannot read its _Py_DebugOffsets: %s", strerror(-err));
 		return err;
 	}
-	if (memcmp(buf, "xdebugpy", 8)) {
-		snprintf(msg, msg_size, "no _Py_DebugOffsets cookie at the start of _PyRuntime");
+	err = rt_debug_offsets__parse(buf, sizeof(buf), proc->major, proc->minor, out, msg, msg_size);
+	if (err)
+		return err;
+	if (proc->patch >= 0 && out->patch_min != proc->patch) {
+		snprintf(msg, msg_size, "its _Py_DebugOffsets is for %d.%d.%d, its file says %d.%d.%d",
+			 out->major, out->minor, out->patch_min, proc->major, proc->minor, proc->patch);
 		return -EINVAL;
 	}
-	err = rt_layout__check_debug_offsets(layout, buf, c->debug_offsets_size, &what, &theirs);
-	if (err) {
-		uint32_t mine = RT_LAYOUT_NONE;
-
-		for (size_t i = 0; i < rt_layout_cpython_nr_fields; i++)
-			if (!strcmp(rt_layout_cpython_fields[i].name, what))
-				mine = rt_layout_cpython__get(c, &rt_layout_cpython_fields[i]);
-		snprintf(msg, msg_size, "its _Py_DebugOffsets says %s is %llu, the layout table says %u: "
-			 "a build with another struct layout (add its layout, docs/layouts.md)", what,
-			 (unsigned long long)theirs, mine);
+	if (!table)
+		return 0;
+	if (rt_debug_offsets__compare(out, table, why, sizeof(why))) {
+		/* another build of the same version (or a wrong table): the
+		 * process's own offsets are the ones that describe it */
+		snprintf(msg, msg_size, "layout table for %d.%d.%d-%d refused: %s", table->major,
+			 table->minor, table->patch_min, table->patch_max, why);
+		return 0;
 	}
-	return err;
+	/* the table agrees: it adds what _Py_DebugOffsets does not carry */
+	for (size_t i = 0; i < rt_layout_cpython_nr_fields; i++) {
+		const struct rt_layout_field *f = &rt_layout_cpython_fields[i];
+		uint32_t *mine = (uint32_t *)((char *)&out->cpython + f->offset);
+
+		if (*mine == RT_LAYOUT_NONE)
+			*mine = rt_layout_cpython__get(&table->cpython, f);
+	}
+	return 0;
 }
 
 struct rt_pyproc_tracker {

@@ -35,20 +35,23 @@ int rt_pyproc__inspect(pid_t pid, struct rt_pyproc *out);
 
 /*
  * Fills the walker's configuration for @proc from @layout (any CPython
- * frame model, 2.7 to 3.13).  Returns 0, or -EINVAL when the layout is not
+ * frame model, 2.7 to 3.15).  Returns 0, or -EINVAL when the layout is not
  * a CPython one the walker can use.
  */
 int rt_pyproc__walker_config(const struct rt_pyproc *proc, const struct rt_layout *layout,
 			     uint32_t generation, struct rt_walker_config *cfg);
 
 /*
- * Cross-checks @layout against the offsets table a 3.13+ interpreter keeps
- * at the start of _PyRuntime (_Py_DebugOffsets).  Returns 0 when they agree
- * or there is nothing to check; otherwise -errno with a sentence for the
- * user in @msg.
+ * The layout to walk @proc with, into @out.  Before 3.13 it is @table (the
+ * layout table for its version; NULL: none).  From 3.13 it comes from the
+ * process's own _Py_DebugOffsets; @table, when given, is checked against
+ * it: when it agrees it adds the members the process's table lacks, when
+ * its version or a size or offset contradicts the process it is refused
+ * and @msg says so (one line, return 0).  Returns 0, or -errno when the
+ * process cannot be walked, with the reason in @msg.
  */
-int rt_pyproc__check_layout(const struct rt_pyproc *proc, const struct rt_layout *layout,
-			    char *msg, size_t msg_size);
+int rt_pyproc__layout(const struct rt_pyproc *proc, const struct rt_layout *table,
+		      struct rt_layout *out, char *msg, size_t msg_size);
 
 /* Called for each Python process found (@generation is new each time a pid
  * gets a new process image) and each one gone (@proc NULL). */

@@ -28,6 +28,7 @@
 #include "bpf/walker.h"
 #include "bpf/walker.skel.h"
 #include "layouts/layout.h"
+#include "layouts/layoutfile.h"
 
 #define RESCAN_MS 100
 #define FAST_RESCAN_MS 5     /* for the first FAST_RESCANS scans */
@@ -46,6 +47,7 @@ struct app {
 	unsigned int nr_python;
 	struct rt_rbproc_tracker *rb_tracker; /* CRuby processes (bpf/rbproc.c) */
 	bool verbose;
+	const struct rt_layout *layout; /* --layout FILE: used instead of layouts/' table */
 };
 
 static volatile sig_atomic_t interrupted;
@@ -83,7 +85,29 @@ static void usage(FILE *f)
 		"        -F HZ (default 99), --call-graph fp|dwarf (default fp), -o FILE\n"
 		"        (default perf.data); -p PID: that process, -a: every process,\n"
 		"        -- CMD: run CMD and record it and its children.\n"
+		"--layout FILE  walk CPython processes of FILE's version with that layout file\n"
+		"        (docs/layouts.md); 3.13+ checks it against the process's _Py_DebugOffsets.\n"
 		"Read the result with rtmerge.  Needs root and kernel BTF.\n");
+}
+
+/* The layout to walk CPython process @proc with (rt_pyproc__layout with
+ * --layout's or layouts/' table for its version); a table that contradicts
+ * the process's own _Py_DebugOffsets is refused here, in one line. */
+static int py_layout(const struct app *app, const struct rt_pyproc *proc, struct rt_layout *out,
+		     char *msg, size_t msg_size)
+{
+	const struct rt_layout *table = app->layout;
+	int err;
+
+	if (!table)
+		table = rt_layout__find(RT_RUNTIME_CPYTHON, proc->major, proc->minor, proc->patch);
+	else if (table->major != proc->major || table->minor != proc->minor)
+		table = NULL; /* checked against the version: never used for another */
+	err = rt_pyproc__layout(proc, table, out, msg, msg_size);
+	if (!err && msg[0])
+		fprintf(stderr, "rt-bpf: pid %d (CPython %d.%d.%d): %s; walking it with its own "
+			"_Py_DebugOffsets\n", proc->pid, proc->major, proc->minor, proc->patch, msg);
+	return err;
 }
 
 /* A Python process appeared (proc != NULL) or went away. */
@@ -93,24 +117,23 @@ static void on_process(void *ctx, pid_t pid, const struct rt_pyproc *proc, uint3
 	int map_fd = bpf_map__fd(app->skel->maps.pids);
 	__u32 key = (__u32)pid;
 	struct rt_walker_config cfg;
-	const struct rt_layout *layout;
+	struct rt_layout layout;
 	char msg[256];
 
 	if (!proc) {
 		bpf_map_delete_elem(map_fd, &key);
 		return;
 	}
-	layout = rt_layout__find(RT_RUNTIME_CPYTHON, proc->major, proc->minor, proc->patch);
-	if (!layout || rt_pyproc__walker_config(proc, layout, generation, &cfg)) {
-		fprintf(stderr, "rt-bpf: pid %d runs CPython %d.%d%s%.0d (%s): version not supported "
-			"(no layout for it, docs/layouts.md); its samples stay native-only\n", pid,
-			proc->major, proc->minor, proc->patch >= 0 ? "." : "",
-			proc->patch >= 0 ? proc->patch : 0, proc->elf);
+	if (py_layout(app, proc, &layout, msg, sizeof(msg))) {
+		fprintf(stderr, "rt-bpf: pid %d (CPython %d.%d.%d, %s): refusing to walk it: %s; its "
+			"samples stay native-only\n", pid, proc->major, proc->minor, proc->patch,
+			proc->elf, msg);
 		return;
 	}
-	if (rt_pyproc__check_layout(proc, layout, msg, sizeof(msg))) {
-		fprintf(stderr, "rt-bpf: pid %d (CPython %d.%d.%d, %s): refusing to walk it: %s\n", pid,
-			proc->major, proc->minor, proc->patch, proc->elf, msg);
+	if (rt_pyproc__walker_config(proc, &layout, generation, &cfg)) {
+		fprintf(stderr, "rt-bpf: pid %d runs CPython %d.%d.%d (%s): its layout lacks what the "
+			"walker needs (docs/layouts.md); its samples stay native-only\n", pid,
+			proc->major, proc->minor, proc->patch, proc->elf);
 		return;
 	}
 	if (bpf_map_update_elem(map_fd, &key, &cfg, BPF_ANY)) {
@@ -157,6 +180,32 @@ static void on_ruby_process(void *ctx, pid_t pid, const struct rt_rbproc *proc, 
 			proc->symbols_addr ? "found" : "not found yet");
 }
 
+/* Reads --layout's file (docs/layouts.md).  Returns a pointer to static
+ * storage, or NULL after saying why. */
+static const struct rt_layout *read_layout(const char *path)
+{
+	static struct rt_layout_file file;
+	static struct rt_layout layout;
+	int line = 0, err = rt_layout_file__read(path, &file, &line);
+
+	if (err) {
+		fprintf(stderr, "rt-bpf: --layout %s: %s%.0d\n", path,
+			err == -EINVAL ? "malformed at line " : strerror(-err), err == -EINVAL ? line : 0);
+		return NULL;
+	}
+	layout = (struct rt_layout){
+		.runtime = RT_RUNTIME_CPYTHON,
+		.major = file.version.major,
+		.minor = file.version.minor,
+		.patch_min = file.version.patch,
+		.patch_max = file.version.patch,
+		.linetable_format = file.linetable_format,
+		.cpython = file.cpython,
+		.debug = file.debug,
+	};
+	return &layout;
+}
+
 static void *scanner_main(void *arg)
 {
 	struct app *app = arg;
@@ -184,7 +233,7 @@ static int check_targets(const struct app *app)
 {
 	for (size_t i = 0; i < app->nr_pids; i++) {
 		struct rt_pyproc proc;
-		const struct rt_layout *layout;
+		struct rt_layout layout;
 		char msg[256];
 		int err = rt_pyproc__inspect(app->pids[i], &proc);
 
@@ -206,17 +255,10 @@ static int check_targets(const struct app *app)
 		}
 		if (err) {
 			fprintf(stderr, "rt-bpf: process %d is not CPython (no _PyRuntime in its executable or a "
-				"libpython) nor CRuby (no ruby_current_vm_ptr); rt-bpf walks CPython 2.7 and 3.6-3.13 and Ruby 3.1\n", app->pids[i]);
+				"libpython) nor CRuby (no ruby_current_vm_ptr); rt-bpf walks CPython 2.7 and 3.6-3.15 and Ruby 3.1\n", app->pids[i]);
 			return err;
 		}
-		layout = rt_layout__find(RT_RUNTIME_CPYTHON, proc.major, proc.minor, proc.patch);
-		if (!layout) {
-			fprintf(stderr, "rt-bpf: process %d runs CPython %d.%d.%d: version not supported "
-				"(no layout for it; docs/layouts.md says how to add one)\n", app->pids[i],
-				proc.major, proc.minor, proc.patch);
-			return -ENOTSUP;
-		}
-		if (rt_pyproc__check_layout(&proc, layout, msg, sizeof(msg))) {
+		if (py_layout(app, &proc, &layout, msg, sizeof(msg))) {
 			fprintf(stderr, "rt-bpf: process %d runs CPython %d.%d.%d: refusing to walk it: %s\n",
 				app->pids[i], proc.major, proc.minor, proc.patch, msg);
 			return -ENOTSUP;
@@ -479,6 +521,7 @@ int main(int argc, char **argv)
 			{ "call-graph", required_argument, NULL, 'g' },
 			{ "help", no_argument, NULL, 'h' },
 			{ "verbose", no_argument, NULL, 'v' },
+			{ "layout", required_argument, NULL, 'L' },
 			{ 0 },
 		};
 
@@ -517,6 +560,11 @@ int main(int argc, char **argv)
 				break;
 			case 'a':
 				all = true;
+				break;
+			case 'L':
+				app.layout = read_layout(optarg);
+				if (!app.layout)
+					return 2;
 				break;
 			case 'v':
 				app.verbose = true;

@@ -242,6 +242,9 @@ static long walk_frame(__u32 i, void *arg)
 		return 1;
 	}
 	code = *(__u64 *)(sc->frame_buf + (w->off.frame_code & RT_WALKER_FRAME_OFF_MASK));
+	/* 3.14+: f_executable is a _PyStackRef whose low bits say how it is
+	 * counted, not where the object is */
+	code &= ~(__u64)w->off.frame_code_tag;
 	previous = *(__u64 *)(sc->frame_buf + (w->off.frame_previous & RT_WALKER_FRAME_OFF_MASK));
 	if (w->off.frame_instr_ptr != RT_WALKER_NONE) {
 		__u64 instr = *(__u64 *)(sc->frame_buf + (w->off.frame_instr_ptr & RT_WALKER_FRAME_OFF_MASK));
@@ -262,7 +265,7 @@ static long walk_frame(__u32 i, void *arg)
 		w->flags |= RT_REC_STACK_READ_FAULT;
 		return 1;
 	}
-	if (w->off.frame_owner != RT_WALKER_NONE && owner == w->off.frame_owner_cstack) {
+	if (w->off.frame_owner != RT_WALKER_NONE && owner >= w->off.frame_owner_cstack) {
 		/* 3.12+ entry shim: marks where a C caller entered the eval loop */
 		flags |= RT_REC_FRAME_SHIM;
 		code = 0;
@@ -444,16 +447,30 @@ static __always_inline int current_frame(const struct rt_walker_offsets *off, __
 	return 0;
 }
 
-/* What identifies the sampled thread in a PyThreadState: its kernel tid
- * (3.11+) or its pthread_self(), which on x86_64 glibc is the thread
- * pointer the kernel keeps as fsbase. */
-static __always_inline __u64 thread_key(const struct rt_walker_offsets *off, __u32 tid)
+/* The sampled thread's tid as its own process sees it: gettid() in the
+ * innermost PID namespace, the number CPython stores as native_thread_id.
+ * bpf_get_current_pid_tgid() gives the host's number, which differs for a
+ * process in a container.  0 when the kernel's struct pid cannot be read. */
+static __always_inline __u32 namespace_tid(struct task_struct *task)
 {
-	struct task_struct *task;
+	struct pid *pid = BPF_CORE_READ(task, thread_pid);
+	unsigned int level = BPF_CORE_READ(pid, level);
+	int nr = 0;
+
+	if (bpf_probe_read_kernel(&nr, sizeof(nr), &pid->numbers[level].nr))
+		return 0;
+	return (__u32)nr;
+}
+
+/* What identifies the sampled thread in a PyThreadState: its tid in its
+ * PID namespace (3.11+) or its pthread_self(), which on x86_64 glibc is the
+ * thread pointer the kernel keeps as fsbase. */
+static __always_inline __u64 thread_key(const struct rt_walker_offsets *off)
+{
+	struct task_struct *task = (struct task_struct *)bpf_get_current_task();
 
 	if (!off->tstate_id_pthread)
-		return tid;
-	task = (struct task_struct *)bpf_get_current_task();
+		return namespace_tid(task);
 	return BPF_CORE_READ(task, thread.fsbase);
 }
 
@@ -462,7 +479,7 @@ static __always_inline __u64 find_tstate(const struct rt_walker_config *cfg, __u
 	const struct rt_walker_offsets *off = &cfg->off;
 	struct rt_walker_tstate *cached = bpf_map_lookup_elem(&tstates, &tid);
 	struct rt_walker_tstate fresh = {};
-	__u64 ts = 0, interp = 0, id = 0, fallback = 0, key = thread_key(off, tid);
+	__u64 ts = 0, interp = 0, id = 0, fallback = 0, key = thread_key(off);
 
 	if (!key)
 		return 0;

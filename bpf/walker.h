@@ -42,7 +42,7 @@ struct rt_walker_offsets {
 	__u32 frame_is_entry;        /* RT_WALKER_NONE: no such byte */
 	__u32 frame_owner;           /* RT_WALKER_NONE: no such byte */
 	__u32 frame_owner_generator;
-	__u32 frame_owner_cstack;    /* RT_WALKER_NONE before 3.12 */
+	__u32 frame_owner_cstack;    /* owners from this one up are not Python code (entry shims); RT_WALKER_NONE before 3.12 */
 	__u32 code_firstlineno;
 	__u32 code_name;
 	__u32 code_qualname;         /* RT_WALKER_NONE on 2.7 */
@@ -58,7 +58,7 @@ struct rt_walker_offsets {
 	__u32 unicode_compact_data;
 	__u32 bytes_size;
 	__u32 bytes_data;
-	__u32 pad;
+	__u32 frame_code_tag;        /* low bits of f_executable that tag a _PyStackRef (3.14+), else 0 */
 	__u64 code_type;             /* &PyCode_Type, 0: not checked */
 };
 

@@ -60,29 +60,3 @@ const char *rt_layout__runtime_name(enum rt_runtime runtime)
 		return "unknown";
 	}
 }
-
-int rt_layout__check_debug_offsets(const struct rt_layout *layout, const void *dbg, size_t len,
-				   const char **what, uint64_t *theirs)
-{
-	for (size_t i = 0; i < rt_layout_cpython_nr_fields; i++) {
-		const struct rt_layout_field *f = &rt_layout_cpython_fields[i];
-		uint32_t at = rt_layout_cpython__get(&layout->debug, f);
-		uint32_t mine = rt_layout_cpython__get(&layout->cpython, f);
-		uint64_t v;
-
-		if (at == RT_LAYOUT_NONE || mine == RT_LAYOUT_NONE)
-			continue;
-		if ((size_t)at + sizeof(v) > len) {
-			*what = f->name;
-			*theirs = 0;
-			return -EINVAL;
-		}
-		memcpy(&v, (const char *)dbg + at, sizeof(v));
-		if (v != mine) {
-			*what = f->name;
-			*theirs = v;
-			return -EINVAL;
-		}
-	}
-	return 0;
-}

@@ -117,14 +117,4 @@ const struct rt_layout *rt_layout__find(enum rt_runtime runtime, int major, int 
 /* Name of @runtime ("cpython"), or "unknown". */
 const char *rt_layout__runtime_name(enum rt_runtime runtime);
 
-/*
- * Compares @layout with the _Py_DebugOffsets a 3.13+ interpreter carries
- * (@dbg, @len bytes copied from the start of its _PyRuntime).  Returns 0
- * when every member it has agrees (or the layout has none to check),
- * -EINVAL on the first disagreement, naming the member in @what
- * (borrowed, static) and the interpreter's value in @theirs.
- */
-int rt_layout__check_debug_offsets(const struct rt_layout *layout, const void *dbg, size_t len,
-				   const char **what, uint64_t *theirs);
-
 #endif

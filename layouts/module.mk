@@ -3,7 +3,7 @@
 # by `make layouts` from the layout files in layouts/data, which structlayout
 # writes from the DWARF of the pyenv builds on this machine (docs/layouts.md).
 LIB_SRCS   += layouts/layout.c layouts/gen/cpython.c layouts/dwarftypes.c layouts/pyversion.c \
-              layouts/layoutfile.c
+              layouts/layoutfile.c layouts/debugoffsets.c
 UNIT_TESTS += layout
 BIN_NAMES  += structlayout mergelayout
 

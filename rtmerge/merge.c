@@ -173,24 +173,30 @@ static int unresolved_frame(struct rt_merge *m, const char *dso, uint64_t addr, 
 	return intern_text(m, text, (size_t)n, id);
 }
 
+#define FRAME_EVAL       1 /* interpreter eval loop */
+#define FRAME_PY_TRAMPOLINE 2 /* CPython 3.12+ -X perf trampoline ("py::" in the perf map) */
+#define FRAME_EVAL_DEFAULT 4 /* CPython's _PyEval_EvalFrameDefault itself */
+
 /* Native functions that run interpreter frames: each stands for the
- * interpreter frames it executes when those are spliced in. */
-static bool is_eval_loop(const char *name)
+ * interpreter frames it executes when those are spliced in.  Returns 0 or
+ * the FRAME_EVAL* bits of @name.  GCC's out-of-line part of a function
+ * (".cold", where a profile-guided build may put most of CPython 3.14's
+ * eval loop) is that function's frame. */
+static uint8_t eval_loop_kind(const char *name)
 {
 	static const char *const names[] = {
 		"_PyEval_EvalFrameDefault", "PyEval_EvalFrameEx", "_PyEval_EvalFrame",
 		"vm_exec_core", "rb_vm_exec",
 	};
-	size_t i;
+	size_t i, n = strlen(name);
 
+	if (n > 5 && !strcmp(name + n - 5, ".cold"))
+		n -= 5;
 	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++)
-		if (!strcmp(name, names[i]))
-			return true;
-	return false;
+		if (strlen(names[i]) == n && !strncmp(name, names[i], n))
+			return FRAME_EVAL | (i == 0 ? FRAME_EVAL_DEFAULT : 0);
+	return 0;
 }
-
-#define FRAME_EVAL       1 /* interpreter eval loop */
-#define FRAME_PY_TRAMPOLINE 2 /* CPython 3.12+ -X perf trampoline ("py::" in the perf map) */
 
 static int mark_frame(struct rt_merge *m, uint32_t id, uint8_t kind)
 {
@@ -214,6 +220,18 @@ static int mark_frame(struct rt_merge *m, uint32_t id, uint8_t kind)
 static bool frame_is_eval(const struct rt_merge *m, uint32_t id)
 {
 	return id < m->is_eval_cap && (m->is_eval[id] & FRAME_EVAL);
+}
+
+/* Frame @i of @native (root first) runs interpreter frames of its own: an
+ * eval-loop function, but not a wrapper that calls _PyEval_EvalFrameDefault
+ * directly (_PyEval_EvalFrame or PyEval_EvalFrameEx when a -O0 debug build
+ * keeps them as frames): the pair runs one group. */
+static bool native_is_loop(const struct rt_merge *m, const uint32_t *native, uint32_t nr, uint32_t i)
+{
+	if (!frame_is_eval(m, native[i]))
+		return false;
+	return m->is_eval[native[i]] & FRAME_EVAL_DEFAULT || i + 1 >= nr ||
+	       native[i + 1] >= m->is_eval_cap || !(m->is_eval[native[i + 1]] & FRAME_EVAL_DEFAULT);
 }
 
 /* A trampoline frame CPython 3.12+ run with -X perf puts before each eval
@@ -243,8 +261,8 @@ static int named_frame(struct rt_merge *m, const char *name, const char *suffix,
 		n += strlen(suffix);
 	}
 	err = intern_text(m, text, n, id);
-	if (!err && !suffix && is_eval_loop(text))
-		err = mark_frame(m, *id, FRAME_EVAL);
+	if (!err && !suffix && eval_loop_kind(text))
+		err = mark_frame(m, *id, eval_loop_kind(text));
 	return err;
 }
 
@@ -694,7 +712,7 @@ static uint32_t splice(struct rt_merge *m, const uint32_t *native, uint32_t nr_n
 	uint32_t brk = UINT32_MAX, start;
 
 	for (i = 0; i < nr_native; i++) {
-		if (frame_is_eval(m, native[i])) {
+		if (native_is_loop(m, native, nr_native, i)) {
 			evals++;
 			last_eval = i;
 			if (first_eval == UINT32_MAX)
@@ -724,7 +742,7 @@ static uint32_t splice(struct rt_merge *m, const uint32_t *native, uint32_t nr_n
 		if (start)
 			m->stats.interp_native_mismatch++;
 		for (i = start; i < nr_native && n < out_max; i++) {
-			if (!frame_is_eval(m, native[i]) || g == nr_groups) {
+			if (!native_is_loop(m, native, nr_native, i) || g == nr_groups) {
 				out[n++] = native[i];
 				continue;
 			}

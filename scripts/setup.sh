@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0-only
 # Installs what rtperf needs to build and test, then builds libperf from
-# Debian's linux-source-6.12 into build/libperf.  Idempotent: a second run
-# checks and does nothing.
+# Debian's linux-source-6.12 into build/libperf, and the Debian root file
+# systems of the container tests (scripts/rootfs.sh).  Idempotent: a second
+# run checks and does nothing.
 set -euo pipefail
 
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -51,5 +52,12 @@ if [ ! -f "$stamp" ]; then
 		make -s -C "$src/tools/lib/api" >/dev/null
 	[ -f "$build/libperf/lib/libapi.a" ] || cp "$src/tools/lib/api/libapi.a" "$build/libperf/lib/"
 	touch "$stamp"
+fi
+# Debian root file systems the container tests run interpreters in: built
+# once into a machine-wide cache (scripts/rootfs.sh keeps a complete one).
+if [ "$(id -u)" -eq 0 ]; then
+	bash "$top/scripts/rootfs.sh"
+else
+	echo "setup: not root: container root file systems not built (scripts/rootfs.sh)"
 fi
 echo "setup: ok (libperf in $build/libperf)"

@@ -52,39 +52,7 @@ workload() { # kind bin
 	fi
 }
 
-# splice_check BASE PID WORKLOAD: percentage of the workload's samples with
-# Python frames whose rtmerge stack has them spliced in at the eval loops,
-# in order (<module>, main, branch_*, work with native frames between).
-splice_check() {
-	"$RT_BUILD/rtmerge" -p "$2" "$1.data" >"$1.folded" 2>"$1.merr" || { echo 0; return; }
-	python3 - "$1.folded" "$3" <<'PY'
-import re, sys
-folded, wl = sys.argv[1:3]
-base = wl.rsplit("/", 1)[-1]
-total = ok = 0
-for l in open(folded):
-    stack, n = l.rstrip("\n").rsplit(" ", 1)
-    frames = stack.split(";")
-    py = [i for i, f in enumerate(frames) if re.search(r"\(.*" + re.escape(base) + r":\d+\)$", f)]
-    if not py:
-        continue
-    total += int(n)
-    names = [frames[i].split(" ")[0] for i in py]
-    # between Python frames there must be native frames (C calls into the
-    # next eval loop) unless the version runs calls in one loop (3.11+)
-    if names[:1] == ["<module>"] and (names[-1:] != ["work"] or len(names) == 4) and \
-            not any(f.startswith("_PyEval_EvalFrameDefault") or f.startswith("PyEval_EvalFrameEx")
-                    for f in frames[py[0]:]):
-        ok += int(n)
-pct = 100.0 * ok / total if total else 0
-# rtmerge's own count of stacks it could not splice at the eval loops
-m = re.search(r"(\d+) samples with an interpreter stack, .* (\d+) with a broken native callchain",
-              open(folded[:-len(".folded")] + ".merr").read())
-if m and int(m.group(1)):
-    pct = min(pct, 100.0 * (int(m.group(1)) - int(m.group(2))) / int(m.group(1)))
-print("%.1f" % pct)
-PY
-}
+. "$WORKLOADS/splice_check.bash"
 
 # run_one NAME KIND PYTHON WORKLOAD CALLGRAPH BASE ARGS...: records and checks
 # one run into BASE.{data,out,err,txt,check}.
@@ -101,7 +69,7 @@ run_one() {
 	perf script -i "$base.data" -F comm,tid,event,bpf-output 2>"$base.perr" |
 		"$RT_DECODE" >"$base.txt" 2>"$base.decode"
 	python3 "$WORKLOADS/matrix_check.py" "$kind" "$base.txt" "$w" "$base.out" >"$base.check"
-	grep -v '^RESULT\|^PID' "$base.check"
+	grep -v '^RESULT\|^PID\|^MODULE\|^SHARE' "$base.check"
 	echo "$name $kind: $(grep -m1 '^rt-bpf: python samples' "$base.err")"
 }
 

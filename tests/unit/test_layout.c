@@ -13,7 +13,9 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "bpf/pyproc.h"
 #include "layouts/dwarftypes.h"
+#include "layouts/debugoffsets.h"
 #include "layouts/layout.h"
 #include "layouts/layoutfile.h"
 #include "layouts/pyversion.h"
@@ -378,36 +380,166 @@ static void test_pyversion_real(void)
 	CU_ASSERT_EQUAL(rt_pyversion__from_elf("/nonexistent", &(struct rt_pyversion){ 0 }), -ENOENT);
 }
 
-static void test_debug_offsets(void)
+/* _Py_DebugOffsets of Debian's python3.15 3.15.2 (the start of its
+ * _PyRuntime as the file initializes it), after the cookie. */
+static const uint64_t debian_315[] = {
+	51315440, 0, 346568, 912, 936, 226240, 7272, 7264, 7336, 7352, 7400, 7592, 7576, 7584, 16,
+	7736, 0, 7752, 7744, 7944, 0, 888, 0, 8, 16, 72, 80, 88, 96, 176, 184, 256, 32, 36, 40, 136,
+	288, 0, 88, 8, 0, 56, 80, 74, 64, 0, 216, 112, 120, 128, 136, 68, 52, 96, 104, 208, 0, 16, 8,
+	424, 24, 88, 168, 32, 288, 944, 888, 40, 32, 16, 40, 24, 16, 200, 24, 40, 32, 48, 32, 40, 24,
+	16, 32, 16, 24, 40, 16, 32, 64, 32, 16, 40, 56, 176, 112, 120, 1120, 104, 160, 24, 72, 67, 0,
+	8, 24, 344, 8028, 0, 4, 512,
+};
+
+static void put64(unsigned char *buf, size_t at, uint64_t v)
+{
+	memcpy(buf + at, &v, sizeof(v));
+}
+
+static void fill_315(unsigned char *buf)
+{
+	memset(buf, 0, RT_DEBUG_OFFSETS_READ);
+	memcpy(buf, "xdebugpy", 8);
+	memcpy(buf + 8, debian_315, sizeof(debian_315));
+}
+
+static void test_debug_offsets_315(void)
+{
+	unsigned char buf[RT_DEBUG_OFFSETS_READ];
+	struct rt_layout l, other;
+	char msg[256];
+
+	fill_315(buf);
+	CU_ASSERT_EQUAL_FATAL(rt_debug_offsets__parse(buf, sizeof(buf), 3, 15, &l, msg, sizeof(msg)), 0);
+	CU_ASSERT(l.major == 3 && l.minor == 15 && l.patch_min == 2);
+	CU_ASSERT_EQUAL(l.cpython.runtime_interpreters_head, 936);
+	CU_ASSERT_EQUAL(l.cpython.interp_threads_head, 7336);
+	CU_ASSERT_EQUAL(l.cpython.tstate_frame, 72);
+	CU_ASSERT_EQUAL(l.cpython.tstate_native_thread_id, 184);
+	CU_ASSERT_EQUAL(l.cpython.frame_size, 88);
+	CU_ASSERT_EQUAL(l.cpython.frame_owner, 74);
+	CU_ASSERT_EQUAL(l.cpython.frame_owner_cstack, 4);
+	CU_ASSERT_EQUAL(l.cpython.code_code_adaptive, 208);
+	CU_ASSERT_EQUAL(l.cpython.unicode_compact_data, 56);
+	CU_ASSERT_EQUAL(l.cpython.bytes_data, 32);
+	CU_ASSERT_EQUAL(l.cpython.code_firsttraceable, RT_LAYOUT_NONE);
+	/* its own table agrees with itself; a changed offset or version does not */
+	CU_ASSERT_EQUAL(rt_debug_offsets__compare(&l, &l, msg, sizeof(msg)), 0);
+	other = l;
+	other.cpython.frame_owner = 70;
+	CU_ASSERT_EQUAL(rt_debug_offsets__compare(&l, &other, msg, sizeof(msg)), -EINVAL);
+	CU_ASSERT_PTR_NOT_NULL(strstr(msg, "frame_owner is 70"));
+	other = l;
+	other.minor = 14;
+	CU_ASSERT_EQUAL(rt_debug_offsets__compare(&l, &other, msg, sizeof(msg)), -EINVAL);
+
+	/* refusals, each with its sentence */
+	CU_ASSERT_EQUAL(rt_debug_offsets__parse(buf, sizeof(buf), 3, 14, &l, msg, sizeof(msg)), -EINVAL);
+	CU_ASSERT_PTR_NOT_NULL(strstr(msg, "version 3.15"));
+	CU_ASSERT_EQUAL(rt_debug_offsets__parse(buf, sizeof(buf), 3, 12, &l, msg, sizeof(msg)), -ENOTSUP);
+	CU_ASSERT_EQUAL(rt_debug_offsets__parse(buf, 100, 3, 15, &l, msg, sizeof(msg)), -EINVAL);
+	buf[0] = 'X';
+	CU_ASSERT_EQUAL(rt_debug_offsets__parse(buf, sizeof(buf), 3, 15, &l, msg, sizeof(msg)), -EINVAL);
+	CU_ASSERT_PTR_NOT_NULL(strstr(msg, "cookie"));
+	fill_315(buf);
+	put64(buf, 16, 1);
+	CU_ASSERT_EQUAL(rt_debug_offsets__parse(buf, sizeof(buf), 3, 15, &l, msg, sizeof(msg)), -EINVAL);
+	CU_ASSERT_PTR_NOT_NULL(strstr(msg, "free-threaded"));
+	fill_315(buf);
+	put64(buf, 312, 40); /* a frame smaller than where its owner byte is */
+	CU_ASSERT_EQUAL(rt_debug_offsets__parse(buf, sizeof(buf), 3, 15, &l, msg, sizeof(msg)), -EINVAL);
+	CU_ASSERT_PTR_NOT_NULL(strstr(msg, "_PyInterpreterFrame"));
+
+	/* a later minor is read with the newest shape when its fixed points
+	 * hold, and refused when the table moved */
+	fill_315(buf);
+	put64(buf, 8, 0x031000f0);
+	CU_ASSERT_EQUAL(rt_debug_offsets__parse(buf, sizeof(buf), 3, 16, &l, msg, sizeof(msg)), 0);
+	CU_ASSERT_EQUAL(l.cpython.tstate_native_thread_id, 184);
+	memmove(buf + 184, buf + 176, sizeof(buf) - 184); /* a member inserted into the thread state group */
+	CU_ASSERT_EQUAL(rt_debug_offsets__parse(buf, sizeof(buf), 3, 16, &l, msg, sizeof(msg)), -EINVAL);
+}
+
+/* rt-bpf's path for a 3.14+ process: its table read from its memory (this
+ * process stands in), a contradicting table refused, the walker's
+ * configuration with the tagged f_executable and the renumbered owners. */
+static void test_pyproc_layout_315(void)
+{
+	static unsigned char runtime[RT_DEBUG_OFFSETS_READ];
+	struct rt_pyproc proc = { .pid = getpid(), .major = 3, .minor = 15, .patch = 2,
+				  .runtime_addr = (uintptr_t)runtime };
+	struct rt_walker_config cfg;
+	struct rt_layout own, table;
+	char msg[256];
+
+	fill_315(runtime);
+	CU_ASSERT_EQUAL_FATAL(rt_pyproc__layout(&proc, NULL, &own, msg, sizeof(msg)), 0);
+	CU_ASSERT_STRING_EQUAL(msg, "");
+	CU_ASSERT_EQUAL_FATAL(rt_pyproc__walker_config(&proc, &own, 7, &cfg), 0);
+	CU_ASSERT_EQUAL(cfg.runtime_addr, (uintptr_t)runtime);
+	CU_ASSERT_EQUAL(cfg.version, 3u << 16 | 15u << 8 | 2u);
+	CU_ASSERT_EQUAL(cfg.off.tstate_id, 184);
+	CU_ASSERT_EQUAL(cfg.off.tstate_id_pthread, 0);
+	CU_ASSERT_EQUAL(cfg.off.frame_code_tag, 3);
+	CU_ASSERT_EQUAL(cfg.off.frame_owner_cstack, 3); /* FRAME_OWNED_BY_INTERPRETER and up */
+	CU_ASSERT_EQUAL(cfg.off.frame_read, 75);
+	/* a table that agrees adds what the process's lacks */
+	table = own;
+	table.cpython.code_firsttraceable = 192;
+	CU_ASSERT_EQUAL(rt_pyproc__layout(&proc, &table, &own, msg, sizeof(msg)), 0);
+	CU_ASSERT_STRING_EQUAL(msg, "");
+	CU_ASSERT_EQUAL(own.cpython.code_firsttraceable, 192);
+	/* one that contradicts it is refused; the process's own is used */
+	table.cpython.frame_previous = 16;
+	CU_ASSERT_EQUAL(rt_pyproc__layout(&proc, &table, &own, msg, sizeof(msg)), 0);
+	CU_ASSERT_PTR_NOT_NULL(strstr(msg, "refused: the layout says frame_previous is 16"));
+	CU_ASSERT_EQUAL(own.cpython.frame_previous, 8);
+	CU_ASSERT_EQUAL(own.cpython.code_firsttraceable, RT_LAYOUT_NONE);
+	/* a process whose file says another patch level than its table */
+	proc.patch = 3;
+	CU_ASSERT_EQUAL(rt_pyproc__layout(&proc, NULL, &own, msg, sizeof(msg)), -EINVAL);
+	CU_ASSERT_PTR_NOT_NULL(strstr(msg, "3.15.2"));
+	/* before 3.13: the table as is, none is an error */
+	proc.minor = 12;
+	CU_ASSERT_EQUAL(rt_pyproc__layout(&proc, NULL, &own, msg, sizeof(msg)), -ENOENT);
+}
+
+/* The 3.13 shape against structlayout's reading of pyenv 3.13.0's DWARF:
+ * a table written at the DWARF's positions parses back to the same layout. */
+static void test_debug_offsets_313(void)
 {
 	const struct rt_layout *l = rt_layout__find(RT_RUNTIME_CPYTHON, 3, 13, 0);
-	unsigned char buf[1024] = { 0 };
-	const char *what = NULL;
-	uint64_t theirs = 0;
-	size_t n = 0;
+	static const unsigned int groups[][2] = { /* size entry, struct size */
+		{ 24, 100000 }, { 48, 100000 }, { 152, 1000 }, { 224, 80 }, { 272, 300 }, { 352, 16 },
+		{ 512, 40 }, { 536, 64 },
+	};
+	unsigned char buf[RT_DEBUG_OFFSETS_READ] = { 0 };
+	struct rt_layout own;
+	char msg[256];
 
 	CU_ASSERT_PTR_NOT_NULL_FATAL(l);
-	CU_ASSERT_FATAL(l->cpython.debug_offsets_size <= sizeof(buf));
+	memcpy(buf, "xdebugpy", 8);
+	put64(buf, 8, 0x030d00f0);
+	for (size_t i = 0; i < sizeof(groups) / sizeof(groups[0]); i++)
+		put64(buf, groups[i][0], groups[i][1]);
 	for (size_t i = 0; i < rt_layout_cpython_nr_fields; i++) {
 		uint32_t at = rt_layout_cpython__get(&l->debug, &rt_layout_cpython_fields[i]);
-		uint64_t v = rt_layout_cpython__get(&l->cpython, &rt_layout_cpython_fields[i]);
 
-		if (at == RT_LAYOUT_NONE)
-			continue;
-		memcpy(buf + at, &v, sizeof(v));
-		n++;
+		if (at != RT_LAYOUT_NONE)
+			put64(buf, at, rt_layout_cpython__get(&l->cpython, &rt_layout_cpython_fields[i]));
 	}
-	CU_ASSERT(n >= 15);
-	CU_ASSERT_EQUAL(rt_layout__check_debug_offsets(l, buf, l->cpython.debug_offsets_size, &what,
-						       &theirs), 0);
-	buf[l->debug.frame_previous] ^= 8;
-	CU_ASSERT_EQUAL(rt_layout__check_debug_offsets(l, buf, l->cpython.debug_offsets_size, &what,
-						       &theirs), -EINVAL);
-	CU_ASSERT_STRING_EQUAL(what, "frame_previous");
-	CU_ASSERT_EQUAL(theirs, l->cpython.frame_previous ^ 8);
-	/* layouts without the table have nothing to check */
-	l = rt_layout__find(RT_RUNTIME_CPYTHON, 3, 12, 1);
-	CU_ASSERT_EQUAL(rt_layout__check_debug_offsets(l, buf, 0, &what, &theirs), 0);
+	CU_ASSERT_EQUAL_FATAL(rt_debug_offsets__parse(buf, sizeof(buf), 3, 13, &own, msg, sizeof(msg)), 0);
+	CU_ASSERT_EQUAL(rt_debug_offsets__compare(&own, l, msg, sizeof(msg)), 0);
+	CU_ASSERT_EQUAL(own.cpython.tstate_native_thread_id, l->cpython.tstate_native_thread_id);
+	CU_ASSERT_EQUAL(own.cpython.frame_owner_cstack, l->cpython.frame_owner_cstack);
+	for (size_t i = 0; i < rt_layout_cpython_nr_fields; i++)
+		CU_ASSERT_EQUAL(rt_layout_cpython__get(&own.debug, &rt_layout_cpython_fields[i]),
+				rt_layout_cpython__get(&l->debug, &rt_layout_cpython_fields[i]));
+	/* the same table said by a build with another thread state layout */
+	put64(buf, l->debug.tstate_native_thread_id, l->cpython.tstate_native_thread_id + 8);
+	CU_ASSERT_EQUAL(rt_debug_offsets__parse(buf, sizeof(buf), 3, 13, &own, msg, sizeof(msg)), 0);
+	CU_ASSERT_EQUAL(rt_debug_offsets__compare(&own, l, msg, sizeof(msg)), -EINVAL);
+	CU_ASSERT_PTR_NOT_NULL(strstr(msg, "tstate_native_thread_id"));
 }
 
 int main(void)
@@ -423,7 +555,9 @@ int main(void)
 	CU_add_test(s, "structlayout on a stand-in libpython", test_structlayout_fake);
 	CU_add_test(s, "mergelayout version ranges", test_generate);
 	CU_add_test(s, "version from real CPython files", test_pyversion_real);
-	CU_add_test(s, "_Py_DebugOffsets cross-check", test_debug_offsets);
+	CU_add_test(s, "_Py_DebugOffsets of Debian's 3.15", test_debug_offsets_315);
+	CU_add_test(s, "_Py_DebugOffsets 3.13 shape against DWARF", test_debug_offsets_313);
+	CU_add_test(s, "3.15 process: own table, walker configuration", test_pyproc_layout_315);
 	CU_add_test(s, "cpython 3.11 table matches DWARF", test_cpython311_against_dwarf);
 	CU_basic_set_mode(CU_BRM_VERBOSE);
 	CU_basic_run_tests();

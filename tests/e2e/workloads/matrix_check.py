@@ -10,11 +10,26 @@
 # hotline: samples in the hot function on its loop lines (threads: the
 # spinners' spin(); the hasher must show its hashing line); wrong_thread:
 # worker samples carrying another worker's frames.
+# The workload may be given as NAME=FILE: the stacks name it NAME (its path
+# inside a container), its source is FILE.  An optional fifth argument names a file of "namespace-tid host-tid" lines:
+# a workload in its own PID namespace prints the tids it sees there.
+# Also prints "MODULE pct" (the main thread's samples running workload
+# code whose outermost frame is the workload's <module>) and, for the split, "SHARE a" (the
+# share of branch_a among the samples in work()).
 import re
 import sys
 
 kind, txt, workload, out = sys.argv[1:5]
-src = open(workload).read().splitlines()
+source = workload
+if "=" in workload:
+    # NAME=FILE: stacks name the workload NAME (its path inside a container)
+    workload, source = workload.split("=", 1)
+tidmap = {}
+if len(sys.argv) > 5:
+    for l in open(sys.argv[5]):
+        ns, host = l.split()
+        tidmap[int(ns)] = int(host)
+src = open(source).read().splitlines()
 
 
 def line_of(marker):
@@ -37,7 +52,7 @@ role = {}
 if kind == "threads":
     for l in open(out):
         tid, fn = l.split()
-        role[int(tid)] = fn
+        role[tidmap.get(int(tid), int(tid))] = fn
 stacks = []
 for l in open(txt):
     parts = l.rstrip("\n").split(" ", 2)
@@ -92,10 +107,13 @@ if kind == "recursion":
             complete += note(rooted, t, fr)
 elif kind == "split":
     work_l, a_l, b_l = line_of("# WORK_LINE"), line_of("# A_LINE"), line_of("# B_LINE")
+    in_a = in_b = 0
     for t, fr, clean in py:
         names = [f[0] for f in fr]
         complete += note(whole(fr, clean, fr[0][:2] == ("<module>", workload)), t, fr)
         if names[-1:] == ["work"]:
+            in_a += "branch_a" in names
+            in_b += "branch_b" in names
             hot_total += 1
             hot += fr[-1][2] in (work_l, work_l + 1) and \
                 (fr[-2][2] == a_l if fr[-2][0] == "branch_a" else fr[-2][2] == b_l)
@@ -132,6 +150,11 @@ elif kind == "threads":
               "hasher samples at its hashing line: %d" % (" ".join(missing), per_role, at_hash))
         wrong += 1000  # reported as a failure
 print("PID %d" % pid)
+main_py = [fr for t, fr, clean in py if t == pid and any(f[1] == workload for f in fr)]
+print("MODULE %.1f" % (100.0 * sum(fr[0][:2] == ("<module>", workload) for fr in main_py) /
+                       len(main_py) if main_py else 0.0))
+if kind == "split":
+    print("SHARE %.3f" % (in_a / float(in_a + in_b) if in_a + in_b else 0.0))
 pct = lambda a, b: 100.0 * a / b if b else 0.0
 print("RESULT %s %d %d %.1f %.1f %d" % (kind, len(mine), len(py), pct(complete, len(py)),
                                          pct(hot, hot_total), wrong))
