@@ -24,6 +24,7 @@
 #include "bpf/perfattach.h"
 #include "bpf/pyproc.h"
 #include "bpf/rbproc.h"
+#include "bpf/dsocache.h"
 #include "bpf/record.h"
 #include "bpf/walker.h"
 #include "bpf/walker.skel.h"
@@ -87,6 +88,15 @@ static void usage(FILE *f)
 }
 
 /* A Python process appeared (proc != NULL) or went away. */
+/* A container's files vanish with it: copy them into the build-id cache
+ * while the process lives (bpf/dsocache.h); host files stay where perf saw
+ * them. */
+static void cache_container_files(pid_t pid)
+{
+	if (rt_dsocache__foreign_root(pid))
+		rt_dsocache__add_process(NULL, pid);
+}
+
 static void on_process(void *ctx, pid_t pid, const struct rt_pyproc *proc, uint32_t generation)
 {
 	struct app *app = ctx;
@@ -119,6 +129,7 @@ static void on_process(void *ctx, pid_t pid, const struct rt_pyproc *proc, uint3
 		return;
 	}
 	app->nr_python++;
+	cache_container_files(pid);
 	if (app->verbose)
 		fprintf(stderr, "rt-bpf: walking pid %d: CPython %d.%d.%d, _PyRuntime at 0x%llx in %s\n",
 			pid, proc->major, proc->minor, proc->patch,
@@ -151,6 +162,7 @@ static void on_ruby_process(void *ctx, pid_t pid, const struct rt_rbproc *proc, 
 		return;
 	}
 	app->nr_python++;
+	cache_container_files(pid);
 	if (app->verbose)
 		fprintf(stderr, "rt-bpf: walking pid %d: Ruby %d.%d.%d in %s, symbol table %s\n", pid,
 			proc->major, proc->minor, proc->patch, proc->elf,
