@@ -76,7 +76,7 @@ static void usage(FILE *f)
 		"usage: rt-bpf attach [--perf-pid PID] [-p PID...]\n"
 		"       rt-bpf record [-F HZ] [--call-graph fp|dwarf] [-o FILE] (-p PID | -a | -- CMD ARGS...)\n"
 		"\n"
-		"attach  adds CPython (2.7, 3.6-3.13) and Ruby (3.1) frames to a running `perf record` that has a\n"
+		"attach  adds CPython (2.7, 3.6-3.13) and Ruby (2.7, 3.1, 3.3) frames to a running `perf record` that has a\n"
 		"        bpf-output event (perf record -a -g -k mono -e cpu-clock\n"
 		"        -e bpf-output/no-inherit,name=rt/ ...) until perf exits or Ctrl-C.\n"
 		"        -p limits it to the given processes (default: every Python and Ruby process).\n"
@@ -110,6 +110,7 @@ static void on_process(void *ctx, pid_t pid, const struct rt_pyproc *proc, uint3
 		bpf_map_delete_elem(map_fd, &key);
 		return;
 	}
+	cache_container_files(pid);
 	layout = rt_layout__find(RT_RUNTIME_CPYTHON, proc->major, proc->minor, proc->patch);
 	if (!layout || rt_pyproc__walker_config(proc, layout, generation, &cfg)) {
 		fprintf(stderr, "rt-bpf: pid %d runs CPython %d.%d%s%.0d (%s): version not supported "
@@ -129,7 +130,6 @@ static void on_process(void *ctx, pid_t pid, const struct rt_pyproc *proc, uint3
 		return;
 	}
 	app->nr_python++;
-	cache_container_files(pid);
 	if (app->verbose)
 		fprintf(stderr, "rt-bpf: walking pid %d: CPython %d.%d.%d, _PyRuntime at 0x%llx in %s\n",
 			pid, proc->major, proc->minor, proc->patch,
@@ -149,6 +149,7 @@ static void on_ruby_process(void *ctx, pid_t pid, const struct rt_rbproc *proc, 
 		bpf_map_delete_elem(map_fd, &key);
 		return;
 	}
+	cache_container_files(pid);
 	layout = rt_layout__find(RT_RUNTIME_RUBY, proc->major, proc->minor, proc->patch);
 	if (!layout || rt_rbproc__walker_config(proc, &layout->ruby, generation, &cfg)) {
 		fprintf(stderr, "rt-bpf: pid %d runs Ruby %d.%d.%d (%s): no layout for it (have: %s); its "
@@ -162,7 +163,6 @@ static void on_ruby_process(void *ctx, pid_t pid, const struct rt_rbproc *proc, 
 		return;
 	}
 	app->nr_python++;
-	cache_container_files(pid);
 	if (app->verbose)
 		fprintf(stderr, "rt-bpf: walking pid %d: Ruby %d.%d.%d in %s, symbol table %s\n", pid,
 			proc->major, proc->minor, proc->patch, proc->elf,
