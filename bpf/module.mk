@@ -7,7 +7,7 @@ BPF_CFLAGS ?= -g -O2 -target bpf -D__TARGET_ARCH_x86 -Wall -Wno-unused-function
 include bpf/perfattach.mk
 include bpf/ruby.mk
 
-LIB_SRCS   += bpf/decode.c bpf/decode_common.c bpf/process.c bpf/pyproc.c
+LIB_SRCS   += bpf/decode.c bpf/decode_common.c bpf/process.c bpf/pyproc.c bpf/dsocache.c
 UNIT_TESTS += decode process
 BIN_NAMES  += rt-decode rt-bpf
 # the walker shares perfattach.h with the attach library

@@ -955,6 +955,10 @@ static pid_t spawn_perf(struct record_run *r, const char *perf, const char *outp
 	}
 	argv[n++] = "-e";
 	argv[n++] = channel;
+	/* build ids in the MMAP2 events, read by the kernel from the mapped
+	 * file itself: a container's files have paths the host does not
+	 * resolve, and perf's end-of-record build-id pass skips them */
+	argv[n++] = "--buildid-mmap";
 	argv[n++] = "-o";
 	argv[n++] = output;
 	if (OPT(o, target, RT_PERF_RECORD_SYSTEM) == RT_PERF_RECORD_PID) {

@@ -13,6 +13,7 @@ enum {
 	SYM_VM_PTR,  /* ruby_current_vm_ptr */
 	SYM_VERSION, /* ruby_version: the version string */
 	SYM_ID2STR,  /* rb_id2str: the way to the global symbol table */
+	SYM_AT_EXIT, /* ruby_vm_at_exit: the way to the VM pointer where it is hidden */
 	NR_SYMS,
 };
 
@@ -21,11 +22,46 @@ static const struct rt_process_symbol rb_symbols[NR_SYMS] = {
 	[SYM_VM_PTR] = { "ruby_current_vm_ptr", -1 },
 	[SYM_VERSION] = { "ruby_version", -1 },
 	[SYM_ID2STR] = { "rb_id2str", -1 },
+	[SYM_AT_EXIT] = { "ruby_vm_at_exit", -1 },
 };
 
 static bool rb_has_symbols(const uint64_t *v)
 {
-	return v[SYM_VM_PTR] && v[SYM_VERSION];
+	return (v[SYM_VM_PTR] || v[SYM_AT_EXIT]) && v[SYM_VERSION];
+}
+
+/*
+ * 3.3 no longer exports ruby_current_vm_ptr.  ruby_vm_at_exit() starts with
+ * GET_VM(), a load of that pointer, and touches no other global: the first
+ * `mov reg, [rip + disp]` in it names the variable.  Returns its address,
+ * 0 when the code reads otherwise.
+ */
+static uint64_t vm_ptr_from_at_exit(pid_t pid, uint64_t at_exit)
+{
+	uint64_t found = 0;
+	uint8_t code[64];
+	cs_insn *insn = NULL;
+	size_t count;
+	csh cs;
+
+	if (rt_process__read(pid, at_exit, code, sizeof(code)) ||
+	    cs_open(CS_ARCH_X86, CS_MODE_64, &cs) != CS_ERR_OK)
+		return 0;
+	cs_option(cs, CS_OPT_DETAIL, CS_OPT_ON);
+	count = cs_disasm(cs, code, sizeof(code), at_exit, 16, &insn);
+	for (size_t i = 0; i < count && !found; i++) {
+		cs_x86 *x = &insn[i].detail->x86;
+
+		if (insn[i].id == X86_INS_RET || insn[i].id == X86_INS_JMP)
+			break;
+		if (insn[i].id == X86_INS_MOV && x->op_count == 2 && x->operands[0].type == X86_OP_REG &&
+		    x->operands[1].type == X86_OP_MEM && x->operands[1].mem.base == X86_REG_RIP &&
+		    x->operands[1].size == 8)
+			found = insn[i].address + insn[i].size + (int64_t)x->operands[1].mem.disp;
+	}
+	cs_free(insn, count);
+	cs_close(&cs);
+	return found;
 }
 
 /* Takes @img for the struct rt_rbproc @ctx when its version string reads. */
@@ -39,7 +75,12 @@ static int rb_take_image(void *ctx, const struct rt_process_image *img)
 	if (rt_process__read(img->pid, img->bias + v[SYM_VERSION], ver, sizeof(ver) - 1) ||
 	    sscanf(ver, "%d.%d.%d", &out->major, &out->minor, &out->patch) != 3)
 		return -ENOENT;
-	out->vm_ptr_addr = img->bias + v[SYM_VM_PTR];
+	if (v[SYM_VM_PTR])
+		out->vm_ptr_addr = img->bias + v[SYM_VM_PTR];
+	else
+		out->vm_ptr_addr = vm_ptr_from_at_exit(img->pid, img->bias + v[SYM_AT_EXIT]);
+	if (!out->vm_ptr_addr)
+		return -ENOENT;
 	out->id2str_addr = v[SYM_ID2STR] ? img->bias + v[SYM_ID2STR] : 0;
 	snprintf(out->elf, sizeof(out->elf), "%s", img->path);
 	return 0;
@@ -165,7 +206,9 @@ static bool string_is(pid_t pid, const struct rt_layout_ruby *l, uint64_t str, c
 		len = hdr[l->rstring_len / 8];
 		ptr = hdr[l->rstring_ptr / 8];
 	} else {
-		len = (hdr[0] & l->rstring_embed_len_mask) >> l->rstring_embed_len_shift;
+		len = l->rstring_embed_len_mask ?
+			      (hdr[0] & l->rstring_embed_len_mask) >> l->rstring_embed_len_shift :
+			      hdr[l->rstring_len / 8];
 		ptr = str + l->rstring_embed;
 	}
 	if (len != strlen(want) || len >= sizeof(buf) || rt_process__read(pid, ptr, buf, len))
@@ -184,7 +227,9 @@ int rt_rbproc__resolve_symbols(struct rt_rbproc *proc, const struct rt_layout_ru
 		proc->symbols_addr = find_symbols(proc->pid, proc->id2str_addr, l);
 	if (!proc->symbols_addr)
 		return -EAGAIN;
-	if (proc->classpath_serial && proc->attached_serial)
+	/* 3.3 keeps class paths in the class, not in instance variables */
+	if ((proc->classpath_serial && proc->attached_serial) ||
+	    l->classext_classpath != RT_RUBY_NONE)
 		return 0;
 	if (rt_process__read(proc->pid, proc->symbols_addr + l->symbols_last_id, &last, sizeof(last)) ||
 	    rt_process__read(proc->pid, proc->symbols_addr + l->symbols_ids, &ids, sizeof(ids)))

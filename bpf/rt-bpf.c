@@ -24,6 +24,7 @@
 #include "bpf/perfattach.h"
 #include "bpf/pyproc.h"
 #include "bpf/rbproc.h"
+#include "bpf/dsocache.h"
 #include "bpf/record.h"
 #include "bpf/walker.h"
 #include "bpf/walker.skel.h"
@@ -77,7 +78,7 @@ static void usage(FILE *f)
 		"usage: rt-bpf attach [--perf-pid PID] [-p PID...]\n"
 		"       rt-bpf record [-F HZ] [--call-graph fp|dwarf] [-o FILE] (-p PID | -a | -- CMD ARGS...)\n"
 		"\n"
-		"attach  adds CPython (2.7, 3.6-3.13) and Ruby (3.1) frames to a running `perf record` that has a\n"
+		"attach  adds CPython (2.7, 3.6-3.13) and Ruby (2.7, 3.1, 3.3) frames to a running `perf record` that has a\n"
 		"        bpf-output event (perf record -a -g -k mono -e cpu-clock\n"
 		"        -e bpf-output/no-inherit,name=rt/ ...) until perf exits or Ctrl-C.\n"
 		"        -p limits it to the given processes (default: every Python and Ruby process).\n"
@@ -110,6 +111,15 @@ static int py_layout(const struct app *app, const struct rt_pyproc *proc, struct
 	return err;
 }
 
+/* A container's files vanish with it: copy them into the build-id cache
+ * while the process lives (bpf/dsocache.h); host files stay where perf saw
+ * them. */
+static void cache_container_files(pid_t pid)
+{
+	if (rt_dsocache__foreign_root(pid))
+		rt_dsocache__add_process(NULL, pid);
+}
+
 /* A Python process appeared (proc != NULL) or went away. */
 static void on_process(void *ctx, pid_t pid, const struct rt_pyproc *proc, uint32_t generation)
 {
@@ -124,6 +134,7 @@ static void on_process(void *ctx, pid_t pid, const struct rt_pyproc *proc, uint3
 		bpf_map_delete_elem(map_fd, &key);
 		return;
 	}
+	cache_container_files(pid);
 	if (py_layout(app, proc, &layout, msg, sizeof(msg))) {
 		fprintf(stderr, "rt-bpf: pid %d (CPython %d.%d.%d, %s): refusing to walk it: %s; its "
 			"samples stay native-only\n", pid, proc->major, proc->minor, proc->patch,
@@ -161,6 +172,7 @@ static void on_ruby_process(void *ctx, pid_t pid, const struct rt_rbproc *proc, 
 		bpf_map_delete_elem(map_fd, &key);
 		return;
 	}
+	cache_container_files(pid);
 	layout = rt_layout__find(RT_RUNTIME_RUBY, proc->major, proc->minor, proc->patch);
 	if (!layout || rt_rbproc__walker_config(proc, &layout->ruby, generation, &cfg)) {
 		fprintf(stderr, "rt-bpf: pid %d runs Ruby %d.%d.%d (%s): no layout for it (have: %s); its "

@@ -3,7 +3,7 @@
  * CRuby stack walker, included by walker.bpf.c (it shares that file's
  * channel, seen and stats maps and helpers, output_stack among them).  For
  * a sample of a configured Ruby process it finds the sampled thread's
- * rb_thread_t in the main ractor's thread list by kernel tid (so a thread
+ * rb_thread_t in the main ractor's thread list by pthread_t (so a thread
  * that released the GVL gets its own frames), walks its control frames
  * from ec->cfp to the bottom of its VM stack and writes one stack record;
  * before that one RT_REC_RUBY_CODE record per iseq or C method entry not
@@ -219,7 +219,9 @@ static __always_inline void rb_read_string(const struct rt_layout_ruby *off, __u
 		len = word_at(hdr, 4, off->rstring_len);
 		ptr = word_at(hdr, 4, off->rstring_ptr);
 	} else {
-		len = (hdr[0] & off->rstring_embed_len_mask) >> off->rstring_embed_len_shift;
+		len = off->rstring_embed_len_mask ?
+			      (hdr[0] & off->rstring_embed_len_mask) >> off->rstring_embed_len_shift :
+			      word_at(hdr, 4, off->rstring_len);
 		ptr = v + off->rstring_embed;
 	}
 	if (len > (1 << 24))
@@ -303,6 +305,30 @@ static __always_inline __u64 rb_class_ivar(const struct rt_ruby_walker_config *c
 	return 0;
 }
 
+/* The class path of @klass or, @attached, the object a singleton class is
+ * attached to: members of the class's ext (3.3) or its instance variables
+ * __classpath__ / __attached__ (earlier); 0 when unreadable. */
+static __always_inline __u64 rb_class_field(const struct rt_ruby_walker_config *cfg, __u64 klass,
+					    bool attached)
+{
+	const struct rt_layout_ruby *off = &cfg->off;
+	__u32 member = attached ? off->classext_attached : off->classext_classpath;
+	__u64 ext = 0, v = 0;
+
+	if (member == RT_RUBY_NONE)
+		return rb_class_ivar(cfg, klass,
+				     attached ? cfg->attached_serial : cfg->classpath_serial);
+	if (!klass)
+		return 0;
+	if (off->rclass_ext_inline)
+		ext = klass + off->rclass_ext;
+	else if (read_ptr(&ext, klass + off->rclass_ext) || !ext)
+		return 0;
+	if (read_ptr(&v, ext + member))
+		return 0;
+	return v;
+}
+
 /* Separately verified, as emit_code: inlined per queued entry it would
  * multiply the program's size. */
 __noinline int rb_emit_code(struct bpf_perf_event_data *ctx, __u32 pid, __u32 i, __u64 index)
@@ -353,9 +379,9 @@ __noinline int rb_emit_code(struct bpf_perf_event_data *ctx, __u32 pid, __u32 i,
 			klass = 0;
 		if (klass && (flags & off->fl_singleton)) {
 			rec->class_flags |= RT_REC_RUBY_SINGLETON;
-			klass = rb_class_ivar(cfg, klass, cfg->attached_serial);
+			klass = rb_class_field(cfg, klass, true);
 		}
-		rb_read_string(off, rb_class_ivar(cfg, klass, cfg->classpath_serial), &rec->path);
+		rb_read_string(off, rb_class_field(cfg, klass, false), &rec->path);
 	} else {
 		__u64 body = 0, label, pathobj, fl, info, positions, succ;
 		__u32 iseq_size, info_size;
@@ -384,7 +410,10 @@ __noinline int rb_emit_code(struct bpf_perf_event_data *ctx, __u32 pid, __u32 i,
 				pathobj = rb_array_at(off, pathobj, 0);
 		}
 		rb_read_string(off, pathobj, &rec->path);
-		rec->first_lineno = (fl & 1) ? (__u32)((__s64)fl >> 1) : 0;
+		if (!off->first_lineno_fixnum)
+			rec->first_lineno = (__u32)fl; /* an int: the low half */
+		else
+			rec->first_lineno = (fl & 1) ? (__u32)((__s64)fl >> 1) : 0;
 		rec->iseq_size = iseq_size;
 		rec->info_size = info_size;
 		n = (__u64)info_size * off->insn_info_entry_size;
@@ -425,33 +454,55 @@ __noinline int rb_emit_code(struct bpf_perf_event_data *ctx, __u32 pid, __u32 i,
 	return bpf_perf_event_output(ctx, &channel, index, rec, sizeof(*rec));
 }
 
+/* The pthread_t of @th (rb_thread_t), through its native thread where the
+ * VM keeps it there (3.3); 0 when unreadable. */
+static __always_inline __u64 rb_thread_pthread(const struct rt_layout_ruby *off, __u64 th)
+{
+	__u64 holder = th, id = 0;
+
+	if (off->thread_nt != RT_RUBY_NONE && (read_ptr(&holder, th + off->thread_nt) || !holder))
+		return 0;
+	if (read_ptr(&id, holder + off->thread_pthread))
+		return 0;
+	return id;
+}
+
+/*
+ * The sampled thread's rb_thread_t.  Threads are matched by pthread_t, which
+ * on x86_64 glibc is the thread pointer the kernel keeps as fsbase: 2.7
+ * keeps no kernel tid, and the tid 3.x keeps is the one of the process's
+ * own PID namespace, not the host's tid the program sees in a container.
+ */
 static __always_inline __u64 rb_find_thread(const struct rt_ruby_walker_config *cfg, __u32 pid,
 					    __u32 tid)
 {
 	const struct rt_layout_ruby *off = &cfg->off;
 	struct rt_ruby_walker_thread *cached = bpf_map_lookup_elem(&rb_threads, &tid);
 	struct rt_ruby_walker_thread fresh = {};
-	__u64 vm = 0, ractor = 0, head, node = 0;
-	__s32 ttid = 0;
+	struct task_struct *task = (struct task_struct *)bpf_get_current_task();
+	__u64 self = BPF_CORE_READ(task, thread.fsbase);
+	__u64 vm = 0, owner = 0, head, node = 0;
 
+	if (!self)
+		return 0;
 	/* trusted only while it still names this thread: rb_thread_t memory
 	 * is reused as threads come and go */
 	if (cached && cached->pid == pid && cached->generation == cfg->generation &&
-	    !bpf_probe_read_user(&ttid, sizeof(ttid), (const void *)(cached->thread + off->thread_tid)) &&
-	    (__u32)ttid == tid)
+	    rb_thread_pthread(off, cached->thread) == self)
 		return cached->thread;
-	if (read_ptr(&vm, cfg->vm_ptr_addr) || !vm || read_ptr(&ractor, vm + off->vm_main_ractor) ||
-	    !ractor)
+	if (read_ptr(&vm, cfg->vm_ptr_addr) || !vm)
 		return 0;
-	head = ractor + off->ractor_threads_set;
+	owner = vm;
+	if (off->vm_main_ractor != RT_RUBY_NONE &&
+	    (read_ptr(&owner, vm + off->vm_main_ractor) || !owner))
+		return 0;
+	head = owner + off->thread_list;
 	if (read_ptr(&node, head))
 		return 0;
 	for (int k = 0; k < RB_MAX_THREADS && node && node != head; k++) {
 		__u64 th = node - off->thread_lt_node;
 
-		if (bpf_probe_read_user(&ttid, sizeof(ttid), (const void *)(th + off->thread_tid)))
-			break;
-		if ((__u32)ttid == tid) {
+		if (rb_thread_pthread(off, th) == self) {
 			fresh.thread = th;
 			fresh.pid = pid;
 			fresh.generation = cfg->generation;
@@ -471,7 +522,7 @@ static __always_inline int rb_walker_sample(struct bpf_perf_event_data *ctx,
 					    __u32 tid)
 {
 	const struct rt_layout_ruby *off = &cfg->off;
-	__u64 index, th, ec = 0, ecw[8] = {};
+	__u64 index, th, ec = 0, *ecw;
 	struct rb_walk w = {};
 	struct rb_scratch *sc;
 	__u32 zero = 0;
@@ -482,6 +533,8 @@ static __always_inline int rb_walker_sample(struct bpf_perf_event_data *ctx,
 	sc = bpf_map_lookup_elem(&rb_scratch, &zero);
 	if (!sc)
 		return 1;
+	/* the scratch map, not the stack: the program's stack is full */
+	ecw = sc->words;
 	th = rb_find_thread(cfg, pid, tid);
 	if (!th || read_ptr(&ec, th + off->thread_ec) || !ec ||
 	    bpf_probe_read_user(ecw, 3 * 8, (const void *)ec)) {

@@ -2,9 +2,10 @@
 /*
  * Offsets into CRuby's structs and the constants the Ruby stack walker
  * needs.  The tables are generated (layouts/ruby_gen.sh) from the
- * rb_mjit_min_header-X.Y.Z.h that a Ruby's -dev package ships
- * (docs/ruby.md) as member .ruby of struct rt_layout (layouts/layout.h): look
- * them up with rt_layout__find(RT_RUNTIME_RUBY, ...).  Nothing here reads a
+ * rb_mjit_min_header-X.Y.Z.h that a Ruby's -dev package ships, or from
+ * the Ruby's own source headers where there is none (3.3; docs/ruby.md),
+ * as member .ruby of struct rt_layout (layouts/layout.h): look them up
+ * with rt_layout__find(RT_RUNTIME_RUBY, ...).  Nothing here reads a
  * process.
  */
 #ifndef RT_LAYOUTS_RUBY_H
@@ -14,13 +15,19 @@
 #include <stdint.h> /* BPF programs get uint32_t from vmlinux.h */
 #endif
 
+/* An offset a build does not have. */
+#define RT_RUBY_NONE 0xffffffffu
+
 struct rt_layout_ruby {
 	/* rb_vm_t, rb_ractor_t, rb_thread_t */
-	uint32_t vm_main_ractor;        /* .ractor.main_ractor */
-	uint32_t ractor_threads_set;    /* .threads.set (list_head of rb_thread_t.lt_node) */
-	uint32_t thread_lt_node;
+	uint32_t vm_main_ractor;        /* .ractor.main_ractor; RT_RUBY_NONE: no ractors (2.x) */
+	uint32_t thread_list;           /* list_head of rb_thread_t.lt_node: main ractor's
+					 * .threads.set, or rb_vm_t.living_threads (2.x) */
+	uint32_t thread_lt_node;        /* .lt_node (.vmlt_node in 2.x) */
 	uint32_t thread_ec;
-	uint32_t thread_tid;            /* kernel tid (int) */
+	uint32_t thread_nt;             /* .nt (rb_native_thread *, 3.3+); RT_RUBY_NONE: the
+					 * id below is in rb_thread_t itself */
+	uint32_t thread_pthread;        /* .thread_id (pthread_t) of rb_thread_t or of *nt */
 	/* rb_execution_context_t */
 	uint32_t ec_vm_stack;
 	uint32_t ec_vm_stack_size;      /* in VALUEs */
@@ -37,7 +44,8 @@ struct rt_layout_ruby {
 	uint32_t body_iseq_encoded;
 	uint32_t body_location_pathobj;
 	uint32_t body_location_label;
-	uint32_t body_location_first_lineno; /* a Fixnum VALUE */
+	uint32_t body_location_first_lineno;
+	uint32_t first_lineno_fixnum;   /* 1: a Fixnum VALUE (up to 3.2), 0: an int */
 	uint32_t body_insns_info_body;
 	uint32_t body_insns_info_positions;
 	uint32_t body_insns_info_size;
@@ -49,8 +57,11 @@ struct rt_layout_ruby {
 	uint32_t me_called_id;
 	uint32_t me_owner;
 	uint32_t def_original_id;
-	uint32_t rclass_ext;            /* RClass.ptr */
-	uint32_t classext_iv_tbl;
+	uint32_t rclass_ext;            /* RClass.ptr, or where the ext is embedded (3.3) */
+	uint32_t rclass_ext_inline;     /* 1: rclass_ext is the ext's offset, not a pointer */
+	uint32_t classext_iv_tbl;       /* st_table of ivars; RT_RUBY_NONE (3.3: shapes) */
+	uint32_t classext_classpath;    /* VALUE classpath (3.3); RT_RUBY_NONE: __classpath__ */
+	uint32_t classext_attached;     /* .as.singleton_class.attached_object (3.3) */
 	uint32_t st_entries_start;
 	uint32_t st_entries_bound;
 	uint32_t st_entries;
@@ -62,7 +73,7 @@ struct rt_layout_ruby {
 	uint32_t rstring_ptr;
 	uint32_t rstring_embed;
 	uint32_t rstring_noembed;        /* flag bit: heap string */
-	uint32_t rstring_embed_len_mask;
+	uint32_t rstring_embed_len_mask; /* 0: an embedded string's length is at rstring_len too */
 	uint32_t rstring_embed_len_shift;
 	uint32_t rarray_len;
 	uint32_t rarray_ptr;

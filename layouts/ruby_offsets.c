@@ -1,15 +1,22 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
  * Layout generator for CRuby: compiled with -include of a Ruby's
- * rb_mjit_min_header-X.Y.Z.h (see layouts/ruby_gen.sh), it prints one
- * struct rt_layout initializer with the offsets of that build.  A handful of
- * facts live in Ruby's private sources rather than in the header; they are
- * constants here, named, and checked against a live process by
- * bpf/rbproc.c.
+ * rb_mjit_min_header-X.Y.Z.h, or of layouts/ruby_src.h against that
+ * Ruby's source tree (see layouts/ruby_gen.sh), and with RT_RUBY_MAJOR and
+ * RT_RUBY_MINOR defined, it prints one struct rt_layout initializer with the
+ * offsets of that build.  A handful of facts live in Ruby's private sources
+ * rather than in the header; they are constants here, named, and checked
+ * against a live process by bpf/rbproc.c.
  */
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
+
+#if !defined(RT_RUBY_MAJOR) || !defined(RT_RUBY_MINOR)
+#error "compile with -DRT_RUBY_MAJOR=X -DRT_RUBY_MINOR=Y (layouts/ruby_gen.sh does)"
+#endif
+#define RT_RUBY_AT_LEAST(x, y) (RT_RUBY_MAJOR * 100 + RT_RUBY_MINOR >= (x) * 100 + (y))
+#define NONE 0xffffffffu /* RT_RUBY_NONE */
 
 /* From st.c (struct st_table_entry): hash, key, record. */
 #define ST_ENTRY_SIZE   24
@@ -30,22 +37,42 @@
 
 int main(int argc, char **argv)
 {
-	int major, minor, patch;
+	int major, minor, patch, patch_min, patch_max;
 
-	if (argc != 2 || sscanf(argv[1], "%d.%d.%d", &major, &minor, &patch) != 3) {
-		fprintf(stderr, "usage: ruby_offsets X.Y.Z (the header's version)\n");
+	if (argc != 4 || sscanf(argv[1], "%d.%d.%d", &major, &minor, &patch) != 3 ||
+	    sscanf(argv[2], "%d", &patch_min) != 1 || sscanf(argv[3], "%d", &patch_max) != 1) {
+		fprintf(stderr, "usage: ruby_offsets X.Y.Z PATCH_MIN PATCH_MAX (the header's version, "
+				"the patch levels its entry covers)\n");
 		return 2;
 	}
-	/* Struct layouts do not change within a minor release. */
+	if (major != RT_RUBY_MAJOR || minor != RT_RUBY_MINOR) {
+		fprintf(stderr, "ruby_offsets: built for %d.%d, asked for %s\n", RT_RUBY_MAJOR,
+			RT_RUBY_MINOR, argv[1]);
+		return 2;
+	}
+	/* the patch range this build stands for: the generator knows which
+	 * other builds of the minor it was given */
 	printf("\t{\n\t\t.runtime = RT_RUNTIME_RUBY, .major = %d, .minor = %d,\n", major, minor);
-	printf("\t\t.patch_min = 0, .patch_max = 99,\n");
+	printf("\t\t.patch_min = %d, .patch_max = %d,\n", patch_min, patch_max);
 	printf("\t\t.linetable_format = \"ruby-insn-info\",\n");
 	printf("\t\t.ruby = {\n");
+#if RT_RUBY_AT_LEAST(3, 0)
 	OFF("vm_main_ractor", rb_vm_t, ractor.main_ractor);
-	OFF("ractor_threads_set", rb_ractor_t, threads.set);
+	OFF("thread_list", rb_ractor_t, threads.set);
 	OFF("thread_lt_node", rb_thread_t, lt_node);
+#else
+	F("vm_main_ractor", NONE);
+	OFF("thread_list", rb_vm_t, living_threads);
+	OFF("thread_lt_node", rb_thread_t, vmlt_node);
+#endif
 	OFF("thread_ec", rb_thread_t, ec);
-	OFF("thread_tid", rb_thread_t, tid);
+#if RT_RUBY_AT_LEAST(3, 3)
+	OFF("thread_nt", rb_thread_t, nt);
+	OFF("thread_pthread", struct rb_native_thread, thread_id);
+#else
+	F("thread_nt", NONE);
+	OFF("thread_pthread", rb_thread_t, thread_id);
+#endif
 	OFF("ec_vm_stack", rb_execution_context_t, vm_stack);
 	OFF("ec_vm_stack_size", rb_execution_context_t, vm_stack_size);
 	OFF("ec_cfp", rb_execution_context_t, cfp);
@@ -60,6 +87,7 @@ int main(int argc, char **argv)
 	OFF("body_location_pathobj", struct rb_iseq_constant_body, location.pathobj);
 	OFF("body_location_label", struct rb_iseq_constant_body, location.label);
 	OFF("body_location_first_lineno", struct rb_iseq_constant_body, location.first_lineno);
+	F("first_lineno_fixnum", !RT_RUBY_AT_LEAST(3, 3));
 	OFF("body_insns_info_body", struct rb_iseq_constant_body, insns_info.body);
 	OFF("body_insns_info_positions", struct rb_iseq_constant_body, insns_info.positions);
 	OFF("body_insns_info_size", struct rb_iseq_constant_body, insns_info.size);
@@ -71,20 +99,47 @@ int main(int argc, char **argv)
 	OFF("me_called_id", rb_callable_method_entry_t, called_id);
 	OFF("me_owner", rb_callable_method_entry_t, owner);
 	OFF("def_original_id", rb_method_definition_t, original_id);
+#if RT_RUBY_AT_LEAST(3, 3)
+	/* the ext follows the RClass in the same slot; classpath and the
+	 * attached object are members of it, no longer instance variables */
+	OFF("rclass_ext", struct RClass_and_rb_classext_t, classext);
+	F("rclass_ext_inline", 1);
+	F("classext_iv_tbl", NONE);
+	OFF("classext_classpath", struct rb_classext_struct, classpath);
+	OFF("classext_attached", struct rb_classext_struct, as.singleton_class.attached_object);
+#else
 	OFF("rclass_ext", struct RClass, ptr);
+	F("rclass_ext_inline", 0);
 	OFF("classext_iv_tbl", struct rb_classext_struct, iv_tbl);
+	F("classext_classpath", NONE);
+	F("classext_attached", NONE);
+#endif
 	OFF("st_entries_start", struct st_table, entries_start);
 	OFF("st_entries_bound", struct st_table, entries_bound);
 	OFF("st_entries", struct st_table, entries);
 	F("st_entry_size", ST_ENTRY_SIZE);
 	F("st_entry_key", ST_ENTRY_KEY);
 	F("st_entry_record", ST_ENTRY_RECORD);
-	OFF("rstring_len", struct RString, as.heap.len);
+#if RT_RUBY_AT_LEAST(3, 3)
+	/* one length for embedded and heap strings, outside the union */
+	OFF("rstring_len", struct RString, len);
 	OFF("rstring_ptr", struct RString, as.heap.ptr);
 	OFF("rstring_embed", struct RString, as.embed.ary);
 	F("rstring_noembed", RSTRING_NOEMBED);
+	F("rstring_embed_len_mask", 0);
+	F("rstring_embed_len_shift", 0);
+#else
+	OFF("rstring_len", struct RString, as.heap.len);
+	OFF("rstring_ptr", struct RString, as.heap.ptr);
+#if RT_RUBY_AT_LEAST(3, 0)
+	OFF("rstring_embed", struct RString, as.embed.ary);
+#else
+	OFF("rstring_embed", struct RString, as.ary);
+#endif
+	F("rstring_noembed", RSTRING_NOEMBED);
 	F("rstring_embed_len_mask", RSTRING_EMBED_LEN_MASK);
 	F("rstring_embed_len_shift", RSTRING_EMBED_LEN_SHIFT);
+#endif
 	OFF("rarray_len", struct RArray, as.heap.len);
 	OFF("rarray_ptr", struct RArray, as.heap.ptr);
 	OFF("rarray_embed", struct RArray, as.ary);

@@ -421,8 +421,8 @@ static int resolve_user(struct rt_merge *m, uint32_t pid, uint64_t addr, uint32_
 				bid_size = b->size;
 			}
 		}
-		rt_symbolizer__resolve_file(m->symbolizer, map->path, bid, bid_size,
-					    addr - map->start + map->pgoff, &sym);
+		rt_symbolizer__resolve_in_process(m->symbolizer, (int)pid, map->path, bid, bid_size,
+						  addr - map->start + map->pgoff, &sym);
 	}
 	if (sym.status != RT_SYMBOL_OK) {
 		m->reason = sym.status;

@@ -54,6 +54,7 @@ struct rt_symbolizer {
 	size_t kernel_build_id_size;
 	enum rt_symbol_status kernel_status;
 	struct rt_symtab kernel;
+	int pid; /* the process of the lookup under way (resolve_in_process), 0: none */
 };
 
 const char *rt_symbol_status__name(enum rt_symbol_status status)
@@ -471,6 +472,33 @@ static void load_vdso(struct rt_symbolizer *s, struct dso *d)
 }
 
 /*
+ * The file as the process of the lookup sees it, while it lives: inside its
+ * root (/proc/PID/root, a container's own files), with the build id perf
+ * recorded, so a reused pid cannot lend another file.
+ */
+static Elf *open_in_process_root(struct rt_symbolizer *s, const char *path, const uint8_t *id,
+				 size_t id_size, int *fd)
+{
+	Elf *elf;
+
+	*fd = -1;
+	if (s->pid <= 0 || !id_size || path[0] != '/' || s->root_dir[0])
+		return NULL;
+	*fd = rt_safefile__open_in_root(s->pid, path, 0, NULL);
+	if (*fd < 0) {
+		*fd = -1;
+		return NULL;
+	}
+	elf = elf_begin(*fd, ELF_C_READ_MMAP, NULL);
+	if (!elf || elf_kind(elf) != ELF_K_ELF || !elf_has_id(elf, id, id_size)) {
+		close_elf(elf, *fd);
+		*fd = -1;
+		return NULL;
+	}
+	return elf;
+}
+
+/*
  * The file for (path, build id): the file on disk when its id matches (or
  * none is known), else a copy in perf's build-id cache, else the debug
  * file with that id under debug_root (symbols and program headers of a
@@ -501,7 +529,9 @@ static void load_dso(struct rt_symbolizer *s, struct dso *d)
 		d->status = RT_SYMBOL_NO_FILE;
 		return;
 	}
-	elf = open_from_cache(s, d->path, "elf", d->build_id, d->build_id_size, &fd);
+	elf = open_in_process_root(s, d->path, d->build_id, d->build_id_size, &fd);
+	if (!elf)
+		elf = open_from_cache(s, d->path, "elf", d->build_id, d->build_id_size, &fd);
 	debug_only = !elf;
 	if (!elf) {
 		hex(d->build_id, d->build_id_size, idhex);
@@ -822,4 +852,33 @@ int rt_elf__build_id(const char *path, uint8_t *buf, size_t size)
 	n = elf_build_id(elf, buf, size);
 	close_elf(elf, fd);
 	return n;
+}
+
+int rt_elf__build_id_fd(int fd, uint8_t *buf, size_t size)
+{
+	Elf *elf;
+	int n;
+
+	elf_version(EV_CURRENT);
+	elf = elf_begin(fd, ELF_C_READ_MMAP, NULL);
+	if (!elf || elf_kind(elf) != ELF_K_ELF) {
+		if (elf)
+			elf_end(elf);
+		return -ENOEXEC;
+	}
+	n = elf_build_id(elf, buf, size);
+	elf_end(elf);
+	return n;
+}
+
+int rt_symbolizer__resolve_in_process(struct rt_symbolizer *s, int pid, const char *path,
+				      const uint8_t *build_id, size_t build_id_size,
+				      uint64_t file_offset, struct rt_symbol *out)
+{
+	int err;
+
+	s->pid = pid;
+	err = rt_symbolizer__resolve_file(s, path, build_id, build_id_size, file_offset, out);
+	s->pid = 0;
+	return err;
 }

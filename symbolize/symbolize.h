@@ -67,6 +67,17 @@ int rt_symbolizer__resolve_file(struct rt_symbolizer *symbolizer, const char *pa
 				uint64_t file_offset, struct rt_symbol *out);
 
 /*
+ * The same for a mapping of process @pid (a host pid, as perf records
+ * them): when neither the path nor the caches give the file with that build
+ * id, and the process still lives, the file is read inside its root
+ * directory (/proc/PID/root), which is where a container's files are.  A
+ * file once found is kept for (path, build id), whichever process asks.
+ */
+int rt_symbolizer__resolve_in_process(struct rt_symbolizer *symbolizer, int pid, const char *path,
+				      const uint8_t *build_id, size_t build_id_size,
+				      uint64_t file_offset, struct rt_symbol *out);
+
+/*
  * The build id perf recorded for the kernel.  When set (before the first
  * kernel lookup) and no kallsyms_path was given, the copy of kallsyms perf
  * saved in its build-id cache under that id is used if present.
@@ -98,5 +109,8 @@ int rt_symbolizer__resolve_perf_map(struct rt_symbolizer *symbolizer, int pid,
  * Returns the id's length, or -errno.
  */
 int rt_elf__build_id(const char *path, uint8_t *buf, size_t size);
+
+/* The same for an ELF file already open as @fd (left open). */
+int rt_elf__build_id_fd(int fd, uint8_t *buf, size_t size);
 
 #endif

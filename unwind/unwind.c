@@ -96,6 +96,7 @@ struct uw_ptr_slot {
 struct rt_unwinder {
 	char *root_dir;
 	char *debug_root;
+	char *buildid_cache;            /* "" when none */
 	struct uw_file *buckets[NR_BUCKETS];
 	struct uw_file *last;       /* the file of the previous lookup */
 	bool interned_paths;
@@ -120,7 +121,8 @@ const char *rt_unwind_stop__name(enum rt_unwind_stop stop)
 struct rt_unwinder *rt_unwinder__new(const struct rt_unwinder_opts *opts)
 {
 	struct rt_unwinder *u;
-	const char *root = NULL, *debug = NULL;
+	const char *root = NULL, *debug = NULL, *cache = NULL, *home = getenv("HOME");
+	char home_cache[4096] = "";
 	bool interned;
 
 	if (opts && opts->sz >= offsetof(struct rt_unwinder_opts, root_dir) + sizeof(char *))
@@ -129,6 +131,10 @@ struct rt_unwinder *rt_unwinder__new(const struct rt_unwinder_opts *opts)
 		debug = opts->debug_root;
 	interned = opts && opts->sz >= offsetof(struct rt_unwinder_opts, interned_paths) +
 					   sizeof(bool) && opts->interned_paths;
+	if (opts && opts->sz >= offsetof(struct rt_unwinder_opts, buildid_cache) + sizeof(char *))
+		cache = opts->buildid_cache;
+	if (!cache && home && home[0] == '/')
+		snprintf(home_cache, sizeof(home_cache), "%s/.debug", home);
 	elf_version(EV_CURRENT);
 	u = calloc(1, sizeof(*u));
 	if (!u)
@@ -138,7 +144,8 @@ struct rt_unwinder *rt_unwinder__new(const struct rt_unwinder_opts *opts)
 	u->pcs = calloc(PC_CACHE, sizeof(*u->pcs));
 	u->root_dir = strdup(root ? root : "");
 	u->debug_root = strdup(debug ? debug : "/usr/lib/debug");
-	if (!u->root_dir || !u->debug_root) {
+	u->buildid_cache = strdup(cache ? cache : home_cache);
+	if (!u->root_dir || !u->debug_root || !u->buildid_cache) {
 		rt_unwinder__free(u);
 		errno = ENOMEM;
 		return NULL;
@@ -177,6 +184,7 @@ void rt_unwinder__free(struct rt_unwinder *u)
 	free(u->pcs);
 	free(u->root_dir);
 	free(u->debug_root);
+	free(u->buildid_cache);
 	free(u);
 }
 
@@ -430,6 +438,35 @@ static bool file_matches(const struct uw_file *f, const char *path, const uint8_
 	       (!id_size || (f->build_id_size == id_size && !memcmp(f->build_id, id, id_size)));
 }
 
+/*
+ * The file perf saw, by its build id, in perf's build-id cache
+ * (CACHE/.build-id/xx/<rest>/elf): the copy of a container's file, whose
+ * path the host resolves to another file or to none.  Replaces what f held.
+ */
+static int load_from_cache(struct rt_unwinder *u, struct uw_file *f, const uint8_t *id,
+			   size_t id_size)
+{
+	char hexid[2 * BUILD_ID_MAX + 1], path[4096];
+	int err;
+
+	if (!u->buildid_cache[0])
+		return -ENOENT;
+	for (size_t i = 0; i < id_size; i++)
+		snprintf(hexid + 2 * i, 3, "%02x", id[i]);
+	if (snprintf(path, sizeof(path), "%s/.build-id/%.2s/%s/elf", u->buildid_cache, hexid,
+		     hexid + 2) >= (int)sizeof(path))
+		return -ENAMETOOLONG;
+	if (f->image && !f->image_malloced)
+		munmap(f->image, f->image_size);
+	f->image = NULL;
+	f->image_size = 0;
+	f->nr_loads = 0;
+	if ((err = map_file(path, &f->image, &f->image_size)))
+		return err;
+	/* the id is checked again: the cache is only a hint */
+	return file_parse(f, id, id_size);
+}
+
 static struct uw_file *file_get(struct rt_unwinder *u, const struct rt_unwind_map *map)
 {
 	size_t id_size = map->build_id && map->build_id_size <= BUILD_ID_MAX ? map->build_id_size : 0;
@@ -474,6 +511,8 @@ static struct uw_file *file_get(struct rt_unwinder *u, const struct rt_unwind_ma
 	}
 	if (!err)
 		err = file_parse(f, map->build_id, id_size);
+	if (err && id_size && map->path[0] == '/')
+		err = load_from_cache(u, f, map->build_id, id_size);
 	f->ok = !err;
 	if (!f->ok) {
 		/* Remember the failure under the caller's id so it is not retried. */

@@ -43,6 +43,10 @@ struct rt_unwinder_opts {
 	/* The caller interns map paths: equal path pointers mean equal paths,
 	 * so the per-frame file lookup can skip comparing strings. */
 	bool interned_paths;
+	/* perf's build-id cache, where a file with the map's build id is
+	 * looked for when the path does not give it (a container's file):
+	 * default $HOME/.debug; "" for none */
+	const char *buildid_cache;
 };
 
 struct rt_unwinder;

@@ -59,6 +59,6 @@ sleep 0.3
 rc=$?
 kill "$fpid"
 [ "$rc" -ne 0 ] || fail "record -p of Ruby 9.9.0 exited 0"
-grep -q "Ruby 9\.9\.0.*no layout for it (have: 3\.1).*docs/ruby\.md" "$E2E_TMP/err" ||
+grep -q "Ruby 9\.9\.0.*no layout for it (have: 2\.7, 3\.1, 3\.3).*docs/ruby\.md" "$E2E_TMP/err" ||
 	fail "unknown version said: $(cat "$E2E_TMP/err")"
 echo "ok: $(head -1 "$E2E_TMP/err")"

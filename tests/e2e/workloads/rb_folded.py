@@ -36,6 +36,53 @@ def ruby_only(fr, script):
     return [f for f in fr if f[1] is not None or "#" in f[0] or re.match(r"^[A-Z]\w*(::\w+)*\.\w", f[0])]
 
 
+# the worker methods of rb_threads.rb and the line of the block that starts each
+THREAD_WORKERS = {"alpha_spin": 31, "beta_spin": 32, "gamma_compress": 33}
+
+
+def threads(path):
+    """Per-thread attribution of rb_threads.rb's samples in rtmerge --tid
+    output: (wrong, total, zlib_ok, zlib_total, counts), counts being the
+    samples of each worker's one thread, or None when the workers do not
+    map one to one onto threads.  A sample is wrong when it carries another
+    thread's frames; a zlib sample is ok when Zlib::Deflate.deflate, then
+    rb_nogvl, then libz's frames stand in that order."""
+    import collections
+    own = THREAD_WORKERS
+    per_tid = collections.defaultdict(collections.Counter)
+    wrong = total = zlib_ok = zlib_total = 0
+    for root, fr, n in read(path):
+        m = re.search(r"-(\d+)/(\d+)$", root)
+        names = [f[0] for f in fr]
+        ours = [f for f in fr if f[1] and f[1].endswith("rb_threads.rb")]
+        workers = {f[0] for f in ours if f[0] in own}
+        if not m or not workers:
+            continue
+        tid = m.group(2)
+        total += n
+        for w in workers:
+            per_tid[tid][w] += n
+        # the thread's block must be the one that started this worker
+        blocks = [f[2] for f in ours if f[0] == "block in <main>"]
+        if len(workers) > 1 or (blocks and blocks[0] != own[next(iter(workers))]):
+            wrong += n
+        if "gamma_compress" in workers and any(x.startswith("[libz") or x == "deflate" for x in names):
+            zlib_total += n
+            i = names.index("Zlib::Deflate.deflate") if "Zlib::Deflate.deflate" in names else -1
+            j = names.index("rb_nogvl") if "rb_nogvl" in names else -1
+            k = max([p for p, x in enumerate(names) if x.startswith("[libz") or x == "deflate"], default=-1)
+            if 0 <= i < j < k:
+                zlib_ok += n
+    owner = {}
+    for tid, c in per_tid.items():
+        w, k = c.most_common(1)[0]
+        owner.setdefault(w, []).append(tid)
+        wrong += sum(c.values()) - k
+    ok = set(owner) == set(own) and all(len(v) == 1 for v in owner.values())
+    counts = {w: sum(per_tid[owner[w][0]].values()) for w in owner} if ok else None
+    return wrong, total, zlib_ok, zlib_total, counts
+
+
 if __name__ == "__main__":
     for root, fr, n in read(sys.argv[1]):
         print(n, root, fr)
