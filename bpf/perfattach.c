@@ -869,7 +869,7 @@ struct record_run {
 	sigset_t old_mask;
 	int ctl[2], ack[2], gate[2];
 	int sig_fd;
-	pid_t perf_pid, cmd_pid;
+	pid_t perf_pid, cmd_pid, target_pid;
 	int perf_pidfd, cmd_pidfd, target_pidfd;
 };
 
@@ -899,7 +899,7 @@ static pid_t spawn_gated_command(struct record_run *r)
 static pid_t spawn_perf(struct record_run *r, const char *perf, const char *output)
 {
 	const struct rt_perf_record_opts *o = r->opts;
-	char control[64], freq[16], channel[128], pid_arg[16];
+	char control[64], freq[16], channel[128], pid_arg[16], marker[64];
 	const char *argv[32];
 	int n = 0;
 	pid_t pid;
@@ -941,6 +941,12 @@ static pid_t spawn_perf(struct record_run *r, const char *perf, const char *outp
 		argv[n++] = pid_arg;
 	} else {
 		argv[n++] = "-a";
+	}
+	if (OPT(o, mark_target, false) && r->target_pid > 0) {
+		snprintf(marker, sizeof(marker), "dummy/name=" RT_PERF_TARGET_PREFIX "%d/",
+			 (int)r->target_pid);
+		argv[n++] = "-e";
+		argv[n++] = marker;
 	}
 	argv[n] = NULL;
 
@@ -1009,7 +1015,8 @@ int rt_perf_record(const struct rt_perf_record_opts *opts, struct rt_perf_record
 		logf_(r.log, r.log_ctx, "no command to run");
 		return -EINVAL;
 	}
-	if (target == RT_PERF_RECORD_PID && OPT(opts, pid, 0) <= 0) {
+	if ((target == RT_PERF_RECORD_PID || target == RT_PERF_RECORD_PROCESS) &&
+	    OPT(opts, pid, 0) <= 0) {
 		logf_(r.log, r.log_ctx, "no pid to record");
 		return -EINVAL;
 	}
@@ -1044,7 +1051,7 @@ int rt_perf_record(const struct rt_perf_record_opts *opts, struct rt_perf_record
 		r.cmd_pidfd = pidfd_open(r.cmd_pid, 0);
 		r.target_pidfd = r.cmd_pidfd;
 		target_pid = r.cmd_pid;
-	} else if (target == RT_PERF_RECORD_PID) {
+	} else if (target == RT_PERF_RECORD_PID || target == RT_PERF_RECORD_PROCESS) {
 		target_pid = OPT(opts, pid, 0);
 		r.target_pidfd = pidfd_open(target_pid, 0);
 		if (r.target_pidfd < 0) {
@@ -1054,6 +1061,7 @@ int rt_perf_record(const struct rt_perf_record_opts *opts, struct rt_perf_record
 		}
 	}
 
+	r.target_pid = target_pid;
 	r.perf_pid = spawn_perf(&r, perf, output);
 	if (r.perf_pid < 0) {
 		err = -errno;
@@ -1194,7 +1202,7 @@ cleanup:
 	close_fd(&r.sig_fd);
 	close_fd(&r.perf_pidfd);
 	close_fd(&r.cmd_pidfd);
-	if (target == RT_PERF_RECORD_PID)
+	if (target == RT_PERF_RECORD_PID || target == RT_PERF_RECORD_PROCESS)
 		close_fd(&r.target_pidfd);
 	if (mask_set) {
 		/* Drop a SIGINT that arrived while blocked: it has been handled. */

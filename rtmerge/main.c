@@ -46,6 +46,9 @@ static void usage(FILE *out)
 "  -p, --filter-pid LIST  only these process ids (comma separated)\n"
 "  -t, --filter-tid LIST  only these thread ids (comma separated)\n"
 "  -c, --comm COMM        only threads named COMM\n"
+"      --all-processes    every process recorded: a recording by rt-bpf record -p PID\n"
+"                         or -- CMD names its target, and by default only the\n"
+"                         target and the processes it forks are folded\n"
 "\n"
 "  -h, --help             this help\n"
 "  -V, --version          print the version\n"
@@ -56,7 +59,7 @@ static void usage(FILE *out)
 
 enum {
 	OPT_PID = 256, OPT_TID, OPT_KERNEL, OPT_JIT, OPT_ALL, OPT_ADDRS, OPT_PERIOD, OPT_HEADER,
-	OPT_PER_SAMPLE, OPT_TITLE, OPT_NATIVE_ONLY, OPT_INTERP_ONLY,
+	OPT_PER_SAMPLE, OPT_TITLE, OPT_NATIVE_ONLY, OPT_INTERP_ONLY, OPT_ALL_PROCESSES,
 };
 
 static int parse_list(const char *arg, uint32_t **list, size_t *nr)
@@ -141,6 +144,7 @@ int main(int argc, char **argv)
 		{ "filter-pid", required_argument, NULL, 'p' },
 		{ "filter-tid", required_argument, NULL, 't' },
 		{ "comm", required_argument, NULL, 'c' },
+		{ "all-processes", no_argument, NULL, OPT_ALL_PROCESSES },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
@@ -191,6 +195,7 @@ int main(int argc, char **argv)
 			}
 			break;
 		case 'c': opts.comm = optarg; break;
+		case OPT_ALL_PROCESSES: opts.all_processes = true; break;
 		case 'h': usage(stdout); ret = 0; goto out;
 		case 'V': printf("rtmerge " RTMERGE_VERSION "\n"); ret = 0; goto out;
 		default:

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "bpf/decode.h"
+#include "bpf/perfattach.h"
 #include "perfglue/machine.h"
 #include "unwind/unwind.h"
 
@@ -72,6 +73,12 @@ struct rt_merge {
 		bool used;
 	} root_cache[ROOT_CACHE];
 	struct rt_merge_stats stats;
+	/* The recorded target's processes, sorted (see target_find). */
+	uint32_t *target;
+	size_t nr_target, cap_target;
+	size_t target_evsels_seen;  /* events looked at for the target's name */
+	int (*machine_fork)(struct rt_perf_tool *tool, uint32_t pid, uint32_t ppid, uint32_t tid,
+			    uint32_t ptid, uint64_t time);
 };
 
 static struct rt_merge *merge_of(struct rt_perf_tool *tool)
@@ -519,6 +526,96 @@ static void choose_event(struct rt_merge *m)
 			"(choose another with --event NAME)\n", m->evsel->name);
 }
 
+/* ---- the recorded target ---------------------------------------------------
+ * rt-bpf record -p PID and -- CMD add a dummy event named "rt-target-PID"
+ * (RT_PERF_TARGET_PREFIX): it never samples, perf keeps its name in the
+ * EVENT_DESC feature (or the pipe's attribute records), and perf report and
+ * perf script ignore it.  The target is that pid and every process it forks
+ * while recorded (FORK records); by default only they are folded. */
+
+static size_t target_index(const struct rt_merge *m, uint32_t pid)
+{
+	size_t lo = 0, hi = m->nr_target;
+
+	while (lo < hi) {
+		size_t mid = (lo + hi) / 2;
+
+		if (m->target[mid] < pid)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+static bool target_has(const struct rt_merge *m, uint32_t pid)
+{
+	size_t i = target_index(m, pid);
+
+	return i < m->nr_target && m->target[i] == pid;
+}
+
+static int target_add(struct rt_merge *m, uint32_t pid)
+{
+	size_t i = target_index(m, pid);
+
+	if (i < m->nr_target && m->target[i] == pid)
+		return 0;
+	if (m->nr_target == m->cap_target) {
+		size_t cap = m->cap_target ? m->cap_target * 2 : 16;
+		uint32_t *n = realloc(m->target, cap * sizeof(*n));
+
+		if (!n)
+			return -ENOMEM;
+		m->target = n;
+		m->cap_target = cap;
+	}
+	/* pids mostly grow: this is usually an append */
+	memmove(&m->target[i + 1], &m->target[i], (m->nr_target - i) * sizeof(*m->target));
+	m->target[i] = pid;
+	m->nr_target++;
+	m->stats.target_processes = m->nr_target;
+	return 0;
+}
+
+/* Looks for the target's marker among events not seen yet (pipe mode
+ * learns its events as it goes). */
+static int target_find(struct rt_merge *m)
+{
+	size_t n = rt_perf_reader__nr_evsels(m->reader);
+	const size_t plen = strlen(RT_PERF_TARGET_PREFIX);
+
+	for (; m->target_evsels_seen < n; m->target_evsels_seen++) {
+		const struct rt_perf_evsel *ev = rt_perf_reader__evsel(m->reader,
+								       m->target_evsels_seen);
+		char *end;
+		unsigned long pid;
+
+		if (m->stats.target_pid || !ev->name || strncmp(ev->name, RT_PERF_TARGET_PREFIX, plen))
+			continue;
+		pid = strtoul(ev->name + plen, &end, 10);
+		if (*end || !pid || pid > UINT32_MAX)
+			continue;
+		m->stats.target_pid = (uint32_t)pid;
+		if (target_add(m, (uint32_t)pid))
+			return -ENOMEM;
+	}
+	return 0;
+}
+
+static int on_fork(struct rt_perf_tool *tool, uint32_t pid, uint32_t ppid, uint32_t tid,
+		   uint32_t ptid, uint64_t time)
+{
+	struct rt_merge *m = merge_of(tool);
+	int err = target_find(m);
+
+	if (!err && m->stats.target_pid && pid != ppid && target_has(m, ppid))
+		err = target_add(m, pid);
+	if (err)
+		return err;
+	return m->machine_fork(tool, pid, ppid, tid, ptid, time);
+}
+
 static int root_frame(struct rt_merge *m, const struct rt_perf_sample *s, uint32_t *id)
 {
 	const char *comm = rt_machine__thread_comm(m->tool.machine, s->tid);
@@ -741,6 +838,14 @@ static int on_sample(struct rt_perf_tool *tool, const struct rt_perf_evsel *ev,
 		m->stats.filtered++;
 		return 0;
 	}
+	err = target_find(m);
+	if (err)
+		return err;
+	if (m->stats.target_pid && !m->opts.all_processes && !m->opts.nr_pids &&
+	    !m->opts.nr_tids && !target_has(m, s->pid)) {
+		m->stats.other_processes++;
+		return 0;
+	}
 	if (m->opts.comm) {
 		const char *comm = rt_machine__thread_comm(m->tool.machine, s->tid);
 
@@ -878,6 +983,8 @@ struct rt_merge *rt_merge__new(const struct rt_merge_opts *opts)
 		memcpy(&m->opts, opts, opts->sz < sizeof(m->opts) ? opts->sz : sizeof(m->opts));
 	m->tool.tool.sample = on_sample;
 	rt_machine_tool__init(&m->tool);
+	m->machine_fork = m->tool.tool.fork;
+	m->tool.tool.fork = on_fork;
 	m->tool.tool.skip_data_mmaps = true; /* only code is named and unwound */
 	m->tool.machine = rt_machine__new();
 	m->stacks = rt_stacks__new();
@@ -906,6 +1013,7 @@ void rt_merge__free(struct rt_merge *m)
 	rt_interp_decoder__free(m->decoder);
 	rt_unwinder__free(m->unwinder);
 	free(m->pending);
+	free(m->target);
 	free(m->is_eval);
 	free(m->cache);
 	free(m);
@@ -1061,6 +1169,11 @@ void rt_merge__print_summary(const struct rt_merge *m, const struct rt_perf_read
 	fprintf(out, "rtmerge: %" PRIu64 " samples read, %" PRIu64 " folded (event %s), %" PRIu64
 		" filtered out\n", rs->samples, st->samples,
 		m->evsel ? m->evsel->name : "none", st->filtered);
+	if (st->other_processes)
+		fprintf(out, "rtmerge: %" PRIu64 " samples of other processes left out: the recording "
+			"names its target, pid %" PRIu32 " (%" PRIu64 " process%s counting its children); "
+			"--all-processes includes them\n", st->other_processes, st->target_pid,
+			st->target_processes, st->target_processes == 1 ? "" : "es");
 	fprintf(out, "rtmerge: %" PRIu64 " events lost (LOST), %" PRIu64
 		" samples lost (LOST_SAMPLES), %" PRIu64 " malformed samples, %" PRIu64
 		" with unknown id\n", rs->lost, rs->lost_samples, rs->bad_samples,

@@ -41,12 +41,18 @@ struct rt_merge_opts {
 	enum rt_merge_frames frames;
 	FILE *per_sample;           /* when set, one "tid time stack" line per sample */
 	const struct rt_symbolizer_opts *symbolizer;
+	/* Fold every process even when the recording names its target (rt-bpf
+	 * record -p or -- CMD); by default only the target's process tree. */
+	bool all_processes;
 };
 
 /* Counters for the summary. */
 struct rt_merge_stats {
 	uint64_t samples;           /* samples turned into stacks */
 	uint64_t filtered;          /* samples skipped by event/pid/comm filters */
+	uint64_t other_processes;   /* samples of processes outside the recorded target */
+	uint32_t target_pid;        /* the recorded target (0: none named) */
+	uint64_t target_processes;  /* processes in its tree */
 	uint64_t frames;
 	uint64_t unresolved[RT_SYMBOL_NR_STATUS];
 	uint64_t unresolved_no_map; /* address outside every known map */
