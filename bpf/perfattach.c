@@ -11,6 +11,7 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <poll.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -871,6 +872,9 @@ struct record_run {
 	int sig_fd;
 	pid_t perf_pid, cmd_pid, target_pid;
 	int perf_pidfd, cmd_pidfd, target_pidfd;
+	int perf_err[2];        /* perf's stderr, read by the filter thread */
+	pthread_t err_filter;
+	bool err_filter_running;
 };
 
 static pid_t spawn_gated_command(struct record_run *r)
@@ -962,6 +966,8 @@ static pid_t spawn_perf(struct record_run *r, const char *perf, const char *outp
 
 		if (null >= 0)
 			dup2(null, STDERR_FILENO);
+	} else if (r->perf_err[1] >= 0) {
+		dup2(r->perf_err[1], STDERR_FILENO);
 	}
 	execvp(perf, (char *const *)argv);
 	fprintf(stderr, "rt-bpf: cannot run %s: %s\n", perf, strerror(errno));
@@ -975,12 +981,35 @@ static void close_fd(int *fd)
 	*fd = -1;
 }
 
+/*
+ * Copies perf's stderr to ours without the "Events disabled" and "Events
+ * enabled" lines perf prints when the control fd toggles it: those are
+ * rt_perf_record()'s doing, not news for the user.  Ends at EOF, when perf
+ * has exited.
+ */
+static void *perf_stderr_filter(void *arg)
+{
+	FILE *in = fdopen((int)(intptr_t)arg, "r");
+	char line[1024];
+
+	if (!in) {
+		close((int)(intptr_t)arg);
+		return NULL;
+	}
+	while (fgets(line, sizeof(line), in))
+		if (strcmp(line, "Events disabled\n") && strcmp(line, "Events enabled\n"))
+			fputs(line, stderr);
+	fclose(in);
+	return NULL;
+}
+
 int rt_perf_record(const struct rt_perf_record_opts *opts, struct rt_perf_record_result *res)
 {
 	struct record_run r = {
 		.opts = opts,
 		.ctl = { -1, -1 }, .ack = { -1, -1 }, .gate = { -1, -1 },
 		.sig_fd = -1, .perf_pidfd = -1, .cmd_pidfd = -1, .target_pidfd = -1,
+		.perf_err = { -1, -1 },
 	};
 	struct rt_perf_session *s = NULL;
 	const char *perf, *output;
@@ -1062,10 +1091,18 @@ int rt_perf_record(const struct rt_perf_record_opts *opts, struct rt_perf_record
 	}
 
 	r.target_pid = target_pid;
+	if (!OPT(opts, quiet, false) && pipe2(r.perf_err, O_CLOEXEC))
+		r.perf_err[0] = r.perf_err[1] = -1; /* then perf writes to our stderr */
 	r.perf_pid = spawn_perf(&r, perf, output);
 	if (r.perf_pid < 0) {
 		err = -errno;
 		goto cleanup;
+	}
+	close_fd(&r.perf_err[1]);
+	if (r.perf_err[0] >= 0 &&
+	    !pthread_create(&r.err_filter, NULL, perf_stderr_filter, (void *)(intptr_t)r.perf_err[0])) {
+		r.err_filter_running = true;
+		r.perf_err[0] = -1; /* the thread's now */
 	}
 	close_fd(&r.ctl[0]);
 	close_fd(&r.ack[1]);
@@ -1168,6 +1205,10 @@ cleanup:
 			err = -EIO;
 		}
 	}
+	close_fd(&r.perf_err[1]);
+	if (r.err_filter_running)
+		pthread_join(r.err_filter, NULL); /* perf is gone: its stderr ends */
+	close_fd(&r.perf_err[0]);
 	if (r.cmd_pid > 0) {
 		/* Recording is over (duration, signal or perf gone): end the command too. */
 		if (r.cmd_pidfd >= 0 && wait_exit(r.cmd_pidfd, r.cmd_pid, 0, &cmd_status)) {

@@ -421,6 +421,16 @@ static const char *samples_name(const struct app *app)
  */
 static void print_warnings(const struct app *app, const __u64 *stat)
 {
+	if (stat[RT_WALKER_STAT_NO_TSTATE])
+		fprintf(stderr, "rt-bpf: note: no thread state=%llu: samples of threads that had no "
+			"interpreter state at that moment (threads started from C code, or not yet or "
+			"no longer running the interpreter); they fold with their native frames\n",
+			(unsigned long long)stat[RT_WALKER_STAT_NO_TSTATE]);
+	if (stat[RT_WALKER_STAT_CODE_DEFERRED])
+		fprintf(stderr, "rt-bpf: note: code records deferred=%llu: samples that met more new "
+			"functions than one sample sends names for; the rest are sent with later "
+			"samples, nothing is lost\n",
+			(unsigned long long)stat[RT_WALKER_STAT_CODE_DEFERRED]);
 	if (!app->nr_python)
 		fprintf(stderr, "rt-bpf: warning: no Python or Ruby process was found%s; the file holds "
 			"native stacks only.  rt-bpf walks CPython 2.7 and 3.6-3.13 and Ruby 3.1 (see "

@@ -816,12 +816,16 @@ static int on_sample(struct rt_perf_tool *tool, const struct rt_perf_evsel *ev,
 	if (is_bpf_output(ev) && ev != m->evsel) {
 		/* rt-bpf's channel: code records feed the decoder; stack records are
 		 * samples of the folded event that carry interpreter frames. */
-		if (!s->raw_size)
+		if (!s->raw_size) {
+			m->stats.empty_records++;
 			return 0;
+		}
 		err = rt_interp_decoder__feed(m->decoder, s->raw, s->raw_size, s->pid, s->tid,
 					      &stack);
-		if (err == 0)
+		if (err == 0) {
+			m->stats.code_records++;
 			return 0;
+		}
 		if (err == -ENOMEM)
 			return err;
 		if (err < 0) {
@@ -1156,6 +1160,64 @@ const char *rt_merge__event_name(const struct rt_merge *m)
 	return m->evsel ? m->evsel->name : NULL;
 }
 
+/* Samples (weighted) whose stacks hold a frame of an interpreter's own
+ * binary left without a symbol: "[libpython3.11.so.1.0]", "[ruby3.1]"... */
+static uint64_t interpreter_no_symbol(const struct rt_merge *m, char *dso, size_t dso_size)
+{
+	static const char *const prefixes[] = { "[libpython", "[python", "[libruby", "[ruby" };
+	uint64_t n = 0;
+
+	for (size_t i = 0; i < rt_stacks__nr(m->stacks); i++) {
+		struct rt_stack st;
+
+		rt_stacks__get(m->stacks, i, &st);
+		for (uint32_t j = 1; j < st.nr_frames; j++) {
+			const char *name = rt_stacks__name(m->stacks, st.frames[j]);
+			size_t k;
+
+			for (k = 0; k < sizeof(prefixes) / sizeof(prefixes[0]); k++)
+				if (!strncmp(name, prefixes[k], strlen(prefixes[k])))
+					break;
+			if (k == sizeof(prefixes) / sizeof(prefixes[0]))
+				continue;
+			if (!n)
+				snprintf(dso, dso_size, "%.*s", (int)strcspn(name + 1, "] "), name + 1);
+			n += st.count;
+			break;
+		}
+	}
+	return n;
+}
+
+/* What to do about what the counters show: one line each. */
+static void print_hints(const struct rt_merge *m, FILE *out)
+{
+	const struct rt_merge_stats *st = &m->stats;
+	char dso[64] = "";
+	uint64_t nosym = interpreter_no_symbol(m, dso, sizeof(dso));
+
+	if (st->interp_native_mismatch && !st->unwound_samples)
+		fprintf(out, "rtmerge: hint: frame-pointer callchains break in code built without "
+			"frame pointers (Debian's and pyenv's CPython, Debian's Ruby); record with "
+			"rt-bpf record --call-graph dwarf for complete native stacks\n");
+	if (nosym) {
+		bool ruby = strstr(dso, "ruby") != NULL;
+		char ver[16] = "";
+
+		sscanf(dso + strcspn(dso, "0123456789"), "%15[0-9.]", ver);
+		if (ver[0] && ver[strlen(ver) - 1] == '.')
+			ver[strlen(ver) - 1] = 0;
+		fprintf(out, "rtmerge: hint: %" PRIu64 " samples pass through %s without a symbol "
+			"name; install its debug symbols (Debian: %s%s%s, found through "
+			"/usr/lib/debug/.build-id), or put the file in perf's build-id cache "
+			"(perf buildid-cache -a FILE)%s\n", nosym, dso,
+			ruby ? "libruby" : "python", ver[0] ? ver : "X.Y",
+			ruby ? "-dbgsym" : "-dbg",
+			st->unwound_samples ? "" : "; with frame-pointer callchains some of them are "
+			"not return addresses at all");
+	}
+}
+
 void rt_merge__print_summary(const struct rt_merge *m, const struct rt_perf_reader *reader,
 			     FILE *out)
 {
@@ -1166,9 +1228,22 @@ void rt_merge__print_summary(const struct rt_merge *m, const struct rt_perf_read
 
 	for (i = 1; i < RT_SYMBOL_NR_STATUS; i++)
 		unresolved += st->unresolved[i];
-	fprintf(out, "rtmerge: %" PRIu64 " samples read, %" PRIu64 " folded (event %s), %" PRIu64
-		" filtered out\n", rs->samples, st->samples,
-		m->evsel ? m->evsel->name : "none", st->filtered);
+	uint64_t accounted = st->samples + st->filtered + st->other_processes + st->code_records +
+			     st->bad_interp_records + st->empty_records;
+
+	/* Every sample read is in exactly one of these. */
+	fprintf(out, "rtmerge: %" PRIu64 " samples read: %" PRIu64 " folded (event %s), %" PRIu64
+		" filtered out, %" PRIu64 " of other processes, %" PRIu64
+		" interpreter code records (names, not stacks)", rs->samples, st->samples,
+		m->evsel ? m->evsel->name : "none", st->filtered, st->other_processes,
+		st->code_records);
+	if (st->bad_interp_records || st->empty_records)
+		fprintf(out, ", %" PRIu64 " unusable interpreter records",
+			st->bad_interp_records + st->empty_records);
+	if (rs->samples > accounted)
+		fprintf(out, ", %" PRIu64 " not delivered (malformed or unknown id)",
+			rs->samples - accounted);
+	fputc('\n', out);
 	if (st->other_processes)
 		fprintf(out, "rtmerge: %" PRIu64 " samples of other processes left out: the recording "
 			"names its target, pid %" PRIu32 " (%" PRIu64 " process%s counting its children); "
@@ -1207,4 +1282,5 @@ void rt_merge__print_summary(const struct rt_merge *m, const struct rt_perf_read
 			st->interp_frames, st->interp_frames_no_symbols, ds.code_records,
 			st->bad_interp_records);
 	}
+	print_hints(m, out);
 }

@@ -63,6 +63,8 @@ struct rt_merge_stats {
 	uint64_t interp_frames;
 	uint64_t interp_frames_no_symbols;
 	uint64_t bad_interp_records;    /* bpf-output payloads the decoder rejected */
+	uint64_t code_records;          /* bpf-output samples that carried names, not a stack */
+	uint64_t empty_records;         /* bpf-output samples without a payload */
 	uint64_t unwound_samples;       /* user stacks unwound from REGS_USER + STACK_USER */
 	uint64_t unwound_to_entry;      /* ... down to _start or the thread's start */
 	uint64_t unwind_failed;         /* copies that gave no frame (callchain used) */

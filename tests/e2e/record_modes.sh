@@ -36,6 +36,15 @@ echo "FIGURE -- CMD: $spin samples in spin (child of the target shell)"
 [ "$spin" -ge 100 ] || fail "only $spin samples in the child's spin"
 left=$(sed -n 's/^rtmerge: \([0-9]*\) samples of other processes left out.*--all-processes includes them$/\1/p' "$PY_TMP/c.merr")
 [ -n "$left" ] && [ "$left" -gt 0 ] || fail "rtmerge did not say what it left out"
+# Summaries that guide: perf's control chatter hidden, the sample accounting
+# adds up, the broken frame-pointer chains of Debian's CPython get a hint.
+grep -q "^Events \(dis\|en\)abled" "$PY_TMP/c.err" && fail "perf's Events lines shown"
+read -r rd fo fi ot co < <(sed -n 's/^rtmerge: \([0-9]*\) samples read: \([0-9]*\) folded.*, \([0-9]*\) filtered out, \([0-9]*\) of other processes, \([0-9]*\) interpreter code records.*/\1 \2 \3 \4 \5/p' "$PY_TMP/c.merr")
+[ -n "${co:-}" ] && [ "$rd" -eq $((fo + fi + ot + co)) ] ||
+	fail "sample accounting: $(head -1 "$PY_TMP/c.merr")"
+if grep -q " [1-9][0-9]* with a broken native callchain" "$PY_TMP/c.merr"; then
+	grep -q "hint: .*--call-graph dwarf" "$PY_TMP/c.merr" || fail "no --call-graph dwarf hint"
+fi
 "$RT_MERGE" --all-processes "$PY_TMP/c.data" >"$PY_TMP/all.folded" 2>/dev/null || fail "rtmerge --all-processes"
 grep -q "^dd;" "$PY_TMP/all.folded" || fail "--all-processes: no dd samples"
 ddchild=$(pgrep -P "$ddpid" dd) || fail "dd is gone already"
@@ -61,6 +70,14 @@ if command -v node >/dev/null; then
 		fail "no warning for node: $(cat "$PY_TMP/n.err")"
 else
 	echo "(node not installed: its warning is not checked)"
+fi
+
+# A Ruby program's counter says so.
+if command -v ruby3.1 >/dev/null; then
+	timeout 30 "$RT_BPF" record -d 5 -o "$PY_TMP/r.data" -- ruby3.1 -e \
+		'e = Time.now + 0.5; x = 0; x += 1 while Time.now < e' 2>"$PY_TMP/r.err" ||
+		fail "record -- ruby3.1: $(tail -3 "$PY_TMP/r.err")"
+	grep -q "rt-bpf: ruby samples=[1-9]" "$PY_TMP/r.err" || fail "Ruby counter: $(grep samples= "$PY_TMP/r.err")"
 fi
 
 # PERF is a file name, never shell text.
