@@ -262,7 +262,7 @@ static int interp_frame(struct rt_merge *m, const struct rt_interp_frame *f, uin
 	const char *fn = f->function && f->function[0] ? f->function : "[unknown]";
 	int n;
 
-	if (f->file && f->file[0] && f->line > 0)
+	if (f->file && f->file[0] && f->line > 0 && !m->opts.no_lines)
 		n = snprintf(text, sizeof(text), "%s (%s:%d)", fn, short_path(f->file), f->line);
 	else if (f->file && f->file[0])
 		n = snprintf(text, sizeof(text), "%s (%s)", fn, short_path(f->file));
@@ -800,6 +800,26 @@ static uint32_t splice(struct rt_merge *m, const uint32_t *native, uint32_t nr_n
 	return n;
 }
 
+/*
+ * A broken frame-pointer chain can repeat one unresolved address a hundred
+ * times ("[unknown];[unknown];..."), which makes a flamegraph tall and
+ * empty: keep one frame of each run of identical unresolved frames, and
+ * count the rest.  Returns the new number of frames.
+ */
+static uint32_t collapse_unresolved_runs(struct rt_merge *m, uint32_t *frames, uint32_t n)
+{
+	uint32_t out = n ? 1 : 0;
+
+	for (uint32_t i = 1; i < n; i++) {
+		if (frames[i] == frames[out - 1] && rt_stacks__name(m->stacks, frames[i])[0] == '[') {
+			m->stats.collapsed_frames++;
+			continue;
+		}
+		frames[out++] = frames[i];
+	}
+	return out;
+}
+
 static int on_sample(struct rt_perf_tool *tool, const struct rt_perf_evsel *ev,
 		     const struct rt_perf_sample *s)
 {
@@ -961,6 +981,7 @@ static int on_sample(struct rt_perf_tool *tool, const struct rt_perf_evsel *ev,
 		memcpy(m->frames + 1, native, nr * sizeof(*native));
 		total = nr + 1;
 	}
+	total = collapse_unresolved_runs(m, m->frames, total);
 	m->stats.samples++;
 	if (m->opts.per_sample) {
 		FILE *out = m->opts.per_sample;
@@ -1282,5 +1303,8 @@ void rt_merge__print_summary(const struct rt_merge *m, const struct rt_perf_read
 			st->interp_frames, st->interp_frames_no_symbols, ds.code_records,
 			st->bad_interp_records);
 	}
+	if (st->collapsed_frames)
+		fprintf(out, "rtmerge: %" PRIu64 " repeats of an unresolved frame collapsed into the "
+			"run's first (broken callchains repeat an address)\n", st->collapsed_frames);
 	print_hints(m, out);
 }

@@ -44,6 +44,9 @@ struct rt_merge_opts {
 	/* Fold every process even when the recording names its target (rt-bpf
 	 * record -p or -- CMD); by default only the target's process tree. */
 	bool all_processes;
+	/* Interpreter frames "func (file.py)" without the line: one frame per
+	 * function instead of one per line. */
+	bool no_lines;
 };
 
 /* Counters for the summary. */
@@ -52,6 +55,7 @@ struct rt_merge_stats {
 	uint64_t filtered;          /* samples skipped by event/pid/comm filters */
 	uint64_t other_processes;   /* samples of processes outside the recorded target */
 	uint32_t target_pid;        /* the recorded target (0: none named) */
+	uint64_t collapsed_frames;  /* repeats of an unresolved frame folded into one */
 	uint64_t target_processes;  /* processes in its tree */
 	uint64_t frames;
 	uint64_t unresolved[RT_SYMBOL_NR_STATUS];
