@@ -11,6 +11,7 @@
 #include <bpf/libbpf.h>
 #include <errno.h>
 #include <getopt.h>
+#include <linux/perf_event.h>
 #include <poll.h>
 #include <pthread.h>
 #include <signal.h>
@@ -83,7 +84,8 @@ static void usage(FILE *f)
 		"\n"
 		"attach  adds CPython (2.7, 3.6-3.13) and Ruby (3.1) frames to a running `perf record` that has a\n"
 		"        bpf-output event (perf record -a -g -k mono -e cpu-clock\n"
-		"        -e bpf-output/no-inherit,name=rt/ ...) until perf exits or Ctrl-C.\n"
+		"        -e bpf-output/no-inherit,name=rt,call-graph=no/ ...) until perf exits or\n"
+		"        Ctrl-C.  call-graph=no keeps perf's native samples for perf report.\n"
 		"        -p limits it to the given processes (default: every Python and Ruby process).\n"
 		"record  runs perf record -a with such an event and attaches to it.\n"
 		"        -F HZ (default 99), --call-graph fp|dwarf (default fp; dwarf when\n"
@@ -293,6 +295,24 @@ static int preflight(bool need_perf)
 	return 0;
 }
 
+/*
+ * true when perf's channel samples carry no native stack (rt-bpf record
+ * opens it with call-graph=no): then the walker keeps every native sample
+ * and a stack record only adds interpreter frames.  A channel with a
+ * callchain (a user's perf record -g ... -e bpf-output/.../) stands for the
+ * native sample, which is dropped instead.
+ */
+static bool channel_without_callchain(const struct rt_perf_session *s)
+{
+	for (size_t i = 0; i < rt_perf_session__nr_events(s); i++) {
+		const struct rt_perf_event *ev = rt_perf_session__event(s, i);
+
+		if (ev->role == RT_PERF_EVENT_CHANNEL)
+			return !(ev->info.sample_type & (PERF_SAMPLE_CALLCHAIN | PERF_SAMPLE_STACK_USER));
+	}
+	return false;
+}
+
 /* Opens and loads the walker sized for session @s, and attaches it. */
 static int load_and_attach(struct app *app, struct rt_perf_session *s)
 {
@@ -312,6 +332,7 @@ static int load_and_attach(struct app *app, struct rt_perf_session *s)
 		return -errno;
 	}
 	app->skel->rodata->per_thread_channels = !system_wide;
+	app->skel->rodata->keep_native = channel_without_callchain(s);
 	bpf_map__set_max_entries(app->skel->maps.channel, slots ? slots : 1);
 	bpf_map__set_max_entries(app->skel->maps.channel_slots, tid_slots ? tid_slots : 1);
 	err = walker_bpf__load(app->skel);

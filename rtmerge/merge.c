@@ -28,6 +28,9 @@ struct frame_slot {
 #define L1_SIZE 4096
 #define BID_CACHE 256
 #define ROOT_CACHE 256
+/* A stack record follows its native sample by the walker's run time:
+ * microseconds. */
+#define PAIR_WINDOW_NS 1000000ull
 
 struct rt_merge {
 	struct rt_machine_tool tool; /* first: callbacks get &merge->tool.tool */
@@ -73,6 +76,17 @@ struct rt_merge {
 		bool used;
 	} root_cache[ROOT_CACHE];
 	struct rt_merge_stats stats;
+	/* Each CPU's last native sample, waiting for its stack record (see
+	 * held_put); only when a channel carries no native stack. */
+	struct held_sample {
+		bool used;
+		struct rt_perf_sample s;    /* pointers into the buffers below */
+		uint64_t *callchain, *regs;
+		uint8_t *stack;
+		size_t cap_callchain, cap_regs, cap_stack;
+	} *held;
+	size_t nr_held;
+	bool hold_native;           /* some channel's samples carry no native stack */
 	/* The recorded target's processes, sorted (see target_find). */
 	uint32_t *target;
 	size_t nr_target, cap_target;
@@ -526,6 +540,90 @@ static void choose_event(struct rt_merge *m)
 			"(choose another with --event NAME)\n", m->evsel->name);
 }
 
+/* ---- stack records paired with native samples --------------------------------
+ * rt-bpf record opens its channel with call-graph=no and the walker keeps
+ * every native sample, so perf report and perf script see the whole
+ * profile: a stack record then carries only the interpreter frames, and
+ * the native sample of the same overflow gives the native stack.  perf
+ * stamps that native sample before the program runs, so in time order it
+ * comes first, then the stack record, microseconds later, from the same CPU
+ * and thread.  Each CPU's last native sample is held (deep-copied) until
+ * its stack record arrives, or is folded alone when the CPU's next native
+ * sample or the end of the data comes first.  A stack record whose channel
+ * has a callchain stands for a native sample that was dropped, and is
+ * folded by itself. */
+
+static bool has_native_stack(const struct rt_perf_sample *s)
+{
+	return s->sample_type & (PERF_SAMPLE_CALLCHAIN | PERF_SAMPLE_STACK_USER);
+}
+
+static int copy_array(void **buf, size_t *cap, const void *src, size_t size)
+{
+	if (size > *cap) {
+		void *n = realloc(*buf, size);
+
+		if (!n)
+			return -ENOMEM;
+		*buf = n;
+		*cap = size;
+	}
+	if (size)
+		memcpy(*buf, src, size);
+	return 0;
+}
+
+/* The held slot of @s: its CPU, or for per-thread recordings (no CPU in
+ * the samples) a slot picked by its tid. */
+static size_t held_index(const struct rt_perf_sample *s)
+{
+	if (s->sample_type & PERF_SAMPLE_CPU)
+		return s->cpu < 4096 ? s->cpu : 4096 + s->cpu % 64;
+	return s->tid % 64;
+}
+
+/* Holds native sample @s (filters passed) until its stack record comes. */
+static int held_put(struct rt_merge *m, const struct rt_perf_sample *s)
+{
+	struct held_sample *h;
+	size_t nregs = (size_t)__builtin_popcountll(s->user_regs_mask), idx = held_index(s);
+	int err;
+
+	if (idx >= m->nr_held) {
+		size_t n = idx + 1;
+		struct held_sample *t = realloc(m->held, n * sizeof(*t));
+
+		if (!t)
+			return -ENOMEM;
+		memset(t + m->nr_held, 0, (n - m->nr_held) * sizeof(*t));
+		m->held = t;
+		m->nr_held = n;
+	}
+	h = &m->held[idx];
+	h->s = *s;
+	h->s.raw = NULL;
+	h->s.raw_size = 0;
+	h->s.read_values = NULL;
+	h->s.branches = NULL;
+	h->s.intr_regs = NULL;
+	h->s.aux = NULL;
+	err = copy_array((void **)&h->callchain, &h->cap_callchain, s->callchain,
+			 s->callchain ? s->nr_callchain * sizeof(*s->callchain) : 0);
+	if (!err)
+		err = copy_array((void **)&h->regs, &h->cap_regs, s->user_regs,
+				 s->user_regs ? nregs * sizeof(*s->user_regs) : 0);
+	if (!err)
+		err = copy_array((void **)&h->stack, &h->cap_stack, s->user_stack,
+				 s->user_stack ? s->user_stack_size : 0);
+	if (err)
+		return err;
+	h->s.callchain = s->callchain ? h->callchain : NULL;
+	h->s.user_regs = s->user_regs ? h->regs : NULL;
+	h->s.user_stack = s->user_stack ? h->stack : NULL;
+	h->used = true;
+	return 0;
+}
+
 /* ---- the recorded target ---------------------------------------------------
  * rt-bpf record -p PID and -- CMD add a dummy event named "rt-target-PID"
  * (RT_PERF_TARGET_PREFIX): it never samples, perf keeps its name in the
@@ -591,6 +689,9 @@ static int target_find(struct rt_merge *m)
 		char *end;
 		unsigned long pid;
 
+		if (is_bpf_output(ev) &&
+		    !(ev->attr.sample_type & (PERF_SAMPLE_CALLCHAIN | PERF_SAMPLE_STACK_USER)))
+			m->hold_native = true;
 		if (m->stats.target_pid || !ev->name || strncmp(ev->name, RT_PERF_TARGET_PREFIX, plen))
 			continue;
 		pid = strtoul(ev->name + plen, &end, 10);
@@ -820,15 +921,24 @@ static uint32_t collapse_unresolved_runs(struct rt_merge *m, uint32_t *frames, u
 	return out;
 }
 
+static int fold(struct rt_merge *m, const struct rt_perf_sample *s,
+		const struct rt_interp_stack *interp);
+
+/* Folds the native sample held in slot @idx alone, if there is one. */
+static int held_flush(struct rt_merge *m, size_t idx)
+{
+	if (idx >= m->nr_held || !m->held[idx].used)
+		return 0;
+	m->held[idx].used = false;
+	return fold(m, &m->held[idx].s, NULL);
+}
+
 static int on_sample(struct rt_perf_tool *tool, const struct rt_perf_evsel *ev,
 		     const struct rt_perf_sample *s)
 {
 	struct rt_merge *m = merge_of(tool);
-	uint32_t leaf_first[MAX_STACK], native[MAX_STACK];
-	uint32_t nr = 0, i, nr_interp = 0, nr_groups = 0, total, nkept;
 	struct rt_interp_stack stack;
-	bool kernel, have_interp = false;
-	uint64_t gen;
+	bool have_interp = false;
 	int err;
 
 	if (!m->evsel_chosen)
@@ -878,6 +988,41 @@ static int on_sample(struct rt_perf_tool *tool, const struct rt_perf_evsel *ev,
 			return 0;
 		}
 	}
+	if (have_interp && !has_native_stack(s)) {
+		/* A stack record for the native sample held on its CPU. */
+		size_t idx = held_index(s);
+		struct held_sample *h = idx < m->nr_held ? &m->held[idx] : NULL;
+
+		m->stats.stack_only_records++;
+		if (!h || !h->used || h->s.tid != s->tid || h->s.pid != s->pid ||
+		    s->time < h->s.time || s->time - h->s.time > PAIR_WINDOW_NS) {
+			m->stats.unpaired_records++;
+			return 0;
+		}
+		h->used = false;
+		return fold(m, &h->s, &stack);
+	}
+	if (m->hold_native && !have_interp) {
+		err = held_flush(m, held_index(s));
+		if (!err)
+			err = held_put(m, s);
+		return err;
+	}
+	return fold(m, s, have_interp ? &stack : NULL);
+}
+
+/* Names and counts the stack of native sample @s, with the interpreter
+ * frames of @interp spliced in (NULL: none). */
+static int fold(struct rt_merge *m, const struct rt_perf_sample *s,
+		const struct rt_interp_stack *interp)
+{
+	uint32_t leaf_first[MAX_STACK], native[MAX_STACK];
+	uint32_t nr = 0, i, nr_interp = 0, nr_groups = 0, total, nkept;
+	const struct rt_interp_stack stack = interp ? *interp : (struct rt_interp_stack){ 0 };
+	bool kernel, have_interp = interp != NULL;
+	uint64_t gen;
+	int err;
+
 	gen = rt_machine__maps_generation(m->tool.machine, s->pid);
 	if (s->sample_type & PERF_SAMPLE_CALLCHAIN) {
 		/* The frame caches are bigger than the CPU's: touch every entry's
@@ -1038,6 +1183,12 @@ void rt_merge__free(struct rt_merge *m)
 	rt_interp_decoder__free(m->decoder);
 	rt_unwinder__free(m->unwinder);
 	free(m->pending);
+	for (size_t i = 0; i < m->nr_held; i++) {
+		free(m->held[i].callchain);
+		free(m->held[i].regs);
+		free(m->held[i].stack);
+	}
+	free(m->held);
 	free(m->target);
 	free(m->is_eval);
 	free(m->cache);
@@ -1157,6 +1308,8 @@ int rt_merge__run(struct rt_merge *m, struct rt_perf_reader *reader)
 	    !pthread_create(&m->kernel_loader, NULL, load_kernel_symbols, m->symbolizer))
 		m->kernel_deferred = true;
 	err = rt_perf_reader__process(reader, &m->tool.tool);
+	for (size_t idx = 0; !err && idx < m->nr_held; idx++)
+		err = held_flush(m, idx);
 	if (m->kernel_deferred) {
 		int finish = finish_kernel_frames(m);
 
@@ -1250,7 +1403,8 @@ void rt_merge__print_summary(const struct rt_merge *m, const struct rt_perf_read
 	for (i = 1; i < RT_SYMBOL_NR_STATUS; i++)
 		unresolved += st->unresolved[i];
 	uint64_t accounted = st->samples + st->filtered + st->other_processes + st->code_records +
-			     st->bad_interp_records + st->empty_records;
+			     st->bad_interp_records + st->empty_records + st->stack_only_records;
+	uint64_t unpaired = st->unpaired_records;
 
 	/* Every sample read is in exactly one of these. */
 	fprintf(out, "rtmerge: %" PRIu64 " samples read: %" PRIu64 " folded (event %s), %" PRIu64
@@ -1258,6 +1412,9 @@ void rt_merge__print_summary(const struct rt_merge *m, const struct rt_perf_read
 		" interpreter code records (names, not stacks)", rs->samples, st->samples,
 		m->evsel ? m->evsel->name : "none", st->filtered, st->other_processes,
 		st->code_records);
+	if (st->stack_only_records)
+		fprintf(out, ", %" PRIu64 " interpreter stack records (joined to their native "
+			"samples; %" PRIu64 " found none)", st->stack_only_records, unpaired);
 	if (st->bad_interp_records || st->empty_records)
 		fprintf(out, ", %" PRIu64 " unusable interpreter records",
 			st->bad_interp_records + st->empty_records);

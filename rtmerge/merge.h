@@ -68,6 +68,9 @@ struct rt_merge_stats {
 	uint64_t interp_frames_no_symbols;
 	uint64_t bad_interp_records;    /* bpf-output payloads the decoder rejected */
 	uint64_t code_records;          /* bpf-output samples that carried names, not a stack */
+	uint64_t stack_only_records;    /* stack records without a native stack, for the native
+					 * sample perf kept after them */
+	uint64_t unpaired_records;      /* ... whose native sample never came or did not match */
 	uint64_t empty_records;         /* bpf-output samples without a payload */
 	uint64_t unwound_samples;       /* user stacks unwound from REGS_USER + STACK_USER */
 	uint64_t unwound_to_entry;      /* ... down to _start or the thread's start */
