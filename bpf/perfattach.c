@@ -911,8 +911,9 @@ static pid_t spawn_perf(struct record_run *r, const char *perf, const char *outp
 	snprintf(control, sizeof(control), "fd:%d,%d", r->ctl[0], r->ack[1]);
 	snprintf(freq, sizeof(freq), "%u", OPT(o, freq, 0u) ? OPT(o, freq, 0u) : 99u);
 	/* call-graph=no: the native sample keeps its stack (see walker.bpf.c). */
-	snprintf(channel, sizeof(channel), "bpf-output/no-inherit,name=%s,call-graph=no/",
-		 OPT(o, channel_name, NULL) ? OPT(o, channel_name, NULL) : "rt");
+	snprintf(channel, sizeof(channel), "bpf-output/no-inherit,name=%s%s/",
+		 OPT(o, channel_name, NULL) ? OPT(o, channel_name, NULL) : "rt",
+		 OPT(o, channel_callchain, false) ? "" : ",call-graph=no");
 	argv[n++] = perf;
 	argv[n++] = "record";
 	argv[n++] = "-D";

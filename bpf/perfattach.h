@@ -207,8 +207,12 @@ struct rt_perf_record_opts {
 	 * called RT_PERF_TARGET_PREFIX "PID" (it never samples), so readers can
 	 * keep to the target's process tree; see docs/attach.md. */
 	bool mark_target;
+	/* Record perf's callchain in the bpf-output samples too (-g on the
+	 * channel).  Default: call-graph=no, for programs that keep perf's
+	 * native samples and only add data to them. */
+	bool channel_callchain;
 };
-#define rt_perf_record_opts__last_field mark_target
+#define rt_perf_record_opts__last_field channel_callchain
 
 /* Name prefix of the dummy event that names the recorded target's pid. */
 #define RT_PERF_TARGET_PREFIX "rt-target-"
