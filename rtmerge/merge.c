@@ -1364,9 +1364,15 @@ static uint64_t interpreter_no_symbol(const struct rt_merge *m, char *dso, size_
 }
 
 /* What to do about what the counters show: one line each. */
-static void print_hints(const struct rt_merge *m, FILE *out)
+static void print_hints(const struct rt_merge *m, const struct rt_perf_reader_stats *rs,
+			FILE *out)
 {
 	const struct rt_merge_stats *st = &m->stats;
+
+	if (rs->lost || rs->lost_samples)
+		fprintf(out, "rtmerge: warning: perf lost %" PRIu64 " events and %" PRIu64 " samples "
+			"(its buffer was full): the profile has holes; record with a lower -F, or give "
+			"perf record a larger buffer (-m)\n", rs->lost, rs->lost_samples);
 	char dso[64] = "";
 	uint64_t nosym = interpreter_no_symbol(m, dso, sizeof(dso));
 
@@ -1463,5 +1469,5 @@ void rt_merge__print_summary(const struct rt_merge *m, const struct rt_perf_read
 	if (st->collapsed_frames)
 		fprintf(out, "rtmerge: %" PRIu64 " repeats of an unresolved frame collapsed into the "
 			"run's first (broken callchains repeat an address)\n", st->collapsed_frames);
-	print_hints(m, out);
+	print_hints(m, rs, out);
 }
