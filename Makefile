@@ -1,6 +1,8 @@
 # SPDX-License-Identifier: GPL-2.0-only
 # rtperf build.  `make` builds the tools, `make check` runs every test,
 # `make bench` prints the benchmarks, `make demo` profiles the bundled example.
+# `make install [PREFIX=/usr/local] [DESTDIR=]` puts rt-bpf, rtmerge and
+# rt-decode into $(DESTDIR)$(PREFIX)/bin.
 # `make SAN=1` builds everything with ASan+UBSan into build/san.
 
 LIBPERF  ?= build/libperf
@@ -47,7 +49,7 @@ LIB_OBJS := $(LIB_SRCS:%.c=$(BUILD)/obj/%.o)
 BINS     := $(BIN_NAMES:%=$(BUILD)/%)
 UNIT_BINS := $(UNIT_TESTS:%=$(BUILD)/tests/unit/test_%)
 
-.PHONY: all setup check check-unit check-e2e check-san fuzz fuzz-long bench demo clean layouts
+.PHONY: all setup check check-unit check-e2e check-san fuzz fuzz-long bench demo clean layouts install
 all: $(BINS) $(UNIT_BINS) $(EXTRA_TARGETS)
 
 setup:
@@ -89,6 +91,14 @@ bench: setup all
 
 demo: setup all
 	@bash examples/demo.sh $(BUILD)
+
+PREFIX   ?= /usr/local
+BINDIR   ?= $(PREFIX)/bin
+INSTALL_BINS := $(filter %/rt-bpf %/rtmerge %/rt-decode,$(BINS))
+
+install: $(INSTALL_BINS)
+	install -d $(DESTDIR)$(BINDIR)
+	install -m 0755 $(INSTALL_BINS) $(DESTDIR)$(BINDIR)/
 
 clean:
 	rm -rf build/obj build/san build/tests build/librtperf.a $(BINS)

@@ -11,6 +11,7 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <poll.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -891,8 +892,11 @@ struct record_run {
 	sigset_t old_mask;
 	int ctl[2], ack[2], gate[2];
 	int sig_fd;
-	pid_t perf_pid, cmd_pid;
+	pid_t perf_pid, cmd_pid, target_pid;
 	int perf_pidfd, cmd_pidfd, target_pidfd;
+	int perf_err[2];        /* perf's stderr, read by the filter thread */
+	pthread_t err_filter;
+	bool err_filter_running;
 };
 
 static pid_t spawn_gated_command(struct record_run *r)
@@ -921,15 +925,17 @@ static pid_t spawn_gated_command(struct record_run *r)
 static pid_t spawn_perf(struct record_run *r, const char *perf, const char *output)
 {
 	const struct rt_perf_record_opts *o = r->opts;
-	char control[64], freq[16], channel[128], pid_arg[16];
+	char control[64], freq[16], channel[128], pid_arg[16], marker[64];
 	const char *argv[32];
 	int n = 0;
 	pid_t pid;
 
 	snprintf(control, sizeof(control), "fd:%d,%d", r->ctl[0], r->ack[1]);
 	snprintf(freq, sizeof(freq), "%u", OPT(o, freq, 0u) ? OPT(o, freq, 0u) : 99u);
-	snprintf(channel, sizeof(channel), "bpf-output/no-inherit,name=%s/",
-		 OPT(o, channel_name, NULL) ? OPT(o, channel_name, NULL) : "rt");
+	/* call-graph=no: the native sample keeps its stack (see walker.bpf.c). */
+	snprintf(channel, sizeof(channel), "bpf-output/no-inherit,name=%s%s/",
+		 OPT(o, channel_name, NULL) ? OPT(o, channel_name, NULL) : "rt",
+		 OPT(o, channel_callchain, false) ? "" : ",call-graph=no");
 	argv[n++] = perf;
 	argv[n++] = "record";
 	argv[n++] = "-D";
@@ -968,6 +974,12 @@ static pid_t spawn_perf(struct record_run *r, const char *perf, const char *outp
 	} else {
 		argv[n++] = "-a";
 	}
+	if (OPT(o, mark_target, false) && r->target_pid > 0) {
+		snprintf(marker, sizeof(marker), "dummy/name=" RT_PERF_TARGET_PREFIX "%d/",
+			 (int)r->target_pid);
+		argv[n++] = "-e";
+		argv[n++] = marker;
+	}
 	argv[n] = NULL;
 
 	pid = fork();
@@ -982,6 +994,8 @@ static pid_t spawn_perf(struct record_run *r, const char *perf, const char *outp
 
 		if (null >= 0)
 			dup2(null, STDERR_FILENO);
+	} else if (r->perf_err[1] >= 0) {
+		dup2(r->perf_err[1], STDERR_FILENO);
 	}
 	execvp(perf, (char *const *)argv);
 	fprintf(stderr, "rt-bpf: cannot run %s: %s\n", perf, strerror(errno));
@@ -995,12 +1009,35 @@ static void close_fd(int *fd)
 	*fd = -1;
 }
 
+/*
+ * Copies perf's stderr to ours without the "Events disabled" and "Events
+ * enabled" lines perf prints when the control fd toggles it: those are
+ * rt_perf_record()'s doing, not news for the user.  Ends at EOF, when perf
+ * has exited.
+ */
+static void *perf_stderr_filter(void *arg)
+{
+	FILE *in = fdopen((int)(intptr_t)arg, "r");
+	char line[1024];
+
+	if (!in) {
+		close((int)(intptr_t)arg);
+		return NULL;
+	}
+	while (fgets(line, sizeof(line), in))
+		if (strcmp(line, "Events disabled\n") && strcmp(line, "Events enabled\n"))
+			fputs(line, stderr);
+	fclose(in);
+	return NULL;
+}
+
 int rt_perf_record(const struct rt_perf_record_opts *opts, struct rt_perf_record_result *res)
 {
 	struct record_run r = {
 		.opts = opts,
 		.ctl = { -1, -1 }, .ack = { -1, -1 }, .gate = { -1, -1 },
 		.sig_fd = -1, .perf_pidfd = -1, .cmd_pidfd = -1, .target_pidfd = -1,
+		.perf_err = { -1, -1 },
 	};
 	struct rt_perf_session *s = NULL;
 	const char *perf, *output;
@@ -1035,7 +1072,8 @@ int rt_perf_record(const struct rt_perf_record_opts *opts, struct rt_perf_record
 		logf_(r.log, r.log_ctx, "no command to run");
 		return -EINVAL;
 	}
-	if (target == RT_PERF_RECORD_PID && OPT(opts, pid, 0) <= 0) {
+	if ((target == RT_PERF_RECORD_PID || target == RT_PERF_RECORD_PROCESS) &&
+	    OPT(opts, pid, 0) <= 0) {
 		logf_(r.log, r.log_ctx, "no pid to record");
 		return -EINVAL;
 	}
@@ -1070,7 +1108,7 @@ int rt_perf_record(const struct rt_perf_record_opts *opts, struct rt_perf_record
 		r.cmd_pidfd = pidfd_open(r.cmd_pid, 0);
 		r.target_pidfd = r.cmd_pidfd;
 		target_pid = r.cmd_pid;
-	} else if (target == RT_PERF_RECORD_PID) {
+	} else if (target == RT_PERF_RECORD_PID || target == RT_PERF_RECORD_PROCESS) {
 		target_pid = OPT(opts, pid, 0);
 		r.target_pidfd = pidfd_open(target_pid, 0);
 		if (r.target_pidfd < 0) {
@@ -1080,10 +1118,19 @@ int rt_perf_record(const struct rt_perf_record_opts *opts, struct rt_perf_record
 		}
 	}
 
+	r.target_pid = target_pid;
+	if (!OPT(opts, quiet, false) && pipe2(r.perf_err, O_CLOEXEC))
+		r.perf_err[0] = r.perf_err[1] = -1; /* then perf writes to our stderr */
 	r.perf_pid = spawn_perf(&r, perf, output);
 	if (r.perf_pid < 0) {
 		err = -errno;
 		goto cleanup;
+	}
+	close_fd(&r.perf_err[1]);
+	if (r.perf_err[0] >= 0 &&
+	    !pthread_create(&r.err_filter, NULL, perf_stderr_filter, (void *)(intptr_t)r.perf_err[0])) {
+		r.err_filter_running = true;
+		r.perf_err[0] = -1; /* the thread's now */
 	}
 	close_fd(&r.ctl[0]);
 	close_fd(&r.ack[1]);
@@ -1186,6 +1233,10 @@ cleanup:
 			err = -EIO;
 		}
 	}
+	close_fd(&r.perf_err[1]);
+	if (r.err_filter_running)
+		pthread_join(r.err_filter, NULL); /* perf is gone: its stderr ends */
+	close_fd(&r.perf_err[0]);
 	if (r.cmd_pid > 0) {
 		/* Recording is over (duration, signal or perf gone): end the command too. */
 		if (r.cmd_pidfd >= 0 && wait_exit(r.cmd_pidfd, r.cmd_pid, 0, &cmd_status)) {
@@ -1220,7 +1271,7 @@ cleanup:
 	close_fd(&r.sig_fd);
 	close_fd(&r.perf_pidfd);
 	close_fd(&r.cmd_pidfd);
-	if (target == RT_PERF_RECORD_PID)
+	if (target == RT_PERF_RECORD_PID || target == RT_PERF_RECORD_PROCESS)
 		close_fd(&r.target_pidfd);
 	if (mask_set) {
 		/* Drop a SIGINT that arrived while blocked: it has been handled. */

@@ -178,6 +178,7 @@ enum rt_perf_record_target {
 	RT_PERF_RECORD_SYSTEM,  /* -a, until duration or SIGINT/SIGTERM */
 	RT_PERF_RECORD_PID,     /* -p pid, per-thread channels */
 	RT_PERF_RECORD_COMMAND, /* -a, then runs argv; see docs/attach.md */
+	RT_PERF_RECORD_PROCESS, /* -a until pid exits: every thread, present and future */
 };
 
 enum rt_perf_call_graph {
@@ -210,8 +211,19 @@ struct rt_perf_record_opts {
 	void *attach_ctx;
 	rt_perf_log_fn log;
 	void *log_ctx;
+	/* COMMAND and PROCESS: name the target in perf.data with a dummy event
+	 * called RT_PERF_TARGET_PREFIX "PID" (it never samples), so readers can
+	 * keep to the target's process tree; see docs/attach.md. */
+	bool mark_target;
+	/* Record perf's callchain in the bpf-output samples too (-g on the
+	 * channel).  Default: call-graph=no, for programs that keep perf's
+	 * native samples and only add data to them. */
+	bool channel_callchain;
 };
-#define rt_perf_record_opts__last_field log_ctx
+#define rt_perf_record_opts__last_field channel_callchain
+
+/* Name prefix of the dummy event that names the recorded target's pid. */
+#define RT_PERF_TARGET_PREFIX "rt-target-"
 
 struct rt_perf_record_result {
 	int perf_status;              /* wait status of perf */
@@ -223,7 +235,7 @@ struct rt_perf_record_result {
 /*
  * Runs perf record -D -1 --control fd:... -k mono -e cpu-clock -F freq
  * [-g|--call-graph dwarf] -e bpf-output/no-inherit,name=NAME/ -o output
- * (-a | -p pid), waits for its events, calls opts->attach, enables perf,
+ * (-a | -p pid) [-e dummy/name=rt-target-PID/], waits for its events, calls opts->attach, enables perf,
  * waits for the target, the duration or SIGINT/SIGTERM (blocked meanwhile
  * and handled here), stops perf with SIGINT and waits for it.  Fills res
  * (may be NULL).  Returns 0, or -errno after logging why.

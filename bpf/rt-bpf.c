@@ -2,7 +2,8 @@
 /*
  * rt-bpf: puts CPython and CRuby frames into an unmodified `perf record`.
  *   rt-bpf attach [--perf-pid PID] [-p PID...]
- *   rt-bpf record [-F HZ] [--call-graph fp|dwarf] [-o FILE] (-p PID | -a | -- CMD ARGS...)
+ *   rt-bpf record [-F HZ] [--call-graph fp|dwarf] [-o FILE] [-d SECONDS]
+ *                 (-p PID | -a | [-a] -- CMD ARGS...)
  * Argument parsing and wiring only: the walker is bpf/walker.bpf.c, process
  * inspection bpf/pyproc.c and bpf/rbproc.c, perf's side bpf/perfattach.c.
  */
@@ -10,6 +11,7 @@
 #include <bpf/libbpf.h>
 #include <errno.h>
 #include <getopt.h>
+#include <linux/perf_event.h>
 #include <poll.h>
 #include <pthread.h>
 #include <signal.h>
@@ -17,6 +19,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -35,6 +38,7 @@
 #define FAST_RESCAN_MS 5     /* for the first FAST_RESCANS scans */
 #define FAST_RESCANS 200
 #define BTF_PATH "/sys/kernel/btf/vmlinux"
+#define RT_BPF_VERSION "0.1"
 
 struct app {
 	struct walker_bpf *skel;
@@ -45,7 +49,8 @@ struct app {
 	pthread_t scanner;
 	bool scanner_running;
 	volatile bool stop;
-	unsigned int nr_python;
+	unsigned int nr_python;       /* interpreter processes configured (Python and Ruby) */
+	unsigned int nr_ruby;         /* ... of which Ruby */
 	struct rt_rbproc_tracker *rb_tracker; /* CRuby processes (bpf/rbproc.c) */
 	bool verbose;
 	const struct rt_layout *layout; /* --layout FILE: used instead of layouts/' table */
@@ -76,19 +81,31 @@ static void usage(FILE *f)
 {
 	fprintf(f,
 		"usage: rt-bpf attach [--perf-pid PID] [-p PID...]\n"
-		"       rt-bpf record [-F HZ] [--call-graph fp|dwarf] [-o FILE] (-p PID | -a | -- CMD ARGS...)\n"
+		"       rt-bpf record [-F HZ] [--call-graph fp|dwarf] [-o FILE] [-d SECONDS]\n"
+		"                     (-p PID | -a | [-a] -- CMD ARGS...)\n"
+		"       rt-bpf --version\n"
 		"\n"
-		"attach  adds CPython (2.7, 3.6-3.13) and Ruby (2.7, 3.1, 3.3) frames to a running `perf record` that has a\n"
+		"attach  adds CPython (2.7, 3.6-3.15) and Ruby (2.7, 3.1, 3.3) frames to a running `perf record` that has a\n"
 		"        bpf-output event (perf record -a -g -k mono -e cpu-clock\n"
-		"        -e bpf-output/no-inherit,name=rt/ ...) until perf exits or Ctrl-C.\n"
+		"        -e bpf-output/no-inherit,name=rt,call-graph=no/ ...) until perf exits or\n"
+		"        Ctrl-C.  call-graph=no keeps perf's native samples for perf report.\n"
 		"        -p limits it to the given processes (default: every Python and Ruby process).\n"
-		"record  runs perf record with such an event and attaches to it.\n"
-		"        -F HZ (default 99), --call-graph fp|dwarf (default fp), -o FILE\n"
-		"        (default perf.data); -p PID: that process, -a: every process,\n"
-		"        -- CMD: run CMD and record it and its children.\n"
+		"record  runs perf record -a with such an event and attaches to it.\n"
+		"        -F HZ (default 99), --call-graph fp|dwarf (default fp; dwarf when\n"
+		"        callchains break), -o FILE (default perf.data), -d SECONDS: stop after\n"
+		"        that long.  What is recorded and when it ends:\n"
+		"          -p PID    every thread of that process, present and future;\n"
+		"                    ends when it exits, after -d, or at Ctrl-C\n"
+		"          -a        every process; ends after -d or at Ctrl-C\n"
+		"          -- CMD    runs CMD; it and its children; ends when CMD exits, after\n"
+		"                    -d or at Ctrl-C (CMD is then stopped too)\n"
+		"          -a -- CMD every process, for as long as CMD runs\n"
+		"        -p and -- CMD name their target in the file, and rtmerge folds only it\n"
+		"        (rtmerge --all-processes folds everything).\n"
 		"--layout FILE  walk CPython processes of FILE's version with that layout file\n"
 		"        (docs/layouts.md); 3.13+ checks it against the process's _Py_DebugOffsets.\n"
-		"Read the result with rtmerge.  Needs root and kernel BTF.\n");
+		"Read the result with rtmerge.  Needs root and kernel BTF.  Environment: PERF\n"
+		"names the perf binary (run directly, never through a shell; found on PATH).\n");
 }
 
 /* The layout to walk CPython process @proc with (rt_pyproc__layout with
@@ -186,6 +203,7 @@ static void on_ruby_process(void *ctx, pid_t pid, const struct rt_rbproc *proc, 
 		return;
 	}
 	app->nr_python++;
+	app->nr_ruby++;
 	if (app->verbose)
 		fprintf(stderr, "rt-bpf: walking pid %d: Ruby %d.%d.%d in %s, symbol table %s\n", pid,
 			proc->major, proc->minor, proc->patch, proc->elf,
@@ -279,6 +297,33 @@ static int check_targets(const struct app *app)
 	return 0;
 }
 
+/*
+ * true when @name is an executable regular file, looked up on PATH the way
+ * execvp() will run it.  $PERF is never handed to a shell: a name like
+ * "x'; touch F; '" is only ever a file name that does not exist.
+ */
+static bool executable_on_path(const char *name)
+{
+	const char *path = getenv("PATH");
+	char buf[4096];
+	struct stat st;
+
+	if (strchr(name, '/'))
+		return !stat(name, &st) && S_ISREG(st.st_mode) && !access(name, X_OK);
+	if (!path || !*path)
+		path = "/usr/local/bin:/usr/bin:/bin";
+	while (*path) {
+		size_t len = strcspn(path, ":");
+
+		if (snprintf(buf, sizeof(buf), "%.*s/%s", len ? (int)len : 1, len ? path : ".",
+			     name) < (int)sizeof(buf) &&
+		    !stat(buf, &st) && S_ISREG(st.st_mode) && !access(buf, X_OK))
+			return true;
+		path += len + (path[len] == ':');
+	}
+	return false;
+}
+
 static int preflight(bool need_perf)
 {
 	if (geteuid() != 0) {
@@ -292,15 +337,34 @@ static int preflight(bool need_perf)
 	}
 	if (need_perf) {
 		const char *perf = getenv("PERF");
-		char cmd[512];
 
-		snprintf(cmd, sizeof(cmd), "command -v '%s' >/dev/null 2>&1", perf && *perf ? perf : "perf");
-		if (system(cmd)) {
-			fprintf(stderr, "rt-bpf: perf not found; install it (Debian: apt-get install linux-perf)\n");
+		if (!perf || !*perf)
+			perf = "perf";
+		if (!executable_on_path(perf)) {
+			fprintf(stderr, "rt-bpf: perf not found (%s); install it (Debian: apt-get install "
+				"linux-perf) or set PERF to its path\n", perf);
 			return -ENOENT;
 		}
 	}
 	return 0;
+}
+
+/*
+ * true when perf's channel samples carry no native stack (rt-bpf record
+ * opens it with call-graph=no): then the walker keeps every native sample
+ * and a stack record only adds interpreter frames.  A channel with a
+ * callchain (a user's perf record -g ... -e bpf-output/.../) stands for the
+ * native sample, which is dropped instead.
+ */
+static bool channel_without_callchain(const struct rt_perf_session *s)
+{
+	for (size_t i = 0; i < rt_perf_session__nr_events(s); i++) {
+		const struct rt_perf_event *ev = rt_perf_session__event(s, i);
+
+		if (ev->role == RT_PERF_EVENT_CHANNEL)
+			return !(ev->info.sample_type & (PERF_SAMPLE_CALLCHAIN | PERF_SAMPLE_STACK_USER));
+	}
+	return false;
 }
 
 /* Opens and loads the walker sized for session @s, and attaches it. */
@@ -322,6 +386,7 @@ static int load_and_attach(struct app *app, struct rt_perf_session *s)
 		return -errno;
 	}
 	app->skel->rodata->per_thread_channels = !system_wide;
+	app->skel->rodata->keep_native = channel_without_callchain(s);
 	bpf_map__set_max_entries(app->skel->maps.channel, slots ? slots : 1);
 	bpf_map__set_max_entries(app->skel->maps.channel_slots, tid_slots ? tid_slots : 1);
 	err = walker_bpf__load(app->skel);
@@ -415,6 +480,53 @@ static void print_run_time(const struct app *app, int ncpu)
 		more);
 }
 
+/* The samples counter's name: what kind of interpreter was walked. */
+static const char *samples_name(const struct app *app)
+{
+	if (app->nr_ruby && app->nr_ruby == app->nr_python)
+		return "ruby samples";
+	if (app->nr_ruby)
+		return "python and ruby samples";
+	return "python samples";
+}
+
+/*
+ * What to do about counters that mean part of the profile is missing: one
+ * line per problem, each saying what to do.
+ */
+static void print_warnings(const struct app *app, const __u64 *stat)
+{
+	if (stat[RT_WALKER_STAT_NO_TSTATE])
+		fprintf(stderr, "rt-bpf: note: no thread state=%llu: samples of threads that had no "
+			"interpreter state at that moment (threads started from C code, or not yet or "
+			"no longer running the interpreter); they fold with their native frames\n",
+			(unsigned long long)stat[RT_WALKER_STAT_NO_TSTATE]);
+	if (stat[RT_WALKER_STAT_CODE_DEFERRED])
+		fprintf(stderr, "rt-bpf: note: code records deferred=%llu: samples that met more new "
+			"functions than one sample sends names for; the rest are sent with later "
+			"samples, nothing is lost\n",
+			(unsigned long long)stat[RT_WALKER_STAT_CODE_DEFERRED]);
+	if (!app->nr_python)
+		fprintf(stderr, "rt-bpf: warning: no Python or Ruby process was found%s; the file holds "
+			"native stacks only.  rt-bpf walks CPython 2.7 and 3.6-3.13 and Ruby 3.1 (see "
+			"-v for what it finds)\n", app->scope == RT_PROCESS_ALL ? "" : " in the target");
+	if (stat[RT_WALKER_STAT_NO_CHANNEL])
+		fprintf(stderr, "rt-bpf: warning: %llu samples came from threads perf opened no channel "
+			"for (perf record -p only covers threads that existed when it started); their "
+			"interpreter frames are missing: run perf with -a, or use rt-bpf record -p PID\n",
+			(unsigned long long)stat[RT_WALKER_STAT_NO_CHANNEL]);
+	if (stat[RT_WALKER_STAT_STACK_LOST] || stat[RT_WALKER_STAT_CODE_LOST])
+		fprintf(stderr, "rt-bpf: warning: perf's buffer was full: %llu interpreter stacks and %llu "
+			"code records lost (those samples fold without interpreter frames or names); "
+			"lower -F or run fewer busy processes\n",
+			(unsigned long long)stat[RT_WALKER_STAT_STACK_LOST],
+			(unsigned long long)stat[RT_WALKER_STAT_CODE_LOST]);
+	if (stat[RT_WALKER_STAT_OUTPUT_ERROR])
+		fprintf(stderr, "rt-bpf: warning: %llu interpreter stacks could not be written (perf "
+			"stopped or closed its channel first); they fold as native stacks\n",
+			(unsigned long long)stat[RT_WALKER_STAT_OUTPUT_ERROR]);
+}
+
 static void print_stats(const struct app *app, const struct rt_perf_prog_stats *ps)
 {
 	static const char *const names[RT_WALKER_STAT_MAX] = {
@@ -440,14 +552,14 @@ static void print_stats(const struct app *app, const struct rt_perf_prog_stats *
 	fd = bpf_map__fd(app->skel->maps.stats);
 	if (fd < 0)
 		return;
+	__u64 stat[RT_WALKER_STAT_MAX] = { 0 };
+
 	fprintf(stderr, "rt-bpf:");
 	for (__u32 k = 0; k < RT_WALKER_STAT_MAX; k++) {
-		__u64 sum;
-
-		if (percpu_sum(fd, k, ncpu, &sum))
+		if (percpu_sum(fd, k, ncpu, &stat[k]))
 			continue;
-		fprintf(stderr, " %s=%llu%s", names[k], (unsigned long long)sum,
-			k + 1 < RT_WALKER_STAT_MAX ? "," : "\n");
+		fprintf(stderr, " %s=%llu%s", k == RT_WALKER_STAT_SAMPLES ? samples_name(app) : names[k],
+			(unsigned long long)stat[k], k + 1 < RT_WALKER_STAT_MAX ? "," : "\n");
 	}
 	if (ps && ps->valid && ps->run_cnt)
 		fprintf(stderr, "rt-bpf: BPF run time: %llu runs, mean %llu ns/sample\n",
@@ -456,6 +568,7 @@ static void print_stats(const struct app *app, const struct rt_perf_prog_stats *
 	else
 		fprintf(stderr, "rt-bpf: BPF run time: not available\n");
 	print_run_time(app, ncpu);
+	print_warnings(app, stat);
 }
 
 static int cmd_attach(struct app *app, pid_t perf_pid)
@@ -498,6 +611,13 @@ static int record_attach(struct rt_perf_session *s, pid_t target_pid, void *ctx)
 	if (target_pid > 0 && app->scope == RT_PROCESS_TREE) {
 		app->pids[0] = target_pid;
 		app->nr_pids = 1;
+		/* The command is held before exec: its pid is known now, and
+		 * is the handle a user needs for rtmerge -p or attach. */
+		fprintf(stderr, "rt-bpf: recording pid %d and its children\n", target_pid);
+	} else if (target_pid > 0 && app->scope == RT_PROCESS_PID) {
+		fprintf(stderr, "rt-bpf: recording every thread of pid %d\n", target_pid);
+	} else if (target_pid > 0) {
+		fprintf(stderr, "rt-bpf: recording every process while pid %d runs\n", target_pid);
 	}
 	err = load_and_attach(app, s);
 	if (!err)
@@ -511,13 +631,17 @@ int main(int argc, char **argv)
 	struct rt_perf_record_opts ro = { .sz = sizeof(ro), .log = log_line };
 	struct rt_perf_record_result res;
 	pid_t perf_pid = 0;
-	bool all = false;
+	bool all = false, duration = false;
 	const char *sub;
 	int err = 0, c;
 
 	if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
 		usage(argc < 2 ? stderr : stdout);
 		return argc < 2 ? 2 : 0;
+	}
+	if (!strcmp(argv[1], "--version") || !strcmp(argv[1], "-V")) {
+		printf("rt-bpf %s\n", RT_BPF_VERSION);
+		return 0;
 	}
 	sub = argv[1];
 	if (strcmp(sub, "attach") && strcmp(sub, "record")) {
@@ -538,7 +662,7 @@ int main(int argc, char **argv)
 		};
 
 		optind = 2;
-		while ((c = getopt_long(argc, argv, "+p:F:o:avh", lopts, NULL)) != -1) {
+		while ((c = getopt_long(argc, argv, "+p:F:o:d:avh", lopts, NULL)) != -1) {
 			switch (c) {
 			case 'P':
 				perf_pid = atoi(optarg);
@@ -560,6 +684,20 @@ int main(int argc, char **argv)
 			case 'o':
 				ro.output = optarg;
 				break;
+			case 'd': {
+				char *end;
+				double sec = strtod(optarg, &end);
+
+				if (end == optarg || *end || !(sec > 0) || sec > 86400 * 7) {
+					fprintf(stderr, "rt-bpf: bad -d %s (seconds, more than 0)\n", optarg);
+					return 2;
+				}
+				ro.duration_ms = (unsigned int)(sec * 1000 + 0.5);
+				if (!ro.duration_ms)
+					ro.duration_ms = 1;
+				duration = true;
+				break;
+			}
 			case 'g':
 				if (!strcmp(optarg, "fp")) {
 					ro.call_graph = RT_PERF_CALL_GRAPH_FP;
@@ -594,7 +732,7 @@ int main(int argc, char **argv)
 		app.scope = RT_PROCESS_PID;
 
 	if (!strcmp(sub, "attach")) {
-		if (optind < argc || all) {
+		if (optind < argc || all || duration) {
 			fprintf(stderr, "rt-bpf attach: unexpected argument (try rt-bpf --help)\n");
 			return 2;
 		}
@@ -607,8 +745,9 @@ int main(int argc, char **argv)
 	}
 
 	/* record */
-	if ((optind < argc) + (app.nr_pids > 0) + all != 1 || app.nr_pids > 1) {
-		fprintf(stderr, "rt-bpf record: give exactly one of -p PID, -a, -- CMD ARGS\n");
+	if ((optind < argc && !all) + (app.nr_pids > 0) + all != 1 || app.nr_pids > 1) {
+		fprintf(stderr, "rt-bpf record: give exactly one of -p PID, -a, -- CMD ARGS "
+			"(or -a -- CMD ARGS)\n");
 		return 2;
 	}
 	err = preflight(true);
@@ -617,12 +756,18 @@ int main(int argc, char **argv)
 	if (err)
 		goto out;
 	if (optind < argc) {
+		/* -a -- CMD: every process, for as long as CMD runs. */
 		ro.target = RT_PERF_RECORD_COMMAND;
 		ro.argv = &argv[optind];
-		app.scope = RT_PROCESS_TREE;
+		ro.mark_target = !all;
+		if (!all)
+			app.scope = RT_PROCESS_TREE;
 	} else if (app.nr_pids) {
-		ro.target = RT_PERF_RECORD_PID;
+		/* System-wide events with the walker's pid filter: perf's -p
+		 * would open events only for the threads that exist now. */
+		ro.target = RT_PERF_RECORD_PROCESS;
 		ro.pid = app.pids[0];
+		ro.mark_target = true;
 	} else {
 		ro.target = RT_PERF_RECORD_SYSTEM;
 	}

@@ -6,9 +6,12 @@
  * offsets and the frame model come from the per-process configuration)
  * and writes one stack record (bpf/record.h) into perf's
  * bpf-output channel; before that, one code record for each code object
- * whose names it has not yet written successfully.  perf records the
- * callchain of the bpf-output sample too, so when the stack record is
- * written the native sample is dropped (return 0); otherwise it is kept.
+ * whose names it has not yet written successfully.  When perf records the
+ * callchain of the bpf-output sample too (the channel has -g), the native
+ * sample is dropped once the stack record is written (return 0); otherwise
+ * it is kept.  With keep_native (a channel with call-graph=no, as rt-bpf
+ * record opens it) every native sample is kept, and rtmerge pairs it with
+ * the stack record written just before it on the same CPU.
  */
 #include "vmlinux.h"
 #include <bpf/bpf_core_read.h>
@@ -28,6 +31,10 @@ _Static_assert(RT_REC_STR_MAX % 4 == 0, "string bound holds whole characters"); 
 /* Set by the loader: perf records per thread (-p/--), channels are found
  * through channel_slots instead of by cpu. */
 const volatile __u32 per_thread_channels = 0;
+/* Set by the loader when the channel's samples carry no callchain: perf
+ * keeps every native sample (perf report and perf script see the whole
+ * profile) and the stack record only adds the interpreter frames. */
+const volatile __u32 keep_native = 0;
 
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
@@ -600,6 +607,8 @@ int rt_walker(struct bpf_perf_event_data *ctx)
 	int ret = walker_sample(ctx, &interp);
 	__u32 key;
 
+	if (keep_native)
+		ret = 1;
 	if (!interp)
 		return ret;
 	us = (bpf_ktime_get_ns() - start) / 1000;

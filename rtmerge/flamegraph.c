@@ -9,6 +9,7 @@
  * tree iteratively (inputs may be thousands of frames deep).
  */
 #include <errno.h>
+#include <ctype.h>
 #include <inttypes.h>
 #include <stdbool.h>
 #include <stdlib.h>
@@ -31,6 +32,7 @@ enum frame_kind {
 	KIND_JIT,
 	KIND_PYTHON,
 	KIND_RUBY,
+	KIND_RUBY_CFUNC,
 	KIND_UNRESOLVED,
 	KIND__COUNT,
 };
@@ -41,6 +43,7 @@ static const char *const kind_names[KIND__COUNT] = {
 	[KIND_JIT] = "JIT",
 	[KIND_PYTHON] = "Python",
 	[KIND_RUBY] = "Ruby",
+	[KIND_RUBY_CFUNC] = "Ruby C method",
 	[KIND_UNRESOLVED] = "unresolved",
 };
 
@@ -410,8 +413,9 @@ static bool ends_with(const char *s, size_t len, const char *suffix)
 	return len >= n && !memcmp(s + len - n, suffix, n);
 }
 
-/* "func (file.py:12)" style: returns the length of "func", or 0 if s has
- * no " (...<ext>:<digits>)" tail. */
+/* "func (file.py:12)" or, folded with --no-lines, "func (file.py)" style:
+ * returns the length of "func", or 0 if s has no " (...<ext>[:<digits>])"
+ * tail. */
 static size_t source_tail(const char *s, size_t len, const char *ext)
 {
 	size_t i = len, ext_len = strlen(ext);
@@ -421,9 +425,11 @@ static size_t source_tail(const char *s, size_t len, const char *ext)
 	i = len - 1;
 	while (i > 0 && s[i - 1] >= '0' && s[i - 1] <= '9')
 		i--;
-	if (i == len - 1 || i == 0 || s[i - 1] != ':')
-		return 0;
-	i--;
+	if (i < len - 1) {
+		if (i == 0 || s[i - 1] != ':')
+			return 0;
+		i--;
+	}
 	if (i < ext_len || memcmp(s + i - ext_len, ext, ext_len))
 		return 0;
 	while (i > 0 && s[i - 1] != '(')
@@ -431,6 +437,34 @@ static size_t source_tail(const char *s, size_t len, const char *ext)
 	if (i < 2 || s[i - 2] != ' ')
 		return 0;
 	return i - 2;
+}
+
+/*
+ * Ruby methods written in C have no file: rtmerge names them "Array#each"
+ * or, for singleton methods, "Zlib::Deflate.deflate".  No C symbol holds a
+ * '#'; a constant-like owner before a '.' that is not a compiler suffix
+ * (.isra, .part, .cold, .constprop) is the singleton form.
+ */
+static bool is_ruby_cfunc(const char *s, size_t len)
+{
+	const char *dot;
+
+	if (memchr(s, '#', len))
+		return len > 2 && s[0] != '#' && s[len - 1] != '#' && !memchr(s, ' ', len);
+	if (len < 3 || s[0] < 'A' || s[0] > 'Z' || memchr(s, ' ', len))
+		return false;
+	dot = memchr(s, '.', len);
+	if (!dot || dot == s + len - 1 || (dot[1] >= '0' && dot[1] <= '9'))
+		return false;
+	for (const char *p = s; p < dot; p++)
+		if (!(isalnum((unsigned char)*p) || *p == '_' || *p == ':'))
+			return false;
+	static const char *const suffixes[] = { "isra", "part", "cold", "constprop", "lto_priv",
+						"localalias", "clone" };
+	for (size_t i = 0; i < sizeof(suffixes) / sizeof(suffixes[0]); i++)
+		if (!strncmp(dot + 1, suffixes[i], strlen(suffixes[i])))
+			return false;
+	return memchr(dot + 1, '.', (size_t)(s + len - dot - 1)) == NULL;
 }
 
 /* Returns the kind of a frame and, in *key_len, how much of its name picks
@@ -458,6 +492,8 @@ static enum frame_kind classify(const char *s, size_t len, size_t *key_len)
 	}
 	if (len >= 2 && s[0] == '[' && s[len - 1] == ']')
 		return KIND_UNRESOLVED;
+	if (is_ruby_cfunc(s, len))
+		return KIND_RUBY_CFUNC;
 	if (len == 0 || !strcmp(s, "unknown"))
 		return KIND_UNRESOLVED;
 	return KIND_NATIVE;
@@ -488,6 +524,8 @@ static struct rgb frame_colour(enum frame_kind kind, const char *s, size_t key_l
 		return (struct rgb){ 70 + 50 * v1, 130 + 50 * v2, 210 + 45 * v3 };
 	case KIND_RUBY: /* crimson, bluer than the hot palette's reds */
 		return (struct rgb){ 180 + 40 * v1, 30 + 40 * v2, 90 + 40 * v3 };
+	case KIND_RUBY_CFUNC: /* violet: Ruby, but C */
+		return (struct rgb){ 150 + 40 * v1, 95 + 35 * v2, 200 + 45 * v3 };
 	case KIND_UNRESOLVED: /* grey */
 		return (struct rgb){ 170 + 30 * v1, 170 + 30 * v1, 170 + 30 * v1 };
 	default: /* hot: red to yellow */
@@ -819,7 +857,7 @@ static void write_footer(struct rt_flamegraph *fg, FILE *out, const struct layou
 	double details_y = y + FONT_SIZE * 1.5, legend_y = y + FONT_SIZE * 3.2;
 	unsigned int x = XPAD;
 	static const enum frame_kind order[] = { KIND_NATIVE, KIND_KERNEL, KIND_JIT, KIND_PYTHON,
-						 KIND_RUBY, KIND_UNRESOLVED };
+						 KIND_RUBY, KIND_RUBY_CFUNC, KIND_UNRESOLVED };
 
 	fprintf(out,
 		"<text id=\"details\" x=\"%d\" y=\"%.1f\"> </text>\n"
@@ -837,6 +875,7 @@ static void write_footer(struct rt_flamegraph *fg, FILE *out, const struct layou
 		case KIND_JIT: c = (struct rgb){ 90, 202, 85 }; break;
 		case KIND_PYTHON: c = (struct rgb){ 95, 155, 232 }; break;
 		case KIND_RUBY: c = (struct rgb){ 200, 50, 110 }; break;
+		case KIND_RUBY_CFUNC: c = (struct rgb){ 170, 112, 222 }; break;
 		case KIND_UNRESOLVED: c = (struct rgb){ 185, 185, 185 }; break;
 		default: c = (struct rgb){ 230, 115, 27 }; break;
 		}

@@ -1,11 +1,13 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /* rtmerge: perf.data to folded stacks or an SVG flamegraph. */
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <malloc.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "perfglue/perfdata.h"
 #include "perfglue/safefile.h"
@@ -20,6 +22,7 @@ static void usage(FILE *out)
 "Usage: rtmerge [OPTIONS] [perf.data | -]\n"
 "Turn a perf.data file (or a `perf record -o -` stream on stdin) into folded\n"
 "stacks for flamegraph.pl, or a self-contained SVG flamegraph.\n"
+"With -f svg the input may also be folded text (rtmerge -f svg folded.txt).\n"
 "\n"
 "Output:\n"
 "  -o, --output FILE      write to FILE instead of standard output\n"
@@ -40,6 +43,10 @@ static void usage(FILE *out)
 "      --addrs            show addresses of unresolved frames: [dso <addr>]\n"
 "      --native-only      native frames only (drop interpreter frames)\n"
 "      --interp-only      interpreter frames only (drop native frames)\n"
+"      --no-lines         one frame per interpreter function: \"f (file.py)\"\n"
+"                         instead of one per line \"f (file.py:12)\"\n"
+"  The SVG colours kernel frames (named with _[k] there) and Ruby C methods\n"
+"  apart; folded output adds _[k] only with --kernel.\n"
 "\n"
 "Filters:\n"
 "  -e, --event NAME       fold samples of this event only (default: the first\n"
@@ -47,6 +54,9 @@ static void usage(FILE *out)
 "  -p, --filter-pid LIST  only these process ids (comma separated)\n"
 "  -t, --filter-tid LIST  only these thread ids (comma separated)\n"
 "  -c, --comm COMM        only threads named COMM\n"
+"      --all-processes    every process recorded: a recording by rt-bpf record -p PID\n"
+"                         or -- CMD names its target, and by default only the\n"
+"                         target and the processes it forks are folded\n"
 "\n"
 "  -h, --help             this help\n"
 "  -V, --version          print the version\n"
@@ -57,7 +67,7 @@ static void usage(FILE *out)
 
 enum {
 	OPT_PID = 256, OPT_TID, OPT_KERNEL, OPT_JIT, OPT_ALL, OPT_ADDRS, OPT_PERIOD, OPT_HEADER,
-	OPT_PER_SAMPLE, OPT_TITLE, OPT_NATIVE_ONLY, OPT_INTERP_ONLY,
+	OPT_PER_SAMPLE, OPT_TITLE, OPT_NATIVE_ONLY, OPT_INTERP_ONLY, OPT_ALL_PROCESSES, OPT_NO_LINES,
 };
 
 static int parse_list(const char *arg, uint32_t **list, size_t *nr)
@@ -118,6 +128,95 @@ static int write_svg(const struct rt_stacks *stacks, const char *title, const ch
 	return err;
 }
 
+/* true unless @path opens and does not start with perf.data's magic. */
+static bool is_perf_data(const char *path)
+{
+	char magic[8];
+	int fd = rt_safefile__open(AT_FDCWD, path, 0, NULL);
+	bool perf;
+
+	if (fd < 0)
+		return true; /* the reader says why */
+	perf = read(fd, magic, sizeof(magic)) != (ssize_t)sizeof(magic) ||
+	       !memcmp(magic, "PERFILE2", sizeof(magic)) || !memcmp(magic, "2ELIFREP", sizeof(magic));
+	close(fd);
+	return perf;
+}
+
+/*
+ * rtmerge -f svg folded.txt: folded lines ("a;b;c 12"), as rtmerge or
+ * stackcollapse-perf.pl write them, perhaps filtered with grep, to an SVG.
+ * Returns the exit status.
+ */
+static int folded_to_svg(const char *path, const char *output, const char *title, bool by_period)
+{
+	struct rt_flamegraph_opts fopts = {
+		.sz = sizeof(fopts),
+		.title = title ? title : "rtperf flame graph",
+		.subtitle = path,
+		.count_name = by_period ? "period" : "samples",
+	};
+	size_t cap = 1 << 20, lineno = 0, bad = 0;
+	char *line = malloc(cap);
+	int fd = rt_safefile__open(AT_FDCWD, path, 0, NULL);
+	FILE *in = fd >= 0 ? fdopen(fd, "r") : NULL, *out = stdout;
+	struct rt_flamegraph *fg = rt_flamegraph__new(&fopts);
+	ssize_t len;
+	int err = 0, ret = 1;
+
+	if (!in || !line || !fg) {
+		fprintf(stderr, "rtmerge: %s: %s\n", path, strerror(fd < 0 ? -fd : errno));
+		goto out;
+	}
+	while ((len = rt_safefile__getline(in, line, cap)) != -1) {
+		lineno++;
+		if (len == 0)
+			continue;
+		err = len < 0 ? -EINVAL : rt_flamegraph__add_folded(fg, line);
+		if (err == -ENOMEM || err == -EOVERFLOW)
+			break;
+		if (err && !bad++)
+			fprintf(stderr, "rtmerge: %s:%zu: not a folded line (\"frames count\"); "
+				"skipped\n", path, lineno);
+		err = 0;
+	}
+	if (err) {
+		fprintf(stderr, "rtmerge: %s: %s\n", path, strerror(-err));
+		goto out;
+	}
+	if (lineno && bad == lineno) {
+		fprintf(stderr, "rtmerge: %s is neither perf.data nor folded stacks\n", path);
+		goto out;
+	}
+	if (output && !(out = fopen(output, "w"))) {
+		fprintf(stderr, "rtmerge: cannot write %s: %s\n", output, strerror(errno));
+		out = stdout;
+		goto out;
+	}
+	err = rt_flamegraph__write_svg(fg, out);
+	if (!err && fflush(out))
+		err = -errno;
+	if (err)
+		fprintf(stderr, "rtmerge: writing %s failed: %s\n", output ? output : "output",
+			strerror(-err));
+	else
+		ret = 0;
+	if (bad)
+		fprintf(stderr, "rtmerge: %zu of %zu lines were not folded stacks\n", bad, lineno);
+out:
+	if (out != stdout && fclose(out) && !ret) {
+		fprintf(stderr, "rtmerge: closing %s failed: %s\n", output, strerror(errno));
+		ret = 1;
+	}
+	if (in)
+		fclose(in);
+	else if (fd >= 0)
+		close(fd);
+	free(line);
+	rt_flamegraph__free(fg);
+	return ret;
+}
+
 int main(int argc, char **argv)
 {
 	static const struct option long_opts[] = {
@@ -142,6 +241,8 @@ int main(int argc, char **argv)
 		{ "filter-pid", required_argument, NULL, 'p' },
 		{ "filter-tid", required_argument, NULL, 't' },
 		{ "comm", required_argument, NULL, 'c' },
+		{ "all-processes", no_argument, NULL, OPT_ALL_PROCESSES },
+		{ "no-lines", no_argument, NULL, OPT_NO_LINES },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
@@ -192,6 +293,8 @@ int main(int argc, char **argv)
 			}
 			break;
 		case 'c': opts.comm = optarg; break;
+		case OPT_ALL_PROCESSES: opts.all_processes = true; break;
+		case OPT_NO_LINES: opts.no_lines = true; break;
 		case 'h': usage(stdout); ret = 0; goto out;
 		case 'V': printf("rtmerge " RTMERGE_VERSION "\n"); ret = 0; goto out;
 		default:
@@ -211,6 +314,14 @@ int main(int argc, char **argv)
 		fprintf(stderr, "rtmerge: unknown format \"%s\" (folded or svg)\n", format);
 		ret = 2;
 		goto out;
+	}
+	if (!strcmp(format, "svg")) {
+		/* Kernel frames get their own colour; the SVG names them _[k]. */
+		opts.annotate_kernel = true;
+		if (strcmp(input, "-") && !is_perf_data(input)) {
+			ret = folded_to_svg(input, output, title, opts.by_period);
+			goto out;
+		}
 	}
 	opts.pids = pids;
 	opts.nr_pids = nr_pids;

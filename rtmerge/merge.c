@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "bpf/decode.h"
+#include "bpf/perfattach.h"
 #include "perfglue/hash.h"
 #include "perfglue/machine.h"
 #include "perfglue/safefile.h"
@@ -29,6 +30,9 @@ struct frame_slot {
 #define L1_SIZE 4096
 #define BID_CACHE 256
 #define ROOT_CACHE 256
+/* A stack record follows its native sample by the walker's run time:
+ * microseconds. */
+#define PAIR_WINDOW_NS 1000000ull
 
 struct rt_merge {
 	struct rt_machine_tool tool; /* first: callbacks get &merge->tool.tool */
@@ -78,6 +82,23 @@ struct rt_merge {
 		bool used;
 	} root_cache[ROOT_CACHE];
 	struct rt_merge_stats stats;
+	/* Each CPU's last native sample, waiting for its stack record (see
+	 * held_put); only when a channel carries no native stack. */
+	struct held_sample {
+		bool used;
+		struct rt_perf_sample s;    /* pointers into the buffers below */
+		uint64_t *callchain, *regs;
+		uint8_t *stack;
+		size_t cap_callchain, cap_regs, cap_stack;
+	} *held;
+	size_t nr_held;
+	bool hold_native;           /* some channel's samples carry no native stack */
+	/* The recorded target's processes, sorted (see target_find). */
+	uint32_t *target;
+	size_t nr_target, cap_target;
+	size_t target_evsels_seen;  /* events looked at for the target's name */
+	int (*machine_fork)(struct rt_perf_tool *tool, uint32_t pid, uint32_t ppid, uint32_t tid,
+			    uint32_t ptid, uint64_t time);
 };
 
 static struct rt_merge *merge_of(struct rt_perf_tool *tool)
@@ -303,7 +324,7 @@ static int interp_frame(struct rt_merge *m, const struct rt_interp_frame *f, uin
 	const char *fn = f->function && f->function[0] ? f->function : "[unknown]";
 	int n;
 
-	if (f->file && f->file[0] && f->line > 0)
+	if (f->file && f->file[0] && f->line > 0 && !m->opts.no_lines)
 		n = snprintf(text, sizeof(text), "%s (%s:%d)", fn, short_path(f->file), f->line);
 	else if (f->file && f->file[0])
 		n = snprintf(text, sizeof(text), "%s (%s)", fn, short_path(f->file));
@@ -581,6 +602,183 @@ static void choose_event(struct rt_merge *m)
 			"(choose another with --event NAME)\n", m->evsel->name);
 }
 
+/* ---- stack records paired with native samples --------------------------------
+ * rt-bpf record opens its channel with call-graph=no and the walker keeps
+ * every native sample, so perf report and perf script see the whole
+ * profile: a stack record then carries only the interpreter frames, and
+ * the native sample of the same overflow gives the native stack.  perf
+ * stamps that native sample before the program runs, so in time order it
+ * comes first, then the stack record, microseconds later, from the same CPU
+ * and thread.  Each CPU's last native sample is held (deep-copied) until
+ * its stack record arrives, or is folded alone when the CPU's next native
+ * sample or the end of the data comes first.  A stack record whose channel
+ * has a callchain stands for a native sample that was dropped, and is
+ * folded by itself. */
+
+static bool has_native_stack(const struct rt_perf_sample *s)
+{
+	return s->sample_type & (PERF_SAMPLE_CALLCHAIN | PERF_SAMPLE_STACK_USER);
+}
+
+static int copy_array(void **buf, size_t *cap, const void *src, size_t size)
+{
+	if (size > *cap) {
+		void *n = realloc(*buf, size);
+
+		if (!n)
+			return -ENOMEM;
+		*buf = n;
+		*cap = size;
+	}
+	if (size)
+		memcpy(*buf, src, size);
+	return 0;
+}
+
+/* The held slot of @s: its CPU, or for per-thread recordings (no CPU in
+ * the samples) a slot picked by its tid. */
+static size_t held_index(const struct rt_perf_sample *s)
+{
+	if (s->sample_type & PERF_SAMPLE_CPU)
+		return s->cpu < 4096 ? s->cpu : 4096 + s->cpu % 64;
+	return s->tid % 64;
+}
+
+/* Holds native sample @s (filters passed) until its stack record comes. */
+static int held_put(struct rt_merge *m, const struct rt_perf_sample *s)
+{
+	struct held_sample *h;
+	size_t nregs = (size_t)__builtin_popcountll(s->user_regs_mask), idx = held_index(s);
+	int err;
+
+	if (idx >= m->nr_held) {
+		size_t n = idx + 1;
+		struct held_sample *t = realloc(m->held, n * sizeof(*t));
+
+		if (!t)
+			return -ENOMEM;
+		memset(t + m->nr_held, 0, (n - m->nr_held) * sizeof(*t));
+		m->held = t;
+		m->nr_held = n;
+	}
+	h = &m->held[idx];
+	h->s = *s;
+	h->s.raw = NULL;
+	h->s.raw_size = 0;
+	h->s.read_values = NULL;
+	h->s.branches = NULL;
+	h->s.intr_regs = NULL;
+	h->s.aux = NULL;
+	err = copy_array((void **)&h->callchain, &h->cap_callchain, s->callchain,
+			 s->callchain ? s->nr_callchain * sizeof(*s->callchain) : 0);
+	if (!err)
+		err = copy_array((void **)&h->regs, &h->cap_regs, s->user_regs,
+				 s->user_regs ? nregs * sizeof(*s->user_regs) : 0);
+	if (!err)
+		err = copy_array((void **)&h->stack, &h->cap_stack, s->user_stack,
+				 s->user_stack ? s->user_stack_size : 0);
+	if (err)
+		return err;
+	h->s.callchain = s->callchain ? h->callchain : NULL;
+	h->s.user_regs = s->user_regs ? h->regs : NULL;
+	h->s.user_stack = s->user_stack ? h->stack : NULL;
+	h->used = true;
+	return 0;
+}
+
+/* ---- the recorded target ---------------------------------------------------
+ * rt-bpf record -p PID and -- CMD add a dummy event named "rt-target-PID"
+ * (RT_PERF_TARGET_PREFIX): it never samples, perf keeps its name in the
+ * EVENT_DESC feature (or the pipe's attribute records), and perf report and
+ * perf script ignore it.  The target is that pid and every process it forks
+ * while recorded (FORK records); by default only they are folded. */
+
+static size_t target_index(const struct rt_merge *m, uint32_t pid)
+{
+	size_t lo = 0, hi = m->nr_target;
+
+	while (lo < hi) {
+		size_t mid = (lo + hi) / 2;
+
+		if (m->target[mid] < pid)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+static bool target_has(const struct rt_merge *m, uint32_t pid)
+{
+	size_t i = target_index(m, pid);
+
+	return i < m->nr_target && m->target[i] == pid;
+}
+
+static int target_add(struct rt_merge *m, uint32_t pid)
+{
+	size_t i = target_index(m, pid);
+
+	if (i < m->nr_target && m->target[i] == pid)
+		return 0;
+	if (m->nr_target == m->cap_target) {
+		size_t cap = m->cap_target ? m->cap_target * 2 : 16;
+		uint32_t *n = realloc(m->target, cap * sizeof(*n));
+
+		if (!n)
+			return -ENOMEM;
+		m->target = n;
+		m->cap_target = cap;
+	}
+	/* pids mostly grow: this is usually an append */
+	memmove(&m->target[i + 1], &m->target[i], (m->nr_target - i) * sizeof(*m->target));
+	m->target[i] = pid;
+	m->nr_target++;
+	m->stats.target_processes = m->nr_target;
+	return 0;
+}
+
+/* Looks for the target's marker among events not seen yet (pipe mode
+ * learns its events as it goes). */
+static int target_find(struct rt_merge *m)
+{
+	size_t n = rt_perf_reader__nr_evsels(m->reader);
+	const size_t plen = strlen(RT_PERF_TARGET_PREFIX);
+
+	for (; m->target_evsels_seen < n; m->target_evsels_seen++) {
+		const struct rt_perf_evsel *ev = rt_perf_reader__evsel(m->reader,
+								       m->target_evsels_seen);
+		char *end;
+		unsigned long pid;
+
+		if (is_bpf_output(ev) &&
+		    !(ev->attr.sample_type & (PERF_SAMPLE_CALLCHAIN | PERF_SAMPLE_STACK_USER)))
+			m->hold_native = true;
+		if (m->stats.target_pid || !ev->name || strncmp(ev->name, RT_PERF_TARGET_PREFIX, plen))
+			continue;
+		pid = strtoul(ev->name + plen, &end, 10);
+		if (*end || !pid || pid > UINT32_MAX)
+			continue;
+		m->stats.target_pid = (uint32_t)pid;
+		if (target_add(m, (uint32_t)pid))
+			return -ENOMEM;
+	}
+	return 0;
+}
+
+static int on_fork(struct rt_perf_tool *tool, uint32_t pid, uint32_t ppid, uint32_t tid,
+		   uint32_t ptid, uint64_t time)
+{
+	struct rt_merge *m = merge_of(tool);
+	int err = target_find(m);
+
+	if (!err && m->stats.target_pid && pid != ppid && target_has(m, ppid))
+		err = target_add(m, pid);
+	if (err)
+		return err;
+	return m->machine_fork(tool, pid, ppid, tid, ptid, time);
+}
+
 static int root_frame(struct rt_merge *m, const struct rt_perf_sample *s, uint32_t *id)
 {
 	const char *comm = rt_machine__thread_comm(m->tool.machine, s->tid);
@@ -765,15 +963,44 @@ static uint32_t splice(struct rt_merge *m, const uint32_t *native, uint32_t nr_n
 	return n;
 }
 
+/*
+ * A broken frame-pointer chain can repeat one unresolved address a hundred
+ * times ("[unknown];[unknown];..."), which makes a flamegraph tall and
+ * empty: keep one frame of each run of identical unresolved frames, and
+ * count the rest.  Returns the new number of frames.
+ */
+static uint32_t collapse_unresolved_runs(struct rt_merge *m, uint32_t *frames, uint32_t n)
+{
+	uint32_t out = n ? 1 : 0;
+
+	for (uint32_t i = 1; i < n; i++) {
+		if (frames[i] == frames[out - 1] && rt_stacks__name(m->stacks, frames[i])[0] == '[') {
+			m->stats.collapsed_frames++;
+			continue;
+		}
+		frames[out++] = frames[i];
+	}
+	return out;
+}
+
+static int fold(struct rt_merge *m, const struct rt_perf_sample *s,
+		const struct rt_interp_stack *interp);
+
+/* Folds the native sample held in slot @idx alone, if there is one. */
+static int held_flush(struct rt_merge *m, size_t idx)
+{
+	if (idx >= m->nr_held || !m->held[idx].used)
+		return 0;
+	m->held[idx].used = false;
+	return fold(m, &m->held[idx].s, NULL);
+}
+
 static int on_sample(struct rt_perf_tool *tool, const struct rt_perf_evsel *ev,
 		     const struct rt_perf_sample *s)
 {
 	struct rt_merge *m = merge_of(tool);
-	uint32_t leaf_first[MAX_STACK], native[MAX_STACK];
-	uint32_t nr = 0, i, nr_interp = 0, nr_groups = 0, total, nkept;
 	struct rt_interp_stack stack;
-	bool kernel, have_interp = false;
-	uint64_t gen;
+	bool have_interp = false;
 	int err;
 
 	if (!m->evsel_chosen)
@@ -781,12 +1008,16 @@ static int on_sample(struct rt_perf_tool *tool, const struct rt_perf_evsel *ev,
 	if (is_bpf_output(ev) && ev != m->evsel) {
 		/* rt-bpf's channel: code records feed the decoder; stack records are
 		 * samples of the folded event that carry interpreter frames. */
-		if (!s->raw_size)
+		if (!s->raw_size) {
+			m->stats.empty_records++;
 			return 0;
+		}
 		err = rt_interp_decoder__feed(m->decoder, s->raw, s->raw_size, s->pid, s->tid,
 					      &stack);
-		if (err == 0)
+		if (err == 0) {
+			m->stats.code_records++;
 			return 0;
+		}
 		if (err == -ENOMEM)
 			return err;
 		if (err < 0) {
@@ -803,6 +1034,14 @@ static int on_sample(struct rt_perf_tool *tool, const struct rt_perf_evsel *ev,
 		m->stats.filtered++;
 		return 0;
 	}
+	err = target_find(m);
+	if (err)
+		return err;
+	if (m->stats.target_pid && !m->opts.all_processes && !m->opts.nr_pids &&
+	    !m->opts.nr_tids && !target_has(m, s->pid)) {
+		m->stats.other_processes++;
+		return 0;
+	}
 	if (m->opts.comm) {
 		const char *comm = rt_machine__thread_comm(m->tool.machine, s->tid);
 
@@ -811,6 +1050,41 @@ static int on_sample(struct rt_perf_tool *tool, const struct rt_perf_evsel *ev,
 			return 0;
 		}
 	}
+	if (have_interp && !has_native_stack(s)) {
+		/* A stack record for the native sample held on its CPU. */
+		size_t idx = held_index(s);
+		struct held_sample *h = idx < m->nr_held ? &m->held[idx] : NULL;
+
+		m->stats.stack_only_records++;
+		if (!h || !h->used || h->s.tid != s->tid || h->s.pid != s->pid ||
+		    s->time < h->s.time || s->time - h->s.time > PAIR_WINDOW_NS) {
+			m->stats.unpaired_records++;
+			return 0;
+		}
+		h->used = false;
+		return fold(m, &h->s, &stack);
+	}
+	if (m->hold_native && !have_interp) {
+		err = held_flush(m, held_index(s));
+		if (!err)
+			err = held_put(m, s);
+		return err;
+	}
+	return fold(m, s, have_interp ? &stack : NULL);
+}
+
+/* Names and counts the stack of native sample @s, with the interpreter
+ * frames of @interp spliced in (NULL: none). */
+static int fold(struct rt_merge *m, const struct rt_perf_sample *s,
+		const struct rt_interp_stack *interp)
+{
+	uint32_t leaf_first[MAX_STACK], native[MAX_STACK];
+	uint32_t nr = 0, i, nr_interp = 0, nr_groups = 0, total, nkept;
+	const struct rt_interp_stack stack = interp ? *interp : (struct rt_interp_stack){ 0 };
+	bool kernel, have_interp = interp != NULL;
+	uint64_t gen;
+	int err;
+
 	gen = rt_machine__maps_generation(m->tool.machine, s->pid);
 	if (s->sample_type & PERF_SAMPLE_CALLCHAIN) {
 		/* The frame caches are bigger than the CPU's: touch every entry's
@@ -914,6 +1188,7 @@ static int on_sample(struct rt_perf_tool *tool, const struct rt_perf_evsel *ev,
 		memcpy(m->frames + 1, native, nr * sizeof(*native));
 		total = nr + 1;
 	}
+	total = collapse_unresolved_runs(m, m->frames, total);
 	m->stats.samples++;
 	if (m->opts.per_sample) {
 		FILE *out = m->opts.per_sample;
@@ -940,6 +1215,8 @@ struct rt_merge *rt_merge__new(const struct rt_merge_opts *opts)
 		memcpy(&m->opts, opts, opts->sz < sizeof(m->opts) ? opts->sz : sizeof(m->opts));
 	m->tool.tool.sample = on_sample;
 	rt_machine_tool__init(&m->tool);
+	m->machine_fork = m->tool.tool.fork;
+	m->tool.tool.fork = on_fork;
 	m->tool.tool.skip_data_mmaps = true; /* only code is named and unwound */
 	m->tool.machine = rt_machine__new();
 	m->stacks = rt_stacks__new();
@@ -968,6 +1245,13 @@ void rt_merge__free(struct rt_merge *m)
 	rt_interp_decoder__free(m->decoder);
 	rt_unwinder__free(m->unwinder);
 	free(m->pending);
+	for (size_t i = 0; i < m->nr_held; i++) {
+		free(m->held[i].callchain);
+		free(m->held[i].regs);
+		free(m->held[i].stack);
+	}
+	free(m->held);
+	free(m->target);
 	free(m->is_eval);
 	free(m->cache);
 	free(m);
@@ -1086,6 +1370,8 @@ int rt_merge__run(struct rt_merge *m, struct rt_perf_reader *reader)
 	    !pthread_create(&m->kernel_loader, NULL, load_kernel_symbols, m->symbolizer))
 		m->kernel_deferred = true;
 	err = rt_perf_reader__process(reader, &m->tool.tool);
+	for (size_t idx = 0; !err && idx < m->nr_held; idx++)
+		err = held_flush(m, idx);
 	if (m->kernel_deferred) {
 		int finish = finish_kernel_frames(m);
 
@@ -1110,6 +1396,70 @@ const char *rt_merge__event_name(const struct rt_merge *m)
 	return m->evsel ? m->evsel->name : NULL;
 }
 
+/* Samples (weighted) whose stacks hold a frame of an interpreter's own
+ * binary left without a symbol: "[libpython3.11.so.1.0]", "[ruby3.1]"... */
+static uint64_t interpreter_no_symbol(const struct rt_merge *m, char *dso, size_t dso_size)
+{
+	static const char *const prefixes[] = { "[libpython", "[python", "[libruby", "[ruby" };
+	uint64_t n = 0;
+
+	for (size_t i = 0; i < rt_stacks__nr(m->stacks); i++) {
+		struct rt_stack st;
+
+		rt_stacks__get(m->stacks, i, &st);
+		for (uint32_t j = 1; j < st.nr_frames; j++) {
+			const char *name = rt_stacks__name(m->stacks, st.frames[j]);
+			size_t k;
+
+			for (k = 0; k < sizeof(prefixes) / sizeof(prefixes[0]); k++)
+				if (!strncmp(name, prefixes[k], strlen(prefixes[k])))
+					break;
+			if (k == sizeof(prefixes) / sizeof(prefixes[0]))
+				continue;
+			if (!n)
+				snprintf(dso, dso_size, "%.*s", (int)strcspn(name + 1, "] "), name + 1);
+			n += st.count;
+			break;
+		}
+	}
+	return n;
+}
+
+/* What to do about what the counters show: one line each. */
+static void print_hints(const struct rt_merge *m, const struct rt_perf_reader_stats *rs,
+			FILE *out)
+{
+	const struct rt_merge_stats *st = &m->stats;
+
+	if (rs->lost || rs->lost_samples)
+		fprintf(out, "rtmerge: warning: perf lost %" PRIu64 " events and %" PRIu64 " samples "
+			"(its buffer was full): the profile has holes; record with a lower -F, or give "
+			"perf record a larger buffer (-m)\n", rs->lost, rs->lost_samples);
+	char dso[64] = "";
+	uint64_t nosym = interpreter_no_symbol(m, dso, sizeof(dso));
+
+	if (st->interp_native_mismatch && !st->unwound_samples)
+		fprintf(out, "rtmerge: hint: frame-pointer callchains break in code built without "
+			"frame pointers (Debian's and pyenv's CPython, Debian's Ruby); record with "
+			"rt-bpf record --call-graph dwarf for complete native stacks\n");
+	if (nosym) {
+		bool ruby = strstr(dso, "ruby") != NULL;
+		char ver[16] = "";
+
+		sscanf(dso + strcspn(dso, "0123456789"), "%15[0-9.]", ver);
+		if (ver[0] && ver[strlen(ver) - 1] == '.')
+			ver[strlen(ver) - 1] = 0;
+		fprintf(out, "rtmerge: hint: %" PRIu64 " samples pass through %s without a symbol "
+			"name; install its debug symbols (Debian: %s%s%s, found through "
+			"/usr/lib/debug/.build-id), or put the file in perf's build-id cache "
+			"(perf buildid-cache -a FILE)%s\n", nosym, dso,
+			ruby ? "libruby" : "python", ver[0] ? ver : "X.Y",
+			ruby ? "-dbgsym" : "-dbg",
+			st->unwound_samples ? "" : "; with frame-pointer callchains some of them are "
+			"not return addresses at all");
+	}
+}
+
 void rt_merge__print_summary(const struct rt_merge *m, const struct rt_perf_reader *reader,
 			     FILE *out)
 {
@@ -1121,9 +1471,31 @@ void rt_merge__print_summary(const struct rt_merge *m, const struct rt_perf_read
 
 	for (i = 1; i < RT_SYMBOL_NR_STATUS; i++)
 		unresolved += st->unresolved[i];
-	fprintf(out, "rtmerge: %" PRIu64 " samples read, %" PRIu64 " folded (event %s), %" PRIu64
-		" filtered out\n", rs->samples, st->samples,
-		m->evsel ? m->evsel->name : "none", st->filtered);
+	uint64_t accounted = st->samples + st->filtered + st->other_processes + st->code_records +
+			     st->bad_interp_records + st->empty_records + st->stack_only_records;
+	uint64_t unpaired = st->unpaired_records;
+
+	/* Every sample read is in exactly one of these. */
+	fprintf(out, "rtmerge: %" PRIu64 " samples read: %" PRIu64 " folded (event %s), %" PRIu64
+		" filtered out, %" PRIu64 " of other processes, %" PRIu64
+		" interpreter code records (names, not stacks)", rs->samples, st->samples,
+		m->evsel ? m->evsel->name : "none", st->filtered, st->other_processes,
+		st->code_records);
+	if (st->stack_only_records)
+		fprintf(out, ", %" PRIu64 " interpreter stack records (joined to their native "
+			"samples; %" PRIu64 " found none)", st->stack_only_records, unpaired);
+	if (st->bad_interp_records || st->empty_records)
+		fprintf(out, ", %" PRIu64 " unusable interpreter records",
+			st->bad_interp_records + st->empty_records);
+	if (rs->samples > accounted)
+		fprintf(out, ", %" PRIu64 " not delivered (malformed or unknown id)",
+			rs->samples - accounted);
+	fputc('\n', out);
+	if (st->other_processes)
+		fprintf(out, "rtmerge: %" PRIu64 " samples of other processes left out: the recording "
+			"names its target, pid %" PRIu32 " (%" PRIu64 " process%s counting its children); "
+			"--all-processes includes them\n", st->other_processes, st->target_pid,
+			st->target_processes, st->target_processes == 1 ? "" : "es");
 	fprintf(out, "rtmerge: %" PRIu64 " events lost (LOST), %" PRIu64
 		" samples lost (LOST_SAMPLES), %" PRIu64 " malformed samples, %" PRIu64
 		" with unknown id\n", rs->lost, rs->lost_samples, rs->bad_samples,
@@ -1165,4 +1537,8 @@ void rt_merge__print_summary(const struct rt_merge *m, const struct rt_perf_read
 			st->interp_frames, st->interp_frames_no_symbols, ds.code_records,
 			st->bad_interp_records);
 	}
+	if (st->collapsed_frames)
+		fprintf(out, "rtmerge: %" PRIu64 " repeats of an unresolved frame collapsed into the "
+			"run's first (broken callchains repeat an address)\n", st->collapsed_frames);
+	print_hints(m, rs, out);
 }

@@ -41,12 +41,22 @@ struct rt_merge_opts {
 	enum rt_merge_frames frames;
 	FILE *per_sample;           /* when set, one "tid time stack" line per sample */
 	const struct rt_symbolizer_opts *symbolizer;
+	/* Fold every process even when the recording names its target (rt-bpf
+	 * record -p or -- CMD); by default only the target's process tree. */
+	bool all_processes;
+	/* Interpreter frames "func (file.py)" without the line: one frame per
+	 * function instead of one per line. */
+	bool no_lines;
 };
 
 /* Counters for the summary. */
 struct rt_merge_stats {
 	uint64_t samples;           /* samples turned into stacks */
 	uint64_t filtered;          /* samples skipped by event/pid/comm filters */
+	uint64_t other_processes;   /* samples of processes outside the recorded target */
+	uint32_t target_pid;        /* the recorded target (0: none named) */
+	uint64_t collapsed_frames;  /* repeats of an unresolved frame folded into one */
+	uint64_t target_processes;  /* processes in its tree */
 	uint64_t frames;
 	uint64_t unresolved[RT_SYMBOL_NR_STATUS];
 	uint64_t unresolved_no_map; /* address outside every known map */
@@ -57,6 +67,11 @@ struct rt_merge_stats {
 	uint64_t interp_frames;
 	uint64_t interp_frames_no_symbols;
 	uint64_t bad_interp_records;    /* bpf-output payloads the decoder rejected */
+	uint64_t code_records;          /* bpf-output samples that carried names, not a stack */
+	uint64_t stack_only_records;    /* stack records without a native stack, for the native
+					 * sample perf kept after them */
+	uint64_t unpaired_records;      /* ... whose native sample never came or did not match */
+	uint64_t empty_records;         /* bpf-output samples without a payload */
 	uint64_t unwound_samples;       /* user stacks unwound from REGS_USER + STACK_USER */
 	uint64_t unwound_to_entry;      /* ... down to _start or the thread's start */
 	uint64_t unwind_failed;         /* copies that gave no frame (callchain used) */

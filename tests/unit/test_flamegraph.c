@@ -222,6 +222,8 @@ static void fill_mixed(struct rt_flamegraph *fg, int reverse)
 		"main;do_work;memcpy 10", "main;run (app.py:3);step (app.py:9) 7",
 		"main;Object#each (lib.rb:4) 3", "main;Interpreter::invoke_j_[j] 4",
 		"main;syscall;do_syscall_64_[k] 6", "[libc.so.6];[unknown] 2", "main;do_work 5",
+		"main;Object#each (lib.rb:4);Array#each 2", "main;Zlib::Deflate.deflate 1",
+		"main;loop (app.py) 2", "main;deflate_slow.isra.0 1", "main;Foo.cold 1",
 	};
 	size_t n = sizeof(lines) / sizeof(lines[0]);
 
@@ -281,6 +283,18 @@ static void test_colours(void)
 	CU_ASSERT(r == g && g == b);
 	FILL_OF("memcpy"); /* hot */
 	CU_ASSERT(r >= 205 && b <= 55);
+	/* Ruby's C methods: violet, instance and singleton forms */
+	FILL_OF("Array#each");
+	CU_ASSERT(b > 190 && r > g && r < 195);
+	FILL_OF("Zlib::Deflate.deflate");
+	CU_ASSERT(b > 190 && r > g && r < 195);
+	/* ...but not compiler clones of C functions */
+	FILL_OF("deflate_slow.isra.0");
+	CU_ASSERT(r >= 205 && b <= 55);
+	FILL_OF("Foo.cold");
+	CU_ASSERT(r >= 205 && b <= 55);
+	FILL_OF("loop (app.py)"); /* --no-lines: still Python */
+	CU_ASSERT(b > r && b > g);
 #undef FILL_OF
 	free(svg);
 	rt_flamegraph__free(fg);

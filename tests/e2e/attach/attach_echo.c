@@ -132,6 +132,8 @@ static int cmd_record(int argc, char **argv)
 	ro.attach = echo_attach;
 	ro.attach_ctx = &e;
 	ro.quiet = getenv("ATTACH_ECHO_VERBOSE") == NULL;
+	/* check.py follows each echo record's own callchain */
+	ro.channel_callchain = true;
 	if (strcmp(argv[3], "-p") == 0 && argc > 4) {
 		ro.target = RT_PERF_RECORD_PID;
 		ro.pid = atoi(argv[4]);

@@ -1,0 +1,56 @@
+# SPDX-License-Identifier: GPL-2.0-only
+# A thread-per-request HTTP server on 127.0.0.1 and its load generator, for
+# tests/e2e/py_server_pid.sh.
+#   py_server.py serve PORTFILE     serves until killed; writes its port to PORTFILE
+#   py_server.py load PORT N SECS   N requests, one connection each, at most SECS seconds
+import http.client
+import http.server
+import sys
+import time
+
+
+class Handler(http.server.BaseHTTPRequestHandler):
+    def render(self):
+        # Some work per request, so that handling shows in a profile.
+        total = 0
+        for i in range(3000):
+            total += i * i % 7
+        return ("%d\n" % total).encode()
+
+    def do_GET(self):
+        body = self.render()
+        self.send_response(200)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args):
+        pass
+
+
+def serve(portfile):
+    srv = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    with open(portfile + ".tmp", "w") as f:
+        f.write("%d\n" % srv.server_address[1])
+    import os
+    os.rename(portfile + ".tmp", portfile)
+    srv.serve_forever()
+
+
+def load(port, n, secs):
+    end = time.monotonic() + secs
+    done = 0
+    while done < n and time.monotonic() < end:
+        c = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
+        c.request("GET", "/")
+        c.getresponse().read()
+        c.close()
+        done += 1
+    print(done)
+
+
+if __name__ == "__main__":
+    if sys.argv[1] == "serve":
+        serve(sys.argv[2])
+    else:
+        load(int(sys.argv[2]), int(sys.argv[3]), float(sys.argv[4]))
