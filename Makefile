@@ -71,6 +71,7 @@ check-unit: all
 
 bench: setup all
 	@bash tests/bench/bench.sh $(BUILD)
+	@bash tests/bench/discovery.sh $(BUILD)
 
 demo: setup all
 	@bash examples/demo.sh $(BUILD)
