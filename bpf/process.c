@@ -5,6 +5,7 @@
 #include <gelf.h>
 #include <libelf.h>
 #include <limits.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -94,11 +95,74 @@ out:
 	return have_load ? 0 : -ENOENT;
 }
 
+/* What elf_find_symbols() found in one file, kept by the file's identity
+ * (device, inode, size, modification time) and the symbol list asked for:
+ * the same executable or library in many processes, or one process checked
+ * again, is read once.  Direct-mapped, so its size is fixed. */
+#define IMAGE_CACHE_SIZE 256
+
+struct image_entry {
+	dev_t dev;
+	ino_t ino;
+	off_t size;
+	struct timespec mtime;
+	const struct rt_process_symbol *syms;
+	size_t nr_syms;
+	int err;
+	uint64_t first_load_vaddr;
+	uint64_t values[RT_PROCESS_SYMBOLS_MAX];
+};
+
+static struct image_entry image_cache[IMAGE_CACHE_SIZE];
+static pthread_mutex_t image_cache_lock = PTHREAD_MUTEX_INITIALIZER;
+
+static bool image_entry_is(const struct image_entry *e, const struct stat *st,
+			   const struct rt_process_symbol *syms, size_t nr_syms)
+{
+	return e->syms == syms && e->nr_syms == nr_syms && e->dev == st->st_dev &&
+	       e->ino == st->st_ino && e->size == st->st_size &&
+	       e->mtime.tv_sec == st->st_mtim.tv_sec && e->mtime.tv_nsec == st->st_mtim.tv_nsec;
+}
+
+/* elf_find_symbols() through the cache. */
+static int cached_find_symbols(const char *path, const struct rt_process_symbol *syms,
+			       size_t nr_syms, uint64_t *values, uint64_t *first_load_vaddr)
+{
+	struct image_entry *e;
+	struct stat st;
+	int err;
+
+	if (stat(path, &st) || !S_ISREG(st.st_mode))
+		return elf_find_symbols(path, syms, nr_syms, values, first_load_vaddr);
+	e = &image_cache[rt_hash64((uint64_t)st.st_dev * 0x9e3779b97f4a7c15ull ^ st.st_ino ^
+				   (uint64_t)(uintptr_t)syms) % IMAGE_CACHE_SIZE];
+	pthread_mutex_lock(&image_cache_lock);
+	if (image_entry_is(e, &st, syms, nr_syms)) {
+		memcpy(values, e->values, nr_syms * sizeof(*values));
+		*first_load_vaddr = e->first_load_vaddr;
+		err = e->err;
+		pthread_mutex_unlock(&image_cache_lock);
+		return err;
+	}
+	pthread_mutex_unlock(&image_cache_lock);
+	err = elf_find_symbols(path, syms, nr_syms, values, first_load_vaddr);
+	if (err && err != -ENOENT)
+		return err; /* could not open it: may work next time */
+	pthread_mutex_lock(&image_cache_lock);
+	*e = (struct image_entry){
+		.dev = st.st_dev, .ino = st.st_ino, .size = st.st_size, .mtime = st.st_mtim,
+		.syms = syms, .nr_syms = nr_syms, .err = err, .first_load_vaddr = *first_load_vaddr,
+	};
+	memcpy(e->values, values, nr_syms * sizeof(*values));
+	pthread_mutex_unlock(&image_cache_lock);
+	return err;
+}
+
 /* Looks @path up; 0 when it is a candidate. */
 static int image_symbols(const char *path, const struct rt_process_image_opts *opts,
 			 uint64_t *values, uint64_t *first_load_vaddr)
 {
-	int err = elf_find_symbols(path, opts->syms, opts->nr_syms, values, first_load_vaddr);
+	int err = cached_find_symbols(path, opts->syms, opts->nr_syms, values, first_load_vaddr);
 
 	if (err)
 		return err;
@@ -420,9 +484,9 @@ static bool is_root(const struct rt_process_tracker *tr, pid_t pid)
 	return false;
 }
 
-/* Tracks and checks @pid as a new image when it is in scope (@ppid: its
- * parent when known, else 0). */
-static void start_image(struct rt_process_tracker *tr, pid_t pid, pid_t ppid,
+/* Tracks and checks @pid as a new image when it is in scope (@in_tree: it
+ * was tracked already, or its parent @ppid is when known, else 0). */
+static void start_image(struct rt_process_tracker *tr, pid_t pid, bool in_tree, pid_t ppid,
 			unsigned long long start)
 {
 	char exe[PATH_MAX];
@@ -433,8 +497,10 @@ static void start_image(struct rt_process_tracker *tr, pid_t pid, pid_t ppid,
 
 	if (pid == getpid())
 		return;
+	if (ppid > 0 && (is_root(tr, ppid) || find_tracked(tr, ppid)))
+		in_tree = true;
 	if (tr->scope != RT_PROCESS_ALL && !is_root(tr, pid) &&
-	    !(tr->scope == RT_PROCESS_TREE && ppid > 0 && (is_root(tr, ppid) || find_tracked(tr, ppid))))
+	    !(tr->scope == RT_PROCESS_TREE && in_tree))
 		return;
 	if (read_exe(pid, &dev, &ino, exe, sizeof(exe)))
 		return; /* gone, or a kernel thread */
@@ -462,12 +528,12 @@ void rt_process_tracker__event(struct rt_process_tracker *tr, const struct rt_pr
 		if (t && !t->proc.found)
 			run_check(tr, t);
 		else if (!t)
-			start_image(tr, ev->pid, 0, 0);
+			start_image(tr, ev->pid, false, 0, 0);
 		return;
 	case RT_PROCESS_EXEC:
 		if (t)
 			forget(tr, t);
-		start_image(tr, ev->pid, 0, start);
+		start_image(tr, ev->pid, t != NULL, 0, start);
 		return;
 	case RT_PROCESS_FORK:
 		if (t)
@@ -483,7 +549,7 @@ void rt_process_tracker__event(struct rt_process_tracker *tr, const struct rt_pr
 				track(tr, ev->pid, start, dev, ino, NULL);
 			return;
 		}
-		start_image(tr, ev->pid, ev->ppid, start);
+		start_image(tr, ev->pid, false, ev->ppid, start);
 		return;
 	}
 }
