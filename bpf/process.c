@@ -415,6 +415,7 @@ static struct tracked *track(struct rt_process_tracker *tr, pid_t pid, unsigned 
 	t->exe_dev = dev;
 	t->exe_ino = ino;
 	t->proc.retries = base && strstr(base, tr->ops.exe_name) ? tr->ops.retries : 0;
+	t->backoff_ms = RETRY_FIRST_MS;
 	tr->nr_pending += t->proc.retries > 0;
 	tr->nr++;
 	return t;
