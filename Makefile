@@ -88,6 +88,7 @@ fuzz-long: all
 
 bench: setup all
 	@bash tests/bench/bench.sh $(BUILD)
+	@bash tests/bench/discovery.sh $(BUILD)
 
 demo: setup all
 	@bash examples/demo.sh $(BUILD)

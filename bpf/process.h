@@ -3,8 +3,10 @@
  * Process inspection that the CPython (pyproc.c) and CRuby (rbproc.c)
  * support share: reading a process's memory, finding the ELF file mapped
  * into it that defines a runtime's symbols (and where it is loaded), and a
- * tracker that rescans /proc for processes in scope, hands each new process
- * image to a runtime's check and reports the ones it found when they go.
+ * tracker that learns of processes in scope from process events (exec,
+ * fork, exit, a runtime library mapped) and from full /proc scans, hands
+ * each new process image to a runtime's check once and reports the ones it
+ * found when they go.
  */
 #ifndef RT_BPF_PROCESS_H
 #define RT_BPF_PROCESS_H
@@ -73,10 +75,13 @@ struct rt_tracked_process {
 	pid_t pid;
 	bool found;           /* runs the runtime sought: set by check; gone is
 			       * called when the process ends or execs */
-	unsigned int retries; /* later scans on which check runs again; check may
-			       * change it */
+	unsigned int retries; /* later retries on which check runs again (from
+			       * 2 ms to 100 ms apart, and one on each full
+			       * scan); check may change it */
 	void *state;          /* ops' state_size bytes, zeroed for a new process
-			       * image; NULL when state_size is 0 */
+			       * image (and for a check after one that left it
+			       * not found without retries: the state is freed
+			       * then); NULL when state_size is 0 */
 };
 
 struct rt_process_tracker_ops {
@@ -84,8 +89,9 @@ struct rt_process_tracker_ops {
 	unsigned int retries;  /* ...starts with this many retries (its runtime may not
 				* be mapped yet), any other with none */
 	size_t state_size;
-	/* Looks at @proc: when its image is new, then on each scan while it
-	 * has retries left (each such scan takes one first). */
+	/* Looks at @proc: when its image is new, when it maps a runtime
+	 * library while not found, then on each retry while it has retries
+	 * left (each retry takes one first). */
 	void (*check)(void *ctx, struct rt_tracked_process *proc);
 	/* A process check had found ended or exec'd. */
 	void (*gone)(void *ctx, pid_t pid);
@@ -103,11 +109,43 @@ struct rt_process_tracker *rt_process_tracker__new(enum rt_process_scope scope, 
 						   const struct rt_process_tracker_ops *ops);
 
 /*
- * Rescans /proc: checks new process images and those with retries left,
- * reports the found ones that went.  Returns the number of processes
- * found and still tracked, or -errno.
+ * Rescans /proc in full: checks new process images (and images changed
+ * without an event: pid reused, exec), retries those with retries left,
+ * reports the found ones that went.  Returns the number of processes found
+ * and still tracked, or -errno.  One /proc read per process plus one
+ * stat() per process in scope; checks only for new images.
  */
 int rt_process_tracker__scan(struct rt_process_tracker *tr);
+
+enum rt_process_event_type {
+	RT_PROCESS_EXEC,   /* pid runs a new image */
+	RT_PROCESS_FORK,   /* pid is a new process, a child of ppid */
+	RT_PROCESS_EXIT,   /* pid ended */
+	RT_PROCESS_MAPPED, /* pid mapped a library that may hold a runtime */
+};
+
+/* What the kernel told about a process (bpf/discovery.bpf.c). */
+struct rt_process_event {
+	enum rt_process_event_type type;
+	pid_t pid;
+	pid_t ppid;        /* FORK: the parent */
+	uint64_t time_ns;  /* when, CLOCK_BOOTTIME */
+	uint64_t start_ns; /* EXEC, FORK: the process's start, ns after boot; 0 unknown */
+};
+
+/*
+ * Applies @ev: a new image in scope is checked at once (a forked child of a
+ * process known to be no runtime's is only noted), an ended one forgotten
+ * (reported gone when found), a mapping makes a not-found process checked
+ * again.  Events older than the process's last check change nothing.
+ */
+void rt_process_tracker__event(struct rt_process_tracker *tr, const struct rt_process_event *ev);
+
+/*
+ * Checks the processes whose next retry is due.  Returns the milliseconds
+ * until the next one is, or -1 when no process has retries left.
+ */
+int rt_process_tracker__retry(struct rt_process_tracker *tr);
 
 /* Frees the tracker.  NULL is a no-op. */
 void rt_process_tracker__free(struct rt_process_tracker *tr);

@@ -286,6 +286,11 @@ int rt_pyproc_tracker__scan(struct rt_pyproc_tracker *tr)
 	return rt_process_tracker__scan(tr->processes);
 }
 
+struct rt_process_tracker *rt_pyproc_tracker__processes(struct rt_pyproc_tracker *tr)
+{
+	return tr->processes;
+}
+
 void rt_pyproc_tracker__free(struct rt_pyproc_tracker *tr)
 {
 	if (!tr)

@@ -75,6 +75,10 @@ struct rt_pyproc_tracker *rt_pyproc_tracker__new(enum rt_process_scope scope, co
  */
 int rt_pyproc_tracker__scan(struct rt_pyproc_tracker *tr);
 
+/* The process tracker underneath, to hand it process events
+ * (rt_process_tracker__event) and run its retries. */
+struct rt_process_tracker *rt_pyproc_tracker__processes(struct rt_pyproc_tracker *tr);
+
 /* Frees the tracker.  NULL is a no-op. */
 void rt_pyproc_tracker__free(struct rt_pyproc_tracker *tr);
 

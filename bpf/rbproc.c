@@ -370,6 +370,11 @@ int rt_rbproc_tracker__scan(struct rt_rbproc_tracker *tr)
 	return rt_process_tracker__scan(tr->processes);
 }
 
+struct rt_process_tracker *rt_rbproc_tracker__processes(struct rt_rbproc_tracker *tr)
+{
+	return tr->processes;
+}
+
 void rt_rbproc_tracker__free(struct rt_rbproc_tracker *tr)
 {
 	if (!tr)

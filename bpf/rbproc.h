@@ -71,6 +71,10 @@ struct rt_rbproc_tracker *rt_rbproc_tracker__new(enum rt_process_scope scope, co
  */
 int rt_rbproc_tracker__scan(struct rt_rbproc_tracker *tr);
 
+/* The process tracker underneath, to hand it process events
+ * (rt_process_tracker__event) and run its retries. */
+struct rt_process_tracker *rt_rbproc_tracker__processes(struct rt_rbproc_tracker *tr);
+
 /* Frees the tracker.  NULL is a no-op. */
 void rt_rbproc_tracker__free(struct rt_rbproc_tracker *tr);
 

@@ -24,6 +24,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "bpf/discovery_events.h"
 #include "bpf/perfattach.h"
 #include "bpf/pyproc.h"
 #include "bpf/rbproc.h"
@@ -34,9 +35,12 @@
 #include "layouts/layout.h"
 #include "layouts/layoutfile.h"
 
+/* Processes are found from kernel events (bpf/discovery.bpf.c); a full
+ * /proc scan runs at start, when events were lost, and every SAFETY_SCAN_MS
+ * as a safety net; every RESCAN_MS when the kernel refuses the events. */
+#define SAFETY_SCAN_MS 30000
 #define RESCAN_MS 100
-#define FAST_RESCAN_MS 5     /* for the first FAST_RESCANS scans */
-#define FAST_RESCANS 200
+#define WAIT_MAX_MS 100 /* the longest discovery waits: the stop flag is seen */
 #define BTF_PATH "/sys/kernel/btf/vmlinux"
 #define RT_BPF_VERSION "0.1"
 
@@ -52,6 +56,9 @@ struct app {
 	unsigned int nr_python;       /* interpreter processes configured (Python and Ruby) */
 	unsigned int nr_ruby;         /* ... of which Ruby */
 	struct rt_rbproc_tracker *rb_tracker; /* CRuby processes (bpf/rbproc.c) */
+	struct rt_discovery *discovery;       /* process events; NULL: /proc polling */
+	uint64_t lost;                        /* events lost so far */
+	uint64_t next_scan_ms;                /* CLOCK_MONOTONIC of the next full scan */
 	bool verbose;
 	const struct rt_layout *layout; /* --layout FILE: used instead of layouts/' table */
 };
@@ -236,25 +243,99 @@ static const struct rt_layout *read_layout(const char *path)
 	return &layout;
 }
 
+static uint64_t monotonic_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+/* A process event from the kernel: both trackers apply it. */
+static void on_discovery(void *ctx, const struct rt_discovery_event *e)
+{
+	static const enum rt_process_event_type types[] = {
+		[RT_DISCOVERY_EXEC] = RT_PROCESS_EXEC,
+		[RT_DISCOVERY_FORK] = RT_PROCESS_FORK,
+		[RT_DISCOVERY_EXIT] = RT_PROCESS_EXIT,
+		[RT_DISCOVERY_MMAP] = RT_PROCESS_MAPPED,
+	};
+	struct app *app = ctx;
+	struct rt_process_event ev = {
+		.pid = (pid_t)e->pid,
+		.ppid = (pid_t)e->ppid,
+		.time_ns = e->time_ns,
+		.start_ns = e->start_ns,
+	};
+
+	if (e->type < RT_DISCOVERY_EXEC || e->type > RT_DISCOVERY_MMAP)
+		return;
+	ev.type = types[e->type];
+	rt_process_tracker__event(rt_pyproc_tracker__processes(app->tracker), &ev);
+	rt_process_tracker__event(rt_rbproc_tracker__processes(app->rb_tracker), &ev);
+}
+
+/* Scans /proc in full (both trackers) and sets the time of the next scan. */
+static void full_scan(struct app *app)
+{
+	rt_pyproc_tracker__scan(app->tracker);
+	rt_rbproc_tracker__scan(app->rb_tracker);
+	app->next_scan_ms = monotonic_ms() + (app->discovery ? SAFETY_SCAN_MS : RESCAN_MS);
+}
+
+/* Starts discovery: process events first, so that no process starting
+ * during the first full scan goes unseen (events older than a check are
+ * dropped by the tracker), then that scan. */
+static void start_discovery(struct app *app)
+{
+	app->discovery = rt_discovery__new(on_discovery, app);
+	if (!app->discovery)
+		fprintf(stderr, "rt-bpf: no process events from the kernel (%s): rescanning /proc every "
+			"%d ms instead\n", strerror(errno), RESCAN_MS);
+	else if (app->verbose && !rt_discovery__sees_mmaps(app->discovery))
+		fprintf(stderr, "rt-bpf: no mmap events (syscalls tracepoints need tracefs): libraries "
+			"mapped after exec are found by retries\n");
+	full_scan(app);
+}
+
+/* One round of discovery, at most @max_ms long: waits for process events
+ * and applies them, runs the trackers' due retries, and scans /proc in
+ * full when events were lost or the next scan is due. */
+static void discover(struct app *app, int max_ms)
+{
+	int wait = max_ms, py, rb;
+	uint64_t now = monotonic_ms(), lost;
+
+	py = rt_process_tracker__retry(rt_pyproc_tracker__processes(app->tracker));
+	rb = rt_process_tracker__retry(rt_rbproc_tracker__processes(app->rb_tracker));
+	if (py >= 0 && py < wait)
+		wait = py;
+	if (rb >= 0 && rb < wait)
+		wait = rb;
+	if (app->next_scan_ms <= now)
+		wait = 0;
+	else if (app->next_scan_ms - now < (uint64_t)wait)
+		wait = (int)(app->next_scan_ms - now);
+	if (app->discovery) {
+		rt_discovery__poll(app->discovery, wait);
+	} else if (wait > 0) {
+		struct timespec ts = { wait / 1000, (long)(wait % 1000) * 1000000L };
+
+		nanosleep(&ts, NULL);
+	}
+	lost = app->discovery ? rt_discovery__lost(app->discovery) : 0;
+	if (lost != app->lost || monotonic_ms() >= app->next_scan_ms) {
+		app->lost = lost;
+		full_scan(app);
+	}
+}
+
 static void *scanner_main(void *arg)
 {
 	struct app *app = arg;
-	struct timespec fast = { 0, FAST_RESCAN_MS * 1000000L }, slow = { 0, RESCAN_MS * 1000000L };
-	unsigned int scans = 0;
 
-	/* A command started by `record` execs its interpreter right after
-	 * perf is enabled: look often at first so its first samples already
-	 * carry interpreter frames, then settle to the slower pace (at once
-	 * when the command's interpreter is found: scans cost the machine). */
-	while (!app->stop) {
-		bool fast_pace;
-
-		rt_pyproc_tracker__scan(app->tracker);
-		rt_rbproc_tracker__scan(app->rb_tracker);
-		fast_pace = scans++ < FAST_RESCANS &&
-			    !(app->scope == RT_PROCESS_TREE && app->nr_python > 0);
-		nanosleep(fast_pace ? &fast : &slow, NULL);
-	}
+	while (!app->stop)
+		discover(app, WAIT_MAX_MS);
 	return NULL;
 }
 
@@ -397,12 +478,11 @@ static int load_and_attach(struct app *app, struct rt_perf_session *s)
 	app->tracker = rt_pyproc_tracker__new(app->scope, app->pids, app->nr_pids, on_process, app);
 	if (!app->tracker)
 		return -errno;
-	rt_pyproc_tracker__scan(app->tracker);
 	app->rb_tracker = rt_rbproc_tracker__new(app->scope, app->pids, app->nr_pids,
 						 on_ruby_process, app);
 	if (!app->rb_tracker)
 		return -errno;
-	rt_rbproc_tracker__scan(app->rb_tracker);
+	start_discovery(app);
 	err = rt_perf_session__attach(s, bpf_program__fd(app->skel->progs.rt_walker),
 				      bpf_map__fd(app->skel->maps.channel),
 				      system_wide ? -1 : bpf_map__fd(app->skel->maps.channel_slots));
@@ -588,13 +668,8 @@ static int cmd_attach(struct app *app, pid_t perf_pid)
 		"perf's exit detaches\n", rt_perf_session__pid(s), app->nr_python);
 	signal(SIGINT, on_signal);
 	signal(SIGTERM, on_signal);
-	while (!interrupted && !rt_perf_session__perf_exited(s)) {
-		struct pollfd p = { .fd = rt_perf_session__pidfd(s), .events = POLLIN };
-
-		poll(&p, 1, RESCAN_MS);
-		rt_pyproc_tracker__scan(app->tracker);
-		rt_rbproc_tracker__scan(app->rb_tracker);
-	}
+	while (!interrupted && !rt_perf_session__perf_exited(s))
+		discover(app, WAIT_MAX_MS);
 	rt_perf_session__detach(s);
 	rt_perf_session__prog_stats(s, &ps);
 	print_stats(app, &ps);
@@ -784,6 +859,7 @@ int main(int argc, char **argv)
 		fprintf(stderr, "rt-bpf: the command exited with status %d\n", WEXITSTATUS(res.target_status));
 out:
 	stop_scanner(&app);
+	rt_discovery__free(app.discovery);
 	rt_pyproc_tracker__free(app.tracker);
 	rt_rbproc_tracker__free(app.rb_tracker);
 	walker_bpf__destroy(app.skel);

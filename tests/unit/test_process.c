@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /* Process inspection shared by the CPython and CRuby support: remote reads,
- * finding an image's symbols and load bias, the /proc tracker (on this
- * test and a child of it). */
+ * finding an image's symbols and load bias, the tracker from /proc scans and
+ * from process events (on this test and a child of it). */
 #include <CUnit/Basic.h>
 #include <elf.h>
 #include <errno.h>
@@ -15,6 +15,7 @@
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "bpf/process.h"
@@ -292,6 +293,91 @@ static void test_tracker(void)
 	rt_process_tracker__free(NULL);
 }
 
+static uint64_t boot_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_BOOTTIME, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+/* Process events instead of scans: a fork under the root is checked at
+ * once, retries come due, stale events change nothing, an exit reports
+ * the found process gone, and a process outside the tree is not looked at. */
+static void test_tracker_events(void)
+{
+	struct tracker_log log = { .find_on = 2 };
+	struct rt_process_tracker_ops ops = {
+		.retries = 5, .state_size = sizeof(struct child_state),
+		.check = check, .gone = gone, .ctx = &log,
+	};
+	struct rt_process_event ev = { 0 };
+	struct timespec pause_3ms = { 0, 3000000 };
+	char exe[4096];
+	ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+	pid_t root = getpid();
+	struct rt_process_tracker *tr;
+	uint64_t before;
+	int wait_ms;
+
+	CU_ASSERT_FATAL(n > 0);
+	exe[n] = '\0';
+	ops.exe_name = strrchr(exe, '/') + 1;
+	log.child = fork();
+	CU_ASSERT_FATAL(log.child >= 0);
+	if (log.child == 0) {
+		pause();
+		_exit(0);
+	}
+	tr = rt_process_tracker__new(RT_PROCESS_TREE, &root, 1, &ops);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(tr);
+	CU_ASSERT_EQUAL(rt_process_tracker__retry(tr), -1);
+	before = boot_ns();
+	ev = (struct rt_process_event){ .type = RT_PROCESS_FORK, .pid = log.child, .ppid = root,
+					.time_ns = before };
+	rt_process_tracker__event(tr, &ev);
+	CU_ASSERT_EQUAL(log.checks, 1);
+	CU_ASSERT_TRUE(log.state_zeroed);
+	/* the first retry is due within a few milliseconds, and finds it */
+	wait_ms = rt_process_tracker__retry(tr);
+	CU_ASSERT(wait_ms >= 0 && wait_ms <= 2);
+	CU_ASSERT_EQUAL(log.checks, 1);
+	nanosleep(&pause_3ms, NULL);
+	rt_process_tracker__retry(tr);
+	CU_ASSERT_EQUAL(log.checks, 2);
+	CU_ASSERT_EQUAL(rt_process_tracker__retry(tr), -1);
+	/* events from before the last check, and a mapping of a found
+	 * process, change nothing */
+	ev.type = RT_PROCESS_EXEC;
+	rt_process_tracker__event(tr, &ev);
+	ev.type = RT_PROCESS_MAPPED;
+	ev.time_ns = boot_ns();
+	rt_process_tracker__event(tr, &ev);
+	CU_ASSERT_EQUAL(log.checks, 2);
+	CU_ASSERT_EQUAL(log.gone, 0);
+	CU_ASSERT_EQUAL(rt_process_tracker__scan(tr), 1);
+	CU_ASSERT_EQUAL(log.checks, 2);
+	ev.type = RT_PROCESS_EXIT;
+	ev.time_ns = boot_ns();
+	rt_process_tracker__event(tr, &ev);
+	CU_ASSERT_EQUAL(log.gone, 1);
+	rt_process_tracker__free(tr);
+
+	/* outside the tree: a child of init is not looked at */
+	root = 1 << 30; /* no such process */
+	tr = rt_process_tracker__new(RT_PROCESS_TREE, &root, 1, &ops);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(tr);
+	ev = (struct rt_process_event){ .type = RT_PROCESS_FORK, .pid = log.child, .ppid = 1,
+					.time_ns = boot_ns() };
+	rt_process_tracker__event(tr, &ev);
+	ev.type = RT_PROCESS_EXEC;
+	rt_process_tracker__event(tr, &ev);
+	CU_ASSERT_EQUAL(log.checks, 2);
+	rt_process_tracker__free(tr);
+	kill(log.child, SIGKILL);
+	waitpid(log.child, NULL, 0);
+}
+
 int main(void)
 {
 	CU_pSuite suite;
@@ -305,6 +391,7 @@ int main(void)
 	CU_add_test(suite, "images in another mount namespace", test_find_image_other_mount_ns);
 	CU_add_test(suite, "mapped file names with spaces", test_find_image_spaces);
 	CU_add_test(suite, "tracker", test_tracker);
+	CU_add_test(suite, "tracker events", test_tracker_events);
 	CU_basic_set_mode(CU_BRM_VERBOSE);
 	CU_basic_run_tests();
 	failed = CU_get_number_of_failures() + CU_get_number_of_tests_failed();
