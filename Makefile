@@ -1,5 +1,6 @@
 # SPDX-License-Identifier: GPL-2.0-only
 # rtperf build.  `make` builds the tools, `make check` runs every test,
+# `make check-kernels` runs a suite on Debian's kernels in QEMU,
 # `make bench` prints the benchmarks, `make demo` profiles the bundled example.
 # `make SAN=1` builds everything with ASan+UBSan into build/san.
 
@@ -45,7 +46,7 @@ LIB_OBJS := $(LIB_SRCS:%.c=$(BUILD)/obj/%.o)
 BINS     := $(BIN_NAMES:%=$(BUILD)/%)
 UNIT_BINS := $(UNIT_TESTS:%=$(BUILD)/tests/unit/test_%)
 
-.PHONY: all setup check check-unit check-e2e check-san fuzz bench demo clean layouts
+.PHONY: all setup check check-unit check-e2e check-san check-kernels fuzz bench demo clean layouts
 all: $(BINS) $(UNIT_BINS) $(EXTRA_TARGETS)
 
 setup:
@@ -68,6 +69,10 @@ check: setup all
 
 check-unit: all
 	@bash tests/run.sh --unit-only $(BUILD)
+
+# Debian's 5.10, 6.1 and 6.12 kernels in QEMU, a short end-to-end suite in each
+check-kernels: all
+	@bash tests/kernels/check.sh $(BUILD)
 
 bench: setup all
 	@bash tests/bench/bench.sh $(BUILD)
