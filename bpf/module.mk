@@ -7,8 +7,8 @@ BPF_CFLAGS ?= -g -O2 -target bpf -D__TARGET_ARCH_x86 -Wall -Wno-unused-function
 include bpf/perfattach.mk
 include bpf/ruby.mk
 
-LIB_SRCS   += bpf/decode.c bpf/decode_common.c bpf/process.c bpf/pyproc.c
-UNIT_TESTS += decode process
+LIB_SRCS   += bpf/decode.c bpf/decode_common.c bpf/process.c bpf/pyproc.c bpf/kfeatures.c
+UNIT_TESTS += decode process kfeatures
 BIN_NAMES  += rt-decode rt-bpf
 # the walker shares perfattach.h with the attach library
 EXTRA_TARGETS += $(BUILD)/bpf/walker.bpf.o
