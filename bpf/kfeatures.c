@@ -130,8 +130,7 @@ int rt_kfeatures__format_missing(unsigned int missing, const char *release, char
 		sep = ", ";
 	}
 	PUT("; rt-bpf needs Linux %s or later with BTF: boot a newer kernel "
-	    "(Debian 11: its bullseye-backports kernel; Debian 12's 6.1 works)",
-	    infos[RT_KF_BPF_LOOP].since);
+	    "(Debian 12's 6.1 works)", infos[RT_KF_BPF_LOOP].since);
 #undef PUT
 	return (int)n;
 }
