@@ -7,8 +7,8 @@
 #   cases.sh ruby              rt-bpf record -- ruby3.1 rb_split.rb
 #   cases.sh attach            rt-bpf attach to a running perf record -a
 #
-# Also run on the host by tests/e2e/kernel_guest.sh's guest; exits 77 when
-# something it needs is missing.
+# Runs on the host as well (under the e2e lock); exits 77 when something
+# it needs is missing.
 kind=${1:?case}
 mode=${2:-fp}
 . "$(dirname "$0")/../e2e/workloads/py311_common.bash"

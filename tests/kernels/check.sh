@@ -11,8 +11,10 @@
 # linux-perf 6.1) packed as an ext4 image; the project's binaries and tests
 # go on a second image.  Both are opened with snapshot=on: the guest writes
 # to throw-away copies.  KVM is used when a short probe boot completes on it,
-# TCG otherwise (RT_QEMU_ACCEL=kvm|tcg overrides).  Each guest holds the e2e
-# lock (/tmp/rtperf-e2e.lock) while it runs.
+# TCG otherwise (RT_QEMU_ACCEL=kvm|tcg overrides; the probe's answer is
+# kept until the host reboots).  Each guest holds the e2e lock
+# (/tmp/rtperf-e2e.lock) while it runs, unless RT_KERNELS_LOCK=0 says the
+# caller holds it.
 set -euo pipefail
 
 top=$(cd "$(dirname "$0")/../.." && pwd)
@@ -96,18 +98,37 @@ initrd_of() { # release: the release's initramfs, built once per kernel package
 
 vmlinuz_of() { ls "$cache/$1"/root/boot/vmlinuz-* | head -n 1; }
 
+# the e2e lock, unless the caller holds it (tests/e2e/kernel_guest.sh runs
+# under the caller's lock already)
+lock_take() { [ "${RT_KERNELS_LOCK:-1}" = 1 ] || return 0; exec 9>"$lock"; flock 9; }
+lock_drop() { exec 9>&-; }
+
 # KVM only when a probe guest boots to its root and back in a few seconds:
 # on nested paravirtual hosts /dev/kvm exists but Debian guests hang on it.
+# The answer holds until the host reboots (cached under its boot id).
 accel=${RT_QEMU_ACCEL:-}
-if [ -z "$accel" ]; then
+probed=$cache/.accel-$(cat /proc/sys/kernel/random/boot_id 2>/dev/null || echo unknown)
+if [ -z "$accel" ] && [ -s "$probed" ]; then
+	accel=$(cat "$probed")
+elif [ -z "$accel" ]; then
 	accel=tcg
 	if [ -w /dev/kvm ]; then
 		r=${releases[0]}
-		if qemu_run "$work/probe.log" "$(vmlinuz_of "$r")" "$(initrd_of "$r")" kvm rtperf.probe 20 &&
-			grep -q 'rtperf-guest: probe ok' "$work/probe.log"; then
+		kernel=$(vmlinuz_of "$r") initrd=$(initrd_of "$r")
+		lock_take
+		prc=0
+		qemu_run "$work/probe.log" "$kernel" "$initrd" kvm rtperf.probe 20 || prc=$?
+		lock_drop
+		if grep -q 'rtperf-guest: probe ok' "$work/probe.log"; then
 			accel=kvm
+		elif [ "$prc" -eq 124 ]; then
+			echo "kernels: a KVM guest did not come back within 20 s; using TCG"
+		else
+			echo "kernels: KVM failed (exit $prc: $(tail -n 1 "$work/probe.log.qemu")); using TCG"
 		fi
 	fi
+	rm -f "$cache"/.accel-*
+	echo "$accel" >"$probed"
 fi
 echo "kernels: QEMU accelerator $accel"
 
@@ -122,14 +143,10 @@ for r in "${releases[@]}"; do
 	log=$work/$r.log
 	rc=0
 	kernel=$(vmlinuz_of "$r") initrd=$(initrd_of "$r")
-	# tests/e2e/kernel_guest.sh runs under the caller's lock already
-	if [ "${RT_KERNELS_LOCK:-1}" = 1 ]; then
-		exec 9>"$lock"
-		flock 9
-	fi
+	lock_take
 	start=$(date +%s) # the guest's own time, not the wait for the lock
 	qemu_run "$log" "$kernel" "$initrd" "$accel" "" "$guest_timeout" || rc=$?
-	exec 9>&-
+	lock_drop
 	secs=$(($(date +%s) - start))
 	mkdir -p "$top/build/test-logs"
 	cp "$log" "$top/build/test-logs/kernels-$r.log"
