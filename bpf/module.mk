@@ -1,7 +1,8 @@
 # SPDX-License-Identifier: GPL-2.0-only
 # bpf/: the stack walker (walker.bpf.c), its record format (record.h), the
 # decoder (decode.c, with decode_common.c), process inspection (process.c,
-# pyproc.c), the rt-bpf CLI and the rt-decode debug dumper.
+# pyproc.c), kernel feature probes (kfeatures.c), the rt-bpf CLI and the
+# rt-decode debug dumper.
 BPF_CFLAGS ?= -g -O2 -target bpf -D__TARGET_ARCH_x86 -Wall -Wno-unused-function
 
 include bpf/perfattach.mk
