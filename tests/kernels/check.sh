@@ -71,7 +71,8 @@ cp "$build"/{rt-bpf,rtmerge,rt-decode} "$work/proj/build/"
 cp -r "$top/tests/e2e" "$top/tests/kernels" "$work/proj/tests/"
 ext4_image "$work/proj" "$work/proj.img"
 
-# qemu_run LOG KERNEL INITRD ACCEL CMDLINE: boots the guest, console into LOG
+# qemu_run LOG KERNEL INITRD ACCEL CMDLINE SECONDS: boots a guest for at most
+# SECONDS, its console into LOG
 qemu_run() {
 	local log=$1 kernel=$2 initrd=$3 accel=$4 cmdline=$5 secs=$6
 	local how=(-accel kvm)
