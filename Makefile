@@ -1,5 +1,6 @@
 # SPDX-License-Identifier: GPL-2.0-only
 # rtperf build.  `make` builds the tools, `make check` runs every test,
+# `make check-kernels` runs a suite on Debian's kernels in QEMU,
 # `make bench` prints the benchmarks, `make demo` profiles the bundled example.
 # `make install [PREFIX=/usr/local] [DESTDIR=]` puts rt-bpf, rtmerge and
 # rt-decode into $(DESTDIR)$(PREFIX)/bin.
@@ -49,7 +50,7 @@ LIB_OBJS := $(LIB_SRCS:%.c=$(BUILD)/obj/%.o)
 BINS     := $(BIN_NAMES:%=$(BUILD)/%)
 UNIT_BINS := $(UNIT_TESTS:%=$(BUILD)/tests/unit/test_%)
 
-.PHONY: all setup check check-unit check-e2e check-san fuzz fuzz-long bench demo clean layouts install
+.PHONY: all setup check check-unit check-e2e check-san check-kernels fuzz fuzz-long bench demo clean layouts install
 all: $(BINS) $(UNIT_BINS) $(EXTRA_TARGETS)
 
 setup:
@@ -85,6 +86,10 @@ fuzz: all
 fuzz-long: all
 	@RT_FUZZ_SECONDS=$${RT_FUZZ_SECONDS:-3600} bash tests/fuzz/merge.sh
 	@RT_FUZZ_SECONDS=$${RT_FUZZ_SECONDS:-3600} bash tests/fuzz/perfmap.sh
+
+# Debian's 5.10, 6.1 and 6.12 kernels in QEMU, a short end-to-end suite in each
+check-kernels: all
+	@bash tests/kernels/check.sh $(BUILD)
 
 bench: setup all
 	@bash tests/bench/bench.sh $(BUILD)

@@ -1,15 +1,16 @@
 # SPDX-License-Identifier: GPL-2.0-only
 # bpf/: the stack walker (walker.bpf.c), its record format (record.h), the
 # decoder (decode.c, with decode_common.c), process inspection (process.c,
-# pyproc.c), process discovery (discovery.bpf.c, discovery.c), the rt-bpf
-# CLI and the rt-decode debug dumper.
+# pyproc.c), process discovery (discovery.bpf.c, discovery.c), kernel feature
+# probes (kfeatures.c), the rt-bpf CLI and the rt-decode debug dumper.
 BPF_CFLAGS ?= -g -O2 -target bpf -D__TARGET_ARCH_x86 -Wall -Wno-unused-function
 
 include bpf/perfattach.mk
 include bpf/ruby.mk
 
-LIB_SRCS   += bpf/decode.c bpf/decode_common.c bpf/process.c bpf/pyproc.c bpf/dsocache.c
-UNIT_TESTS += decode process
+LIB_SRCS   += bpf/decode.c bpf/decode_common.c bpf/process.c bpf/pyproc.c bpf/dsocache.c \
+              bpf/kfeatures.c
+UNIT_TESTS += decode process kfeatures
 BIN_NAMES  += rt-decode rt-bpf
 # the walker shares perfattach.h with the attach library
 EXTRA_TARGETS += $(BUILD)/bpf/walker.bpf.o

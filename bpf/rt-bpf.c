@@ -25,6 +25,7 @@
 #include <unistd.h>
 
 #include "bpf/discovery_events.h"
+#include "bpf/kfeatures.h"
 #include "bpf/perfattach.h"
 #include "bpf/pyproc.h"
 #include "bpf/rbproc.h"
@@ -407,6 +408,8 @@ static bool executable_on_path(const char *name)
 
 static int preflight(bool need_perf)
 {
+	char msg[512];
+
 	if (geteuid() != 0) {
 		fprintf(stderr, "rt-bpf: needs root (BPF programs and perf's file descriptors); run it with sudo\n");
 		return -EPERM;
@@ -414,6 +417,12 @@ static int preflight(bool need_perf)
 	if (access(BTF_PATH, R_OK)) {
 		fprintf(stderr, "rt-bpf: no kernel BTF at %s; use a kernel built with CONFIG_DEBUG_INFO_BTF=y\n",
 			BTF_PATH);
+		return -ENOTSUP;
+	}
+	/* the kernel's side first: below the floor the walker would fail to
+	 * load with a verifier log, or attach would fail half-way */
+	if (rt_kfeatures__check(msg, sizeof(msg))) {
+		fprintf(stderr, "rt-bpf: %s\n", msg);
 		return -ENOTSUP;
 	}
 	if (need_perf) {

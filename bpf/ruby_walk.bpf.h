@@ -64,6 +64,9 @@ struct rb_scratch {
 	__u8 cfp[RT_RUBY_CFP_READ];
 	__u8 body[RT_RUBY_BODY_MASK + 1 + 8]; /* masked offsets stay inside */
 	__u64 words[8];
+	/* a finished walk, handed from rb_walker_sample to rb_finish_sample */
+	__u64 index;
+	__u32 n_new, flags;
 };
 
 struct {
@@ -515,11 +518,12 @@ static __always_inline __u64 rb_find_thread(const struct rt_ruby_walker_config *
 	return 0;
 }
 
-/* Handles a sample of a configured Ruby process; returns what the perf_event
- * program returns (0: native sample dropped, the stack record stands for it). */
-static __always_inline int rb_walker_sample(struct bpf_perf_event_data *ctx,
-					    const struct rt_ruby_walker_config *cfg, __u32 pid,
-					    __u32 tid)
+/* Walks a sample of a configured Ruby process into the scratch map: 0 when
+ * rb_finish_sample is to send it, else what the perf_event program returns
+ * (1: keep the native sample). */
+static __noinline int rb_walker_sample(struct bpf_perf_event_data *ctx,
+				       const struct rt_ruby_walker_config *cfg, __u32 pid,
+				       __u32 tid)
 {
 	const struct rt_layout_ruby *off = &cfg->off;
 	__u64 index, th, ec = 0, *ecw;
@@ -563,15 +567,40 @@ static __always_inline int rb_walker_sample(struct bpf_perf_event_data *ctx,
 	if (w.cfp && w.cfp < w.end && w.cfp_size)
 		bpf_loop(RB_MAX_CFPS, rb_walk_frame, &w, 0);
 	count_walk(w.flags, w.deferred);
+	sc->index = index;
+	sc->n_new = w.n_new;
+	sc->flags = w.flags;
+	return 0;
+}
+
+/* Sends a walk's new code records, then its stack; returns what the
+ * perf_event program returns.  Apart from rb_walker_sample so that the
+ * chain down to rb_emit_code stays within the 512-byte stack that
+ * kernels before 6.x count over a whole call chain. */
+static __noinline int rb_finish_sample(struct bpf_perf_event_data *ctx,
+				       const struct rt_ruby_walker_config *cfg, __u32 pid, __u32 tid)
+{
+	__u32 zero = 0;
+	struct rb_scratch *sc = bpf_map_lookup_elem(&rb_scratch, &zero);
+	__u64 index;
+
+	if (!sc)
+		return 1;
+	index = sc->index;
 
 	for (__u32 i = 0; i < MAX_NEW_CODES; i++) {
 		struct rt_walker_seen_key key = { .pid = pid, .generation = cfg->generation };
 		struct rb_new_code *nc;
 		__u32 *sent;
 
-		if (i >= w.n_new)
+		/* a copy for the lookup: a counter whose address is taken is spilled
+		 * as 32 bits, which verifiers before 6.x do not track, so they see
+		 * the loop make no progress ("infinite loop detected") */
+		__u32 slot = i;
+
+		if (i >= sc->n_new)
 			break;
-		nc = bpf_map_lookup_elem(&rb_new_codes, &i);
+		nc = bpf_map_lookup_elem(&rb_new_codes, &slot);
 		if (!nc)
 			break;
 		key.code = nc->addr;
@@ -587,7 +616,7 @@ static __always_inline int rb_walker_sample(struct bpf_perf_event_data *ctx,
 	}
 
 	return output_stack(ctx, &sc->stack, index, pid, tid, RT_REC_RUNTIME_RUBY, cfg->version,
-			    w.flags);
+			    sc->flags);
 }
 
 #endif

@@ -527,27 +527,18 @@ static __always_inline __u64 find_tstate(const struct rt_walker_config *cfg, __u
 /* CRuby: its own maps and walk, selected by the process map it is in. */
 #include "bpf/ruby_walk.bpf.h"
 
-static __always_inline int walker_sample(struct bpf_perf_event_data *ctx, bool *interp)
+/* Handles a sample of a configured CPython process.  Out of line, as is
+ * rb_walker_sample: inlined, both walks' locals share one frame, and with a
+ * callee's frame that passes the 512-byte stack limit on kernels before 6.x,
+ * which add up the frames of a call chain more strictly. */
+static __noinline int py_walker_sample(struct bpf_perf_event_data *ctx,
+				       const struct rt_walker_config *cfg, __u32 pid, __u32 tid)
 {
-	__u64 id = bpf_get_current_pid_tgid();
-	__u32 pid = id >> 32, tid = (__u32)id, zero = 0;
-	const struct rt_walker_config *cfg;
 	struct scratch *sc;
 	struct walk w = {};
 	__u64 index, ts;
+	__u32 zero = 0;
 
-	cfg = bpf_map_lookup_elem(&pids, &pid);
-	if (!cfg) {
-		const struct rt_ruby_walker_config *ruby = bpf_map_lookup_elem(&rb_pids, &pid);
-
-		if (ruby) {
-			*interp = true;
-			return rb_walker_sample(ctx, ruby, pid, tid);
-		}
-		count(RT_WALKER_STAT_OTHER_PID);
-		return 1;
-	}
-	*interp = true;
 	count(RT_WALKER_STAT_SAMPLES);
 	if (channel_index(tid, &index))
 		return 1;
@@ -578,9 +569,14 @@ static __always_inline int walker_sample(struct bpf_perf_event_data *ctx, bool *
 		struct new_code *nc;
 		__u32 *sent;
 
+		/* a copy for the lookup: a counter whose address is taken is spilled
+		 * as 32 bits, which verifiers before 6.x do not track, so they see
+		 * the loop make no progress ("infinite loop detected") */
+		__u32 slot = i;
+
 		if (i >= w.n_new)
 			break;
-		nc = bpf_map_lookup_elem(&new_codes, &i);
+		nc = bpf_map_lookup_elem(&new_codes, &slot);
 		if (!nc)
 			break;
 		/* the same code object can be queued twice (a -> b -> a) */
@@ -597,6 +593,30 @@ static __always_inline int walker_sample(struct bpf_perf_event_data *ctx, bool *
 	}
 
 	return output_stack(ctx, &sc->stack, index, pid, tid, cfg->runtime, cfg->version, w.flags);
+}
+
+static __always_inline int walker_sample(struct bpf_perf_event_data *ctx, bool *interp)
+{
+	__u64 id = bpf_get_current_pid_tgid();
+	__u32 pid = id >> 32, tid = (__u32)id;
+	const struct rt_walker_config *cfg;
+	const struct rt_ruby_walker_config *ruby;
+
+	cfg = bpf_map_lookup_elem(&pids, &pid);
+	if (cfg) {
+		*interp = true;
+		return py_walker_sample(ctx, cfg, pid, tid);
+	}
+	ruby = bpf_map_lookup_elem(&rb_pids, &pid);
+	if (ruby) {
+		int ret;
+
+		*interp = true;
+		ret = rb_walker_sample(ctx, ruby, pid, tid);
+		return ret ? ret : rb_finish_sample(ctx, ruby, pid, tid);
+	}
+	count(RT_WALKER_STAT_OTHER_PID);
+	return 1;
 }
 
 SEC("perf_event")

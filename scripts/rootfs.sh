@@ -7,6 +7,7 @@
 #
 #   scripts/rootfs.sh [NAME...]     build the missing ones (default: all)
 #   scripts/rootfs.sh --dir NAME    print a root's directory
+#   scripts/rootfs.sh --mirror      print the Debian mirror apt uses here
 #
 # The mirror is the one this machine's apt already uses: read from
 # /etc/apt/sources.list.d/*.sources or /etc/apt/sources.list, never written
@@ -20,6 +21,8 @@ packages_of() {
 	bullseye) echo python3.9 ruby2.7 ruby2.7-dev procps ;;
 	trixie) echo python3.13 python3.13-dbg ruby3.3 procps ;;
 	sid) echo python3.14 python3.14-dbg python3.15 ruby3.3 procps ;;
+	# the guests of make check-kernels: this machine's binaries need bookworm's libraries
+	bookworm-guest) echo python3 python3.11 ruby3.1 linux-perf libbpf1 libelf1 libdw1 libcapstone4 procps mount ;;
 	*) return 1 ;;
 	esac
 }
@@ -64,12 +67,17 @@ build_one() {
 	echo "rootfs: building $name ($pkgs)"
 	mmdebstrap --quiet --variant=apt --include="${pkgs// /,}" \
 		--aptopt='Acquire::Check-Valid-Until "false"' \
-		"$name" "$tmp" "$m" >"$cache/.$name.log" 2>&1 ||
+		"${name%-guest}" "$tmp" "$m" >"$cache/.$name.log" 2>&1 ||
 		{ echo "rootfs: mmdebstrap $name failed; log: $cache/.$name.log" >&2; tail -n 5 "$cache/.$name.log" >&2; return 1; }
 	echo "$want" >"$tmp/.rtperf-rootfs"
 	rm -rf "$dir"
 	mv "$tmp" "$dir"
 }
+
+if [ "${1:-}" = "--mirror" ]; then
+	mirror
+	exit 0
+fi
 
 names=("$@")
 ((${#names[@]})) || names=(bullseye trixie sid)

@@ -1,0 +1,73 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-only
+# The cases a matrix guest runs (tests/kernels/guest.sh), each checked on
+# rtmerge's folded stacks by tests/kernels/split_check.py:
+#
+#   cases.sh python fp|dwarf   rt-bpf record -- python3.11 py_split.py
+#   cases.sh ruby              rt-bpf record -- ruby3.1 rb_split.rb
+#   cases.sh attach            rt-bpf attach to a running perf record -a
+#
+# Runs on the host as well (under the e2e lock); exits 77 when something
+# it needs is missing.
+kind=${1:?case}
+mode=${2:-fp}
+. "$(dirname "$0")/../e2e/workloads/py311_common.bash"
+py311_require
+PY=$PY_DEBIAN
+CHECK=$RT_TOP/tests/kernels/split_check.py
+# samples a split must reach; the guests run under emulation, so this is
+# a floor for a working recording, not a rate
+least=${RT_SPLIT_LEAST:-150}
+
+merge() { # NAME LANG WORKLOAD
+	"$RT_MERGE" --tid -o "$PY_TMP/$1.folded" "$PY_TMP/$1.data" 2>"$PY_TMP/$1.merr" ||
+		fail "$1: rtmerge failed: $(tail -3 "$PY_TMP/$1.merr")"
+	python3 "$CHECK" "$2" "$PY_TMP/$1.folded" "$3" "$least" || fail "$1: wrong stacks"
+}
+
+# the verifier's verdict, when the kernel refused a program
+verdict() { grep -B6 -- '-- END PROG LOAD LOG --' "$1" | grep -v '^;'; }
+
+record() { # NAME LANG WORKLOAD RT-BPF-OPTIONS... -- COMMAND...
+	local name=$1 lang=$2 wl=$3
+	shift 3
+	timeout 60 "$RT_BPF" record -F 199 -o "$PY_TMP/$name.data" "$@" >"$PY_TMP/$name.out" 2>"$PY_TMP/$name.err" ||
+		{ verdict "$PY_TMP/$name.err"; fail "$name: rt-bpf record failed: $(tail -3 "$PY_TMP/$name.err")"; }
+	grep '^rt-bpf:' "$PY_TMP/$name.err" | head -n 5
+	merge "$name" "$lang" "$wl"
+}
+
+case $kind in
+python)
+	record "py-$mode" python "$WORKLOADS/py_split.py" --call-graph "$mode" -- "$PY" "$WORKLOADS/py_split.py" 3
+	;;
+ruby)
+	RUBY=/usr/bin/ruby3.1
+	[ -x "$RUBY" ] || skip "no $RUBY"
+	record rb ruby "$WORKLOADS/rb_split.rb" -- "$RUBY" "$WORKLOADS/rb_split.rb" 3
+	;;
+attach)
+	# perf runs until the workload is done; the workload starts once rt-bpf
+	# says it is attached (loading the walker takes seconds under emulation)
+	perf record -a -g -k mono -e cpu-clock -F 199 -e 'bpf-output/no-inherit,name=rt/' \
+		-o "$PY_TMP/att.data" -- sleep 60 >/dev/null 2>"$PY_TMP/perf.err" &
+	perfpid=$!
+	sleep 1
+	"$RT_BPF" attach --perf-pid "$perfpid" 2>"$PY_TMP/att.err" &
+	apid=$!
+	for _ in $(seq 300); do
+		grep -q 'attached to perf record' "$PY_TMP/att.err" && break
+		kill -0 "$apid" 2>/dev/null || break
+		sleep 0.1
+	done
+	grep -q 'attached to perf record' "$PY_TMP/att.err" || { verdict "$PY_TMP/att.err"; kill -INT "$perfpid"; fail "rt-bpf attach did not attach: $(tail -3 "$PY_TMP/att.err")"; }
+	"$PY" "$WORKLOADS/py_split.py" 3
+	kill -INT "$perfpid"
+	wait "$perfpid"
+	wait "$apid" || fail "rt-bpf attach failed: $(tail -3 "$PY_TMP/att.err")"
+	grep '^rt-bpf:' "$PY_TMP/att.err" | head -n 5
+	merge att python "$WORKLOADS/py_split.py"
+	;;
+*) fail "unknown case $kind" ;;
+esac
+echo ok
