@@ -24,7 +24,8 @@ fi
 sleep 5 & spid=$!
 expect_error "process $spid is not CPython" "$RT_BPF" record -p "$spid"
 kill "$spid"
-# a "CPython" of a version without a layout: Py_Version says 3.99.0
+# a "CPython" of a version without a layout table: Py_Version says 3.99.0,
+# and it has no _Py_DebugOffsets to be walked from
 cat >"$PY_TMP/py399.c" <<'EOF'
 const unsigned int Py_Version = 0x036300f0;
 char _PyRuntime[4096];
@@ -33,7 +34,7 @@ EOF
 if cc -O0 -o "$PY_TMP/python3.99" "$PY_TMP/py399.c"; then
 	"$PY_TMP/python3.99" & ppid=$!
 	sleep 0.3
-	expect_error "3\.99\.0: version not supported" "$RT_BPF" record -p "$ppid"
+	expect_error "3\.99\.0: refusing to walk it: no _Py_DebugOffsets cookie" "$RT_BPF" record -p "$ppid"
 	kill "$ppid"
 fi
 expect_error 'no process' "$RT_BPF" attach -p 999999999
