@@ -3,6 +3,8 @@
 #include <bpf/libbpf.h>
 #include <errno.h>
 #include <stdlib.h>
+#include <sys/mount.h>
+#include <unistd.h>
 
 #include "bpf/discovery.h"
 #include "bpf/discovery.skel.h"
@@ -25,6 +27,19 @@ static int on_event(void *ctx, void *data, size_t size)
 	return 0;
 }
 
+/* The mmap events are classic tracepoints, which libbpf attaches through
+ * tracefs.  A machine that has not mounted it (no perf trace, no bpftrace
+ * run since boot) gets it mounted where the kernel provides its mount point,
+ * as perf's own tracefs helpers do; failing that, retries stand in. */
+static void ensure_tracefs(void)
+{
+	if (!access("/sys/kernel/tracing/events", F_OK) ||
+	    !access("/sys/kernel/debug/tracing/events", F_OK))
+		return;
+	if (!access("/sys/kernel/tracing", F_OK))
+		mount("nodev", "/sys/kernel/tracing", "tracefs", 0, NULL);
+}
+
 struct rt_discovery *rt_discovery__new(rt_discovery_fn fn, void *ctx)
 {
 	struct rt_discovery *d = calloc(1, sizeof(*d));
@@ -34,6 +49,7 @@ struct rt_discovery *rt_discovery__new(rt_discovery_fn fn, void *ctx)
 		return NULL;
 	d->fn = fn;
 	d->ctx = ctx;
+	ensure_tracefs();
 	d->skel = discovery_bpf__open_and_load();
 	if (!d->skel)
 		goto fail;
