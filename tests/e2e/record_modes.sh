@@ -40,7 +40,8 @@ left=$(sed -n 's/^rtmerge: \([0-9]*\) samples of other processes left out.*--all
 # adds up, the broken frame-pointer chains of Debian's CPython get a hint.
 grep -q "^Events \(dis\|en\)abled" "$PY_TMP/c.err" && fail "perf's Events lines shown"
 read -r rd fo fi ot co < <(sed -n 's/^rtmerge: \([0-9]*\) samples read: \([0-9]*\) folded.*, \([0-9]*\) filtered out, \([0-9]*\) of other processes, \([0-9]*\) interpreter code records.*/\1 \2 \3 \4 \5/p' "$PY_TMP/c.merr")
-[ -n "${co:-}" ] && [ "$rd" -eq $((fo + fi + ot + co)) ] ||
+sr=$(sed -n '1s/.* \([0-9]*\) interpreter stack records (joined.*/\1/p' "$PY_TMP/c.merr")
+[ -n "${co:-}" ] && [ "$rd" -eq $((fo + fi + ot + co + ${sr:-0})) ] ||
 	fail "sample accounting: $(head -1 "$PY_TMP/c.merr")"
 if grep -q " [1-9][0-9]* with a broken native callchain" "$PY_TMP/c.merr"; then
 	grep -q "hint: .*--call-graph dwarf" "$PY_TMP/c.merr" || fail "no --call-graph dwarf hint"

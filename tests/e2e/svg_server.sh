@@ -65,6 +65,6 @@ done
 [ -s "$shot" ] || fail "no screenshot: $(tail -3 "$PY_TMP/chromium.log")"
 read -r coloured grey < <(python3 "$RT_TOP/tests/e2e/svg/png_fill.py" "$shot")
 echo "FIGURE server SVG: ${height}px tall; first screen 1200x800: coloured frames $coloured, grey $grey ($shot)"
-awk -v c="$coloured" -v g="$grey" 'BEGIN { exit !(c >= 0.15 && c > 2 * g) }' ||
+awk -v c="$coloured" -v g="$grey" 'BEGIN { exit !(c >= 0.10 && c > 2 * g) }' ||
 	fail "the first screen shows little but background or unresolved frames"
 echo "ok"
