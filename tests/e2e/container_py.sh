@@ -77,13 +77,14 @@ inner_pid() {
 	done
 }
 
-# go DATA GOFILE: once perf has written DATA's header (its events are open,
-# the walker loaded) and rt-bpf's scanner has had time to find the
-# process, create GOFILE, which the workload waits for (gate/sitecustomize.py)
+# go DATA GOFILE ERR PID: once perf has written DATA's header (its events
+# are open, the walker loaded) and rt-bpf says (-v, in ERR) that it walks
+# PID, create GOFILE, which the workload waits for (gate/sitecustomize.py)
 go() {
 	local i
 	for i in $(seq 400); do [ -s "$1" ] && break; sleep 0.05; done
-	sleep 0.5
+	for i in $(seq 400); do grep -q "walking pid $4:" "$3" 2>/dev/null && break; sleep 0.05; done
+	sleep 0.2
 	: >"$2"
 }
 
@@ -124,10 +125,10 @@ for t in $TARGETS; do
 	PYTHONPATH=$INNER/gate container "$root" "$py" "$INNER/py_split.py" "$SECS" >"$base.out" 2>&1 &
 	cpid=$!
 	hp=$(inner_pid $cpid)
-	timeout 40 "$RT_BPF" record -F 499 --call-graph dwarf -o "$base.data" -p "$hp" \
+	timeout 40 "$RT_BPF" record -v -F 499 --call-graph dwarf -o "$base.data" -p "$hp" \
 		>/dev/null 2>"$base.err" &
 	bpf=$!
-	go "$base.data" "$root$INNER/go"
+	go "$base.data" "$root$INNER/go" "$base.err" "$hp"
 	wait "$cpid"
 	wait "$bpf"
 	check "$name" split "$base" py_split.py
@@ -143,12 +144,12 @@ for t in $TARGETS; do
 	# threads: record -a, the workload's threads start once perf records
 	base=$PY_TMP/$name-threads
 	rm -f "$root$INNER/go"
-	"$RT_BPF" record -a -F 499 -o "$base.data" >/dev/null 2>"$base.err" &
+	"$RT_BPF" record -v -a -F 499 -o "$base.data" >/dev/null 2>"$base.err" &
 	bpf=$!
 	PYTHONPATH=$INNER/gate container "$root" "$py" "$INNER/$wt" "$SECS" >"$base.out" 2>&1 &
 	cpid=$!
 	hp=$(inner_pid $cpid)
-	go "$base.data" "$root$INNER/go"
+	go "$base.data" "$root$INNER/go" "$base.err" "$hp"
 	sleep 0.3
 	: >"$base.tids"
 	for s in /proc/"$hp"/task/*/status; do
