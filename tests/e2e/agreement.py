@@ -6,12 +6,25 @@ time.  usage: agreement.py RTMERGE.txt PERFSCRIPT.txt MIN_SHARE [--complete]
 
 With --complete (DWARF unwinding) only samples perf unwound completely (its
 root frame is a process or thread entry) count; samples perf truncated and
-rtmerge completed are reported as gains."""
+rtmerge completed are reported as gains.
+
+rtmerge folds a run of one unresolved frame (`[dso]`, repeated where a
+broken callchain repeats an address) into one frame; perf's stacks are
+compared after the same folding."""
 import collections
 import sys
 
 ENTRIES = ('_start', 'clone3', 'clone', 'start_thread', '__libc_start_call_main',
            '__libc_start_main', '__clone3', '__clone')
+
+
+def fold_unresolved_runs(stack):
+    out = []
+    for f in stack.split(';'):
+        if out and f == out[-1] and f.startswith('['):
+            continue
+        out.append(f)
+    return ';'.join(out)
 
 
 def load(path, ns):
@@ -20,7 +33,7 @@ def load(path, ns):
         tid, t, stack = line.rstrip('\n').split(' ', 2)
         if ns:
             t = str(int(t) // 1000)  # perf script prints microseconds
-        d[(tid, t)] = stack
+        d[(tid, t)] = fold_unresolved_runs(stack)
     return d
 
 
