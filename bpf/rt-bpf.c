@@ -87,7 +87,6 @@ static void usage(FILE *f)
 		"Read the result with rtmerge.  Needs root and kernel BTF.\n");
 }
 
-/* A Python process appeared (proc != NULL) or went away. */
 /* A container's files vanish with it: copy them into the build-id cache
  * while the process lives (bpf/dsocache.h); host files stay where perf saw
  * them. */
@@ -97,6 +96,7 @@ static void cache_container_files(pid_t pid)
 		rt_dsocache__add_process(NULL, pid);
 }
 
+/* A Python process appeared (proc != NULL) or went away. */
 static void on_process(void *ctx, pid_t pid, const struct rt_pyproc *proc, uint32_t generation)
 {
 	struct app *app = ctx;
