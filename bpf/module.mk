@@ -8,7 +8,7 @@ include bpf/perfattach.mk
 include bpf/ruby.mk
 
 LIB_SRCS   += bpf/decode.c bpf/decode_common.c bpf/process.c bpf/pyproc.c bpf/dsocache.c
-UNIT_TESTS += decode process
+UNIT_TESTS += decode process dsocache
 BIN_NAMES  += rt-decode rt-bpf
 # the walker shares perfattach.h with the attach library
 EXTRA_TARGETS += $(BUILD)/bpf/walker.bpf.o
