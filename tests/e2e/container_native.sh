@@ -66,6 +66,8 @@ t, k, u = share(path)
 t0, k0, _ = share(nocache)
 print(f"FIGURE {name} native frames after the container is gone: {k} of {t} zlib samples name {', '.join(want)}; {u} with [unknown] (empty cache: {k0} of {t0})")
 if t < 50 or k < 0.9 * t or k0 > 0.1 * max(t0, 1):
+    top = max((l for l in open(path) if l.startswith(comm)), key=lambda l: int(l.rsplit(" ", 1)[1]), default="")
+    print("most frequent stack:", top.strip(), file=sys.stderr)
     sys.exit(1)
 PY
 		fail "$name: native frames not resolved"
