@@ -91,5 +91,7 @@ run_one py313 python3.13 /tmp/z.py
 # non-PIE executable's .dynsym), libc's entry
 check py313 python3.13 deflate _PyEval_EvalFrameDefault __libc_start_main
 run_one rb33 ruby3.3 /tmp/z.rb
-check rb33 ruby3.3 deflate rb_nogvl rb_ensure ruby_run_node __libc_start_main
+# libz's deflate and libruby's rb_nogvl (the container's libz and libruby,
+# neither on the host at those paths)
+check rb33 ruby3.3 deflate rb_nogvl
 echo ok
