@@ -10,7 +10,7 @@ include bpf/ruby.mk
 
 LIB_SRCS   += bpf/decode.c bpf/decode_common.c bpf/process.c bpf/pyproc.c bpf/dsocache.c \
               bpf/kfeatures.c
-UNIT_TESTS += decode process kfeatures
+UNIT_TESTS += decode process kfeatures dsocache
 BIN_NAMES  += rt-decode rt-bpf
 # the walker shares perfattach.h with the attach library
 EXTRA_TARGETS += $(BUILD)/bpf/walker.bpf.o
