@@ -90,6 +90,13 @@ struct rt_merge {
 		uint64_t *callchain, *regs;
 		uint8_t *stack;
 		size_t cap_callchain, cap_regs, cap_stack;
+		/* A stack record that came before its native sample (kernels
+		 * that run the program before perf writes the sample). */
+		bool early;
+		uint64_t early_time;
+		struct rt_interp_stack early_stack; /* frames: early_frames */
+		struct rt_interp_frame *early_frames;
+		size_t cap_early_frames;
 	} *held;
 	size_t nr_held;
 	bool hold_native;           /* some channel's samples carry no native stack */
@@ -611,9 +618,11 @@ static void choose_event(struct rt_merge *m)
  * comes first, then the stack record, microseconds later, from the same CPU
  * and thread.  Each CPU's last native sample is held (deep-copied) until
  * its stack record arrives, or is folded alone when the CPU's next native
- * sample or the end of the data comes first.  A stack record whose channel
- * has a callchain stands for a native sample that was dropped, and is
- * folded by itself. */
+ * sample or the end of the data comes first.  Older kernels (6.1, 6.12) run
+ * the program before perf writes the native sample, so there the stack
+ * record comes first: it is kept (early_*) for the CPU's next native sample
+ * of the same thread.  A stack record whose channel has a callchain stands
+ * for a native sample that was dropped, and is folded by itself. */
 
 static bool has_native_stack(const struct rt_perf_sample *s)
 {
@@ -644,24 +653,69 @@ static size_t held_index(const struct rt_perf_sample *s)
 	return s->tid % 64;
 }
 
-/* Holds native sample @s (filters passed) until its stack record comes. */
-static int held_put(struct rt_merge *m, const struct rt_perf_sample *s)
+/* The slot of @s, grown to exist; NULL without memory. */
+static struct held_sample *held_slot(struct rt_merge *m, const struct rt_perf_sample *s)
 {
-	struct held_sample *h;
-	size_t nregs = (size_t)__builtin_popcountll(s->user_regs_mask), idx = held_index(s);
-	int err;
+	size_t idx = held_index(s);
 
 	if (idx >= m->nr_held) {
 		size_t n = idx + 1;
 		struct held_sample *t = realloc(m->held, n * sizeof(*t));
 
 		if (!t)
-			return -ENOMEM;
+			return NULL;
 		memset(t + m->nr_held, 0, (n - m->nr_held) * sizeof(*t));
 		m->held = t;
 		m->nr_held = n;
 	}
-	h = &m->held[idx];
+	return &m->held[idx];
+}
+
+/* Keeps stack record @s (decoded as @stack) for the native sample that
+ * follows it on its CPU; one it replaces never found its sample. */
+static int early_put(struct rt_merge *m, const struct rt_perf_sample *s,
+		     const struct rt_interp_stack *stack)
+{
+	struct held_sample *h = held_slot(m, s);
+	int err;
+
+	if (!h)
+		return -ENOMEM;
+	if (h->early)
+		m->stats.unpaired_records++;
+	err = copy_array((void **)&h->early_frames, &h->cap_early_frames, stack->frames,
+			 stack->nr_frames * sizeof(*stack->frames));
+	if (err)
+		return err;
+	h->early_stack = *stack;
+	h->early_stack.frames = h->early_frames;
+	h->early_time = s->time;
+	h->early = true;
+	return 0;
+}
+
+/* The stack record kept for native sample @s, if it belongs to it. */
+static const struct rt_interp_stack *early_take(struct rt_merge *m, const struct rt_perf_sample *s)
+{
+	size_t idx = held_index(s);
+	struct held_sample *h = idx < m->nr_held ? &m->held[idx] : NULL;
+
+	if (!h || !h->early || h->early_stack.tid != s->tid || h->early_stack.pid != s->pid ||
+	    s->time < h->early_time || s->time - h->early_time > PAIR_WINDOW_NS)
+		return NULL;
+	h->early = false;
+	return &h->early_stack;
+}
+
+/* Holds native sample @s (filters passed) until its stack record comes. */
+static int held_put(struct rt_merge *m, const struct rt_perf_sample *s)
+{
+	size_t nregs = (size_t)__builtin_popcountll(s->user_regs_mask);
+	struct held_sample *h = held_slot(m, s);
+	int err;
+
+	if (!h)
+		return -ENOMEM;
 	h->s = *s;
 	h->s.raw = NULL;
 	h->s.raw_size = 0;
@@ -1057,15 +1111,17 @@ static int on_sample(struct rt_perf_tool *tool, const struct rt_perf_evsel *ev,
 
 		m->stats.stack_only_records++;
 		if (!h || !h->used || h->s.tid != s->tid || h->s.pid != s->pid ||
-		    s->time < h->s.time || s->time - h->s.time > PAIR_WINDOW_NS) {
-			m->stats.unpaired_records++;
-			return 0;
-		}
+		    s->time < h->s.time || s->time - h->s.time > PAIR_WINDOW_NS)
+			return early_put(m, s, &stack);
 		h->used = false;
 		return fold(m, &h->s, &stack);
 	}
 	if (m->hold_native && !have_interp) {
+		const struct rt_interp_stack *early = early_take(m, s);
+
 		err = held_flush(m, held_index(s));
+		if (!err && early)
+			return fold(m, s, early);
 		if (!err)
 			err = held_put(m, s);
 		return err;
@@ -1249,6 +1305,7 @@ void rt_merge__free(struct rt_merge *m)
 		free(m->held[i].callchain);
 		free(m->held[i].regs);
 		free(m->held[i].stack);
+		free(m->held[i].early_frames);
 	}
 	free(m->held);
 	free(m->target);
@@ -1370,8 +1427,11 @@ int rt_merge__run(struct rt_merge *m, struct rt_perf_reader *reader)
 	    !pthread_create(&m->kernel_loader, NULL, load_kernel_symbols, m->symbolizer))
 		m->kernel_deferred = true;
 	err = rt_perf_reader__process(reader, &m->tool.tool);
-	for (size_t idx = 0; !err && idx < m->nr_held; idx++)
+	for (size_t idx = 0; !err && idx < m->nr_held; idx++) {
 		err = held_flush(m, idx);
+		if (m->held[idx].early)
+			m->stats.unpaired_records++;
+	}
 	if (m->kernel_deferred) {
 		int finish = finish_kernel_frames(m);
 

@@ -87,9 +87,10 @@ t_end = Time.now + 3
 Zlib::Deflate.deflate(data, 9) while Time.now < t_end
 RB
 run_one py313 python3.13 /tmp/z.py
-# libz's deflate, python's own zlib wrapper and eval loop (in the stripped,
-# non-PIE executable's .dynsym), libc's entry
-check py313 python3.13 deflate _PyEval_EvalFrameDefault __libc_start_main
+# libz's deflate, python's PyEval_EvalCode (in the stripped, non-PIE
+# executable's .dynsym; the eval loop below it is replaced by the spliced
+# Python frames), libc's entry
+check py313 python3.13 deflate PyEval_EvalCode __libc_start_main
 run_one rb33 ruby3.3 /tmp/z.rb
 # libz's deflate and libruby's rb_nogvl (the container's libz and libruby,
 # neither on the host at those paths)
