@@ -92,7 +92,8 @@ run_one py313 python3.13 /tmp/z.py
 # Python frames), libc's entry
 check py313 python3.13 deflate PyEval_EvalCode __libc_start_main
 run_one rb33 ruby3.3 /tmp/z.rb
-# libz's deflate and libruby's rb_nogvl (the container's libz and libruby,
-# neither on the host at those paths)
-check rb33 ruby3.3 deflate rb_nogvl
+# the container's libz (1.3.1, not the host's): deflate named only through
+# the cache.  libruby's own frames (rb_nogvl) are not asserted: after the
+# container is gone the dwarf unwind stops above zlib.so (docs/symbolize.md)
+check rb33 ruby3.3 deflate
 echo ok
