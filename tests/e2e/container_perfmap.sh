@@ -9,8 +9,9 @@ require_perf
 command -v python3 >/dev/null || skip "python3 is not installed"
 command -v unshare >/dev/null || skip "unshare is not installed"
 cd "$E2E_TMP"
-unshare --pid --fork --mount sh -c 'mount -t tmpfs none /tmp && cd / && exec python3 "$0"' \
-	"$RT_TOP/tests/e2e/hostile/jitspin.py" >ready.txt 2>jit.err &
+# the script is opened before the private /tmp hides a checkout under /tmp
+unshare --pid --fork --mount sh -c 'mount -t tmpfs none /tmp && cd / && exec python3 /dev/fd/3 jitspin.py' \
+	3<"$RT_TOP/tests/e2e/hostile/jitspin.py" >ready.txt 2>jit.err &
 outer=$!
 trap 'kill -9 $outer $(pgrep -P $outer) 2>/dev/null; rm -rf "$E2E_TMP"' EXIT
 for _ in $(seq 100); do grep -q ready ready.txt 2>/dev/null && break; sleep 0.1; done
