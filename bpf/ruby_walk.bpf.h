@@ -64,7 +64,8 @@ struct rb_scratch {
 	__u8 cfp[RT_RUBY_CFP_READ];
 	__u8 body[RT_RUBY_BODY_MASK + 1 + 8]; /* masked offsets stay inside */
 	__u64 words[8];
-	/* a finished walk, handed from rb_walker_sample to rb_finish_sample */
+	/* a finished walk, handed from rb_walker_sample to rb_finish_sample;
+	 * n_new counts the queued code records during the walk (rb_queue) */
 	__u64 index;
 	__u32 n_new, flags;
 };
@@ -82,7 +83,6 @@ struct rb_walk {
 	__u32 last_tag;
 	__u32 pid;
 	__u32 generation;
-	__u32 n_new;
 	__u32 flags;
 	__u32 deferred;
 	__u32 cfp_size;
@@ -93,11 +93,16 @@ struct rb_walk {
 	__u32 me_called_id, me_owner;
 };
 
-static __always_inline void rb_queue(struct rb_walk *w, __u64 addr, __u32 tag, __u32 kind)
+/* Queues a code record; the count of queued ones is kept in the scratch
+ * map, not in *w: a count the verifier knows exactly (a stack slot) makes
+ * it check each walk step once per count value (a quarter of the
+ * instructions the verifier went through for the walker). */
+static __always_inline void rb_queue(struct rb_walk *w, struct rb_scratch *sc, __u64 addr,
+				     __u32 tag, __u32 kind)
 {
 	struct rt_walker_seen_key key = { .pid = w->pid, .generation = w->generation, .code = addr };
 	__u32 *sent = bpf_map_lookup_elem(&seen, &key);
-	__u32 k = w->n_new;
+	__u32 k = sc->n_new;
 	struct rb_new_code *q;
 
 	if (sent && *sent == tag)
@@ -110,7 +115,7 @@ static __always_inline void rb_queue(struct rb_walk *w, __u64 addr, __u32 tag, _
 	q->addr = addr;
 	q->tag = tag;
 	q->kind = kind;
-	w->n_new = k + 1;
+	sc->n_new = k + 1;
 }
 
 static long rb_walk_frame(__u32 i, void *arg)
@@ -159,7 +164,7 @@ static long rb_walk_frame(__u32 i, void *arg)
 			if (code != w->last_iseq) {
 				w->last_iseq = code;
 				w->last_tag = tag;
-				rb_queue(w, code, tag, kind);
+				rb_queue(w, sc, code, tag, kind);
 			}
 		} else {
 			if (!iseq)
@@ -179,7 +184,7 @@ static long rb_walk_frame(__u32 i, void *arg)
 				w->last_iseq = iseq;
 				w->last_tag = tag;
 				w->last_encoded = encoded;
-				rb_queue(w, iseq, tag, RT_REC_RUBY_ISEQ);
+				rb_queue(w, sc, iseq, tag, RT_REC_RUBY_ISEQ);
 			}
 			code = iseq;
 			if (pc > encoded)
@@ -332,6 +337,20 @@ static __always_inline __u64 rb_class_field(const struct rt_ruby_walker_config *
 	return v;
 }
 
+/*
+ * rb_class_field() for process @pid, as a global function: the verifier
+ * checks it once instead of at each of rb_emit_code's two calls, whose
+ * paths through the ivar loop multiply (a twentieth of the instructions
+ * the verifier went through for the walker).  Scalars only as arguments, as older verifiers
+ * require of a global function's pointers that they be checked.
+ */
+__noinline __u64 rb_class_field_of(__u32 pid, __u64 klass, __u32 attached)
+{
+	const struct rt_ruby_walker_config *cfg = bpf_map_lookup_elem(&rb_pids, &pid);
+
+	return cfg ? rb_class_field(cfg, klass, attached) : 0;
+}
+
 /* Separately verified, as emit_code: inlined per queued entry it would
  * multiply the program's size. */
 __noinline int rb_emit_code(struct bpf_perf_event_data *ctx, __u32 pid, __u32 i, __u64 index)
@@ -382,9 +401,9 @@ __noinline int rb_emit_code(struct bpf_perf_event_data *ctx, __u32 pid, __u32 i,
 			klass = 0;
 		if (klass && (flags & off->fl_singleton)) {
 			rec->class_flags |= RT_REC_RUBY_SINGLETON;
-			klass = rb_class_field(cfg, klass, true);
+			klass = rb_class_field_of(pid, klass, 1);
 		}
-		rb_read_string(off, rb_class_field(cfg, klass, false), &rec->path);
+		rb_read_string(off, rb_class_field_of(pid, klass, 0), &rec->path);
 	} else {
 		__u64 body = 0, label, pathobj, fl, info, positions, succ;
 		__u32 iseq_size, info_size;
@@ -564,12 +583,35 @@ static __noinline int rb_walker_sample(struct bpf_perf_event_data *ctx,
 	w.me_called_id = off->me_called_id;
 	w.me_owner = off->me_owner;
 	sc->stack.nr_frames = 0;
+	sc->n_new = 0;
 	if (w.cfp && w.cfp < w.end && w.cfp_size)
 		bpf_loop(RB_MAX_CFPS, rb_walk_frame, &w, 0);
 	count_walk(w.flags, w.deferred);
 	sc->index = index;
-	sc->n_new = w.n_new;
 	sc->flags = w.flags;
+	return 0;
+}
+
+/* send_code() for CRuby's code records: global, so verified once. */
+__noinline int rb_send_code(struct bpf_perf_event_data *ctx, __u32 pid, __u32 generation, __u32 i,
+			    __u64 index)
+{
+	struct rt_walker_seen_key key = { .pid = pid, .generation = generation };
+	struct rb_new_code *nc = bpf_map_lookup_elem(&rb_new_codes, &i);
+	__u32 *sent;
+
+	if (!nc)
+		return 1;
+	key.code = nc->addr;
+	sent = bpf_map_lookup_elem(&seen, &key);
+	if (sent && *sent == nc->tag)
+		return 0;
+	if (rb_emit_code(ctx, pid, i, index)) {
+		count(RT_WALKER_STAT_CODE_LOST);
+		return 0;
+	}
+	count(RT_WALKER_STAT_CODE_OK);
+	bpf_map_update_elem(&seen, &key, &nc->tag, BPF_ANY);
 	return 0;
 }
 
@@ -588,32 +630,9 @@ static __noinline int rb_finish_sample(struct bpf_perf_event_data *ctx,
 		return 1;
 	index = sc->index;
 
-	for (__u32 i = 0; i < MAX_NEW_CODES; i++) {
-		struct rt_walker_seen_key key = { .pid = pid, .generation = cfg->generation };
-		struct rb_new_code *nc;
-		__u32 *sent;
-
-		/* a copy for the lookup: a counter whose address is taken is spilled
-		 * as 32 bits, which verifiers before 6.x do not track, so they see
-		 * the loop make no progress ("infinite loop detected") */
-		__u32 slot = i;
-
-		if (i >= sc->n_new)
+	for (__u32 i = 0; i < MAX_NEW_CODES && i < sc->n_new; i++)
+		if (rb_send_code(ctx, pid, cfg->generation, i, index))
 			break;
-		nc = bpf_map_lookup_elem(&rb_new_codes, &slot);
-		if (!nc)
-			break;
-		key.code = nc->addr;
-		sent = bpf_map_lookup_elem(&seen, &key);
-		if (sent && *sent == nc->tag)
-			continue;
-		if (rb_emit_code(ctx, pid, i, index)) {
-			count(RT_WALKER_STAT_CODE_LOST);
-			continue;
-		}
-		count(RT_WALKER_STAT_CODE_OK);
-		bpf_map_update_elem(&seen, &key, &nc->tag, BPF_ANY);
-	}
 
 	return output_stack(ctx, &sc->stack, index, pid, tid, RT_REC_RUNTIME_RUBY, cfg->version,
 			    sc->flags);
