@@ -337,20 +337,6 @@ static __always_inline __u64 rb_class_field(const struct rt_ruby_walker_config *
 	return v;
 }
 
-/*
- * rb_class_field() for process @pid, as a global function: the verifier
- * checks it once instead of at each of rb_emit_code's two calls, whose
- * paths through the ivar loop multiply (a twentieth of the instructions
- * the verifier went through for the walker).  Scalars only as arguments, as older verifiers
- * require of a global function's pointers that they be checked.
- */
-__noinline __u64 rb_class_field_of(__u32 pid, __u64 klass, __u32 attached)
-{
-	const struct rt_ruby_walker_config *cfg = bpf_map_lookup_elem(&rb_pids, &pid);
-
-	return cfg ? rb_class_field(cfg, klass, attached) : 0;
-}
-
 /* Separately verified, as emit_code: inlined per queued entry it would
  * multiply the program's size. */
 __noinline int rb_emit_code(struct bpf_perf_event_data *ctx, __u32 pid, __u32 i, __u64 index)
@@ -401,9 +387,9 @@ __noinline int rb_emit_code(struct bpf_perf_event_data *ctx, __u32 pid, __u32 i,
 			klass = 0;
 		if (klass && (flags & off->fl_singleton)) {
 			rec->class_flags |= RT_REC_RUBY_SINGLETON;
-			klass = rb_class_field_of(pid, klass, 1);
+			klass = rb_class_field(cfg, klass, true);
 		}
-		rb_read_string(off, rb_class_field_of(pid, klass, 0), &rec->path);
+		rb_read_string(off, rb_class_field(cfg, klass, false), &rec->path);
 	} else {
 		__u64 body = 0, label, pathobj, fl, info, positions, succ;
 		__u32 iseq_size, info_size;
@@ -592,29 +578,6 @@ static __noinline int rb_walker_sample(struct bpf_perf_event_data *ctx,
 	return 0;
 }
 
-/* send_code() for CRuby's code records: global, so verified once. */
-__noinline int rb_send_code(struct bpf_perf_event_data *ctx, __u32 pid, __u32 generation, __u32 i,
-			    __u64 index)
-{
-	struct rt_walker_seen_key key = { .pid = pid, .generation = generation };
-	struct rb_new_code *nc = bpf_map_lookup_elem(&rb_new_codes, &i);
-	__u32 *sent;
-
-	if (!nc)
-		return 1;
-	key.code = nc->addr;
-	sent = bpf_map_lookup_elem(&seen, &key);
-	if (sent && *sent == nc->tag)
-		return 0;
-	if (rb_emit_code(ctx, pid, i, index)) {
-		count(RT_WALKER_STAT_CODE_LOST);
-		return 0;
-	}
-	count(RT_WALKER_STAT_CODE_OK);
-	bpf_map_update_elem(&seen, &key, &nc->tag, BPF_ANY);
-	return 0;
-}
-
 /* Sends a walk's new code records, then its stack; returns what the
  * perf_event program returns.  Apart from rb_walker_sample so that the
  * chain down to rb_emit_code stays within the 512-byte stack that
@@ -630,9 +593,32 @@ static __noinline int rb_finish_sample(struct bpf_perf_event_data *ctx,
 		return 1;
 	index = sc->index;
 
-	for (__u32 i = 0; i < MAX_NEW_CODES && i < sc->n_new; i++)
-		if (rb_send_code(ctx, pid, cfg->generation, i, index))
+	for (__u32 i = 0; i < MAX_NEW_CODES; i++) {
+		struct rt_walker_seen_key key = { .pid = pid, .generation = cfg->generation };
+		struct rb_new_code *nc;
+		__u32 *sent;
+
+		/* a copy for the lookup: a counter whose address is taken is spilled
+		 * as 32 bits, which verifiers before 6.x do not track, so they see
+		 * the loop make no progress ("infinite loop detected") */
+		__u32 slot = i;
+
+		if (i >= sc->n_new)
 			break;
+		nc = bpf_map_lookup_elem(&rb_new_codes, &slot);
+		if (!nc)
+			break;
+		key.code = nc->addr;
+		sent = bpf_map_lookup_elem(&seen, &key);
+		if (sent && *sent == nc->tag)
+			continue;
+		if (rb_emit_code(ctx, pid, i, index)) {
+			count(RT_WALKER_STAT_CODE_LOST);
+			continue;
+		}
+		count(RT_WALKER_STAT_CODE_OK);
+		bpf_map_update_elem(&seen, &key, &nc->tag, BPF_ANY);
+	}
 
 	return output_stack(ctx, &sc->stack, index, pid, tid, RT_REC_RUNTIME_RUBY, cfg->version,
 			    sc->flags);

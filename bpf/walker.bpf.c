@@ -437,37 +437,6 @@ __noinline int emit_code(struct bpf_perf_event_data *ctx, __u32 pid, __u32 i, __
 	return bpf_perf_event_output(ctx, &channel, index, rec, sizeof(*rec));
 }
 
-/*
- * Sends new code record @i of this sample unless the code object was sent
- * already, and marks it sent once its record was written (a lost record is
- * sent again); nonzero when there is no record @i.  A global function, so
- * the verifier checks it once rather than in each of the sixteen rounds of
- * the caller's loop (inline, that loop's bodies were a seventh of the
- * instructions the verifier went through for the walker).
- */
-__noinline int send_code(struct bpf_perf_event_data *ctx, __u32 pid, __u32 generation, __u32 i,
-			 __u64 index)
-{
-	struct rt_walker_seen_key key = { .pid = pid, .generation = generation };
-	struct new_code *nc = bpf_map_lookup_elem(&new_codes, &i);
-	__u32 *sent;
-
-	if (!nc)
-		return 1;
-	/* the same code object can be queued twice (a -> b -> a) */
-	key.code = nc->code;
-	sent = bpf_map_lookup_elem(&seen, &key);
-	if (sent && *sent == nc->tag)
-		return 0;
-	if (emit_code(ctx, pid, i, index)) {
-		count(RT_WALKER_STAT_CODE_LOST);
-		return 0;
-	}
-	count(RT_WALKER_STAT_CODE_OK);
-	bpf_map_update_elem(&seen, &key, &nc->tag, BPF_ANY);
-	return 0;
-}
-
 /* The sampled thread's current frame pointer behind thread state @ts. */
 static __always_inline int current_frame(const struct rt_walker_offsets *off, __u64 ts, __u64 *frame)
 {
@@ -595,9 +564,33 @@ static __noinline int py_walker_sample(struct bpf_perf_event_data *ctx,
 	/* Code records go first: the decoder must know a code object's names
 	 * when the stack naming it arrives.  A code object counts as sent only
 	 * once its record was written, so a lost record is sent again. */
-	for (__u32 i = 0; i < MAX_NEW_CODES && i < w.n_new; i++)
-		if (send_code(ctx, pid, cfg->generation, i, index))
+	for (__u32 i = 0; i < MAX_NEW_CODES; i++) {
+		struct rt_walker_seen_key key = { .pid = pid, .generation = cfg->generation };
+		struct new_code *nc;
+		__u32 *sent;
+
+		/* a copy for the lookup: a counter whose address is taken is spilled
+		 * as 32 bits, which verifiers before 6.x do not track, so they see
+		 * the loop make no progress ("infinite loop detected") */
+		__u32 slot = i;
+
+		if (i >= w.n_new)
 			break;
+		nc = bpf_map_lookup_elem(&new_codes, &slot);
+		if (!nc)
+			break;
+		/* the same code object can be queued twice (a -> b -> a) */
+		key.code = nc->code;
+		sent = bpf_map_lookup_elem(&seen, &key);
+		if (sent && *sent == nc->tag)
+			continue;
+		if (emit_code(ctx, pid, i, index)) {
+			count(RT_WALKER_STAT_CODE_LOST);
+			continue;
+		}
+		count(RT_WALKER_STAT_CODE_OK);
+		bpf_map_update_elem(&seen, &key, &nc->tag, BPF_ANY);
+	}
 
 	return output_stack(ctx, &sc->stack, index, pid, tid, cfg->runtime, cfg->version, w.flags);
 }
