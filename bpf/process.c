@@ -215,16 +215,25 @@ int rt_process__find_image(pid_t pid, const struct rt_process_image_opts *opts)
 	 * library; the first mapping at file offset 0 gives the load bias. */
 	while (fgets(line, sizeof(line), maps)) {
 		unsigned long start, end, offset;
-		char *path, file[PATH_MAX + 64];
+		char *path, file[PATH_MAX + 64], *name = strchr(line, '/'), *nl;
 		struct rt_process_image image;
 		uint64_t first_load_vaddr;
 		const char *base;
 
+		/* No field before the path holds a '/': the name is matched
+		 * before the line is parsed, as nearly every line of nearly
+		 * every process is not a candidate (parsing them all was most
+		 * of the first full scan's CPU). */
+		if (!name)
+			continue;
+		nl = strchr(name, '\n');
+		if (nl)
+			*nl = '\0';
+		base = strrchr(name, '/') + 1;
+		if (strcmp(name, exe) && !strstr(base, opts->lib_name))
+			continue;
 		if (!parse_maps_line(line, &start, &end, &offset, &path) || offset != 0 ||
 		    path[0] != '/')
-			continue;
-		base = strrchr(path, '/') + 1;
-		if (strcmp(path, exe) && !strstr(base, opts->lib_name))
 			continue;
 		/* map_files reaches the mapped file even across mount namespaces */
 		snprintf(file, sizeof(file), "/proc/%d/map_files/%lx-%lx", pid, start, end);
@@ -479,7 +488,7 @@ static void retry(struct rt_process_tracker *tr, struct tracked *t)
 
 static int read_stat(pid_t pid, pid_t *ppid, unsigned long long *start_time)
 {
-	char path[64], buf[1024], *p;
+	char path[64], buf[1024], *p, *end;
 	ssize_t n;
 	int fd;
 
@@ -493,10 +502,21 @@ static int read_stat(pid_t pid, pid_t *ppid, unsigned long long *start_time)
 		return -EIO;
 	buf[n] = '\0';
 	p = strrchr(buf, ')'); /* comm may contain spaces and parentheses */
-	if (!p || sscanf(p + 2, "%*c %d %*s %*s %*s %*s %*s %*s %*s %*s %*s %*s %*s %*s %*s %*s %*s %*s %*s %llu",
-			 ppid, start_time) != 2)
+	if (!p || p[1] != ' ')
 		return -EIO;
-	return 0;
+	/* fields 3 (state) to 22 (starttime), one space apart: walked by hand,
+	 * as sscanf's %*s were a good part of a full scan's CPU */
+	p += 2;
+	for (int field = 3; field < 22; field++) {
+		if (field == 4)
+			*ppid = (pid_t)strtol(p, NULL, 10);
+		p = strchr(p, ' ');
+		if (!p)
+			return -EIO;
+		p++;
+	}
+	*start_time = strtoull(p, &end, 10);
+	return end == p ? -EIO : 0;
 }
 
 static bool is_root(const struct rt_process_tracker *tr, pid_t pid)

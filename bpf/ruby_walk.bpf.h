@@ -64,7 +64,8 @@ struct rb_scratch {
 	__u8 cfp[RT_RUBY_CFP_READ];
 	__u8 body[RT_RUBY_BODY_MASK + 1 + 8]; /* masked offsets stay inside */
 	__u64 words[8];
-	/* a finished walk, handed from rb_walker_sample to rb_finish_sample */
+	/* a finished walk, handed from rb_walker_sample to rb_finish_sample;
+	 * n_new counts the queued code records during the walk (rb_queue) */
 	__u64 index;
 	__u32 n_new, flags;
 };
@@ -82,7 +83,6 @@ struct rb_walk {
 	__u32 last_tag;
 	__u32 pid;
 	__u32 generation;
-	__u32 n_new;
 	__u32 flags;
 	__u32 deferred;
 	__u32 cfp_size;
@@ -93,11 +93,16 @@ struct rb_walk {
 	__u32 me_called_id, me_owner;
 };
 
-static __always_inline void rb_queue(struct rb_walk *w, __u64 addr, __u32 tag, __u32 kind)
+/* Queues a code record; the count of queued ones is kept in the scratch
+ * map, not in *w: a count the verifier knows exactly (a stack slot) makes
+ * it check each walk step once per count value (a quarter of the
+ * instructions the verifier went through for the walker). */
+static __always_inline void rb_queue(struct rb_walk *w, struct rb_scratch *sc, __u64 addr,
+				     __u32 tag, __u32 kind)
 {
 	struct rt_walker_seen_key key = { .pid = w->pid, .generation = w->generation, .code = addr };
 	__u32 *sent = bpf_map_lookup_elem(&seen, &key);
-	__u32 k = w->n_new;
+	__u32 k = sc->n_new;
 	struct rb_new_code *q;
 
 	if (sent && *sent == tag)
@@ -110,7 +115,7 @@ static __always_inline void rb_queue(struct rb_walk *w, __u64 addr, __u32 tag, _
 	q->addr = addr;
 	q->tag = tag;
 	q->kind = kind;
-	w->n_new = k + 1;
+	sc->n_new = k + 1;
 }
 
 static long rb_walk_frame(__u32 i, void *arg)
@@ -159,7 +164,7 @@ static long rb_walk_frame(__u32 i, void *arg)
 			if (code != w->last_iseq) {
 				w->last_iseq = code;
 				w->last_tag = tag;
-				rb_queue(w, code, tag, kind);
+				rb_queue(w, sc, code, tag, kind);
 			}
 		} else {
 			if (!iseq)
@@ -179,7 +184,7 @@ static long rb_walk_frame(__u32 i, void *arg)
 				w->last_iseq = iseq;
 				w->last_tag = tag;
 				w->last_encoded = encoded;
-				rb_queue(w, iseq, tag, RT_REC_RUBY_ISEQ);
+				rb_queue(w, sc, iseq, tag, RT_REC_RUBY_ISEQ);
 			}
 			code = iseq;
 			if (pc > encoded)
@@ -564,11 +569,11 @@ static __noinline int rb_walker_sample(struct bpf_perf_event_data *ctx,
 	w.me_called_id = off->me_called_id;
 	w.me_owner = off->me_owner;
 	sc->stack.nr_frames = 0;
+	sc->n_new = 0;
 	if (w.cfp && w.cfp < w.end && w.cfp_size)
 		bpf_loop(RB_MAX_CFPS, rb_walk_frame, &w, 0);
 	count_walk(w.flags, w.deferred);
 	sc->index = index;
-	sc->n_new = w.n_new;
 	sc->flags = w.flags;
 	return 0;
 }

@@ -7,7 +7,9 @@
 # child excluded) beside its perf child's, both as a share of one CPU over
 # the whole run; rt-bpf's start-up (loading its BPF programs, the first
 # /proc scan: its first 2 s) and its steady share after that; and rt-bpf's
-# peak RSS (VmHWM).
+# peak RSS (VmHWM).  First, what the start-up's main steps cost on their
+# own (tests/bench/bpfload.c: the kernel BTF parse, then loading each of
+# rt-bpf's BPF objects, with the verifier's time for each).
 #   bash tests/bench/discovery.sh [BUILD] (N=2000 SECS=10 by default)
 set -u
 top=$(cd "$(dirname "$0")/../.." && pwd)
@@ -20,6 +22,9 @@ N=${N:-2000}
 SECS=${SECS:-10}
 cd "$E2E_TMP"
 cc -O2 -o idlers "$top/tests/bench/idlers.c" || fail "build idlers"
+cc -O2 -o bpfload "$top/tests/bench/bpfload.c" -lbpf || fail "build bpfload"
+./bpfload "$RT_BUILD"/bpf/{walker,perffd,discovery}.bpf.o | sed 's/^STEP/FIGURE bench discovery start-up step:/' ||
+	fail "loading rt-bpf's BPF objects"
 
 idlers_pid= rt_pid=
 cleanup() {
