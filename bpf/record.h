@@ -31,7 +31,7 @@ enum rt_rec_type {
 
 /* Runtime kinds, the same numbers as enum rt_runtime in layouts/layout.h. */
 #define RT_REC_RUNTIME_CPYTHON 1u
-#define RT_REC_RUNTIME_RUBY    2u /* CRuby: bpf/ruby_walk.bpf.h, bpf/decode_ruby.c */
+#define RT_REC_RUNTIME_RUBY    2u /* CRuby: bpf/ruby_walk.bpf.h, runtimes/ruby/decode.c */
 
 struct rt_rec_header {
 	__u32 magic;   /* RT_REC_MAGIC */
@@ -110,7 +110,7 @@ struct rt_rec_code {
  * frame code = method entry).  The line table is sent as the VM keeps it:
  * an index from bytecode position to entry (none when there is one entry,
  * the positions array, or the succinct bit vector of iseq.c) and the
- * iseq_insn_info_entry array; bpf/decode_ruby.c reads both.
+ * iseq_insn_info_entry array; runtimes/ruby/decode.c reads both.
  */
 #define RT_REC_RUBY_ISEQ  1u
 #define RT_REC_RUBY_CFUNC 2u

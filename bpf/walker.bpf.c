@@ -19,7 +19,7 @@
 
 #include "bpf/record.h"
 #include "bpf/walker.h"
-#include "bpf/perfattach.h"
+#include "rtbpf/perfattach.h"
 
 char LICENSE[] SEC("license") = "GPL";
 

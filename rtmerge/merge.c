@@ -7,8 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "bpf/decode.h"
-#include "bpf/perfattach.h"
+#include "runtimes/decode.h"
+#include "rtbpf/perfattach.h"
 #include "perfglue/hash.h"
 #include "perfglue/machine.h"
 #include "perfglue/safefile.h"

@@ -11,7 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "bpf/decode.h"
+#include "runtimes/decode.h"
 #include "bpf/record.h"
 #include "layouts/layout.h"
 

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
-/* CUnit suite for bpf/perfattach.c: version parsing, argument checks, and
+/* CUnit suite for rtbpf/perfattach.c: version parsing, argument checks, and
  * (as root with BTF) finding perf in a process that holds no perf events. */
 #include <errno.h>
 #include <stdlib.h>
@@ -12,7 +12,7 @@
 #include <sys/stat.h>
 #include <signal.h>
 
-#include "bpf/perfattach.h"
+#include "rtbpf/perfattach.h"
 
 static void quiet(void *ctx, const char *msg)
 {

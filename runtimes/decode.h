@@ -7,8 +7,8 @@
  * never needs the target process: everything it knows came in records.
  * The input is untrusted: a malformed record gives -EINVAL and is counted.
  */
-#ifndef RT_BPF_DECODE_H
-#define RT_BPF_DECODE_H
+#ifndef RT_RUNTIMES_DECODE_H
+#define RT_RUNTIMES_DECODE_H
 
 #include <stdbool.h>
 #include <stddef.h>

@@ -12,8 +12,8 @@
  * The first part of this header is shared with BPF code (fixed-size types
  * only); the user-space API follows.
  */
-#ifndef RT_BPF_PERFATTACH_H
-#define RT_BPF_PERFATTACH_H
+#ifndef RT_RTBPF_PERFATTACH_H
+#define RT_RTBPF_PERFATTACH_H
 
 #ifndef __bpf__
 #include <linux/types.h>
@@ -252,4 +252,4 @@ int rt_perf_version__parse(const char *text);
 #define RT_PERF_MIN_VERSION 5013
 
 #endif /* !__bpf__ */
-#endif /* RT_BPF_PERFATTACH_H */
+#endif /* RT_RTBPF_PERFATTACH_H */

@@ -1,10 +1,10 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
  * Finding a running perf record's events, attaching a BPF program to them,
- * and starting perf record for the caller.  See bpf/perfattach.h and
+ * and starting perf record for the caller.  See rtbpf/perfattach.h and
  * docs/attach.md.
  */
-#include "bpf/perfattach.h"
+#include "rtbpf/perfattach.h"
 
 #include <ctype.h>
 #include <errno.h>

@@ -6,9 +6,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "bpf/decode.h"
-#include "bpf/decode_common.h"
-#include "bpf/decode_ruby.h"
+#include "runtimes/decode.h"
+#include "runtimes/decode_common.h"
+#include "runtimes/ruby/decode.h"
 #include "bpf/record.h"
 #include "layouts/layout.h"
 
@@ -33,7 +33,7 @@ struct rt_interp_decoder {
 					 * record is replaced */
 	struct rt_interp_frame frames[RT_REC_MAX_FRAMES];
 	struct rt_interp_decoder_stats stats;
-	struct rt_ruby_decoder *ruby; /* CRuby records (decode_ruby.c); NULL until one comes */
+	struct rt_ruby_decoder *ruby; /* CRuby records (ruby/decode.c); NULL until one comes */
 };
 
 struct rt_interp_decoder *rt_interp_decoder__new(void)

@@ -5,7 +5,7 @@
  *   rt-bpf record [-F HZ] [--call-graph fp|dwarf] [-o FILE] [-d SECONDS]
  *                 (-p PID | -a | [-a] -- CMD ARGS...)
  * Argument parsing and wiring only: the walker is bpf/walker.bpf.c, process
- * inspection bpf/pyproc.c and bpf/rbproc.c, perf's side bpf/perfattach.c.
+ * inspection runtimes/python/inspect.c and runtimes/ruby/inspect.c, perf's side rtbpf/perfattach.c.
  */
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
@@ -24,12 +24,12 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "bpf/discovery_events.h"
-#include "bpf/kfeatures.h"
-#include "bpf/perfattach.h"
-#include "bpf/pyproc.h"
-#include "bpf/rbproc.h"
-#include "bpf/dsocache.h"
+#include "rtbpf/discovery_events.h"
+#include "rtbpf/kfeatures.h"
+#include "rtbpf/perfattach.h"
+#include "runtimes/python/inspect.h"
+#include "runtimes/ruby/inspect.h"
+#include "rtbpf/dsocache.h"
 #include "bpf/record.h"
 #include "bpf/walker.h"
 #include "bpf/walker.skel.h"
@@ -56,7 +56,7 @@ struct app {
 	volatile bool stop;
 	unsigned int nr_python;       /* interpreter processes configured (Python and Ruby) */
 	unsigned int nr_ruby;         /* ... of which Ruby */
-	struct rt_rbproc_tracker *rb_tracker; /* CRuby processes (bpf/rbproc.c) */
+	struct rt_rbproc_tracker *rb_tracker; /* CRuby processes (runtimes/ruby/inspect.c) */
 	struct rt_discovery *discovery;       /* process events; NULL: /proc polling */
 	uint64_t lost;                        /* events lost so far */
 	uint64_t next_scan_ms;                /* CLOCK_MONOTONIC of the next full scan */
@@ -137,7 +137,7 @@ static int py_layout(const struct app *app, const struct rt_pyproc *proc, struct
 }
 
 /* A container's files vanish with it: copy them into the build-id cache
- * while the process lives (bpf/dsocache.h); host files stay where perf saw
+ * while the process lives (rtbpf/dsocache.h); host files stay where perf saw
  * them. */
 static void cache_container_files(pid_t pid)
 {
