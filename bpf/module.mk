@@ -15,7 +15,7 @@ $(BUILD)/vmlinux.h: | $(SETUP_STAMP)
 	@mkdir -p $(dir $@)
 	$(BPFTOOL) btf dump file /sys/kernel/btf/vmlinux format c > $@.tmp && mv $@.tmp $@
 
-$(BUILD)/bpf/walker.bpf.o: bpf/walker.bpf.c bpf/record.h bpf/walker.h rtbpf/perfattach.h bpf/ruby_walk.bpf.h \
+$(BUILD)/bpf/walker.bpf.o: bpf/walker.bpf.c bpf/record.h bpf/walker.h bpf/ruby_walk.bpf.h \
                            bpf/ruby_walk.h layouts/ruby.h $(BUILD)/vmlinux.h
 	@mkdir -p $(dir $@)
 	$(CLANG) $(BPF_CFLAGS) -I. -I$(BUILD) -c -o $@ $<
@@ -24,7 +24,7 @@ $(BUILD)/bpf/walker.skel.h: $(BUILD)/bpf/walker.bpf.o
 	$(BPFTOOL) gen skeleton $< name walker_bpf > $@.tmp && mv $@.tmp $@
 
 # perf's fd iterator (loaded by rtbpf/perfattach.c)
-$(BUILD)/bpf/perffd.bpf.o: bpf/perffd.bpf.c rtbpf/perfattach.h $(BUILD)/vmlinux.h
+$(BUILD)/bpf/perffd.bpf.o: bpf/perffd.bpf.c bpf/perffd.h $(BUILD)/vmlinux.h
 	@mkdir -p $(dir $@)
 	$(CLANG) $(BPF_CFLAGS) -I$(BUILD) -I. -c $< -o $@
 

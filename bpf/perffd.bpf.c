@@ -9,7 +9,7 @@
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_core_read.h>
-#include "rtbpf/perfattach.h"
+#include "bpf/perffd.h"
 
 /* Address of perf_release() from /proc/kallsyms: perf files are recognised
  * by their release operation, the one thing every perf file shares. */

@@ -164,6 +164,29 @@ static inline __u32 rt_rec_code_tag(__u64 code, __u32 firstlineno, __u64 name)
 	return (__u32)(h & 0xffffffu);
 }
 
+/* ---- how records reach perf ------------------------------------------------
+ * Not part of the record format (no RT_REC_VERSION change): the channel the
+ * walker writes through and the event that names the recorded target. */
+
+/*
+ * Per-thread channels (perf record -p PID / -- CMD): the key of the
+ * tid->slot hash map the caller's program looks up, with value __u32 =
+ * index into the channel BPF_MAP_TYPE_PERF_EVENT_ARRAY.  Every (tid, cpu)
+ * pair is filled, so one lookup with the current cpu finds the channel;
+ * the program then calls bpf_perf_event_output(ctx, &channel, index, ...).
+ * For system-wide recording (-a) the channel index is the cpu: use
+ * BPF_F_CURRENT_CPU and no slot map.
+ */
+struct rt_perf_channel_key {
+	__u32 tid;
+	__u32 cpu;
+};
+_Static_assert(sizeof(struct rt_perf_channel_key) == 8, "rt_perf_channel_key layout");
+
+/* rt-bpf record -p PID and -- CMD add a dummy event named "rt-target-PID":
+ * it never samples, and rtmerge takes the recorded target from its name. */
+#define RT_PERF_TARGET_PREFIX "rt-target-"
+
 _Static_assert(sizeof(struct rt_rec_header) == 16, "rt_rec_header size");
 _Static_assert(sizeof(struct rt_rec_frame) == 16, "rt_rec_frame size");
 _Static_assert(sizeof(struct rt_rec_stack) == 48, "rt_rec_stack size");

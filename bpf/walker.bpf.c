@@ -19,7 +19,6 @@
 
 #include "bpf/record.h"
 #include "bpf/walker.h"
-#include "rtbpf/perfattach.h"
 
 char LICENSE[] SEC("license") = "GPL";
 

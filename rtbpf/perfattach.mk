@@ -9,7 +9,7 @@ LDLIBS        += -lbpf
 
 # e2e: a tiny program that echoes a fixed record per sample, its driver,
 # and a busy loop to profile.
-$(BUILD)/tests/attach/echo.bpf.o: tests/e2e/attach/echo.bpf.c rtbpf/perfattach.h $(BUILD)/vmlinux.h
+$(BUILD)/tests/attach/echo.bpf.o: tests/e2e/attach/echo.bpf.c bpf/record.h $(BUILD)/vmlinux.h
 	@mkdir -p $(dir $@)
 	$(CLANG) $(BPF_CFLAGS) -I$(BUILD) -I. -c $< -o $@
 

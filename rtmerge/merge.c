@@ -7,11 +7,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "runtimes/decode.h"
-#include "rtbpf/perfattach.h"
+#include "bpf/record.h"
 #include "perfglue/hash.h"
 #include "perfglue/machine.h"
 #include "perfglue/safefile.h"
+#include "runtimes/decode.h"
 #include "unwind/unwind.h"
 
 #define MAX_STACK 4096

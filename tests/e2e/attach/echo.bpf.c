@@ -7,7 +7,7 @@
  */
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
-#include "rtbpf/perfattach.h"
+#include "bpf/record.h"
 #include "tests/e2e/attach/echo.h"
 
 struct {
