@@ -10,8 +10,12 @@ LIB_SRCS   += rtbpf/dsocache.c rtbpf/kfeatures.c
 UNIT_TESTS += kfeatures dsocache
 BIN_NAMES  += rt-bpf
 
-$(BUILD)/obj/rtbpf/rt-bpf.o: $(BUILD)/bpf/walker.skel.h
-$(BUILD)/obj/rtbpf/discovery.o: $(BUILD)/bpf/discovery.skel.h
+# The tool's own objects (not in the library): a new subcommand adds its
+# file here and its entry to main.c's table.
+RTBPF_OBJS := $(addprefix $(BUILD)/obj/rtbpf/,main.o attach.o record.o app.o targets.o stats.o \
+                                             discovery.o)
 
-$(BUILD)/rt-bpf: $(BUILD)/obj/rtbpf/rt-bpf.o $(BUILD)/obj/rtbpf/discovery.o $(BUILD)/librtperf.a
+$(RTBPF_OBJS): $(BUILD)/bpf/walker.skel.h $(BUILD)/bpf/discovery.skel.h
+
+$(BUILD)/rt-bpf: $(RTBPF_OBJS) $(BUILD)/librtperf.a
 	$(CC) $(LDFLAGS) -o $@ $^ -lbpf -lpthread $(LDLIBS)
