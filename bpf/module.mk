@@ -23,7 +23,7 @@ $(BUILD)/bpf/walker.bpf.o: bpf/walker.bpf.c bpf/record.h bpf/walker.h bpf/ruby_w
 $(BUILD)/bpf/walker.skel.h: $(BUILD)/bpf/walker.bpf.o
 	$(BPFTOOL) gen skeleton $< name walker_bpf > $@.tmp && mv $@.tmp $@
 
-# perf's fd iterator (loaded by rtbpf/perfattach.c)
+# perf's fd iterator (loaded by rtbpf/perfsession.c)
 $(BUILD)/bpf/perffd.bpf.o: bpf/perffd.bpf.c bpf/perffd.h $(BUILD)/vmlinux.h
 	@mkdir -p $(dir $@)
 	$(CLANG) $(BPF_CFLAGS) -I$(BUILD) -I. -c $< -o $@

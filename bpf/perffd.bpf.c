@@ -4,7 +4,7 @@
  * useful about perf files, so this task_file iterator reads each perf file's
  * struct perf_event (with CO-RE, the layout changes between kernels) and
  * writes one struct rt_perffd_record per perf file into the iterator's
- * seq_file.  User space: rtbpf/perfattach.c.
+ * seq_file.  User space: rtbpf/perfsession.c.
  */
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>

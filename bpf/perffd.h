@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
  * The record bpf/perffd.bpf.c writes for each perf file it finds: the
- * contract between that iterator and its reader, rtbpf/perfattach.c
+ * contract between that iterator and its reader, rtbpf/perfsession.c
  * (see docs/attach.md).  Fixed-size types only.
  */
 #ifndef RT_BPF_PERFFD_H

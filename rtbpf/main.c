@@ -7,7 +7,7 @@
  * Parses the subcommand and the global flags and dispatches; nothing else.
  * Each subcommand is its own file (attach.c, record.c); what they share is
  * in rtbpf.h.  The walker is bpf/walker.bpf.c, process inspection
- * runtimes/, perf's side rtbpf/perfattach.c.
+ * runtimes/, perf's side rtbpf/perfsession.c.
  */
 #include <bpf/libbpf.h>
 #include <errno.h>

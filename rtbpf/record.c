@@ -3,7 +3,7 @@
  * rt-bpf record [-F HZ] [--call-graph fp|dwarf] [-o FILE] [-d SECONDS]
  *               (-p PID | -a | [-a] -- CMD ARGS...):
  * starts perf record with a bpf-output channel and attaches the walker to
- * it before perf enables its events (rt_perf_record, rtbpf/perfattach.c).
+ * it before perf enables its events (rt_perf_record, rtbpf/perfrun.c).
  */
 #include <errno.h>
 #include <stdio.h>

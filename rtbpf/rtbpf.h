@@ -17,7 +17,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 
-#include "rtbpf/perfattach.h"
+#include "rtbpf/perfsession.h"
 #include "runtimes/process.h"
 
 struct walker_bpf;

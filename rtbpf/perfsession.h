@@ -6,14 +6,14 @@
  * task_file iterator in bpf/perffd.bpf.c) and duplicates its file
  * descriptors; rt_perf_session__attach() puts perf's bpf-output events into
  * the caller's channel map and links the caller's SEC("perf_event") program
- * to perf's sampling events; rt_perf_record() starts perf itself, without a
- * gap at the start.  See docs/attach.md.
+ * to perf's sampling events (perfsession.c); rt_perf_record() starts perf
+ * itself, without a gap at the start (perfrun.c).  See docs/attach.md.
  *
  * What BPF code shares with it is in bpf/perffd.h (the iterator's record)
  * and bpf/record.h (the channel key, the target event's name).
  */
-#ifndef RT_RTBPF_PERFATTACH_H
-#define RT_RTBPF_PERFATTACH_H
+#ifndef RT_RTBPF_PERFSESSION_H
+#define RT_RTBPF_PERFSESSION_H
 
 #include "bpf/perffd.h"
 #include "bpf/record.h"
@@ -87,7 +87,7 @@ void rt_perf_session__free(struct rt_perf_session *s);
  * and writable by no one else.  A process merely named perf* (anyone can
  * name a process so) is not perf.
  */
-bool rt_perfattach__is_perf(pid_t pid);
+bool rt_perf__is_perf(pid_t pid);
 
 /* perf's pid. */
 pid_t rt_perf_session__pid(const struct rt_perf_session *s);
@@ -202,4 +202,4 @@ int rt_perf_version__parse(const char *text);
 /* The oldest perf rt_perf_record() works with (--control ping, -D -1). */
 #define RT_PERF_MIN_VERSION 5013
 
-#endif /* RT_RTBPF_PERFATTACH_H */
+#endif /* RT_RTBPF_PERFSESSION_H */
