@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
  * The records rt-bpf's walker writes into perf's bpf-output channel: the one
- * contract between the BPF program and user space (decode.c).  Every record
+ * contract between the BPF program and user space (runtimes/).  Every record
  * starts with struct rt_rec_header; all integers are native-endian (the
  * records are read on the machine that wrote them or one of the same
  * byte order); only __u32/__u64 and fixed arrays, so the layout is the same

@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
- * What the CPython (decode.c) and CRuby (ruby/decode.c) record decoders
- * share, internal to runtimes/: interned strings, a table of code entries keyed
- * by (pid, address), and the runtime-independent parts of turning a stack
+ * What the CPython (python/decode.c) and CRuby (ruby/decode.c) record decoders
+ * share, internal to runtimes/: interned strings, a table of code entries
+ * keyed by (pid, address), and the runtime-independent parts of turning a stack
  * record into a struct rt_interp_stack.
  */
 #ifndef RT_RUNTIMES_DECODE_COMMON_H

@@ -1,8 +1,9 @@
 # SPDX-License-Identifier: GPL-2.0-only
 # runtimes/: what rtperf knows about each interpreter.  Generic process
-# inspection (process.c), the record decoder's dispatch and shared tables
-# (decode.c, decode_common.c) and the rt-decode debug dumper here; one
-# directory per runtime (python/, ruby/) with its inspector and decoder.
+# inspection (process.c), the record decoder's front (decode.c: checks each
+# record and hands it to its runtime) and shared tables (decode_common.c),
+# and the rt-decode debug dumper here; one directory per runtime (python/,
+# ruby/) with its inspector (inspect.c) and decoder (decode.c).
 # Used by rt-bpf (inspection) and rtmerge (decoding); depends on bpf/record.h,
 # layouts/ and perfglue/, never on rtbpf/.  A new runtime is a new directory
 # with its module.mk included below.

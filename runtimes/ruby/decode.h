@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
  * CRuby records (RT_REC_RUBY_CODE, stack records of RT_REC_RUBY_RUNTIME),
- * for decode.c's dispatch: internal to runtimes/.  Same contract as
+ * for runtimes/decode.c's dispatch: internal to runtimes/.  Same contract as
  * rt_interp_decoder__feed (decode.h): untrusted input, -EINVAL for a
  * malformed record.
  */

@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "runtimes/decode.h"
+#include "runtimes/python/decode.h"
 #include "bpf/record.h"
 #include "layouts/layout.h"
 
