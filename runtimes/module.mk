@@ -10,7 +10,7 @@
 include runtimes/python/module.mk
 include runtimes/ruby/module.mk
 
-LIB_SRCS   += runtimes/decode.c runtimes/decode_common.c runtimes/process.c
+LIB_SRCS   += runtimes/decode.c runtimes/decode_common.c runtimes/process.c runtimes/runtime.c
 UNIT_TESTS += decode process
 BIN_NAMES  += rt-decode
 
