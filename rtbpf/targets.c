@@ -44,7 +44,7 @@ static int walker_map_fd(const struct rt_bpf_app *app, const struct rt_runtime_d
 	return bpf_object__find_map_fd_by_name(app->skel->obj, rt->walker_map);
 }
 
-/* Selects @proc's layout (rt_runtime.select_layout with --layout's), and
+/* Selects @proc's layout (rt_runtime_desc.select_layout with --layout's), and
  * says so when a notice came with it.  0, or -errno with the reason in
  * @msg. */
 static int select_layout(const struct rt_bpf_app *app, const struct rt_runtime_desc *rt,

@@ -213,7 +213,7 @@ int rt_pyproc__layout(const struct rt_pyproc *proc, const struct rt_layout *tabl
 	return 0;
 }
 
-/* rt_runtime.select_layout: rt_pyproc__layout with --layout's table when
+/* rt_runtime_desc.select_layout: rt_pyproc__layout with --layout's table when
  * it is for this version, else layouts/' one; a table that contradicts
  * the process's own _Py_DebugOffsets is refused in a notice. */
 static int py_select_layout(const struct rt_runtime_process *base, const struct rt_layout *given,

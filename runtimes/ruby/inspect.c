@@ -276,7 +276,7 @@ struct rb_state {
 };
 
 /*
- * rt_runtime.check: a Ruby process is reported when found, again when its
+ * rt_runtime_desc.check: a Ruby process is reported when found, again when its
  * symbol table is found (with a new generation once it was reported), and
  * while the table is not found on its first and last retry.
  */
@@ -310,7 +310,7 @@ static void rb_check(struct rt_runtime_tracker *tr, struct rt_tracked_process *t
 		t->retries = 0;
 }
 
-/* rt_runtime.select_layout: layouts/' table for its version. */
+/* rt_runtime_desc.select_layout: layouts/' table for its version. */
 static int rb_select_layout(const struct rt_runtime_process *proc, const struct rt_layout *given,
 			    struct rt_layout *out, char *msg, size_t msg_size)
 {
