@@ -81,9 +81,11 @@ static int configure_walker(struct rt_bpf_app *app, const struct rt_runtime_desc
 		return -EINVAL;
 	}
 	if (bpf_map_update_elem(walker_map_fd(app, rt), &key, cfg, BPF_ANY)) {
+		int err = -errno;
+
 		fprintf(stderr, "rt-bpf: pid %d: cannot configure the %s walker: %s\n", proc->pid,
-			rt->name, strerror(errno));
-		return -errno;
+			rt->name, strerror(-err));
+		return err;
 	}
 	return 0;
 }
