@@ -45,6 +45,7 @@ include unwind/module.mk
 include layouts/module.mk
 include bpf/module.mk
 include rtmerge/module.mk
+include rtbpf/top.mk
 
 LIB_OBJS := $(LIB_SRCS:%.c=$(BUILD)/obj/%.o)
 BINS     := $(BIN_NAMES:%=$(BUILD)/%)
