@@ -35,7 +35,7 @@ $(BUILD)/obj/bpf/rt-bpf.o: $(BUILD)/bpf/walker.skel.h
 $(BUILD)/obj/bpf/discovery.o: $(BUILD)/bpf/discovery.skel.h
 
 $(BUILD)/rt-bpf: $(BUILD)/obj/bpf/rt-bpf.o $(BUILD)/obj/bpf/discovery.o $(BUILD)/librtperf.a
-	$(CC) $(LDFLAGS) -o $@ $^ -lbpf -lpthread $(LDLIBS)
+	$(CC) $(LDFLAGS) -o $@ $(filter %.o,$^) $(filter %.a,$^) $(LIBPERF_LIBS) -lncurses -lbpf -lpthread $(LDLIBS)
 
 $(BUILD)/rt-decode: $(BUILD)/obj/bpf/rt-decode.o $(BUILD)/librtperf.a
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)

@@ -519,18 +519,20 @@ void rt_perf_live__disable(struct rt_perf_live *live)
 	perf_evlist__disable(live->evlist);
 }
 
+/* Counted by the pumping thread, read by any other: atomics. */
 static void count(struct rt_perf_live *live, const union perf_event *event)
 {
-	live->stats.records++;
+	__atomic_add_fetch(&live->stats.records, 1, __ATOMIC_RELAXED);
 	switch (event->header.type) {
 	case PERF_RECORD_SAMPLE:
-		live->stats.samples++;
+		__atomic_add_fetch(&live->stats.samples, 1, __ATOMIC_RELAXED);
 		break;
 	case PERF_RECORD_LOST:
-		live->stats.lost += event->lost.lost;
+		__atomic_add_fetch(&live->stats.lost, event->lost.lost, __ATOMIC_RELAXED);
 		break;
 	case PERF_RECORD_LOST_SAMPLES:
-		live->stats.lost_samples += event->lost_samples.lost;
+		__atomic_add_fetch(&live->stats.lost_samples, event->lost_samples.lost,
+				   __ATOMIC_RELAXED);
 		break;
 	}
 }
@@ -566,5 +568,8 @@ int rt_perf_live__pump(struct rt_perf_live *live, int fd, int timeout_ms)
 
 void rt_perf_live__stats(const struct rt_perf_live *live, struct rt_perf_live_stats *out)
 {
-	*out = live->stats;
+	out->records = __atomic_load_n(&live->stats.records, __ATOMIC_RELAXED);
+	out->samples = __atomic_load_n(&live->stats.samples, __ATOMIC_RELAXED);
+	out->lost = __atomic_load_n(&live->stats.lost, __ATOMIC_RELAXED);
+	out->lost_samples = __atomic_load_n(&live->stats.lost_samples, __ATOMIC_RELAXED);
 }

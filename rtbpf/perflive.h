@@ -83,7 +83,7 @@ void rt_perf_live__disable(struct rt_perf_live *live);
  */
 int rt_perf_live__pump(struct rt_perf_live *live, int fd, int timeout_ms);
 
-/* Counters so far. */
+/* Counters so far (from any thread). */
 void rt_perf_live__stats(const struct rt_perf_live *live, struct rt_perf_live_stats *out);
 
 #endif
