@@ -24,6 +24,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -40,6 +41,15 @@
 #define PUMP_WAIT_MS 100
 #define MAX_ROWS 512
 #define MESSAGES 16
+
+/* Ctrl-C, a closed terminal or a kill end the view as q does. */
+static volatile sig_atomic_t interrupted;
+
+static void on_signal(int sig)
+{
+	(void)sig;
+	interrupted = 1;
+}
 
 struct top {
 	/* what to profile */
@@ -299,6 +309,8 @@ static int command_start(struct top *t)
 		int null = open("/dev/null", O_RDWR);
 
 		close(fds[1]);
+		/* the profiled command ends with the view, however it ends */
+		prctl(PR_SET_PDEATHSIG, SIGTERM);
 		if (read(fds[0], &c, 1) != 1)
 			_exit(127);
 		if (null >= 0) {
@@ -555,7 +567,7 @@ static void ui_loop(struct top *t)
 	keypad(stdscr, TRUE);
 	curs_set(0);
 	timeout(KEY_WAIT_MS);
-	while (!view.quit) {
+	while (!view.quit && !interrupted) {
 		int ch = getch();
 		uint64_t now = monotonic_ms();
 		bool fresh = false, show = false;
@@ -680,6 +692,9 @@ int rt_bpf_top(int argc, char **argv)
 	}
 	/* a closed screen or a dead merge must not kill us mid-draw */
 	signal(SIGPIPE, SIG_IGN);
+	signal(SIGINT, on_signal);
+	signal(SIGTERM, on_signal);
+	signal(SIGHUP, on_signal);
 	err = setup(&t);
 	if (!err) {
 		messages_capture(&t);
