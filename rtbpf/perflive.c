@@ -128,6 +128,22 @@ static int event_fds(struct rt_perf_live *live)
 	return found == 2 * live->nr_cpus ? 0 : -ENOENT;
 }
 
+/* What both events share: software, disabled until enabled, with ids in
+ * their reads and samples, trailers on other records, CLOCK_MONOTONIC. */
+static void attr_common(struct perf_event_attr *attr)
+{
+	*attr = (struct perf_event_attr){
+		.size = sizeof(struct perf_event_attr),
+		.type = PERF_TYPE_SOFTWARE,
+		.sample_type = COMMON_SAMPLE_TYPE,
+		.read_format = PERF_FORMAT_ID,
+		.disabled = 1,
+		.sample_id_all = 1,
+		.use_clockid = 1,
+		.clockid = CLOCK_MONOTONIC,
+	};
+}
+
 static int live_event_alloc(struct live_event *ev, struct perf_event_attr *attr, int nr_cpus)
 {
 	ev->evsel = perf_evsel__new(attr);
@@ -143,44 +159,25 @@ static int live_event_alloc(struct live_event *ev, struct perf_event_attr *attr,
 struct rt_perf_live *rt_perf_live__open(const struct rt_perf_live_opts *opts)
 {
 	struct rt_perf_live_opts o = { .sz = sizeof(o) };
-	struct perf_event_attr sampling = {
-		.size = sizeof(struct perf_event_attr),
-		.type = PERF_TYPE_SOFTWARE,
-		.config = PERF_COUNT_SW_CPU_CLOCK,
-		.sample_type = COMMON_SAMPLE_TYPE | PERF_SAMPLE_CALLCHAIN,
-		.read_format = PERF_FORMAT_ID,
-		.freq = 1,
-		.disabled = 1,
-		.mmap = 1,
-		.mmap2 = 1,
-		.comm = 1,
-		.comm_exec = 1,
-		.task = 1,
-		.sample_id_all = 1,
-		.use_clockid = 1,
-		.clockid = CLOCK_MONOTONIC,
-		.build_id = 1,
-	};
-	struct perf_event_attr channel = {
-		.size = sizeof(struct perf_event_attr),
-		.type = PERF_TYPE_SOFTWARE,
-		.config = PERF_COUNT_SW_BPF_OUTPUT,
-		.sample_type = COMMON_SAMPLE_TYPE | PERF_SAMPLE_RAW,
-		.read_format = PERF_FORMAT_ID,
-		.sample_period = 1,
-		.disabled = 1,
-		.sample_id_all = 1,
-		.use_clockid = 1,
-		.clockid = CLOCK_MONOTONIC,
-	};
+	struct perf_event_attr sampling, channel;
 	struct rt_perf_live *live;
 	int err;
 
 	if (opts)
 		memcpy(&o, opts, opts->sz < sizeof(o) ? opts->sz : sizeof(o));
+	attr_common(&sampling);
+	sampling.config = PERF_COUNT_SW_CPU_CLOCK;
+	sampling.sample_type |= PERF_SAMPLE_CALLCHAIN;
+	sampling.freq = 1;
+	sampling.mmap = sampling.mmap2 = sampling.comm = sampling.comm_exec = sampling.task = 1;
+	sampling.build_id = 1;
 	sampling.sample_freq = o.freq ? o.freq : 99;
 	sampling.exclude_kernel = o.user_only;
 	sampling.exclude_callchain_kernel = o.user_only;
+	attr_common(&channel);
+	channel.config = PERF_COUNT_SW_BPF_OUTPUT;
+	channel.sample_type |= PERF_SAMPLE_RAW;
+	channel.sample_period = 1;
 	live = calloc(1, sizeof(*live));
 	if (!live) {
 		errno = ENOMEM;

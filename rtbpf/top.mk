@@ -5,8 +5,9 @@
 # it shares with record and attach (rtbpf/walkerctl.c).
 TOP_OBJS     := $(addprefix $(BUILD)/obj/rtbpf/,top.o topview.o topagg.o perflive.o walkerctl.o)
 LIBPERF_LIBS := $(LIBPERF)/lib/libperf.a $(LIBPERF)/lib/libapi.a
-UNIT_TESTS   += topagg
+UNIT_TESTS   += topagg topview
 
 $(BUILD)/obj/rtbpf/walkerctl.o: $(BUILD)/bpf/walker.skel.h
-$(BUILD)/tests/unit/test_topagg: $(BUILD)/obj/rtbpf/topagg.o $(BUILD)/obj/rtbpf/topview.o
+$(BUILD)/tests/unit/test_topagg: $(BUILD)/obj/rtbpf/topagg.o
+$(BUILD)/tests/unit/test_topview: $(BUILD)/obj/rtbpf/topview.o
 $(BUILD)/rt-bpf: $(TOP_OBJS)

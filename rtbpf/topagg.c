@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "perfglue/array.h"
 #include "perfglue/hash.h"
 
 #define MAX_FRAMES 4096
@@ -63,23 +64,6 @@ struct rt_top_agg {
 	size_t cap_window;
 	uint32_t fids[MAX_FRAMES];
 };
-
-static int grow(void **array, size_t *cap, size_t need, size_t elem)
-{
-	size_t n = *cap ? *cap : 64;
-	void *p;
-
-	if (need <= *cap)
-		return 0;
-	while (n < need)
-		n *= 2;
-	p = realloc(*array, n * elem);
-	if (!p)
-		return -ENOMEM;
-	*array = p;
-	*cap = n;
-	return 0;
-}
 
 /* Rebuilds @ix with twice the room; @hash_of gives the hash of entry i. */
 static int index_grow(struct index *ix, const struct rt_top_agg *agg,
@@ -199,7 +183,8 @@ static int function_id(struct rt_top_agg *agg, const char *key, size_t len, uint
 			return 0;
 		}
 	}
-	if (grow((void **)&agg->funcs, &agg->cap_funcs, agg->nr_funcs + 1, sizeof(*agg->funcs)))
+	if (rt_array__grow((void **)&agg->funcs, &agg->cap_funcs, agg->nr_funcs + 1,
+			   sizeof(*agg->funcs)))
 		return -ENOMEM;
 	f = &agg->funcs[agg->nr_funcs];
 	*f = (struct function){ .name = strndup(key, len), .hash = h };
@@ -224,7 +209,8 @@ static struct cell *cell_of(struct rt_top_agg *agg, uint32_t tid, uint32_t fid)
 		if (c->tid == tid && c->fid == fid)
 			return c;
 	}
-	if (grow((void **)&agg->cells, &agg->cap_cells, agg->nr_cells + 1, sizeof(*agg->cells)))
+	if (rt_array__grow((void **)&agg->cells, &agg->cap_cells, agg->nr_cells + 1,
+			   sizeof(*agg->cells)))
 		return NULL;
 	agg->cells[agg->nr_cells] = (struct cell){ .tid = tid, .fid = fid };
 	agg->cell_index.slots[i] = (uint32_t)++agg->nr_cells;
@@ -250,8 +236,8 @@ static int count_line(struct rt_top_agg *agg, uint32_t fid, int line)
 		}
 	}
 	if (!lc) {
-		if (grow((void **)&agg->lines, &agg->cap_lines, agg->nr_lines + 1,
-			 sizeof(*agg->lines)))
+		if (rt_array__grow((void **)&agg->lines, &agg->cap_lines, agg->nr_lines + 1,
+				   sizeof(*agg->lines)))
 			return -ENOMEM;
 		lc = &agg->lines[agg->nr_lines];
 		*lc = (struct line_count){ .fid = fid, .line = line };
@@ -279,8 +265,8 @@ static struct thread *thread_of(struct rt_top_agg *agg, uint32_t tid)
 		if (t->tid == tid)
 			return t;
 	}
-	if (grow((void **)&agg->threads, &agg->cap_threads, agg->nr_threads + 1,
-		 sizeof(*agg->threads)))
+	if (rt_array__grow((void **)&agg->threads, &agg->cap_threads, agg->nr_threads + 1,
+			   sizeof(*agg->threads)))
 		return NULL;
 	agg->threads[agg->nr_threads] = (struct thread){ .tid = tid };
 	agg->thread_index.slots[i] = (uint32_t)++agg->nr_threads;
@@ -423,25 +409,18 @@ uint64_t rt_top_agg__samples(const struct rt_top_agg *agg)
 	return agg->samples;
 }
 
-static int compare_rows_own(const void *a, const void *b)
+/* Hotter first by the sort's key, then by the other, then by name. */
+static int compare_rows(const void *a, const void *b, void *sort)
 {
 	const struct rt_top_row *x = a, *y = b;
+	bool by_total = *(const enum rt_top_sort *)sort == RT_TOP_SORT_TOTAL;
+	uint64_t x1 = by_total ? x->total : x->own, y1 = by_total ? y->total : y->own;
+	uint64_t x2 = by_total ? x->own : x->total, y2 = by_total ? y->own : y->total;
 
-	if (x->own != y->own)
-		return x->own < y->own ? 1 : -1;
-	if (x->total != y->total)
-		return x->total < y->total ? 1 : -1;
-	return strcmp(x->name, y->name);
-}
-
-static int compare_rows_total(const void *a, const void *b)
-{
-	const struct rt_top_row *x = a, *y = b;
-
-	if (x->total != y->total)
-		return x->total < y->total ? 1 : -1;
-	if (x->own != y->own)
-		return x->own < y->own ? 1 : -1;
+	if (x1 != y1)
+		return x1 < y1 ? 1 : -1;
+	if (x2 != y2)
+		return x2 < y2 ? 1 : -1;
 	return strcmp(x->name, y->name);
 }
 
@@ -455,8 +434,8 @@ int rt_top_agg__snapshot(struct rt_top_agg *agg, const struct rt_top_snapshot_op
 
 	if (opts)
 		memcpy(&o, opts, opts->sz < sizeof(o) ? opts->sz : sizeof(o));
-	if (grow((void **)&agg->window_totals, &agg->cap_window, agg->nr_funcs ? agg->nr_funcs : 1,
-		 sizeof(uint64_t)))
+	if (rt_array__grow((void **)&agg->window_totals, &agg->cap_window,
+			   agg->nr_funcs ? agg->nr_funcs : 1, sizeof(uint64_t)))
 		return -ENOMEM;
 	free(agg->window_owns);
 	agg->window_owns = calloc(agg->cap_window, sizeof(uint64_t));
@@ -496,8 +475,7 @@ int rt_top_agg__snapshot(struct rt_top_agg *agg, const struct rt_top_snapshot_op
 			.total = agg->window_totals[f],
 		};
 	}
-	qsort(all, nr, sizeof(*all), o.sort == RT_TOP_SORT_TOTAL ? compare_rows_total :
-								compare_rows_own);
+	qsort_r(all, nr, sizeof(*all), compare_rows, &o.sort);
 	n = nr < max ? nr : max;
 	memcpy(rows, all, n * sizeof(*rows));
 	free(all);
