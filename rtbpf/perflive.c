@@ -27,6 +27,12 @@
 /* The target's dummy event never opens: an id no kernel event has. */
 #define TARGET_DUMMY_ID (~0ULL - 1)
 
+/* libperf's perf_evsel__delete() frees the evsel alone: the ids
+ * perf_evlist__mmap() gave it and its references to the CPU and thread
+ * maps stay, as perf's own tool releases them.  This one is exported by
+ * libperf, declared only in its internal headers. */
+void perf_evsel__free_id(struct perf_evsel *evsel);
+
 /* One event's per-CPU kernel ids and our fds of them. */
 struct live_event {
 	struct perf_evsel *evsel;
@@ -238,6 +244,8 @@ static void live_event_free(struct live_event *ev, bool in_evlist)
 
 void rt_perf_live__close(struct rt_perf_live *live)
 {
+	struct perf_evsel *evsel;
+
 	if (!live)
 		return;
 	if (live->evlist) {
@@ -245,6 +253,11 @@ void rt_perf_live__close(struct rt_perf_live *live)
 		if (live->mapped)
 			perf_evlist__munmap(live->evlist);
 		perf_evlist__close(live->evlist);
+		perf_evlist__for_each_evsel(live->evlist, evsel) {
+			perf_evsel__free_id(evsel);
+			perf_cpu_map__put(perf_evsel__cpus(evsel));
+			perf_thread_map__put(perf_evsel__threads(evsel));
+		}
 		/* deletes the evsels it holds */
 		perf_evlist__delete(live->evlist);
 	}
