@@ -108,7 +108,8 @@ static void top_usage(FILE *f)
 		"  -- CMD    runs CMD (its output goes to /dev/null) and its children\n"
 		"  -F HZ     samples per second per CPU (default 99)\n"
 		"Keys: o/t sort by own/total (s toggles), f next thread (hottest first),\n"
-		"a all threads, w last second / since start, p or space pause, q quit.\n"
+		"a all threads, i interpreter functions only (own: the leafmost one),\n"
+		"w last second / since start, p or space pause, q quit.\n"
 		"Needs root and kernel BTF; perf events are opened directly, no perf.data.\n");
 }
 
@@ -501,7 +502,7 @@ static void snapshot(struct top *t, const struct rt_top_view *view, double rate,
 {
 	static struct rt_top_row rows[MAX_ROWS];
 	struct rt_top_snapshot_opts so = { .sz = sizeof(so), .sort = view->sort, .tid = view->tid,
-					   .window = view->window };
+					   .window = view->window, .interp_only = view->interp_only };
 	struct rt_top_snapshot_info info = { 0 };
 	struct rt_perf_live_stats ls;
 	__u64 wstat[RT_WALKER_STAT_MAX] = { 0 };

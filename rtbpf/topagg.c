@@ -16,13 +16,16 @@ struct function {
 	int best_line;          /* the line with the most total samples so far */
 	uint64_t best_count;
 	uint64_t seen;          /* the sample number that last counted it (recursion) */
+	bool interp;            /* an interpreter frame: "func (file...)" */
 };
 
-/* The samples of one function in one thread; own_mark and total_mark are
+/* The samples of one function in one thread: own, own among interpreter
+ * frames (the leafmost interpreter frame of a sample), total; *_mark are
  * the counts when the current window began. */
 struct cell {
 	uint32_t tid, fid;
-	uint64_t own, total, own_mark, total_mark;
+	uint64_t own, own_interp, total;
+	uint64_t own_mark, own_interp_mark, total_mark;
 };
 
 struct line_count {
@@ -132,13 +135,17 @@ static int index_reserve(struct index *ix, const struct rt_top_agg *agg,
 /*
  * Splits an interpreter frame "func (file:LINE)" into its function
  * "func (file)" (written to @key, room for @size) and LINE; any other frame
- * is its own function, line 0.  Returns the key's length.
+ * is its own function, line 0.  Sets *@interp for interpreter frames: only
+ * they end in " (...)" (rtmerge cuts native names at their first '(').
+ * Returns the key's length.
  */
-static size_t function_key(const char *frame, size_t len, char *key, size_t size, int *line)
+static size_t function_key(const char *frame, size_t len, char *key, size_t size, int *line,
+			   bool *interp)
 {
 	size_t colon = len, digits;
 
 	*line = 0;
+	*interp = len > 3 && frame[len - 1] == ')' && memmem(frame, len, " (", 2);
 	if (len > 4 && frame[len - 1] == ')') {
 		for (colon = len - 1; colon > 0 && frame[colon - 1] >= '0' && frame[colon - 1] <= '9';
 		     colon--)
@@ -167,7 +174,8 @@ static size_t function_key(const char *frame, size_t len, char *key, size_t size
 	return colon + 1;
 }
 
-static int function_id(struct rt_top_agg *agg, const char *key, size_t len, uint32_t *fid)
+static int function_id(struct rt_top_agg *agg, const char *key, size_t len, bool interp,
+		       uint32_t *fid)
 {
 	uint64_t h = rt_hash_bytes(key, len, RT_HASH_SEED);
 	struct function *f;
@@ -187,7 +195,7 @@ static int function_id(struct rt_top_agg *agg, const char *key, size_t len, uint
 			   sizeof(*agg->funcs)))
 		return -ENOMEM;
 	f = &agg->funcs[agg->nr_funcs];
-	*f = (struct function){ .name = strndup(key, len), .hash = h };
+	*f = (struct function){ .name = strndup(key, len), .hash = h, .interp = interp };
 	if (!f->name)
 		return -ENOMEM;
 	*fid = (uint32_t)agg->nr_funcs++;
@@ -328,6 +336,7 @@ int rt_top_agg__add(struct rt_top_agg *agg, uint32_t tid, const char *const *fra
 {
 	uint64_t sample;
 	size_t nr_fids = 0;
+	uint32_t leaf_interp = UINT32_MAX;
 	char key[1024];
 	int err;
 
@@ -340,13 +349,16 @@ int rt_top_agg__add(struct rt_top_agg *agg, uint32_t tid, const char *const *fra
 	/* the root is the thread, not a function */
 	for (size_t i = 1; i < nr && nr_fids < MAX_FRAMES; i++) {
 		int line;
-		size_t len = function_key(frames[i], lens[i], key, sizeof(key), &line);
+		bool interp;
+		size_t len = function_key(frames[i], lens[i], key, sizeof(key), &line, &interp);
 		uint32_t fid;
 
-		err = function_id(agg, key, len, &fid);
+		err = function_id(agg, key, len, interp, &fid);
 		if (err)
 			return err;
 		agg->fids[nr_fids++] = fid;
+		if (interp)
+			leaf_interp = fid;
 		if (agg->funcs[fid].seen == sample)
 			continue;   /* recursion: once per sample */
 		agg->funcs[fid].seen = sample;
@@ -365,6 +377,13 @@ int rt_top_agg__add(struct rt_top_agg *agg, uint32_t tid, const char *const *fra
 		if (!c)
 			return -ENOMEM;
 		c->own++;
+	}
+	if (leaf_interp != UINT32_MAX) {
+		struct cell *c = cell_of(agg, tid, leaf_interp);
+
+		if (!c)
+			return -ENOMEM;
+		c->own_interp++;
 	}
 	return 0;
 }
@@ -446,11 +465,14 @@ int rt_top_agg__snapshot(struct rt_top_agg *agg, const struct rt_top_snapshot_op
 		struct cell *c = &agg->cells[i];
 
 		if (!o.tid || c->tid == o.tid) {
-			agg->window_owns[c->fid] += c->own - (o.window ? c->own_mark : 0);
+			agg->window_owns[c->fid] += o.interp_only ?
+				c->own_interp - (o.window ? c->own_interp_mark : 0) :
+				c->own - (o.window ? c->own_mark : 0);
 			agg->window_totals[c->fid] += c->total - (o.window ? c->total_mark : 0);
 		}
 		if (o.window) {
 			c->own_mark = c->own;
+			c->own_interp_mark = c->own_interp;
 			c->total_mark = c->total;
 		}
 	}
@@ -466,7 +488,7 @@ int rt_top_agg__snapshot(struct rt_top_agg *agg, const struct rt_top_snapshot_op
 	if (!all)
 		return -ENOMEM;
 	for (size_t f = 0; f < agg->nr_funcs; f++) {
-		if (!agg->window_totals[f])
+		if (!agg->window_totals[f] || (o.interp_only && !agg->funcs[f].interp))
 			continue;
 		all[nr++] = (struct rt_top_row){
 			.name = agg->funcs[f].name,

@@ -39,6 +39,10 @@ struct rt_top_snapshot_opts {
 	/* Count since the previous windowed snapshot instead of since the start
 	 * (and start a new window). */
 	bool window;
+	/* Interpreter functions only, own counting the leafmost interpreter
+	 * frame of each sample (the time of the native code it called, or of
+	 * an interpreter without symbols, goes to it). */
+	bool interp_only;
 };
 
 /* Totals a snapshot covers. */

@@ -51,6 +51,9 @@ bool rt_top_view__key(struct rt_top_view *view, int ch, const struct rt_top_thre
 	case 'w':
 		view->window = !view->window;
 		return true;
+	case 'i':
+		view->interp_only = !view->interp_only;
+		return true;
 	case 'p':
 	case ' ':
 		view->paused = !view->paused;
@@ -76,9 +79,10 @@ int rt_top_view__header(const struct rt_top_view *view, const struct rt_top_stat
 	else
 		snprintf(thread, sizeof(thread), "all threads");
 	if (n < max)
-		snprintf(lines[n++], 256, "rt-bpf top: %s%s%s  |  sort: %s  |  %s  |  %s", st->target,
-			 st->state ? ": " : "", st->state ? st->state : "",
+		snprintf(lines[n++], 256, "rt-bpf top: %s%s%s  |  sort: %s  |  %s  |  %s  |  %s",
+			 st->target, st->state ? ": " : "", st->state ? st->state : "",
 			 view->sort == RT_TOP_SORT_OWN ? "own" : "total", thread,
+			 view->interp_only ? "interpreter functions" : "all frames",
 			 view->paused ? "PAUSED" : view->window ? "last second" : "since start");
 	if (n < max)
 		snprintf(lines[n++], 256, "samples: %" PRIu64 " (%.1f/s), interpreter stacks: %" PRIu64
@@ -87,7 +91,7 @@ int rt_top_view__header(const struct rt_top_view *view, const struct rt_top_stat
 			 st->lost_records, st->lost_samples, st->lost_stacks);
 	if (n < max)
 		snprintf(lines[n++], 256, "keys: o/t sort by own/total, f next thread, a all threads, "
-			 "w window, p pause, q quit%s%s", st->message ? "  |  " : "",
+			 "i interpreter only, w window, p pause, q quit%s%s", st->message ? "  |  " : "",
 			 st->message ? st->message : "");
 	return n;
 }

@@ -17,6 +17,7 @@ struct rt_top_view {
 	enum rt_top_sort sort;
 	bool paused;
 	bool window;            /* the last interval instead of since the start */
+	bool interp_only;       /* interpreter functions only (own: the leafmost) */
 	bool quit;
 	uint32_t tid;           /* 0: every thread */
 	char comm[64];          /* the filtered thread's comm, for the header */
@@ -38,8 +39,8 @@ struct rt_top_status {
 /*
  * Applies key @ch to @view: o/O sort by own, t/T by total, s toggles;
  * f steps the thread filter through @threads (hottest first, then back to
- * every thread), a shows every thread; w toggles the window; p or space
- * pauses; q, Q or Escape quits.  Returns true when the key meant something.
+ * every thread), a shows every thread; w toggles the window; i toggles
+ * interpreter functions only; p or space pauses; q, Q or Escape quits.  Returns true when the key meant something.
  */
 bool rt_top_view__key(struct rt_top_view *view, int ch, const struct rt_top_thread *threads,
 		      size_t nr_threads);

@@ -6,8 +6,10 @@
 # the larger first, with spin_seventy's share of the two near 0.7 by own
 # and by total share; the keys must work: t/o sort by total/own (the
 # column is then in order), p pauses (the screen stays as it was) and
-# resumes, f filters the hottest thread and a shows all again, w switches
-# to the last second, q quits (rt-bpf exits 0 and stops the command).
+# resumes, f filters the hottest thread and a shows all again, i keeps
+# interpreter functions only (own then covers the native code each one
+# runs: again near 0.7), w switches to the last second, q quits (rt-bpf
+# exits 0 and stops the command).
 . "$(dirname "$0")/lib.sh"
 RT_BPF=$RT_BUILD/rt-bpf
 PY=/usr/bin/python3.11
@@ -138,6 +140,26 @@ sleep 1.2
 tmux send-keys -t "$S" a
 wait_for 5 header_has "all threads" || fail "a did not show every thread"
 
+# i: interpreter functions only, own going to the leafmost of them: the
+# two functions' own shares are their whole time, no native row is left
+tmux send-keys -t "$S" i
+wait_for 5 header_has "interpreter functions" || fail "i did not show interpreter functions only"
+sleep 1.2
+figures >"$E2E_TMP/interp.txt"
+. <(awk '{ print "int_" $1 "=" $2 }' "$E2E_TMP/interp.txt")
+grep -qE '  (\[python3|PyObject_)' "$SCREEN" && { cat "$SCREEN"; fail "native rows shown with i"; }
+[ "$int_seventy_index" -ge 0 ] && [ "$int_seventy_index" -lt "$int_thirty_index" ] ||
+	fail "spin_thirty shown before spin_seventy with i"
+interp_share=$(awk -v a="$int_seventy_own" -v b="$int_thirty_own" 'BEGIN { printf "%.3f", a / (a + b) }')
+echo "FIGURE top split: spin_seventy's own share of the two, interpreter functions only $interp_share (expected 0.70)"
+awk -v s="$interp_share" 'BEGIN { exit !(s >= 0.60 && s <= 0.80) }' ||
+	fail "spin_seventy's own share with i $interp_share is outside 0.60-0.80"
+# own covers the native code each calls: nearly its total
+awk -v o="$int_seventy_own" -v t="$int_seventy_total" 'BEGIN { exit !(o >= 0.95 * t) }' ||
+	fail "spin_seventy's own $int_seventy_own is not its total $int_seventy_total with i"
+tmux send-keys -t "$S" i
+wait_for 5 header_has "all frames" || fail "i did not go back to all frames"
+
 # w: the last second
 tmux send-keys -t "$S" w
 wait_for 5 header_has "last second" || fail "w did not switch to the last second"
@@ -151,4 +173,4 @@ tmux send-keys -t "$S" q
 wait_for 10 test -s "$STATUS" || fail "q did not end rt-bpf top"
 [ "$(cat "$STATUS")" = 0 ] || fail "rt-bpf top exited with $(cat "$STATUS")"
 wait_for 5 sh -c "! pgrep -f '^$PY $W' >/dev/null" || fail "the command still runs after q"
-echo "ok: rt-bpf top showed the 70/30 split in order; t, o, p, f, a, w and q work"
+echo "ok: rt-bpf top showed the 70/30 split in order; t, o, p, f, a, i, w and q work"

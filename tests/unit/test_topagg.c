@@ -177,6 +177,55 @@ static void test_parse(void)
 	rt_top_agg__free(agg);
 }
 
+/* Interpreter functions only: natives leave the rows, and own goes to the
+ * leafmost interpreter frame (an interpreter without symbols, a C call). */
+static void test_interp_only(void)
+{
+	struct rt_top_agg *agg = rt_top_agg__new();
+	struct rt_top_snapshot_opts o = { .sz = sizeof(o), .interp_only = true };
+	struct rt_top_snapshot_info info;
+	struct rt_top_row rows[8];
+	const struct rt_top_row *r;
+	int n;
+
+	add(agg, "5 1 ruby;main;<main> (a.rb:20);work (a.rb:7);[libruby.so.3.1]");
+	add(agg, "5 2 ruby;main;<main> (a.rb:20);work (a.rb:8);[libruby.so.3.1]");
+	add(agg, "5 3 ruby;main;<main> (a.rb:21);zlib (a.rb:12);deflate;[libz.so.1]");
+	add(agg, "5 4 ruby;main;rb_gc");    /* no interpreter frame: no own */
+	n = rt_top_agg__snapshot(agg, &o, rows, 8, &info);
+	CU_ASSERT_EQUAL(n, 3);
+	CU_ASSERT_EQUAL(info.samples, 4);
+	CU_ASSERT_STRING_EQUAL(rows[0].name, "work (a.rb)");
+	CU_ASSERT_EQUAL(rows[0].own, 2);
+	CU_ASSERT_EQUAL(rows[0].total, 2);
+	r = find(rows, n, "zlib (a.rb)");
+	CU_ASSERT_PTR_NOT_NULL_FATAL(r);
+	CU_ASSERT_EQUAL(r->own, 1);
+	r = find(rows, n, "<main> (a.rb)");
+	CU_ASSERT_PTR_NOT_NULL_FATAL(r);
+	CU_ASSERT_EQUAL(r->own, 0);
+	CU_ASSERT_EQUAL(r->total, 3);
+	CU_ASSERT_PTR_NULL(find(rows, n, "[libruby.so.3.1]"));
+	CU_ASSERT_PTR_NULL(find(rows, n, "main"));
+	/* every frame again: the native leaves own their samples */
+	o.interp_only = false;
+	n = rt_top_agg__snapshot(agg, &o, rows, 8, NULL);
+	CU_ASSERT_EQUAL(n, 8);
+	CU_ASSERT_STRING_EQUAL(rows[0].name, "[libruby.so.3.1]");
+	CU_ASSERT_EQUAL(find(rows, n, "work (a.rb)")->own, 0);
+	/* windows keep both counts */
+	o.window = true;
+	rt_top_agg__snapshot(agg, &o, rows, 8, NULL);
+	add(agg, "5 5 ruby;main;<main> (a.rb:20);work (a.rb:7);[libruby.so.3.1]");
+	o.interp_only = true;
+	n = rt_top_agg__snapshot(agg, &o, rows, 8, &info);
+	CU_ASSERT_EQUAL(info.samples, 1);
+	CU_ASSERT_EQUAL(n, 2);
+	CU_ASSERT_STRING_EQUAL(rows[0].name, "work (a.rb)");
+	CU_ASSERT_EQUAL(rows[0].own, 1);
+	rt_top_agg__free(agg);
+}
+
 /* Many functions and threads: the tables grow and stay exact. */
 static void test_many(void)
 {
@@ -214,6 +263,7 @@ int main(void)
 	CU_add_test(suite, "threads", test_threads);
 	CU_add_test(suite, "window", test_window);
 	CU_add_test(suite, "parsing", test_parse);
+	CU_add_test(suite, "interpreter functions only", test_interp_only);
 	CU_add_test(suite, "many", test_many);
 	CU_basic_set_mode(CU_BRM_VERBOSE);
 	CU_basic_run_tests();

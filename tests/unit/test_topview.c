@@ -26,6 +26,10 @@ static void test_sort_pause_quit(void)
 	CU_ASSERT_FALSE(v.paused);
 	CU_ASSERT_TRUE(rt_top_view__key(&v, 'w', NULL, 0));
 	CU_ASSERT_TRUE(v.window);
+	CU_ASSERT_TRUE(rt_top_view__key(&v, 'i', NULL, 0));
+	CU_ASSERT_TRUE(v.interp_only);
+	CU_ASSERT_TRUE(rt_top_view__key(&v, 'i', NULL, 0));
+	CU_ASSERT_FALSE(v.interp_only);
 	CU_ASSERT_FALSE(rt_top_view__key(&v, 'x', NULL, 0));
 	CU_ASSERT_FALSE(v.quit);
 	CU_ASSERT_TRUE(rt_top_view__key(&v, 'q', NULL, 0));
@@ -73,6 +77,7 @@ static void test_lines(void)
 	CU_ASSERT_PTR_NOT_NULL(strstr(lines[0], "sort: total"));
 	CU_ASSERT_PTR_NOT_NULL(strstr(lines[0], "thread 30 (hot)"));
 	CU_ASSERT_PTR_NOT_NULL(strstr(lines[0], "PAUSED"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(lines[0], "all frames"));
 	CU_ASSERT_PTR_NOT_NULL(strstr(lines[1], "samples: 200 (99.0/s)"));
 	CU_ASSERT_PTR_NOT_NULL(strstr(lines[1], "3 samples"));
 	CU_ASSERT_PTR_NOT_NULL(strstr(lines[2], "walking pid 7"));
