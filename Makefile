@@ -44,8 +44,9 @@ include symbolize/module.mk
 include unwind/module.mk
 include layouts/module.mk
 include bpf/module.mk
+include runtimes/module.mk
+include rtbpf/module.mk
 include rtmerge/module.mk
-include rtbpf/top.mk
 
 LIB_OBJS := $(LIB_SRCS:%.c=$(BUILD)/obj/%.o)
 BINS     := $(BIN_NAMES:%=$(BUILD)/%)

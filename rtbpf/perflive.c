@@ -20,7 +20,7 @@
 #include <unistd.h>
 
 #include "perfglue/safefile.h"
-#include "bpf/perfattach.h"
+#include "bpf/record.h"
 
 #define PIPE_MAGIC 0x32454c4946524550ULL /* "PERFILE2" */
 #define FEAT_EVENT_DESC 12               /* HEADER_EVENT_DESC */

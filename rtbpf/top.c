@@ -9,8 +9,9 @@
  * merge rtmerge runs on `perf record -o -` (rtmerge/merge.h), whose
  * per-sample output (one "TID TIME stack" line per sample) feeds the
  * function table (rtbpf/topagg.h); the walker's scanner thread finds
- * interpreter processes (rtbpf/walkerctl.h); and the main thread draws the
- * table with ncurses once a second and reads keys (rtbpf/topview.h).
+ * interpreter processes (rtbpf/app.c, targets.c, as for record and
+ * attach); and the main thread draws the table with ncurses once a second
+ * and reads keys (rtbpf/topview.h).
  */
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
@@ -29,11 +30,12 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "bpf/walker.h"
+#include "bpf/walker.skel.h"
 #include "rtbpf/perflive.h"
-#include "rtbpf/top.h"
+#include "rtbpf/rtbpf.h"
 #include "rtbpf/topagg.h"
 #include "rtbpf/topview.h"
-#include "rtbpf/walkerctl.h"
 #include "rtmerge/merge.h"
 
 #define REFRESH_MS 1000
@@ -51,17 +53,22 @@ static void on_signal(int sig)
 	interrupted = 1;
 }
 
+/* top's own options. */
+struct top_opts {
+	unsigned int freq;      /* -F */
+	bool all;               /* -a */
+};
+
 struct top {
 	/* what to profile */
 	pid_t pid;              /* -p, or the command once started */
 	char *const *argv;      /* -- CMD */
 	bool all;
 	unsigned int freq;
-	bool verbose;
 	char target[128];
 	/* the parts */
+	struct rt_bpf_app *app; /* the walker, its trackers and discovery */
 	struct rt_perf_live *live;
-	struct rt_walkerctl *walker;
 	struct bpf_link **links;
 	int nr_links;
 	struct rt_top_agg *agg;
@@ -93,25 +100,6 @@ struct top {
 	bool child_done;
 	int child_status;
 };
-
-static void top_usage(FILE *f)
-{
-	fprintf(f,
-		"usage: rt-bpf top [-F HZ] [-v] (-p PID | -a | -- CMD ARGS...)\n"
-		"\n"
-		"A live view of the hottest functions, native and interpreter frames\n"
-		"together, refreshed every second: own share (samples where the function\n"
-		"was running) and total share (samples where it was on the stack), one line\n"
-		"per function, \"name (file:line)\" with its hottest line for Python and Ruby.\n"
-		"  -p PID    every thread of that process (and the processes it starts)\n"
-		"  -a        every process\n"
-		"  -- CMD    runs CMD (its output goes to /dev/null) and its children\n"
-		"  -F HZ     samples per second per CPU (default 99)\n"
-		"Keys: o/t sort by own/total (s toggles), f next thread (hottest first),\n"
-		"a all threads, i interpreter functions only (own: the leafmost one),\n"
-		"w last second / since start, p or space pause, q quit.\n"
-		"Needs root and kernel BTF; perf events are opened directly, no perf.data.\n");
-}
 
 /* ---- the merge's per-sample output into the table ------------------------ */
 
@@ -358,7 +346,7 @@ static const char *target_state(struct top *t)
 static int attach_walker(struct top *t)
 {
 	int nr = rt_perf_live__nr_cpus(t->live);
-	int map_fd = rt_walkerctl__channel_fd(t->walker);
+	int map_fd = bpf_map__fd(t->app->skel->maps.channel);
 
 	t->links = calloc((size_t)nr, sizeof(*t->links));
 	if (!t->links)
@@ -369,7 +357,7 @@ static int attach_walker(struct top *t)
 
 		if (bpf_map_update_elem(map_fd, &cpu, &fd, BPF_ANY))
 			return -errno;
-		t->links[i] = bpf_program__attach_perf_event(rt_walkerctl__program(t->walker),
+		t->links[i] = bpf_program__attach_perf_event(t->app->skel->progs.rt_walker,
 							     rt_perf_live__sampling_fd(t->live, i));
 		if (!t->links[i])
 			return -errno;
@@ -390,8 +378,8 @@ static int max_cpu(const struct rt_perf_live *live)
 
 static int setup(struct top *t)
 {
-	struct rt_walkerctl_opts wo = { .sz = sizeof(wo), .verbose = t->verbose,
-					.keep_native = true };
+	/* per-CPU channels without callchains: every native sample is kept */
+	struct rt_bpf_walker_opts wo = { .keep_native = true };
 	int fds[2], err;
 
 	t->live = rt_perf_live__open(&(struct rt_perf_live_opts){
@@ -408,17 +396,14 @@ static int setup(struct top *t)
 				strerror(-err));
 			return err;
 		}
-		wo.scope = RT_PROCESS_TREE;
-	} else if (t->pid > 0) {
-		wo.scope = RT_PROCESS_PID;
-	} else {
-		wo.scope = RT_PROCESS_ALL;
+		/* held before exec: the tree is rooted at its pid */
+		t->app->scope = RT_PROCESS_TREE;
+		t->app->pids[0] = t->pid;
+		t->app->nr_pids = 1;
 	}
-	wo.pids = t->pid > 0 ? &t->pid : NULL;
-	wo.nr_pids = t->pid > 0;
-	t->walker = rt_walkerctl__load(&wo);
-	if (!t->walker)
-		return -errno;
+	err = rt_bpf_app__load(t->app, &wo);
+	if (err)
+		return err;
 	err = attach_walker(t);
 	if (err) {
 		fprintf(stderr, "rt-bpf top: cannot attach the walker: %s\n", strerror(-err));
@@ -448,7 +433,7 @@ static int setup(struct top *t)
 		fprintf(stderr, "rt-bpf top: cannot start the stream: %s\n", strerror(-err));
 		return err;
 	}
-	err = rt_walkerctl__start_scanner(t->walker);
+	err = rt_bpf_app__start_scanner(t->app);
 	if (!err)
 		err = pthread_create(&t->pump, NULL, pump_main, t);
 	if (err)
@@ -461,8 +446,7 @@ static int setup(struct top *t)
 static void teardown(struct top *t)
 {
 	t->stop = true;
-	if (t->walker)
-		rt_walkerctl__stop_scanner(t->walker);
+	rt_bpf_app__stop_scanner(t->app);
 	if (t->live)
 		rt_perf_live__disable(t->live);
 	if (t->pump_running)
@@ -481,7 +465,7 @@ static void teardown(struct top *t)
 		kill(t->pid, SIGTERM);
 		waitpid(t->pid, &t->child_status, 0);
 	}
-	rt_walkerctl__free(t->walker);
+	/* the links first: the walker itself goes with the app, after run */
 	rt_perf_live__close(t->live);
 	rt_top_agg__free(t->agg);
 	free(t->line);
@@ -509,7 +493,7 @@ static void snapshot(struct top *t, const struct rt_top_view *view, double rate,
 	int nr;
 
 	rt_perf_live__stats(t->live, &ls);
-	rt_walkerctl__stats(t->walker, wstat);
+	rt_bpf_app__stats(t->app, wstat);
 	pthread_mutex_lock(&t->lock);
 	nr = rt_top_agg__snapshot(t->agg, &so, rows, MAX_ROWS, &info);
 	t->status = (struct rt_top_status){
@@ -627,69 +611,70 @@ static void describe_target(struct top *t)
 	}
 }
 
-int rt_bpf_top(int argc, char **argv)
+static void top_init(void *opts)
 {
-	static const struct option lopts[] = {
-		{ "help", no_argument, NULL, 'h' },
-		{ "verbose", no_argument, NULL, 'v' },
-		{ 0 },
-	};
-	struct top t = { .freq = 99, .pipe_read = -1, .pipe_write = -1, .release_fd = -1,
-			 .saved_stderr = -1, .messages_fd = -1 };
-	int c, err;
+	struct top_opts *o = opts;
 
-	optind = 1;
-	while ((c = getopt_long(argc, argv, "+p:F:avh", lopts, NULL)) != -1) {
-		switch (c) {
-		case 'p':
-			t.pid = atoi(optarg);
-			if (t.pid <= 0) {
-				fprintf(stderr, "rt-bpf top: bad -p %s\n", optarg);
-				return 2;
-			}
-			break;
-		case 'F':
-			t.freq = (unsigned int)atoi(optarg);
-			if (!t.freq || t.freq > 10000) {
-				fprintf(stderr, "rt-bpf top: bad -F %s (1-10000)\n", optarg);
-				return 2;
-			}
-			break;
-		case 'a':
-			t.all = true;
-			break;
-		case 'v':
-			t.verbose = true;
-			break;
-		case 'h':
-			top_usage(stdout);
-			return 0;
-		default:
-			top_usage(stderr);
-			return 2;
+	o->freq = 99;
+}
+
+static int top_option(void *opts, int c, const char *arg)
+{
+	struct top_opts *o = opts;
+
+	switch (c) {
+	case 'F':
+		o->freq = (unsigned int)atoi(arg);
+		if (!o->freq || o->freq > 10000) {
+			fprintf(stderr, "rt-bpf top: bad -F %s (1-10000)\n", arg);
+			return -EINVAL;
 		}
+		return 0;
+	case 'a':
+		o->all = true;
+		return 0;
 	}
-	if (optind < argc)
-		t.argv = &argv[optind];
-	if ((t.pid > 0) + t.all + (t.argv != NULL) != 1) {
+	return -EINVAL;
+}
+
+static int top_check(struct rt_bpf_app *app, void *opts, int argc, char **argv)
+{
+	const struct top_opts *o = opts;
+
+	if ((argc > 0) + (app->nr_pids > 0) + o->all != 1 || app->nr_pids > 1) {
 		fprintf(stderr, "rt-bpf top: give exactly one of -p PID, -a, -- CMD ARGS\n");
-		return 2;
+		return -EINVAL;
 	}
+	return 0;
+}
+
+static int top_run(struct rt_bpf_app *app, void *opts, int argc, char **argv)
+{
+	const struct top_opts *o = opts;
+	struct top t = { .app = app, .freq = o->freq, .all = o->all, .pipe_read = -1,
+			 .pipe_write = -1, .release_fd = -1, .saved_stderr = -1, .messages_fd = -1 };
+	int err;
+
 	if (!isatty(STDOUT_FILENO) || !isatty(STDIN_FILENO)) {
 		fprintf(stderr, "rt-bpf top: needs a terminal (for a profile to a file: rt-bpf "
 			"record)\n");
-		return 2;
+		return -ENOTTY;
 	}
-	err = rt_walkerctl__preflight(false);
-	if (!err && t.pid > 0)
-		err = rt_walkerctl__check_targets(&t.pid, 1, NULL);
+	if (argc > 0)
+		t.argv = argv;
+	else if (app->nr_pids)
+		t.pid = app->pids[0];
+	err = rt_bpf__preflight(false);
+	if (!err)
+		err = rt_bpf_app__check_targets(app);
 	if (err)
-		return 1;
+		return err;
 	describe_target(&t);
 	t.agg = rt_top_agg__new();
 	if (!t.agg || pthread_mutex_init(&t.lock, NULL)) {
 		fprintf(stderr, "rt-bpf top: out of memory\n");
-		return 1;
+		rt_top_agg__free(t.agg);
+		return -ENOMEM;
 	}
 	/* a closed screen or a dead merge must not kill us mid-draw */
 	signal(SIGPIPE, SIG_IGN);
@@ -709,5 +694,27 @@ int rt_bpf_top(int argc, char **argv)
 		fprintf(stderr, "rt-bpf top: merging failed: %s\n",
 			t.merge_error[0] ? t.merge_error : strerror(-t.merge_err));
 	pthread_mutex_destroy(&t.lock);
-	return err ? 1 : 0;
+	return err;
 }
+
+const struct rt_bpf_cmd rt_bpf_cmd_top = {
+	.name = "top",
+	.synopsis = "top [-F HZ] (-p PID | -a | -- CMD ARGS...)\n",
+	.help =
+	"top     a live view of the hottest functions, native and interpreter frames\n"
+	"        together, refreshed every second: own share (samples it was running in)\n"
+	"        and total share (samples it was on the stack in), one line per\n"
+	"        function, \"name (file:line)\" with its hottest line.  -p PID: that\n"
+	"        process (every thread, and the processes it starts); -a: every\n"
+	"        process; -- CMD: runs CMD (its output goes to /dev/null) and its\n"
+	"        children.  -F HZ per CPU (default 99).  Keys: o/t sort by own/total\n"
+	"        (s toggles), f next thread (hottest first), a all threads, i interpreter\n"
+	"        functions only (own: the leafmost), w last second / since start, p or\n"
+	"        space pause, q quit.  Opens perf events itself: no perf, no perf.data.\n",
+	.shortopts = "F:a",
+	.opts_size = sizeof(struct top_opts),
+	.init = top_init,
+	.option = top_option,
+	.check = top_check,
+	.run = top_run,
+};
