@@ -18,8 +18,6 @@
 #include <curses.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <getopt.h>
-#include <poll.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
@@ -32,6 +30,7 @@
 
 #include "bpf/walker.h"
 #include "bpf/walker.skel.h"
+#include "perfglue/array.h"
 #include "rtbpf/perflive.h"
 #include "rtbpf/rtbpf.h"
 #include "rtbpf/topagg.h"
@@ -83,19 +82,18 @@ struct top {
 	/* the per-sample output's partial line */
 	char *line;
 	size_t line_len, line_cap;
-	uint64_t bad_lines;
 	/* stderr while the screen is up: the latest lines */
 	int saved_stderr, messages_fd;
 	char messages[MESSAGES][160];
 	unsigned int nr_messages;
 	char partial[160];
 	size_t partial_len;
-	/* -- CMD */
 	/* the screen's last snapshot */
 	struct rt_top_status status;
 	char message[256];
 	char rows[MAX_ROWS][256];
 	int nr_rows;
+	/* -- CMD */
 	int release_fd;         /* writing to it lets the command exec */
 	bool child_done;
 	int child_status;
@@ -103,6 +101,8 @@ struct top {
 
 /* ---- the merge's per-sample output into the table ------------------------ */
 
+/* The merge's per-sample output, a FILE (fopencookie) that ends here:
+ * each whole line goes into the table under the lock the screen takes. */
 static ssize_t sample_lines_write(void *cookie, const char *buf, size_t size)
 {
 	struct top *t = cookie;
@@ -113,22 +113,13 @@ static ssize_t sample_lines_write(void *cookie, const char *buf, size_t size)
 		const char *nl = memchr(buf + done, '\n', size - done);
 		size_t take = nl ? (size_t)(nl - (buf + done)) : size - done;
 
-		if (t->line_len + take > t->line_cap) {
-			size_t cap = t->line_cap ? t->line_cap : 4096;
-			char *p;
-
-			while (cap < t->line_len + take)
-				cap *= 2;
-			p = realloc(t->line, cap);
-			if (!p) {
-				pthread_mutex_unlock(&t->lock);
-				errno = ENOMEM;
-				return -1;
-			}
-			t->line = p;
-			t->line_cap = cap;
+		if (rt_array__grow((void **)&t->line, &t->line_cap, t->line_len + take, 1)) {
+			pthread_mutex_unlock(&t->lock);
+			errno = ENOMEM;
+			return -1;
 		}
-		memcpy(t->line + t->line_len, buf + done, take);
+		if (take)
+			memcpy(t->line + t->line_len, buf + done, take);
 		t->line_len += take;
 		done += take;
 		if (!nl)
@@ -145,6 +136,16 @@ static ssize_t sample_lines_write(void *cookie, const char *buf, size_t size)
 	return (ssize_t)size;
 }
 
+/* Ends the merge thread with @err, said in @msg (may be empty): under the
+ * lock, as the screen shows them. */
+static void merge_failed(struct top *t, int err, const char *msg)
+{
+	pthread_mutex_lock(&t->lock);
+	t->merge_err = err;
+	snprintf(t->merge_error, sizeof(t->merge_error), "%s", msg && msg[0] ? msg : strerror(-err));
+	pthread_mutex_unlock(&t->lock);
+}
+
 static void *merge_main(void *arg)
 {
 	struct top *t = arg;
@@ -153,32 +154,33 @@ static void *merge_main(void *arg)
 	struct rt_merge_opts opts = { .sz = sizeof(opts) };
 	struct rt_perf_reader *reader = NULL;
 	struct rt_merge *merge = NULL;
-	char path[64];
+	char path[64], msg[256] = "";
+	int err;
 
 	pthread_setname_np(pthread_self(), "rt-top-merge");
 	if (!lines) {
-		t->merge_err = -errno;
+		merge_failed(t, -errno, NULL);
 		goto out;
 	}
 	setvbuf(lines, NULL, _IOLBF, 0);
 	/* the reader opens a path: the pipe's read end under /proc */
 	snprintf(path, sizeof(path), "/proc/self/fd/%d", t->pipe_read);
-	reader = rt_perf_reader__open(path, t->merge_error, sizeof(t->merge_error));
+	reader = rt_perf_reader__open(path, msg, sizeof(msg));
 	close(t->pipe_read);
 	t->pipe_read = -1;
 	if (!reader) {
-		t->merge_err = -errno;
+		merge_failed(t, -errno, msg);
 		goto out;
 	}
 	opts.per_sample = lines;
 	merge = rt_merge__new(&opts);
 	if (!merge) {
-		t->merge_err = -errno;
+		merge_failed(t, -errno, NULL);
 		goto out;
 	}
-	t->merge_err = rt_merge__run(merge, reader);
-	if (t->merge_err)
-		snprintf(t->merge_error, sizeof(t->merge_error), "%s", rt_perf_reader__error(reader));
+	err = rt_merge__run(merge, reader);
+	if (err)
+		merge_failed(t, err, rt_perf_reader__error(reader));
 out:
 	rt_merge__free(merge);
 	rt_perf_reader__close(reader);
@@ -332,7 +334,12 @@ static const char *target_state(struct top *t)
 	if (t->argv) {
 		if (!t->child_done && waitpid(t->pid, &t->child_status, WNOHANG) == t->pid)
 			t->child_done = true;
-		return t->child_done ? "the command exited" : NULL;
+		if (!t->child_done)
+			return NULL;
+		/* execvp failed in the child (its stderr is /dev/null) */
+		if (WIFEXITED(t->child_status) && WEXITSTATUS(t->child_status) == 127)
+			return "the command could not be run (exit status 127)";
+		return "the command exited";
 	}
 	if (t->pid > 0 && kill(t->pid, 0) && errno == ESRCH)
 		return "the process exited";
@@ -462,8 +469,15 @@ static void teardown(struct top *t)
 	if (t->release_fd >= 0)
 		close(t->release_fd);
 	if (t->argv && t->pid > 0 && !t->child_done) {
+		/* SIGTERM, and SIGKILL when it is still there 2 s later */
 		kill(t->pid, SIGTERM);
-		waitpid(t->pid, &t->child_status, 0);
+		for (int i = 0; i < 20 && waitpid(t->pid, &t->child_status, WNOHANG) != t->pid; i++) {
+			if (i == 19) {
+				kill(t->pid, SIGKILL);
+				waitpid(t->pid, &t->child_status, 0);
+			}
+			usleep(100 * 1000);
+		}
 	}
 	/* the links first: the walker itself goes with the app, after run */
 	rt_perf_live__close(t->live);
@@ -507,8 +521,7 @@ static void snapshot(struct top *t, const struct rt_top_view *view, double rate,
 		.lost_stacks = wstat[RT_WALKER_STAT_STACK_LOST],
 	};
 	if (t->merge_err)
-		snprintf(t->message, sizeof(t->message), "%s",
-			 t->merge_error[0] ? t->merge_error : "the merge stopped");
+		snprintf(t->message, sizeof(t->message), "merging stopped: %.200s", t->merge_error);
 	else if (t->nr_messages)
 		snprintf(t->message, sizeof(t->message), "%s",
 			 t->messages[(t->nr_messages - 1) % MESSAGES]);
@@ -691,8 +704,10 @@ static int top_run(struct rt_bpf_app *app, void *opts, int argc, char **argv)
 	if (t.pump_err && t.pump_err != -EPIPE)
 		fprintf(stderr, "rt-bpf top: reading the events failed: %s\n", strerror(-t.pump_err));
 	if (t.merge_err)
-		fprintf(stderr, "rt-bpf top: merging failed: %s\n",
-			t.merge_error[0] ? t.merge_error : strerror(-t.merge_err));
+		fprintf(stderr, "rt-bpf top: merging failed: %s\n", t.merge_error);
+	/* what the walker did, as rt-bpf record ends */
+	if (!err && app->skel)
+		rt_bpf_app__print_stats(app, NULL);
 	pthread_mutex_destroy(&t.lock);
 	return err;
 }
