@@ -89,6 +89,7 @@ struct top {
 	char partial[160];
 	size_t partial_len;
 	/* the screen's last snapshot */
+	struct rt_top_row snapshot_rows[MAX_ROWS];
 	struct rt_top_status status;
 	char message[256];
 	char rows[MAX_ROWS][256];
@@ -498,7 +499,7 @@ static uint64_t monotonic_ms(void)
 /* Takes a new snapshot of the table into the screen's lines. */
 static void snapshot(struct top *t, const struct rt_top_view *view, double rate, const char *state)
 {
-	static struct rt_top_row rows[MAX_ROWS];
+	struct rt_top_row *rows = t->snapshot_rows;
 	struct rt_top_snapshot_opts so = { .sz = sizeof(so), .sort = view->sort, .tid = view->tid,
 					   .window = view->window, .interp_only = view->interp_only };
 	struct rt_top_snapshot_info info = { 0 };
