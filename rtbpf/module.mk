@@ -9,6 +9,7 @@
 # and the libraries; nothing depends on it.
 # A new subcommand: rtbpf/NAME.c defining a struct rt_bpf_cmd, one entry in
 # main.c's table, and NAME.o in RTBPF_OBJS below.
+include rtbpf/top.mk
 
 # In the library for the unit tests and the e2e attach driver.
 LIB_SRCS      += rtbpf/perfsession.c rtbpf/perfrun.c rtbpf/dsocache.c rtbpf/kfeatures.c
@@ -19,12 +20,12 @@ EXTRA_TARGETS += $(BUILD)/tests/attach_echo $(BUILD)/tests/attach/busy
 
 # The tool's own objects (not in the library).
 RTBPF_OBJS := $(addprefix $(BUILD)/obj/rtbpf/,main.o attach.o record.o app.o targets.o stats.o \
-                                             discovery.o)
+                                             discovery.o) $(TOP_OBJS)
 
 $(RTBPF_OBJS): $(BUILD)/bpf/walker.skel.h $(BUILD)/bpf/discovery.skel.h
 
 $(BUILD)/rt-bpf: $(RTBPF_OBJS) $(BUILD)/librtperf.a
-	$(CC) $(LDFLAGS) -o $@ $^ -lbpf -lpthread $(LDLIBS)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LIBPERF_LIBS) -lncurses -lbpf -lpthread $(LDLIBS)
 
 # e2e: a tiny program that echoes a fixed record per sample, its driver
 # (on rtbpf/perfsession.h), and a busy loop to profile.

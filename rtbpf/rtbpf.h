@@ -75,6 +75,7 @@ struct rt_bpf_cmd {
 
 extern const struct rt_bpf_cmd rt_bpf_cmd_attach; /* rtbpf/attach.c */
 extern const struct rt_bpf_cmd rt_bpf_cmd_record; /* rtbpf/record.c */
+extern const struct rt_bpf_cmd rt_bpf_cmd_top;    /* rtbpf/top.c */
 
 /* ---- app.c: the steps every subcommand takes ---- */
 
@@ -91,6 +92,22 @@ int rt_bpf__preflight(bool need_perf);
 /* Reads --layout's file (docs/layouts.md).  Returns a pointer to static
  * storage, or NULL after saying why. */
 const struct rt_layout *rt_bpf__read_layout(const char *path);
+
+/* What the walker is loaded for: where its samples come from. */
+struct rt_bpf_walker_opts {
+	bool per_thread_channels;   /* channel map keyed by slot (perf -p), not by CPU */
+	bool keep_native;           /* the channel's samples carry no native stack */
+	unsigned int channel_slots; /* channel map entries: highest CPU + 1, or slots */
+	unsigned int tid_slots;     /* tid->slot map entries (per-thread channels) */
+};
+
+/*
+ * Opens and loads the walker as @wo says, and starts the process trackers
+ * and discovery; the caller links app->skel->progs.rt_walker to its
+ * sampling events and fills the channel map.  Returns 0 or -errno after
+ * saying why; app keeps what was made either way.
+ */
+int rt_bpf_app__load(struct rt_bpf_app *app, const struct rt_bpf_walker_opts *wo);
 
 /*
  * Opens and loads the walker sized for perf session @s, starts the process
@@ -130,6 +147,10 @@ int rt_bpf_app__start_scanner(struct rt_bpf_app *app);
 void rt_bpf_app__stop_scanner(struct rt_bpf_app *app);
 
 /* ---- stats.c ---- */
+
+/* The walker's counters summed over CPUs into @stat (RT_WALKER_STAT_MAX
+ * entries).  Returns 0 or -errno. */
+int rt_bpf_app__stats(const struct rt_bpf_app *app, __u64 *stat);
 
 /* Prints the walker's counters, its run time (@ps: the kernel's figures,
  * may be NULL) and a line for each problem they show. */
