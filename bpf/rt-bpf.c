@@ -35,6 +35,7 @@
 #include "bpf/walker.skel.h"
 #include "layouts/layout.h"
 #include "layouts/layoutfile.h"
+#include "rtbpf/async.h"
 
 /* Processes are found from kernel events (bpf/discovery.bpf.c); a full
  * /proc scan runs at start, when events were lost, and every SAFETY_SCAN_MS
@@ -91,6 +92,7 @@ static void usage(FILE *f)
 		"usage: rt-bpf attach [--perf-pid PID] [-p PID...]\n"
 		"       rt-bpf record [-F HZ] [--call-graph fp|dwarf] [-o FILE] [-d SECONDS]\n"
 		"                     (-p PID | -a | [-a] -- CMD ARGS...)\n"
+		"       rt-bpf async [--threshold-ms N] [--json FILE] (-p PID | -- CMD ARGS...)\n"
 		"       rt-bpf --version\n"
 		"\n"
 		"attach  adds CPython (2.7, 3.6-3.15) and Ruby (2.7, 3.1, 3.3) frames to a running `perf record` that has a\n"
@@ -728,6 +730,8 @@ int main(int argc, char **argv)
 		return 0;
 	}
 	sub = argv[1];
+	if (!strcmp(sub, "async"))
+		return rt_async__main(argc - 1, argv + 1);
 	if (strcmp(sub, "attach") && strcmp(sub, "record")) {
 		fprintf(stderr, "rt-bpf: unknown command '%s' (try rt-bpf --help)\n", sub);
 		return 2;
