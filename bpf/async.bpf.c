@@ -226,6 +226,7 @@ static __always_inline int step_enter(__u64 task)
 	__u32 tid = (__u32)id, zero = 0;
 	struct rt_async_task_key key = { .pid = id >> 32, .task = task };
 	struct rt_async_step *s = bpf_map_lookup_elem(&steps, &tid);
+	struct task_struct *current = bpf_get_current_task_btf();
 	struct scratch *sc;
 	__u64 *due;
 
@@ -251,6 +252,8 @@ static __always_inline int step_enter(__u64 task)
 	s->syscall_ns = 0;
 	s->longest_syscall_ns = 0;
 	s->longest_syscall_nr = 0;
+	s->run_delay_ns = BPF_CORE_READ(current, sched_info.run_delay);
+	s->cpu_ns = BPF_CORE_READ(current, se.sum_exec_runtime);
 	s->samples = 0;
 	s->depth = 1;
 	s->stack_source = RT_ASYNC_STACK_NONE;
@@ -340,6 +343,7 @@ static __always_inline int step_exit(void)
 	__u64 id = bpf_get_current_pid_tgid(), now = bpf_ktime_get_ns(), duration;
 	__u32 tid = (__u32)id, pid = id >> 32;
 	struct rt_async_step *s = bpf_map_lookup_elem(&steps, &tid);
+	struct task_struct *current = bpf_get_current_task_btf();
 
 	if (!s || !s->depth) {
 		count(RT_ASYNC_STAT_UNPAIRED);
@@ -349,6 +353,10 @@ static __always_inline int step_exit(void)
 		return 0;
 	count(RT_ASYNC_STAT_STEPS);
 	duration = now - s->start_ns;
+	/* a step is blocking only by its own time: not by the time its thread
+	 * waited for a CPU on a busy machine */
+	s->run_delay_ns = BPF_CORE_READ(current, sched_info.run_delay) - s->run_delay_ns;
+	s->cpu_ns = BPF_CORE_READ(current, se.sum_exec_runtime) - s->cpu_ns;
 	task_account(pid, tid, s, now, duration);
 	if (duration >= threshold_ns)
 		step_blocking(pid, tid, s, now);

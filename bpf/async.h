@@ -45,6 +45,8 @@ struct rt_async_step {
 	__u64 syscall_start_ns;
 	__u64 syscall_ns;     /* time in system calls during the step */
 	__u64 longest_syscall_ns;
+	__u64 run_delay_ns;   /* waiting for a CPU: at entry the thread's total, at the end the step's */
+	__u64 cpu_ns;         /* on a CPU: the same (the scheduler's run time, a tick stale) */
 	__u32 longest_syscall_nr;
 	__u32 syscall_nr;     /* the one in progress */
 	__u32 samples;        /* CPU-time samples taken inside the step */

@@ -48,18 +48,31 @@ struct blocking {
 	uint64_t added_ns;  /* delay it added to them */
 	char **frames;      /* leaf first */
 	size_t nr_frames;
+	bool preempted;     /* over the threshold only by waiting for a CPU */
 };
 
 struct task_row {
 	struct rt_async_task_key key;
 	struct rt_async_task_stats st;
 	const char *name;
-	uint32_t blocking;
+	uint32_t blocking, preempted;
 };
 
 struct kind_row {
 	char kind[NAME_MAX_LEN];
-	uint64_t tasks, steps, step_ns, max_step_ns, sched_ns, delayed_steps, blocking;
+	uint64_t tasks, steps, step_ns, max_step_ns, sched_ns, delayed_steps, blocking, preempted;
+};
+
+/* What the report shows: the blocking steps by duration, the steps slow
+ * only for want of a CPU, the tasks by time in steps, their kinds. */
+struct report {
+	struct blocking **blocking, **preempted;
+	size_t nr_blocking, nr_preempted;
+	struct task_row *rows;
+	size_t nr_rows;
+	struct kind_row *kinds;
+	size_t nr_kinds;
+	uint64_t counters[RT_ASYNC_STAT_MAX]; /* the program's, summed over the CPUs */
 };
 
 struct async_app {
@@ -247,6 +260,8 @@ static void add_blocking(struct async_app *app, const struct rt_async_blocking *
 	b = &app->blocks[app->nr_blocks++];
 	memset(b, 0, sizeof(*b));
 	b->ev = *ev;
+	b->preempted = ev->end_ns - ev->step.start_ns - ev->step.run_delay_ns <
+		       (uint64_t)app->threshold_ms * 1000000ull;
 	name = task_name(app, ev->step.task);
 	if (!name) {
 		remember_task(app, ev->step.task);
@@ -481,7 +496,7 @@ static void detach(struct async_app *app)
 	app->nr_perf_fds = 0;
 }
 
-static uint64_t stat_sum(struct async_app *app, enum rt_async_stat stat)
+static uint64_t stat_sum(const struct async_app *app, enum rt_async_stat stat)
 {
 	int nr = libbpf_num_possible_cpus();
 	uint64_t *v, sum = 0;
@@ -617,8 +632,14 @@ static size_t collect_tasks(struct async_app *app, struct task_row **out)
 		r.name = task_name(app, next.task);
 		if (!r.name)
 			r.name = "?";
-		for (size_t i = 0; i < app->nr_blocks; i++)
-			r.blocking += app->blocks[i].ev.step.task == next.task;
+		for (size_t i = 0; i < app->nr_blocks; i++) {
+			if (app->blocks[i].ev.step.task != next.task)
+				continue;
+			if (app->blocks[i].preempted)
+				r.preempted++;
+			else
+				r.blocking++;
+		}
 		rows[n++] = r;
 	}
 	if (n)
@@ -654,75 +675,96 @@ static size_t collect_kinds(const struct task_row *rows, size_t n, struct kind_r
 		k->sched_ns += rows[i].st.sched_delay_ns;
 		k->delayed_steps += rows[i].st.delayed_steps;
 		k->blocking += rows[i].blocking;
+		k->preempted += rows[i].preempted;
 	}
 	return nk;
 }
 
-static void print_report(struct async_app *app, struct blocking **order, const struct task_row *rows,
-			 size_t nr_rows, const struct kind_row *kinds, size_t nr_kinds)
+/* One blocking step of the report, with its cause and stack. */
+static void print_blocking(const struct async_app *app, size_t rank, const struct blocking *b)
+{
+	uint64_t d = b->ev.end_ns - b->ev.step.start_ns;
+	const char *cause;
+	char advice[512];
+
+	blocking_advice(app, b, advice, sizeof(advice), &cause);
+	fprintf(stderr, "  %2zu. %s: %.1f ms on thread %u at +%.3f s; %u timers waited behind it, "
+		"%.1f ms of added delay\n", rank, b->task, d / 1e6, b->ev.tid,
+		((int64_t)b->ev.step.start_ns - (int64_t)app->attach_ns) / 1e9, b->delayed,
+		b->added_ns / 1e6);
+	fprintf(stderr, "      cause: %s\n", advice);
+	for (size_t f = 0; f < b->nr_frames; f++)
+		fprintf(stderr, "      %s %s\n", f ? "  " : "at", b->frames[f]);
+}
+
+static void print_recommendations(const struct async_app *app, const struct report *r)
+{
+	const char *cause;
+	char advice[512];
+
+	fprintf(stderr, "\nRecommendations:\n");
+	for (size_t k = 0; k < r->nr_kinds; k++) {
+		const struct blocking *worst = NULL;
+
+		for (size_t i = 0; i < r->nr_blocking && !worst; i++)
+			if (!strcmp(task_kind(r->blocking[i]->task), r->kinds[k].kind))
+				worst = r->blocking[i];
+		if (!worst)
+			continue;
+		blocking_advice(app, worst, advice, sizeof(advice), &cause);
+		fprintf(stderr, "  - %s (%" PRIu64 " blocking steps, worst %.1f ms): %s\n",
+			r->kinds[k].kind, r->kinds[k].blocking,
+			(worst->ev.end_ns - worst->ev.step.start_ns) / 1e6, advice);
+	}
+}
+
+static void print_report(const struct async_app *app, const struct report *r)
 {
 	uint64_t steps = 0;
-	char advice[512];
-	const char *cause;
 
-	for (size_t i = 0; i < nr_rows; i++)
-		steps += rows[i].st.steps;
+	for (size_t i = 0; i < r->nr_rows; i++)
+		steps += r->rows[i].st.steps;
 	fprintf(stderr, "\nrt-bpf async: asyncio, pid %d (CPython %d.%d.%d), %.1f s traced, threshold %u ms\n",
 		app->pid, app->proc.major, app->proc.minor, app->proc.patch,
 		(app->end_ns - app->attach_ns) / 1e9, app->threshold_ms);
-	fprintf(stderr, "%" PRIu64 " steps of %zu tasks; %zu blocking steps\n", steps, nr_rows,
-		app->nr_blocks);
-	if (app->nr_blocks)
+	fprintf(stderr, "%" PRIu64 " steps of %zu tasks; %zu blocking steps; %zu more steps over the "
+		"threshold only while their thread waited for a CPU\n", steps, r->nr_rows,
+		r->nr_blocking, r->nr_preempted);
+	if (r->nr_blocking)
 		fprintf(stderr, "\nWorst blocking steps:\n");
-	for (size_t i = 0; i < app->nr_blocks && i < REPORT_WORST; i++) {
-		const struct blocking *b = order[i];
-		uint64_t d = b->ev.end_ns - b->ev.step.start_ns;
+	for (size_t i = 0; i < r->nr_blocking && i < REPORT_WORST; i++)
+		print_blocking(app, i + 1, r->blocking[i]);
+	fprintf(stderr, "\nTasks by kind (coroutine):\n  %-32s %7s %9s %10s %9s %9s %9s %14s\n", "kind",
+		"tasks", "steps", "step ms", "max ms", "blocking", "preempted", "sched delay ms");
+	for (size_t i = 0; i < r->nr_kinds; i++) {
+		const struct kind_row *k = &r->kinds[i];
 
-		blocking_advice(app, b, advice, sizeof(advice), &cause);
-		fprintf(stderr, "  %2zu. %s: %.1f ms on thread %u at +%.3f s; %u timers waited behind it, "
-			"%.1f ms of added delay\n", i + 1, b->task, d / 1e6, b->ev.tid,
-			((int64_t)b->ev.step.start_ns - (int64_t)app->attach_ns) / 1e9, b->delayed,
-			b->added_ns / 1e6);
-		fprintf(stderr, "      cause: %s\n", advice);
-		for (size_t f = 0; f < b->nr_frames; f++)
-			fprintf(stderr, "      %s %s\n", f ? "  " : "at", b->frames[f]);
+		fprintf(stderr, "  %-32.32s %7" PRIu64 " %9" PRIu64 " %10.1f %9.2f %9" PRIu64 " %9" PRIu64
+			" %14.2f\n", k->kind, k->tasks, k->steps, k->step_ns / 1e6, k->max_step_ns / 1e6,
+			k->blocking, k->preempted,
+			k->delayed_steps ? k->sched_ns / 1e6 / k->delayed_steps : 0.0);
 	}
-	fprintf(stderr, "\nTasks by kind (coroutine):\n  %-32s %7s %9s %10s %9s %9s %14s\n", "kind",
-		"tasks", "steps", "step ms", "max ms", "blocking", "sched delay ms");
-	for (size_t i = 0; i < nr_kinds; i++)
-		fprintf(stderr, "  %-32.32s %7" PRIu64 " %9" PRIu64 " %10.1f %9.2f %9" PRIu64 " %14.2f\n",
-			kinds[i].kind, kinds[i].tasks, kinds[i].steps, kinds[i].step_ns / 1e6,
-			kinds[i].max_step_ns / 1e6, kinds[i].blocking,
-			kinds[i].delayed_steps ? kinds[i].sched_ns / 1e6 / kinds[i].delayed_steps : 0.0);
 	fprintf(stderr, "\nBusiest tasks:\n  %-40s %9s %10s %9s %9s\n", "task", "steps", "step ms",
 		"max ms", "blocking");
-	for (size_t i = 0; i < nr_rows && i < REPORT_TASKS; i++)
-		fprintf(stderr, "  %-40.40s %9" PRIu64 " %10.1f %9.2f %9u\n", rows[i].name,
-			(uint64_t)rows[i].st.steps, rows[i].st.step_ns / 1e6, rows[i].st.max_step_ns / 1e6,
-			rows[i].blocking);
-	if (app->nr_blocks) {
-		fprintf(stderr, "\nRecommendations:\n");
-		for (size_t k = 0; k < nr_kinds; k++) {
-			const struct blocking *worst = NULL;
-
-			for (size_t i = 0; i < app->nr_blocks && !worst; i++)
-				if (!strcmp(task_kind(order[i]->task), kinds[k].kind))
-					worst = order[i];
-			if (!worst)
-				continue;
-			blocking_advice(app, worst, advice, sizeof(advice), &cause);
-			fprintf(stderr, "  - %s (%" PRIu64 " blocking steps, worst %.1f ms): %s\n",
-				kinds[k].kind, kinds[k].blocking,
-				(worst->ev.end_ns - worst->ev.step.start_ns) / 1e6, advice);
-		}
-	}
-	fprintf(stderr, "\ncounters: %" PRIu64 " steps, %" PRIu64 " blocking, %" PRIu64 " timers (%" PRIu64
-		" late behind a blocking step), %" PRIu64 " stacks walked (%" PRIu64 " stopped by a "
+	for (size_t i = 0; i < r->nr_rows && i < REPORT_TASKS; i++)
+		fprintf(stderr, "  %-40.40s %9" PRIu64 " %10.1f %9.2f %9u\n", r->rows[i].name,
+			(uint64_t)r->rows[i].st.steps, r->rows[i].st.step_ns / 1e6,
+			r->rows[i].st.max_step_ns / 1e6, r->rows[i].blocking);
+	if (r->nr_blocking)
+		print_recommendations(app, r);
+	if (r->nr_preempted)
+		fprintf(stderr, "\n%zu steps ran past the threshold only because their thread waited for "
+			"a CPU (worst: %s, %.1f ms of which %.1f ms waiting): the machine is overloaded, "
+			"the tasks are not to blame\n", r->nr_preempted, r->preempted[0]->task,
+			(r->preempted[0]->ev.end_ns - r->preempted[0]->ev.step.start_ns) / 1e6,
+			r->preempted[0]->ev.step.run_delay_ns / 1e6);
+	fprintf(stderr, "\ncounters: %" PRIu64 " steps, %" PRIu64 " over the threshold, %" PRIu64 " timers (%" PRIu64
+		" late behind a slow step), %" PRIu64 " stacks walked (%" PRIu64 " stopped by a "
 		"fault), %" PRIu64 " events lost, %" PRIu64 " unpaired returns\n",
-		stat_sum(app, RT_ASYNC_STAT_STEPS), stat_sum(app, RT_ASYNC_STAT_BLOCKING),
-		stat_sum(app, RT_ASYNC_STAT_TIMERS), stat_sum(app, RT_ASYNC_STAT_LATE),
-		stat_sum(app, RT_ASYNC_STAT_WALKS), stat_sum(app, RT_ASYNC_STAT_WALK_FAULTS),
-		stat_sum(app, RT_ASYNC_STAT_EVENTS_LOST), stat_sum(app, RT_ASYNC_STAT_UNPAIRED));
+		r->counters[RT_ASYNC_STAT_STEPS], r->counters[RT_ASYNC_STAT_BLOCKING],
+		r->counters[RT_ASYNC_STAT_TIMERS], r->counters[RT_ASYNC_STAT_LATE],
+		r->counters[RT_ASYNC_STAT_WALKS], r->counters[RT_ASYNC_STAT_WALK_FAULTS],
+		r->counters[RT_ASYNC_STAT_EVENTS_LOST], r->counters[RT_ASYNC_STAT_UNPAIRED]);
 }
 
 static void json_str(FILE *f, const char *s)
@@ -739,12 +781,75 @@ static void json_str(FILE *f, const char *s)
 	fputc('"', f);
 }
 
-static int write_json(struct async_app *app, struct blocking **order, const struct task_row *rows,
-		      size_t nr_rows, const struct kind_row *kinds, size_t nr_kinds)
+static void json_blocking(FILE *f, const struct async_app *app, const struct blocking *b)
+{
+	const struct rt_async_step *s = &b->ev.step;
+	const char *sc = syscall_name(s->longest_syscall_nr), *cause;
+	char advice[512];
+
+	blocking_advice(app, b, advice, sizeof(advice), &cause);
+	fprintf(f, "{\"task\": ");
+	json_str(f, b->task);
+	fprintf(f, ", \"kind\": ");
+	json_str(f, task_kind(b->task));
+	fprintf(f, ", \"start_ns\": %" PRIu64 ", \"duration_ms\": %.3f, \"thread\": %u, "
+		"\"delayed_tasks\": %u, \"added_delay_ms\": %.3f, \"cpu_ms\": %.3f, "
+		"\"run_delay_ms\": %.3f, \"syscall_ms\": %.3f, \"longest_syscall\": {\"nr\": %u, "
+		"\"name\": ", (uint64_t)s->start_ns, (b->ev.end_ns - s->start_ns) / 1e6, b->ev.tid,
+		b->delayed, b->added_ns / 1e6, s->cpu_ns / 1e6, s->run_delay_ns / 1e6,
+		s->syscall_ns / 1e6, s->longest_syscall_nr);
+	if (sc)
+		json_str(f, sc);
+	else
+		fputs("null", f);
+	fprintf(f, ", \"ms\": %.3f}, \"cpu_samples\": %u, \"cause\": \"%s\", \"recommendation\": ",
+		s->longest_syscall_ns / 1e6, s->samples, b->preempted ? "preempted" : cause);
+	json_str(f, advice);
+	fprintf(f, ", \"stack_from\": \"%s\", \"stack\": [",
+		s->stack_source == RT_ASYNC_STACK_SYSCALL ? "syscall" :
+		s->stack_source == RT_ASYNC_STACK_SAMPLE ? "sample" : "none");
+	for (size_t k = 0; k < b->nr_frames; k++) {
+		if (k)
+			fputs(", ", f);
+		json_str(f, b->frames[k]);
+	}
+	fputs("]}", f);
+}
+
+static void json_tasks(FILE *f, const struct report *r)
+{
+	fprintf(f, " \"tasks\": [");
+	for (size_t i = 0; i < r->nr_rows; i++) {
+		const struct rt_async_task_stats *st = &r->rows[i].st;
+
+		fprintf(f, "%s\n  {\"name\": ", i ? "," : "");
+		json_str(f, r->rows[i].name);
+		fprintf(f, ", \"kind\": ");
+		json_str(f, task_kind(r->rows[i].name));
+		fprintf(f, ", \"address\": \"0x%" PRIx64 "\", \"thread\": %u, \"polls\": %" PRIu64
+			", \"poll_time_ms\": %.3f, \"max_poll_ms\": %.3f, \"sched_delay_ms\": %.3f, "
+			"\"woken_by_timer\": %" PRIu64 ", \"blocking_polls\": %u, \"preempted_polls\": %u}",
+			(uint64_t)r->rows[i].key.task, st->tid, (uint64_t)st->steps, st->step_ns / 1e6,
+			st->max_step_ns / 1e6, st->sched_delay_ns / 1e6, (uint64_t)st->delayed_steps,
+			r->rows[i].blocking, r->rows[i].preempted);
+	}
+	fprintf(f, "],\n \"kinds\": [");
+	for (size_t i = 0; i < r->nr_kinds; i++) {
+		const struct kind_row *k = &r->kinds[i];
+
+		fprintf(f, "%s\n  {\"kind\": ", i ? "," : "");
+		json_str(f, k->kind);
+		fprintf(f, ", \"tasks\": %" PRIu64 ", \"polls\": %" PRIu64 ", \"poll_time_ms\": %.3f, "
+			"\"max_poll_ms\": %.3f, \"sched_delay_ms\": %.3f, \"blocking_polls\": %" PRIu64
+			", \"preempted_polls\": %" PRIu64 "}", k->tasks, k->steps, k->step_ns / 1e6,
+			k->max_step_ns / 1e6, k->sched_ns / 1e6, k->blocking, k->preempted);
+	}
+	fprintf(f, "],\n");
+}
+
+static int write_json(const struct async_app *app, const struct report *r)
 {
 	FILE *f = rt_safefile__create(app->json);
-	char advice[512];
-	const char *cause;
 
 	if (!f) {
 		fprintf(stderr, "rt-bpf async: cannot write %s: %s\n", app->json, strerror(errno));
@@ -754,70 +859,24 @@ static int write_json(struct async_app *app, struct blocking **order, const stru
 		"\"threshold_ms\": %u, \"attached_ns\": %" PRIu64 ", \"duration_s\": %.3f,\n",
 		app->pid, app->proc.major, app->proc.minor, app->proc.patch, app->threshold_ms,
 		app->attach_ns, (app->end_ns - app->attach_ns) / 1e9);
-	fprintf(f, " \"tasks\": [");
-	for (size_t i = 0; i < nr_rows; i++) {
-		const struct rt_async_task_stats *st = &rows[i].st;
-
-		fprintf(f, "%s\n  {\"name\": ", i ? "," : "");
-		json_str(f, rows[i].name);
-		fprintf(f, ", \"kind\": ");
-		json_str(f, task_kind(rows[i].name));
-		fprintf(f, ", \"address\": \"0x%" PRIx64 "\", \"thread\": %u, \"polls\": %" PRIu64
-			", \"poll_time_ms\": %.3f, \"max_poll_ms\": %.3f, \"sched_delay_ms\": %.3f, "
-			"\"woken_by_timer\": %" PRIu64 ", \"blocking_polls\": %u}",
-			(uint64_t)rows[i].key.task, st->tid, (uint64_t)st->steps, st->step_ns / 1e6,
-			st->max_step_ns / 1e6, st->sched_delay_ns / 1e6, (uint64_t)st->delayed_steps,
-			rows[i].blocking);
+	json_tasks(f, r);
+	fprintf(f, " \"blocking\": [");
+	for (size_t i = 0; i < r->nr_blocking; i++) {
+		fputs(i ? ",\n  " : "\n  ", f);
+		json_blocking(f, app, r->blocking[i]);
 	}
-	fprintf(f, "],\n \"kinds\": [");
-	for (size_t i = 0; i < nr_kinds; i++) {
-		fprintf(f, "%s\n  {\"kind\": ", i ? "," : "");
-		json_str(f, kinds[i].kind);
-		fprintf(f, ", \"tasks\": %" PRIu64 ", \"polls\": %" PRIu64 ", \"poll_time_ms\": %.3f, "
-			"\"max_poll_ms\": %.3f, \"sched_delay_ms\": %.3f, \"blocking_polls\": %" PRIu64 "}",
-			kinds[i].tasks, kinds[i].steps, kinds[i].step_ns / 1e6, kinds[i].max_step_ns / 1e6,
-			kinds[i].sched_ns / 1e6, kinds[i].blocking);
+	fprintf(f, "],\n \"preempted\": [");
+	for (size_t i = 0; i < r->nr_preempted; i++) {
+		fputs(i ? ",\n  " : "\n  ", f);
+		json_blocking(f, app, r->preempted[i]);
 	}
-	fprintf(f, "],\n \"blocking\": [");
-	for (size_t i = 0; i < app->nr_blocks; i++) {
-		const struct blocking *b = order[i];
-		const struct rt_async_step *s = &b->ev.step;
-		const char *sc = syscall_name(s->longest_syscall_nr);
-
-		blocking_advice(app, b, advice, sizeof(advice), &cause);
-		fprintf(f, "%s\n  {\"task\": ", i ? "," : "");
-		json_str(f, b->task);
-		fprintf(f, ", \"kind\": ");
-		json_str(f, task_kind(b->task));
-		fprintf(f, ", \"start_ns\": %" PRIu64 ", \"duration_ms\": %.3f, \"thread\": %u, "
-			"\"delayed_tasks\": %u, \"added_delay_ms\": %.3f, \"syscall_ms\": %.3f, "
-			"\"longest_syscall\": {\"nr\": %u, \"name\": ",
-			(uint64_t)s->start_ns, (b->ev.end_ns - s->start_ns) / 1e6, b->ev.tid, b->delayed,
-			b->added_ns / 1e6, s->syscall_ns / 1e6, s->longest_syscall_nr);
-		if (sc)
-			json_str(f, sc);
-		else
-			fputs("null", f);
-		fprintf(f, ", \"ms\": %.3f}, \"cpu_samples\": %u, \"cause\": \"%s\", \"recommendation\": ",
-			s->longest_syscall_ns / 1e6, s->samples, cause);
-		json_str(f, advice);
-		fprintf(f, ", \"stack_from\": \"%s\", \"stack\": [",
-			s->stack_source == RT_ASYNC_STACK_SYSCALL ? "syscall" :
-			s->stack_source == RT_ASYNC_STACK_SAMPLE ? "sample" : "none");
-		for (size_t k = 0; k < b->nr_frames; k++) {
-			if (k)
-				fputs(", ", f);
-			json_str(f, b->frames[k]);
-		}
-		fputs("]}", f);
-	}
-	fprintf(f, "],\n \"counters\": {\"steps\": %" PRIu64 ", \"blocking\": %" PRIu64 ", \"timers\": %"
-		PRIu64 ", \"late_timers\": %" PRIu64 ", \"walks\": %" PRIu64 ", \"walk_faults\": %" PRIu64
-		", \"events_lost\": %" PRIu64 ", \"unpaired\": %" PRIu64 "}}\n",
-		stat_sum(app, RT_ASYNC_STAT_STEPS), stat_sum(app, RT_ASYNC_STAT_BLOCKING),
-		stat_sum(app, RT_ASYNC_STAT_TIMERS), stat_sum(app, RT_ASYNC_STAT_LATE),
-		stat_sum(app, RT_ASYNC_STAT_WALKS), stat_sum(app, RT_ASYNC_STAT_WALK_FAULTS),
-		stat_sum(app, RT_ASYNC_STAT_EVENTS_LOST), stat_sum(app, RT_ASYNC_STAT_UNPAIRED));
+	fprintf(f, "],\n \"counters\": {\"steps\": %" PRIu64 ", \"over_threshold\": %" PRIu64
+		", \"timers\": %" PRIu64 ", \"late_timers\": %" PRIu64 ", \"walks\": %" PRIu64
+		", \"walk_faults\": %" PRIu64 ", \"events_lost\": %" PRIu64 ", \"unpaired\": %" PRIu64 "}}\n",
+		r->counters[RT_ASYNC_STAT_STEPS], r->counters[RT_ASYNC_STAT_BLOCKING],
+		r->counters[RT_ASYNC_STAT_TIMERS], r->counters[RT_ASYNC_STAT_LATE],
+		r->counters[RT_ASYNC_STAT_WALKS], r->counters[RT_ASYNC_STAT_WALK_FAULTS],
+		r->counters[RT_ASYNC_STAT_EVENTS_LOST], r->counters[RT_ASYNC_STAT_UNPAIRED]);
 	if (fclose(f)) {
 		fprintf(stderr, "rt-bpf async: cannot write %s: %s\n", app->json, strerror(errno));
 		return -EIO;
@@ -827,25 +886,33 @@ static int write_json(struct async_app *app, struct blocking **order, const stru
 
 static int report(struct async_app *app)
 {
-	struct blocking **order = calloc(app->nr_blocks ? app->nr_blocks : 1, sizeof(*order));
-	struct task_row *rows = NULL;
-	struct kind_row *kinds = NULL;
-	size_t nr_rows, nr_kinds;
-	int err = 0;
+	struct report r = { 0 };
+	size_t n = app->nr_blocks ? app->nr_blocks : 1;
+	int err = -ENOMEM;
 
-	if (!order)
-		return -ENOMEM;
-	for (size_t i = 0; i < app->nr_blocks; i++)
-		order[i] = &app->blocks[i];
-	qsort(order, app->nr_blocks, sizeof(*order), cmp_blocking_duration);
-	nr_rows = collect_tasks(app, &rows);
-	nr_kinds = collect_kinds(rows, nr_rows, &kinds);
-	print_report(app, order, rows, nr_rows, kinds, nr_kinds);
-	if (app->json)
-		err = write_json(app, order, rows, nr_rows, kinds, nr_kinds);
-	free(kinds);
-	free(rows);
-	free(order);
+	r.blocking = calloc(n, sizeof(*r.blocking));
+	r.preempted = calloc(n, sizeof(*r.preempted));
+	if (!r.blocking || !r.preempted)
+		goto out;
+	for (size_t i = 0; i < app->nr_blocks; i++) {
+		if (app->blocks[i].preempted)
+			r.preempted[r.nr_preempted++] = &app->blocks[i];
+		else
+			r.blocking[r.nr_blocking++] = &app->blocks[i];
+	}
+	qsort(r.blocking, r.nr_blocking, sizeof(*r.blocking), cmp_blocking_duration);
+	qsort(r.preempted, r.nr_preempted, sizeof(*r.preempted), cmp_blocking_duration);
+	for (int i = 0; i < RT_ASYNC_STAT_MAX; i++)
+		r.counters[i] = stat_sum(app, i);
+	r.nr_rows = collect_tasks(app, &r.rows);
+	r.nr_kinds = collect_kinds(r.rows, r.nr_rows, &r.kinds);
+	print_report(app, &r);
+	err = app->json ? write_json(app, &r) : 0;
+out:
+	free(r.kinds);
+	free(r.rows);
+	free(r.blocking);
+	free(r.preempted);
 	return err;
 }
 

@@ -1,0 +1,57 @@
+# SPDX-License-Identifier: GPL-2.0-only
+# Checks rt-bpf async's JSON against the ground truth log of
+# py_async_ground.py: every blocking sleep found once, as a step of the
+# blocker task whose duration is within 20% of the sleep's, with the sleep
+# as its cause and the blocker in its stack; no other task flagged; most
+# blocking steps with timers waiting behind them; tasks named by their
+# coroutines.  Usage: async_check.py NAME JSON LOG THRESHOLD_MS
+import json
+import sys
+
+name, path, log, threshold = sys.argv[1], sys.argv[2], sys.argv[3], float(sys.argv[4])
+rep = json.load(open(path))
+truth = [tuple(map(int, l.split()[1:])) for l in open(log) if l.startswith("block ")]
+errors = []
+if rep["runtime"] != "asyncio":
+    errors.append(f"runtime {rep['runtime']}")
+if len(truth) != 10:
+    errors.append(f"the workload logged {len(truth)} blocks, not 10")
+blocking = rep["blocking"]
+flagged = sorted({b["kind"] for b in blocking})
+if flagged != ["blocker"]:
+    errors.append(f"flagged kinds {flagged}, want only blocker")
+matched = 0
+for start, dur in truth:
+    hits = [b for b in blocking if b["start_ns"] <= start and start + dur <= b["start_ns"] + b["duration_ms"] * 1e6]
+    if len(hits) != 1:
+        errors.append(f"block at {start}: {len(hits)} steps cover it")
+        continue
+    b = hits[0]
+    matched += 1
+    ratio = b["duration_ms"] * 1e6 / dur
+    if not 0.8 <= ratio <= 1.2:
+        errors.append(f"block at {start}: {b['duration_ms']:.1f} ms for a {dur / 1e6:.1f} ms sleep")
+    if b["cause"] != "syscall" or b["longest_syscall"]["name"] not in ("clock_nanosleep", "select", "nanosleep"):
+        errors.append(f"block at {start}: cause {b['cause']} {b['longest_syscall']}")
+    if not b["stack"] or not b["stack"][0].startswith("blocker ("):
+        errors.append(f"block at {start}: stack {b['stack'][:3]}")
+if len(blocking) != len(truth):
+    errors.append(f"{len(blocking)} blocking steps reported for {len(truth)} blocks")
+cascades = sum(1 for b in blocking if b["delayed_tasks"] > 0 and b["added_delay_ms"] > 0)
+if cascades < 0.8 * max(1, len(blocking)):
+    errors.append(f"only {cascades} of {len(blocking)} blocking steps have a cascade")
+kinds = {k["kind"]: k for k in rep["kinds"]}
+for kind, tasks in (("blocker", 1), ("light", 300), ("cpu_slices", 1)):
+    if kind not in kinds or kinds[kind]["tasks"] != tasks:
+        errors.append(f"kind {kind}: {kinds.get(kind)}")
+if "cpu_slices" in kinds and not kinds["cpu_slices"]["polls"] > 100:
+    errors.append(f"cpu_slices: {kinds['cpu_slices']}")
+names = [t["name"] for t in rep["tasks"] if t["kind"] == "blocker"]
+if len(names) != 1 or not names[0].startswith("Task-") or not names[0].endswith(" blocker"):
+    errors.append(f"blocker task named {names}")
+mean = sum(b["delayed_tasks"] for b in blocking) / max(1, len(blocking))
+print(f"-- {name}: {matched}/{len(truth)} blocks matched, {cascades} with cascades "
+      f"(mean {mean:.0f} timers), {rep['counters']['steps']} steps")
+for e in errors:
+    print(f"FAIL {name}: {e}", file=sys.stderr)
+sys.exit(1 if errors else 0)
