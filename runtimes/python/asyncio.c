@@ -17,6 +17,8 @@
  * tp_call after twelve more pointers. */
 #define TYPE_TP_NAME 24
 #define TYPE_TP_CALL 128
+/* Py_tp_call in a PyType_Slot (typeslots.h) */
+#define SLOT_TP_CALL 50
 
 int rt_asyncio__layout(int major, int minor, struct rt_asyncio_layout *out)
 {
@@ -116,26 +118,32 @@ static bool is_code(struct elf_image *im, uint64_t vaddr)
 	return vaddr && section_at(im, vaddr, &sh) && (sh.sh_flags & SHF_EXECINSTR);
 }
 
+/* Copies @len bytes of the file's data at @vaddr; false when not there. */
+static bool data_at(struct elf_image *im, uint64_t vaddr, void *buf, size_t len)
+{
+	GElf_Shdr sh;
+	Elf_Scn *scn = section_at(im, vaddr, &sh);
+	Elf_Data *data;
+
+	if (!scn || sh.sh_type != SHT_PROGBITS || vaddr + len > sh.sh_addr + sh.sh_size)
+		return false;
+	data = elf_getdata(scn, NULL);
+	if (!data || !data->d_buf || vaddr - sh.sh_addr + len > data->d_size)
+		return false;
+	memcpy(buf, (const char *)data->d_buf + (vaddr - sh.sh_addr), len);
+	return true;
+}
+
 /* The pointer stored at @vaddr once loaded: a relocation's addend (PIC) or
  * the word in the file (a fixed-address executable).  0 when none. */
 static uint64_t pointer_at(struct elf_image *im, uint64_t vaddr)
 {
-	GElf_Shdr sh;
-	Elf_Scn *scn;
-	Elf_Data *data;
 	uint64_t v = 0;
 
 	for (size_t i = 0; i < im->nr_relative; i++)
 		if (im->relative[i].r_offset == vaddr)
 			return (uint64_t)im->relative[i].r_addend;
-	scn = section_at(im, vaddr, &sh);
-	if (!scn || sh.sh_type != SHT_PROGBITS || vaddr + 8 > sh.sh_addr + sh.sh_size)
-		return 0;
-	data = elf_getdata(scn, NULL);
-	if (!data || !data->d_buf || vaddr - sh.sh_addr + 8 > data->d_size)
-		return 0;
-	memcpy(&v, (const char *)data->d_buf + (vaddr - sh.sh_addr), 8);
-	return v;
+	return data_at(im, vaddr, &v, sizeof(v)) ? v : 0;
 }
 
 /* Calls @fn for each place that holds a pointer to @target; stops when it
@@ -172,7 +180,8 @@ static uint64_t pointers_to(struct elf_image *im, uint64_t target,
 }
 
 /* Calls @fn for the places pointing at each copy of the string @s (with its
- * NUL; possibly the tail of a longer string) in read-only data. */
+ * NUL) in read-only data, and at the longer strings ending with it (a
+ * qualified name "module.s", or a string the linker merged it into). */
 static uint64_t find_via_string(struct elf_image *im, const char *s,
 				uint64_t (*fn)(struct elf_image *im, uint64_t where))
 {
@@ -183,7 +192,7 @@ static uint64_t find_via_string(struct elf_image *im, const char *s,
 	while ((scn = elf_nextscn(im->elf, scn))) {
 		GElf_Shdr sh;
 		Elf_Data *data;
-		const char *p, *end;
+		const char *base, *p, *end, *start;
 
 		if (!gelf_getshdr(scn, &sh) || sh.sh_type != SHT_PROGBITS ||
 		    (sh.sh_flags & (SHF_ALLOC | SHF_WRITE | SHF_EXECINSTR)) != SHF_ALLOC)
@@ -191,10 +200,14 @@ static uint64_t find_via_string(struct elf_image *im, const char *s,
 		data = elf_getdata(scn, NULL);
 		if (!data || !data->d_buf)
 			continue;
-		p = data->d_buf;
+		base = p = data->d_buf;
 		end = p + data->d_size;
 		while (p < end && (p = memmem(p, (size_t)(end - p), s, len))) {
-			if ((r = pointers_to(im, sh.sh_addr + (uint64_t)(p - (const char *)data->d_buf), fn)))
+			if ((r = pointers_to(im, sh.sh_addr + (uint64_t)(p - base), fn)))
+				return r;
+			for (start = p; start > base && start[-1] && p - start < 256; start--)
+				;
+			if (start != p && (r = pointers_to(im, sh.sh_addr + (uint64_t)(start - base), fn)))
 				return r;
 			p++;
 		}
@@ -202,12 +215,29 @@ static uint64_t find_via_string(struct elf_image *im, const char *s,
 	return 0;
 }
 
-/* @where is a type's tp_name: its tp_call. */
+/* @where names a type: its tp_call.  Up to 3.11 @where is a static
+ * PyTypeObject's tp_name, followed (after the sizes) by tp_dealloc, code;
+ * from 3.12 it is a PyType_Spec's name, followed by the sizes, the flags
+ * and its slots, data: {int slot; void *pfunc} pairs ending with slot 0. */
 static uint64_t type_call(struct elf_image *im, uint64_t where)
 {
-	uint64_t f = pointer_at(im, where - TYPE_TP_NAME + TYPE_TP_CALL);
+	uint64_t next = pointer_at(im, where + 24), f = 0;
 
-	return is_code(im, f) ? f : 0;
+	if (is_code(im, next)) {
+		f = pointer_at(im, where - TYPE_TP_NAME + TYPE_TP_CALL);
+		return is_code(im, f) ? f : 0;
+	}
+	for (uint64_t slot = next; slot && slot - next < 64 * 16; slot += 16) {
+		int32_t id;
+
+		if (!data_at(im, slot, &id, sizeof(id)) || !id)
+			return 0;
+		if (id == SLOT_TP_CALL) {
+			f = pointer_at(im, slot + 8);
+			return is_code(im, f) ? f : 0;
+		}
+	}
+	return 0;
 }
 
 /* @where is a PyMethodDef's ml_name: its ml_meth. */
