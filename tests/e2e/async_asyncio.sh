@@ -33,4 +33,17 @@ for py in /root/.pyenv/versions/3.11.7/bin/python3.11 /root/.pyenv/versions/3.12
 		{ sed -n '/Worst/,/Tasks by/p' "$E2E_TMP/$name.out" | head -20; fail "$name: report wrong"; }
 done
 [ $found -gt 0 ] || skip "no CPython 3.11-3.13 found"
+
+# -p PID: a process already running when rt-bpf starts
+py=/usr/bin/python3.11
+if [ -x "$py" ]; then
+	"$py" "$W/py_async_ground.py" "$E2E_TMP/pid.log" 1.5 &
+	pid=$!
+	sleep 0.3
+	"$RTBPF" async --threshold-ms $THRESHOLD --json "$E2E_TMP/pid.json" -p $pid \
+		>"$E2E_TMP/pid.out" 2>&1 || { cat "$E2E_TMP/pid.out"; fail "-p: rt-bpf async failed"; }
+	wait $pid
+	python3 "$W/async_check.py" "-p" "$E2E_TMP/pid.json" "$E2E_TMP/pid.log" $THRESHOLD ||
+		fail "-p: report wrong"
+fi
 echo "PASS async_asyncio ($found interpreters)"

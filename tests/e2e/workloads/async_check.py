@@ -21,6 +21,7 @@ flagged = sorted({b["kind"] for b in blocking})
 if flagged != ["blocker"]:
     errors.append(f"flagged kinds {flagged}, want only blocker")
 matched = 0
+ratios = []
 for start, dur in truth:
     hits = [b for b in blocking if b["start_ns"] <= start and start + dur <= b["start_ns"] + b["duration_ms"] * 1e6]
     if len(hits) != 1:
@@ -29,6 +30,7 @@ for start, dur in truth:
     b = hits[0]
     matched += 1
     ratio = b["duration_ms"] * 1e6 / dur
+    ratios.append(ratio)
     if not 0.8 <= ratio <= 1.2:
         errors.append(f"block at {start}: {b['duration_ms']:.1f} ms for a {dur / 1e6:.1f} ms sleep")
     if b["cause"] != "syscall" or b["longest_syscall"]["name"] not in ("clock_nanosleep", "select", "nanosleep"):
@@ -50,8 +52,10 @@ names = [t["name"] for t in rep["tasks"] if t["kind"] == "blocker"]
 if len(names) != 1 or not names[0].startswith("Task-") or not names[0].endswith(" blocker"):
     errors.append(f"blocker task named {names}")
 mean = sum(b["delayed_tasks"] for b in blocking) / max(1, len(blocking))
-print(f"-- {name}: {matched}/{len(truth)} blocks matched, {cascades} with cascades "
-      f"(mean {mean:.0f} timers), {rep['counters']['steps']} steps")
+print(f"-- {name}: {matched}/{len(truth)} blocks matched, step/sleep duration "
+      f"{min(ratios, default=0):.3f}-{max(ratios, default=0):.3f}, {cascades} with cascades "
+      f"(mean {mean:.0f} timers), {rep['counters']['steps']} steps, "
+      f"{len(rep['preempted'])} preempted")
 for e in errors:
     print(f"FAIL {name}: {e}", file=sys.stderr)
 sys.exit(1 if errors else 0)

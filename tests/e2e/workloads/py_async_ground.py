@@ -3,7 +3,9 @@
 # time.sleep BLOCK_S every PERIOD_S, NR_LIGHT light tasks wake on timers,
 # one task runs CPU slices of SLICE_S (shorter than the threshold) between
 # awaits.  Writes each blocking sleep as "block START_NS DURATION_NS"
-# (CLOCK_MONOTONIC, as the tracer's times) to the file argv[1].
+# (CLOCK_MONOTONIC, as the tracer's times) to the file argv[1]; the blocker
+# starts after argv[2] seconds (0.5 by default: the tracer attaches after
+# `import asyncio`).
 import asyncio
 import random
 import sys
@@ -14,7 +16,7 @@ NR_LIGHT, SLICE_S = 300, 0.002
 
 
 async def blocker(log):
-    await asyncio.sleep(0.5)  # the tracer attaches after `import asyncio`
+    await asyncio.sleep(float(sys.argv[2]) if len(sys.argv) > 2 else 0.5)
     for _ in range(NR_BLOCKS):
         t0 = time.monotonic_ns()
         time.sleep(BLOCK_S)
