@@ -219,8 +219,9 @@ static __noinline int walk_stack(__u32 pid, __u32 tid, __u32 source)
 	return 0;
 }
 
-/* A step of @task begins on the current thread. */
-static __always_inline int step_enter(__u64 task)
+/* A step of @task begins on the current thread, whose stack pointer is
+ * @sp. */
+static __always_inline int step_enter(__u64 task, __u64 sp)
 {
 	__u64 id = bpf_get_current_pid_tgid(), now = bpf_ktime_get_ns();
 	__u32 tid = (__u32)id, zero = 0;
@@ -233,8 +234,14 @@ static __always_inline int step_enter(__u64 task)
 	if (!task)
 		return 0;
 	if (s && s->depth) {
-		s->depth++; /* a step that runs a nested loop: the outer step goes on */
-		return 0;
+		/* deeper on the stack: a step that runs a nested loop, the outer
+		 * step goes on; else the current step's return was missed (it
+		 * began before the uretprobe was attached) */
+		if (sp < s->sp) {
+			s->depth++;
+			return 0;
+		}
+		count(RT_ASYNC_STAT_UNPAIRED);
 	}
 	if (!s) {
 		sc = bpf_map_lookup_elem(&scratch, &zero);
@@ -246,6 +253,7 @@ static __always_inline int step_enter(__u64 task)
 			return 0;
 	}
 	s->task = task;
+	s->sp = sp;
 	s->start_ns = now;
 	s->sched_delay_ns = 0;
 	s->syscall_start_ns = 0;
@@ -372,14 +380,14 @@ int BPF_KPROBE(async_step_wrapper, void *wrapper)
 
 	if (read_ptr(&task, (__u64)wrapper + aoff.step_wrapper_task))
 		return 0;
-	return step_enter(task);
+	return step_enter(task, PT_REGS_SP(ctx));
 }
 
 /* task_wakeup(task, future): the steps after an awaited future is done. */
 SEC("uprobe")
 int BPF_KPROBE(async_task_wakeup, void *task)
 {
-	return step_enter((__u64)task);
+	return step_enter((__u64)task, PT_REGS_SP(ctx));
 }
 
 SEC("uretprobe")

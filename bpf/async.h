@@ -40,6 +40,7 @@ enum rt_async_stack_source {
 /* Per-thread state while a step runs (map `steps`, key: tid). */
 struct rt_async_step {
 	__u64 task;           /* TaskObj address */
+	__u64 sp;             /* stack pointer at entry: tells a nested step from a missed return */
 	__u64 start_ns;       /* bpf_ktime_get_ns() at entry */
 	__u64 sched_delay_ns; /* entry - due time of the timer that woke the task; 0 unknown */
 	__u64 syscall_start_ns;
@@ -132,7 +133,7 @@ enum rt_async_stat {
 	RT_ASYNC_STAT_WALKS,        /* stacks walked */
 	RT_ASYNC_STAT_WALK_FAULTS,  /* walks stopped by a failed read */
 	RT_ASYNC_STAT_NO_TSTATE,    /* walks without a PyThreadState */
-	RT_ASYNC_STAT_UNPAIRED,     /* step returns without an entry */
+	RT_ASYNC_STAT_UNPAIRED,     /* step returns without an entry, entries without a return */
 	RT_ASYNC_STAT_MAX,
 };
 

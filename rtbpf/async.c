@@ -459,13 +459,14 @@ static int load_and_attach(struct async_app *app)
 	}
 	if (bpf_map_update_elem(bpf_map__fd(skel->maps.pids), &key, &app->cfg, BPF_ANY))
 		return -errno;
-	err = attach_uprobe(app, skel->progs.async_step_wrapper, false, &app->probes.step_wrapper);
-	if (!err)
-		err = attach_uprobe(app, skel->progs.async_step_return, true, &app->probes.step_wrapper);
-	if (!err)
-		err = attach_uprobe(app, skel->progs.async_task_wakeup, false, &app->probes.task_wakeup);
+	/* the returns first: a return without its entry is only counted */
+	err = attach_uprobe(app, skel->progs.async_step_return, true, &app->probes.step_wrapper);
 	if (!err)
 		err = attach_uprobe(app, skel->progs.async_step_return, true, &app->probes.task_wakeup);
+	if (!err)
+		err = attach_uprobe(app, skel->progs.async_step_wrapper, false, &app->probes.step_wrapper);
+	if (!err)
+		err = attach_uprobe(app, skel->progs.async_task_wakeup, false, &app->probes.task_wakeup);
 	if (!err && app->probes.heappop.offset)
 		err = attach_uprobe(app, skel->progs.async_heappop_return, true, &app->probes.heappop);
 	if (!err)
@@ -760,7 +761,7 @@ static void print_report(const struct async_app *app, const struct report *r)
 			r->preempted[0]->ev.step.run_delay_ns / 1e6);
 	fprintf(stderr, "\ncounters: %" PRIu64 " steps, %" PRIu64 " over the threshold, %" PRIu64 " timers (%" PRIu64
 		" late behind a slow step), %" PRIu64 " stacks walked (%" PRIu64 " stopped by a "
-		"fault), %" PRIu64 " events lost, %" PRIu64 " unpaired returns\n",
+		"fault), %" PRIu64 " events lost, %" PRIu64 " unpaired entries or returns\n",
 		r->counters[RT_ASYNC_STAT_STEPS], r->counters[RT_ASYNC_STAT_BLOCKING],
 		r->counters[RT_ASYNC_STAT_TIMERS], r->counters[RT_ASYNC_STAT_LATE],
 		r->counters[RT_ASYNC_STAT_WALKS], r->counters[RT_ASYNC_STAT_WALK_FAULTS],
