@@ -219,9 +219,9 @@ static __noinline int walk_stack(__u32 pid, __u32 tid, __u32 source)
 	return 0;
 }
 
-/* A step of @task begins on the current thread, whose stack pointer is
- * @sp. */
-static __always_inline int step_enter(__u64 task, __u64 sp)
+/* A step of @task (of @kind) begins on the current thread, whose stack
+ * pointer is @sp. */
+static __always_inline int step_enter(__u64 task, __u64 sp, __u32 kind)
 {
 	__u64 id = bpf_get_current_pid_tgid(), now = bpf_ktime_get_ns();
 	__u32 tid = (__u32)id, zero = 0;
@@ -253,6 +253,7 @@ static __always_inline int step_enter(__u64 task, __u64 sp)
 			return 0;
 	}
 	s->task = task;
+	s->kind = kind;
 	s->sp = sp;
 	s->start_ns = now;
 	s->sched_delay_ns = 0;
@@ -296,7 +297,7 @@ static __always_inline void task_account(__u32 pid, __u32 tid, const struct rt_a
 			e->type = RT_ASYNC_EVENT_TASK;
 			e->pid = pid;
 			e->tid = tid;
-			e->pad = 0;
+			e->kind = s->kind;
 			e->task = s->task;
 			bpf_ringbuf_submit(e, 0);
 		} else {
@@ -313,6 +314,7 @@ static __always_inline void task_account(__u32 pid, __u32 tid, const struct rt_a
 	}
 	t->last_ns = now;
 	t->tid = tid;
+	t->kind = s->kind;
 }
 
 /* Sends a step longer than the threshold and remembers it as the thread's
@@ -380,14 +382,14 @@ int BPF_KPROBE(async_step_wrapper, void *wrapper)
 
 	if (read_ptr(&task, (__u64)wrapper + aoff.step_wrapper_task))
 		return 0;
-	return step_enter(task, PT_REGS_SP(ctx));
+	return step_enter(task, PT_REGS_SP(ctx), 0);
 }
 
 /* task_wakeup(task, future): the steps after an awaited future is done. */
 SEC("uprobe")
 int BPF_KPROBE(async_task_wakeup, void *task)
 {
-	return step_enter((__u64)task, PT_REGS_SP(ctx));
+	return step_enter((__u64)task, PT_REGS_SP(ctx), 0);
 }
 
 SEC("uretprobe")
@@ -434,6 +436,31 @@ static __always_inline __u64 timer_task(__u64 timer)
 	return task;
 }
 
+/* Something due at @due on thread @tid, taken at @now: when the thread's
+ * latest blocking step ended after @due, it waited behind that step. */
+static __always_inline void late_behind_block(__u32 pid, __u32 tid, __u64 due, __u64 now)
+{
+	struct rt_async_block *b = bpf_map_lookup_elem(&blocks, &tid);
+	struct rt_async_late *e;
+
+	if (!b || due >= b->end_ns || b->end_ns > now)
+		return;
+	count(RT_ASYNC_STAT_LATE);
+	e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
+	if (!e) {
+		count(RT_ASYNC_STAT_EVENTS_LOST);
+		return;
+	}
+	e->type = RT_ASYNC_EVENT_LATE;
+	e->pid = pid;
+	e->tid = tid;
+	e->seq = b->seq;
+	e->due_ns = due;
+	e->added_ns = b->end_ns - (due > b->start_ns ? due : b->start_ns);
+	e->popped_ns = now;
+	bpf_ringbuf_submit(e, 0);
+}
+
 /* _heapq.heappop returns: the event loop took a due timer from its heap. */
 SEC("uretprobe")
 int BPF_KRETPROBE(async_heappop_return, void *ret)
@@ -443,8 +470,6 @@ int BPF_KRETPROBE(async_heappop_return, void *ret)
 	__u32 tid = (__u32)id, pid = id >> 32;
 	__u64 obj = (__u64)ret, type = 0, name = 0, when = 0, bits = 0, due, task;
 	struct rt_async_task_key key = { .pid = pid };
-	struct rt_async_block *b;
-	struct rt_async_late *e;
 	char got[12] = {};
 
 	if (!obj || read_ptr(&type, obj + 8) || read_ptr(&name, type + aoff.type_name) ||
@@ -465,23 +490,34 @@ int BPF_KRETPROBE(async_heappop_return, void *ret)
 		key.task = task;
 		bpf_map_update_elem(&wakes, &key, &due, BPF_ANY);
 	}
-	b = bpf_map_lookup_elem(&blocks, &tid);
-	if (!b || due >= b->end_ns || b->end_ns > now)
-		return 0;
-	count(RT_ASYNC_STAT_LATE);
-	e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
-	if (!e) {
-		count(RT_ASYNC_STAT_EVENTS_LOST);
-		return 0;
-	}
-	e->type = RT_ASYNC_EVENT_LATE;
-	e->pid = pid;
-	e->tid = tid;
-	e->seq = b->seq;
-	e->due_ns = due;
-	e->added_ns = b->end_ns - (due > b->start_ns ? due : b->start_ns);
-	e->popped_ns = now;
-	bpf_ringbuf_submit(e, 0);
+	late_behind_block(pid, tid, due, now);
+	return 0;
+}
+
+/* tokio::runtime::task::raw::poll::<T, S>(header): a task's poll; the
+ * attach cookie numbers the future type T (one function per type).  A
+ * task woken while a blocking poll held this thread waited behind it. */
+SEC("uprobe")
+int BPF_KPROBE(async_tokio_poll, void *header)
+{
+	__u64 id = bpf_get_current_pid_tgid();
+	struct rt_async_task_key key = { .pid = id >> 32, .task = (__u64)header };
+	__u64 *woken = bpf_map_lookup_elem(&wakes, &key);
+
+	if (woken)
+		late_behind_block(id >> 32, (__u32)id, *woken, bpf_ktime_get_ns());
+	return step_enter((__u64)header, PT_REGS_SP(ctx), (__u32)bpf_get_attach_cookie(ctx));
+}
+
+/* tokio's waker (wake_by_val, wake_by_ref) of the task at @header. */
+SEC("uprobe")
+int BPF_KPROBE(async_tokio_wake, void *header)
+{
+	struct rt_async_task_key key = { .pid = bpf_get_current_pid_tgid() >> 32,
+					 .task = (__u64)header };
+	__u64 now = bpf_ktime_get_ns();
+
+	bpf_map_update_elem(&wakes, &key, &now, BPF_ANY);
 	return 0;
 }
 

@@ -55,7 +55,7 @@ struct rt_async_step {
 	__u32 stack_source;   /* enum rt_async_stack_source */
 	__u32 nr_frames;
 	__u32 stack_flags;    /* RT_REC_STACK_* */
-	__u32 pad;
+	__u32 kind;           /* tokio: the poll function's index (its future type); asyncio: 0 */
 	struct {
 		__u64 code;
 		__u32 lasti;
@@ -78,7 +78,7 @@ struct rt_async_task_stats {
 	__u64 delayed_steps;  /* steps with a known wake-up time */
 	__u64 first_ns, last_ns;
 	__u32 tid;            /* thread of its last step */
-	__u32 pad;
+	__u32 kind;           /* as rt_async_step.kind */
 };
 
 enum rt_async_event_type {
@@ -92,7 +92,7 @@ enum rt_async_event_type {
 struct rt_async_task {
 	__u32 type;      /* RT_ASYNC_EVENT_TASK */
 	__u32 pid, tid;
-	__u32 pad;
+	__u32 kind;      /* as rt_async_step.kind */
 	__u64 task;
 };
 
@@ -105,13 +105,14 @@ struct rt_async_blocking {
 	__u64 end_ns;
 };
 
-/* A timer that came due while a blocking step held its thread, sent when
- * the loop takes it from its heap. */
+/* A callback that came due while a blocking step held its thread: an
+ * asyncio timer, sent when the loop takes it from its heap; a tokio task
+ * woken during the step, sent when it is polled. */
 struct rt_async_late {
 	__u32 type;      /* RT_ASYNC_EVENT_LATE */
 	__u32 pid, tid;
 	__u32 seq;       /* the blocking step's number on that thread */
-	__u64 due_ns;    /* the timer's deadline */
+	__u64 due_ns;    /* the timer's deadline, the task's wake-up */
 	__u64 added_ns;  /* how long the blocking step held it past its deadline */
 	__u64 popped_ns;
 };

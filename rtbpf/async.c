@@ -31,6 +31,7 @@
 #include "perfglue/safefile.h"
 #include "rtbpf/async.h"
 #include "runtimes/python/asyncio.h"
+#include "runtimes/rust/tokio.h"
 
 #define NAME_MAX_LEN 160
 #define REPORT_WORST 10
@@ -75,6 +76,11 @@ struct report {
 	uint64_t counters[RT_ASYNC_STAT_MAX]; /* the program's, summed over the CPUs */
 };
 
+enum async_runtime {
+	RUNTIME_ASYNCIO,
+	RUNTIME_TOKIO,
+};
+
 struct async_app {
 	unsigned int threshold_ms, sample_hz;
 	const char *json;
@@ -83,11 +89,14 @@ struct async_app {
 	bool own_child;
 	int child_status;
 
+	enum async_runtime runtime;
+	struct rt_tokio_probes tokio;
 	struct rt_pyproc proc;
 	struct rt_walker_config cfg;
 	struct rt_asyncio_layout layout;
 	struct rt_asyncio_probes probes;
 	uint32_t version;
+	char version_text[64]; /* "CPython 3.11.2", "tokio, 5 future types" */
 
 	struct async_bpf *skel;
 	struct ring_buffer *rb;
@@ -124,11 +133,11 @@ static void usage(FILE *f)
 	fprintf(f,
 		"usage: rt-bpf async [--threshold-ms N] [--json FILE] [--sample-hz HZ] [-v]\n"
 		"                    (-p PID | -- CMD ARGS...)\n"
-		"Traces the task steps of an asyncio event loop (CPython 3.11-3.13) and, when the\n"
-		"target exits or at Ctrl-C, reports the steps longer than the threshold (default\n"
-		"10 ms) with their task, stack and the timers that waited behind them, per-task\n"
-		"statistics and what to do about them.  --json writes the same data\n"
-		"(docs/async.md).  Needs root and kernel BTF.\n");
+		"Traces the task steps of an asyncio event loop (CPython 3.11-3.13) or the task\n"
+		"polls of a tokio program and, when the target exits or at Ctrl-C, reports the\n"
+		"ones longer than the threshold (default 10 ms) with their task, cause, stack\n"
+		"(asyncio) and what waited behind them, per-task statistics and what to do about\n"
+		"them.  --json writes the same data (docs/async.md).  Needs root and kernel BTF.\n");
 }
 
 /* ---- task names ---- */
@@ -173,15 +182,19 @@ static const char *task_name(struct async_app *app, uint64_t task)
 
 /* Reads @task's name while it lives (a task's address can be reused by a
  * later task: the name is read again then, from its first step). */
-static void remember_task(struct async_app *app, uint64_t task)
+static void remember_task(struct async_app *app, uint64_t task, uint32_t kind)
 {
 	struct task_name *n;
 
 	if (app->nr_names * 2 >= app->names_cap && names_grow(app))
 		return;
 	n = name_slot(app, task);
-	if (rt_asyncio__task_name(app->pid, &app->cfg.off, &app->layout, task, n->name,
-				  sizeof(n->name)))
+	if (app->runtime == RUNTIME_TOKIO) {
+		/* a tokio task is named by its future's type, the poll function's */
+		snprintf(n->name, sizeof(n->name), "%s",
+			 kind < app->tokio.nr_polls ? app->tokio.polls[kind].future : "?");
+	} else if (rt_asyncio__task_name(app->pid, &app->cfg.off, &app->layout, task, n->name,
+					 sizeof(n->name)))
 		snprintf(n->name, sizeof(n->name), "task 0x%" PRIx64, task);
 	if (!n->task)
 		app->nr_names++;
@@ -264,11 +277,12 @@ static void add_blocking(struct async_app *app, const struct rt_async_blocking *
 		       (uint64_t)app->threshold_ms * 1000000ull;
 	name = task_name(app, ev->step.task);
 	if (!name) {
-		remember_task(app, ev->step.task);
+		remember_task(app, ev->step.task, ev->step.kind);
 		name = task_name(app, ev->step.task);
 	}
 	snprintf(b->task, sizeof(b->task), "%s", name ? name : "?");
-	blocking_stack(app, b);
+	if (app->runtime == RUNTIME_ASYNCIO)
+		blocking_stack(app, b);
 }
 
 /* A timer that waited behind blocking step @ev->seq of its thread. */
@@ -294,7 +308,8 @@ static int on_event(void *ctx, void *data, size_t size)
 		return 0;
 	memcpy(&type, data, sizeof(type));
 	if (type == RT_ASYNC_EVENT_TASK && size >= sizeof(struct rt_async_task))
-		remember_task(app, ((const struct rt_async_task *)data)->task);
+		remember_task(app, ((const struct rt_async_task *)data)->task,
+			      ((const struct rt_async_task *)data)->kind);
 	else if (type == RT_ASYNC_EVENT_BLOCKING && size >= sizeof(struct rt_async_blocking))
 		add_blocking(app, data);
 	else if (type == RT_ASYNC_EVENT_LATE && size >= sizeof(struct rt_async_late))
@@ -335,22 +350,43 @@ static bool target_gone(struct async_app *app)
 	return gone;
 }
 
-/* Waits until the target runs a CPython with asyncio's C accelerator loaded
- * (it is loaded by `import asyncio`, after the interpreter starts). */
-static int wait_for_asyncio(struct async_app *app)
+/* Which runtime process @app->pid runs, once it runs one: a CPython with
+ * asyncio's C accelerator loaded (by `import asyncio`, after the
+ * interpreter starts), or an executable with tokio's task poll functions.
+ * Returns 0, or -ENOENT while it runs neither (yet). */
+static int find_runtime(struct async_app *app)
+{
+	int err = rt_pyproc__inspect(app->pid, &app->proc);
+
+	if (!err) {
+		err = rt_asyncio__find_probes(app->pid, &app->probes);
+		app->runtime = RUNTIME_ASYNCIO;
+		return err;
+	}
+	if (err != -ENOENT)
+		return err;
+	err = rt_tokio__find_probes(app->pid, &app->tokio);
+	if (!err) {
+		app->runtime = RUNTIME_TOKIO;
+		snprintf(app->version_text, sizeof(app->version_text), "tokio, %zu future types",
+			 app->tokio.nr_polls);
+	}
+	return err;
+}
+
+/* Waits until the target runs a runtime rt-bpf async knows. */
+static int wait_for_runtime(struct async_app *app)
 {
 	bool said = false;
 	int err;
 
 	for (;;) {
-		err = rt_pyproc__inspect(app->pid, &app->proc);
-		if (!err)
-			err = rt_asyncio__find_probes(app->pid, &app->probes);
+		err = find_runtime(app);
 		if (!err)
 			return 0;
 		if (err != -ENOENT || stop_requested || target_gone(app)) {
-			fprintf(stderr, "rt-bpf async: pid %d ended or stopped before it loaded asyncio's "
-				"C accelerator (_asyncio)\n", app->pid);
+			fprintf(stderr, "rt-bpf async: pid %d ended or stopped before it ran asyncio's C "
+				"accelerator (_asyncio) or tokio\n", app->pid);
 			return -ESRCH;
 		}
 		if (!said && app->verbose)
@@ -380,6 +416,8 @@ static int configure_walker(struct async_app *app)
 	}
 	app->version = (uint32_t)app->proc.major << 16 | (uint32_t)app->proc.minor << 8 |
 		       (uint32_t)(app->proc.patch > 0 ? app->proc.patch : 0);
+	snprintf(app->version_text, sizeof(app->version_text), "CPython %d.%d.%d", app->proc.major,
+		 app->proc.minor, app->proc.patch);
 	return 0;
 }
 
@@ -400,12 +438,62 @@ static int keep_link(struct async_app *app, struct bpf_link *link, const char *w
 }
 
 static int attach_uprobe(struct async_app *app, struct bpf_program *prog, bool ret,
-			 const struct rt_asyncio_probe *p)
+			 const char *path, uint64_t offset, uint64_t cookie)
 {
-	LIBBPF_OPTS(bpf_uprobe_opts, opts, .retprobe = ret);
+	LIBBPF_OPTS(bpf_uprobe_opts, opts, .retprobe = ret, .bpf_cookie = cookie);
 
-	return keep_link(app, bpf_program__attach_uprobe_opts(prog, app->pid, p->path,
-							      p->offset, &opts), p->path);
+	return keep_link(app, bpf_program__attach_uprobe_opts(prog, app->pid, path, offset, &opts),
+			 path);
+}
+
+static int attach_asyncio(struct async_app *app)
+{
+	struct async_bpf *skel = app->skel;
+	const struct rt_asyncio_probes *p = &app->probes;
+	int err;
+
+	/* the returns first: a return without its entry is only counted */
+	err = attach_uprobe(app, skel->progs.async_step_return, true, p->step_wrapper.path,
+			    p->step_wrapper.offset, 0);
+	if (!err)
+		err = attach_uprobe(app, skel->progs.async_step_return, true, p->task_wakeup.path,
+				    p->task_wakeup.offset, 0);
+	if (!err)
+		err = attach_uprobe(app, skel->progs.async_step_wrapper, false, p->step_wrapper.path,
+				    p->step_wrapper.offset, 0);
+	if (!err)
+		err = attach_uprobe(app, skel->progs.async_task_wakeup, false, p->task_wakeup.path,
+				    p->task_wakeup.offset, 0);
+	if (!err && p->heappop.offset)
+		err = attach_uprobe(app, skel->progs.async_heappop_return, true, p->heappop.path,
+				    p->heappop.offset, 0);
+	if (!err && !p->heappop.offset)
+		fprintf(stderr, "rt-bpf async: no _heapq.heappop found in pid %d: no cascades or "
+			"scheduling delays\n", app->pid);
+	return err;
+}
+
+/* Two uprobes per future type's poll function, the type's index as the
+ * cookie; the wakers. */
+static int attach_tokio(struct async_app *app)
+{
+	struct async_bpf *skel = app->skel;
+	const struct rt_tokio_probes *p = &app->tokio;
+	int err = 0;
+
+	for (size_t i = 0; i < p->nr_polls && !err; i++)
+		err = attach_uprobe(app, skel->progs.async_step_return, true, p->path,
+				    p->polls[i].offset, i);
+	for (size_t i = 0; i < p->nr_polls && !err; i++)
+		err = attach_uprobe(app, skel->progs.async_tokio_poll, false, p->path,
+				    p->polls[i].offset, i);
+	if (!err && p->wake_by_val)
+		err = attach_uprobe(app, skel->progs.async_tokio_wake, false, p->path,
+				    p->wake_by_val, 0);
+	if (!err && p->wake_by_ref)
+		err = attach_uprobe(app, skel->progs.async_tokio_wake, false, p->path,
+				    p->wake_by_ref, 0);
+	return err;
 }
 
 /* The CPU-time sampler: one cpu-clock event per CPU. */
@@ -457,18 +545,10 @@ static int load_and_attach(struct async_app *app)
 		fprintf(stderr, "rt-bpf async: cannot load the BPF program: %s\n", strerror(-err));
 		return err;
 	}
-	if (bpf_map_update_elem(bpf_map__fd(skel->maps.pids), &key, &app->cfg, BPF_ANY))
+	if (app->runtime == RUNTIME_ASYNCIO &&
+	    bpf_map_update_elem(bpf_map__fd(skel->maps.pids), &key, &app->cfg, BPF_ANY))
 		return -errno;
-	/* the returns first: a return without its entry is only counted */
-	err = attach_uprobe(app, skel->progs.async_step_return, true, &app->probes.step_wrapper);
-	if (!err)
-		err = attach_uprobe(app, skel->progs.async_step_return, true, &app->probes.task_wakeup);
-	if (!err)
-		err = attach_uprobe(app, skel->progs.async_step_wrapper, false, &app->probes.step_wrapper);
-	if (!err)
-		err = attach_uprobe(app, skel->progs.async_task_wakeup, false, &app->probes.task_wakeup);
-	if (!err && app->probes.heappop.offset)
-		err = attach_uprobe(app, skel->progs.async_heappop_return, true, &app->probes.heappop);
+	err = app->runtime == RUNTIME_ASYNCIO ? attach_asyncio(app) : attach_tokio(app);
 	if (!err)
 		err = keep_link(app, bpf_program__attach(skel->progs.async_sys_enter), "sys_enter");
 	if (!err)
@@ -481,9 +561,6 @@ static int load_and_attach(struct async_app *app)
 	if (!app->rb)
 		return -errno;
 	app->attach_ns = now_ns();
-	if (!app->probes.heappop.offset)
-		fprintf(stderr, "rt-bpf async: no _heapq.heappop found in pid %d: no cascades or "
-			"scheduling delays\n", app->pid);
 	return 0;
 }
 
@@ -513,6 +590,11 @@ static uint64_t stat_sum(const struct async_app *app, enum rt_async_stat stat)
 }
 
 /* ---- the report ---- */
+
+static const char *runtime_name(const struct async_app *app)
+{
+	return app->runtime == RUNTIME_TOKIO ? "tokio" : "asyncio";
+}
 
 static const char *syscall_name(uint32_t nr)
 {
@@ -545,6 +627,32 @@ static bool sleep_syscall(uint32_t nr)
 	return nr == 35 || nr == 230 || nr == 23 || nr == 270;
 }
 
+/* blocking_advice() for a tokio poll. */
+static void tokio_advice(const struct rt_async_step *s, uint64_t d, const char *name, char *buf,
+			 size_t size, const char **cause)
+{
+	if (s->longest_syscall_ns * 2 >= d) {
+		*cause = "syscall";
+		if (sleep_syscall(s->longest_syscall_nr))
+			snprintf(buf, size, "a sleep (%s, %.1f ms) inside the poll: use "
+				 "tokio::time::sleep().await, or move the blocking call to "
+				 "tokio::task::spawn_blocking()", name, s->longest_syscall_ns / 1e6);
+		else
+			snprintf(buf, size, "a blocking system call (%s, %.1f ms) inside the poll: move "
+				 "it to tokio::task::spawn_blocking(), or use tokio's async version",
+				 name, s->longest_syscall_ns / 1e6);
+	} else if (s->syscall_ns * 2 >= d) {
+		*cause = "syscalls";
+		snprintf(buf, size, "many system calls (%.1f ms of the poll): move the blocking I/O "
+			 "to tokio::task::spawn_blocking()", s->syscall_ns / 1e6);
+	} else {
+		*cause = "cpu";
+		snprintf(buf, size, "CPU-bound poll (%.1f ms): split the work and yield between "
+			 "pieces (tokio::task::yield_now().await), or run it on "
+			 "tokio::task::spawn_blocking() or a compute pool", d / 1e6);
+	}
+}
+
 /* Why @b blocked, as a recommendation in one sentence. */
 static void blocking_advice(const struct async_app *app, const struct blocking *b, char *buf,
 			    size_t size, const char **cause)
@@ -557,6 +665,10 @@ static void blocking_advice(const struct async_app *app, const struct blocking *
 	if (!name) {
 		snprintf(nr, sizeof(nr), "system call %u", s->longest_syscall_nr);
 		name = nr;
+	}
+	if (app->runtime == RUNTIME_TOKIO) {
+		tokio_advice(s, d, name, buf, size, cause);
+		return;
 	}
 	if (s->longest_syscall_ns * 2 >= d) {
 		*cause = "syscall";
@@ -596,13 +708,14 @@ static int cmp_task_time(const void *a, const void *b)
 	return x->st.step_ns < y->st.step_ns ? 1 : x->st.step_ns > y->st.step_ns ? -1 : 0;
 }
 
-/* The kind of a task: its coroutine's name (what follows the task's own
- * name), or the whole name when there is no coroutine name. */
-static const char *task_kind(const char *name)
+/* The kind of a task: an asyncio task's coroutine name (what follows the
+ * task's own name, or the whole name when there is no coroutine name); a
+ * tokio task's future type, its whole name. */
+static const char *task_kind(const struct async_app *app, const char *name)
 {
 	const char *sp = strchr(name, ' ');
 
-	return sp ? sp + 1 : name;
+	return sp && app->runtime == RUNTIME_ASYNCIO ? sp + 1 : name;
 }
 
 /* Every task of the target from the BPF map, with names and blocking
@@ -649,7 +762,8 @@ static size_t collect_tasks(struct async_app *app, struct task_row **out)
 	return n;
 }
 
-static size_t collect_kinds(const struct task_row *rows, size_t n, struct kind_row **out)
+static size_t collect_kinds(const struct async_app *app, const struct task_row *rows, size_t n,
+			    struct kind_row **out)
 {
 	struct kind_row *kinds = calloc(n ? n : 1, sizeof(*kinds));
 	size_t nk = 0;
@@ -658,7 +772,7 @@ static size_t collect_kinds(const struct task_row *rows, size_t n, struct kind_r
 	if (!kinds)
 		return 0;
 	for (size_t i = 0; i < n; i++) {
-		const char *kind = task_kind(rows[i].name);
+		const char *kind = task_kind(app, rows[i].name);
 		struct kind_row *k = NULL;
 
 		for (size_t j = 0; j < nk && !k; j++)
@@ -689,10 +803,10 @@ static void print_blocking(const struct async_app *app, size_t rank, const struc
 	char advice[512];
 
 	blocking_advice(app, b, advice, sizeof(advice), &cause);
-	fprintf(stderr, "  %2zu. %s: %.1f ms on thread %u at +%.3f s; %u timers waited behind it, "
+	fprintf(stderr, "  %2zu. %s: %.1f ms on thread %u at +%.3f s; %u %s waited behind it, "
 		"%.1f ms of added delay\n", rank, b->task, d / 1e6, b->ev.tid,
 		((int64_t)b->ev.step.start_ns - (int64_t)app->attach_ns) / 1e9, b->delayed,
-		b->added_ns / 1e6);
+		app->runtime == RUNTIME_TOKIO ? "woken tasks" : "timers", b->added_ns / 1e6);
 	fprintf(stderr, "      cause: %s\n", advice);
 	for (size_t f = 0; f < b->nr_frames; f++)
 		fprintf(stderr, "      %s %s\n", f ? "  " : "at", b->frames[f]);
@@ -708,7 +822,7 @@ static void print_recommendations(const struct async_app *app, const struct repo
 		const struct blocking *worst = NULL;
 
 		for (size_t i = 0; i < r->nr_blocking && !worst; i++)
-			if (!strcmp(task_kind(r->blocking[i]->task), r->kinds[k].kind))
+			if (!strcmp(task_kind(app, r->blocking[i]->task), r->kinds[k].kind))
 				worst = r->blocking[i];
 		if (!worst)
 			continue;
@@ -725,9 +839,9 @@ static void print_report(const struct async_app *app, const struct report *r)
 
 	for (size_t i = 0; i < r->nr_rows; i++)
 		steps += r->rows[i].st.steps;
-	fprintf(stderr, "\nrt-bpf async: asyncio, pid %d (CPython %d.%d.%d), %.1f s traced, threshold %u ms\n",
-		app->pid, app->proc.major, app->proc.minor, app->proc.patch,
-		(app->end_ns - app->attach_ns) / 1e9, app->threshold_ms);
+	fprintf(stderr, "\nrt-bpf async: %s, pid %d (%s), %.1f s traced, threshold %u ms\n",
+		runtime_name(app), app->pid, app->version_text, (app->end_ns - app->attach_ns) / 1e9,
+		app->threshold_ms);
 	fprintf(stderr, "%" PRIu64 " steps of %zu tasks; %zu blocking steps; %zu more steps over the "
 		"threshold only while their thread waited for a CPU\n", steps, r->nr_rows,
 		r->nr_blocking, r->nr_preempted);
@@ -735,8 +849,9 @@ static void print_report(const struct async_app *app, const struct report *r)
 		fprintf(stderr, "\nWorst blocking steps:\n");
 	for (size_t i = 0; i < r->nr_blocking && i < REPORT_WORST; i++)
 		print_blocking(app, i + 1, r->blocking[i]);
-	fprintf(stderr, "\nTasks by kind (coroutine):\n  %-32s %7s %9s %10s %9s %9s %9s %14s\n", "kind",
-		"tasks", "steps", "step ms", "max ms", "blocking", "preempted", "sched delay ms");
+	fprintf(stderr, "\nTasks by kind (%s):\n  %-32s %7s %9s %10s %9s %9s %9s %14s\n",
+		app->runtime == RUNTIME_TOKIO ? "future" : "coroutine", "kind", "tasks", "steps",
+		"step ms", "max ms", "blocking", "preempted", "sched delay ms");
 	for (size_t i = 0; i < r->nr_kinds; i++) {
 		const struct kind_row *k = &r->kinds[i];
 
@@ -792,7 +907,7 @@ static void json_blocking(FILE *f, const struct async_app *app, const struct blo
 	fprintf(f, "{\"task\": ");
 	json_str(f, b->task);
 	fprintf(f, ", \"kind\": ");
-	json_str(f, task_kind(b->task));
+	json_str(f, task_kind(app, b->task));
 	fprintf(f, ", \"start_ns\": %" PRIu64 ", \"duration_ms\": %.3f, \"thread\": %u, "
 		"\"delayed_tasks\": %u, \"added_delay_ms\": %.3f, \"cpu_ms\": %.3f, "
 		"\"run_delay_ms\": %.3f, \"syscall_ms\": %.3f, \"longest_syscall\": {\"nr\": %u, "
@@ -817,7 +932,7 @@ static void json_blocking(FILE *f, const struct async_app *app, const struct blo
 	fputs("]}", f);
 }
 
-static void json_tasks(FILE *f, const struct report *r)
+static void json_tasks(FILE *f, const struct async_app *app, const struct report *r)
 {
 	fprintf(f, " \"tasks\": [");
 	for (size_t i = 0; i < r->nr_rows; i++) {
@@ -826,7 +941,7 @@ static void json_tasks(FILE *f, const struct report *r)
 		fprintf(f, "%s\n  {\"name\": ", i ? "," : "");
 		json_str(f, r->rows[i].name);
 		fprintf(f, ", \"kind\": ");
-		json_str(f, task_kind(r->rows[i].name));
+		json_str(f, task_kind(app, r->rows[i].name));
 		fprintf(f, ", \"address\": \"0x%" PRIx64 "\", \"thread\": %u, \"polls\": %" PRIu64
 			", \"poll_time_ms\": %.3f, \"max_poll_ms\": %.3f, \"sched_delay_ms\": %.3f, "
 			"\"woken_by_timer\": %" PRIu64 ", \"blocking_polls\": %u, \"preempted_polls\": %u}",
@@ -856,11 +971,11 @@ static int write_json(const struct async_app *app, const struct report *r)
 		fprintf(stderr, "rt-bpf async: cannot write %s: %s\n", app->json, strerror(errno));
 		return -errno;
 	}
-	fprintf(f, "{\"runtime\": \"asyncio\", \"pid\": %d, \"version\": \"%d.%d.%d\", "
+	fprintf(f, "{\"runtime\": \"%s\", \"pid\": %d, \"version\": \"%s\", "
 		"\"threshold_ms\": %u, \"attached_ns\": %" PRIu64 ", \"duration_s\": %.3f,\n",
-		app->pid, app->proc.major, app->proc.minor, app->proc.patch, app->threshold_ms,
-		app->attach_ns, (app->end_ns - app->attach_ns) / 1e9);
-	json_tasks(f, r);
+		runtime_name(app), app->pid, app->version_text, app->threshold_ms, app->attach_ns,
+		(app->end_ns - app->attach_ns) / 1e9);
+	json_tasks(f, app, r);
 	fprintf(f, " \"blocking\": [");
 	for (size_t i = 0; i < r->nr_blocking; i++) {
 		fputs(i ? ",\n  " : "\n  ", f);
@@ -906,7 +1021,7 @@ static int report(struct async_app *app)
 	for (int i = 0; i < RT_ASYNC_STAT_MAX; i++)
 		r.counters[i] = stat_sum(app, i);
 	r.nr_rows = collect_tasks(app, &r.rows);
-	r.nr_kinds = collect_kinds(r.rows, r.nr_rows, &r.kinds);
+	r.nr_kinds = collect_kinds(app, r.rows, r.nr_rows, &r.kinds);
 	print_report(app, &r);
 	err = app->json ? write_json(app, &r) : 0;
 out:
@@ -1008,6 +1123,7 @@ static void app_free(struct async_app *app)
 	free(app->blocks);
 	free(app->names);
 	free(app->perf_fds);
+	rt_tokio_probes__exit(&app->tokio);
 }
 
 int rt_async__main(int argc, char **argv)
@@ -1039,19 +1155,24 @@ int rt_async__main(int argc, char **argv)
 		app.own_child = true;
 		fprintf(stderr, "rt-bpf async: started pid %d\n", app.pid);
 	}
-	err = wait_for_asyncio(&app);
-	if (!err)
+	err = wait_for_runtime(&app);
+	if (!err && app.runtime == RUNTIME_ASYNCIO)
 		err = configure_walker(&app);
 	if (!err)
 		err = load_and_attach(&app);
 	if (err)
 		goto out;
-	if (app.verbose)
-		fprintf(stderr, "rt-bpf async: tracing pid %d (CPython %d.%d.%d): steps at %s+0x%" PRIx64
-			" and +0x%" PRIx64 " (%s)\n", app.pid, app.proc.major, app.proc.minor,
-			app.proc.patch, app.probes.step_wrapper.path, app.probes.step_wrapper.offset,
+	if (app.verbose && app.runtime == RUNTIME_ASYNCIO)
+		fprintf(stderr, "rt-bpf async: tracing pid %d (%s): steps at %s+0x%" PRIx64
+			" and +0x%" PRIx64 " (%s)\n", app.pid, app.version_text,
+			app.probes.step_wrapper.path, app.probes.step_wrapper.offset,
 			app.probes.task_wakeup.offset,
 			app.probes.step_wrapper.by_symbol ? "symbols" : "type and method tables");
+	else if (app.verbose)
+		for (size_t i = 0; i < app.tokio.nr_polls; i++)
+			fprintf(stderr, "rt-bpf async: tracing pid %d: polls of %s at %s+0x%" PRIx64 "\n",
+				app.pid, app.tokio.polls[i].future, app.tokio.path,
+				app.tokio.polls[i].offset);
 	else
 		fprintf(stderr, "rt-bpf async: tracing pid %d; Ctrl-C to stop and report\n", app.pid);
 	trace(&app);

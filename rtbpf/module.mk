@@ -3,8 +3,8 @@
 # (rtbpf/async.c) traces async runtimes' task steps with bpf/async.bpf.c,
 # using the asyncio knowledge in runtimes/python/asyncio.c.
 
-LIB_SRCS   += runtimes/python/asyncio.c
-UNIT_TESTS += asyncio
+LIB_SRCS   += runtimes/python/asyncio.c runtimes/rust/tokio.c
+UNIT_TESTS += asyncio tokio
 
 $(BUILD)/bpf/async.bpf.o: bpf/async.bpf.c bpf/async.h bpf/py_tstate.bpf.h bpf/record.h bpf/walker.h \
 		$(BUILD)/vmlinux.h
