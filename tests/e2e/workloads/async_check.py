@@ -1,24 +1,27 @@
 # SPDX-License-Identifier: GPL-2.0-only
 # Checks rt-bpf async's JSON against the ground truth log of
-# py_async_ground.py: every blocking sleep found once, as a step of the
-# blocker task whose duration is within 20% of the sleep's, with the sleep
-# as its cause and the blocker in its stack; no other task flagged; most
-# blocking steps with timers waiting behind them; tasks named by their
-# coroutines.  Usage: async_check.py NAME JSON LOG THRESHOLD_MS
+# py_async_ground.py (asyncio) or tests/e2e/tokio (tokio): every blocking
+# sleep found once, as a step of the blocker task whose duration is within
+# 20% of the sleep's, with the sleep as its cause (and, for asyncio, the
+# blocker in its stack); no other task flagged; most blocking steps with
+# callbacks waiting behind them; tasks named by their coroutines or futures.
+# Usage: async_check.py NAME JSON LOG THRESHOLD_MS [tokio]
 import json
 import sys
 
 name, path, log, threshold = sys.argv[1], sys.argv[2], sys.argv[3], float(sys.argv[4])
+runtime = sys.argv[5] if len(sys.argv) > 5 else "asyncio"
+prefix = "tokground::" if runtime == "tokio" else ""
 rep = json.load(open(path))
 truth = [tuple(map(int, l.split()[1:])) for l in open(log) if l.startswith("block ")]
 errors = []
-if rep["runtime"] != "asyncio":
+if rep["runtime"] != runtime:
     errors.append(f"runtime {rep['runtime']}")
 if len(truth) != 10:
     errors.append(f"the workload logged {len(truth)} blocks, not 10")
 blocking = rep["blocking"]
 flagged = sorted({b["kind"] for b in blocking})
-if flagged != ["blocker"]:
+if flagged != [prefix + "blocker"]:
     errors.append(f"flagged kinds {flagged}, want only blocker")
 matched = 0
 ratios = []
@@ -35,7 +38,7 @@ for start, dur in truth:
         errors.append(f"block at {start}: {b['duration_ms']:.1f} ms for a {dur / 1e6:.1f} ms sleep")
     if b["cause"] != "syscall" or b["longest_syscall"]["name"] not in ("clock_nanosleep", "select", "nanosleep"):
         errors.append(f"block at {start}: cause {b['cause']} {b['longest_syscall']}")
-    if not b["stack"] or not b["stack"][0].startswith("blocker ("):
+    if runtime == "asyncio" and (not b["stack"] or not b["stack"][0].startswith("blocker (")):
         errors.append(f"block at {start}: stack {b['stack'][:3]}")
 if len(blocking) != len(truth):
     errors.append(f"{len(blocking)} blocking steps reported for {len(truth)} blocks")
@@ -44,12 +47,14 @@ if cascades < 0.8 * max(1, len(blocking)):
     errors.append(f"only {cascades} of {len(blocking)} blocking steps have a cascade")
 kinds = {k["kind"]: k for k in rep["kinds"]}
 for kind, tasks in (("blocker", 1), ("light", 300), ("cpu_slices", 1)):
-    if kind not in kinds or kinds[kind]["tasks"] != tasks:
-        errors.append(f"kind {kind}: {kinds.get(kind)}")
-if "cpu_slices" in kinds and not kinds["cpu_slices"]["polls"] > 100:
-    errors.append(f"cpu_slices: {kinds['cpu_slices']}")
-names = [t["name"] for t in rep["tasks"] if t["kind"] == "blocker"]
-if len(names) != 1 or not names[0].startswith("Task-") or not names[0].endswith(" blocker"):
+    if prefix + kind not in kinds or kinds[prefix + kind]["tasks"] != tasks:
+        errors.append(f"kind {kind}: {kinds.get(prefix + kind)}")
+if prefix + "cpu_slices" in kinds and not kinds[prefix + "cpu_slices"]["polls"] > 100:
+    errors.append(f"cpu_slices: {kinds[prefix + 'cpu_slices']}")
+names = [t["name"] for t in rep["tasks"] if t["kind"] == prefix + "blocker"]
+want = (lambda n: n == "tokground::blocker") if runtime == "tokio" else \
+    (lambda n: n.startswith("Task-") and n.endswith(" blocker"))
+if len(names) != 1 or not want(names[0]):
     errors.append(f"blocker task named {names}")
 mean = sum(b["delayed_tasks"] for b in blocking) / max(1, len(blocking))
 print(f"-- {name}: {matched}/{len(truth)} blocks matched, step/sleep duration "
