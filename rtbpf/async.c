@@ -24,12 +24,12 @@
 
 #include "bpf/async.h"
 #include "bpf/async.skel.h"
-#include "bpf/decode.h"
-#include "bpf/pyproc.h"
 #include "layouts/layout.h"
 #include "perfglue/hash.h"
 #include "perfglue/safefile.h"
-#include "rtbpf/async.h"
+#include "rtbpf/rtbpf.h"
+#include "runtimes/decode.h"
+#include "runtimes/python/inspect.h"
 #include "runtimes/python/asyncio.h"
 #include "runtimes/rust/tokio.h"
 
@@ -126,18 +126,6 @@ static uint64_t now_ns(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
-
-static void usage(FILE *f)
-{
-	fprintf(f,
-		"usage: rt-bpf async [--threshold-ms N] [--json FILE] [--sample-hz HZ] [-v]\n"
-		"                    (-p PID | -- CMD ARGS...)\n"
-		"Traces the task steps of an asyncio event loop (CPython 3.11-3.13) or the task\n"
-		"polls of a tokio program and, when the target exits or at Ctrl-C, reports the\n"
-		"ones longer than the threshold (default 10 ms) with their task, cause, stack\n"
-		"(asyncio) and what waited behind them, per-task statistics and what to do about\n"
-		"them.  --json writes the same data (docs/async.md).  Needs root and kernel BTF.\n");
 }
 
 /* ---- task names ---- */
@@ -1034,66 +1022,6 @@ out:
 
 /* ---- main ---- */
 
-static int parse_args(struct async_app *app, int argc, char **argv, char ***cmd)
-{
-	static const struct option lopts[] = {
-		{ "threshold-ms", required_argument, NULL, 't' },
-		{ "json", required_argument, NULL, 'j' },
-		{ "sample-hz", required_argument, NULL, 'F' },
-		{ "help", no_argument, NULL, 'h' },
-		{ "verbose", no_argument, NULL, 'v' },
-		{ 0 },
-	};
-	char *end;
-	long v;
-	int c;
-
-	optind = 1;
-	while ((c = getopt_long(argc, argv, "+p:vh", lopts, NULL)) != -1) {
-		switch (c) {
-		case 't':
-		case 'F':
-			v = strtol(optarg, &end, 10);
-			if (end == optarg || *end || v < 1 || v > 100000) {
-				fprintf(stderr, "rt-bpf async: bad --%s %s\n",
-					c == 't' ? "threshold-ms" : "sample-hz", optarg);
-				return 2;
-			}
-			if (c == 't')
-				app->threshold_ms = (unsigned int)v;
-			else
-				app->sample_hz = (unsigned int)v;
-			break;
-		case 'j':
-			app->json = optarg;
-			break;
-		case 'p':
-			v = strtol(optarg, &end, 10);
-			if (end == optarg || *end || v <= 0 || v > 0x3fffffff) {
-				fprintf(stderr, "rt-bpf async: bad -p %s\n", optarg);
-				return 2;
-			}
-			app->pid = (pid_t)v;
-			break;
-		case 'v':
-			app->verbose = true;
-			break;
-		case 'h':
-			usage(stdout);
-			return -1;
-		default:
-			usage(stderr);
-			return 2;
-		}
-	}
-	*cmd = optind < argc ? &argv[optind] : NULL;
-	if (!!app->pid + !!*cmd != 1) {
-		fprintf(stderr, "rt-bpf async: give exactly one of -p PID or -- CMD ARGS\n");
-		return 2;
-	}
-	return 0;
-}
-
 /* Polls the events until the target ends or a signal asks to stop. */
 static void trace(struct async_app *app)
 {
@@ -1126,27 +1054,87 @@ static void app_free(struct async_app *app)
 	rt_tokio_probes__exit(&app->tokio);
 }
 
-int rt_async__main(int argc, char **argv)
-{
-	struct async_app app = { .threshold_ms = 10, .sample_hz = 250 };
-	struct sigaction sa = { .sa_handler = on_signal };
-	char **cmd = NULL;
-	int err;
+struct async_opts {
+	unsigned int threshold_ms, sample_hz;
+	const char *json;
+};
 
-	err = parse_args(&app, argc, argv, &cmd);
-	if (err)
-		return err < 0 ? 0 : err;
-	if (geteuid() != 0) {
-		fprintf(stderr, "rt-bpf async: needs root (uprobes and BPF); run it with sudo\n");
-		return 1;
+static void async_init(void *opts)
+{
+	struct async_opts *o = opts;
+
+	o->threshold_ms = 10;
+	o->sample_hz = 250;
+}
+
+static int async_option(void *opts, int c, const char *arg)
+{
+	struct async_opts *o = opts;
+	char *end;
+	long v;
+
+	if (c == 'j') {
+		o->json = arg;
+		return 0;
 	}
+	v = strtol(arg, &end, 10);
+	if (end == arg || *end || v < 1 || v > 100000) {
+		fprintf(stderr, "rt-bpf async: bad --%s %s\n", c == 't' ? "threshold-ms" : "sample-hz",
+			arg);
+		return -EINVAL;
+	}
+	if (c == 't')
+		o->threshold_ms = (unsigned int)v;
+	else
+		o->sample_hz = (unsigned int)v;
+	return 0;
+}
+
+static int async_check(struct rt_bpf_app *app, void *opts, int argc, char **argv)
+{
+	if ((app->nr_pids > 0) + (argc > 0) != 1 || app->nr_pids > 1) {
+		fprintf(stderr, "rt-bpf async: give exactly one of -p PID or -- CMD ARGS\n");
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static void print_tracing(const struct async_app *app)
+{
+	if (app->verbose && app->runtime == RUNTIME_ASYNCIO)
+		fprintf(stderr, "rt-bpf async: tracing pid %d (%s): steps at %s+0x%" PRIx64
+			" and +0x%" PRIx64 " (%s)\n", app->pid, app->version_text,
+			app->probes.step_wrapper.path, app->probes.step_wrapper.offset,
+			app->probes.task_wakeup.offset,
+			app->probes.step_wrapper.by_symbol ? "symbols" : "type and method tables");
+	else if (app->verbose)
+		for (size_t i = 0; i < app->tokio.nr_polls; i++)
+			fprintf(stderr, "rt-bpf async: tracing pid %d: polls of %s at %s+0x%" PRIx64 "\n",
+				app->pid, app->tokio.polls[i].future, app->tokio.path,
+				app->tokio.polls[i].offset);
+	else
+		fprintf(stderr, "rt-bpf async: tracing pid %d; Ctrl-C to stop and report\n", app->pid);
+}
+
+static int async_run(struct rt_bpf_app *rt, void *opts, int argc, char **argv)
+{
+	const struct async_opts *o = opts;
+	struct async_app app = {
+		.threshold_ms = o->threshold_ms, .sample_hz = o->sample_hz, .json = o->json,
+		.verbose = rt->verbose,
+	};
+	struct sigaction sa = { .sa_handler = on_signal };
+	int err = rt_bpf__preflight(false);
+
+	if (err)
+		return err;
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
 	app.dec = rt_interp_decoder__new();
 	if (!app.dec)
-		return 1;
-	if (cmd) {
-		app.pid = start_command(cmd);
+		return -ENOMEM;
+	if (argc > 0) {
+		app.pid = start_command(argv);
 		if (app.pid < 0) {
 			fprintf(stderr, "rt-bpf async: fork: %s\n", strerror(errno));
 			err = -errno;
@@ -1154,6 +1142,8 @@ int rt_async__main(int argc, char **argv)
 		}
 		app.own_child = true;
 		fprintf(stderr, "rt-bpf async: started pid %d\n", app.pid);
+	} else {
+		app.pid = rt->pids[0];
 	}
 	err = wait_for_runtime(&app);
 	if (!err && app.runtime == RUNTIME_ASYNCIO)
@@ -1162,19 +1152,7 @@ int rt_async__main(int argc, char **argv)
 		err = load_and_attach(&app);
 	if (err)
 		goto out;
-	if (app.verbose && app.runtime == RUNTIME_ASYNCIO)
-		fprintf(stderr, "rt-bpf async: tracing pid %d (%s): steps at %s+0x%" PRIx64
-			" and +0x%" PRIx64 " (%s)\n", app.pid, app.version_text,
-			app.probes.step_wrapper.path, app.probes.step_wrapper.offset,
-			app.probes.task_wakeup.offset,
-			app.probes.step_wrapper.by_symbol ? "symbols" : "type and method tables");
-	else if (app.verbose)
-		for (size_t i = 0; i < app.tokio.nr_polls; i++)
-			fprintf(stderr, "rt-bpf async: tracing pid %d: polls of %s at %s+0x%" PRIx64 "\n",
-				app.pid, app.tokio.polls[i].future, app.tokio.path,
-				app.tokio.polls[i].offset);
-	else
-		fprintf(stderr, "rt-bpf async: tracing pid %d; Ctrl-C to stop and report\n", app.pid);
+	print_tracing(&app);
 	trace(&app);
 	app.end_ns = now_ns();
 	detach(&app);
@@ -1185,5 +1163,30 @@ out:
 		waitpid(app.pid, &app.child_status, 0);
 	}
 	app_free(&app);
-	return err ? 1 : 0;
+	return err;
 }
+
+static const struct option async_longopts[] = {
+	{ "threshold-ms", required_argument, NULL, 't' },
+	{ "json", required_argument, NULL, 'j' },
+	{ "sample-hz", required_argument, NULL, 'F' },
+	{ 0 },
+};
+
+const struct rt_bpf_cmd rt_bpf_cmd_async = {
+	.name = "async",
+	.synopsis = "async [--threshold-ms N] [--json FILE] [--sample-hz HZ] (-p PID | -- CMD ARGS...)\n",
+	.help =
+	"async   traces the task steps of an asyncio event loop (CPython 3.11-3.13) or\n"
+	"        the task polls of a tokio program and, when the target exits or at\n"
+	"        Ctrl-C, reports the ones longer than --threshold-ms (default 10) with\n"
+	"        their task, cause, stack (asyncio) and what waited behind them,\n"
+	"        per-task statistics and what to do; --json FILE writes the same data\n"
+	"        (docs/async.md).\n",
+	.longopts = async_longopts,
+	.opts_size = sizeof(struct async_opts),
+	.init = async_init,
+	.option = async_option,
+	.check = async_check,
+	.run = async_run,
+};

@@ -9,7 +9,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "bpf/process.h"
+#include "runtimes/process.h"
 #include "perfglue/safefile.h"
 #include "runtimes/rust/tokio.h"
 
