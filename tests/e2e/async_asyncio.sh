@@ -45,5 +45,23 @@ if [ -x "$py" ]; then
 	wait $pid
 	python3 "$W/async_check.py" "-p" "$E2E_TMP/pid.json" "$E2E_TMP/pid.log" $THRESHOLD ||
 		fail "-p: report wrong"
+
+	# Ctrl-C: the report of what was seen so far, and the command stopped
+	"$RTBPF" async --threshold-ms $THRESHOLD --json "$E2E_TMP/int.json" -- \
+		"$py" "$W/py_async_ground.py" "$E2E_TMP/int.log" >"$E2E_TMP/int.out" 2>&1 &
+	rt=$!
+	sleep 1.5
+	kill -INT $rt
+	wait $rt || { cat "$E2E_TMP/int.out"; fail "Ctrl-C: rt-bpf async failed"; }
+	child=$(sed -n 's/^rt-bpf async: started pid \([0-9]*\)$/\1/p' "$E2E_TMP/int.out")
+	[ -n "$child" ] && ! kill -0 "$child" 2>/dev/null || fail "Ctrl-C: the command still runs"
+	python3 - "$E2E_TMP/int.json" "$E2E_TMP/int.log" <<'PY' || fail "Ctrl-C: report wrong"
+import json, sys
+rep = json.load(open(sys.argv[1]))
+logged = sum(1 for l in open(sys.argv[2]) if l.startswith("block "))
+found = sum(1 for b in rep["blocking"] if b["kind"] == "blocker")
+print(f"-- Ctrl-C after 1.5 s: {found} blocking steps reported, {logged} logged")
+sys.exit(0 if found >= 1 and found >= logged else 1)
+PY
 fi
 echo "PASS async_asyncio ($found interpreters)"

@@ -4,7 +4,8 @@
 # from Debian's crates with v0 symbol mangling): every blocking
 # std::thread::sleep of the blocker found with its duration within 20% and
 # its cause; the light and CPU-slice tasks never flagged; tasks woken
-# behind most blocking polls; tasks named by their futures.
+# behind blocking polls (counted, not asserted for most: see
+# docs/async.md); tasks named by their futures.
 . "$(dirname "$0")/lib.sh"
 [ "$(id -u)" -eq 0 ] || skip "needs root for uprobes"
 RTBPF=$RT_BUILD/rt-bpf
