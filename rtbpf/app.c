@@ -20,8 +20,7 @@
 #include "rtbpf/discovery_events.h"
 #include "rtbpf/kfeatures.h"
 #include "rtbpf/rtbpf.h"
-#include "runtimes/python/inspect.h"
-#include "runtimes/ruby/inspect.h"
+#include "runtimes/runtime.h"
 
 #define BTF_PATH "/sys/kernel/btf/vmlinux"
 
@@ -179,10 +178,11 @@ void rt_bpf_app__free(struct rt_bpf_app *app)
 	rt_bpf_app__stop_scanner(app);
 	rt_discovery__free(app->discovery);
 	app->discovery = NULL;
-	rt_pyproc_tracker__free(app->tracker);
-	app->tracker = NULL;
-	rt_rbproc_tracker__free(app->rb_tracker);
-	app->rb_tracker = NULL;
+	for (size_t i = 0; i < app->nr_trackers; i++)
+		rt_runtime_tracker__free(app->trackers[i]);
+	app->nr_trackers = 0;
+	rt_image_cache__free(app->image_cache);
+	app->image_cache = NULL;
 	walker_bpf__destroy(app->skel);
 	app->skel = NULL;
 }

@@ -344,7 +344,7 @@ static bool target_gone(struct async_app *app)
  * Returns 0, or -ENOENT while it runs neither (yet). */
 static int find_runtime(struct async_app *app)
 {
-	int err = rt_pyproc__inspect(app->pid, &app->proc);
+	int err = rt_runtime__inspect(&rt_runtime_cpython, NULL, app->pid, &app->proc.base);
 
 	if (!err) {
 		err = rt_asyncio__find_probes(app->pid, &app->probes);
@@ -386,26 +386,24 @@ static int wait_for_runtime(struct async_app *app)
 
 static int configure_walker(struct async_app *app)
 {
-	const struct rt_layout *table;
 	struct rt_layout layout;
 	char msg[256] = "";
 
-	if (rt_asyncio__layout(app->proc.major, app->proc.minor, &app->layout)) {
+	if (rt_asyncio__layout(app->proc.base.major, app->proc.base.minor, &app->layout)) {
 		fprintf(stderr, "rt-bpf async: pid %d runs CPython %d.%d: asyncio's layout is known for "
-			"3.11 to 3.13 only\n", app->pid, app->proc.major, app->proc.minor);
+			"3.11 to 3.13 only\n", app->pid, app->proc.base.major, app->proc.base.minor);
 		return -ENOTSUP;
 	}
-	table = rt_layout__find(RT_RUNTIME_CPYTHON, app->proc.major, app->proc.minor, app->proc.patch);
-	if (rt_pyproc__layout(&app->proc, table, &layout, msg, sizeof(msg)) ||
+	if (rt_runtime_cpython.select_layout(&app->proc.base, NULL, &layout, msg, sizeof(msg)) ||
 	    rt_pyproc__walker_config(&app->proc, &layout, 1, &app->cfg)) {
 		fprintf(stderr, "rt-bpf async: pid %d (CPython %d.%d): no layout to walk it%s%s\n",
-			app->pid, app->proc.major, app->proc.minor, msg[0] ? ": " : "", msg);
+			app->pid, app->proc.base.major, app->proc.base.minor, msg[0] ? ": " : "", msg);
 		return -ENOTSUP;
 	}
-	app->version = (uint32_t)app->proc.major << 16 | (uint32_t)app->proc.minor << 8 |
-		       (uint32_t)(app->proc.patch > 0 ? app->proc.patch : 0);
-	snprintf(app->version_text, sizeof(app->version_text), "CPython %d.%d.%d", app->proc.major,
-		 app->proc.minor, app->proc.patch);
+	app->version = (uint32_t)app->proc.base.major << 16 | (uint32_t)app->proc.base.minor << 8 |
+		       (uint32_t)(app->proc.base.patch > 0 ? app->proc.base.patch : 0);
+	snprintf(app->version_text, sizeof(app->version_text), "CPython %d.%d.%d", app->proc.base.major,
+		 app->proc.base.minor, app->proc.base.patch);
 	return 0;
 }
 

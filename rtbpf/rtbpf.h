@@ -23,8 +23,10 @@
 struct walker_bpf;
 struct rt_layout;
 struct rt_discovery;
-struct rt_pyproc_tracker;
-struct rt_rbproc_tracker;
+struct rt_runtime_tracker;
+
+/* Room for a tracker per entry of the runtime table (runtimes/runtime.h). */
+#define RT_BPF_MAX_RUNTIMES 8
 
 struct rt_bpf_app {
 	/* global flags, set by main.c before the subcommand runs */
@@ -36,8 +38,9 @@ struct rt_bpf_app {
 
 	/* state, torn down by rt_bpf_app__free() */
 	struct walker_bpf *skel;
-	struct rt_pyproc_tracker *tracker;    /* CPython processes (runtimes/python/) */
-	struct rt_rbproc_tracker *rb_tracker; /* CRuby processes (runtimes/ruby/) */
+	struct rt_image_cache *image_cache;   /* ELF files' symbols, for every tracker */
+	struct rt_runtime_tracker *trackers[RT_BPF_MAX_RUNTIMES]; /* one per runtime */
+	size_t nr_trackers;
 	struct rt_discovery *discovery;       /* process events; NULL: /proc polling */
 	pthread_t scanner;
 	bool scanner_running;
@@ -97,7 +100,8 @@ const struct rt_layout *rt_bpf__read_layout(const char *path);
  */
 int rt_bpf_app__load_and_attach(struct rt_bpf_app *app, struct rt_perf_session *s);
 
-/* Stops the scanner, frees discovery, the trackers and the walker. */
+/* Stops the scanner, frees discovery, the trackers, the image cache and
+ * the walker. */
 void rt_bpf_app__free(struct rt_bpf_app *app);
 
 /* ---- targets.c: finding and configuring interpreter processes ---- */
@@ -106,8 +110,9 @@ void rt_bpf_app__free(struct rt_bpf_app *app);
  * Returns 0 or -errno after saying why. */
 int rt_bpf_app__check_targets(const struct rt_bpf_app *app);
 
-/* Makes the trackers (-p or every process) that configure the walker's
- * maps as processes come and go.  Returns 0 or -errno. */
+/* Makes the image cache and a tracker per runtime (-p or every process)
+ * that configure the walker's maps as processes come and go.  Returns 0
+ * or -errno. */
 int rt_bpf_app__new_trackers(struct rt_bpf_app *app);
 
 /* Starts discovery: kernel events, then a full /proc scan. */

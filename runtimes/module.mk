@@ -12,8 +12,8 @@ include runtimes/python/module.mk
 include runtimes/ruby/module.mk
 include runtimes/rust/module.mk
 
-LIB_SRCS   += runtimes/decode.c runtimes/decode_common.c runtimes/process.c
-UNIT_TESTS += decode process
+LIB_SRCS   += runtimes/decode.c runtimes/decode_common.c runtimes/process.c runtimes/runtime.c
+UNIT_TESTS += decode process runtime
 BIN_NAMES  += rt-decode
 
 $(BUILD)/rt-decode: $(BUILD)/obj/runtimes/rt-decode.o $(BUILD)/librtperf.a
