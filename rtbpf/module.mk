@@ -1,6 +1,6 @@
 # SPDX-License-Identifier: GPL-2.0-only
 # rtbpf/: the rt-bpf tool.  main.c parses the subcommand and global flags and
-# dispatches to one file per subcommand (attach.c, record.c); rtbpf.h is the
+# dispatches to one file per subcommand (attach.c, record.c, async.c); rtbpf.h is the
 # state they share, app.c, targets.c and stats.c the steps they share.
 # perfsession.c finds perf's events and attaches to them, perfrun.c starts
 # and stops perf (one public header, perfsession.h); discovery.c follows
@@ -20,9 +20,10 @@ EXTRA_TARGETS += $(BUILD)/tests/attach_echo $(BUILD)/tests/attach/busy
 
 # The tool's own objects (not in the library).
 RTBPF_OBJS := $(addprefix $(BUILD)/obj/rtbpf/,main.o attach.o record.o app.o targets.o stats.o \
-                                             discovery.o) $(TOP_OBJS)
+                                             discovery.o async.o) $(TOP_OBJS)
 
 $(RTBPF_OBJS): $(BUILD)/bpf/walker.skel.h $(BUILD)/bpf/discovery.skel.h
+$(BUILD)/obj/rtbpf/async.o: $(BUILD)/bpf/async.skel.h
 
 $(BUILD)/rt-bpf: $(RTBPF_OBJS) $(BUILD)/librtperf.a
 	$(CC) $(LDFLAGS) -o $@ $^ $(LIBPERF_LIBS) -lncurses -lbpf -lpthread $(LDLIBS)

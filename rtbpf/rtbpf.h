@@ -76,6 +76,7 @@ struct rt_bpf_cmd {
 extern const struct rt_bpf_cmd rt_bpf_cmd_attach; /* rtbpf/attach.c */
 extern const struct rt_bpf_cmd rt_bpf_cmd_record; /* rtbpf/record.c */
 extern const struct rt_bpf_cmd rt_bpf_cmd_top;    /* rtbpf/top.c */
+extern const struct rt_bpf_cmd rt_bpf_cmd_async;  /* rtbpf/async.c */
 
 /* ---- app.c: the steps every subcommand takes ---- */
 
