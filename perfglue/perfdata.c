@@ -207,6 +207,25 @@ void rt_perf_reader__close(struct rt_perf_reader *r)
 	free(r);
 }
 
+/*
+ * The data ended (err from rt_perf_reader__fill()) inside the record at
+ * offset: perf was killed, the file truncated or the pipe cut.  Unless the
+ * reader is strict, that is where the recording ends: returns true after
+ * noting where and how many bytes of the incomplete record are dropped.  A
+ * read that failed (an error already set) or no memory is no cut.
+ */
+static bool cut_short(struct rt_perf_reader *r, int err, uint64_t offset)
+{
+	uint64_t end = r->pipe ? r->buf_file_offset + r->buf_len : r->data_end;
+
+	if (r->strict || err != -EINVAL || r->error[0])
+		return false;
+	r->cut.cut = true;
+	r->cut.offset = offset;
+	r->cut.bytes_lost = end > offset ? end - offset : 0;
+	return true;
+}
+
 int rt_perf_reader__process(struct rt_perf_reader *r, struct rt_perf_tool *tool)
 {
 	int err;
@@ -221,6 +240,8 @@ int rt_perf_reader__process(struct rt_perf_reader *r, struct rt_perf_tool *tool)
 		err = rt_perf_reader__fill(r, sizeof(h));
 		if (err == 0)
 			break;
+		if (err < 0 && cut_short(r, err, offset))
+			break;
 		if (err < 0) {
 			if (!r->error[0])
 				rt_perf_reader__set_error(r, EINVAL, offset,
@@ -234,6 +255,8 @@ int rt_perf_reader__process(struct rt_perf_reader *r, struct rt_perf_tool *tool)
 							 "record of type %u has size %u "
 							 "(corrupted data)", h.type, h.size);
 		err = rt_perf_reader__fill(r, h.size);
+		if (err <= 0 && cut_short(r, err ? err : -EINVAL, offset))
+			break;
 		if (err <= 0) {
 			if (!r->error[0])
 				rt_perf_reader__set_error(r, EINVAL, offset,
@@ -299,6 +322,11 @@ int rt_perf_reader__process(struct rt_perf_reader *r, struct rt_perf_tool *tool)
 		if (err)
 			return err;
 	}
+	if (!r->pipe && (r->cut.no_data_size || r->cut.bytes_missing) && !r->cut.cut) {
+		/* Cut at a record boundary: nothing lost but what never came. */
+		r->cut.cut = true;
+		r->cut.offset = r->data_end;
+	}
 	return rt_perf_reader__queue_flush(r, tool, UINT64_MAX);
 }
 
@@ -307,6 +335,16 @@ int rt_perf_reader__process(struct rt_perf_reader *r, struct rt_perf_tool *tool)
 const char *rt_perf_reader__error(const struct rt_perf_reader *r)
 {
 	return r->error;
+}
+
+void rt_perf_reader__set_strict(struct rt_perf_reader *r, bool strict)
+{
+	r->strict = strict;
+}
+
+const struct rt_perf_cut *rt_perf_reader__cut(const struct rt_perf_reader *r)
+{
+	return &r->cut;
 }
 
 size_t rt_perf_reader__nr_evsels(const struct rt_perf_reader *r)

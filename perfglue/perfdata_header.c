@@ -536,19 +536,18 @@ int rt_perf_reader__open_file(struct rt_perf_reader *r, const struct file_header
 	if (err)
 		return err;
 	r->data_start = h->data.offset;
-	if (h->data.size == 0 && r->file_size > h->data.offset) {
-		fprintf(stderr, "%s: warning: header gives no data size (perf record did not finish?); "
-			"reading to the end of the file\n", r->path);
+	/* A recording cut short is read to the end of the file, as perf does,
+	 * and the cut is reported after the data (rt_perf_reader__cut()):
+	 * perf killed before it finished writes no data size, and a file cut
+	 * inside its data holds less than the size says, and no features. */
+	if (h->data.size == 0) {
+		r->cut.no_data_size = true;
+		r->data_end = r->file_size;
+	} else if (h->data.size > r->file_size - h->data.offset) {
+		r->cut.bytes_missing = h->data.size - (r->file_size - h->data.offset);
 		r->data_end = r->file_size;
 	} else {
-		if (h->data.size > r->file_size - h->data.offset) {
-			fprintf(stderr, "%s: warning: data section claims %" PRIu64
-				" bytes, file holds %" PRIu64 "; reading what is there\n", r->path,
-				h->data.size, r->file_size - h->data.offset);
-			r->data_end = r->file_size;
-		} else {
-			r->data_end = h->data.offset + h->data.size;
-		}
+		r->data_end = h->data.offset + h->data.size;
 		err = read_features(r, h);
 		if (err)
 			return err;

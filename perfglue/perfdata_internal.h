@@ -140,6 +140,8 @@ struct rt_perf_reader {
 	bool ordered;
 
 	struct rt_perf_reader_stats stats;
+	struct rt_perf_cut cut;
+	bool strict;                /* a cut inside a record is an error */
 	char error[512];
 };
 

@@ -154,3 +154,23 @@ void rt_merge__print_summary(const struct rt_merge *m, const struct rt_perf_read
 			"run's first (broken callchains repeat an address)\n", st->collapsed_frames);
 	print_hints(m, rs, out);
 }
+
+bool rt_merge__print_cut(const struct rt_perf_reader *reader, const char *name, FILE *out)
+{
+	const struct rt_perf_cut *cut = rt_perf_reader__cut(reader);
+
+	if (!cut->cut)
+		return false;
+	fprintf(out, "rtmerge: warning: %s: recording cut short at offset %" PRIu64
+		" (perf killed, file truncated or pipe cut): every complete record before it "
+		"folded, %" PRIu64 " bytes of an incomplete record lost", name, cut->offset,
+		cut->bytes_lost);
+	if (cut->bytes_missing)
+		fprintf(out, ", %" PRIu64 " more bytes the header names missing", cut->bytes_missing);
+	if (cut->no_data_size)
+		fprintf(out, ", no data size in the header (perf did not finish)");
+	if (cut->no_data_size || cut->bytes_missing)
+		fprintf(out, ", no feature sections (event names, build ids)");
+	fprintf(out, "; exit status %d\n", RT_MERGE_EXIT_CUT);
+	return true;
+}
