@@ -322,7 +322,7 @@ int rt_perf_reader__process(struct rt_perf_reader *r, struct rt_perf_tool *tool)
 		if (err)
 			return err;
 	}
-	if (!r->pipe && (r->cut.no_data_size || r->cut.bytes_missing) && !r->cut.cut) {
+	if (!r->pipe && (r->cut.no_data_size || r->cut.features_lost) && !r->cut.cut) {
 		/* Cut at a record boundary: nothing lost but what never came. */
 		r->cut.cut = true;
 		r->cut.offset = r->data_end;

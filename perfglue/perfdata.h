@@ -174,9 +174,10 @@ struct rt_perf_reader_stats {
 struct rt_perf_cut {
 	bool cut;               /* the recording ends early; false for a whole one */
 	bool no_data_size;      /* the header gives no data size (perf never finished it) */
+	bool features_lost;     /* feature sections (event names, build ids) past the end */
 	uint64_t offset;        /* input offset where the complete records end */
 	uint64_t bytes_lost;    /* bytes of an incomplete record from offset on, dropped */
-	uint64_t bytes_missing; /* bytes the header's data size gives past the end of the file */
+	uint64_t bytes_missing; /* bytes the header's sizes give past the end of the file */
 };
 
 struct rt_perf_reader;

@@ -419,9 +419,10 @@ static int read_features(struct rt_perf_reader *r, const struct file_header *h)
 	if (!nr)
 		return 0;
 	if (offset > r->file_size || (uint64_t)nr * sizeof(sec[0]) > r->file_size - offset) {
-		/* perf killed before writing its features: usable, but say so. */
-		fprintf(stderr, "%s: warning: feature sections missing (perf record did not finish?)\n",
-			r->path);
+		/* The file ends before its feature table: cut after the data (perf
+		 * killed while it wrote them, or the file truncated). */
+		r->cut.features_lost = true;
+		r->cut.bytes_missing = offset + (uint64_t)nr * sizeof(sec[0]) - r->file_size;
 		return 0;
 	}
 	if (rt_perf_reader__read_at(r, sec, nr * sizeof(sec[0]), offset))
@@ -436,6 +437,14 @@ static int read_features(struct rt_perf_reader *r, const struct file_header *h)
 
 		if (feat == FEAT_TRACING_DATA || !s.size)
 			continue;
+		if (s.size <= MAX_FEATURE_SIZE && s.offset >= offset + nr * sizeof(sec[0]) &&
+		    s.offset <= UINT64_MAX - s.size && s.offset + s.size > r->file_size) {
+			/* Past the end of a file cut among its features. */
+			r->cut.features_lost = true;
+			if (s.offset + s.size - r->file_size > r->cut.bytes_missing)
+				r->cut.bytes_missing = s.offset + s.size - r->file_size;
+			continue;
+		}
 		if (s.offset > r->file_size || s.size > r->file_size - s.offset ||
 		    s.size > MAX_FEATURE_SIZE)
 			return rt_perf_reader__set_error(r, EINVAL,
@@ -542,9 +551,11 @@ int rt_perf_reader__open_file(struct rt_perf_reader *r, const struct file_header
 	 * inside its data holds less than the size says, and no features. */
 	if (h->data.size == 0) {
 		r->cut.no_data_size = true;
+		r->cut.features_lost = true;
 		r->data_end = r->file_size;
 	} else if (h->data.size > r->file_size - h->data.offset) {
 		r->cut.bytes_missing = h->data.size - (r->file_size - h->data.offset);
+		r->cut.features_lost = true;
 		r->data_end = r->file_size;
 	} else {
 		r->data_end = h->data.offset + h->data.size;

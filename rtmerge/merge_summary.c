@@ -169,8 +169,8 @@ bool rt_merge__print_cut(const struct rt_perf_reader *reader, const char *name, 
 		fprintf(out, ", %" PRIu64 " more bytes the header names missing", cut->bytes_missing);
 	if (cut->no_data_size)
 		fprintf(out, ", no data size in the header (perf did not finish)");
-	if (cut->no_data_size || cut->bytes_missing)
-		fprintf(out, ", no feature sections (event names, build ids)");
+	if (cut->features_lost)
+		fprintf(out, ", feature sections (event names, build ids) lost");
 	fprintf(out, "; exit status %d\n", RT_MERGE_EXIT_CUT);
 	return true;
 }

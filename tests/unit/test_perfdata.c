@@ -620,6 +620,53 @@ static void test_cut_recordings(void)
 	free(pipe.p);
 }
 
+/* A file cut among its feature sections: every record is there, the cut is
+ * reported with what the header names past the end, and nothing is refused. */
+static void test_cut_features(void)
+{
+	struct buf b = { 0 };
+	uint64_t data_off, data_size, features, table_end, end;
+
+	build_file(&b);
+	memcpy(&data_off, b.p + 40, 8);
+	memcpy(&data_size, b.p + 48, 8);
+	CU_ASSERT_EQUAL_FATAL(data_off + data_size, b.len);
+	features = 1ULL << 3;   /* HEADER_HOSTNAME */
+	memcpy(b.p + 72, &features, 8);
+	table_end = b.len + 16;
+	put64(&b, table_end);   /* its section: right after the table */
+	put64(&b, 12);
+	put32(&b, 8);
+	put(&b, "myhost\0\0", 8);
+	end = b.len;
+	for (size_t cut = data_off + data_size; cut <= end; cut++) {
+		struct buf part = { b.p, cut, cut };
+		char err[256] = "", *path = write_temp(&part);
+		struct rt_perf_reader *r = rt_perf_reader__open(path, err, sizeof(err));
+		const struct rt_perf_cut *c;
+		const char *host;
+		struct seen x;
+
+		CU_ASSERT_PTR_NOT_NULL_FATAL(r);
+		init_seen(&x);
+		CU_ASSERT_EQUAL(rt_perf_reader__process(r, &x.tool), 0);
+		CU_ASSERT_EQUAL(x.samples + x.comms + x.mmaps, 5);
+		c = rt_perf_reader__cut(r);
+		host = rt_perf_reader__info(r)->hostname;
+		CU_ASSERT_EQUAL(c->cut, cut < end);
+		CU_ASSERT_EQUAL(c->features_lost, cut < end);
+		CU_ASSERT_EQUAL(c->bytes_lost, 0);
+		CU_ASSERT_EQUAL(c->bytes_missing, cut < end ? (cut < table_end ? table_end : end) - cut : 0);
+		if (c->cut)
+			CU_ASSERT_EQUAL(c->offset, data_off + data_size);
+		CU_ASSERT(cut < end ? host == NULL : host && !strcmp(host, "myhost"));
+		rt_perf_reader__close(r);
+		unlink(path);
+		free(path);
+	}
+	free(b.p);
+}
+
 int main(void)
 {
 	CU_pSuite suite;
@@ -634,6 +681,7 @@ int main(void)
 	CU_add_test(suite, "bad inputs", test_bad_inputs);
 	CU_add_test(suite, "bad sample", test_bad_sample);
 	CU_add_test(suite, "cut recordings salvaged", test_cut_recordings);
+	CU_add_test(suite, "cut among the features", test_cut_features);
 	CU_basic_set_mode(CU_BRM_VERBOSE);
 	CU_basic_run_tests();
 	failed = CU_get_number_of_failures() + CU_get_number_of_tests_failed();
