@@ -171,6 +171,15 @@ bool rt_merge__print_cut(const struct rt_perf_reader *reader, const char *name, 
 		fprintf(out, ", no data size in the header (perf did not finish)");
 	if (cut->features_lost)
 		fprintf(out, ", feature sections (event names, build ids) lost");
+	/* rt-bpf record (its bpf-output channel) names its target in an event
+	 * name, which was in the features: the default filter cannot apply. */
+	for (size_t i = 0; cut->features_lost && i < rt_perf_reader__nr_evsels(reader); i++) {
+		if (rt_merge__is_bpf_output(rt_perf_reader__evsel(reader, i))) {
+			fprintf(out, " (with them the target rt-bpf record -p or -- CMD names: every "
+				"process is folded; choose with -p PID or --comm NAME)");
+			break;
+		}
+	}
 	fprintf(out, "; exit status %d\n", RT_MERGE_EXIT_CUT);
 	return true;
 }

@@ -143,6 +143,7 @@ if [ -x "$RT_BPF" ]; then
 	# The target's name was in the lost feature sections: fold calltree by name.
 	read -r n ps off lost < <(salvage killed killed.data 0 --comm calltree)
 	grep -q 'no data size in the header' killed.err || fail "killed: no data size not reported"
+	grep -q 'choose with -p PID or --comm NAME' killed.err || fail "killed: the lost target not said"
 	margin_ok "$n" "$ps" || fail "killed: rtmerge folded $n calltree samples, perf script printed $ps"
 	share=$(check_share killed) || exit 1
 	echo "FIGURE salvage perf killed -9 under rt-bpf (noticed in $took ms, exit $rc): rtmerge folded $n calltree samples, perf script $ps (share $share)"
