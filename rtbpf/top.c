@@ -30,7 +30,7 @@
 
 #include "bpf/walker.h"
 #include "bpf/walker.skel.h"
-#include "perfglue/array.h"
+#include "perfglue/grow.h"
 #include "rtbpf/perflive.h"
 #include "rtbpf/rtbpf.h"
 #include "rtbpf/topagg.h"
@@ -114,7 +114,7 @@ static ssize_t sample_lines_write(void *cookie, const char *buf, size_t size)
 		const char *nl = memchr(buf + done, '\n', size - done);
 		size_t take = nl ? (size_t)(nl - (buf + done)) : size - done;
 
-		if (rt_array__grow((void **)&t->line, &t->line_cap, t->line_len + take, 1)) {
+		if (RT_ARRAY_GROW(t->line, t->line_cap, t->line_len + take, 64)) {
 			pthread_mutex_unlock(&t->lock);
 			errno = ENOMEM;
 			return -1;

@@ -5,7 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "perfglue/array.h"
+#include "perfglue/grow.h"
 #include "perfglue/hash.h"
 
 #define MAX_FRAMES 4096
@@ -191,8 +191,7 @@ static int function_id(struct rt_top_agg *agg, const char *key, size_t len, bool
 			return 0;
 		}
 	}
-	if (rt_array__grow((void **)&agg->funcs, &agg->cap_funcs, agg->nr_funcs + 1,
-			   sizeof(*agg->funcs)))
+	if (RT_ARRAY_GROW(agg->funcs, agg->cap_funcs, agg->nr_funcs + 1, 64))
 		return -ENOMEM;
 	f = &agg->funcs[agg->nr_funcs];
 	*f = (struct function){ .name = strndup(key, len), .hash = h, .interp = interp };
@@ -217,8 +216,7 @@ static struct cell *cell_of(struct rt_top_agg *agg, uint32_t tid, uint32_t fid)
 		if (c->tid == tid && c->fid == fid)
 			return c;
 	}
-	if (rt_array__grow((void **)&agg->cells, &agg->cap_cells, agg->nr_cells + 1,
-			   sizeof(*agg->cells)))
+	if (RT_ARRAY_GROW(agg->cells, agg->cap_cells, agg->nr_cells + 1, 64))
 		return NULL;
 	agg->cells[agg->nr_cells] = (struct cell){ .tid = tid, .fid = fid };
 	agg->cell_index.slots[i] = (uint32_t)++agg->nr_cells;
@@ -244,8 +242,7 @@ static int count_line(struct rt_top_agg *agg, uint32_t fid, int line)
 		}
 	}
 	if (!lc) {
-		if (rt_array__grow((void **)&agg->lines, &agg->cap_lines, agg->nr_lines + 1,
-				   sizeof(*agg->lines)))
+		if (RT_ARRAY_GROW(agg->lines, agg->cap_lines, agg->nr_lines + 1, 64))
 			return -ENOMEM;
 		lc = &agg->lines[agg->nr_lines];
 		*lc = (struct line_count){ .fid = fid, .line = line };
@@ -273,8 +270,7 @@ static struct thread *thread_of(struct rt_top_agg *agg, uint32_t tid)
 		if (t->tid == tid)
 			return t;
 	}
-	if (rt_array__grow((void **)&agg->threads, &agg->cap_threads, agg->nr_threads + 1,
-			   sizeof(*agg->threads)))
+	if (RT_ARRAY_GROW(agg->threads, agg->cap_threads, agg->nr_threads + 1, 64))
 		return NULL;
 	agg->threads[agg->nr_threads] = (struct thread){ .tid = tid };
 	agg->thread_index.slots[i] = (uint32_t)++agg->nr_threads;
@@ -453,8 +449,8 @@ int rt_top_agg__snapshot(struct rt_top_agg *agg, const struct rt_top_snapshot_op
 
 	if (opts)
 		memcpy(&o, opts, opts->sz < sizeof(o) ? opts->sz : sizeof(o));
-	if (rt_array__grow((void **)&agg->window_totals, &agg->cap_window,
-			   agg->nr_funcs ? agg->nr_funcs : 1, sizeof(uint64_t)))
+	if (RT_ARRAY_GROW(agg->window_totals, agg->cap_window,
+			  agg->nr_funcs ? agg->nr_funcs : 1, 64))
 		return -ENOMEM;
 	free(agg->window_owns);
 	agg->window_owns = calloc(agg->cap_window, sizeof(uint64_t));

@@ -5,7 +5,7 @@
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
-#include "perfglue/array.h"
+#include "perfglue/grow.h"
 #include "perfglue/hash.h"
 
 struct name_slot {
@@ -99,8 +99,8 @@ int64_t rt_stacks__intern(struct rt_stacks *s, const char *name, size_t len)
 		if (!strncmp(other, name, len) && other[len] == '\0')
 			return s->names[i].id - 1;
 	}
-	if (rt_array__grow((void **)&s->pool, &s->pool_cap, s->pool_len + len + 1, 1) ||
-	    rt_array__grow((void **)&s->name_off, &s->cap_names, s->nr_names + 1, sizeof(size_t)))
+	if (RT_ARRAY_GROW(s->pool, s->pool_cap, s->pool_len + len + 1, 64) ||
+	    RT_ARRAY_GROW(s->name_off, s->cap_names, s->nr_names + 1, 64))
 		return -ENOMEM;
 	memcpy(s->pool + s->pool_len, name, len);
 	s->pool[s->pool_len + len] = '\0';
@@ -169,10 +169,8 @@ int rt_stacks__add(struct rt_stacks *s, const uint32_t *frames, uint32_t nr, uin
 			return 0;
 		}
 	}
-	if (rt_array__grow((void **)&s->entries, &s->cap_entries, s->nr_entries + 1,
-			   sizeof(*s->entries)) ||
-	    rt_array__grow((void **)&s->frame_pool, &s->frame_pool_cap,
-			   s->frame_pool_len + nr + 1, sizeof(uint32_t)))
+	if (RT_ARRAY_GROW(s->entries, s->cap_entries, s->nr_entries + 1, 64) ||
+	    RT_ARRAY_GROW(s->frame_pool, s->frame_pool_cap, s->frame_pool_len + nr + 1, 64))
 		return -ENOMEM;
 	e = &s->entries[s->nr_entries];
 	e->hash = h;
