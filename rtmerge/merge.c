@@ -12,6 +12,7 @@
 #include "perfglue/hash.h"
 #include "perfglue/machine.h"
 #include "perfglue/safefile.h"
+#include "rtmerge/chains.h"
 #include "unwind/unwind.h"
 
 #define MAX_STACK 4096
@@ -61,6 +62,7 @@ struct rt_merge {
 		uint32_t id;
 	} *pending;
 	size_t nr_pending, cap_pending;
+	struct rt_chains chains;    /* --inline: an address's frames */
 	uint8_t *is_eval;   /* per frame id: FRAME_EVAL, FRAME_PY_TRAMPOLINE bits */
 	size_t is_eval_cap;
 	uint32_t interp_ids[MAX_STACK];
@@ -403,6 +405,25 @@ static int resolve_kernel(struct rt_merge *m, uint64_t addr, uint32_t *id)
 	return named_frame(m, sym.name, m->opts.annotate_kernel ? "_[k]" : NULL, id);
 }
 
+/* --inline: the DWARF's functions at the address, one frame each (one id
+ * standing for them all when there are several). */
+static int inline_chain(struct rt_merge *m, const struct rt_symbol *sym, uint32_t *id)
+{
+	uint32_t ids[64], n = sym->chain_len < 64 ? sym->chain_len : 64;
+
+	for (uint32_t i = 0; i < n; i++) {
+		int err = named_frame(m, sym->chain[i], NULL, &ids[i]);
+
+		if (err)
+			return err;
+	}
+	if (n == 1) {
+		*id = ids[0];
+		return 0;
+	}
+	return rt_chains__add(&m->chains, ids, n, id);
+}
+
 static int resolve_user(struct rt_merge *m, uint32_t pid, uint64_t addr, uint32_t *id)
 {
 	const struct rt_map *map = rt_machine__find_map(m->tool.machine, pid, addr);
@@ -456,6 +477,8 @@ static int resolve_user(struct rt_merge *m, uint32_t pid, uint64_t addr, uint32_
 		m->reason = sym.status;
 		return unresolved_frame(m, basename_of(map->path), addr, id);
 	}
+	if (sym.chain_len)
+		return inline_chain(m, &sym, id);
 	return named_frame(m, sym.name, NULL, id);
 }
 
@@ -1198,6 +1221,13 @@ static int fold(struct rt_merge *m, const struct rt_perf_sample *s,
 			return err;
 		nr = 1;
 	}
+	if (m->chains.nr) {
+		uint32_t n = rt_chains__expand(&m->chains, leaf_first, nr, native, MAX_STACK - 1);
+
+		m->stats.inlined_frames += n - nr;
+		memcpy(leaf_first, native, n * sizeof(*native));
+		nr = n;
+	}
 	m->stats.frames += nr;
 	for (i = 0; i < nr; i++)
 		native[i] = leaf_first[nr - 1 - i];
@@ -1276,7 +1306,18 @@ struct rt_merge *rt_merge__new(const struct rt_merge_opts *opts)
 	m->tool.tool.skip_data_mmaps = true; /* only code is named and unwound */
 	m->tool.machine = rt_machine__new();
 	m->stacks = rt_stacks__new();
-	m->symbolizer = rt_symbolizer__new(m->opts.symbolizer);
+	if (m->opts.inline_frames) {
+		struct rt_symbolizer_opts sopts = { .sz = sizeof(sopts) };
+
+		if (m->opts.symbolizer)
+			memcpy(&sopts, m->opts.symbolizer, m->opts.symbolizer->sz < sizeof(sopts) ?
+			       m->opts.symbolizer->sz : sizeof(sopts));
+		sopts.sz = sizeof(sopts);
+		sopts.inline_frames = true;
+		m->symbolizer = rt_symbolizer__new(&sopts);
+	} else {
+		m->symbolizer = rt_symbolizer__new(m->opts.symbolizer);
+	}
 	m->decoder = rt_interp_decoder__new();
 	/* map paths come from rt_machine__intern() */
 	m->unwinder = rt_unwinder__new(&(struct rt_unwinder_opts){
@@ -1310,6 +1351,7 @@ void rt_merge__free(struct rt_merge *m)
 	free(m->held);
 	free(m->target);
 	free(m->is_eval);
+	rt_chains__exit(&m->chains);
 	free(m->cache);
 	free(m);
 }
@@ -1565,6 +1607,9 @@ void rt_merge__print_summary(const struct rt_merge *m, const struct rt_perf_read
 	for (i = 1; i < RT_SYMBOL_NR_STATUS; i++)
 		fprintf(out, ", %s %" PRIu64, rt_symbol_status__name(i), st->unresolved[i]);
 	fprintf(out, ")\n");
+	if (m->opts.inline_frames)
+		fprintf(out, "rtmerge: %" PRIu64 " of them inlined functions (--inline)\n",
+			st->inlined_frames);
 	if (st->names_sanitized)
 		fprintf(out, "rtmerge: %" PRIu64 " frame names had control characters, "
 			"replaced by '?'\n", st->names_sanitized);

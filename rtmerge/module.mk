@@ -1,7 +1,7 @@
 # SPDX-License-Identifier: GPL-2.0-only
 include rtmerge/flamegraph.mk
 
-LIB_SRCS   += rtmerge/stacks.c rtmerge/merge.c
+LIB_SRCS   += rtmerge/stacks.c rtmerge/merge.c rtmerge/chains.c
 UNIT_TESTS += stacks
 BIN_NAMES  += rtmerge
 
