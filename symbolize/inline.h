@@ -21,10 +21,14 @@
 
 struct rt_inline_dwarf;
 
+/* Most bytes a file's compressed DWARF sections may inflate to. */
+#define RT_INLINE_MAX_DWARF (1ull << 30)
+
 /*
  * Reads the DWARF of the ELF file open as @fd (which stays the caller's: the
  * module keeps its own duplicate).  Returns NULL with errno ENODATA when the
- * file has no .debug_info, or another errno.
+ * file has no .debug_info, EFBIG when its compressed DWARF would inflate
+ * past RT_INLINE_MAX_DWARF, or another errno.
  */
 struct rt_inline_dwarf *rt_inline_dwarf__open(int fd);
 

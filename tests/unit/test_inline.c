@@ -57,7 +57,10 @@ static int setup(void)
 	    sh("cc -O2 -fPIE -pie -o nodwarf p.c && objcopy --strip-symbol=inline_mark nodwarf") ||
 	    /* symbols kept, DWARF only in a debug file named by .gnu_debuglink */
 	    sh("objcopy --only-keep-debug prog prog.debug && cp prog linked && "
-	       "strip --strip-debug linked && objcopy --add-gnu-debuglink=prog.debug linked"))
+	       "strip --strip-debug linked && objcopy --add-gnu-debuglink=prog.debug linked") ||
+	    /* compressed DWARF, as Debian's debug files have it; and a copy whose
+	     * .debug_info claims to inflate to 1 TiB */
+	    sh("objcopy --compress-debug-sections=zlib prog zprog && cp zprog bomb"))
 		return 1;
 	return 0;
 }
@@ -156,6 +159,51 @@ static void test_chain(void)
 	rt_inline_dwarf__free(d);
 }
 
+/* Sets the inflated size in the compression header of bomb's .debug_info. */
+static int make_bomb(void)
+{
+	char path[128];
+	size_t shstrndx;
+	Elf_Scn *scn = NULL;
+	int fd, ret = -1;
+	Elf *elf;
+
+	snprintf(path, sizeof(path), "%s/bomb", dir);
+	fd = open(path, O_RDWR);
+	elf = elf_begin(fd, ELF_C_READ, NULL);
+	if (!elf || elf_getshdrstrndx(elf, &shstrndx))
+		goto out;
+	while ((scn = elf_nextscn(elf, scn))) {
+		GElf_Shdr sh;
+		uint64_t huge = 1ull << 40;
+
+		if (gelf_getshdr(scn, &sh) && !strcmp(elf_strptr(elf, shstrndx, sh.sh_name),
+						      ".debug_info") && (sh.sh_flags & SHF_COMPRESSED))
+			/* Elf64_Chdr: ch_type, ch_reserved, then ch_size */
+			ret = pwrite(fd, &huge, 8, (off_t)sh.sh_offset + 8) == 8 ? 0 : -1;
+	}
+out:
+	if (elf)
+		elf_end(elf);
+	close(fd);
+	return ret;
+}
+
+static void test_compressed(void)
+{
+	struct rt_inline_dwarf *d = open_file("zprog");
+	const char *const *names;
+	uint64_t off, mark = symbol_addr("inline_mark", &off);
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(d);
+	CU_ASSERT_EQUAL(rt_inline_dwarf__chain(d, mark, &names), 3);
+	rt_inline_dwarf__free(d);
+	CU_ASSERT_EQUAL_FATAL(make_bomb(), 0);
+	errno = 0;
+	CU_ASSERT_PTR_NULL(open_file("bomb"));
+	CU_ASSERT_EQUAL(errno, EFBIG);
+}
+
 static void test_no_dwarf(void)
 {
 	errno = 0;
@@ -242,6 +290,7 @@ int main(void)
 	suite = CU_add_suite("inline", setup, teardown);
 	CU_add_test(suite, "inline chain from DWARF, cached", test_chain);
 	CU_add_test(suite, "file without DWARF", test_no_dwarf);
+	CU_add_test(suite, "compressed DWARF, and one claiming 1 TiB", test_compressed);
 	CU_add_test(suite, "symbolizer: chains on request, from debug files", test_symbolizer);
 	CU_add_test(suite, "one id for a chain of frames", test_chains);
 	CU_basic_set_mode(CU_BRM_VERBOSE);
