@@ -1,7 +1,9 @@
 # SPDX-License-Identifier: GPL-2.0-only
 include rtmerge/flamegraph.mk
 
-LIB_SRCS   += rtmerge/stacks.c rtmerge/merge.c rtmerge/chains.c
+LIB_SRCS   += rtmerge/stacks.c rtmerge/merge.c rtmerge/merge_frames.c rtmerge/merge_pair.c \
+              rtmerge/merge_splice.c rtmerge/merge_summary.c rtmerge/merge_target.c \
+              rtmerge/chains.c
 UNIT_TESTS += stacks
 BIN_NAMES  += rtmerge
 
