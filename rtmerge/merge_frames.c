@@ -377,7 +377,9 @@ static int resolve_user(struct rt_merge *m, uint32_t pid, uint64_t addr, uint32_
 		m->reason = sym.status;
 		return unresolved_frame(m, basename_of(map->path), addr, id);
 	}
-	if (sym.chain_len)
+	/* An answer that is not cached (no code mapping) would store a new
+	 * chain each time: such an address gets its symbol's name alone. */
+	if (sym.chain_len && !m->uncacheable)
 		return inline_chain(m, &sym, id);
 	return named_frame(m, sym.name, NULL, id);
 }
