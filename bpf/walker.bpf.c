@@ -19,11 +19,11 @@
 
 #include "bpf/record.h"
 #include "bpf/walker.h"
+#include "bpf/py_tstate.bpf.h"
 
 char LICENSE[] SEC("license") = "GPL";
 
 #define MAX_NEW_CODES  16  /* code records per sample: bounds the time one sample costs */
-#define MAX_THREADS    128
 
 _Static_assert(RT_REC_STR_MAX % 4 == 0, "string bound holds whole characters"); /* PyThreadState list entries searched for the sampled tid */
 
@@ -61,13 +61,6 @@ struct {
 	__type(key, struct rt_walker_seen_key);
 	__type(value, __u32); /* identity tag sent */
 } seen SEC(".maps");
-
-struct {
-	__uint(type, BPF_MAP_TYPE_LRU_HASH);
-	__uint(max_entries, 16384);
-	__type(key, __u32); /* tid */
-	__type(value, struct rt_walker_tstate);
-} tstates SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
@@ -127,14 +120,6 @@ static __always_inline void count(__u32 stat)
 	count_n(stat, 1);
 }
 
-/* Hides a value's history from the compiler so that the bound check that
- * follows is emitted where the verifier needs it. */
-#define bound_barrier(v) asm volatile("" : "+r"(v))
-
-static __always_inline int read_ptr(__u64 *dst, __u64 addr)
-{
-	return bpf_probe_read_user(dst, sizeof(*dst), (const void *)addr);
-}
 
 /* The channel slot for a sample of thread @tid: the current cpu's, or the
  * one perf opened for the thread when it records per thread.  Returns 0,
@@ -434,93 +419,6 @@ __noinline int emit_code(struct bpf_perf_event_data *ctx, __u32 pid, __u32 i, __
 		}
 	}
 	return bpf_perf_event_output(ctx, &channel, index, rec, sizeof(*rec));
-}
-
-/* The sampled thread's current frame pointer behind thread state @ts. */
-static __always_inline int current_frame(const struct rt_walker_offsets *off, __u64 ts, __u64 *frame)
-{
-	__u64 p = 0;
-
-	*frame = 0;
-	if (read_ptr(&p, ts + off->tstate_frame))
-		return -14;
-	if (off->cframe_current_frame == RT_WALKER_NONE) {
-		*frame = p;
-		return 0;
-	}
-	if (p && read_ptr(frame, p + off->cframe_current_frame))
-		return -14;
-	return 0;
-}
-
-/* The sampled thread's tid as its own process sees it: gettid() in the
- * innermost PID namespace, the number CPython stores as native_thread_id.
- * bpf_get_current_pid_tgid() gives the host's number, which differs for a
- * process in a container.  0 when the kernel's struct pid cannot be read. */
-static __always_inline __u32 namespace_tid(struct task_struct *task)
-{
-	struct pid *pid = BPF_CORE_READ(task, thread_pid);
-	unsigned int level = BPF_CORE_READ(pid, level);
-	int nr = 0;
-
-	if (bpf_probe_read_kernel(&nr, sizeof(nr), &pid->numbers[level].nr))
-		return 0;
-	return (__u32)nr;
-}
-
-/* What identifies the sampled thread in a PyThreadState: its tid in its
- * PID namespace (3.11+) or its pthread_self(), which on x86_64 glibc is the
- * thread pointer the kernel keeps as fsbase. */
-static __always_inline __u64 thread_key(const struct rt_walker_offsets *off)
-{
-	struct task_struct *task = (struct task_struct *)bpf_get_current_task();
-
-	if (!off->tstate_id_pthread)
-		return namespace_tid(task);
-	return BPF_CORE_READ(task, thread.fsbase);
-}
-
-static __always_inline __u64 find_tstate(const struct rt_walker_config *cfg, __u32 pid, __u32 tid)
-{
-	const struct rt_walker_offsets *off = &cfg->off;
-	struct rt_walker_tstate *cached = bpf_map_lookup_elem(&tstates, &tid);
-	struct rt_walker_tstate fresh = {};
-	__u64 ts = 0, interp = 0, id = 0, fallback = 0, key = thread_key(off);
-
-	if (!key)
-		return 0;
-	/* A cached PyThreadState is trusted only while it still names this
-	 * thread: thread states are freed and reused as threads come and go. */
-	if (cached && cached->pid == pid && cached->generation == cfg->generation) {
-		ts = cached->tstate;
-		if (!read_ptr(&id, ts + off->tstate_id) && id == key)
-			return ts;
-	}
-	if (read_ptr(&interp, cfg->runtime_addr + off->runtime_interpreters_head) || !interp ||
-	    read_ptr(&ts, interp + off->interp_threads_head))
-		return 0;
-	for (int i = 0; i < MAX_THREADS && ts; i++) {
-		if (read_ptr(&id, ts + off->tstate_id))
-			break;
-		if (id == key) {
-			__u64 frame = 0;
-
-			/* A thread state made for a thread that has not started yet
-			 * still carries its creator's tid: prefer one with frames. */
-			if (!current_frame(off, ts, &frame) && frame) {
-				fresh.tstate = ts;
-				fresh.pid = pid;
-				fresh.generation = cfg->generation;
-				bpf_map_update_elem(&tstates, &tid, &fresh, BPF_ANY);
-				return ts;
-			}
-			if (!fallback)
-				fallback = ts;
-		}
-		if (read_ptr(&ts, ts + off->tstate_next))
-			break;
-	}
-	return fallback;
 }
 
 /* CRuby: its own maps and walk, selected by the process map it is in. */
