@@ -91,6 +91,7 @@ ratio=$(awk -v a="$ps_ms" -v b="$rt_ms" 'BEGIN { printf "%.1f", a / (b > 0 ? b :
 echo "FIGURE inline speed: perf script ${ps_ms} ms (this process's $total samples), rtmerge" \
 	"--inline ${rt_ms} ms (the whole recording), medians of 3: ${ratio}x"
 # On a recording this short, reading libc's compressed DWARF (60-130 ms)
-# weighs; make bench measures the ratio on a 30,000-sample recording.
-[ "$ps_ms" -ge $((5 * rt_ms)) ] || fail "rtmerge --inline is not 5x faster than perf script here"
+# weighs (6.5x-12.7x measured): a floor of 4x; make bench measures the
+# ratio on a 30,000-sample recording.
+[ "$ps_ms" -ge $((4 * rt_ms)) ] || fail "rtmerge --inline is not 4x faster than perf script here"
 echo "inline_py311: ok"
