@@ -48,6 +48,10 @@ static void usage(FILE *out)
 "      --interp-only      interpreter frames only (drop native frames)\n"
 "      --no-lines         one frame per interpreter function: \"f (file.py)\"\n"
 "                         instead of one per line \"f (file.py:12)\"\n"
+"      --inline           functions inlined into native code as frames of their own,\n"
+"                         from the binaries' DWARF (.debug_info, or their debug\n"
+"                         files found by build id or .gnu_debuglink), as perf\n"
+"                         script shows them: \"Py_BytesMain;pymain_main;...\"\n"
 "  The SVG colours kernel frames (named with _[k] there) and Ruby C methods\n"
 "  apart; folded output adds _[k] only with --kernel.\n"
 "\n"
@@ -77,6 +81,7 @@ enum {
 	OPT_PID = 256, OPT_TID, OPT_KERNEL, OPT_JIT, OPT_ALL, OPT_ADDRS, OPT_PERIOD, OPT_HEADER,
 	OPT_PER_SAMPLE, OPT_TITLE, OPT_NATIVE_ONLY, OPT_INTERP_ONLY, OPT_ALL_PROCESSES, OPT_NO_LINES,
 	OPT_STRICT,
+	OPT_INLINE,
 };
 
 static int parse_list(const char *arg, uint32_t **list, size_t *nr)
@@ -253,6 +258,7 @@ int main(int argc, char **argv)
 		{ "all-processes", no_argument, NULL, OPT_ALL_PROCESSES },
 		{ "no-lines", no_argument, NULL, OPT_NO_LINES },
 		{ "strict", no_argument, NULL, OPT_STRICT },
+		{ "inline", no_argument, NULL, OPT_INLINE },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
@@ -306,6 +312,7 @@ int main(int argc, char **argv)
 		case OPT_ALL_PROCESSES: opts.all_processes = true; break;
 		case OPT_NO_LINES: opts.no_lines = true; break;
 		case OPT_STRICT: strict = true; break;
+		case OPT_INLINE: opts.inline_frames = true; break;
 		case 'h': usage(stdout); ret = 0; goto out;
 		case 'V': printf("rtmerge " RTMERGE_VERSION "\n"); ret = 0; goto out;
 		default:

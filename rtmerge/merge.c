@@ -27,7 +27,18 @@ struct rt_merge *rt_merge__new(const struct rt_merge_opts *opts)
 	m->tool.tool.skip_data_mmaps = true; /* only code is named and unwound */
 	m->tool.machine = rt_machine__new();
 	m->stacks = rt_stacks__new();
-	m->symbolizer = rt_symbolizer__new(m->opts.symbolizer);
+	if (m->opts.inline_frames) {
+		struct rt_symbolizer_opts sopts = { .sz = sizeof(sopts) };
+
+		if (m->opts.symbolizer)
+			memcpy(&sopts, m->opts.symbolizer, m->opts.symbolizer->sz < sizeof(sopts) ?
+			       m->opts.symbolizer->sz : sizeof(sopts));
+		sopts.sz = sizeof(sopts);
+		sopts.inline_frames = true;
+		m->symbolizer = rt_symbolizer__new(&sopts);
+	} else {
+		m->symbolizer = rt_symbolizer__new(m->opts.symbolizer);
+	}
 	m->decoder = rt_interp_decoder__new();
 	/* map paths come from rt_machine__intern() */
 	m->unwinder = rt_unwinder__new(&(struct rt_unwinder_opts){
@@ -61,6 +72,7 @@ void rt_merge__free(struct rt_merge *m)
 	free(m->held);
 	free(m->target);
 	free(m->is_eval);
+	rt_chains__exit(&m->chains);
 	free(m->cache);
 	free(m);
 }

@@ -47,6 +47,9 @@ struct rt_merge_opts {
 	/* Interpreter frames "func (file.py)" without the line: one frame per
 	 * function instead of one per line. */
 	bool no_lines;
+	/* Functions inlined at a native address (from the file's DWARF) as
+	 * frames of their own, as perf script shows them. */
+	bool inline_frames;
 };
 
 /* Counters for the summary. */
@@ -77,6 +80,7 @@ struct rt_merge_stats {
 	uint64_t unwind_failed;         /* copies that gave no frame (callchain used) */
 	uint64_t unwind_stops[8];       /* by enum rt_unwind_stop */
 	uint64_t names_sanitized;       /* frame names with control characters replaced */
+	uint64_t inlined_frames;        /* frames of inlined functions (--inline) */
 };
 
 struct rt_merge;

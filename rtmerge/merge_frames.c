@@ -288,6 +288,25 @@ int rt_merge__resolve_kernel(struct rt_merge *m, uint64_t addr, uint32_t *id)
 	return named_frame(m, sym.name, m->opts.annotate_kernel ? "_[k]" : NULL, id);
 }
 
+/* --inline: the DWARF's functions at the address, one frame each (one id
+ * standing for them all when there are several). */
+static int inline_chain(struct rt_merge *m, const struct rt_symbol *sym, uint32_t *id)
+{
+	uint32_t ids[64], n = sym->chain_len < 64 ? sym->chain_len : 64;
+
+	for (uint32_t i = 0; i < n; i++) {
+		int err = named_frame(m, sym->chain[i], NULL, &ids[i]);
+
+		if (err)
+			return err;
+	}
+	if (n == 1) {
+		*id = ids[0];
+		return 0;
+	}
+	return rt_chains__add(&m->chains, ids, n, id);
+}
+
 static int resolve_user(struct rt_merge *m, uint32_t pid, uint64_t addr, uint32_t *id)
 {
 	const struct rt_map *map = rt_machine__find_map(m->tool.machine, pid, addr);
@@ -341,6 +360,10 @@ static int resolve_user(struct rt_merge *m, uint32_t pid, uint64_t addr, uint32_
 		m->reason = sym.status;
 		return unresolved_frame(m, basename_of(map->path), addr, id);
 	}
+	/* An answer that is not cached (no code mapping) would store a new
+	 * chain each time: such an address gets its symbol's name alone. */
+	if (sym.chain_len && !m->uncacheable)
+		return inline_chain(m, &sym, id);
 	return named_frame(m, sym.name, NULL, id);
 }
 

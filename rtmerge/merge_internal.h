@@ -13,6 +13,7 @@
 #include "bpf/record.h"
 #include "runtimes/decode.h"
 #include "perfglue/machine.h"
+#include "rtmerge/chains.h"
 #include "unwind/unwind.h"
 
 #define MAX_STACK 4096
@@ -62,6 +63,7 @@ struct rt_merge {
 		uint32_t id;
 	} *pending;
 	size_t nr_pending, cap_pending;
+	struct rt_chains chains;    /* --inline: an address's frames */
 	uint8_t *is_eval;   /* per frame id: FRAME_EVAL, FRAME_PY_TRAMPOLINE bits */
 	size_t is_eval_cap;
 	uint32_t interp_ids[MAX_STACK];

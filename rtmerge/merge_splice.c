@@ -229,6 +229,13 @@ int rt_merge__fold(struct rt_merge *m, const struct rt_perf_sample *s,
 			return err;
 		nr = 1;
 	}
+	if (m->chains.nr) {
+		uint32_t n = rt_chains__expand(&m->chains, leaf_first, nr, native, MAX_STACK - 1);
+
+		m->stats.inlined_frames += n - nr;
+		memcpy(leaf_first, native, n * sizeof(*native));
+		nr = n;
+	}
 	m->stats.frames += nr;
 	for (i = 0; i < nr; i++)
 		native[i] = leaf_first[nr - 1 - i];

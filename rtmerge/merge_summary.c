@@ -117,6 +117,9 @@ void rt_merge__print_summary(const struct rt_merge *m, const struct rt_perf_read
 	for (i = 1; i < RT_SYMBOL_NR_STATUS; i++)
 		fprintf(out, ", %s %" PRIu64, rt_symbol_status__name(i), st->unresolved[i]);
 	fprintf(out, ")\n");
+	if (m->opts.inline_frames)
+		fprintf(out, "rtmerge: %" PRIu64 " of them inlined functions (--inline)\n",
+			st->inlined_frames);
 	if (st->names_sanitized)
 		fprintf(out, "rtmerge: %" PRIu64 " frame names had control characters, "
 			"replaced by '?'\n", st->names_sanitized);

@@ -1,4 +1,5 @@
 # SPDX-License-Identifier: GPL-2.0-only
-LIB_SRCS   += symbolize/symbolize.c symbolize/symtab.c
+LIB_SRCS   += symbolize/symbolize.c symbolize/symtab.c symbolize/inline.c
+UNIT_TESTS += inline
 UNIT_TESTS += symbolize
 LDLIBS     += -liberty

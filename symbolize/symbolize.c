@@ -15,6 +15,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "symbolize/inline.h"
 #include "symbolize/symtab.h"
 #include "perfglue/hash.h"
 #include "perfglue/safefile.h"
@@ -34,6 +35,7 @@ struct dso {
 		uint64_t offset;    /* virtual address + 1; 0 empty */
 		int32_t sym;        /* symbol index, -1 none */
 	} *cache;
+	struct rt_inline_dwarf *dwarf;      /* with inline_frames, when it has DWARF */
 	struct dso *next;           /* hash chain */
 };
 
@@ -104,6 +106,7 @@ struct rt_symbolizer *rt_symbolizer__new(const struct rt_symbolizer_opts *opts)
 static void dso_free(struct dso *d)
 {
 	rt_symtab__exit(&d->symtab);
+	rt_inline_dwarf__free(d->dwarf);
 	free(d->segments);
 	free(d->cache);
 	free(d->path);
@@ -421,14 +424,17 @@ static Elf *open_debug_file(struct rt_symbolizer *s, const char *path, const cha
 }
 
 /*
- * Segments and symbols of an opened file; symbols from its debug file if
- * need be.  debug_only: elf is itself a separate debug file.
+ * Segments and symbols of an opened file (@fd, -1 for an image in memory);
+ * symbols from its debug file if need be.  debug_only: elf is itself a
+ * separate debug file.  With inline_frames, the DWARF too, from the debug
+ * file when the file itself has none.
  */
-static void load_elf(struct rt_symbolizer *s, struct dso *d, Elf *elf, const char *real_path,
-		     bool debug_only)
+static void load_elf(struct rt_symbolizer *s, struct dso *d, Elf *elf, int fd,
+		     const char *real_path, bool debug_only)
 {
 	Elf *dbg = NULL;
 	int dbg_fd = -1, err;
+	bool symtab;
 
 	if (read_segments(elf, d)) {
 		d->status = RT_SYMBOL_NO_FILE;
@@ -436,9 +442,16 @@ static void load_elf(struct rt_symbolizer *s, struct dso *d, Elf *elf, const cha
 	}
 	if (debug_only)
 		rebuild_offsets(d, elf);
-	if (real_path && !has_symtab(elf))
+	symtab = has_symtab(elf);
+	if (real_path && (!symtab || (s->opts.inline_frames && !rt_elf__has_debug_info(elf))))
 		dbg = open_debug_file(s, d->path, real_path, elf, &dbg_fd);
-	err = rt_symtab__load_elf(&d->symtab, dbg ? dbg : elf, debug_only ? NULL : elf);
+	err = rt_symtab__load_elf(&d->symtab, dbg && !symtab ? dbg : elf, debug_only ? NULL : elf);
+	if (s->opts.inline_frames) {
+		if (dbg)
+			d->dwarf = rt_inline_dwarf__open(dbg_fd);
+		if (!d->dwarf && fd >= 0)
+			d->dwarf = rt_inline_dwarf__open(fd);
+	}
 	close_elf(dbg, dbg_fd);
 	if (err)
 		d->status = RT_SYMBOL_NO_FILE;
@@ -471,7 +484,7 @@ static void load_vdso(struct rt_symbolizer *s, struct dso *d)
 						       RT_SYMBOL_NO_FILE;
 		return;
 	}
-	load_elf(s, d, elf, NULL, false);
+	load_elf(s, d, elf, fd, NULL, false);
 	close_elf(elf, fd);
 }
 
@@ -524,7 +537,7 @@ static void load_dso(struct rt_symbolizer *s, struct dso *d)
 	elf = open_elf(path, &fd);
 	exists = elf || errno != ENOENT;
 	if (elf && elf_has_id(elf, d->build_id, d->build_id_size)) {
-		load_elf(s, d, elf, path, false);
+		load_elf(s, d, elf, fd, path, false);
 		close_elf(elf, fd);
 		return;
 	}
@@ -547,7 +560,7 @@ static void load_dso(struct rt_symbolizer *s, struct dso *d)
 		d->status = exists ? RT_SYMBOL_BUILD_ID_MISMATCH : RT_SYMBOL_NO_FILE;
 		return;
 	}
-	load_elf(s, d, elf, NULL, debug_only);
+	load_elf(s, d, elf, fd, NULL, debug_only);
 	close_elf(elf, fd);
 }
 
@@ -634,6 +647,14 @@ int rt_symbolizer__resolve_file(struct rt_symbolizer *s, const char *path,
 		d->cache[slot].sym = rt_symtab__find(&d->symtab, vaddr);
 	}
 	fill(out, &d->symtab, d->cache[slot].sym, vaddr);
+	if (out->status == RT_SYMBOL_OK && d->dwarf) {
+		int n = rt_inline_dwarf__chain(d->dwarf, vaddr, &out->chain);
+
+		/* Out of memory: the symbol's name alone, still right. */
+		out->chain_len = n > 0 ? (uint32_t)n : 0;
+		if (n <= 0)
+			out->chain = NULL;
+	}
 	return 0;
 }
 

@@ -14,6 +14,7 @@
 #ifndef RT_SYMBOLIZE_H
 #define RT_SYMBOLIZE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -34,6 +35,12 @@ struct rt_symbol {
 	const char *name;      /* borrowed; NULL unless status == RT_SYMBOL_OK */
 	uint64_t offset;       /* address minus symbol start */
 	enum rt_symbol_status status;
+	/* With inline_frames, when the file's DWARF describes the address: the
+	 * functions there, innermost first (inlined callees, then the function
+	 * they are inlined into, named as DWARF names it), borrowed like name.
+	 * NULL and 0 otherwise. */
+	const char *const *chain;
+	uint32_t chain_len;
 };
 
 struct rt_symbolizer_opts {
@@ -43,6 +50,7 @@ struct rt_symbolizer_opts {
 	const char *buildid_cache; /* perf's cache, default $HOME/.debug */
 	const char *perf_map_dir;  /* default /tmp */
 	const char *root_dir;      /* prefix for every file path, default "" */
+	bool inline_frames;        /* fill rt_symbol's chain from DWARF (.debug_info) */
 };
 
 struct rt_symbolizer;

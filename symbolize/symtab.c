@@ -20,7 +20,7 @@
  * "ns::Class<int>::method").  Returns a malloc'd string, or NULL when the
  * name is not mangled.
  */
-static char *demangle(const char *name)
+char *rt_symtab__demangle(const char *name)
 {
 	if (name[0] != '_' || (name[1] != 'Z' && name[1] != 'R'))
 		return NULL;
@@ -121,7 +121,7 @@ const char *rt_symtab__name(struct rt_symtab *t, size_t idx)
 			return raw;
 	}
 	if (!t->demangled[idx]) {
-		t->demangled[idx] = demangle(raw);
+		t->demangled[idx] = rt_symtab__demangle(raw);
 		if (!t->demangled[idx]) {
 			t->syms[idx].mangled = 0;   /* not demangleable: the raw name it is */
 			return raw;
@@ -157,9 +157,9 @@ static bool prefer_first(const struct rt_symtab *t, const struct rt_sym *a, cons
 	if ((a->binding == STB_GLOBAL) != (b->binding == STB_GLOBAL))
 		return a->binding == STB_GLOBAL;
 	/* perf compares the demangled names. */
-	if (a->mangled && (da = demangle(na)))
+	if (a->mangled && (da = rt_symtab__demangle(na)))
 		na = da;
-	if (b->mangled && (db = demangle(nb)))
+	if (b->mangled && (db = rt_symtab__demangle(nb)))
 		nb = db;
 	if (underscores(na) != underscores(nb)) {
 		keep_a = underscores(na) < underscores(nb);
@@ -468,7 +468,7 @@ static int synthesize_plt(struct rt_symtab *t, Elf *elf)
 			sname = elf_strptr(elf, dyn_sh.sh_link, sym.st_name);
 		if (!sname)
 			sname = "";
-		plain = demangle(sname);
+		plain = rt_symtab__demangle(sname);
 		snprintf(name, sizeof(name), "%s@plt", plain ? plain : sname);
 		free(plain);
 		err = add_sym(t, base + i * entry, entry, name, strlen(name), STB_GLOBAL);

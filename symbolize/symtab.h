@@ -53,6 +53,11 @@ int32_t rt_symtab__find(const struct rt_symtab *t, uint64_t addr);
 /* The (demangled) name of symbol idx; borrowed until rt_symtab__exit(). */
 const char *rt_symtab__name(struct rt_symtab *t, size_t idx);
 void rt_symtab__exit(struct rt_symtab *t);
+/*
+ * Demangles a C++ or Rust name as perf does by default (no parameters, no
+ * return type).  Returns a malloc'd string, or NULL when it is not mangled.
+ */
+char *rt_symtab__demangle(const char *name);
 /* Size of an ELF image in memory (for the vDSO).  0 or -EINVAL. */
 int rt_elf__image_size(const void *image, size_t *size);
 

@@ -87,10 +87,12 @@ sync dwarf.data # the kernel's writeback of it must not run during the timings
 dsamples=$(perf script -i dwarf.data -F tid 2>/dev/null | wc -l)
 echo "bench: $dsamples samples in dwarf.data ($(du -h dwarf.data | cut -f1))"
 [ "$dsamples" -ge 30000 ] || echo "bench: warning: fewer than 30000 samples"
-: >dps.runs; : >drt.runs
+# perf script shows inlined functions by default; rtmerge with --inline.
+: >dps.runs; : >drt.runs; : >dri.runs
 for i in 1 2 3 4 5; do
 	measure perfscript-dwarf perf script -i dwarf.data >>dps.runs
 	measure rtmerge-dwarf "$RTMERGE" dwarf.data >>drt.runs
+	measure rtmerge-dwarf-inline "$RTMERGE" --inline dwarf.data >>dri.runs
 done
 dps_s=$(cut -d' ' -f1 dps.runs | median); dps_cpu=$(cut -d' ' -f2 dps.runs | median)
 drt_s=$(cut -d' ' -f1 drt.runs | median); drt_cpu=$(cut -d' ' -f2 drt.runs | median)
@@ -99,6 +101,12 @@ dratio=$(awk -v a="$dps_s" -v b="$drt_s" 'BEGIN { printf "%.1f", a / (b > 0.005 
 dcpu=$(awk -v a="$dps_cpu" -v b="$drt_cpu" 'BEGIN { printf "%.1f", a / (b > 0.005 ? b : 0.005) }')
 entry=$(sed -n 's/.* to the process or thread entry (\([0-9.]*\)%).*/\1/p' "$E2E_TMP/err.rtmerge-dwarf")
 echo "FIGURE bench dwarf: perf script ${dps_s}s, rtmerge ${drt_s}s (medians of 5): rtmerge is ${dratio}x faster in wall time, ${dcpu}x in CPU time ($dsamples samples, ${entry}% unwound to the process or thread entry, rtmerge peak RSS ${drt_kb} kB, perf script ${dps_kb} kB)"
+dri_s=$(cut -d' ' -f1 dri.runs | median); dri_cpu=$(cut -d' ' -f2 dri.runs | median)
+dri_kb=$(cut -d' ' -f3 dri.runs | median)
+iratio=$(awk -v a="$dps_s" -v b="$dri_s" 'BEGIN { printf "%.1f", a / (b > 0.005 ? b : 0.005) }')
+icpu=$(awk -v a="$dps_cpu" -v b="$dri_cpu" 'BEGIN { printf "%.1f", a / (b > 0.005 ? b : 0.005) }')
+inl=$(sed -n 's/^rtmerge: \([0-9]*\) of them inlined functions.*/\1/p' "$E2E_TMP/err.rtmerge-dwarf-inline")
+echo "FIGURE bench inline: perf script ${dps_s}s (inlined frames on, its default), rtmerge --inline ${dri_s}s (medians of 5): rtmerge is ${iratio}x faster in wall time, ${icpu}x in CPU time ($dsamples samples, ${inl} inlined frames, rtmerge peak RSS ${dri_kb} kB)"
 
 # CPython under rt-bpf: slowdown at 99 and 999 Hz against no profiling
 bash "$top/tests/bench/py_overhead.sh" "${1:-build}"

@@ -8,6 +8,9 @@ import sys
 
 head = re.compile(r'^(\S.*?)\s+(\d+)\s+(\d+)\.(\d+):\s*$')
 frame = re.compile(r'^\s*([0-9a-f]+)\s+(.+) \(((?:/|\[).*)\)$')
+# A function inlined at the address (perf script's default, --inline): its
+# name only; the function it was inlined into follows on the next line.
+inlined = re.compile(r'^\s*([0-9a-f]+)\s+(.+) \(inlined\)$')
 
 
 def tidy(func, mod):
@@ -42,6 +45,10 @@ def main():
             comm = m.group(1).strip().replace(' ', '_')
             cur = (comm, m.group(2), m.group(3) + m.group(4).ljust(6, '0')[:6])
             frames = []
+            continue
+        m = inlined.match(line)
+        if m and cur is not None:
+            frames.append(tidy(m.group(2), ''))
             continue
         m = frame.match(line)
         if m and cur is not None:

@@ -35,4 +35,19 @@ expect_line py.folded "python3;$M;$H;$C 10"
 "$RTMERGE" --native-only mixed.data >native.folded 2>/dev/null || fail "--native-only"
 expect_line native.folded \
 	"python3;fake_main;_PyEval_EvalFrameDefault;PyObject_Vectorcall;_PyEval_EvalFrameDefault;zlib_compress;deflate 8"
+
+# The eval loop inlined into its callers (DWARF's inline instances): with
+# --inline its frames are named and the interpreter frames splice there.
+cc -O1 -g -shared -fPIC -o libfakepy_inl.so "$d/fakepy_inline.c" || fail "build libfakepy_inl.so"
+python3 "$d/mkperfdata.py" "$E2E_TMP/libfakepy_inl.so" inl.data --inline-eval || fail "mkperfdata inline"
+"$RTMERGE" --inline inl.data >inl.folded 2>inl.err || { cat inl.err; fail "rtmerge --inline"; }
+cat inl.folded
+expect_line inl.folded "python3;fake_main;$M;$H;PyObject_Vectorcall;$C;zlib_compress;deflate 5"
+grep -q '0 with a broken native callchain' inl.err || fail "inline eval loops not spliced"
+"$RTMERGE" --inline --native-only inl.data >inl-native.folded 2>/dev/null || fail "--inline --native-only"
+expect_line inl-native.folded \
+	"python3;fake_main;_PyEval_EvalFrameDefault;PyObject_Vectorcall;_PyEval_EvalFrameDefault;zlib_compress;deflate 5"
+# without --inline the eval loops are not there to splice at
+"$RTMERGE" inl.data >noinl.folded 2>noinl.err || fail "rtmerge without --inline"
+grep -q '5 with a broken native callchain' noinl.err || fail "expected unspliced samples without --inline"
 echo "splice_synthetic: ok"

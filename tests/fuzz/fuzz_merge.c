@@ -52,7 +52,7 @@ static void merge_once(const char *path, int flags)
 	struct rt_merge_opts opts = {
 		.sz = sizeof(opts), .symbolizer = &sym_opts, .include_pid = flags & 8,
 		.include_addrs = flags & 16, .annotate_kernel = flags & 32,
-		.per_sample = flags & 64 ? null : NULL,
+		.per_sample = flags & 64 ? null : NULL, .inline_frames = flags & 1,
 	};
 	struct rt_perf_reader *r;
 	struct rt_merge *m;

@@ -5,6 +5,7 @@ bpf-output samples (record format of bpf/record.h, version 1) whose native
 callchains point into a real shared library, for the splice test.
 
 usage: mkperfdata.py LIB OUT  (LIB's function offsets come from `nm`)"""
+import re
 import struct
 import subprocess
 import sys
@@ -104,8 +105,22 @@ def main():
         if len(parts) == 3:
             syms[parts[2]] = int(parts[0], 16)
     # Shared libraries from GNU ld map file offset == virtual address.
-    ip = {name: BASE + syms[name] + 4 for name in
-          ('deflate', 'zlib_compress', '_PyEval_EvalFrameDefault', 'PyObject_Vectorcall', 'fake_main')}
+    inline_eval = '--inline-eval' in sys.argv[3:]
+    names = ['deflate', 'zlib_compress', 'PyObject_Vectorcall', 'fake_main']
+    if not inline_eval:
+        names.append('_PyEval_EvalFrameDefault')
+    ip = {name: BASE + syms[name] + 4 for name in names}
+    if inline_eval:
+        # The eval loop is inlined: the callers' addresses are inside their
+        # first call instruction, which belongs to the inlined eval loop.
+        fn = None
+        for line in subprocess.check_output(['objdump', '-d', lib], text=True).splitlines():
+            m = re.match(r'^[0-9a-f]+ <(\w+)>:', line)
+            if m:
+                fn = m.group(1)
+            elif fn in ('PyObject_Vectorcall', 'fake_main') and '\tcall' in line:
+                ip[fn] = BASE + int(line.split(':')[0], 16) + 1
+                fn = None
     A = (0x1000, 0xa0, 1)    # <module>, firstlineno 1
     B = (0x2000, 0xb0, 10)   # handle
     C = (0x3000, 0xc0, 20)   # compress_it
@@ -122,6 +137,16 @@ def main():
                            code_rec(py, code, name_ptr, name, qual, fname, first, delta)))
         t += 1
     frames = [(C[0], C[1], C[2], 4, True), (B[0], B[1], B[2], 4, False), (A[0], A[1], A[2], 4, True)]
+    if inline_eval:
+        for _ in range(5):
+            recs.append(sample(2, py, py, t, [ip['deflate'], ip['zlib_compress'],
+                                              ip['PyObject_Vectorcall'], ip['fake_main']],
+                               stack_rec(py, py, frames)))
+            t += 1
+        recs.append(record(FINISHED_ROUND, b''))
+        with open(out, 'wb') as f:
+            f.write(b''.join(recs))
+        return
     full = [ip['deflate'], ip['zlib_compress'], ip['_PyEval_EvalFrameDefault'],
             ip['PyObject_Vectorcall'], ip['_PyEval_EvalFrameDefault'], ip['fake_main']]
     for _ in range(5):   # spliced: two eval loops, two groups
