@@ -55,6 +55,7 @@ struct name {
 
 struct node {
 	uint64_t count; /* samples in this node and below */
+	uint64_t before; /* differential graphs: the count in the earlier profile */
 	uint32_t name;
 	uint32_t parent;
 	uint32_t first_child;
@@ -79,6 +80,8 @@ struct rt_flamegraph {
 	uint32_t nr_nodes, nodes_alloc;
 	uint32_t *child_slots; /* open addressing: node id + 1, 0 = empty */
 	uint32_t child_slots_mask;
+	bool diff;             /* rt_flamegraph__add_diff() was used: colour by change */
+	uint64_t max_change;   /* largest |count - before| of a frame, when writing */
 };
 
 static uint32_t hash_bytes(const char *s, size_t len)
@@ -354,6 +357,35 @@ int rt_flamegraph__add(struct rt_flamegraph *fg, const char *const *frames,
 			return err;
 	}
 	add_count(fg, node, count);
+	return 0;
+}
+
+int rt_flamegraph__add_diff(struct rt_flamegraph *fg, const char *const *frames,
+			    size_t nr_frames, uint64_t before, uint64_t after)
+{
+	uint32_t node = 0;
+	int err;
+
+	if (!fg || !frames || nr_frames == 0)
+		return -EINVAL;
+	for (size_t i = 0; i < nr_frames; i++)
+		if (!frames[i])
+			return -EINVAL;
+	if (after > UINT64_MAX - fg->nodes[0].count || before > UINT64_MAX - fg->nodes[0].before)
+		return -EOVERFLOW;
+	fg->diff = true;
+	if (!before && !after)
+		return 0;
+	/* A stack that vanished still counts in its callers' change, on
+	 * nodes of no width that are never drawn. */
+	for (size_t i = 0; i < nr_frames; i++) {
+		err = step(fg, &node, frames[i], strlen(frames[i]));
+		if (err)
+			return err;
+	}
+	add_count(fg, node, after);
+	for (uint32_t id = node; id != NONE; id = fg->nodes[id].parent)
+		fg->nodes[id].before += before;
 	return 0;
 }
 
@@ -750,6 +782,32 @@ static int measure(struct rt_flamegraph *fg, struct walk *w, struct layout *lay,
 	return err;
 }
 
+/* Differential graphs: red for a frame that grew, blue for one that
+ * shrank, the deeper the larger its change against the largest one. */
+static struct rgb diff_colour(const struct rt_flamegraph *fg, const struct node *n)
+{
+	uint64_t change = n->count > n->before ? n->count - n->before : n->before - n->count;
+	double ratio = fg->max_change ? (double)change / (double)fg->max_change : 0;
+	unsigned char pale = (unsigned char)(235 - 200 * ratio);
+
+	if (change == 0)
+		return (struct rgb){ 235, 235, 235 };
+	if (n->count > n->before)
+		return (struct rgb){ 255, pale, pale };
+	return (struct rgb){ pale, pale, 255 };
+}
+
+/* "; +1.25% change" (of the total) in a differential frame's title. */
+static void put_change(FILE *out, const struct node *n, uint64_t total)
+{
+	bool grew = n->count >= n->before;
+	uint64_t change = grew ? n->count - n->before : n->before - n->count;
+
+	fputs(grew ? "; +" : "; -", out);
+	put_fixed2(out, 100.0 * (double)change / (double)total);
+	fputs("% change", out);
+}
+
 static void write_frame(struct rt_flamegraph *fg, FILE *out, const struct layout *lay,
 			const struct walk_item *it)
 {
@@ -762,6 +820,8 @@ static void write_frame(struct rt_flamegraph *fg, FILE *out, const struct layout
 	double wpx = (double)n->count * lay->inner / (double)lay->total;
 	double y = lay->top + (double)(lay->max_depth - it->depth) * FRAME_HEIGHT;
 
+	if (fg->diff)
+		c = diff_colour(fg, n);
 	if (!it->node)
 		c = (struct rgb){ 200, 200, 200 };
 	fputs("<g class=\"f\" c=\"", out);
@@ -773,7 +833,10 @@ static void write_frame(struct rt_flamegraph *fg, FILE *out, const struct layout
 	put_escaped(out, fg->count_name, strlen(fg->count_name), SIZE_MAX);
 	fputs(", ", out);
 	put_fixed2(out, 100.0 * (double)n->count / (double)lay->total);
-	fputs("%)</title><rect x=\"", out);
+	fputc('%', out);
+	if (fg->diff)
+		put_change(out, n, lay->total);
+	fputs(")</title><rect x=\"", out);
 	put_fixed2(out, x);
 	fputs("\" y=\"", out);
 	put_fixed2(out, y);
@@ -850,6 +913,15 @@ static void write_header(struct rt_flamegraph *fg, FILE *out, const struct layou
 		XPAD, FONT_SIZE * 2, w - XPAD, FONT_SIZE * 2);
 }
 
+static void put_legend_item(FILE *out, unsigned int *x, double y, struct rgb c, const char *name)
+{
+	fprintf(out, "<rect x=\"%u\" y=\"%.1f\" width=\"12\" height=\"12\" "
+		"fill=\"rgb(%u,%u,%u)\" rx=\"2\" ry=\"2\"/>"
+		"<text x=\"%u\" y=\"%.1f\">%s</text>",
+		*x, y - 10, c.r, c.g, c.b, *x + 16, y, name);
+	*x += 16 + 10 + (unsigned int)(strlen(name) * FONT_SIZE * FONT_WIDTH);
+}
+
 static void write_footer(struct rt_flamegraph *fg, FILE *out, const struct layout *lay,
 			 const bool kinds[KIND__COUNT])
 {
@@ -864,7 +936,13 @@ static void write_footer(struct rt_flamegraph *fg, FILE *out, const struct layou
 		"<text id=\"matched\" x=\"%u\" y=\"%.1f\" style=\"text-anchor:end\"> </text>\n"
 		"<g id=\"legend\">",
 		XPAD, details_y, fg->width - XPAD, details_y);
-	for (size_t i = 0; i < sizeof(order) / sizeof(order[0]); i++) {
+	if (fg->diff) {
+		put_legend_item(out, &x, legend_y, (struct rgb){ 255, 90, 90 }, "grew");
+		put_legend_item(out, &x, legend_y, (struct rgb){ 90, 90, 255 }, "shrank");
+		put_legend_item(out, &x, legend_y, (struct rgb){ 235, 235, 235 },
+				"unchanged");
+	}
+	for (size_t i = 0; i < sizeof(order) / sizeof(order[0]) && !fg->diff; i++) {
 		struct rgb c;
 
 		if (!kinds[order[i]])
@@ -879,11 +957,7 @@ static void write_footer(struct rt_flamegraph *fg, FILE *out, const struct layou
 		case KIND_UNRESOLVED: c = (struct rgb){ 185, 185, 185 }; break;
 		default: c = (struct rgb){ 230, 115, 27 }; break;
 		}
-		fprintf(out, "<rect x=\"%u\" y=\"%.1f\" width=\"12\" height=\"12\" "
-			"fill=\"rgb(%u,%u,%u)\" rx=\"2\" ry=\"2\"/>"
-			"<text x=\"%u\" y=\"%.1f\">%s</text>",
-			x, legend_y - 10, c.r, c.g, c.b, x + 16, legend_y, kind_names[order[i]]);
-		x += 16 + 10 + (unsigned int)(strlen(kind_names[order[i]]) * FONT_SIZE * FONT_WIDTH);
+		put_legend_item(out, &x, legend_y, c, kind_names[order[i]]);
 	}
 	fprintf(out, "</g>\n<text id=\"total\" x=\"%u\" y=\"%.1f\" style=\"text-anchor:end\">"
 		"Total: ", fg->width - XPAD, legend_y);
@@ -906,6 +980,14 @@ int rt_flamegraph__write_svg(struct rt_flamegraph *fg, FILE *out)
 	lay.total = fg->nodes[0].count;
 	lay.min_count = fg->min_width * (double)lay.total / lay.inner;
 	lay.top = FONT_SIZE * (fg->subtitle ? 5 : 3);
+	fg->max_change = 0;
+	for (uint32_t id = 1; fg->diff && id < fg->nr_nodes; id++) {
+		const struct node *n = &fg->nodes[id];
+		uint64_t change = n->count > n->before ? n->count - n->before : n->before - n->count;
+
+		if (change > fg->max_change)
+			fg->max_change = change;
+	}
 	if (lay.total) {
 		err = measure(fg, &w, &lay, kinds);
 		if (err)
