@@ -4,4 +4,4 @@
 
 LIB_SRCS   += rtmerge/frametext.c rtmerge/threads.c rtmerge/json.c rtmerge/speedscope.c \
               rtmerge/protobuf.c rtmerge/pprof.c rtmerge/diff.c rtmerge/export.c
-#UNIT_TESTS += json protobuf speedscope pprof diff
+UNIT_TESTS += json speedscope protobuf pprof diff
