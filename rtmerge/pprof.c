@@ -67,14 +67,15 @@ static void put_value_type(struct pprof *p, uint32_t field, const char *type, co
 }
 
 /*
- * The id of a record keyed by @key, writing it (through @emit) the first
- * time: functions and mappings are each written once, where first used.
+ * The id of a record keyed by @key; *is_new says it was not seen before
+ * (functions and mappings are each written once, where first used).
  */
 static uint64_t keyed_id(struct pprof *p, struct rt_stacks *table, const char *key, bool *is_new)
 {
 	size_t before = rt_stacks__nr_names(table);
 	int64_t id = rt_stacks__intern(table, key, strlen(key));
 
+	*is_new = false;
 	if (id < 0) {
 		p->err = (int)id;
 		return 0;
@@ -188,6 +189,7 @@ static void put_sample(struct pprof *p, const struct rt_stack *st,
 {
 	uint64_t values[2] = { st->count, st->period };
 	size_t mark, label;
+	uint32_t first;
 
 	if (st->nr_frames > p->cap_ids) {
 		uint64_t *n = realloc(p->ids, st->nr_frames * sizeof(*n));
@@ -200,11 +202,12 @@ static void put_sample(struct pprof *p, const struct rt_stack *st,
 		p->cap_ids = st->nr_frames;
 	}
 	/* pprof lists a sample's locations leaf first; the root frame is the
-	 * thread, which becomes labels. */
-	for (uint32_t j = 1; j < st->nr_frames; j++)
+	 * thread, which becomes labels (see rt_threads__first_frame()). */
+	first = rt_threads__first_frame(st);
+	for (uint32_t j = first; j < st->nr_frames; j++)
 		p->ids[st->nr_frames - 1 - j] = location_id(p, st->frames[j]);
 	mark = rt_protobuf__begin(p->pb, PROFILE_SAMPLE);
-	rt_protobuf__put_packed(p->pb, SAMPLE_LOCATION_ID, p->ids, st->nr_frames - 1);
+	rt_protobuf__put_packed(p->pb, SAMPLE_LOCATION_ID, p->ids, st->nr_frames - first);
 	rt_protobuf__put_packed(p->pb, SAMPLE_VALUE, values, p->o.cpu_time ? 2 : 1);
 	if (g->id.pid || g->id.tid) {
 		put_num_label(p, keys[0], g->id.pid);

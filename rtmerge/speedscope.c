@@ -43,7 +43,7 @@ static int number_frames(const struct rt_stacks *stacks, uint32_t *index, uint32
 		struct rt_stack st;
 
 		rt_stacks__get(stacks, i, &st);
-		for (uint32_t j = 1; j < st.nr_frames; j++)
+		for (uint32_t j = rt_threads__first_frame(&st); j < st.nr_frames; j++)
 			if (index[st.frames[j]] == UINT32_MAX) {
 				index[st.frames[j]] = (uint32_t)*nr_used;
 				(*used)[(*nr_used)++] = st.frames[j];
@@ -88,8 +88,9 @@ static int put_profile(FILE *out, const struct rt_stacks *stacks, const struct r
 
 		rt_stacks__get(stacks, t->order[i], &st);
 		fputs(i > g->first ? ",[" : "[", out);
-		for (uint32_t j = 1; j < st.nr_frames; j++)
-			fprintf(out, j > 1 ? ",%" PRIu32 : "%" PRIu32, index[st.frames[j]]);
+		for (uint32_t j = rt_threads__first_frame(&st); j < st.nr_frames; j++)
+			fprintf(out, j > rt_threads__first_frame(&st) ? ",%" PRIu32 : "%" PRIu32,
+				index[st.frames[j]]);
 		putc(']', out);
 	}
 	fputs("],\"weights\":[", out);

@@ -34,6 +34,17 @@ struct rt_threads {
  * without frames are left out.  by_period weighs by period.  Returns 0 or
  * -ENOMEM; free with rt_threads__exit() (also after a failure).
  */
+/*
+ * The index of a stack's first frame below its root: 1, or 0 for a stack
+ * of the root alone (a sample without frames), which keeps the root as its
+ * one frame, as folded output counts it: otherwise viewers that list
+ * samples by frame (pprof -raw) drop it and totals no longer agree.
+ */
+static inline uint32_t rt_threads__first_frame(const struct rt_stack *stack)
+{
+	return stack->nr_frames > 1 ? 1 : 0;
+}
+
 int rt_threads__init(struct rt_threads *threads, const struct rt_stacks *stacks, int by_period);
 void rt_threads__exit(struct rt_threads *threads);
 

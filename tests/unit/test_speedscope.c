@@ -106,9 +106,9 @@ static void test_document(void)
 		"\"shared\":{\"frames\":[{\"name\":\"main\",\"file\":\"app.py\",\"line\":3},"
 		"{\"name\":\"hot\",\"file\":\"app.py\",\"line\":7},"
 		"{\"name\":\"cold\",\"file\":\"app.py\",\"line\":9},{\"name\":\"memcpy\"},"
-		"{\"name\":\"do_syscall_64_[k]\"}]},\n"
+		"{\"name\":\"do_syscall_64_[k]\"},{\"name\":\"py-10/10\"}]},\n"
 		"\"profiles\":[{\"type\":\"sampled\",\"name\":\"py (10)\",\"unit\":\"none\","
-		"\"startValue\":0,\"endValue\":11,\"samples\":[[0,1],[0,2,3],[]],"
+		"\"startValue\":0,\"endValue\":11,\"samples\":[[0,1],[0,2,3],[5]],"
 		"\"weights\":[7,3,1]},\n"
 		"{\"type\":\"sampled\",\"name\":\"worker (11)\",\"unit\":\"none\","
 		"\"startValue\":0,\"endValue\":5,\"samples\":[[0,4]],\"weights\":[5]}]}\n");

@@ -6,6 +6,8 @@ import sys
 import time
 
 SECONDS = float(sys.argv[1]) if len(sys.argv) > 1 else 2.0
+HOT = int(sys.argv[2]) if len(sys.argv) > 2 else 7000     # swapped for --diff tests
+COLD = int(sys.argv[3]) if len(sys.argv) > 3 else 3000
 
 
 def hot_seventy(n):
@@ -25,8 +27,8 @@ def cold_thirty(n):
 def main():
     deadline = time.monotonic() + SECONDS
     while time.monotonic() < deadline:
-        hot_seventy(7000)
-        cold_thirty(3000)
+        hot_seventy(HOT)
+        cold_thirty(COLD)
 
 
 main()
