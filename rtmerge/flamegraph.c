@@ -682,6 +682,7 @@ struct layout {
 	uint32_t max_depth;
 	double top; /* y of the frames area */
 	double height;
+	double split_y; /* y of the lowest level that is not one full-width frame */
 };
 
 struct walk_item {
@@ -871,8 +872,8 @@ static void write_header(struct rt_flamegraph *fg, FILE *out, const struct layou
 		"<svg version=\"1.1\" xmlns=\"http://www.w3.org/2000/svg\" width=\"%u\" "
 		"height=\"%.0f\" viewBox=\"0 0 %u %.0f\" onload=\"fg_init(evt)\" "
 		"data-total=\"%" PRIu64 "\" data-xpad=\"%d\" data-fs=\"%d\" data-fw=\"%.2f\" "
-		"data-unit=\"",
-		w, lay->height, w, lay->height, lay->total, XPAD, FONT_SIZE, FONT_WIDTH);
+		"data-split-y=\"%.0f\" data-unit=\"",
+		w, lay->height, w, lay->height, lay->total, XPAD, FONT_SIZE, FONT_WIDTH, lay->split_y);
 	put_escaped(out, fg->count_name, strlen(fg->count_name), SIZE_MAX);
 	fprintf(out, "\">\n"
 		"<defs><linearGradient id=\"bg\" y1=\"0\" y2=\"1\" x1=\"0\" x2=\"0\">"
@@ -967,6 +968,27 @@ static void write_footer(struct rt_flamegraph *fg, FILE *out, const struct layou
 	fputs("</text>\n</svg>\n", out);
 }
 
+/*
+ * The depth of the lowest level that is not a single frame as wide as its
+ * caller (where the stacks part): a graph taller than the window opens
+ * with that level in view (flamegraph.js), not at the empty top.
+ */
+static uint32_t split_depth(const struct rt_flamegraph *fg)
+{
+	uint32_t node = 0, depth = 0;
+
+	for (;;) {
+		uint32_t kid = fg->nodes[node].first_child;
+
+		if (kid == NONE)
+			return depth;
+		if (fg->nodes[kid].next_sibling != NONE || fg->nodes[kid].count != fg->nodes[node].count)
+			return depth + 1;
+		node = kid;
+		depth++;
+	}
+}
+
 int rt_flamegraph__write_svg(struct rt_flamegraph *fg, FILE *out)
 {
 	struct layout lay = { 0 };
@@ -994,6 +1016,13 @@ int rt_flamegraph__write_svg(struct rt_flamegraph *fg, FILE *out)
 			goto out;
 	}
 	lay.height = lay.top + (double)(lay.max_depth + 1) * FRAME_HEIGHT + FONT_SIZE * 4;
+	{
+		uint32_t split = split_depth(fg);
+
+		if (split > lay.max_depth)
+			split = lay.max_depth;
+		lay.split_y = lay.top + (double)(lay.max_depth - split) * FRAME_HEIGHT;
+	}
 
 	write_header(fg, out, &lay);
 	fputs("<g id=\"frames\">\n", out);
