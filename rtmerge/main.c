@@ -24,7 +24,8 @@ static void usage(FILE *out)
 "Usage: rtmerge [OPTIONS] [perf.data | -]\n"
 "       rtmerge --diff [OPTIONS] BEFORE.data AFTER.data\n"
 "Turn a perf.data file (or a `perf record -o -` stream on stdin) into folded\n"
-"stacks for flamegraph.pl, or a self-contained SVG flamegraph.\n"
+"stacks for flamegraph.pl, a self-contained SVG flamegraph, a speedscope file\n"
+"or a pprof profile.\n"
 "With -f svg the input may also be folded text (rtmerge -f svg folded.txt).\n"
 "\n"
 "Output:\n"
@@ -251,7 +252,7 @@ static int run_diff(int nr_inputs, char **inputs, const char *format,
 		return 2;
 	}
 	if (run.svg) {
-		/* Kernel frames get their own colour; the SVG names them _[k]. */
+		/* Frame names as rtmerge's SVG has them: kernel frames with _[k]. */
 		svg_opts.annotate_kernel = true;
 		run.merge_opts = &svg_opts;
 	}

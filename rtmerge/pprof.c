@@ -130,6 +130,92 @@ static uint64_t mapping_id(struct pprof *p, const char *path, const uint8_t *bui
 	return id;
 }
 
+/* The binary of native frame @text (the kernel for "_[k]" frames); false
+ * for interpreter frames and native frames of unknown origin. */
+static bool frame_origin(struct pprof *p, const char *text, struct rt_pprof_origin *out)
+{
+	struct rt_frametext_source src;
+	size_t len;
+
+	if (rt_frametext__parse_source(text, &src))
+		return false;
+	if (rt_frametext__is_kernel(text, &len)) {
+		*out = (struct rt_pprof_origin){ KERNEL_MAPPING, p->o.kernel_build_id,
+						 p->o.kernel_build_id_size };
+		return true;
+	}
+	return p->o.native_origin && p->o.native_origin(p->o.ctx, text, out) && out->path;
+}
+
+struct mapping_weight {
+	struct rt_pprof_origin origin;
+	uint64_t weight;            /* samples with a frame in it */
+	size_t last_stack;          /* + 1: the stack last counted */
+};
+
+static int compare_weights(const void *pa, const void *pb)
+{
+	const struct mapping_weight *a = pa, *b = pb;
+
+	if (a->weight != b->weight)
+		return a->weight > b->weight ? -1 : 1;
+	return strcmp(a->origin.path, b->origin.path);
+}
+
+/*
+ * Writes the mappings, the binary most samples ran in first: pprof takes
+ * mapping 1 for the main binary and names it in its reports' headers.
+ */
+static void put_mappings(struct pprof *p)
+{
+	struct rt_stacks *paths = rt_stacks__new();
+	struct mapping_weight *m = NULL;
+	size_t nr = 0;
+
+	if (!paths) {
+		p->err = -ENOMEM;
+		return;
+	}
+	for (size_t i = 0; i < rt_stacks__nr(p->stacks) && !p->err; i++) {
+		struct rt_stack st;
+
+		rt_stacks__get(p->stacks, i, &st);
+		for (uint32_t j = rt_threads__first_frame(&st); j < st.nr_frames; j++) {
+			struct rt_pprof_origin origin;
+			int64_t id;
+
+			if (!frame_origin(p, rt_stacks__name(p->stacks, st.frames[j]), &origin))
+				continue;
+			id = rt_stacks__intern(paths, origin.path, strlen(origin.path));
+			if (id < 0) {
+				p->err = (int)id;
+				break;
+			}
+			if ((size_t)id == nr) {
+				void *n = realloc(m, (nr + 1) * sizeof(*m));
+
+				if (!n) {
+					p->err = -ENOMEM;
+					break;
+				}
+				m = n;
+				m[nr++] = (struct mapping_weight){ .origin = origin };
+			}
+			if (m[id].last_stack != i + 1) {
+				m[id].last_stack = i + 1;
+				m[id].weight += st.count;
+			}
+		}
+	}
+	if (!p->err) {
+		qsort(m, nr, sizeof(*m), compare_weights);
+		for (size_t i = 0; i < nr; i++)
+			mapping_id(p, m[i].origin.path, m[i].origin.build_id, m[i].origin.build_id_size);
+	}
+	free(m);
+	rt_stacks__free(paths);
+}
+
 /* The location of frame @frame_id: written at its first use. */
 static uint64_t location_id(struct pprof *p, uint32_t frame_id)
 {
@@ -146,17 +232,13 @@ static uint64_t location_id(struct pprof *p, uint32_t frame_id)
 		function = function_id(p, string_id(p, src.function, src.function_len),
 				       string_id(p, src.file, src.file_len));
 		line = src.line;
-	} else if (rt_frametext__is_kernel(text, &len)) {
-		mapping = mapping_id(p, KERNEL_MAPPING, p->o.kernel_build_id,
-				     p->o.kernel_build_id_size);
-		function = function_id(p, string_id(p, text, p->o.keep_kernel_suffix ?
-							       strlen(text) : len), 0);
 	} else {
-		if (p->o.native_origin && p->o.native_origin(p->o.ctx, text, &origin) &&
-		    origin.path)
+		if (frame_origin(p, text, &origin))
 			mapping = mapping_id(p, origin.path, origin.build_id,
 					     origin.build_id_size);
-		function = function_id(p, cstring_id(p, text), 0);
+		if (!rt_frametext__is_kernel(text, &len) || p->o.keep_kernel_suffix)
+			len = strlen(text);
+		function = function_id(p, string_id(p, text, len), 0);
 	}
 	p->location_of[frame_id] = ++p->nr_locations;
 	mark = rt_protobuf__begin(p->pb, PROFILE_LOCATION);
@@ -262,6 +344,7 @@ int rt_pprof__encode(const struct rt_stacks *stacks, const struct rt_pprof_opts 
 		goto out;
 	cstring_id(&p, "");     /* index 0 is the empty string */
 	put_header(&p);
+	put_mappings(&p);
 	keys[0] = cstring_id(&p, "pid");
 	keys[1] = cstring_id(&p, "tid");
 	keys[2] = cstring_id(&p, "comm");
@@ -299,6 +382,10 @@ int rt_pprof__write(const struct rt_stacks *stacks, const struct rt_pprof_opts *
 	err = rt_pprof__encode(stacks, opts, &pb);
 	if (err)
 		goto out;
+	if (pb.len > UINT32_MAX) {	/* zlib's avail_in */
+		err = -EFBIG;
+		goto out;
+	}
 	/* windowBits 15 + 16: a gzip member, what pprof's reader expects. */
 	if (deflateInit2(&z, 6, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY) != Z_OK) {
 		err = -ENOMEM;

@@ -105,4 +105,18 @@ done
 "$RT_MERGE" -q "$PY_TMP/b.data" >"$d/b.folded" || fail "rtmerge b"
 python3 "$RT_TOP/tests/e2e/outputs_check.py" diff "$d/diff.folded" "$d/b.folded" "$d/diff.svg" ||
 	fail "--diff outputs wrong"
+# The writers under ASan+UBSan (make SAN=1) on this real recording: the
+# same bytes, no report.
+san=$RT_TOP/build/san/rtmerge
+if [ -x "$san" ]; then
+	export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=halt_on_error=1
+	"$san" -q -f speedscope -o "$d/san.json" "$a" || fail "ASan: rtmerge -f speedscope"
+	"$san" -q -f pprof -o "$d/san.pb.gz" "$a" || fail "ASan: rtmerge -f pprof"
+	"$san" -q --diff -f svg -o "$d/san.svg" "$a" "$PY_TMP/b.data" || fail "ASan: rtmerge --diff"
+	cmp "$d/san.json" "$d/ss.json" && cmp "$d/san.pb.gz" "$d/p.pb.gz" &&
+		cmp "$d/san.svg" "$d/diff.svg" || fail "the ASan build wrote other bytes"
+	echo "ASan+UBSan build: same speedscope, pprof and diff files"
+else
+	echo "note: $san not built (make SAN=1): writers not run under ASan here"
+fi
 echo "outputs_7030: ok"
