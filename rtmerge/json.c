@@ -4,40 +4,7 @@
 #include <errno.h>
 #include <stdint.h>
 
-/* Length of the valid UTF-8 sequence at s (at most n bytes available), or 0
- * when the bytes there are not one (RFC 3629's table). */
-static size_t utf8_sequence(const unsigned char *s, size_t n)
-{
-	unsigned char c = s[0];
-	size_t need;
-	unsigned char lo = 0x80, hi = 0xbf;
-
-	if (c < 0x80)
-		return 1;
-	if (c >= 0xc2 && c <= 0xdf)
-		need = 2;
-	else if (c >= 0xe0 && c <= 0xef) {
-		need = 3;
-		if (c == 0xe0)
-			lo = 0xa0;      /* overlong */
-		else if (c == 0xed)
-			hi = 0x9f;      /* surrogates */
-	} else if (c >= 0xf0 && c <= 0xf4) {
-		need = 4;
-		if (c == 0xf0)
-			lo = 0x90;      /* overlong */
-		else if (c == 0xf4)
-			hi = 0x8f;      /* past U+10FFFF */
-	} else {
-		return 0;
-	}
-	if (n < need || s[1] < lo || s[1] > hi)
-		return 0;
-	for (size_t i = 2; i < need; i++)
-		if (s[i] < 0x80 || s[i] > 0xbf)
-			return 0;
-	return need;
-}
+#include "rtmerge/utf8.h"
 
 int rt_json__put_string(FILE *out, const char *str, size_t len)
 {
@@ -46,7 +13,7 @@ int rt_json__put_string(FILE *out, const char *str, size_t len)
 
 	putc('"', out);
 	while (i < len) {
-		size_t n = utf8_sequence(s + i, len - i);
+		size_t n = rt_utf8__sequence(s + i, len - i);
 
 		if (n == 0) {
 			fputs("\\ufffd", out);

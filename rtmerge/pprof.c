@@ -9,6 +9,7 @@
 
 #include "rtmerge/frametext.h"
 #include "rtmerge/threads.h"
+#include "rtmerge/utf8.h"
 
 /* profile.proto field numbers. */
 enum {
@@ -40,10 +41,23 @@ struct pprof {
 	int err;
 };
 
-/* The string table index of s[0..len). */
+/* The string table index of s[0..len), made valid UTF-8: protobuf readers
+ * of proto3 strings (Go's, which Pyroscope and Parca use) reject others. */
 static uint64_t string_id(struct pprof *p, const char *s, size_t len)
 {
-	int64_t id = rt_stacks__intern(p->strings, s, len);
+	char fixed[3 * 1024 + 1];
+	size_t i = 0, n;
+	int64_t id;
+
+	while (i < len && (n = rt_utf8__sequence((const unsigned char *)s + i, len - i)))
+		i += n;
+	if (i < len) {
+		if (len > 1024)
+			len = 1024;     /* merge's frame texts are shorter */
+		len = rt_utf8__repair(s, len, fixed);
+		s = fixed;
+	}
+	id = rt_stacks__intern(p->strings, s, len);
 
 	if (id < 0) {
 		p->err = (int)id;

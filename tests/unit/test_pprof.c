@@ -411,6 +411,31 @@ static void test_gzip(void)
 	rt_stacks__free(s);
 }
 
+/* Names with bytes that are no UTF-8 become valid strings (U+FFFD). */
+static void test_invalid_utf8(void)
+{
+	struct rt_stacks *s = rt_stacks__new();
+	const char *a[] = { "p\xc3-1/1", "f\xffg (x\xe6.py:3)", "native\xed\xa0\x80" };
+	struct rt_protobuf pb;
+	struct decoded d;
+	bool fn = false, file = false, native = false, comm = false;
+
+	add(s, a, 3, 1, 1);
+	rt_protobuf__init(&pb);
+	CU_ASSERT_EQUAL_FATAL(rt_pprof__encode(s, &opts, &pb), 0);
+	decode(pb.data, pb.len, &d);
+	for (size_t i = 0; i < d.nr_strings; i++) {
+		fn |= !strcmp(d.strings[i], "f\xef\xbf\xbdg");
+		file |= !strcmp(d.strings[i], "x\xef\xbf\xbd.py");
+		native |= !strcmp(d.strings[i], "native\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd");
+		comm |= !strcmp(d.strings[i], "p\xef\xbf\xbd");
+	}
+	CU_ASSERT(fn && file && native && comm);
+	decoded_free(&d);
+	rt_protobuf__exit(&pb);
+	rt_stacks__free(s);
+}
+
 int main(void)
 {
 	CU_pSuite suite;
@@ -423,6 +448,7 @@ int main(void)
 	CU_add_test(suite, "a sample's locations and labels", test_first_sample);
 	CU_add_test(suite, "mappings", test_mappings);
 	CU_add_test(suite, "gzip", test_gzip);
+	CU_add_test(suite, "invalid UTF-8", test_invalid_utf8);
 	CU_basic_set_mode(CU_BRM_VERBOSE);
 	CU_basic_run_tests();
 	failed = CU_get_number_of_failures() + CU_get_number_of_tests_failed();
