@@ -221,7 +221,7 @@ static void put_mappings(struct pprof *p)
 			}
 		}
 	}
-	if (!p->err) {
+	if (!p->err && nr) {
 		qsort(m, nr, sizeof(*m), compare_weights);
 		for (size_t i = 0; i < nr; i++)
 			mapping_id(p, m[i].origin.path, m[i].origin.build_id, m[i].origin.build_id_size);

@@ -57,6 +57,7 @@ fi
 # Debian package npm, unless a Node.js install brings its own npm).
 if ! command -v npm >/dev/null; then
 	if [ "$(id -u)" -eq 0 ]; then
+		apt-get update -qq
 		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends npm >/dev/null
 	else
 		echo "setup: npm is missing; run this as root (or apt-get install npm)" >&2
