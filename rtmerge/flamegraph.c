@@ -56,6 +56,7 @@ struct name {
 
 struct node {
 	uint64_t count; /* samples in this node and below */
+	uint64_t before; /* differential graphs: the count in the earlier profile */
 	uint32_t name;
 	uint32_t parent;
 	uint32_t first_child;
@@ -82,6 +83,8 @@ struct rt_flamegraph {
 	size_t nodes_alloc;
 	uint32_t *child_slots; /* open addressing: node id + 1, 0 = empty */
 	uint32_t child_slots_mask;
+	bool diff;             /* rt_flamegraph__add_diff() was used: colour by change */
+	uint64_t max_change;   /* largest |count - before| of a frame, when writing */
 };
 
 static uint32_t hash_bytes(const char *s, size_t len)
@@ -343,6 +346,35 @@ int rt_flamegraph__add(struct rt_flamegraph *fg, const char *const *frames,
 			return err;
 	}
 	add_count(fg, node, count);
+	return 0;
+}
+
+int rt_flamegraph__add_diff(struct rt_flamegraph *fg, const char *const *frames,
+			    size_t nr_frames, uint64_t before, uint64_t after)
+{
+	uint32_t node = 0;
+	int err;
+
+	if (!fg || !frames || nr_frames == 0)
+		return -EINVAL;
+	for (size_t i = 0; i < nr_frames; i++)
+		if (!frames[i])
+			return -EINVAL;
+	if (after > UINT64_MAX - fg->nodes[0].count || before > UINT64_MAX - fg->nodes[0].before)
+		return -EOVERFLOW;
+	fg->diff = true;
+	if (!before && !after)
+		return 0;
+	/* A stack that vanished still counts in its callers' change, on
+	 * nodes of no width that are never drawn. */
+	for (size_t i = 0; i < nr_frames; i++) {
+		err = step(fg, &node, frames[i], strlen(frames[i]));
+		if (err)
+			return err;
+	}
+	add_count(fg, node, after);
+	for (uint32_t id = node; id != NONE; id = fg->nodes[id].parent)
+		fg->nodes[id].before += before;
 	return 0;
 }
 
@@ -639,6 +671,7 @@ struct layout {
 	uint32_t max_depth;
 	double top; /* y of the frames area */
 	double height;
+	double split_y; /* y of the lowest level that is not one full-width frame */
 };
 
 struct walk_item {
@@ -725,6 +758,32 @@ static int measure(struct rt_flamegraph *fg, struct walk *w, struct layout *lay,
 	return err;
 }
 
+/* Differential graphs: red for a frame that grew, blue for one that
+ * shrank, the deeper the larger its change against the largest one. */
+static struct rgb diff_colour(const struct rt_flamegraph *fg, const struct node *n)
+{
+	uint64_t change = n->count > n->before ? n->count - n->before : n->before - n->count;
+	double ratio = fg->max_change ? (double)change / (double)fg->max_change : 0;
+	unsigned char pale = (unsigned char)(235 - 200 * ratio);
+
+	if (change == 0)
+		return (struct rgb){ 235, 235, 235 };
+	if (n->count > n->before)
+		return (struct rgb){ 255, pale, pale };
+	return (struct rgb){ pale, pale, 255 };
+}
+
+/* "; +1.25% change" (of the total) in a differential frame's title. */
+static void put_change(FILE *out, const struct node *n, uint64_t total)
+{
+	bool grew = n->count >= n->before;
+	uint64_t change = grew ? n->count - n->before : n->before - n->count;
+
+	fputs(grew ? "; +" : "; -", out);
+	put_fixed2(out, 100.0 * (double)change / (double)total);
+	fputs("% change", out);
+}
+
 static void write_frame(struct rt_flamegraph *fg, FILE *out, const struct layout *lay,
 			const struct walk_item *it)
 {
@@ -737,6 +796,8 @@ static void write_frame(struct rt_flamegraph *fg, FILE *out, const struct layout
 	double wpx = (double)n->count * lay->inner / (double)lay->total;
 	double y = lay->top + (double)(lay->max_depth - it->depth) * FRAME_HEIGHT;
 
+	if (fg->diff)
+		c = diff_colour(fg, n);
 	if (!it->node)
 		c = (struct rgb){ 200, 200, 200 };
 	fputs("<g class=\"f\" c=\"", out);
@@ -748,7 +809,10 @@ static void write_frame(struct rt_flamegraph *fg, FILE *out, const struct layout
 	put_escaped(out, fg->count_name, strlen(fg->count_name), SIZE_MAX);
 	fputs(", ", out);
 	put_fixed2(out, 100.0 * (double)n->count / (double)lay->total);
-	fputs("%)</title><rect x=\"", out);
+	fputc('%', out);
+	if (fg->diff)
+		put_change(out, n, lay->total);
+	fputs(")</title><rect x=\"", out);
 	put_fixed2(out, x);
 	fputs("\" y=\"", out);
 	put_fixed2(out, y);
@@ -783,8 +847,8 @@ static void write_header(struct rt_flamegraph *fg, FILE *out, const struct layou
 		"<svg version=\"1.1\" xmlns=\"http://www.w3.org/2000/svg\" width=\"%u\" "
 		"height=\"%.0f\" viewBox=\"0 0 %u %.0f\" onload=\"fg_init(evt)\" "
 		"data-total=\"%" PRIu64 "\" data-xpad=\"%d\" data-fs=\"%d\" data-fw=\"%.2f\" "
-		"data-unit=\"",
-		w, lay->height, w, lay->height, lay->total, XPAD, FONT_SIZE, FONT_WIDTH);
+		"data-split-y=\"%.0f\" data-unit=\"",
+		w, lay->height, w, lay->height, lay->total, XPAD, FONT_SIZE, FONT_WIDTH, lay->split_y);
 	put_escaped(out, fg->count_name, strlen(fg->count_name), SIZE_MAX);
 	fprintf(out, "\">\n"
 		"<defs><linearGradient id=\"bg\" y1=\"0\" y2=\"1\" x1=\"0\" x2=\"0\">"
@@ -825,6 +889,15 @@ static void write_header(struct rt_flamegraph *fg, FILE *out, const struct layou
 		XPAD, FONT_SIZE * 2, w - XPAD, FONT_SIZE * 2);
 }
 
+static void put_legend_item(FILE *out, unsigned int *x, double y, struct rgb c, const char *name)
+{
+	fprintf(out, "<rect x=\"%u\" y=\"%.1f\" width=\"12\" height=\"12\" "
+		"fill=\"rgb(%u,%u,%u)\" rx=\"2\" ry=\"2\"/>"
+		"<text x=\"%u\" y=\"%.1f\">%s</text>",
+		*x, y - 10, c.r, c.g, c.b, *x + 16, y, name);
+	*x += 16 + 10 + (unsigned int)(strlen(name) * FONT_SIZE * FONT_WIDTH);
+}
+
 static void write_footer(struct rt_flamegraph *fg, FILE *out, const struct layout *lay,
 			 const bool kinds[KIND__COUNT])
 {
@@ -839,7 +912,13 @@ static void write_footer(struct rt_flamegraph *fg, FILE *out, const struct layou
 		"<text id=\"matched\" x=\"%u\" y=\"%.1f\" style=\"text-anchor:end\"> </text>\n"
 		"<g id=\"legend\">",
 		XPAD, details_y, fg->width - XPAD, details_y);
-	for (size_t i = 0; i < sizeof(order) / sizeof(order[0]); i++) {
+	if (fg->diff) {
+		put_legend_item(out, &x, legend_y, (struct rgb){ 255, 90, 90 }, "grew");
+		put_legend_item(out, &x, legend_y, (struct rgb){ 90, 90, 255 }, "shrank");
+		put_legend_item(out, &x, legend_y, (struct rgb){ 235, 235, 235 },
+				"unchanged");
+	}
+	for (size_t i = 0; i < sizeof(order) / sizeof(order[0]) && !fg->diff; i++) {
 		struct rgb c;
 
 		if (!kinds[order[i]])
@@ -854,11 +933,7 @@ static void write_footer(struct rt_flamegraph *fg, FILE *out, const struct layou
 		case KIND_UNRESOLVED: c = (struct rgb){ 185, 185, 185 }; break;
 		default: c = (struct rgb){ 230, 115, 27 }; break;
 		}
-		fprintf(out, "<rect x=\"%u\" y=\"%.1f\" width=\"12\" height=\"12\" "
-			"fill=\"rgb(%u,%u,%u)\" rx=\"2\" ry=\"2\"/>"
-			"<text x=\"%u\" y=\"%.1f\">%s</text>",
-			x, legend_y - 10, c.r, c.g, c.b, x + 16, legend_y, kind_names[order[i]]);
-		x += 16 + 10 + (unsigned int)(strlen(kind_names[order[i]]) * FONT_SIZE * FONT_WIDTH);
+		put_legend_item(out, &x, legend_y, c, kind_names[order[i]]);
 	}
 	fprintf(out, "</g>\n<text id=\"total\" x=\"%u\" y=\"%.1f\" style=\"text-anchor:end\">"
 		"Total: ", fg->width - XPAD, legend_y);
@@ -866,6 +941,27 @@ static void write_footer(struct rt_flamegraph *fg, FILE *out, const struct layou
 	fputc(' ', out);
 	put_escaped(out, fg->count_name, strlen(fg->count_name), SIZE_MAX);
 	fputs("</text>\n</svg>\n", out);
+}
+
+/*
+ * The depth of the lowest level that is not a single frame as wide as its
+ * caller (where the stacks part): a graph taller than the window opens
+ * with that level in view (flamegraph.js), not at the empty top.
+ */
+static uint32_t split_depth(const struct rt_flamegraph *fg)
+{
+	uint32_t node = 0, depth = 0;
+
+	for (;;) {
+		uint32_t kid = fg->nodes[node].first_child;
+
+		if (kid == NONE)
+			return depth;
+		if (fg->nodes[kid].next_sibling != NONE || fg->nodes[kid].count != fg->nodes[node].count)
+			return depth + 1;
+		node = kid;
+		depth++;
+	}
 }
 
 int rt_flamegraph__write_svg(struct rt_flamegraph *fg, FILE *out)
@@ -881,12 +977,27 @@ int rt_flamegraph__write_svg(struct rt_flamegraph *fg, FILE *out)
 	lay.total = fg->nodes[0].count;
 	lay.min_count = fg->min_width * (double)lay.total / lay.inner;
 	lay.top = FONT_SIZE * (fg->subtitle ? 5 : 3);
+	fg->max_change = 0;
+	for (uint32_t id = 1; fg->diff && id < fg->nr_nodes; id++) {
+		const struct node *n = &fg->nodes[id];
+		uint64_t change = n->count > n->before ? n->count - n->before : n->before - n->count;
+
+		if (change > fg->max_change)
+			fg->max_change = change;
+	}
 	if (lay.total) {
 		err = measure(fg, &w, &lay, kinds);
 		if (err)
 			goto out;
 	}
 	lay.height = lay.top + (double)(lay.max_depth + 1) * FRAME_HEIGHT + FONT_SIZE * 4;
+	{
+		uint32_t split = split_depth(fg);
+
+		if (split > lay.max_depth)
+			split = lay.max_depth;
+		lay.split_y = lay.top + (double)(lay.max_depth - split) * FRAME_HEIGHT;
+	}
 
 	write_header(fg, out, &lay);
 	fputs("<g id=\"frames\">\n", out);

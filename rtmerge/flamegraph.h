@@ -40,6 +40,16 @@ void rt_flamegraph__free(struct rt_flamegraph *flamegraph);
 int rt_flamegraph__add(struct rt_flamegraph *flamegraph, const char *const *frames,
 		       size_t nr_frames, uint64_t count);
 
+/* Differential graphs (rtmerge --diff): adds one stack with its count in
+ * the earlier profile (@before, already scaled to this one's total by the
+ * caller) and in this one (@after).  Widths come from @after; each frame
+ * is coloured by its change instead of its kind: red grew, blue shrank,
+ * deeper for a larger change, and the legend says so.  A stack with
+ * @after 0 still counts in its callers' change.  0 or -errno as for
+ * rt_flamegraph__add(). */
+int rt_flamegraph__add_diff(struct rt_flamegraph *flamegraph, const char *const *frames,
+			    size_t nr_frames, uint64_t before, uint64_t after);
+
 /* Add one folded line "a;b;c 123" (trailing newline allowed): the count is
  * the last space-separated field, frames may contain spaces.  0 or -EINVAL
  * (also -EOVERFLOW, -ENOMEM as for rt_flamegraph__add). */

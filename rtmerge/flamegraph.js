@@ -316,5 +316,41 @@ function fg_init(evt) {
 	}
 	if (params.s !== undefined)
 		startSearch(params.s);
+	openWhereStacksAre();
 	svg.setAttribute("data-ready", "1");
+
+	// A graph taller than the window opens with the level where the stacks
+	// part (data-split-y, from the writer) near the bottom of the view, or at
+	// the very bottom (the root, details and legend) when that is close, not
+	// at the empty space above the deepest stacks.  The buttons and the
+	// details line follow the scroll so search and zoom stay at hand.
+	function openWhereStacksAre() {
+		var height = Number(svg.getAttribute("height"));
+		var splitY = Number(svg.getAttribute("data-split-y"));
+		var view = window.innerHeight;
+		if (!(height > view) || !(splitY >= 0))
+			return;
+		var bottom = splitY + 4 * fh();
+		var top = height - bottom < view / 2 ? height - view : bottom - view;
+		// Painted last, so the frames they float over do not take their clicks.
+		svg.appendChild(unzoomBtn);
+		svg.appendChild(searchBtn);
+		window.addEventListener("scroll", pinControls);
+		window.scrollTo(0, Math.max(0, Math.min(height - view, top)));
+		pinControls();
+	}
+
+	function fh() {
+		var r = framesEl.querySelector("rect");
+		return r ? Number(r.getAttribute("height")) + 1 : 16;
+	}
+
+	function pinControls() {
+		var y = window.scrollY, height = Number(svg.getAttribute("height"));
+		var up = Math.min(0, y + window.innerHeight - height);
+		unzoomBtn.setAttribute("transform", "translate(0," + y + ")");
+		searchBtn.setAttribute("transform", "translate(0," + y + ")");
+		details.setAttribute("transform", "translate(0," + up + ")");
+		matchedEl.setAttribute("transform", "translate(0," + up + ")");
+	}
 }

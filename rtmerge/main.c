@@ -11,6 +11,8 @@
 
 #include "perfglue/perfdata.h"
 #include "perfglue/safefile.h"
+#include "rtmerge/diff.h"
+#include "rtmerge/export.h"
 #include "rtmerge/flamegraph.h"
 #include "rtmerge/merge.h"
 
@@ -20,15 +22,24 @@ static void usage(FILE *out)
 {
 	fprintf(out,
 "Usage: rtmerge [OPTIONS] [perf.data | -]\n"
+"       rtmerge --diff [OPTIONS] BEFORE.data AFTER.data\n"
 "Turn a perf.data file (or a `perf record -o -` stream on stdin) into folded\n"
-"stacks for flamegraph.pl, or a self-contained SVG flamegraph.\n"
+"stacks for flamegraph.pl, a self-contained SVG flamegraph, a speedscope file\n"
+"or a pprof profile.\n"
 "With -f svg the input may also be folded text (rtmerge -f svg folded.txt).\n"
 "\n"
 "Output:\n"
 "  -o, --output FILE      write to FILE instead of standard output\n"
-"  -f, --format FORMAT    folded (default) or svg\n"
+"  -f, --format FORMAT    folded (default), svg, speedscope (JSON for speedscope:\n"
+"                         one profile per thread) or pprof (gzipped profile.proto\n"
+"                         for go tool pprof, Pyroscope, Parca; binary: use -o)\n"
+"      --diff             compare two recordings (-f folded or svg): BEFORE scaled\n"
+"                         to AFTER's total; folded lines \"stack BEFORE AFTER\", SVG\n"
+"                         frames red where AFTER's share grew, blue where it shrank\n"
 "      --title TEXT       title of the SVG flamegraph\n"
 "      --period           weight stacks by sample period instead of sample count\n"
+"                         (speedscope: in nanoseconds for cpu-clock/task-clock;\n"
+"                         pprof always has counts and, for those, CPU time)\n"
 "      --header           print the recording's header (events, build ids, cmdline,\n"
 "                         os release, cpus) and exit\n"
 "      --per-sample FILE  also write one line per sample: \"TID TIME stack\"\n"
@@ -82,6 +93,7 @@ enum {
 	OPT_PER_SAMPLE, OPT_TITLE, OPT_NATIVE_ONLY, OPT_INTERP_ONLY, OPT_ALL_PROCESSES, OPT_NO_LINES,
 	OPT_STRICT,
 	OPT_INLINE,
+	OPT_DIFF,
 };
 
 static int parse_list(const char *arg, uint32_t **list, size_t *nr)
@@ -231,6 +243,38 @@ out:
 	return ret;
 }
 
+/* rtmerge --diff BEFORE AFTER: returns the exit status. */
+static int run_diff(int nr_inputs, char **inputs, const char *format,
+		    const struct rt_merge_opts *opts, const char *title, const char *output,
+		    bool quiet)
+{
+	struct rt_diff_run run = {
+		.merge_opts = opts,
+		.svg = !strcmp(format, "svg"),
+		.title = title,
+		.output = output,
+		.quiet = quiet,
+	};
+	struct rt_merge_opts svg_opts = *opts;
+
+	if (nr_inputs != 2) {
+		fprintf(stderr, "rtmerge: --diff takes two recordings: BEFORE.data AFTER.data\n");
+		return 2;
+	}
+	if (strcmp(format, "folded") && strcmp(format, "svg")) {
+		fprintf(stderr, "rtmerge: --diff writes folded or svg, not \"%s\"\n", format);
+		return 2;
+	}
+	if (run.svg) {
+		/* Frame names as rtmerge's SVG has them: kernel frames with _[k]. */
+		svg_opts.annotate_kernel = true;
+		run.merge_opts = &svg_opts;
+	}
+	run.before = inputs[0];
+	run.after = inputs[1];
+	return rt_diff__run(&run);
+}
+
 int main(int argc, char **argv)
 {
 	static const struct option long_opts[] = {
@@ -259,6 +303,7 @@ int main(int argc, char **argv)
 		{ "no-lines", no_argument, NULL, OPT_NO_LINES },
 		{ "strict", no_argument, NULL, OPT_STRICT },
 		{ "inline", no_argument, NULL, OPT_INLINE },
+		{ "diff", no_argument, NULL, OPT_DIFF },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
@@ -266,7 +311,8 @@ int main(int argc, char **argv)
 	struct rt_merge_opts opts = { .sz = sizeof(opts) };
 	const char *output = NULL, *format = "folded", *title = NULL, *per_sample_path = NULL;
 	const char *input = "perf.data";
-	bool header = false, quiet = false, strict = false;
+	bool header = false, quiet = false, strict = false, diff = false;
+	struct rt_export *export = NULL;
 	uint32_t *pids = NULL, *tids = NULL;
 	size_t nr_pids = 0, nr_tids = 0;
 	struct rt_perf_reader *reader = NULL;
@@ -313,6 +359,7 @@ int main(int argc, char **argv)
 		case OPT_NO_LINES: opts.no_lines = true; break;
 		case OPT_STRICT: strict = true; break;
 		case OPT_INLINE: opts.inline_frames = true; break;
+		case OPT_DIFF: diff = true; break;
 		case 'h': usage(stdout); ret = 0; goto out;
 		case 'V': printf("rtmerge " RTMERGE_VERSION "\n"); ret = 0; goto out;
 		default:
@@ -321,6 +368,14 @@ int main(int argc, char **argv)
 			goto out;
 		}
 	}
+	opts.pids = pids;
+	opts.nr_pids = nr_pids;
+	opts.tids = tids;
+	opts.nr_tids = nr_tids;
+	if (diff) {
+		ret = run_diff(argc - optind, argv + optind, format, &opts, title, output, quiet);
+		goto out;
+	}
 	if (optind < argc)
 		input = argv[optind++];
 	if (optind < argc) {
@@ -328,9 +383,20 @@ int main(int argc, char **argv)
 		ret = 2;
 		goto out;
 	}
-	if (strcmp(format, "folded") && strcmp(format, "svg")) {
-		fprintf(stderr, "rtmerge: unknown format \"%s\" (folded or svg)\n", format);
+	if (strcmp(format, "folded") && strcmp(format, "svg") && !rt_export__handles(format)) {
+		fprintf(stderr, "rtmerge: unknown format \"%s\" (folded, svg, speedscope or "
+			"pprof)\n", format);
 		ret = 2;
+		goto out;
+	}
+	if (!strcmp(format, "pprof") && !output && isatty(STDOUT_FILENO)) {
+		fprintf(stderr, "rtmerge: -f pprof writes gzipped binary: give -o FILE\n");
+		ret = 2;
+		goto out;
+	}
+	if (rt_export__handles(format) && !(export = rt_export__new(format, "rtmerge "
+								      RTMERGE_VERSION, &opts))) {
+		fprintf(stderr, "rtmerge: cannot start: %s\n", strerror(errno));
 		goto out;
 	}
 	if (!strcmp(format, "svg")) {
@@ -341,11 +407,6 @@ int main(int argc, char **argv)
 			goto out;
 		}
 	}
-	opts.pids = pids;
-	opts.nr_pids = nr_pids;
-	opts.tids = tids;
-	opts.nr_tids = nr_tids;
-
 	reader = rt_perf_reader__open(input, err_msg, sizeof(err_msg));
 	if (!reader) {
 		fprintf(stderr, "rtmerge: %s\n", err_msg);
@@ -392,7 +453,9 @@ int main(int argc, char **argv)
 			goto out;
 		}
 	}
-	if (!strcmp(format, "svg"))
+	if (export)
+		err = rt_export__write(export, merge, reader, input, out);
+	else if (!strcmp(format, "svg"))
 		err = write_svg(rt_merge__stacks(merge), title ? title : "rtperf flame graph",
 				input, opts.by_period, out);
 	else
@@ -418,6 +481,7 @@ out:
 	if (per_sample)
 		fclose(per_sample);
 	rt_merge__free(merge);
+	rt_export__free(export);
 	rt_perf_reader__close(reader);
 	free(pids);
 	free(tids);

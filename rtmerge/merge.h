@@ -50,6 +50,13 @@ struct rt_merge_opts {
 	/* Functions inlined at a native address (from the file's DWARF) as
 	 * frames of their own, as perf script shows them. */
 	bool inline_frames;
+	/* Called as a user-space native frame is named (once per address and
+	 * maps generation, not per sample): its text, the file its code came
+	 * from and that file's build id (NULL when none is known).  The pprof
+	 * output's mappings come from here. */
+	void (*on_native_frame)(void *ctx, const char *frame, const char *path,
+				const uint8_t *build_id, size_t build_id_size);
+	void *ctx;
 };
 
 /* Counters for the summary. */

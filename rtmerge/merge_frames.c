@@ -355,6 +355,14 @@ static int resolve_user(struct rt_merge *m, uint32_t pid, uint64_t addr, uint32_
 		}
 		rt_symbolizer__resolve_in_process(m->symbolizer, (int)pid, map->path, bid, bid_size,
 						  addr - map->start + map->pgoff, &sym);
+		if (sym.status == RT_SYMBOL_OK && m->opts.on_native_frame) {
+			int err = named_frame(m, sym.name, NULL, id);
+
+			if (!err)
+				m->opts.on_native_frame(m->opts.ctx, rt_stacks__name(m->stacks, *id),
+							map->path, bid, bid_size);
+			return err;
+		}
 	}
 	if (sym.status != RT_SYMBOL_OK) {
 		m->reason = sym.status;

@@ -111,6 +111,11 @@ int64_t rt_stacks__intern(struct rt_stacks *s, const char *name, size_t len)
 	return (int64_t)s->nr_names - 1;
 }
 
+size_t rt_stacks__nr_names(const struct rt_stacks *s)
+{
+	return s->nr_names;
+}
+
 const char *rt_stacks__name(const struct rt_stacks *s, uint32_t id)
 {
 	return id < s->nr_names ? s->pool + s->name_off[id] : "";

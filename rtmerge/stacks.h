@@ -30,6 +30,8 @@ void rt_stacks__free(struct rt_stacks *stacks);
 
 /* Interns a frame name of len bytes; returns its id, or -ENOMEM. */
 int64_t rt_stacks__intern(struct rt_stacks *stacks, const char *name, size_t len);
+/* Number of interned names: frame ids run from 0 to this minus one. */
+size_t rt_stacks__nr_names(const struct rt_stacks *stacks);
 /* The name of a frame id; borrowed until free. */
 const char *rt_stacks__name(const struct rt_stacks *stacks, uint32_t id);
 

@@ -13,7 +13,7 @@ packages=(
 	build-essential clang llvm libbpf-dev bpftool libelf-dev libdw-dev
 	libtraceevent-dev libcapstone-dev libcunit1-dev libiberty-dev zlib1g-dev
 	linux-source-6.12 xz-utils linux-perf chromium elfutils binutils time python3 libxml2-utils
-	ruby3.1 ruby3.1-dev libncurses-dev tmux librust-tokio-dev
+	ruby3.1 ruby3.1-dev libncurses-dev tmux librust-tokio-dev golang-go
 )
 
 missing=()
@@ -52,6 +52,19 @@ if [ ! -f "$stamp" ]; then
 		make -s -C "$src/tools/lib/api" >/dev/null
 	[ -f "$build/libperf/lib/libapi.a" ] || cp "$src/tools/lib/api/libapi.a" "$build/libperf/lib/"
 	touch "$stamp"
+fi
+# speedscope, to check rtmerge -f speedscope in a browser: from npm (the
+# Debian package npm, unless a Node.js install brings its own npm).
+if ! command -v npm >/dev/null; then
+	if [ "$(id -u)" -eq 0 ]; then
+		apt-get update -qq
+		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends npm >/dev/null
+	else
+		echo "setup: npm is missing; run this as root (or apt-get install npm)" >&2
+	fi
+fi
+if command -v npm >/dev/null && [ "$(id -u)" -eq 0 ]; then
+	bash "$top/scripts/speedscope.sh" || echo "setup: speedscope not installed (tests that need it skip)" >&2
 fi
 # Debian root file systems the container tests run interpreters in: built
 # once into a machine-wide cache (scripts/rootfs.sh keeps a complete one).
