@@ -48,6 +48,13 @@ static void usage(FILE *out)
 "  The SVG colours kernel frames (named with _[k] there) and Ruby C methods\n"
 "  apart; folded output adds _[k] only with --kernel.\n"
 "\n"
+"Views (recordings of rt-bpf record --off-cpu; weights in microseconds):\n"
+"      --off-cpu          time threads spent off the CPU, by stack; the leaf says\n"
+"                         why: [syscall] NAME, [gil wait], [preempted], [sleep]\n"
+"      --wall             wall-clock time: on-CPU samples weighted by their period\n"
+"                         plus the off-CPU intervals\n"
+"      --gil              on-CPU samples of Python threads that held the GIL\n"
+"\n"
 "Filters:\n"
 "  -e, --event NAME       fold samples of this event only (default: the first\n"
 "                         sampling event; --event-filter=NAME is an alias)\n"
@@ -68,6 +75,7 @@ static void usage(FILE *out)
 enum {
 	OPT_PID = 256, OPT_TID, OPT_KERNEL, OPT_JIT, OPT_ALL, OPT_ADDRS, OPT_PERIOD, OPT_HEADER,
 	OPT_PER_SAMPLE, OPT_TITLE, OPT_NATIVE_ONLY, OPT_INTERP_ONLY, OPT_ALL_PROCESSES, OPT_NO_LINES,
+	OPT_OFFCPU, OPT_WALL, OPT_GIL,
 };
 
 static int parse_list(const char *arg, uint32_t **list, size_t *nr)
@@ -243,6 +251,9 @@ int main(int argc, char **argv)
 		{ "comm", required_argument, NULL, 'c' },
 		{ "all-processes", no_argument, NULL, OPT_ALL_PROCESSES },
 		{ "no-lines", no_argument, NULL, OPT_NO_LINES },
+		{ "off-cpu", no_argument, NULL, OPT_OFFCPU },
+		{ "wall", no_argument, NULL, OPT_WALL },
+		{ "gil", no_argument, NULL, OPT_GIL },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
@@ -295,6 +306,9 @@ int main(int argc, char **argv)
 		case 'c': opts.comm = optarg; break;
 		case OPT_ALL_PROCESSES: opts.all_processes = true; break;
 		case OPT_NO_LINES: opts.no_lines = true; break;
+		case OPT_OFFCPU: opts.view = RT_MERGE_VIEW_OFFCPU; break;
+		case OPT_WALL: opts.view = RT_MERGE_VIEW_WALL; break;
+		case OPT_GIL: opts.view = RT_MERGE_VIEW_GIL; break;
 		case 'h': usage(stdout); ret = 0; goto out;
 		case 'V': printf("rtmerge " RTMERGE_VERSION "\n"); ret = 0; goto out;
 		default:
@@ -323,6 +337,9 @@ int main(int argc, char **argv)
 			goto out;
 		}
 	}
+	/* the time views count microseconds, in the period column */
+	if (opts.view == RT_MERGE_VIEW_OFFCPU || opts.view == RT_MERGE_VIEW_WALL)
+		opts.by_period = true;
 	opts.pids = pids;
 	opts.nr_pids = nr_pids;
 	opts.tids = tids;

@@ -41,6 +41,8 @@ struct rt_merge {
 	struct rt_stacks *stacks;
 	struct rt_perf_reader *reader;
 	const struct rt_perf_evsel *evsel;  /* chosen event */
+	const struct rt_perf_evsel *switch_evsel; /* sched_switch of rt-bpf --off-cpu, if recorded */
+	struct rt_offcpu *offcpu;           /* the view (rtmerge/offcpu.c) */
 	bool evsel_chosen;
 	struct frame_slot *cache;
 	size_t cache_size, cache_used;
@@ -586,6 +588,9 @@ static void choose_event(struct rt_merge *m)
 	size_t i, n = rt_perf_reader__nr_evsels(m->reader), candidates = 0;
 
 	m->evsel_chosen = true;
+	for (i = 0; i < n && !m->switch_evsel; i++)
+		if (rt_offcpu__is_switch_event(rt_perf_reader__evsel(m->reader, i)))
+			m->switch_evsel = rt_perf_reader__evsel(m->reader, i);
 	for (i = 0; i < n; i++) {
 		const struct rt_perf_evsel *ev = rt_perf_reader__evsel(m->reader, i);
 
@@ -597,6 +602,9 @@ static void choose_event(struct rt_merge *m)
 			continue;
 		}
 		if (is_tracking_event(ev) || is_bpf_output(ev))
+			continue;
+		/* the off-CPU view folds the switches; the others the samples */
+		if ((m->opts.view == RT_MERGE_VIEW_OFFCPU) != rt_offcpu__is_switch_event(ev))
 			continue;
 		if (!m->evsel)
 			m->evsel = ev;
@@ -1066,6 +1074,11 @@ static int on_sample(struct rt_perf_tool *tool, const struct rt_perf_evsel *ev,
 			m->stats.empty_records++;
 			return 0;
 		}
+		err = rt_offcpu__feed(m->offcpu, m->stacks, s->raw, s->raw_size);
+		if (err) {
+			m->stats.offcpu_records++;
+			return err < 0 ? err : 0;
+		}
 		err = rt_interp_decoder__feed(m->decoder, s->raw, s->raw_size, s->pid, s->tid,
 					      &stack);
 		if (err == 0) {
@@ -1079,7 +1092,9 @@ static int on_sample(struct rt_perf_tool *tool, const struct rt_perf_evsel *ev,
 			return 0;
 		}
 		have_interp = true;
-	} else if (ev != m->evsel) {
+		stack.flags |= rt_offcpu__stack_flags(s->raw, s->raw_size);
+	} else if (ev != m->evsel &&
+		   !(ev == m->switch_evsel && m->opts.view == RT_MERGE_VIEW_WALL)) {
 		m->stats.filtered++;
 		return 0;
 	}
@@ -1254,7 +1269,9 @@ static int fold(struct rt_merge *m, const struct rt_perf_sample *s,
 			fprintf(out, "%s%s", i ? ";" : "", rt_stacks__name(m->stacks, m->frames[i]));
 		fputc('\n', out);
 	}
-	return rt_stacks__add(m->stacks, m->frames, total, 1, s->period);
+	err = rt_offcpu__add(m->offcpu, m->stacks, s, rt_offcpu__sample_of(m->switch_evsel, s),
+			     have_interp ? stack.flags : 0, m->frames, total);
+	return err < 0 ? err : 0;
 }
 
 /* ---- object ---------------------------------------------------------------- */
@@ -1278,10 +1295,12 @@ struct rt_merge *rt_merge__new(const struct rt_merge_opts *opts)
 	m->stacks = rt_stacks__new();
 	m->symbolizer = rt_symbolizer__new(m->opts.symbolizer);
 	m->decoder = rt_interp_decoder__new();
+	m->offcpu = rt_offcpu__new(m->opts.view);
 	/* map paths come from rt_machine__intern() */
 	m->unwinder = rt_unwinder__new(&(struct rt_unwinder_opts){
 		.sz = sizeof(struct rt_unwinder_opts), .interned_paths = true });
-	if (!m->tool.machine || !m->stacks || !m->symbolizer || !m->decoder || !m->unwinder) {
+	if (!m->tool.machine || !m->stacks || !m->symbolizer || !m->decoder || !m->unwinder ||
+	    !m->offcpu) {
 		int err = errno ? errno : ENOMEM;
 
 		rt_merge__free(m);
@@ -1299,6 +1318,7 @@ void rt_merge__free(struct rt_merge *m)
 	rt_stacks__free(m->stacks);
 	rt_symbolizer__free(m->symbolizer);
 	rt_interp_decoder__free(m->decoder);
+	rt_offcpu__free(m->offcpu);
 	rt_unwinder__free(m->unwinder);
 	free(m->pending);
 	for (size_t i = 0; i < m->nr_held; i++) {
@@ -1438,6 +1458,8 @@ int rt_merge__run(struct rt_merge *m, struct rt_perf_reader *reader)
 		if (!err)
 			err = finish;
 	}
+	if (!err)
+		err = rt_offcpu__finish(m->offcpu, &m->stacks);
 	return err;
 }
 
@@ -1532,6 +1554,7 @@ void rt_merge__print_summary(const struct rt_merge *m, const struct rt_perf_read
 	for (i = 1; i < RT_SYMBOL_NR_STATUS; i++)
 		unresolved += st->unresolved[i];
 	uint64_t accounted = st->samples + st->filtered + st->other_processes + st->code_records +
+			     st->offcpu_records +
 			     st->bad_interp_records + st->empty_records + st->stack_only_records;
 	uint64_t unpaired = st->unpaired_records;
 
@@ -1600,5 +1623,6 @@ void rt_merge__print_summary(const struct rt_merge *m, const struct rt_perf_read
 	if (st->collapsed_frames)
 		fprintf(out, "rtmerge: %" PRIu64 " repeats of an unresolved frame collapsed into the "
 			"run's first (broken callchains repeat an address)\n", st->collapsed_frames);
+	rt_offcpu__print_summary(m->offcpu, out);
 	print_hints(m, rs, out);
 }

@@ -15,6 +15,7 @@
 #include <stdio.h>
 
 #include "perfglue/perfdata.h"
+#include "rtmerge/offcpu.h"
 #include "rtmerge/stacks.h"
 #include "symbolize/symbolize.h"
 
@@ -47,6 +48,9 @@ struct rt_merge_opts {
 	/* Interpreter frames "func (file.py)" without the line: one frame per
 	 * function instead of one per line. */
 	bool no_lines;
+	/* What is counted: on-CPU samples (default), off-CPU intervals, wall
+	 * clock (both), samples of GIL holders (rtmerge/offcpu.h). */
+	enum rt_merge_view view;
 };
 
 /* Counters for the summary. */
@@ -68,6 +72,7 @@ struct rt_merge_stats {
 	uint64_t interp_frames_no_symbols;
 	uint64_t bad_interp_records;    /* bpf-output payloads the decoder rejected */
 	uint64_t code_records;          /* bpf-output samples that carried names, not a stack */
+	uint64_t offcpu_records;        /* bpf-output samples that carried an off-CPU interval */
 	uint64_t stack_only_records;    /* stack records without a native stack, for the native
 					 * sample perf kept after them */
 	uint64_t unpaired_records;      /* ... whose native sample never came or did not match */
