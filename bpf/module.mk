@@ -7,6 +7,7 @@ BPF_CFLAGS ?= -g -O2 -target bpf -D__TARGET_ARCH_x86 -Wall -Wno-unused-function
 
 include bpf/perfattach.mk
 include bpf/ruby.mk
+include rtbpf/offcpu.mk
 
 LIB_SRCS   += bpf/decode.c bpf/decode_common.c bpf/process.c bpf/pyproc.c bpf/dsocache.c \
               bpf/kfeatures.c

@@ -25,6 +25,7 @@
 #define OFFCPU_NEXT_PID   56
 /* prev_state bit that says the thread was preempted (TASK_REPORT_MAX) */
 #define OFFCPU_STATE_PREEMPT 0x100
+#define OFFCPU_STATE_EXITING 0x30 /* EXIT_DEAD, EXIT_ZOMBIE as the record reports them */
 #define OFFCPU_NR_FUTEX 202 /* x86_64 */
 #define OFFCPU_ENOSYS   38
 
@@ -105,7 +106,9 @@ static __always_inline void offcpu_reason(struct offcpu_start *st, __u32 pid, lo
 	__u64 orig_ax, ax, futex;
 
 	st->state = (__u32)state;
-	if (state & OFFCPU_STATE_PREEMPT) {
+	/* still runnable: preempted (R+), or switched out on its way back to
+	 * user mode because its time was up (R) */
+	if (!(state & (OFFCPU_STATE_PREEMPT - 1)) || (state & OFFCPU_STATE_PREEMPT)) {
 		st->flags |= RT_REC_OFFCPU_PREEMPTED;
 		return;
 	}
@@ -148,9 +151,13 @@ int rt_offcpu(void *ctx)
 
 	if (next)
 		offcpu_end(ctx, next, now);
+	long state = *(long *)((char *)ctx + OFFCPU_PREV_STATE);
+
 	if (!pid || (!bpf_map_lookup_elem(&pids, &pid) && !bpf_map_lookup_elem(&rb_pids, &pid)))
 		return 0; /* not walked: perf drops its sample */
-	offcpu_leave(pid, tid, now, *(long *)((char *)ctx + OFFCPU_PREV_STATE));
+	if (state & OFFCPU_STATE_EXITING)
+		return 0; /* its last switch: no interval follows */
+	offcpu_leave(pid, tid, now, state);
 	walker_sample(ctx, pid, tid, RT_REC_STACK_OFFCPU, &interp);
 	return 1; /* perf writes its sample: the native callchain */
 }

@@ -219,8 +219,12 @@ struct rt_perf_record_opts {
 	 * channel).  Default: call-graph=no, for programs that keep perf's
 	 * native samples and only add data to them. */
 	bool channel_callchain;
+	/* More events for perf (-e EVENT each, with the same call graph),
+	 * NULL-terminated, at most RT_PERF_MAX_EXTRA_EVENTS. */
+	const char *const *extra_events;
 };
-#define rt_perf_record_opts__last_field channel_callchain
+#define rt_perf_record_opts__last_field extra_events
+#define RT_PERF_MAX_EXTRA_EVENTS 8
 
 /* Name prefix of the dummy event that names the recorded target's pid. */
 #define RT_PERF_TARGET_PREFIX "rt-target-"

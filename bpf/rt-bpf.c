@@ -35,6 +35,7 @@
 #include "bpf/walker.skel.h"
 #include "layouts/layout.h"
 #include "layouts/layoutfile.h"
+#include "rtbpf/offcpu.h"
 
 /* Processes are found from kernel events (bpf/discovery.bpf.c); a full
  * /proc scan runs at start, when events were lost, and every SAFETY_SCAN_MS
@@ -62,6 +63,8 @@ struct app {
 	uint64_t next_scan_ms;                /* CLOCK_MONOTONIC of the next full scan */
 	bool verbose;
 	const struct rt_layout *layout; /* --layout FILE: used instead of layouts/' table */
+	bool off_cpu;                   /* --off-cpu: rtbpf/offcpu.c */
+	int offcpu_link;
 };
 
 static volatile sig_atomic_t interrupted;
@@ -110,7 +113,9 @@ static void usage(FILE *f)
 		"          -a -- CMD every process, for as long as CMD runs\n"
 		"        -p and -- CMD name their target in the file, and rtmerge folds only it\n"
 		"        (rtmerge --all-processes folds everything).\n"
-		"--layout FILE  walk CPython processes of FILE's version with that layout file\n"
+		"--off-cpu  (record) also the intervals threads spend off the CPU, with their stacks\n"
+"        and why (rtmerge --off-cpu, --wall); perf records sched:sched_switch.\n"
+"--layout FILE  walk CPython processes of FILE's version with that layout file\n"
 		"        (docs/layouts.md); 3.13+ checks it against the process's _Py_DebugOffsets.\n"
 		"Read the result with rtmerge.  Needs root and kernel BTF.  Environment: PERF\n"
 		"names the perf binary (run directly, never through a shell; found on PATH).\n");
@@ -166,7 +171,9 @@ static void on_process(void *ctx, pid_t pid, const struct rt_pyproc *proc, uint3
 			proc->elf, msg);
 		return;
 	}
-	if (rt_pyproc__walker_config(proc, &layout, generation, &cfg)) {
+	if (!rt_pyproc__walker_config(proc, &layout, generation, &cfg))
+		rt_offcpu__gil_config(&cfg);
+	else {
 		fprintf(stderr, "rt-bpf: pid %d runs CPython %d.%d.%d (%s): its layout lacks what the "
 			"walker needs (docs/layouts.md); its samples stay native-only\n", pid,
 			proc->major, proc->minor, proc->patch, proc->elf);
@@ -479,6 +486,8 @@ static int load_and_attach(struct app *app, struct rt_perf_session *s)
 	app->skel->rodata->keep_native = channel_without_callchain(s);
 	bpf_map__set_max_entries(app->skel->maps.channel, slots ? slots : 1);
 	bpf_map__set_max_entries(app->skel->maps.channel_slots, tid_slots ? tid_slots : 1);
+	if (app->off_cpu && (err = rt_offcpu__prepare(app->skel->progs.rt_offcpu)))
+		return err;
 	err = walker_bpf__load(app->skel);
 	if (err) {
 		fprintf(stderr, "rt-bpf: the kernel refused the walker program: %s\n", strerror(-err));
@@ -499,6 +508,11 @@ static int load_and_attach(struct app *app, struct rt_perf_session *s)
 		fprintf(stderr, "rt-bpf: cannot attach to perf record %d: %s\n", rt_perf_session__pid(s),
 			strerror(-err));
 		return err;
+	}
+	if (app->off_cpu) {
+		app->offcpu_link = rt_offcpu__attach(s, bpf_program__fd(app->skel->progs.rt_offcpu));
+		if (app->offcpu_link < 0)
+			return app->offcpu_link;
 	}
 	return 0;
 }
@@ -657,6 +671,9 @@ static void print_stats(const struct app *app, const struct rt_perf_prog_stats *
 	else
 		fprintf(stderr, "rt-bpf: BPF run time: not available\n");
 	print_run_time(app, ncpu);
+	if (app->off_cpu)
+		rt_offcpu__print_stats(bpf_map__fd(app->skel->maps.offcpu_stats),
+				       bpf_program__fd(app->skel->progs.rt_offcpu), stderr);
 	print_warnings(app, stat);
 }
 
@@ -742,6 +759,7 @@ int main(int argc, char **argv)
 			{ "help", no_argument, NULL, 'h' },
 			{ "verbose", no_argument, NULL, 'v' },
 			{ "layout", required_argument, NULL, 'L' },
+			{ "off-cpu", no_argument, NULL, 'O' },
 			{ 0 },
 		};
 
@@ -803,6 +821,9 @@ int main(int argc, char **argv)
 			case 'v':
 				app.verbose = true;
 				break;
+			case 'O':
+				app.off_cpu = true;
+				break;
 			case 'h':
 				usage(stdout);
 				return 0;
@@ -854,6 +875,11 @@ int main(int argc, char **argv)
 		ro.mark_target = true;
 	} else {
 		ro.target = RT_PERF_RECORD_SYSTEM;
+	}
+	if (app.off_cpu) {
+		static const char *const off_cpu_events[] = { RT_OFFCPU_PERF_EVENT, NULL };
+
+		ro.extra_events = off_cpu_events;
 	}
 	ro.attach = record_attach;
 	ro.attach_ctx = &app;

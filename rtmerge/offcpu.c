@@ -206,7 +206,8 @@ int rt_offcpu__feed(struct rt_offcpu *o, struct rt_stacks *stacks, const void *r
 		return -ENOMEM;
 	if (t->has_stack && starts_at(t->stack_time, iv.start))
 		return count_interval(o, stacks, t, &iv) < 0 ? -ENOMEM : 1;
-	if (t->has_interval)
+	/* threads the filters leave out never have a switch sample */
+	if (t->has_interval && t->cap_frames)
 		o->stats.no_stack++;
 	t->iv = iv;
 	t->has_interval = true;
@@ -269,7 +270,7 @@ int rt_offcpu__finish(struct rt_offcpu *o, struct rt_stacks **stacks)
 		if (!t->used)
 			continue;
 		o->stats.no_interval += t->has_stack;
-		o->stats.no_stack += t->has_interval;
+		o->stats.no_stack += t->has_interval && t->cap_frames;
 		t->has_stack = t->has_interval = false;
 	}
 	if (o->view != RT_MERGE_VIEW_OFFCPU && o->view != RT_MERGE_VIEW_WALL)
