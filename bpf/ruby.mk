@@ -6,4 +6,4 @@ LIB_SRCS   += bpf/rbproc.c bpf/decode_ruby.c
 UNIT_TESTS += decode_ruby
 LDLIBS     += -lcapstone
 
-$(BUILD)/bpf/walker.bpf.o: bpf/ruby_walk.bpf.h bpf/ruby_walk.h layouts/ruby.h bpf/offcpu.bpf.h
+$(BUILD)/bpf/walker.bpf.o: bpf/ruby_walk.bpf.h bpf/ruby_walk.h layouts/ruby.h bpf/offcpu.bpf.h bpf/event.bpf.h

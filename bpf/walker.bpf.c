@@ -671,3 +671,6 @@ int rt_walker(struct bpf_perf_event_data *ctx)
 
 /* Off-CPU intervals: the same walk, run as a thread leaves the CPU. */
 #include "bpf/offcpu.bpf.h"
+
+/* Interpreter stacks on the samples of any perf event. */
+#include "bpf/event.bpf.h"
