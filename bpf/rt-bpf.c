@@ -35,6 +35,7 @@
 #include "bpf/walker.skel.h"
 #include "layouts/layout.h"
 #include "layouts/layoutfile.h"
+#include "rtbpf/events.h"
 #include "rtbpf/offcpu.h"
 
 /* Processes are found from kernel events (bpf/discovery.bpf.c); a full
@@ -65,6 +66,10 @@ struct app {
 	const struct rt_layout *layout; /* --layout FILE: used instead of layouts/' table */
 	bool off_cpu;                   /* --off-cpu: rtbpf/offcpu.c */
 	int offcpu_link;
+	const char *events[RT_EVENTS_MAX + 2]; /* -e EVENT (rtbpf/events.c), off-CPU's, NULL */
+	size_t nr_events;
+	int event_links[RT_EVENTS_MAX];
+	int nr_event_links;
 };
 
 static volatile sig_atomic_t interrupted;
@@ -113,7 +118,10 @@ static void usage(FILE *f)
 		"          -a -- CMD every process, for as long as CMD runs\n"
 		"        -p and -- CMD name their target in the file, and rtmerge folds only it\n"
 		"        (rtmerge --all-processes folds everything).\n"
-		"--off-cpu  (record) also the intervals threads spend off the CPU, with their stacks\n"
+		"-e EVENT  (record, repeatable) interpreter stacks on every sample of perf event EVENT too:\n"
+"        tracepoints (syscalls:sys_enter_write), software events, probes, USDT\n"
+"        (sdt_python:gc__start; its file goes into perf's build-id cache); rtmerge --event EVENT.\n"
+"--off-cpu  (record) also the intervals threads spend off the CPU, with their stacks\n"
 "        and why (rtmerge --off-cpu, --wall); perf records sched:sched_switch.\n"
 "--layout FILE  walk CPython processes of FILE's version with that layout file\n"
 		"        (docs/layouts.md); 3.13+ checks it against the process's _Py_DebugOffsets.\n"
@@ -488,6 +496,9 @@ static int load_and_attach(struct app *app, struct rt_perf_session *s)
 	bpf_map__set_max_entries(app->skel->maps.channel_slots, tid_slots ? tid_slots : 1);
 	if (app->off_cpu && (err = rt_offcpu__prepare(app->skel->progs.rt_offcpu)))
 		return err;
+	if (app->nr_events && (err = rt_events__prepare(app->skel->progs.rt_event_tp,
+							app->skel->progs.rt_event_probe)))
+		return err;
 	err = walker_bpf__load(app->skel);
 	if (err) {
 		fprintf(stderr, "rt-bpf: the kernel refused the walker program: %s\n", strerror(-err));
@@ -513,6 +524,18 @@ static int load_and_attach(struct app *app, struct rt_perf_session *s)
 		app->offcpu_link = rt_offcpu__attach(s, bpf_program__fd(app->skel->progs.rt_offcpu));
 		if (app->offcpu_link < 0)
 			return app->offcpu_link;
+	}
+	if (app->nr_events) {
+		unsigned long long skip = ~0ull;
+
+		if (app->off_cpu && (err = rt_offcpu__switch_id(&skip)))
+			return err;
+		err = rt_events__attach(s, bpf_program__fd(app->skel->progs.rt_event_tp),
+					bpf_program__fd(app->skel->progs.rt_event_probe), skip,
+					app->event_links, RT_EVENTS_MAX);
+		if (err < 0)
+			return err;
+		app->nr_event_links = err;
 	}
 	return 0;
 }
@@ -764,7 +787,7 @@ int main(int argc, char **argv)
 		};
 
 		optind = 2;
-		while ((c = getopt_long(argc, argv, "+p:F:o:d:avh", lopts, NULL)) != -1) {
+		while ((c = getopt_long(argc, argv, "+p:F:o:d:e:avh", lopts, NULL)) != -1) {
 			switch (c) {
 			case 'P':
 				perf_pid = atoi(optarg);
@@ -824,6 +847,13 @@ int main(int argc, char **argv)
 			case 'O':
 				app.off_cpu = true;
 				break;
+			case 'e':
+				if (app.nr_events == RT_EVENTS_MAX) {
+					fprintf(stderr, "rt-bpf: at most %d -e\n", RT_EVENTS_MAX);
+					return 2;
+				}
+				app.events[app.nr_events++] = optarg;
+				break;
 			case 'h':
 				usage(stdout);
 				return 0;
@@ -876,10 +906,15 @@ int main(int argc, char **argv)
 	} else {
 		ro.target = RT_PERF_RECORD_SYSTEM;
 	}
-	if (app.off_cpu) {
-		static const char *const off_cpu_events[] = { RT_OFFCPU_PERF_EVENT, NULL };
-
-		ro.extra_events = off_cpu_events;
+	if (app.off_cpu) /* after the user's, NULL-terminated */
+		app.events[app.nr_events] = RT_OFFCPU_PERF_EVENT;
+	if (app.nr_events || app.off_cpu) {
+		if (rt_events__setup_usdt(app.events, optind < argc ? (const char *const *)&argv[optind] :
+					  NULL, app.nr_pids ? app.pids[0] : 0)) {
+			err = -ENOENT;
+			goto out;
+		}
+		ro.extra_events = app.events;
 	}
 	ro.attach = record_attach;
 	ro.attach_ctx = &app;
@@ -897,6 +932,10 @@ out:
 	rt_discovery__free(app.discovery);
 	rt_pyproc_tracker__free(app.tracker);
 	rt_rbproc_tracker__free(app.rb_tracker);
+	while (app.nr_event_links)
+		close(app.event_links[--app.nr_event_links]);
 	walker_bpf__destroy(app.skel);
+	/* a probe with a program linked to it cannot be removed */
+	rt_events__cleanup();
 	return err ? 1 : 0;
 }

@@ -146,8 +146,12 @@ static void add_mapped(pid_t pid, char (*out)[PATH_MAX], size_t *nr)
 	fclose(f);
 }
 
-/* Runs perf buildid-cache --add @file; 0 or -EIO. */
-static int cache_file(const char *file)
+/* Probes this process defined (perf probe), removed by rt_events__cleanup. */
+static char added[RT_EVENTS_MAX][256];
+static size_t nr_added;
+
+/* Runs perf with @a1..@a4 (NULL-terminated early), quietly; 0 or -EIO. */
+static int run_perf(const char *a1, const char *a2, const char *a3, const char *a4)
 {
 	const char *perf = getenv("PERF");
 	int status;
@@ -159,12 +163,54 @@ static int cache_file(const char *file)
 	if (pid < 0)
 		return -errno;
 	if (!pid) {
-		execlp(perf, perf, "buildid-cache", "--add", file, (char *)NULL);
+		int null = open("/dev/null", O_WRONLY);
+
+		if (null >= 0) {
+			dup2(null, 1);
+			dup2(null, 2);
+		}
+		execlp(perf, perf, a1, a2, a3, a4, (char *)NULL);
 		_exit(127);
 	}
 	if (waitpid(pid, &status, 0) < 0 || !WIFEXITED(status) || WEXITSTATUS(status))
 		return -EIO;
 	return 0;
+}
+
+/* true when tracefs has event @ev ("group:name") already. */
+static bool event_exists(const char *ev)
+{
+	char path[512];
+	const char *colon = strchr(ev, ':');
+
+	snprintf(path, sizeof(path), "/sys/kernel/tracing/events/%.*s/%s", (int)(colon - ev), ev,
+		 colon + 1);
+	return !access(path, F_OK);
+}
+
+/* Defines USDT event @ev of @file for perf: the file into perf's build-id
+ * cache (perf probe reads the notes there), then perf probe -x, remembered
+ * for removal unless it existed. */
+static int define_usdt(const char *ev, const char *file)
+{
+	if (event_exists(ev))
+		return 0;
+	if (run_perf("buildid-cache", "--add", file, NULL)) {
+		fprintf(stderr, "rt-bpf: -e %s: perf buildid-cache --add %s failed\n", ev, file);
+		return -EIO;
+	}
+	if (run_perf("probe", "-x", file, ev)) {
+		fprintf(stderr, "rt-bpf: -e %s: perf probe -x %s %s failed\n", ev, file, ev);
+		return -EIO;
+	}
+	snprintf(added[nr_added++], sizeof(added[0]), "%s", ev);
+	return 0;
+}
+
+void rt_events__cleanup(void)
+{
+	while (nr_added)
+		run_perf("probe", "-d", added[--nr_added], NULL);
 }
 
 int rt_events__setup_usdt(const char *const *events, const char *const *cmd, pid_t pid)
@@ -191,11 +237,8 @@ int rt_events__setup_usdt(const char *const *events, const char *const *cmd, pid
 		for (size_t i = 0; i < nr && !done; i++) {
 			if (!has_provider(files[i], ev + 4, (size_t)(colon - ev - 4)))
 				continue;
-			if (cache_file(files[i])) {
-				fprintf(stderr, "rt-bpf: -e %s: perf buildid-cache --add %s failed\n", ev,
-					files[i]);
+			if (nr_added == RT_EVENTS_MAX || define_usdt(ev, files[i]))
 				return -EIO;
-			}
 			done = true;
 		}
 		if (!done) {

@@ -72,19 +72,27 @@ int rt_offcpu__prepare(struct bpf_program *prog)
 	return bpf_program__set_autoload(prog, true);
 }
 
-int rt_offcpu__attach(const struct rt_perf_session *s, int prog_fd)
+int rt_offcpu__switch_id(unsigned long long *id)
 {
 	FILE *f = open_switch_file("id");
-	unsigned long long id = 0;
-	int link;
+	int ok = f && fscanf(f, "%llu", id) == 1;
 
-	if (!f || fscanf(f, "%llu", &id) != 1) {
-		if (f)
-			fclose(f);
+	if (f)
+		fclose(f);
+	if (!ok) {
 		fprintf(stderr, "rt-bpf: --off-cpu: cannot read sched_switch's tracepoint id\n");
 		return -ENOENT;
 	}
-	fclose(f);
+	return 0;
+}
+
+int rt_offcpu__attach(const struct rt_perf_session *s, int prog_fd)
+{
+	unsigned long long id = 0;
+	int link, err = rt_offcpu__switch_id(&id);
+
+	if (err)
+		return err;
 	for (size_t i = 0; i < rt_perf_session__nr_events(s); i++) {
 		const struct rt_perf_event *e = rt_perf_session__event(s, i);
 

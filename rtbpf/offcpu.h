@@ -27,6 +27,9 @@
  */
 int rt_offcpu__prepare(struct bpf_program *prog);
 
+/* sched_switch's tracepoint id (perf's attr.config) into @id; 0 or -errno. */
+int rt_offcpu__switch_id(unsigned long long *id);
+
 /*
  * Links program @prog_fd to one of session @s's sched_switch events.
  * Returns a link fd (closing it detaches), or -errno after printing why.
