@@ -14,7 +14,7 @@
 #include <bpf/libbpf.h>
 #include <sys/types.h>
 
-#include "bpf/perfattach.h"
+#include "rtbpf/perfsession.h"
 
 /* -e options: one of perf's extra events is kept for --off-cpu */
 #define RT_EVENTS_MAX (RT_PERF_MAX_EXTRA_EVENTS - 1)

@@ -13,7 +13,7 @@
 #include <bpf/libbpf.h>
 #include <stdio.h>
 
-#include "bpf/perfattach.h"
+#include "rtbpf/perfsession.h"
 #include "bpf/walker.h"
 
 /* The perf event rt-bpf record adds for --off-cpu. */

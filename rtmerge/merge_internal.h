@@ -10,8 +10,8 @@
 
 #include <pthread.h>
 
-#include "bpf/decode.h"
-#include "bpf/perfattach.h"
+#include "bpf/record.h"
+#include "runtimes/decode.h"
 #include "perfglue/machine.h"
 #include "unwind/unwind.h"
 

@@ -5,15 +5,15 @@
  * ruby_current_vm_ptr and the global symbol table; and a tracker that
  * rescans /proc for Ruby processes to hand to the walker.
  */
-#ifndef RT_BPF_RBPROC_H
-#define RT_BPF_RBPROC_H
+#ifndef RT_RUNTIMES_RUBY_INSPECT_H
+#define RT_RUNTIMES_RUBY_INSPECT_H
 
 #include <limits.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <sys/types.h>
 
-#include "bpf/process.h"
+#include "runtimes/process.h"
 #include "bpf/ruby_walk.h"
 #include "layouts/ruby.h"
 

@@ -7,8 +7,8 @@
  * end of a recording, but not for a process that ran in another mount
  * namespace and has exited by then, and not at all with --buildid-mmap.
  */
-#ifndef RT_BPF_DSOCACHE_H
-#define RT_BPF_DSOCACHE_H
+#ifndef RT_RTBPF_DSOCACHE_H
+#define RT_RTBPF_DSOCACHE_H
 
 #include <stdbool.h>
 #include <sys/types.h>

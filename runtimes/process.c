@@ -14,7 +14,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "bpf/process.h"
+#include "runtimes/process.h"
 #include "perfglue/hash.h"
 #include "perfglue/safefile.h"
 

@@ -5,7 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "bpf/rbproc.h"
+#include "runtimes/ruby/inspect.h"
 #include "layouts/layout.h"
 #include "bpf/record.h"
 

@@ -9,7 +9,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "bpf/dsocache.h"
+#include "rtbpf/dsocache.h"
 #include "perfglue/safefile.h"
 #include "symbolize/symbolize.h"
 

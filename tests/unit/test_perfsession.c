@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
-/* CUnit suite for bpf/perfattach.c: version parsing, argument checks, and
- * (as root with BTF) finding perf in a process that holds no perf events. */
+/* CUnit suite for rtbpf/perfsession.c and perfrun.c: version parsing,
+ * argument checks, and (as root with BTF) finding perf in a process that
+ * holds no perf events. */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,7 +13,7 @@
 #include <sys/stat.h>
 #include <signal.h>
 
-#include "bpf/perfattach.h"
+#include "rtbpf/perfsession.h"
 
 static void quiet(void *ctx, const char *msg)
 {
@@ -106,7 +107,7 @@ static bool copy_is_perf(const char *dir, const char *name, uid_t uid, mode_t mo
 			break;
 		usleep(10000);
 	}
-	is = rt_perfattach__is_perf(pid);
+	is = rt_perf__is_perf(pid);
 	kill(pid, SIGKILL);
 	waitpid(pid, NULL, 0);
 	unlink(path);
@@ -117,7 +118,7 @@ static void test_is_perf(void)
 {
 	char dir[] = "/tmp/rt-isperf-XXXXXX";
 
-	CU_ASSERT(!rt_perfattach__is_perf(getpid()));
+	CU_ASSERT(!rt_perf__is_perf(getpid()));
 	if (geteuid() != 0) {
 		fprintf(stderr, "(root needed to chown test copies) ");
 		return;

@@ -8,7 +8,7 @@
 
 #include "bpf/discovery.h"
 #include "bpf/discovery.skel.h"
-#include "bpf/discovery_events.h"
+#include "rtbpf/discovery_events.h"
 
 struct rt_discovery {
 	struct discovery_bpf *skel;

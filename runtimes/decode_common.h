@@ -1,18 +1,18 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
- * What the CPython (decode.c) and CRuby (decode_ruby.c) record decoders
- * share, internal to bpf/: interned strings, a table of code entries keyed
- * by (pid, address), and the runtime-independent parts of turning a stack
+ * What the CPython (python/decode.c) and CRuby (ruby/decode.c) record decoders
+ * share, internal to runtimes/: interned strings, a table of code entries
+ * keyed by (pid, address), and the runtime-independent parts of turning a stack
  * record into a struct rt_interp_stack.
  */
-#ifndef RT_BPF_DECODE_COMMON_H
-#define RT_BPF_DECODE_COMMON_H
+#ifndef RT_RUNTIMES_DECODE_COMMON_H
+#define RT_RUNTIMES_DECODE_COMMON_H
 
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
-#include "bpf/decode.h"
+#include "runtimes/decode.h"
 #include "bpf/record.h"
 
 /* Strings kept until the table is freed, one copy of each. */

@@ -5,7 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "bpf/pyproc.h"
+#include "runtimes/python/inspect.h"
 #include "bpf/record.h"
 #include "layouts/debugoffsets.h"
 #include "layouts/pyversion.h"

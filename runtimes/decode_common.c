@@ -3,7 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "bpf/decode_common.h"
+#include "runtimes/decode_common.h"
 #include "perfglue/hash.h"
 
 #define INITIAL_CAP 256

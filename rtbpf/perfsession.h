@@ -6,64 +6,18 @@
  * task_file iterator in bpf/perffd.bpf.c) and duplicates its file
  * descriptors; rt_perf_session__attach() puts perf's bpf-output events into
  * the caller's channel map and links the caller's SEC("perf_event") program
- * to perf's sampling events; rt_perf_record() starts perf itself, without a
- * gap at the start.  See docs/attach.md.
+ * to perf's sampling events (perfsession.c); rt_perf_record() starts perf
+ * itself, without a gap at the start (perfrun.c).  See docs/attach.md.
  *
- * The first part of this header is shared with BPF code (fixed-size types
- * only); the user-space API follows.
+ * What BPF code shares with it is in bpf/perffd.h (the iterator's record)
+ * and bpf/record.h (the channel key, the target event's name).
  */
-#ifndef RT_BPF_PERFATTACH_H
-#define RT_BPF_PERFATTACH_H
+#ifndef RT_RTBPF_PERFSESSION_H
+#define RT_RTBPF_PERFSESSION_H
 
-#ifndef __bpf__
-#include <linux/types.h>
-#endif
+#include "bpf/perffd.h"
+#include "bpf/record.h"
 
-/* One perf file held by a process, as the iterator reports it. */
-#define RT_PERFFD_PMU_NAME_LEN 32
-#define RT_PERFFD_COMM_LEN     16
-
-enum {
-	RT_PERFFD_INHERIT  = 1u << 0, /* attr.inherit */
-	RT_PERFFD_FREQ     = 1u << 1, /* attr.freq: sample_period is a frequency */
-	RT_PERFFD_HAS_PROG = 1u << 2, /* a BPF program is already attached */
-	RT_PERFFD_CHILD    = 1u << 3, /* an inherited copy of another event */
-};
-
-struct rt_perffd_record {
-	__u32 tgid;          /* process holding the fd */
-	__u32 fd;            /* fd number in that process */
-	__u32 pmu_type;      /* pmu->type (cpu-clock is its own pmu on new kernels) */
-	__u32 attr_type;     /* attr.type as perf asked */
-	__u64 config;        /* attr.config */
-	__u64 sample_period; /* period, or frequency if RT_PERFFD_FREQ */
-	__u64 sample_type;
-	__u64 id;            /* event id, as in perf.data's header */
-	__s32 cpu;           /* -1: follows a task */
-	__s32 target_tid;    /* -1: whole CPU */
-	__u32 flags;         /* RT_PERFFD_* */
-	__s32 state;         /* enum perf_event_state */
-	char pmu_name[RT_PERFFD_PMU_NAME_LEN];
-	char comm[RT_PERFFD_COMM_LEN];
-};
-_Static_assert(sizeof(struct rt_perffd_record) == 112, "rt_perffd_record layout");
-
-/*
- * Per-thread channels (perf record -p PID / -- CMD): the key of the
- * tid->slot hash map the caller's program looks up, with value __u32 =
- * index into the channel BPF_MAP_TYPE_PERF_EVENT_ARRAY.  Every (tid, cpu)
- * pair is filled, so one lookup with the current cpu finds the channel;
- * the program then calls bpf_perf_event_output(ctx, &channel, index, ...).
- * For system-wide recording (-a) the channel index is the cpu: use
- * BPF_F_CURRENT_CPU and no slot map.
- */
-struct rt_perf_channel_key {
-	__u32 tid;
-	__u32 cpu;
-};
-_Static_assert(sizeof(struct rt_perf_channel_key) == 8, "rt_perf_channel_key layout");
-
-#ifndef __bpf__
 #include <stdbool.h>
 #include <stddef.h>
 #include <sys/types.h>
@@ -133,7 +87,7 @@ void rt_perf_session__free(struct rt_perf_session *s);
  * and writable by no one else.  A process merely named perf* (anyone can
  * name a process so) is not perf.
  */
-bool rt_perfattach__is_perf(pid_t pid);
+bool rt_perf__is_perf(pid_t pid);
 
 /* perf's pid. */
 pid_t rt_perf_session__pid(const struct rt_perf_session *s);
@@ -226,9 +180,6 @@ struct rt_perf_record_opts {
 #define rt_perf_record_opts__last_field extra_events
 #define RT_PERF_MAX_EXTRA_EVENTS 8
 
-/* Name prefix of the dummy event that names the recorded target's pid. */
-#define RT_PERF_TARGET_PREFIX "rt-target-"
-
 struct rt_perf_record_result {
 	int perf_status;              /* wait status of perf */
 	int target_status;            /* wait status of the COMMAND, -1 otherwise */
@@ -255,5 +206,4 @@ int rt_perf_version__parse(const char *text);
 /* The oldest perf rt_perf_record() works with (--control ping, -D -1). */
 #define RT_PERF_MIN_VERSION 5013
 
-#endif /* !__bpf__ */
-#endif /* RT_BPF_PERFATTACH_H */
+#endif /* RT_RTBPF_PERFSESSION_H */

@@ -1,17 +1,17 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
  * CRuby records (RT_REC_RUBY_CODE, stack records of RT_REC_RUBY_RUNTIME),
- * for decode.c's dispatch: internal to bpf/.  Same contract as
+ * for runtimes/decode.c's dispatch: internal to runtimes/.  Same contract as
  * rt_interp_decoder__feed (decode.h): untrusted input, -EINVAL for a
  * malformed record.
  */
-#ifndef RT_BPF_DECODE_RUBY_H
-#define RT_BPF_DECODE_RUBY_H
+#ifndef RT_RUNTIMES_RUBY_DECODE_H
+#define RT_RUNTIMES_RUBY_DECODE_H
 
 #include <stddef.h>
 #include <stdint.h>
 
-#include "bpf/decode.h"
+#include "runtimes/decode.h"
 
 struct rt_ruby_decoder;
 

@@ -16,7 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "bpf/decode.h"
+#include "runtimes/decode.h"
 
 #define MAX_RAW (64 * 1024)
 

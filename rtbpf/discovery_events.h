@@ -3,8 +3,8 @@
  * rt-bpf's side of process discovery: loads bpf/discovery.bpf.c, attaches
  * it to the process tracepoints and hands each event to a callback.
  */
-#ifndef RT_BPF_DISCOVERY_EVENTS_H
-#define RT_BPF_DISCOVERY_EVENTS_H
+#ifndef RT_RTBPF_DISCOVERY_EVENTS_H
+#define RT_RTBPF_DISCOVERY_EVENTS_H
 
 #include <stdbool.h>
 #include <stdint.h>

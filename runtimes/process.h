@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
- * Process inspection that the CPython (pyproc.c) and CRuby (rbproc.c)
+ * Process inspection that the CPython (python/inspect.c) and CRuby (ruby/inspect.c)
  * support share: reading a process's memory, finding the ELF file mapped
  * into it that defines a runtime's symbols (and where it is loaded), and a
  * tracker that learns of processes in scope from process events (exec,
@@ -8,8 +8,8 @@
  * each new process image to a runtime's check once and reports the ones it
  * found when they go.
  */
-#ifndef RT_BPF_PROCESS_H
-#define RT_BPF_PROCESS_H
+#ifndef RT_RUNTIMES_PROCESS_H
+#define RT_RUNTIMES_PROCESS_H
 
 #include <stdbool.h>
 #include <stddef.h>

@@ -1,4 +1,9 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * CPython records (RT_REC_CODE, stack records of RT_REC_RUNTIME_CPYTHON):
+ * code objects' names, files and line tables, and stacks turned into
+ * frames with line numbers, for runtimes/decode.c's dispatch.
+ */
 #include <errno.h>
 #include <stddef.h>
 #include <stdbool.h>
@@ -6,11 +11,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "bpf/decode.h"
-#include "bpf/decode_common.h"
-#include "bpf/decode_ruby.h"
 #include "bpf/record.h"
 #include "layouts/layout.h"
+#include "runtimes/decode_common.h"
+#include "runtimes/python/decode.h"
 
 #define UNKNOWN_FUNCTION "[unknown python]"
 
@@ -26,29 +30,31 @@ struct code_entry {
 	size_t linetable_len;
 };
 
-struct rt_interp_decoder {
+struct rt_python_decoder {
 	struct rt_code_table codes;     /* struct code_entry */
 	struct rt_string_table strings; /* kept until the decoder is freed, so handed-out
 					 * pointers stay valid when a code object's
 					 * record is replaced */
 	struct rt_interp_frame frames[RT_REC_MAX_FRAMES];
-	struct rt_interp_decoder_stats stats;
-	struct rt_ruby_decoder *ruby; /* CRuby records (decode_ruby.c); NULL until one comes */
 };
 
-struct rt_interp_decoder *rt_interp_decoder__new(void)
+/* *@dec, made on first use.  NULL when out of memory. */
+static struct rt_python_decoder *decoder(struct rt_python_decoder **dec)
 {
-	struct rt_interp_decoder *dec = calloc(1, sizeof(*dec));
+	struct rt_python_decoder *d = *dec;
 
-	if (!dec)
+	if (d)
+		return d;
+	d = calloc(1, sizeof(*d));
+	if (!d)
 		return NULL;
-	if (rt_code_table__init(&dec->codes, sizeof(struct code_entry)) ||
-	    rt_string_table__init(&dec->strings)) {
-		rt_interp_decoder__free(dec);
-		errno = ENOMEM;
+	if (rt_code_table__init(&d->codes, sizeof(struct code_entry)) ||
+	    rt_string_table__init(&d->strings)) {
+		rt_python_decoder__free(d);
 		return NULL;
 	}
-	return dec;
+	*dec = d;
+	return d;
 }
 
 static void code_entry_exit(void *entry)
@@ -56,20 +62,13 @@ static void code_entry_exit(void *entry)
 	free(((struct code_entry *)entry)->linetable);
 }
 
-void rt_interp_decoder__free(struct rt_interp_decoder *dec)
+void rt_python_decoder__free(struct rt_python_decoder *dec)
 {
 	if (!dec)
 		return;
 	rt_code_table__exit(&dec->codes, code_entry_exit);
 	rt_string_table__exit(&dec->strings);
-	rt_ruby_decoder__free(dec->ruby);
 	free(dec);
-}
-
-void rt_interp_decoder__stats(const struct rt_interp_decoder *dec,
-			      struct rt_interp_decoder_stats *stats)
-{
-	*stats = dec->stats;
 }
 
 static size_t put_utf8(char *out, uint32_t cp)
@@ -139,14 +138,8 @@ static int string_to_utf8(const struct rt_rec_string *s, char *out)
 	return 0;
 }
 
-static bool header_ok(const struct rt_rec_header *h, size_t size)
-{
-	return h->magic == RT_REC_MAGIC && h->version >= RT_REC_VERSION_MIN &&
-	       h->version <= RT_REC_VERSION &&
-	       h->size >= sizeof(*h) && h->size <= size;
-}
-
-static int take_code(struct rt_interp_decoder *dec, const struct rt_rec_code *rec)
+static int take_code(struct rt_python_decoder *dec, const struct rt_rec_code *rec,
+		     struct rt_interp_decoder_stats *stats)
 {
 	char name[4 * RT_REC_STR_MAX + 8], qualname[4 * RT_REC_STR_MAX + 8];
 	char file[4 * RT_REC_STR_MAX + 8];
@@ -188,7 +181,7 @@ static int take_code(struct rt_interp_decoder *dec, const struct rt_rec_code *re
 	e->version = rec->version;
 	e->function = function;
 	e->file = filename;
-	dec->stats.code_records++;
+	stats->code_records++;
 	return 0;
 }
 
@@ -324,8 +317,9 @@ static int frame_line(const struct code_entry *e, uint32_t lasti)
 				      major >= 3 && (major > 3 || minor >= 6));
 }
 
-static int take_stack(struct rt_interp_decoder *dec, const struct rt_rec_stack *rec, size_t size,
-		      uint32_t pid, uint32_t tid, struct rt_interp_stack *out)
+static int take_stack(struct rt_python_decoder *dec, const struct rt_rec_stack *rec, size_t size,
+		      uint32_t pid, uint32_t tid, struct rt_interp_stack *out,
+		      struct rt_interp_decoder_stats *stats)
 {
 	const unsigned char *base = (const unsigned char *)rec;
 	size_t n = 0;
@@ -369,60 +363,50 @@ static int take_stack(struct rt_interp_decoder *dec, const struct rt_rec_stack *
 		if (e)
 			rt_interp_frame__set(o, e->function, e->file, frame_line(e, f.lasti));
 		else
-			rt_interp_frame__set_unknown(o, UNKNOWN_FUNCTION, &sflags, &dec->stats);
+			rt_interp_frame__set_unknown(o, UNKNOWN_FUNCTION, &sflags, stats);
 		n++;
 	}
 	return rt_interp_stack__finish(out, rec, RT_RUNTIME_CPYTHON, dec->frames, n, sflags,
-				       &dec->stats);
+				       stats);
 }
 
-int rt_interp_decoder__feed(struct rt_interp_decoder *dec, const void *raw, size_t size,
-			    uint32_t pid, uint32_t tid, struct rt_interp_stack *out)
+int rt_python_decoder__take_code(struct rt_python_decoder **dec, const void *raw, size_t size,
+				 uint32_t pid, struct rt_interp_decoder_stats *stats)
 {
-	struct rt_rec_header h;
-	uint32_t runtime = 0;
-	int err = -EINVAL;
+	struct rt_python_decoder *d;
+	struct rt_rec_code *rec;
+	int err;
 
-	if (!raw || size < sizeof(h))
-		goto bad;
-	memcpy(&h, raw, sizeof(h));
-	if (!header_ok(&h, size))
-		goto bad;
-	/* Records are copied out before use: RAW data in a perf.data mapping
-	 * is only 4-byte aligned behind the 4-byte size field. */
-	if (h.type == RT_REC_STACK && h.size >= sizeof(struct rt_rec_stack))
-		memcpy(&runtime, (const char *)raw + offsetof(struct rt_rec_stack, runtime),
-		       sizeof(runtime));
-	if (h.type == RT_REC_RUBY_CODE) {
-		err = rt_ruby_decoder__take_code(&dec->ruby, raw, h.size, pid, &dec->stats);
-	} else if (h.type == RT_REC_STACK && runtime == RT_REC_RUNTIME_RUBY) {
-		err = rt_ruby_decoder__take_stack(&dec->ruby, raw, h.size, pid, tid, out, &dec->stats);
-	} else if (h.type == RT_REC_STACK) {
-		union {
-			struct rt_rec_stack s;
-			unsigned char b[sizeof(struct rt_rec_stack) +
-					RT_REC_MAX_FRAMES * sizeof(struct rt_rec_frame)];
-		} buf;
+	if (size != sizeof(*rec))
+		return -EINVAL;
+	d = decoder(dec);
+	if (!d)
+		return -ENOMEM;
+	rec = malloc(sizeof(*rec));
+	if (!rec)
+		return -ENOMEM;
+	memcpy(rec, raw, sizeof(*rec));
+	err = pid != UINT32_MAX && pid != rec->pid ? -EINVAL : take_code(d, rec, stats);
+	free(rec);
+	return err;
+}
 
-		if (h.size > sizeof(buf) || h.size < sizeof(struct rt_rec_stack))
-			goto bad;
-		memcpy(&buf, raw, h.size);
-		err = take_stack(dec, &buf.s, h.size, pid, tid, out);
-	} else if (h.type == RT_REC_CODE) {
-		struct rt_rec_code *rec;
+int rt_python_decoder__take_stack(struct rt_python_decoder **dec, const void *raw, size_t size,
+				  uint32_t pid, uint32_t tid, struct rt_interp_stack *out,
+				  struct rt_interp_decoder_stats *stats)
+{
+	union {
+		struct rt_rec_stack s;
+		unsigned char b[sizeof(struct rt_rec_stack) +
+				RT_REC_MAX_FRAMES * sizeof(struct rt_rec_frame)];
+	} buf;
+	struct rt_python_decoder *d;
 
-		if (h.size != sizeof(*rec))
-			goto bad;
-		rec = malloc(sizeof(*rec));
-		if (!rec)
-			return -ENOMEM;
-		memcpy(rec, raw, sizeof(*rec));
-		err = pid != UINT32_MAX && pid != rec->pid ? -EINVAL : take_code(dec, rec);
-		free(rec);
-	}
-	if (err >= 0 || err == -ENOMEM)
-		return err;
-bad:
-	dec->stats.bad_records++;
-	return -EINVAL;
+	if (size > sizeof(buf) || size < sizeof(struct rt_rec_stack))
+		return -EINVAL;
+	d = decoder(dec);
+	if (!d)
+		return -ENOMEM;
+	memcpy(&buf, raw, size);
+	return take_stack(d, &buf.s, size, pid, tid, out, stats);
 }

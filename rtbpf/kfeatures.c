@@ -12,7 +12,7 @@
 #include <sys/utsname.h>
 #include <unistd.h>
 
-#include "bpf/kfeatures.h"
+#include "rtbpf/kfeatures.h"
 
 #ifndef SYS_pidfd_getfd
 #define SYS_pidfd_getfd 438

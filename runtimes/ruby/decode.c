@@ -5,8 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "bpf/decode_common.h"
-#include "bpf/decode_ruby.h"
+#include "runtimes/decode_common.h"
+#include "runtimes/ruby/decode.h"
 #include "bpf/record.h"
 
 #define UNKNOWN_FUNCTION "[unknown ruby]"

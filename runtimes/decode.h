@@ -7,8 +7,8 @@
  * never needs the target process: everything it knows came in records.
  * The input is untrusted: a malformed record gives -EINVAL and is counted.
  */
-#ifndef RT_BPF_DECODE_H
-#define RT_BPF_DECODE_H
+#ifndef RT_RUNTIMES_DECODE_H
+#define RT_RUNTIMES_DECODE_H
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -77,29 +77,5 @@ void rt_interp_decoder__stats(const struct rt_interp_decoder *dec,
 
 /* Frees the decoder and every string it handed out.  NULL is a no-op. */
 void rt_interp_decoder__free(struct rt_interp_decoder *dec);
-
-/*
- * Line number for code unit @lasti in a CPython 3.11 location table
- * (co_linetable) of a code object starting at line @firstlineno.  Returns
- * the line (> 0), 0 when the table has no line for it or is cut short
- * before it, -EINVAL when the table is malformed before reaching it.
- */
-int rt_interp_linetable311__line(const uint8_t *table, size_t len, int firstlineno,
-				 uint32_t lasti);
-
-/*
- * Line number for byte offset @lasti in a co_lnotab (CPython <= 3.9) of a
- * code object starting at @firstlineno; @signed_lines: line increments are
- * signed bytes (3.6+).  @lasti -1 (not started) gives @firstlineno.
- * Returns the line, or 0 when it is not positive.
- */
-int rt_interp_lnotab__line(const uint8_t *table, size_t len, int firstlineno, int32_t lasti,
-			   bool signed_lines);
-
-/*
- * Line number for code unit @lasti in a CPython 3.10 co_linetable.
- * Returns the line, or 0 when the table has none for it or ends before it.
- */
-int rt_interp_linetable310__line(const uint8_t *table, size_t len, int firstlineno, int32_t lasti);
 
 #endif

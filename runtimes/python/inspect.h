@@ -4,15 +4,15 @@
  * process running CPython, which version, where is its _PyRuntime; and a
  * tracker that rescans /proc for Python processes to hand to the walker.
  */
-#ifndef RT_BPF_PYPROC_H
-#define RT_BPF_PYPROC_H
+#ifndef RT_RUNTIMES_PYTHON_INSPECT_H
+#define RT_RUNTIMES_PYTHON_INSPECT_H
 
 #include <limits.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <sys/types.h>
 
-#include "bpf/process.h"
+#include "runtimes/process.h"
 #include "bpf/walker.h"
 #include "layouts/layout.h"
 
