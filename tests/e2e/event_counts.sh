@@ -1,0 +1,37 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-only
+# rt-bpf record -e EVENT (Debian's python3.11, which carries sdt_python
+# probes): a program makes exactly N writes from write_a and M from write_b
+# and K collections from collect_k; rtmerge --event syscalls:sys_enter_write
+# counts exactly N and M under those functions, --event sdt_python:gc__start
+# exactly K under collect_k; the USDT probe rt-bpf defined is gone afterwards.
+. "$(dirname "$0")/lib.sh"
+RTBPF=$RT_BUILD/rt-bpf
+WORKLOADS=$RT_TOP/tests/e2e/workloads
+PY=/usr/bin/python3.11
+N=1234 M=567 K=89
+
+require_perf
+[ -x "$RTBPF" ] || fail "$RTBPF not built"
+[ -r /sys/kernel/btf/vmlinux ] || skip "no kernel BTF"
+[ -x "$PY" ] || skip "no $PY"
+readelf -n "$PY" 2>/dev/null | grep -q gc__start || skip "$PY has no sdt_python:gc__start note"
+[ -e /sys/kernel/tracing/events/sdt_python/gc__start ] && skip "sdt_python:gc__start is defined already"
+
+timeout 60 "$RTBPF" record -e syscalls:sys_enter_write -e sdt_python:gc__start -F 99 \
+	-o "$E2E_TMP/ev.data" -- "$PY" "$WORKLOADS/event_counts.py" $N 100 $M 7 $K \
+	2>"$E2E_TMP/ev.log" || { cat "$E2E_TMP/ev.log" >&2; fail "rt-bpf record -e"; }
+[ -e /sys/kernel/tracing/events/sdt_python/gc__start ] &&
+	fail "the sdt_python:gc__start probe rt-bpf defined is still there"
+
+count() { # EVENT FUNCTION -> samples with FUNCTION in their stack
+	"$RTMERGE" --event "$1" --no-lines "$E2E_TMP/ev.data" 2>/dev/null |
+		awk -v f="$2 (" '{ n = $NF; if (index($0, f)) s += n } END { print s + 0 }'
+}
+a=$(count syscalls:sys_enter_write write_a)
+b=$(count syscalls:sys_enter_write write_b)
+k=$(count sdt_python:gc__start collect_k)
+echo "FIGURE events: sys_enter_write under write_a $a (made $N), under write_b $b (made $M); sdt_python:gc__start under collect_k $k (made $K)"
+[ "$a" -eq $N ] && [ "$b" -eq $M ] || fail "write counts $a and $b, expected $N and $M"
+[ "$k" -eq $K ] || fail "gc__start count $k, expected $K"
+echo "PASS: event_counts"
