@@ -80,6 +80,8 @@ struct evsel_priv {
 };
 
 struct rt_perf_reader {
+	/* the TRACING_DATA feature section (tracepoint formats), read on demand */
+	uint64_t tracing_offset, tracing_size;
 	char *path;
 	int fd;
 	bool pipe;
@@ -1315,6 +1317,11 @@ static int read_features(struct rt_perf_reader *r, const struct file_header *h)
 			continue;
 		struct file_section s = sec[i++];
 
+		if (feat == FEAT_TRACING_DATA && s.offset <= r->file_size &&
+		    s.size <= r->file_size - s.offset) {
+			r->tracing_offset = s.offset;
+			r->tracing_size = s.size;
+		}
 		if (feat == FEAT_TRACING_DATA || !s.size)
 			continue;
 		if (s.offset > r->file_size || s.size > r->file_size - s.offset ||
@@ -2467,6 +2474,28 @@ size_t rt_perf_reader__nr_evsels(const struct rt_perf_reader *r)
 const struct rt_perf_evsel *rt_perf_reader__evsel(const struct rt_perf_reader *r, size_t idx)
 {
 	return idx < r->nr_evsels ? &r->evsels[idx]->pub : NULL;
+}
+
+int rt_perf_reader__tracing_data(struct rt_perf_reader *r, void **data, size_t *size)
+{
+	void *buf;
+
+	*data = NULL;
+	*size = 0;
+	if (!r->tracing_size)
+		return -ENOENT;
+	if (r->tracing_size > MAX_FEATURE_SIZE)
+		return -EFBIG;
+	buf = malloc(r->tracing_size);
+	if (!buf)
+		return -ENOMEM;
+	if (read_full_at(r, buf, r->tracing_size, r->tracing_offset)) {
+		free(buf);
+		return -EINVAL;
+	}
+	*data = buf;
+	*size = r->tracing_size;
+	return 0;
 }
 
 const struct rt_perf_header_info *rt_perf_reader__info(const struct rt_perf_reader *r)

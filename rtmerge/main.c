@@ -54,6 +54,10 @@ static void usage(FILE *out)
 "      --wall             wall-clock time: on-CPU samples weighted by their period\n"
 "                         plus the off-CPU intervals\n"
 "      --gil              on-CPU samples of Python threads that held the GIL\n"
+"      --leaf-field FIELD a tracepoint field's value as the leaf frame, FIELD=VALUE\n"
+"                         (with --event EVENT; the recording's own formats; a\n"
+"                         system call number is named); --per-sample adds every\n"
+"                         field of a tracepoint sample after a tab\n"
 "\n"
 "Filters:\n"
 "  -e, --event NAME       fold samples of this event only (default: the first\n"
@@ -75,7 +79,7 @@ static void usage(FILE *out)
 enum {
 	OPT_PID = 256, OPT_TID, OPT_KERNEL, OPT_JIT, OPT_ALL, OPT_ADDRS, OPT_PERIOD, OPT_HEADER,
 	OPT_PER_SAMPLE, OPT_TITLE, OPT_NATIVE_ONLY, OPT_INTERP_ONLY, OPT_ALL_PROCESSES, OPT_NO_LINES,
-	OPT_OFFCPU, OPT_WALL, OPT_GIL,
+	OPT_OFFCPU, OPT_WALL, OPT_GIL, OPT_LEAF_FIELD,
 };
 
 static int parse_list(const char *arg, uint32_t **list, size_t *nr)
@@ -254,6 +258,7 @@ int main(int argc, char **argv)
 		{ "off-cpu", no_argument, NULL, OPT_OFFCPU },
 		{ "wall", no_argument, NULL, OPT_WALL },
 		{ "gil", no_argument, NULL, OPT_GIL },
+		{ "leaf-field", required_argument, NULL, OPT_LEAF_FIELD },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
@@ -309,6 +314,7 @@ int main(int argc, char **argv)
 		case OPT_OFFCPU: opts.view = RT_MERGE_VIEW_OFFCPU; break;
 		case OPT_WALL: opts.view = RT_MERGE_VIEW_WALL; break;
 		case OPT_GIL: opts.view = RT_MERGE_VIEW_GIL; break;
+		case OPT_LEAF_FIELD: opts.leaf_field = optarg; break;
 		case 'h': usage(stdout); ret = 0; goto out;
 		case 'V': printf("rtmerge " RTMERGE_VERSION "\n"); ret = 0; goto out;
 		default:

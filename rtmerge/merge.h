@@ -51,6 +51,9 @@ struct rt_merge_opts {
 	/* What is counted: on-CPU samples (default), off-CPU intervals, wall
 	 * clock (both), samples of GIL holders (rtmerge/offcpu.h). */
 	enum rt_merge_view view;
+	/* A tracepoint field whose value becomes the leaf frame "FIELD=VALUE"
+	 * (libtraceevent, the recording's formats); NULL: none. */
+	const char *leaf_field;
 };
 
 /* Counters for the summary. */

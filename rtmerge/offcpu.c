@@ -95,18 +95,25 @@ unsigned int rt_offcpu__stack_flags(const void *raw, size_t size)
 	return flags;
 }
 
-const char *rt_offcpu__reason(uint32_t flags, uint32_t syscall, uint32_t state, char *buf,
-			      size_t size)
+const char *rt_offcpu__syscall_name(uint32_t nr, char *buf, size_t size)
 {
 	static const char *const names[] = RT_SYSCALL_NAMES;
 
+	if (nr < sizeof(names) / sizeof(names[0]) && names[nr])
+		return names[nr];
+	snprintf(buf, size, "%u", nr);
+	return buf;
+}
+
+const char *rt_offcpu__reason(uint32_t flags, uint32_t syscall, uint32_t state, char *buf,
+			      size_t size)
+{
+	char nr[16];
+
 	if (flags & RT_REC_OFFCPU_GIL_WAIT)
 		snprintf(buf, size, "[gil wait]");
-	else if ((flags & RT_REC_OFFCPU_SYSCALL) && syscall < sizeof(names) / sizeof(names[0]) &&
-		 names[syscall])
-		snprintf(buf, size, "[syscall] %s", names[syscall]);
 	else if (flags & RT_REC_OFFCPU_SYSCALL)
-		snprintf(buf, size, "[syscall] %u", syscall);
+		snprintf(buf, size, "[syscall] %s", rt_offcpu__syscall_name(syscall, nr, sizeof(nr)));
 	else if (flags & RT_REC_OFFCPU_PREEMPTED)
 		snprintf(buf, size, "[preempted]");
 	else if (state & 2)

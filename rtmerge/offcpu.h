@@ -99,6 +99,9 @@ const struct rt_offcpu_stats *rt_offcpu__stats(const struct rt_offcpu *o);
 /* One or two summary lines about the intervals. */
 void rt_offcpu__print_summary(const struct rt_offcpu *o, FILE *out);
 
+/* The name of x86_64 system call @nr, or its number written into @buf. */
+const char *rt_offcpu__syscall_name(uint32_t nr, char *buf, size_t size);
+
 /* The leaf frame naming why a thread was off the CPU (RT_REC_OFFCPU_*
  * @flags, x86_64 system call @syscall, sched_switch @state), into @buf. */
 const char *rt_offcpu__reason(uint32_t flags, uint32_t syscall, uint32_t state, char *buf,

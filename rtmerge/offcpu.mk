@@ -1,7 +1,8 @@
 # SPDX-License-Identifier: GPL-2.0-only
 # rtmerge's off-CPU, wall-clock and GIL views (rtmerge/offcpu.c).
-LIB_SRCS   += rtmerge/offcpu.c
-UNIT_TESTS += offcpu
+LIB_SRCS   += rtmerge/offcpu.c rtmerge/tracefields.c
+LDLIBS     += -ltraceevent
+UNIT_TESTS += offcpu tracefields
 GEN_HDRS   += $(BUILD)/gen/syscalls_x86_64.h
 
 # x86_64 system call names by number, for off-CPU leaf frames, from the

@@ -4,7 +4,10 @@
 # probes): a program makes exactly N writes from write_a and M from write_b
 # and K collections from collect_k; rtmerge --event syscalls:sys_enter_write
 # counts exactly N and M under those functions, --event sdt_python:gc__start
-# exactly K under collect_k; the USDT probe rt-bpf defined is gone afterwards.
+# exactly K under collect_k; --leaf-field count (libtraceevent, the file's
+# own formats) ends write_a's N stacks in count=100 and write_b's M in
+# count=7, and --per-sample prints the fields; the USDT probe rt-bpf
+# defined is gone afterwards.
 . "$(dirname "$0")/lib.sh"
 RTBPF=$RT_BUILD/rt-bpf
 WORKLOADS=$RT_TOP/tests/e2e/workloads
@@ -34,4 +37,15 @@ k=$(count sdt_python:gc__start collect_k)
 echo "FIGURE events: sys_enter_write under write_a $a (made $N), under write_b $b (made $M); sdt_python:gc__start under collect_k $k (made $K)"
 [ "$a" -eq $N ] && [ "$b" -eq $M ] || fail "write counts $a and $b, expected $N and $M"
 [ "$k" -eq $K ] || fail "gc__start count $k, expected $K"
+# the byte count of each write as the leaf
+leaf=$("$RTMERGE" --event syscalls:sys_enter_write --leaf-field count --no-lines "$E2E_TMP/ev.data" \
+	2>/dev/null | awk '{ n = $NF; $NF = ""; sub(/ $/, "")
+	if (index($0, "write_a (") && $0 ~ /;count=100$/) a += n
+	if (index($0, "write_b (") && $0 ~ /;count=7$/) b += n } END { print a + 0, b + 0 }')
+echo "FIGURE events: --leaf-field count: write_a's writes ending in count=100: ${leaf% *}, write_b's in count=7: ${leaf#* }"
+[ "$leaf" = "$N $M" ] || fail "--leaf-field count gave $leaf, expected $N $M"
+"$RTMERGE" --event syscalls:sys_enter_write --per-sample "$E2E_TMP/ps.txt" "$E2E_TMP/ev.data" \
+	>/dev/null 2>&1 || fail "rtmerge --per-sample"
+grep -q 'write_a (.*	 __syscall_nr=write fd=[0-9]* buf=[0-9]* count=100$' "$E2E_TMP/ps.txt" ||
+	fail "--per-sample lines lack the tracepoint's fields"
 echo "PASS: event_counts"
