@@ -1,7 +1,8 @@
 # SPDX-License-Identifier: GPL-2.0-only
 # rtmerge's off-CPU, wall-clock and GIL views (rtmerge/offcpu.c).
 LIB_SRCS   += rtmerge/offcpu.c rtmerge/tracefields.c
-LDLIBS     += -ltraceevent
+# linked in statically: hosts without libtraceevent1 (the QEMU guests) run rtmerge too
+LDLIBS     += -l:libtraceevent.a
 UNIT_TESTS += offcpu tracefields
 GEN_HDRS   += $(BUILD)/gen/syscalls_x86_64.h
 
