@@ -85,8 +85,12 @@ static void add_needed(const char *path, char (*out)[PATH_MAX], size_t *nr)
 			lib = elf_strptr(elf, sh.sh_link, dyn.d_un.d_val);
 			for (size_t k = 0; lib && k < sizeof(lib_dirs) / sizeof(lib_dirs[0]) &&
 					   *nr < MAX_CANDIDATES; k++) {
-				snprintf(out[*nr], PATH_MAX, "%s/%s", lib_dirs[k], lib);
-				if (!access(out[*nr], R_OK)) {
+				char found[PATH_MAX];
+
+				snprintf(found, sizeof(found), "%s/%s", lib_dirs[k], lib);
+				/* the file itself: sonames are symbolic links, which
+				 * rt_safefile__open does not follow */
+				if (realpath(found, out[*nr])) {
 					(*nr)++;
 					break;
 				}

@@ -7,7 +7,9 @@
 # exactly K under collect_k; --leaf-field count (libtraceevent, the file's
 # own formats) ends write_a's N stacks in count=100 and write_b's M in
 # count=7, and --per-sample prints the fields; the USDT probe rt-bpf
-# defined is gone afterwards.
+# defined is gone afterwards.  With Debian's ruby3.1: K full collections
+# from collect_k give exactly K sdt_ruby:gc__mark__begin samples under it
+# (the probe is libruby's, found through the executable's libraries).
 . "$(dirname "$0")/lib.sh"
 RTBPF=$RT_BUILD/rt-bpf
 WORKLOADS=$RT_TOP/tests/e2e/workloads
@@ -48,4 +50,18 @@ echo "FIGURE events: --leaf-field count: write_a's writes ending in count=100: $
 	>/dev/null 2>&1 || fail "rtmerge --per-sample"
 grep -q 'write_a (.*	 __syscall_nr=write fd=[0-9]* buf=[0-9]* count=100$' "$E2E_TMP/ps.txt" ||
 	fail "--per-sample lines lack the tracepoint's fields"
+RUBY=/usr/bin/ruby3.1
+if [ -x "$RUBY" ] && [ ! -e /sys/kernel/tracing/events/sdt_ruby/gc__mark__begin ]; then
+	timeout 60 "$RTBPF" record -e sdt_ruby:gc__mark__begin -F 99 -o "$E2E_TMP/rb.data" -- \
+		"$RUBY" "$WORKLOADS/event_gc.rb" 40 2>"$E2E_TMP/rb.log" ||
+		{ cat "$E2E_TMP/rb.log" >&2; fail "rt-bpf record -e sdt_ruby:gc__mark__begin"; }
+	[ -e /sys/kernel/tracing/events/sdt_ruby/gc__mark__begin ] &&
+		fail "the sdt_ruby:gc__mark__begin probe rt-bpf defined is still there"
+	rb=$("$RTMERGE" --event sdt_ruby:gc__mark__begin --no-lines "$E2E_TMP/rb.data" 2>/dev/null |
+		awk '{ n = $NF; if (index($0, ";collect_k (")) s += n } END { print s + 0 }')
+	echo "FIGURE events: sdt_ruby:gc__mark__begin under collect_k $rb (made 40)"
+	[ "$rb" -eq 40 ] || fail "gc__mark__begin count $rb, expected 40"
+else
+	echo "-- no $RUBY (or its probe is defined already): the Ruby USDT case is not run"
+fi
 echo "PASS: event_counts"
