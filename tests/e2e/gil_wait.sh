@@ -4,7 +4,7 @@
 # Python code and one hashing with the GIL released, recorded with rt-bpf
 # record --off-cpu.  The spinners' [gil wait] and [preempted] shares of
 # their wall time (rtmerge --wall) match their own timing (wall - CPU)
-# within TOL points, [gil wait] being most of it (workloads/gil_check.py);
+# within TOL points, [gil wait] at least half of it (workloads/gil_check.py);
 # rtmerge --gil keeps the spinners' samples and leaves out the hasher's.
 . "$(dirname "$0")/lib.sh"
 RTBPF=$RT_BUILD/rt-bpf
