@@ -18,8 +18,11 @@
 #endif
 
 #define RT_REC_MAGIC   0x52545042u /* "BPTR" in memory on little-endian */
-/* 2: adds CRuby (RT_REC_RUNTIME_RUBY, RT_REC_RUBY_CODE); records of version
- * 1 are the same as CPython's records of version 2, and are still read. */
+/* 2: adds CRuby (RT_REC_RUBY_CODE); records of version 1 are the same as
+ * CPython's records of version 2, and are still read.  Version 2 also
+ * carries the off-CPU record (RT_REC_OFFCPU) and the stack flags from
+ * RT_REC_STACK_OFFCPU on: added kinds and bits, which a reader that does
+ * not know them skips or ignores, so the version stays. */
 #define RT_REC_VERSION 2u
 #define RT_REC_VERSION_MIN 1u
 
@@ -27,6 +30,7 @@ enum rt_rec_type {
 	RT_REC_STACK = 1, /* struct rt_rec_stack + nr_frames * struct rt_rec_frame */
 	RT_REC_CODE = 2,  /* struct rt_rec_code: symbol data of one code object */
 	RT_REC_RUBY_CODE = 3, /* struct rt_rec_ruby_code: one CRuby iseq or C method */
+	RT_REC_OFFCPU = 4,    /* struct rt_rec_offcpu: one interval a thread spent off the CPU */
 };
 
 /* Runtime kinds, the same numbers as enum rt_runtime in layouts/layout.h. */
@@ -43,6 +47,10 @@ struct rt_rec_header {
 /* rt_rec_stack.flags */
 #define RT_REC_STACK_TRUNCATED  (1u << 0) /* more frames than RT_REC_MAX_FRAMES */
 #define RT_REC_STACK_READ_FAULT (1u << 1) /* a read failed mid-walk: frames end early */
+#define RT_REC_STACK_OFFCPU     (1u << 2) /* taken as the thread left the CPU (rt-bpf
+					   * record --off-cpu): perf's sched_switch sample
+					   * follows, an RT_REC_OFFCPU record when it runs again */
+#define RT_REC_STACK_GIL_HELD   (1u << 3) /* CPython: the thread held the GIL */
 
 /* rt_rec_frame.flags: low 8 bits flags, high 24 bits the code identity tag */
 #define RT_REC_FRAME_ENTRY      (1u << 0) /* _PyInterpreterFrame.is_entry */
@@ -73,6 +81,28 @@ struct rt_rec_stack {
 	__u32 flags;     /* RT_REC_STACK_* */
 	__u64 time;      /* bpf_ktime_get_ns() */
 	/* struct rt_rec_frame frames[nr_frames]; */
+};
+
+/*
+ * One interval a walked thread spent off the CPU, written when it is
+ * switched in again (so on the CPU and in the sample of the thread it
+ * replaces).  Its stack is the RT_REC_STACK_OFFCPU record of the same tid
+ * whose time is @start, with perf's sched:sched_switch sample after it.
+ */
+#define RT_REC_OFFCPU_PREEMPTED (1u << 0) /* switched out while runnable (preempted) */
+#define RT_REC_OFFCPU_GIL_WAIT  (1u << 1) /* blocked on its interpreter's GIL (futex on it) */
+#define RT_REC_OFFCPU_SYSCALL   (1u << 2) /* in system call @syscall */
+
+struct rt_rec_offcpu {
+	struct rt_rec_header hdr; /* type RT_REC_OFFCPU */
+	__u32 pid;
+	__u32 tid;
+	__u64 start;   /* bpf_ktime_get_ns() as it left the CPU */
+	__u64 end;     /* ... as it was switched in again */
+	__u32 syscall; /* x86_64 system call number, with RT_REC_OFFCPU_SYSCALL */
+	__u32 state;   /* sched_switch's prev_state (1 S, 2 D ...) */
+	__u32 flags;   /* RT_REC_OFFCPU_* */
+	__u32 pad;
 };
 
 #define RT_REC_STR_MAX       256  /* bytes of string data kept per string */
@@ -191,6 +221,7 @@ _Static_assert(sizeof(struct rt_rec_header) == 16, "rt_rec_header size");
 _Static_assert(sizeof(struct rt_rec_frame) == 16, "rt_rec_frame size");
 _Static_assert(sizeof(struct rt_rec_stack) == 48, "rt_rec_stack size");
 _Static_assert(sizeof(struct rt_rec_string) == 16 + RT_REC_STR_MAX, "rt_rec_string size");
+_Static_assert(sizeof(struct rt_rec_offcpu) == 56, "rt_rec_offcpu size");
 _Static_assert(sizeof(struct rt_rec_code) == 56 + 3 * (16 + RT_REC_STR_MAX) + RT_REC_LINETABLE_MAX,
 	       "rt_rec_code size");
 _Static_assert(sizeof(struct rt_rec_ruby_code) ==

@@ -337,9 +337,11 @@ static __always_inline __u64 rb_class_field(const struct rt_ruby_walker_config *
 	return v;
 }
 
-/* Separately verified, as emit_code: inlined per queued entry it would
- * multiply the program's size. */
-__noinline int rb_emit_code(struct bpf_perf_event_data *ctx, __u32 pid, __u32 i, __u64 index)
+/* Fills the code record of queued entry @i in the scratch map, for the
+ * caller to write (as build_code).  Separately verified, as build_code:
+ * inlined per queued entry it would multiply the program's size.  Returns
+ * 0 or -EINVAL. */
+__noinline int rb_build_code(__u32 pid, __u32 i)
 {
 	const struct rt_ruby_walker_config *cfg = bpf_map_lookup_elem(&rb_pids, &pid);
 	__u32 zero = 0;
@@ -459,7 +461,7 @@ __noinline int rb_emit_code(struct bpf_perf_event_data *ctx, __u32 pid, __u32 i,
 			}
 		}
 	}
-	return bpf_perf_event_output(ctx, &channel, index, rec, sizeof(*rec));
+	return 0;
 }
 
 /* The pthread_t of @th (rb_thread_t), through its native thread where the
@@ -526,7 +528,7 @@ static __always_inline __u64 rb_find_thread(const struct rt_ruby_walker_config *
 /* Walks a sample of a configured Ruby process into the scratch map: 0 when
  * rb_finish_sample is to send it, else what the perf_event program returns
  * (1: keep the native sample). */
-static __noinline int rb_walker_sample(struct bpf_perf_event_data *ctx,
+static __noinline int rb_walker_sample(void *ctx,
 				       const struct rt_ruby_walker_config *cfg, __u32 pid,
 				       __u32 tid)
 {
@@ -580,10 +582,10 @@ static __noinline int rb_walker_sample(struct bpf_perf_event_data *ctx,
 
 /* Sends a walk's new code records, then its stack; returns what the
  * perf_event program returns.  Apart from rb_walker_sample so that the
- * chain down to rb_emit_code stays within the 512-byte stack that
+ * chain down to rb_build_code stays within the 512-byte stack that
  * kernels before 6.x count over a whole call chain. */
-static __noinline int rb_finish_sample(struct bpf_perf_event_data *ctx,
-				       const struct rt_ruby_walker_config *cfg, __u32 pid, __u32 tid)
+static __noinline int rb_finish_sample(void *ctx, const struct rt_ruby_walker_config *cfg,
+				       __u32 pid, __u32 tid, __u32 stack_flags)
 {
 	__u32 zero = 0;
 	struct rb_scratch *sc = bpf_map_lookup_elem(&rb_scratch, &zero);
@@ -612,7 +614,8 @@ static __noinline int rb_finish_sample(struct bpf_perf_event_data *ctx,
 		sent = bpf_map_lookup_elem(&seen, &key);
 		if (sent && *sent == nc->tag)
 			continue;
-		if (rb_emit_code(ctx, pid, i, index)) {
+		if (rb_build_code(pid, i) ||
+		    bpf_perf_event_output(ctx, &channel, index, &sc->code, sizeof(sc->code))) {
 			count(RT_WALKER_STAT_CODE_LOST);
 			continue;
 		}
@@ -621,7 +624,7 @@ static __noinline int rb_finish_sample(struct bpf_perf_event_data *ctx,
 	}
 
 	return output_stack(ctx, &sc->stack, index, pid, tid, RT_REC_RUNTIME_RUBY, cfg->version,
-			    sc->flags);
+			    sc->flags | stack_flags);
 }
 
 #endif

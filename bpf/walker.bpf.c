@@ -156,7 +156,7 @@ static __always_inline void count_walk(__u32 flags, __u32 deferred)
  * memory, and writes it to channel slot @index.  Returns what the
  * perf_event program returns: 0 when written (the native sample is
  * dropped, the stack record stands for it), 1 when not. */
-static __always_inline int output_stack(struct bpf_perf_event_data *ctx, struct rt_rec_stack *stack,
+static __always_inline int output_stack(void *ctx, struct rt_rec_stack *stack,
 					__u64 index, __u32 pid, __u32 tid, __u32 runtime,
 					__u32 version, __u32 flags)
 {
@@ -366,9 +366,13 @@ static __always_inline void read_string(const struct rt_walker_offsets *off, __u
 	s->ascii = (state >> 6) & 1;
 }
 
-/* A global (separately verified) function: inlined sixteen times into the
- * program, its branches would exceed the verifier's limits. */
-__noinline int emit_code(struct bpf_perf_event_data *ctx, __u32 pid, __u32 i, __u64 index)
+/* Fills the code record of queued code object @i in the scratch map;
+ * the caller writes it (bpf_perf_event_output needs the program's context,
+ * which a global function cannot take from every program type on 6.1).  A
+ * global (separately verified) function: inlined sixteen times into the
+ * program, its branches would exceed the verifier's limits.  Returns 0 or
+ * -EINVAL. */
+__noinline int build_code(__u32 pid, __u32 i)
 {
 	const struct rt_walker_config *cfg = bpf_map_lookup_elem(&pids, &pid);
 	__u32 zero = 0;
@@ -418,7 +422,23 @@ __noinline int emit_code(struct bpf_perf_event_data *ctx, __u32 pid, __u32 i, __
 			rec->linetable_nbytes = (__u32)n;
 		}
 	}
-	return bpf_perf_event_output(ctx, &channel, index, rec, sizeof(*rec));
+	return 0;
+}
+
+/* true when thread state @ts holds the GIL of its process (the --gil view):
+ * the GIL is locked and @ts took it last.  Only for versions whose GIL the
+ * loader located (rt_walker_config.gil_addr). */
+static __always_inline bool gil_held(const struct rt_walker_config *cfg, __u64 ts)
+{
+	__u64 holder = 0;
+	__s32 locked = 0;
+
+	if (!cfg->gil_addr)
+		return false;
+	if (read_ptr(&holder, cfg->gil_addr + cfg->gil_last_holder) ||
+	    bpf_probe_read_user(&locked, sizeof(locked), (const void *)(cfg->gil_addr + cfg->gil_locked)))
+		return false;
+	return locked && holder == ts;
 }
 
 /* CRuby: its own maps and walk, selected by the process map it is in. */
@@ -428,8 +448,8 @@ __noinline int emit_code(struct bpf_perf_event_data *ctx, __u32 pid, __u32 i, __
  * rb_walker_sample: inlined, both walks' locals share one frame, and with a
  * callee's frame that passes the 512-byte stack limit on kernels before 6.x,
  * which add up the frames of a call chain more strictly. */
-static __noinline int py_walker_sample(struct bpf_perf_event_data *ctx,
-				       const struct rt_walker_config *cfg, __u32 pid, __u32 tid)
+static __noinline int py_walker_sample(void *ctx, const struct rt_walker_config *cfg, __u32 pid,
+				       __u32 tid, __u32 stack_flags)
 {
 	struct scratch *sc;
 	struct walk w = {};
@@ -481,7 +501,8 @@ static __noinline int py_walker_sample(struct bpf_perf_event_data *ctx,
 		sent = bpf_map_lookup_elem(&seen, &key);
 		if (sent && *sent == nc->tag)
 			continue;
-		if (emit_code(ctx, pid, i, index)) {
+		if (build_code(pid, i) ||
+		    bpf_perf_event_output(ctx, &channel, index, &sc->code, sizeof(sc->code))) {
 			count(RT_WALKER_STAT_CODE_LOST);
 			continue;
 		}
@@ -489,20 +510,28 @@ static __noinline int py_walker_sample(struct bpf_perf_event_data *ctx,
 		bpf_map_update_elem(&seen, &key, &nc->tag, BPF_ANY);
 	}
 
-	return output_stack(ctx, &sc->stack, index, pid, tid, cfg->runtime, cfg->version, w.flags);
+	if (gil_held(cfg, ts))
+		w.flags |= RT_REC_STACK_GIL_HELD;
+	return output_stack(ctx, &sc->stack, index, pid, tid, cfg->runtime, cfg->version,
+			    w.flags | stack_flags);
 }
 
-static __always_inline int walker_sample(struct bpf_perf_event_data *ctx, bool *interp)
+/* Walks the current thread of process @pid, if it is a configured
+ * interpreter process (*interp set then), and writes its stack record with
+ * @stack_flags added.  Any program type that may call
+ * bpf_perf_event_output with its @ctx can use it: the perf_event walker
+ * below, the off-CPU program (bpf/offcpu.bpf.h).  Returns what a
+ * perf_event program returns (0: written, the native sample may go). */
+static __always_inline int walker_sample(void *ctx, __u32 pid, __u32 tid, __u32 stack_flags,
+					 bool *interp)
 {
-	__u64 id = bpf_get_current_pid_tgid();
-	__u32 pid = id >> 32, tid = (__u32)id;
 	const struct rt_walker_config *cfg;
 	const struct rt_ruby_walker_config *ruby;
 
 	cfg = bpf_map_lookup_elem(&pids, &pid);
 	if (cfg) {
 		*interp = true;
-		return py_walker_sample(ctx, cfg, pid, tid);
+		return py_walker_sample(ctx, cfg, pid, tid, stack_flags);
 	}
 	ruby = bpf_map_lookup_elem(&rb_pids, &pid);
 	if (ruby) {
@@ -510,24 +539,25 @@ static __always_inline int walker_sample(struct bpf_perf_event_data *ctx, bool *
 
 		*interp = true;
 		ret = rb_walker_sample(ctx, ruby, pid, tid);
-		return ret ? ret : rb_finish_sample(ctx, ruby, pid, tid);
+		return ret ? ret : rb_finish_sample(ctx, ruby, pid, tid, stack_flags);
 	}
-	count(RT_WALKER_STAT_OTHER_PID);
 	return 1;
 }
 
 SEC("perf_event")
 int rt_walker(struct bpf_perf_event_data *ctx)
 {
-	__u64 start = bpf_ktime_get_ns(), us, *bucket;
+	__u64 start = bpf_ktime_get_ns(), us, *bucket, id = bpf_get_current_pid_tgid();
 	bool interp = false;
-	int ret = walker_sample(ctx, &interp);
+	int ret = walker_sample(ctx, id >> 32, (__u32)id, 0, &interp);
 	__u32 key;
 
 	if (keep_native)
 		ret = 1;
-	if (!interp)
+	if (!interp) {
+		count(RT_WALKER_STAT_OTHER_PID);
 		return ret;
+	}
 	us = (bpf_ktime_get_ns() - start) / 1000;
 	key = us < RT_WALKER_TIME_BUCKETS - 1 ? (__u32)us : RT_WALKER_TIME_BUCKETS - 1;
 	bucket = bpf_map_lookup_elem(&run_time, &key);
@@ -535,3 +565,9 @@ int rt_walker(struct bpf_perf_event_data *ctx)
 		(*bucket)++;
 	return ret;
 }
+
+/* Off-CPU intervals: the same walk, run as a thread leaves the CPU. */
+#include "bpf/offcpu.bpf.h"
+
+/* Interpreter stacks on the samples of any perf event. */
+#include "bpf/event.bpf.h"

@@ -71,6 +71,15 @@ struct rt_walker_config {
 	__u32 generation;   /* changes when the pid's process changes (exec, reuse) */
 	__u32 pad;
 	struct rt_walker_offsets off;
+	/* The GIL (_PyRuntime.ceval.gil, 3.9-3.11), 0: not located.  A thread
+	 * holds it when the int at gil_locked is set and the pointer at
+	 * gil_last_holder is its thread state; a futex wait inside the
+	 * gil_size bytes is a wait for it. */
+	__u64 gil_addr;
+	__u32 gil_size;
+	__u32 gil_last_holder;
+	__u32 gil_locked;
+	__u32 gil_pad;
 };
 
 /* Per-CPU counters (array map index) */
@@ -98,6 +107,16 @@ enum rt_walker_stat {
  * only the mean over every sample of every process.
  */
 #define RT_WALKER_TIME_BUCKETS 256
+
+/* Per-CPU counters of the off-CPU program (bpf/offcpu.bpf.h, array index). */
+enum rt_offcpu_stat {
+	RT_OFFCPU_STAT_SWITCHES,   /* walked threads that left the CPU */
+	RT_OFFCPU_STAT_INTERVALS,  /* off-CPU records written */
+	RT_OFFCPU_STAT_LOST,       /* ... lost (-ENOSPC: buffer full) */
+	RT_OFFCPU_STAT_ERRORS,     /* ... not written for another reason */
+	RT_OFFCPU_STAT_NS,         /* nanoseconds off the CPU in the records written */
+	RT_OFFCPU_STAT_MAX,
+};
 
 
 /* Key of the walker's map of code objects already sent. */

@@ -382,3 +382,25 @@ const struct rt_perf_build_id *rt_perf_reader__find_build_id(const struct rt_per
 			return &r->build_ids[i];
 	return NULL;
 }
+
+int rt_perf_reader__tracing_data(struct rt_perf_reader *r, void **data, size_t *size)
+{
+	void *buf;
+
+	*data = NULL;
+	*size = 0;
+	if (!r->tracing_size)
+		return -ENOENT;
+	if (r->tracing_size > MAX_FEATURE_SIZE)
+		return -EFBIG;
+	buf = malloc(r->tracing_size);
+	if (!buf)
+		return -ENOMEM;
+	if (rt_perf_reader__read_at(r, buf, r->tracing_size, r->tracing_offset)) {
+		free(buf);
+		return -EINVAL;
+	}
+	*data = buf;
+	*size = r->tracing_size;
+	return 0;
+}

@@ -224,6 +224,14 @@ bool rt_perf_reader__is_pipe(const struct rt_perf_reader *reader);
 const struct rt_perf_build_id *rt_perf_reader__find_build_id(const struct rt_perf_reader *reader,
 							     const char *filename);
 
+/*
+ * The recording's tracing data (perf's TRACING_DATA feature: the formats of
+ * its tracepoints, as libtraceevent reads them), copied into *data (the
+ * caller frees it).  File mode only.  Returns 0, -ENOENT when the file has
+ * none, -EINVAL, -EFBIG or -ENOMEM.
+ */
+int rt_perf_reader__tracing_data(struct rt_perf_reader *reader, void **data, size_t *size);
+
 /* Print the header and feature data in a human-readable form. */
 void rt_perf_reader__fprint_header(const struct rt_perf_reader *reader, FILE *out);
 

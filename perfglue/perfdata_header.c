@@ -435,6 +435,11 @@ static int read_features(struct rt_perf_reader *r, const struct file_header *h)
 			continue;
 		struct file_section s = sec[i++];
 
+		if (feat == FEAT_TRACING_DATA && s.offset <= r->file_size &&
+		    s.size <= r->file_size - s.offset) {
+			r->tracing_offset = s.offset;
+			r->tracing_size = s.size;
+		}
 		if (feat == FEAT_TRACING_DATA || !s.size)
 			continue;
 		if (s.size <= MAX_FEATURE_SIZE && s.offset >= offset + nr * sizeof(sec[0]) &&

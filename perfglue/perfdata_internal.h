@@ -76,6 +76,8 @@ struct evsel_priv {
 };
 
 struct rt_perf_reader {
+	/* the TRACING_DATA feature section (tracepoint formats), read on demand */
+	uint64_t tracing_offset, tracing_size;
 	char *path;
 	int fd;
 	bool pipe;

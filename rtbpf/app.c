@@ -18,7 +18,9 @@
 #include "layouts/layout.h"
 #include "layouts/layoutfile.h"
 #include "rtbpf/discovery_events.h"
+#include "rtbpf/events.h"
 #include "rtbpf/kfeatures.h"
+#include "rtbpf/offcpu.h"
 #include "rtbpf/rtbpf.h"
 #include "runtimes/runtime.h"
 
@@ -132,6 +134,32 @@ static bool channel_without_callchain(const struct rt_perf_session *s)
 	return false;
 }
 
+/* Links the off-CPU program (--off-cpu) and the event programs (-e) to
+ * perf's tracepoint events. */
+static int attach_extra(struct rt_bpf_app *app, struct rt_perf_session *s)
+{
+	unsigned long long skip = ~0ull;
+	int err;
+
+	if (app->off_cpu) {
+		app->offcpu_link = rt_offcpu__attach(s, bpf_program__fd(app->skel->progs.rt_offcpu));
+		if (app->offcpu_link < 0)
+			return app->offcpu_link;
+		err = rt_offcpu__switch_id(&skip);
+		if (err)
+			return err;
+	}
+	if (!app->nr_events)
+		return 0;
+	err = rt_events__attach(s, bpf_program__fd(app->skel->progs.rt_event_tp),
+				bpf_program__fd(app->skel->progs.rt_event_probe), skip,
+				app->event_links, RT_PERF_MAX_EXTRA_EVENTS);
+	if (err < 0)
+		return err;
+	app->nr_event_links = err;
+	return 0;
+}
+
 int rt_bpf_app__load(struct rt_bpf_app *app, const struct rt_bpf_walker_opts *wo)
 {
 	int err;
@@ -145,6 +173,11 @@ int rt_bpf_app__load(struct rt_bpf_app *app, const struct rt_bpf_walker_opts *wo
 	app->skel->rodata->keep_native = wo->keep_native;
 	bpf_map__set_max_entries(app->skel->maps.channel, wo->channel_slots ? wo->channel_slots : 1);
 	bpf_map__set_max_entries(app->skel->maps.channel_slots, wo->tid_slots ? wo->tid_slots : 1);
+	if (app->off_cpu && (err = rt_offcpu__prepare(app->skel->progs.rt_offcpu)))
+		return err;
+	if (app->nr_events && (err = rt_events__prepare(app->skel->progs.rt_event_tp,
+							app->skel->progs.rt_event_probe)))
+		return err;
 	err = walker_bpf__load(app->skel);
 	if (err) {
 		fprintf(stderr, "rt-bpf: the kernel refused the walker program: %s\n", strerror(-err));
@@ -184,7 +217,7 @@ int rt_bpf_app__load_and_attach(struct rt_bpf_app *app, struct rt_perf_session *
 			strerror(-err));
 		return err;
 	}
-	return 0;
+	return attach_extra(app, s);
 }
 
 void rt_bpf_app__free(struct rt_bpf_app *app)
@@ -197,6 +230,13 @@ void rt_bpf_app__free(struct rt_bpf_app *app)
 	app->nr_trackers = 0;
 	rt_image_cache__free(app->image_cache);
 	app->image_cache = NULL;
+	while (app->nr_event_links > 0)
+		close(app->event_links[--app->nr_event_links]);
+	if (app->offcpu_link > 0)
+		close(app->offcpu_link);
+	app->offcpu_link = 0;
 	walker_bpf__destroy(app->skel);
 	app->skel = NULL;
+	/* a probe with a program linked to it cannot be removed */
+	rt_events__cleanup();
 }

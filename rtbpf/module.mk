@@ -5,7 +5,9 @@
 # perfsession.c finds perf's events and attaches to them, perfrun.c starts
 # and stops perf (one public header, perfsession.h); discovery.c follows
 # processes from bpf/discovery.bpf.c's events; dsocache.c and kfeatures.c
-# keep the build-id cache and the kernel probes.  Depends on bpf/, runtimes/
+# keep the build-id cache and the kernel probes; offcpu.c and events.c link
+# the walker object's off-CPU and event programs to perf's tracepoints
+# (record --off-cpu, -e EVENT).  Depends on bpf/, runtimes/
 # and the libraries; nothing depends on it.
 # A new subcommand: rtbpf/NAME.c defining a struct rt_bpf_cmd, one entry in
 # main.c's table, and NAME.o in RTBPF_OBJS below.
@@ -20,7 +22,7 @@ EXTRA_TARGETS += $(BUILD)/tests/attach_echo $(BUILD)/tests/attach/busy
 
 # The tool's own objects (not in the library).
 RTBPF_OBJS := $(addprefix $(BUILD)/obj/rtbpf/,main.o attach.o record.o app.o targets.o stats.o \
-                                             discovery.o async.o) $(TOP_OBJS)
+                                             discovery.o async.o offcpu.o events.o) $(TOP_OBJS)
 
 $(RTBPF_OBJS): $(BUILD)/bpf/walker.skel.h $(BUILD)/bpf/discovery.skel.h
 $(BUILD)/obj/rtbpf/async.o: $(BUILD)/bpf/async.skel.h

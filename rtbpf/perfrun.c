@@ -223,8 +223,9 @@ static pid_t spawn_gated_command(struct record_run *r)
 static pid_t spawn_perf(struct record_run *r, const char *perf, const char *output)
 {
 	const struct rt_perf_record_opts *o = r->opts;
-	char control[64], freq[16], channel[128], pid_arg[16], marker[64];
-	const char *argv[32];
+	char control[64], freq[16], channel[128], pid_arg[16], marker[64], clock[64];
+	const char *argv[32 + 2 * RT_PERF_MAX_EXTRA_EVENTS];
+	const char *const *extra = OPT(o, extra_events, NULL);
 	int n = 0;
 	pid_t pid;
 
@@ -243,9 +244,16 @@ static pid_t spawn_perf(struct record_run *r, const char *perf, const char *outp
 	argv[n++] = "-k";
 	argv[n++] = "mono";
 	argv[n++] = "-e";
-	argv[n++] = "cpu-clock";
-	argv[n++] = "-F";
-	argv[n++] = freq;
+	if (extra && extra[0]) {
+		/* -F would sample the extra events too; tracepoints keep their
+		 * default period of 1 (every event) without it */
+		snprintf(clock, sizeof(clock), "cpu-clock/freq=%s,name=cpu-clock/", freq);
+		argv[n++] = clock;
+	} else {
+		argv[n++] = "cpu-clock";
+		argv[n++] = "-F";
+		argv[n++] = freq;
+	}
 	switch (OPT(o, call_graph, RT_PERF_CALL_GRAPH_FP)) {
 	case RT_PERF_CALL_GRAPH_FP:
 		argv[n++] = "-g";
@@ -256,6 +264,10 @@ static pid_t spawn_perf(struct record_run *r, const char *perf, const char *outp
 		break;
 	default:
 		break;
+	}
+	for (int i = 0; extra && extra[i] && i < RT_PERF_MAX_EXTRA_EVENTS; i++) {
+		argv[n++] = "-e";
+		argv[n++] = extra[i];
 	}
 	argv[n++] = "-e";
 	argv[n++] = channel;

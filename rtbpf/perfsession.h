@@ -173,8 +173,12 @@ struct rt_perf_record_opts {
 	 * channel).  Default: call-graph=no, for programs that keep perf's
 	 * native samples and only add data to them. */
 	bool channel_callchain;
+	/* More events for perf (-e EVENT each, with the same call graph),
+	 * NULL-terminated, at most RT_PERF_MAX_EXTRA_EVENTS. */
+	const char *const *extra_events;
 };
-#define rt_perf_record_opts__last_field channel_callchain
+#define rt_perf_record_opts__last_field extra_events
+#define RT_PERF_MAX_EXTRA_EVENTS 8
 
 struct rt_perf_record_result {
 	int perf_status;              /* wait status of perf */

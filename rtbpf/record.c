@@ -11,11 +11,16 @@
 #include <string.h>
 #include <sys/wait.h>
 
+#include "rtbpf/events.h"
+#include "rtbpf/offcpu.h"
 #include "rtbpf/rtbpf.h"
 
 struct record_opts {
 	struct rt_perf_record_opts ro;
 	bool all;      /* -a */
+	bool off_cpu;  /* --off-cpu */
+	const char *events[RT_EVENTS_MAX]; /* -e */
+	size_t nr_events;
 };
 
 static void record_init(void *opts)
@@ -70,6 +75,16 @@ static int record_option(void *opts, int c, const char *arg)
 		return 0;
 	case 'a':
 		o->all = true;
+		return 0;
+	case 'O':
+		o->off_cpu = true;
+		return 0;
+	case 'e':
+		if (o->nr_events == RT_EVENTS_MAX) {
+			fprintf(stderr, "rt-bpf: at most %d -e\n", RT_EVENTS_MAX);
+			return -EINVAL;
+		}
+		o->events[o->nr_events++] = arg;
 		return 0;
 	}
 	return -EINVAL;
@@ -138,6 +153,20 @@ static int record_run(struct rt_bpf_app *app, void *opts, int argc, char **argv)
 	} else {
 		ro->target = RT_PERF_RECORD_SYSTEM;
 	}
+	/* -e events, then --off-cpu's, NULL-terminated: perf records them,
+	 * rt_bpf_app__load_and_attach links the programs to them */
+	for (size_t i = 0; i < o->nr_events; i++)
+		app->events[app->nr_events++] = o->events[i];
+	app->off_cpu = o->off_cpu;
+	if (o->off_cpu)
+		app->events[app->nr_events] = RT_OFFCPU_PERF_EVENT;
+	if (o->nr_events || o->off_cpu) {
+		err = rt_events__setup_usdt(app->events, argc > 0 ? (const char *const *)argv : NULL,
+					    app->nr_pids ? app->pids[0] : 0);
+		if (err)
+			return err;
+		ro->extra_events = app->events;
+	}
 	ro->attach = record_attach;
 	ro->attach_ctx = app;
 	err = rt_perf_record(ro, &res);
@@ -154,13 +183,14 @@ static int record_run(struct rt_bpf_app *app, void *opts, int argc, char **argv)
 
 static const struct option record_longopts[] = {
 	{ "call-graph", required_argument, NULL, 'g' },
+	{ "off-cpu", no_argument, NULL, 'O' },
 	{ 0 },
 };
 
 const struct rt_bpf_cmd rt_bpf_cmd_record = {
 	.name = "record",
 	.synopsis =
-	"record [-F HZ] [--call-graph fp|dwarf] [-o FILE] [-d SECONDS]\n"
+	"record [-F HZ] [--call-graph fp|dwarf] [-o FILE] [-d SECONDS] [--off-cpu] [-e EVENT]...\n"
 	"                     (-p PID | -a | [-a] -- CMD ARGS...)\n",
 	.help =
 	"record  runs perf record -a with such an event and attaches to it.\n"
@@ -174,8 +204,14 @@ const struct rt_bpf_cmd rt_bpf_cmd_record = {
 	"                    -d or at Ctrl-C (CMD is then stopped too)\n"
 	"          -a -- CMD every process, for as long as CMD runs\n"
 	"        -p and -- CMD name their target in the file, and rtmerge folds only it\n"
-	"        (rtmerge --all-processes folds everything).\n",
-	.shortopts = "F:o:d:a",
+	"        (rtmerge --all-processes folds everything).\n"
+	"        --off-cpu: also every interval a walked thread spends off the CPU, with\n"
+	"        its stacks and why (rtmerge --off-cpu, --wall, --gil; perf records\n"
+	"        sched:sched_switch).  -e EVENT (repeatable): interpreter stacks on every\n"
+	"        sample of that perf event too: tracepoints (syscalls:sys_enter_write),\n"
+	"        software events, probes, USDT (sdt_python:gc__start: rt-bpf defines the\n"
+	"        probe and removes it afterwards); rtmerge --event EVENT.\n",
+	.shortopts = "F:o:d:ae:",
 	.longopts = record_longopts,
 	.opts_size = sizeof(struct record_opts),
 	.init = record_init,

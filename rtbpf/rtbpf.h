@@ -35,6 +35,11 @@ struct rt_bpf_app {
 	size_t nr_pids;
 	bool verbose;                   /* -v */
 	const struct rt_layout *layout; /* --layout FILE: used instead of layouts/' table */
+	/* record's --off-cpu (rtbpf/offcpu.c) and -e EVENT (rtbpf/events.c):
+	 * events[] holds the -e events, then off-CPU's, NULL-terminated */
+	bool off_cpu;
+	const char *events[RT_PERF_MAX_EXTRA_EVENTS + 1];
+	size_t nr_events;
 
 	/* state, torn down by rt_bpf_app__free() */
 	struct walker_bpf *skel;
@@ -49,6 +54,9 @@ struct rt_bpf_app {
 	unsigned int nr_ruby;                 /* ... of which Ruby */
 	uint64_t lost;                        /* events lost so far */
 	uint64_t next_scan_ms;                /* CLOCK_MONOTONIC of the next full scan */
+	int offcpu_link;                      /* > 0: rt_offcpu linked */
+	int event_links[RT_PERF_MAX_EXTRA_EVENTS];
+	int nr_event_links;
 };
 
 /*

@@ -11,6 +11,7 @@
 
 #include "bpf/walker.h"
 #include "bpf/walker.skel.h"
+#include "rtbpf/offcpu.h"
 #include "rtbpf/rtbpf.h"
 
 /* The sum over every CPU of entry @key of the per-CPU array @fd. */
@@ -168,5 +169,8 @@ void rt_bpf_app__print_stats(const struct rt_bpf_app *app, const struct rt_perf_
 	else
 		fprintf(stderr, "rt-bpf: BPF run time: not available\n");
 	print_run_time(app, ncpu);
+	if (app->off_cpu)
+		rt_offcpu__print_stats(bpf_map__fd(app->skel->maps.offcpu_stats),
+				       bpf_program__fd(app->skel->progs.rt_offcpu), stderr);
 	print_warnings(app, stat);
 }

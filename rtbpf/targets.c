@@ -20,6 +20,7 @@
 #include "layouts/layout.h"
 #include "rtbpf/discovery_events.h"
 #include "rtbpf/dsocache.h"
+#include "rtbpf/offcpu.h"
 #include "rtbpf/rtbpf.h"
 #include "runtimes/runtime.h"
 

@@ -66,6 +66,17 @@ static void usage(FILE *out)
 "  The SVG colours kernel frames (named with _[k] there) and Ruby C methods\n"
 "  apart; folded output adds _[k] only with --kernel.\n"
 "\n"
+"Views (recordings of rt-bpf record --off-cpu; weights in microseconds):\n"
+"      --off-cpu          time threads spent off the CPU, by stack; the leaf says\n"
+"                         why: [syscall] NAME, [gil wait], [preempted], [sleep]\n"
+"      --wall             wall-clock time: on-CPU samples weighted by their period\n"
+"                         plus the off-CPU intervals\n"
+"      --gil              on-CPU samples of Python threads that held the GIL\n"
+"      --leaf-field FIELD a tracepoint field's value as the leaf frame, FIELD=VALUE\n"
+"                         (with --event EVENT; the recording's own formats; a\n"
+"                         system call number is named); --per-sample adds every\n"
+"                         field of a tracepoint sample after a tab\n"
+"\n"
 "Filters:\n"
 "  -e, --event NAME       fold samples of this event only (default: the first\n"
 "                         sampling event; --event-filter=NAME is an alias)\n"
@@ -94,6 +105,7 @@ enum {
 	OPT_STRICT,
 	OPT_INLINE,
 	OPT_DIFF,
+	OPT_OFFCPU, OPT_WALL, OPT_GIL, OPT_LEAF_FIELD,
 };
 
 static int parse_list(const char *arg, uint32_t **list, size_t *nr)
@@ -304,6 +316,10 @@ int main(int argc, char **argv)
 		{ "strict", no_argument, NULL, OPT_STRICT },
 		{ "inline", no_argument, NULL, OPT_INLINE },
 		{ "diff", no_argument, NULL, OPT_DIFF },
+		{ "off-cpu", no_argument, NULL, OPT_OFFCPU },
+		{ "wall", no_argument, NULL, OPT_WALL },
+		{ "gil", no_argument, NULL, OPT_GIL },
+		{ "leaf-field", required_argument, NULL, OPT_LEAF_FIELD },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
@@ -360,6 +376,10 @@ int main(int argc, char **argv)
 		case OPT_STRICT: strict = true; break;
 		case OPT_INLINE: opts.inline_frames = true; break;
 		case OPT_DIFF: diff = true; break;
+		case OPT_OFFCPU: opts.view = RT_MERGE_VIEW_OFFCPU; break;
+		case OPT_WALL: opts.view = RT_MERGE_VIEW_WALL; break;
+		case OPT_GIL: opts.view = RT_MERGE_VIEW_GIL; break;
+		case OPT_LEAF_FIELD: opts.leaf_field = optarg; break;
 		case 'h': usage(stdout); ret = 0; goto out;
 		case 'V': printf("rtmerge " RTMERGE_VERSION "\n"); ret = 0; goto out;
 		default:
@@ -368,6 +388,9 @@ int main(int argc, char **argv)
 			goto out;
 		}
 	}
+	/* the time views count microseconds, in the period column */
+	if (opts.view == RT_MERGE_VIEW_OFFCPU || opts.view == RT_MERGE_VIEW_WALL)
+		opts.by_period = true;
 	opts.pids = pids;
 	opts.nr_pids = nr_pids;
 	opts.tids = tids;

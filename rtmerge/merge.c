@@ -4,6 +4,7 @@
  * load on a second thread while samples are read.
  */
 #include "rtmerge/merge_internal.h"
+#include "rtmerge/tracefields.h"
 
 #include <errno.h>
 #include <pthread.h>
@@ -40,10 +41,12 @@ struct rt_merge *rt_merge__new(const struct rt_merge_opts *opts)
 		m->symbolizer = rt_symbolizer__new(m->opts.symbolizer);
 	}
 	m->decoder = rt_interp_decoder__new();
+	m->offcpu = rt_offcpu__new(m->opts.view);
 	/* map paths come from rt_machine__intern() */
 	m->unwinder = rt_unwinder__new(&(struct rt_unwinder_opts){
 		.sz = sizeof(struct rt_unwinder_opts), .interned_paths = true });
-	if (!m->tool.machine || !m->stacks || !m->symbolizer || !m->decoder || !m->unwinder) {
+	if (!m->tool.machine || !m->stacks || !m->symbolizer || !m->decoder || !m->unwinder ||
+	    !m->offcpu) {
 		int err = errno ? errno : ENOMEM;
 
 		rt_merge__free(m);
@@ -61,6 +64,8 @@ void rt_merge__free(struct rt_merge *m)
 	rt_stacks__free(m->stacks);
 	rt_symbolizer__free(m->symbolizer);
 	rt_interp_decoder__free(m->decoder);
+	rt_offcpu__free(m->offcpu);
+	rt_trace_fields__free(m->fields);
 	rt_unwinder__free(m->unwinder);
 	free(m->pending);
 	for (size_t i = 0; i < m->nr_held; i++) {
@@ -184,6 +189,20 @@ int rt_merge__run(struct rt_merge *m, struct rt_perf_reader *reader)
 		if (rt_perf_reader__is_pipe(reader))
 			m->evsel_chosen = false;
 	}
+	/* tracepoint fields for --leaf-field and --per-sample, from the file's
+	 * own formats */
+	if ((m->opts.leaf_field || m->opts.per_sample) && !rt_perf_reader__is_pipe(reader)) {
+		void *data;
+		size_t size;
+
+		if (!rt_perf_reader__tracing_data(reader, &data, &size)) {
+			m->fields = rt_trace_fields__new(data, size);
+			free(data);
+		}
+		if (!m->fields && m->opts.leaf_field)
+			fprintf(stderr, "rtmerge: --leaf-field %s: the recording has no readable "
+				"tracepoint formats\n", m->opts.leaf_field);
+	}
 	/* Per-sample output needs names as it goes; pipe mode learns its
 	 * events late: both name kernel frames at once. */
 	if (!m->opts.per_sample && !rt_perf_reader__is_pipe(reader) && samples_kernel(reader) &&
@@ -201,6 +220,8 @@ int rt_merge__run(struct rt_merge *m, struct rt_perf_reader *reader)
 		if (!err)
 			err = finish;
 	}
+	if (!err)
+		err = rt_offcpu__finish(m->offcpu, &m->stacks);
 	return err;
 }
 

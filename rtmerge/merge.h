@@ -15,6 +15,7 @@
 #include <stdio.h>
 
 #include "perfglue/perfdata.h"
+#include "rtmerge/offcpu.h"
 #include "rtmerge/stacks.h"
 #include "symbolize/symbolize.h"
 
@@ -57,6 +58,12 @@ struct rt_merge_opts {
 	void (*on_native_frame)(void *ctx, const char *frame, const char *path,
 				const uint8_t *build_id, size_t build_id_size);
 	void *ctx;
+	/* What is counted: on-CPU samples (default), off-CPU intervals, wall
+	 * clock (both), samples of GIL holders (rtmerge/offcpu.h). */
+	enum rt_merge_view view;
+	/* A tracepoint field whose value becomes the leaf frame "FIELD=VALUE"
+	 * (libtraceevent, the recording's formats); NULL: none. */
+	const char *leaf_field;
 };
 
 /* Counters for the summary. */
@@ -78,6 +85,7 @@ struct rt_merge_stats {
 	uint64_t interp_frames_no_symbols;
 	uint64_t bad_interp_records;    /* bpf-output payloads the decoder rejected */
 	uint64_t code_records;          /* bpf-output samples that carried names, not a stack */
+	uint64_t offcpu_records;        /* bpf-output samples that carried an off-CPU interval */
 	uint64_t stack_only_records;    /* stack records without a native stack, for the native
 					 * sample perf kept after them */
 	uint64_t unpaired_records;      /* ... whose native sample never came or did not match */

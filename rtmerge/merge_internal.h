@@ -43,6 +43,9 @@ struct rt_merge {
 	struct rt_stacks *stacks;
 	struct rt_perf_reader *reader;
 	const struct rt_perf_evsel *evsel;  /* chosen event */
+	const struct rt_perf_evsel *switch_evsel; /* sched_switch of rt-bpf --off-cpu, if recorded */
+	struct rt_offcpu *offcpu;           /* the view (rtmerge/offcpu.c) */
+	struct rt_trace_fields *fields;     /* tracepoint formats (rtmerge/tracefields.c) */
 	bool evsel_chosen;
 	struct frame_slot *cache;
 	size_t cache_size, cache_used;

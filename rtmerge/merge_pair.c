@@ -175,6 +175,11 @@ int rt_merge__on_sample(struct rt_perf_tool *tool, const struct rt_perf_evsel *e
 			m->stats.empty_records++;
 			return 0;
 		}
+		err = rt_offcpu__feed(m->offcpu, m->stacks, s->raw, s->raw_size);
+		if (err) {
+			m->stats.offcpu_records++;
+			return err < 0 ? err : 0;
+		}
 		err = rt_interp_decoder__feed(m->decoder, s->raw, s->raw_size, s->pid, s->tid,
 					      &stack);
 		if (err == 0) {
@@ -188,7 +193,9 @@ int rt_merge__on_sample(struct rt_perf_tool *tool, const struct rt_perf_evsel *e
 			return 0;
 		}
 		have_interp = true;
-	} else if (ev != m->evsel) {
+		stack.flags |= rt_offcpu__stack_flags(s->raw, s->raw_size);
+	} else if (ev != m->evsel &&
+		   !(ev == m->switch_evsel && m->opts.view == RT_MERGE_VIEW_WALL)) {
 		m->stats.filtered++;
 		return 0;
 	}

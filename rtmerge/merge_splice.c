@@ -5,6 +5,7 @@
  * result counted.
  */
 #include "rtmerge/merge_internal.h"
+#include "rtmerge/tracefields.h"
 
 #include <errno.h>
 #include <inttypes.h>
@@ -169,6 +170,26 @@ static uint32_t collapse_unresolved_runs(struct rt_merge *m, uint32_t *frames, u
 	return out;
 }
 
+/* --leaf-field FIELD: the tracepoint field's value as a leaf frame
+ * "FIELD=VALUE" on samples of tracepoints that have it. */
+static int leaf_field_frame(struct rt_merge *m, const struct rt_perf_sample *s, uint32_t *total)
+{
+	unsigned long long tp;
+	char text[256];
+	int64_t id;
+
+	if (!m->opts.leaf_field || !m->fields || !s->raw || *total >= MAX_STACK ||
+	    rt_trace_fields__sample_event(m->reader, s, &tp) ||
+	    rt_trace_fields__format(m->fields, tp, s->raw, s->raw_size, m->opts.leaf_field, text,
+				    sizeof(text)))
+		return 0;
+	id = rt_stacks__intern(m->stacks, text, strlen(text));
+	if (id < 0)
+		return (int)id;
+	m->frames[(*total)++] = (uint32_t)id;
+	return 0;
+}
+
 /* Names and counts the stack of native sample @s, with the interpreter
  * frames of @interp spliced in (NULL: none). */
 int rt_merge__fold(struct rt_merge *m, const struct rt_perf_sample *s,
@@ -284,13 +305,24 @@ int rt_merge__fold(struct rt_merge *m, const struct rt_perf_sample *s,
 	}
 	total = collapse_unresolved_runs(m, m->frames, total);
 	m->stats.samples++;
+	err = leaf_field_frame(m, s, &total);
+	if (err)
+		return err;
 	if (m->opts.per_sample) {
 		FILE *out = m->opts.per_sample;
+		unsigned long long tp;
 
 		fprintf(out, "%u %" PRIu64 " ", s->tid, s->time);
 		for (i = 0; i < total; i++)
 			fprintf(out, "%s%s", i ? ";" : "", rt_stacks__name(m->stacks, m->frames[i]));
+		/* a tracepoint's fields after a tab */
+		if (m->fields && s->raw && !rt_trace_fields__sample_event(m->reader, s, &tp)) {
+			fputc('\t', out);
+			rt_trace_fields__print(m->fields, tp, s->raw, s->raw_size, out);
+		}
 		fputc('\n', out);
 	}
-	return rt_stacks__add(m->stacks, m->frames, total, 1, s->period);
+	err = rt_offcpu__add(m->offcpu, m->stacks, s, rt_offcpu__sample_of(m->switch_evsel, s),
+			     have_interp ? stack.flags : 0, m->frames, total);
+	return err < 0 ? err : 0;
 }

@@ -84,6 +84,7 @@ void rt_merge__print_summary(const struct rt_merge *m, const struct rt_perf_read
 	for (i = 1; i < RT_SYMBOL_NR_STATUS; i++)
 		unresolved += st->unresolved[i];
 	uint64_t accounted = st->samples + st->filtered + st->other_processes + st->code_records +
+			     st->offcpu_records +
 			     st->bad_interp_records + st->empty_records + st->stack_only_records;
 	uint64_t unpaired = st->unpaired_records;
 
@@ -155,6 +156,7 @@ void rt_merge__print_summary(const struct rt_merge *m, const struct rt_perf_read
 	if (st->collapsed_frames)
 		fprintf(out, "rtmerge: %" PRIu64 " repeats of an unresolved frame collapsed into the "
 			"run's first (broken callchains repeat an address)\n", st->collapsed_frames);
+	rt_offcpu__print_summary(m->offcpu, out);
 	print_hints(m, rs, out);
 }
 

@@ -21,6 +21,9 @@ void rt_merge__choose_event(struct rt_merge *m)
 	size_t i, n = rt_perf_reader__nr_evsels(m->reader), candidates = 0;
 
 	m->evsel_chosen = true;
+	for (i = 0; i < n && !m->switch_evsel; i++)
+		if (rt_offcpu__is_switch_event(rt_perf_reader__evsel(m->reader, i)))
+			m->switch_evsel = rt_perf_reader__evsel(m->reader, i);
 	for (i = 0; i < n; i++) {
 		const struct rt_perf_evsel *ev = rt_perf_reader__evsel(m->reader, i);
 
@@ -32,6 +35,9 @@ void rt_merge__choose_event(struct rt_merge *m)
 			continue;
 		}
 		if (is_tracking_event(ev) || rt_merge__is_bpf_output(ev))
+			continue;
+		/* the off-CPU view folds the switches; the others the samples */
+		if ((m->opts.view == RT_MERGE_VIEW_OFFCPU) != rt_offcpu__is_switch_event(ev))
 			continue;
 		if (!m->evsel)
 			m->evsel = ev;

@@ -87,6 +87,31 @@ static bool frame_field_ok(uint32_t off, uint32_t size, uint32_t *read)
 	return true;
 }
 
+/*
+ * The GIL's place for the off-CPU views ([gil wait]) and --gil:
+ * offsetof(_PyRuntimeState, ceval.gil) from the DWARF of the builds (gdb:
+ * print &((struct pyruntimestate *)0)->ceval.gil), CPython 3.9 to 3.11;
+ * 3.12 moved the GIL into the interpreter, where it is not located yet
+ * (gil_addr stays 0: no GIL information for those versions).
+ */
+static void py_gil_config(struct rt_walker_config *cfg, int major, int minor)
+{
+	uint64_t offset;
+
+	if (major != 3)
+		return;
+	if (minor == 9 || minor == 10)
+		offset = 352;
+	else if (minor == 11)
+		offset = 360;
+	else
+		return;
+	cfg->gil_addr = cfg->runtime_addr + offset;
+	cfg->gil_size = 208;       /* struct _gil_runtime_state */
+	cfg->gil_last_holder = 8;  /* _Py_atomic_address last_holder */
+	cfg->gil_locked = 16;      /* _Py_atomic_int locked */
+}
+
 int rt_pyproc__walker_config(const struct rt_pyproc *proc, const struct rt_layout *layout,
 			     uint32_t generation, struct rt_walker_config *cfg)
 {
@@ -159,6 +184,7 @@ int rt_pyproc__walker_config(const struct rt_pyproc *proc, const struct rt_layou
 		.code_type = (c->frame_owner_cstack != RT_LAYOUT_NONE &&
 			      c->cframe_current_frame == RT_LAYOUT_NONE) ? proc->code_type : 0,
 	};
+	py_gil_config(cfg, proc->base.major, proc->base.minor);
 	return 0;
 }
 

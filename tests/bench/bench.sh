@@ -111,3 +111,4 @@ echo "FIGURE bench inline: perf script ${dps_s}s (inlined frames on, its default
 # CPython under rt-bpf: slowdown at 99 and 999 Hz against no profiling
 bash "$top/tests/bench/py_overhead.sh" "${1:-build}"
 bash "$top/tests/bench/async_overhead.sh" "${1:-build}"
+bash "$top/tests/bench/offcpu_overhead.sh" "${1:-build}"

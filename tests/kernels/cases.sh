@@ -6,6 +6,9 @@
 #   cases.sh python fp|dwarf   rt-bpf record -- python3.11 py_split.py
 #   cases.sh ruby              rt-bpf record -- ruby3.1 rb_split.rb
 #   cases.sh attach            rt-bpf attach to a running perf record -a
+#   cases.sh offcpu            rt-bpf record --off-cpu -- python3.11 offcpu_truth.py
+#                              (rtmerge --off-cpu: the sleep and the pipe read
+#                              with their system calls as leaves)
 #
 # Runs on the host as well (under the e2e lock); exits 77 when something
 # it needs is missing.
@@ -67,6 +70,19 @@ attach)
 	wait "$apid" || fail "rt-bpf attach failed: $(tail -3 "$PY_TMP/att.err")"
 	grep '^rt-bpf:' "$PY_TMP/att.err" | head -n 5
 	merge att python "$WORKLOADS/py_split.py"
+	;;
+offcpu)
+	timeout 60 "$RT_BPF" record --off-cpu -F 199 -o "$PY_TMP/off.data" -- "$PY" \
+		"$WORKLOADS/offcpu_truth.py" 3 4 3 3 >"$PY_TMP/off.out" 2>"$PY_TMP/off.err" ||
+		{ verdict "$PY_TMP/off.err"; fail "off: rt-bpf record failed: $(tail -3 "$PY_TMP/off.err")"; }
+	grep '^rt-bpf: off-CPU' "$PY_TMP/off.err"
+	"$RT_MERGE" --off-cpu -o "$PY_TMP/off.folded" "$PY_TMP/off.data" 2>"$PY_TMP/off.merr" ||
+		fail "off: rtmerge failed: $(tail -3 "$PY_TMP/off.merr")"
+	grep 'off-CPU intervals' "$PY_TMP/off.merr"
+	grep -q 'sleep_slice (.*;\[syscall\] clock_nanosleep [0-9]*$' "$PY_TMP/off.folded" ||
+		fail "off: no sleep_slice stack ending in [syscall] clock_nanosleep"
+	grep -q 'pipe_slice (.*;\[syscall\] read [0-9]*$' "$PY_TMP/off.folded" ||
+		fail "off: no pipe_slice stack ending in [syscall] read"
 	;;
 *) fail "unknown case $kind" ;;
 esac

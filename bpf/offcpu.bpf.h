@@ -1,0 +1,165 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * Off-CPU intervals (rt-bpf record --off-cpu), part of walker.bpf.c: it
+ * shares the walker's maps (processes, channel, code objects sent).
+ *
+ * A tracepoint program linked to perf's own sched:sched_switch event.  The
+ * kernel runs it before perf writes its sample, in the context of the
+ * thread leaving the CPU; its return value says whether perf writes the
+ * sample.  For a walked thread it walks the interpreter stack (the stack
+ * record gets RT_REC_STACK_OFFCPU), notes when and why the thread left, and
+ * keeps perf's sample, which carries the native callchain of that moment
+ * (a callchain a BPF program cannot ask perf for); every other switch of
+ * the system is dropped (returns 0).  When the thread is switched in
+ * again, the program run for that switch writes an RT_REC_OFFCPU record
+ * with the interval.  Every interval of a walked thread gets its record:
+ * nothing is aggregated or dropped below a threshold; records lost to a
+ * full buffer are counted.
+ */
+#ifndef RT_BPF_OFFCPU_BPF_H
+#define RT_BPF_OFFCPU_BPF_H
+
+/* sched_switch's fields in perf's raw record (tracefs format, the same
+ * since Linux 4.x; rt-bpf checks the format before it loads this). */
+#define OFFCPU_PREV_STATE 32
+#define OFFCPU_NEXT_PID   56
+/* prev_state bit that says the thread was preempted (TASK_REPORT_MAX) */
+#define OFFCPU_STATE_PREEMPT 0x100
+#define OFFCPU_STATE_EXITING 0x30 /* EXIT_DEAD, EXIT_ZOMBIE as the record reports them */
+#define OFFCPU_NR_FUTEX 202 /* x86_64 */
+#define OFFCPU_ENOSYS   38
+
+/* A thread that left the CPU: when and why. */
+struct offcpu_start {
+	__u64 start;
+	__u32 pid;
+	__u32 state;
+	__u32 syscall;
+	__u32 flags; /* RT_REC_OFFCPU_* */
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 16384);
+	__type(key, __u32); /* tid */
+	__type(value, struct offcpu_start);
+} offcpu_starts SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, RT_OFFCPU_STAT_MAX);
+	__type(key, __u32);
+	__type(value, __u64);
+} offcpu_stats SEC(".maps");
+
+static __always_inline void offcpu_count(__u32 stat, __u64 n)
+{
+	__u64 *v = bpf_map_lookup_elem(&offcpu_stats, &stat);
+
+	if (v)
+		*v += n;
+}
+
+/* Writes the interval of thread @tid, switched in now, if it was walked
+ * as it left.  Out of line, as offcpu_leave: the program's own frame is
+ * part of the walk's call chain, which older verifiers bound to 512 bytes. */
+static __noinline void offcpu_end(void *ctx, __u32 tid, __u64 now)
+{
+	struct offcpu_start *st = bpf_map_lookup_elem(&offcpu_starts, &tid);
+	struct rt_rec_offcpu rec = {};
+	long err;
+
+	if (!st)
+		return;
+	rec.hdr.magic = RT_REC_MAGIC;
+	rec.hdr.version = RT_REC_VERSION;
+	rec.hdr.type = RT_REC_OFFCPU;
+	rec.hdr.size = sizeof(rec);
+	rec.pid = st->pid;
+	rec.tid = tid;
+	rec.start = st->start;
+	rec.end = now;
+	rec.syscall = st->syscall;
+	rec.state = st->state;
+	rec.flags = st->flags;
+	bpf_map_delete_elem(&offcpu_starts, &tid);
+	/* the channel of this CPU: system-wide recording only (per-thread
+	 * channels run only while their own thread does) */
+	err = per_thread_channels ? -95 :
+	      bpf_perf_event_output(ctx, &channel, BPF_F_CURRENT_CPU, &rec, sizeof(rec));
+	if (err) {
+		offcpu_count(err == -28 ? RT_OFFCPU_STAT_LOST : RT_OFFCPU_STAT_ERRORS, 1);
+		return;
+	}
+	offcpu_count(RT_OFFCPU_STAT_INTERVALS, 1);
+	offcpu_count(RT_OFFCPU_STAT_NS, now - rec.start);
+}
+
+/* Why the current thread leaves the CPU: its sched_switch state and, when
+ * it sleeps in a system call, which (x86_64: the entry code leaves
+ * -ENOSYS in ax until the call returns; a page fault leaves the user's
+ * ax), and whether that call is a futex wait on its process's GIL. */
+static __always_inline void offcpu_reason(struct offcpu_start *st, __u32 pid, long state)
+{
+	struct pt_regs *regs = (struct pt_regs *)bpf_task_pt_regs(bpf_get_current_task_btf());
+	const struct rt_walker_config *cfg;
+	__u64 orig_ax, ax, futex;
+
+	st->state = (__u32)state;
+	/* still runnable: preempted (R+), or switched out on its way back to
+	 * user mode because its time was up (R) */
+	if (!(state & (OFFCPU_STATE_PREEMPT - 1)) || (state & OFFCPU_STATE_PREEMPT)) {
+		st->flags |= RT_REC_OFFCPU_PREEMPTED;
+		return;
+	}
+	if (!regs)
+		return;
+	orig_ax = BPF_CORE_READ(regs, orig_ax);
+	ax = BPF_CORE_READ(regs, ax);
+	if ((__s64)orig_ax < 0 || orig_ax >= 1024 || ax != (__u64)-OFFCPU_ENOSYS)
+		return;
+	st->flags |= RT_REC_OFFCPU_SYSCALL;
+	st->syscall = (__u32)orig_ax;
+	if (orig_ax != OFFCPU_NR_FUTEX)
+		return;
+	cfg = bpf_map_lookup_elem(&pids, &pid);
+	futex = BPF_CORE_READ(regs, di);
+	if (cfg && cfg->gil_addr && futex - cfg->gil_addr < cfg->gil_size)
+		st->flags |= RT_REC_OFFCPU_GIL_WAIT;
+}
+
+/* Notes that thread @tid of walked process @pid leaves the CPU now. */
+static __noinline void offcpu_leave(__u32 pid, __u32 tid, __u64 now, long state)
+{
+	struct offcpu_start st = {};
+
+	st.start = now;
+	st.pid = pid;
+	offcpu_reason(&st, pid, state);
+	bpf_map_update_elem(&offcpu_starts, &tid, &st, BPF_ANY);
+	offcpu_count(RT_OFFCPU_STAT_SWITCHES, 1);
+}
+
+/* Loaded only for --off-cpu ("?": not by default). */
+SEC("?tracepoint")
+int rt_offcpu(void *ctx)
+{
+	__u64 now = bpf_ktime_get_ns(), id = bpf_get_current_pid_tgid();
+	__u32 pid = id >> 32, tid = (__u32)id;
+	__u32 next = (__u32)*(__s32 *)((char *)ctx + OFFCPU_NEXT_PID);
+	bool interp = false;
+
+	if (next)
+		offcpu_end(ctx, next, now);
+	long state = *(long *)((char *)ctx + OFFCPU_PREV_STATE);
+
+	if (!pid || (!bpf_map_lookup_elem(&pids, &pid) && !bpf_map_lookup_elem(&rb_pids, &pid)))
+		return 0; /* not walked: perf drops its sample */
+	if (state & OFFCPU_STATE_EXITING)
+		return 0; /* its last switch: no interval follows */
+	offcpu_leave(pid, tid, now, state);
+	walker_sample(ctx, pid, tid, RT_REC_STACK_OFFCPU, &interp);
+	return 1; /* perf writes its sample: the native callchain */
+}
+
+#endif

@@ -1,0 +1,68 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-only
+# Cost of rt-bpf record --off-cpu on its worst case: two Python threads
+# ping-ponging over pipes (tests/bench/pingpong.py), every round trip two
+# switches out per thread.  Configurations, alternating ROUNDS times: no
+# profiling, rt-bpf record (on-CPU samples only), rt-bpf record --off-cpu;
+# each slowdown is the median over rounds of (time / the round's baseline).
+# The off-CPU program's BPF time per scheduler switch comes from the kernel's
+# statistics (every switch of the system runs it; the walked ones cost more).
+# Usage: offcpu_overhead.sh [BUILD_DIR] (called by `make bench`).
+set -u
+top=$(cd "$(dirname "$0")/../.." && pwd)
+build=${RT_BUILD:-$top/${1:-build}}
+rounds=${ROUNDS:-5}
+trips=${TRIPS:-300000}
+py=/root/.pyenv/versions/3.11.7/bin/python3.11
+[ -x "$py" ] || py=/usr/bin/python3.11
+work=$top/tests/bench/pingpong.py
+skip() { echo "offcpu_overhead: skipped: $*"; exit 0; }
+[ "$(id -u)" -eq 0 ] || skip "needs root"
+[ -x "$py" ] || skip "no CPython 3.11"
+[ -x "$build/rt-bpf" ] || skip "$build/rt-bpf not built"
+command -v perf >/dev/null || skip "perf is not installed"
+tmp=$(mktemp -d /tmp/rt-offbench.XXXXXX)
+trap 'rm -rf "$tmp"' EXIT
+
+run() { # config -> seconds of the round trips
+	case $1 in
+	base) "$py" "$work" "$trips" ;;
+	rt) "$build/rt-bpf" record -F 99 -o "$tmp/r.data" -- "$py" "$work" "$trips" 2>>"$tmp/rt.err" ;;
+	off) "$build/rt-bpf" record --off-cpu -F 99 -o "$tmp/o.data" -- "$py" "$work" "$trips" \
+		2>>"$tmp/off.err" ;;
+	esac | tail -n 1 | cut -d' ' -f1
+}
+
+configs=(base rt off)
+for r in $(seq "$rounds"); do
+	k=$(((r - 1) % ${#configs[@]}))
+	order=("${configs[@]:k}" "${configs[@]:0:k}")
+	for c in "${order[@]}"; do
+		s=$(run "$c")
+		[ -n "$s" ] || { echo "offcpu_overhead: $c produced no timing" >&2; exit 1; }
+		echo "$r $c $s" >>"$tmp/times"
+	done
+	echo "offcpu_overhead: round $r: $(awk -v r="$r" '$1 == r { printf "%s %ss  ", $2, $3 }' "$tmp/times")"
+done
+python3 - "$tmp/times" "$trips" <<'PY'
+import statistics, sys
+t = {}
+for line in open(sys.argv[1]):
+    r, c, s = line.split()
+    t.setdefault(int(r), {})[c] = float(s)
+trips = int(sys.argv[2])
+base = statistics.median(t[r]["base"] for r in t)
+print(f"offcpu_overhead: {trips} round trips, baseline median {base:.3f}s "
+      f"({1e6 * base / trips:.1f} us per round trip), {len(t)} rounds")
+for c, name in (("rt", "rt-bpf record"), ("off", "rt-bpf record --off-cpu")):
+    ratio = statistics.median(t[r][c] / t[r]["base"] for r in t)
+    print(f"FIGURE offcpu pingpong slowdown {name}: {100 * (ratio - 1):+.1f}% "
+          f"(median of per-round ratios against no profiling)")
+PY
+# the kernel's statistics: every switch of the system, and the walked ones
+sed -n 's/.*off-CPU program: \([0-9]*\) scheduler switches, mean \([0-9]*\) ns each.*/\1 \2/p' \
+	"$tmp/off.err" | sort -n | tail -1 | while read -r n ns; do
+	walked=$(sed -n 's/.*off-CPU: switches out=\([0-9]*\),.*/\1/p' "$tmp/off.err" | sort -n | tail -1)
+	awk -v n="$n" -v ns="$ns" -v w="$walked" 'BEGIN { printf "FIGURE offcpu BPF time per scheduler switch: mean %d ns over %d switches of the system, %d ns per walked switch out (%d walked, all the program'"'"'s time charged to them)\n", ns, n, n * ns / w, w }'
+done
+true

@@ -1,0 +1,67 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-only
+# rt-bpf record -e EVENT (Debian's python3.11, which carries sdt_python
+# probes): a program makes exactly N writes from write_a and M from write_b
+# and K collections from collect_k; rtmerge --event syscalls:sys_enter_write
+# counts exactly N and M under those functions, --event sdt_python:gc__start
+# exactly K under collect_k; --leaf-field count (libtraceevent, the file's
+# own formats) ends write_a's N stacks in count=100 and write_b's M in
+# count=7, and --per-sample prints the fields; the USDT probe rt-bpf
+# defined is gone afterwards.  With Debian's ruby3.1: K full collections
+# from collect_k give exactly K sdt_ruby:gc__mark__begin samples under it
+# (the probe is libruby's, found through the executable's libraries).
+. "$(dirname "$0")/lib.sh"
+RTBPF=$RT_BUILD/rt-bpf
+WORKLOADS=$RT_TOP/tests/e2e/workloads
+PY=/usr/bin/python3.11
+N=1234 M=567 K=89
+
+require_perf
+[ -x "$RTBPF" ] || fail "$RTBPF not built"
+[ -r /sys/kernel/btf/vmlinux ] || skip "no kernel BTF"
+[ -x "$PY" ] || skip "no $PY"
+readelf -n "$PY" 2>/dev/null | grep -q gc__start || skip "$PY has no sdt_python:gc__start note"
+[ -e /sys/kernel/tracing/events/sdt_python/gc__start ] && skip "sdt_python:gc__start is defined already"
+
+timeout 60 "$RTBPF" record -e syscalls:sys_enter_write -e sdt_python:gc__start -F 99 \
+	-o "$E2E_TMP/ev.data" -- "$PY" "$WORKLOADS/event_counts.py" $N 100 $M 7 $K \
+	2>"$E2E_TMP/ev.log" || { cat "$E2E_TMP/ev.log" >&2; fail "rt-bpf record -e"; }
+[ -e /sys/kernel/tracing/events/sdt_python/gc__start ] &&
+	fail "the sdt_python:gc__start probe rt-bpf defined is still there"
+
+count() { # EVENT FUNCTION -> samples with FUNCTION in their stack
+	"$RTMERGE" --event "$1" --no-lines "$E2E_TMP/ev.data" 2>/dev/null |
+		awk -v f="$2 (" '{ n = $NF; if (index($0, f)) s += n } END { print s + 0 }'
+}
+a=$(count syscalls:sys_enter_write write_a)
+b=$(count syscalls:sys_enter_write write_b)
+k=$(count sdt_python:gc__start collect_k)
+echo "FIGURE events: sys_enter_write under write_a $a (made $N), under write_b $b (made $M); sdt_python:gc__start under collect_k $k (made $K)"
+[ "$a" -eq $N ] && [ "$b" -eq $M ] || fail "write counts $a and $b, expected $N and $M"
+[ "$k" -eq $K ] || fail "gc__start count $k, expected $K"
+# the byte count of each write as the leaf
+leaf=$("$RTMERGE" --event syscalls:sys_enter_write --leaf-field count --no-lines "$E2E_TMP/ev.data" \
+	2>/dev/null | awk '{ n = $NF; $NF = ""; sub(/ $/, "")
+	if (index($0, "write_a (") && $0 ~ /;count=100$/) a += n
+	if (index($0, "write_b (") && $0 ~ /;count=7$/) b += n } END { print a + 0, b + 0 }')
+echo "FIGURE events: --leaf-field count: write_a's writes ending in count=100: ${leaf% *}, write_b's in count=7: ${leaf#* }"
+[ "$leaf" = "$N $M" ] || fail "--leaf-field count gave $leaf, expected $N $M"
+"$RTMERGE" --event syscalls:sys_enter_write --per-sample "$E2E_TMP/ps.txt" "$E2E_TMP/ev.data" \
+	>/dev/null 2>&1 || fail "rtmerge --per-sample"
+grep -q 'write_a (.*	 __syscall_nr=write fd=[0-9]* buf=[0-9]* count=100$' "$E2E_TMP/ps.txt" ||
+	fail "--per-sample lines lack the tracepoint's fields"
+RUBY=/usr/bin/ruby3.1
+if [ -x "$RUBY" ] && [ ! -e /sys/kernel/tracing/events/sdt_ruby/gc__mark__begin ]; then
+	timeout 60 "$RTBPF" record -e sdt_ruby:gc__mark__begin -F 99 -o "$E2E_TMP/rb.data" -- \
+		"$RUBY" "$WORKLOADS/event_gc.rb" 40 2>"$E2E_TMP/rb.log" ||
+		{ cat "$E2E_TMP/rb.log" >&2; fail "rt-bpf record -e sdt_ruby:gc__mark__begin"; }
+	[ -e /sys/kernel/tracing/events/sdt_ruby/gc__mark__begin ] &&
+		fail "the sdt_ruby:gc__mark__begin probe rt-bpf defined is still there"
+	rb=$("$RTMERGE" --event sdt_ruby:gc__mark__begin --no-lines "$E2E_TMP/rb.data" 2>/dev/null |
+		awk '{ n = $NF; if (index($0, ";collect_k (")) s += n } END { print s + 0 }')
+	echo "FIGURE events: sdt_ruby:gc__mark__begin under collect_k $rb (made 40)"
+	[ "$rb" -eq 40 ] || fail "gc__mark__begin count $rb, expected 40"
+else
+	echo "-- no $RUBY (or its probe is defined already): the Ruby USDT case is not run"
+fi
+echo "PASS: event_counts"

@@ -1,0 +1,58 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-only
+# rt-bpf record --off-cpu on ground-truth programs (pyenv's and Debian's
+# CPython 3.11, Debian's Ruby 3.1) whose main thread spends random slices
+# computing, sleeping and blocked on a pipe read: rtmerge --wall's shares
+# and --off-cpu's sleep:pipe split agree with the program's own clock
+# within TOL points, each kind's blocked time ends in its system call's
+# leaf frame, and every interval is paired with its stack.
+. "$(dirname "$0")/lib.sh"
+RTBPF=$RT_BUILD/rt-bpf
+WORKLOADS=$RT_TOP/tests/e2e/workloads
+TOL=${TOL:-5}
+SECS=${SECS:-4}
+
+require_perf
+[ -x "$RTBPF" ] || fail "$RTBPF not built"
+[ -r /sys/kernel/btf/vmlinux ] || skip "no kernel BTF"
+
+# run LABEL SLEEP_LEAF PIPE_LEAF INTERPRETER WORKLOAD
+run() {
+	local label=$1 sleep_leaf=$2 pipe_leaf=$3 base=$E2E_TMP/$1 tid
+	shift 3
+	timeout 60 "$RTBPF" record --off-cpu -F 499 -o "$base.data" -- "$@" "$SECS" 4 3 3 \
+		>"$base.json" 2>"$base.log" || { cat "$base.log" >&2; fail "$label: rt-bpf record"; }
+	grep '^rt-bpf: off-CPU' "$base.log"
+	tid=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["tid"])' "$base.json") ||
+		fail "$label: the program printed no result"
+	"$RTMERGE" --wall -t "$tid" -o "$base.wall" "$base.data" 2>"$base.wall.err" ||
+		{ cat "$base.wall.err" >&2; fail "$label: rtmerge --wall"; }
+	"$RTMERGE" --off-cpu -t "$tid" -o "$base.off" "$base.data" 2>"$base.off.err" ||
+		{ cat "$base.off.err" >&2; fail "$label: rtmerge --off-cpu"; }
+	grep 'off-CPU intervals' "$base.off.err"
+	# the main thread's intervals all find their stacks
+	grep -q 'intervals: [0-9]* read, [0-9]* counted ([0-9.]* s), 0 without their stack' \
+		"$base.off.err" || fail "$label: intervals without their stack"
+	python3 "$WORKLOADS/offcpu_check.py" "$label" "$base.json" "$base.wall" "$base.off" "$TOL" \
+		"$sleep_leaf" "$pipe_leaf" || fail "$label: shares off by more than $TOL points"
+}
+
+ran=0
+PY_PYENV=/root/.pyenv/versions/3.11.7/bin/python3.11
+if [ -x "$PY_PYENV" ]; then
+	run pyenv-3.11 "[syscall] clock_nanosleep" "[syscall] read" "$PY_PYENV" \
+		"$WORKLOADS/offcpu_truth.py"
+	ran=$((ran + 1))
+fi
+if [ -x /usr/bin/python3.11 ]; then
+	run debian-3.11 "[syscall] clock_nanosleep" "[syscall] read" /usr/bin/python3.11 \
+		"$WORKLOADS/offcpu_truth.py"
+	ran=$((ran + 1))
+fi
+# Ruby's sleep and blocking read wait in ppoll and poll
+if [ -x /usr/bin/ruby3.1 ]; then
+	run ruby-3.1 "[syscall] ppoll" "[syscall] poll" /usr/bin/ruby3.1 "$WORKLOADS/offcpu_truth.rb"
+	ran=$((ran + 1))
+fi
+[ "$ran" -gt 0 ] || skip "no pyenv 3.11.7, /usr/bin/python3.11 or /usr/bin/ruby3.1"
+echo "PASS: offcpu_wall ($ran interpreters)"
