@@ -180,14 +180,18 @@ struct rt_rec_ruby_code {
  * A code object's identity tag: ties a frame to the symbol record of the
  * code object that was at that address when the frame was sampled, so a
  * code object freed and reallocated at the same address is not given the
- * old one's names.  Same function on both sides.
+ * old one's names.  @file (CPython's co_filename pointer; 0 where the
+ * runtime has none to give) tells apart code that shares its name and first
+ * line, such as every module's <module> at line 1.  Same function on both
+ * sides.
  */
-static inline __u32 rt_rec_code_tag(__u64 code, __u32 firstlineno, __u64 name)
+static inline __u32 rt_rec_code_tag(__u64 code, __u32 firstlineno, __u64 name, __u64 file)
 {
 	__u64 h = code * 0x9e3779b97f4a7c15ull;
 
 	h ^= (__u64)firstlineno * 0xc2b2ae3d27d4eb4full;
 	h ^= name * 0x165667b19e3779f9ull;
+	h ^= (file << 17 | file >> 47) * 0x94d049bb133111ebull;
 	h ^= h >> 29;
 	h *= 0xbf58476d1ce4e5b9ull;
 	h ^= h >> 32;

@@ -158,7 +158,7 @@ static long rb_walk_frame(__u32 i, void *arg)
 			if (bpf_probe_read_user(ids, sizeof(ids), (const void *)(me + w->me_called_id)))
 				return 0;
 			code = me;
-			tag = rt_rec_code_tag(me, (__u32)ids[0], ids[1]);
+			tag = rt_rec_code_tag(me, (__u32)ids[0], ids[1], 0);
 			kind = RT_REC_RUBY_CFUNC;
 			flags |= RT_REC_FRAME_RUBY_CFUNC;
 			if (code != w->last_iseq) {
@@ -180,7 +180,7 @@ static long rb_walk_frame(__u32 i, void *arg)
 					w->flags |= RT_REC_STACK_READ_FAULT;
 					return 1;
 				}
-				tag = rt_rec_code_tag(iseq, (__u32)encoded, body);
+				tag = rt_rec_code_tag(iseq, (__u32)encoded, body, 0);
 				w->last_iseq = iseq;
 				w->last_tag = tag;
 				w->last_encoded = encoded;

@@ -265,7 +265,9 @@ static long walk_frame(__u32 i, void *arg)
 		tag = w->last_tag; /* recursion: the code object was just read */
 	} else {
 		__u32 firstlineno = 0;
-		__u64 name = 0, type = 0;
+		/* co_filename and co_name, next to each other in every CPython
+		 * (rt_pyproc__walker_config checks): one read for both */
+		__u64 names[2] = {}, name, type = 0;
 		struct rt_walker_seen_key key = { .pid = w->pid, .generation = w->generation,
 						  .code = code };
 		__u32 *sent;
@@ -279,11 +281,13 @@ static long walk_frame(__u32 i, void *arg)
 		}
 		if (bpf_probe_read_user(&firstlineno, sizeof(firstlineno),
 					(const void *)(code + w->off.code_firstlineno)) ||
-		    read_ptr(&name, code + w->off.code_name)) {
+		    bpf_probe_read_user(names, sizeof(names),
+					(const void *)(code + w->off.code_filename))) {
 			w->flags |= RT_REC_STACK_READ_FAULT;
 			return 1;
 		}
-		tag = rt_rec_code_tag(code, firstlineno, name);
+		name = names[1];
+		tag = rt_rec_code_tag(code, firstlineno, name, names[0]);
 		w->last_code = code;
 		w->last_tag = tag;
 		sent = bpf_map_lookup_elem(&seen, &key);

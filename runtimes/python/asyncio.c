@@ -558,7 +558,7 @@ int rt_asyncio__code_record(pid_t pid, const struct rt_walker_offsets *off, uint
 	rec->version = version;
 	rec->firstlineno = (uint32_t)firstlineno;
 	rec->firsttraceable = firsttraceable > 0 ? (uint32_t)firsttraceable : 0;
-	rec->tag = rt_rec_code_tag(code, (uint32_t)firstlineno, name);
+	rec->tag = rt_rec_code_tag(code, (uint32_t)firstlineno, name, filename);
 	read_rec_string(pid, off, name, &rec->name);
 	read_rec_string(pid, off, qualname, &rec->qualname);
 	read_rec_string(pid, off, filename, &rec->filename);

@@ -127,7 +127,8 @@ int rt_pyproc__walker_config(const struct rt_pyproc *proc, const struct rt_layou
 	    (!new_frames && c->frame_lasti == RT_LAYOUT_NONE) ||
 	    (c->tstate_native_thread_id == RT_LAYOUT_NONE && c->tstate_thread_id == RT_LAYOUT_NONE) ||
 	    (c->cframe_current_frame != RT_LAYOUT_NONE ? c->tstate_cframe : c->tstate_frame) == RT_LAYOUT_NONE ||
-	    (c->unicode_length == RT_LAYOUT_NONE && proc->base.major >= 3))
+	    (c->unicode_length == RT_LAYOUT_NONE && proc->base.major >= 3) ||
+	    c->code_name != c->code_filename + 8) /* the walker reads the two at once */
 		return -EINVAL;
 	/* the walker reads each frame in one piece */
 	if (!frame_field_ok(c->frame_code, 8, &read) || !frame_field_ok(c->frame_previous, 8, &read) ||

@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0-only
 # Churn with known answers (Debian's python3.11, ruby3.1):
-#   codereuse  functions made by exec() in a loop, used once and freed, so
-#              code-object memory is reused: a sample naming func_I names
-#              gen_I.py, never another function's file (zero tolerated);
+#   codereuse  functions and module code made by exec() in a loop, used
+#              once and freed, so code-object memory is reused: a sample
+#              naming func_I names gen_I.py, a <module> frame of mod_J.py
+#              has that module's line (zero wrong tolerated);
 #   threads    1,000 threads of ~3 ms each: every sample of a thread names
 #              the function that thread ran (zero wrong), rooted at
 #              threading's _bootstrap;
@@ -56,10 +57,28 @@ read -r named wrong < <(awk '{ n = $NF
 		c += n
 	}
 } END { printf "%d %d\n", c, w }' codereuse.folded)
+# A stale record brings its own file and line table, so lines alone cannot
+# tell: ~3 ms per module at 499 Hz puts a sample in most modules, so the
+# samples must spread over many files (a reused record keeps naming one).
+read -r mnamed mwrong mfiles < <(awk '{ n = $NF
+	s = $0
+	while (match(s, /<module> \(mod_[0-9]+\.py:[0-9]+\)/)) {
+		f = substr(s, RSTART, RLENGTH); s = substr(s, RSTART + RLENGTH)
+		split(f, a, /[_.:)]+/)   # "<module> (mod" N "py" LINE
+		d = a[4] - a[2] % 40
+		if (d < 1 || d > 3) w += n
+		c += n
+		if (!(a[2] in seen)) { seen[a[2]] = 1; k++ }
+	}
+} END { printf "%d %d %d\n", c, w, k }' codereuse.folded)
 nfunc=$(sed -n 's/^functions //p' codereuse.out)
 echo "FIGURE churn codereuse: $nfunc functions made and freed in 3 s; $named frames name a generated function, $wrong name another function's file"
 [ "$named" -ge 200 ] || bad "codereuse: only $named frames of generated functions"
 [ "$wrong" -eq 0 ] || bad "codereuse: $wrong frames pair a function with another one's file"
+echo "FIGURE churn codereuse: $mnamed frames of exec'd module code in $mfiles files; $mwrong with another module's line"
+[ "$mnamed" -ge 200 ] || bad "codereuse: only $mnamed frames of exec'd module code"
+[ "$mfiles" -ge $((mnamed / 4)) ] || bad "codereuse: $mnamed module frames name only $mfiles files (records of freed code reused)"
+[ "$mwrong" -eq 0 ] || bad "codereuse: $mwrong module frames name another module's file or line"
 
 # threads
 record threads -- "$PY" "$dir/threads.py" "$E2E_TMP/threads.map" 1000

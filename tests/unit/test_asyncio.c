@@ -226,7 +226,7 @@ static void test_code_record(void)
 						      (uintptr_t)code, &rec), 0);
 	CU_ASSERT_EQUAL(rec.hdr.type, RT_REC_CODE);
 	CU_ASSERT_EQUAL(rec.firstlineno, 42);
-	CU_ASSERT_EQUAL(rec.tag, rt_rec_code_tag((uintptr_t)code, 42, (uintptr_t)&name));
+	CU_ASSERT_EQUAL(rec.tag, rt_rec_code_tag((uintptr_t)code, 42, (uintptr_t)&name, (uintptr_t)&filename));
 	CU_ASSERT_EQUAL(rec.qualname.nbytes, 11);
 	CU_ASSERT_EQUAL(memcmp(rec.qualname.data, "Worker.step", 11), 0);
 	CU_ASSERT_EQUAL(rec.filename.kind, 1);

@@ -92,7 +92,7 @@ static struct rt_rec_code *make_code(uint32_t pid, uint64_t code, uint64_t name_
 	c->hdr.size = sizeof(*c);
 	c->pid = pid;
 	c->code = code;
-	c->tag = rt_rec_code_tag(code, firstlineno, name_ptr);
+	c->tag = rt_rec_code_tag(code, firstlineno, name_ptr, 0);
 	c->runtime = RT_REC_RUNTIME_CPYTHON;
 	c->version = 0x030b07;
 	c->firstlineno = firstlineno;
@@ -129,7 +129,7 @@ static void set_frame(struct stack_buf *b, int i, uint64_t code, uint64_t name_p
 {
 	b->f[i].code = code;
 	b->f[i].lasti = lasti;
-	b->f[i].flags = flags | rt_rec_code_tag(code, firstlineno, name_ptr) << RT_REC_FRAME_TAG_SHIFT;
+	b->f[i].flags = flags | rt_rec_code_tag(code, firstlineno, name_ptr, 0) << RT_REC_FRAME_TAG_SHIFT;
 }
 
 static void test_stack(void)
@@ -366,6 +366,23 @@ static void test_old_line_tables(void)
 	CU_ASSERT_EQUAL(rt_interp_linetable310__line(lt310, sizeof(lt310), 10, 10), 0);
 }
 
+/* Code objects that share their name and first line (every module's
+ * <module> at line 1) and are allocated at the same address one after the
+ * other differ by their file, and so must their tags. */
+static void test_code_tag_file(void)
+{
+	uint64_t code = 0x7f0012345000ull, name = 0x7f00aaaa0000ull;
+	uint32_t tags[64];
+
+	for (int i = 0; i < 64; i++) {
+		tags[i] = rt_rec_code_tag(code, 1, name, 0x7f00bbbb0000ull + 0x40ull * (uint64_t)i);
+		CU_ASSERT(tags[i] <= 0xffffffu);
+		for (int j = 0; j < i; j++)
+			CU_ASSERT_NOT_EQUAL(tags[i], tags[j]);
+	}
+	CU_ASSERT_EQUAL(rt_rec_code_tag(code, 1, name, 0), rt_rec_code_tag(code, 1, name, 0));
+}
+
 static void test_frame_models(void)
 {
 	struct rt_interp_decoder *dec = rt_interp_decoder__new();
@@ -432,6 +449,7 @@ int main(void)
 	CU_add_test(s, "malformed records", test_malformed);
 	CU_add_test(s, "lnotab and 3.10 line tables", test_old_line_tables);
 	CU_add_test(s, "frame models: <= 3.10 entries, 3.12 shims", test_frame_models);
+	CU_add_test(s, "code tags tell files apart", test_code_tag_file);
 	CU_basic_set_mode(CU_BRM_VERBOSE);
 	CU_basic_run_tests();
 	failures = CU_get_number_of_failures();
