@@ -44,6 +44,7 @@ include symbolize/module.mk
 include unwind/module.mk
 include layouts/module.mk
 include bpf/module.mk
+include rtbpf/module.mk
 include rtmerge/module.mk
 
 LIB_OBJS := $(LIB_SRCS:%.c=$(BUILD)/obj/%.o)

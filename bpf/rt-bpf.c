@@ -35,6 +35,7 @@
 #include "bpf/walker.skel.h"
 #include "layouts/layout.h"
 #include "layouts/layoutfile.h"
+#include "rtbpf/trace.h"
 
 /* Processes are found from kernel events (bpf/discovery.bpf.c); a full
  * /proc scan runs at start, when events were lost, and every SAFETY_SCAN_MS
@@ -728,6 +729,8 @@ int main(int argc, char **argv)
 		return 0;
 	}
 	sub = argv[1];
+	if (!strcmp(sub, "trace"))
+		return rt_trace__main(argc - 1, argv + 1);
 	if (strcmp(sub, "attach") && strcmp(sub, "record")) {
 		fprintf(stderr, "rt-bpf: unknown command '%s' (try rt-bpf --help)\n", sub);
 		return 2;

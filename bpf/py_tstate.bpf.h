@@ -1,0 +1,98 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * Finding a thread's PyThreadState and its current frame, shared by the
+ * stack walker (walker.bpf.c) and the tracer (trace.bpf.c).  The includer
+ * defines read_ptr(), MAX_THREADS and the LRU map `tstates` (tid ->
+ * struct rt_walker_tstate) before including it.
+ */
+#ifndef RT_BPF_PY_TSTATE_BPF_H
+#define RT_BPF_PY_TSTATE_BPF_H
+
+/* The sampled thread's current frame pointer behind thread state @ts. */
+static __always_inline int current_frame(const struct rt_walker_offsets *off, __u64 ts, __u64 *frame)
+{
+	__u64 p = 0;
+
+	*frame = 0;
+	if (read_ptr(&p, ts + off->tstate_frame))
+		return -14;
+	if (off->cframe_current_frame == RT_WALKER_NONE) {
+		*frame = p;
+		return 0;
+	}
+	if (p && read_ptr(frame, p + off->cframe_current_frame))
+		return -14;
+	return 0;
+}
+
+/* The sampled thread's tid as its own process sees it: gettid() in the
+ * innermost PID namespace, the number CPython stores as native_thread_id.
+ * bpf_get_current_pid_tgid() gives the host's number, which differs for a
+ * process in a container.  0 when the kernel's struct pid cannot be read. */
+static __always_inline __u32 namespace_tid(struct task_struct *task)
+{
+	struct pid *pid = BPF_CORE_READ(task, thread_pid);
+	unsigned int level = BPF_CORE_READ(pid, level);
+	int nr = 0;
+
+	if (bpf_probe_read_kernel(&nr, sizeof(nr), &pid->numbers[level].nr))
+		return 0;
+	return (__u32)nr;
+}
+
+/* What identifies the sampled thread in a PyThreadState: its tid in its
+ * PID namespace (3.11+) or its pthread_self(), which on x86_64 glibc is the
+ * thread pointer the kernel keeps as fsbase. */
+static __always_inline __u64 thread_key(const struct rt_walker_offsets *off)
+{
+	struct task_struct *task = (struct task_struct *)bpf_get_current_task();
+
+	if (!off->tstate_id_pthread)
+		return namespace_tid(task);
+	return BPF_CORE_READ(task, thread.fsbase);
+}
+
+static __always_inline __u64 find_tstate(const struct rt_walker_config *cfg, __u32 pid, __u32 tid)
+{
+	const struct rt_walker_offsets *off = &cfg->off;
+	struct rt_walker_tstate *cached = bpf_map_lookup_elem(&tstates, &tid);
+	struct rt_walker_tstate fresh = {};
+	__u64 ts = 0, interp = 0, id = 0, fallback = 0, key = thread_key(off);
+
+	if (!key)
+		return 0;
+	/* A cached PyThreadState is trusted only while it still names this
+	 * thread: thread states are freed and reused as threads come and go. */
+	if (cached && cached->pid == pid && cached->generation == cfg->generation) {
+		ts = cached->tstate;
+		if (!read_ptr(&id, ts + off->tstate_id) && id == key)
+			return ts;
+	}
+	if (read_ptr(&interp, cfg->runtime_addr + off->runtime_interpreters_head) || !interp ||
+	    read_ptr(&ts, interp + off->interp_threads_head))
+		return 0;
+	for (int i = 0; i < MAX_THREADS && ts; i++) {
+		if (read_ptr(&id, ts + off->tstate_id))
+			break;
+		if (id == key) {
+			__u64 frame = 0;
+
+			/* A thread state made for a thread that has not started yet
+			 * still carries its creator's tid: prefer one with frames. */
+			if (!current_frame(off, ts, &frame) && frame) {
+				fresh.tstate = ts;
+				fresh.pid = pid;
+				fresh.generation = cfg->generation;
+				bpf_map_update_elem(&tstates, &tid, &fresh, BPF_ANY);
+				return ts;
+			}
+			if (!fallback)
+				fallback = ts;
+		}
+		if (read_ptr(&ts, ts + off->tstate_next))
+			break;
+	}
+	return fallback;
+}
+
+#endif
