@@ -224,6 +224,25 @@ __noinline int send_code(__u32 pid, __u32 tid, __u64 code)
 	}
 	rec->code = code;
 	rec->firstlineno = firstlineno;
+	rec->firsttraceable = 0;
+	rec->linetable_nbytes = 0;
+	if (off->code_firsttraceable != RT_WALKER_NONE) {
+		__s32 ft = 0;
+		__s64 lt_size = 0;
+		__u64 lt = 0, n;
+
+		bpf_probe_read_user(&ft, sizeof(ft), (const void *)(code + off->code_firsttraceable));
+		rec->firsttraceable = ft > 0 ? (__u32)ft : 0;
+		if (!read_ptr(&lt, code + off->code_linetable) && lt &&
+		    !bpf_probe_read_user(&lt_size, sizeof(lt_size), (const void *)(lt + off->bytes_size)) &&
+		    lt_size > 0) {
+			n = lt_size > RT_TRACE_LINETABLE_HEAD ? RT_TRACE_LINETABLE_HEAD : (__u64)lt_size;
+			bound_barrier(n);
+			if (n <= RT_TRACE_LINETABLE_HEAD &&
+			    !bpf_probe_read_user(rec->linetable, n, (const void *)(lt + off->bytes_data)))
+				rec->linetable_nbytes = (__u32)n;
+		}
+	}
 	rec->argcount = (argcount > 0 ? argcount : 0) + (kwonly > 0 ? kwonly : 0);
 	read_str(off, name, rec->name, RT_TRACE_NAME_MAX, &rec->name_info);
 	read_str(off, qualname, rec->qualname, RT_TRACE_NAME_MAX, &rec->qualname_info);

@@ -106,6 +106,7 @@ struct rt_trace_py_args {
 #define RT_TRACE_NAME_MAX 128
 #define RT_TRACE_PATH_MAX 256
 #define RT_TRACE_ARGNAME_MAX 32
+#define RT_TRACE_LINETABLE_HEAD 64
 
 struct rt_trace_str_info {
 	__u32 kind;
@@ -119,6 +120,9 @@ struct rt_trace_py_code {
 	__u64 code;
 	__u32 firstlineno;
 	__u32 argcount;     /* positional (incl. positional-only) + keyword-only */
+	__u32 firsttraceable; /* _co_firsttraceable: the RESUME instruction (3.11+) */
+	__u32 linetable_nbytes;
+	__u8 linetable[RT_TRACE_LINETABLE_HEAD]; /* the start of co_linetable */
 	struct rt_trace_str_info name_info, qualname_info, filename_info;
 	struct rt_trace_str_info argname_info[RT_TRACE_MAX_ARGS];
 	__u8 name[RT_TRACE_NAME_MAX];

@@ -99,6 +99,7 @@ static int push(struct rt_pyframes *pf, struct thread *t, const struct rt_trace_
 	e->frame = frames[k].frame;
 	e->code = frames[k].code;
 	e->flags = frames[k].flags;
+	e->instr = frames[k].instr;
 	e->caller = k + 1 < n ? frames[k + 1].frame : 0;
 	e->call_instr = k + 1 < n ? frames[k + 1].instr : 0;
 	pf->ops.call(pf->ops.ctx, t->tid, e, k == 0);

@@ -20,6 +20,7 @@
 struct rt_pyframes_entry {
 	uint64_t frame, code;
 	uint64_t caller, call_instr; /* 0 when unknown (the chain ended at it) */
+	uint64_t instr;              /* its prev_instr when it was pushed */
 	uint32_t flags;              /* RT_TRACE_FRAME_* */
 };
 

@@ -30,6 +30,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "bpf/decode.h"
 #include "bpf/pyproc.h"
 #include "bpf/trace.h"
 #include "bpf/trace.skel.h"
@@ -55,6 +56,10 @@ struct code_info {
 	int64_t path_id, function_id;
 	uint32_t nr_args;
 	int64_t arg_vars[RT_TRACE_MAX_ARGS];
+	uint32_t firstlineno, firsttraceable;
+	/* its first instruction after RESUME is on the def line, where the
+	 * line probe (unlike sys.settrace) does not fire: see py_call */
+	bool starts_on_def_line;
 };
 
 /* A type object's name (RT_TRACE_PY_TYPE). */
@@ -98,6 +103,8 @@ struct tracer {
 	struct rb_thread *rb_threads;
 	size_t nr_rb_threads;
 	uint32_t last_tid;
+	uint32_t probe;       /* the Python event being applied */
+	int32_t line;
 	int64_t unknown_type, noreturn_type;
 	/* counts */
 	uint64_t py_events, rb_events, writes, lost_marked, calls, returns, rb_unmatched;
@@ -410,6 +417,13 @@ static void py_code(struct tracer *t, const struct rt_trace_py_code *rec)
 	ci->function_id = path_id >= 0 ?
 			  rt_ctrace__function(t->out, (uint32_t)path_id, rec->firstlineno,
 					      name[0] ? name : "<unknown>") : -1;
+	ci->firstlineno = rec->firstlineno;
+	ci->firsttraceable = rec->firsttraceable;
+	ci->starts_on_def_line =
+		rec->linetable_nbytes && rec->linetable_nbytes <= RT_TRACE_LINETABLE_HEAD &&
+		rt_interp_linetable311__line(rec->linetable, rec->linetable_nbytes,
+					     (int)rec->firstlineno, rec->firsttraceable + 1) ==
+			(int)rec->firstlineno;
 	ci->nr_args = rec->argcount < RT_TRACE_MAX_ARGS ? rec->argcount : RT_TRACE_MAX_ARGS;
 	for (uint32_t i = 0; i < ci->nr_args; i++) {
 		char arg[RT_TRACE_ARGNAME_MAX * 4];
@@ -521,6 +535,31 @@ static void thread_mark(struct tracer *t, uint32_t tid)
 	rt_ctrace__event(t->out, RT_CTRACE_EVENT_TRACE_LOG, "thread", text, strlen(text));
 }
 
+/*
+ * Whether the call of @e (code @ci) starts on its def line without a line
+ * probe there: sys.settrace reports the first line a fresh frame executes,
+ * the line probe only a line that differs from the previous instruction's
+ * (RESUME's, on the def line), so `def f(x): return x` never fires it.  The
+ * Step is added when the frame is fresh: called through function__entry
+ * before its first instruction, pushed by a line event on a later line, or
+ * found already calling further (a caller in the chain).
+ */
+static bool def_line_missing(const struct tracer *t, const struct code_info *ci,
+			     const struct rt_pyframes_entry *e, int newest)
+{
+	if (!ci->starts_on_def_line)
+		return false;
+	if (!newest)
+		return !(e->flags & RT_TRACE_FRAME_GENERATOR);
+	if (t->probe == RT_TRACE_PROBE_PY_ENTRY) {
+		int64_t index = ((int64_t)e->instr - (int64_t)(e->code + t->py_layout.cpython.code_code_adaptive)) / 2;
+
+		return index <= (int64_t)ci->firsttraceable; /* at or before RESUME */
+	}
+	return t->probe == RT_TRACE_PROBE_LINE && t->line != (int32_t)ci->firstlineno &&
+	       !(e->flags & RT_TRACE_FRAME_GENERATOR);
+}
+
 /* A frame was called (rt_pyframes ops). */
 static void py_call(void *ctx, uint32_t tid, const struct rt_pyframes_entry *e, int newest)
 {
@@ -551,6 +590,8 @@ static void py_call(void *ctx, uint32_t tid, const struct rt_pyframes_entry *e, 
 	}
 	t->calls++;
 	rt_ctrace__call(t->out, (uint32_t)fid, args, nr);
+	if (ci && ci->path_id >= 0 && def_line_missing(t, ci, e, newest))
+		rt_ctrace__step(t->out, (uint32_t)ci->path_id, ci->firstlineno);
 }
 
 /* A frame returned (rt_pyframes ops): the value is not recorded. */
@@ -588,6 +629,8 @@ static void py_event(struct tracer *t, const struct rt_trace_py_event *ev, size_
 	t->py_events++;
 	thread_mark(t, ev->hdr.tid);
 	lost_mark(t, &ev->hdr);
+	t->probe = ev->probe;
+	t->line = ev->line;
 	rt_pyframes__event(t->frames, ev->hdr.tid, ev->probe, ev->frames, n, ev->flags);
 	p = pending_for(t, ev->hdr.tid);
 	if (p)

@@ -49,8 +49,10 @@ def main():
 def tracer(out, own):
     def trace(frame, event, arg):
         if frame.f_code.co_filename == own:
+            # a call's line is its def line, also when a generator resumes
+            line = frame.f_code.co_firstlineno if event == "call" else frame.f_lineno
             out.append("%s %s %s %d" % (event, frame.f_code.co_qualname,
-                                         frame.f_code.co_firstlineno, frame.f_lineno))
+                                         frame.f_code.co_firstlineno, line))
         return trace
     return trace
 

@@ -1,0 +1,100 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-only
+# rt-bpf trace on Debian's /usr/bin/python3.11 (USDT probes): the ground
+# truth program tests/e2e/trace/truth.py (recursion, a class method, a
+# generator, a function called from C, a write to stdout) against
+# sys.settrace in the same interpreter: the same calls, returns and lines
+# of main() and everything under it; every call has its return; the write
+# is an Event; the source is in files/; the directory passes a strict
+# reading of CodeTracer's format (compare.py validate); the arguments of
+# fib and Counter.bump are their values.  Then -p on a running process.
+. "$(dirname "$0")/lib.sh"
+PY=/usr/bin/python3.11
+[ "$(id -u)" -eq 0 ] || skip "needs root (BPF, uprobes)"
+[ -x "$PY" ] || skip "no $PY (Debian's python3.11)"
+readelf -n "$PY" 2>/dev/null | grep -q 'Name: line' || skip "$PY has no USDT line probe"
+RTBPF=$RT_BUILD/rt-bpf
+[ -x "$RTBPF" ] || fail "$RTBPF not built"
+T=$RT_TOP/tests/e2e/trace
+CMP="python3 $T/compare.py"
+SRC=$T/truth.py
+
+# the reference: sys.settrace's view of main() in the same interpreter
+(cd "$T" && $PY truth.py --settrace "$E2E_TMP/settrace.txt" >/dev/null) || fail "settrace run"
+subtree() { # file: the lines from main's call to its return
+	awk '/^call main /{on=1} on{print} /^return main /{on=0}' "$1"
+}
+subtree "$E2E_TMP/settrace.txt" > "$E2E_TMP/want.txt"
+[ "$(wc -l < "$E2E_TMP/want.txt")" -gt 100 ] || fail "settrace saw too little"
+
+(cd "$T" && "$RTBPF" trace -o "$E2E_TMP/tr" -- $PY truth.py) > "$E2E_TMP/stdout" 2> "$E2E_TMP/stderr" ||
+	{ cat "$E2E_TMP/stderr"; fail "rt-bpf trace failed"; }
+grep -qx 'total 35.0 6' "$E2E_TMP/stdout" || fail "the program's own output is wrong"
+$CMP validate "$E2E_TMP/tr" || fail "not a valid trace directory"
+$CMP events "$E2E_TMP/tr" "$SRC" > "$E2E_TMP/all.txt" || fail "events"
+subtree "$E2E_TMP/all.txt" > "$E2E_TMP/got.txt"
+if ! diff -u "$E2E_TMP/want.txt" "$E2E_TMP/got.txt" > "$E2E_TMP/diff"; then
+	head -30 "$E2E_TMP/diff"
+	fail "calls, returns and lines differ from sys.settrace's"
+fi
+note "calls/returns/lines of main's subtree equal sys.settrace's: $(grep -c '^call' "$E2E_TMP/want.txt") calls, $(grep -c '^line' "$E2E_TMP/want.txt") lines"
+# the write, the source, the arguments
+python3 - "$E2E_TMP/tr" "$SRC" <<'PY' || fail "trace content"
+import json, os, sys
+d, src = sys.argv[1:3]
+ev = json.load(open(os.path.join(d, "trace.json")))
+writes = [e["Event"] for e in ev if "Event" in e and e["Event"]["kind"] == 0]
+assert any(w["content"] == "total 35.0 6\n" and w["metadata"] == "fd 1" for w in writes), writes
+copy = os.path.join(d, "files") + src
+assert open(copy).read() == open(src).read(), "files/ copy differs"
+assert src in json.load(open(os.path.join(d, "trace_paths.json")))
+fns = [e["Function"] for e in ev if "Function" in e]
+args = {}
+for e in ev:
+    if "Call" in e:
+        args.setdefault(fns[e["Call"]["function_id"]]["name"], []).append(
+            [a["value"] for a in e["Call"]["args"]])
+fib = [a[0]["i"] for a in args["fib"]]
+assert fib[:7] == [6, 5, 4, 3, 2, 1, 0] and len(fib) == 25, fib
+bump = args["Counter.bump"]
+assert [a[1]["i"] for a in bump] == [0, 1, 2] and all(a[2]["text"] == "step" for a in bump), bump
+assert bump[0][0]["kind"] == "Raw" and bump[0][0]["r"] == "<Counter>", bump[0][0]
+dbl = args["double"]
+assert dbl[0][0] == {"kind": "Float", "f": 1.5, "type_id": dbl[0][0]["type_id"]}, dbl
+print("write event, files/ copy and argument values ok")
+PY
+grep -q ' 0 records lost\|records lost' "$E2E_TMP/stderr" && fail "records lost: $(cat "$E2E_TMP/stderr")"
+
+# -p: a process already running; its frames are called at the first event
+cat > "$E2E_TMP/loop.py" <<'PY'
+import sys, time
+def tick(i):
+    return i + 1
+def spin():
+    i = 0
+    while True:
+        i = tick(i)
+        if i % 200 == 0:
+            time.sleep(0.01)
+sys.stdout.write("ready\n"); sys.stdout.flush()
+spin()
+PY
+$PY "$E2E_TMP/loop.py" > "$E2E_TMP/loop.out" &
+LOOP=$!
+trap 'kill $LOOP 2>/dev/null; rm -rf "$E2E_TMP"' EXIT
+for _ in $(seq 50); do grep -q ready "$E2E_TMP/loop.out" && break; sleep 0.1; done
+timeout -s INT 2 "$RTBPF" trace -o "$E2E_TMP/trp" -p $LOOP 2> "$E2E_TMP/p.err"
+kill $LOOP
+$CMP validate "$E2E_TMP/trp" || fail "-p: not a valid trace directory"
+$CMP events "$E2E_TMP/trp" "$E2E_TMP/loop.py" > "$E2E_TMP/p.txt"
+python3 - "$E2E_TMP/p.txt" <<'PY' || fail "-p: calls of tick"
+import sys
+ev = [l.split() for l in open(sys.argv[1])]
+calls = [e for e in ev if e[0] == "call"]
+assert calls and calls[0][1] == "spin", calls[:3]       # the running frame, called at the first event
+ticks = [e for e in calls if e[1] == "tick"]
+returns = [e for e in ev if e[0] == "return" and e[1] == "tick"]
+assert len(ticks) > 1000 and len(ticks) == len(returns), (len(ticks), len(returns))
+print("-p: %d calls of tick, each returned" % len(ticks))
+PY
+echo "PASS trace_py"
