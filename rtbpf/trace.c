@@ -108,6 +108,7 @@ struct tracer {
 	int64_t unknown_type, noreturn_type;
 	/* counts */
 	uint64_t py_events, rb_events, writes, lost_marked, calls, returns, rb_unmatched;
+	uint64_t rb_method_entries, rb_cmethod_entries;
 	bool verbose;
 };
 
@@ -696,6 +697,10 @@ static void rb_event(struct tracer *t, const struct rt_trace_rb_event *ev)
 		rt_ctrace__return(t->out, &v);
 		return;
 	}
+	if (ev->probe == RT_TRACE_PROBE_RB_ENTRY)
+		t->rb_method_entries++;
+	else
+		t->rb_cmethod_entries++;
 	cstr(klass, ev->klass, sizeof(klass));
 	cstr(method, ev->method, sizeof(method));
 	cstr(file, ev->file, sizeof(file));
@@ -1048,6 +1053,10 @@ static void tracer_report(struct tracer *t)
 		fprintf(stderr, "rt-bpf: warning: %" PRIu64 " Python events without a thread state, %"
 			PRIu64 " frame walks cut by a read fault\n", stat_sum(t, RT_TRACE_STAT_NO_TSTATE),
 			stat_sum(t, RT_TRACE_STAT_READ_FAULT));
+	if (t->runtime == RUNTIME_RUBY && !t->rb_method_entries && t->rb_cmethod_entries)
+		fprintf(stderr, "rt-bpf: warning: ruby:method__entry never fired: CRuby 2.5 and later "
+			"fire it only while the VM's call events are on (a TracePoint enabled in the "
+			"process); this trace has C methods only (docs/trace.md)\n");
 	if (t->rb_unmatched)
 		fprintf(stderr, "rt-bpf: %" PRIu64 " Ruby returns of methods entered before tracing "
 			"began\n", t->rb_unmatched);
