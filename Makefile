@@ -44,6 +44,7 @@ include symbolize/module.mk
 include unwind/module.mk
 include layouts/module.mk
 include bpf/module.mk
+include runtimes/module.mk
 include rtbpf/module.mk
 include rtmerge/module.mk
 

@@ -3,7 +3,7 @@
  * Process events from the kernel (bpf/discovery.bpf.c) that tell rt-bpf
  * which processes to inspect, instead of rereading /proc: a process exec'd,
  * forked, exited, or mapped a library that may hold an interpreter.
- * Shared by the BPF program and its loader (bpf/discovery.c).
+ * Shared by the BPF program and its loader (rtbpf/discovery.c).
  */
 #ifndef RT_BPF_DISCOVERY_H
 #define RT_BPF_DISCOVERY_H

@@ -1,41 +1,50 @@
 # SPDX-License-Identifier: GPL-2.0-only
-# bpf/: the stack walker (walker.bpf.c), its record format (record.h), the
-# decoder (decode.c, with decode_common.c), process inspection (process.c,
-# pyproc.c), process discovery (discovery.bpf.c, discovery.c), kernel feature
-# probes (kfeatures.c), the rt-bpf CLI and the rt-decode debug dumper.
+# bpf/: the kernel programs and the kernel/user-space contract, nothing else.
+# walker.bpf.c (with ruby_walk.bpf.h) walks interpreter stacks and writes the
+# records of record.h; perffd.bpf.c finds perf's events for rt-bpf;
+# discovery.bpf.c reports exec/exit for process discovery.  The user space
+# that loads them lives in rtbpf/, the decoders of their records in runtimes/.
+# A new kernel program goes here, with its object and skeleton rules below.
 BPF_CFLAGS ?= -g -O2 -target bpf -D__TARGET_ARCH_x86 -Wall -Wno-unused-function
 
-include bpf/perfattach.mk
-include bpf/ruby.mk
-
-LIB_SRCS   += bpf/decode.c bpf/decode_common.c bpf/process.c bpf/pyproc.c bpf/dsocache.c \
-              bpf/kfeatures.c
-UNIT_TESTS += decode process kfeatures dsocache
-BIN_NAMES  += rt-decode rt-bpf
-# the walker shares perfattach.h with the attach library
+GEN_HDRS      += $(BUILD)/bpf/perffd.skel.h
 EXTRA_TARGETS += $(BUILD)/bpf/walker.bpf.o
 
-$(BUILD)/bpf/walker.bpf.o: bpf/walker.bpf.c bpf/record.h bpf/walker.h bpf/perfattach.h $(BUILD)/vmlinux.h
+# The kernel's types for CO-RE programs; shared by every BPF program here.
+$(BUILD)/vmlinux.h: | $(SETUP_STAMP)
+	@mkdir -p $(dir $@)
+	$(BPFTOOL) btf dump file /sys/kernel/btf/vmlinux format c > $@.tmp && mv $@.tmp $@
+
+$(BUILD)/bpf/walker.bpf.o: bpf/walker.bpf.c bpf/record.h bpf/walker.h bpf/py_tstate.bpf.h bpf/ruby_walk.bpf.h \
+                           bpf/ruby_walk.h layouts/ruby.h $(BUILD)/vmlinux.h
 	@mkdir -p $(dir $@)
 	$(CLANG) $(BPF_CFLAGS) -I. -I$(BUILD) -c -o $@ $<
 
 $(BUILD)/bpf/walker.skel.h: $(BUILD)/bpf/walker.bpf.o
 	$(BPFTOOL) gen skeleton $< name walker_bpf > $@.tmp && mv $@.tmp $@
 
-# process discovery from kernel events (loaded by discovery.c, in rt-bpf only:
-# it needs libbpf, the library does not)
+# `rt-bpf trace`'s USDT and write programs (loaded by rtbpf/trace.c);
+# usdt.bpf.h includes <linux/errno.h>, which needs the multiarch asm headers
+$(BUILD)/bpf/trace.bpf.o: bpf/trace.bpf.c bpf/trace.h bpf/walker.h bpf/py_tstate.bpf.h $(BUILD)/vmlinux.h
+	@mkdir -p $(dir $@)
+	$(CLANG) $(BPF_CFLAGS) -I. -I$(BUILD) -idirafter /usr/include/x86_64-linux-gnu -c -o $@ $<
+
+$(BUILD)/bpf/trace.skel.h: $(BUILD)/bpf/trace.bpf.o
+	$(BPFTOOL) gen skeleton $< name trace_bpf > $@.tmp && mv $@.tmp $@
+
+# perf's fd iterator (loaded by rtbpf/perfsession.c)
+$(BUILD)/bpf/perffd.bpf.o: bpf/perffd.bpf.c bpf/perffd.h $(BUILD)/vmlinux.h
+	@mkdir -p $(dir $@)
+	$(CLANG) $(BPF_CFLAGS) -I$(BUILD) -I. -c $< -o $@
+
+$(BUILD)/bpf/perffd.skel.h: $(BUILD)/bpf/perffd.bpf.o
+	$(BPFTOOL) gen skeleton $< name perffd_bpf > $@.tmp && mv $@.tmp $@
+
+# process discovery from kernel events (loaded by rtbpf/discovery.c, in rt-bpf
+# only: it needs libbpf, the library does not)
 $(BUILD)/bpf/discovery.bpf.o: bpf/discovery.bpf.c bpf/discovery.h $(BUILD)/vmlinux.h
 	@mkdir -p $(dir $@)
 	$(CLANG) $(BPF_CFLAGS) -I. -I$(BUILD) -c -o $@ $<
 
 $(BUILD)/bpf/discovery.skel.h: $(BUILD)/bpf/discovery.bpf.o
 	$(BPFTOOL) gen skeleton $< name discovery_bpf > $@.tmp && mv $@.tmp $@
-
-$(BUILD)/obj/bpf/rt-bpf.o: $(BUILD)/bpf/walker.skel.h
-$(BUILD)/obj/bpf/discovery.o: $(BUILD)/bpf/discovery.skel.h
-
-$(BUILD)/rt-bpf: $(BUILD)/obj/bpf/rt-bpf.o $(BUILD)/obj/bpf/discovery.o $(BUILD)/librtperf.a
-	$(CC) $(LDFLAGS) -o $@ $^ -lbpf -lpthread $(LDLIBS)
-
-$(BUILD)/rt-decode: $(BUILD)/obj/bpf/rt-decode.o $(BUILD)/librtperf.a
-	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)

@@ -4,12 +4,12 @@
  * useful about perf files, so this task_file iterator reads each perf file's
  * struct perf_event (with CO-RE, the layout changes between kernels) and
  * writes one struct rt_perffd_record per perf file into the iterator's
- * seq_file.  User space: bpf/perfattach.c.
+ * seq_file.  User space: rtbpf/perfsession.c.
  */
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_core_read.h>
-#include "bpf/perfattach.h"
+#include "bpf/perffd.h"
 
 /* Address of perf_release() from /proc/kallsyms: perf files are recognised
  * by their release operation, the one thing every perf file shares. */

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
  * The records rt-bpf's walker writes into perf's bpf-output channel: the one
- * contract between the BPF program and user space (decode.c).  Every record
+ * contract between the BPF program and user space (runtimes/).  Every record
  * starts with struct rt_rec_header; all integers are native-endian (the
  * records are read on the machine that wrote them or one of the same
  * byte order); only __u32/__u64 and fixed arrays, so the layout is the same
@@ -31,7 +31,7 @@ enum rt_rec_type {
 
 /* Runtime kinds, the same numbers as enum rt_runtime in layouts/layout.h. */
 #define RT_REC_RUNTIME_CPYTHON 1u
-#define RT_REC_RUNTIME_RUBY    2u /* CRuby: bpf/ruby_walk.bpf.h, bpf/decode_ruby.c */
+#define RT_REC_RUNTIME_RUBY    2u /* CRuby: bpf/ruby_walk.bpf.h, runtimes/ruby/decode.c */
 
 struct rt_rec_header {
 	__u32 magic;   /* RT_REC_MAGIC */
@@ -110,7 +110,7 @@ struct rt_rec_code {
  * frame code = method entry).  The line table is sent as the VM keeps it:
  * an index from bytecode position to entry (none when there is one entry,
  * the positions array, or the succinct bit vector of iseq.c) and the
- * iseq_insn_info_entry array; bpf/decode_ruby.c reads both.
+ * iseq_insn_info_entry array; runtimes/ruby/decode.c reads both.
  */
 #define RT_REC_RUBY_ISEQ  1u
 #define RT_REC_RUBY_CFUNC 2u
@@ -163,6 +163,29 @@ static inline __u32 rt_rec_code_tag(__u64 code, __u32 firstlineno, __u64 name)
 	h ^= h >> 32;
 	return (__u32)(h & 0xffffffu);
 }
+
+/* ---- how records reach perf ------------------------------------------------
+ * Not part of the record format (no RT_REC_VERSION change): the channel the
+ * walker writes through and the event that names the recorded target. */
+
+/*
+ * Per-thread channels (perf record -p PID / -- CMD): the key of the
+ * tid->slot hash map the caller's program looks up, with value __u32 =
+ * index into the channel BPF_MAP_TYPE_PERF_EVENT_ARRAY.  Every (tid, cpu)
+ * pair is filled, so one lookup with the current cpu finds the channel;
+ * the program then calls bpf_perf_event_output(ctx, &channel, index, ...).
+ * For system-wide recording (-a) the channel index is the cpu: use
+ * BPF_F_CURRENT_CPU and no slot map.
+ */
+struct rt_perf_channel_key {
+	__u32 tid;
+	__u32 cpu;
+};
+_Static_assert(sizeof(struct rt_perf_channel_key) == 8, "rt_perf_channel_key layout");
+
+/* rt-bpf record -p PID and -- CMD add a dummy event named "rt-target-PID":
+ * it never samples, and rtmerge takes the recorded target from its name. */
+#define RT_PERF_TARGET_PREFIX "rt-target-"
 
 _Static_assert(sizeof(struct rt_rec_header) == 16, "rt_rec_header size");
 _Static_assert(sizeof(struct rt_rec_frame) == 16, "rt_rec_frame size");

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
  * Types shared by the CRuby stack walker (ruby_walk.bpf.h, part of
- * walker.bpf.c) and its loader (rbproc.c, rt-bpf.c).  Fixed-size types only.
+ * walker.bpf.c) and its loaders (runtimes/ruby/inspect.c, rtbpf/).  Fixed-size
+ * types only.
  */
 #ifndef RT_BPF_RUBY_WALK_H
 #define RT_BPF_RUBY_WALK_H

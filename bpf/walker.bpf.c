@@ -19,7 +19,6 @@
 
 #include "bpf/record.h"
 #include "bpf/walker.h"
-#include "bpf/perfattach.h"
 
 char LICENSE[] SEC("license") = "GPL";
 

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
- * Types shared by the stack walker (walker.bpf.c) and its loader (rt-bpf.c,
- * pyproc.c): the per-process configuration and the statistics counters.
+ * Types shared by the stack walker (walker.bpf.c) and its loaders (rtbpf/,
+ * runtimes/python/inspect.c): the per-process configuration and the
+ * statistics counters.
  * Fixed-size types only.
  */
 #ifndef RT_BPF_WALKER_H

@@ -6,7 +6,7 @@
  * RT_RUBY_MINOR defined, it prints one struct rt_layout initializer with the
  * offsets of that build.  A handful of facts live in Ruby's private sources
  * rather than in the header; they are constants here, named, and checked
- * against a live process by bpf/rbproc.c.
+ * against a live process by runtimes/ruby/inspect.c.
  */
 #include <stddef.h>
 #include <stdio.h>

@@ -1,18 +1,49 @@
 # SPDX-License-Identifier: GPL-2.0-only
-# rtbpf/: rt-bpf's subcommands.  `trace` (trace.c) with its kernel side
-# bpf/trace.bpf.c, the frame-chain follower (pyframes.c) and the CodeTracer
-# writer (codetracer.c).
-LIB_SRCS   += rtbpf/trace.c rtbpf/pyframes.c rtbpf/codetracer.c
-UNIT_TESTS += pyframes codetracer
-GEN_HDRS   += $(BUILD)/bpf/trace.skel.h
+# rtbpf/: the rt-bpf tool.  main.c parses the subcommand and global flags and
+# dispatches to one file per subcommand (attach.c, record.c); rtbpf.h is the
+# state they share, app.c, targets.c and stats.c the steps they share.
+# perfsession.c finds perf's events and attaches to them, perfrun.c starts
+# and stops perf (one public header, perfsession.h); discovery.c follows
+# processes from bpf/discovery.bpf.c's events; dsocache.c and kfeatures.c
+# keep the build-id cache and the kernel probes.  trace.c is `rt-bpf trace`
+# (bpf/trace.bpf.c), writing CodeTracer's format with codetracer.c.  Depends on bpf/, runtimes/
+# and the libraries; nothing depends on it.
+# A new subcommand: rtbpf/NAME.c defining a struct rt_bpf_cmd, one entry in
+# main.c's table, and NAME.o in RTBPF_OBJS below.
 
-# usdt.bpf.h includes <linux/errno.h>, which needs the multiarch asm headers
-$(BUILD)/bpf/trace.bpf.o: bpf/trace.bpf.c bpf/trace.h bpf/walker.h bpf/py_tstate.bpf.h $(BUILD)/vmlinux.h
+# In the library for the unit tests and the e2e attach driver.
+LIB_SRCS      += rtbpf/perfsession.c rtbpf/perfrun.c rtbpf/dsocache.c rtbpf/kfeatures.c \
+                 rtbpf/codetracer.c
+UNIT_TESTS    += perfsession kfeatures dsocache codetracer
+LDLIBS        += -lbpf
+BIN_NAMES     += rt-bpf
+EXTRA_TARGETS += $(BUILD)/tests/attach_echo $(BUILD)/tests/attach/busy
+
+# The tool's own objects (not in the library).
+RTBPF_OBJS := $(addprefix $(BUILD)/obj/rtbpf/,main.o attach.o record.o app.o targets.o stats.o \
+                                             discovery.o trace.o)
+
+$(RTBPF_OBJS): $(BUILD)/bpf/walker.skel.h $(BUILD)/bpf/discovery.skel.h $(BUILD)/bpf/trace.skel.h
+
+$(BUILD)/rt-bpf: $(RTBPF_OBJS) $(BUILD)/librtperf.a
+	$(CC) $(LDFLAGS) -o $@ $^ -lbpf -lpthread $(LDLIBS)
+
+# e2e: a tiny program that echoes a fixed record per sample, its driver
+# (on rtbpf/perfsession.h), and a busy loop to profile.
+$(BUILD)/tests/attach/echo.bpf.o: tests/e2e/attach/echo.bpf.c bpf/record.h $(BUILD)/vmlinux.h
 	@mkdir -p $(dir $@)
-	$(CLANG) $(BPF_CFLAGS) -I. -I$(BUILD) -idirafter /usr/include/x86_64-linux-gnu -c -o $@ $<
+	$(CLANG) $(BPF_CFLAGS) -I$(BUILD) -I. -c $< -o $@
 
-$(BUILD)/bpf/trace.skel.h: $(BUILD)/bpf/trace.bpf.o
-	$(BPFTOOL) gen skeleton $< name trace_bpf > $@.tmp && mv $@.tmp $@
+$(BUILD)/tests/attach/echo.skel.h: $(BUILD)/tests/attach/echo.bpf.o
+	$(BPFTOOL) gen skeleton $< name echo_bpf > $@.tmp && mv $@.tmp $@
 
-# the walker includes the thread-state lookup it shares with the tracer
-$(BUILD)/bpf/walker.bpf.o: bpf/py_tstate.bpf.h
+$(BUILD)/obj/tests/e2e/attach/attach_echo.o: $(BUILD)/tests/attach/echo.skel.h
+
+$(BUILD)/tests/attach_echo: $(BUILD)/obj/tests/e2e/attach/attach_echo.o $(LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+# Frame pointers and no inlining: the callchain must show spin_inner.
+$(BUILD)/tests/attach/busy: tests/e2e/attach/busy.c
+	@mkdir -p $(dir $@)
+	$(CC) -O0 -g -fno-omit-frame-pointer -o $@ $<

@@ -5,7 +5,7 @@
  * function__return; CRuby: method__entry/return, cmethod__entry/return)
  * and its writes to fds 1 and 2, and turns the records into CodeTracer's
  * trace directory (rtbpf/codetracer.h).  Python calls and returns come
- * from the frame chains (rtbpf/pyframes.h).  docs/trace.md has the whole
+ * from the frame chains (runtimes/python/frames.h).  docs/trace.md has the whole
  * mapping.
  */
 #include <bpf/bpf.h>
@@ -30,16 +30,16 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "bpf/decode.h"
-#include "bpf/pyproc.h"
 #include "bpf/trace.h"
 #include "bpf/trace.skel.h"
 #include "layouts/layout.h"
 #include "perfglue/hash.h"
 #include "perfglue/safefile.h"
 #include "rtbpf/codetracer.h"
-#include "rtbpf/pyframes.h"
-#include "rtbpf/trace.h"
+#include "rtbpf/rtbpf.h"
+#include "runtimes/python/decode.h"
+#include "runtimes/python/frames.h"
+#include "runtimes/python/inspect.h"
 
 #define RING_MB_DEFAULT 64
 #define POLL_MS 100
@@ -117,28 +117,6 @@ static volatile sig_atomic_t interrupted;
 static void on_signal(int sig)
 {
 	interrupted = sig;
-}
-
-static int libbpf_quiet(enum libbpf_print_level level, const char *fmt, va_list ap)
-{
-	if (level == LIBBPF_WARN)
-		return vfprintf(stderr, fmt, ap);
-	return 0;
-}
-
-static void usage(FILE *f)
-{
-	fprintf(f,
-		"usage: rt-bpf trace -o DIR [-b MB] [-v] (-p PID | -- CMD ARGS...)\n"
-		"Records every call, return and line of a CPython or CRuby process from its\n"
-		"USDT probes, and its writes to stdout and stderr, into DIR in CodeTracer's\n"
-		"trace format (trace.json, trace_metadata.json, trace_paths.json, files/).\n"
-		"  -o DIR   the trace directory (created)\n"
-		"  -p PID   trace a running process (its frames are called at its first event)\n"
-		"  -b MB    ring buffer size (default %d; lost records are counted and marked)\n"
-		"  -v       say what is attached\n"
-		"CMD must be the interpreter itself (python3.11 app.py, ruby app.rb).\n",
-		RING_MB_DEFAULT);
 }
 
 /* ---- the target's files ---- */
@@ -1062,70 +1040,73 @@ static void tracer_report(struct tracer *t)
 			"began\n", t->rb_unmatched);
 }
 
-int rt_trace__main(int argc, char **argv)
-{
-	struct tracer t = { .root_fd = -1, .last_tid = 0 };
-	struct rt_pyframes_ops ops = { .call = py_call, .ret = py_return, .ctx = &t };
-	const char *dir = NULL;
-	char probes[PATH_MAX], workdir[PATH_MAX] = "", program[PATH_MAX] = "";
-	unsigned long ring_mb = RING_MB_DEFAULT;
-	char **cmd = NULL;
-	int c, err = 0, status = 0, cmd_argc = 0;
-	static const struct option lopts[] = {
-		{ "output", required_argument, NULL, 'o' },
-		{ "pid", required_argument, NULL, 'p' },
-		{ "help", no_argument, NULL, 'h' },
-		{ 0 },
-	};
+struct trace_opts {
+	const char *dir;
+	unsigned long ring_mb;
+};
 
-	optind = 1;
-	while ((c = getopt_long(argc, argv, "+o:p:b:vh", lopts, NULL)) != -1) {
-		switch (c) {
-		case 'o':
-			dir = optarg;
-			break;
-		case 'p':
-			t.pid = atoi(optarg);
-			if (t.pid <= 0) {
-				fprintf(stderr, "rt-bpf: trace: bad -p %s\n", optarg);
-				return 2;
-			}
-			break;
-		case 'b':
-			ring_mb = strtoul(optarg, NULL, 10);
-			if (ring_mb < 1 || ring_mb > 4096 || (ring_mb & (ring_mb - 1))) {
-				fprintf(stderr, "rt-bpf: trace: -b takes a power of two from 1 to 4096 (MB)\n");
-				return 2;
-			}
-			break;
-		case 'v':
-			t.verbose = true;
-			break;
-		case 'h':
-			usage(stdout);
-			return 0;
-		default:
-			usage(stderr);
-			return 2;
+static const struct option trace_longopts[] = {
+	{ "output", required_argument, NULL, 'o' },
+	{ "buffer", required_argument, NULL, 'b' },
+	{ 0 },
+};
+
+static void trace_init(void *opts)
+{
+	struct trace_opts *o = opts;
+
+	o->ring_mb = RING_MB_DEFAULT;
+}
+
+static int trace_option(void *opts, int c, const char *arg)
+{
+	struct trace_opts *o = opts;
+
+	switch (c) {
+	case 'o':
+		o->dir = arg;
+		return 0;
+	case 'b':
+		o->ring_mb = strtoul(arg, NULL, 10);
+		if (o->ring_mb < 1 || o->ring_mb > 4096 || (o->ring_mb & (o->ring_mb - 1))) {
+			fprintf(stderr, "rt-bpf trace: -b takes a power of two from 1 to 4096 (MB)\n");
+			return -EINVAL;
 		}
+		return 0;
 	}
-	if (optind < argc) {
-		cmd = &argv[optind];
-		cmd_argc = argc - optind;
+	return -EINVAL;
+}
+
+static int trace_check(struct rt_bpf_app *app, void *opts, int argc, char **argv)
+{
+	const struct trace_opts *o = opts;
+
+	if (!o->dir || (argc > 0) + (app->nr_pids > 0) != 1 || app->nr_pids > 1) {
+		fprintf(stderr, "rt-bpf trace: give -o DIR and exactly one of -p PID, -- CMD ARGS\n");
+		return -EINVAL;
 	}
-	if (!dir || (!cmd) == !t.pid) {
-		usage(stderr);
-		return 2;
-	}
-	if (geteuid()) {
-		fprintf(stderr, "rt-bpf: trace needs root (BPF programs and uprobes)\n");
-		return 1;
-	}
-	libbpf_set_print(libbpf_quiet);
+	return 0;
+}
+
+static int trace_run(struct rt_bpf_app *app, void *opts, int argc, char **argv)
+{
+	const struct trace_opts *o = opts;
+	struct tracer t = { .root_fd = -1, .verbose = app->verbose };
+	struct rt_pyframes_ops ops = { .call = py_call, .ret = py_return, .ctx = &t };
+	const char *dir = o->dir;
+	char probes[PATH_MAX], workdir[PATH_MAX] = "", program[PATH_MAX] = "";
+	unsigned long ring_mb = o->ring_mb;
+	char **cmd = argc > 0 ? argv : NULL;
+	int err = 0, status = 0, cmd_argc = argc;
+
+	t.pid = app->nr_pids ? app->pids[0] : 0;
+	err = rt_bpf__preflight(false);
+	if (err)
+		return err;
 	if (cmd) {
 		t.pid = start_stopped(cmd);
 		if (t.pid < 0)
-			return 1;
+			return t.pid;
 		t.child = true;
 	}
 	t.runtime = find_runtime(t.pid, probes, sizeof(probes));
@@ -1194,6 +1175,7 @@ int rt_trace__main(int argc, char **argv)
 	tracer_report(&t);
 out:
 	if (err && t.child && t.pid > 0) {
+		/* still stopped at its exec: it never ran */
 		kill(t.pid, SIGKILL);
 		waitpid(t.pid, NULL, 0);
 	}
@@ -1210,9 +1192,26 @@ out:
 	free(t.rb_threads);
 	if (t.root_fd >= 0)
 		close(t.root_fd);
-	if (err)
-		return 1;
-	if (t.child && status)
+	if (!err && t.child && status)
 		fprintf(stderr, "rt-bpf: the traced command exited with status %d\n", status);
-	return 0;
+	return err;
 }
+
+const struct rt_bpf_cmd rt_bpf_cmd_trace = {
+	.name = "trace",
+	.synopsis = "trace -o DIR [-b MB] (-p PID | -- CMD ARGS...)\n",
+	.help =
+	"trace   records every call, return and line of a CPython (3.11+) or CRuby process\n"
+	"        from its USDT probes, and its writes to stdout and stderr, into DIR in\n"
+	"        CodeTracer's trace format (docs/trace.md).  -p: a running process, whose\n"
+	"        running frames are called at its first event; -- CMD: CMD must be the\n"
+	"        interpreter itself.  -b: ring buffer MB (default 64); losses are counted\n"
+	"        and marked in the trace.\n",
+	.shortopts = "o:b:",
+	.longopts = trace_longopts,
+	.opts_size = sizeof(struct trace_opts),
+	.init = trace_init,
+	.option = trace_option,
+	.check = trace_check,
+	.run = trace_run,
+};

@@ -1,7 +1,8 @@
 # SPDX-License-Identifier: GPL-2.0-only
 include rtmerge/flamegraph.mk
 
-LIB_SRCS   += rtmerge/stacks.c rtmerge/merge.c
+LIB_SRCS   += rtmerge/stacks.c rtmerge/merge.c rtmerge/merge_frames.c rtmerge/merge_pair.c \
+              rtmerge/merge_splice.c rtmerge/merge_summary.c rtmerge/merge_target.c
 UNIT_TESTS += stacks
 BIN_NAMES  += rtmerge
 

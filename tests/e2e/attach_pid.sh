@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: GPL-2.0-only
 # rt_perf_record() in pid mode: perf record -p opens one bpf-output event per
 # (thread, cpu), so the echo program finds its channel through the tid->slot
-# map bpf/perfattach.c fills.  Every native sample of the target must have
+# map rtbpf/perfsession.c fills.  Every native sample of the target must have
 # its echo record; recording ends when the target exits.  Needs root, perf, BTF.
 set -u
 top=${RT_TOP:-$(cd "$(dirname "$0")/../.." && pwd)}

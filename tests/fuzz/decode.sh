@@ -14,8 +14,8 @@ echo 'int LLVMFuzzerTestOneInput(const char *d, unsigned long n) { return 0; }' 
 clang -fsanitize=fuzzer,address "$out/probe.c" -o "$out/probe" >/dev/null 2>&1 ||
 	{ echo "skipped: clang's libFuzzer runtime is missing"; exit 77; }
 clang -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
-	-D_GNU_SOURCE -I"$top" "$top/tests/fuzz/fuzz_decode.c" "$top/bpf/decode.c" "$top/bpf/decode_ruby.c" \
-	"$top/bpf/decode_common.c" \
+	-D_GNU_SOURCE -I"$top" "$top/tests/fuzz/fuzz_decode.c" "$top/runtimes/decode.c" "$top/runtimes/python/decode.c" "$top/runtimes/ruby/decode.c" \
+	"$top/runtimes/decode_common.c" \
 	-o "$out/fuzz_decode" || { echo "cannot build the fuzzer"; exit 1; }
 # Seed: one code record (with a real 3.11 location table) and two stacks;
 # CRuby code records and a stack.

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
- * libFuzzer harness for the record decoder (bpf/decode.c).  The input is a
+ * libFuzzer harness for the record decoder (runtimes/decode.c).  The input is a
  * series of records, each as a 2-byte little-endian length and that many
  * bytes, fed to one decoder so code records shape the later stacks.
  * Every returned frame is read to let ASan see bad pointers.
@@ -10,7 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "bpf/decode.h"
+#include "runtimes/decode.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {

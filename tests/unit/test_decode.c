@@ -11,7 +11,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "bpf/decode.h"
+#include "runtimes/decode.h"
+#include "runtimes/python/decode.h"
 #include "bpf/record.h"
 #include "layouts/layout.h"
 

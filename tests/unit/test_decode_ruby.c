@@ -6,8 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "bpf/decode.h"
-#include "bpf/decode_ruby.h"
+#include "runtimes/decode.h"
+#include "runtimes/ruby/decode.h"
 #include "bpf/record.h"
 
 #define IMM 54

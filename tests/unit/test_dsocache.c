@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
-/* The build-id cache filler (bpf/dsocache.c), on this test's own process:
+/* The build-id cache filler (rtbpf/dsocache.c), on this test's own process:
  * its executable must land in perf's layout under its build id, as a copy
  * with that build id, once. */
 #include <CUnit/Basic.h>
@@ -11,7 +11,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "bpf/dsocache.h"
+#include "rtbpf/dsocache.h"
 #include "symbolize/symbolize.h"
 
 static void test_own_process(void)

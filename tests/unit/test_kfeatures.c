@@ -8,7 +8,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "bpf/kfeatures.h"
+#include "rtbpf/kfeatures.h"
 
 static void test_probes(void)
 {

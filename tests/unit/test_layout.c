@@ -13,7 +13,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "bpf/pyproc.h"
+#include "runtimes/python/inspect.h"
 #include "layouts/dwarftypes.h"
 #include "layouts/debugoffsets.h"
 #include "layouts/layout.h"

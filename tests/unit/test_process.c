@@ -18,7 +18,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "bpf/process.h"
+#include "runtimes/process.h"
 
 uint64_t test_process_global = 0x1122334455667788ull;
 

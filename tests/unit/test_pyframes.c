@@ -1,11 +1,11 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
-/* The frame-chain follower (rtbpf/pyframes.c): calls and returns recovered
+/* The frame-chain follower (runtimes/python/frames.c): calls and returns recovered
  * from chains as bpf/trace.bpf.c sends them, including the cases a frame
  * address alone cannot tell apart. */
 #include <CUnit/Basic.h>
 #include <string.h>
 
-#include "rtbpf/pyframes.h"
+#include "runtimes/python/frames.h"
 
 /* What the follower reported, as a string: "+code" per call, "-code" per
  * return (code objects are small numbers here). */

@@ -18,7 +18,7 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
-#include "bpf/perfattach.h"
+#include "rtbpf/perfsession.h"
 #include "tests/attach/echo.skel.h"
 
 struct echo {

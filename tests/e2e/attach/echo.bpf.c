@@ -3,11 +3,11 @@
  * Test program for the attach plumbing: on every perf sample it writes a
  * fixed record (magic, tid, pid) into perf's bpf-output channel and keeps
  * perf's native sample (returns 1).  Per-thread channels go through the
- * tid->slot map that bpf/perfattach.c fills.
+ * tid->slot map that rtbpf/perfsession.c fills.
  */
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
-#include "bpf/perfattach.h"
+#include "bpf/record.h"
 #include "tests/e2e/attach/echo.h"
 
 struct {

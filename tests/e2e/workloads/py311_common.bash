@@ -20,7 +20,7 @@ py311_require() {
 	[ "$(id -u)" -eq 0 ] || skip "needs root (BPF, perf record -a)"
 	[ -r /sys/kernel/btf/vmlinux ] || skip "no kernel BTF"
 	command -v perf >/dev/null || skip "perf is not installed"
-	[ -x "$RT_BPF" ] || skip "$RT_BPF not built (it needs bpf/perfattach.mk)"
+	[ -x "$RT_BPF" ] || skip "$RT_BPF not built (make all builds it)"
 	[ -x "$RT_DECODE" ] || fail "$RT_DECODE not built"
 	PYTHONS=()
 	[ -x "$PY_PYENV" ] && PYTHONS+=("$PY_PYENV")

@@ -1,0 +1,188 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * The steps every rt-bpf subcommand takes: checking the machine, reading
+ * --layout, loading the walker and attaching it to perf's events, tearing
+ * down.  The subcommands (attach.c, record.c) decide when.
+ */
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include <errno.h>
+#include <linux/perf_event.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "bpf/walker.skel.h"
+#include "layouts/layout.h"
+#include "layouts/layoutfile.h"
+#include "rtbpf/discovery_events.h"
+#include "rtbpf/kfeatures.h"
+#include "rtbpf/rtbpf.h"
+#include "runtimes/python/inspect.h"
+#include "runtimes/ruby/inspect.h"
+
+#define BTF_PATH "/sys/kernel/btf/vmlinux"
+
+void rt_bpf__log_line(void *ctx, const char *msg)
+{
+	(void)ctx;
+	fprintf(stderr, "rt-bpf: %s\n", msg);
+}
+
+/*
+ * true when @name is an executable regular file, looked up on PATH the way
+ * execvp() will run it.  $PERF is never handed to a shell: a name like
+ * "x'; touch F; '" is only ever a file name that does not exist.
+ */
+static bool executable_on_path(const char *name)
+{
+	const char *path = getenv("PATH");
+	char buf[4096];
+	struct stat st;
+
+	if (strchr(name, '/'))
+		return !stat(name, &st) && S_ISREG(st.st_mode) && !access(name, X_OK);
+	if (!path || !*path)
+		path = "/usr/local/bin:/usr/bin:/bin";
+	while (*path) {
+		size_t len = strcspn(path, ":");
+
+		if (snprintf(buf, sizeof(buf), "%.*s/%s", len ? (int)len : 1, len ? path : ".",
+			     name) < (int)sizeof(buf) &&
+		    !stat(buf, &st) && S_ISREG(st.st_mode) && !access(buf, X_OK))
+			return true;
+		path += len + (path[len] == ':');
+	}
+	return false;
+}
+
+int rt_bpf__preflight(bool need_perf)
+{
+	char msg[512];
+
+	if (geteuid() != 0) {
+		fprintf(stderr, "rt-bpf: needs root (BPF programs and perf's file descriptors); run it with sudo\n");
+		return -EPERM;
+	}
+	if (access(BTF_PATH, R_OK)) {
+		fprintf(stderr, "rt-bpf: no kernel BTF at %s; use a kernel built with CONFIG_DEBUG_INFO_BTF=y\n",
+			BTF_PATH);
+		return -ENOTSUP;
+	}
+	/* the kernel's side first: below the floor the walker would fail to
+	 * load with a verifier log, or attach would fail half-way */
+	if (rt_kfeatures__check(msg, sizeof(msg))) {
+		fprintf(stderr, "rt-bpf: %s\n", msg);
+		return -ENOTSUP;
+	}
+	if (need_perf) {
+		const char *perf = getenv("PERF");
+
+		if (!perf || !*perf)
+			perf = "perf";
+		if (!executable_on_path(perf)) {
+			fprintf(stderr, "rt-bpf: perf not found (%s); install it (Debian: apt-get install "
+				"linux-perf) or set PERF to its path\n", perf);
+			return -ENOENT;
+		}
+	}
+	return 0;
+}
+
+const struct rt_layout *rt_bpf__read_layout(const char *path)
+{
+	static struct rt_layout_file file;
+	static struct rt_layout layout;
+	int line = 0, err = rt_layout_file__read(path, &file, &line);
+
+	if (err) {
+		fprintf(stderr, "rt-bpf: --layout %s: %s%.0d\n", path,
+			err == -EINVAL ? "malformed at line " : strerror(-err), err == -EINVAL ? line : 0);
+		return NULL;
+	}
+	layout = (struct rt_layout){
+		.runtime = RT_RUNTIME_CPYTHON,
+		.major = file.version.major,
+		.minor = file.version.minor,
+		.patch_min = file.version.patch,
+		.patch_max = file.version.patch,
+		.linetable_format = file.linetable_format,
+		.cpython = file.cpython,
+		.debug = file.debug,
+	};
+	return &layout;
+}
+
+/*
+ * true when perf's channel samples carry no native stack (rt-bpf record
+ * opens it with call-graph=no): then the walker keeps every native sample
+ * and a stack record only adds interpreter frames.  A channel with a
+ * callchain (a user's perf record -g ... -e bpf-output/.../) stands for the
+ * native sample, which is dropped instead.
+ */
+static bool channel_without_callchain(const struct rt_perf_session *s)
+{
+	for (size_t i = 0; i < rt_perf_session__nr_events(s); i++) {
+		const struct rt_perf_event *ev = rt_perf_session__event(s, i);
+
+		if (ev->role == RT_PERF_EVENT_CHANNEL)
+			return !(ev->info.sample_type & (PERF_SAMPLE_CALLCHAIN | PERF_SAMPLE_STACK_USER));
+	}
+	return false;
+}
+
+int rt_bpf_app__load_and_attach(struct rt_bpf_app *app, struct rt_perf_session *s)
+{
+	bool system_wide = rt_perf_session__system_wide(s);
+	unsigned int slots = rt_perf_session__channel_slots(s);
+	unsigned int tid_slots = rt_perf_session__tid_slot_entries(s);
+	int err;
+
+	if (!rt_perf_session__nr_role(s, RT_PERF_EVENT_CHANNEL)) {
+		fprintf(stderr, "rt-bpf: perf record %d has no bpf-output channel; add "
+			"-e bpf-output/no-inherit,name=rt/ to its command line\n", rt_perf_session__pid(s));
+		return -ENOENT;
+	}
+	app->skel = walker_bpf__open();
+	if (!app->skel) {
+		fprintf(stderr, "rt-bpf: cannot open the walker: %s\n", strerror(errno));
+		return -errno;
+	}
+	app->skel->rodata->per_thread_channels = !system_wide;
+	app->skel->rodata->keep_native = channel_without_callchain(s);
+	bpf_map__set_max_entries(app->skel->maps.channel, slots ? slots : 1);
+	bpf_map__set_max_entries(app->skel->maps.channel_slots, tid_slots ? tid_slots : 1);
+	err = walker_bpf__load(app->skel);
+	if (err) {
+		fprintf(stderr, "rt-bpf: the kernel refused the walker program: %s\n", strerror(-err));
+		return err;
+	}
+	err = rt_bpf_app__new_trackers(app);
+	if (err)
+		return err;
+	rt_bpf_app__start_discovery(app);
+	err = rt_perf_session__attach(s, bpf_program__fd(app->skel->progs.rt_walker),
+				      bpf_map__fd(app->skel->maps.channel),
+				      system_wide ? -1 : bpf_map__fd(app->skel->maps.channel_slots));
+	if (err) {
+		fprintf(stderr, "rt-bpf: cannot attach to perf record %d: %s\n", rt_perf_session__pid(s),
+			strerror(-err));
+		return err;
+	}
+	return 0;
+}
+
+void rt_bpf_app__free(struct rt_bpf_app *app)
+{
+	rt_bpf_app__stop_scanner(app);
+	rt_discovery__free(app->discovery);
+	app->discovery = NULL;
+	rt_pyproc_tracker__free(app->tracker);
+	app->tracker = NULL;
+	rt_rbproc_tracker__free(app->rb_tracker);
+	app->rb_tracker = NULL;
+	walker_bpf__destroy(app->skel);
+	app->skel = NULL;
+}

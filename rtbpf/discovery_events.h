@@ -1,0 +1,42 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * rt-bpf's side of process discovery: loads bpf/discovery.bpf.c, attaches
+ * it to the process tracepoints and hands each event to a callback.
+ */
+#ifndef RT_RTBPF_DISCOVERY_EVENTS_H
+#define RT_RTBPF_DISCOVERY_EVENTS_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "bpf/discovery.h"
+
+struct rt_discovery;
+
+typedef void (*rt_discovery_fn)(void *ctx, const struct rt_discovery_event *e);
+
+/*
+ * Loads and attaches the discovery program; @fn gets each event from
+ * rt_discovery__poll().  Events are kept from this call on.  Returns NULL
+ * and sets errno when the kernel refuses the process tracepoints.
+ */
+struct rt_discovery *rt_discovery__new(rt_discovery_fn fn, void *ctx);
+
+/* Whether mmaps of interpreter libraries are reported too (they need
+ * tracefs for the syscalls tracepoints). */
+bool rt_discovery__sees_mmaps(const struct rt_discovery *d);
+
+/*
+ * Waits up to @timeout_ms for events and hands each one to the callback.
+ * Returns the number of events, or -errno.
+ */
+int rt_discovery__poll(struct rt_discovery *d, int timeout_ms);
+
+/* Events lost so far because the ring buffer was full: a growing count
+ * means a full /proc scan must catch up. */
+uint64_t rt_discovery__lost(const struct rt_discovery *d);
+
+/* Detaches and frees.  NULL is a no-op. */
+void rt_discovery__free(struct rt_discovery *d);
+
+#endif

@@ -1,0 +1,190 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "rtbpf/dsocache.h"
+#include "perfglue/safefile.h"
+#include "symbolize/symbolize.h"
+
+/* mkdir -p of @dir (modified in place and restored). */
+static int make_dirs(char *dir)
+{
+	for (char *p = dir + 1;; p++) {
+		if (*p != '/' && *p)
+			continue;
+		char c = *p;
+
+		*p = '\0';
+		if (mkdir(dir, 0755) && errno != EEXIST) {
+			*p = c;
+			return -errno;
+		}
+		*p = c;
+		if (!c)
+			return 0;
+	}
+}
+
+/* A path that names a place under the cache and nothing else: absolute, no
+ * "." or ".." component, no control characters, not a deleted file. */
+static bool path_usable(const char *path)
+{
+	size_t n = strlen(path);
+
+	if (path[0] != '/' || n > 2048 || strstr(path, "/../") || strstr(path, "/./") ||
+	    strstr(path, "//") || (n >= 3 && !strcmp(path + n - 3, "/..")) ||
+	    (n >= 2 && !strcmp(path + n - 2, "/.")) || strstr(path, " (deleted)"))
+		return false;
+	for (const char *p = path; *p; p++)
+		if ((unsigned char)*p < 0x20 || *p == 0x7f)
+			return false;
+	return true;
+}
+
+static int copy_fd(int in, const char *to)
+{
+	char tmp[PATH_MAX], buf[1 << 16];
+	ssize_t n;
+	int out, err = 0;
+
+	if (snprintf(tmp, sizeof(tmp), "%s.%d.tmp", to, (int)getpid()) >= (int)sizeof(tmp))
+		return -ENAMETOOLONG;
+	out = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0644);
+	if (out < 0)
+		return -errno;
+	if (lseek(in, 0, SEEK_SET) < 0)
+		err = -errno;
+	while (!err && (n = read(in, buf, sizeof(buf))) != 0) {
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			err = -errno;
+			break;
+		}
+		for (ssize_t done = 0; done < n;) {
+			ssize_t w = write(out, buf + done, (size_t)(n - done));
+
+			if (w < 0) {
+				err = -errno;
+				break;
+			}
+			done += w;
+		}
+	}
+	if (close(out) && !err)
+		err = -errno;
+	if (!err && rename(tmp, to))
+		err = -errno;
+	if (err)
+		unlink(tmp);
+	return err;
+}
+
+/* Caches one mapped file; 1 when copied, 0 when already there or skipped. */
+static int cache_one(const char *cache, pid_t pid, uint64_t start, uint64_t end, const char *path)
+{
+	char hexid[41], link[PATH_MAX], dir[PATH_MAX], file[PATH_MAX], target[PATH_MAX];
+	uint8_t id[20];
+	struct stat st;
+	int fd, n, err;
+
+	if (!path_usable(path))
+		return 0;
+	fd = rt_safefile__open_mapped(pid, start, end, 0, &st);
+	if (fd < 0)
+		return fd == -ESRCH ? fd : 0;
+	n = rt_elf__build_id_fd(fd, id, sizeof(id));
+	if (n < 2) {
+		close(fd);
+		return 0;
+	}
+	for (int i = 0; i < n; i++)
+		snprintf(hexid + 2 * i, 3, "%02x", id[i]);
+	if (snprintf(link, sizeof(link), "%s/.build-id/%.2s/%s", cache, hexid, hexid + 2) >=
+		    (int)sizeof(link) ||
+	    snprintf(dir, sizeof(dir), "%s%s/%s", cache, path, hexid) >= (int)sizeof(dir) ||
+	    snprintf(file, sizeof(file), "%s/elf", dir) >= (int)sizeof(file) ||
+	    snprintf(target, sizeof(target), "../..%s/%s", path, hexid) >= (int)sizeof(target)) {
+		close(fd);
+		return 0;
+	}
+	if (!lstat(link, &st)) {
+		close(fd);
+		return 0;
+	}
+	err = make_dirs(dir);
+	if (!err && lstat(file, &st))
+		err = copy_fd(fd, file);
+	close(fd);
+	if (err)
+		return err;
+	/* the link's directory: CACHE/.build-id/xx */
+	if (snprintf(dir, sizeof(dir), "%s/.build-id/%.2s", cache, hexid) >= (int)sizeof(dir))
+		return 0;
+	if ((err = make_dirs(dir)))
+		return err;
+	if (symlink(target, link) && errno != EEXIST)
+		return -errno;
+	return 1;
+}
+
+int rt_dsocache__add_process(const char *cache_dir, pid_t pid)
+{
+	char maps[64], line[4096 + 256], cache[PATH_MAX], last[4096] = "";
+	const char *home = getenv("HOME");
+	int copied = 0;
+	ssize_t len;
+	FILE *f;
+
+	if (cache_dir)
+		snprintf(cache, sizeof(cache), "%s", cache_dir);
+	else if (home && home[0] == '/')
+		snprintf(cache, sizeof(cache), "%s/.debug", home);
+	else
+		return -ENOENT;
+	snprintf(maps, sizeof(maps), "/proc/%d/maps", (int)pid);
+	f = fopen(maps, "re");
+	if (!f)
+		return errno == ENOENT ? -ESRCH : -errno;
+	while ((len = rt_safefile__getline(f, line, sizeof(line))) != -1) {
+		uint64_t start, end;
+		char perms[8];
+		int pos = 0, err;
+
+		if (len < 0 || sscanf(line, "%" SCNx64 "-%" SCNx64 " %7s %*s %*s %*s %n", &start, &end,
+				      perms, &pos) != 3 || !pos || perms[2] != 'x' || line[pos] != '/')
+			continue;
+		/* a file maps several times in a row: look at it once */
+		if (!strcmp(line + pos, last))
+			continue;
+		snprintf(last, sizeof(last), "%s", line + pos);
+		err = cache_one(cache, pid, start, end, line + pos);
+		if (err == -ESRCH) {
+			fclose(f);
+			return err;
+		}
+		if (err > 0)
+			copied++;
+	}
+	fclose(f);
+	return copied;
+}
+
+bool rt_dsocache__foreign_root(pid_t pid)
+{
+	char root[64], ns[64];
+	struct stat a, b;
+
+	snprintf(root, sizeof(root), "/proc/%d/root", (int)pid);
+	snprintf(ns, sizeof(ns), "/proc/%d/ns/mnt", (int)pid);
+	if (!stat(root, &a) && !stat("/", &b) && (a.st_dev != b.st_dev || a.st_ino != b.st_ino))
+		return true;
+	return !stat(ns, &a) && !stat("/proc/self/ns/mnt", &b) && a.st_ino != b.st_ino;
+}

@@ -1,0 +1,185 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * rt-bpf record [-F HZ] [--call-graph fp|dwarf] [-o FILE] [-d SECONDS]
+ *               (-p PID | -a | [-a] -- CMD ARGS...):
+ * starts perf record with a bpf-output channel and attaches the walker to
+ * it before perf enables its events (rt_perf_record, rtbpf/perfrun.c).
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+
+#include "rtbpf/rtbpf.h"
+
+struct record_opts {
+	struct rt_perf_record_opts ro;
+	bool all;      /* -a */
+};
+
+static void record_init(void *opts)
+{
+	struct record_opts *o = opts;
+
+	o->ro = (struct rt_perf_record_opts){
+		.sz = sizeof(o->ro),
+		.log = rt_bpf__log_line,
+		.freq = 99,
+		.call_graph = RT_PERF_CALL_GRAPH_FP,
+	};
+}
+
+static int record_option(void *opts, int c, const char *arg)
+{
+	struct record_opts *o = opts;
+
+	switch (c) {
+	case 'F':
+		o->ro.freq = (unsigned int)atoi(arg);
+		if (!o->ro.freq) {
+			fprintf(stderr, "rt-bpf: bad -F %s\n", arg);
+			return -EINVAL;
+		}
+		return 0;
+	case 'o':
+		o->ro.output = arg;
+		return 0;
+	case 'd': {
+		char *end;
+		double sec = strtod(arg, &end);
+
+		if (end == arg || *end || !(sec > 0) || sec > 86400 * 7) {
+			fprintf(stderr, "rt-bpf: bad -d %s (seconds, more than 0)\n", arg);
+			return -EINVAL;
+		}
+		o->ro.duration_ms = (unsigned int)(sec * 1000 + 0.5);
+		if (!o->ro.duration_ms)
+			o->ro.duration_ms = 1;
+		return 0;
+	}
+	case 'g':
+		if (!strcmp(arg, "fp")) {
+			o->ro.call_graph = RT_PERF_CALL_GRAPH_FP;
+		} else if (!strcmp(arg, "dwarf")) {
+			o->ro.call_graph = RT_PERF_CALL_GRAPH_DWARF;
+		} else {
+			fprintf(stderr, "rt-bpf: --call-graph takes fp or dwarf\n");
+			return -EINVAL;
+		}
+		return 0;
+	case 'a':
+		o->all = true;
+		return 0;
+	}
+	return -EINVAL;
+}
+
+static int record_check(struct rt_bpf_app *app, void *opts, int argc, char **argv)
+{
+	const struct record_opts *o = opts;
+
+	if ((argc > 0 && !o->all) + (app->nr_pids > 0) + o->all != 1 || app->nr_pids > 1) {
+		fprintf(stderr, "rt-bpf record: give exactly one of -p PID, -a, -- CMD ARGS "
+			"(or -a -- CMD ARGS)\n");
+		return -EINVAL;
+	}
+	return 0;
+}
+
+/* perf's events exist, not yet enabled: load the walker and attach it. */
+static int record_attach(struct rt_perf_session *s, pid_t target_pid, void *ctx)
+{
+	struct rt_bpf_app *app = ctx;
+	int err;
+
+	if (target_pid > 0 && app->scope == RT_PROCESS_TREE) {
+		app->pids[0] = target_pid;
+		app->nr_pids = 1;
+		/* The command is held before exec: its pid is known now, and
+		 * is the handle a user needs for rtmerge -p or attach. */
+		fprintf(stderr, "rt-bpf: recording pid %d and its children\n", target_pid);
+	} else if (target_pid > 0 && app->scope == RT_PROCESS_PID) {
+		fprintf(stderr, "rt-bpf: recording every thread of pid %d\n", target_pid);
+	} else if (target_pid > 0) {
+		fprintf(stderr, "rt-bpf: recording every process while pid %d runs\n", target_pid);
+	}
+	err = rt_bpf_app__load_and_attach(app, s);
+	if (!err)
+		err = rt_bpf_app__start_scanner(app);
+	return err;
+}
+
+static int record_run(struct rt_bpf_app *app, void *opts, int argc, char **argv)
+{
+	struct record_opts *o = opts;
+	struct rt_perf_record_opts *ro = &o->ro;
+	struct rt_perf_record_result res;
+	int err;
+
+	err = rt_bpf__preflight(true);
+	if (!err)
+		err = rt_bpf_app__check_targets(app);
+	if (err)
+		return err;
+	if (argc > 0) {
+		/* -a -- CMD: every process, for as long as CMD runs. */
+		ro->target = RT_PERF_RECORD_COMMAND;
+		ro->argv = argv;
+		ro->mark_target = !o->all;
+		if (!o->all)
+			app->scope = RT_PROCESS_TREE;
+	} else if (app->nr_pids) {
+		/* System-wide events with the walker's pid filter: perf's -p
+		 * would open events only for the threads that exist now. */
+		ro->target = RT_PERF_RECORD_PROCESS;
+		ro->pid = app->pids[0];
+		ro->mark_target = true;
+	} else {
+		ro->target = RT_PERF_RECORD_SYSTEM;
+	}
+	ro->attach = record_attach;
+	ro->attach_ctx = app;
+	err = rt_perf_record(ro, &res);
+	rt_bpf_app__stop_scanner(app);
+	if (app->skel)
+		rt_bpf_app__print_stats(app, &res.stats);
+	if (!err)
+		fprintf(stderr, "rt-bpf: wrote %s\n", res.output);
+	if (!err && ro->target == RT_PERF_RECORD_COMMAND && res.target_status != -1 &&
+	    WIFEXITED(res.target_status) && WEXITSTATUS(res.target_status))
+		fprintf(stderr, "rt-bpf: the command exited with status %d\n", WEXITSTATUS(res.target_status));
+	return err;
+}
+
+static const struct option record_longopts[] = {
+	{ "call-graph", required_argument, NULL, 'g' },
+	{ 0 },
+};
+
+const struct rt_bpf_cmd rt_bpf_cmd_record = {
+	.name = "record",
+	.synopsis =
+	"record [-F HZ] [--call-graph fp|dwarf] [-o FILE] [-d SECONDS]\n"
+	"                     (-p PID | -a | [-a] -- CMD ARGS...)\n",
+	.help =
+	"record  runs perf record -a with such an event and attaches to it.\n"
+	"        -F HZ (default 99), --call-graph fp|dwarf (default fp; dwarf when\n"
+	"        callchains break), -o FILE (default perf.data), -d SECONDS: stop after\n"
+	"        that long.  What is recorded and when it ends:\n"
+	"          -p PID    every thread of that process, present and future;\n"
+	"                    ends when it exits, after -d, or at Ctrl-C\n"
+	"          -a        every process; ends after -d or at Ctrl-C\n"
+	"          -- CMD    runs CMD; it and its children; ends when CMD exits, after\n"
+	"                    -d or at Ctrl-C (CMD is then stopped too)\n"
+	"          -a -- CMD every process, for as long as CMD runs\n"
+	"        -p and -- CMD name their target in the file, and rtmerge folds only it\n"
+	"        (rtmerge --all-processes folds everything).\n",
+	.shortopts = "F:o:d:a",
+	.longopts = record_longopts,
+	.opts_size = sizeof(struct record_opts),
+	.init = record_init,
+	.option = record_option,
+	.check = record_check,
+	.run = record_run,
+};

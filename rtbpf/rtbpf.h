@@ -1,0 +1,134 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * What rt-bpf's subcommands share: the application state (the walker, the
+ * process trackers, discovery), the subcommand table's entry type, and the
+ * steps every subcommand takes (preflight, loading and attaching the walker,
+ * discovery, statistics).  main.c parses the global flags and dispatches to
+ * one struct rt_bpf_cmd; a new subcommand is one file defining its entry
+ * plus one line in main.c's table (and its declaration below).
+ */
+#ifndef RT_RTBPF_RTBPF_H
+#define RT_RTBPF_RTBPF_H
+
+#include <getopt.h>
+#include <pthread.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "rtbpf/perfsession.h"
+#include "runtimes/process.h"
+
+struct walker_bpf;
+struct rt_layout;
+struct rt_discovery;
+struct rt_pyproc_tracker;
+struct rt_rbproc_tracker;
+
+struct rt_bpf_app {
+	/* global flags, set by main.c before the subcommand runs */
+	enum rt_process_scope scope;
+	pid_t pids[64];                 /* -p */
+	size_t nr_pids;
+	bool verbose;                   /* -v */
+	const struct rt_layout *layout; /* --layout FILE: used instead of layouts/' table */
+
+	/* state, torn down by rt_bpf_app__free() */
+	struct walker_bpf *skel;
+	struct rt_pyproc_tracker *tracker;    /* CPython processes (runtimes/python/) */
+	struct rt_rbproc_tracker *rb_tracker; /* CRuby processes (runtimes/ruby/) */
+	struct rt_discovery *discovery;       /* process events; NULL: /proc polling */
+	pthread_t scanner;
+	bool scanner_running;
+	volatile bool stop;
+	unsigned int nr_python;               /* interpreter processes configured (Python and Ruby) */
+	unsigned int nr_ruby;                 /* ... of which Ruby */
+	uint64_t lost;                        /* events lost so far */
+	uint64_t next_scan_ms;                /* CLOCK_MONOTONIC of the next full scan */
+};
+
+/*
+ * One subcommand.  main.c parses the global flags (-p, -v, -h, --layout)
+ * and hands the subcommand's own (shortopts, longopts) to option(), with
+ * opts pointing to opts_size zeroed bytes that init() filled with defaults.
+ * check() sees the operands left after the options; run() does the work.
+ */
+struct rt_bpf_cmd {
+	const char *name;
+	const char *synopsis;          /* usage line(s) after "rt-bpf " */
+	const char *help;              /* its paragraph of --help */
+	const char *shortopts;         /* getopt letters of its own options */
+	const struct option *longopts; /* its own long options, { 0 }-terminated */
+	size_t opts_size;
+	void (*init)(void *opts);
+	/* One of its options: 0, or -EINVAL after saying why (exit 2). */
+	int (*option)(void *opts, int c, const char *arg);
+	/* The operands: 0, or -EINVAL after saying why (exit 2). */
+	int (*check)(struct rt_bpf_app *app, void *opts, int argc, char **argv);
+	/* 0, or -errno after saying why (exit 1).  rt_bpf_app__free() follows. */
+	int (*run)(struct rt_bpf_app *app, void *opts, int argc, char **argv);
+};
+
+extern const struct rt_bpf_cmd rt_bpf_cmd_attach; /* rtbpf/attach.c */
+extern const struct rt_bpf_cmd rt_bpf_cmd_record; /* rtbpf/record.c */
+extern const struct rt_bpf_cmd rt_bpf_cmd_trace;  /* rtbpf/trace.c */
+
+/* ---- app.c: the steps every subcommand takes ---- */
+
+/* Writes one line of rtperf's libraries to stderr (an rt_perf_log_fn). */
+void rt_bpf__log_line(void *ctx, const char *msg);
+
+/*
+ * Checks root, kernel BTF, the kernel's features and (@need_perf) that perf
+ * can be run, saying what to do about the first that is missing.  Returns
+ * 0 or -errno.
+ */
+int rt_bpf__preflight(bool need_perf);
+
+/* Reads --layout's file (docs/layouts.md).  Returns a pointer to static
+ * storage, or NULL after saying why. */
+const struct rt_layout *rt_bpf__read_layout(const char *path);
+
+/*
+ * Opens and loads the walker sized for perf session @s, starts the process
+ * trackers and discovery, and attaches the walker to perf's events.
+ * Returns 0 or -errno after saying why; app keeps what was made either way.
+ */
+int rt_bpf_app__load_and_attach(struct rt_bpf_app *app, struct rt_perf_session *s);
+
+/* Stops the scanner, frees discovery, the trackers and the walker. */
+void rt_bpf_app__free(struct rt_bpf_app *app);
+
+/* ---- targets.c: finding and configuring interpreter processes ---- */
+
+/* Checks the explicit -p targets up front (a wrong pid is a user error).
+ * Returns 0 or -errno after saying why. */
+int rt_bpf_app__check_targets(const struct rt_bpf_app *app);
+
+/* Makes the trackers (-p or every process) that configure the walker's
+ * maps as processes come and go.  Returns 0 or -errno. */
+int rt_bpf_app__new_trackers(struct rt_bpf_app *app);
+
+/* Starts discovery: kernel events, then a full /proc scan. */
+void rt_bpf_app__start_discovery(struct rt_bpf_app *app);
+
+/* The longest one round of discovery waits: a stop flag is seen by then. */
+#define RT_BPF_DISCOVER_MAX_MS 100
+
+/* One round of discovery, at most @max_ms long: applies process events,
+ * runs due retries and full scans. */
+void rt_bpf_app__discover(struct rt_bpf_app *app, int max_ms);
+
+/* Runs discovery in a thread until rt_bpf_app__stop_scanner().  Returns 0
+ * or -errno. */
+int rt_bpf_app__start_scanner(struct rt_bpf_app *app);
+void rt_bpf_app__stop_scanner(struct rt_bpf_app *app);
+
+/* ---- stats.c ---- */
+
+/* Prints the walker's counters, its run time (@ps: the kernel's figures,
+ * may be NULL) and a line for each problem they show. */
+void rt_bpf_app__print_stats(const struct rt_bpf_app *app, const struct rt_perf_prog_stats *ps);
+
+#endif /* RT_RTBPF_RTBPF_H */

@@ -1,0 +1,518 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * merge: naming frames.  Addresses become interned frame names (kernel,
+ * ELF files, JIT maps, interpreter frames, the comm root), through a frame
+ * cache valid for one maps generation; eval-loop frames are marked here for
+ * the splice.
+ */
+#include "rtmerge/merge_internal.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "perfglue/hash.h"
+#include "perfglue/safefile.h"
+
+static const char *basename_of(const char *path)
+{
+	const char *slash = strrchr(path, '/');
+
+	return slash && slash[1] ? slash + 1 : path;
+}
+
+/* stackcollapse-perf.pl's tidy_generic: no ';', no arguments, no quotes. */
+static size_t tidy_name(const char *name, char *out, size_t size)
+{
+	size_t n = 0;
+	const char *paren = strchr(name, '(');
+	bool go_method = false;
+
+	/* Go methods look like "net/http.(*Client).Do": keep those parentheses. */
+	if (paren && paren > name && paren[-1] == '.' && strchr(paren, ')') &&
+	    strchr(paren, ')')[1] == '.')
+		go_method = true;
+	for (; *name && n + 1 < size; name++) {
+		char c = *name;
+
+		if (c == '(' && !go_method && strncmp(name, "(anonymous namespace)", 21))
+			break;
+		if (c == '"' || c == '\'')
+			continue;
+		out[n++] = c == ';' ? ':' : c;
+	}
+	out[n] = '\0';
+	return n;
+}
+
+static bool is_anon_map(const char *path)
+{
+	return !strncmp(path, "//anon", 6) || !strncmp(path, "[anon", 5) ||
+	       !strncmp(path, "/dev/zero", 9) || !strncmp(path, "/anon_hugepage", 14) ||
+	       !strncmp(path, "/memfd:", 7);
+}
+
+/*
+ * Interns a frame's text.  Names come from the target (comm, symbols, its
+ * interpreter's function names): a newline or tab in one would forge lines
+ * and counts in folded and per-sample output, so control characters become
+ * '?' here, where every name passes, and are counted.
+ */
+int rt_merge__intern_text(struct rt_merge *m, const char *text, size_t len, uint32_t *id)
+{
+	char clean[FRAME_TEXT_MAX];
+	int64_t r;
+
+	for (size_t i = 0; i < len; i++) {
+		unsigned char c = (unsigned char)text[i];
+
+		if (c < 0x20 || c == 0x7f) {
+			if (len >= sizeof(clean))
+				len = sizeof(clean) - 1;
+			memcpy(clean, text, len);
+			clean[len] = '\0';
+			rt_safefile__sanitize(clean);
+			text = clean;
+			len = strlen(clean);
+			m->stats.names_sanitized++;
+			break;
+		}
+	}
+	r = rt_stacks__intern(m->stacks, text, len);
+
+	if (r < 0)
+		return (int)r;
+	*id = (uint32_t)r;
+	return 0;
+}
+
+static int unresolved_frame(struct rt_merge *m, const char *dso, uint64_t addr, uint32_t *id)
+{
+	char text[FRAME_TEXT_MAX];
+	int n;
+
+	if (m->opts.include_addrs)
+		n = snprintf(text, sizeof(text), "[%s <%" PRIx64 ">]", dso, addr);
+	else
+		n = snprintf(text, sizeof(text), "[%s]", dso);
+	if (n >= (int)sizeof(text))
+		n = sizeof(text) - 1;
+	return rt_merge__intern_text(m, text, (size_t)n, id);
+}
+
+#define FRAME_EVAL       1 /* interpreter eval loop */
+#define FRAME_PY_TRAMPOLINE 2 /* CPython 3.12+ -X perf trampoline ("py::" in the perf map) */
+#define FRAME_EVAL_DEFAULT 4 /* CPython's _PyEval_EvalFrameDefault itself */
+
+/* Native functions that run interpreter frames: each stands for the
+ * interpreter frames it executes when those are spliced in.  Returns 0 or
+ * the FRAME_EVAL* bits of @name.  GCC's out-of-line part of a function
+ * (".cold", where a profile-guided build may put most of CPython 3.14's
+ * eval loop) is that function's frame. */
+static uint8_t eval_loop_kind(const char *name)
+{
+	static const char *const names[] = {
+		"_PyEval_EvalFrameDefault", "PyEval_EvalFrameEx", "_PyEval_EvalFrame",
+		"vm_exec_core", "rb_vm_exec",
+	};
+	size_t i, n = strlen(name);
+
+	if (n > 5 && !strcmp(name + n - 5, ".cold"))
+		n -= 5;
+	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+		if (strlen(names[i]) == n && !strncmp(name, names[i], n))
+			return FRAME_EVAL | (i == 0 ? FRAME_EVAL_DEFAULT : 0);
+	return 0;
+}
+
+static int mark_frame(struct rt_merge *m, uint32_t id, uint8_t kind)
+{
+	if (id >= m->is_eval_cap) {
+		size_t cap = m->is_eval_cap ? m->is_eval_cap : 1024;
+		uint8_t *n;
+
+		while (cap <= id)
+			cap *= 2;
+		n = realloc(m->is_eval, cap);
+		if (!n)
+			return -ENOMEM;
+		memset(n + m->is_eval_cap, 0, cap - m->is_eval_cap);
+		m->is_eval = n;
+		m->is_eval_cap = cap;
+	}
+	m->is_eval[id] |= kind;
+	return 0;
+}
+
+static bool frame_is_eval(const struct rt_merge *m, uint32_t id)
+{
+	return id < m->is_eval_cap && (m->is_eval[id] & FRAME_EVAL);
+}
+
+/* Frame @i of @native (root first) runs interpreter frames of its own: an
+ * eval-loop function, but not a wrapper that calls _PyEval_EvalFrameDefault
+ * directly (_PyEval_EvalFrame or PyEval_EvalFrameEx when a -O0 debug build
+ * keeps them as frames): the pair runs one group. */
+bool rt_merge__native_is_loop(const struct rt_merge *m, const uint32_t *native, uint32_t nr,
+			      uint32_t i)
+{
+	if (!frame_is_eval(m, native[i]))
+		return false;
+	return m->is_eval[native[i]] & FRAME_EVAL_DEFAULT || i + 1 >= nr ||
+	       native[i + 1] >= m->is_eval_cap || !(m->is_eval[native[i + 1]] & FRAME_EVAL_DEFAULT);
+}
+
+/* A trampoline frame CPython 3.12+ run with -X perf puts before each eval
+ * loop; it names the Python function the walker's frames name already. */
+bool rt_merge__frame_is_py_trampoline(const struct rt_merge *m, uint32_t id)
+{
+	return id < m->is_eval_cap && (m->is_eval[id] & FRAME_PY_TRAMPOLINE);
+}
+
+/* A user address that no mapping covered ("[unknown]", with --addrs
+ * "[unknown <addr>]"). */
+bool rt_merge__frame_is_no_map(const struct rt_merge *m, uint32_t id)
+{
+	const char *name = rt_stacks__name(m->stacks, id);
+
+	return name && !strncmp(name, "[unknown", 8) && (name[8] == ']' || name[8] == ' ');
+}
+
+static int named_frame(struct rt_merge *m, const char *name, const char *suffix, uint32_t *id)
+{
+	char text[FRAME_TEXT_MAX];
+	size_t n = tidy_name(name, text, sizeof(text) - 8);
+	int err;
+
+	if (suffix) {
+		memcpy(text + n, suffix, strlen(suffix) + 1);
+		n += strlen(suffix);
+	}
+	err = rt_merge__intern_text(m, text, n, id);
+	if (!err && !suffix && eval_loop_kind(text))
+		err = mark_frame(m, *id, eval_loop_kind(text));
+	return err;
+}
+
+/*
+ * A path as users read it: the part after site-packages/ or the standard
+ * library's lib/pythonX.Y/, else the last two components.
+ */
+static const char *short_path(const char *path)
+{
+	static const char *const anchors[] = { "site-packages/", "dist-packages/" };
+	const char *p, *best = NULL;
+	size_t i;
+
+	for (i = 0; i < sizeof(anchors) / sizeof(anchors[0]); i++) {
+		p = strstr(path, anchors[i]);
+		if (p)
+			best = p + strlen(anchors[i]);
+	}
+	if (best)
+		return best;
+	p = strstr(path, "/lib/python");
+	if (p && (p = strchr(p + 11, '/')))
+		return p + 1;
+	p = strstr(path, "/lib/ruby/");
+	if (p && (p = strchr(p + 10, '/')))
+		return p + 1;
+	p = strrchr(path, '/');
+	if (!p)
+		return path;
+	while (p > path && p[-1] != '/')
+		p--;
+	return p > path && p[0] ? p : path;
+}
+
+int rt_merge__interp_frame(struct rt_merge *m, const struct rt_interp_frame *f, uint32_t *id)
+{
+	char text[FRAME_TEXT_MAX];
+	const char *fn = f->function && f->function[0] ? f->function : "[unknown]";
+	int n;
+
+	if (f->file && f->file[0] && f->line > 0 && !m->opts.no_lines)
+		n = snprintf(text, sizeof(text), "%s (%s:%d)", fn, short_path(f->file), f->line);
+	else if (f->file && f->file[0])
+		n = snprintf(text, sizeof(text), "%s (%s)", fn, short_path(f->file));
+	else
+		n = snprintf(text, sizeof(text), "%s", fn);
+	if (n >= (int)sizeof(text))
+		n = sizeof(text) - 1;
+	for (int i = 0; i < n; i++)
+		if (text[i] == ';')
+			text[i] = ':';
+	return rt_merge__intern_text(m, text, (size_t)n, id);
+}
+
+/* The build id perf listed for map's file (NULL: none): the reader's list
+ * is searched once per path and list length (map paths are interned, so the
+ * pointer is the key).  The answer is valid until the next call. */
+const struct bid_slot *rt_merge__recorded_build_id(struct rt_merge *m,
+						   const struct rt_map *map)
+{
+	struct bid_slot *slot = &m->bid_cache[((uintptr_t)map->path >> 4) % BID_CACHE];
+	size_t listed = rt_perf_reader__info(m->reader)->nr_build_ids;
+
+	if (slot->path != map->path || slot->nr_listed != listed) {
+		const struct rt_perf_build_id *b = rt_perf_reader__find_build_id(m->reader,
+										 map->path);
+
+		slot->path = map->path;
+		slot->nr_listed = listed;
+		slot->size = b ? (uint8_t)b->size : 0;
+		if (b)
+			memcpy(slot->id, b->id, b->size);
+	}
+	return slot->size ? slot : NULL;
+}
+
+static int defer_kernel(struct rt_merge *m, uint64_t addr, uint32_t *id)
+{
+	char text[32];
+	int n = snprintf(text, sizeof(text), "\001kernel %" PRIx64, addr);
+	int64_t r = rt_stacks__intern(m->stacks, text, (size_t)n); /* not scrubbed */
+
+	if (r < 0)
+		return (int)r;
+	*id = (uint32_t)r;
+	if (m->nr_pending == m->cap_pending) {
+		size_t cap = m->cap_pending ? m->cap_pending * 2 : 1024;
+		struct pending_kernel *p = realloc(m->pending, cap * sizeof(*p));
+
+		if (!p)
+			return -ENOMEM;
+		m->pending = p;
+		m->cap_pending = cap;
+	}
+	m->pending[m->nr_pending].addr = addr;
+	m->pending[m->nr_pending++].id = *id;
+	return 0;
+}
+
+int rt_merge__resolve_kernel(struct rt_merge *m, uint64_t addr, uint32_t *id)
+{
+	struct rt_symbol sym;
+
+	if (m->kernel_deferred)
+		return defer_kernel(m, addr, id);
+	rt_symbolizer__resolve_kernel(m->symbolizer, addr, &sym);
+	if (sym.status != RT_SYMBOL_OK) {
+		m->reason = sym.status;
+		return unresolved_frame(m, "kernel.kallsyms", addr, id);
+	}
+	return named_frame(m, sym.name, m->opts.annotate_kernel ? "_[k]" : NULL, id);
+}
+
+static int resolve_user(struct rt_merge *m, uint32_t pid, uint64_t addr, uint32_t *id)
+{
+	const struct rt_map *map = rt_machine__find_map(m->tool.machine, pid, addr);
+	struct rt_symbol sym;
+	char dso[64];
+
+	if (!map || !(map->prot & 4 /* PROT_EXEC */)) {
+		/* Not code (an address from a broken chain): answers for such
+		 * addresses are not cached, maps generations only track code. */
+		m->uncacheable = true;
+	}
+	if (!map) {
+		/* Kernel-mapped user addresses (vsyscall) and lost maps. */
+		map = rt_machine__find_map(m->tool.machine, RT_MACHINE_KERNEL_PID, addr);
+		if (map)
+			return rt_merge__resolve_kernel(m, addr, id);
+		m->reason = REASON_NO_MAP;
+		return unresolved_frame(m, "unknown", addr, id);
+	}
+	if (is_anon_map(map->path)) {
+		rt_symbolizer__resolve_perf_map(m->symbolizer, (int)pid, addr, &sym);
+		if (sym.status == RT_SYMBOL_OK) {
+			int err = named_frame(m, sym.name, m->opts.annotate_jit ? "_[j]" : NULL, id);
+
+			if (!err && !strncmp(sym.name, "py::", 4))
+				err = mark_frame(m, *id, FRAME_PY_TRAMPOLINE);
+			return err;
+		}
+		m->reason = sym.status;
+		if (sym.status == RT_SYMBOL_NO_FILE)
+			return unresolved_frame(m, basename_of(map->path), addr, id);
+		snprintf(dso, sizeof(dso), "perf-%u.map", pid);
+		return unresolved_frame(m, dso, addr, id);
+	}
+	{
+		const uint8_t *bid = map->build_id_size ? map->build_id : NULL;
+		size_t bid_size = map->build_id_size;
+
+		if (!bid) {
+			const struct bid_slot *b = rt_merge__recorded_build_id(m, map);
+
+			if (b) {
+				bid = b->id;
+				bid_size = b->size;
+			}
+		}
+		rt_symbolizer__resolve_in_process(m->symbolizer, (int)pid, map->path, bid, bid_size,
+						  addr - map->start + map->pgoff, &sym);
+	}
+	if (sym.status != RT_SYMBOL_OK) {
+		m->reason = sym.status;
+		return unresolved_frame(m, basename_of(map->path), addr, id);
+	}
+	return named_frame(m, sym.name, NULL, id);
+}
+
+/* The slot of (addr, pid): keyed, since both come from the input. */
+static uint64_t frame_hash(uint64_t addr, uint32_t pid)
+{
+	return rt_hash64_keyed(addr ^ ((uint64_t)pid << 47) ^ pid);
+}
+
+static int cache_grow(struct rt_merge *m)
+{
+	size_t size = m->cache_size ? m->cache_size * 2 : 1 << 14, i;
+	struct frame_slot *t = calloc(size, sizeof(*t));
+
+	if (!t)
+		return -ENOMEM;
+	for (i = 0; i < m->cache_size; i++) {
+		struct frame_slot *e = &m->cache[i];
+		size_t j;
+
+		if (!e->frame)
+			continue;
+		j = frame_hash(e->addr, e->pid) & (size - 1);
+		while (t[j].frame)
+			j = (j + 1) & (size - 1);
+		t[j] = *e;
+	}
+	free(m->cache);
+	m->cache = t;
+	m->cache_size = size;
+	return 0;
+}
+
+static size_t l1_index(uint64_t addr, uint32_t pid)
+{
+	return (size_t)(frame_hash(addr, pid) >> 40) & (L1_SIZE - 1);
+}
+
+static void count_reason(struct rt_merge *m, uint8_t reason)
+{
+	if (reason == REASON_NO_MAP)
+		m->stats.unresolved_no_map++;
+	else if (reason)
+		m->stats.unresolved[reason]++;
+}
+
+/* The frame id of addr in pid (kernel addresses use RT_MACHINE_KERNEL_PID). */
+int rt_merge__frame_of(struct rt_merge *m, uint32_t pid, uint64_t user_gen, uint64_t addr,
+		       bool kernel, uint32_t *id)
+{
+	uint32_t key_pid = kernel ? RT_MACHINE_KERNEL_PID : pid;
+	uint64_t gen = kernel ? 0 : user_gen;
+	struct frame_slot *l1 = &m->l1[l1_index(addr, key_pid)];
+	size_t mask, i;
+	int err;
+
+	/* A small direct-mapped cache in front of the hash: most frames of a
+	 * sample were in the previous samples too. */
+	if (l1->frame && l1->addr == addr && l1->pid == key_pid && l1->generation == gen) {
+		*id = l1->frame - 1;
+		count_reason(m, l1->reason);
+		return 0;
+	}
+
+	if ((m->cache_used + 1) * 2 > m->cache_size && cache_grow(m))
+		return -ENOMEM;
+	mask = m->cache_size - 1;
+	for (i = frame_hash(addr, key_pid) & mask; m->cache[i].frame;
+	     i = (i + 1) & mask) {
+		struct frame_slot *e = &m->cache[i];
+
+		if (e->addr == addr && e->pid == key_pid) {
+			if (e->generation == gen) {
+				*id = e->frame - 1;
+				count_reason(m, e->reason);
+				*l1 = *e;
+				return 0;
+			}
+			break;  /* stale: maps changed since */
+		}
+	}
+	m->reason = 0;
+	m->uncacheable = false;
+	err = kernel ? rt_merge__resolve_kernel(m, addr, id) : resolve_user(m, pid, addr, id);
+	if (err)
+		return err;
+	count_reason(m, m->reason);
+	if (m->uncacheable)
+		return 0;
+	m->cache[i].reason = m->reason;
+	if (!m->cache[i].frame)
+		m->cache_used++;
+	m->cache[i].addr = addr;
+	m->cache[i].pid = key_pid;
+	m->cache[i].generation = gen;
+	m->cache[i].frame = *id + 1;
+	*l1 = m->cache[i];
+	return 0;
+}
+
+void rt_merge__prefetch_frames(const struct rt_merge *m, const struct rt_perf_sample *s)
+{
+	/* The frame caches are bigger than the CPU's: touch every entry's
+	 * slots first so that their cache misses overlap. */
+	if (!m->cache_size)
+		return;
+	for (uint64_t k = 0; k < s->nr_callchain && k < MAX_STACK; k++) {
+		uint64_t ip = s->callchain[k];
+
+		__builtin_prefetch(&m->l1[l1_index(ip, s->pid)]);
+		__builtin_prefetch(&m->cache[frame_hash(ip, s->pid) & (m->cache_size - 1)]);
+	}
+}
+
+int rt_merge__root_frame(struct rt_merge *m, const struct rt_perf_sample *s, uint32_t *id)
+{
+	const char *comm = rt_machine__thread_comm(m->tool.machine, s->tid);
+
+	/* A thread sampled before its COMM or FORK record: its process's name. */
+	if (!comm)
+		comm = rt_machine__thread_comm(m->tool.machine, s->pid);
+	struct root_slot *slot = &m->root_cache[s->tid % ROOT_CACHE];
+	char text[FRAME_TEXT_MAX];
+	int n, err;
+
+	if (slot->used && slot->tid == s->tid && slot->pid == s->pid && slot->comm == comm) {
+		*id = slot->id;
+		return 0;
+	}
+
+	char unknown[24];
+
+	if (!comm) {
+		/* perf's names for threads it never saw a COMM for. */
+		if (s->pid == 0)
+			comm = "swapper";
+		else {
+			snprintf(unknown, sizeof(unknown), ":%u", s->tid);
+			comm = unknown;
+		}
+	}
+	if (m->opts.include_tid)
+		n = snprintf(text, sizeof(text), "%s-%u/%u", comm, s->pid, s->tid);
+	else if (m->opts.include_pid)
+		n = snprintf(text, sizeof(text), "%s-%u", comm, s->pid);
+	else
+		n = snprintf(text, sizeof(text), "%s", comm);
+	if (n >= (int)sizeof(text))
+		n = sizeof(text) - 1;
+	/* Spaces separate the stack from the count in folded lines. */
+	for (int i = 0; i < n; i++)
+		if (text[i] == ' ')
+			text[i] = '_';
+	err = rt_merge__intern_text(m, text, (size_t)n, id);
+	if (!err)
+		*slot = (struct root_slot){ s->tid, s->pid, comm, *id, true };
+	return err;
+}

@@ -1,0 +1,173 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * merge internals shared by rtmerge/merge*.c: the merger's state and the
+ * steps one file offers the others.  Users include rtmerge/merge.h.
+ */
+#ifndef RT_MERGE_INTERNAL_H
+#define RT_MERGE_INTERNAL_H
+
+#include "rtmerge/merge.h"
+
+#include <pthread.h>
+
+#include "bpf/record.h"
+#include "runtimes/decode.h"
+#include "perfglue/machine.h"
+#include "unwind/unwind.h"
+
+#define MAX_STACK 4096
+#define FRAME_TEXT_MAX 1024
+
+/* Frame cache: (pid, address, kernel?) -> frame id, valid for one maps generation. */
+struct frame_slot {
+	uint64_t addr;
+	uint64_t generation;
+	uint32_t pid;
+	uint32_t frame;     /* id + 1; 0 empty */
+	uint8_t reason;     /* 0 resolved, an rt_symbol_status, or REASON_NO_MAP */
+};
+
+#define REASON_NO_MAP RT_SYMBOL_NR_STATUS
+#define L1_SIZE 4096
+#define BID_CACHE 256
+#define ROOT_CACHE 256
+/* A stack record follows its native sample by the walker's run time:
+ * microseconds. */
+#define PAIR_WINDOW_NS 1000000ull
+
+struct rt_merge {
+	struct rt_machine_tool tool; /* first: callbacks get &merge->tool.tool */
+	struct rt_merge_opts opts;
+	struct rt_symbolizer *symbolizer;
+	struct rt_stacks *stacks;
+	struct rt_perf_reader *reader;
+	const struct rt_perf_evsel *evsel;  /* chosen event */
+	bool evsel_chosen;
+	struct frame_slot *cache;
+	size_t cache_size, cache_used;
+	struct frame_slot l1[L1_SIZE];
+	uint32_t frames[MAX_STACK];
+	uint8_t reason;     /* why the last resolve_* failed, 0 when it did not */
+	bool uncacheable;   /* the last resolve_* answer may change without a new generation */
+	struct rt_interp_decoder *decoder;
+	struct rt_unwinder *unwinder;       /* for --call-graph dwarf samples */
+	struct rt_unwind_frame unwound[MAX_STACK];
+	uint32_t unwind_pid;
+	/* Kernel frames are named at the end, while kallsyms loads on a second
+	 * thread: until then each kernel address gets a placeholder frame. */
+	bool kernel_deferred;
+	pthread_t kernel_loader;
+	struct pending_kernel {
+		uint64_t addr;
+		uint32_t id;
+	} *pending;
+	size_t nr_pending, cap_pending;
+	uint8_t *is_eval;   /* per frame id: FRAME_EVAL, FRAME_PY_TRAMPOLINE bits */
+	size_t is_eval_cap;
+	uint32_t interp_ids[MAX_STACK];
+	int32_t group_start[MAX_STACK];
+	/* recorded build ids by interned map path, copied: build-id records
+	 * later in the input grow (move) the reader's list and may add the
+	 * one a path lacked, so an answer holds for one list length only */
+	struct bid_slot {
+		const char *path;
+		size_t nr_listed;   /* the reader's nr_build_ids when looked up */
+		uint8_t size;       /* 0: none recorded */
+		uint8_t id[20];
+	} bid_cache[BID_CACHE];
+	/* root frames by thread: comm pointers are interned by the machine */
+	struct root_slot {
+		uint32_t tid, pid;
+		const char *comm;
+		uint32_t id;
+		bool used;
+	} root_cache[ROOT_CACHE];
+	struct rt_merge_stats stats;
+	/* Each CPU's last native sample, waiting for its stack record (see
+	 * held_put); only when a channel carries no native stack. */
+	struct held_sample {
+		bool used;
+		struct rt_perf_sample s;    /* pointers into the buffers below */
+		uint64_t *callchain, *regs;
+		uint8_t *stack;
+		size_t cap_callchain, cap_regs, cap_stack;
+		/* A stack record that came before its native sample (kernels
+		 * that run the program before perf writes the sample). */
+		bool early;
+		uint64_t early_time;
+		struct rt_interp_stack early_stack; /* frames: early_frames */
+		struct rt_interp_frame *early_frames;
+		size_t cap_early_frames;
+	} *held;
+	size_t nr_held;
+	bool hold_native;           /* some channel's samples carry no native stack */
+	/* The recorded target's processes, sorted (see target_find). */
+	uint32_t *target;
+	size_t nr_target, cap_target;
+	size_t target_evsels_seen;  /* events looked at for the target's name */
+	int (*machine_fork)(struct rt_perf_tool *tool, uint32_t pid, uint32_t ppid, uint32_t tid,
+			    uint32_t ptid, uint64_t time);
+};
+
+static inline struct rt_merge *rt_merge__of(struct rt_perf_tool *tool)
+{
+	return (struct rt_merge *)tool;
+}
+
+static inline bool rt_merge__is_bpf_output(const struct rt_perf_evsel *ev)
+{
+	return ev->attr.type == PERF_TYPE_SOFTWARE && ev->attr.config == PERF_COUNT_SW_BPF_OUTPUT;
+}
+
+/* ---- naming frames (merge_frames.c) ---- */
+
+/* Interns @text (control characters replaced and counted) as frame *id. */
+int rt_merge__intern_text(struct rt_merge *m, const char *text, size_t len, uint32_t *id);
+/* The frame id of @addr in @pid at maps generation @user_gen (kernel
+ * addresses: @kernel); counts why it stayed unresolved. */
+int rt_merge__frame_of(struct rt_merge *m, uint32_t pid, uint64_t user_gen, uint64_t addr,
+		       bool kernel, uint32_t *id);
+/* Touches the frame-cache slots of @s's callchain so their misses overlap. */
+void rt_merge__prefetch_frames(const struct rt_merge *m, const struct rt_perf_sample *s);
+/* Names kernel @addr now (sets m->reason when it stays unresolved). */
+int rt_merge__resolve_kernel(struct rt_merge *m, uint64_t addr, uint32_t *id);
+/* The frame of interpreter frame @f: "func (file:line)". */
+int rt_merge__interp_frame(struct rt_merge *m, const struct rt_interp_frame *f, uint32_t *id);
+/* The root frame of @s: "comm", "comm-PID" or "comm-PID/TID". */
+int rt_merge__root_frame(struct rt_merge *m, const struct rt_perf_sample *s, uint32_t *id);
+/* The build id perf listed for @map's file, NULL: none; valid until the next call. */
+const struct bid_slot *rt_merge__recorded_build_id(struct rt_merge *m, const struct rt_map *map);
+/* Frame @i of @native (root first) runs interpreter frames of its own. */
+bool rt_merge__native_is_loop(const struct rt_merge *m, const uint32_t *native, uint32_t nr,
+			      uint32_t i);
+/* A CPython -X perf trampoline frame ("py::..."). */
+bool rt_merge__frame_is_py_trampoline(const struct rt_merge *m, uint32_t id);
+/* A user address that no mapping covered ("[unknown]"). */
+bool rt_merge__frame_is_no_map(const struct rt_merge *m, uint32_t id);
+
+/* ---- event and target (merge_target.c) ---- */
+
+/* Picks the event to fold (opts.event, else the first that samples). */
+void rt_merge__choose_event(struct rt_merge *m);
+/* Learns the recorded target from events not seen yet; 0 or -ENOMEM. */
+int rt_merge__target_find(struct rt_merge *m);
+bool rt_merge__target_has(const struct rt_merge *m, uint32_t pid);
+/* The FORK callback: grows the target's tree, then the machine's. */
+int rt_merge__on_fork(struct rt_perf_tool *tool, uint32_t pid, uint32_t ppid, uint32_t tid,
+		      uint32_t ptid, uint64_t time);
+
+/* ---- samples and their stack records (merge_pair.c) ---- */
+
+/* The SAMPLE callback. */
+int rt_merge__on_sample(struct rt_perf_tool *tool, const struct rt_perf_evsel *ev,
+			const struct rt_perf_sample *s);
+/* Folds the native sample held in slot @idx alone, if there is one. */
+int rt_merge__held_flush(struct rt_merge *m, size_t idx);
+
+/* ---- one sample's stack (merge_splice.c) ---- */
+
+/* Names and counts the stack of native sample @s, with the interpreter
+ * frames of @interp spliced in (NULL: none). */
+int rt_merge__fold(struct rt_merge *m, const struct rt_perf_sample *s,
+		   const struct rt_interp_stack *interp);
+#endif

@@ -1,0 +1,242 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * merge: the sample callback.  Filters samples, feeds code records to the
+ * decoder and pairs each interpreter stack record with its native sample.
+ */
+#include "rtmerge/merge_internal.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+static bool wanted_u32(const uint32_t *set, size_t nr, uint32_t v)
+{
+	size_t i;
+
+	if (!nr)
+		return true;
+	for (i = 0; i < nr; i++)
+		if (set[i] == v)
+			return true;
+	return false;
+}
+
+/* ---- stack records paired with native samples --------------------------------
+ * rt-bpf record opens its channel with call-graph=no and the walker keeps
+ * every native sample, so perf report and perf script see the whole
+ * profile: a stack record then carries only the interpreter frames, and
+ * the native sample of the same overflow gives the native stack.  perf
+ * stamps that native sample before the program runs, so in time order it
+ * comes first, then the stack record, microseconds later, from the same CPU
+ * and thread.  Each CPU's last native sample is held (deep-copied) until
+ * its stack record arrives, or is folded alone when the CPU's next native
+ * sample or the end of the data comes first.  Older kernels (6.1, 6.12) run
+ * the program before perf writes the native sample, so there the stack
+ * record comes first: it is kept (early_*) for the CPU's next native sample
+ * of the same thread.  A stack record whose channel has a callchain stands
+ * for a native sample that was dropped, and is folded by itself. */
+
+static bool has_native_stack(const struct rt_perf_sample *s)
+{
+	return s->sample_type & (PERF_SAMPLE_CALLCHAIN | PERF_SAMPLE_STACK_USER);
+}
+
+static int copy_array(void **buf, size_t *cap, const void *src, size_t size)
+{
+	if (size > *cap) {
+		void *n = realloc(*buf, size);
+
+		if (!n)
+			return -ENOMEM;
+		*buf = n;
+		*cap = size;
+	}
+	if (size)
+		memcpy(*buf, src, size);
+	return 0;
+}
+
+/* The held slot of @s: its CPU, or for per-thread recordings (no CPU in
+ * the samples) a slot picked by its tid. */
+static size_t held_index(const struct rt_perf_sample *s)
+{
+	if (s->sample_type & PERF_SAMPLE_CPU)
+		return s->cpu < 4096 ? s->cpu : 4096 + s->cpu % 64;
+	return s->tid % 64;
+}
+
+/* The slot of @s, grown to exist; NULL without memory. */
+static struct held_sample *held_slot(struct rt_merge *m, const struct rt_perf_sample *s)
+{
+	size_t idx = held_index(s);
+
+	if (idx >= m->nr_held) {
+		size_t n = idx + 1;
+		struct held_sample *t = realloc(m->held, n * sizeof(*t));
+
+		if (!t)
+			return NULL;
+		memset(t + m->nr_held, 0, (n - m->nr_held) * sizeof(*t));
+		m->held = t;
+		m->nr_held = n;
+	}
+	return &m->held[idx];
+}
+
+/* Keeps stack record @s (decoded as @stack) for the native sample that
+ * follows it on its CPU; one it replaces never found its sample. */
+static int early_put(struct rt_merge *m, const struct rt_perf_sample *s,
+		     const struct rt_interp_stack *stack)
+{
+	struct held_sample *h = held_slot(m, s);
+	int err;
+
+	if (!h)
+		return -ENOMEM;
+	if (h->early)
+		m->stats.unpaired_records++;
+	err = copy_array((void **)&h->early_frames, &h->cap_early_frames, stack->frames,
+			 stack->nr_frames * sizeof(*stack->frames));
+	if (err)
+		return err;
+	h->early_stack = *stack;
+	h->early_stack.frames = h->early_frames;
+	h->early_time = s->time;
+	h->early = true;
+	return 0;
+}
+
+/* The stack record kept for native sample @s, if it belongs to it. */
+static const struct rt_interp_stack *early_take(struct rt_merge *m, const struct rt_perf_sample *s)
+{
+	size_t idx = held_index(s);
+	struct held_sample *h = idx < m->nr_held ? &m->held[idx] : NULL;
+
+	if (!h || !h->early || h->early_stack.tid != s->tid || h->early_stack.pid != s->pid ||
+	    s->time < h->early_time || s->time - h->early_time > PAIR_WINDOW_NS)
+		return NULL;
+	h->early = false;
+	return &h->early_stack;
+}
+
+/* Holds native sample @s (filters passed) until its stack record comes. */
+static int held_put(struct rt_merge *m, const struct rt_perf_sample *s)
+{
+	size_t nregs = (size_t)__builtin_popcountll(s->user_regs_mask);
+	struct held_sample *h = held_slot(m, s);
+	int err;
+
+	if (!h)
+		return -ENOMEM;
+	h->s = *s;
+	h->s.raw = NULL;
+	h->s.raw_size = 0;
+	h->s.read_values = NULL;
+	h->s.branches = NULL;
+	h->s.intr_regs = NULL;
+	h->s.aux = NULL;
+	err = copy_array((void **)&h->callchain, &h->cap_callchain, s->callchain,
+			 s->callchain ? s->nr_callchain * sizeof(*s->callchain) : 0);
+	if (!err)
+		err = copy_array((void **)&h->regs, &h->cap_regs, s->user_regs,
+				 s->user_regs ? nregs * sizeof(*s->user_regs) : 0);
+	if (!err)
+		err = copy_array((void **)&h->stack, &h->cap_stack, s->user_stack,
+				 s->user_stack ? s->user_stack_size : 0);
+	if (err)
+		return err;
+	h->s.callchain = s->callchain ? h->callchain : NULL;
+	h->s.user_regs = s->user_regs ? h->regs : NULL;
+	h->s.user_stack = s->user_stack ? h->stack : NULL;
+	h->used = true;
+	return 0;
+}
+
+/* Folds the native sample held in slot @idx alone, if there is one. */
+int rt_merge__held_flush(struct rt_merge *m, size_t idx)
+{
+	if (idx >= m->nr_held || !m->held[idx].used)
+		return 0;
+	m->held[idx].used = false;
+	return rt_merge__fold(m, &m->held[idx].s, NULL);
+}
+
+int rt_merge__on_sample(struct rt_perf_tool *tool, const struct rt_perf_evsel *ev,
+			const struct rt_perf_sample *s)
+{
+	struct rt_merge *m = rt_merge__of(tool);
+	struct rt_interp_stack stack;
+	bool have_interp = false;
+	int err;
+
+	if (!m->evsel_chosen)
+		rt_merge__choose_event(m);
+	if (rt_merge__is_bpf_output(ev) && ev != m->evsel) {
+		/* rt-bpf's channel: code records feed the decoder; stack records are
+		 * samples of the folded event that carry interpreter frames. */
+		if (!s->raw_size) {
+			m->stats.empty_records++;
+			return 0;
+		}
+		err = rt_interp_decoder__feed(m->decoder, s->raw, s->raw_size, s->pid, s->tid,
+					      &stack);
+		if (err == 0) {
+			m->stats.code_records++;
+			return 0;
+		}
+		if (err == -ENOMEM)
+			return err;
+		if (err < 0) {
+			m->stats.bad_interp_records++;
+			return 0;
+		}
+		have_interp = true;
+	} else if (ev != m->evsel) {
+		m->stats.filtered++;
+		return 0;
+	}
+	if (!wanted_u32(m->opts.pids, m->opts.nr_pids, s->pid) ||
+	    !wanted_u32(m->opts.tids, m->opts.nr_tids, s->tid)) {
+		m->stats.filtered++;
+		return 0;
+	}
+	err = rt_merge__target_find(m);
+	if (err)
+		return err;
+	if (m->stats.target_pid && !m->opts.all_processes && !m->opts.nr_pids &&
+	    !m->opts.nr_tids && !rt_merge__target_has(m, s->pid)) {
+		m->stats.other_processes++;
+		return 0;
+	}
+	if (m->opts.comm) {
+		const char *comm = rt_machine__thread_comm(m->tool.machine, s->tid);
+
+		if (!comm || strcmp(comm, m->opts.comm)) {
+			m->stats.filtered++;
+			return 0;
+		}
+	}
+	if (have_interp && !has_native_stack(s)) {
+		/* A stack record for the native sample held on its CPU. */
+		size_t idx = held_index(s);
+		struct held_sample *h = idx < m->nr_held ? &m->held[idx] : NULL;
+
+		m->stats.stack_only_records++;
+		if (!h || !h->used || h->s.tid != s->tid || h->s.pid != s->pid ||
+		    s->time < h->s.time || s->time - h->s.time > PAIR_WINDOW_NS)
+			return early_put(m, s, &stack);
+		h->used = false;
+		return rt_merge__fold(m, &h->s, &stack);
+	}
+	if (m->hold_native && !have_interp) {
+		const struct rt_interp_stack *early = early_take(m, s);
+
+		err = rt_merge__held_flush(m, held_index(s));
+		if (!err && early)
+			return rt_merge__fold(m, s, early);
+		if (!err)
+			err = held_put(m, s);
+		return err;
+	}
+	return rt_merge__fold(m, s, have_interp ? &stack : NULL);
+}

@@ -1,0 +1,156 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * merge: the end-of-run summary and the hints drawn from its counters.
+ */
+#include "rtmerge/merge_internal.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <string.h>
+
+/* Samples (weighted) whose stacks hold a frame of an interpreter's own
+ * binary left without a symbol: "[libpython3.11.so.1.0]", "[ruby3.1]"... */
+static uint64_t interpreter_no_symbol(const struct rt_merge *m, char *dso, size_t dso_size)
+{
+	static const char *const prefixes[] = { "[libpython", "[python", "[libruby", "[ruby" };
+	uint64_t n = 0;
+
+	for (size_t i = 0; i < rt_stacks__nr(m->stacks); i++) {
+		struct rt_stack st;
+
+		rt_stacks__get(m->stacks, i, &st);
+		for (uint32_t j = 1; j < st.nr_frames; j++) {
+			const char *name = rt_stacks__name(m->stacks, st.frames[j]);
+			size_t k;
+
+			for (k = 0; k < sizeof(prefixes) / sizeof(prefixes[0]); k++)
+				if (!strncmp(name, prefixes[k], strlen(prefixes[k])))
+					break;
+			if (k == sizeof(prefixes) / sizeof(prefixes[0]))
+				continue;
+			if (!n)
+				snprintf(dso, dso_size, "%.*s", (int)strcspn(name + 1, "] "), name + 1);
+			n += st.count;
+			break;
+		}
+	}
+	return n;
+}
+
+/* What to do about what the counters show: one line each. */
+static void print_hints(const struct rt_merge *m, const struct rt_perf_reader_stats *rs,
+			FILE *out)
+{
+	const struct rt_merge_stats *st = &m->stats;
+
+	if (rs->lost || rs->lost_samples)
+		fprintf(out, "rtmerge: warning: perf lost %" PRIu64 " events and %" PRIu64 " samples "
+			"(its buffer was full): the profile has holes; record with a lower -F, or give "
+			"perf record a larger buffer (-m)\n", rs->lost, rs->lost_samples);
+	char dso[64] = "";
+	uint64_t nosym = interpreter_no_symbol(m, dso, sizeof(dso));
+
+	if (st->interp_native_mismatch && !st->unwound_samples)
+		fprintf(out, "rtmerge: hint: frame-pointer callchains break in code built without "
+			"frame pointers (Debian's and pyenv's CPython, Debian's Ruby); record with "
+			"rt-bpf record --call-graph dwarf for complete native stacks\n");
+	if (nosym) {
+		bool ruby = strstr(dso, "ruby") != NULL;
+		char ver[16] = "";
+
+		sscanf(dso + strcspn(dso, "0123456789"), "%15[0-9.]", ver);
+		if (ver[0] && ver[strlen(ver) - 1] == '.')
+			ver[strlen(ver) - 1] = 0;
+		fprintf(out, "rtmerge: hint: %" PRIu64 " samples pass through %s without a symbol "
+			"name; install its debug symbols (Debian: %s%s%s, found through "
+			"/usr/lib/debug/.build-id), or put the file in perf's build-id cache "
+			"(perf buildid-cache -a FILE)%s\n", nosym, dso,
+			ruby ? "libruby" : "python", ver[0] ? ver : "X.Y",
+			ruby ? "-dbgsym" : "-dbg",
+			st->unwound_samples ? "" : "; with frame-pointer callchains some of them are "
+			"not return addresses at all");
+	}
+}
+
+void rt_merge__print_summary(const struct rt_merge *m, const struct rt_perf_reader *reader,
+			     FILE *out)
+{
+	const struct rt_perf_reader_stats *rs = rt_perf_reader__stats(reader);
+	const struct rt_merge_stats *st = &m->stats;
+	const struct rt_machine_stats *ms = rt_machine__stats(m->tool.machine);
+	uint64_t unresolved = st->unresolved_no_map;
+	int i;
+
+	for (i = 1; i < RT_SYMBOL_NR_STATUS; i++)
+		unresolved += st->unresolved[i];
+	uint64_t accounted = st->samples + st->filtered + st->other_processes + st->code_records +
+			     st->bad_interp_records + st->empty_records + st->stack_only_records;
+	uint64_t unpaired = st->unpaired_records;
+
+	/* Every sample read is in exactly one of these. */
+	fprintf(out, "rtmerge: %" PRIu64 " samples read: %" PRIu64 " folded (event %s), %" PRIu64
+		" filtered out, %" PRIu64 " of other processes, %" PRIu64
+		" interpreter code records (names, not stacks)", rs->samples, st->samples,
+		m->evsel ? m->evsel->name : "none", st->filtered, st->other_processes,
+		st->code_records);
+	if (st->stack_only_records)
+		fprintf(out, ", %" PRIu64 " interpreter stack records (joined to their native "
+			"samples; %" PRIu64 " found none)", st->stack_only_records, unpaired);
+	if (st->bad_interp_records || st->empty_records)
+		fprintf(out, ", %" PRIu64 " unusable interpreter records",
+			st->bad_interp_records + st->empty_records);
+	if (rs->samples > accounted)
+		fprintf(out, ", %" PRIu64 " not delivered (malformed or unknown id)",
+			rs->samples - accounted);
+	fputc('\n', out);
+	if (st->other_processes)
+		fprintf(out, "rtmerge: %" PRIu64 " samples of other processes left out: the recording "
+			"names its target, pid %" PRIu32 " (%" PRIu64 " process%s counting its children); "
+			"--all-processes includes them\n", st->other_processes, st->target_pid,
+			st->target_processes, st->target_processes == 1 ? "" : "es");
+	fprintf(out, "rtmerge: %" PRIu64 " events lost (LOST), %" PRIu64
+		" samples lost (LOST_SAMPLES), %" PRIu64 " malformed samples, %" PRIu64
+		" with unknown id\n", rs->lost, rs->lost_samples, rs->bad_samples,
+		rs->unknown_id_samples);
+	fprintf(out, "rtmerge: %" PRIu64 " frames, %" PRIu64 " unresolved (no-map %" PRIu64,
+		st->frames, unresolved, st->unresolved_no_map);
+	for (i = 1; i < RT_SYMBOL_NR_STATUS; i++)
+		fprintf(out, ", %s %" PRIu64, rt_symbol_status__name(i), st->unresolved[i]);
+	fprintf(out, ")\n");
+	if (st->names_sanitized)
+		fprintf(out, "rtmerge: %" PRIu64 " frame names had control characters, "
+			"replaced by '?'\n", st->names_sanitized);
+	if (rs->ids_dropped || rs->queue_cap_flushes || ms->maps_dropped)
+		fprintf(out, "rtmerge: limits reached: %" PRIu64 " event ids dropped past the "
+			"total cap, ordering queue flushed early %" PRIu64 " times, %" PRIu64
+			" maps dropped past the total cap\n",
+			rs->ids_dropped, rs->queue_cap_flushes, ms->maps_dropped);
+	if (st->unwound_samples || st->unwind_failed) {
+		fprintf(out, "rtmerge: %" PRIu64 " samples unwound from stack copies, %" PRIu64
+			" to the process or thread entry (%.1f%%), %" PRIu64 " not unwindable; ends:",
+			st->unwound_samples, st->unwound_to_entry,
+			st->unwound_samples ? 100.0 * st->unwound_to_entry / st->unwound_samples : 0.0,
+			st->unwind_failed);
+		for (i = 0; i < RT_UNWIND_STOP_NR; i++)
+			if (st->unwind_stops[i])
+				fprintf(out, " %s %" PRIu64, rt_unwind_stop__name(i), st->unwind_stops[i]);
+		fputc('\n', out);
+	}
+	if (st->interp_samples || st->bad_interp_records) {
+		struct rt_interp_decoder_stats ds;
+
+		rt_interp_decoder__stats(m->decoder, &ds);
+		fprintf(out, "rtmerge: %" PRIu64 " samples with an interpreter stack, %" PRIu64
+			" incomplete (truncated or read fault), %" PRIu64
+			" with a broken native callchain (interpreter frames put rootward)\n",
+			st->interp_samples, st->interp_incomplete, st->interp_native_mismatch);
+		fprintf(out, "rtmerge: %" PRIu64 " interpreter frames, %" PRIu64
+			" without symbols; %" PRIu64 " code records, %" PRIu64 " malformed records\n",
+			st->interp_frames, st->interp_frames_no_symbols, ds.code_records,
+			st->bad_interp_records);
+	}
+	if (st->collapsed_frames)
+		fprintf(out, "rtmerge: %" PRIu64 " repeats of an unresolved frame collapsed into the "
+			"run's first (broken callchains repeat an address)\n", st->collapsed_frames);
+	print_hints(m, rs, out);
+}

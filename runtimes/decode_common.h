@@ -1,0 +1,89 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * What the CPython (python/decode.c) and CRuby (ruby/decode.c) record decoders
+ * share, internal to runtimes/: interned strings, a table of code entries
+ * keyed by (pid, address), and the runtime-independent parts of turning a stack
+ * record into a struct rt_interp_stack.
+ */
+#ifndef RT_RUNTIMES_DECODE_COMMON_H
+#define RT_RUNTIMES_DECODE_COMMON_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "runtimes/decode.h"
+#include "bpf/record.h"
+
+/* Strings kept until the table is freed, one copy of each. */
+struct rt_string_table {
+	char **slots;
+	size_t cap, used; /* open addressing, power of two */
+};
+
+/* Makes @t empty.  Returns 0 or -ENOMEM. */
+int rt_string_table__init(struct rt_string_table *t);
+
+/* Returns the table's copy of @s (valid until __exit), or NULL when out of
+ * memory. */
+const char *rt_string_table__intern(struct rt_string_table *t, const char *s);
+
+/* Frees every string.  A zeroed table is a no-op. */
+void rt_string_table__exit(struct rt_string_table *t);
+
+/* How every entry of a struct rt_code_table starts. */
+struct rt_code_key {
+	uint64_t addr; /* code object (iseq, method entry) address in the process */
+	uint32_t pid;
+	bool used;
+};
+
+/* Entries of @entry_size bytes, each starting with struct rt_code_key;
+ * entries move when the table grows. */
+struct rt_code_table {
+	unsigned char *slots;
+	size_t entry_size;
+	size_t cap, used; /* open addressing, power of two */
+};
+
+/* Makes @t empty, for entries of @entry_size bytes.  Returns 0 or -ENOMEM. */
+int rt_code_table__init(struct rt_code_table *t, size_t entry_size);
+
+/* The entry for @addr in process @pid, or NULL. */
+void *rt_code_table__find(const struct rt_code_table *t, uint32_t pid, uint64_t addr);
+
+/* The entry for @addr in process @pid; a new one is zeroed but for its key.
+ * Returns NULL when out of memory.  Valid until the next insert. */
+void *rt_code_table__insert(struct rt_code_table *t, uint32_t pid, uint64_t addr);
+
+/* Calls @exit_entry (if not NULL) on each entry, then frees the table.  A
+ * zeroed table is a no-op. */
+void rt_code_table__exit(struct rt_code_table *t, void (*exit_entry)(void *entry));
+
+/*
+ * Checks the stack record @rec (copied out; @size bytes of it are there)
+ * of runtime @runtime taken in a sample of @pid/@tid (UINT32_MAX: any):
+ * 0 with its RT_INTERP_STACK_* flags in *@flags, or -EINVAL.
+ */
+int rt_rec_stack__check(const struct rt_rec_stack *rec, size_t size, uint32_t runtime,
+			uint32_t pid, uint32_t tid, unsigned int *flags);
+
+/* Names @frame @function in @file at @line (0 or less: unknown). */
+void rt_interp_frame__set(struct rt_interp_frame *frame, const char *function, const char *file,
+			  int line);
+
+/* Names @frame @function, with no symbols for it; marks the stack's @flags
+ * and counts it in @stats. */
+void rt_interp_frame__set_unknown(struct rt_interp_frame *frame, const char *function,
+				  unsigned int *flags, struct rt_interp_decoder_stats *stats);
+
+/*
+ * Fills @out for stack record @rec: its @nr_frames @frames of @runtime,
+ * with @flags (RT_INTERP_STACK_*), and counts it in @stats.  Returns 1, as
+ * a decoder's feed does for a stack.
+ */
+int rt_interp_stack__finish(struct rt_interp_stack *out, const struct rt_rec_stack *rec,
+			    int runtime, const struct rt_interp_frame *frames, size_t nr_frames,
+			    unsigned int flags, struct rt_interp_decoder_stats *stats);
+
+#endif

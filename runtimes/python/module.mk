@@ -1,0 +1,7 @@
+# SPDX-License-Identifier: GPL-2.0-only
+# CPython: process inspection (inspect.c: finding the interpreter, its
+# version and layout) and record decoding (decode.c: code objects, line
+# tables, stacks) and call recovery from the frame chains `rt-bpf trace`
+# sends (frames.c); the walker is bpf/walker.bpf.c.
+LIB_SRCS   += runtimes/python/inspect.c runtimes/python/decode.c runtimes/python/frames.c
+UNIT_TESTS += pyframes

@@ -1,0 +1,278 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+#include <errno.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "runtimes/decode_common.h"
+#include "runtimes/ruby/decode.h"
+#include "bpf/record.h"
+
+#define UNKNOWN_FUNCTION "[unknown ruby]"
+
+struct entry {
+	struct rt_code_key key; /* first: an entry of dec->entries */
+	uint32_t tag;
+	bool cfunc;
+	const char *function; /* interned */
+	const char *file;     /* interned */
+	int first_lineno;
+	struct rt_rec_ruby_code *rec; /* iseqs: the record, for its line table */
+};
+
+struct rt_ruby_decoder {
+	struct rt_code_table entries;   /* struct entry */
+	struct rt_string_table strings; /* handed-out strings live until the decoder is freed */
+	struct rt_interp_frame frames[RT_REC_MAX_FRAMES];
+};
+
+static struct rt_ruby_decoder *decoder_get(struct rt_ruby_decoder **pdec)
+{
+	struct rt_ruby_decoder *dec = *pdec;
+
+	if (dec)
+		return dec;
+	dec = calloc(1, sizeof(*dec));
+	if (!dec)
+		return NULL;
+	if (rt_code_table__init(&dec->entries, sizeof(struct entry)) ||
+	    rt_string_table__init(&dec->strings)) {
+		rt_ruby_decoder__free(dec);
+		return NULL;
+	}
+	*pdec = dec;
+	return dec;
+}
+
+static void entry_exit(void *entry)
+{
+	free(((struct entry *)entry)->rec);
+}
+
+void rt_ruby_decoder__free(struct rt_ruby_decoder *dec)
+{
+	if (!dec)
+		return;
+	rt_code_table__exit(&dec->entries, entry_exit);
+	rt_string_table__exit(&dec->strings);
+	free(dec);
+}
+
+/* The VM's bytes as one C string: NUL becomes '?', a cut string ends "...". */
+static int string_text(const struct rt_rec_string *s, char *out, size_t cap)
+{
+	size_t n = 0;
+
+	if (s->kind == 0) {
+		out[0] = '\0';
+		return 0;
+	}
+	if (s->kind != 1 || s->nbytes > RT_REC_STR_MAX || s->nbytes > s->length || cap < RT_REC_STR_MAX + 4)
+		return -EINVAL;
+	for (; n < s->nbytes; n++)
+		out[n] = s->data[n] ? (char)s->data[n] : '?';
+	if (s->nbytes < s->length) {
+		memcpy(out + n, "...", 3);
+		n += 3;
+	}
+	out[n] = '\0';
+	return 0;
+}
+
+int rt_ruby_decoder__take_code(struct rt_ruby_decoder **pdec, const void *raw, size_t size,
+			       uint32_t pid, struct rt_interp_decoder_stats *stats)
+{
+	char label[RT_REC_STR_MAX + 8], path[RT_REC_STR_MAX + 8], fn[2 * RT_REC_STR_MAX + 24];
+	struct rt_ruby_decoder *dec;
+	struct rt_rec_ruby_code *rec;
+	struct entry *e;
+	int err = -EINVAL;
+
+	if (size < sizeof(*rec))
+		return -EINVAL;
+	rec = malloc(sizeof(*rec));
+	if (!rec)
+		return -ENOMEM;
+	memcpy(rec, raw, sizeof(*rec));
+	if (rec->hdr.size != sizeof(*rec) || (pid != UINT32_MAX && pid != rec->pid) ||
+	    rec->tag > 0xffffff || (rec->kind != RT_REC_RUBY_ISEQ && rec->kind != RT_REC_RUBY_CFUNC) ||
+	    rec->index_kind > RT_REC_RUBY_INDEX_SUCCINCT || rec->index_nbytes > RT_REC_RUBY_INDEX_MAX ||
+	    rec->info_nbytes > RT_REC_RUBY_INFO_MAX || rec->info_entry_size == 0 ||
+	    rec->info_entry_size > 64 || rec->info_line_offset + 4 > rec->info_entry_size ||
+	    rec->first_lineno > INT32_MAX || string_text(&rec->label, label, sizeof(label)) ||
+	    string_text(&rec->path, path, sizeof(path)))
+		goto out;
+	dec = decoder_get(pdec);
+	err = -ENOMEM;
+	if (!dec)
+		goto out;
+	if (rec->kind == RT_REC_RUBY_CFUNC) {
+		/* Ruby's own notation: Class#method, Class.method for singletons */
+		if (!label[0])
+			snprintf(fn, sizeof(fn), "%s", UNKNOWN_FUNCTION);
+		else if (path[0])
+			snprintf(fn, sizeof(fn), "%s%s%s", path,
+				 rec->class_flags & RT_REC_RUBY_SINGLETON ? "." : "#", label);
+		else
+			snprintf(fn, sizeof(fn), "%s", label);
+		path[0] = '\0';
+	} else {
+		snprintf(fn, sizeof(fn), "%s", label[0] ? label : UNKNOWN_FUNCTION);
+	}
+	e = rt_code_table__insert(&dec->entries, rec->pid, rec->addr);
+	if (!e)
+		goto out;
+	e->function = rt_string_table__intern(&dec->strings, fn);
+	e->file = rt_string_table__intern(&dec->strings, path);
+	if (!e->function || !e->file) {
+		e->function = UNKNOWN_FUNCTION;
+		e->file = "";
+		goto out;
+	}
+	e->tag = rec->tag;
+	e->cfunc = rec->kind == RT_REC_RUBY_CFUNC;
+	e->first_lineno = (int)rec->first_lineno;
+	free(e->rec);
+	e->rec = NULL;
+	if (!e->cfunc) {
+		e->rec = rec; /* kept for its line table */
+		rec = NULL;
+	}
+	stats->code_records++;
+	err = 0;
+out:
+	free(rec);
+	return err;
+}
+
+static int popcount64(uint64_t v)
+{
+	return __builtin_popcountll(v);
+}
+
+/* Entry index for @pos from the succinct bit vector of iseq.c: the number
+ * of entries starting at or before @pos, minus one. */
+static int succinct_entry(const uint8_t *index, size_t len, unsigned int imm,
+			  unsigned int block_size, uint32_t pos)
+{
+	size_t imm_bytes = (imm / 9) * 8;
+	int rank;
+
+	if (pos < imm) {
+		uint64_t w;
+
+		if ((pos / 9 + 1) * 8 > len)
+			return -1;
+		memcpy(&w, index + (pos / 9) * 8, 8);
+		rank = (int)((w >> ((pos % 9) * 7)) & 0x7f);
+	} else {
+		/* block: unsigned rank; u64 small_block_ranks (9 bits each,
+		 * for small blocks 1..7); u64 bits[8] */
+		uint32_t x = pos - imm, b = x / 512, bit = x % 512, small = bit / 64;
+		size_t at = imm_bytes + (size_t)b * block_size;
+		uint32_t brank;
+		uint64_t ranks, bits;
+		int small_rank;
+
+		if (block_size < 80 || at + 80 > len)
+			return -1;
+		memcpy(&brank, index + at, 4);
+		memcpy(&ranks, index + at + 8, 8);
+		memcpy(&bits, index + at + 16 + small * 8, 8);
+		small_rank = small ? (int)((ranks >> ((small - 1) * 9)) & 0x1ff) : 0;
+		rank = (int)brank + small_rank + popcount64(bits << (63 - bit % 64));
+	}
+	return rank - 1;
+}
+
+int rt_ruby_linetable__line(const uint8_t *info, size_t nr_entries, size_t entry_size,
+			    size_t line_offset, unsigned int index_kind, const uint8_t *index,
+			    size_t index_len, unsigned int succ_immediate,
+			    unsigned int succ_block_size, uint32_t pos)
+{
+	int64_t k = -1;
+	int32_t line;
+
+	if (!nr_entries || !entry_size || line_offset + 4 > entry_size)
+		return 0;
+	switch (index_kind) {
+	case RT_REC_RUBY_INDEX_NONE:
+		k = 0;
+		break;
+	case RT_REC_RUBY_INDEX_POSITIONS:
+		/* the last entry starting at or before pos */
+		for (size_t i = 0; i < nr_entries && (i + 1) * 4 <= index_len; i++) {
+			uint32_t p;
+
+			memcpy(&p, index + i * 4, 4);
+			if (p > pos)
+				break;
+			k = (int64_t)i;
+		}
+		break;
+	case RT_REC_RUBY_INDEX_SUCCINCT:
+		if (succ_immediate == 0 || succ_immediate >= 128)
+			return -EINVAL;
+		k = succinct_entry(index, index_len, succ_immediate, succ_block_size, pos);
+		break;
+	default:
+		return -EINVAL;
+	}
+	if (k < 0 || (size_t)k >= nr_entries)
+		return 0;
+	memcpy(&line, info + (size_t)k * entry_size + line_offset, 4);
+	return line > 0 ? line : 0;
+}
+
+int rt_ruby_decoder__take_stack(struct rt_ruby_decoder **pdec, const void *raw, size_t size,
+				uint32_t pid, uint32_t tid, struct rt_interp_stack *out,
+				struct rt_interp_decoder_stats *stats)
+{
+	const unsigned char *base = raw;
+	struct rt_rec_stack rec;
+	struct rt_ruby_decoder *dec;
+	unsigned int sflags;
+	size_t n = 0;
+
+	if (size < sizeof(rec))
+		return -EINVAL;
+	memcpy(&rec, raw, sizeof(rec));
+	if (rt_rec_stack__check(&rec, size, RT_REC_RUNTIME_RUBY, pid, tid, &sflags))
+		return -EINVAL;
+	dec = decoder_get(pdec);
+	if (!dec)
+		return -ENOMEM;
+	for (uint32_t k = rec.nr_frames; k-- > 0;) {
+		struct rt_rec_frame f;
+		struct rt_interp_frame *o = &dec->frames[n];
+		const struct entry *e;
+
+		memcpy(&f, base + sizeof(rec) + (size_t)k * sizeof(f), sizeof(f));
+		e = rt_code_table__find(&dec->entries, rec.pid, f.code);
+		if (e && (e->tag != f.flags >> RT_REC_FRAME_TAG_SHIFT ||
+			  e->cfunc != !!(f.flags & RT_REC_FRAME_RUBY_CFUNC)))
+			e = NULL;
+		o->flags = (f.flags & RT_REC_FRAME_ENTRY) ? RT_INTERP_FRAME_ENTRY : 0;
+		if (e) {
+			int line = 0;
+
+			if (e->rec) {
+				const struct rt_rec_ruby_code *r = e->rec;
+				/* pc points past the instruction being run */
+				uint32_t pos = f.lasti ? f.lasti - 1 : 0;
+
+				line = rt_ruby_linetable__line(
+					r->info, r->info_nbytes / r->info_entry_size, r->info_entry_size,
+					r->info_line_offset, r->index_kind, r->index, r->index_nbytes,
+					r->succ_immediate, r->succ_block_size, pos);
+			}
+			rt_interp_frame__set(o, e->function, e->file, line);
+		} else {
+			rt_interp_frame__set_unknown(o, UNKNOWN_FUNCTION, &sflags, stats);
+		}
+		n++;
+	}
+	return rt_interp_stack__finish(out, &rec, (int)RT_REC_RUNTIME_RUBY, dec->frames, n, sflags,
+				       stats);
+}
