@@ -7,7 +7,8 @@
 # of main() and everything under it; every call has its return; the write
 # is an Event; the source is in files/; the directory passes a strict
 # reading of CodeTracer's format (compare.py validate); the arguments of
-# fib and Counter.bump are their values.  Then -p on a running process.
+# fib and Counter.bump are their values.  Then -p on a running process,
+# and three threads, each call in its own thread's order.
 . "$(dirname "$0")/lib.sh"
 PY=/usr/bin/python3.11
 [ "$(id -u)" -eq 0 ] || skip "needs root (BPF, uprobes)"
@@ -96,5 +97,42 @@ ticks = [e for e in calls if e[1] == "tick"]
 returns = [e for e in ev if e[0] == "return" and e[1] == "tick"]
 assert len(ticks) > 1000 and len(ticks) == len(returns), (len(ticks), len(returns))
 print("-p: %d calls of tick, each returned" % len(ticks))
+PY
+# threads: each thread's calls in its own order, marked by thread Events
+cat > "$E2E_TMP/thr.py" <<'PY'
+import threading
+def sq(x):
+    return x * x
+def work():
+    s = 0
+    for i in range(2000):
+        s += sq(i)
+ts = [threading.Thread(target=work) for _ in range(3)]
+for t in ts: t.start()
+for t in ts: t.join()
+PY
+"$RTBPF" trace -o "$E2E_TMP/trt" -- $PY "$E2E_TMP/thr.py" 2> "$E2E_TMP/t.err" || fail "threads: rt-bpf trace failed"
+$CMP validate "$E2E_TMP/trt" || fail "threads: not a valid trace directory"
+python3 - "$E2E_TMP/trt" <<'PY' || fail "threads: per-thread calls"
+import json, os, sys
+ev = json.load(open(os.path.join(sys.argv[1], "trace.json")))
+fns = [e["Function"] for e in ev if "Function" in e]
+cur, stacks, sq = None, {}, {}
+for e in ev:
+    (k, b), = e.items()
+    if k == "Event" and b["kind"] == 12 and b["metadata"] == "thread":
+        cur = b["content"]
+    elif k == "Call":
+        name = fns[b["function_id"]]["name"]
+        stacks.setdefault(cur, []).append(name)
+        if name == "sq":
+            assert stacks[cur][-2] == "work", stacks[cur][-3:]
+            sq[cur] = sq.get(cur, 0) + 1
+    elif k == "Return":
+        assert stacks.get(cur), "a Return on thread %s without its Call" % cur
+        stacks[cur].pop()
+assert sorted(sq.values()) == [2000, 2000, 2000], sq
+assert all(not s for s in stacks.values()), stacks
+print("threads: 3 x 2000 calls of sq, each under its thread's work, every thread balanced")
 PY
 echo "PASS trace_py"
