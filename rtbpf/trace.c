@@ -1111,10 +1111,20 @@ static int trace_run(struct rt_bpf_app *app, void *opts, int argc, char **argv)
 	}
 	t.runtime = find_runtime(t.pid, probes, sizeof(probes));
 	if (t.runtime == RUNTIME_NONE) {
-		fprintf(stderr, "rt-bpf: pid %d is neither CPython nor CRuby with USDT probes (no "
-			"python:line or ruby:method__entry probe in its executable or its libpython/"
-			"libruby): a build without --with-dtrace (CPython) or --enable-dtrace (Ruby) "
-			"cannot be traced; rt-bpf record samples it instead\n", t.pid);
+		char exe[64];
+
+		snprintf(exe, sizeof(exe), "/proc/%d/exe", (int)t.pid);
+		if (elf_has_probe(exe, "python", "audit") || elf_has_probe(exe, "python", "gc__start"))
+			fprintf(stderr, "rt-bpf: pid %d runs a CPython whose USDT probes lack python:line "
+				"and the function probes (CPython 3.12 and later keep only audit, gc and "
+				"import probes): it cannot be traced; rt-bpf record samples it instead\n",
+				t.pid);
+		else
+			fprintf(stderr, "rt-bpf: pid %d is neither CPython nor CRuby with USDT probes (no "
+				"python:line or ruby:method__entry probe in its executable or its "
+				"libpython/libruby): a build without --with-dtrace (CPython) or "
+				"--enable-dtrace (Ruby), or a wrapper (CMD must be the interpreter itself), "
+				"cannot be traced; rt-bpf record samples it instead\n", t.pid);
 		err = -ENOTSUP;
 		goto out;
 	}
