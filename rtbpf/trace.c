@@ -1103,6 +1103,10 @@ static int trace_run(struct rt_bpf_app *app, void *opts, int argc, char **argv)
 	err = rt_bpf__preflight(false);
 	if (err)
 		return err;
+	if (t.pid && kill(t.pid, 0) && errno == ESRCH) {
+		fprintf(stderr, "rt-bpf trace: no process %d\n", t.pid);
+		return -ESRCH;
+	}
 	if (cmd) {
 		t.pid = start_stopped(cmd);
 		if (t.pid < 0)
