@@ -2,7 +2,8 @@
 # bpf/: the kernel programs and the kernel/user-space contract, nothing else.
 # walker.bpf.c (with ruby_walk.bpf.h) walks interpreter stacks and writes the
 # records of record.h; perffd.bpf.c finds perf's events for rt-bpf;
-# discovery.bpf.c reports exec/exit for process discovery.  The user space
+# discovery.bpf.c reports exec/exit for process discovery; async.bpf.c
+# traces async runtimes' task steps (rt-bpf async).  The user space
 # that loads them lives in rtbpf/, the decoders of their records in runtimes/.
 # A new kernel program goes here, with its object and skeleton rules below.
 BPF_CFLAGS ?= -g -O2 -target bpf -D__TARGET_ARCH_x86 -Wall -Wno-unused-function
@@ -15,8 +16,8 @@ $(BUILD)/vmlinux.h: | $(SETUP_STAMP)
 	@mkdir -p $(dir $@)
 	$(BPFTOOL) btf dump file /sys/kernel/btf/vmlinux format c > $@.tmp && mv $@.tmp $@
 
-$(BUILD)/bpf/walker.bpf.o: bpf/walker.bpf.c bpf/record.h bpf/walker.h bpf/py_tstate.bpf.h bpf/ruby_walk.bpf.h \
-                           bpf/ruby_walk.h layouts/ruby.h $(BUILD)/vmlinux.h
+$(BUILD)/bpf/walker.bpf.o: bpf/walker.bpf.c bpf/record.h bpf/walker.h bpf/ruby_walk.bpf.h \
+                           bpf/ruby_walk.h bpf/py_tstate.bpf.h layouts/ruby.h $(BUILD)/vmlinux.h
 	@mkdir -p $(dir $@)
 	$(CLANG) $(BPF_CFLAGS) -I. -I$(BUILD) -c -o $@ $<
 
@@ -48,3 +49,13 @@ $(BUILD)/bpf/discovery.bpf.o: bpf/discovery.bpf.c bpf/discovery.h $(BUILD)/vmlin
 
 $(BUILD)/bpf/discovery.skel.h: $(BUILD)/bpf/discovery.bpf.o
 	$(BPFTOOL) gen skeleton $< name discovery_bpf > $@.tmp && mv $@.tmp $@
+
+# async runtimes' task steps (loaded by rtbpf/async.c); shares the
+# PyThreadState lookup with the walker
+$(BUILD)/bpf/async.bpf.o: bpf/async.bpf.c bpf/async.h bpf/py_tstate.bpf.h bpf/record.h bpf/walker.h \
+                          $(BUILD)/vmlinux.h
+	@mkdir -p $(dir $@)
+	$(CLANG) $(BPF_CFLAGS) -I. -I$(BUILD) -c -o $@ $<
+
+$(BUILD)/bpf/async.skel.h: $(BUILD)/bpf/async.bpf.o
+	$(BPFTOOL) gen skeleton $< name async_bpf > $@.tmp && mv $@.tmp $@

@@ -1,12 +1,29 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
- * Finding a thread's PyThreadState and its current frame, shared by the
- * stack walker (walker.bpf.c) and the tracer (trace.bpf.c).  The includer
- * defines read_ptr(), MAX_THREADS and the LRU map `tstates` (tid ->
- * struct rt_walker_tstate) before including it.
+ * Finding a CPython thread's PyThreadState and current frame from BPF, for
+ * every program that walks Python stacks (walker.bpf.c, async.bpf.c).  The
+ * includer provides vmlinux.h, bpf_helpers.h, bpf_core_read.h and walker.h.
  */
 #ifndef RT_BPF_PY_TSTATE_BPF_H
 #define RT_BPF_PY_TSTATE_BPF_H
+
+#define MAX_THREADS 128 /* PyThreadState list entries searched for a thread's tid */
+
+/* Hides a value's history from the compiler so that the bound check that
+ * follows is emitted where the verifier needs it. */
+#define bound_barrier(v) asm volatile("" : "+r"(v))
+
+static __always_inline int read_ptr(__u64 *dst, __u64 addr)
+{
+	return bpf_probe_read_user(dst, sizeof(*dst), (const void *)addr);
+}
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 16384);
+	__type(key, __u32); /* tid */
+	__type(value, struct rt_walker_tstate);
+} tstates SEC(".maps");
 
 /* The sampled thread's current frame pointer behind thread state @ts. */
 static __always_inline int current_frame(const struct rt_walker_offsets *off, __u64 ts, __u64 *frame)

@@ -16,10 +16,9 @@
 #include <bpf/usdt.bpf.h>
 
 #include "bpf/trace.h"
+#include "bpf/py_tstate.bpf.h"
 
 char LICENSE[] SEC("license") = "GPL";
-
-#define MAX_THREADS 128 /* PyThreadState list entries searched for a tid */
 
 /* Set by the loader: the process whose writes to fds 1 and 2 are sent. */
 const volatile __u32 target_pid = 0;
@@ -35,13 +34,6 @@ struct {
 	__type(key, __u32); /* tgid */
 	__type(value, struct rt_trace_py_config);
 } py_procs SEC(".maps");
-
-struct {
-	__uint(type, BPF_MAP_TYPE_LRU_HASH);
-	__uint(max_entries, 4096);
-	__type(key, __u32); /* tid */
-	__type(value, struct rt_walker_tstate);
-} tstates SEC(".maps");
 
 /* What the previous event of a thread sent: where the next chain may stop. */
 struct thread_state {
@@ -103,8 +95,6 @@ struct {
 	__type(value, struct scratch);
 } scratch SEC(".maps");
 
-#define bound_barrier(v) asm volatile("" : "+r"(v))
-
 static __always_inline void count(__u32 stat)
 {
 	__u64 *v = bpf_map_lookup_elem(&stats, &stat);
@@ -113,12 +103,6 @@ static __always_inline void count(__u32 stat)
 		(*v)++;
 }
 
-static __always_inline int read_ptr(__u64 *dst, __u64 addr)
-{
-	return bpf_probe_read_user(dst, sizeof(*dst), (const void *)addr);
-}
-
-#include "bpf/py_tstate.bpf.h"
 
 /* Fills the header and sends @size bytes of @rec; counts a loss against
  * the thread, whose next record then says how many went before it. */

@@ -19,11 +19,11 @@
 
 #include "bpf/record.h"
 #include "bpf/walker.h"
+#include "bpf/py_tstate.bpf.h"
 
 char LICENSE[] SEC("license") = "GPL";
 
 #define MAX_NEW_CODES  16  /* code records per sample: bounds the time one sample costs */
-#define MAX_THREADS    128
 
 _Static_assert(RT_REC_STR_MAX % 4 == 0, "string bound holds whole characters"); /* PyThreadState list entries searched for the sampled tid */
 
@@ -61,13 +61,6 @@ struct {
 	__type(key, struct rt_walker_seen_key);
 	__type(value, __u32); /* identity tag sent */
 } seen SEC(".maps");
-
-struct {
-	__uint(type, BPF_MAP_TYPE_LRU_HASH);
-	__uint(max_entries, 16384);
-	__type(key, __u32); /* tid */
-	__type(value, struct rt_walker_tstate);
-} tstates SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
@@ -127,14 +120,6 @@ static __always_inline void count(__u32 stat)
 	count_n(stat, 1);
 }
 
-/* Hides a value's history from the compiler so that the bound check that
- * follows is emitted where the verifier needs it. */
-#define bound_barrier(v) asm volatile("" : "+r"(v))
-
-static __always_inline int read_ptr(__u64 *dst, __u64 addr)
-{
-	return bpf_probe_read_user(dst, sizeof(*dst), (const void *)addr);
-}
 
 /* The channel slot for a sample of thread @tid: the current cpu's, or the
  * one perf opened for the thread when it records per thread.  Returns 0,
@@ -435,8 +420,6 @@ __noinline int emit_code(struct bpf_perf_event_data *ctx, __u32 pid, __u32 i, __
 	}
 	return bpf_perf_event_output(ctx, &channel, index, rec, sizeof(*rec));
 }
-
-#include "bpf/py_tstate.bpf.h"
 
 /* CRuby: its own maps and walk, selected by the process map it is in. */
 #include "bpf/ruby_walk.bpf.h"

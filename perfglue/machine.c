@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include "perfglue/grow.h"
 #include "perfglue/hash.h"
 
 /*
@@ -229,15 +230,8 @@ static struct map_block *block_new(struct rt_machine *m, int *err)
 /* Puts blk in set's block list at index b. */
 static int blocks_insert(struct mapset *set, size_t b, struct map_block *blk)
 {
-	if (set->nr_blocks == set->cap_blocks) {
-		size_t cap = set->cap_blocks ? set->cap_blocks * 2 : 4;
-		struct map_block **n = realloc(set->blocks, cap * sizeof(*n));
-
-		if (!n)
-			return -ENOMEM;
-		set->blocks = n;
-		set->cap_blocks = cap;
-	}
+	if (RT_ARRAY_GROW(set->blocks, set->cap_blocks, set->nr_blocks + 1, 4))
+		return -ENOMEM;
 	memmove(&set->blocks[b + 1], &set->blocks[b], (set->nr_blocks - b) * sizeof(*set->blocks));
 	set->blocks[b] = blk;
 	set->nr_blocks++;

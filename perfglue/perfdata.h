@@ -165,6 +165,21 @@ struct rt_perf_reader_stats {
 	uint64_t queue_cap_flushes; /* ordering queue flushed early at its cap */
 };
 
+/*
+ * How a recording that was cut short ends: perf killed (by an OOM killer or
+ * a timeout) before it finished the file, a file truncated at any byte (a
+ * full disk, a copy cut off), a pipe broken mid-record.  Every complete
+ * record before the cut is delivered.
+ */
+struct rt_perf_cut {
+	bool cut;               /* the recording ends early; false for a whole one */
+	bool no_data_size;      /* the header gives no data size (perf never finished it) */
+	bool features_lost;     /* feature sections (event names, build ids) past the end */
+	uint64_t offset;        /* input offset where the complete records end */
+	uint64_t bytes_lost;    /* bytes of an incomplete record from offset on, dropped */
+	uint64_t bytes_missing; /* bytes the header's sizes give past the end of the file */
+};
+
 struct rt_perf_reader;
 
 /*
@@ -180,10 +195,20 @@ void rt_perf_reader__close(struct rt_perf_reader *reader);
 
 /*
  * Stream all data records, in time order, to tool.  Returns 0 at the end of
- * the data, a callback's non-zero value, or -errno for malformed or
- * truncated input (then rt_perf_reader__error() says where).
+ * the data, a callback's non-zero value, or -errno for malformed input
+ * (then rt_perf_reader__error() says where).  Data cut short inside a
+ * record ends the stream after the last complete record, with 0
+ * (rt_perf_reader__cut() says where), unless the reader is strict.
  */
 int rt_perf_reader__process(struct rt_perf_reader *reader, struct rt_perf_tool *tool);
+
+/* Strict: data cut short inside a record is an error (-EINVAL), as a
+ * corrupted record is.  Call before rt_perf_reader__process(). */
+void rt_perf_reader__set_strict(struct rt_perf_reader *reader, bool strict);
+
+/* Whether and where the recording was cut short; complete after process.
+ * Borrowed. */
+const struct rt_perf_cut *rt_perf_reader__cut(const struct rt_perf_reader *reader);
 
 /* The last error message ("" when none).  Borrowed. */
 const char *rt_perf_reader__error(const struct rt_perf_reader *reader);

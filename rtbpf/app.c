@@ -20,8 +20,7 @@
 #include "rtbpf/discovery_events.h"
 #include "rtbpf/kfeatures.h"
 #include "rtbpf/rtbpf.h"
-#include "runtimes/python/inspect.h"
-#include "runtimes/ruby/inspect.h"
+#include "runtimes/runtime.h"
 
 #define BTF_PATH "/sys/kernel/btf/vmlinux"
 
@@ -133,27 +132,19 @@ static bool channel_without_callchain(const struct rt_perf_session *s)
 	return false;
 }
 
-int rt_bpf_app__load_and_attach(struct rt_bpf_app *app, struct rt_perf_session *s)
+int rt_bpf_app__load(struct rt_bpf_app *app, const struct rt_bpf_walker_opts *wo)
 {
-	bool system_wide = rt_perf_session__system_wide(s);
-	unsigned int slots = rt_perf_session__channel_slots(s);
-	unsigned int tid_slots = rt_perf_session__tid_slot_entries(s);
 	int err;
 
-	if (!rt_perf_session__nr_role(s, RT_PERF_EVENT_CHANNEL)) {
-		fprintf(stderr, "rt-bpf: perf record %d has no bpf-output channel; add "
-			"-e bpf-output/no-inherit,name=rt/ to its command line\n", rt_perf_session__pid(s));
-		return -ENOENT;
-	}
 	app->skel = walker_bpf__open();
 	if (!app->skel) {
 		fprintf(stderr, "rt-bpf: cannot open the walker: %s\n", strerror(errno));
 		return -errno;
 	}
-	app->skel->rodata->per_thread_channels = !system_wide;
-	app->skel->rodata->keep_native = channel_without_callchain(s);
-	bpf_map__set_max_entries(app->skel->maps.channel, slots ? slots : 1);
-	bpf_map__set_max_entries(app->skel->maps.channel_slots, tid_slots ? tid_slots : 1);
+	app->skel->rodata->per_thread_channels = wo->per_thread_channels;
+	app->skel->rodata->keep_native = wo->keep_native;
+	bpf_map__set_max_entries(app->skel->maps.channel, wo->channel_slots ? wo->channel_slots : 1);
+	bpf_map__set_max_entries(app->skel->maps.channel_slots, wo->tid_slots ? wo->tid_slots : 1);
 	err = walker_bpf__load(app->skel);
 	if (err) {
 		fprintf(stderr, "rt-bpf: the kernel refused the walker program: %s\n", strerror(-err));
@@ -163,6 +154,28 @@ int rt_bpf_app__load_and_attach(struct rt_bpf_app *app, struct rt_perf_session *
 	if (err)
 		return err;
 	rt_bpf_app__start_discovery(app);
+	return 0;
+}
+
+int rt_bpf_app__load_and_attach(struct rt_bpf_app *app, struct rt_perf_session *s)
+{
+	bool system_wide = rt_perf_session__system_wide(s);
+	struct rt_bpf_walker_opts wo = {
+		.per_thread_channels = !system_wide,
+		.keep_native = channel_without_callchain(s),
+		.channel_slots = rt_perf_session__channel_slots(s),
+		.tid_slots = rt_perf_session__tid_slot_entries(s),
+	};
+	int err;
+
+	if (!rt_perf_session__nr_role(s, RT_PERF_EVENT_CHANNEL)) {
+		fprintf(stderr, "rt-bpf: perf record %d has no bpf-output channel; add "
+			"-e bpf-output/no-inherit,name=rt/ to its command line\n", rt_perf_session__pid(s));
+		return -ENOENT;
+	}
+	err = rt_bpf_app__load(app, &wo);
+	if (err)
+		return err;
 	err = rt_perf_session__attach(s, bpf_program__fd(app->skel->progs.rt_walker),
 				      bpf_map__fd(app->skel->maps.channel),
 				      system_wide ? -1 : bpf_map__fd(app->skel->maps.channel_slots));
@@ -179,10 +192,11 @@ void rt_bpf_app__free(struct rt_bpf_app *app)
 	rt_bpf_app__stop_scanner(app);
 	rt_discovery__free(app->discovery);
 	app->discovery = NULL;
-	rt_pyproc_tracker__free(app->tracker);
-	app->tracker = NULL;
-	rt_rbproc_tracker__free(app->rb_tracker);
-	app->rb_tracker = NULL;
+	for (size_t i = 0; i < app->nr_trackers; i++)
+		rt_runtime_tracker__free(app->trackers[i]);
+	app->nr_trackers = 0;
+	rt_image_cache__free(app->image_cache);
+	app->image_cache = NULL;
 	walker_bpf__destroy(app->skel);
 	app->skel = NULL;
 }

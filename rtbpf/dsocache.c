@@ -87,7 +87,38 @@ static int copy_fd(int in, const char *to)
 	return err;
 }
 
-/* Caches one mapped file; 1 when copied, 0 when already there or skipped. */
+/*
+ * Copies the separate debug file of the build @hexid (@id, @n bytes) from
+ * the process's own /usr/lib/debug/.build-id into @to, when the process's
+ * root has one whose build id matches: a stripped interpreter in a container
+ * is named (its eval loop's hot and cold parts included) only through it.
+ * Returns 1 when copied, 0 when there is none or it does not match.
+ */
+static int cache_debug(pid_t pid, const char *hexid, const uint8_t *id, int n, const char *to)
+{
+	char path[PATH_MAX];
+	uint8_t got[20];
+	struct stat st;
+	int fd, m, err;
+
+	if (!lstat(to, &st))
+		return 0;
+	snprintf(path, sizeof(path), "/usr/lib/debug/.build-id/%.2s/%s.debug", hexid, hexid + 2);
+	fd = rt_safefile__open_in_root(pid, path, 0, &st);
+	if (fd < 0)
+		return fd == -ESRCH ? fd : 0;
+	m = rt_elf__build_id_fd(fd, got, sizeof(got));
+	if (m != n || memcmp(got, id, (size_t)n)) {
+		close(fd);
+		return 0;
+	}
+	err = copy_fd(fd, to);
+	close(fd);
+	return err ? err : 1;
+}
+
+/* Caches one mapped file (and its separate debug file, when the process's
+ * root has it); 1 when copied, 0 when already there or skipped. */
 static int cache_one(const char *cache, pid_t pid, uint64_t start, uint64_t end, const char *path)
 {
 	char hexid[41], link[PATH_MAX], dir[PATH_MAX], file[PATH_MAX], target[PATH_MAX];
@@ -116,8 +147,12 @@ static int cache_one(const char *cache, pid_t pid, uint64_t start, uint64_t end,
 		return 0;
 	}
 	if (!lstat(link, &st)) {
+		/* the binary is there (maybe under another path): its debug file
+		 * may not be, when an earlier copy was made without it */
 		close(fd);
-		return 0;
+		if (snprintf(file, sizeof(file), "%s/debug", link) >= (int)sizeof(file))
+			return 0;
+		return cache_debug(pid, hexid, id, n, file);
 	}
 	err = make_dirs(dir);
 	if (!err && lstat(file, &st))
@@ -125,6 +160,11 @@ static int cache_one(const char *cache, pid_t pid, uint64_t start, uint64_t end,
 	close(fd);
 	if (err)
 		return err;
+	if (snprintf(file, sizeof(file), "%s/debug", dir) < (int)sizeof(file)) {
+		err = cache_debug(pid, hexid, id, n, file);
+		if (err == -ESRCH)
+			return err;
+	}
 	/* the link's directory: CACHE/.build-id/xx */
 	if (snprintf(dir, sizeof(dir), "%s/.build-id/%.2s", cache, hexid) >= (int)sizeof(dir))
 		return 0;

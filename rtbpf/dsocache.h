@@ -20,7 +20,10 @@
  * directory, <path> being the file as /proc/PID/maps names it.  Files are
  * opened through /proc/PID/map_files (the mapped file itself, in whatever
  * mount namespace) and named by the build id read from that same file;
- * files without one are skipped.  Returns the number of files copied, or
+ * files without one are skipped.  A file's separate debug file, when the
+ * process's root has one for its build id under /usr/lib/debug/.build-id,
+ * goes beside it as CACHE/<path>/<build id>/debug.  Returns the number of
+ * files copied, or
  * -errno (-ESRCH when the process is gone).
  */
 int rt_dsocache__add_process(const char *cache_dir, pid_t pid);

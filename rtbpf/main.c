@@ -4,8 +4,10 @@
  *   rt-bpf attach [--perf-pid PID] [-p PID...]
  *   rt-bpf record [-F HZ] [--call-graph fp|dwarf] [-o FILE] [-d SECONDS]
  *                 (-p PID | -a | [-a] -- CMD ARGS...)
+ *   rt-bpf top [-F HZ] (-p PID | -a | -- CMD ARGS...)
+ *   rt-bpf async [--threshold-ms N] [--json FILE] (-p PID | -- CMD ARGS...)
  * Parses the subcommand and the global flags and dispatches; nothing else.
- * Each subcommand is its own file (attach.c, record.c); what they share is
+ * Each subcommand is its own file (attach.c, record.c, top.c); what they share is
  * in rtbpf.h.  The walker is bpf/walker.bpf.c, process inspection
  * runtimes/, perf's side rtbpf/perfsession.c.
  */
@@ -25,6 +27,8 @@
 static const struct rt_bpf_cmd *const cmds[] = {
 	&rt_bpf_cmd_attach,
 	&rt_bpf_cmd_record,
+	&rt_bpf_cmd_top,
+	&rt_bpf_cmd_async,
 	&rt_bpf_cmd_trace,
 };
 #define NR_CMDS (sizeof(cmds) / sizeof(cmds[0]))

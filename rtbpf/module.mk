@@ -1,6 +1,6 @@
 # SPDX-License-Identifier: GPL-2.0-only
 # rtbpf/: the rt-bpf tool.  main.c parses the subcommand and global flags and
-# dispatches to one file per subcommand (attach.c, record.c); rtbpf.h is the
+# dispatches to one file per subcommand (attach.c, record.c, async.c); rtbpf.h is the
 # state they share, app.c, targets.c and stats.c the steps they share.
 # perfsession.c finds perf's events and attaches to them, perfrun.c starts
 # and stops perf (one public header, perfsession.h); discovery.c follows
@@ -10,6 +10,7 @@
 # and the libraries; nothing depends on it.
 # A new subcommand: rtbpf/NAME.c defining a struct rt_bpf_cmd, one entry in
 # main.c's table, and NAME.o in RTBPF_OBJS below.
+include rtbpf/top.mk
 
 # In the library for the unit tests and the e2e attach driver.
 LIB_SRCS      += rtbpf/perfsession.c rtbpf/perfrun.c rtbpf/dsocache.c rtbpf/kfeatures.c \
@@ -21,12 +22,14 @@ EXTRA_TARGETS += $(BUILD)/tests/attach_echo $(BUILD)/tests/attach/busy
 
 # The tool's own objects (not in the library).
 RTBPF_OBJS := $(addprefix $(BUILD)/obj/rtbpf/,main.o attach.o record.o app.o targets.o stats.o \
-                                             discovery.o trace.o)
+                                             discovery.o async.o trace.o) $(TOP_OBJS)
 
-$(RTBPF_OBJS): $(BUILD)/bpf/walker.skel.h $(BUILD)/bpf/discovery.skel.h $(BUILD)/bpf/trace.skel.h
+$(RTBPF_OBJS): $(BUILD)/bpf/walker.skel.h $(BUILD)/bpf/discovery.skel.h
+$(BUILD)/obj/rtbpf/async.o: $(BUILD)/bpf/async.skel.h
+$(BUILD)/obj/rtbpf/trace.o: $(BUILD)/bpf/trace.skel.h
 
 $(BUILD)/rt-bpf: $(RTBPF_OBJS) $(BUILD)/librtperf.a
-	$(CC) $(LDFLAGS) -o $@ $^ -lbpf -lpthread $(LDLIBS)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LIBPERF_LIBS) -lncurses -lbpf -lpthread $(LDLIBS)
 
 # e2e: a tiny program that echoes a fixed record per sample, its driver
 # (on rtbpf/perfsession.h), and a busy loop to profile.

@@ -23,8 +23,10 @@
 struct walker_bpf;
 struct rt_layout;
 struct rt_discovery;
-struct rt_pyproc_tracker;
-struct rt_rbproc_tracker;
+struct rt_runtime_tracker;
+
+/* Room for a tracker per entry of the runtime table (runtimes/runtime.h). */
+#define RT_BPF_MAX_RUNTIMES 8
 
 struct rt_bpf_app {
 	/* global flags, set by main.c before the subcommand runs */
@@ -36,8 +38,9 @@ struct rt_bpf_app {
 
 	/* state, torn down by rt_bpf_app__free() */
 	struct walker_bpf *skel;
-	struct rt_pyproc_tracker *tracker;    /* CPython processes (runtimes/python/) */
-	struct rt_rbproc_tracker *rb_tracker; /* CRuby processes (runtimes/ruby/) */
+	struct rt_image_cache *image_cache;   /* ELF files' symbols, for every tracker */
+	struct rt_runtime_tracker *trackers[RT_BPF_MAX_RUNTIMES]; /* one per runtime */
+	size_t nr_trackers;
 	struct rt_discovery *discovery;       /* process events; NULL: /proc polling */
 	pthread_t scanner;
 	bool scanner_running;
@@ -72,6 +75,8 @@ struct rt_bpf_cmd {
 
 extern const struct rt_bpf_cmd rt_bpf_cmd_attach; /* rtbpf/attach.c */
 extern const struct rt_bpf_cmd rt_bpf_cmd_record; /* rtbpf/record.c */
+extern const struct rt_bpf_cmd rt_bpf_cmd_top;    /* rtbpf/top.c */
+extern const struct rt_bpf_cmd rt_bpf_cmd_async;  /* rtbpf/async.c */
 extern const struct rt_bpf_cmd rt_bpf_cmd_trace;  /* rtbpf/trace.c */
 
 /* ---- app.c: the steps every subcommand takes ---- */
@@ -90,6 +95,22 @@ int rt_bpf__preflight(bool need_perf);
  * storage, or NULL after saying why. */
 const struct rt_layout *rt_bpf__read_layout(const char *path);
 
+/* What the walker is loaded for: where its samples come from. */
+struct rt_bpf_walker_opts {
+	bool per_thread_channels;   /* channel map keyed by slot (perf -p), not by CPU */
+	bool keep_native;           /* the channel's samples carry no native stack */
+	unsigned int channel_slots; /* channel map entries: highest CPU + 1, or slots */
+	unsigned int tid_slots;     /* tid->slot map entries (per-thread channels) */
+};
+
+/*
+ * Opens and loads the walker as @wo says, and starts the process trackers
+ * and discovery; the caller links app->skel->progs.rt_walker to its
+ * sampling events and fills the channel map.  Returns 0 or -errno after
+ * saying why; app keeps what was made either way.
+ */
+int rt_bpf_app__load(struct rt_bpf_app *app, const struct rt_bpf_walker_opts *wo);
+
 /*
  * Opens and loads the walker sized for perf session @s, starts the process
  * trackers and discovery, and attaches the walker to perf's events.
@@ -97,7 +118,8 @@ const struct rt_layout *rt_bpf__read_layout(const char *path);
  */
 int rt_bpf_app__load_and_attach(struct rt_bpf_app *app, struct rt_perf_session *s);
 
-/* Stops the scanner, frees discovery, the trackers and the walker. */
+/* Stops the scanner, frees discovery, the trackers, the image cache and
+ * the walker. */
 void rt_bpf_app__free(struct rt_bpf_app *app);
 
 /* ---- targets.c: finding and configuring interpreter processes ---- */
@@ -106,8 +128,9 @@ void rt_bpf_app__free(struct rt_bpf_app *app);
  * Returns 0 or -errno after saying why. */
 int rt_bpf_app__check_targets(const struct rt_bpf_app *app);
 
-/* Makes the trackers (-p or every process) that configure the walker's
- * maps as processes come and go.  Returns 0 or -errno. */
+/* Makes the image cache and a tracker per runtime (-p or every process)
+ * that configure the walker's maps as processes come and go.  Returns 0
+ * or -errno. */
 int rt_bpf_app__new_trackers(struct rt_bpf_app *app);
 
 /* Starts discovery: kernel events, then a full /proc scan. */
@@ -126,6 +149,10 @@ int rt_bpf_app__start_scanner(struct rt_bpf_app *app);
 void rt_bpf_app__stop_scanner(struct rt_bpf_app *app);
 
 /* ---- stats.c ---- */
+
+/* The walker's counters summed over CPUs into @stat (RT_WALKER_STAT_MAX
+ * entries).  Returns 0 or -errno. */
+int rt_bpf_app__stats(const struct rt_bpf_app *app, __u64 *stat);
 
 /* Prints the walker's counters, its run time (@ps: the kernel's figures,
  * may be NULL) and a line for each problem they show. */

@@ -26,6 +26,25 @@ static int percpu_sum(int fd, __u32 key, int ncpu, __u64 *sum)
 	return 0;
 }
 
+int rt_bpf_app__stats(const struct rt_bpf_app *app, __u64 *stat)
+{
+	int ncpu = libbpf_num_possible_cpus();
+	int fd;
+
+	if (!app->skel)
+		return -ENOENT;
+	if (ncpu <= 0)
+		return ncpu ? ncpu : -EINVAL;
+	fd = bpf_map__fd(app->skel->maps.stats);
+	for (__u32 k = 0; k < RT_WALKER_STAT_MAX; k++) {
+		int err = percpu_sum(fd, k, ncpu, &stat[k]);
+
+		if (err)
+			return err;
+	}
+	return 0;
+}
+
 /* The us bucket holding the q-quantile of n samples (the last one: longer). */
 static unsigned int quantile_bucket(const __u64 *hist, __u64 n, double q)
 {

@@ -11,6 +11,7 @@
 #include <errno.h>
 #include <pthread.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
@@ -20,34 +21,13 @@
 #include "rtbpf/discovery_events.h"
 #include "rtbpf/dsocache.h"
 #include "rtbpf/rtbpf.h"
-#include "runtimes/python/inspect.h"
-#include "runtimes/ruby/inspect.h"
+#include "runtimes/runtime.h"
 
 /* Processes are found from kernel events (bpf/discovery.bpf.c); a full
  * /proc scan runs at start, when events were lost, and every SAFETY_SCAN_MS
  * as a safety net; every RESCAN_MS when the kernel refuses the events. */
 #define SAFETY_SCAN_MS 30000
 #define RESCAN_MS 100
-
-/* The layout to walk CPython process @proc with (rt_pyproc__layout with
- * --layout's or layouts/' table for its version); a table that contradicts
- * the process's own _Py_DebugOffsets is refused here, in one line. */
-static int py_layout(const struct rt_bpf_app *app, const struct rt_pyproc *proc,
-		     struct rt_layout *out, char *msg, size_t msg_size)
-{
-	const struct rt_layout *table = app->layout;
-	int err;
-
-	if (!table)
-		table = rt_layout__find(RT_RUNTIME_CPYTHON, proc->major, proc->minor, proc->patch);
-	else if (table->major != proc->major || table->minor != proc->minor)
-		table = NULL; /* checked against the version: never used for another */
-	err = rt_pyproc__layout(proc, table, out, msg, msg_size);
-	if (!err && msg[0])
-		fprintf(stderr, "rt-bpf: pid %d (CPython %d.%d.%d): %s; walking it with its own "
-			"_Py_DebugOffsets\n", proc->pid, proc->major, proc->minor, proc->patch, msg);
-	return err;
-}
 
 /* A container's files vanish with it: copy them into the build-id cache
  * while the process lives (rtbpf/dsocache.h); host files stay where perf saw
@@ -58,88 +38,104 @@ static void cache_container_files(pid_t pid)
 		rt_dsocache__add_process(NULL, pid);
 }
 
-/* A Python process appeared (proc != NULL) or went away. */
-static void on_process(void *ctx, pid_t pid, const struct rt_pyproc *proc, uint32_t generation)
+/* The walker's map of @rt's processes, or -1. */
+static int walker_map_fd(const struct rt_bpf_app *app, const struct rt_runtime_desc *rt)
 {
-	struct rt_bpf_app *app = ctx;
-	int map_fd = bpf_map__fd(app->skel->maps.pids);
-	__u32 key = (__u32)pid;
-	struct rt_walker_config cfg;
+	return bpf_object__find_map_fd_by_name(app->skel->obj, rt->walker_map);
+}
+
+/* Selects @proc's layout (rt_runtime_desc.select_layout with --layout's), and
+ * says so when a notice came with it.  0, or -errno with the reason in
+ * @msg. */
+static int select_layout(const struct rt_bpf_app *app, const struct rt_runtime_desc *rt,
+			 const struct rt_runtime_process *proc, struct rt_layout *layout, char *msg,
+			 size_t msg_size)
+{
+	int err = rt->select_layout(proc, app->layout, layout, msg, msg_size);
+
+	if (!err && msg[0])
+		fprintf(stderr, "rt-bpf: pid %d (%s %d.%d.%d): %s\n", proc->pid, rt->name, proc->major,
+			proc->minor, proc->patch, msg);
+	return err;
+}
+
+/* Configures the walker for process @proc of runtime @rt.  0 or -errno,
+ * after saying why its samples stay native-only. */
+static int configure_walker(struct rt_bpf_app *app, const struct rt_runtime_desc *rt,
+			    const struct rt_runtime_process *proc, uint32_t generation, void *cfg)
+{
+	__u32 key = (__u32)proc->pid;
 	struct rt_layout layout;
 	char msg[256];
 
-	if (!proc) {
-		bpf_map_delete_elem(map_fd, &key);
-		return;
-	}
-	cache_container_files(pid);
-	if (py_layout(app, proc, &layout, msg, sizeof(msg))) {
-		fprintf(stderr, "rt-bpf: pid %d (CPython %d.%d.%d, %s): refusing to walk it: %s; its "
-			"samples stay native-only\n", pid, proc->major, proc->minor, proc->patch,
+	if (select_layout(app, rt, proc, &layout, msg, sizeof(msg))) {
+		fprintf(stderr, "rt-bpf: pid %d (%s %d.%d.%d, %s): refusing to walk it: %s; its samples "
+			"stay native-only\n", proc->pid, rt->name, proc->major, proc->minor, proc->patch,
 			proc->elf, msg);
-		return;
+		return -ENOTSUP;
 	}
-	if (rt_pyproc__walker_config(proc, &layout, generation, &cfg)) {
-		fprintf(stderr, "rt-bpf: pid %d runs CPython %d.%d.%d (%s): its layout lacks what the "
-			"walker needs (docs/layouts.md); its samples stay native-only\n", pid,
-			proc->major, proc->minor, proc->patch, proc->elf);
-		return;
+	if (rt->walker_config(proc, &layout, generation, cfg)) {
+		fprintf(stderr, "rt-bpf: pid %d runs %s %d.%d.%d (%s): its layout lacks what the "
+			"walker needs (docs/layouts.md); its samples stay native-only\n", proc->pid,
+			rt->name, proc->major, proc->minor, proc->patch, proc->elf);
+		return -EINVAL;
 	}
-	if (bpf_map_update_elem(map_fd, &key, &cfg, BPF_ANY)) {
-		fprintf(stderr, "rt-bpf: pid %d: cannot configure the walker: %s\n", pid,
-			strerror(errno));
-		return;
+	if (bpf_map_update_elem(walker_map_fd(app, rt), &key, cfg, BPF_ANY)) {
+		int err = -errno;
+
+		fprintf(stderr, "rt-bpf: pid %d: cannot configure the %s walker: %s\n", proc->pid,
+			rt->name, strerror(-err));
+		return err;
 	}
-	app->nr_python++;
-	if (app->verbose)
-		fprintf(stderr, "rt-bpf: walking pid %d: CPython %d.%d.%d, _PyRuntime at 0x%llx in %s\n",
-			pid, proc->major, proc->minor, proc->patch,
-			(unsigned long long)proc->runtime_addr, proc->elf);
+	return 0;
 }
 
-/* A Ruby process appeared, was updated (proc != NULL) or went away. */
-static void on_ruby_process(void *ctx, pid_t pid, const struct rt_rbproc *proc, uint32_t generation)
+/* A process of runtime @rt appeared, was updated (proc != NULL) or went
+ * away. */
+static void on_process(void *ctx, const struct rt_runtime_desc *rt, pid_t pid,
+		       const struct rt_runtime_process *proc, uint32_t generation)
 {
 	struct rt_bpf_app *app = ctx;
-	int map_fd = bpf_map__fd(app->skel->maps.rb_pids);
 	__u32 key = (__u32)pid;
-	struct rt_ruby_walker_config cfg;
-	const struct rt_layout *layout;
+	char more[128] = "";
+	void *cfg;
 
 	if (!proc) {
-		bpf_map_delete_elem(map_fd, &key);
+		bpf_map_delete_elem(walker_map_fd(app, rt), &key);
 		return;
 	}
 	cache_container_files(pid);
-	layout = rt_layout__find(RT_RUNTIME_RUBY, proc->major, proc->minor, proc->patch);
-	if (!layout || rt_rbproc__walker_config(proc, &layout->ruby, generation, &cfg)) {
-		fprintf(stderr, "rt-bpf: pid %d runs Ruby %d.%d.%d (%s): no layout for it (have: %s); its "
-			"samples stay native-only; docs/ruby.md says how to add one\n", pid, proc->major,
-			proc->minor, proc->patch, proc->elf, rt_layout_ruby__supported());
+	cfg = calloc(1, rt->config_size);
+	if (!cfg || configure_walker(app, rt, proc, generation, cfg)) {
+		free(cfg);
 		return;
 	}
-	if (bpf_map_update_elem(map_fd, &key, &cfg, BPF_ANY)) {
-		fprintf(stderr, "rt-bpf: pid %d: cannot configure the Ruby walker: %s\n", pid,
-			strerror(errno));
-		return;
-	}
+	free(cfg);
 	app->nr_python++;
-	app->nr_ruby++;
-	if (app->verbose)
-		fprintf(stderr, "rt-bpf: walking pid %d: Ruby %d.%d.%d in %s, symbol table %s\n", pid,
-			proc->major, proc->minor, proc->patch, proc->elf,
-			proc->symbols_addr ? "found" : "not found yet");
+	app->nr_ruby += rt == &rt_runtime_ruby;
+	if (app->verbose) {
+		rt->describe(proc, more, sizeof(more));
+		fprintf(stderr, "rt-bpf: walking pid %d: %s %d.%d.%d in %s%s\n", pid, rt->name,
+			proc->major, proc->minor, proc->patch, proc->elf, more);
+	}
 }
 
 int rt_bpf_app__new_trackers(struct rt_bpf_app *app)
 {
-	app->tracker = rt_pyproc_tracker__new(app->scope, app->pids, app->nr_pids, on_process, app);
-	if (!app->tracker)
+	app->image_cache = rt_image_cache__new();
+	if (!app->image_cache)
 		return -errno;
-	app->rb_tracker = rt_rbproc_tracker__new(app->scope, app->pids, app->nr_pids,
-						 on_ruby_process, app);
-	if (!app->rb_tracker)
-		return -errno;
+	for (size_t i = 0; i < rt_nr_runtimes; i++) {
+		struct rt_runtime_tracker *tr;
+
+		if (app->nr_trackers == RT_BPF_MAX_RUNTIMES)
+			return -E2BIG;
+		tr = rt_runtime_tracker__new(rt_runtimes[i], app->image_cache, app->scope, app->pids,
+					     app->nr_pids, on_process, app);
+		if (!tr)
+			return -errno;
+		app->trackers[app->nr_trackers++] = tr;
+	}
 	return 0;
 }
 
@@ -151,7 +147,7 @@ static uint64_t monotonic_ms(void)
 	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
 }
 
-/* A process event from the kernel: both trackers apply it. */
+/* A process event from the kernel: every tracker applies it. */
 static void on_discovery(void *ctx, const struct rt_discovery_event *e)
 {
 	static const enum rt_process_event_type types[] = {
@@ -171,15 +167,15 @@ static void on_discovery(void *ctx, const struct rt_discovery_event *e)
 	if (e->type < RT_DISCOVERY_EXEC || e->type > RT_DISCOVERY_MMAP)
 		return;
 	ev.type = types[e->type];
-	rt_process_tracker__event(rt_pyproc_tracker__processes(app->tracker), &ev);
-	rt_process_tracker__event(rt_rbproc_tracker__processes(app->rb_tracker), &ev);
+	for (size_t i = 0; i < app->nr_trackers; i++)
+		rt_process_tracker__event(rt_runtime_tracker__processes(app->trackers[i]), &ev);
 }
 
-/* Scans /proc in full (both trackers) and sets the time of the next scan. */
+/* Scans /proc in full (every tracker) and sets the time of the next scan. */
 static void full_scan(struct rt_bpf_app *app)
 {
-	rt_pyproc_tracker__scan(app->tracker);
-	rt_rbproc_tracker__scan(app->rb_tracker);
+	for (size_t i = 0; i < app->nr_trackers; i++)
+		rt_process_tracker__scan(rt_runtime_tracker__processes(app->trackers[i]));
 	app->next_scan_ms = monotonic_ms() + (app->discovery ? SAFETY_SCAN_MS : RESCAN_MS);
 }
 
@@ -203,15 +199,15 @@ void rt_bpf_app__start_discovery(struct rt_bpf_app *app)
  * is due. */
 void rt_bpf_app__discover(struct rt_bpf_app *app, int max_ms)
 {
-	int wait = max_ms, py, rb;
+	int wait = max_ms;
 	uint64_t now = monotonic_ms(), lost;
 
-	py = rt_process_tracker__retry(rt_pyproc_tracker__processes(app->tracker));
-	rb = rt_process_tracker__retry(rt_rbproc_tracker__processes(app->rb_tracker));
-	if (py >= 0 && py < wait)
-		wait = py;
-	if (rb >= 0 && rb < wait)
-		wait = rb;
+	for (size_t i = 0; i < app->nr_trackers; i++) {
+		int due = rt_process_tracker__retry(rt_runtime_tracker__processes(app->trackers[i]));
+
+		if (due >= 0 && due < wait)
+			wait = due;
+	}
 	if (app->next_scan_ms <= now)
 		wait = 0;
 	else if (app->next_scan_ms - now < (uint64_t)wait)
@@ -257,40 +253,45 @@ void rt_bpf_app__stop_scanner(struct rt_bpf_app *app)
 	app->scanner_running = false;
 }
 
+/* Says that process @pid runs none of the runtimes, and which they are. */
+static void say_no_runtime(pid_t pid)
+{
+	char absent[512] = "", versions[256] = "";
+	size_t a = 0, v = 0;
+
+	for (size_t i = 0; i < rt_nr_runtimes; i++) {
+		a += (size_t)snprintf(absent + a, a < sizeof(absent) ? sizeof(absent) - a : 0, "%s%s",
+				      i ? " nor " : "", rt_runtimes[i]->absent);
+		v += (size_t)snprintf(versions + v, v < sizeof(versions) ? sizeof(versions) - v : 0,
+				      "%s%s", i ? " and " : "", rt_runtimes[i]->versions);
+	}
+	fprintf(stderr, "rt-bpf: process %d is not %s; rt-bpf walks %s\n", pid, absent, versions);
+}
+
 int rt_bpf_app__check_targets(const struct rt_bpf_app *app)
 {
 	for (size_t i = 0; i < app->nr_pids; i++) {
-		struct rt_pyproc proc;
+		const struct rt_runtime_desc *rt;
+		struct rt_runtime_process *proc;
 		struct rt_layout layout;
 		char msg[256];
-		int err = rt_pyproc__inspect(app->pids[i], &proc);
+		int err = rt_runtime__identify(NULL, app->pids[i], &rt, &proc);
 
 		if (err == -ESRCH) {
 			fprintf(stderr, "rt-bpf: no process %d\n", app->pids[i]);
 			return err;
 		}
-		if (err == -ENOENT) {
-			struct rt_rbproc rb;
-
-			if (!rt_rbproc__inspect(app->pids[i], &rb)) {
-				if (rt_layout__find(RT_RUNTIME_RUBY, rb.major, rb.minor, rb.patch))
-					continue;
-				fprintf(stderr, "rt-bpf: process %d runs Ruby %d.%d.%d (%s): no layout for it "
-					"(have: %s); docs/ruby.md says how to add one\n", app->pids[i],
-					rb.major, rb.minor, rb.patch, rb.elf, rt_layout_ruby__supported());
-				return -ENOTSUP;
-			}
-		}
 		if (err) {
-			fprintf(stderr, "rt-bpf: process %d is not CPython (no _PyRuntime in its executable or a "
-				"libpython) nor CRuby (no ruby_current_vm_ptr); rt-bpf walks CPython 2.7 and 3.6-3.15 and Ruby 3.1\n", app->pids[i]);
+			say_no_runtime(app->pids[i]);
 			return err;
 		}
-		if (py_layout(app, &proc, &layout, msg, sizeof(msg))) {
-			fprintf(stderr, "rt-bpf: process %d runs CPython %d.%d.%d: refusing to walk it: %s\n",
-				app->pids[i], proc.major, proc.minor, proc.patch, msg);
+		err = select_layout(app, rt, proc, &layout, msg, sizeof(msg));
+		if (err)
+			fprintf(stderr, "rt-bpf: process %d runs %s %d.%d.%d: refusing to walk it: %s\n",
+				app->pids[i], rt->name, proc->major, proc->minor, proc->patch, msg);
+		free(proc);
+		if (err)
 			return -ENOTSUP;
-		}
 	}
 	return 0;
 }

@@ -822,28 +822,28 @@ static int configure_python(struct tracer *t)
 	__u32 key = (__u32)t->pid;
 	int err;
 
-	err = rt_pyproc__inspect(t->pid, &proc);
+	err = rt_runtime__inspect(&rt_runtime_cpython, NULL, t->pid, &proc.base);
 	if (err) {
 		fprintf(stderr, "rt-bpf: pid %d: cannot find CPython's _PyRuntime in it (%s)\n", t->pid,
 			strerror(-err));
 		return err;
 	}
-	table = rt_layout__find(RT_RUNTIME_CPYTHON, proc.major, proc.minor, proc.patch);
+	table = rt_layout__find(RT_RUNTIME_CPYTHON, proc.base.major, proc.base.minor, proc.base.patch);
 	err = rt_pyproc__layout(&proc, table, &t->py_layout, msg, sizeof(msg));
 	if (err || rt_pyproc__walker_config(&proc, &t->py_layout, 1, &cfg.walker)) {
 		fprintf(stderr, "rt-bpf: pid %d runs CPython %d.%d.%d, which rt-bpf has no layout for%s%s\n",
-			t->pid, proc.major, proc.minor, proc.patch, msg[0] ? ": " : "", msg);
+			t->pid, proc.base.major, proc.base.minor, proc.base.patch, msg[0] ? ": " : "", msg);
 		return err ? err : -ENOTSUP;
 	}
-	if (proc.major != 3 || proc.minor < 11) {
+	if (proc.base.major != 3 || proc.base.minor < 11) {
 		fprintf(stderr, "rt-bpf: pid %d runs CPython %d.%d: trace follows frames from 3.11 on\n",
-			t->pid, proc.major, proc.minor);
+			t->pid, proc.base.major, proc.base.minor);
 		return -ENOTSUP;
 	}
 	/* PyCodeObject 3.11: co_argcount, co_posonlyargcount, co_kwonlyargcount,
 	 * co_stacksize, then co_firstlineno; co_localsplusnames at 96; the
 	 * frame's localsplus after its 72 bytes.  Other versions: no arguments. */
-	if (proc.minor == 11) {
+	if (proc.base.minor == 11) {
 		cfg.code_argcount = t->py_layout.cpython.code_firstlineno - 16;
 		cfg.code_kwonlyargcount = t->py_layout.cpython.code_firstlineno - 8;
 		cfg.code_localsplusnames = 96;
@@ -860,7 +860,7 @@ static int configure_python(struct tracer *t)
 	}
 	if (t->verbose)
 		fprintf(stderr, "rt-bpf: pid %d: CPython %d.%d.%d, _PyRuntime at 0x%llx\n", t->pid,
-			proc.major, proc.minor, proc.patch, (unsigned long long)proc.runtime_addr);
+			proc.base.major, proc.base.minor, proc.base.patch, (unsigned long long)proc.runtime_addr);
 	return 0;
 }
 

@@ -16,6 +16,7 @@
 #include <string.h>
 
 #include "rtmerge/flamegraph.h"
+#include "perfglue/grow.h"
 #include "rtmerge/flamegraph_js.h"
 
 #define NONE UINT32_MAX
@@ -71,12 +72,14 @@ struct rt_flamegraph {
 	char *names_buf;
 	size_t names_len, names_cap;
 	struct name *names;
-	uint32_t nr_names, names_alloc;
+	uint32_t nr_names;
+	size_t names_alloc;
 	uint32_t *name_slots; /* open addressing: name id + 1, 0 = empty */
 	uint32_t name_slots_mask;
 
 	struct node *nodes; /* nodes[0] is the root */
-	uint32_t nr_nodes, nodes_alloc;
+	uint32_t nr_nodes;
+	size_t nodes_alloc;
 	uint32_t *child_slots; /* open addressing: node id + 1, 0 = empty */
 	uint32_t child_slots_mask;
 };
@@ -224,15 +227,8 @@ static int64_t intern(struct rt_flamegraph *fg, const char *s, size_t len)
 			return err;
 		return intern(fg, s, len);
 	}
-	if (fg->nr_names == fg->names_alloc) {
-		uint32_t alloc = fg->names_alloc ? fg->names_alloc * 2 : 256;
-		struct name *names = realloc(fg->names, alloc * sizeof(*names));
-
-		if (!names)
-			return -ENOMEM;
-		fg->names = names;
-		fg->names_alloc = alloc;
-	}
+	if (RT_ARRAY_GROW(fg->names, fg->names_alloc, (size_t)fg->nr_names + 1, 256))
+		return -ENOMEM;
 	if (fg->names_cap - fg->names_len < len + 1) {
 		size_t cap = fg->names_cap ? fg->names_cap : 4096;
 		char *buf;
@@ -288,15 +284,8 @@ static int64_t child(struct rt_flamegraph *fg, uint32_t parent, uint32_t name)
 	}
 	if (fg->nr_nodes >= UINT32_MAX / 2)
 		return -E2BIG;
-	if (fg->nr_nodes == fg->nodes_alloc) {
-		uint32_t alloc = fg->nodes_alloc * 2;
-		struct node *nodes = realloc(fg->nodes, (size_t)alloc * sizeof(*nodes));
-
-		if (!nodes)
-			return -ENOMEM;
-		fg->nodes = nodes;
-		fg->nodes_alloc = alloc;
-	}
+	if (RT_ARRAY_GROW(fg->nodes, fg->nodes_alloc, (size_t)fg->nr_nodes + 1, 1024))
+		return -ENOMEM;
 	if ((fg->nr_nodes + 1) * 2 > fg->child_slots_mask) {
 		int err = grow_child_slots(fg);
 
@@ -667,15 +656,8 @@ struct walk {
 
 static int walk_push(struct walk *w, struct walk_item it)
 {
-	if (w->nr == w->alloc) {
-		size_t alloc = w->alloc ? w->alloc * 2 : 256;
-		struct walk_item *items = realloc(w->items, alloc * sizeof(*items));
-
-		if (!items)
-			return -ENOMEM;
-		w->items = items;
-		w->alloc = alloc;
-	}
+	if (RT_ARRAY_GROW(w->items, w->alloc, w->nr + 1, 256))
+		return -ENOMEM;
 	w->items[w->nr++] = it;
 	return 0;
 }
@@ -698,15 +680,8 @@ static int push_children(struct rt_flamegraph *fg, struct walk *w, const struct 
 	uint64_t start = it->start;
 
 	for (uint32_t c = fg->nodes[it->node].first_child; c != NONE; c = fg->nodes[c].next_sibling) {
-		if (n == w->kids_alloc) {
-			size_t alloc = w->kids_alloc ? w->kids_alloc * 2 : 64;
-			uint32_t *kids = realloc(w->kids, alloc * sizeof(*kids));
-
-			if (!kids)
-				return -ENOMEM;
-			w->kids = kids;
-			w->kids_alloc = alloc;
-		}
+		if (RT_ARRAY_GROW(w->kids, w->kids_alloc, n + 1, 64))
+			return -ENOMEM;
 		w->kids[n++] = c;
 	}
 	if (sorted && n > 1)

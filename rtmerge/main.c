@@ -33,6 +33,9 @@ static void usage(FILE *out)
 "                         os release, cpus) and exit\n"
 "      --per-sample FILE  also write one line per sample: \"TID TIME stack\"\n"
 "  -q, --quiet            no summary on standard error\n"
+"      --strict           refuse a recording cut short inside a record (perf\n"
+"                         killed, file truncated, pipe cut) instead of folding\n"
+"                         every complete record before the cut\n"
 "\n"
 "Frames (stackcollapse-perf.pl conventions):\n"
 "      --pid              root frame is comm-PID\n"
@@ -62,12 +65,18 @@ static void usage(FILE *out)
 "  -V, --version          print the version\n"
 "\n"
 "The input defaults to ./perf.data. A summary of samples read, lost and\n"
-"frames left unresolved (by reason) goes to standard error.\n");
+"frames left unresolved (by reason) goes to standard error.\n"
+"\n"
+"Exit status: 0 success; 1 unreadable input (one line naming the file and\n"
+"offset); 2 usage error; 3 a recording cut short: the output holds every\n"
+"complete record before the cut, and one warning names the offset and the\n"
+"bytes lost.\n");
 }
 
 enum {
 	OPT_PID = 256, OPT_TID, OPT_KERNEL, OPT_JIT, OPT_ALL, OPT_ADDRS, OPT_PERIOD, OPT_HEADER,
 	OPT_PER_SAMPLE, OPT_TITLE, OPT_NATIVE_ONLY, OPT_INTERP_ONLY, OPT_ALL_PROCESSES, OPT_NO_LINES,
+	OPT_STRICT,
 };
 
 static int parse_list(const char *arg, uint32_t **list, size_t *nr)
@@ -243,6 +252,7 @@ int main(int argc, char **argv)
 		{ "comm", required_argument, NULL, 'c' },
 		{ "all-processes", no_argument, NULL, OPT_ALL_PROCESSES },
 		{ "no-lines", no_argument, NULL, OPT_NO_LINES },
+		{ "strict", no_argument, NULL, OPT_STRICT },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
@@ -250,7 +260,7 @@ int main(int argc, char **argv)
 	struct rt_merge_opts opts = { .sz = sizeof(opts) };
 	const char *output = NULL, *format = "folded", *title = NULL, *per_sample_path = NULL;
 	const char *input = "perf.data";
-	bool header = false, quiet = false;
+	bool header = false, quiet = false, strict = false;
 	uint32_t *pids = NULL, *tids = NULL;
 	size_t nr_pids = 0, nr_tids = 0;
 	struct rt_perf_reader *reader = NULL;
@@ -295,6 +305,7 @@ int main(int argc, char **argv)
 		case 'c': opts.comm = optarg; break;
 		case OPT_ALL_PROCESSES: opts.all_processes = true; break;
 		case OPT_NO_LINES: opts.no_lines = true; break;
+		case OPT_STRICT: strict = true; break;
 		case 'h': usage(stdout); ret = 0; goto out;
 		case 'V': printf("rtmerge " RTMERGE_VERSION "\n"); ret = 0; goto out;
 		default:
@@ -333,6 +344,7 @@ int main(int argc, char **argv)
 		fprintf(stderr, "rtmerge: %s\n", err_msg);
 		goto out;
 	}
+	rt_perf_reader__set_strict(reader, strict);
 	if (header && !rt_perf_reader__is_pipe(reader)) {
 		rt_perf_reader__fprint_header(reader, stdout);
 		ret = 0;
@@ -389,7 +401,8 @@ int main(int argc, char **argv)
 		rt_merge__print_summary(merge, reader, stderr);
 	if (rt_merge__stats(merge)->samples == 0 && !quiet)
 		fprintf(stderr, "rtmerge: warning: no samples matched; check --event and filters\n");
-	ret = 0;
+	ret = rt_merge__print_cut(reader, strcmp(input, "-") ? input : "<stdin>", stderr) ?
+	      RT_MERGE_EXIT_CUT : 0;
 out:
 	if (out != stdout && out && fclose(out) && !ret) {
 		fprintf(stderr, "rtmerge: closing %s failed: %s\n", output, strerror(errno));

@@ -97,6 +97,17 @@ const struct rt_merge_stats *rt_merge__stats(const struct rt_merge *merge);
 /* The event whose samples were used (NULL before run). */
 const char *rt_merge__event_name(const struct rt_merge *merge);
 
+/* rtmerge's exit status when it folded a recording cut short. */
+#define RT_MERGE_EXIT_CUT 3
+
+/*
+ * Prints one warning when the recording read by reader was cut short
+ * (perf killed, file truncated, pipe cut): the input's name, the offset
+ * where its complete records end and the bytes lost.  Returns true when it
+ * was cut, false (printing nothing) for a whole recording.
+ */
+bool rt_merge__print_cut(const struct rt_perf_reader *reader, const char *name, FILE *out);
+
 /* Prints the end-of-run summary (samples, lost, unresolved by reason). */
 void rt_merge__print_summary(const struct rt_merge *merge, const struct rt_perf_reader *reader,
 			     FILE *out);

@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "perfglue/grow.h"
 #include "perfglue/hash.h"
 #include "perfglue/safefile.h"
 
@@ -128,19 +129,8 @@ static uint8_t eval_loop_kind(const char *name)
 
 static int mark_frame(struct rt_merge *m, uint32_t id, uint8_t kind)
 {
-	if (id >= m->is_eval_cap) {
-		size_t cap = m->is_eval_cap ? m->is_eval_cap : 1024;
-		uint8_t *n;
-
-		while (cap <= id)
-			cap *= 2;
-		n = realloc(m->is_eval, cap);
-		if (!n)
-			return -ENOMEM;
-		memset(n + m->is_eval_cap, 0, cap - m->is_eval_cap);
-		m->is_eval = n;
-		m->is_eval_cap = cap;
-	}
+	if (RT_ARRAY_GROW(m->is_eval, m->is_eval_cap, (size_t)id + 1, 1024))
+		return -ENOMEM;
 	m->is_eval[id] |= kind;
 	return 0;
 }
@@ -277,15 +267,8 @@ static int defer_kernel(struct rt_merge *m, uint64_t addr, uint32_t *id)
 	if (r < 0)
 		return (int)r;
 	*id = (uint32_t)r;
-	if (m->nr_pending == m->cap_pending) {
-		size_t cap = m->cap_pending ? m->cap_pending * 2 : 1024;
-		struct pending_kernel *p = realloc(m->pending, cap * sizeof(*p));
-
-		if (!p)
-			return -ENOMEM;
-		m->pending = p;
-		m->cap_pending = cap;
-	}
+	if (RT_ARRAY_GROW(m->pending, m->cap_pending, m->nr_pending + 1, 1024))
+		return -ENOMEM;
 	m->pending[m->nr_pending].addr = addr;
 	m->pending[m->nr_pending++].id = *id;
 	return 0;

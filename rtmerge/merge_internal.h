@@ -99,7 +99,7 @@ struct rt_merge {
 		struct rt_interp_frame *early_frames;
 		size_t cap_early_frames;
 	} *held;
-	size_t nr_held;
+	size_t nr_held, cap_held;   /* slots in use (the highest + 1), allocated */
 	bool hold_native;           /* some channel's samples carry no native stack */
 	/* The recorded target's processes, sorted (see target_find). */
 	uint32_t *target;

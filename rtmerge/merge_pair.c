@@ -9,6 +9,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "perfglue/grow.h"
+
 static bool wanted_u32(const uint32_t *set, size_t nr, uint32_t v)
 {
 	size_t i;
@@ -71,14 +73,9 @@ static struct held_sample *held_slot(struct rt_merge *m, const struct rt_perf_sa
 	size_t idx = held_index(s);
 
 	if (idx >= m->nr_held) {
-		size_t n = idx + 1;
-		struct held_sample *t = realloc(m->held, n * sizeof(*t));
-
-		if (!t)
+		if (RT_ARRAY_GROW(m->held, m->cap_held, idx + 1, 16))
 			return NULL;
-		memset(t + m->nr_held, 0, (n - m->nr_held) * sizeof(*t));
-		m->held = t;
-		m->nr_held = n;
+		m->nr_held = idx + 1;
 	}
 	return &m->held[idx];
 }

@@ -224,7 +224,7 @@ int rt_merge__fold(struct rt_merge *m, const struct rt_perf_sample *s,
 			m->stats.empty_callchains++;
 	} else if (s->sample_type & PERF_SAMPLE_IP) {
 		err = rt_merge__frame_of(m, s->pid, gen, s->ip, s->cpumode == RT_CPUMODE_KERNEL,
-			       &leaf_first[0]);
+					 &leaf_first[0]);
 		if (err)
 			return err;
 		nr = 1;

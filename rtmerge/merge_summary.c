@@ -154,3 +154,32 @@ void rt_merge__print_summary(const struct rt_merge *m, const struct rt_perf_read
 			"run's first (broken callchains repeat an address)\n", st->collapsed_frames);
 	print_hints(m, rs, out);
 }
+
+bool rt_merge__print_cut(const struct rt_perf_reader *reader, const char *name, FILE *out)
+{
+	const struct rt_perf_cut *cut = rt_perf_reader__cut(reader);
+
+	if (!cut->cut)
+		return false;
+	fprintf(out, "rtmerge: warning: %s: recording cut short at offset %" PRIu64
+		" (perf killed, file truncated or pipe cut): every complete record before it "
+		"folded, %" PRIu64 " bytes of an incomplete record lost", name, cut->offset,
+		cut->bytes_lost);
+	if (cut->bytes_missing)
+		fprintf(out, ", %" PRIu64 " more bytes the header names missing", cut->bytes_missing);
+	if (cut->no_data_size)
+		fprintf(out, ", no data size in the header (perf did not finish)");
+	if (cut->features_lost)
+		fprintf(out, ", feature sections (event names, build ids) lost");
+	/* rt-bpf record (its bpf-output channel) names its target in an event
+	 * name, which was in the features: the default filter cannot apply. */
+	for (size_t i = 0; cut->features_lost && i < rt_perf_reader__nr_evsels(reader); i++) {
+		if (rt_merge__is_bpf_output(rt_perf_reader__evsel(reader, i))) {
+			fprintf(out, " (with them the target rt-bpf record -p or -- CMD names: every "
+				"process is folded; choose with -p PID or --comm NAME)");
+			break;
+		}
+	}
+	fprintf(out, "; exit status %d\n", RT_MERGE_EXIT_CUT);
+	return true;
+}

@@ -8,6 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "perfglue/grow.h"
+
 static bool is_tracking_event(const struct rt_perf_evsel *ev)
 {
 	return ev->attr.type == PERF_TYPE_SOFTWARE && ev->attr.config == PERF_COUNT_SW_DUMMY;
@@ -77,15 +79,8 @@ static int target_add(struct rt_merge *m, uint32_t pid)
 
 	if (i < m->nr_target && m->target[i] == pid)
 		return 0;
-	if (m->nr_target == m->cap_target) {
-		size_t cap = m->cap_target ? m->cap_target * 2 : 16;
-		uint32_t *n = realloc(m->target, cap * sizeof(*n));
-
-		if (!n)
-			return -ENOMEM;
-		m->target = n;
-		m->cap_target = cap;
-	}
+	if (RT_ARRAY_GROW(m->target, m->cap_target, m->nr_target + 1, 16))
+		return -ENOMEM;
 	/* pids mostly grow: this is usually an append */
 	memmove(&m->target[i + 1], &m->target[i], (m->nr_target - i) * sizeof(*m->target));
 	m->target[i] = pid;

@@ -5,6 +5,7 @@
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
+#include "perfglue/array.h"
 #include "perfglue/hash.h"
 
 struct name_slot {
@@ -58,23 +59,6 @@ void rt_stacks__free(struct rt_stacks *s)
 	free(s);
 }
 
-static int grow(void **ptr, size_t *cap, size_t need, size_t elem)
-{
-	size_t n = *cap ? *cap : 64;
-	void *p;
-
-	if (need <= *cap)
-		return 0;
-	while (n < need)
-		n *= 2;
-	p = realloc(*ptr, n * elem);
-	if (!p)
-		return -ENOMEM;
-	*ptr = p;
-	*cap = n;
-	return 0;
-}
-
 static int names_rehash(struct rt_stacks *s)
 {
 	size_t size = s->names_size ? s->names_size * 2 : 1024, i;
@@ -115,8 +99,8 @@ int64_t rt_stacks__intern(struct rt_stacks *s, const char *name, size_t len)
 		if (!strncmp(other, name, len) && other[len] == '\0')
 			return s->names[i].id - 1;
 	}
-	if (grow((void **)&s->pool, &s->pool_cap, s->pool_len + len + 1, 1) ||
-	    grow((void **)&s->name_off, &s->cap_names, s->nr_names + 1, sizeof(size_t)))
+	if (rt_array__grow((void **)&s->pool, &s->pool_cap, s->pool_len + len + 1, 1) ||
+	    rt_array__grow((void **)&s->name_off, &s->cap_names, s->nr_names + 1, sizeof(size_t)))
 		return -ENOMEM;
 	memcpy(s->pool + s->pool_len, name, len);
 	s->pool[s->pool_len + len] = '\0';
@@ -185,9 +169,10 @@ int rt_stacks__add(struct rt_stacks *s, const uint32_t *frames, uint32_t nr, uin
 			return 0;
 		}
 	}
-	if (grow((void **)&s->entries, &s->cap_entries, s->nr_entries + 1, sizeof(*s->entries)) ||
-	    grow((void **)&s->frame_pool, &s->frame_pool_cap, s->frame_pool_len + nr + 1,
-		 sizeof(uint32_t)))
+	if (rt_array__grow((void **)&s->entries, &s->cap_entries, s->nr_entries + 1,
+			   sizeof(*s->entries)) ||
+	    rt_array__grow((void **)&s->frame_pool, &s->frame_pool_cap,
+			   s->frame_pool_len + nr + 1, sizeof(uint32_t)))
 		return -ENOMEM;
 	e = &s->entries[s->nr_entries];
 	e->hash = h;

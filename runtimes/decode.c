@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
  * The record decoder's front: checks each record's header and hands it to
- * its runtime's decoder (runtimes/python/decode.c, runtimes/ruby/decode.c).
- * A new runtime adds its record types or runtime number here.
+ * its runtime's decoder, found in the runtime table (runtimes/runtime.h) by
+ * the record's type or stack runtime number.
  */
 #include <errno.h>
 #include <stddef.h>
@@ -12,17 +12,24 @@
 
 #include "bpf/record.h"
 #include "runtimes/decode.h"
-#include "runtimes/python/decode.h"
-#include "runtimes/ruby/decode.h"
+#include "runtimes/decode_common.h"
+#include "runtimes/runtime.h"
+
+/* Room for every entry of rt_runtimes[]. */
+#define MAX_RUNTIMES 16
 
 struct rt_interp_decoder {
 	struct rt_interp_decoder_stats stats;
-	struct rt_python_decoder *python; /* CPython records; NULL until one comes */
-	struct rt_ruby_decoder *ruby;     /* CRuby records; NULL until one comes */
+	/* one per entry of rt_runtimes[]; NULL until a record of it comes */
+	struct rt_runtime_decoder *runtimes[MAX_RUNTIMES];
 };
 
 struct rt_interp_decoder *rt_interp_decoder__new(void)
 {
+	if (rt_nr_runtimes > MAX_RUNTIMES) {
+		errno = E2BIG;
+		return NULL;
+	}
 	return calloc(1, sizeof(struct rt_interp_decoder));
 }
 
@@ -30,8 +37,8 @@ void rt_interp_decoder__free(struct rt_interp_decoder *dec)
 {
 	if (!dec)
 		return;
-	rt_python_decoder__free(dec->python);
-	rt_ruby_decoder__free(dec->ruby);
+	for (size_t i = 0; i < rt_nr_runtimes; i++)
+		rt_runtime_decoder__free(dec->runtimes[i], rt_runtimes[i]->decoding);
 	free(dec);
 }
 
@@ -65,15 +72,19 @@ int rt_interp_decoder__feed(struct rt_interp_decoder *dec, const void *raw, size
 	if (h.type == RT_REC_STACK && h.size >= sizeof(struct rt_rec_stack))
 		memcpy(&runtime, (const char *)raw + offsetof(struct rt_rec_stack, runtime),
 		       sizeof(runtime));
-	if (h.type == RT_REC_RUBY_CODE) {
-		err = rt_ruby_decoder__take_code(&dec->ruby, raw, h.size, pid, &dec->stats);
-	} else if (h.type == RT_REC_STACK && runtime == RT_REC_RUNTIME_RUBY) {
-		err = rt_ruby_decoder__take_stack(&dec->ruby, raw, h.size, pid, tid, out, &dec->stats);
-	} else if (h.type == RT_REC_STACK) {
-		err = rt_python_decoder__take_stack(&dec->python, raw, h.size, pid, tid, out,
-						    &dec->stats);
-	} else if (h.type == RT_REC_CODE) {
-		err = rt_python_decoder__take_code(&dec->python, raw, h.size, pid, &dec->stats);
+	for (size_t i = 0; i < rt_nr_runtimes; i++) {
+		const struct rt_decoding *d = rt_runtimes[i]->decoding;
+		bool code = h.type == d->code_type;
+
+		if (!code && (h.type != RT_REC_STACK || runtime != d->stack_runtime))
+			continue;
+		if (!dec->runtimes[i])
+			dec->runtimes[i] = rt_runtime_decoder__new(d);
+		if (!dec->runtimes[i])
+			return -ENOMEM;
+		err = code ? d->take_code(dec->runtimes[i], raw, h.size, pid, &dec->stats) :
+			     d->take_stack(dec->runtimes[i], raw, h.size, pid, tid, out, &dec->stats);
+		break;
 	}
 	if (err >= 0 || err == -ENOMEM)
 		return err;

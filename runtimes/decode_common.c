@@ -8,7 +8,6 @@
 
 #define INITIAL_CAP 256
 
-
 static uint64_t hash_str(const char *s)
 {
 	return rt_hash_str(s, RT_HASH_SEED);
@@ -202,4 +201,27 @@ int rt_interp_stack__finish(struct rt_interp_stack *out, const struct rt_rec_sta
 	if (flags & RT_INTERP_STACK_INCOMPLETE)
 		stats->incomplete++;
 	return 1;
+}
+
+struct rt_runtime_decoder *rt_runtime_decoder__new(const struct rt_decoding *d)
+{
+	struct rt_runtime_decoder *dec = calloc(1, sizeof(*dec));
+
+	if (!dec)
+		return NULL;
+	if (rt_code_table__init(&dec->codes, d->entry_size) ||
+	    rt_string_table__init(&dec->strings)) {
+		rt_runtime_decoder__free(dec, d);
+		return NULL;
+	}
+	return dec;
+}
+
+void rt_runtime_decoder__free(struct rt_runtime_decoder *dec, const struct rt_decoding *d)
+{
+	if (!dec)
+		return;
+	rt_code_table__exit(&dec->codes, d->exit_entry);
+	rt_string_table__exit(&dec->strings);
+	free(dec);
 }

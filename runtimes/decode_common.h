@@ -60,6 +60,44 @@ void *rt_code_table__insert(struct rt_code_table *t, uint32_t pid, uint64_t addr
  * zeroed table is a no-op. */
 void rt_code_table__exit(struct rt_code_table *t, void (*exit_entry)(void *entry));
 
+/* What every runtime's decoder keeps. */
+struct rt_runtime_decoder {
+	struct rt_code_table codes;     /* its code objects, by (pid, address) */
+	struct rt_string_table strings; /* kept until the decoder is freed, so handed-out
+					 * pointers stay valid when a code object's
+					 * record is replaced */
+	struct rt_interp_frame frames[RT_REC_MAX_FRAMES]; /* the last stack's */
+};
+
+/*
+ * One runtime's record decoding, as runtimes/decode.c reaches it through
+ * the runtime table (runtimes/runtime.h).  The take functions get records
+ * whose header is checked (@size: the header's size), seen in a sample of
+ * @pid/@tid (UINT32_MAX: any), and follow rt_interp_decoder__feed's
+ * contract: take_code returns 0, take_stack 1 with @out filled (frames
+ * in @dec->frames), both -EINVAL or -ENOMEM, counting into @stats.
+ */
+struct rt_decoding {
+	uint32_t code_type;     /* enum rt_rec_type of its code records */
+	uint32_t stack_runtime; /* RT_REC_RUNTIME_* of its stack records */
+	size_t entry_size;      /* its code table's entries, each starting with
+				 * struct rt_code_key */
+	void (*exit_entry)(void *entry); /* frees what an entry holds; may be NULL */
+	int (*take_code)(struct rt_runtime_decoder *dec, const void *raw, size_t size,
+			 uint32_t pid, struct rt_interp_decoder_stats *stats);
+	int (*take_stack)(struct rt_runtime_decoder *dec, const void *raw, size_t size,
+			  uint32_t pid, uint32_t tid, struct rt_interp_stack *out,
+			  struct rt_interp_decoder_stats *stats);
+};
+
+/* Creates an empty decoder for @d's records.  Returns NULL when out of
+ * memory. */
+struct rt_runtime_decoder *rt_runtime_decoder__new(const struct rt_decoding *d);
+
+/* Frees @dec (made for @d) and every string it handed out.  NULL is a
+ * no-op. */
+void rt_runtime_decoder__free(struct rt_runtime_decoder *dec, const struct rt_decoding *d);
+
 /*
  * Checks the stack record @rec (copied out; @size bytes of it are there)
  * of runtime @runtime taken in a sample of @pid/@tid (UINT32_MAX: any):

@@ -91,10 +91,8 @@ out:
 	return have_load ? 0 : -ENOENT;
 }
 
-/* What elf_find_symbols() found in one file, kept by the file's identity
- * (device, inode, size, modification time) and the symbol list asked for:
- * the same executable or library in many processes, or one process checked
- * again, is read once.  Direct-mapped, so its size is fixed. */
+/* What elf_find_symbols() found in one file (struct rt_image_cache).
+ * Direct-mapped, so its size is fixed. */
 #define IMAGE_CACHE_SIZE 256
 
 struct image_entry {
@@ -109,8 +107,34 @@ struct image_entry {
 	uint64_t values[RT_PROCESS_SYMBOLS_MAX];
 };
 
-static struct image_entry image_cache[IMAGE_CACHE_SIZE];
-static pthread_mutex_t image_cache_lock = PTHREAD_MUTEX_INITIALIZER;
+struct rt_image_cache {
+	pthread_mutex_t lock; /* rt-bpf's scanner thread and its main thread both look */
+	struct image_entry entries[IMAGE_CACHE_SIZE];
+};
+
+struct rt_image_cache *rt_image_cache__new(void)
+{
+	struct rt_image_cache *cache = calloc(1, sizeof(*cache));
+	int err;
+
+	if (!cache)
+		return NULL;
+	err = pthread_mutex_init(&cache->lock, NULL);
+	if (err) {
+		free(cache);
+		errno = err;
+		return NULL;
+	}
+	return cache;
+}
+
+void rt_image_cache__free(struct rt_image_cache *cache)
+{
+	if (!cache)
+		return;
+	pthread_mutex_destroy(&cache->lock);
+	free(cache);
+}
 
 static bool image_entry_is(const struct image_entry *e, const struct stat *st,
 			   const struct rt_process_symbol *syms, size_t nr_syms)
@@ -120,34 +144,37 @@ static bool image_entry_is(const struct image_entry *e, const struct stat *st,
 	       e->mtime.tv_sec == st->st_mtim.tv_sec && e->mtime.tv_nsec == st->st_mtim.tv_nsec;
 }
 
-/* elf_find_symbols() through the cache, for the open file @fd. */
-static int cached_find_symbols(int fd, const struct stat *st, const struct rt_process_symbol *syms,
-			       size_t nr_syms, uint64_t *values, uint64_t *first_load_vaddr)
+/* elf_find_symbols() through @cache (NULL: none), for the open file @fd. */
+static int cached_find_symbols(struct rt_image_cache *cache, int fd, const struct stat *st,
+			       const struct rt_process_symbol *syms, size_t nr_syms, uint64_t *values,
+			       uint64_t *first_load_vaddr)
 {
 	struct image_entry *e;
 	int err;
 
-	e = &image_cache[rt_hash64((uint64_t)st->st_dev * 0x9e3779b97f4a7c15ull ^ st->st_ino ^
-				   (uint64_t)(uintptr_t)syms) % IMAGE_CACHE_SIZE];
-	pthread_mutex_lock(&image_cache_lock);
+	if (!cache)
+		return elf_find_symbols(fd, st, syms, nr_syms, values, first_load_vaddr);
+	e = &cache->entries[rt_hash64((uint64_t)st->st_dev * 0x9e3779b97f4a7c15ull ^ st->st_ino ^
+				      (uint64_t)(uintptr_t)syms) % IMAGE_CACHE_SIZE];
+	pthread_mutex_lock(&cache->lock);
 	if (image_entry_is(e, st, syms, nr_syms)) {
 		memcpy(values, e->values, nr_syms * sizeof(*values));
 		*first_load_vaddr = e->first_load_vaddr;
 		err = e->err;
-		pthread_mutex_unlock(&image_cache_lock);
+		pthread_mutex_unlock(&cache->lock);
 		return err;
 	}
-	pthread_mutex_unlock(&image_cache_lock);
+	pthread_mutex_unlock(&cache->lock);
 	err = elf_find_symbols(fd, st, syms, nr_syms, values, first_load_vaddr);
 	if (err && err != -ENOENT)
 		return err; /* could not read it: may work next time */
-	pthread_mutex_lock(&image_cache_lock);
+	pthread_mutex_lock(&cache->lock);
 	*e = (struct image_entry){
 		.dev = st->st_dev, .ino = st->st_ino, .size = st->st_size, .mtime = st->st_mtim,
 		.syms = syms, .nr_syms = nr_syms, .err = err, .first_load_vaddr = *first_load_vaddr,
 	};
 	memcpy(e->values, values, nr_syms * sizeof(*values));
-	pthread_mutex_unlock(&image_cache_lock);
+	pthread_mutex_unlock(&cache->lock);
 	return err;
 }
 
@@ -168,7 +195,8 @@ static int image_symbols(pid_t pid, unsigned long start, unsigned long end, cons
 		fd = rt_safefile__open_in_root(pid, path, 0, &st);
 	if (fd < 0)
 		return fd;
-	err = cached_find_symbols(fd, &st, opts->syms, opts->nr_syms, values, first_load_vaddr);
+	err = cached_find_symbols(opts->cache, fd, &st, opts->syms, opts->nr_syms, values,
+				  first_load_vaddr);
 	close(fd);
 	if (err)
 		return err;

@@ -42,7 +42,23 @@ struct rt_process_image {
 	const uint64_t *values; /* st_value of each symbol asked for, 0 when absent */
 };
 
+/*
+ * What rt_process__find_image() read from ELF files, kept by the file's
+ * identity (device, inode, size, modification time) and the symbol list
+ * asked for: the same executable or library in many processes, or one
+ * process checked again, is read once.  Owned by its user (rt-bpf keeps
+ * one for all its trackers); safe to share between threads.
+ */
+struct rt_image_cache;
+
+/* Creates an empty cache.  Returns NULL and sets errno on failure. */
+struct rt_image_cache *rt_image_cache__new(void);
+
+/* Frees the cache.  NULL is a no-op. */
+void rt_image_cache__free(struct rt_image_cache *cache);
+
 struct rt_process_image_opts {
+	struct rt_image_cache *cache; /* where files' symbols are kept; NULL: none */
 	const char *lib_name; /* besides the executable, files whose base name contains this */
 	const struct rt_process_symbol *syms; /* at most RT_PROCESS_SYMBOLS_MAX */
 	size_t nr_syms;

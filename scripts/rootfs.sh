@@ -20,7 +20,7 @@ packages_of() {
 	case $1 in
 	bullseye) echo python3.9 ruby2.7 ruby2.7-dev procps ;;
 	trixie) echo python3.13 python3.13-dbg ruby3.3 procps ;;
-	sid) echo python3.14 python3.14-dbg python3.15 ruby3.3 procps ;;
+	sid) echo python3.14 python3.14-dbg python3.15 python3.15-dbg ruby3.3 procps ;;
 	# the guests of make check-kernels: this machine's binaries need bookworm's libraries
 	bookworm-guest) echo python3 python3.11 ruby3.1 linux-perf libbpf1 libelf1 libdw1 libcapstone4 procps mount ;;
 	*) return 1 ;;

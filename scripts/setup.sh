@@ -13,7 +13,7 @@ packages=(
 	build-essential clang llvm libbpf-dev bpftool libelf-dev libdw-dev
 	libtraceevent-dev libcapstone-dev libcunit1-dev libiberty-dev zlib1g-dev
 	linux-source-6.12 xz-utils linux-perf chromium elfutils binutils time python3 libxml2-utils
-	ruby3.1 ruby3.1-dev
+	ruby3.1 ruby3.1-dev libncurses-dev tmux librust-tokio-dev
 )
 
 missing=()

@@ -239,7 +239,7 @@ static Elf *open_with_id(const char *path, const uint8_t *id, size_t id_size, in
 /*
  * Copies of the file perf saw, by build id, in perf's cache:
  * .build-id/xx/<rest>/<base> and <path>/<hex id>/<base>, where base is
- * "elf", or "vdso" for the vDSO.
+ * "elf", "vdso" for the vDSO, or "debug" for a separate debug file.
  */
 static Elf *open_from_cache(struct rt_symbolizer *s, const char *path, const char *base,
 			    const uint8_t *id, size_t id_size, int *fd)
@@ -393,6 +393,10 @@ static Elf *open_debug_file(struct rt_symbolizer *s, const char *path, const cha
 		snprintf(file, sizeof(file), "%s%s/.build-id/%.2s/%s.debug", s->root_dir,
 			 s->debug_root, idhex, idhex + 2);
 		dbg = open_debug_candidate(file, NULL, id, id_size, fd);
+		if (dbg)
+			return dbg;
+		/* a container's debug file, copied by rt-bpf beside the binary */
+		dbg = open_from_cache(s, path, "debug", id, id_size, fd);
 		if (dbg)
 			return dbg;
 	}

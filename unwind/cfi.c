@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "perfglue/grow.h"
 #include "unwind/cfi.h"
 
 /* DW_CFA_* opcodes. */
@@ -213,14 +214,8 @@ static int push_row(struct rt_cfi_table *t, const struct rt_cfi_row *row)
 			return 0;
 		}
 	}
-	if (t->nr == t->alloc) {
-		size_t n = t->alloc ? t->alloc * 2 : 256;
-		struct rt_cfi_row *rows = realloc(t->rows, n * sizeof(*rows));
-		if (!rows)
-			return -ENOMEM;
-		t->rows = rows;
-		t->alloc = n;
-	}
+	if (RT_ARRAY_GROW(t->rows, t->alloc, t->nr + 1, 256))
+		return -ENOMEM;
 	t->rows[t->nr++] = *row;
 	return 0;
 }
@@ -656,15 +651,8 @@ int rt_cfi_table__set_lazy(struct rt_cfi_table *t)
 
 static int lazy_push(struct rt_cfi_lazy *l, const struct lazy_fde *fde)
 {
-	if (l->nr == l->alloc) {
-		size_t n = l->alloc ? l->alloc * 2 : 1024;
-		struct lazy_fde *fdes = realloc(l->fdes, n * sizeof(*fdes));
-
-		if (!fdes)
-			return -ENOMEM;
-		l->fdes = fdes;
-		l->alloc = n;
-	}
+	if (RT_ARRAY_GROW(l->fdes, l->alloc, l->nr + 1, 1024))
+		return -ENOMEM;
 	l->fdes[l->nr++] = *fde;
 	return 0;
 }

@@ -30,45 +30,9 @@ struct code_entry {
 	size_t linetable_len;
 };
 
-struct rt_python_decoder {
-	struct rt_code_table codes;     /* struct code_entry */
-	struct rt_string_table strings; /* kept until the decoder is freed, so handed-out
-					 * pointers stay valid when a code object's
-					 * record is replaced */
-	struct rt_interp_frame frames[RT_REC_MAX_FRAMES];
-};
-
-/* *@dec, made on first use.  NULL when out of memory. */
-static struct rt_python_decoder *decoder(struct rt_python_decoder **dec)
-{
-	struct rt_python_decoder *d = *dec;
-
-	if (d)
-		return d;
-	d = calloc(1, sizeof(*d));
-	if (!d)
-		return NULL;
-	if (rt_code_table__init(&d->codes, sizeof(struct code_entry)) ||
-	    rt_string_table__init(&d->strings)) {
-		rt_python_decoder__free(d);
-		return NULL;
-	}
-	*dec = d;
-	return d;
-}
-
 static void code_entry_exit(void *entry)
 {
 	free(((struct code_entry *)entry)->linetable);
-}
-
-void rt_python_decoder__free(struct rt_python_decoder *dec)
-{
-	if (!dec)
-		return;
-	rt_code_table__exit(&dec->codes, code_entry_exit);
-	rt_string_table__exit(&dec->strings);
-	free(dec);
 }
 
 static size_t put_utf8(char *out, uint32_t cp)
@@ -138,7 +102,7 @@ static int string_to_utf8(const struct rt_rec_string *s, char *out)
 	return 0;
 }
 
-static int take_code(struct rt_python_decoder *dec, const struct rt_rec_code *rec,
+static int take_code(struct rt_runtime_decoder *dec, const struct rt_rec_code *rec,
 		     struct rt_interp_decoder_stats *stats)
 {
 	char name[4 * RT_REC_STR_MAX + 8], qualname[4 * RT_REC_STR_MAX + 8];
@@ -317,7 +281,7 @@ static int frame_line(const struct code_entry *e, uint32_t lasti)
 				      major >= 3 && (major > 3 || minor >= 6));
 }
 
-static int take_stack(struct rt_python_decoder *dec, const struct rt_rec_stack *rec, size_t size,
+static int take_stack(struct rt_runtime_decoder *dec, const struct rt_rec_stack *rec, size_t size,
 		      uint32_t pid, uint32_t tid, struct rt_interp_stack *out,
 		      struct rt_interp_decoder_stats *stats)
 {
@@ -370,43 +334,44 @@ static int take_stack(struct rt_python_decoder *dec, const struct rt_rec_stack *
 				       stats);
 }
 
-int rt_python_decoder__take_code(struct rt_python_decoder **dec, const void *raw, size_t size,
-				 uint32_t pid, struct rt_interp_decoder_stats *stats)
+static int python_take_code(struct rt_runtime_decoder *dec, const void *raw, size_t size,
+			    uint32_t pid, struct rt_interp_decoder_stats *stats)
 {
-	struct rt_python_decoder *d;
 	struct rt_rec_code *rec;
 	int err;
 
 	if (size != sizeof(*rec))
 		return -EINVAL;
-	d = decoder(dec);
-	if (!d)
-		return -ENOMEM;
 	rec = malloc(sizeof(*rec));
 	if (!rec)
 		return -ENOMEM;
 	memcpy(rec, raw, sizeof(*rec));
-	err = pid != UINT32_MAX && pid != rec->pid ? -EINVAL : take_code(d, rec, stats);
+	err = pid != UINT32_MAX && pid != rec->pid ? -EINVAL : take_code(dec, rec, stats);
 	free(rec);
 	return err;
 }
 
-int rt_python_decoder__take_stack(struct rt_python_decoder **dec, const void *raw, size_t size,
-				  uint32_t pid, uint32_t tid, struct rt_interp_stack *out,
-				  struct rt_interp_decoder_stats *stats)
+static int python_take_stack(struct rt_runtime_decoder *dec, const void *raw, size_t size,
+			     uint32_t pid, uint32_t tid, struct rt_interp_stack *out,
+			     struct rt_interp_decoder_stats *stats)
 {
 	union {
 		struct rt_rec_stack s;
 		unsigned char b[sizeof(struct rt_rec_stack) +
 				RT_REC_MAX_FRAMES * sizeof(struct rt_rec_frame)];
 	} buf;
-	struct rt_python_decoder *d;
 
 	if (size > sizeof(buf) || size < sizeof(struct rt_rec_stack))
 		return -EINVAL;
-	d = decoder(dec);
-	if (!d)
-		return -ENOMEM;
 	memcpy(&buf, raw, size);
-	return take_stack(d, &buf.s, size, pid, tid, out, stats);
+	return take_stack(dec, &buf.s, size, pid, tid, out, stats);
 }
+
+const struct rt_decoding rt_python_decoding = {
+	.code_type = RT_REC_CODE,
+	.stack_runtime = RT_REC_RUNTIME_CPYTHON,
+	.entry_size = sizeof(struct code_entry),
+	.exit_entry = code_entry_exit,
+	.take_code = python_take_code,
+	.take_stack = python_take_stack,
+};

@@ -1,10 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
  * CPython records (RT_REC_CODE, stack records of RT_REC_RUNTIME_CPYTHON),
- * for runtimes/decode.c's dispatch: internal to runtimes/ but for the line
- * table readers, which tests use directly.  Same contract as
- * rt_interp_decoder__feed (runtimes/decode.h): untrusted input, -EINVAL for
- * a malformed record.
+ * reached through the runtime table (runtimes/runtime.h) by runtimes/
+ * decode.c's dispatch; the line table readers are here for the tests.
  */
 #ifndef RT_RUNTIMES_PYTHON_DECODE_H
 #define RT_RUNTIMES_PYTHON_DECODE_H
@@ -15,28 +13,10 @@
 
 #include "runtimes/decode.h"
 
-struct rt_python_decoder;
+struct rt_decoding;
 
-/*
- * Takes one RT_REC_CODE record (@size bytes at @raw, already checked to
- * have a valid header) seen in a sample of @pid (UINT32_MAX: any).
- * Creates *@dec on first use.  Returns 0, -EINVAL or -ENOMEM; counts into
- * @stats.
- */
-int rt_python_decoder__take_code(struct rt_python_decoder **dec, const void *raw, size_t size,
-				 uint32_t pid, struct rt_interp_decoder_stats *stats);
-
-/*
- * Takes one stack record of runtime RT_REC_RUNTIME_CPYTHON.  Returns 1 and
- * fills @out (frames owned by *@dec, valid until its next call; strings
- * until it is freed), -EINVAL or -ENOMEM.
- */
-int rt_python_decoder__take_stack(struct rt_python_decoder **dec, const void *raw, size_t size,
-				  uint32_t pid, uint32_t tid, struct rt_interp_stack *out,
-				  struct rt_interp_decoder_stats *stats);
-
-/* Frees @dec and every string it handed out.  NULL is a no-op. */
-void rt_python_decoder__free(struct rt_python_decoder *dec);
+/* CPython's record decoding, for the runtime table (runtimes/runtime.c). */
+extern const struct rt_decoding rt_python_decoding;
 
 /*
  * Line number for code unit @lasti in a CPython 3.11 location table

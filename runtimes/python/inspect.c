@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "runtimes/python/inspect.h"
+#include "runtimes/python/decode.h"
 #include "bpf/record.h"
 #include "layouts/debugoffsets.h"
 #include "layouts/pyversion.h"
@@ -53,42 +54,26 @@ static int py_take_image(void *ctx, const struct rt_process_image *img)
 	out->runtime_addr = img->bias + (v[SYM_RUNTIME] ? v[SYM_RUNTIME] : v[SYM_INTERP_HEAD]);
 	out->anchor_interp_head = !v[SYM_RUNTIME];
 	out->code_type = v[SYM_CODE_TYPE] ? img->bias + v[SYM_CODE_TYPE] : 0;
-	snprintf(out->elf, sizeof(out->elf), "%s", img->path);
-	out->patch = -1;
+	snprintf(out->base.elf, sizeof(out->base.elf), "%s", img->path);
+	out->base.patch = -1;
 	/* The file says which version it is (Py_Version or the string
 	 * Py_GetVersion formats); the running image's Py_Version and the
 	 * file name are fallbacks.  Only the mapped file itself is opened:
 	 * img->path is a name the target chose, perhaps in another root. */
 	if (!rt_pyversion__from_elf(img->file, &ver)) {
-		out->major = ver.major;
-		out->minor = ver.minor;
-		out->patch = ver.patch;
+		out->base.major = ver.major;
+		out->base.minor = ver.minor;
+		out->base.patch = ver.patch;
 	} else if (v[SYM_VERSION] &&
 		   !rt_process__read(img->pid, img->bias + v[SYM_VERSION], &hex, sizeof(hex)) && hex) {
-		out->major = (hex >> 24) & 0xff;
-		out->minor = (hex >> 16) & 0xff;
-		out->patch = (hex >> 8) & 0xff;
-	} else if (!version_from_name(img->path, &out->major, &out->minor) &&
-		   !version_from_name(img->exe, &out->major, &out->minor)) {
+		out->base.major = (hex >> 24) & 0xff;
+		out->base.minor = (hex >> 16) & 0xff;
+		out->base.patch = (hex >> 8) & 0xff;
+	} else if (!version_from_name(img->path, &out->base.major, &out->base.minor) &&
+		   !version_from_name(img->exe, &out->base.major, &out->base.minor)) {
 		return -ENOENT;
 	}
 	return 0;
-}
-
-int rt_pyproc__inspect(pid_t pid, struct rt_pyproc *out)
-{
-	const struct rt_process_image_opts opts = {
-		.lib_name = "libpython",
-		.syms = py_symbols,
-		.nr_syms = NR_SYMS,
-		.has_symbols = py_has_symbols,
-		.take = py_take_image,
-		.ctx = out,
-	};
-
-	memset(out, 0, sizeof(*out));
-	out->pid = pid;
-	return rt_process__find_image(pid, &opts);
 }
 
 static bool frame_field_ok(uint32_t off, uint32_t size, uint32_t *read)
@@ -107,7 +92,7 @@ int rt_pyproc__walker_config(const struct rt_pyproc *proc, const struct rt_layou
 {
 	const struct rt_layout_cpython *c = &layout->cpython;
 	bool new_frames = c->frame_instr_ptr != RT_LAYOUT_NONE;
-	bool stackref = proc->major > 3 || (proc->major == 3 && proc->minor >= 14);
+	bool stackref = proc->base.major > 3 || (proc->base.major == 3 && proc->base.minor >= 14);
 	uint32_t read = 0;
 
 	if (layout->runtime != RT_RUNTIME_CPYTHON ||
@@ -117,7 +102,7 @@ int rt_pyproc__walker_config(const struct rt_pyproc *proc, const struct rt_layou
 	    (!new_frames && c->frame_lasti == RT_LAYOUT_NONE) ||
 	    (c->tstate_native_thread_id == RT_LAYOUT_NONE && c->tstate_thread_id == RT_LAYOUT_NONE) ||
 	    (c->cframe_current_frame != RT_LAYOUT_NONE ? c->tstate_cframe : c->tstate_frame) == RT_LAYOUT_NONE ||
-	    (c->unicode_length == RT_LAYOUT_NONE && proc->major >= 3))
+	    (c->unicode_length == RT_LAYOUT_NONE && proc->base.major >= 3))
 		return -EINVAL;
 	/* the walker reads each frame in one piece */
 	if (!frame_field_ok(c->frame_code, 8, &read) || !frame_field_ok(c->frame_previous, 8, &read) ||
@@ -128,8 +113,8 @@ int rt_pyproc__walker_config(const struct rt_pyproc *proc, const struct rt_layou
 	memset(cfg, 0, sizeof(*cfg));
 	cfg->runtime_addr = proc->runtime_addr;
 	cfg->runtime = RT_REC_RUNTIME_CPYTHON;
-	cfg->version = (uint32_t)proc->major << 16 | (uint32_t)proc->minor << 8 |
-		       (uint32_t)(proc->patch < 0 ? 0 : proc->patch);
+	cfg->version = (uint32_t)proc->base.major << 16 | (uint32_t)proc->base.minor << 8 |
+		       (uint32_t)(proc->base.patch < 0 ? 0 : proc->base.patch);
 	cfg->generation = generation;
 	cfg->off = (struct rt_walker_offsets){
 		.runtime_interpreters_head = c->runtime_interpreters_head,
@@ -185,7 +170,7 @@ int rt_pyproc__layout(const struct rt_pyproc *proc, const struct rt_layout *tabl
 	int err;
 
 	msg[0] = 0;
-	if (proc->major < 3 || (proc->major == 3 && proc->minor < 13) || proc->anchor_interp_head) {
+	if (proc->base.major < 3 || (proc->base.major == 3 && proc->base.minor < 13) || proc->anchor_interp_head) {
 		if (!table) {
 			snprintf(msg, msg_size, "no layout for it (docs/layouts.md)");
 			return -ENOENT;
@@ -193,17 +178,19 @@ int rt_pyproc__layout(const struct rt_pyproc *proc, const struct rt_layout *tabl
 		*out = *table;
 		return 0;
 	}
-	err = rt_process__read(proc->pid, proc->runtime_addr, buf, sizeof(buf));
+	err = rt_process__read(proc->base.pid, proc->runtime_addr, buf, sizeof(buf));
 	if (err) {
 		snprintf(msg, msg_size, "cannot read its _Py_DebugOffsets: %s", strerror(-err));
 		return err;
 	}
-	err = rt_debug_offsets__parse(buf, sizeof(buf), proc->major, proc->minor, out, msg, msg_size);
+	err = rt_debug_offsets__parse(buf, sizeof(buf), proc->base.major, proc->base.minor, out, msg,
+				      msg_size);
 	if (err)
 		return err;
-	if (proc->patch >= 0 && out->patch_min != proc->patch) {
+	if (proc->base.patch >= 0 && out->patch_min != proc->base.patch) {
 		snprintf(msg, msg_size, "its _Py_DebugOffsets is for %d.%d.%d, its file says %d.%d.%d",
-			 out->major, out->minor, out->patch_min, proc->major, proc->minor, proc->patch);
+			 out->major, out->minor, out->patch_min, proc->base.major, proc->base.minor,
+			 proc->base.patch);
 		return -EINVAL;
 	}
 	if (!table)
@@ -226,75 +213,61 @@ int rt_pyproc__layout(const struct rt_pyproc *proc, const struct rt_layout *tabl
 	return 0;
 }
 
-struct rt_pyproc_tracker {
-	struct rt_process_tracker *processes;
-	rt_pyproc_found_fn found;
-	void *ctx;
-	uint32_t generation;
-};
-
-static void py_check(void *ctx, struct rt_tracked_process *t)
+/* rt_runtime_desc.select_layout: rt_pyproc__layout with --layout's table when
+ * it is for this version, else layouts/' one; a table that contradicts
+ * the process's own _Py_DebugOffsets is refused in a notice. */
+static int py_select_layout(const struct rt_runtime_process *base, const struct rt_layout *given,
+			    struct rt_layout *out, char *msg, size_t msg_size)
 {
-	struct rt_pyproc_tracker *tr = ctx;
-	struct rt_pyproc proc;
+	const struct rt_pyproc *proc = (const struct rt_pyproc *)base;
+	const struct rt_layout *table = given;
+	size_t len;
+	int err;
 
-	if (rt_pyproc__inspect(t->pid, &proc))
-		return;
-	t->found = true;
-	t->retries = 0;
-	tr->generation++;
-	tr->found(tr->ctx, t->pid, &proc, tr->generation);
+	if (table && (table->runtime != RT_RUNTIME_CPYTHON || table->major != base->major ||
+		      table->minor != base->minor))
+		table = NULL; /* checked against the version: never used for another */
+	else if (!table)
+		table = rt_layout__find(RT_RUNTIME_CPYTHON, base->major, base->minor, base->patch);
+	err = rt_pyproc__layout(proc, table, out, msg, msg_size);
+	len = strlen(msg);
+	if (!err && len)
+		snprintf(msg + len, msg_size - len, "; walking it with its own _Py_DebugOffsets");
+	return err;
 }
 
-static void py_gone(void *ctx, pid_t pid)
+static int py_walker_config(const struct rt_runtime_process *proc, const struct rt_layout *layout,
+			    uint32_t generation, void *cfg)
 {
-	struct rt_pyproc_tracker *tr = ctx;
-
-	tr->found(tr->ctx, pid, NULL, 0);
+	return rt_pyproc__walker_config((const struct rt_pyproc *)proc, layout, generation, cfg);
 }
 
-struct rt_pyproc_tracker *rt_pyproc_tracker__new(enum rt_process_scope scope, const pid_t *pids,
-						 size_t nr_pids, rt_pyproc_found_fn found,
-						 void *ctx)
+static void py_describe(const struct rt_runtime_process *proc, char *buf, size_t size)
 {
-	struct rt_pyproc_tracker *tr = calloc(1, sizeof(*tr));
+	snprintf(buf, size, ", _PyRuntime at 0x%llx",
+		 (unsigned long long)((const struct rt_pyproc *)proc)->runtime_addr);
+}
+
+const struct rt_runtime_desc rt_runtime_cpython = {
+	.name = "CPython",
+	.absent = "CPython (no _PyRuntime in its executable or a libpython)",
+	.versions = "CPython 2.7 and 3.6-3.15",
+	.image = {
+		.lib_name = "libpython",
+		.syms = py_symbols,
+		.nr_syms = NR_SYMS,
+		.has_symbols = py_has_symbols,
+		.take = py_take_image,
+	},
+	.proc_size = sizeof(struct rt_pyproc),
 	/* An executable named python* that does not show _PyRuntime yet may
 	 * still be mapping its libpython. */
-	const struct rt_process_tracker_ops ops = {
-		.exe_name = "python",
-		.retries = 20,
-		.check = py_check,
-		.gone = py_gone,
-		.ctx = tr,
-	};
-
-	if (!tr)
-		return NULL;
-	tr->found = found;
-	tr->ctx = ctx;
-	tr->processes = rt_process_tracker__new(scope, pids, nr_pids, &ops);
-	if (!tr->processes) {
-		free(tr);
-		errno = ENOMEM;
-		return NULL;
-	}
-	return tr;
-}
-
-int rt_pyproc_tracker__scan(struct rt_pyproc_tracker *tr)
-{
-	return rt_process_tracker__scan(tr->processes);
-}
-
-struct rt_process_tracker *rt_pyproc_tracker__processes(struct rt_pyproc_tracker *tr)
-{
-	return tr->processes;
-}
-
-void rt_pyproc_tracker__free(struct rt_pyproc_tracker *tr)
-{
-	if (!tr)
-		return;
-	rt_process_tracker__free(tr->processes);
-	free(tr);
-}
+	.exe_name = "python",
+	.retries = 20,
+	.select_layout = py_select_layout,
+	.walker_config = py_walker_config,
+	.config_size = sizeof(struct rt_walker_config),
+	.walker_map = "pids",
+	.describe = py_describe,
+	.decoding = &rt_python_decoding,
+};

@@ -12,7 +12,7 @@
 #define UNKNOWN_FUNCTION "[unknown ruby]"
 
 struct entry {
-	struct rt_code_key key; /* first: an entry of dec->entries */
+	struct rt_code_key key; /* first: an entry of dec->codes */
 	uint32_t tag;
 	bool cfunc;
 	const char *function; /* interned */
@@ -21,42 +21,9 @@ struct entry {
 	struct rt_rec_ruby_code *rec; /* iseqs: the record, for its line table */
 };
 
-struct rt_ruby_decoder {
-	struct rt_code_table entries;   /* struct entry */
-	struct rt_string_table strings; /* handed-out strings live until the decoder is freed */
-	struct rt_interp_frame frames[RT_REC_MAX_FRAMES];
-};
-
-static struct rt_ruby_decoder *decoder_get(struct rt_ruby_decoder **pdec)
-{
-	struct rt_ruby_decoder *dec = *pdec;
-
-	if (dec)
-		return dec;
-	dec = calloc(1, sizeof(*dec));
-	if (!dec)
-		return NULL;
-	if (rt_code_table__init(&dec->entries, sizeof(struct entry)) ||
-	    rt_string_table__init(&dec->strings)) {
-		rt_ruby_decoder__free(dec);
-		return NULL;
-	}
-	*pdec = dec;
-	return dec;
-}
-
 static void entry_exit(void *entry)
 {
 	free(((struct entry *)entry)->rec);
-}
-
-void rt_ruby_decoder__free(struct rt_ruby_decoder *dec)
-{
-	if (!dec)
-		return;
-	rt_code_table__exit(&dec->entries, entry_exit);
-	rt_string_table__exit(&dec->strings);
-	free(dec);
 }
 
 /* The VM's bytes as one C string: NUL becomes '?', a cut string ends "...". */
@@ -80,11 +47,10 @@ static int string_text(const struct rt_rec_string *s, char *out, size_t cap)
 	return 0;
 }
 
-int rt_ruby_decoder__take_code(struct rt_ruby_decoder **pdec, const void *raw, size_t size,
-			       uint32_t pid, struct rt_interp_decoder_stats *stats)
+static int ruby_take_code(struct rt_runtime_decoder *dec, const void *raw, size_t size,
+			  uint32_t pid, struct rt_interp_decoder_stats *stats)
 {
 	char label[RT_REC_STR_MAX + 8], path[RT_REC_STR_MAX + 8], fn[2 * RT_REC_STR_MAX + 24];
-	struct rt_ruby_decoder *dec;
 	struct rt_rec_ruby_code *rec;
 	struct entry *e;
 	int err = -EINVAL;
@@ -103,10 +69,7 @@ int rt_ruby_decoder__take_code(struct rt_ruby_decoder **pdec, const void *raw, s
 	    rec->first_lineno > INT32_MAX || string_text(&rec->label, label, sizeof(label)) ||
 	    string_text(&rec->path, path, sizeof(path)))
 		goto out;
-	dec = decoder_get(pdec);
 	err = -ENOMEM;
-	if (!dec)
-		goto out;
 	if (rec->kind == RT_REC_RUBY_CFUNC) {
 		/* Ruby's own notation: Class#method, Class.method for singletons */
 		if (!label[0])
@@ -120,7 +83,7 @@ int rt_ruby_decoder__take_code(struct rt_ruby_decoder **pdec, const void *raw, s
 	} else {
 		snprintf(fn, sizeof(fn), "%s", label[0] ? label : UNKNOWN_FUNCTION);
 	}
-	e = rt_code_table__insert(&dec->entries, rec->pid, rec->addr);
+	e = rt_code_table__insert(&dec->codes, rec->pid, rec->addr);
 	if (!e)
 		goto out;
 	e->function = rt_string_table__intern(&dec->strings, fn);
@@ -225,13 +188,12 @@ int rt_ruby_linetable__line(const uint8_t *info, size_t nr_entries, size_t entry
 	return line > 0 ? line : 0;
 }
 
-int rt_ruby_decoder__take_stack(struct rt_ruby_decoder **pdec, const void *raw, size_t size,
-				uint32_t pid, uint32_t tid, struct rt_interp_stack *out,
-				struct rt_interp_decoder_stats *stats)
+static int ruby_take_stack(struct rt_runtime_decoder *dec, const void *raw, size_t size,
+			   uint32_t pid, uint32_t tid, struct rt_interp_stack *out,
+			   struct rt_interp_decoder_stats *stats)
 {
 	const unsigned char *base = raw;
 	struct rt_rec_stack rec;
-	struct rt_ruby_decoder *dec;
 	unsigned int sflags;
 	size_t n = 0;
 
@@ -240,16 +202,13 @@ int rt_ruby_decoder__take_stack(struct rt_ruby_decoder **pdec, const void *raw, 
 	memcpy(&rec, raw, sizeof(rec));
 	if (rt_rec_stack__check(&rec, size, RT_REC_RUNTIME_RUBY, pid, tid, &sflags))
 		return -EINVAL;
-	dec = decoder_get(pdec);
-	if (!dec)
-		return -ENOMEM;
 	for (uint32_t k = rec.nr_frames; k-- > 0;) {
 		struct rt_rec_frame f;
 		struct rt_interp_frame *o = &dec->frames[n];
 		const struct entry *e;
 
 		memcpy(&f, base + sizeof(rec) + (size_t)k * sizeof(f), sizeof(f));
-		e = rt_code_table__find(&dec->entries, rec.pid, f.code);
+		e = rt_code_table__find(&dec->codes, rec.pid, f.code);
 		if (e && (e->tag != f.flags >> RT_REC_FRAME_TAG_SHIFT ||
 			  e->cfunc != !!(f.flags & RT_REC_FRAME_RUBY_CFUNC)))
 			e = NULL;
@@ -276,3 +235,12 @@ int rt_ruby_decoder__take_stack(struct rt_ruby_decoder **pdec, const void *raw, 
 	return rt_interp_stack__finish(out, &rec, (int)RT_REC_RUNTIME_RUBY, dec->frames, n, sflags,
 				       stats);
 }
+
+const struct rt_decoding rt_ruby_decoding = {
+	.code_type = RT_REC_RUBY_CODE,
+	.stack_runtime = RT_REC_RUNTIME_RUBY,
+	.entry_size = sizeof(struct entry),
+	.exit_entry = entry_exit,
+	.take_code = ruby_take_code,
+	.take_stack = ruby_take_stack,
+};

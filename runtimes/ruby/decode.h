@@ -1,9 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
- * CRuby records (RT_REC_RUBY_CODE, stack records of RT_REC_RUBY_RUNTIME),
- * for runtimes/decode.c's dispatch: internal to runtimes/.  Same contract as
- * rt_interp_decoder__feed (decode.h): untrusted input, -EINVAL for a
- * malformed record.
+ * CRuby records (RT_REC_RUBY_CODE, stack records of RT_REC_RUNTIME_RUBY),
+ * reached through the runtime table (runtimes/runtime.h) by runtimes/
+ * decode.c's dispatch; the line table reader is here for the tests.
  */
 #ifndef RT_RUNTIMES_RUBY_DECODE_H
 #define RT_RUNTIMES_RUBY_DECODE_H
@@ -13,28 +12,10 @@
 
 #include "runtimes/decode.h"
 
-struct rt_ruby_decoder;
+struct rt_decoding;
 
-/*
- * Takes one RT_REC_RUBY_CODE record (@size bytes at @raw, already checked
- * to have a valid header) seen in a sample of @pid (UINT32_MAX: any).
- * Creates *@dec on first use.  Returns 0, -EINVAL or -ENOMEM; counts into
- * @stats.
- */
-int rt_ruby_decoder__take_code(struct rt_ruby_decoder **dec, const void *raw, size_t size,
-			       uint32_t pid, struct rt_interp_decoder_stats *stats);
-
-/*
- * Takes one stack record of runtime RT_REC_RUNTIME_RUBY.  Returns 1 and
- * fills @out (frames owned by *@dec, valid until its next call; strings
- * until it is freed), -EINVAL or -ENOMEM.
- */
-int rt_ruby_decoder__take_stack(struct rt_ruby_decoder **dec, const void *raw, size_t size,
-				uint32_t pid, uint32_t tid, struct rt_interp_stack *out,
-				struct rt_interp_decoder_stats *stats);
-
-/* Frees @dec.  NULL is a no-op. */
-void rt_ruby_decoder__free(struct rt_ruby_decoder *dec);
+/* CRuby's record decoding, for the runtime table (runtimes/runtime.c). */
+extern const struct rt_decoding rt_ruby_decoding;
 
 /*
  * Line of bytecode position @pos in a CRuby line table: @info holds

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "runtimes/ruby/inspect.h"
+#include "runtimes/ruby/decode.h"
 #include "layouts/layout.h"
 #include "bpf/record.h"
 
@@ -73,7 +74,7 @@ static int rb_take_image(void *ctx, const struct rt_process_image *img)
 
 	/* the version the library itself reports, not its file name */
 	if (rt_process__read(img->pid, img->bias + v[SYM_VERSION], ver, sizeof(ver) - 1) ||
-	    sscanf(ver, "%d.%d.%d", &out->major, &out->minor, &out->patch) != 3)
+	    sscanf(ver, "%d.%d.%d", &out->base.major, &out->base.minor, &out->base.patch) != 3)
 		return -ENOENT;
 	if (v[SYM_VM_PTR])
 		out->vm_ptr_addr = img->bias + v[SYM_VM_PTR];
@@ -82,24 +83,8 @@ static int rb_take_image(void *ctx, const struct rt_process_image *img)
 	if (!out->vm_ptr_addr)
 		return -ENOENT;
 	out->id2str_addr = v[SYM_ID2STR] ? img->bias + v[SYM_ID2STR] : 0;
-	snprintf(out->elf, sizeof(out->elf), "%s", img->path);
+	snprintf(out->base.elf, sizeof(out->base.elf), "%s", img->path);
 	return 0;
-}
-
-int rt_rbproc__inspect(pid_t pid, struct rt_rbproc *out)
-{
-	const struct rt_process_image_opts opts = {
-		.lib_name = "libruby",
-		.syms = rb_symbols,
-		.nr_syms = NR_SYMS,
-		.has_symbols = rb_has_symbols,
-		.take = rb_take_image,
-		.ctx = out,
-	};
-
-	memset(out, 0, sizeof(*out));
-	out->pid = pid;
-	return rt_process__find_image(pid, &opts);
 }
 
 /* Does @addr look like the global symbol table: a plausible last serial and
@@ -224,28 +209,28 @@ int rt_rbproc__resolve_symbols(struct rt_rbproc *proc, const struct rt_layout_ru
 	if (layout_fits_host(l))
 		return -EINVAL;
 	if (!proc->symbols_addr)
-		proc->symbols_addr = find_symbols(proc->pid, proc->id2str_addr, l);
+		proc->symbols_addr = find_symbols(proc->base.pid, proc->id2str_addr, l);
 	if (!proc->symbols_addr)
 		return -EAGAIN;
 	/* 3.3 keeps class paths in the class, not in instance variables */
 	if ((proc->classpath_serial && proc->attached_serial) ||
 	    l->classext_classpath != RT_RUBY_NONE)
 		return 0;
-	if (rt_process__read(proc->pid, proc->symbols_addr + l->symbols_last_id, &last, sizeof(last)) ||
-	    rt_process__read(proc->pid, proc->symbols_addr + l->symbols_ids, &ids, sizeof(ids)))
+	if (rt_process__read(proc->base.pid, proc->symbols_addr + l->symbols_last_id, &last, sizeof(last)) ||
+	    rt_process__read(proc->base.pid, proc->symbols_addr + l->symbols_ids, &ids, sizeof(ids)))
 		return -EFAULT;
 	/* both are interned while the VM boots: early serials */
 	for (uint64_t serial = 1; serial <= last && serial < 20000; serial++) {
 		uint64_t str = 0;
 
 		if (serial % l->id_entry_unit == 0 || !entry)
-			if (array_at(proc->pid, l, ids, serial / l->id_entry_unit, &entry))
+			if (array_at(proc->base.pid, l, ids, serial / l->id_entry_unit, &entry))
 				break;
-		if (array_at(proc->pid, l, entry, (serial % l->id_entry_unit) * l->id_entry_size, &str))
+		if (array_at(proc->base.pid, l, entry, (serial % l->id_entry_unit) * l->id_entry_size, &str))
 			continue;
-		if (!proc->classpath_serial && string_is(proc->pid, l, str, "__classpath__"))
+		if (!proc->classpath_serial && string_is(proc->base.pid, l, str, "__classpath__"))
 			proc->classpath_serial = (uint32_t)serial;
-		else if (!proc->attached_serial && string_is(proc->pid, l, str, "__attached__"))
+		else if (!proc->attached_serial && string_is(proc->base.pid, l, str, "__attached__"))
 			proc->attached_serial = (uint32_t)serial;
 		if (proc->classpath_serial && proc->attached_serial)
 			return 0;
@@ -274,7 +259,7 @@ int rt_rbproc__walker_config(const struct rt_rbproc *proc, const struct rt_layou
 	memset(cfg, 0, sizeof(*cfg));
 	cfg->vm_ptr_addr = proc->vm_ptr_addr;
 	cfg->symbols_addr = proc->symbols_addr;
-	cfg->version = (uint32_t)proc->major << 16 | (uint32_t)proc->minor << 8 | (uint32_t)proc->patch;
+	cfg->version = (uint32_t)proc->base.major << 16 | (uint32_t)proc->base.minor << 8 | (uint32_t)proc->base.patch;
 	cfg->generation = generation;
 	cfg->classpath_serial = proc->classpath_serial;
 	cfg->attached_serial = proc->attached_serial;
@@ -290,95 +275,92 @@ struct rb_state {
 	struct rt_rbproc proc;
 };
 
-struct rt_rbproc_tracker {
-	struct rt_process_tracker *processes;
-	rt_rbproc_found_fn found;
-	void *ctx;
-	uint32_t generation;
-};
-
-static void rb_check(void *ctx, struct rt_tracked_process *t)
+/*
+ * rt_runtime_desc.check: a Ruby process is reported when found, again when its
+ * symbol table is found (with a new generation once it was reported), and
+ * while the table is not found on its first and last retry.
+ */
+static void rb_check(struct rt_runtime_tracker *tr, struct rt_tracked_process *t)
 {
-	struct rt_rbproc_tracker *tr = ctx;
 	struct rb_state *s = t->state;
 	const struct rt_layout *lv;
 
 	if (!t->found) {
-		if (rt_rbproc__inspect(t->pid, &s->proc))
+		if (rt_runtime_tracker__inspect(tr, t->pid, &s->proc.base))
 			return;
 		t->found = true;
-		s->generation = ++tr->generation;
+		s->generation = rt_runtime_tracker__new_generation(tr);
 		t->retries = 50; /* 5 s at the usual rescan period for the VM to boot */
 	}
-	lv = rt_layout__find(RT_RUNTIME_RUBY, s->proc.major, s->proc.minor, s->proc.patch);
+	lv = rt_layout__find(RT_RUNTIME_RUBY, s->proc.base.major, s->proc.base.minor,
+			     s->proc.base.patch);
 	if (lv && !rt_rbproc__resolve_symbols(&s->proc, &lv->ruby)) {
 		/* C methods met before the symbol table was found were sent
 		 * without names: a new generation makes the walker send them
 		 * again */
 		if (s->reported)
-			s->generation = ++tr->generation;
+			s->generation = rt_runtime_tracker__new_generation(tr);
 		s->resolved = true;
 	}
 	if (s->resolved || !lv || t->retries == 50 || t->retries == 1) {
-		tr->found(tr->ctx, t->pid, &s->proc, s->generation);
+		rt_runtime_tracker__report(tr, t->pid, &s->proc.base, s->generation);
 		s->reported = true;
 	}
 	if (s->resolved || !lv)
 		t->retries = 0;
 }
 
-static void rb_gone(void *ctx, pid_t pid)
+/* rt_runtime_desc.select_layout: layouts/' table for its version. */
+static int rb_select_layout(const struct rt_runtime_process *proc, const struct rt_layout *given,
+			    struct rt_layout *out, char *msg, size_t msg_size)
 {
-	struct rt_rbproc_tracker *tr = ctx;
+	const struct rt_layout *l = rt_layout__find(RT_RUNTIME_RUBY, proc->major, proc->minor,
+						    proc->patch);
 
-	tr->found(tr->ctx, pid, NULL, 0);
-}
-
-struct rt_rbproc_tracker *rt_rbproc_tracker__new(enum rt_process_scope scope, const pid_t *pids,
-						 size_t nr_pids, rt_rbproc_found_fn found,
-						 void *ctx)
-{
-	struct rt_rbproc_tracker *tr = calloc(1, sizeof(*tr));
-	/* an executable named ruby* may not have mapped libruby yet */
-	const struct rt_process_tracker_ops ops = {
-		.exe_name = "ruby",
-		.retries = 20,
-		.state_size = sizeof(struct rb_state),
-		.check = rb_check,
-		.gone = rb_gone,
-		.ctx = tr,
-	};
-
-	if (!tr)
-		return NULL;
-	tr->found = found;
-	tr->ctx = ctx;
-	/* generations count down from the top so that they never equal one
-	 * the CPython tracker hands out for the same pid */
-	tr->generation = 0x80000000u;
-	tr->processes = rt_process_tracker__new(scope, pids, nr_pids, &ops);
-	if (!tr->processes) {
-		free(tr);
-		errno = ENOMEM;
-		return NULL;
+	msg[0] = '\0';
+	if (!l) {
+		snprintf(msg, msg_size, "no layout for it (have: %s); docs/ruby.md says how to add one",
+			 rt_layout_ruby__supported());
+		return -ENOTSUP;
 	}
-	return tr;
+	*out = *l;
+	return 0;
 }
 
-int rt_rbproc_tracker__scan(struct rt_rbproc_tracker *tr)
+static int rb_walker_config(const struct rt_runtime_process *proc, const struct rt_layout *layout,
+			    uint32_t generation, void *cfg)
 {
-	return rt_process_tracker__scan(tr->processes);
+	return rt_rbproc__walker_config((const struct rt_rbproc *)proc, &layout->ruby, generation,
+					cfg);
 }
 
-struct rt_process_tracker *rt_rbproc_tracker__processes(struct rt_rbproc_tracker *tr)
+static void rb_describe(const struct rt_runtime_process *proc, char *buf, size_t size)
 {
-	return tr->processes;
+	snprintf(buf, size, ", symbol table %s",
+		 ((const struct rt_rbproc *)proc)->symbols_addr ? "found" : "not found yet");
 }
 
-void rt_rbproc_tracker__free(struct rt_rbproc_tracker *tr)
-{
-	if (!tr)
-		return;
-	rt_process_tracker__free(tr->processes);
-	free(tr);
-}
+const struct rt_runtime_desc rt_runtime_ruby = {
+	.name = "Ruby",
+	.absent = "CRuby (no ruby_current_vm_ptr)",
+	.versions = "Ruby 2.7, 3.1 and 3.3",
+	.image = {
+		.lib_name = "libruby",
+		.syms = rb_symbols,
+		.nr_syms = NR_SYMS,
+		.has_symbols = rb_has_symbols,
+		.take = rb_take_image,
+	},
+	.proc_size = sizeof(struct rt_rbproc),
+	/* an executable named ruby* may not have mapped libruby yet */
+	.exe_name = "ruby",
+	.retries = 20,
+	.state_size = sizeof(struct rb_state),
+	.check = rb_check,
+	.select_layout = rb_select_layout,
+	.walker_config = rb_walker_config,
+	.config_size = sizeof(struct rt_ruby_walker_config),
+	.walker_map = "rb_pids",
+	.describe = rb_describe,
+	.decoding = &rt_ruby_decoding,
+};

@@ -102,3 +102,4 @@ echo "FIGURE bench dwarf: perf script ${dps_s}s, rtmerge ${drt_s}s (medians of 5
 
 # CPython under rt-bpf: slowdown at 99 and 999 Hz against no profiling
 bash "$top/tests/bench/py_overhead.sh" "${1:-build}"
+bash "$top/tests/bench/async_overhead.sh" "${1:-build}"

@@ -136,10 +136,11 @@ for t in $TARGETS; do
 	share=$(sed -n 's/^SHARE //p' "$base.check")
 	spliced=$(splice_check "$base" "$hp" "$INNER/py_split.py")
 	order=$(ORDER=1 splice_check "$base" "$hp" "$INNER/py_split.py")
-	# where the file's own symbols name the eval loop, rtmerge can splice
-	# at it; Debian's stripped 3.14 and 3.15 keep most of it in a local
-	# function (_PyEval_EvalFrameDefault.cold) only their debug files name
-	case $py in python3.14|python3.15) gate=0 ;; *) gate=90 ;; esac
+	# Debian's stripped 3.14 and 3.15 keep most of their eval loop in a
+	# local function (_PyEval_EvalFrameDefault.cold) only their debug files
+	# name: rt-bpf copies the container's debug file (python3.1x-dbg) into
+	# the build-id cache, so every version splices at its eval loop
+	gate=90
 
 	# threads: record -a, the workload's threads start once perf records
 	base=$PY_TMP/$name-threads

@@ -66,6 +66,7 @@ static void merge_once(const char *path, int flags)
 		if (!rt_merge__run(m, r))
 			rt_stacks__write_folded(rt_merge__stacks(m), null, flags & 128);
 		rt_merge__print_summary(m, r, null);
+		rt_merge__print_cut(r, path, null);
 		rt_merge__free(m);
 	}
 out:

@@ -3,7 +3,8 @@
 # Bounded libFuzzer run (ASan+UBSan) of the whole merge (reader in every
 # mode and through a pipe, machine, symbolizer, unwinder, splicing, output),
 # seeded with real recordings in file, pipe and dwarf mode, one of them
-# larger than a read window (1 MiB), and the crafted inputs of
+# larger than a read window (1 MiB), recordings cut short (mid-record, no
+# data size in the header, a pipe cut), and the crafted inputs of
 # tests/e2e/hostile.  RT_FUZZ_SECONDS sets the budget (make fuzz-long: an hour).
 set -u
 top=${RT_TOP:-$(cd "$(dirname "$0")/../.." && pwd)}
@@ -34,6 +35,14 @@ if [ "$(id -u)" -eq 0 ] && command -v perf >/dev/null; then
 	perf record -q --call-graph dwarf,4096 -e cpu-clock -F 999 -o "$tmp/dwarf" -- sh -c "$loop" \
 		>/dev/null 2>&1 && head -c 1300000 "$tmp/dwarf" >"$tmp/d" &&
 		seed dwarf-big "$tmp/d" 03 && head -c 65536 "$tmp/dwarf" >"$tmp/d" && seed dwarf "$tmp/d" 00
+	# Recordings cut short (perf killed, file truncated, pipe cut): mid-record,
+	# and with the header's data size never written.
+	if [ -f "$tmp/file" ] && [ -f "$tmp/pipe" ]; then
+		head -c 40003 "$tmp/file" >"$tmp/c" && seed file-cut "$tmp/c" 00 && seed file-cut-map "$tmp/c" 01
+		dd if=/dev/zero of="$tmp/c" bs=1 seek=48 count=8 conv=notrunc 2>/dev/null &&
+			seed file-nosize "$tmp/c" 00
+		head -c 40003 "$tmp/pipe" >"$tmp/c" && seed pipe-cut "$tmp/c" 04
+	fi
 fi
 for c in attrs-after-samples buildids-after-sample forged-comm; do
 	python3 "$top/tests/e2e/hostile/mkhostile.py" $c "$tmp/$c" && seed "$c" "$tmp/$c" 48

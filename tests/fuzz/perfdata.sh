@@ -11,7 +11,7 @@ command -v clang >/dev/null || { echo "skipped: clang is not installed"; exit 77
 mkdir -p "$out/perfdata-corpus"
 clang -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
 	-D_GNU_SOURCE -I"$top" -I"$build/libperf/include" -I"${LIBPERF:-$top/build/libperf}/include" \
-	"$top/tests/fuzz/fuzz_perfdata.c" "$top/perfglue/perfdata.c" "$top/perfglue/machine.c" \
+	"$top/tests/fuzz/fuzz_perfdata.c" "$top"/perfglue/perfdata*.c "$top/perfglue/machine.c" \
 	"$top/perfglue/safefile.c" \
 	-o "$out/fuzz_perfdata" || { echo "cannot build the fuzzer"; exit 1; }
 # Seeds: small real recordings (file and pipe mode), when perf works here.

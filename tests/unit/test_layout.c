@@ -466,7 +466,7 @@ static void test_debug_offsets_315(void)
 static void test_pyproc_layout_315(void)
 {
 	static unsigned char runtime[RT_DEBUG_OFFSETS_READ];
-	struct rt_pyproc proc = { .pid = getpid(), .major = 3, .minor = 15, .patch = 2,
+	struct rt_pyproc proc = { .base = { .pid = getpid(), .major = 3, .minor = 15, .patch = 2 },
 				  .runtime_addr = (uintptr_t)runtime };
 	struct rt_walker_config cfg;
 	struct rt_layout own, table;
@@ -496,11 +496,11 @@ static void test_pyproc_layout_315(void)
 	CU_ASSERT_EQUAL(own.cpython.frame_previous, 8);
 	CU_ASSERT_EQUAL(own.cpython.code_firsttraceable, RT_LAYOUT_NONE);
 	/* a process whose file says another patch level than its table */
-	proc.patch = 3;
+	proc.base.patch = 3;
 	CU_ASSERT_EQUAL(rt_pyproc__layout(&proc, NULL, &own, msg, sizeof(msg)), -EINVAL);
 	CU_ASSERT_PTR_NOT_NULL(strstr(msg, "3.15.2"));
 	/* before 3.13: the table as is, none is an error */
-	proc.minor = 12;
+	proc.base.minor = 12;
 	CU_ASSERT_EQUAL(rt_pyproc__layout(&proc, NULL, &own, msg, sizeof(msg)), -ENOENT);
 }
 

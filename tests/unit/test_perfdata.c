@@ -485,6 +485,188 @@ static void test_bad_sample(void)
 	free(b.p);
 }
 
+/* ---- recordings cut short ---------------------------------------------- */
+
+/* Record boundaries of the records from @from to the end of @b. */
+static size_t record_starts(const struct buf *b, size_t from, size_t *starts, size_t max)
+{
+	size_t n = 0;
+
+	while (from + 8 <= b->len && n < max) {
+		uint16_t size;
+
+		starts[n++] = from;
+		memcpy(&size, b->p + from + 6, 2);
+		from += size;
+	}
+	if (n < max)
+		starts[n++] = b->len;   /* the end, as a boundary */
+	return n;
+}
+
+/* Samples, COMMs and MMAPs among the records that lie whole before @cut. */
+static int records_before(const struct buf *b, const size_t *starts, size_t n, size_t cut)
+{
+	int delivered = 0;
+
+	for (size_t i = 0; i + 1 < n && starts[i + 1] <= cut; i++) {
+		uint32_t type;
+
+		memcpy(&type, b->p + starts[i], 4);
+		delivered += type == PERF_RECORD_SAMPLE || type == PERF_RECORD_COMM ||
+			     type == PERF_RECORD_MMAP2;
+	}
+	return delivered;
+}
+
+/* The last record boundary at or before @cut. */
+static size_t boundary_before(const size_t *starts, size_t n, size_t cut)
+{
+	size_t at = starts[0];
+
+	for (size_t i = 0; i < n && starts[i] <= cut; i++)
+		at = starts[i];
+	return at;
+}
+
+/*
+ * Cuts @whole at every byte from @first on and checks what the reader
+ * salvages: every complete record before the cut, the cut's offset and the
+ * bytes lost, and with strict set a refusal of a cut inside a record.
+ * @pipe: pipe mode (a cut at a record boundary cannot be told from the
+ * end); @no_size: the file header gives no data size.
+ */
+static void check_cuts(const struct buf *whole, size_t data_off, size_t first, bool pipe,
+		       bool no_size, const char *how)
+{
+	size_t starts[64], n = record_starts(whole, data_off, starts, 64);
+	int bad = 0;
+
+	setenv("RTPERF_READER", how, 1);
+	for (size_t cut = first; cut <= whole->len; cut++) {
+		struct buf part = { whole->p, cut, cut };
+		size_t at = boundary_before(starts, n, cut);
+		bool inside = at != cut;
+		char err[256] = "", *path = write_temp(&part);
+		struct rt_perf_reader *r = rt_perf_reader__open(path, err, sizeof(err));
+		const struct rt_perf_cut *c;
+		struct seen x;
+		int ret;
+
+		if (!r) {
+			/* Only a cut before the data (attributes, ids) is unreadable. */
+			CU_ASSERT(cut < data_off);
+			CU_ASSERT_PTR_NOT_NULL(strstr(err, "/tmp/rt-test-perfdata."));
+			goto next;
+		}
+		init_seen(&x);
+		ret = rt_perf_reader__process(r, &x.tool);
+		c = rt_perf_reader__cut(r);
+		if (cut >= data_off) {
+			bad += ret != 0;
+			bad += x.samples + x.comms + x.mmaps != records_before(whole, starts, n, cut);
+			bad += c->cut != (inside || (!pipe && (no_size || cut < whole->len)));
+			bad += c->cut && c->offset != at;
+			bad += c->bytes_lost != (inside ? cut - at : 0);
+			bad += c->bytes_missing != (pipe || no_size ? 0 : whole->len - cut);
+			bad += c->no_data_size != no_size;
+		}
+		rt_perf_reader__close(r);
+		/* Strict: a cut inside a record is refused, one at a boundary is not. */
+		r = rt_perf_reader__open(path, err, sizeof(err));
+		CU_ASSERT_PTR_NOT_NULL_FATAL(r);
+		rt_perf_reader__set_strict(r, true);
+		init_seen(&x);
+		ret = rt_perf_reader__process(r, &x.tool);
+		if (cut >= data_off) {
+			bad += ret != (inside ? -EINVAL : 0);
+			bad += inside && !strstr(rt_perf_reader__error(r), "cut short") &&
+			       !strstr(rt_perf_reader__error(r), "data ends inside");
+		}
+		rt_perf_reader__close(r);
+next:
+		if (bad) {
+			fprintf(stderr, "\n%s %s: cut at %zu: wrong (%d)\n", pipe ? "pipe" : "file",
+				how, cut, bad);
+			CU_FAIL("a cut recording was not salvaged as expected");
+			unlink(path);
+			free(path);
+			break;
+		}
+		unlink(path);
+		free(path);
+	}
+	unsetenv("RTPERF_READER");
+}
+
+/* File and pipe recordings cut at every byte: every complete record before
+ * the cut is delivered, and the cut is reported, in each read mode. */
+static void test_cut_recordings(void)
+{
+	struct buf file = { 0 }, pipe = { 0 };
+	uint64_t data_off;
+
+	build_file(&file);
+	memcpy(&data_off, file.p + 40, 8);
+	check_cuts(&file, data_off, 0, false, false, "read");
+	check_cuts(&file, data_off, 0, false, false, "map");
+	/* perf killed before it wrote the data size: read to the end. */
+	memset(file.p + 48, 0, 8);
+	check_cuts(&file, data_off, data_off, false, true, "read");
+	check_cuts(&file, data_off, data_off, false, true, "map");
+	build_pipe(&pipe);
+	check_cuts(&pipe, 16, 16, true, false, "read");
+	free(file.p);
+	free(pipe.p);
+}
+
+/* A file cut among its feature sections: every record is there, the cut is
+ * reported with what the header names past the end, and nothing is refused. */
+static void test_cut_features(void)
+{
+	struct buf b = { 0 };
+	uint64_t data_off, data_size, features, table_end, end;
+
+	build_file(&b);
+	memcpy(&data_off, b.p + 40, 8);
+	memcpy(&data_size, b.p + 48, 8);
+	CU_ASSERT_EQUAL_FATAL(data_off + data_size, b.len);
+	features = 1ULL << 3;   /* HEADER_HOSTNAME */
+	memcpy(b.p + 72, &features, 8);
+	table_end = b.len + 16;
+	put64(&b, table_end);   /* its section: right after the table */
+	put64(&b, 12);
+	put32(&b, 8);
+	put(&b, "myhost\0\0", 8);
+	end = b.len;
+	for (size_t cut = data_off + data_size; cut <= end; cut++) {
+		struct buf part = { b.p, cut, cut };
+		char err[256] = "", *path = write_temp(&part);
+		struct rt_perf_reader *r = rt_perf_reader__open(path, err, sizeof(err));
+		const struct rt_perf_cut *c;
+		const char *host;
+		struct seen x;
+
+		CU_ASSERT_PTR_NOT_NULL_FATAL(r);
+		init_seen(&x);
+		CU_ASSERT_EQUAL(rt_perf_reader__process(r, &x.tool), 0);
+		CU_ASSERT_EQUAL(x.samples + x.comms + x.mmaps, 5);
+		c = rt_perf_reader__cut(r);
+		host = rt_perf_reader__info(r)->hostname;
+		CU_ASSERT_EQUAL(c->cut, cut < end);
+		CU_ASSERT_EQUAL(c->features_lost, cut < end);
+		CU_ASSERT_EQUAL(c->bytes_lost, 0);
+		CU_ASSERT_EQUAL(c->bytes_missing, cut < end ? (cut < table_end ? table_end : end) - cut : 0);
+		if (c->cut)
+			CU_ASSERT_EQUAL(c->offset, data_off + data_size);
+		CU_ASSERT(cut < end ? host == NULL : host && !strcmp(host, "myhost"));
+		rt_perf_reader__close(r);
+		unlink(path);
+		free(path);
+	}
+	free(b.p);
+}
+
 int main(void)
 {
 	CU_pSuite suite;
@@ -498,6 +680,8 @@ int main(void)
 	CU_add_test(suite, "truncated files", test_truncations);
 	CU_add_test(suite, "bad inputs", test_bad_inputs);
 	CU_add_test(suite, "bad sample", test_bad_sample);
+	CU_add_test(suite, "cut recordings salvaged", test_cut_recordings);
+	CU_add_test(suite, "cut among the features", test_cut_features);
 	CU_basic_set_mode(CU_BRM_VERBOSE);
 	CU_basic_run_tests();
 	failed = CU_get_number_of_failures() + CU_get_number_of_tests_failed();

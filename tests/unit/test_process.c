@@ -205,6 +205,102 @@ static void test_find_image_spaces(void)
 	rmdir(dir);
 }
 
+struct cache_probe {
+	uint64_t value; /* test_process_global's st_value in the copy, 0: not offered */
+};
+
+/* Takes only the copy of this test mapped as "librtcache.so". */
+static int take_copy(void *ctx, const struct rt_process_image *img)
+{
+	struct cache_probe *p = ctx;
+
+	if (!strstr(img->path, "librtcache"))
+		return 1;
+	p->value = img->values[0];
+	return 0;
+}
+
+/* Renames test_process_global in the file @fd in place: the same size,
+ * inode and (restored) modification time, so only its contents tell. */
+static void hide_symbol(int fd)
+{
+	static const char name[] = "test_process_global";
+	struct stat st;
+	struct timespec times[2];
+	char *buf, *p;
+
+	CU_ASSERT_FATAL(fstat(fd, &st) == 0);
+	times[0] = st.st_atim;
+	times[1] = st.st_mtim;
+	buf = malloc((size_t)st.st_size);
+	CU_ASSERT_FATAL(buf != NULL);
+	CU_ASSERT_FATAL(pread(fd, buf, (size_t)st.st_size, 0) == st.st_size);
+	for (p = buf; (p = memmem(p, (size_t)(buf + st.st_size - p), name, sizeof(name)));)
+		p[sizeof(name) - 2] = 'X';
+	CU_ASSERT_FATAL(pwrite(fd, buf, (size_t)st.st_size, 0) == st.st_size);
+	CU_ASSERT_FATAL(futimens(fd, times) == 0);
+	free(buf);
+}
+
+/*
+ * An image cache answers from what it read before, for the file as it
+ * was; each cache is its owner's: a second one, or none, reads the file
+ * again.  A copy of this test's executable, mapped as a library, loses
+ * its symbol without changing its identity in between.
+ */
+static void test_image_caches(void)
+{
+	static const struct rt_process_symbol syms[] = { { "test_process_global", -1 } };
+	struct cache_probe probe = { 0 };
+	struct rt_process_image_opts opts = {
+		.lib_name = "librtcache", .syms = syms, .nr_syms = 1,
+		.has_symbols = has_func, .take = take_copy, .ctx = &probe,
+	};
+	struct rt_image_cache *first = rt_image_cache__new(), *second = rt_image_cache__new();
+	char dir[] = "/tmp/rt-cache-XXXXXX", path[128], cmd[256];
+	void *map;
+	int fd;
+
+	CU_ASSERT_FATAL(first && second);
+	CU_ASSERT_FATAL(mkdtemp(dir) != NULL);
+	snprintf(path, sizeof(path), "%s/librtcache.so", dir);
+	snprintf(cmd, sizeof(cmd), "cp /proc/%d/exe '%s'", getpid(), path);
+	CU_ASSERT_FATAL(system(cmd) == 0);
+	fd = open(path, O_RDWR);
+	CU_ASSERT_FATAL(fd >= 0);
+	map = mmap(NULL, 4096, PROT_READ, MAP_PRIVATE, fd, 0);
+	CU_ASSERT_FATAL(map != MAP_FAILED);
+
+	opts.cache = first;
+	CU_ASSERT_EQUAL(rt_process__find_image(getpid(), &opts), 0);
+	CU_ASSERT_NOT_EQUAL(probe.value, 0);
+	hide_symbol(fd);
+
+	/* the first cache still knows the file as it was read */
+	probe.value = 0;
+	CU_ASSERT_EQUAL(rt_process__find_image(getpid(), &opts), 0);
+	CU_ASSERT_NOT_EQUAL(probe.value, 0);
+	/* the second one and none read it as it is now */
+	opts.cache = second;
+	probe.value = 0;
+	CU_ASSERT_EQUAL(rt_process__find_image(getpid(), &opts), -ENOENT);
+	CU_ASSERT_EQUAL(probe.value, 0);
+	opts.cache = NULL;
+	CU_ASSERT_EQUAL(rt_process__find_image(getpid(), &opts), -ENOENT);
+	/* freeing one leaves the other as it was */
+	rt_image_cache__free(second);
+	opts.cache = first;
+	CU_ASSERT_EQUAL(rt_process__find_image(getpid(), &opts), 0);
+	CU_ASSERT_NOT_EQUAL(probe.value, 0);
+	rt_image_cache__free(first);
+	rt_image_cache__free(NULL);
+
+	munmap(map, 4096);
+	close(fd);
+	unlink(path);
+	rmdir(dir);
+}
+
 struct tracker_log {
 	pid_t child;
 	int checks, gone;
@@ -390,6 +486,7 @@ int main(void)
 	CU_add_test(suite, "image symbols and bias", test_find_image);
 	CU_add_test(suite, "images in another mount namespace", test_find_image_other_mount_ns);
 	CU_add_test(suite, "mapped file names with spaces", test_find_image_spaces);
+	CU_add_test(suite, "image caches, each its owner's", test_image_caches);
 	CU_add_test(suite, "tracker", test_tracker);
 	CU_add_test(suite, "tracker events", test_tracker_events);
 	CU_basic_set_mode(CU_BRM_VERBOSE);

@@ -1,0 +1,1190 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * rt-bpf async: attaches bpf/async.bpf.c to one asyncio process, collects
+ * its blocking steps (naming their tasks and stacks while the process
+ * lives) and, when the target exits or at Ctrl-C, prints the report and
+ * writes the JSON of docs/async.md.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <linux/perf_event.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include "bpf/async.h"
+#include "bpf/async.skel.h"
+#include "layouts/layout.h"
+#include "perfglue/hash.h"
+#include "perfglue/safefile.h"
+#include "rtbpf/rtbpf.h"
+#include "runtimes/decode.h"
+#include "runtimes/python/inspect.h"
+#include "runtimes/python/asyncio.h"
+#include "runtimes/rust/tokio.h"
+
+#define NAME_MAX_LEN 160
+#define REPORT_WORST 10
+#define REPORT_TASKS 15
+
+struct task_name {
+	uint64_t task; /* 0: empty slot */
+	char name[NAME_MAX_LEN];
+};
+
+struct blocking {
+	struct rt_async_blocking ev;
+	char task[NAME_MAX_LEN];
+	uint32_t delayed;   /* timers that came due while it ran */
+	uint64_t added_ns;  /* delay it added to them */
+	char **frames;      /* leaf first */
+	size_t nr_frames;
+	bool preempted;     /* over the threshold only by waiting for a CPU */
+};
+
+struct task_row {
+	struct rt_async_task_key key;
+	struct rt_async_task_stats st;
+	const char *name;
+	uint32_t blocking, preempted;
+};
+
+struct kind_row {
+	char kind[NAME_MAX_LEN];
+	uint64_t tasks, steps, step_ns, max_step_ns, sched_ns, delayed_steps, blocking, preempted;
+};
+
+/* What the report shows: the blocking steps by duration, the steps slow
+ * only for want of a CPU, the tasks by time in steps, their kinds. */
+struct report {
+	struct blocking **blocking, **preempted;
+	size_t nr_blocking, nr_preempted;
+	struct task_row *rows;
+	size_t nr_rows;
+	struct kind_row *kinds;
+	size_t nr_kinds;
+	uint64_t counters[RT_ASYNC_STAT_MAX]; /* the program's, summed over the CPUs */
+};
+
+enum async_runtime {
+	RUNTIME_ASYNCIO,
+	RUNTIME_TOKIO,
+};
+
+struct async_app {
+	unsigned int threshold_ms, sample_hz;
+	const char *json;
+	bool verbose;
+	pid_t pid;
+	bool own_child;
+	int child_status;
+
+	enum async_runtime runtime;
+	struct rt_tokio_probes tokio;
+	struct rt_pyproc proc;
+	struct rt_walker_config cfg;
+	struct rt_asyncio_layout layout;
+	struct rt_asyncio_probes probes;
+	uint32_t version;
+	char version_text[64]; /* "CPython 3.11.2", "tokio, 5 future types" */
+
+	struct async_bpf *skel;
+	struct ring_buffer *rb;
+	struct bpf_link *links[16];
+	size_t nr_links;
+	int *perf_fds;
+	int nr_perf_fds;
+	struct rt_interp_decoder *dec;
+
+	struct task_name *names; /* open addressing, a power of two */
+	size_t names_cap, nr_names;
+	struct blocking *blocks;
+	size_t nr_blocks, blocks_cap;
+	uint64_t attach_ns, end_ns;
+};
+
+static volatile sig_atomic_t stop_requested;
+
+static void on_signal(int sig)
+{
+	stop_requested = sig;
+}
+
+static uint64_t now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+/* ---- task names ---- */
+
+static struct task_name *name_slot(struct async_app *app, uint64_t task)
+{
+	size_t mask = app->names_cap - 1, i = rt_hash64(task) & mask;
+
+	while (app->names[i].task && app->names[i].task != task)
+		i = (i + 1) & mask;
+	return &app->names[i];
+}
+
+static int names_grow(struct async_app *app)
+{
+	size_t old_cap = app->names_cap, cap = old_cap ? old_cap * 2 : 1024;
+	struct task_name *old = app->names;
+
+	app->names = calloc(cap, sizeof(*app->names));
+	if (!app->names) {
+		app->names = old;
+		return -ENOMEM;
+	}
+	app->names_cap = cap;
+	for (size_t i = 0; i < old_cap; i++)
+		if (old[i].task)
+			*name_slot(app, old[i].task) = old[i];
+	free(old);
+	return 0;
+}
+
+/* The name of @task as first read; NULL when never read. */
+static const char *task_name(struct async_app *app, uint64_t task)
+{
+	struct task_name *n;
+
+	if (!app->names_cap)
+		return NULL;
+	n = name_slot(app, task);
+	return n->task ? n->name : NULL;
+}
+
+/* Reads @task's name while it lives (a task's address can be reused by a
+ * later task: the name is read again then, from its first step). */
+static void remember_task(struct async_app *app, uint64_t task, uint32_t kind)
+{
+	struct task_name *n;
+
+	if (app->nr_names * 2 >= app->names_cap && names_grow(app))
+		return;
+	n = name_slot(app, task);
+	if (app->runtime == RUNTIME_TOKIO) {
+		/* a tokio task is named by its future's type, the poll function's */
+		snprintf(n->name, sizeof(n->name), "%s",
+			 kind < app->tokio.nr_polls ? app->tokio.polls[kind].future : "?");
+	} else if (rt_asyncio__task_name(app->pid, &app->cfg.off, &app->layout, task, n->name,
+					 sizeof(n->name)))
+		snprintf(n->name, sizeof(n->name), "task 0x%" PRIx64, task);
+	if (!n->task)
+		app->nr_names++;
+	n->task = task;
+}
+
+/* ---- blocking steps ---- */
+
+/* Decodes the frames walked during @b's step, reading their code objects
+ * from the process (it still lives: the step just ended). */
+static void blocking_stack(struct async_app *app, struct blocking *b)
+{
+	const struct rt_async_step *s = &b->ev.step;
+	struct {
+		struct rt_rec_stack st;
+		struct rt_rec_frame fr[RT_ASYNC_MAX_FRAMES];
+	} rec;
+	struct rt_rec_code code;
+	struct rt_interp_stack out;
+	uint32_t n = s->nr_frames < RT_ASYNC_MAX_FRAMES ? s->nr_frames : RT_ASYNC_MAX_FRAMES;
+
+	memset(&rec, 0, sizeof(rec));
+	for (uint32_t i = 0; i < n; i++) {
+		uint32_t tag = 0;
+
+		if (s->frames[i].code &&
+		    !rt_asyncio__code_record(app->pid, &app->cfg.off, app->version, s->frames[i].code,
+					     &code) &&
+		    rt_interp_decoder__feed(app->dec, &code, sizeof(code), UINT32_MAX, UINT32_MAX,
+					    &out) == 0)
+			tag = code.tag;
+		rec.fr[i].code = s->frames[i].code;
+		rec.fr[i].lasti = s->frames[i].lasti;
+		rec.fr[i].flags = s->frames[i].flags | tag << RT_REC_FRAME_TAG_SHIFT;
+	}
+	rec.st.hdr.magic = RT_REC_MAGIC;
+	rec.st.hdr.version = RT_REC_VERSION;
+	rec.st.hdr.type = RT_REC_STACK;
+	rec.st.hdr.size = (uint32_t)(sizeof(rec.st) + n * sizeof(rec.fr[0]));
+	rec.st.pid = b->ev.pid;
+	rec.st.tid = b->ev.tid;
+	rec.st.runtime = RT_REC_RUNTIME_CPYTHON;
+	rec.st.version = app->version;
+	rec.st.nr_frames = n;
+	rec.st.flags = s->stack_flags;
+	if (!n || rt_interp_decoder__feed(app->dec, &rec, rec.st.hdr.size, UINT32_MAX, UINT32_MAX,
+					  &out) != 1)
+		return;
+	b->frames = calloc(out.nr_frames ? out.nr_frames : 1, sizeof(*b->frames));
+	if (!b->frames)
+		return;
+	for (size_t i = 0; i < out.nr_frames; i++) {
+		const struct rt_interp_frame *f = &out.frames[out.nr_frames - 1 - i];
+		char *line = NULL;
+
+		if (asprintf(&line, "%s (%s:%d)", f->function, f->file, f->line) < 0)
+			break;
+		b->frames[b->nr_frames++] = line;
+	}
+}
+
+static void add_blocking(struct async_app *app, const struct rt_async_blocking *ev)
+{
+	struct blocking *b;
+	const char *name;
+
+	if (app->nr_blocks == app->blocks_cap) {
+		size_t cap = app->blocks_cap ? app->blocks_cap * 2 : 64;
+		struct blocking *grown = realloc(app->blocks, cap * sizeof(*grown));
+
+		if (!grown)
+			return;
+		app->blocks = grown;
+		app->blocks_cap = cap;
+	}
+	b = &app->blocks[app->nr_blocks++];
+	memset(b, 0, sizeof(*b));
+	b->ev = *ev;
+	b->preempted = ev->end_ns - ev->step.start_ns - ev->step.run_delay_ns <
+		       (uint64_t)app->threshold_ms * 1000000ull;
+	name = task_name(app, ev->step.task);
+	if (!name) {
+		remember_task(app, ev->step.task, ev->step.kind);
+		name = task_name(app, ev->step.task);
+	}
+	snprintf(b->task, sizeof(b->task), "%s", name ? name : "?");
+	if (app->runtime == RUNTIME_ASYNCIO)
+		blocking_stack(app, b);
+}
+
+/* A timer that waited behind blocking step @ev->seq of its thread. */
+static void add_late(struct async_app *app, const struct rt_async_late *ev)
+{
+	for (size_t i = app->nr_blocks; i-- > 0;) {
+		struct blocking *b = &app->blocks[i];
+
+		if (b->ev.tid == ev->tid && b->ev.seq == ev->seq) {
+			b->delayed++;
+			b->added_ns += ev->added_ns;
+			return;
+		}
+	}
+}
+
+static int on_event(void *ctx, void *data, size_t size)
+{
+	struct async_app *app = ctx;
+	uint32_t type;
+
+	if (size < sizeof(type))
+		return 0;
+	memcpy(&type, data, sizeof(type));
+	if (type == RT_ASYNC_EVENT_TASK && size >= sizeof(struct rt_async_task))
+		remember_task(app, ((const struct rt_async_task *)data)->task,
+			      ((const struct rt_async_task *)data)->kind);
+	else if (type == RT_ASYNC_EVENT_BLOCKING && size >= sizeof(struct rt_async_blocking))
+		add_blocking(app, data);
+	else if (type == RT_ASYNC_EVENT_LATE && size >= sizeof(struct rt_async_late))
+		add_late(app, data);
+	return 0;
+}
+
+/* ---- the target ---- */
+
+static pid_t start_command(char **argv)
+{
+	pid_t pid = fork();
+
+	if (pid == 0) {
+		execvp(argv[0], argv);
+		fprintf(stderr, "rt-bpf async: cannot run %s: %s\n", argv[0], strerror(errno));
+		_exit(127);
+	}
+	return pid;
+}
+
+/* Whether the target has ended (reaping it when it is ours). */
+static bool target_gone(struct async_app *app)
+{
+	char path[64], buf[256], *p;
+	FILE *f;
+	bool gone = true;
+
+	if (app->own_child)
+		return waitpid(app->pid, &app->child_status, WNOHANG) == app->pid;
+	snprintf(path, sizeof(path), "/proc/%d/stat", app->pid);
+	f = fopen(path, "re");
+	if (!f)
+		return true;
+	if (fgets(buf, sizeof(buf), f) && (p = strrchr(buf, ')')) && p[1] == ' ')
+		gone = p[2] == 'Z' || p[2] == 'X';
+	fclose(f);
+	return gone;
+}
+
+/* Which runtime process @app->pid runs, once it runs one: a CPython with
+ * asyncio's C accelerator loaded (by `import asyncio`, after the
+ * interpreter starts), or an executable with tokio's task poll functions.
+ * Returns 0, or -ENOENT while it runs neither (yet). */
+static int find_runtime(struct async_app *app)
+{
+	int err = rt_runtime__inspect(&rt_runtime_cpython, NULL, app->pid, &app->proc.base);
+
+	if (!err) {
+		err = rt_asyncio__find_probes(app->pid, &app->probes);
+		app->runtime = RUNTIME_ASYNCIO;
+		return err;
+	}
+	if (err != -ENOENT)
+		return err;
+	err = rt_tokio__find_probes(app->pid, &app->tokio);
+	if (!err) {
+		app->runtime = RUNTIME_TOKIO;
+		snprintf(app->version_text, sizeof(app->version_text), "tokio, %zu future types",
+			 app->tokio.nr_polls);
+	}
+	return err;
+}
+
+/* Waits until the target runs a runtime rt-bpf async knows. */
+static int wait_for_runtime(struct async_app *app)
+{
+	bool said = false;
+	int err;
+
+	for (;;) {
+		err = find_runtime(app);
+		if (!err)
+			return 0;
+		if (err != -ENOENT || stop_requested || target_gone(app)) {
+			fprintf(stderr, "rt-bpf async: pid %d ended or stopped before it ran asyncio's C "
+				"accelerator (_asyncio) or tokio\n", app->pid);
+			return -ESRCH;
+		}
+		if (!said && app->verbose)
+			fprintf(stderr, "rt-bpf async: waiting for pid %d to import asyncio\n", app->pid);
+		said = true;
+		usleep(10000);
+	}
+}
+
+static int configure_walker(struct async_app *app)
+{
+	struct rt_layout layout;
+	char msg[256] = "";
+
+	if (rt_asyncio__layout(app->proc.base.major, app->proc.base.minor, &app->layout)) {
+		fprintf(stderr, "rt-bpf async: pid %d runs CPython %d.%d: asyncio's layout is known for "
+			"3.11 to 3.13 only\n", app->pid, app->proc.base.major, app->proc.base.minor);
+		return -ENOTSUP;
+	}
+	if (rt_runtime_cpython.select_layout(&app->proc.base, NULL, &layout, msg, sizeof(msg)) ||
+	    rt_pyproc__walker_config(&app->proc, &layout, 1, &app->cfg)) {
+		fprintf(stderr, "rt-bpf async: pid %d (CPython %d.%d): no layout to walk it%s%s\n",
+			app->pid, app->proc.base.major, app->proc.base.minor, msg[0] ? ": " : "", msg);
+		return -ENOTSUP;
+	}
+	app->version = (uint32_t)app->proc.base.major << 16 | (uint32_t)app->proc.base.minor << 8 |
+		       (uint32_t)(app->proc.base.patch > 0 ? app->proc.base.patch : 0);
+	snprintf(app->version_text, sizeof(app->version_text), "CPython %d.%d.%d", app->proc.base.major,
+		 app->proc.base.minor, app->proc.base.patch);
+	return 0;
+}
+
+/* ---- BPF ---- */
+
+static int keep_link(struct async_app *app, struct bpf_link *link, const char *what)
+{
+	if (!link) {
+		fprintf(stderr, "rt-bpf async: cannot attach to %s: %s\n", what, strerror(errno));
+		return -errno;
+	}
+	if (app->nr_links == sizeof(app->links) / sizeof(app->links[0])) {
+		bpf_link__destroy(link);
+		return -E2BIG;
+	}
+	app->links[app->nr_links++] = link;
+	return 0;
+}
+
+static int attach_uprobe(struct async_app *app, struct bpf_program *prog, bool ret,
+			 const char *path, uint64_t offset, uint64_t cookie)
+{
+	LIBBPF_OPTS(bpf_uprobe_opts, opts, .retprobe = ret, .bpf_cookie = cookie);
+
+	return keep_link(app, bpf_program__attach_uprobe_opts(prog, app->pid, path, offset, &opts),
+			 path);
+}
+
+static int attach_asyncio(struct async_app *app)
+{
+	struct async_bpf *skel = app->skel;
+	const struct rt_asyncio_probes *p = &app->probes;
+	int err;
+
+	/* the returns first: a return without its entry is only counted */
+	err = attach_uprobe(app, skel->progs.async_step_return, true, p->step_wrapper.path,
+			    p->step_wrapper.offset, 0);
+	if (!err)
+		err = attach_uprobe(app, skel->progs.async_step_return, true, p->task_wakeup.path,
+				    p->task_wakeup.offset, 0);
+	if (!err)
+		err = attach_uprobe(app, skel->progs.async_step_wrapper, false, p->step_wrapper.path,
+				    p->step_wrapper.offset, 0);
+	if (!err)
+		err = attach_uprobe(app, skel->progs.async_task_wakeup, false, p->task_wakeup.path,
+				    p->task_wakeup.offset, 0);
+	if (!err && p->heappop.offset)
+		err = attach_uprobe(app, skel->progs.async_heappop_return, true, p->heappop.path,
+				    p->heappop.offset, 0);
+	if (!err && !p->heappop.offset)
+		fprintf(stderr, "rt-bpf async: no _heapq.heappop found in pid %d: no cascades or "
+			"scheduling delays\n", app->pid);
+	return err;
+}
+
+/* Two uprobes per future type's poll function, the type's index as the
+ * cookie; the wakers. */
+static int attach_tokio(struct async_app *app)
+{
+	struct async_bpf *skel = app->skel;
+	const struct rt_tokio_probes *p = &app->tokio;
+	int err = 0;
+
+	for (size_t i = 0; i < p->nr_polls && !err; i++)
+		err = attach_uprobe(app, skel->progs.async_step_return, true, p->path,
+				    p->polls[i].offset, i);
+	for (size_t i = 0; i < p->nr_polls && !err; i++)
+		err = attach_uprobe(app, skel->progs.async_tokio_poll, false, p->path,
+				    p->polls[i].offset, i);
+	if (!err && p->wake_by_val)
+		err = attach_uprobe(app, skel->progs.async_tokio_wake, false, p->path,
+				    p->wake_by_val, 0);
+	if (!err && p->wake_by_ref)
+		err = attach_uprobe(app, skel->progs.async_tokio_wake, false, p->path,
+				    p->wake_by_ref, 0);
+	return err;
+}
+
+/* The CPU-time sampler: one cpu-clock event per CPU. */
+static int open_sampler(struct async_app *app)
+{
+	int nr = libbpf_num_possible_cpus();
+	struct perf_event_attr attr = {
+		.size = sizeof(attr),
+		.type = PERF_TYPE_SOFTWARE,
+		.config = PERF_COUNT_SW_CPU_CLOCK,
+		.freq = 1,
+		.sample_freq = app->sample_hz,
+	};
+
+	if (nr <= 0)
+		return nr;
+	app->perf_fds = calloc((size_t)nr, sizeof(int));
+	if (!app->perf_fds)
+		return -ENOMEM;
+	for (int cpu = 0; cpu < nr; cpu++) {
+		int fd = (int)syscall(SYS_perf_event_open, &attr, -1, cpu, -1, PERF_FLAG_FD_CLOEXEC);
+		struct bpf_link *link;
+
+		if (fd < 0)
+			continue; /* an offline CPU */
+		app->perf_fds[app->nr_perf_fds++] = fd;
+		link = bpf_program__attach_perf_event(app->skel->progs.async_sample, fd);
+		if (keep_link(app, link, "the CPU-time sampler"))
+			return -1;
+	}
+	return 0;
+}
+
+static int load_and_attach(struct async_app *app)
+{
+	struct async_bpf *skel = async_bpf__open();
+	__u32 key = (__u32)app->pid;
+	int err;
+
+	if (!skel) {
+		fprintf(stderr, "rt-bpf async: cannot open the BPF program: %s\n", strerror(errno));
+		return -errno;
+	}
+	app->skel = skel;
+	skel->rodata->threshold_ns = (uint64_t)app->threshold_ms * 1000000ull;
+	memcpy((void *)&skel->rodata->aoff, &app->layout.bpf, sizeof(app->layout.bpf));
+	err = async_bpf__load(skel);
+	if (err) {
+		fprintf(stderr, "rt-bpf async: cannot load the BPF program: %s\n", strerror(-err));
+		return err;
+	}
+	if (app->runtime == RUNTIME_ASYNCIO &&
+	    bpf_map_update_elem(bpf_map__fd(skel->maps.pids), &key, &app->cfg, BPF_ANY))
+		return -errno;
+	err = app->runtime == RUNTIME_ASYNCIO ? attach_asyncio(app) : attach_tokio(app);
+	if (!err)
+		err = keep_link(app, bpf_program__attach(skel->progs.async_sys_enter), "sys_enter");
+	if (!err)
+		err = keep_link(app, bpf_program__attach(skel->progs.async_sys_exit), "sys_exit");
+	if (!err)
+		err = open_sampler(app);
+	if (err)
+		return err;
+	app->rb = ring_buffer__new(bpf_map__fd(skel->maps.events), on_event, app, NULL);
+	if (!app->rb)
+		return -errno;
+	app->attach_ns = now_ns();
+	return 0;
+}
+
+static void detach(struct async_app *app)
+{
+	for (size_t i = 0; i < app->nr_links; i++)
+		bpf_link__destroy(app->links[i]);
+	app->nr_links = 0;
+	for (int i = 0; i < app->nr_perf_fds; i++)
+		close(app->perf_fds[i]);
+	app->nr_perf_fds = 0;
+}
+
+static uint64_t stat_sum(const struct async_app *app, enum rt_async_stat stat)
+{
+	int nr = libbpf_num_possible_cpus();
+	uint64_t *v, sum = 0;
+	__u32 key = stat;
+
+	if (nr <= 0 || !(v = calloc((size_t)nr, sizeof(*v))))
+		return 0;
+	if (!bpf_map_lookup_elem(bpf_map__fd(app->skel->maps.stats), &key, v))
+		for (int i = 0; i < nr; i++)
+			sum += v[i];
+	free(v);
+	return sum;
+}
+
+/* ---- the report ---- */
+
+static const char *runtime_name(const struct async_app *app)
+{
+	return app->runtime == RUNTIME_TOKIO ? "tokio" : "asyncio";
+}
+
+static const char *syscall_name(uint32_t nr)
+{
+	switch (nr) {
+	case 0: return "read";
+	case 1: return "write";
+	case 7: return "poll";
+	case 23: return "select";
+	case 35: return "nanosleep";
+	case 42: return "connect";
+	case 43: return "accept";
+	case 44: return "sendto";
+	case 45: return "recvfrom";
+	case 61: return "wait4";
+	case 74: return "fsync";
+	case 202: return "futex";
+	case 230: return "clock_nanosleep";
+	case 232: return "epoll_wait";
+	case 257: return "openat";
+	case 270: return "pselect6";
+	case 271: return "ppoll";
+	case 281: return "epoll_pwait";
+	case 288: return "accept4";
+	default: return NULL;
+	}
+}
+
+static bool sleep_syscall(uint32_t nr)
+{
+	return nr == 35 || nr == 230 || nr == 23 || nr == 270;
+}
+
+/* blocking_advice() for a tokio poll. */
+static void tokio_advice(const struct rt_async_step *s, uint64_t d, const char *name, char *buf,
+			 size_t size, const char **cause)
+{
+	if (s->longest_syscall_ns * 2 >= d) {
+		*cause = "syscall";
+		if (sleep_syscall(s->longest_syscall_nr))
+			snprintf(buf, size, "a sleep (%s, %.1f ms) inside the poll: use "
+				 "tokio::time::sleep().await, or move the blocking call to "
+				 "tokio::task::spawn_blocking()", name, s->longest_syscall_ns / 1e6);
+		else
+			snprintf(buf, size, "a blocking system call (%s, %.1f ms) inside the poll: move "
+				 "it to tokio::task::spawn_blocking(), or use tokio's async version",
+				 name, s->longest_syscall_ns / 1e6);
+	} else if (s->syscall_ns * 2 >= d) {
+		*cause = "syscalls";
+		snprintf(buf, size, "many system calls (%.1f ms of the poll): move the blocking I/O "
+			 "to tokio::task::spawn_blocking()", s->syscall_ns / 1e6);
+	} else {
+		*cause = "cpu";
+		snprintf(buf, size, "CPU-bound poll (%.1f ms): split the work and yield between "
+			 "pieces (tokio::task::yield_now().await), or run it on "
+			 "tokio::task::spawn_blocking() or a compute pool", d / 1e6);
+	}
+}
+
+/* Why @b blocked, as a recommendation in one sentence. */
+static void blocking_advice(const struct async_app *app, const struct blocking *b, char *buf,
+			    size_t size, const char **cause)
+{
+	const struct rt_async_step *s = &b->ev.step;
+	uint64_t d = b->ev.end_ns - s->start_ns;
+	const char *name = syscall_name(s->longest_syscall_nr);
+	char nr[32];
+
+	if (!name) {
+		snprintf(nr, sizeof(nr), "system call %u", s->longest_syscall_nr);
+		name = nr;
+	}
+	if (app->runtime == RUNTIME_TOKIO) {
+		tokio_advice(s, d, name, buf, size, cause);
+		return;
+	}
+	if (s->longest_syscall_ns * 2 >= d) {
+		*cause = "syscall";
+		if (sleep_syscall(s->longest_syscall_nr))
+			snprintf(buf, size, "a sleep (%s, %.1f ms) inside the step: await asyncio.sleep() "
+				 "instead, or run the blocking call with loop.run_in_executor() / "
+				 "asyncio.to_thread()", name, s->longest_syscall_ns / 1e6);
+		else
+			snprintf(buf, size, "a blocking system call (%s, %.1f ms) inside the step: run it "
+				 "with loop.run_in_executor() / asyncio.to_thread(), or use the asyncio "
+				 "version of the API", name, s->longest_syscall_ns / 1e6);
+	} else if (s->syscall_ns * 2 >= d) {
+		*cause = "syscalls";
+		snprintf(buf, size, "many system calls (%.1f ms of the step): move the I/O to "
+			 "loop.run_in_executor() / asyncio.to_thread()", s->syscall_ns / 1e6);
+	} else {
+		*cause = "cpu";
+		snprintf(buf, size, "CPU-bound step (%.1f ms): split the work and yield between "
+			 "pieces (await asyncio.sleep(0)), or run it in a process pool with "
+			 "loop.run_in_executor()", d / 1e6);
+	}
+}
+
+static int cmp_blocking_duration(const void *a, const void *b)
+{
+	const struct blocking *x = *(const struct blocking *const *)a;
+	const struct blocking *y = *(const struct blocking *const *)b;
+	uint64_t dx = x->ev.end_ns - x->ev.step.start_ns, dy = y->ev.end_ns - y->ev.step.start_ns;
+
+	return dx < dy ? 1 : dx > dy ? -1 : 0;
+}
+
+static int cmp_task_time(const void *a, const void *b)
+{
+	const struct task_row *x = a, *y = b;
+
+	return x->st.step_ns < y->st.step_ns ? 1 : x->st.step_ns > y->st.step_ns ? -1 : 0;
+}
+
+/* The kind of a task: an asyncio task's coroutine name (what follows the
+ * task's own name, or the whole name when there is no coroutine name); a
+ * tokio task's future type, its whole name. */
+static const char *task_kind(const struct async_app *app, const char *name)
+{
+	const char *sp = strchr(name, ' ');
+
+	return sp && app->runtime == RUNTIME_ASYNCIO ? sp + 1 : name;
+}
+
+/* Every task of the target from the BPF map, with names and blocking
+ * counts; sorted by time in steps.  Returns the count (rows in *@out). */
+static size_t collect_tasks(struct async_app *app, struct task_row **out)
+{
+	int fd = bpf_map__fd(app->skel->maps.tasks);
+	struct rt_async_task_key key, next, *prev = NULL;
+	struct task_row *rows = NULL;
+	size_t n = 0, cap = 0;
+
+	while (!bpf_map_get_next_key(fd, prev, &next)) {
+		struct task_row r = { .key = next };
+
+		key = next;
+		prev = &key;
+		if (next.pid != (__u32)app->pid || bpf_map_lookup_elem(fd, &next, &r.st))
+			continue;
+		if (n == cap) {
+			struct task_row *grown;
+
+			cap = cap ? cap * 2 : 256;
+			grown = realloc(rows, cap * sizeof(*rows));
+			if (!grown)
+				break;
+			rows = grown;
+		}
+		r.name = task_name(app, next.task);
+		if (!r.name)
+			r.name = "?";
+		for (size_t i = 0; i < app->nr_blocks; i++) {
+			if (app->blocks[i].ev.step.task != next.task)
+				continue;
+			if (app->blocks[i].preempted)
+				r.preempted++;
+			else
+				r.blocking++;
+		}
+		rows[n++] = r;
+	}
+	if (n)
+		qsort(rows, n, sizeof(*rows), cmp_task_time);
+	*out = rows;
+	return n;
+}
+
+static size_t collect_kinds(const struct async_app *app, const struct task_row *rows, size_t n,
+			    struct kind_row **out)
+{
+	struct kind_row *kinds = calloc(n ? n : 1, sizeof(*kinds));
+	size_t nk = 0;
+
+	*out = kinds;
+	if (!kinds)
+		return 0;
+	for (size_t i = 0; i < n; i++) {
+		const char *kind = task_kind(app, rows[i].name);
+		struct kind_row *k = NULL;
+
+		for (size_t j = 0; j < nk && !k; j++)
+			if (!strcmp(kinds[j].kind, kind))
+				k = &kinds[j];
+		if (!k) {
+			k = &kinds[nk++];
+			snprintf(k->kind, sizeof(k->kind), "%s", kind);
+		}
+		k->tasks++;
+		k->steps += rows[i].st.steps;
+		k->step_ns += rows[i].st.step_ns;
+		if (rows[i].st.max_step_ns > k->max_step_ns)
+			k->max_step_ns = rows[i].st.max_step_ns;
+		k->sched_ns += rows[i].st.sched_delay_ns;
+		k->delayed_steps += rows[i].st.delayed_steps;
+		k->blocking += rows[i].blocking;
+		k->preempted += rows[i].preempted;
+	}
+	return nk;
+}
+
+/* One blocking step of the report, with its cause and stack. */
+static void print_blocking(const struct async_app *app, size_t rank, const struct blocking *b)
+{
+	uint64_t d = b->ev.end_ns - b->ev.step.start_ns;
+	const char *cause;
+	char advice[512];
+
+	blocking_advice(app, b, advice, sizeof(advice), &cause);
+	fprintf(stderr, "  %2zu. %s: %.1f ms on thread %u at +%.3f s; %u %s waited behind it, "
+		"%.1f ms of added delay\n", rank, b->task, d / 1e6, b->ev.tid,
+		((int64_t)b->ev.step.start_ns - (int64_t)app->attach_ns) / 1e9, b->delayed,
+		app->runtime == RUNTIME_TOKIO ? "woken tasks" : "timers", b->added_ns / 1e6);
+	fprintf(stderr, "      cause: %s\n", advice);
+	for (size_t f = 0; f < b->nr_frames; f++)
+		fprintf(stderr, "      %s %s\n", f ? "  " : "at", b->frames[f]);
+}
+
+static void print_recommendations(const struct async_app *app, const struct report *r)
+{
+	const char *cause;
+	char advice[512];
+
+	fprintf(stderr, "\nRecommendations:\n");
+	for (size_t k = 0; k < r->nr_kinds; k++) {
+		const struct blocking *worst = NULL;
+
+		for (size_t i = 0; i < r->nr_blocking && !worst; i++)
+			if (!strcmp(task_kind(app, r->blocking[i]->task), r->kinds[k].kind))
+				worst = r->blocking[i];
+		if (!worst)
+			continue;
+		blocking_advice(app, worst, advice, sizeof(advice), &cause);
+		fprintf(stderr, "  - %s (%" PRIu64 " blocking steps, worst %.1f ms): %s\n",
+			r->kinds[k].kind, r->kinds[k].blocking,
+			(worst->ev.end_ns - worst->ev.step.start_ns) / 1e6, advice);
+	}
+}
+
+static void print_report(const struct async_app *app, const struct report *r)
+{
+	uint64_t steps = 0;
+
+	for (size_t i = 0; i < r->nr_rows; i++)
+		steps += r->rows[i].st.steps;
+	fprintf(stderr, "\nrt-bpf async: %s, pid %d (%s), %.1f s traced, threshold %u ms\n",
+		runtime_name(app), app->pid, app->version_text, (app->end_ns - app->attach_ns) / 1e9,
+		app->threshold_ms);
+	fprintf(stderr, "%" PRIu64 " steps of %zu tasks; %zu blocking steps; %zu more steps over the "
+		"threshold only while their thread waited for a CPU\n", steps, r->nr_rows,
+		r->nr_blocking, r->nr_preempted);
+	if (r->nr_blocking)
+		fprintf(stderr, "\nWorst blocking steps:\n");
+	for (size_t i = 0; i < r->nr_blocking && i < REPORT_WORST; i++)
+		print_blocking(app, i + 1, r->blocking[i]);
+	fprintf(stderr, "\nTasks by kind (%s):\n  %-32s %7s %9s %10s %9s %9s %9s %14s\n",
+		app->runtime == RUNTIME_TOKIO ? "future" : "coroutine", "kind", "tasks", "steps",
+		"step ms", "max ms", "blocking", "preempted", "sched delay ms");
+	for (size_t i = 0; i < r->nr_kinds; i++) {
+		const struct kind_row *k = &r->kinds[i];
+
+		fprintf(stderr, "  %-32.32s %7" PRIu64 " %9" PRIu64 " %10.1f %9.2f %9" PRIu64 " %9" PRIu64
+			" %14.2f\n", k->kind, k->tasks, k->steps, k->step_ns / 1e6, k->max_step_ns / 1e6,
+			k->blocking, k->preempted,
+			k->delayed_steps ? k->sched_ns / 1e6 / k->delayed_steps : 0.0);
+	}
+	fprintf(stderr, "\nBusiest tasks:\n  %-40s %9s %10s %9s %9s\n", "task", "steps", "step ms",
+		"max ms", "blocking");
+	for (size_t i = 0; i < r->nr_rows && i < REPORT_TASKS; i++)
+		fprintf(stderr, "  %-40.40s %9" PRIu64 " %10.1f %9.2f %9u\n", r->rows[i].name,
+			(uint64_t)r->rows[i].st.steps, r->rows[i].st.step_ns / 1e6,
+			r->rows[i].st.max_step_ns / 1e6, r->rows[i].blocking);
+	if (r->nr_blocking)
+		print_recommendations(app, r);
+	if (r->nr_preempted)
+		fprintf(stderr, "\n%zu steps ran past the threshold only because their thread waited for "
+			"a CPU (worst: %s, %.1f ms of which %.1f ms waiting): the machine is overloaded, "
+			"the tasks are not to blame\n", r->nr_preempted, r->preempted[0]->task,
+			(r->preempted[0]->ev.end_ns - r->preempted[0]->ev.step.start_ns) / 1e6,
+			r->preempted[0]->ev.step.run_delay_ns / 1e6);
+	fprintf(stderr, "\ncounters: %" PRIu64 " steps, %" PRIu64 " over the threshold, %" PRIu64 " timers (%" PRIu64
+		" late behind a slow step), %" PRIu64 " stacks walked (%" PRIu64 " stopped by a "
+		"fault), %" PRIu64 " events lost, %" PRIu64 " unpaired entries or returns\n",
+		r->counters[RT_ASYNC_STAT_STEPS], r->counters[RT_ASYNC_STAT_BLOCKING],
+		r->counters[RT_ASYNC_STAT_TIMERS], r->counters[RT_ASYNC_STAT_LATE],
+		r->counters[RT_ASYNC_STAT_WALKS], r->counters[RT_ASYNC_STAT_WALK_FAULTS],
+		r->counters[RT_ASYNC_STAT_EVENTS_LOST], r->counters[RT_ASYNC_STAT_UNPAIRED]);
+}
+
+static void json_str(FILE *f, const char *s)
+{
+	fputc('"', f);
+	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+		if (*p == '"' || *p == '\\')
+			fprintf(f, "\\%c", *p);
+		else if (*p < 0x20)
+			fprintf(f, "\\u%04x", *p);
+		else
+			fputc(*p, f);
+	}
+	fputc('"', f);
+}
+
+static void json_blocking(FILE *f, const struct async_app *app, const struct blocking *b)
+{
+	const struct rt_async_step *s = &b->ev.step;
+	const char *sc = syscall_name(s->longest_syscall_nr), *cause;
+	char advice[512];
+
+	blocking_advice(app, b, advice, sizeof(advice), &cause);
+	fprintf(f, "{\"task\": ");
+	json_str(f, b->task);
+	fprintf(f, ", \"kind\": ");
+	json_str(f, task_kind(app, b->task));
+	fprintf(f, ", \"start_ns\": %" PRIu64 ", \"duration_ms\": %.3f, \"thread\": %u, "
+		"\"delayed_tasks\": %u, \"added_delay_ms\": %.3f, \"cpu_ms\": %.3f, "
+		"\"run_delay_ms\": %.3f, \"syscall_ms\": %.3f, \"longest_syscall\": {\"nr\": %u, "
+		"\"name\": ", (uint64_t)s->start_ns, (b->ev.end_ns - s->start_ns) / 1e6, b->ev.tid,
+		b->delayed, b->added_ns / 1e6, s->cpu_ns / 1e6, s->run_delay_ns / 1e6,
+		s->syscall_ns / 1e6, s->longest_syscall_nr);
+	if (sc)
+		json_str(f, sc);
+	else
+		fputs("null", f);
+	fprintf(f, ", \"ms\": %.3f}, \"cpu_samples\": %u, \"cause\": \"%s\", \"recommendation\": ",
+		s->longest_syscall_ns / 1e6, s->samples, b->preempted ? "preempted" : cause);
+	json_str(f, advice);
+	fprintf(f, ", \"stack_from\": \"%s\", \"stack\": [",
+		s->stack_source == RT_ASYNC_STACK_SYSCALL ? "syscall" :
+		s->stack_source == RT_ASYNC_STACK_SAMPLE ? "sample" : "none");
+	for (size_t k = 0; k < b->nr_frames; k++) {
+		if (k)
+			fputs(", ", f);
+		json_str(f, b->frames[k]);
+	}
+	fputs("]}", f);
+}
+
+static void json_tasks(FILE *f, const struct async_app *app, const struct report *r)
+{
+	fprintf(f, " \"tasks\": [");
+	for (size_t i = 0; i < r->nr_rows; i++) {
+		const struct rt_async_task_stats *st = &r->rows[i].st;
+
+		fprintf(f, "%s\n  {\"name\": ", i ? "," : "");
+		json_str(f, r->rows[i].name);
+		fprintf(f, ", \"kind\": ");
+		json_str(f, task_kind(app, r->rows[i].name));
+		fprintf(f, ", \"address\": \"0x%" PRIx64 "\", \"thread\": %u, \"polls\": %" PRIu64
+			", \"poll_time_ms\": %.3f, \"max_poll_ms\": %.3f, \"sched_delay_ms\": %.3f, "
+			"\"woken_by_timer\": %" PRIu64 ", \"blocking_polls\": %u, \"preempted_polls\": %u}",
+			(uint64_t)r->rows[i].key.task, st->tid, (uint64_t)st->steps, st->step_ns / 1e6,
+			st->max_step_ns / 1e6, st->sched_delay_ns / 1e6, (uint64_t)st->delayed_steps,
+			r->rows[i].blocking, r->rows[i].preempted);
+	}
+	fprintf(f, "],\n \"kinds\": [");
+	for (size_t i = 0; i < r->nr_kinds; i++) {
+		const struct kind_row *k = &r->kinds[i];
+
+		fprintf(f, "%s\n  {\"kind\": ", i ? "," : "");
+		json_str(f, k->kind);
+		fprintf(f, ", \"tasks\": %" PRIu64 ", \"polls\": %" PRIu64 ", \"poll_time_ms\": %.3f, "
+			"\"max_poll_ms\": %.3f, \"sched_delay_ms\": %.3f, \"blocking_polls\": %" PRIu64
+			", \"preempted_polls\": %" PRIu64 "}", k->tasks, k->steps, k->step_ns / 1e6,
+			k->max_step_ns / 1e6, k->sched_ns / 1e6, k->blocking, k->preempted);
+	}
+	fprintf(f, "],\n");
+}
+
+static int write_json(const struct async_app *app, const struct report *r)
+{
+	FILE *f = rt_safefile__create(app->json);
+
+	if (!f) {
+		fprintf(stderr, "rt-bpf async: cannot write %s: %s\n", app->json, strerror(errno));
+		return -errno;
+	}
+	fprintf(f, "{\"runtime\": \"%s\", \"pid\": %d, \"version\": \"%s\", "
+		"\"threshold_ms\": %u, \"attached_ns\": %" PRIu64 ", \"duration_s\": %.3f,\n",
+		runtime_name(app), app->pid, app->version_text, app->threshold_ms, app->attach_ns,
+		(app->end_ns - app->attach_ns) / 1e9);
+	json_tasks(f, app, r);
+	fprintf(f, " \"blocking\": [");
+	for (size_t i = 0; i < r->nr_blocking; i++) {
+		fputs(i ? ",\n  " : "\n  ", f);
+		json_blocking(f, app, r->blocking[i]);
+	}
+	fprintf(f, "],\n \"preempted\": [");
+	for (size_t i = 0; i < r->nr_preempted; i++) {
+		fputs(i ? ",\n  " : "\n  ", f);
+		json_blocking(f, app, r->preempted[i]);
+	}
+	fprintf(f, "],\n \"counters\": {\"steps\": %" PRIu64 ", \"over_threshold\": %" PRIu64
+		", \"timers\": %" PRIu64 ", \"late_timers\": %" PRIu64 ", \"walks\": %" PRIu64
+		", \"walk_faults\": %" PRIu64 ", \"events_lost\": %" PRIu64 ", \"unpaired\": %" PRIu64 "}}\n",
+		r->counters[RT_ASYNC_STAT_STEPS], r->counters[RT_ASYNC_STAT_BLOCKING],
+		r->counters[RT_ASYNC_STAT_TIMERS], r->counters[RT_ASYNC_STAT_LATE],
+		r->counters[RT_ASYNC_STAT_WALKS], r->counters[RT_ASYNC_STAT_WALK_FAULTS],
+		r->counters[RT_ASYNC_STAT_EVENTS_LOST], r->counters[RT_ASYNC_STAT_UNPAIRED]);
+	if (fclose(f)) {
+		fprintf(stderr, "rt-bpf async: cannot write %s: %s\n", app->json, strerror(errno));
+		return -EIO;
+	}
+	return 0;
+}
+
+static int report(struct async_app *app)
+{
+	struct report r = { 0 };
+	size_t n = app->nr_blocks ? app->nr_blocks : 1;
+	int err = -ENOMEM;
+
+	r.blocking = calloc(n, sizeof(*r.blocking));
+	r.preempted = calloc(n, sizeof(*r.preempted));
+	if (!r.blocking || !r.preempted)
+		goto out;
+	for (size_t i = 0; i < app->nr_blocks; i++) {
+		if (app->blocks[i].preempted)
+			r.preempted[r.nr_preempted++] = &app->blocks[i];
+		else
+			r.blocking[r.nr_blocking++] = &app->blocks[i];
+	}
+	qsort(r.blocking, r.nr_blocking, sizeof(*r.blocking), cmp_blocking_duration);
+	qsort(r.preempted, r.nr_preempted, sizeof(*r.preempted), cmp_blocking_duration);
+	for (int i = 0; i < RT_ASYNC_STAT_MAX; i++)
+		r.counters[i] = stat_sum(app, i);
+	r.nr_rows = collect_tasks(app, &r.rows);
+	r.nr_kinds = collect_kinds(app, r.rows, r.nr_rows, &r.kinds);
+	print_report(app, &r);
+	err = app->json ? write_json(app, &r) : 0;
+out:
+	free(r.kinds);
+	free(r.rows);
+	free(r.blocking);
+	free(r.preempted);
+	return err;
+}
+
+/* ---- main ---- */
+
+/* Polls the events until the target ends or a signal asks to stop. */
+static void trace(struct async_app *app)
+{
+	while (!stop_requested) {
+		int n = ring_buffer__poll(app->rb, 100);
+
+		if (n < 0 && n != -EINTR)
+			break;
+		if (target_gone(app))
+			break;
+	}
+	/* what the program sent before its links went */
+	ring_buffer__consume(app->rb);
+}
+
+static void app_free(struct async_app *app)
+{
+	detach(app);
+	ring_buffer__free(app->rb);
+	async_bpf__destroy(app->skel);
+	rt_interp_decoder__free(app->dec);
+	for (size_t i = 0; i < app->nr_blocks; i++) {
+		for (size_t k = 0; k < app->blocks[i].nr_frames; k++)
+			free(app->blocks[i].frames[k]);
+		free(app->blocks[i].frames);
+	}
+	free(app->blocks);
+	free(app->names);
+	free(app->perf_fds);
+	rt_tokio_probes__exit(&app->tokio);
+}
+
+struct async_opts {
+	unsigned int threshold_ms, sample_hz;
+	const char *json;
+};
+
+static void async_init(void *opts)
+{
+	struct async_opts *o = opts;
+
+	o->threshold_ms = 10;
+	o->sample_hz = 250;
+}
+
+static int async_option(void *opts, int c, const char *arg)
+{
+	struct async_opts *o = opts;
+	char *end;
+	long v;
+
+	if (c == 'j') {
+		o->json = arg;
+		return 0;
+	}
+	v = strtol(arg, &end, 10);
+	if (end == arg || *end || v < 1 || v > 100000) {
+		fprintf(stderr, "rt-bpf async: bad --%s %s\n", c == 't' ? "threshold-ms" : "sample-hz",
+			arg);
+		return -EINVAL;
+	}
+	if (c == 't')
+		o->threshold_ms = (unsigned int)v;
+	else
+		o->sample_hz = (unsigned int)v;
+	return 0;
+}
+
+static int async_check(struct rt_bpf_app *app, void *opts, int argc, char **argv)
+{
+	if ((app->nr_pids > 0) + (argc > 0) != 1 || app->nr_pids > 1) {
+		fprintf(stderr, "rt-bpf async: give exactly one of -p PID or -- CMD ARGS\n");
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static void print_tracing(const struct async_app *app)
+{
+	if (app->verbose && app->runtime == RUNTIME_ASYNCIO)
+		fprintf(stderr, "rt-bpf async: tracing pid %d (%s): steps at %s+0x%" PRIx64
+			" and +0x%" PRIx64 " (%s)\n", app->pid, app->version_text,
+			app->probes.step_wrapper.path, app->probes.step_wrapper.offset,
+			app->probes.task_wakeup.offset,
+			app->probes.step_wrapper.by_symbol ? "symbols" : "type and method tables");
+	else if (app->verbose)
+		for (size_t i = 0; i < app->tokio.nr_polls; i++)
+			fprintf(stderr, "rt-bpf async: tracing pid %d: polls of %s at %s+0x%" PRIx64 "\n",
+				app->pid, app->tokio.polls[i].future, app->tokio.path,
+				app->tokio.polls[i].offset);
+	else
+		fprintf(stderr, "rt-bpf async: tracing pid %d; Ctrl-C to stop and report\n", app->pid);
+}
+
+static int async_run(struct rt_bpf_app *rt, void *opts, int argc, char **argv)
+{
+	const struct async_opts *o = opts;
+	struct async_app app = {
+		.threshold_ms = o->threshold_ms, .sample_hz = o->sample_hz, .json = o->json,
+		.verbose = rt->verbose,
+	};
+	struct sigaction sa = { .sa_handler = on_signal };
+	int err = rt_bpf__preflight(false);
+
+	if (err)
+		return err;
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	app.dec = rt_interp_decoder__new();
+	if (!app.dec)
+		return -ENOMEM;
+	if (argc > 0) {
+		app.pid = start_command(argv);
+		if (app.pid < 0) {
+			fprintf(stderr, "rt-bpf async: fork: %s\n", strerror(errno));
+			err = -errno;
+			goto out;
+		}
+		app.own_child = true;
+		fprintf(stderr, "rt-bpf async: started pid %d\n", app.pid);
+	} else {
+		app.pid = rt->pids[0];
+	}
+	err = wait_for_runtime(&app);
+	if (!err && app.runtime == RUNTIME_ASYNCIO)
+		err = configure_walker(&app);
+	if (!err)
+		err = load_and_attach(&app);
+	if (err)
+		goto out;
+	print_tracing(&app);
+	trace(&app);
+	app.end_ns = now_ns();
+	detach(&app);
+	err = report(&app);
+out:
+	if (app.own_child && !target_gone(&app)) {
+		kill(app.pid, stop_requested ? stop_requested : SIGTERM);
+		waitpid(app.pid, &app.child_status, 0);
+	}
+	app_free(&app);
+	return err;
+}
+
+static const struct option async_longopts[] = {
+	{ "threshold-ms", required_argument, NULL, 't' },
+	{ "json", required_argument, NULL, 'j' },
+	{ "sample-hz", required_argument, NULL, 'F' },
+	{ 0 },
+};
+
+const struct rt_bpf_cmd rt_bpf_cmd_async = {
+	.name = "async",
+	.synopsis = "async [--threshold-ms N] [--json FILE] [--sample-hz HZ] (-p PID | -- CMD ARGS...)\n",
+	.help =
+	"async   traces the task steps of an asyncio event loop (CPython 3.11-3.13) or\n"
+	"        the task polls of a tokio program and, when the target exits or at\n"
+	"        Ctrl-C, reports the ones longer than --threshold-ms (default 10) with\n"
+	"        their task, cause, stack (asyncio) and what waited behind them,\n"
+	"        per-task statistics and what to do; --json FILE writes the same data\n"
+	"        (docs/async.md).\n",
+	.longopts = async_longopts,
+	.opts_size = sizeof(struct async_opts),
+	.init = async_init,
+	.option = async_option,
+	.check = async_check,
+	.run = async_run,
+};
