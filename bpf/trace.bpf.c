@@ -41,6 +41,7 @@ struct thread_state {
 	__u64 code;
 	__u64 caller;      /* that frame's caller */
 	__u64 call_instr;  /* the caller's call instruction */
+	__u64 caller_code;
 	__u32 lost;        /* records lost since the last one sent */
 	__u32 pad;
 };
@@ -130,6 +131,8 @@ static __always_inline int send(void *rec, __u64 size, __u32 type, __u32 pid, __
 			 * the next chain goes to the root */
 			th->frame = 0;
 			th->caller = 0;
+			th->code = 0;
+			th->caller_code = 0;
 		}
 		return -1;
 	}
@@ -436,6 +439,12 @@ static __always_inline int py_event(__u32 probe, __s32 line)
 		bound_barrier(k);
 		if (k >= RT_TRACE_MAX_CHAIN)
 			break;
+		/* the previous event's two frames, still running the same code
+		 * objects (a frame holds its code alive), had theirs sent
+		 * then: a step costs no code lookup */
+		if ((ev->frames[k].frame == th->frame && ev->frames[k].code == th->code) ||
+		    (ev->frames[k].frame == th->caller && ev->frames[k].code == th->caller_code))
+			continue;
 		send_code(pid, tid, ev->frames[k].code);
 	}
 	if (n >= 1) {
@@ -468,6 +477,7 @@ static __always_inline int py_event(__u32 probe, __s32 line)
 		th->code = ev->frames[0].code;
 		th->caller = caller;
 		th->call_instr = call_instr;
+		th->caller_code = n >= 2 ? ev->frames[1].code : 0;
 	}
 	return send(ev, sizeof(*ev) - sizeof(ev->frames) + n * sizeof(ev->frames[0]),
 		    RT_TRACE_PY_EVENT, pid, tid);
