@@ -8,7 +8,8 @@
 # is an Event; the source is in files/; the directory passes a strict
 # reading of CodeTracer's format (compare.py validate); the arguments of
 # fib and Counter.bump are their values.  Then -p on a running process,
-# three threads, each call in its own thread's order, and the refusal of a
+# three threads, each call in its own thread's order, lost records marked,
+# and the refusal of a
 # container's python3.13, whose build has no line probe.
 . "$(dirname "$0")/lib.sh"
 PY=/usr/bin/python3.11
@@ -136,6 +137,27 @@ assert sorted(sq.values()) == [2000, 2000, 2000], sq
 assert all(not s for s in stacks.values()), stacks
 print("threads: 3 x 2000 calls of sq, each under its thread's work, every thread balanced")
 PY
+# losses: rt-bpf stopped for 0.7 s with a 1 MB ring while fib(25) runs;
+# the records lost are counted, said on stderr and marked where they were
+# lost (Error events adding up to the count), and the trace stays balanced
+"$RTBPF" trace -b 1 -o "$E2E_TMP/trl" -- $PY "$RT_TOP/tests/bench/py_calls.py" 25 \
+	> /dev/null 2> "$E2E_TMP/l.err" &
+RTP=$!
+sleep 1
+kill -STOP $RTP; sleep 0.7; kill -CONT $RTP
+wait $RTP || fail "losses: rt-bpf trace failed"
+LOST=$(sed -n 's/^rt-bpf: warning: \([0-9]*\) records lost.*/\1/p' "$E2E_TMP/l.err")
+[ -n "$LOST" ] && [ "$LOST" -gt 0 ] || fail "losses: none reported: $(cat "$E2E_TMP/l.err")"
+$CMP validate "$E2E_TMP/trl" || fail "losses: not a valid trace directory"
+python3 - "$E2E_TMP/trl" "$LOST" <<'PY' || fail "losses: Error events"
+import json, os, re, sys
+ev = json.load(open(os.path.join(sys.argv[1], "trace.json")))
+err = [e["Event"] for e in ev if "Event" in e and e["Event"]["kind"] == 11]
+total = sum(int(re.match(r"(\d+) records", e["content"]).group(1)) for e in err)
+assert err and total == int(sys.argv[2]), (len(err), total, sys.argv[2])
+print("losses: %s records lost, %d Error events adding up to it" % (sys.argv[2], len(err)))
+PY
+
 # a container's CPython 3.13 (trixie): 3.12+ builds keep no line or
 # function probes; rt-bpf must refuse it in one line, before tracing
 ROOT=/var/cache/rtperf/rootfs/trixie
