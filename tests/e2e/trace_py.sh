@@ -9,8 +9,7 @@
 # reading of CodeTracer's format (compare.py validate); the arguments of
 # fib and Counter.bump are their values.  Then -p on a running process,
 # three threads, each call in its own thread's order, lost records marked,
-# and the refusal of a
-# container's python3.13, whose build has no line probe.
+# and the refusal of a container's python3.13 (its build has no line probe).
 . "$(dirname "$0")/lib.sh"
 PY=/usr/bin/python3.11
 [ "$(id -u)" -eq 0 ] || skip "needs root (BPF, uprobes)"
