@@ -96,6 +96,7 @@ check-kernels: all
 bench: setup all
 	@bash tests/bench/bench.sh $(BUILD)
 	@bash tests/bench/discovery.sh $(BUILD)
+	@bash tests/bench/trace_overhead.sh $(BUILD)
 
 demo: setup all
 	@bash examples/demo.sh $(BUILD)

@@ -25,6 +25,15 @@ $(BUILD)/bpf/walker.bpf.o: bpf/walker.bpf.c bpf/record.h bpf/walker.h bpf/ruby_w
 $(BUILD)/bpf/walker.skel.h: $(BUILD)/bpf/walker.bpf.o
 	$(BPFTOOL) gen skeleton $< name walker_bpf > $@.tmp && mv $@.tmp $@
 
+# `rt-bpf trace`'s USDT and write programs (loaded by rtbpf/trace.c);
+# usdt.bpf.h includes <linux/errno.h>, which needs the multiarch asm headers
+$(BUILD)/bpf/trace.bpf.o: bpf/trace.bpf.c bpf/trace.h bpf/walker.h bpf/py_tstate.bpf.h $(BUILD)/vmlinux.h
+	@mkdir -p $(dir $@)
+	$(CLANG) $(BPF_CFLAGS) -I. -I$(BUILD) -idirafter /usr/include/x86_64-linux-gnu -c -o $@ $<
+
+$(BUILD)/bpf/trace.skel.h: $(BUILD)/bpf/trace.bpf.o
+	$(BPFTOOL) gen skeleton $< name trace_bpf > $@.tmp && mv $@.tmp $@
+
 # perf's fd iterator (loaded by rtbpf/perfsession.c)
 $(BUILD)/bpf/perffd.bpf.o: bpf/perffd.bpf.c bpf/perffd.h $(BUILD)/vmlinux.h
 	@mkdir -p $(dir $@)

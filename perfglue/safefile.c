@@ -55,26 +55,40 @@ int rt_safefile__open(int dirfd, const char *path, uint64_t max_size, struct sta
 	return reopen_checked(pathfd, max_size, st);
 }
 
-int rt_safefile__open_in_root(pid_t pid, const char *path, uint64_t max_size, struct stat *st)
+int rt_safefile__open_root(pid_t pid)
 {
-	struct open_how how = {
-		.flags = O_PATH | O_NOFOLLOW | O_CLOEXEC,
-		.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS,
-	};
 	char root[64];
-	int rootfd, pathfd;
+	int rootfd;
 
 	snprintf(root, sizeof(root), "/proc/%d/root", (int)pid);
 	rootfd = open(root, O_PATH | O_DIRECTORY | O_CLOEXEC);
 	if (rootfd < 0)
 		return errno == ENOENT ? -ESRCH : -errno;
-	pathfd = syscall(SYS_openat2, rootfd, path, &how, sizeof(how));
+	return rootfd;
+}
+
+int rt_safefile__open_at_root(int rootfd, const char *path, uint64_t max_size, struct stat *st)
+{
+	struct open_how how = {
+		.flags = O_PATH | O_NOFOLLOW | O_CLOEXEC,
+		.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS,
+	};
+	int pathfd = syscall(SYS_openat2, rootfd, path, &how, sizeof(how));
+
 	if (pathfd < 0)
-		pathfd = -errno;
-	close(rootfd);
-	if (pathfd < 0)
-		return pathfd;
+		return -errno;
 	return reopen_checked(pathfd, max_size, st);
+}
+
+int rt_safefile__open_in_root(pid_t pid, const char *path, uint64_t max_size, struct stat *st)
+{
+	int rootfd = rt_safefile__open_root(pid), fd;
+
+	if (rootfd < 0)
+		return rootfd;
+	fd = rt_safefile__open_at_root(rootfd, path, max_size, st);
+	close(rootfd);
+	return fd;
 }
 
 int rt_safefile__open_mapped(pid_t pid, uint64_t start, uint64_t end, uint64_t max_size,

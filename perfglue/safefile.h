@@ -47,6 +47,21 @@ int rt_safefile__open(int dirfd, const char *path, uint64_t max_size, struct sta
 int rt_safefile__open_in_root(pid_t pid, const char *path, uint64_t max_size, struct stat *st);
 
 /*
+ * Opens process @pid's root directory (/proc/PID/root) as an O_PATH
+ * descriptor, to open its files later with rt_safefile__open_at_root(),
+ * also after the process has exited.  Returns the descriptor or -errno
+ * (-ESRCH when the process is gone).
+ */
+int rt_safefile__open_root(pid_t pid);
+
+/*
+ * Opens @path inside the root directory @rootfd (rt_safefile__open_root):
+ * resolved as rt_safefile__open_in_root() does.  Same checks and returns
+ * as rt_safefile__open().
+ */
+int rt_safefile__open_at_root(int rootfd, const char *path, uint64_t max_size, struct stat *st);
+
+/*
  * Opens the file that process @pid maps at [@start, @end) through
  * /proc/PID/map_files: the very file mapped, in whatever mount namespace.
  * Same checks and returns as rt_safefile__open().

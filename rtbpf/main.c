@@ -29,6 +29,7 @@ static const struct rt_bpf_cmd *const cmds[] = {
 	&rt_bpf_cmd_record,
 	&rt_bpf_cmd_top,
 	&rt_bpf_cmd_async,
+	&rt_bpf_cmd_trace,
 };
 #define NR_CMDS (sizeof(cmds) / sizeof(cmds[0]))
 

@@ -7,25 +7,28 @@
 # processes from bpf/discovery.bpf.c's events; dsocache.c and kfeatures.c
 # keep the build-id cache and the kernel probes; offcpu.c and events.c link
 # the walker object's off-CPU and event programs to perf's tracepoints
-# (record --off-cpu, -e EVENT).  Depends on bpf/, runtimes/
+# (record --off-cpu, -e EVENT).  trace.c is `rt-bpf trace` (bpf/trace.bpf.c),
+# writing CodeTracer's format with codetracer.c.  Depends on bpf/, runtimes/
 # and the libraries; nothing depends on it.
 # A new subcommand: rtbpf/NAME.c defining a struct rt_bpf_cmd, one entry in
 # main.c's table, and NAME.o in RTBPF_OBJS below.
 include rtbpf/top.mk
 
 # In the library for the unit tests and the e2e attach driver.
-LIB_SRCS      += rtbpf/perfsession.c rtbpf/perfrun.c rtbpf/dsocache.c rtbpf/kfeatures.c
-UNIT_TESTS    += perfsession kfeatures dsocache
+LIB_SRCS      += rtbpf/perfsession.c rtbpf/perfrun.c rtbpf/dsocache.c rtbpf/kfeatures.c \
+                 rtbpf/codetracer.c
+UNIT_TESTS    += perfsession kfeatures dsocache codetracer
 LDLIBS        += -lbpf
 BIN_NAMES     += rt-bpf
 EXTRA_TARGETS += $(BUILD)/tests/attach_echo $(BUILD)/tests/attach/busy
 
 # The tool's own objects (not in the library).
 RTBPF_OBJS := $(addprefix $(BUILD)/obj/rtbpf/,main.o attach.o record.o app.o targets.o stats.o \
-                                             discovery.o async.o offcpu.o events.o) $(TOP_OBJS)
+                                             discovery.o async.o offcpu.o events.o trace.o) $(TOP_OBJS)
 
 $(RTBPF_OBJS): $(BUILD)/bpf/walker.skel.h $(BUILD)/bpf/discovery.skel.h
 $(BUILD)/obj/rtbpf/async.o: $(BUILD)/bpf/async.skel.h
+$(BUILD)/obj/rtbpf/trace.o: $(BUILD)/bpf/trace.skel.h
 
 $(BUILD)/rt-bpf: $(RTBPF_OBJS) $(BUILD)/librtperf.a
 	$(CC) $(LDFLAGS) -o $@ $^ $(LIBPERF_LIBS) -lncurses -lbpf -lpthread $(LDLIBS)

@@ -85,6 +85,7 @@ extern const struct rt_bpf_cmd rt_bpf_cmd_attach; /* rtbpf/attach.c */
 extern const struct rt_bpf_cmd rt_bpf_cmd_record; /* rtbpf/record.c */
 extern const struct rt_bpf_cmd rt_bpf_cmd_top;    /* rtbpf/top.c */
 extern const struct rt_bpf_cmd rt_bpf_cmd_async;  /* rtbpf/async.c */
+extern const struct rt_bpf_cmd rt_bpf_cmd_trace;  /* rtbpf/trace.c */
 
 /* ---- app.c: the steps every subcommand takes ---- */
 

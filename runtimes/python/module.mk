@@ -2,6 +2,8 @@
 # CPython: process inspection (inspect.c: finding the interpreter, its
 # version and layout) and record decoding (decode.c: code objects, line
 # tables, stacks), asyncio's tasks and step functions (asyncio.c, for rt-bpf
-# async); the walker is bpf/walker.bpf.c.
-LIB_SRCS   += runtimes/python/inspect.c runtimes/python/decode.c runtimes/python/asyncio.c
-UNIT_TESTS += asyncio
+# async) and call recovery from the frame chains `rt-bpf trace` sends
+# (frames.c); the walker is bpf/walker.bpf.c.
+LIB_SRCS   += runtimes/python/inspect.c runtimes/python/decode.c runtimes/python/asyncio.c \
+              runtimes/python/frames.c
+UNIT_TESTS += asyncio pyframes

@@ -1,0 +1,579 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * `rt-bpf trace`'s kernel side: USDT programs on CPython's line and
+ * function probes and CRuby's method probes, and a write(2) tracepoint
+ * program, each sending records (bpf/trace.h) through one ring buffer.
+ *
+ * CPython 3.11's function probes do not fire for calls from Python to
+ * Python, so at every Python event the program reads the thread's current
+ * frame and its callers, up to one the previous event of the thread sent:
+ * user space follows frame pushes and pops from these chains.
+ */
+#include "vmlinux.h"
+#include <bpf/bpf_core_read.h>
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_tracing.h>
+#include <bpf/usdt.bpf.h>
+
+#include "bpf/trace.h"
+#include "bpf/py_tstate.bpf.h"
+
+char LICENSE[] SEC("license") = "GPL";
+
+/* Set by the loader: the process whose writes to fds 1 and 2 are sent. */
+const volatile __u32 target_pid = 0;
+
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, 1 << 24); /* resized by the loader */
+} events SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 64);
+	__type(key, __u32); /* tgid */
+	__type(value, struct rt_trace_py_config);
+} py_procs SEC(".maps");
+
+/* What the previous event of a thread sent: where the next chain may stop. */
+struct thread_state {
+	__u64 frame;       /* its current frame */
+	__u64 code;
+	__u64 caller;      /* that frame's caller */
+	__u64 call_instr;  /* the caller's call instruction */
+	__u64 caller_code;
+	__u32 lost;        /* records lost since the last one sent */
+	__u32 pad;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 16384);
+	__type(key, __u32); /* tid */
+	__type(value, struct thread_state);
+} threads SEC(".maps");
+
+struct seen_key {
+	__u32 pid;
+	__u32 pad;
+	__u64 addr;
+};
+
+/* Code and type objects whose names were sent (value: the code's
+ * firstlineno + 1, or 1 for a type): a code object freed and another
+ * allocated at its address is sent again when its first line differs. */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 65536);
+	__type(key, struct seen_key);
+	__type(value, __u32);
+} seen SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, RT_TRACE_STAT_MAX);
+	__type(key, __u32);
+	__type(value, __u64);
+} stats SEC(".maps");
+
+union scratch_rec {
+	struct rt_trace_py_event ev;
+	struct rt_trace_py_args args;
+	struct rt_trace_py_code code;
+	struct rt_trace_rb_event rb;
+	struct rt_trace_write write;
+};
+
+struct scratch {
+	union scratch_rec rec;
+	__u8 frame_buf[2 * RT_WALKER_FRAME_READ]; /* masked offsets + 8 stay inside */
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 2); /* 0: the event, 1: code, args and type records */
+	__type(key, __u32);
+	__type(value, struct scratch);
+} scratch SEC(".maps");
+
+static __always_inline void count(__u32 stat)
+{
+	__u64 *v = bpf_map_lookup_elem(&stats, &stat);
+
+	if (v)
+		(*v)++;
+}
+
+
+/* Fills the header and sends @size bytes of @rec; counts a loss against
+ * the thread, whose next record then says how many went before it. */
+static __always_inline int send(void *rec, __u64 size, __u32 type, __u32 pid, __u32 tid)
+{
+	struct rt_trace_header *hdr = rec;
+	struct thread_state *th = bpf_map_lookup_elem(&threads, &tid);
+
+	/* the bound the verifier needs, on the very register passed */
+	bound_barrier(size);
+	if (size > sizeof(union scratch_rec) || size < sizeof(*hdr))
+		return -1;
+	hdr->type = type;
+	hdr->size = (__u32)size;
+	hdr->pid = pid;
+	hdr->tid = tid;
+	hdr->time = bpf_ktime_get_ns();
+	hdr->lost = th ? th->lost : 0;
+	hdr->pad = 0;
+	if (bpf_ringbuf_output(&events, rec, size, 0)) {
+		count(RT_TRACE_STAT_LOST);
+		if (th) {
+			th->lost++;
+			/* the frames the lost record sent are unknown to user space:
+			 * the next chain goes to the root */
+			th->frame = 0;
+			th->caller = 0;
+			th->code = 0;
+			th->caller_code = 0;
+		}
+		return -1;
+	}
+	count(RT_TRACE_STAT_EVENTS);
+	if (th)
+		th->lost = 0;
+	return 0;
+}
+
+/* Reads str object @obj (compact, 3.3+) into @buf: its kind, bytes and
+ * length into @info; nothing when it is not a compact str. */
+static __always_inline void read_str(const struct rt_walker_offsets *off, __u64 obj, __u8 *buf,
+				     __u32 max, struct rt_trace_str_info *info)
+{
+	__u32 state = 0, kind;
+	__s64 length = 0;
+	__u64 n, data;
+
+	info->kind = 0;
+	info->nbytes = 0;
+	info->length = 0;
+	if (!obj ||
+	    bpf_probe_read_user(&state, sizeof(state), (const void *)(obj + off->unicode_state)) ||
+	    bpf_probe_read_user(&length, sizeof(length), (const void *)(obj + off->unicode_length)))
+		return;
+	kind = (state >> 2) & 7;
+	if (!((state >> 5) & 1) || (kind != 1 && kind != 2 && kind != 4) || length < 0 ||
+	    length > (1 << 24))
+		return;
+	data = obj + (((state >> 6) & 1) ? off->unicode_ascii_data : off->unicode_compact_data);
+	n = (__u64)length * kind;
+	if (n > max)
+		n = max & ~3u;
+	bound_barrier(n);
+	if (n > RT_TRACE_PATH_MAX)
+		return;
+	if (n && bpf_probe_read_user(buf, n, (const void *)data))
+		return;
+	info->kind = kind;
+	info->nbytes = (__u32)n;
+	info->length = (__u32)length;
+}
+
+/* Sends the names of code object @code unless sent already.  Separately
+ * verified (global): its many reads would otherwise be verified once per
+ * frame of the chain loop. */
+__noinline int send_code(__u32 pid, __u32 tid, __u64 code)
+{
+	const struct rt_trace_py_config *cfg = bpf_map_lookup_elem(&py_procs, &pid);
+	__u32 one = 1, firstlineno = 0, *sent;
+	struct seen_key key = { .pid = pid, .addr = code };
+	struct scratch *sc = bpf_map_lookup_elem(&scratch, &one);
+	__u64 name = 0, qualname = 0, filename = 0, names = 0;
+	__s32 argcount = 0, kwonly = 0;
+
+	if (!cfg || !sc || !code)
+		return 0;
+	const struct rt_walker_offsets *off = &cfg->walker.off;
+	struct rt_trace_py_code *rec = &sc->rec.code;
+
+	if (bpf_probe_read_user(&firstlineno, sizeof(firstlineno),
+				(const void *)(code + off->code_firstlineno)))
+		return 0;
+	sent = bpf_map_lookup_elem(&seen, &key);
+	if (sent && *sent == firstlineno + 1)
+		return 0;
+	read_ptr(&name, code + off->code_name);
+	read_ptr(&qualname, code + off->code_qualname);
+	read_ptr(&filename, code + off->code_filename);
+	if (cfg->code_argcount != RT_WALKER_NONE) {
+		read_ptr(&names, code + cfg->code_localsplusnames);
+		bpf_probe_read_user(&argcount, sizeof(argcount),
+				    (const void *)(code + cfg->code_argcount));
+		bpf_probe_read_user(&kwonly, sizeof(kwonly),
+				    (const void *)(code + cfg->code_kwonlyargcount));
+	}
+	rec->code = code;
+	rec->firstlineno = firstlineno;
+	rec->firsttraceable = 0;
+	rec->linetable_nbytes = 0;
+	if (off->code_firsttraceable != RT_WALKER_NONE) {
+		__s32 ft = 0;
+		__s64 lt_size = 0;
+		__u64 lt = 0, n;
+
+		bpf_probe_read_user(&ft, sizeof(ft), (const void *)(code + off->code_firsttraceable));
+		rec->firsttraceable = ft > 0 ? (__u32)ft : 0;
+		if (!read_ptr(&lt, code + off->code_linetable) && lt &&
+		    !bpf_probe_read_user(&lt_size, sizeof(lt_size), (const void *)(lt + off->bytes_size)) &&
+		    lt_size > 0) {
+			n = lt_size > RT_TRACE_LINETABLE_HEAD ? RT_TRACE_LINETABLE_HEAD : (__u64)lt_size;
+			bound_barrier(n);
+			if (n <= RT_TRACE_LINETABLE_HEAD &&
+			    !bpf_probe_read_user(rec->linetable, n, (const void *)(lt + off->bytes_data)))
+				rec->linetable_nbytes = (__u32)n;
+		}
+	}
+	rec->argcount = (argcount > 0 ? argcount : 0) + (kwonly > 0 ? kwonly : 0);
+	read_str(off, name, rec->name, RT_TRACE_NAME_MAX, &rec->name_info);
+	read_str(off, qualname, rec->qualname, RT_TRACE_NAME_MAX, &rec->qualname_info);
+	read_str(off, filename, rec->filename, RT_TRACE_PATH_MAX, &rec->filename_info);
+	for (__u32 i = 0; i < RT_TRACE_MAX_ARGS; i++) {
+		__u64 item = 0;
+
+		rec->argname_info[i].kind = 0;
+		rec->argname_info[i].nbytes = 0;
+		if (i >= rec->argcount || !names ||
+		    read_ptr(&item, names + cfg->tuple_items + i * 8))
+			continue;
+		read_str(off, item, rec->argnames[i], RT_TRACE_ARGNAME_MAX, &rec->argname_info[i]);
+	}
+	if (send(rec, sizeof(*rec), RT_TRACE_PY_CODE, pid, tid))
+		return -1;
+	firstlineno++;
+	bpf_map_update_elem(&seen, &key, &firstlineno, BPF_ANY);
+	return 0;
+}
+
+/* Sends the first arguments of @frame (whose first RT_WALKER_FRAME_READ
+ * bytes are in @buf) and the names of their types not sent yet. */
+__noinline int send_args(__u32 pid, __u32 tid, __u64 frame, __u64 code)
+{
+	const struct rt_trace_py_config *cfg = bpf_map_lookup_elem(&py_procs, &pid);
+	__u32 one = 1;
+	struct scratch *sc = bpf_map_lookup_elem(&scratch, &one);
+	__s32 argcount = 0, kwonly = 0;
+	__u32 n;
+
+	if (!cfg || !sc || cfg->code_argcount == RT_WALKER_NONE)
+		return -1;
+	struct rt_trace_py_args *rec = &sc->rec.args;
+
+	bpf_probe_read_user(&argcount, sizeof(argcount), (const void *)(code + cfg->code_argcount));
+	bpf_probe_read_user(&kwonly, sizeof(kwonly), (const void *)(code + cfg->code_kwonlyargcount));
+	n = (argcount > 0 ? argcount : 0) + (kwonly > 0 ? kwonly : 0);
+	if (n > RT_TRACE_MAX_ARGS)
+		n = RT_TRACE_MAX_ARGS;
+	rec->frame = frame;
+	rec->code = code;
+	rec->nr_args = 0;
+	for (__u32 i = 0; i < RT_TRACE_MAX_ARGS; i++) {
+		struct rt_trace_py_arg *a = &rec->args[i];
+		__u64 obj = 0, type = 0;
+
+		if (i >= n)
+			break;
+		a->object = 0;
+		a->type = 0;
+		if (!read_ptr(&obj, frame + cfg->frame_localsplus + i * 8) && obj &&
+		    !read_ptr(&type, obj + cfg->walker.off.object_type))
+			bpf_probe_read_user(a->data, sizeof(a->data), (const void *)(obj + 16));
+		a->object = obj;
+		a->type = type;
+		rec->nr_args = i + 1;
+	}
+	return send(rec, sizeof(*rec), RT_TRACE_PY_ARGS, pid, tid);
+}
+
+/* Sends the name of type object @type unless sent already. */
+__noinline int send_type(__u32 pid, __u32 tid, __u64 type)
+{
+	const struct rt_trace_py_config *cfg = bpf_map_lookup_elem(&py_procs, &pid);
+	struct seen_key key = { .pid = pid, .addr = type };
+	__u32 one = 1, *sent;
+	struct scratch *sc = bpf_map_lookup_elem(&scratch, &one);
+	__u64 name = 0;
+
+	if (!cfg || !sc || !type)
+		return 0;
+	sent = bpf_map_lookup_elem(&seen, &key);
+	if (sent)
+		return 0;
+	struct rt_trace_py_type *rec = (struct rt_trace_py_type *)&sc->rec;
+
+	rec->type = type;
+	rec->name[0] = 0;
+	if (read_ptr(&name, type + cfg->type_name) ||
+	    bpf_probe_read_user_str(rec->name, sizeof(rec->name), (const void *)name) < 0)
+		rec->name[0] = 0;
+	if (send(rec, sizeof(*rec), RT_TRACE_PY_TYPE, pid, tid))
+		return -1;
+	bpf_map_update_elem(&seen, &key, &one, BPF_ANY);
+	return 0;
+}
+
+struct chain {
+	const struct rt_walker_offsets *off;
+	struct rt_trace_py_event *ev;
+	__u8 *buf;
+	__u64 frame;
+	__u64 stop1, stop2; /* frames the previous event sent */
+	__u32 flags;
+};
+
+/* One frame of the chain: reads it, stores it, and stops after a frame
+ * the previous event of the thread sent (from the second frame on: the
+ * first frame's caller always goes, its call instruction tells a new call
+ * from the same site apart from a new one at another). */
+static long chain_frame(__u32 i, void *arg)
+{
+	struct chain *c = arg;
+	const struct rt_walker_offsets *off = c->off;
+	__u64 idx = i, size = off->frame_read, frame = c->frame;
+	struct rt_trace_py_frame *f;
+	__u8 owner = 0, is_entry = 0;
+	__u32 flags = 0;
+
+	bound_barrier(idx);
+	if (idx >= RT_TRACE_MAX_CHAIN)
+		return 1;
+	if (!frame) {
+		c->flags |= RT_TRACE_CHAIN_ROOT;
+		return 1;
+	}
+	bound_barrier(size);
+	if (size > RT_WALKER_FRAME_READ || size < 8)
+		return 1;
+	if (bpf_probe_read_user(c->buf, size, (const void *)frame)) {
+		c->flags |= RT_TRACE_READ_FAULT;
+		return 1;
+	}
+	f = &c->ev->frames[idx];
+	f->frame = frame;
+	f->code = *(__u64 *)(c->buf + (off->frame_code & RT_WALKER_FRAME_OFF_MASK)) &
+		  ~(__u64)off->frame_code_tag;
+	f->instr = off->frame_instr_ptr != RT_WALKER_NONE ?
+		   *(__u64 *)(c->buf + (off->frame_instr_ptr & RT_WALKER_FRAME_OFF_MASK)) : 0;
+	if (off->frame_is_entry != RT_WALKER_NONE)
+		is_entry = c->buf[off->frame_is_entry & RT_WALKER_FRAME_OFF_MASK];
+	if (off->frame_owner != RT_WALKER_NONE)
+		owner = c->buf[off->frame_owner & RT_WALKER_FRAME_OFF_MASK];
+	if (is_entry)
+		flags |= RT_TRACE_FRAME_ENTRY;
+	if (off->frame_owner != RT_WALKER_NONE && owner == off->frame_owner_generator)
+		flags |= RT_TRACE_FRAME_GENERATOR;
+	if (off->frame_owner != RT_WALKER_NONE && owner >= off->frame_owner_cstack)
+		flags |= RT_TRACE_FRAME_SHIM;
+	f->flags = flags;
+	f->pad = 0;
+	c->ev->nr_frames = idx + 1;
+	c->frame = *(__u64 *)(c->buf + (off->frame_previous & RT_WALKER_FRAME_OFF_MASK));
+	if (idx >= 1 && (frame == c->stop1 || frame == c->stop2)) {
+		c->flags |= RT_TRACE_CHAIN_KNOWN;
+		return 1;
+	}
+	return 0;
+}
+
+/* A Python probe fired on the current thread: sends its chain of frames,
+ * preceded by the names of code objects not sent yet and, for a frame that
+ * may be new, its arguments. */
+static __always_inline int py_event(__u32 probe, __s32 line)
+{
+	__u64 id = bpf_get_current_pid_tgid(), ts;
+	__u32 pid = id >> 32, tid = (__u32)id, zero = 0;
+	const struct rt_trace_py_config *cfg = bpf_map_lookup_elem(&py_procs, &pid);
+	struct thread_state fresh = {}, *th;
+	struct scratch *sc = bpf_map_lookup_elem(&scratch, &zero);
+	struct rt_trace_py_event *ev;
+	struct chain c = {};
+	__u32 n;
+
+	if (!cfg) {
+		count(RT_TRACE_STAT_NO_CONFIG);
+		return 0;
+	}
+	if (!sc)
+		return 0;
+	th = bpf_map_lookup_elem(&threads, &tid);
+	if (!th) {
+		bpf_map_update_elem(&threads, &tid, &fresh, BPF_NOEXIST);
+		th = bpf_map_lookup_elem(&threads, &tid);
+		if (!th)
+			return 0;
+	}
+	ev = &sc->rec.ev;
+	ev->probe = probe;
+	ev->line = line;
+	ev->nr_frames = 0;
+	ev->flags = 0;
+	ts = find_tstate(&cfg->walker, pid, tid);
+	if (!ts) {
+		count(RT_TRACE_STAT_NO_TSTATE);
+		ev->flags |= RT_TRACE_NO_TSTATE;
+	} else {
+		c.off = &cfg->walker.off;
+		c.ev = ev;
+		c.buf = sc->frame_buf;
+		c.stop1 = th->frame;
+		c.stop2 = th->caller;
+		if (current_frame(&cfg->walker.off, ts, &c.frame))
+			c.flags |= RT_TRACE_READ_FAULT;
+		bpf_loop(RT_TRACE_MAX_CHAIN, chain_frame, &c, 0);
+		ev->flags |= c.flags;
+		if (c.flags & RT_TRACE_READ_FAULT)
+			count(RT_TRACE_STAT_READ_FAULT);
+	}
+	n = ev->nr_frames;
+	for (__u32 i = 0; i < RT_TRACE_MAX_CHAIN; i++) {
+		__u32 k = i;
+
+		if (i >= n)
+			break;
+		bound_barrier(k);
+		if (k >= RT_TRACE_MAX_CHAIN)
+			break;
+		/* the previous event's two frames, still running the same code
+		 * objects (a frame holds its code alive), had theirs sent
+		 * then: a step costs no code lookup */
+		if ((ev->frames[k].frame == th->frame && ev->frames[k].code == th->code) ||
+		    (ev->frames[k].frame == th->caller && ev->frames[k].code == th->caller_code))
+			continue;
+		send_code(pid, tid, ev->frames[k].code);
+	}
+	if (n >= 1) {
+		__u64 caller = n >= 2 ? ev->frames[1].frame : 0;
+		__u64 call_instr = n >= 2 ? ev->frames[1].instr : 0;
+
+		if (probe == RT_TRACE_PROBE_PY_ENTRY || ev->frames[0].frame != th->frame ||
+		    ev->frames[0].code != th->code || caller != th->caller ||
+		    call_instr != th->call_instr) {
+			__u64 types[RT_TRACE_MAX_ARGS] = {};
+			__u32 one = 1, nr = 0;
+			struct scratch *s1;
+
+			/* the type records reuse the scratch slot the arguments are in */
+			if (!send_args(pid, tid, ev->frames[0].frame, ev->frames[0].code)) {
+				s1 = bpf_map_lookup_elem(&scratch, &one);
+				if (s1) {
+					nr = s1->rec.args.nr_args;
+					for (__u32 i = 0; i < RT_TRACE_MAX_ARGS; i++)
+						types[i] = s1->rec.args.args[i].type;
+				}
+			}
+			for (__u32 i = 0; i < RT_TRACE_MAX_ARGS; i++) {
+				if (i >= nr)
+					break;
+				send_type(pid, tid, types[i]);
+			}
+		}
+		th->frame = ev->frames[0].frame;
+		th->code = ev->frames[0].code;
+		th->caller = caller;
+		th->call_instr = call_instr;
+		th->caller_code = n >= 2 ? ev->frames[1].code : 0;
+	}
+	return send(ev, sizeof(*ev) - sizeof(ev->frames) + n * sizeof(ev->frames[0]),
+		    RT_TRACE_PY_EVENT, pid, tid);
+}
+
+SEC("usdt")
+int BPF_USDT(py_line, __u64 filename, __u64 funcname, int lineno)
+{
+	return py_event(RT_TRACE_PROBE_LINE, lineno);
+}
+
+SEC("usdt")
+int BPF_USDT(py_entry, __u64 filename, __u64 funcname, int lineno)
+{
+	return py_event(RT_TRACE_PROBE_PY_ENTRY, lineno);
+}
+
+SEC("usdt")
+int BPF_USDT(py_return, __u64 filename, __u64 funcname, int lineno)
+{
+	return py_event(RT_TRACE_PROBE_PY_RETURN, lineno);
+}
+
+/* CRuby's probes carry the class, method, file and line as C strings. */
+static __always_inline int rb_event(__u32 probe, __u64 klass, __u64 method, __u64 file, __s32 line)
+{
+	__u64 id = bpf_get_current_pid_tgid();
+	__u32 pid = id >> 32, tid = (__u32)id, zero = 0;
+	struct scratch *sc = bpf_map_lookup_elem(&scratch, &zero);
+	struct thread_state fresh = {};
+	struct rt_trace_rb_event *rec;
+
+	if (!sc)
+		return 0;
+	if (!bpf_map_lookup_elem(&threads, &tid))
+		bpf_map_update_elem(&threads, &tid, &fresh, BPF_NOEXIST);
+	rec = &sc->rec.rb;
+	rec->probe = probe;
+	rec->line = line;
+	if (bpf_probe_read_user_str(rec->klass, sizeof(rec->klass), (const void *)klass) < 0)
+		rec->klass[0] = 0;
+	if (bpf_probe_read_user_str(rec->method, sizeof(rec->method), (const void *)method) < 0)
+		rec->method[0] = 0;
+	if (bpf_probe_read_user_str(rec->file, sizeof(rec->file), (const void *)file) < 0)
+		rec->file[0] = 0;
+	return send(rec, sizeof(*rec), RT_TRACE_RB_EVENT, pid, tid);
+}
+
+SEC("usdt")
+int BPF_USDT(rb_entry, __u64 klass, __u64 method, __u64 file, int line)
+{
+	return rb_event(RT_TRACE_PROBE_RB_ENTRY, klass, method, file, line);
+}
+
+SEC("usdt")
+int BPF_USDT(rb_return, __u64 klass, __u64 method, __u64 file, int line)
+{
+	return rb_event(RT_TRACE_PROBE_RB_RETURN, klass, method, file, line);
+}
+
+SEC("usdt")
+int BPF_USDT(rb_centry, __u64 klass, __u64 method, __u64 file, int line)
+{
+	return rb_event(RT_TRACE_PROBE_RB_CENTRY, klass, method, file, line);
+}
+
+SEC("usdt")
+int BPF_USDT(rb_creturn, __u64 klass, __u64 method, __u64 file, int line)
+{
+	return rb_event(RT_TRACE_PROBE_RB_CRETURN, klass, method, file, line);
+}
+
+/* The target's writes to its stdout and stderr. */
+SEC("tracepoint/syscalls/sys_enter_write")
+int trace_write(struct trace_event_raw_sys_enter *ctx)
+{
+	__u64 id = bpf_get_current_pid_tgid();
+	__u32 pid = id >> 32, tid = (__u32)id, zero = 0;
+	__u64 fd = ctx->args[0], buf = ctx->args[1], len = ctx->args[2], n;
+	struct scratch *sc;
+	struct rt_trace_write *rec;
+
+	if (pid != target_pid || (fd != 1 && fd != 2))
+		return 0;
+	sc = bpf_map_lookup_elem(&scratch, &zero);
+	if (!sc)
+		return 0;
+	rec = &sc->rec.write;
+	rec->fd = (__u32)fd;
+	rec->count = len;
+	n = len > RT_TRACE_WRITE_MAX ? RT_TRACE_WRITE_MAX : len;
+	bound_barrier(n);
+	if (n > RT_TRACE_WRITE_MAX)
+		return 0;
+	if (n && bpf_probe_read_user(rec->data, n, (const void *)buf))
+		n = 0;
+	rec->nbytes = (__u32)n;
+	return send(rec, sizeof(*rec) - RT_TRACE_WRITE_MAX + n, RT_TRACE_WRITE, pid, tid);
+}

@@ -1,0 +1,32 @@
+# SPDX-License-Identifier: GPL-2.0-only
+# A call-heavy workload for tests/bench/trace_overhead.sh: fib(N) by plain
+# recursion (each call three or four lines).  Prints the computation's wall
+# time in seconds; with --settrace, under a sys.settrace recorder that keeps
+# every event in a list (what an in-process trace recorder does at least).
+import sys
+import time
+
+
+def fib(n):
+    if n < 2:
+        return n
+    return fib(n - 1) + fib(n - 2)
+
+
+def main():
+    n = int(sys.argv[1])
+    log = []
+
+    def trace(frame, event, arg):
+        log.append((event, frame.f_code, frame.f_lineno))
+        return trace
+
+    t0 = time.perf_counter()
+    if len(sys.argv) > 2 and sys.argv[2] == "--settrace":
+        sys.settrace(trace)
+    fib(n)
+    sys.settrace(None)
+    print("%.4f %d" % (time.perf_counter() - t0, len(log)))
+
+
+main()

@@ -1,0 +1,181 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-only
+# rt-bpf trace on Debian's /usr/bin/python3.11 (USDT probes): the ground
+# truth program tests/e2e/trace/truth.py (recursion, a class method, a
+# generator, a function called from C, a write to stdout) against
+# sys.settrace in the same interpreter: the same calls, returns and lines
+# of main() and everything under it; every call has its return; the write
+# is an Event; the source is in files/; the directory passes a strict
+# reading of CodeTracer's format (compare.py validate); the arguments of
+# fib and Counter.bump are their values.  Then -p on a running process,
+# three threads, each call in its own thread's order, lost records marked,
+# and the refusal of a container's python3.13 (its build has no line probe).
+. "$(dirname "$0")/lib.sh"
+PY=/usr/bin/python3.11
+[ "$(id -u)" -eq 0 ] || skip "needs root (BPF, uprobes)"
+[ -x "$PY" ] || skip "no $PY (Debian's python3.11)"
+readelf -n "$PY" 2>/dev/null | grep -q 'Name: line' || skip "$PY has no USDT line probe"
+RTBPF=$RT_BUILD/rt-bpf
+[ -x "$RTBPF" ] || fail "$RTBPF not built"
+T=$RT_TOP/tests/e2e/trace
+CMP="python3 $T/compare.py"
+SRC=$T/truth.py
+
+# the reference: sys.settrace's view of main() in the same interpreter
+(cd "$T" && $PY truth.py --settrace "$E2E_TMP/settrace.txt" >/dev/null) || fail "settrace run"
+subtree() { # file: the lines from main's call to its return
+	awk '/^call main /{on=1} on{print} /^return main /{on=0}' "$1"
+}
+subtree "$E2E_TMP/settrace.txt" > "$E2E_TMP/want.txt"
+[ "$(wc -l < "$E2E_TMP/want.txt")" -gt 100 ] || fail "settrace saw too little"
+
+(cd "$T" && "$RTBPF" trace -o "$E2E_TMP/tr" -- $PY truth.py) > "$E2E_TMP/stdout" 2> "$E2E_TMP/stderr" ||
+	{ cat "$E2E_TMP/stderr"; fail "rt-bpf trace failed"; }
+grep -qx 'total 35.0 6' "$E2E_TMP/stdout" || fail "the program's own output is wrong"
+$CMP validate "$E2E_TMP/tr" || fail "not a valid trace directory"
+$CMP events "$E2E_TMP/tr" "$SRC" > "$E2E_TMP/all.txt" || fail "events"
+subtree "$E2E_TMP/all.txt" > "$E2E_TMP/got.txt"
+if ! diff -u "$E2E_TMP/want.txt" "$E2E_TMP/got.txt" > "$E2E_TMP/diff"; then
+	head -30 "$E2E_TMP/diff"
+	fail "calls, returns and lines differ from sys.settrace's"
+fi
+note "calls/returns/lines of main's subtree equal sys.settrace's: $(grep -c '^call' "$E2E_TMP/want.txt") calls, $(grep -c '^line' "$E2E_TMP/want.txt") lines"
+# the write, the source, the arguments
+python3 - "$E2E_TMP/tr" "$SRC" <<'PY' || fail "trace content"
+import json, os, sys
+d, src = sys.argv[1:3]
+ev = json.load(open(os.path.join(d, "trace.json")))
+writes = [e["Event"] for e in ev if "Event" in e and e["Event"]["kind"] == 0]
+assert any(w["content"] == "total 35.0 6\n" and w["metadata"] == "fd 1" for w in writes), writes
+copy = os.path.join(d, "files") + src
+assert open(copy).read() == open(src).read(), "files/ copy differs"
+assert src in json.load(open(os.path.join(d, "trace_paths.json")))
+fns = [e["Function"] for e in ev if "Function" in e]
+args = {}
+for e in ev:
+    if "Call" in e:
+        args.setdefault(fns[e["Call"]["function_id"]]["name"], []).append(
+            [a["value"] for a in e["Call"]["args"]])
+fib = [a[0]["i"] for a in args["fib"]]
+assert fib[:7] == [6, 5, 4, 3, 2, 1, 0] and len(fib) == 25, fib
+bump = args["Counter.bump"]
+assert [a[1]["i"] for a in bump] == [0, 1, 2] and all(a[2]["text"] == "step" for a in bump), bump
+assert bump[0][0]["kind"] == "Raw" and bump[0][0]["r"] == "<Counter>", bump[0][0]
+dbl = args["double"]
+assert dbl[0][0] == {"kind": "Float", "f": 1.5, "type_id": dbl[0][0]["type_id"]}, dbl
+print("write event, files/ copy and argument values ok")
+PY
+grep -q ' 0 records lost\|records lost' "$E2E_TMP/stderr" && fail "records lost: $(cat "$E2E_TMP/stderr")"
+
+# -p: a process already running; its frames are called at the first event
+cat > "$E2E_TMP/loop.py" <<'PY'
+import sys, time
+def tick(i):
+    return i + 1
+def spin():
+    i = 0
+    while True:
+        i = tick(i)
+        if i % 200 == 0:
+            time.sleep(0.01)
+sys.stdout.write("ready\n"); sys.stdout.flush()
+spin()
+PY
+$PY "$E2E_TMP/loop.py" > "$E2E_TMP/loop.out" &
+LOOP=$!
+trap 'kill $LOOP 2>/dev/null; rm -rf "$E2E_TMP"' EXIT
+for _ in $(seq 50); do grep -q ready "$E2E_TMP/loop.out" && break; sleep 0.1; done
+timeout -s INT 2 "$RTBPF" trace -o "$E2E_TMP/trp" -p $LOOP 2> "$E2E_TMP/p.err"
+kill $LOOP
+$CMP validate "$E2E_TMP/trp" || fail "-p: not a valid trace directory"
+$CMP events "$E2E_TMP/trp" "$E2E_TMP/loop.py" > "$E2E_TMP/p.txt"
+python3 - "$E2E_TMP/p.txt" <<'PY' || fail "-p: calls of tick"
+import sys
+ev = [l.split() for l in open(sys.argv[1])]
+calls = [e for e in ev if e[0] == "call"]
+assert calls and calls[0][1] == "spin", calls[:3]       # the running frame, called at the first event
+ticks = [e for e in calls if e[1] == "tick"]
+returns = [e for e in ev if e[0] == "return" and e[1] == "tick"]
+assert len(ticks) > 1000 and len(ticks) == len(returns), (len(ticks), len(returns))
+print("-p: %d calls of tick, each returned" % len(ticks))
+PY
+# threads: each thread's calls in its own order, marked by thread Events
+cat > "$E2E_TMP/thr.py" <<'PY'
+import threading
+def sq(x):
+    return x * x
+def work():
+    s = 0
+    for i in range(2000):
+        s += sq(i)
+ts = [threading.Thread(target=work) for _ in range(3)]
+for t in ts: t.start()
+for t in ts: t.join()
+PY
+"$RTBPF" trace -o "$E2E_TMP/trt" -- $PY "$E2E_TMP/thr.py" 2> "$E2E_TMP/t.err" || fail "threads: rt-bpf trace failed"
+$CMP validate "$E2E_TMP/trt" || fail "threads: not a valid trace directory"
+python3 - "$E2E_TMP/trt" <<'PY' || fail "threads: per-thread calls"
+import json, os, sys
+ev = json.load(open(os.path.join(sys.argv[1], "trace.json")))
+fns = [e["Function"] for e in ev if "Function" in e]
+cur, stacks, sq = None, {}, {}
+for e in ev:
+    (k, b), = e.items()
+    if k == "Event" and b["kind"] == 12 and b["metadata"] == "thread":
+        cur = b["content"]
+    elif k == "Call":
+        name = fns[b["function_id"]]["name"]
+        stacks.setdefault(cur, []).append(name)
+        if name == "sq":
+            assert stacks[cur][-2] == "work", stacks[cur][-3:]
+            sq[cur] = sq.get(cur, 0) + 1
+    elif k == "Return":
+        assert stacks.get(cur), "a Return on thread %s without its Call" % cur
+        stacks[cur].pop()
+assert sorted(sq.values()) == [2000, 2000, 2000], sq
+assert all(not s for s in stacks.values()), stacks
+print("threads: 3 x 2000 calls of sq, each under its thread's work, every thread balanced")
+PY
+# losses: rt-bpf stopped for 0.7 s with a 1 MB ring while fib(25) runs;
+# the records lost are counted, said on stderr and marked where they were
+# lost (Error events adding up to the count), and the trace stays balanced
+"$RTBPF" trace -b 1 -o "$E2E_TMP/trl" -- $PY "$RT_TOP/tests/bench/py_calls.py" 25 \
+	> /dev/null 2> "$E2E_TMP/l.err" &
+RTP=$!
+sleep 1
+kill -STOP $RTP; sleep 0.7; kill -CONT $RTP
+wait $RTP || fail "losses: rt-bpf trace failed"
+LOST=$(sed -n 's/^rt-bpf: warning: \([0-9]*\) records lost.*/\1/p' "$E2E_TMP/l.err")
+[ -n "$LOST" ] && [ "$LOST" -gt 0 ] || fail "losses: none reported: $(cat "$E2E_TMP/l.err")"
+$CMP validate "$E2E_TMP/trl" || fail "losses: not a valid trace directory"
+python3 - "$E2E_TMP/trl" "$LOST" <<'PY' || fail "losses: Error events"
+import json, os, re, sys
+ev = json.load(open(os.path.join(sys.argv[1], "trace.json")))
+err = [e["Event"] for e in ev if "Event" in e and e["Event"]["kind"] == 11]
+total = sum(int(re.match(r"(\d+) records", e["content"]).group(1)) for e in err)
+assert err and total == int(sys.argv[2]), (len(err), total, sys.argv[2])
+print("losses: %s records lost, %d Error events adding up to it" % (sys.argv[2], len(err)))
+PY
+
+# a container's CPython 3.13 (trixie): 3.12+ builds keep no line or
+# function probes; rt-bpf must refuse it in one line, before tracing
+ROOT=/var/cache/rtperf/rootfs/trixie
+if [ -e "$ROOT/.rtperf-rootfs" ]; then
+	unshare --pid --mount --uts --ipc --fork --mount-proc="$ROOT/proc" chroot "$ROOT" \
+		python3.13 -c "import time; time.sleep(5)" &
+	for _ in $(seq 50); do
+		CPID=$(pgrep -n -f "python3.13 -c import time; time.sleep")
+		# the forked child becomes python3.13 once chroot has exec'd it
+		[ -n "$CPID" ] && readlink "/proc/$CPID/exe" | grep -q 'python3.13$' && break
+		sleep 0.1
+	done
+	[ -n "${CPID:-}" ] || fail "container python3.13 did not start"
+	"$RTBPF" trace -o "$E2E_TMP/trc" -p "$CPID" 2> "$E2E_TMP/c.err" && fail "python3.13 traced"
+	kill "$CPID"
+	grep -q "lack python:line" "$E2E_TMP/c.err" || fail "python3.13: $(cat "$E2E_TMP/c.err")"
+	[ ! -e "$E2E_TMP/trc/trace.json" ] || fail "python3.13: a trace was started"
+	note "container python3.13 refused: $(cat "$E2E_TMP/c.err")"
+else
+	note "no trixie root: the python3.13 refusal is not checked"
+fi
+echo "PASS trace_py"

@@ -1,0 +1,86 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-only
+# rt-bpf trace on Debian's ruby3.1 (libruby-3.1 USDT probes), against
+# TracePoint in the same run: tests/e2e/trace/truth.rb enables a TracePoint
+# (:call, :return, :c_call, :c_return) around main and logs it; rt-bpf's
+# calls and returns of main's subtree, Ruby and C methods, must be the same
+# sequence, but for three documented differences: the hook's own Array#<<
+# (probes see it, TracePoint does not trace itself), attr_reader methods
+# (TracePoint reports them as c_call, no probe fires in vm_call_ivar), and
+# a singleton class's name (TracePoint #<Class:Counter>, the probe the
+# class's path, Counter).  Then the same program without a TracePoint:
+# CRuby 3.1 fires no method__entry then, which rt-bpf must say; its C
+# methods, the write Event and the source copy are checked.
+. "$(dirname "$0")/lib.sh"
+RB=/usr/bin/ruby3.1
+[ "$(id -u)" -eq 0 ] || skip "needs root (BPF, uprobes)"
+[ -x "$RB" ] || skip "no $RB (Debian's ruby3.1)"
+RTBPF=$RT_BUILD/rt-bpf
+[ -x "$RTBPF" ] || fail "$RTBPF not built"
+T=$RT_TOP/tests/e2e/trace
+SRC=$T/truth.rb
+
+(cd "$T" && "$RTBPF" trace -o "$E2E_TMP/tp" -- $RB truth.rb --tracepoint "$E2E_TMP/tp.txt") \
+	> "$E2E_TMP/tp.out" 2> "$E2E_TMP/tp.err" || { cat "$E2E_TMP/tp.err"; fail "rt-bpf trace failed"; }
+grep -qx 'total 8 6' "$E2E_TMP/tp.out" || fail "the program's output is wrong"
+python3 "$T/compare.py" validate "$E2E_TMP/tp" || fail "not a valid trace directory"
+python3 - "$E2E_TMP/tp" "$E2E_TMP/tp.txt" <<'PY' || fail "calls and returns differ from TracePoint's"
+import json, os, re, sys
+d, ref = sys.argv[1:3]
+ev = json.load(open(os.path.join(d, "trace.json")))
+fns = [e["Function"] for e in ev if "Function" in e]
+got, stack, on = [], [], False
+for e in ev:
+    (k, b), = e.items()
+    if k == "Call":
+        name = fns[b["function_id"]]["name"]
+        on = on or name == "Object#main"
+        stack.append(name)
+        if on:
+            got.append("call " + name)
+    elif k == "Return":
+        name = stack.pop()
+        if on:
+            got.append("return " + name)
+        if name == "Object#main":
+            on = False
+got = [g for g in got if not g.endswith(" Array#<<")]
+want = []
+for line in open(ref):
+    event, name = line.split()
+    if name == "Counter#value":
+        continue
+    want.append("%s %s" % (event.replace("c_", ""), re.sub(r"^#<Class:(\w+)>", r"\1", name)))
+if got != want:
+    for i, (a, b) in enumerate(zip(want, got)):
+        if a != b:
+            print("first difference at %d: TracePoint %r, rt-bpf %r" % (i, a, b))
+            break
+    print(len(want), "TracePoint events,", len(got), "from rt-bpf")
+    sys.exit(1)
+print("main's subtree: %d calls and returns equal TracePoint's (%d C method calls)"
+      % (len(got), sum(1 for g in got if g.startswith("call ") and g.split()[1].split("#")[0]
+                       in ("Integer", "Array", "IO", "Class", "BasicObject", "Kernel"))))
+PY
+
+(cd "$T" && "$RTBPF" trace -o "$E2E_TMP/plain" -- $RB truth.rb) > "$E2E_TMP/p.out" 2> "$E2E_TMP/p.err" ||
+	{ cat "$E2E_TMP/p.err"; fail "rt-bpf trace failed"; }
+grep -q 'ruby:method__entry never fired' "$E2E_TMP/p.err" || fail "no warning about method__entry: $(cat "$E2E_TMP/p.err")"
+python3 "$T/compare.py" validate "$E2E_TMP/plain" || fail "not a valid trace directory"
+python3 - "$E2E_TMP/plain" "$SRC" <<'PY' || fail "trace content without TracePoint"
+import json, os, sys
+d, src = sys.argv[1:3]
+ev = json.load(open(os.path.join(d, "trace.json")))
+paths = json.load(open(os.path.join(d, "trace_paths.json")))
+fns = [e["Function"] for e in ev if "Function" in e]
+names = [fns[e["Call"]["function_id"]]["name"] for e in ev if "Call" in e]
+for want in ("Array#each", "IO#write", "Class#new"):
+    assert want in names, want
+new = [f for f in fns if f["name"] == "Class#new" and paths[f["path_id"]] == src]
+assert new and new[0]["line"] == 24, new        # Counter.make's `new(start)`
+writes = [e["Event"] for e in ev if "Event" in e and e["Event"]["kind"] == 0]
+assert any(w["content"] == "total 8 6\n" for w in writes), writes
+assert open(os.path.join(d, "files") + src).read() == open(src).read()
+print("without TracePoint: C methods, the write Event and files/ ok")
+PY
+echo "PASS trace_rb"
