@@ -115,7 +115,7 @@ static long walk_frame(__u32 i, void *arg)
 	__u64 idx = i, size, code, previous, type = 0;
 	struct scratch *sc;
 	struct rt_async_step *s;
-	__u8 owner = 0;
+	__u8 is_entry = 0, owner = 0;
 	__s64 lasti;
 
 	bound_barrier(idx);
@@ -137,23 +137,9 @@ static long walk_frame(__u32 i, void *arg)
 		w->flags |= RT_REC_STACK_READ_FAULT;
 		return 1;
 	}
-	code = *(__u64 *)(sc->frame_buf + (w->off.frame_code & RT_WALKER_FRAME_OFF_MASK));
-	code &= ~(__u64)w->off.frame_code_tag;
-	previous = *(__u64 *)(sc->frame_buf + (w->off.frame_previous & RT_WALKER_FRAME_OFF_MASK));
-	if (w->off.frame_instr_ptr != RT_WALKER_NONE) {
-		__u64 instr = *(__u64 *)(sc->frame_buf + (w->off.frame_instr_ptr & RT_WALKER_FRAME_OFF_MASK));
-
-		lasti = (__s64)instr - (__s64)(code + w->off.code_code_adaptive);
-		if (w->off.code_unit_size == 2)
-			lasti >>= 1;
-	} else {
-		lasti = *(__s32 *)(sc->frame_buf + (w->off.frame_lasti & RT_WALKER_FRAME_OFF_MASK));
-	}
-	if (w->off.frame_is_entry != RT_WALKER_NONE &&
-	    sc->frame_buf[w->off.frame_is_entry & RT_WALKER_FRAME_OFF_MASK])
+	py_frame_fields(&w->off, sc->frame_buf, &code, &previous, &lasti, &is_entry, &owner);
+	if (is_entry)
 		flags |= RT_REC_FRAME_ENTRY;
-	if (w->off.frame_owner != RT_WALKER_NONE)
-		owner = sc->frame_buf[w->off.frame_owner & RT_WALKER_FRAME_OFF_MASK];
 	if (!code) {
 		w->flags |= RT_REC_STACK_READ_FAULT;
 		return 1;

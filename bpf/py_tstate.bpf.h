@@ -25,6 +25,36 @@ struct {
 	__type(value, struct rt_walker_tstate);
 } tstates SEC(".maps");
 
+/*
+ * The fields of one CPython frame that the walkers use, from @buf, which
+ * holds the frame's first off->frame_read bytes (read in one piece: the
+ * helper call, not the bytes, is the cost): its code object (3.14+: the
+ * _PyStackRef's tag bits cleared), the previous frame, the instruction
+ * index, and the entry and owner bytes (0 where the version has none).
+ */
+static __always_inline void py_frame_fields(const struct rt_walker_offsets *off, const __u8 *buf,
+					    __u64 *code, __u64 *previous, __s64 *lasti,
+					    __u8 *is_entry, __u8 *owner)
+{
+	*code = *(__u64 *)(buf + (off->frame_code & RT_WALKER_FRAME_OFF_MASK));
+	*code &= ~(__u64)off->frame_code_tag;
+	*previous = *(__u64 *)(buf + (off->frame_previous & RT_WALKER_FRAME_OFF_MASK));
+	if (off->frame_instr_ptr != RT_WALKER_NONE) {
+		__u64 instr = *(__u64 *)(buf + (off->frame_instr_ptr & RT_WALKER_FRAME_OFF_MASK));
+
+		*lasti = (__s64)instr - (__s64)(*code + off->code_code_adaptive);
+		/* arithmetic shift: BPF has no signed division; the loader only
+		 * accepts 1- or 2-byte code units */
+		if (off->code_unit_size == 2)
+			*lasti >>= 1;
+	} else {
+		*lasti = *(__s32 *)(buf + (off->frame_lasti & RT_WALKER_FRAME_OFF_MASK));
+	}
+	*is_entry = off->frame_is_entry != RT_WALKER_NONE ?
+			    buf[off->frame_is_entry & RT_WALKER_FRAME_OFF_MASK] : 0;
+	*owner = off->frame_owner != RT_WALKER_NONE ? buf[off->frame_owner & RT_WALKER_FRAME_OFF_MASK] : 0;
+}
+
 /* The sampled thread's current frame pointer behind thread state @ts. */
 static __always_inline int current_frame(const struct rt_walker_offsets *off, __u64 ts, __u64 *frame)
 {

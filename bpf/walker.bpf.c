@@ -232,26 +232,7 @@ static long walk_frame(__u32 i, void *arg)
 		w->flags |= RT_REC_STACK_READ_FAULT;
 		return 1;
 	}
-	code = *(__u64 *)(sc->frame_buf + (w->off.frame_code & RT_WALKER_FRAME_OFF_MASK));
-	/* 3.14+: f_executable is a _PyStackRef whose low bits say how it is
-	 * counted, not where the object is */
-	code &= ~(__u64)w->off.frame_code_tag;
-	previous = *(__u64 *)(sc->frame_buf + (w->off.frame_previous & RT_WALKER_FRAME_OFF_MASK));
-	if (w->off.frame_instr_ptr != RT_WALKER_NONE) {
-		__u64 instr = *(__u64 *)(sc->frame_buf + (w->off.frame_instr_ptr & RT_WALKER_FRAME_OFF_MASK));
-
-		lasti = ((__s64)instr - (__s64)(code + w->off.code_code_adaptive));
-		/* arithmetic shift: BPF has no signed division; the loader only
-		 * accepts 1- or 2-byte code units */
-		if (w->off.code_unit_size == 2)
-			lasti >>= 1;
-	} else {
-		lasti = *(__s32 *)(sc->frame_buf + (w->off.frame_lasti & RT_WALKER_FRAME_OFF_MASK));
-	}
-	if (w->off.frame_is_entry != RT_WALKER_NONE)
-		is_entry = sc->frame_buf[w->off.frame_is_entry & RT_WALKER_FRAME_OFF_MASK];
-	if (w->off.frame_owner != RT_WALKER_NONE)
-		owner = sc->frame_buf[w->off.frame_owner & RT_WALKER_FRAME_OFF_MASK];
+	py_frame_fields(&w->off, sc->frame_buf, &code, &previous, &lasti, &is_entry, &owner);
 	if (!code) {
 		w->flags |= RT_REC_STACK_READ_FAULT;
 		return 1;

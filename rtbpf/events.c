@@ -3,8 +3,6 @@
 #include <bpf/bpf.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <gelf.h>
-#include <libelf.h>
 #include <limits.h>
 #include <linux/perf_event.h>
 #include <stdbool.h>
@@ -17,88 +15,59 @@
 
 #include "perfglue/safefile.h"
 #include "rtbpf/events.h"
+#include "rtbpf/usdt.h"
 
 #define MAX_CANDIDATES 64
 
 static const char *const lib_dirs[] = { "/lib/x86_64-linux-gnu", "/usr/lib/x86_64-linux-gnu",
 					"/lib64", "/usr/lib64", "/usr/local/lib" };
 
-/* true when ELF file @path has a stapsdt note of @provider (@len bytes). */
+/* true when ELF file @path has a USDT probe of @provider (@len bytes). */
 static bool has_provider(const char *path, const char *provider, size_t len)
 {
 	int fd = rt_safefile__open(AT_FDCWD, path, 0, NULL);
-	Elf *elf;
-	Elf_Scn *scn = NULL;
-	bool found = false;
+	bool found;
 
 	if (fd < 0)
 		return false;
-	elf_version(EV_CURRENT);
-	elf = elf_begin(fd, ELF_C_READ, NULL);
-	while (elf && !found && (scn = elf_nextscn(elf, scn))) {
-		GElf_Shdr sh;
-		Elf_Data *d;
-		GElf_Nhdr nh;
-		size_t off = 0, name_off, desc_off;
-
-		if (!gelf_getshdr(scn, &sh) || sh.sh_type != SHT_NOTE || !(d = elf_getdata(scn, NULL)))
-			continue;
-		while (!found && (off = gelf_getnote(d, off, &nh, &name_off, &desc_off)) > 0) {
-			const char *desc = (const char *)d->d_buf + desc_off;
-
-			/* desc: pc, base, semaphore (3 addresses), then provider\0name\0args\0 */
-			if (nh.n_type != 3 || nh.n_namesz != 8 ||
-			    memcmp((const char *)d->d_buf + name_off, "stapsdt", 8) || nh.n_descsz < 24 + len + 1)
-				continue;
-			found = !memcmp(desc + 24, provider, len) && desc[24 + len] == '\0';
-		}
-	}
-	if (elf)
-		elf_end(elf);
+	found = rt_usdt__has_probe(fd, provider, len, NULL);
 	close(fd);
 	return found;
+}
+
+struct needed {
+	char (*out)[PATH_MAX];
+	size_t *nr;
+};
+
+/* Adds needed library @lib, when found in the usual directories. */
+static int add_one_needed(void *ctx, const char *lib)
+{
+	struct needed *n = ctx;
+
+	for (size_t k = 0; k < sizeof(lib_dirs) / sizeof(lib_dirs[0]) && *n->nr < MAX_CANDIDATES; k++) {
+		char found[PATH_MAX];
+
+		snprintf(found, sizeof(found), "%s/%s", lib_dirs[k], lib);
+		/* the file itself: sonames are symbolic links, which
+		 * rt_safefile__open does not follow */
+		if (realpath(found, n->out[*n->nr])) {
+			(*n->nr)++;
+			break;
+		}
+	}
+	return 0;
 }
 
 /* Adds @path's DT_NEEDED libraries found in the usual directories. */
 static void add_needed(const char *path, char (*out)[PATH_MAX], size_t *nr)
 {
 	int fd = rt_safefile__open(AT_FDCWD, path, 0, NULL);
-	Elf *elf;
-	Elf_Scn *scn = NULL;
+	struct needed n = { .out = out, .nr = nr };
 
 	if (fd < 0)
 		return;
-	elf_version(EV_CURRENT);
-	elf = elf_begin(fd, ELF_C_READ, NULL);
-	while (elf && (scn = elf_nextscn(elf, scn))) {
-		GElf_Shdr sh;
-		Elf_Data *d;
-		GElf_Dyn dyn;
-
-		if (!gelf_getshdr(scn, &sh) || sh.sh_type != SHT_DYNAMIC || !(d = elf_getdata(scn, NULL)))
-			continue;
-		for (size_t i = 0; sh.sh_entsize && i < sh.sh_size / sh.sh_entsize; i++) {
-			const char *lib;
-
-			if (!gelf_getdyn(d, (int)i, &dyn) || dyn.d_tag != DT_NEEDED)
-				continue;
-			lib = elf_strptr(elf, sh.sh_link, dyn.d_un.d_val);
-			for (size_t k = 0; lib && k < sizeof(lib_dirs) / sizeof(lib_dirs[0]) &&
-					   *nr < MAX_CANDIDATES; k++) {
-				char found[PATH_MAX];
-
-				snprintf(found, sizeof(found), "%s/%s", lib_dirs[k], lib);
-				/* the file itself: sonames are symbolic links, which
-				 * rt_safefile__open does not follow */
-				if (realpath(found, out[*nr])) {
-					(*nr)++;
-					break;
-				}
-			}
-		}
-	}
-	if (elf)
-		elf_end(elf);
+	rt_usdt__each_needed(fd, add_one_needed, &n);
 	close(fd);
 }
 

@@ -37,6 +37,7 @@
 #include "perfglue/safefile.h"
 #include "rtbpf/codetracer.h"
 #include "rtbpf/rtbpf.h"
+#include "rtbpf/usdt.h"
 #include "runtimes/python/decode.h"
 #include "runtimes/python/frames.h"
 #include "runtimes/python/inspect.h"
@@ -121,81 +122,48 @@ static void on_signal(int sig)
 
 /* ---- the target's files ---- */
 
-/* Whether ELF file @path has USDT probe @provider:@name. */
+/* Whether ELF file @path (a /proc link or a path in this root) has USDT
+ * probe @provider:@name. */
 static bool elf_has_probe(const char *path, const char *provider, const char *name)
 {
 	int fd = rt_safefile__open_proc_link(path, 0, NULL);
-	bool found = false;
-	Elf_Scn *scn = NULL;
-	Elf *elf;
+	bool found;
 
 	if (fd < 0)
 		return false;
-	elf_version(EV_CURRENT);
-	elf = elf_begin(fd, ELF_C_READ, NULL);
-	while (elf && !found && (scn = elf_nextscn(elf, scn))) {
-		GElf_Shdr sh;
-		Elf_Data *data;
-		GElf_Nhdr nh;
-		size_t off = 0, name_off, desc_off;
-
-		if (!gelf_getshdr(scn, &sh) || sh.sh_type != SHT_NOTE || !(data = elf_getdata(scn, NULL)))
-			continue;
-		while (!found && (off = gelf_getnote(data, off, &nh, &name_off, &desc_off)) > 0) {
-			const char *desc = (const char *)data->d_buf + desc_off;
-			const char *end = desc + nh.n_descsz, *prov, *probe;
-
-			if (nh.n_type != 3 || nh.n_namesz != 8 ||
-			    memcmp((const char *)data->d_buf + name_off, "stapsdt", 8) || nh.n_descsz < 26)
-				continue;
-			prov = desc + 24; /* after pc, base, semaphore */
-			probe = memchr(prov, 0, (size_t)(end - prov));
-			if (!probe++ || probe >= end || !memchr(probe, 0, (size_t)(end - probe)))
-				continue;
-			found = !strcmp(prov, provider) && !strcmp(probe, name);
-		}
-	}
-	if (elf)
-		elf_end(elf);
+	found = rt_usdt__has_probe(fd, provider, strlen(provider), name);
 	close(fd);
 	return found;
+}
+
+struct needed {
+	const char *prefix;
+	char *out;
+	size_t size;
+};
+
+static int match_needed(void *ctx, const char *lib)
+{
+	struct needed *n = ctx;
+
+	if (strncmp(lib, n->prefix, strlen(n->prefix)))
+		return 0;
+	snprintf(n->out, n->size, "%s", lib);
+	return 1;
 }
 
 /* The DT_NEEDED entry of ELF file @path that starts with @prefix. */
 static int needed_library(const char *path, const char *prefix, char *out, size_t size)
 {
-	int fd = rt_safefile__open_proc_link(path, 0, NULL), err = -ENOENT;
-	Elf_Scn *scn = NULL;
-	Elf *elf;
+	int fd = rt_safefile__open_proc_link(path, 0, NULL);
+	struct needed n = { .prefix = prefix, .out = out, .size = size };
+	int found;
 
 	if (fd < 0)
 		return fd;
-	elf_version(EV_CURRENT);
-	elf = elf_begin(fd, ELF_C_READ, NULL);
-	while (elf && err && (scn = elf_nextscn(elf, scn))) {
-		GElf_Shdr sh;
-		Elf_Data *data;
-		GElf_Dyn dyn;
-
-		if (!gelf_getshdr(scn, &sh) || sh.sh_type != SHT_DYNAMIC || !(data = elf_getdata(scn, NULL)))
-			continue;
-		for (size_t i = 0; sh.sh_entsize && i < sh.sh_size / sh.sh_entsize; i++) {
-			const char *name;
-
-			if (!gelf_getdyn(data, (int)i, &dyn) || dyn.d_tag != DT_NEEDED)
-				continue;
-			name = elf_strptr(elf, sh.sh_link, dyn.d_un.d_val);
-			if (name && !strncmp(name, prefix, strlen(prefix))) {
-				snprintf(out, size, "%s", name);
-				err = 0;
-				break;
-			}
-		}
-	}
-	if (elf)
-		elf_end(elf);
+	found = rt_usdt__each_needed(fd, match_needed, &n);
 	close(fd);
-	return err;
+	return found ? 0 : -ENOENT;
 }
 
 /* The shared library whose name starts with @prefix as process @pid maps

@@ -18,6 +18,7 @@ struct rt_export {
 	bool pprof;
 	char *version;
 	bool by_period, keep_kernel_suffix;
+	enum rt_merge_view view;      /* rtmerge --off-cpu, --wall: microseconds */
 	/* Native frames' binaries, by frame text: the first one named wins. */
 	struct rt_stacks *origin_names;
 	struct origin *origins;
@@ -95,6 +96,7 @@ struct rt_export *rt_export__new(const char *format, const char *version,
 	}
 	e->pprof = !strcmp(format, "pprof");
 	e->by_period = mo->by_period;
+	e->view = mo->view;
 	e->keep_kernel_suffix = mo->annotate_kernel;
 	/* The root frame becomes the thread's profile (speedscope) or its
 	 * labels (pprof); "_[k]" marks kernel frames for their mapping. */
@@ -167,7 +169,11 @@ static int write_pprof(struct rt_export *e, const struct rt_merge *m,
 	snprintf(event_line, sizeof(event_line), "event: %s",
 		 rt_merge__event_name(m) ? rt_merge__event_name(m) : "(none)");
 	snprintf(input_line, sizeof(input_line), "input: %s", input);
-	if (ev && clock) {
+	if (e->view == RT_MERGE_VIEW_WALL || e->view == RT_MERGE_VIEW_OFFCPU) {
+		po.cpu_time = true;
+		po.time_type = e->view == RT_MERGE_VIEW_WALL ? "wall" : "off_cpu";
+		po.time_unit = "microseconds";
+	} else if (ev && clock) {
 		if (ev->attr.freq && ev->attr.sample_freq)
 			po.period = 1000000000ull / ev->attr.sample_freq;
 		else if (!ev->attr.freq)
@@ -193,7 +199,8 @@ int rt_export__write(struct rt_export *e, const struct rt_merge *m,
 		.name = input,
 		.exporter = e->version,
 		.by_period = e->by_period,
-		.unit = e->by_period && clock ? "nanoseconds" : "none",
+		.unit = e->view == RT_MERGE_VIEW_WALL || e->view == RT_MERGE_VIEW_OFFCPU ?
+				"microseconds" : e->by_period && clock ? "nanoseconds" : "none",
 	};
 
 	return rt_speedscope__write(rt_merge__stacks(m), &so, out);

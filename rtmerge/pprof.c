@@ -320,7 +320,10 @@ static void put_sample(struct pprof *p, const struct rt_stack *st,
 static void put_header(struct pprof *p)
 {
 	put_value_type(p, PROFILE_SAMPLE_TYPE, "samples", "count");
-	if (p->o.cpu_time) {
+	if (p->o.cpu_time && p->o.time_type) {
+		put_value_type(p, PROFILE_SAMPLE_TYPE, p->o.time_type,
+			       p->o.time_unit ? p->o.time_unit : "microseconds");
+	} else if (p->o.cpu_time) {
 		put_value_type(p, PROFILE_SAMPLE_TYPE, "cpu", "nanoseconds");
 		put_value_type(p, PROFILE_PERIOD_TYPE, "cpu", "nanoseconds");
 		if (p->o.period)

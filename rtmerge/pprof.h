@@ -30,6 +30,10 @@ struct rt_pprof_opts {
 	/* The periods are nanoseconds of CPU time (cpu-clock, task-clock):
 	 * samples get a second value, "cpu" in "nanoseconds". */
 	bool cpu_time;
+	/* With cpu_time: that value's type and unit instead of "cpu" and
+	 * "nanoseconds" (rtmerge --wall, --off-cpu: "wall" or "off_cpu" in
+	 * "microseconds"); NULL: CPU time. */
+	const char *time_type, *time_unit;
 	uint64_t period;            /* nanoseconds between samples, 0: unknown */
 	int64_t time_nanos;         /* when the recording started, 0: unknown */
 	int64_t duration_nanos;

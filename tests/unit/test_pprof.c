@@ -59,6 +59,8 @@ struct decoded {
 	size_t nr_samples, nr_locations, nr_functions, nr_mappings;
 	uint64_t total_count, total_cpu;
 	int64_t period, default_type;
+	int64_t type[4], unit[4];   /* the sample types' string indexes */
+	size_t nr_types;
 	bool bad;
 };
 
@@ -83,6 +85,20 @@ static void decode(const uint8_t *buf, size_t len, struct decoded *d)
 					if (q < end && get_varint(&q, end, &v))
 						d->total_cpu += v;
 				}
+			break;
+		}
+		case 1: {
+			struct field g;
+
+			if (d->nr_types >= 4)
+				break;
+			FOR_FIELDS(g, f.data, f.len) {
+				if (g.num == 1)
+					d->type[d->nr_types] = (int64_t)g.value;
+				else if (g.num == 2)
+					d->unit[d->nr_types] = (int64_t)g.value;
+			}
+			d->nr_types++;
 			break;
 		}
 		case 3: d->nr_mappings++; break;
@@ -186,6 +202,24 @@ static void test_totals(void)
 	decoded_free(&d);
 	rt_protobuf__exit(&pb);
 
+	/* Wall-clock time (rtmerge --wall): its own type and unit, no period. */
+	{
+		struct rt_pprof_opts o = opts;
+
+		o.time_type = "wall";
+		o.time_unit = "microseconds";
+		rt_protobuf__init(&pb);
+		CU_ASSERT_EQUAL_FATAL(rt_pprof__encode(s, &o, &pb), 0);
+		decode(pb.data, pb.len, &d);
+		CU_ASSERT_EQUAL(d.total_cpu, 17000);
+		CU_ASSERT_EQUAL(d.period, 0);
+		CU_ASSERT_EQUAL_FATAL(d.nr_types, 2);
+		CU_ASSERT_STRING_EQUAL(str(&d, (uint64_t)d.type[0]), "samples");
+		CU_ASSERT_STRING_EQUAL(str(&d, (uint64_t)d.type[1]), "wall");
+		CU_ASSERT_STRING_EQUAL(str(&d, (uint64_t)d.unit[1]), "microseconds");
+		decoded_free(&d);
+		rt_protobuf__exit(&pb);
+	}
 	/* Without CPU time: one value per sample. */
 	{
 		struct rt_pprof_opts o = { .sz = sizeof(o) };

@@ -1,0 +1,83 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+#include <elf.h>
+#include <gelf.h>
+#include <string.h>
+
+#include "rtbpf/usdt.h"
+
+#define NT_STAPSDT 3
+
+/* Whether stapsdt note descriptor @desc (@size bytes) names the probe
+ * asked for: after its pc, base and semaphore addresses come
+ * provider\0name\0arguments\0. */
+static bool note_matches(const char *desc, size_t size, const char *provider, size_t provider_len,
+			 const char *name)
+{
+	const char *end = desc + size, *prov = desc + 24, *probe, *probe_end;
+
+	if (size < 24 + 2)
+		return false;
+	probe = memchr(prov, 0, (size_t)(end - prov));
+	if (!probe++ || probe >= end || !(probe_end = memchr(probe, 0, (size_t)(end - probe))))
+		return false;
+	if ((size_t)(probe - 1 - prov) != provider_len || memcmp(prov, provider, provider_len))
+		return false;
+	return !name || !strcmp(probe, name);
+}
+
+bool rt_usdt__has_probe(int fd, const char *provider, size_t provider_len, const char *name)
+{
+	Elf_Scn *scn = NULL;
+	bool found = false;
+	Elf *elf;
+
+	elf_version(EV_CURRENT);
+	elf = elf_begin(fd, ELF_C_READ, NULL);
+	while (elf && !found && (scn = elf_nextscn(elf, scn))) {
+		size_t off = 0, name_off, desc_off;
+		GElf_Shdr sh;
+		GElf_Nhdr nh;
+		Elf_Data *d;
+
+		if (!gelf_getshdr(scn, &sh) || sh.sh_type != SHT_NOTE || !(d = elf_getdata(scn, NULL)))
+			continue;
+		while (!found && (off = gelf_getnote(d, off, &nh, &name_off, &desc_off)) > 0)
+			found = nh.n_type == NT_STAPSDT && nh.n_namesz == 8 &&
+				!memcmp((const char *)d->d_buf + name_off, "stapsdt", 8) &&
+				note_matches((const char *)d->d_buf + desc_off, nh.n_descsz, provider,
+					     provider_len, name);
+	}
+	if (elf)
+		elf_end(elf);
+	return found;
+}
+
+int rt_usdt__each_needed(int fd, int (*fn)(void *ctx, const char *lib), void *ctx)
+{
+	Elf_Scn *scn = NULL;
+	int ret = 0;
+	Elf *elf;
+
+	elf_version(EV_CURRENT);
+	elf = elf_begin(fd, ELF_C_READ, NULL);
+	while (elf && !ret && (scn = elf_nextscn(elf, scn))) {
+		GElf_Shdr sh;
+		Elf_Data *d;
+		GElf_Dyn dyn;
+
+		if (!gelf_getshdr(scn, &sh) || sh.sh_type != SHT_DYNAMIC || !(d = elf_getdata(scn, NULL)))
+			continue;
+		for (size_t i = 0; !ret && sh.sh_entsize && i < sh.sh_size / sh.sh_entsize; i++) {
+			const char *lib;
+
+			if (!gelf_getdyn(d, (int)i, &dyn) || dyn.d_tag != DT_NEEDED)
+				continue;
+			lib = elf_strptr(elf, sh.sh_link, dyn.d_un.d_val);
+			if (lib)
+				ret = fn(ctx, lib);
+		}
+	}
+	if (elf)
+		elf_end(elf);
+	return ret;
+}
