@@ -54,10 +54,16 @@ if [ "$unit_only" = 0 ]; then
 		failed=$((failed + 1)); failed_names+=("san-build")
 		echo "FAIL san-build (log: $log_dir/san-build.log)"; tail -n 20 "$log_dir/san-build.log"
 	fi
+	# One at a time machine-wide: the end-to-end tests record every CPU
+	# (perf record -a) and measure shares of time, so a second run of them
+	# (another checkout's) must wait, not mix in.  -o: a process a test
+	# leaks does not keep the lock.
+	lock=()
+	command -v flock >/dev/null && lock=(flock -o "${RT_E2E_LOCK:-/tmp/rtperf-e2e.lock}")
 	for t in tests/fuzz/*.sh tests/e2e/*.sh; do
 		[ -f "$t" ] || continue
 		[ "$(basename "$t")" = lib.sh ] && continue # shared helpers, not a test
-		run_one "${t#tests/}" bash "$t"
+		run_one "${t#tests/}" "${lock[@]}" bash "$t"
 	done
 fi
 
