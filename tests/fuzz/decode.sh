@@ -13,10 +13,18 @@ mkdir -p "$corpus"
 echo 'int LLVMFuzzerTestOneInput(const char *d, unsigned long n) { return 0; }' >"$out/probe.c"
 clang -fsanitize=fuzzer,address "$out/probe.c" -o "$out/probe" >/dev/null 2>&1 ||
 	{ echo "skipped: clang's libFuzzer runtime is missing"; exit 77; }
-clang -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
-	-D_GNU_SOURCE -I"$top" "$top/tests/fuzz/fuzz_decode.c" "$top/runtimes/decode.c" "$top/runtimes/python/decode.c" "$top/runtimes/ruby/decode.c" \
-	"$top/runtimes/decode_common.c" \
-	-o "$out/fuzz_decode" || { echo "cannot build the fuzzer"; exit 1; }
+# the decoders reach the runtime table, which names each runtime's
+# inspector too: the whole library, as the build lists it
+[ -f "$build/bpf/perffd.skel.h" ] && [ -f "$build/gen/rtmerge/flamegraph_js.h" ] ||
+	{ echo "skipped: run make all first (generated headers are missing)"; exit 77; }
+db=$(make -s -C "$top" -p -n all 2>/dev/null)
+srcs=$(sed -n 's/^LIB_SRCS := //p' <<<"$db")
+libs=$(sed -n 's/^LDLIBS = //p' <<<"$db")
+[ -n "$srcs" ] && [ -n "$libs" ] || { echo "cannot list the library sources"; exit 1; }
+(cd "$top" && clang -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
+	-D_GNU_SOURCE -I. -I"$build" -I"$build/gen" -I"$build/libperf/include" \
+	tests/fuzz/fuzz_decode.c $srcs $libs -lpthread \
+	-o "$out/fuzz_decode") || { echo "cannot build the fuzzer"; exit 1; }
 # Seed: one code record (with a real 3.11 location table) and two stacks;
 # CRuby code records and a stack.
 python3 - "$corpus/seed-valid" <<'PY'

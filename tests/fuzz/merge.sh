@@ -15,12 +15,14 @@ command -v clang >/dev/null || { echo "skipped: clang is not installed"; exit 77
 command -v python3 >/dev/null || { echo "skipped: python3 is not installed"; exit 77; }
 [ -f "$build/bpf/perffd.skel.h" ] && [ -f "$build/gen/rtmerge/flamegraph_js.h" ] ||
 	{ echo "skipped: run make all first (generated headers are missing)"; exit 77; }
-srcs=$(make -s -C "$top" -p -n all 2>/dev/null | sed -n 's/^LIB_SRCS := //p')
-[ -n "$srcs" ] || { echo "cannot list the library sources"; exit 1; }
+db=$(make -s -C "$top" -p -n all 2>/dev/null)
+srcs=$(sed -n 's/^LIB_SRCS := //p' <<<"$db")
+libs=$(sed -n 's/^LDLIBS = //p' <<<"$db")
+[ -n "$srcs" ] && [ -n "$libs" ] || { echo "cannot list the library sources"; exit 1; }
 mkdir -p "$out/merge-corpus"
 (cd "$top" && clang -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
 	-D_GNU_SOURCE -I. -I"$build" -I"$build/gen" -I"$build/libperf/include" \
-	tests/fuzz/fuzz_merge.c $srcs -lelf -ldw -lz -lm -liberty -lcapstone -lbpf -lpthread \
+	tests/fuzz/fuzz_merge.c $srcs $libs -lpthread \
 	-o "$out/fuzz_merge") || { echo "cannot build the fuzzer"; exit 1; }
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
