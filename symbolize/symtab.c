@@ -2,7 +2,6 @@
 #include "symbolize/symtab.h"
 #include "perfglue/safefile.h"
 
-#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdbool.h>
@@ -512,12 +511,40 @@ int rt_symtab__load_elf(struct rt_symtab *t, Elf *symbols, Elf *runtime)
 	return finish(t, false);
 }
 
-static int hexdigit_value(char c)
+/* A hex digit's value plus one by byte, 0 for the rest: kallsyms has 16
+ * digits per line, and a table beats comparisons there. */
+static const uint8_t hex_value1[256] = {
+	['0'] = 1, ['1'] = 2, ['2'] = 3, ['3'] = 4, ['4'] = 5,
+	['5'] = 6, ['6'] = 7, ['7'] = 8, ['8'] = 9, ['9'] = 10,
+	['a'] = 11, ['b'] = 12, ['c'] = 13, ['d'] = 14, ['e'] = 15, ['f'] = 16,
+	['A'] = 11, ['B'] = 12, ['C'] = 13, ['D'] = 14, ['E'] = 15, ['F'] = 16,
+};
+
+/* Whether any byte of v equals the byte b (exact as a yes/no answer). */
+static bool word_has_byte(uint64_t v, uint8_t b)
 {
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	c |= 0x20;
-	return c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
+	v ^= 0x0101010101010101ull * b;
+	return (v - 0x0101010101010101ull) & ~v & 0x8080808080808080ull;
+}
+
+/*
+ * The first space or tab in [p, end), else end.  kallsyms names are most
+ * of its bytes and nearly all end the line: eight bytes are tested at a
+ * time, the word holding the separator byte by byte.
+ */
+static const char *token_end(const char *p, const char *end)
+{
+	uint64_t v;
+
+	while (end - p >= 8) {
+		memcpy(&v, p, sizeof(v));
+		if (word_has_byte(v, ' ') || word_has_byte(v, '\t'))
+			break;
+		p += 8;
+	}
+	while (p < end && *p != ' ' && *p != '\t')
+		p++;
+	return p;
 }
 
 /* Reads a whole file (procfs files report size 0, so read until EOF). */
@@ -616,7 +643,7 @@ int rt_symtab__load_kallsyms(struct rt_symtab *t, const char *path)
 
 		if (!line_end)
 			line_end = end;
-		while (p < line_end && (v = hexdigit_value(*p)) >= 0 && digits < 17) {
+		while (p < line_end && (v = hex_value1[(uint8_t)*p] - 1) >= 0 && digits < 17) {
 			addr = addr << 4 | (uint64_t)v;
 			p++;
 			digits++;
@@ -632,8 +659,7 @@ int rt_symtab__load_kallsyms(struct rt_symtab *t, const char *path)
 			continue;
 		if (addr)
 			any_nonzero = true;
-		for (q = name; q < line_end && *q != ' ' && *q != '\t'; q++)
-			;
+		q = (char *)token_end(name, line_end);
 		name_len = (size_t)(q - name);
 		if (!name_len)
 			continue;
@@ -651,10 +677,10 @@ int rt_symtab__load_kallsyms(struct rt_symtab *t, const char *path)
 				region++;
 			}
 		}
-		/* perf's binding for kallsyms types: 'W' weak, other upper case global. */
+		/* perf's binding for kallsyms types: 'W' weak, other upper case
+		 * global (of the text types left, 'T'). */
 		err = add_sym(t, addr, 0, name, name_len,
-			      type == 'W' ? STB_WEAK :
-			      isupper((unsigned char)type) ? STB_GLOBAL : STB_LOCAL);
+			      type == 'W' ? STB_WEAK : type == 'T' ? STB_GLOBAL : STB_LOCAL);
 		if (err)
 			break;
 		t->syms[t->nr - 1].region = region;
