@@ -342,45 +342,110 @@ void rt_symtab__exit(struct rt_symtab *t)
 	memset(t, 0, sizeof(*t));
 }
 
+/* Per section of an ELF file: what load_section asks of a symbol's section. */
+enum { SEC_EXEC = 1, SEC_TEXT_NAME = 2 };
+
+/*
+ * The SEC_* flags of every section, looked up once per file rather than
+ * once per symbol (a symbol table has tens of thousands of entries and a
+ * file a few dozen sections).  NULL when out of memory.
+ */
+static uint8_t *section_flags(Elf *elf, size_t *nr)
+{
+	size_t shstrndx;
+	bool have_shstr = elf_getshdrstrndx(elf, &shstrndx) == 0;
+	Elf_Scn *scn = NULL;
+	uint8_t *flags;
+
+	if (elf_getshdrnum(elf, nr))
+		*nr = 0;
+	flags = calloc(*nr ? *nr : 1, 1);
+	if (!flags)
+		return NULL;
+	while ((scn = elf_nextscn(elf, scn))) {
+		size_t idx = elf_ndxscn(scn);
+		GElf_Shdr sh;
+		const char *name;
+
+		if (idx >= *nr || !gelf_getshdr(scn, &sh) || !(sh.sh_flags & SHF_EXECINSTR))
+			continue;
+		flags[idx] = SEC_EXEC;
+		name = have_shstr ? elf_strptr(elf, shstrndx, sh.sh_name) : NULL;
+		if (name && strstr(name, "text"))
+			flags[idx] |= SEC_TEXT_NAME;
+	}
+	return flags;
+}
+
+/*
+ * The string table's bytes when every string in it can be read in place
+ * (one uncompressed chunk ending in a NUL), else NULL: elf_strptr then.
+ */
+static const char *plain_strtab(Elf *elf, size_t idx, size_t *size)
+{
+	Elf_Scn *scn = elf_getscn(elf, idx);
+	Elf_Data *data;
+	GElf_Shdr sh;
+
+	if (!scn || !gelf_getshdr(scn, &sh) || sh.sh_type != SHT_STRTAB ||
+	    (sh.sh_flags & SHF_COMPRESSED))
+		return NULL;
+	data = elf_getdata(scn, NULL);
+	if (!data || !data->d_buf || !data->d_size || data->d_size != sh.sh_size ||
+	    elf_getdata(scn, data) || ((const char *)data->d_buf)[data->d_size - 1])
+		return NULL;
+	*size = data->d_size;
+	return data->d_buf;
+}
+
 static int load_section(struct rt_symtab *t, Elf *elf, Elf_Scn *scn, const GElf_Shdr *sh)
 {
 	Elf_Data *data = elf_getdata(scn, NULL);
-	size_t i, nr, shstrndx;
-	bool have_shstr = elf_getshdrstrndx(elf, &shstrndx) == 0;
-	int err;
+	size_t i, nr, nr_sections = 0, strtab_size = 0;
+	const char *strtab = plain_strtab(elf, sh->sh_link, &strtab_size);
+	/* 64-bit symbols (libelf gives them in this host's byte order) are
+	 * copied out directly; they may lie unaligned in a mapped file. */
+	const char *native = NULL;
+	uint8_t *sec_flags;
+	int err = 0;
 
 	if (!data || !sh->sh_entsize)
 		return 0;
+	sec_flags = section_flags(elf, &nr_sections);
+	if (!sec_flags)
+		return -ENOMEM;
+	if (gelf_getclass(elf) == ELFCLASS64 && data->d_type == ELF_T_SYM &&
+	    sh->sh_entsize == sizeof(Elf64_Sym))
+		native = data->d_buf;
 	nr = data->d_size / sh->sh_entsize;
 	for (i = 0; i < nr; i++) {
 		GElf_Sym sym;
-		GElf_Shdr target;
-		Elf_Scn *tscn;
 		const char *name;
 		int type;
 
-		if (!gelf_getsym(data, (int)i, &sym) || !sym.st_name)
+		if (native)
+			memcpy(&sym, native + i * sizeof(Elf64_Sym), sizeof(sym));
+		else if (!gelf_getsym(data, (int)i, &sym))
+			continue;
+		if (!sym.st_name)
 			continue;
 		type = GELF_ST_TYPE(sym.st_info);
 		if (type != STT_FUNC && type != STT_GNU_IFUNC && type != STT_OBJECT &&
 		    type != STT_NOTYPE)
 			continue;
-		if (sym.st_shndx == SHN_UNDEF || sym.st_shndx >= SHN_LORESERVE)
-			continue;
-		tscn = elf_getscn(elf, sym.st_shndx);
-		if (!tscn || !gelf_getshdr(tscn, &target) || !(target.sh_flags & SHF_EXECINSTR))
+		if (sym.st_shndx == SHN_UNDEF || sym.st_shndx >= SHN_LORESERVE ||
+		    sym.st_shndx >= nr_sections || !(sec_flags[sym.st_shndx] & SEC_EXEC))
 			continue;
 		/*
 		 * perf takes an untyped symbol only as a zero-size label in a
 		 * section named like "text"; one with a size it ignores.
 		 */
-		if (type == STT_NOTYPE) {
-			const char *sec = have_shstr ? elf_strptr(elf, shstrndx, target.sh_name) : NULL;
-
-			if (sym.st_size || !sec || !strstr(sec, "text"))
-				continue;
-		}
-		name = elf_strptr(elf, sh->sh_link, sym.st_name);
+		if (type == STT_NOTYPE && (sym.st_size || !(sec_flags[sym.st_shndx] & SEC_TEXT_NAME)))
+			continue;
+		if (strtab)
+			name = sym.st_name < strtab_size ? strtab + sym.st_name : NULL;
+		else
+			name = elf_strptr(elf, sh->sh_link, sym.st_name);
 		if (!name || !name[0])
 			continue;
 		/* perf drops these markers of code it cannot attribute. */
@@ -389,10 +454,11 @@ static int load_section(struct rt_symtab *t, Elf *elf, Elf_Scn *scn, const GElf_
 		err = add_sym(t, sym.st_value, sym.st_size, name, strlen(name),
 			      (uint8_t)GELF_ST_BIND(sym.st_info));
 		if (err)
-			return err;
+			break;
 		t->syms[t->nr - 1].mangled = is_mangled(name);
 	}
-	return 0;
+	free(sec_flags);
+	return err;
 }
 
 static Elf_Scn *section_by_name(Elf *elf, const char *want, GElf_Shdr *out)
