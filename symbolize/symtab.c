@@ -2,7 +2,6 @@
 #include "symbolize/symtab.h"
 #include "perfglue/safefile.h"
 
-#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdbool.h>
@@ -343,45 +342,110 @@ void rt_symtab__exit(struct rt_symtab *t)
 	memset(t, 0, sizeof(*t));
 }
 
+/* Per section of an ELF file: what load_section asks of a symbol's section. */
+enum { SEC_EXEC = 1, SEC_TEXT_NAME = 2 };
+
+/*
+ * The SEC_* flags of every section, looked up once per file rather than
+ * once per symbol (a symbol table has tens of thousands of entries and a
+ * file a few dozen sections).  NULL when out of memory.
+ */
+static uint8_t *section_flags(Elf *elf, size_t *nr)
+{
+	size_t shstrndx;
+	bool have_shstr = elf_getshdrstrndx(elf, &shstrndx) == 0;
+	Elf_Scn *scn = NULL;
+	uint8_t *flags;
+
+	if (elf_getshdrnum(elf, nr))
+		*nr = 0;
+	flags = calloc(*nr ? *nr : 1, 1);
+	if (!flags)
+		return NULL;
+	while ((scn = elf_nextscn(elf, scn))) {
+		size_t idx = elf_ndxscn(scn);
+		GElf_Shdr sh;
+		const char *name;
+
+		if (idx >= *nr || !gelf_getshdr(scn, &sh) || !(sh.sh_flags & SHF_EXECINSTR))
+			continue;
+		flags[idx] = SEC_EXEC;
+		name = have_shstr ? elf_strptr(elf, shstrndx, sh.sh_name) : NULL;
+		if (name && strstr(name, "text"))
+			flags[idx] |= SEC_TEXT_NAME;
+	}
+	return flags;
+}
+
+/*
+ * The string table's bytes when every string in it can be read in place
+ * (one uncompressed chunk ending in a NUL), else NULL: elf_strptr then.
+ */
+static const char *plain_strtab(Elf *elf, size_t idx, size_t *size)
+{
+	Elf_Scn *scn = elf_getscn(elf, idx);
+	Elf_Data *data;
+	GElf_Shdr sh;
+
+	if (!scn || !gelf_getshdr(scn, &sh) || sh.sh_type != SHT_STRTAB ||
+	    (sh.sh_flags & SHF_COMPRESSED))
+		return NULL;
+	data = elf_getdata(scn, NULL);
+	if (!data || !data->d_buf || !data->d_size || data->d_size != sh.sh_size ||
+	    elf_getdata(scn, data) || ((const char *)data->d_buf)[data->d_size - 1])
+		return NULL;
+	*size = data->d_size;
+	return data->d_buf;
+}
+
 static int load_section(struct rt_symtab *t, Elf *elf, Elf_Scn *scn, const GElf_Shdr *sh)
 {
 	Elf_Data *data = elf_getdata(scn, NULL);
-	size_t i, nr, shstrndx;
-	bool have_shstr = elf_getshdrstrndx(elf, &shstrndx) == 0;
-	int err;
+	size_t i, nr, nr_sections = 0, strtab_size = 0;
+	const char *strtab = plain_strtab(elf, sh->sh_link, &strtab_size);
+	/* 64-bit symbols (libelf gives them in this host's byte order) are
+	 * copied out directly; they may lie unaligned in a mapped file. */
+	const char *native = NULL;
+	uint8_t *sec_flags;
+	int err = 0;
 
 	if (!data || !sh->sh_entsize)
 		return 0;
+	sec_flags = section_flags(elf, &nr_sections);
+	if (!sec_flags)
+		return -ENOMEM;
+	if (gelf_getclass(elf) == ELFCLASS64 && data->d_type == ELF_T_SYM &&
+	    sh->sh_entsize == sizeof(Elf64_Sym))
+		native = data->d_buf;
 	nr = data->d_size / sh->sh_entsize;
 	for (i = 0; i < nr; i++) {
 		GElf_Sym sym;
-		GElf_Shdr target;
-		Elf_Scn *tscn;
 		const char *name;
 		int type;
 
-		if (!gelf_getsym(data, (int)i, &sym) || !sym.st_name)
+		if (native)
+			memcpy(&sym, native + i * sizeof(Elf64_Sym), sizeof(sym));
+		else if (!gelf_getsym(data, (int)i, &sym))
+			continue;
+		if (!sym.st_name)
 			continue;
 		type = GELF_ST_TYPE(sym.st_info);
 		if (type != STT_FUNC && type != STT_GNU_IFUNC && type != STT_OBJECT &&
 		    type != STT_NOTYPE)
 			continue;
-		if (sym.st_shndx == SHN_UNDEF || sym.st_shndx >= SHN_LORESERVE)
-			continue;
-		tscn = elf_getscn(elf, sym.st_shndx);
-		if (!tscn || !gelf_getshdr(tscn, &target) || !(target.sh_flags & SHF_EXECINSTR))
+		if (sym.st_shndx == SHN_UNDEF || sym.st_shndx >= SHN_LORESERVE ||
+		    sym.st_shndx >= nr_sections || !(sec_flags[sym.st_shndx] & SEC_EXEC))
 			continue;
 		/*
 		 * perf takes an untyped symbol only as a zero-size label in a
 		 * section named like "text"; one with a size it ignores.
 		 */
-		if (type == STT_NOTYPE) {
-			const char *sec = have_shstr ? elf_strptr(elf, shstrndx, target.sh_name) : NULL;
-
-			if (sym.st_size || !sec || !strstr(sec, "text"))
-				continue;
-		}
-		name = elf_strptr(elf, sh->sh_link, sym.st_name);
+		if (type == STT_NOTYPE && (sym.st_size || !(sec_flags[sym.st_shndx] & SEC_TEXT_NAME)))
+			continue;
+		if (strtab)
+			name = sym.st_name < strtab_size ? strtab + sym.st_name : NULL;
+		else
+			name = elf_strptr(elf, sh->sh_link, sym.st_name);
 		if (!name || !name[0])
 			continue;
 		/* perf drops these markers of code it cannot attribute. */
@@ -390,10 +454,11 @@ static int load_section(struct rt_symtab *t, Elf *elf, Elf_Scn *scn, const GElf_
 		err = add_sym(t, sym.st_value, sym.st_size, name, strlen(name),
 			      (uint8_t)GELF_ST_BIND(sym.st_info));
 		if (err)
-			return err;
+			break;
 		t->syms[t->nr - 1].mangled = is_mangled(name);
 	}
-	return 0;
+	free(sec_flags);
+	return err;
 }
 
 static Elf_Scn *section_by_name(Elf *elf, const char *want, GElf_Shdr *out)
@@ -512,12 +577,40 @@ int rt_symtab__load_elf(struct rt_symtab *t, Elf *symbols, Elf *runtime)
 	return finish(t, false);
 }
 
-static int hexdigit_value(char c)
+/* A hex digit's value plus one by byte, 0 for the rest: kallsyms has 16
+ * digits per line, and a table beats comparisons there. */
+static const uint8_t hex_value1[256] = {
+	['0'] = 1, ['1'] = 2, ['2'] = 3, ['3'] = 4, ['4'] = 5,
+	['5'] = 6, ['6'] = 7, ['7'] = 8, ['8'] = 9, ['9'] = 10,
+	['a'] = 11, ['b'] = 12, ['c'] = 13, ['d'] = 14, ['e'] = 15, ['f'] = 16,
+	['A'] = 11, ['B'] = 12, ['C'] = 13, ['D'] = 14, ['E'] = 15, ['F'] = 16,
+};
+
+/* Whether any byte of v equals the byte b (exact as a yes/no answer). */
+static bool word_has_byte(uint64_t v, uint8_t b)
 {
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	c |= 0x20;
-	return c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
+	v ^= 0x0101010101010101ull * b;
+	return (v - 0x0101010101010101ull) & ~v & 0x8080808080808080ull;
+}
+
+/*
+ * The first space or tab in [p, end), else end.  kallsyms names are most
+ * of its bytes and nearly all end the line: eight bytes are tested at a
+ * time, the word holding the separator byte by byte.
+ */
+static const char *token_end(const char *p, const char *end)
+{
+	uint64_t v;
+
+	while (end - p >= 8) {
+		memcpy(&v, p, sizeof(v));
+		if (word_has_byte(v, ' ') || word_has_byte(v, '\t'))
+			break;
+		p += 8;
+	}
+	while (p < end && *p != ' ' && *p != '\t')
+		p++;
+	return p;
 }
 
 /* Reads a whole file (procfs files report size 0, so read until EOF). */
@@ -616,7 +709,7 @@ int rt_symtab__load_kallsyms(struct rt_symtab *t, const char *path)
 
 		if (!line_end)
 			line_end = end;
-		while (p < line_end && (v = hexdigit_value(*p)) >= 0 && digits < 17) {
+		while (p < line_end && (v = hex_value1[(uint8_t)*p] - 1) >= 0 && digits < 17) {
 			addr = addr << 4 | (uint64_t)v;
 			p++;
 			digits++;
@@ -632,8 +725,7 @@ int rt_symtab__load_kallsyms(struct rt_symtab *t, const char *path)
 			continue;
 		if (addr)
 			any_nonzero = true;
-		for (q = name; q < line_end && *q != ' ' && *q != '\t'; q++)
-			;
+		q = (char *)token_end(name, line_end);
 		name_len = (size_t)(q - name);
 		if (!name_len)
 			continue;
@@ -651,10 +743,10 @@ int rt_symtab__load_kallsyms(struct rt_symtab *t, const char *path)
 				region++;
 			}
 		}
-		/* perf's binding for kallsyms types: 'W' weak, other upper case global. */
+		/* perf's binding for kallsyms types: 'W' weak, other upper case
+		 * global (of the text types left, 'T'). */
 		err = add_sym(t, addr, 0, name, name_len,
-			      type == 'W' ? STB_WEAK :
-			      isupper((unsigned char)type) ? STB_GLOBAL : STB_LOCAL);
+			      type == 'W' ? STB_WEAK : type == 'T' ? STB_GLOBAL : STB_LOCAL);
 		if (err)
 			break;
 		t->syms[t->nr - 1].region = region;

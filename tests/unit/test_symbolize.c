@@ -439,6 +439,34 @@ static void test_kallsyms(void)
 	CU_ASSERT_EQUAL(sym.status, RT_SYMBOL_NO_SYMBOL);
 	rt_symbolizer__free(s);
 
+	/* Names are scanned eight bytes at a time: a separator at every place
+	 * in a word, upper-case digits, a space or a tab before the module. */
+	write_file("kallsyms",
+		   "FFFFFFFF81000000 T abcdefgh_long_name_ending_exactly_at_word\n"
+		   "ffffffff81001000 t abcdefg [m1]\n"
+		   "ffffffff81002000 t abcdefghi\t[m1]\n"
+		   "ffffffff81003000 W abcdefghijklmnop  [m1]\n"
+		   "ffffffff81004000 t abcdefghijklmno\t[m1]\n"
+		   "ffffffff81005000 t x\n");
+	s = rt_symbolizer__new(&opts);
+	rt_symbolizer__resolve_kernel(s, 0xffffffff81000010ULL, &sym);
+	CU_ASSERT_EQUAL_FATAL(sym.status, RT_SYMBOL_OK);
+	CU_ASSERT_STRING_EQUAL(sym.name, "abcdefgh_long_name_ending_exactly_at_word");
+	rt_symbolizer__resolve_kernel(s, 0xffffffff81001010ULL, &sym);
+	CU_ASSERT_STRING_EQUAL(sym.name, "abcdefg");
+	rt_symbolizer__resolve_kernel(s, 0xffffffff81002010ULL, &sym);
+	CU_ASSERT_STRING_EQUAL(sym.name, "abcdefghi");
+	rt_symbolizer__resolve_kernel(s, 0xffffffff81003010ULL, &sym);
+	CU_ASSERT_STRING_EQUAL(sym.name, "abcdefghijklmnop");
+	rt_symbolizer__resolve_kernel(s, 0xffffffff81004010ULL, &sym);
+	CU_ASSERT_STRING_EQUAL(sym.name, "abcdefghijklmno");
+	/* m1's last symbol ends a page on, not at the core symbol after it */
+	rt_symbolizer__resolve_kernel(s, 0xffffffff81004ff0ULL, &sym);
+	CU_ASSERT_STRING_EQUAL(sym.name, "abcdefghijklmno");
+	rt_symbolizer__resolve_kernel(s, 0xffffffff81005001ULL, &sym);
+	CU_ASSERT_STRING_EQUAL(sym.name, "x");
+	rt_symbolizer__free(s);
+
 	/* Addresses hidden (not root): said as such, not as wrong names. */
 	write_file("kallsyms", "0000000000000000 T _text\n0000000000000000 T memset\n");
 	s = rt_symbolizer__new(&opts);
