@@ -138,3 +138,40 @@ int rt_on_mmap_exit(struct trace_event_raw_sys_exit *ctx)
 		emit(RT_DISCOVERY_MMAP, (__u32)(id >> 32), 0, 0);
 	return 0;
 }
+
+/* Thread group last written by rt_candidates: a process's vmas come one
+ * after another, so each process is written once. */
+__u32 last_tgid;
+
+/*
+ * The first full scan's filter: every process that maps a file whose name
+ * starts with libpython or libruby (the names the mmap events report),
+ * found by walking the kernel's own vma lists instead of formatting and
+ * parsing every /proc/PID/maps; writes their pids (u32) to the iterator.
+ */
+SEC("iter/task_vma")
+int rt_candidates(struct bpf_iter__task_vma *ctx)
+{
+	const char py[] = RT_DISCOVERY_LIB_PYTHON, rb[] = RT_DISCOVERY_LIB_RUBY;
+	struct vm_area_struct *vma = ctx->vma;
+	struct task_struct *task = ctx->task;
+	const unsigned char *name;
+	struct file *file;
+	char base[16];
+	__u32 tgid;
+
+	if (!vma || !task)
+		return 0;
+	tgid = task->tgid;
+	file = vma->vm_file;
+	if (!file || tgid == last_tgid)
+		return 0;
+	name = BPF_CORE_READ(file, f_path.dentry, d_name.name);
+	if (bpf_probe_read_kernel_str(base, sizeof(base), name) < 0)
+		return 0;
+	if (!has_prefix(base, py, sizeof(py) - 1) && !has_prefix(base, rb, sizeof(rb) - 1))
+		return 0;
+	last_tgid = tgid;
+	bpf_seq_write(ctx->meta->seq, &tgid, sizeof(tgid));
+	return 0;
+}

@@ -3,6 +3,7 @@
 #include <bpf/libbpf.h>
 #include <errno.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/mount.h>
 #include <unistd.h>
 
@@ -50,8 +51,12 @@ struct rt_discovery *rt_discovery__new(rt_discovery_fn fn, void *ctx)
 	d->fn = fn;
 	d->ctx = ctx;
 	ensure_tracefs();
-	d->skel = discovery_bpf__open_and_load();
+	d->skel = discovery_bpf__open();
 	if (!d->skel)
+		goto fail;
+	/* the candidates iterator runs on demand, never attached */
+	bpf_program__set_autoattach(d->skel->progs.rt_candidates, false);
+	if (discovery_bpf__load(d->skel))
 		goto fail;
 	err = discovery_bpf__attach(d->skel);
 	if (err) {
@@ -107,6 +112,76 @@ uint64_t rt_discovery__lost(const struct rt_discovery *d)
 	for (int c = 0; c < ncpu; c++)
 		sum += vals[c];
 	return sum;
+}
+
+static int cmp_pid(const void *a, const void *b)
+{
+	pid_t x = *(const pid_t *)a, y = *(const pid_t *)b;
+
+	return (x > y) - (x < y);
+}
+
+int rt_discovery__candidates(struct rt_discovery *d, pid_t **pids, size_t *nr)
+{
+	size_t cap = 256, n = 0, bytes = 0, out = 0;
+	struct bpf_link *link;
+	char *buf = malloc(cap * sizeof(pid_t));
+	int fd, err = 0;
+	ssize_t got;
+
+	*pids = NULL;
+	*nr = 0;
+	if (!buf)
+		return -ENOMEM;
+	d->skel->bss->last_tgid = 0;
+	link = bpf_program__attach_iter(d->skel->progs.rt_candidates, NULL);
+	if (!link) {
+		err = -errno;
+		goto out;
+	}
+	fd = bpf_iter_create(bpf_link__fd(link));
+	if (fd < 0) {
+		err = -errno;
+		goto out_link;
+	}
+	for (;;) {
+		if (bytes == cap * sizeof(pid_t)) {
+			char *more = realloc(buf, 2 * cap * sizeof(pid_t));
+
+			if (!more) {
+				err = -ENOMEM;
+				break;
+			}
+			buf = more;
+			cap *= 2;
+		}
+		got = read(fd, buf + bytes, cap * sizeof(pid_t) - bytes);
+		if (got < 0 && errno == EINTR)
+			continue;
+		if (got <= 0) {
+			err = got < 0 ? -errno : 0;
+			break;
+		}
+		bytes += (size_t)got;
+	}
+	close(fd);
+	if (!err) {
+		/* a process whose vmas the iterator visited in two reads may
+		 * come twice */
+		n = bytes / sizeof(pid_t);
+		qsort(buf, n, sizeof(pid_t), cmp_pid);
+		for (size_t i = 0; i < n; i++)
+			if (!out || ((pid_t *)buf)[i] != ((pid_t *)buf)[out - 1])
+				((pid_t *)buf)[out++] = ((pid_t *)buf)[i];
+		*pids = (pid_t *)buf;
+		*nr = out;
+		buf = NULL;
+	}
+out_link:
+	bpf_link__destroy(link);
+out:
+	free(buf);
+	return err;
 }
 
 void rt_discovery__free(struct rt_discovery *d)

@@ -8,6 +8,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #include "bpf/discovery.h"
 
@@ -36,6 +37,14 @@ int rt_discovery__poll(struct rt_discovery *d, int timeout_ms);
  * means a full /proc scan must catch up. */
 uint64_t rt_discovery__lost(const struct rt_discovery *d);
 
+/*
+ * Lists, sorted, the processes that map a file named like the libraries the
+ * mmap events report (libpython*, libruby*), from the kernel's vma lists:
+ * what a full scan need not read every /proc/PID/maps for.  Sets *@pids
+ * (malloc'd, the caller frees) and *@nr; returns 0 or -errno (a kernel
+ * without task_vma iterators).
+ */
+int rt_discovery__candidates(struct rt_discovery *d, pid_t **pids, size_t *nr);
 /* Detaches and frees.  NULL is a no-op. */
 void rt_discovery__free(struct rt_discovery *d);
 

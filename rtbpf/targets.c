@@ -148,6 +148,15 @@ static uint64_t monotonic_ms(void)
 	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
 }
 
+/* The process events' clock (their time_ns), in ns. */
+static uint64_t boottime_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_BOOTTIME, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
 /* A process event from the kernel: every tracker applies it. */
 static void on_discovery(void *ctx, const struct rt_discovery_event *e)
 {
@@ -175,8 +184,22 @@ static void on_discovery(void *ctx, const struct rt_discovery_event *e)
 /* Scans /proc in full (every tracker) and sets the time of the next scan. */
 static void full_scan(struct rt_bpf_app *app)
 {
+	struct rt_process_candidates c = { 0 }, *filter = NULL;
+	pid_t *pids = NULL;
+
+	/* the kernel lists the processes mapping a runtime library: the scan
+	 * reads the maps of those, and of one process per other executable */
+	if (app->discovery) {
+		c.taken_ns = boottime_ns();
+		if (!rt_discovery__candidates(app->discovery, &pids, &c.nr)) {
+			c.pids = pids;
+			filter = &c;
+		}
+	}
 	for (size_t i = 0; i < app->nr_trackers; i++)
-		rt_process_tracker__scan(rt_runtime_tracker__processes(app->trackers[i]));
+		rt_process_tracker__scan_candidates(rt_runtime_tracker__processes(app->trackers[i]),
+						    filter);
+	free(pids);
 	app->next_scan_ms = monotonic_ms() + (app->discovery ? SAFETY_SCAN_MS : RESCAN_MS);
 }
 

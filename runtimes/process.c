@@ -717,8 +717,80 @@ static int read_all(struct scanned **out, size_t *nr_out)
 	return 0;
 }
 
+/* Executables (device, inode) a scan found no runtime in, for processes
+ * that map no runtime library: another such process of the same file
+ * holds none either. */
+struct empty_exes {
+	struct {
+		dev_t dev;
+		ino_t ino;
+	} *v;
+	size_t nr, cap;
+};
+
+static bool empty_exes__has(const struct empty_exes *e, dev_t dev, ino_t ino)
+{
+	for (size_t i = 0; i < e->nr; i++)
+		if (e->v[i].dev == dev && e->v[i].ino == ino)
+			return true;
+	return false;
+}
+
+/* Adds one; out of memory only means checking more processes. */
+static void empty_exes__add(struct empty_exes *e, dev_t dev, ino_t ino)
+{
+	if (e->nr == e->cap) {
+		size_t cap = e->cap ? 2 * e->cap : 32;
+		void *v = realloc(e->v, cap * sizeof(*e->v));
+
+		if (!v)
+			return;
+		e->v = v;
+		e->cap = cap;
+	}
+	e->v[e->nr].dev = dev;
+	e->v[e->nr].ino = ino;
+	e->nr++;
+}
+
+static int cmp_pid(const void *a, const void *b)
+{
+	pid_t x = *(const pid_t *)a, y = *(const pid_t *)b;
+
+	return (x > y) - (x < y);
+}
+
+static bool is_candidate(const struct rt_process_candidates *c, pid_t pid)
+{
+	return bsearch(&pid, c->pids, c->nr, sizeof(pid), cmp_pid) != NULL;
+}
+
+/* Checks the new image @t, or, when @c says it maps no runtime library and
+ * another process of its executable was found to hold none, only notes it
+ * as checked when @c was listed (events after that still apply). */
+static void check_new(struct rt_process_tracker *tr, struct tracked *t,
+		      const struct rt_process_candidates *c, struct empty_exes *empty)
+{
+	bool plain = c && !t->proc.retries && !is_candidate(c, t->proc.pid);
+
+	if (plain && empty_exes__has(empty, t->exe_dev, t->exe_ino)) {
+		t->checked_ns = c->taken_ns;
+		return;
+	}
+	run_check(tr, t);
+	if (plain && !t->proc.found && !t->proc.retries)
+		empty_exes__add(empty, t->exe_dev, t->exe_ino);
+}
+
 int rt_process_tracker__scan(struct rt_process_tracker *tr)
 {
+	return rt_process_tracker__scan_candidates(tr, NULL);
+}
+
+int rt_process_tracker__scan_candidates(struct rt_process_tracker *tr,
+					const struct rt_process_candidates *c)
+{
+	struct empty_exes empty = { 0 };
 	struct scanned *all = NULL;
 	size_t nr_all = 0;
 	int count = 0, err = read_all(&all, &nr_all);
@@ -753,13 +825,14 @@ int rt_process_tracker__scan(struct rt_process_tracker *tr)
 			t = track(tr, pid, all[i].start, dev, ino, exe);
 			if (!t)
 				continue;
-			run_check(tr, t);
+			check_new(tr, t, c, &empty);
 		} else if (t->proc.retries) {
 			retry(tr, t);
 		}
 		t->alive = true;
 	}
 	free(all);
+	free(empty.v);
 	for (size_t i = 0; i < tr->cap;) {
 		struct tracked *t = &tr->slots[i];
 

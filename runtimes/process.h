@@ -133,6 +133,26 @@ struct rt_process_tracker *rt_process_tracker__new(enum rt_process_scope scope, 
  */
 int rt_process_tracker__scan(struct rt_process_tracker *tr);
 
+/* What narrows a full scan: the processes that map a runtime library. */
+struct rt_process_candidates {
+	const pid_t *pids; /* sorted: the processes mapping a file whose base name
+			    * starts with a runtime's library name (libpython,
+			    * libruby) */
+	size_t nr;
+	uint64_t taken_ns; /* CLOCK_BOOTTIME just before they were listed */
+};
+
+/*
+ * rt_process_tracker__scan(), which checks every new process image (its
+ * maps read), reading only what @c does not answer: a new image outside
+ * @c with no retries (its executable not named like the runtime's) whose
+ * executable another such process of this scan was found not to hold a
+ * runtime in is noted as checked at @c->taken_ns, unread.  @c NULL: a
+ * plain scan.  A library mapped after @c was listed comes as an event.
+ */
+int rt_process_tracker__scan_candidates(struct rt_process_tracker *tr,
+					const struct rt_process_candidates *c);
+
 enum rt_process_event_type {
 	RT_PROCESS_EXEC,   /* pid runs a new image */
 	RT_PROCESS_FORK,   /* pid is a new process, a child of ppid */

@@ -474,6 +474,70 @@ static void test_tracker_events(void)
 	waitpid(log.child, NULL, 0);
 }
 
+struct candidates_log {
+	pid_t kids[3];
+	int checks[3];
+};
+
+static void count_check(void *ctx, struct rt_tracked_process *proc)
+{
+	struct candidates_log *log = ctx;
+
+	for (int i = 0; i < 3; i++)
+		log->checks[i] += proc->pid == log->kids[i];
+}
+
+/* A scan narrowed by the kernel's list of processes mapping a runtime
+ * library: the listed process is checked, of the others one per
+ * executable; an unchecked one counts as checked when the list was made,
+ * so a later mapping event still checks it and an earlier one does not. */
+static void test_tracker_candidates(void)
+{
+	struct candidates_log log = { 0 };
+	struct rt_process_tracker_ops ops = { .exe_name = "no such name", .check = count_check,
+					      .ctx = &log };
+	struct rt_process_candidates c = { 0 };
+	struct rt_process_event ev = { 0 };
+	pid_t root = getpid(), listed;
+	struct rt_process_tracker *tr;
+	int unchecked = -1;
+
+	for (int i = 0; i < 3; i++) {
+		log.kids[i] = fork();
+		CU_ASSERT_FATAL(log.kids[i] >= 0);
+		if (log.kids[i] == 0) {
+			pause();
+			_exit(0);
+		}
+	}
+	tr = rt_process_tracker__new(RT_PROCESS_TREE, &root, 1, &ops);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(tr);
+	listed = log.kids[1];
+	c.pids = &listed;
+	c.nr = 1;
+	c.taken_ns = boot_ns();
+	CU_ASSERT_EQUAL(rt_process_tracker__scan_candidates(tr, &c), 0);
+	CU_ASSERT_EQUAL(log.checks[1], 1);
+	CU_ASSERT_EQUAL(log.checks[0] + log.checks[2], 1);
+	unchecked = log.checks[0] ? 2 : 0;
+	/* a mapping from before the list was made is already seen */
+	ev = (struct rt_process_event){ .type = RT_PROCESS_MAPPED, .pid = log.kids[unchecked],
+					.time_ns = c.taken_ns - 1 };
+	rt_process_tracker__event(tr, &ev);
+	CU_ASSERT_EQUAL(log.checks[unchecked], 0);
+	ev.time_ns = boot_ns();
+	rt_process_tracker__event(tr, &ev);
+	CU_ASSERT_EQUAL(log.checks[unchecked], 1);
+	/* a plain scan looks at no known image again */
+	CU_ASSERT_EQUAL(rt_process_tracker__scan(tr), 0);
+	CU_ASSERT_EQUAL(log.checks[0] + log.checks[1] + log.checks[2], 3);
+	rt_process_tracker__free(tr);
+	for (int i = 0; i < 3; i++) {
+		kill(log.kids[i], SIGKILL);
+		waitpid(log.kids[i], NULL, 0);
+	}
+}
+
 int main(void)
 {
 	CU_pSuite suite;
@@ -489,6 +553,7 @@ int main(void)
 	CU_add_test(suite, "image caches, each its owner's", test_image_caches);
 	CU_add_test(suite, "tracker", test_tracker);
 	CU_add_test(suite, "tracker events", test_tracker_events);
+	CU_add_test(suite, "tracker scan narrowed by candidates", test_tracker_candidates);
 	CU_basic_set_mode(CU_BRM_VERBOSE);
 	CU_basic_run_tests();
 	failed = CU_get_number_of_failures() + CU_get_number_of_tests_failed();
