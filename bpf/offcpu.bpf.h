@@ -38,12 +38,45 @@ struct offcpu_start {
 	__u32 flags; /* RT_REC_OFFCPU_* */
 };
 
+/*
+ * Threads off the CPU, in a slot per tid (tid modulo OFFCPU_SLOTS) of an
+ * array: every switch of the system asks whether the thread switched in
+ * left walked, and an array lookup (inlined by the verifier) plus a
+ * comparison is the cheapest answer; a hash map's lookup, update and delete
+ * cost a helper call and a lock each.  A slot is written only by its own
+ * thread as it leaves, when it is free, and freed as that thread comes
+ * back.  A thread whose slot another thread holds goes into the hash map
+ * (offcpu_starts), which is asked only while it holds anything.
+ */
+#define OFFCPU_SLOTS 8192 /* a power of two */
+
+struct offcpu_slot {
+	__u32 tid; /* 0: free */
+	__u32 pad;
+	struct offcpu_start st;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, OFFCPU_SLOTS);
+	__type(key, __u32);
+	__type(value, struct offcpu_slot);
+} offcpu_slots SEC(".maps");
+
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
 	__uint(max_entries, 16384);
 	__type(key, __u32); /* tid */
 	__type(value, struct offcpu_start);
 } offcpu_starts SEC(".maps");
+
+/* How many threads offcpu_starts holds (in its only element). */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, __s64);
+} offcpu_spilled SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
@@ -60,17 +93,13 @@ static __always_inline void offcpu_count(__u32 stat, __u64 n)
 		*v += n;
 }
 
-/* Writes the interval of thread @tid, switched in now, if it was walked
- * as it left.  Out of line, as offcpu_leave: the program's own frame is
- * part of the walk's call chain, which older verifiers bound to 512 bytes. */
-static __noinline void offcpu_end(void *ctx, __u32 tid, __u64 now)
+/* Writes thread @tid's interval from @st, which ends @now. */
+static __always_inline void offcpu_write(void *ctx, __u32 tid, const struct offcpu_start *st,
+					 __u64 now)
 {
-	struct offcpu_start *st = bpf_map_lookup_elem(&offcpu_starts, &tid);
 	struct rt_rec_offcpu rec = {};
 	long err;
 
-	if (!st)
-		return;
 	rec.hdr.magic = RT_REC_MAGIC;
 	rec.hdr.version = RT_REC_VERSION;
 	rec.hdr.type = RT_REC_OFFCPU;
@@ -82,7 +111,6 @@ static __noinline void offcpu_end(void *ctx, __u32 tid, __u64 now)
 	rec.syscall = st->syscall;
 	rec.state = st->state;
 	rec.flags = st->flags;
-	bpf_map_delete_elem(&offcpu_starts, &tid);
 	/* the channel of this CPU: system-wide recording only (per-thread
 	 * channels run only while their own thread does) */
 	err = per_thread_channels ? -95 :
@@ -95,14 +123,42 @@ static __noinline void offcpu_end(void *ctx, __u32 tid, __u64 now)
 	offcpu_count(RT_OFFCPU_STAT_NS, now - rec.start);
 }
 
+/* Writes the interval of thread @tid, switched in now, if it was walked
+ * as it left.  Out of line, as offcpu_leave: the program's own frame is
+ * part of the walk's call chain, which older verifiers bound to 512 bytes. */
+static __noinline void offcpu_end(void *ctx, __u32 tid, __u64 now)
+{
+	__u32 key = tid & (OFFCPU_SLOTS - 1), zero = 0;
+	struct offcpu_slot *slot = bpf_map_lookup_elem(&offcpu_slots, &key);
+	struct offcpu_start *st;
+	__s64 *spilled;
+
+	if (!slot)
+		return;
+	if (slot->tid == tid) {
+		offcpu_write(ctx, tid, &slot->st, now);
+		slot->tid = 0;
+		return;
+	}
+	spilled = bpf_map_lookup_elem(&offcpu_spilled, &zero);
+	if (!spilled || *spilled <= 0)
+		return;
+	st = bpf_map_lookup_elem(&offcpu_starts, &tid);
+	if (!st)
+		return;
+	offcpu_write(ctx, tid, st, now);
+	if (!bpf_map_delete_elem(&offcpu_starts, &tid))
+		__sync_fetch_and_add(spilled, -1);
+}
+
 /* Why the current thread leaves the CPU: its sched_switch state and, when
  * it sleeps in a system call, which (x86_64: the entry code leaves
  * -ENOSYS in ax until the call returns; a page fault leaves the user's
  * ax), and whether that call is a futex wait on its process's GIL. */
-static __always_inline void offcpu_reason(struct offcpu_start *st, __u32 pid, long state)
+static __always_inline void offcpu_reason(struct offcpu_start *st, long state, __u64 gil_addr,
+					  __u64 gil_size)
 {
-	struct pt_regs *regs = (struct pt_regs *)bpf_task_pt_regs(bpf_get_current_task_btf());
-	const struct rt_walker_config *cfg;
+	struct pt_regs *regs;
 	__u64 orig_ax, ax, futex;
 
 	st->state = (__u32)state;
@@ -112,6 +168,7 @@ static __always_inline void offcpu_reason(struct offcpu_start *st, __u32 pid, lo
 		st->flags |= RT_REC_OFFCPU_PREEMPTED;
 		return;
 	}
+	regs = (struct pt_regs *)bpf_task_pt_regs(bpf_get_current_task_btf());
 	if (!regs)
 		return;
 	orig_ax = BPF_CORE_READ(regs, orig_ax);
@@ -120,45 +177,74 @@ static __always_inline void offcpu_reason(struct offcpu_start *st, __u32 pid, lo
 		return;
 	st->flags |= RT_REC_OFFCPU_SYSCALL;
 	st->syscall = (__u32)orig_ax;
-	if (orig_ax != OFFCPU_NR_FUTEX)
+	if (orig_ax != OFFCPU_NR_FUTEX || !gil_addr)
 		return;
-	cfg = bpf_map_lookup_elem(&pids, &pid);
 	futex = BPF_CORE_READ(regs, di);
-	if (cfg && cfg->gil_addr && futex - cfg->gil_addr < cfg->gil_size)
+	if (futex - gil_addr < gil_size)
 		st->flags |= RT_REC_OFFCPU_GIL_WAIT;
 }
 
-/* Notes that thread @tid of walked process @pid leaves the CPU now. */
-static __noinline void offcpu_leave(__u32 pid, __u32 tid, __u64 now, long state)
+/* Notes that the thread @id (bpf_get_current_pid_tgid) of a walked process
+ * leaves the CPU @now; the futex words in [@gil_addr, +@gil_size) are its
+ * process's GIL. */
+static __noinline void offcpu_leave(__u64 id, __u64 now, long state, __u64 gil_addr,
+				    __u64 gil_size)
 {
+	__u32 pid = id >> 32, tid = (__u32)id;
+	__u32 key = tid & (OFFCPU_SLOTS - 1), zero = 0;
+	struct offcpu_slot *slot = bpf_map_lookup_elem(&offcpu_slots, &key);
 	struct offcpu_start st = {};
+	__s64 *spilled;
 
 	st.start = now;
 	st.pid = pid;
-	offcpu_reason(&st, pid, state);
-	bpf_map_update_elem(&offcpu_starts, &tid, &st, BPF_ANY);
+	offcpu_reason(&st, state, gil_addr, gil_size);
 	offcpu_count(RT_OFFCPU_STAT_SWITCHES, 1);
+	if (!slot)
+		return;
+	if (!slot->tid || slot->tid == tid) {
+		slot->st = st;
+		slot->tid = tid;
+		return;
+	}
+	spilled = bpf_map_lookup_elem(&offcpu_spilled, &zero);
+	if (spilled && !bpf_map_update_elem(&offcpu_starts, &tid, &st, BPF_NOEXIST))
+		__sync_fetch_and_add(spilled, 1);
 }
 
-/* Loaded only for --off-cpu ("?": not by default). */
+/* Loaded only for --off-cpu ("?": not by default).  The common case, a
+ * switch between threads that are not walked, costs an array lookup and a
+ * hash lookup (two for a process that is not Python). */
 SEC("?tracepoint")
 int rt_offcpu(void *ctx)
 {
 	__u64 now = bpf_ktime_get_ns(), id = bpf_get_current_pid_tgid();
 	__u32 pid = id >> 32, tid = (__u32)id;
 	__u32 next = (__u32)*(__s32 *)((char *)ctx + OFFCPU_NEXT_PID);
-	bool interp = false;
+	long state = *(long *)((char *)ctx + OFFCPU_PREV_STATE);
+	const struct rt_walker_config *cfg;
+	const struct rt_ruby_walker_config *ruby = NULL;
 
 	if (next)
 		offcpu_end(ctx, next, now);
-	long state = *(long *)((char *)ctx + OFFCPU_PREV_STATE);
-
-	if (!pid || (!bpf_map_lookup_elem(&pids, &pid) && !bpf_map_lookup_elem(&rb_pids, &pid)))
-		return 0; /* not walked: perf drops its sample */
+	if (!pid)
+		return 0; /* the idle task */
+	cfg = bpf_map_lookup_elem(&pids, &pid);
+	if (!cfg) {
+		ruby = bpf_map_lookup_elem(&rb_pids, &pid);
+		if (!ruby)
+			return 0; /* not walked: perf drops its sample */
+	}
 	if (state & OFFCPU_STATE_EXITING)
 		return 0; /* its last switch: no interval follows */
-	offcpu_leave(pid, tid, now, state);
-	walker_sample(ctx, pid, tid, RT_REC_STACK_OFFCPU, &interp);
+	if (cfg) {
+		offcpu_leave(id, now, state, cfg->gil_addr, cfg->gil_size);
+		py_walker_sample(ctx, cfg, pid, tid, RT_REC_STACK_OFFCPU);
+	} else {
+		offcpu_leave(id, now, state, 0, 0);
+		if (!rb_walker_sample(ctx, ruby, pid, tid))
+			rb_finish_sample(ctx, ruby, pid, tid, RT_REC_STACK_OFFCPU);
+	}
 	return 1; /* perf writes its sample: the native callchain */
 }
 

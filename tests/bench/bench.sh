@@ -127,3 +127,4 @@ echo "FIGURE bench inline: perf script ${dps_s}s (inlined frames on, its default
 bash "$top/tests/bench/py_overhead.sh" "${1:-build}"
 bash "$top/tests/bench/async_overhead.sh" "${1:-build}"
 bash "$top/tests/bench/offcpu_overhead.sh" "${1:-build}"
+bash "$top/tests/bench/offcpu_service.sh" "${1:-build}"

@@ -2,7 +2,10 @@
 # SPDX-License-Identifier: GPL-2.0-only
 # Cost of rt-bpf record --off-cpu on its worst case: two Python threads
 # ping-ponging over pipes (tests/bench/pingpong.py), every round trip two
-# switches out per thread.  Configurations, alternating ROUNDS times: no
+# switches out per thread.  The two threads are pinned to one CPU (CPU, default 1;
+# perf and rt-bpf stay free to run on the others): unpinned, the baseline
+# alone moves by a factor of 3 with whether the scheduler puts them on one
+# CPU or two.  Configurations, alternating ROUNDS times: no
 # profiling, rt-bpf record (on-CPU samples only), rt-bpf record --off-cpu;
 # each slowdown is the median over rounds of (time / the round's baseline).
 # The off-CPU program's BPF time per scheduler switch comes from the kernel's
@@ -16,20 +19,22 @@ trips=${TRIPS:-300000}
 py=/root/.pyenv/versions/3.11.7/bin/python3.11
 [ -x "$py" ] || py=/usr/bin/python3.11
 work=$top/tests/bench/pingpong.py
+cpu=${CPU:-1}
 skip() { echo "offcpu_overhead: skipped: $*"; exit 0; }
 [ "$(id -u)" -eq 0 ] || skip "needs root"
 [ -x "$py" ] || skip "no CPython 3.11"
 [ -x "$build/rt-bpf" ] || skip "$build/rt-bpf not built"
 command -v perf >/dev/null || skip "perf is not installed"
+command -v taskset >/dev/null || skip "taskset is not installed"
+cmd=(taskset -c "$cpu" "$py" "$work" "$trips")
 tmp=$(mktemp -d /tmp/rt-offbench.XXXXXX)
 trap 'rm -rf "$tmp"' EXIT
 
 run() { # config -> seconds of the round trips
 	case $1 in
-	base) "$py" "$work" "$trips" ;;
-	rt) "$build/rt-bpf" record -F 99 -o "$tmp/r.data" -- "$py" "$work" "$trips" 2>>"$tmp/rt.err" ;;
-	off) "$build/rt-bpf" record --off-cpu -F 99 -o "$tmp/o.data" -- "$py" "$work" "$trips" \
-		2>>"$tmp/off.err" ;;
+	base) "${cmd[@]}" ;;
+	rt) "$build/rt-bpf" record -F 99 -o "$tmp/r.data" -- "${cmd[@]}" 2>>"$tmp/rt.err" ;;
+	off) "$build/rt-bpf" record --off-cpu -F 99 -o "$tmp/o.data" -- "${cmd[@]}" 2>>"$tmp/off.err" ;;
 	esac | tail -n 1 | cut -d' ' -f1
 }
 
@@ -52,7 +57,7 @@ for line in open(sys.argv[1]):
     t.setdefault(int(r), {})[c] = float(s)
 trips = int(sys.argv[2])
 base = statistics.median(t[r]["base"] for r in t)
-print(f"offcpu_overhead: {trips} round trips, baseline median {base:.3f}s "
+print(f"offcpu_overhead: {trips} round trips on one CPU, baseline median {base:.3f}s "
       f"({1e6 * base / trips:.1f} us per round trip), {len(t)} rounds")
 for c, name in (("rt", "rt-bpf record"), ("off", "rt-bpf record --off-cpu")):
     ratio = statistics.median(t[r][c] / t[r]["base"] for r in t)
