@@ -10,6 +10,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <gelf.h>
 #include <libelf.h>
@@ -43,8 +44,12 @@ static int sh(const char *fmt, ...)
 static int setup(void)
 {
 	const char *top = getenv("RT_TOP");
+	char cwd[PATH_MAX];
 
-	snprintf(src, sizeof(src), "%s/tests/e2e/unwind", top ? top : ".");
+	/* the commands below run in a scratch directory: an absolute path */
+	if (!top)
+		top = getcwd(cwd, sizeof(cwd)) ? cwd : ".";
+	snprintf(src, sizeof(src), "%s/tests/e2e/unwind", top);
 	strcpy(dir, "/tmp/rt-test-unwind.XXXXXX");
 	if (!mkdtemp(dir))
 		return 1;
