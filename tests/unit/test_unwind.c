@@ -26,7 +26,7 @@
 #include "unwind/unwind.h"
 
 static char dir[64];
-static char src[1024];
+static char src[PATH_MAX + 32];
 static bool have_progs;
 
 static int sh(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
