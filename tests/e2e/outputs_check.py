@@ -162,8 +162,15 @@ def cmd_sandwich(dom_path, folded_path):
 
 
 def fill(svg, name):
-    m = re.search(r"<title>" + name + r" \(.*?fill=\"rgb\((\d+),(\d+),(\d+)\)\"", svg)
-    return tuple(int(x) for x in m.groups()) if m else None
+    """The colour of @name's largest frame: a function has a frame per
+    line and per path, and a rarely hit one may have moved the other way."""
+    best = None
+    for m in re.finditer(r'<g class="f" c="(\d+)"><title>' + name +
+                         r' \(.*?fill="rgb\((\d+),(\d+),(\d+)\)"', svg):
+        count = int(m.group(1))
+        if best is None or count > best[0]:
+            best = (count, tuple(int(x) for x in m.groups()[1:]))
+    return best[1] if best else None
 
 
 def cmd_diff(diff_path, after_path, svg_path):
