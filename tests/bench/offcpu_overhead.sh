@@ -13,6 +13,7 @@
 # Usage: offcpu_overhead.sh [BUILD_DIR] (called by `make bench`).
 set -u
 top=$(cd "$(dirname "$0")/../.." && pwd)
+source "$top/tests/bench/rounds.bash"
 build=${RT_BUILD:-$top/${1:-build}}
 rounds=${ROUNDS:-5}
 trips=${TRIPS:-300000}
@@ -38,32 +39,9 @@ run() { # config -> seconds of the round trips
 	esac | tail -n 1 | cut -d' ' -f1
 }
 
-configs=(base rt off)
-for r in $(seq "$rounds"); do
-	k=$(((r - 1) % ${#configs[@]}))
-	order=("${configs[@]:k}" "${configs[@]:0:k}")
-	for c in "${order[@]}"; do
-		s=$(run "$c")
-		[ -n "$s" ] || { echo "offcpu_overhead: $c produced no timing" >&2; exit 1; }
-		echo "$r $c $s" >>"$tmp/times"
-	done
-	echo "offcpu_overhead: round $r: $(awk -v r="$r" '$1 == r { printf "%s %ss  ", $2, $3 }' "$tmp/times")"
-done
-python3 - "$tmp/times" "$trips" <<'PY'
-import statistics, sys
-t = {}
-for line in open(sys.argv[1]):
-    r, c, s = line.split()
-    t.setdefault(int(r), {})[c] = float(s)
-trips = int(sys.argv[2])
-base = statistics.median(t[r]["base"] for r in t)
-print(f"offcpu_overhead: {trips} round trips on one CPU, baseline median {base:.3f}s "
-      f"({1e6 * base / trips:.1f} us per round trip), {len(t)} rounds")
-for c, name in (("rt", "rt-bpf record"), ("off", "rt-bpf record --off-cpu")):
-    ratio = statistics.median(t[r][c] / t[r]["base"] for r in t)
-    print(f"FIGURE offcpu pingpong slowdown {name}: {100 * (ratio - 1):+.1f}% "
-          f"(median of per-round ratios against no profiling)")
-PY
+bench_rounds offcpu_overhead "$rounds" "$tmp/times" "produced no timing" || exit 1
+bench_slowdowns "$tmp/times" "offcpu_overhead: $trips round trips on one CPU, baseline median {base:.3f}s \
+({us_each:.1f} us per round trip), {rounds} rounds" "offcpu pingpong" "$trips"
 # the kernel's statistics: every switch of the system, and the walked ones
 sed -n 's/.*off-CPU program: \([0-9]*\) scheduler switches, mean \([0-9]*\) ns each.*/\1 \2/p' \
 	"$tmp/off.err" | sort -n | tail -1 | while read -r n ns; do

@@ -10,6 +10,7 @@
 # Usage: offcpu_service.sh [BUILD_DIR] (called by `make bench`).
 set -u
 top=$(cd "$(dirname "$0")/../.." && pwd)
+source "$top/tests/bench/rounds.bash"
 build=${RT_BUILD:-$top/${1:-build}}
 rounds=${ROUNDS:-5}
 reqs=${REQS:-3000}
@@ -56,31 +57,8 @@ print("%.4f" % t if n == int(sys.argv[5]) else "")' "$py" "$work" load "$port" "
 	spid=
 }
 
-configs=(base rt off)
-for r in $(seq "$rounds"); do
-	k=$(((r - 1) % ${#configs[@]}))
-	order=("${configs[@]:k}" "${configs[@]:0:k}")
-	for c in "${order[@]}"; do
-		s=$(run "$c")
-		[ -n "$s" ] || { echo "offcpu_service: $c did not serve $reqs requests" >&2; exit 1; }
-		echo "$r $c $s" >>"$tmp/times"
-	done
-	echo "offcpu_service: round $r: $(awk -v r="$r" '$1 == r { printf "%s %ss  ", $2, $3 }' "$tmp/times")"
-done
-python3 - "$tmp/times" "$reqs" <<'PY'
-import statistics, sys
-t = {}
-for line in open(sys.argv[1]):
-    r, c, s = line.split()
-    t.setdefault(int(r), {})[c] = float(s)
-reqs = int(sys.argv[2])
-base = statistics.median(t[r]["base"] for r in t)
-print(f"offcpu_service: {reqs} requests, baseline median {base:.3f}s "
-      f"({reqs / base:.0f} requests/s), {len(t)} rounds")
-for c, name in (("rt", "rt-bpf record"), ("off", "rt-bpf record --off-cpu")):
-    ratio = statistics.median(t[r][c] / t[r]["base"] for r in t)
-    print(f"FIGURE offcpu service slowdown {name}: {100 * (ratio - 1):+.1f}% "
-          f"(median of per-round ratios against no profiling)")
-PY
+bench_rounds offcpu_service "$rounds" "$tmp/times" "did not serve $reqs requests" || exit 1
+bench_slowdowns "$tmp/times" "offcpu_service: $reqs requests, baseline median {base:.3f}s \
+({per_s:.0f} requests/s), {rounds} rounds" "offcpu service" "$reqs"
 sed -n 's/.*\(off-CPU: switches out=.*\)/\1/p' "$tmp/off.err" | tail -1 | sed 's/^/offcpu_service: last round: /'
 true

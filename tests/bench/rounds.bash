@@ -1,0 +1,44 @@
+# SPDX-License-Identifier: GPL-2.0-only
+# Rounds of three configurations (base: no profiling, rt: rt-bpf record,
+# off: rt-bpf record --off-cpu) in an order that rotates each round, and the
+# slowdown of each as the median over rounds of (time / the round's
+# baseline).  Sourced by the off-CPU benchmarks; the caller defines
+# run CONFIG, which prints the seconds of one run (nothing on failure).
+
+# bench_rounds NAME ROUNDS TIMES-FILE WHAT-FAILED: appends "round config
+# seconds" lines to TIMES-FILE; 1 when a run printed nothing.
+bench_rounds() {
+	local name=$1 rounds=$2 times=$3 failed=$4 r k c s
+	local configs=(base rt off) order
+	for r in $(seq "$rounds"); do
+		k=$(((r - 1) % ${#configs[@]}))
+		order=("${configs[@]:k}" "${configs[@]:0:k}")
+		for c in "${order[@]}"; do
+			s=$(run "$c")
+			[ -n "$s" ] || { echo "$name: $c $failed" >&2; return 1; }
+			echo "$r $c $s" >>"$times"
+		done
+		echo "$name: round $r: $(awk -v r="$r" '$1 == r { printf "%s %ss  ", $2, $3 }' "$times")"
+	done
+}
+
+# bench_slowdowns TIMES-FILE HEADLINE FIGURE N: prints HEADLINE (a Python
+# format string given base, the baseline's median seconds, rounds, and for
+# the N units of work each run does us_each and per_s), then
+# "FIGURE <FIGURE> slowdown ..." for rt and off.
+bench_slowdowns() {
+	python3 - "$@" <<'PY'
+import statistics, sys
+times, headline, figure, n = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4])
+t = {}
+for line in open(times):
+    r, c, s = line.split()
+    t.setdefault(int(r), {})[c] = float(s)
+base = statistics.median(t[r]["base"] for r in t)
+print(headline.format(base=base, rounds=len(t), us_each=1e6 * base / n, per_s=n / base))
+for c, name in (("rt", "rt-bpf record"), ("off", "rt-bpf record --off-cpu")):
+    ratio = statistics.median(t[r][c] / t[r]["base"] for r in t)
+    print(f"FIGURE {figure} slowdown {name}: {100 * (ratio - 1):+.1f}% "
+          f"(median of per-round ratios against no profiling)")
+PY
+}
