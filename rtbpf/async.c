@@ -50,6 +50,7 @@ struct blocking {
 	char **frames;      /* leaf first */
 	size_t nr_frames;
 	bool preempted;     /* over the threshold only by waiting for a CPU */
+	bool attaching;     /* began before the probes were all in place */
 };
 
 struct task_row {
@@ -67,8 +68,8 @@ struct kind_row {
 /* What the report shows: the blocking steps by duration, the steps slow
  * only for want of a CPU, the tasks by time in steps, their kinds. */
 struct report {
-	struct blocking **blocking, **preempted;
-	size_t nr_blocking, nr_preempted;
+	struct blocking **blocking, **preempted, **attaching;
+	size_t nr_blocking, nr_preempted, nr_attaching;
 	struct task_row *rows;
 	size_t nr_rows;
 	struct kind_row *kinds;
@@ -263,6 +264,10 @@ static void add_blocking(struct async_app *app, const struct rt_async_blocking *
 	b->ev = *ev;
 	b->preempted = ev->end_ns - ev->step.start_ns - ev->step.run_delay_ns <
 		       (uint64_t)app->threshold_ms * 1000000ull;
+	/* installing uprobes write-locks the target's address space while it
+	 * runs: a step begun before the last one was in place may have waited
+	 * on rt-bpf, so it is reported apart and not blamed on its task */
+	b->attaching = app->attach_ns && ev->step.start_ns < app->attach_ns;
 	name = task_name(app, ev->step.task);
 	if (!name) {
 		remember_task(app, ev->step.task, ev->step.kind);
@@ -733,7 +738,7 @@ static size_t collect_tasks(struct async_app *app, struct task_row **out)
 		if (!r.name)
 			r.name = "?";
 		for (size_t i = 0; i < app->nr_blocks; i++) {
-			if (app->blocks[i].ev.step.task != next.task)
+			if (app->blocks[i].ev.step.task != next.task || app->blocks[i].attaching)
 				continue;
 			if (app->blocks[i].preempted)
 				r.preempted++;
@@ -854,6 +859,11 @@ static void print_report(const struct async_app *app, const struct report *r)
 			r->rows[i].st.max_step_ns / 1e6, r->rows[i].blocking);
 	if (r->nr_blocking)
 		print_recommendations(app, r);
+	if (r->nr_attaching)
+		fprintf(stderr, "\n%zu steps over the threshold began while rt-bpf was still attaching "
+			"its probes (which stalls the target; worst: %s, %.1f ms): not counted as "
+			"blocking\n", r->nr_attaching, r->attaching[0]->task,
+			(r->attaching[0]->ev.end_ns - r->attaching[0]->ev.step.start_ns) / 1e6);
 	if (r->nr_preempted)
 		fprintf(stderr, "\n%zu steps ran past the threshold only because their thread waited for "
 			"a CPU (worst: %s, %.1f ms of which %.1f ms waiting): the machine is overloaded, "
@@ -972,6 +982,11 @@ static int write_json(const struct async_app *app, const struct report *r)
 		fputs(i ? ",\n  " : "\n  ", f);
 		json_blocking(f, app, r->preempted[i]);
 	}
+	fprintf(f, "],\n \"during_attach\": [");
+	for (size_t i = 0; i < r->nr_attaching; i++) {
+		fputs(i ? ",\n  " : "\n  ", f);
+		json_blocking(f, app, r->attaching[i]);
+	}
 	fprintf(f, "],\n \"counters\": {\"steps\": %" PRIu64 ", \"over_threshold\": %" PRIu64
 		", \"timers\": %" PRIu64 ", \"late_timers\": %" PRIu64 ", \"walks\": %" PRIu64
 		", \"walk_faults\": %" PRIu64 ", \"events_lost\": %" PRIu64 ", \"unpaired\": %" PRIu64 "}}\n",
@@ -994,16 +1009,20 @@ static int report(struct async_app *app)
 
 	r.blocking = calloc(n, sizeof(*r.blocking));
 	r.preempted = calloc(n, sizeof(*r.preempted));
-	if (!r.blocking || !r.preempted)
+	r.attaching = calloc(n, sizeof(*r.attaching));
+	if (!r.blocking || !r.preempted || !r.attaching)
 		goto out;
 	for (size_t i = 0; i < app->nr_blocks; i++) {
-		if (app->blocks[i].preempted)
+		if (app->blocks[i].attaching)
+			r.attaching[r.nr_attaching++] = &app->blocks[i];
+		else if (app->blocks[i].preempted)
 			r.preempted[r.nr_preempted++] = &app->blocks[i];
 		else
 			r.blocking[r.nr_blocking++] = &app->blocks[i];
 	}
 	qsort(r.blocking, r.nr_blocking, sizeof(*r.blocking), cmp_blocking_duration);
 	qsort(r.preempted, r.nr_preempted, sizeof(*r.preempted), cmp_blocking_duration);
+	qsort(r.attaching, r.nr_attaching, sizeof(*r.attaching), cmp_blocking_duration);
 	for (int i = 0; i < RT_ASYNC_STAT_MAX; i++)
 		r.counters[i] = stat_sum(app, i);
 	r.nr_rows = collect_tasks(app, &r.rows);
@@ -1015,6 +1034,7 @@ out:
 	free(r.rows);
 	free(r.blocking);
 	free(r.preempted);
+	free(r.attaching);
 	return err;
 }
 

@@ -20,8 +20,26 @@ RTBPF=$RT_BUILD/rt-bpf
 T=$RT_TOP/tests/e2e/trace
 SRC=$T/truth.rb
 
-(cd "$T" && "$RTBPF" trace -o "$E2E_TMP/tp" -- $RB truth.rb --tracepoint "$E2E_TMP/tp.txt") \
-	> "$E2E_TMP/tp.out" 2> "$E2E_TMP/tp.err" || { cat "$E2E_TMP/tp.err"; fail "rt-bpf trace failed"; }
+# trace OUT_DIR STEM ARGS...: rt-bpf trace of truth.rb into OUT_DIR, its
+# output in STEM.out and STEM.err.  CRuby 3.1's DTrace hooks crash the
+# target now and then in rb_dtrace_setup while rubygems loads, with
+# perf's own SDT event as well (docs/trace.md): such a run is repeated,
+# at most twice, and said.
+trace() {
+	local dir=$1 stem=$2 try
+	shift 2
+	for try in 1 2 3; do
+		rm -rf "$dir"
+		(cd "$T" && "$RTBPF" trace -o "$dir" -- $RB truth.rb "$@") \
+			> "$stem.out" 2> "$stem.err" || { cat "$stem.err"; fail "rt-bpf trace failed"; }
+		grep -q '\[BUG\] Segmentation fault' "$stem.err" && grep -q 'rb_dtrace_setup' "$stem.err" ||
+			return 0
+		note "ruby3.1 crashed in rb_dtrace_setup (CRuby's DTrace hooks, docs/trace.md), run $try"
+	done
+	fail "ruby3.1 crashed in rb_dtrace_setup in three runs"
+}
+
+trace "$E2E_TMP/tp" "$E2E_TMP/tp" --tracepoint "$E2E_TMP/tp.txt"
 grep -qx 'total 8 6' "$E2E_TMP/tp.out" || fail "the program's output is wrong"
 python3 "$T/compare.py" validate "$E2E_TMP/tp" || fail "not a valid trace directory"
 python3 - "$E2E_TMP/tp" "$E2E_TMP/tp.txt" <<'PY' || fail "calls and returns differ from TracePoint's"
@@ -63,8 +81,7 @@ print("main's subtree: %d calls and returns equal TracePoint's (%d C method call
                        in ("Integer", "Array", "IO", "Class", "BasicObject", "Kernel"))))
 PY
 
-(cd "$T" && "$RTBPF" trace -o "$E2E_TMP/plain" -- $RB truth.rb) > "$E2E_TMP/p.out" 2> "$E2E_TMP/p.err" ||
-	{ cat "$E2E_TMP/p.err"; fail "rt-bpf trace failed"; }
+trace "$E2E_TMP/plain" "$E2E_TMP/p"
 grep -q 'ruby:method__entry never fired' "$E2E_TMP/p.err" || fail "no warning about method__entry: $(cat "$E2E_TMP/p.err")"
 python3 "$T/compare.py" validate "$E2E_TMP/plain" || fail "not a valid trace directory"
 python3 - "$E2E_TMP/plain" "$SRC" <<'PY' || fail "trace content without TracePoint"

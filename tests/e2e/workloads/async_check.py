@@ -24,6 +24,11 @@ blocking = rep["blocking"]
 flagged = sorted({b["kind"] for b in blocking})
 if flagged != [prefix + "blocker"]:
     errors.append(f"flagged kinds {flagged}, want only blocker")
+    for b in blocking:
+        if b["kind"] != prefix + "blocker":
+            errors.append(f"  {b['kind']}: {b['duration_ms']:.1f} ms, began "
+                          f"{(b['start_ns'] - rep['attached_ns']) / 1e6:.1f} ms after attaching, "
+                          f"cause {b['cause']} {b.get('longest_syscall')}")
 matched = 0
 ratios = []
 for start, dur in truth:
