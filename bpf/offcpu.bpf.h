@@ -15,6 +15,14 @@
  * with the interval.  Every interval of a walked thread gets its record:
  * nothing is aggregated or dropped below a threshold; records lost to a
  * full buffer are counted.
+ *
+ * perf's sample with its callchain is most of the cost of a switch.  A
+ * thread that sleeps in the same system call from the same user
+ * instruction, stack and frame pointer as at its previous switch out left
+ * through the same native frames: that switch keeps no perf sample, and
+ * its stack record says RT_REC_STACK_SAME_CHAIN (rtmerge reuses the
+ * thread's previous chain).  One switch in OFFCPU_SAME_CHAIN_MAX + 1 takes
+ * a fresh one anyway.
  */
 #ifndef RT_BPF_OFFCPU_BPF_H
 #define RT_BPF_OFFCPU_BPF_H
@@ -69,6 +77,23 @@ struct {
 	__type(key, __u32); /* tid */
 	__type(value, struct offcpu_start);
 } offcpu_starts SEC(".maps");
+
+/* Where each walked thread last left the CPU with a perf sample (its
+ * native chain): user registers and system call. */
+struct offcpu_chain {
+	__u64 ip, sp, bp;
+	__u32 syscall;
+	__u32 reused; /* switches since, without a sample */
+};
+
+#define OFFCPU_SAME_CHAIN_MAX 63
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 16384);
+	__type(key, __u32); /* tid */
+	__type(value, struct offcpu_chain);
+} offcpu_chains SEC(".maps");
 
 /* How many threads offcpu_starts holds (in its only element). */
 struct {
@@ -184,10 +209,39 @@ static __always_inline void offcpu_reason(struct offcpu_start *st, long state, _
 		st->flags |= RT_REC_OFFCPU_GIL_WAIT;
 }
 
+/* Whether thread @tid, leaving as @st says, leaves through the native
+ * frames of its previous switch out with a sample: asleep in the same
+ * system call, with the same user instruction, stack and frame pointers
+ * (then perf's sample is not needed).  Notes the registers otherwise. */
+static __always_inline bool offcpu_same_chain(__u32 tid, const struct offcpu_start *st)
+{
+	struct offcpu_chain now = {}, *last;
+	struct pt_regs *regs;
+
+	if (!(st->flags & RT_REC_OFFCPU_SYSCALL))
+		return false; /* preempted anywhere: a fresh chain */
+	regs = (struct pt_regs *)bpf_task_pt_regs(bpf_get_current_task_btf());
+	if (!regs)
+		return false;
+	now.ip = BPF_CORE_READ(regs, ip);
+	now.sp = BPF_CORE_READ(regs, sp);
+	now.bp = BPF_CORE_READ(regs, bp);
+	now.syscall = st->syscall;
+	last = bpf_map_lookup_elem(&offcpu_chains, &tid);
+	if (last && last->ip == now.ip && last->sp == now.sp && last->bp == now.bp &&
+	    last->syscall == now.syscall && last->reused < OFFCPU_SAME_CHAIN_MAX) {
+		last->reused++;
+		offcpu_count(RT_OFFCPU_STAT_SAME_CHAIN, 1);
+		return true;
+	}
+	bpf_map_update_elem(&offcpu_chains, &tid, &now, BPF_ANY);
+	return false;
+}
+
 /* Notes that the thread @id (bpf_get_current_pid_tgid) of a walked process
  * leaves the CPU @now; the futex words in [@gil_addr, +@gil_size) are its
- * process's GIL. */
-static __noinline void offcpu_leave(__u64 id, __u64 now, long state, __u64 gil_addr,
+ * process's GIL.  Returns whether its native chain is its previous one. */
+static __noinline bool offcpu_leave(__u64 id, __u64 now, long state, __u64 gil_addr,
 				    __u64 gil_size)
 {
 	__u32 pid = id >> 32, tid = (__u32)id;
@@ -201,15 +255,16 @@ static __noinline void offcpu_leave(__u64 id, __u64 now, long state, __u64 gil_a
 	offcpu_reason(&st, state, gil_addr, gil_size);
 	offcpu_count(RT_OFFCPU_STAT_SWITCHES, 1);
 	if (!slot)
-		return;
+		return false;
 	if (!slot->tid || slot->tid == tid) {
 		slot->st = st;
 		slot->tid = tid;
-		return;
+		return offcpu_same_chain(tid, &st);
 	}
 	spilled = bpf_map_lookup_elem(&offcpu_spilled, &zero);
 	if (spilled && !bpf_map_update_elem(&offcpu_starts, &tid, &st, BPF_NOEXIST))
 		__sync_fetch_and_add(spilled, 1);
+	return offcpu_same_chain(tid, &st);
 }
 
 /* Loaded only for --off-cpu ("?": not by default).  The common case, a
@@ -224,6 +279,8 @@ int rt_offcpu(void *ctx)
 	long state = *(long *)((char *)ctx + OFFCPU_PREV_STATE);
 	const struct rt_walker_config *cfg;
 	const struct rt_ruby_walker_config *ruby = NULL;
+	__u32 flags = RT_REC_STACK_OFFCPU;
+	int ret;
 
 	if (next)
 		offcpu_end(ctx, next, now);
@@ -238,14 +295,19 @@ int rt_offcpu(void *ctx)
 	if (state & OFFCPU_STATE_EXITING)
 		return 0; /* its last switch: no interval follows */
 	if (cfg) {
-		offcpu_leave(id, now, state, cfg->gil_addr, cfg->gil_size);
-		py_walker_sample(ctx, cfg, pid, tid, RT_REC_STACK_OFFCPU);
+		if (offcpu_leave(id, now, state, cfg->gil_addr, cfg->gil_size))
+			flags |= RT_REC_STACK_SAME_CHAIN;
+		ret = py_walker_sample(ctx, cfg, pid, tid, flags);
 	} else {
-		offcpu_leave(id, now, state, 0, 0);
-		if (!rb_walker_sample(ctx, ruby, pid, tid))
-			rb_finish_sample(ctx, ruby, pid, tid, RT_REC_STACK_OFFCPU);
+		if (offcpu_leave(id, now, state, 0, 0))
+			flags |= RT_REC_STACK_SAME_CHAIN;
+		ret = rb_walker_sample(ctx, ruby, pid, tid);
+		if (!ret)
+			ret = rb_finish_sample(ctx, ruby, pid, tid, flags);
 	}
-	return 1; /* perf writes its sample: the native callchain */
+	/* perf writes its sample, the native callchain, unless the stack
+	 * record went out and says the chain is the thread's previous one */
+	return ret || !(flags & RT_REC_STACK_SAME_CHAIN);
 }
 
 #endif

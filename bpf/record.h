@@ -51,6 +51,11 @@ struct rt_rec_header {
 					   * record --off-cpu): perf's sched_switch sample
 					   * follows, an RT_REC_OFFCPU record when it runs again */
 #define RT_REC_STACK_GIL_HELD   (1u << 3) /* CPython: the thread held the GIL */
+#define RT_REC_STACK_SAME_CHAIN (1u << 6) /* with RT_REC_STACK_OFFCPU: perf writes no
+					   * sched_switch sample for this switch; the
+					   * thread left from the same user registers and
+					   * system call as at its previous switch out with
+					   * a sample, whose native callchain stands */
 
 /* rt_rec_frame.flags: low 8 bits flags, high 24 bits the code identity tag */
 #define RT_REC_FRAME_ENTRY      (1u << 0) /* _PyInterpreterFrame.is_entry */

@@ -75,6 +75,12 @@ void rt_merge__free(struct rt_merge *m)
 		free(m->held[i].early_frames);
 	}
 	free(m->held);
+	for (size_t i = 0; i < m->nr_switches; i++) {
+		free(m->switches[i].h.callchain);
+		free(m->switches[i].h.regs);
+		free(m->switches[i].h.stack);
+	}
+	free(m->switches);
 	free(m->target);
 	free(m->is_eval);
 	rt_chains__exit(&m->chains);

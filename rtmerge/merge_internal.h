@@ -105,6 +105,15 @@ struct rt_merge {
 		size_t cap_early_frames;
 	} *held;
 	size_t nr_held, cap_held;   /* slots in use (the highest + 1), allocated */
+	/* Each thread's last sched_switch sample (rt-bpf record --off-cpu):
+	 * the native chain of its later switches out whose stack records say
+	 * RT_REC_STACK_SAME_CHAIN (see merge_pair.c). */
+	struct switch_slot {
+		uint32_t tid;
+		bool used;
+		struct held_sample h;
+	} *switches;
+	size_t nr_switches, used_switches; /* nr_switches: a power of two */
 	bool hold_native;           /* some channel's samples carry no native stack */
 	/* The recorded target's processes, sorted (see target_find). */
 	uint32_t *target;

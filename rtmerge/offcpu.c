@@ -92,6 +92,9 @@ unsigned int rt_offcpu__stack_flags(const void *raw, size_t size)
 		flags |= RT_MERGE_STACK_OFFCPU;
 	if (rec.flags & RT_REC_STACK_GIL_HELD)
 		flags |= RT_MERGE_STACK_GIL_HELD;
+	if ((rec.flags & (RT_REC_STACK_OFFCPU | RT_REC_STACK_SAME_CHAIN)) ==
+	    (RT_REC_STACK_OFFCPU | RT_REC_STACK_SAME_CHAIN))
+		flags |= RT_MERGE_STACK_SAME_CHAIN;
 	return flags;
 }
 

@@ -37,6 +37,12 @@ run() {
 	# the main thread's intervals all find their stacks
 	grep -q 'intervals: [0-9]* read, [0-9]* counted ([0-9.]* s), 0 without their stack' \
 		"$base.off.err" || fail "$label: intervals without their stack"
+	# the loops sleep and read from the same places: perf's callchain is
+	# taken once and reused (bpf/offcpu.bpf.h), and every reuse finds it
+	grep -q 'native chains reused=[1-9]' "$base.log" ||
+		fail "$label: no switch out reused its thread's previous native chain"
+	grep -q "previous native chain (0 without one)" "$base.off.err" ||
+		fail "$label: reused native chains not found: $(grep 'samples read' "$base.off.err")"
 	python3 "$WORKLOADS/offcpu_check.py" "$label" "$base.json" "$base.wall" "$base.off" "$TOL" \
 		"$sleep_leaf" "$pipe_leaf" || fail "$label: shares off by more than $TOL points"
 }
