@@ -18,11 +18,12 @@
  *
  * perf's sample with its callchain is most of the cost of a switch.  A
  * thread that sleeps in the same system call from the same user
- * instruction, stack and frame pointer as at its previous switch out left
- * through the same native frames: that switch keeps no perf sample, and
- * its stack record says RT_REC_STACK_SAME_CHAIN (rtmerge reuses the
- * thread's previous chain).  One switch in OFFCPU_SAME_CHAIN_MAX + 1 takes
- * a fresh one anyway.
+ * instruction, stack and frame pointer as at one of its last
+ * RT_REC_STACK_CHAIN_SLOTS switches out with a sample left through the
+ * same native frames: that switch keeps no perf sample, and its stack
+ * record says RT_REC_STACK_SAME_CHAIN and which slot (rtmerge reuses that
+ * chain).  One switch in OFFCPU_SAME_CHAIN_MAX + 1 of a slot takes a fresh
+ * one anyway.
  */
 #ifndef RT_BPF_OFFCPU_BPF_H
 #define RT_BPF_OFFCPU_BPF_H
@@ -78,12 +79,19 @@ struct {
 	__type(value, struct offcpu_start);
 } offcpu_starts SEC(".maps");
 
-/* Where each walked thread last left the CPU with a perf sample (its
- * native chain): user registers and system call. */
+/* Where a walked thread left the CPU with a perf sample (its native
+ * chain): user registers and system call. */
 struct offcpu_chain {
 	__u64 ip, sp, bp;
 	__u32 syscall;
 	__u32 reused; /* switches since, without a sample */
+};
+
+/* A thread's last RT_REC_STACK_CHAIN_SLOTS of them, replaced in turn. */
+struct offcpu_chains {
+	struct offcpu_chain c[RT_REC_STACK_CHAIN_SLOTS];
+	__u32 next;
+	__u32 pad;
 };
 
 #define OFFCPU_SAME_CHAIN_MAX 63
@@ -92,8 +100,16 @@ struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
 	__uint(max_entries, 16384);
 	__type(key, __u32); /* tid */
-	__type(value, struct offcpu_chain);
+	__type(value, struct offcpu_chains);
 } offcpu_chains SEC(".maps");
+
+/* A zeroed value to create a thread's entry from (too big for the stack). */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct offcpu_chains);
+} offcpu_chains_zero SEC(".maps");
 
 /* How many threads offcpu_starts holds (in its only element). */
 struct {
@@ -209,39 +225,62 @@ static __always_inline void offcpu_reason(struct offcpu_start *st, long state, _
 		st->flags |= RT_REC_OFFCPU_GIL_WAIT;
 }
 
-/* Whether thread @tid, leaving as @st says, leaves through the native
- * frames of its previous switch out with a sample: asleep in the same
- * system call, with the same user instruction, stack and frame pointers
- * (then perf's sample is not needed).  Notes the registers otherwise. */
-static __always_inline bool offcpu_same_chain(__u32 tid, const struct offcpu_start *st)
+/* The stack record flags for thread @tid, leaving as @st says: with
+ * RT_REC_STACK_SAME_CHAIN when it leaves through the native frames of one
+ * of its last switches out with a sample (asleep in the same system call,
+ * with the same user instruction, stack and frame pointers: then perf's
+ * sample is not needed), or with RT_REC_STACK_CHAIN_KEEP when its sample is
+ * to be remembered; the chain slot either way.  A new chain replaces the
+ * oldest slot's. */
+static __always_inline __u32 offcpu_chain_flags(__u32 tid, const struct offcpu_start *st)
 {
-	struct offcpu_chain now = {}, *last;
+	struct offcpu_chains *all;
 	struct pt_regs *regs;
+	__u64 ip, sp, bp;
+	__u32 zero = 0, slot;
 
 	if (!(st->flags & RT_REC_OFFCPU_SYSCALL))
-		return false; /* preempted anywhere: a fresh chain */
+		return 0; /* preempted anywhere: a fresh chain, not remembered */
 	regs = (struct pt_regs *)bpf_task_pt_regs(bpf_get_current_task_btf());
 	if (!regs)
-		return false;
-	now.ip = BPF_CORE_READ(regs, ip);
-	now.sp = BPF_CORE_READ(regs, sp);
-	now.bp = BPF_CORE_READ(regs, bp);
-	now.syscall = st->syscall;
-	last = bpf_map_lookup_elem(&offcpu_chains, &tid);
-	if (last && last->ip == now.ip && last->sp == now.sp && last->bp == now.bp &&
-	    last->syscall == now.syscall && last->reused < OFFCPU_SAME_CHAIN_MAX) {
-		last->reused++;
-		offcpu_count(RT_OFFCPU_STAT_SAME_CHAIN, 1);
-		return true;
+		return 0;
+	ip = BPF_CORE_READ(regs, ip);
+	sp = BPF_CORE_READ(regs, sp);
+	bp = BPF_CORE_READ(regs, bp);
+	all = bpf_map_lookup_elem(&offcpu_chains, &tid);
+	if (!all) {
+		struct offcpu_chains *zeroed = bpf_map_lookup_elem(&offcpu_chains_zero, &zero);
+
+		if (!zeroed)
+			return 0;
+		bpf_map_update_elem(&offcpu_chains, &tid, zeroed, BPF_NOEXIST);
+		all = bpf_map_lookup_elem(&offcpu_chains, &tid);
+		if (!all)
+			return 0;
 	}
-	bpf_map_update_elem(&offcpu_chains, &tid, &now, BPF_ANY);
-	return false;
+	for (slot = 0; slot < RT_REC_STACK_CHAIN_SLOTS; slot++) {
+		struct offcpu_chain *c = &all->c[slot];
+
+		if (c->ip == ip && c->sp == sp && c->bp == bp && c->syscall == st->syscall &&
+		    c->ip && c->reused < OFFCPU_SAME_CHAIN_MAX) {
+			c->reused++;
+			offcpu_count(RT_OFFCPU_STAT_SAME_CHAIN, 1);
+			return RT_REC_STACK_SAME_CHAIN | slot << RT_REC_STACK_CHAIN_SHIFT;
+		}
+	}
+	slot = all->next++ & (RT_REC_STACK_CHAIN_SLOTS - 1);
+	all->c[slot].ip = ip;
+	all->c[slot].sp = sp;
+	all->c[slot].bp = bp;
+	all->c[slot].syscall = st->syscall;
+	all->c[slot].reused = 0;
+	return RT_REC_STACK_CHAIN_KEEP | slot << RT_REC_STACK_CHAIN_SHIFT;
 }
 
 /* Notes that the thread @id (bpf_get_current_pid_tgid) of a walked process
  * leaves the CPU @now; the futex words in [@gil_addr, +@gil_size) are its
- * process's GIL.  Returns whether its native chain is its previous one. */
-static __noinline bool offcpu_leave(__u64 id, __u64 now, long state, __u64 gil_addr,
+ * process's GIL.  Returns its stack record's chain flags. */
+static __noinline __u32 offcpu_leave(__u64 id, __u64 now, long state, __u64 gil_addr,
 				    __u64 gil_size)
 {
 	__u32 pid = id >> 32, tid = (__u32)id;
@@ -255,16 +294,16 @@ static __noinline bool offcpu_leave(__u64 id, __u64 now, long state, __u64 gil_a
 	offcpu_reason(&st, state, gil_addr, gil_size);
 	offcpu_count(RT_OFFCPU_STAT_SWITCHES, 1);
 	if (!slot)
-		return false;
+		return 0;
 	if (!slot->tid || slot->tid == tid) {
 		slot->st = st;
 		slot->tid = tid;
-		return offcpu_same_chain(tid, &st);
+		return offcpu_chain_flags(tid, &st);
 	}
 	spilled = bpf_map_lookup_elem(&offcpu_spilled, &zero);
 	if (spilled && !bpf_map_update_elem(&offcpu_starts, &tid, &st, BPF_NOEXIST))
 		__sync_fetch_and_add(spilled, 1);
-	return offcpu_same_chain(tid, &st);
+	return offcpu_chain_flags(tid, &st);
 }
 
 /* Loaded only for --off-cpu ("?": not by default).  The common case, a
@@ -295,12 +334,10 @@ int rt_offcpu(void *ctx)
 	if (state & OFFCPU_STATE_EXITING)
 		return 0; /* its last switch: no interval follows */
 	if (cfg) {
-		if (offcpu_leave(id, now, state, cfg->gil_addr, cfg->gil_size))
-			flags |= RT_REC_STACK_SAME_CHAIN;
+		flags |= offcpu_leave(id, now, state, cfg->gil_addr, cfg->gil_size);
 		ret = py_walker_sample(ctx, cfg, pid, tid, flags);
 	} else {
-		if (offcpu_leave(id, now, state, 0, 0))
-			flags |= RT_REC_STACK_SAME_CHAIN;
+		flags |= offcpu_leave(id, now, state, 0, 0);
 		ret = rb_walker_sample(ctx, ruby, pid, tid);
 		if (!ret)
 			ret = rb_finish_sample(ctx, ruby, pid, tid, flags);

@@ -76,9 +76,11 @@ void rt_merge__free(struct rt_merge *m)
 	}
 	free(m->held);
 	for (size_t i = 0; i < m->nr_switches; i++) {
-		free(m->switches[i].h.callchain);
-		free(m->switches[i].h.regs);
-		free(m->switches[i].h.stack);
+		for (size_t k = 0; k < RT_REC_STACK_CHAIN_SLOTS; k++) {
+			free(m->switches[i].h[k].callchain);
+			free(m->switches[i].h[k].regs);
+			free(m->switches[i].h[k].stack);
+		}
 	}
 	free(m->switches);
 	free(m->target);

@@ -158,9 +158,10 @@ static int held_put(struct rt_merge *m, const struct rt_perf_sample *s)
 /* ---- switches out on their thread's previous native chain -------------------
  * With --off-cpu, a thread that leaves the CPU from the same user registers
  * and system call as at its previous switch out gets no sched_switch sample
- * from perf (bpf/offcpu.bpf.h): its stack record, flagged
- * RT_REC_STACK_SAME_CHAIN, is joined to a copy of the thread's last switch
- * sample, as if perf had written that again at the record's time. */
+ * as at one of its recent switches out gets no sched_switch sample from
+ * perf (bpf/offcpu.bpf.h): its stack record, flagged RT_REC_STACK_SAME_CHAIN,
+ * is joined to a copy of that switch's sample (the record names its chain
+ * slot), as if perf had written it again at the record's time. */
 
 /* Thread @tid's slot of the last switch samples, created when @create;
  * NULL when absent or without memory.  tids come from the file: hashed with
@@ -201,12 +202,15 @@ static struct switch_slot *switch_slot(struct rt_merge *m, uint32_t tid, bool cr
 	return &m->switches[i];
 }
 
-/* Keeps switch sample @s as its thread's last one. */
-static int switch_keep(struct rt_merge *m, const struct rt_perf_sample *s)
+int rt_merge__switch_keep(struct rt_merge *m, const struct rt_perf_sample *s,
+			  unsigned int stack_flags)
 {
-	struct switch_slot *t = switch_slot(m, s->tid, true);
+	struct switch_slot *t;
 
-	return t ? sample_copy(&t->h, s) : -ENOMEM;
+	if (!(stack_flags & RT_MERGE_STACK_CHAIN_KEEP) || !rt_offcpu__sample_of(m->switch_evsel, s))
+		return 0;
+	t = switch_slot(m, s->tid, true);
+	return t ? sample_copy(&t->h[RT_MERGE_STACK_CHAIN_SLOT(stack_flags)], s) : -ENOMEM;
 }
 
 /* Folds off-CPU stack record @s (decoded as @stack) with its thread's last
@@ -215,14 +219,15 @@ static int fold_same_chain(struct rt_merge *m, const struct rt_perf_sample *s,
 			   const struct rt_interp_stack *stack)
 {
 	struct switch_slot *t = switch_slot(m, s->tid, false);
+	const struct held_sample *h = t ? &t->h[RT_MERGE_STACK_CHAIN_SLOT(stack->flags)] : NULL;
 	struct rt_perf_sample again;
 
 	m->stats.same_chain_records++;
-	if (!t || t->h.s.pid != s->pid) {
+	if (!h || !h->used || h->s.pid != s->pid) {
 		m->stats.same_chain_missing++;
 		return rt_merge__fold(m, s, stack);
 	}
-	again = t->h.s;
+	again = h->s;
 	again.time = s->time;
 	again.cpu = s->cpu;
 	return rt_merge__fold(m, &again, stack);
@@ -305,11 +310,6 @@ int rt_merge__on_sample(struct rt_perf_tool *tool, const struct rt_perf_evsel *e
 					 m->opts.view != RT_MERGE_VIEW_WALL))
 			return 0; /* not an on-CPU sample */
 		return fold_same_chain(m, s, &stack);
-	}
-	if (ev == m->switch_evsel && m->switch_evsel) {
-		err = switch_keep(m, s);
-		if (err)
-			return err;
 	}
 	if (have_interp && !has_native_stack(s)) {
 		/* A stack record for the native sample held on its CPU. */

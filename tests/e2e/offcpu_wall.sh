@@ -43,6 +43,11 @@ run() {
 		fail "$label: no switch out reused its thread's previous native chain"
 	grep -q "previous native chain (0 without one)" "$base.off.err" ||
 		fail "$label: reused native chains not found: $(grep 'samples read' "$base.off.err")"
+	# and each is the chain of its own kind of switch: a sleep in a system
+	# call never shows the return-to-user path of a preempted thread
+	if grep -E '\[syscall\] [a-z_0-9]+ [0-9]+$' "$base.off" | grep -q 'irqentry_exit_to_user_mode'; then
+		fail "$label: a system call's interval has a preemption's native chain"
+	fi
 	python3 "$WORKLOADS/offcpu_check.py" "$label" "$base.json" "$base.wall" "$base.off" "$TOL" \
 		"$sleep_leaf" "$pipe_leaf" || fail "$label: shares off by more than $TOL points"
 }
