@@ -52,7 +52,7 @@ LIB_OBJS := $(LIB_SRCS:%.c=$(BUILD)/obj/%.o)
 BINS     := $(BIN_NAMES:%=$(BUILD)/%)
 UNIT_BINS := $(UNIT_TESTS:%=$(BUILD)/tests/unit/test_%)
 
-.PHONY: all setup check check-unit check-e2e check-san check-kernels fuzz fuzz-long bench demo clean layouts install
+.PHONY: all setup check check-unit check-e2e check-san check-kernels fuzz fuzz-long bench bench-long demo clean layouts install
 all: $(BINS) $(UNIT_BINS) $(EXTRA_TARGETS)
 
 setup:
@@ -91,6 +91,11 @@ fuzz-long: all
 # Debian's 5.10, 6.1 and 6.12 kernels in QEMU, a short end-to-end suite in each
 check-kernels: all
 	@bash tests/kernels/check.sh $(BUILD)
+
+# A 10-minute recording of a churning target: rt-bpf's memory over time and
+# what was lost (SECS, RATE change it)
+bench-long: all
+	@bash tests/bench/longrun.sh $(BUILD)
 
 bench: setup all
 	@bash tests/bench/bench.sh $(BUILD)
