@@ -20,7 +20,7 @@ print("samples per worker thread:", counts)
 print(f"FIGURE ruby3.1 threads: {wrong} of {total} samples with another thread's frames (goal 0)")
 print(f"FIGURE ruby3.1 threads: {zlib_ok} of {zlib_total} zlib samples in order deflate method > rb_nogvl > libz")
 print(f"FIGURE ruby3.1 threads: {100.0 * spliced / max(with_rb, 1):.1f}% of {with_rb} samples with each run of Ruby frames directly below rb_vm_exec (spliced at the VM loop)")
-# ten runs gave 97.9-98.4% (the rest: samples in rb_vm_exec itself, whose
+# ten recordings gave 97.9-99.0% (the rest: samples in rb_vm_exec itself, whose
 # place the Ruby frames take, and startup)
 if not counts or wrong or min(counts.values()) < 30 or zlib_total < 10 or zlib_ok < 0.9 * zlib_total or \
         spliced < 0.9 * with_rb:

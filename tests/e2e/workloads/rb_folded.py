@@ -33,7 +33,7 @@ def read(path):
 
 def ruby_only(fr, script):
     """The frames that are Ruby's: script frames and C methods (Class#m)."""
-    return [f for f in fr if f[1] is not None or "#" in f[0] or re.match(r"^[A-Z]\w*(::\w+)*\.\w", f[0])]
+    return [f for f in fr if is_ruby(f)]
 
 
 # the worker methods of rb_threads.rb and the line of the block that starts each
