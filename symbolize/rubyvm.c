@@ -28,8 +28,8 @@
 
 #include "unwind/cfi.h"
 
-/* vm_exec_core is 20-120 KB in the 2.7-3.3 builds; vm_exec's other
- * callees (setjmp, exception handling helpers) are far smaller. */
+/* vm_exec_core is 17-23 KB in Debian's 2.7-3.3 builds; vm_exec's other
+ * callees (exception handling helpers) are far smaller. */
 #define CORE_MIN_SIZE 4096
 #define MAX_CALLEES 64
 
