@@ -12,7 +12,9 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "symbolize/rubyvm.h"
 #include "symbolize/symbolize.h"
+#include "symbolize/symtab.h"
 
 static char dir[64];
 
@@ -704,6 +706,42 @@ static void test_ruby_vm(void)
 	rt_symbolizer__free(s);
 }
 
+/* Debian's own stripped libruby builds, where this machine has them (the
+ * host's ruby3.1, the roots of scripts/rootfs.sh): vm_exec_core is named,
+ * and in 3.3 the hidden vm_exec too. */
+static void test_ruby_vm_debian(void)
+{
+	static const char *const libs[] = {
+		"/usr/lib/x86_64-linux-gnu/libruby-3.1.so.3.1",
+		"/var/cache/rtperf/rootfs/bullseye/usr/lib/x86_64-linux-gnu/libruby-2.7.so.2.7",
+		"/var/cache/rtperf/rootfs/trixie/usr/lib/x86_64-linux-gnu/libruby-3.3.so.3.3",
+	};
+	int tried = 0;
+
+	for (size_t i = 0; i < sizeof(libs) / sizeof(libs[0]); i++) {
+		struct rt_symtab t = { 0 };
+		int fd = open(libs[i], O_RDONLY), n;
+		Elf *elf;
+
+		if (fd < 0)
+			continue;
+		elf = elf_begin(fd, ELF_C_READ_MMAP, NULL);
+		CU_ASSERT_PTR_NOT_NULL_FATAL(elf);
+		CU_ASSERT_EQUAL(rt_symtab__load_elf(&t, elf, elf), 0);
+		n = rt_rubyvm__name(&t, elf);
+		/* 3.3 hides vm_exec as well */
+		CU_ASSERT_EQUAL(n, strstr(libs[i], "3.3") ? 2 : 1);
+		CU_ASSERT(rt_symtab__by_name(&t, "vm_exec_core") >= 0);
+		if (strstr(libs[i], "3.3"))
+			CU_ASSERT(rt_symtab__by_name(&t, "vm_exec") >= 0);
+		tried++;
+		rt_symtab__exit(&t);
+		elf_end(elf);
+		close(fd);
+	}
+	printf("%d of 3 Debian libruby builds present\n", tried);
+}
+
 int main(void)
 {
 	CU_pSuite suite;
@@ -729,6 +767,7 @@ int main(void)
 	CU_add_test(suite, "perf maps of live processes", test_perf_map_live);
 	CU_add_test(suite, "vdso", test_vdso);
 	CU_add_test(suite, "a stripped libruby's VM loop", test_ruby_vm);
+	CU_add_test(suite, "the VM loop of Debian's libruby builds", test_ruby_vm_debian);
 	CU_basic_set_mode(CU_BRM_VERBOSE);
 	CU_basic_run_tests();
 	failed = CU_get_number_of_failures() + CU_get_number_of_tests_failed();
