@@ -18,6 +18,7 @@
 #include "layouts/layout.h"
 #include "layouts/layoutfile.h"
 #include "rtbpf/discovery_events.h"
+#include "rtbpf/dsocache.h"
 #include "rtbpf/events.h"
 #include "rtbpf/kfeatures.h"
 #include "rtbpf/offcpu.h"
@@ -230,6 +231,8 @@ void rt_bpf_app__free(struct rt_bpf_app *app)
 	app->nr_trackers = 0;
 	rt_image_cache__free(app->image_cache);
 	app->image_cache = NULL;
+	rt_dsocache__free(app->dsocache);
+	app->dsocache = NULL;
 	while (app->nr_event_links > 0)
 		close(app->event_links[--app->nr_event_links]);
 	if (app->offcpu_link > 0)

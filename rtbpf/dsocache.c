@@ -3,6 +3,8 @@
 #include <fcntl.h>
 #include <inttypes.h>
 #include <limits.h>
+#include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,6 +12,7 @@
 #include <unistd.h>
 
 #include "rtbpf/dsocache.h"
+#include "perfglue/grow.h"
 #include "perfglue/safefile.h"
 #include "symbolize/symbolize.h"
 
@@ -175,45 +178,167 @@ static int cache_one(const char *cache, pid_t pid, uint64_t start, uint64_t end,
 	return 1;
 }
 
-int rt_dsocache__add_process(const char *cache_dir, pid_t pid)
+/* Files already looked at, by device and inode as /proc/PID/maps gives them. */
+struct seen_file {
+	unsigned int major, minor;
+	uint64_t ino;
+};
+
+struct rt_dsocache {
+	char dir[PATH_MAX];
+	pthread_mutex_t lock;
+	pid_t *pids;                    /* watched processes */
+	size_t nr_pids, cap_pids;
+	struct seen_file *seen;
+	size_t nr_seen, cap_seen;
+};
+
+static bool seen_before(const struct rt_dsocache *c, const struct seen_file *f)
 {
-	char maps[64], line[4096 + 256], cache[PATH_MAX], last[4096] = "";
+	for (size_t i = 0; c && i < c->nr_seen; i++)
+		if (c->seen[i].ino == f->ino && c->seen[i].major == f->major &&
+		    c->seen[i].minor == f->minor)
+			return true;
+	return false;
+}
+
+static int cache_dir_of(const char *cache_dir, char *out, size_t size)
+{
 	const char *home = getenv("HOME");
+
+	if (cache_dir)
+		snprintf(out, size, "%s", cache_dir);
+	else if (home && home[0] == '/')
+		snprintf(out, size, "%s/.debug", home);
+	else
+		return -ENOENT;
+	return 0;
+}
+
+/*
+ * One pass over @pid's executable file mappings into @cache; files @c
+ * has seen are skipped, and files looked at are added to it (@c may be
+ * NULL).  A mapping that vanished between reading the maps and opening it
+ * (the dynamic loader is still at work) is left for the next pass.
+ * Returns the number copied, or -errno (-ESRCH: the process is gone).
+ */
+static int scan_process(struct rt_dsocache *c, const char *cache, pid_t pid)
+{
+	char maps[64], line[4096 + 256], last[4096] = "";
 	int copied = 0;
 	ssize_t len;
 	FILE *f;
 
-	if (cache_dir)
-		snprintf(cache, sizeof(cache), "%s", cache_dir);
-	else if (home && home[0] == '/')
-		snprintf(cache, sizeof(cache), "%s/.debug", home);
-	else
-		return -ENOENT;
 	snprintf(maps, sizeof(maps), "/proc/%d/maps", (int)pid);
 	f = fopen(maps, "re");
 	if (!f)
 		return errno == ENOENT ? -ESRCH : -errno;
 	while ((len = rt_safefile__getline(f, line, sizeof(line))) != -1) {
+		struct seen_file file;
 		uint64_t start, end;
 		char perms[8];
 		int pos = 0, err;
 
-		if (len < 0 || sscanf(line, "%" SCNx64 "-%" SCNx64 " %7s %*s %*s %*s %n", &start, &end,
-				      perms, &pos) != 3 || !pos || perms[2] != 'x' || line[pos] != '/')
+		if (len < 0 || sscanf(line, "%" SCNx64 "-%" SCNx64 " %7s %*s %x:%x %" SCNu64 " %n",
+				      &start, &end, perms, &file.major, &file.minor, &file.ino,
+				      &pos) != 6 || !pos || perms[2] != 'x' || line[pos] != '/')
 			continue;
 		/* a file maps several times in a row: look at it once */
-		if (!strcmp(line + pos, last))
+		if (!strcmp(line + pos, last) || seen_before(c, &file))
 			continue;
 		snprintf(last, sizeof(last), "%s", line + pos);
 		err = cache_one(cache, pid, start, end, line + pos);
 		if (err == -ESRCH) {
-			fclose(f);
-			return err;
+			if (kill(pid, 0) && errno == ESRCH) {
+				fclose(f);
+				return err;
+			}
+			continue;
 		}
 		if (err > 0)
 			copied++;
+		if (c && !RT_ARRAY_GROW(c->seen, c->cap_seen, c->nr_seen + 1, 64))
+			c->seen[c->nr_seen++] = file;
 	}
 	fclose(f);
+	return copied;
+}
+
+int rt_dsocache__add_process(const char *cache_dir, pid_t pid)
+{
+	char cache[PATH_MAX];
+	int err = cache_dir_of(cache_dir, cache, sizeof(cache));
+
+	return err ? err : scan_process(NULL, cache, pid);
+}
+
+struct rt_dsocache *rt_dsocache__new(const char *cache_dir)
+{
+	struct rt_dsocache *c = calloc(1, sizeof(*c));
+	int err;
+
+	if (!c)
+		return NULL;
+	err = cache_dir_of(cache_dir, c->dir, sizeof(c->dir));
+	if (err) {
+		free(c);
+		errno = -err;
+		return NULL;
+	}
+	pthread_mutex_init(&c->lock, NULL);
+	return c;
+}
+
+void rt_dsocache__free(struct rt_dsocache *c)
+{
+	if (!c)
+		return;
+	pthread_mutex_destroy(&c->lock);
+	free(c->pids);
+	free(c->seen);
+	free(c);
+}
+
+int rt_dsocache__watch(struct rt_dsocache *c, pid_t pid)
+{
+	size_t i;
+	int n;
+
+	if (!rt_dsocache__foreign_root(pid))
+		return 0;
+	pthread_mutex_lock(&c->lock);
+	for (i = 0; i < c->nr_pids && c->pids[i] != pid; i++)
+		;
+	if (i == c->nr_pids && !RT_ARRAY_GROW(c->pids, c->cap_pids, c->nr_pids + 1, 16))
+		c->pids[c->nr_pids++] = pid;
+	n = scan_process(c, c->dir, pid);
+	pthread_mutex_unlock(&c->lock);
+	return n;
+}
+
+void rt_dsocache__forget(struct rt_dsocache *c, pid_t pid)
+{
+	pthread_mutex_lock(&c->lock);
+	for (size_t i = 0; i < c->nr_pids; i++)
+		if (c->pids[i] == pid)
+			c->pids[i--] = c->pids[--c->nr_pids];
+	pthread_mutex_unlock(&c->lock);
+}
+
+int rt_dsocache__rescan(struct rt_dsocache *c)
+{
+	int copied = 0;
+
+	pthread_mutex_lock(&c->lock);
+	for (size_t i = 0; i < c->nr_pids; i++) {
+		int n = scan_process(c, c->dir, c->pids[i]);
+
+		if (n == -ESRCH)
+			c->pids[i--] = c->pids[--c->nr_pids];
+		else if (n > 0)
+			copied += n;
+	}
+	pthread_mutex_unlock(&c->lock);
 	return copied;
 }
 

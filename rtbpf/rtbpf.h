@@ -23,6 +23,7 @@
 struct walker_bpf;
 struct rt_layout;
 struct rt_discovery;
+struct rt_dsocache;
 struct rt_runtime_tracker;
 
 /* Room for a tracker per entry of the runtime table (runtimes/runtime.h). */
@@ -54,6 +55,8 @@ struct rt_bpf_app {
 	unsigned int nr_ruby;                 /* ... of which Ruby */
 	uint64_t lost;                        /* events lost so far */
 	uint64_t next_scan_ms;                /* CLOCK_MONOTONIC of the next full scan */
+	struct rt_dsocache *dsocache;         /* container files being cached; NULL: none yet */
+	uint64_t next_dsocache_ms;            /* ... and the next look at them */
 	int offcpu_link;                      /* > 0: rt_offcpu linked */
 	int event_links[RT_PERF_MAX_EXTRA_EVENTS];
 	int nr_event_links;

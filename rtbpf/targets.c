@@ -29,14 +29,18 @@
  * as a safety net; every RESCAN_MS when the kernel refuses the events. */
 #define SAFETY_SCAN_MS 30000
 #define RESCAN_MS 100
+#define DSOCACHE_RESCAN_MS 200
 
 /* A container's files vanish with it: copy them into the build-id cache
- * while the process lives (rtbpf/dsocache.h); host files stay where perf saw
- * them. */
-static void cache_container_files(pid_t pid)
+ * while the process lives (rtbpf/dsocache.h), now and on every
+ * DSOCACHE_RESCAN_MS until it exits, since it goes on mapping libraries
+ * after it was found; host files stay where perf saw them. */
+static void cache_container_files(struct rt_bpf_app *app, pid_t pid)
 {
-	if (rt_dsocache__foreign_root(pid))
-		rt_dsocache__add_process(NULL, pid);
+	if (!app->dsocache)
+		app->dsocache = rt_dsocache__new(NULL);
+	if (app->dsocache)
+		rt_dsocache__watch(app->dsocache, pid);
 }
 
 /* The walker's map of @rt's processes, or -1. */
@@ -103,9 +107,11 @@ static void on_process(void *ctx, const struct rt_runtime_desc *rt, pid_t pid,
 
 	if (!proc) {
 		bpf_map_delete_elem(walker_map_fd(app, rt), &key);
+		if (app->dsocache)
+			rt_dsocache__forget(app->dsocache, pid);
 		return;
 	}
-	cache_container_files(pid);
+	cache_container_files(app, pid);
 	cfg = calloc(1, rt->config_size);
 	if (!cfg || configure_walker(app, rt, proc, generation, cfg)) {
 		free(cfg);
@@ -247,6 +253,10 @@ void rt_bpf_app__discover(struct rt_bpf_app *app, int max_ms)
 	if (lost != app->lost || monotonic_ms() >= app->next_scan_ms) {
 		app->lost = lost;
 		full_scan(app);
+	}
+	if (app->dsocache && monotonic_ms() >= app->next_dsocache_ms) {
+		rt_dsocache__rescan(app->dsocache);
+		app->next_dsocache_ms = monotonic_ms() + DSOCACHE_RESCAN_MS;
 	}
 }
 

@@ -104,26 +104,40 @@ static int unresolved_frame(struct rt_merge *m, const char *dso, uint64_t addr, 
 
 #define FRAME_EVAL       1 /* interpreter eval loop */
 #define FRAME_PY_TRAMPOLINE 2 /* CPython 3.12+ -X perf trampoline ("py::" in the perf map) */
-#define FRAME_EVAL_DEFAULT 4 /* CPython's _PyEval_EvalFrameDefault itself */
+#define FRAME_EVAL_CORE  4 /* the loop itself, not a wrapper that calls it */
 
-/* Native functions that run interpreter frames: each stands for the
+/*
+ * Native functions that run interpreter frames: each stands for the
  * interpreter frames it executes when those are spliced in.  Returns 0 or
  * the FRAME_EVAL* bits of @name.  GCC's out-of-line part of a function
  * (".cold", where a profile-guided build may put most of CPython 3.14's
- * eval loop) is that function's frame. */
+ * eval loop) is that function's frame.  The cores: CPython's
+ * _PyEval_EvalFrameDefault and CRuby's vm_exec_core (named by symbolize/
+ * rubyvm.c in a stripped libruby).  The wrappers, each calling a core
+ * directly: _PyEval_EvalFrame and PyEval_EvalFrameEx (kept as frames by a
+ * -O0 build), CRuby's vm_exec (rb_vm_exec where exported), the anchor when
+ * the core has no name.
+ */
 static uint8_t eval_loop_kind(const char *name)
 {
-	static const char *const names[] = {
-		"_PyEval_EvalFrameDefault", "PyEval_EvalFrameEx", "_PyEval_EvalFrame",
-		"vm_exec_core", "rb_vm_exec",
+	static const struct {
+		const char *name;
+		uint8_t kind;
+	} loops[] = {
+		{ "_PyEval_EvalFrameDefault", FRAME_EVAL | FRAME_EVAL_CORE },
+		{ "PyEval_EvalFrameEx", FRAME_EVAL },
+		{ "_PyEval_EvalFrame", FRAME_EVAL },
+		{ "vm_exec_core", FRAME_EVAL | FRAME_EVAL_CORE },
+		{ "rb_vm_exec", FRAME_EVAL },
+		{ "vm_exec", FRAME_EVAL },
 	};
 	size_t i, n = strlen(name);
 
 	if (n > 5 && !strcmp(name + n - 5, ".cold"))
 		n -= 5;
-	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++)
-		if (strlen(names[i]) == n && !strncmp(name, names[i], n))
-			return FRAME_EVAL | (i == 0 ? FRAME_EVAL_DEFAULT : 0);
+	for (i = 0; i < sizeof(loops) / sizeof(loops[0]); i++)
+		if (strlen(loops[i].name) == n && !strncmp(name, loops[i].name, n))
+			return loops[i].kind;
 	return 0;
 }
 
@@ -141,16 +155,16 @@ static bool frame_is_eval(const struct rt_merge *m, uint32_t id)
 }
 
 /* Frame @i of @native (root first) runs interpreter frames of its own: an
- * eval-loop function, but not a wrapper that calls _PyEval_EvalFrameDefault
- * directly (_PyEval_EvalFrame or PyEval_EvalFrameEx when a -O0 debug build
- * keeps them as frames): the pair runs one group. */
+ * eval loop's core, or a wrapper whose next frame leafward is no core (a
+ * wrapper and the core it calls run one group; a sample taken in the
+ * wrapper itself, or in a core without a name, leaves the wrapper alone). */
 bool rt_merge__native_is_loop(const struct rt_merge *m, const uint32_t *native, uint32_t nr,
 			      uint32_t i)
 {
 	if (!frame_is_eval(m, native[i]))
 		return false;
-	return m->is_eval[native[i]] & FRAME_EVAL_DEFAULT || i + 1 >= nr ||
-	       native[i + 1] >= m->is_eval_cap || !(m->is_eval[native[i + 1]] & FRAME_EVAL_DEFAULT);
+	return m->is_eval[native[i]] & FRAME_EVAL_CORE || i + 1 >= nr ||
+	       native[i + 1] >= m->is_eval_cap || !(m->is_eval[native[i + 1]] & FRAME_EVAL_CORE);
 }
 
 /* A trampoline frame CPython 3.12+ run with -X perf puts before each eval

@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "symbolize/inline.h"
+#include "symbolize/rubyvm.h"
 #include "symbolize/symtab.h"
 #include "perfglue/hash.h"
 #include "perfglue/safefile.h"
@@ -446,6 +447,10 @@ static void load_elf(struct rt_symbolizer *s, struct dso *d, Elf *elf, int fd,
 	if (real_path && (!symtab || (s->opts.inline_frames && !rt_elf__has_debug_info(elf))))
 		dbg = open_debug_file(s, d->path, real_path, elf, &dbg_fd);
 	err = rt_symtab__load_elf(&d->symtab, dbg && !symtab ? dbg : elf, debug_only ? NULL : elf);
+	/* A stripped libruby's VM loop, named from its code so that rtmerge
+	 * can splice Ruby frames there; without it the names stay as they are. */
+	if (!err)
+		(void)rt_rubyvm__name(&d->symtab, elf);
 	if (s->opts.inline_frames) {
 		if (dbg)
 			d->dwarf = rt_inline_dwarf__open(dbg_fd);

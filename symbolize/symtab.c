@@ -309,6 +309,26 @@ static int finish_last_wins(struct rt_symtab *t)
 	return 0;
 }
 
+int rt_symtab__add(struct rt_symtab *t, uint64_t start, uint64_t size, const char *name)
+{
+	int err;
+
+	if (t->demangled)
+		return -EBUSY; /* names already handed out by index */
+	err = add_sym(t, start, size, name, strlen(name), STB_LOCAL);
+	/* finish() keeps the first of equal starts unless perf would prefer
+	 * the other: a real symbol at start outranks this local one. */
+	return err ? err : finish(t, false);
+}
+
+int32_t rt_symtab__by_name(const struct rt_symtab *t, const char *name)
+{
+	for (size_t i = 0; i < t->nr; i++)
+		if (!strcmp(t->names + t->syms[i].name, name))
+			return (int32_t)i;
+	return -1;
+}
+
 int32_t rt_symtab__find(const struct rt_symtab *t, uint64_t addr)
 {
 	size_t lo = 0, hi = t->nr, back;

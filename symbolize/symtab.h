@@ -48,6 +48,15 @@ int rt_symtab__load_kallsyms(struct rt_symtab *t, const char *path);
 #define RT_PERF_MAP_MAX_SIZE (1ull << 30)
 /* Loads a perf map ("START SIZE name" lines, hex) from @f, left open.  0 or -errno. */
 int rt_symtab__load_perf_map(struct rt_symtab *t, FILE *f);
+/*
+ * Adds a function the file's symbol tables leave out (found by other means,
+ * symbolize/rubyvm.c): [start, start + size) named name.  A symbol already
+ * starting there keeps its place.  0 or -errno.
+ */
+int rt_symtab__add(struct rt_symtab *t, uint64_t start, uint64_t size, const char *name);
+/* Index of the symbol named name (as the file spells it), or -1.  A linear
+ * search: for a few look-ups per file. */
+int32_t rt_symtab__by_name(const struct rt_symtab *t, const char *name);
 /* Index of the symbol containing addr, or -1. */
 int32_t rt_symtab__find(const struct rt_symtab *t, uint64_t addr);
 /* The (demangled) name of symbol idx; borrowed until rt_symtab__exit(). */

@@ -874,6 +874,35 @@ const struct rt_cfi_row *rt_cfi_table__find(struct rt_cfi_table *t, uint64_t pc)
 	return t->lazy ? lazy_find(t, pc) : rows_find(t->rows, t->nr, pc);
 }
 
+int rt_cfi_table__function(const struct rt_cfi_table *t, uint64_t pc, uint64_t *start,
+			   uint64_t *len)
+{
+	const struct rt_cfi_lazy *l = t->lazy;
+	size_t lo = 0, hi;
+
+	if (!l)
+		return -EINVAL;
+	hi = l->nr;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (l->fdes[mid].pc <= pc)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	/* As lazy_find: the nearest few starting at or before pc. */
+	for (size_t i = lo, tries = 0; i > 0 && tries < 4; i--, tries++) {
+		const struct lazy_fde *fde = &l->fdes[i - 1];
+
+		if (pc - fde->pc < fde->len) {
+			*start = fde->pc;
+			*len = fde->len;
+			return 0;
+		}
+	}
+	return -ENOENT;
+}
+
 void rt_cfi_table__exit(struct rt_cfi_table *t)
 {
 	if (t->lazy)

@@ -92,6 +92,15 @@ int rt_cfi_table__set_lazy(struct rt_cfi_table *table);
  * lookup (a lazy table may grow). */
 const struct rt_cfi_row *rt_cfi_table__find(struct rt_cfi_table *table, uint64_t pc);
 
+/*
+ * The function around pc as a lazy table indexes it: the start and length
+ * of the FDE covering pc (the innermost when FDEs overlap).  Lets a caller
+ * find function bounds in a file stripped of its symbols.  Returns 0,
+ * -ENOENT when no FDE covers pc, -EINVAL for a table that is not lazy.
+ */
+int rt_cfi_table__function(const struct rt_cfi_table *table, uint64_t pc, uint64_t *start,
+			   uint64_t *len);
+
 /* Free the rows (and the lazy index); the table may be reused after this. */
 void rt_cfi_table__exit(struct rt_cfi_table *table);
 

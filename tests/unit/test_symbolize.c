@@ -4,6 +4,7 @@
 #include <fcntl.h>
 #include <gelf.h>
 #include <libelf.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,7 +12,9 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "symbolize/rubyvm.h"
 #include "symbolize/symbolize.h"
+#include "symbolize/symtab.h"
 
 static char dir[64];
 
@@ -611,6 +614,134 @@ static void test_vdso(void)
 	test_vdso_build_id((const char *)eh);
 }
 
+/*
+ * A stand-in for a stripped libruby: exported entry points, a hidden
+ * vm_exec and a static direct-threaded vm_exec_core of several kilobytes
+ * (rubyvm.c names those from the code).  with_export: vm_exec exported as
+ * rb_vm_exec (2.7-3.2).  small: a core too small to be the VM loop.
+ */
+static void write_fake_ruby(const char *path, bool with_export, bool small)
+{
+	FILE *f = fopen(path, "w");
+	int n = small ? 8 : 400;
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(f);
+	fputs("typedef struct { const int *pc; long acc; } ec_t;\n"
+	      "#define NI __attribute__((noinline, noclone))\n"
+	      "#define API __attribute__((visibility(\"default\")))\n"
+	      "static NI long vm_exec_core(ec_t *ec)\n{\n\tstatic void *const l[] = {", f);
+	for (int i = 0; i < n; i++)
+		fprintf(f, "&&l%d, ", i);
+	fputs("};\n\tif (!ec) return (long)l;\n\tgoto *l[*ec->pc++];\n\tl0: return ec->acc;\n", f);
+	for (int i = 1; i < n; i++)
+		fprintf(f, "\tl%d: ec->acc = (ec->acc * %d) ^ (ec->acc >> %d); goto *l[*ec->pc++];\n",
+			i, 3 + 2 * i, 1 + i % 13);
+	fprintf(f, "}\n"
+		"static NI long helper(ec_t *ec) { return ec->acc & 7; }\n"
+		"%s NI long %s(ec_t *ec) { long r = vm_exec_core(ec);\n"
+		"\tif (r < 0) r = vm_exec_core(ec);\n\treturn r + helper(ec); }\n"
+		"API long rb_iseq_eval_main(ec_t *ec) { ec->acc = 1; return %s(ec); }\n"
+		"API long rb_iseq_eval(ec_t *ec) { ec->acc = helper(ec); return %s(ec); }\n"
+		"API long ruby_run_node(ec_t *ec) { return rb_iseq_eval_main(ec); }\n",
+		with_export ? "API" : "", with_export ? "rb_vm_exec" : "vm_exec",
+		with_export ? "rb_vm_exec" : "vm_exec", with_export ? "rb_vm_exec" : "vm_exec");
+	fclose(f);
+}
+
+/* Resolves symbol name of the unstripped unstripped file in the stripped
+ * one: want is the name expected (NULL: not named at all). */
+static void expect_in_stripped(struct rt_symbolizer *s, const char *unstripped,
+			       const char *stripped, const char *name, const char *want)
+{
+	char path[128];
+	struct rt_symbol sym;
+	uint64_t off;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, unstripped);
+	off = offset_of(path, name);
+	CU_ASSERT_NOT_EQUAL_FATAL(off, UINT64_MAX);
+	snprintf(path, sizeof(path), "%s/%s", dir, stripped);
+	CU_ASSERT_EQUAL(rt_symbolizer__resolve_file(s, path, NULL, 0, off + 2, &sym), 0);
+	if (!want) {
+		CU_ASSERT_NOT_EQUAL(sym.status, RT_SYMBOL_OK);
+		return;
+	}
+	CU_ASSERT_EQUAL_FATAL(sym.status, RT_SYMBOL_OK);
+	CU_ASSERT_STRING_EQUAL(sym.name, want);
+	CU_ASSERT_EQUAL(sym.offset, 2);
+}
+
+/* CRuby's VM loop named in a library stripped to its exports. */
+static void test_ruby_vm(void)
+{
+	static const struct {
+		const char *tag;
+		bool with_export, small;
+	} kinds[] = { { "hidden", false, false }, { "exported", true, false }, { "small", false, true } };
+	struct rt_symbolizer *s = rt_symbolizer__new(NULL);
+	char src[128], cmd[512];
+
+	for (size_t i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++) {
+		const char *t = kinds[i].tag;
+		char lib[64], so[64];
+
+		snprintf(src, sizeof(src), "%s/rb_%s.c", dir, t);
+		write_fake_ruby(src, kinds[i].with_export, kinds[i].small);
+		snprintf(cmd, sizeof(cmd), "cd %s && cc -O2 -g -shared -fPIC -fvisibility=hidden "
+			 "-o rb_%s.so rb_%s.c && strip --strip-all -o rb_%s_stripped.so rb_%s.so",
+			 dir, t, t, t, t);
+		CU_ASSERT_EQUAL_FATAL(system(cmd), 0);
+		snprintf(lib, sizeof(lib), "rb_%s.so", t);
+		snprintf(so, sizeof(so), "rb_%s_stripped.so", t);
+		expect_in_stripped(s, lib, so, "vm_exec_core", kinds[i].small ? NULL : "vm_exec_core");
+		if (kinds[i].with_export)
+			expect_in_stripped(s, lib, so, "rb_vm_exec", "rb_vm_exec");
+		else
+			expect_in_stripped(s, lib, so, "vm_exec", kinds[i].small ? NULL : "vm_exec");
+		expect_in_stripped(s, lib, so, "rb_iseq_eval", "rb_iseq_eval");
+		/* the file with its symbols keeps them as they are */
+		expect_in_stripped(s, lib, lib, "vm_exec_core", "vm_exec_core");
+		expect_in_stripped(s, lib, lib, "helper", "helper");
+	}
+	rt_symbolizer__free(s);
+}
+
+/* Debian's own stripped libruby builds, where this machine has them (the
+ * host's ruby3.1, the roots of scripts/rootfs.sh): vm_exec_core is named,
+ * and in 3.3 the hidden vm_exec too. */
+static void test_ruby_vm_debian(void)
+{
+	static const char *const libs[] = {
+		"/usr/lib/x86_64-linux-gnu/libruby-3.1.so.3.1",
+		"/var/cache/rtperf/rootfs/bullseye/usr/lib/x86_64-linux-gnu/libruby-2.7.so.2.7",
+		"/var/cache/rtperf/rootfs/trixie/usr/lib/x86_64-linux-gnu/libruby-3.3.so.3.3",
+	};
+	int tried = 0;
+
+	for (size_t i = 0; i < sizeof(libs) / sizeof(libs[0]); i++) {
+		struct rt_symtab t = { 0 };
+		int fd = open(libs[i], O_RDONLY), n;
+		Elf *elf;
+
+		if (fd < 0)
+			continue;
+		elf = elf_begin(fd, ELF_C_READ_MMAP, NULL);
+		CU_ASSERT_PTR_NOT_NULL_FATAL(elf);
+		CU_ASSERT_EQUAL(rt_symtab__load_elf(&t, elf, elf), 0);
+		n = rt_rubyvm__name(&t, elf);
+		/* 3.3 hides vm_exec as well */
+		CU_ASSERT_EQUAL(n, strstr(libs[i], "3.3") ? 2 : 1);
+		CU_ASSERT(rt_symtab__by_name(&t, "vm_exec_core") >= 0);
+		if (strstr(libs[i], "3.3"))
+			CU_ASSERT(rt_symtab__by_name(&t, "vm_exec") >= 0);
+		tried++;
+		rt_symtab__exit(&t);
+		elf_end(elf);
+		close(fd);
+	}
+	printf("%d of 3 Debian libruby builds present\n", tried);
+}
+
 int main(void)
 {
 	CU_pSuite suite;
@@ -635,6 +766,8 @@ int main(void)
 	CU_add_test(suite, "perf maps", test_perf_map);
 	CU_add_test(suite, "perf maps of live processes", test_perf_map_live);
 	CU_add_test(suite, "vdso", test_vdso);
+	CU_add_test(suite, "a stripped libruby's VM loop", test_ruby_vm);
+	CU_add_test(suite, "the VM loop of Debian's libruby builds", test_ruby_vm_debian);
 	CU_basic_set_mode(CU_BRM_VERBOSE);
 	CU_basic_run_tests();
 	failed = CU_get_number_of_failures() + CU_get_number_of_tests_failed();

@@ -215,6 +215,14 @@ static int compare_readelf_mode(const char *path, const char *section, int *chec
 			const char *range = strstr(line, "..");
 			in_fde = !strstr(line, "pc=0000000000000000..") && range;
 			fde_end = range ? strtoull(range + 2, NULL, 16) : 0;
+			/* A lazy table also tells the function around an address. */
+			const char *pc = strstr(line, "pc=");
+			uint64_t fn_start = pc ? strtoull(pc + 3, NULL, 16) : 0, got_start, got_len;
+			if (lazy && in_fde && pc && fde_end > fn_start &&
+			    (rt_cfi_table__function(&t, fn_start + (fde_end - fn_start) / 2, &got_start,
+						    &got_len) || got_start != fn_start ||
+			     got_len != fde_end - fn_start) && bad++ < 5)
+				printf("\n%s: function at %#" PRIx64 " not found\n", path, fn_start);
 			continue;
 		}
 		if (strstr(line, " CIE ") || strstr(line, "ZERO terminator")) {

@@ -33,7 +33,7 @@ def read(path):
 
 def ruby_only(fr, script):
     """The frames that are Ruby's: script frames and C methods (Class#m)."""
-    return [f for f in fr if f[1] is not None or "#" in f[0] or re.match(r"^[A-Z]\w*(::\w+)*\.\w", f[0])]
+    return [f for f in fr if is_ruby(f)]
 
 
 # the worker methods of rb_threads.rb and the line of the block that starts each
@@ -81,6 +81,36 @@ def threads(path):
     ok = set(owner) == set(own) and all(len(v) == 1 for v in owner.values())
     counts = {w: sum(per_tid[owner[w][0]].values()) for w in owner} if ok else None
     return wrong, total, zlib_ok, zlib_total, counts
+
+
+# the VM's native frames a run of Ruby frames is spliced below: vm_exec
+# (rb_vm_exec where libruby exports it), whose callee vm_exec_core the Ruby
+# frames stand for
+VM_FRAMES = ("vm_exec", "rb_vm_exec")
+
+
+def is_ruby(f):
+    """A Ruby frame: a method, block or class body with its file, or a C
+    method (Class#m, Class.m)."""
+    return f[1] is not None or "#" in f[0] or re.match(r"^[A-Z]\w*(::\w+)*\.\w", f[0]) is not None
+
+
+def spliced(path, script):
+    """(ok, total): of the samples with frames of script, those whose every
+    run of Ruby frames sits directly below one of the VM's native frames."""
+    ok = total = 0
+    for root, fr, n in read(path):
+        if not any(f[1] and f[1].endswith(script) for f in fr):
+            continue
+        total += n
+        good = True
+        for i, f in enumerate(fr):
+            if is_ruby(f) and (i == 0 or not is_ruby(fr[i - 1])) and \
+                    (i == 0 or fr[i - 1][0] not in VM_FRAMES):
+                good = False
+                break
+        ok += n if good else 0
+    return ok, total
 
 
 if __name__ == "__main__":
