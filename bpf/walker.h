@@ -88,7 +88,7 @@ enum rt_walker_stat {
 	RT_WALKER_STAT_OTHER_PID,     /* samples of other processes: nothing written */
 	RT_WALKER_STAT_NO_TSTATE,     /* thread without a PyThreadState */
 	RT_WALKER_STAT_READ_FAULT,    /* walk stopped by a failed read */
-	RT_WALKER_STAT_TRUNCATED,     /* deeper than RT_REC_MAX_FRAMES */
+	RT_WALKER_STAT_TRUNCATED,     /* deeper than RT_REC_MAX_DEPTH */
 	RT_WALKER_STAT_STACK_OK,      /* stack records written */
 	RT_WALKER_STAT_STACK_LOST,    /* stack record lost (-ENOSPC: buffer full) */
 	RT_WALKER_STAT_OUTPUT_ERROR,  /* other output errors (no channel, perf stopped) */
@@ -97,6 +97,8 @@ enum rt_walker_stat {
 	RT_WALKER_STAT_CODE_DEFERRED, /* new code objects beyond the per-sample budget */
 	RT_WALKER_STAT_FRAMES,        /* frames written */
 	RT_WALKER_STAT_NO_CHANNEL,    /* per-thread channels: thread has none */
+	RT_WALKER_STAT_CHUNK_OK,      /* stack chunk records written (deep stacks) */
+	RT_WALKER_STAT_CHUNK_LOST,    /* ... not written (sent again later) */
 	RT_WALKER_STAT_MAX,
 };
 

@@ -16,7 +16,7 @@
 #include "rtmerge/chains.h"
 #include "unwind/unwind.h"
 
-#define MAX_STACK 4096
+#define MAX_STACK 8192
 #define FRAME_TEXT_MAX 1024
 
 /* Frame cache: (pid, address, kernel?) -> frame id, valid for one maps generation. */

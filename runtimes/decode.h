@@ -52,6 +52,8 @@ struct rt_interp_decoder_stats {
 	uint64_t unknown_frames;/* frames returned without symbols */
 	uint64_t truncated;     /* stacks with RT_INTERP_STACK_TRUNCATED */
 	uint64_t incomplete;    /* stacks with RT_INTERP_STACK_INCOMPLETE */
+	uint64_t chunks;        /* stack chunk records (deep stacks) taken in */
+	uint64_t missing_chunks;/* stacks cut (truncated) where a chunk never came */
 };
 
 struct rt_interp_decoder;
