@@ -106,9 +106,10 @@ enum rt_walker_stat {
  * Run time of the program on samples of interpreter processes, in 1 us
  * buckets (the last one holds everything longer): rt-bpf reports the
  * median and the 90th percentile from it.  The kernel's BPF statistics give
- * only the mean over every sample of every process.
+ * only the mean over every sample of every process.  2 ms: a walk of
+ * RT_REC_MAX_DEPTH frames still lands in a bucket of its own.
  */
-#define RT_WALKER_TIME_BUCKETS 256
+#define RT_WALKER_TIME_BUCKETS 2048
 
 /* Per-CPU counters of the off-CPU program (bpf/offcpu.bpf.h, array index). */
 enum rt_offcpu_stat {
