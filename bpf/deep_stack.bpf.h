@@ -13,6 +13,20 @@
 #ifndef RT_BPF_DEEP_STACK_BPF_H
 #define RT_BPF_DEEP_STACK_BPF_H
 
+/* Bytes read at once where frames lie next to each other in the target
+ * (CPython 3.11+'s frames in their data stack chunk, CRuby's control
+ * frames and their environments on the VM stack): one helper call then
+ * serves the frames of many calls.  The helper call, not the bytes, is
+ * what a frame costs. */
+#define WINDOW_BYTES 4096 /* a page */
+#define WINDOW_SLACK 256 /* a frame read at the window's last byte stays inside */
+
+struct deep_window {
+	__u64 start; /* target address of buf[0] */
+	__u64 len;   /* bytes valid; 0: empty */
+	__u8 buf[WINDOW_BYTES + WINDOW_SLACK];
+};
+
 /* One CPU's walked stack: the stack record's header right before the
  * frames, so that the record is written from here without a copy, and a
  * chunk record being built. */
@@ -23,6 +37,7 @@ struct deep_stack {
 	struct rt_rec_frame chunk_frames[RT_REC_CHUNK_FRAMES];
 	__u64 ids[RT_REC_MAX_CHUNKS]; /* chunk ids, rootmost first */
 	__u32 n, nr_chunks;           /* frames walked; whole chunks among them */
+	struct deep_window win[2];    /* emptied by the walk that uses them */
 };
 
 /* Indexed by CPU: 64 KiB is above what a per-CPU map's value may be.  The
@@ -48,6 +63,44 @@ static __always_inline struct deep_stack *deep_stack(void)
 	__u32 cpu = bpf_get_smp_processor_id();
 
 	return bpf_map_lookup_elem(&deep_stacks, &cpu);
+}
+
+/*
+ * @size (at most WINDOW_SLACK) bytes at target address @addr, through
+ * window @w: from the bytes it holds, or else read anew with the rest of
+ * @addr's page below it when the walk goes @down in memory (the next frame
+ * is below this one), else with the rest of the page above.  A window
+ * never reaches into a page the frame is not on: a page next to it may be
+ * unmapped, and a failed read costs a fault.  NULL when the read fails.
+ * The pointer may be read up to WINDOW_SLACK bytes on.
+ */
+static __always_inline const __u8 *window_at(struct deep_window *w, __u64 addr, __u64 size,
+					     bool down)
+{
+	__u64 off = addr - w->start, start, len;
+
+	if (!(w->len && addr >= w->start && off + size <= w->len)) {
+		if (down) {
+			start = addr & ~(__u64)(WINDOW_BYTES - 1);
+			len = addr + size - start;
+		} else {
+			start = addr;
+			len = ((addr + size - 1) | (WINDOW_BYTES - 1)) + 1 - addr;
+		}
+		bound_barrier(len);
+		if (len > WINDOW_BYTES + WINDOW_SLACK || len < size ||
+		    bpf_probe_read_user(w->buf, len, (const void *)start)) {
+			w->len = 0;
+			return NULL;
+		}
+		w->start = start;
+		w->len = len;
+		off = addr - start;
+	}
+	bound_barrier(off);
+	if (off >= WINDOW_BYTES)
+		return NULL;
+	return &w->buf[off];
 }
 
 /* Mixes frame @i (leaf-first index) into the running hash of its chunk;

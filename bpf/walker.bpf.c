@@ -172,6 +172,7 @@ static long walk_frame(__u32 i, void *arg)
 	__u64 idx = i, size;
 	struct scratch *sc;
 	struct deep_stack *d;
+	const __u8 *buf;
 	__u64 code = 0, previous = 0;
 	__u8 is_entry = 0, owner = 0;
 	__u32 flags = 0, tag = 0;
@@ -195,11 +196,17 @@ static long walk_frame(__u32 i, void *arg)
 	bound_barrier(size);
 	if (size > RT_WALKER_FRAME_READ || size < 8)
 		return 1;
-	if (bpf_probe_read_user(sc->frame_buf, size, (const void *)w->frame)) {
-		w->flags |= RT_REC_STACK_READ_FAULT;
-		return 1;
+	/* 3.11+: the caller's frame lies below in the same data stack chunk */
+	buf = w->off.frame_instr_ptr != RT_WALKER_NONE ? window_at(&d->win[0], w->frame, size, true) :
+							 NULL;
+	if (!buf) {
+		if (bpf_probe_read_user(sc->frame_buf, size, (const void *)w->frame)) {
+			w->flags |= RT_REC_STACK_READ_FAULT;
+			return 1;
+		}
+		buf = sc->frame_buf;
 	}
-	py_frame_fields(&w->off, sc->frame_buf, &code, &previous, &lasti, &is_entry, &owner);
+	py_frame_fields(&w->off, buf, &code, &previous, &lasti, &is_entry, &owner);
 	if (!code) {
 		w->flags |= RT_REC_STACK_READ_FAULT;
 		return 1;
@@ -428,6 +435,7 @@ static __noinline int py_walker_sample(void *ctx, const struct rt_walker_config 
 	if (current_frame(&cfg->off, ts, &w.frame))
 		w.flags |= RT_REC_STACK_READ_FAULT;
 	d->stack.nr_frames = 0;
+	d->win[0].len = 0;
 	if (w.frame)
 		bpf_loop(RT_REC_MAX_DEPTH + 1, walk_frame, &w, 0);
 	count_walk(w.flags, w.deferred);
