@@ -123,6 +123,7 @@ static long rb_walk_frame(__u32 i, void *arg)
 	__u64 pc, iseq, ep, env[3] = {}, code, lasti = 0, encoded = 0;
 	struct rb_scratch *sc;
 	struct deep_stack *d;
+	const __u8 *cfp, *envp;
 
 	if (w->cfp >= w->end)
 		return 1;
@@ -130,18 +131,30 @@ static long rb_walk_frame(__u32 i, void *arg)
 	d = deep_stack();
 	if (!sc || !d)
 		return 1;
-	if (bpf_probe_read_user(sc->cfp, RT_RUBY_CFP_READ, (const void *)w->cfp)) {
-		w->flags |= RT_REC_STACK_READ_FAULT;
-		return 1;
+	/* Control frames lie one after the other up the VM stack, the
+	 * environments their ep point at down it: a page of each at a time. */
+	cfp = window_at(&d->win[0], w->cfp, RT_RUBY_CFP_READ, false);
+	if (!cfp) {
+		if (bpf_probe_read_user(sc->cfp, RT_RUBY_CFP_READ, (const void *)w->cfp)) {
+			w->flags |= RT_REC_STACK_READ_FAULT;
+			return 1;
+		}
+		cfp = sc->cfp;
 	}
 	w->cfp += w->cfp_size;
-	pc = *(__u64 *)(sc->cfp + (w->cfp_pc & (RT_RUBY_CFP_MASK - 7)));
-	iseq = *(__u64 *)(sc->cfp + (w->cfp_iseq & (RT_RUBY_CFP_MASK - 7)));
-	ep = *(__u64 *)(sc->cfp + (w->cfp_ep & (RT_RUBY_CFP_MASK - 7)));
+	pc = *(__u64 *)(cfp + (w->cfp_pc & (RT_RUBY_CFP_MASK - 7)));
+	iseq = *(__u64 *)(cfp + (w->cfp_iseq & (RT_RUBY_CFP_MASK - 7)));
+	ep = *(__u64 *)(cfp + (w->cfp_ep & (RT_RUBY_CFP_MASK - 7)));
 	/* ep[-2] (method entry or cref) .. ep[0] (frame flags) in one read */
-	if (!ep || bpf_probe_read_user(env, sizeof(env), (const void *)(ep - 16))) {
-		w->flags |= RT_REC_STACK_READ_FAULT;
-		return 1;
+	if (!ep)
+		goto fault;
+	envp = window_at(&d->win[1], ep - 16, sizeof(env), true);
+	if (envp) {
+		env[0] = *(const __u64 *)envp;
+		env[1] = *(const __u64 *)(envp + 8);
+		env[2] = *(const __u64 *)(envp + 16);
+	} else if (bpf_probe_read_user(env, sizeof(env), (const void *)(ep - 16))) {
+		goto fault;
 	}
 	{
 		__u64 fl = env[2], me = env[0];
@@ -206,6 +219,9 @@ static long rb_walk_frame(__u32 i, void *arg)
 	d->frames[n].flags = flags | tag << RT_REC_FRAME_TAG_SHIFT;
 	d->stack.nr_frames = n + 1;
 	return 0;
+fault:
+	w->flags |= RT_REC_STACK_READ_FAULT;
+	return 1;
 }
 
 /* A String's bytes (UTF-8 as the VM keeps them) into @s; empty when @v is
@@ -573,6 +589,8 @@ static __noinline int rb_walker_sample(void *ctx,
 	w.me_called_id = off->me_called_id;
 	w.me_owner = off->me_owner;
 	d->stack.nr_frames = 0;
+	d->win[0].len = 0;
+	d->win[1].len = 0;
 	sc->n_new = 0;
 	if (w.cfp && w.cfp < w.end && w.cfp_size)
 		bpf_loop(RB_MAX_CFPS, rb_walk_frame, &w, 0);
