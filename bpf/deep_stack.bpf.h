@@ -19,12 +19,17 @@
  * serves the frames of many calls.  The helper call, not the bytes, is
  * what a frame costs. */
 #define WINDOW_BYTES 4096 /* a page */
-#define WINDOW_SLACK 256 /* a frame read at the window's last byte stays inside */
+#define WINDOW_SLACK 256  /* the most a frame read asks for */
+/* Sizes and offsets are masked with WINDOW_MASK after their checks: a
+ * mask bounds a value for every verifier (6.1's loses the bounds that a
+ * compare puts on a copy of the register), and buf holds any masked
+ * offset plus a frame read. */
+#define WINDOW_MASK  (2 * WINDOW_BYTES - 1)
 
 struct deep_window {
 	__u64 start; /* target address of buf[0] */
 	__u64 len;   /* bytes valid; 0: empty */
-	__u8 buf[WINDOW_BYTES + WINDOW_SLACK];
+	__u8 buf[WINDOW_MASK + 1 + WINDOW_SLACK];
 };
 
 /* One CPU's walked stack: the stack record's header right before the
@@ -65,42 +70,59 @@ static __always_inline struct deep_stack *deep_stack(void)
 	return bpf_map_lookup_elem(&deep_stacks, &cpu);
 }
 
+/* @v & @mask, the mask kept: the compiler drops a mask it can prove
+ * redundant from a compare on another copy of @v, which 6.1's verifier
+ * does not connect to this one. */
+static __always_inline __u64 masked(__u64 v, __u64 mask)
+{
+	bound_barrier(v);
+	return v & mask;
+}
+
+/* How window_at reads on a miss. */
+enum window_way {
+	WINDOW_FRAME, /* the frame alone: frames are apart (CPython <= 3.10) */
+	WINDOW_DOWN,  /* with the rest of its page below it: the next frame is below */
+	WINDOW_UP,    /* with the rest of its page above it */
+};
+
 /*
  * @size (at most WINDOW_SLACK) bytes at target address @addr, through
- * window @w: from the bytes it holds, or else read anew with the rest of
- * @addr's page below it when the walk goes @down in memory (the next frame
- * is below this one), else with the rest of the page above.  A window
- * never reaches into a page the frame is not on: a page next to it may be
- * unmapped, and a failed read costs a fault.  NULL when the read fails.
- * The pointer may be read up to WINDOW_SLACK bytes on.
+ * window @w: from the bytes it holds, or else read anew as @way says, or
+ * the frame alone when that read fails.  A window never reaches into a
+ * page the frame is not on: a page next to it may be unmapped, and a
+ * failed read costs a fault.  NULL when the frame cannot be read.  The
+ * pointer may be read up to WINDOW_SLACK bytes on.
  */
 static __always_inline const __u8 *window_at(struct deep_window *w, __u64 addr, __u64 size,
-					     bool down)
+					     enum window_way way)
 {
-	__u64 off = addr - w->start, start, len;
+	__u64 off = addr - w->start, start = addr, len = size;
 
 	if (!(w->len && addr >= w->start && off + size <= w->len)) {
-		if (down) {
+		if (way == WINDOW_DOWN) {
 			start = addr & ~(__u64)(WINDOW_BYTES - 1);
 			len = addr + size - start;
-		} else {
-			start = addr;
+		} else if (way == WINDOW_UP) {
 			len = ((addr + size - 1) | (WINDOW_BYTES - 1)) + 1 - addr;
 		}
-		bound_barrier(len);
 		if (len > WINDOW_BYTES + WINDOW_SLACK || len < size ||
-		    bpf_probe_read_user(w->buf, len, (const void *)start)) {
-			w->len = 0;
-			return NULL;
+		    bpf_probe_read_user(w->buf, masked(len, WINDOW_MASK), (const void *)start)) {
+			start = addr;
+			len = size;
+			if (len > WINDOW_SLACK ||
+			    bpf_probe_read_user(w->buf, masked(len, WINDOW_MASK), (const void *)start)) {
+				w->len = 0;
+				return NULL;
+			}
 		}
 		w->start = start;
 		w->len = len;
 		off = addr - start;
 	}
-	bound_barrier(off);
 	if (off >= WINDOW_BYTES)
 		return NULL;
-	return &w->buf[off];
+	return &w->buf[masked(off, WINDOW_MASK)];
 }
 
 /* Mixes frame @i (leaf-first index) into the running hash of its chunk;
@@ -115,9 +137,10 @@ static long hash_frame(__u32 r, void *arg)
 		return 1;
 	/* r counts from the root: frame n - 1 - r */
 	i = (__u64)d->n - 1 - r;
-	bound_barrier(i);
 	if (i >= RT_REC_MAX_DEPTH)
 		return 1;
+	bound_barrier(i);
+	i &= RT_REC_MAX_DEPTH - 1; /* for the verifier, as WINDOW_MASK */
 	x = *h ^ d->frames[i].code;
 	x *= 0x9e3779b97f4a7c15ull;
 	x ^= ((__u64)d->frames[i].lasti << 32 | d->frames[i].flags);
@@ -131,67 +154,85 @@ static long hash_frame(__u32 r, void *arg)
 			x = 1; /* 0 is "no parent" */
 		bound_barrier(c);
 		if (c < RT_REC_MAX_CHUNKS)
-			d->ids[c] = x;
+			d->ids[c & (RT_REC_MAX_CHUNKS - 1)] = x;
 		*h = x; /* the next chunk's hash starts from its parent's id */
 	}
 	return 0;
 }
 
-/* Sends each chunk of this CPU's stack not yet sent for process @pid/@generation to
- * channel slot @index; the stack record that names them follows.  A chunk
- * whose record is lost is sent again by a later sample; the decoder marks
- * a stack whose chunk it lacks as truncated there. */
-static __noinline void send_chunks(void *ctx, __u64 index, __u32 pid, __u32 generation,
-				   __u32 runtime)
+/* What send_chunk needs: the program's context (for the output helper)
+ * and whose chunks these are. */
+struct chunk_send {
+	void *ctx;
+	__u64 index;
+	__u32 pid, generation, runtime;
+};
+
+/* Sends chunk @c (from the root) of this CPU's stack unless it was sent
+ * for the process before.  A bpf_loop callback: verified once, where a
+ * loop would be verified once per chunk and per caller. */
+static long send_chunk(__u32 c, void *arg)
 {
+	struct chunk_send *cs = arg;
 	struct deep_stack *d = deep_stack();
-	__u64 h = 0;
-	__u32 nr, one = 1;
+	struct rt_walker_seen_key key = { .pid = cs->pid, .generation = cs->generation };
+	__u64 first, slot = c;
+	__u32 one = 1;
 
 	if (!d)
-		return;
-	nr = d->nr_chunks;
+		return 1;
+	if (slot >= RT_REC_MAX_CHUNKS || slot >= d->nr_chunks)
+		return 1;
+	bound_barrier(slot);
+	slot &= RT_REC_MAX_CHUNKS - 1;
+	key.code = d->ids[slot];
+	if (bpf_map_lookup_elem(&chunks_seen, &key))
+		return 0;
+	/* chunk c from the root: leaf-first frames n - 256 (c + 1) ... */
+	first = (__u64)d->n - (slot + 1) * RT_REC_CHUNK_FRAMES;
+	if (first > RT_REC_MAX_DEPTH - RT_REC_CHUNK_FRAMES)
+		return 1;
+	bound_barrier(first);
+	first &= RT_REC_MAX_DEPTH - 1;
+	d->chunk.hdr.magic = RT_REC_MAGIC;
+	d->chunk.hdr.version = RT_REC_VERSION;
+	d->chunk.hdr.type = RT_REC_STACK_CHUNK;
+	d->chunk.hdr.size = sizeof(d->chunk) + sizeof(d->chunk_frames);
+	d->chunk.pid = cs->pid;
+	d->chunk.runtime = cs->runtime;
+	d->chunk.id = key.code;
+	d->chunk.parent = slot ? d->ids[(slot - 1) & (RT_REC_MAX_CHUNKS - 1)] : 0;
+	d->chunk.nr_frames = RT_REC_CHUNK_FRAMES;
+	d->chunk.pad = 0;
+	/* one helper call copies the chunk's 4 KiB */
+	if (bpf_probe_read_kernel(d->chunk_frames, sizeof(d->chunk_frames), &d->frames[first]) ||
+	    bpf_perf_event_output(cs->ctx, &channel, cs->index, &d->chunk,
+				  sizeof(d->chunk) + sizeof(d->chunk_frames))) {
+		count(RT_WALKER_STAT_CHUNK_LOST);
+		return 0;
+	}
+	count(RT_WALKER_STAT_CHUNK_OK);
+	bpf_map_update_elem(&chunks_seen, &key, &one, BPF_ANY);
+	return 0;
+}
+
+/* Sends each chunk of this CPU's stack not yet sent for process
+ * @pid/@generation to channel slot @index; the stack record that names
+ * them follows.  A chunk whose record is lost is sent again by a later
+ * sample; the decoder marks a stack whose chunk it lacks as truncated
+ * there. */
+static __always_inline void send_chunks(struct deep_stack *d, void *ctx, __u64 index, __u32 pid,
+					__u32 generation, __u32 runtime)
+{
+	struct chunk_send cs = { .ctx = ctx, .index = index, .pid = pid,
+				 .generation = generation, .runtime = runtime };
+	__u64 h = 0;
+	__u32 nr = d->nr_chunks;
+
 	if (nr > RT_REC_MAX_CHUNKS)
 		return;
 	bpf_loop(nr * RT_REC_CHUNK_FRAMES, hash_frame, &h, 0);
-	for (__u32 c = 0; c < RT_REC_MAX_CHUNKS; c++) {
-		struct rt_walker_seen_key key = { .pid = pid, .generation = generation };
-		__u64 first;
-		__u32 slot = c; /* see the code loop in py_walker_sample */
-
-		if (slot >= d->nr_chunks)
-			break;
-		bound_barrier(slot);
-		if (slot >= RT_REC_MAX_CHUNKS)
-			break;
-		key.code = d->ids[slot];
-		if (bpf_map_lookup_elem(&chunks_seen, &key))
-			continue;
-		/* chunk c from the root: leaf-first frames n - 256 (c + 1) ... */
-		first = (__u64)d->n - (__u64)(slot + 1) * RT_REC_CHUNK_FRAMES;
-		bound_barrier(first);
-		if (first > RT_REC_MAX_DEPTH - RT_REC_CHUNK_FRAMES)
-			break;
-		d->chunk.hdr.magic = RT_REC_MAGIC;
-		d->chunk.hdr.version = RT_REC_VERSION;
-		d->chunk.hdr.type = RT_REC_STACK_CHUNK;
-		d->chunk.hdr.size = sizeof(d->chunk) + sizeof(d->chunk_frames);
-		d->chunk.pid = pid;
-		d->chunk.runtime = runtime;
-		d->chunk.id = key.code;
-		d->chunk.parent = slot ? d->ids[(slot - 1) & (RT_REC_MAX_CHUNKS - 1)] : 0;
-		d->chunk.nr_frames = RT_REC_CHUNK_FRAMES;
-		d->chunk.pad = 0;
-		/* one helper call copies the chunk's 4 KiB */
-		if (bpf_probe_read_kernel(d->chunk_frames, sizeof(d->chunk_frames), &d->frames[first]) ||
-		    bpf_perf_event_output(ctx, &channel, index, &d->chunk,
-					  sizeof(d->chunk) + sizeof(d->chunk_frames))) {
-			count(RT_WALKER_STAT_CHUNK_LOST);
-			continue;
-		}
-		count(RT_WALKER_STAT_CHUNK_OK);
-		bpf_map_update_elem(&chunks_seen, &key, &one, BPF_ANY);
-	}
+	bpf_loop(nr, send_chunk, &cs, 0);
 }
 
 /* Writes the stack walked into @d (d->stack.nr_frames frames) to channel
@@ -214,10 +255,11 @@ static __always_inline int output_stack(void *ctx, struct deep_stack *d, __u64 i
 
 		d->n = n;
 		d->nr_chunks = nr;
-		send_chunks(ctx, index, pid, generation, runtime);
-		bound_barrier(m);
+		send_chunks(d, ctx, index, pid, generation, runtime);
 		if (m >= RT_REC_MAX_FRAMES || nr < 1 || nr > RT_REC_MAX_CHUNKS)
 			return 1;
+		bound_barrier(m);
+		m &= RT_REC_MAX_FRAMES - 1;
 		d->frames[m].code = d->ids[(nr - 1) & (RT_REC_MAX_CHUNKS - 1)];
 		d->frames[m].lasti = nr;
 		d->frames[m].flags = RT_REC_FRAME_CHUNK;
@@ -225,6 +267,8 @@ static __always_inline int output_stack(void *ctx, struct deep_stack *d, __u64 i
 	}
 	if (rec_n > RT_REC_MAX_FRAMES)
 		rec_n = RT_REC_MAX_FRAMES;
+	bound_barrier(rec_n);
+	rec_n &= 2 * RT_REC_MAX_FRAMES - 1;
 	stack->hdr.magic = RT_REC_MAGIC;
 	stack->hdr.version = RT_REC_VERSION;
 	stack->hdr.type = RT_REC_STACK;

@@ -59,7 +59,6 @@ struct {
 
 struct rb_scratch {
 	struct rt_rec_ruby_code code;
-	__u8 cfp[RT_RUBY_CFP_READ];
 	__u8 body[RT_RUBY_BODY_MASK + 1 + 8]; /* masked offsets stay inside */
 	__u64 words[8];
 	/* a finished walk, handed from rb_walker_sample to rb_finish_sample;
@@ -120,7 +119,7 @@ static long rb_walk_frame(__u32 i, void *arg)
 {
 	struct rb_walk *w = arg;
 	__u32 zero = 0, flags = 0, n, tag, kind;
-	__u64 pc, iseq, ep, env[3] = {}, code, lasti = 0, encoded = 0;
+	__u64 pc, iseq, ep, fl, me, code, lasti = 0, encoded = 0;
 	struct rb_scratch *sc;
 	struct deep_stack *d;
 	const __u8 *cfp, *envp;
@@ -133,31 +132,22 @@ static long rb_walk_frame(__u32 i, void *arg)
 		return 1;
 	/* Control frames lie one after the other up the VM stack, the
 	 * environments their ep point at down it: a page of each at a time. */
-	cfp = window_at(&d->win[0], w->cfp, RT_RUBY_CFP_READ, false);
-	if (!cfp) {
-		if (bpf_probe_read_user(sc->cfp, RT_RUBY_CFP_READ, (const void *)w->cfp)) {
-			w->flags |= RT_REC_STACK_READ_FAULT;
-			return 1;
-		}
-		cfp = sc->cfp;
-	}
+	cfp = window_at(&d->win[0], w->cfp, RT_RUBY_CFP_READ, WINDOW_UP);
+	if (!cfp)
+		goto fault;
 	w->cfp += w->cfp_size;
 	pc = *(__u64 *)(cfp + (w->cfp_pc & (RT_RUBY_CFP_MASK - 7)));
 	iseq = *(__u64 *)(cfp + (w->cfp_iseq & (RT_RUBY_CFP_MASK - 7)));
 	ep = *(__u64 *)(cfp + (w->cfp_ep & (RT_RUBY_CFP_MASK - 7)));
-	/* ep[-2] (method entry or cref) .. ep[0] (frame flags) in one read */
+	/* ep[-2] (method entry or cref) .. ep[0] (frame flags) */
 	if (!ep)
 		goto fault;
-	envp = window_at(&d->win[1], ep - 16, sizeof(env), true);
-	if (envp) {
-		env[0] = *(const __u64 *)envp;
-		env[1] = *(const __u64 *)(envp + 8);
-		env[2] = *(const __u64 *)(envp + 16);
-	} else if (bpf_probe_read_user(env, sizeof(env), (const void *)(ep - 16))) {
+	envp = window_at(&d->win[1], ep - 16, 3 * 8, WINDOW_DOWN);
+	if (!envp)
 		goto fault;
-	}
+	fl = *(const __u64 *)(envp + 16);
+	me = *(const __u64 *)envp;
 	{
-		__u64 fl = env[2], me = env[0];
 		__u32 magic = (__u32)fl & w->magic_mask;
 
 		if (magic == w->magic_dummy)
@@ -214,6 +204,8 @@ static long rb_walk_frame(__u32 i, void *arg)
 	bound_barrier(n);
 	if (n >= RT_REC_MAX_DEPTH)
 		return 1;
+	bound_barrier(n);
+	n &= RT_REC_MAX_DEPTH - 1;
 	d->frames[n].code = code;
 	d->frames[n].lasti = (__u32)lasti;
 	d->frames[n].flags = flags | tag << RT_REC_FRAME_TAG_SHIFT;

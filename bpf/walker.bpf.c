@@ -85,7 +85,6 @@ struct new_code {
 
 struct scratch {
 	struct rt_rec_code code;
-	__u8 frame_buf[2 * RT_WALKER_FRAME_READ];
 };
 
 /* Code objects of the current sample still to be sent.  A map rather than
@@ -168,9 +167,7 @@ struct walk {
 static long walk_frame(__u32 i, void *arg)
 {
 	struct walk *w = arg;
-	__u32 zero = 0;
 	__u64 idx = i, size;
-	struct scratch *sc;
 	struct deep_stack *d;
 	const __u8 *buf;
 	__u64 code = 0, previous = 0;
@@ -187,9 +184,8 @@ static long walk_frame(__u32 i, void *arg)
 		w->flags |= RT_REC_STACK_TRUNCATED;
 		return 1;
 	}
-	sc = bpf_map_lookup_elem(&scratch, &zero);
 	d = deep_stack();
-	if (!sc || !d)
+	if (!d)
 		return 1;
 	/* One read per frame: the helper call, not the bytes, is the cost. */
 	size = w->off.frame_read;
@@ -197,14 +193,11 @@ static long walk_frame(__u32 i, void *arg)
 	if (size > RT_WALKER_FRAME_READ || size < 8)
 		return 1;
 	/* 3.11+: the caller's frame lies below in the same data stack chunk */
-	buf = w->off.frame_instr_ptr != RT_WALKER_NONE ? window_at(&d->win[0], w->frame, size, true) :
-							 NULL;
+	buf = window_at(&d->win[0], w->frame, size,
+			w->off.frame_instr_ptr != RT_WALKER_NONE ? WINDOW_DOWN : WINDOW_FRAME);
 	if (!buf) {
-		if (bpf_probe_read_user(sc->frame_buf, size, (const void *)w->frame)) {
-			w->flags |= RT_REC_STACK_READ_FAULT;
-			return 1;
-		}
-		buf = sc->frame_buf;
+		w->flags |= RT_REC_STACK_READ_FAULT;
+		return 1;
 	}
 	py_frame_fields(&w->off, buf, &code, &previous, &lasti, &is_entry, &owner);
 	if (!code) {
@@ -269,6 +262,8 @@ store:
 	bound_barrier(idx);
 	if (idx >= RT_REC_MAX_DEPTH)
 		return 1;
+	bound_barrier(idx);
+	idx &= RT_REC_MAX_DEPTH - 1;
 	d->frames[idx].code = code;
 	d->frames[idx].lasti = (__u32)lasti;
 	d->frames[idx].flags = flags | tag << RT_REC_FRAME_TAG_SHIFT;
