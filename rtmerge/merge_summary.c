@@ -91,7 +91,7 @@ void rt_merge__print_summary(const struct rt_merge *m, const struct rt_perf_read
 	/* Every sample read is in exactly one of these. */
 	fprintf(out, "rtmerge: %" PRIu64 " samples read: %" PRIu64 " folded (event %s), %" PRIu64
 		" filtered out, %" PRIu64 " of other processes, %" PRIu64
-		" interpreter code records (names, not stacks)", rs->samples, st->samples,
+		" interpreter code records (names and deep stacks' chunks, not stacks)", rs->samples, st->samples,
 		m->evsel ? m->evsel->name : "none", st->filtered, st->other_processes,
 		st->code_records);
 	if (st->stack_only_records)
@@ -152,6 +152,11 @@ void rt_merge__print_summary(const struct rt_merge *m, const struct rt_perf_read
 			" without symbols; %" PRIu64 " code records, %" PRIu64 " malformed records\n",
 			st->interp_frames, st->interp_frames_no_symbols, ds.code_records,
 			st->bad_interp_records);
+		/* deep stacks: the chunk records are among the code records above */
+		if (ds.chunks || ds.missing_chunks)
+			fprintf(out, "rtmerge: %" PRIu64 " stack chunk records (the rootward parts of "
+				"deep stacks); %" PRIu64 " stacks cut where a chunk never came\n",
+				ds.chunks, ds.missing_chunks);
 	}
 	if (st->collapsed_frames)
 		fprintf(out, "rtmerge: %" PRIu64 " repeats of an unresolved frame collapsed into the "
