@@ -42,7 +42,15 @@ static void print_hints(const struct rt_merge *m, const struct rt_perf_reader_st
 			FILE *out)
 {
 	const struct rt_merge_stats *st = &m->stats;
+	struct rt_interp_decoder_stats ds;
 
+	rt_interp_decoder__stats(m->decoder, &ds);
+	if (ds.newer_records)
+		fprintf(out, "rtmerge: warning: %" PRIu64 " interpreter records are of record format "
+			"version %" PRIu32 ", newer than this rtmerge reads (%u): the file was written "
+			"by a newer rt-bpf; they are left out (their samples fold as native stacks): "
+			"use an rtmerge as new as that rt-bpf\n", ds.newer_records, ds.newer_version,
+			RT_REC_VERSION);
 	if (rs->lost || rs->lost_samples)
 		fprintf(out, "rtmerge: warning: perf lost %" PRIu64 " events and %" PRIu64 " samples "
 			"(its buffer was full): the profile has holes; record with a lower -F, or give "

@@ -65,6 +65,12 @@ int rt_interp_decoder__feed(struct rt_interp_decoder *dec, const void *raw, size
 	if (!raw || size < sizeof(h))
 		goto bad;
 	memcpy(&h, raw, sizeof(h));
+	if (h.magic == RT_REC_MAGIC && h.version > RT_REC_VERSION && h.version < 0x10000) {
+		/* a newer rt-bpf wrote it: refused, and said so (rtmerge's summary) */
+		dec->stats.newer_records++;
+		if (h.version > dec->stats.newer_version)
+			dec->stats.newer_version = h.version;
+	}
 	if (!header_ok(&h, size))
 		goto bad;
 	/* Records are copied out before use: RAW data in a perf.data mapping

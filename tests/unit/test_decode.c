@@ -539,6 +539,13 @@ static void test_deep_stack(void)
 	CU_ASSERT_EQUAL(rt_interp_decoder__feed(dec, &b, sz, 42, 43, &out), 1);
 	CU_ASSERT_EQUAL(out.nr_frames, 250);
 
+	/* a newer format is refused and counted as such */
+	b.s.hdr.version = RT_REC_VERSION + 1;
+	CU_ASSERT_EQUAL(rt_interp_decoder__feed(dec, &b, sz, 42, 43, &out), -EINVAL);
+	rt_interp_decoder__stats(dec, &st);
+	CU_ASSERT_EQUAL(st.newer_records, 1);
+	CU_ASSERT_EQUAL(st.newer_version, RT_REC_VERSION + 1);
+
 	free(all);
 	free(root);
 	free(mid);
