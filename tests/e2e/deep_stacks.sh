@@ -45,16 +45,16 @@ check() {
 for py in "${PYTHONS[@]}"; do
 	name=py-$("$py" -c 'import sys; print("%d.%d" % sys.version_info[:2])')-$(
 		[ "${py#/usr/}" != "$py" ] && echo debian || echo pyenv)
-	record "$name" "$py" "$WL/py_recurse.py" 3000 1.5
+	record "$name" "$py" "$WL/py_recurse.py" 3000 1
 	check "$name" py 3000 "$WL/py_recurse.py"
 done
 if [ ${#PYTHONS[@]} -gt 0 ]; then
 	py=${PYTHONS[${#PYTHONS[@]} - 1]}
-	record py-cut "$py" "$WL/py_recurse.py" 5000 1.5
+	record py-cut "$py" "$WL/py_recurse.py" 5000 1
 	check py-cut py 5000 "$WL/py_recurse.py"
 fi
 if [ -x "$RUBY" ]; then
-	record ruby-3.1 "$RUBY" "$WL/rb_deep.rb" 3000 1.5
+	record ruby-3.1 "$RUBY" "$WL/rb_deep.rb" 3000 1
 	check ruby-3.1 rb 3000 "$WL/rb_deep.rb"
 else
 	note "no $RUBY: Ruby not checked"

@@ -96,7 +96,8 @@ deep)
 		fail "deep: rtmerge failed: $(tail -3 "$PY_TMP/deep.merr")"
 	# a floor for a working recording under emulation, as for the splits
 	python3 "$WORKLOADS/deep_check.py" "$PY_TMP/deep.folded" "$PY_TMP/deep.err" deep py 3000 \
-		"$WORKLOADS/py_recurse.py" 20 || fail "deep: wrong stacks"
+		"$WORKLOADS/py_recurse.py" 20 ||
+		{ grep '^rtmerge' "$PY_TMP/deep.merr" | head -n 6; fail "deep: wrong stacks"; }
 	;;
 *) fail "unknown case $kind" ;;
 esac

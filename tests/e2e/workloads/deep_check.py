@@ -33,6 +33,7 @@ cut = len(want) > LIMIT
 if cut:  # the walker keeps the leafmost frames
     want = want[-LIMIT:]
 good = bad = 0
+others = []
 for line in open(folded):
     stack, count = line.rstrip("\n").rsplit(" ", 1)
     frames = stack.split(";")[1:]
@@ -45,7 +46,9 @@ for line in open(folded):
         elif f == "[truncated]":
             marked = True
     if not any(f[0] == "leaf" for f in interp):
-        continue  # start-up, the way down, exit
+        # start-up, the way down, exit: shown when nothing else is right
+        others.append((int(count), len(interp), interp[-2:], frames[-2:]))
+        continue
     # the leaf runs its loop's line or (CPython) the line in its body
     leaf_ok = interp and interp[-1][1] in (want[-1][1], want[-1][1] + (kind == "py"))
     if leaf_ok and interp[:-1] == want[:-1] and marked == cut and (not cut or frames.index("[truncated]") < 2):
@@ -62,6 +65,9 @@ med = re.findall(r"median (\d+)-\d+ us", stats)
 print(f"{name}: {good} leaf samples with the {len(want)} frames in order"
       f"{' and [truncated] at the root' if cut else ''}, {bad} wrong; "
       f"{chunks} chunk records for {stacks} stack records")
+if good < least:
+    for n, depth_seen, tail, native in sorted(others, reverse=True)[:3]:
+        print(f"{name}: {n} samples without leaf: {depth_seen} frames, ending {tail} {native}")
 if med:
     print(f"FIGURE deep stacks {name}: BPF walker median {med[-1]} us per sample at {len(want)} frames")
 # every leaf sample right; chunks sent once, not per sample
