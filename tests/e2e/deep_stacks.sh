@@ -6,8 +6,8 @@
 # frame from the root to the leaf in order; a 5,000-deep one is cut at
 # the walker's 4,096 frames and says so ([truncated] at the root).  The
 # rootward part of a deep stack goes out as chunks sent once per process:
-# far fewer chunk records than stack records, or a deep stack would cost
-# its whole depth on every sample.
+# a run's chunk records are bounded by the stack's depth, not by its
+# samples, or a deep stack would cost its whole depth on every sample.
 . "$(dirname "$0")/lib.sh"
 require_perf
 RTBPF=$RT_BUILD/rt-bpf
