@@ -101,6 +101,7 @@ bench: setup all
 	@bash tests/bench/bench.sh $(BUILD)
 	@bash tests/bench/discovery.sh $(BUILD)
 	@bash tests/bench/trace_overhead.sh $(BUILD)
+	@bash tests/bench/walker_depth.sh $(BUILD)
 
 demo: setup all
 	@bash examples/demo.sh $(BUILD)

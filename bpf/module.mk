@@ -18,7 +18,7 @@ $(BUILD)/vmlinux.h: | $(SETUP_STAMP)
 
 $(BUILD)/bpf/walker.bpf.o: bpf/walker.bpf.c bpf/record.h bpf/walker.h bpf/ruby_walk.bpf.h \
                            bpf/ruby_walk.h bpf/py_tstate.bpf.h layouts/ruby.h bpf/offcpu.bpf.h \
-                           bpf/event.bpf.h $(BUILD)/vmlinux.h
+                           bpf/event.bpf.h bpf/deep_stack.bpf.h $(BUILD)/vmlinux.h
 	@mkdir -p $(dir $@)
 	$(CLANG) $(BPF_CFLAGS) -I. -I$(BUILD) -c -o $@ $<
 

@@ -23,7 +23,12 @@
  * carries the off-CPU record (RT_REC_OFFCPU) and the stack flags from
  * RT_REC_STACK_OFFCPU on: added kinds and bits, which a reader that does
  * not know them skips or ignores, so the version stays. */
-#define RT_REC_VERSION 2u
+/* 3: deep stacks (RT_REC_MAX_DEPTH frames): a stack deeper than
+ * RT_REC_CHUNK_FRAMES keeps its leafmost frames inline and names the rest
+ * through a chunk reference frame (RT_REC_FRAME_CHUNK) whose chunks come in
+ * RT_REC_STACK_CHUNK records; up to 256 frames per record.  A reader of
+ * version 2 refuses version 3 records (header version check). */
+#define RT_REC_VERSION 3u
 #define RT_REC_VERSION_MIN 1u
 
 enum rt_rec_type {
@@ -31,6 +36,7 @@ enum rt_rec_type {
 	RT_REC_CODE = 2,  /* struct rt_rec_code: symbol data of one code object */
 	RT_REC_RUBY_CODE = 3, /* struct rt_rec_ruby_code: one CRuby iseq or C method */
 	RT_REC_OFFCPU = 4,    /* struct rt_rec_offcpu: one interval a thread spent off the CPU */
+	RT_REC_STACK_CHUNK = 5, /* struct rt_rec_chunk: RT_REC_CHUNK_FRAMES rootward frames (v3) */
 };
 
 /* Runtime kinds, the same numbers as enum rt_runtime in layouts/layout.h. */
@@ -45,7 +51,7 @@ struct rt_rec_header {
 };
 
 /* rt_rec_stack.flags */
-#define RT_REC_STACK_TRUNCATED  (1u << 0) /* more frames than RT_REC_MAX_FRAMES */
+#define RT_REC_STACK_TRUNCATED  (1u << 0) /* more frames than RT_REC_MAX_DEPTH */
 #define RT_REC_STACK_READ_FAULT (1u << 1) /* a read failed mid-walk: frames end early */
 #define RT_REC_STACK_OFFCPU     (1u << 2) /* taken as the thread left the CPU (rt-bpf
 					   * record --off-cpu): perf's sched_switch sample
@@ -74,10 +80,26 @@ struct rt_rec_header {
 					   * FRAME_OWNED_BY_CSTACK) or no code object: not
 					   * a Python frame; the frame leafward of it is
 					   * the first of an eval loop */
+#define RT_REC_FRAME_CHUNK      (1u << 4) /* v3: not a frame but the rest of the stack,
+					   * rootward: code is the id of its leafmost
+					   * chunk (struct rt_rec_chunk), lasti the
+					   * number of chunks; always the last frame */
 #define RT_REC_FRAME_FLAGS_MASK 0xffu
 #define RT_REC_FRAME_TAG_SHIFT  8
 
-#define RT_REC_MAX_FRAMES 250
+/* Frames one stack record carries (the last may be a chunk reference);
+ * version 1 and 2 records carry up to 250. */
+#define RT_REC_MAX_FRAMES 256
+/* Frames kept per sample; deeper stacks lose their rootmost frames
+ * (RT_REC_STACK_TRUNCATED). */
+#define RT_REC_MAX_DEPTH 4096
+/* Frames per chunk.  Chunks are counted from the root, so frames pushed or
+ * popped at the leaf leave every whole chunk rootward of them unchanged:
+ * the walker sends each distinct chunk once (per process, as code records)
+ * and a stack record then costs at most RT_REC_MAX_FRAMES frames whatever
+ * its depth. */
+#define RT_REC_CHUNK_FRAMES 256
+#define RT_REC_MAX_CHUNKS (RT_REC_MAX_DEPTH / RT_REC_CHUNK_FRAMES)
 
 struct rt_rec_frame {
 	__u64 code;  /* address of the code object in the target */
@@ -94,6 +116,25 @@ struct rt_rec_stack {
 	__u32 nr_frames; /* frames that follow, leaf first */
 	__u32 flags;     /* RT_REC_STACK_* */
 	__u64 time;      /* bpf_ktime_get_ns() */
+	/* struct rt_rec_frame frames[nr_frames]; */
+};
+
+/*
+ * RT_REC_CHUNK_FRAMES consecutive frames of a deep stack, leaf first, as
+ * every frame of a stack record.  @id hashes the frames and @parent, the
+ * id of the chunk rootward of this one (0 for the rootmost), so an id names
+ * the whole rootward part of a stack, not only these frames.  A stack
+ * record's chunk reference names its leafmost chunk; the decoder follows
+ * @parent to the root.
+ */
+struct rt_rec_chunk {
+	struct rt_rec_header hdr; /* type RT_REC_STACK_CHUNK */
+	__u32 pid;
+	__u32 runtime;   /* RT_REC_RUNTIME_* */
+	__u64 id;        /* never 0 */
+	__u64 parent;    /* 0: the rootmost chunk */
+	__u32 nr_frames; /* RT_REC_CHUNK_FRAMES */
+	__u32 pad;
 	/* struct rt_rec_frame frames[nr_frames]; */
 };
 
@@ -245,7 +286,9 @@ _Static_assert(sizeof(struct rt_rec_code) == 56 + 3 * (16 + RT_REC_STR_MAX) + RT
 _Static_assert(sizeof(struct rt_rec_ruby_code) ==
 	       88 + 2 * (16 + RT_REC_STR_MAX) + RT_REC_RUBY_INDEX_MAX + RT_REC_RUBY_INFO_MAX,
 	       "rt_rec_ruby_code size");
-_Static_assert(sizeof(struct rt_rec_stack) + RT_REC_MAX_FRAMES * sizeof(struct rt_rec_frame) <= 4096,
-	       "stack record fits one 4 KiB scratch buffer");
+_Static_assert(sizeof(struct rt_rec_chunk) == 48, "rt_rec_chunk size");
+_Static_assert(RT_REC_CHUNK_FRAMES <= RT_REC_MAX_FRAMES,
+	       "the frames leafward of the chunks and the reference fit one record");
+_Static_assert(RT_REC_MAX_DEPTH % RT_REC_CHUNK_FRAMES == 0, "whole chunks");
 
 #endif

@@ -15,7 +15,7 @@
 #include "bpf/ruby_walk.h"
 
 #define RB_MAX_THREADS  64
-#define RB_MAX_CFPS     (RT_REC_MAX_FRAMES + 64) /* control frames looked at, skipped ones too */
+#define RB_MAX_CFPS     (RT_REC_MAX_DEPTH + 64) /* control frames looked at, skipped ones too */
 #define RB_MAX_IVARS    16
 
 /* Word @off (a byte offset from the layout) of @a (8 words), 0 past
@@ -58,10 +58,7 @@ struct {
 } rb_new_codes SEC(".maps");
 
 struct rb_scratch {
-	struct rt_rec_stack stack;
-	struct rt_rec_frame frames[RT_REC_MAX_FRAMES];
 	struct rt_rec_ruby_code code;
-	__u8 cfp[RT_RUBY_CFP_READ];
 	__u8 body[RT_RUBY_BODY_MASK + 1 + 8]; /* masked offsets stay inside */
 	__u64 words[8];
 	/* a finished walk, handed from rb_walker_sample to rb_finish_sample;
@@ -122,29 +119,35 @@ static long rb_walk_frame(__u32 i, void *arg)
 {
 	struct rb_walk *w = arg;
 	__u32 zero = 0, flags = 0, n, tag, kind;
-	__u64 pc, iseq, ep, env[3] = {}, code, lasti = 0, encoded = 0;
+	__u64 pc, iseq, ep, fl, me, code, lasti = 0, encoded = 0;
 	struct rb_scratch *sc;
+	struct deep_stack *d;
+	const __u8 *cfp, *envp;
 
 	if (w->cfp >= w->end)
 		return 1;
 	sc = bpf_map_lookup_elem(&rb_scratch, &zero);
-	if (!sc)
+	d = deep_stack();
+	if (!sc || !d)
 		return 1;
-	if (bpf_probe_read_user(sc->cfp, RT_RUBY_CFP_READ, (const void *)w->cfp)) {
-		w->flags |= RT_REC_STACK_READ_FAULT;
-		return 1;
-	}
+	/* Control frames lie one after the other up the VM stack, the
+	 * environments their ep point at down it: a page of each at a time. */
+	cfp = window_at(&d->win[0], w->cfp, RT_RUBY_CFP_READ, WINDOW_UP);
+	if (!cfp)
+		goto fault;
 	w->cfp += w->cfp_size;
-	pc = *(__u64 *)(sc->cfp + (w->cfp_pc & (RT_RUBY_CFP_MASK - 7)));
-	iseq = *(__u64 *)(sc->cfp + (w->cfp_iseq & (RT_RUBY_CFP_MASK - 7)));
-	ep = *(__u64 *)(sc->cfp + (w->cfp_ep & (RT_RUBY_CFP_MASK - 7)));
-	/* ep[-2] (method entry or cref) .. ep[0] (frame flags) in one read */
-	if (!ep || bpf_probe_read_user(env, sizeof(env), (const void *)(ep - 16))) {
-		w->flags |= RT_REC_STACK_READ_FAULT;
-		return 1;
-	}
+	pc = *(__u64 *)(cfp + (w->cfp_pc & (RT_RUBY_CFP_MASK - 7)));
+	iseq = *(__u64 *)(cfp + (w->cfp_iseq & (RT_RUBY_CFP_MASK - 7)));
+	ep = *(__u64 *)(cfp + (w->cfp_ep & (RT_RUBY_CFP_MASK - 7)));
+	/* ep[-2] (method entry or cref) .. ep[0] (frame flags) */
+	if (!ep)
+		goto fault;
+	envp = window_at(&d->win[1], ep - 16, 3 * 8, WINDOW_DOWN);
+	if (!envp)
+		goto fault;
+	fl = *(const __u64 *)(envp + 16);
+	me = *(const __u64 *)envp;
 	{
-		__u64 fl = env[2], me = env[0];
 		__u32 magic = (__u32)fl & w->magic_mask;
 
 		if (magic == w->magic_dummy)
@@ -193,19 +196,24 @@ static long rb_walk_frame(__u32 i, void *arg)
 		if (fl & w->flag_finish)
 			flags |= RT_REC_FRAME_ENTRY;
 	}
-	n = sc->stack.nr_frames;
-	if (n >= RT_REC_MAX_FRAMES) {
+	n = d->stack.nr_frames;
+	if (n >= RT_REC_MAX_DEPTH) {
 		w->flags |= RT_REC_STACK_TRUNCATED;
 		return 1;
 	}
 	bound_barrier(n);
-	if (n >= RT_REC_MAX_FRAMES)
+	if (n >= RT_REC_MAX_DEPTH)
 		return 1;
-	sc->frames[n].code = code;
-	sc->frames[n].lasti = (__u32)lasti;
-	sc->frames[n].flags = flags | tag << RT_REC_FRAME_TAG_SHIFT;
-	sc->stack.nr_frames = n + 1;
+	bound_barrier(n);
+	n &= RT_REC_MAX_DEPTH - 1;
+	d->frames[n].code = code;
+	d->frames[n].lasti = (__u32)lasti;
+	d->frames[n].flags = flags | tag << RT_REC_FRAME_TAG_SHIFT;
+	d->stack.nr_frames = n + 1;
 	return 0;
+fault:
+	w->flags |= RT_REC_STACK_READ_FAULT;
+	return 1;
 }
 
 /* A String's bytes (UTF-8 as the VM keeps them) into @s; empty when @v is
@@ -536,13 +544,15 @@ static __noinline int rb_walker_sample(void *ctx,
 	__u64 index, th, ec = 0, *ecw;
 	struct rb_walk w = {};
 	struct rb_scratch *sc;
+	struct deep_stack *d;
 	__u32 zero = 0;
 
 	count(RT_WALKER_STAT_SAMPLES);
 	if (channel_index(tid, &index))
 		return 1;
 	sc = bpf_map_lookup_elem(&rb_scratch, &zero);
-	if (!sc)
+	d = deep_stack();
+	if (!sc || !d)
 		return 1;
 	/* the scratch map, not the stack: the program's stack is full */
 	ecw = sc->words;
@@ -570,7 +580,9 @@ static __noinline int rb_walker_sample(void *ctx,
 	w.flag_cframe = off->frame_flag_cframe;
 	w.me_called_id = off->me_called_id;
 	w.me_owner = off->me_owner;
-	sc->stack.nr_frames = 0;
+	d->stack.nr_frames = 0;
+	d->win[0].len = 0;
+	d->win[1].len = 0;
 	sc->n_new = 0;
 	if (w.cfp && w.cfp < w.end && w.cfp_size)
 		bpf_loop(RB_MAX_CFPS, rb_walk_frame, &w, 0);
@@ -589,9 +601,10 @@ static __noinline int rb_finish_sample(void *ctx, const struct rt_ruby_walker_co
 {
 	__u32 zero = 0;
 	struct rb_scratch *sc = bpf_map_lookup_elem(&rb_scratch, &zero);
+	struct deep_stack *d = deep_stack();
 	__u64 index;
 
-	if (!sc)
+	if (!sc || !d)
 		return 1;
 	index = sc->index;
 
@@ -623,8 +636,8 @@ static __noinline int rb_finish_sample(void *ctx, const struct rt_ruby_walker_co
 		bpf_map_update_elem(&seen, &key, &nc->tag, BPF_ANY);
 	}
 
-	return output_stack(ctx, &sc->stack, index, pid, tid, RT_REC_RUNTIME_RUBY, cfg->version,
-			    sc->flags | stack_flags);
+	return output_stack(ctx, d, index, pid, tid, RT_REC_RUNTIME_RUBY, cfg->version,
+			    cfg->generation, sc->flags | stack_flags);
 }
 
 #endif

@@ -84,10 +84,7 @@ struct new_code {
 };
 
 struct scratch {
-	struct rt_rec_stack stack;
-	struct rt_rec_frame frames[RT_REC_MAX_FRAMES];
 	struct rt_rec_code code;
-	__u8 frame_buf[2 * RT_WALKER_FRAME_READ];
 };
 
 /* Code objects of the current sample still to be sent.  A map rather than
@@ -152,40 +149,7 @@ static __always_inline void count_walk(__u32 flags, __u32 deferred)
 		count(RT_WALKER_STAT_CODE_DEFERRED);
 }
 
-/* Completes the stack record @stack, whose frames follow it in scratch
- * memory, and writes it to channel slot @index.  Returns what the
- * perf_event program returns: 0 when written (the native sample is
- * dropped, the stack record stands for it), 1 when not. */
-static __always_inline int output_stack(void *ctx, struct rt_rec_stack *stack,
-					__u64 index, __u32 pid, __u32 tid, __u32 runtime,
-					__u32 version, __u32 flags)
-{
-	__u32 n = stack->nr_frames;
-	long err;
-
-	if (n > RT_REC_MAX_FRAMES)
-		n = RT_REC_MAX_FRAMES;
-	stack->hdr.magic = RT_REC_MAGIC;
-	stack->hdr.version = RT_REC_VERSION;
-	stack->hdr.type = RT_REC_STACK;
-	stack->hdr.size = sizeof(*stack) + n * sizeof(struct rt_rec_frame);
-	stack->pid = pid;
-	stack->tid = tid;
-	stack->runtime = runtime;
-	stack->version = version;
-	stack->nr_frames = n;
-	stack->flags = flags;
-	stack->time = bpf_ktime_get_ns();
-	err = bpf_perf_event_output(ctx, &channel, index, stack,
-				    sizeof(*stack) + n * sizeof(struct rt_rec_frame));
-	if (err) {
-		count(err == -28 /* ENOSPC */ ? RT_WALKER_STAT_STACK_LOST : RT_WALKER_STAT_OUTPUT_ERROR);
-		return 1;
-	}
-	count(RT_WALKER_STAT_STACK_OK);
-	count_n(RT_WALKER_STAT_FRAMES, n);
-	return 0;
-}
+#include "bpf/deep_stack.bpf.h"
 
 struct walk {
 	struct rt_walker_offsets off;
@@ -203,9 +167,9 @@ struct walk {
 static long walk_frame(__u32 i, void *arg)
 {
 	struct walk *w = arg;
-	__u32 zero = 0;
 	__u64 idx = i, size;
-	struct scratch *sc;
+	struct deep_stack *d;
+	const __u8 *buf;
 	__u64 code = 0, previous = 0;
 	__u8 is_entry = 0, owner = 0;
 	__u32 flags = 0, tag = 0;
@@ -216,23 +180,26 @@ static long walk_frame(__u32 i, void *arg)
 		return 1;
 	/* The loop index, not a count kept in *w, places the frame: the
 	 * verifier then need not follow every count value. */
-	if (idx >= RT_REC_MAX_FRAMES) {
+	if (idx >= RT_REC_MAX_DEPTH) {
 		w->flags |= RT_REC_STACK_TRUNCATED;
 		return 1;
 	}
-	sc = bpf_map_lookup_elem(&scratch, &zero);
-	if (!sc)
+	d = deep_stack();
+	if (!d)
 		return 1;
 	/* One read per frame: the helper call, not the bytes, is the cost. */
 	size = w->off.frame_read;
 	bound_barrier(size);
 	if (size > RT_WALKER_FRAME_READ || size < 8)
 		return 1;
-	if (bpf_probe_read_user(sc->frame_buf, size, (const void *)w->frame)) {
+	/* 3.11+: the caller's frame lies below in the same data stack chunk */
+	buf = window_at(&d->win[0], w->frame, size,
+			w->off.frame_instr_ptr != RT_WALKER_NONE ? WINDOW_DOWN : WINDOW_FRAME);
+	if (!buf) {
 		w->flags |= RT_REC_STACK_READ_FAULT;
 		return 1;
 	}
-	py_frame_fields(&w->off, sc->frame_buf, &code, &previous, &lasti, &is_entry, &owner);
+	py_frame_fields(&w->off, buf, &code, &previous, &lasti, &is_entry, &owner);
 	if (!code) {
 		w->flags |= RT_REC_STACK_READ_FAULT;
 		return 1;
@@ -293,15 +260,17 @@ static long walk_frame(__u32 i, void *arg)
 		flags |= RT_REC_FRAME_GENERATOR;
 store:
 	bound_barrier(idx);
-	if (idx >= RT_REC_MAX_FRAMES)
+	if (idx >= RT_REC_MAX_DEPTH)
 		return 1;
-	sc->frames[idx].code = code;
-	sc->frames[idx].lasti = (__u32)lasti;
-	sc->frames[idx].flags = flags | tag << RT_REC_FRAME_TAG_SHIFT;
+	bound_barrier(idx);
+	idx &= RT_REC_MAX_DEPTH - 1;
+	d->frames[idx].code = code;
+	d->frames[idx].lasti = (__u32)lasti;
+	d->frames[idx].flags = flags | tag << RT_REC_FRAME_TAG_SHIFT;
 	/* The count goes to map memory, not into *w: the record size derived
 	 * from it must be bounded, and a bound on a value the callback kept in
 	 * *w would make the verifier tell apart every iteration's state. */
-	sc->stack.nr_frames = idx + 1;
+	d->stack.nr_frames = idx + 1;
 	w->frame = previous;
 	return 0;
 }
@@ -437,6 +406,7 @@ static __noinline int py_walker_sample(void *ctx, const struct rt_walker_config 
 				       __u32 tid, __u32 stack_flags)
 {
 	struct scratch *sc;
+	struct deep_stack *d;
 	struct walk w = {};
 	__u64 index, ts;
 	__u32 zero = 0;
@@ -445,7 +415,8 @@ static __noinline int py_walker_sample(void *ctx, const struct rt_walker_config 
 	if (channel_index(tid, &index))
 		return 1;
 	sc = bpf_map_lookup_elem(&scratch, &zero);
-	if (!sc)
+	d = deep_stack();
+	if (!sc || !d)
 		return 1;
 	ts = find_tstate(cfg, pid, tid);
 	if (!ts) {
@@ -458,9 +429,10 @@ static __noinline int py_walker_sample(void *ctx, const struct rt_walker_config 
 	w.code_type = cfg->off.code_type;
 	if (current_frame(&cfg->off, ts, &w.frame))
 		w.flags |= RT_REC_STACK_READ_FAULT;
-	sc->stack.nr_frames = 0;
+	d->stack.nr_frames = 0;
+	d->win[0].len = 0;
 	if (w.frame)
-		bpf_loop(RT_REC_MAX_FRAMES + 1, walk_frame, &w, 0);
+		bpf_loop(RT_REC_MAX_DEPTH + 1, walk_frame, &w, 0);
 	count_walk(w.flags, w.deferred);
 
 	/* Code records go first: the decoder must know a code object's names
@@ -497,7 +469,7 @@ static __noinline int py_walker_sample(void *ctx, const struct rt_walker_config 
 
 	if (gil_held(cfg, ts))
 		w.flags |= RT_REC_STACK_GIL_HELD;
-	return output_stack(ctx, &sc->stack, index, pid, tid, cfg->runtime, cfg->version,
+	return output_stack(ctx, d, index, pid, tid, cfg->runtime, cfg->version, cfg->generation,
 			    w.flags | stack_flags);
 }
 

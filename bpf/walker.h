@@ -88,7 +88,7 @@ enum rt_walker_stat {
 	RT_WALKER_STAT_OTHER_PID,     /* samples of other processes: nothing written */
 	RT_WALKER_STAT_NO_TSTATE,     /* thread without a PyThreadState */
 	RT_WALKER_STAT_READ_FAULT,    /* walk stopped by a failed read */
-	RT_WALKER_STAT_TRUNCATED,     /* deeper than RT_REC_MAX_FRAMES */
+	RT_WALKER_STAT_TRUNCATED,     /* deeper than RT_REC_MAX_DEPTH */
 	RT_WALKER_STAT_STACK_OK,      /* stack records written */
 	RT_WALKER_STAT_STACK_LOST,    /* stack record lost (-ENOSPC: buffer full) */
 	RT_WALKER_STAT_OUTPUT_ERROR,  /* other output errors (no channel, perf stopped) */
@@ -97,6 +97,8 @@ enum rt_walker_stat {
 	RT_WALKER_STAT_CODE_DEFERRED, /* new code objects beyond the per-sample budget */
 	RT_WALKER_STAT_FRAMES,        /* frames written */
 	RT_WALKER_STAT_NO_CHANNEL,    /* per-thread channels: thread has none */
+	RT_WALKER_STAT_CHUNK_OK,      /* stack chunk records written (deep stacks) */
+	RT_WALKER_STAT_CHUNK_LOST,    /* ... not written (sent again later) */
 	RT_WALKER_STAT_MAX,
 };
 
@@ -104,9 +106,10 @@ enum rt_walker_stat {
  * Run time of the program on samples of interpreter processes, in 1 us
  * buckets (the last one holds everything longer): rt-bpf reports the
  * median and the 90th percentile from it.  The kernel's BPF statistics give
- * only the mean over every sample of every process.
+ * only the mean over every sample of every process.  2 ms: a walk of
+ * RT_REC_MAX_DEPTH frames still lands in a bucket of its own.
  */
-#define RT_WALKER_TIME_BUCKETS 256
+#define RT_WALKER_TIME_BUCKETS 2048
 
 /* Per-CPU counters of the off-CPU program (bpf/offcpu.bpf.h, array index). */
 enum rt_offcpu_stat {

@@ -163,7 +163,7 @@ static int attach_extra(struct rt_bpf_app *app, struct rt_perf_session *s)
 
 int rt_bpf_app__load(struct rt_bpf_app *app, const struct rt_bpf_walker_opts *wo)
 {
-	int err;
+	int err, ncpus;
 
 	app->skel = walker_bpf__open();
 	if (!app->skel) {
@@ -174,6 +174,13 @@ int rt_bpf_app__load(struct rt_bpf_app *app, const struct rt_bpf_walker_opts *wo
 	app->skel->rodata->keep_native = wo->keep_native;
 	bpf_map__set_max_entries(app->skel->maps.channel, wo->channel_slots ? wo->channel_slots : 1);
 	bpf_map__set_max_entries(app->skel->maps.channel_slots, wo->tid_slots ? wo->tid_slots : 1);
+	/* one deep-stack buffer per CPU (too big for a per-CPU map) */
+	ncpus = libbpf_num_possible_cpus();
+	if (ncpus < 1) {
+		fprintf(stderr, "rt-bpf: cannot count the possible CPUs: %s\n", strerror(-ncpus));
+		return ncpus < 0 ? ncpus : -EINVAL;
+	}
+	bpf_map__set_max_entries(app->skel->maps.deep_stacks, (__u32)ncpus);
 	if (app->off_cpu && (err = rt_offcpu__prepare(app->skel->progs.rt_offcpu)))
 		return err;
 	if (app->nr_events && (err = rt_events__prepare(app->skel->progs.rt_event_tp,

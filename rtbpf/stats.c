@@ -144,6 +144,8 @@ void rt_bpf_app__print_stats(const struct rt_bpf_app *app, const struct rt_perf_
 		[RT_WALKER_STAT_CODE_DEFERRED] = "code records deferred",
 		[RT_WALKER_STAT_FRAMES] = "frames",
 		[RT_WALKER_STAT_NO_CHANNEL] = "no channel",
+		[RT_WALKER_STAT_CHUNK_OK] = "stack chunks",
+		[RT_WALKER_STAT_CHUNK_LOST] = "stack chunks lost",
 	};
 	int ncpu = libbpf_num_possible_cpus();
 	int fd;

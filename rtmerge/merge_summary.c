@@ -42,7 +42,15 @@ static void print_hints(const struct rt_merge *m, const struct rt_perf_reader_st
 			FILE *out)
 {
 	const struct rt_merge_stats *st = &m->stats;
+	struct rt_interp_decoder_stats ds;
 
+	rt_interp_decoder__stats(m->decoder, &ds);
+	if (ds.newer_records)
+		fprintf(out, "rtmerge: warning: %" PRIu64 " interpreter records are of record format "
+			"version %" PRIu32 ", newer than this rtmerge reads (%u): the file was written "
+			"by a newer rt-bpf; they are left out (their samples fold as native stacks): "
+			"use an rtmerge as new as that rt-bpf\n", ds.newer_records, ds.newer_version,
+			RT_REC_VERSION);
 	if (rs->lost || rs->lost_samples)
 		fprintf(out, "rtmerge: warning: perf lost %" PRIu64 " events and %" PRIu64 " samples "
 			"(its buffer was full): the profile has holes; record with a lower -F, or give "
@@ -91,7 +99,7 @@ void rt_merge__print_summary(const struct rt_merge *m, const struct rt_perf_read
 	/* Every sample read is in exactly one of these. */
 	fprintf(out, "rtmerge: %" PRIu64 " samples read: %" PRIu64 " folded (event %s), %" PRIu64
 		" filtered out, %" PRIu64 " of other processes, %" PRIu64
-		" interpreter code records (names, not stacks)", rs->samples, st->samples,
+		" interpreter code records (names and deep stacks' chunks, not stacks)", rs->samples, st->samples,
 		m->evsel ? m->evsel->name : "none", st->filtered, st->other_processes,
 		st->code_records);
 	if (st->stack_only_records)
@@ -156,6 +164,11 @@ void rt_merge__print_summary(const struct rt_merge *m, const struct rt_perf_read
 			" without symbols; %" PRIu64 " code records, %" PRIu64 " malformed records\n",
 			st->interp_frames, st->interp_frames_no_symbols, ds.code_records,
 			st->bad_interp_records);
+		/* deep stacks: the chunk records are among the code records above */
+		if (ds.chunks || ds.missing_chunks)
+			fprintf(out, "rtmerge: %" PRIu64 " stack chunk records (the rootward parts of "
+				"deep stacks); %" PRIu64 " stacks cut where a chunk never came\n",
+				ds.chunks, ds.missing_chunks);
 	}
 	if (st->collapsed_frames)
 		fprintf(out, "rtmerge: %" PRIu64 " repeats of an unresolved frame collapsed into the "

@@ -65,6 +65,12 @@ int rt_interp_decoder__feed(struct rt_interp_decoder *dec, const void *raw, size
 	if (!raw || size < sizeof(h))
 		goto bad;
 	memcpy(&h, raw, sizeof(h));
+	if (h.magic == RT_REC_MAGIC && h.version > RT_REC_VERSION && h.version < 0x10000) {
+		/* a newer rt-bpf wrote it: refused, and said so (rtmerge's summary) */
+		dec->stats.newer_records++;
+		if (h.version > dec->stats.newer_version)
+			dec->stats.newer_version = h.version;
+	}
 	if (!header_ok(&h, size))
 		goto bad;
 	/* Records are copied out before use: RAW data in a perf.data mapping
@@ -72,18 +78,28 @@ int rt_interp_decoder__feed(struct rt_interp_decoder *dec, const void *raw, size
 	if (h.type == RT_REC_STACK && h.size >= sizeof(struct rt_rec_stack))
 		memcpy(&runtime, (const char *)raw + offsetof(struct rt_rec_stack, runtime),
 		       sizeof(runtime));
+	if (h.type == RT_REC_STACK_CHUNK && h.size >= sizeof(struct rt_rec_chunk))
+		memcpy(&runtime, (const char *)raw + offsetof(struct rt_rec_chunk, runtime),
+		       sizeof(runtime));
 	for (size_t i = 0; i < rt_nr_runtimes; i++) {
 		const struct rt_decoding *d = rt_runtimes[i]->decoding;
 		bool code = h.type == d->code_type;
+		bool stack = (h.type == RT_REC_STACK || h.type == RT_REC_STACK_CHUNK) &&
+			     runtime == d->stack_runtime;
 
-		if (!code && (h.type != RT_REC_STACK || runtime != d->stack_runtime))
+		if (!code && !stack)
 			continue;
 		if (!dec->runtimes[i])
 			dec->runtimes[i] = rt_runtime_decoder__new(d);
 		if (!dec->runtimes[i])
 			return -ENOMEM;
-		err = code ? d->take_code(dec->runtimes[i], raw, h.size, pid, &dec->stats) :
-			     d->take_stack(dec->runtimes[i], raw, h.size, pid, tid, out, &dec->stats);
+		if (code)
+			err = d->take_code(dec->runtimes[i], raw, h.size, pid, &dec->stats);
+		else if (h.type == RT_REC_STACK_CHUNK)
+			err = rt_runtime_decoder__take_chunk(dec->runtimes[i], raw, h.size, pid,
+							     &dec->stats);
+		else
+			err = d->take_stack(dec->runtimes[i], raw, h.size, pid, tid, out, &dec->stats);
 		break;
 	}
 	if (err >= 0 || err == -ENOMEM)

@@ -52,6 +52,11 @@ struct rt_interp_decoder_stats {
 	uint64_t unknown_frames;/* frames returned without symbols */
 	uint64_t truncated;     /* stacks with RT_INTERP_STACK_TRUNCATED */
 	uint64_t incomplete;    /* stacks with RT_INTERP_STACK_INCOMPLETE */
+	uint64_t chunks;        /* stack chunk records (deep stacks) taken in */
+	uint64_t missing_chunks;/* stacks cut (truncated) where a chunk never came */
+	uint64_t newer_records; /* records of a newer format version than this
+				 * decoder reads (among bad_records) */
+	uint32_t newer_version; /* the newest such version seen */
 };
 
 struct rt_interp_decoder;

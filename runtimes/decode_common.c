@@ -149,7 +149,10 @@ void *rt_code_table__insert(struct rt_code_table *t, uint32_t pid, uint64_t addr
 int rt_rec_stack__check(const struct rt_rec_stack *rec, size_t size, uint32_t runtime,
 			uint32_t pid, uint32_t tid, unsigned int *flags)
 {
-	if (rec->hdr.size < sizeof(*rec) || rec->hdr.size > size || rec->nr_frames > RT_REC_MAX_FRAMES ||
+	/* versions before 3 carry up to 250 frames and no chunk reference */
+	uint32_t max = rec->hdr.version < 3 ? 250 : RT_REC_MAX_FRAMES;
+
+	if (rec->hdr.size < sizeof(*rec) || rec->hdr.size > size || rec->nr_frames > max ||
 	    sizeof(*rec) + (size_t)rec->nr_frames * sizeof(struct rt_rec_frame) > rec->hdr.size ||
 	    rec->runtime != runtime || rec->flags & ~(RT_REC_STACK_TRUNCATED | RT_REC_STACK_READ_FAULT |
 					RT_REC_STACK_OFFCPU | RT_REC_STACK_GIL_HELD |
@@ -163,6 +166,74 @@ int rt_rec_stack__check(const struct rt_rec_stack *rec, size_t size, uint32_t ru
 		*flags |= RT_INTERP_STACK_TRUNCATED;
 	if (rec->flags & RT_REC_STACK_READ_FAULT)
 		*flags |= RT_INTERP_STACK_INCOMPLETE;
+	return 0;
+}
+
+/* A deep stack's chunk, as struct rt_rec_chunk sent it. */
+struct chunk_entry {
+	struct rt_code_key key; /* addr: the chunk's id */
+	uint64_t parent;
+	struct rt_rec_frame frames[RT_REC_CHUNK_FRAMES];
+};
+
+int rt_runtime_decoder__take_chunk(struct rt_runtime_decoder *dec, const void *raw, size_t size,
+				   uint32_t pid, struct rt_interp_decoder_stats *stats)
+{
+	struct rt_rec_chunk rec;
+	struct chunk_entry *e;
+
+	if (size != sizeof(rec) + RT_REC_CHUNK_FRAMES * sizeof(struct rt_rec_frame))
+		return -EINVAL;
+	memcpy(&rec, raw, sizeof(rec));
+	if (rec.nr_frames != RT_REC_CHUNK_FRAMES || !rec.id || rec.id == rec.parent ||
+	    (pid != UINT32_MAX && pid != rec.pid))
+		return -EINVAL;
+	e = rt_code_table__insert(&dec->chunks, rec.pid, rec.id);
+	if (!e)
+		return -ENOMEM;
+	e->parent = rec.parent;
+	memcpy(e->frames, (const unsigned char *)raw + sizeof(rec), sizeof(e->frames));
+	stats->chunks++;
+	return 0;
+}
+
+int rt_rec_stack__frames(struct rt_runtime_decoder *dec, const struct rt_rec_stack *rec,
+			 const void *raw, const struct rt_rec_frame **frames, size_t *n,
+			 unsigned int *sflags, struct rt_interp_decoder_stats *stats)
+{
+	const unsigned char *base = (const unsigned char *)raw + sizeof(*rec);
+	uint32_t nr = rec->nr_frames;
+	struct rt_rec_frame ref;
+	uint64_t id;
+
+	*frames = dec->deep;
+	memcpy(dec->deep, base, (size_t)nr * sizeof(struct rt_rec_frame));
+	for (uint32_t k = 0; k < nr; k++)
+		if ((dec->deep[k].flags & RT_REC_FRAME_CHUNK) && (rec->hdr.version < 3 || k != nr - 1))
+			return -EINVAL;
+	*n = nr;
+	if (!nr || !(dec->deep[nr - 1].flags & RT_REC_FRAME_CHUNK))
+		return 0;
+	/* the reference: its chunks, leafmost first, in place of it */
+	ref = dec->deep[nr - 1];
+	*n = nr - 1;
+	if (ref.lasti < 1 || ref.lasti > RT_REC_MAX_CHUNKS ||
+	    *n + (size_t)ref.lasti * RT_REC_CHUNK_FRAMES > RT_REC_MAX_DEPTH)
+		return -EINVAL;
+	id = ref.code;
+	for (uint32_t c = 0; c < ref.lasti; c++) {
+		const struct chunk_entry *e = id ? rt_code_table__find(&dec->chunks, rec->pid, id) : NULL;
+
+		if (!e) {
+			/* lost, or the chain ends early: the root side is missing */
+			*sflags |= RT_INTERP_STACK_TRUNCATED;
+			stats->missing_chunks++;
+			return 0;
+		}
+		memcpy(&dec->deep[*n], e->frames, sizeof(e->frames));
+		*n += RT_REC_CHUNK_FRAMES;
+		id = e->parent;
+	}
 	return 0;
 }
 
@@ -213,6 +284,7 @@ struct rt_runtime_decoder *rt_runtime_decoder__new(const struct rt_decoding *d)
 	if (!dec)
 		return NULL;
 	if (rt_code_table__init(&dec->codes, d->entry_size) ||
+	    rt_code_table__init(&dec->chunks, sizeof(struct chunk_entry)) ||
 	    rt_string_table__init(&dec->strings)) {
 		rt_runtime_decoder__free(dec, d);
 		return NULL;
@@ -225,6 +297,7 @@ void rt_runtime_decoder__free(struct rt_runtime_decoder *dec, const struct rt_de
 	if (!dec)
 		return;
 	rt_code_table__exit(&dec->codes, d->exit_entry);
+	rt_code_table__exit(&dec->chunks, NULL);
 	rt_string_table__exit(&dec->strings);
 	free(dec);
 }

@@ -66,7 +66,10 @@ struct rt_runtime_decoder {
 	struct rt_string_table strings; /* kept until the decoder is freed, so handed-out
 					 * pointers stay valid when a code object's
 					 * record is replaced */
-	struct rt_interp_frame frames[RT_REC_MAX_FRAMES]; /* the last stack's */
+	struct rt_code_table chunks;    /* deep stacks' chunks, by (pid, id) */
+	struct rt_rec_frame deep[RT_REC_MAX_DEPTH];      /* the last stack's record frames,
+							  * chunks expanded */
+	struct rt_interp_frame frames[RT_REC_MAX_DEPTH]; /* the last stack's */
 };
 
 /*
@@ -105,6 +108,26 @@ void rt_runtime_decoder__free(struct rt_runtime_decoder *dec, const struct rt_de
  */
 int rt_rec_stack__check(const struct rt_rec_stack *rec, size_t size, uint32_t runtime,
 			uint32_t pid, uint32_t tid, unsigned int *flags);
+
+/*
+ * Takes the stack chunk record @raw (@size bytes, header checked) seen in a
+ * sample of @pid (UINT32_MAX: any) into @dec.  Returns 0, -EINVAL or
+ * -ENOMEM.
+ */
+int rt_runtime_decoder__take_chunk(struct rt_runtime_decoder *dec, const void *raw, size_t size,
+				   uint32_t pid, struct rt_interp_decoder_stats *stats);
+
+/*
+ * The frames of stack record @rec (its header copied out; @raw the whole
+ * record, checked by rt_rec_stack__check), leaf first, with a chunk
+ * reference replaced by the chunks it names: *@frames points into @dec
+ * (valid until the next call) and *@n counts them.  A chunk @dec never got
+ * cuts the stack there, marked RT_INTERP_STACK_TRUNCATED in *@sflags.
+ * Returns 0 or -EINVAL (a malformed reference).
+ */
+int rt_rec_stack__frames(struct rt_runtime_decoder *dec, const struct rt_rec_stack *rec,
+			 const void *raw, const struct rt_rec_frame **frames, size_t *n,
+			 unsigned int *sflags, struct rt_interp_decoder_stats *stats);
 
 /* Names @frame @function in @file at @line (0 or less: unknown). */
 void rt_interp_frame__set(struct rt_interp_frame *frame, const char *function, const char *file,

@@ -285,12 +285,13 @@ static int take_stack(struct rt_runtime_decoder *dec, const struct rt_rec_stack 
 		      uint32_t pid, uint32_t tid, struct rt_interp_stack *out,
 		      struct rt_interp_decoder_stats *stats)
 {
-	const unsigned char *base = (const unsigned char *)rec;
-	size_t n = 0;
+	const struct rt_rec_frame *frames;
+	size_t n = 0, nr;
 	unsigned int sflags;
 	bool every_frame_entry, pending_entry = false;
 
-	if (rt_rec_stack__check(rec, size, RT_REC_RUNTIME_CPYTHON, pid, tid, &sflags))
+	if (rt_rec_stack__check(rec, size, RT_REC_RUNTIME_CPYTHON, pid, tid, &sflags) ||
+	    rt_rec_stack__frames(dec, rec, rec, &frames, &nr, &sflags, stats))
 		return -EINVAL;
 
 	/* Before 3.11 every Python frame runs in its own eval-loop C frame. */
@@ -299,14 +300,13 @@ static int take_stack(struct rt_runtime_decoder *dec, const struct rt_rec_stack 
 	/* Record frames are leaf first; the output is root first.  A 3.12+
 	 * shim frame marks a C entry into the eval loop: the frame leafward of
 	 * it (the next one here) is that loop's first. */
-	for (uint32_t k = rec->nr_frames; k-- > 0;) {
-		struct rt_rec_frame f;
+	for (size_t k = nr; k-- > 0;) {
+		struct rt_rec_frame f = frames[k];
 		struct rt_interp_frame *o = &dec->frames[n];
 		const struct code_entry *e;
 		uint32_t tag;
 		bool entry = pending_entry;
 
-		memcpy(&f, base + sizeof(*rec) + (size_t)k * sizeof(f), sizeof(f));
 		pending_entry = false;
 		if (f.flags & RT_REC_FRAME_SHIM) {
 			pending_entry = true;

@@ -192,22 +192,22 @@ static int ruby_take_stack(struct rt_runtime_decoder *dec, const void *raw, size
 			   uint32_t pid, uint32_t tid, struct rt_interp_stack *out,
 			   struct rt_interp_decoder_stats *stats)
 {
-	const unsigned char *base = raw;
+	const struct rt_rec_frame *frames;
 	struct rt_rec_stack rec;
 	unsigned int sflags;
-	size_t n = 0;
+	size_t n = 0, nr;
 
 	if (size < sizeof(rec))
 		return -EINVAL;
 	memcpy(&rec, raw, sizeof(rec));
-	if (rt_rec_stack__check(&rec, size, RT_REC_RUNTIME_RUBY, pid, tid, &sflags))
+	if (rt_rec_stack__check(&rec, size, RT_REC_RUNTIME_RUBY, pid, tid, &sflags) ||
+	    rt_rec_stack__frames(dec, &rec, raw, &frames, &nr, &sflags, stats))
 		return -EINVAL;
-	for (uint32_t k = rec.nr_frames; k-- > 0;) {
-		struct rt_rec_frame f;
+	for (size_t k = nr; k-- > 0;) {
+		struct rt_rec_frame f = frames[k];
 		struct rt_interp_frame *o = &dec->frames[n];
 		const struct entry *e;
 
-		memcpy(&f, base + sizeof(rec) + (size_t)k * sizeof(f), sizeof(f));
 		e = rt_code_table__find(&dec->codes, rec.pid, f.code);
 		if (e && (e->tag != f.flags >> RT_REC_FRAME_TAG_SHIFT ||
 			  e->cfunc != !!(f.flags & RT_REC_FRAME_RUBY_CFUNC)))

@@ -9,6 +9,9 @@
 #   cases.sh offcpu            rt-bpf record --off-cpu -- python3.11 offcpu_truth.py
 #                              (rtmerge --off-cpu: the sleep and the pipe read
 #                              with their system calls as leaves)
+#   cases.sh deep              rt-bpf record -- python3.11 py_recurse.py 3000
+#                              (every frame of a 3,000-deep stack: the
+#                              chunked records of docs/record-format.md)
 #
 # Runs on the host as well (under the e2e lock); exits 77 when something
 # it needs is missing.
@@ -83,6 +86,18 @@ offcpu)
 		fail "off: no sleep_slice stack ending in [syscall] clock_nanosleep"
 	grep -q 'pipe_slice (.*;\[syscall\] read [0-9]*$' "$PY_TMP/off.folded" ||
 		fail "off: no pipe_slice stack ending in [syscall] read"
+	;;
+deep)
+	timeout 60 "$RT_BPF" record -F 199 -o "$PY_TMP/deep.data" -- "$PY" \
+		"$WORKLOADS/py_recurse.py" 3000 3 >"$PY_TMP/deep.out" 2>"$PY_TMP/deep.err" ||
+		{ verdict "$PY_TMP/deep.err"; fail "deep: rt-bpf record failed: $(tail -3 "$PY_TMP/deep.err")"; }
+	grep '^rt-bpf: python samples' "$PY_TMP/deep.err"
+	"$RT_MERGE" --tid -o "$PY_TMP/deep.folded" "$PY_TMP/deep.data" 2>"$PY_TMP/deep.merr" ||
+		fail "deep: rtmerge failed: $(tail -3 "$PY_TMP/deep.merr")"
+	# a floor for a working recording under emulation, as for the splits
+	python3 "$WORKLOADS/deep_check.py" "$PY_TMP/deep.folded" "$PY_TMP/deep.err" deep py 3000 \
+		"$WORKLOADS/py_recurse.py" 20 ||
+		{ grep '^rtmerge' "$PY_TMP/deep.merr" | head -n 6; fail "deep: wrong stacks"; }
 	;;
 *) fail "unknown case $kind" ;;
 esac

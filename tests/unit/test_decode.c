@@ -434,6 +434,126 @@ static void test_frame_models(void)
 	rt_interp_decoder__free(dec);
 }
 
+struct chunk_buf {
+	struct rt_rec_chunk c;
+	struct rt_rec_frame f[RT_REC_CHUNK_FRAMES];
+};
+
+/* Chunk @id of @pid: frames @from.. of the leaf-first @all. */
+static void make_chunk(struct chunk_buf *b, uint32_t pid, uint64_t id, uint64_t parent,
+		       const struct rt_rec_frame *all, size_t from)
+{
+	memset(b, 0, sizeof(*b));
+	b->c.hdr = (struct rt_rec_header){ RT_REC_MAGIC, RT_REC_VERSION, RT_REC_STACK_CHUNK, sizeof(*b) };
+	b->c.pid = pid;
+	b->c.runtime = RT_REC_RUNTIME_CPYTHON;
+	b->c.id = id;
+	b->c.parent = parent;
+	b->c.nr_frames = RT_REC_CHUNK_FRAMES;
+	memcpy(b->f, all + from, sizeof(b->f));
+}
+
+/* A 600-deep stack as the walker sends it: 88 frames inline, then a
+ * reference to two root-anchored chunks of 256. */
+static void test_deep_stack(void)
+{
+	enum { DEPTH = 600, INLINE = DEPTH % RT_REC_CHUNK_FRAMES };
+	struct rt_interp_decoder *dec = rt_interp_decoder__new();
+	struct rt_rec_code *f = make_code(42, 0x1000, 0x5000, "f", "f", "a.py", 2);
+	struct rt_rec_code *m = make_code(42, 0x2000, 0x6000, "<module>", "<module>", "main.py", 2);
+	struct rt_rec_frame *all = calloc(DEPTH, sizeof(*all));
+	struct chunk_buf *root = malloc(sizeof(*root)), *mid = malloc(sizeof(*mid));
+	struct rt_interp_decoder_stats st;
+	struct rt_interp_stack out;
+	struct stack_buf b;
+	size_t sz;
+	bool in_order = true;
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(dec);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(all);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(root);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(mid);
+	CU_ASSERT_EQUAL(rt_interp_decoder__feed(dec, f, sizeof(*f), 42, 43, &out), 0);
+	CU_ASSERT_EQUAL(rt_interp_decoder__feed(dec, m, sizeof(*m), 42, 43, &out), 0);
+	/* leaf first: f at line 12 or 4 by depth, <module> at the root */
+	sz = make_stack(&b, 42, 43, 0);
+	for (int i = 0; i < DEPTH - 1; i++) {
+		set_frame(&b, 0, 0x1000, 0x5000, 2, i % 3 ? 41 : 8, 0);
+		all[i] = b.f[0];
+	}
+	set_frame(&b, 0, 0x2000, 0x6000, 2, 0, RT_REC_FRAME_ENTRY);
+	all[DEPTH - 1] = b.f[0];
+	make_chunk(root, 42, 0xaaaa, 0, all, DEPTH - RT_REC_CHUNK_FRAMES);
+	make_chunk(mid, 42, 0xbbbb, 0xaaaa, all, INLINE);
+	sz = make_stack(&b, 42, 43, INLINE + 1);
+	memcpy(b.f, all, INLINE * sizeof(*all));
+	b.f[INLINE] = (struct rt_rec_frame){ .code = 0xbbbb, .lasti = 2, .flags = RT_REC_FRAME_CHUNK };
+
+	CU_ASSERT_EQUAL(rt_interp_decoder__feed(dec, root, sizeof(*root), 42, 43, &out), 0);
+	CU_ASSERT_EQUAL(rt_interp_decoder__feed(dec, mid, sizeof(*mid), 42, 43, &out), 0);
+	CU_ASSERT_EQUAL_FATAL(rt_interp_decoder__feed(dec, &b, sz, 42, 43, &out), 1);
+	CU_ASSERT_EQUAL(out.flags, 0);
+	CU_ASSERT_EQUAL_FATAL(out.nr_frames, DEPTH);
+	CU_ASSERT_STRING_EQUAL(out.frames[0].function, "<module>");
+	for (int j = 1; j < DEPTH; j++) /* root first: frame j is all[DEPTH - 1 - j] */
+		in_order &= !strcmp(out.frames[j].function, "f") &&
+			    out.frames[j].line == ((DEPTH - 1 - j) % 3 ? 12 : 4);
+	CU_ASSERT(in_order);
+
+	/* a chunk that never came: the stack ends there, marked truncated */
+	rt_interp_decoder__free(dec);
+	dec = rt_interp_decoder__new();
+	CU_ASSERT_PTR_NOT_NULL_FATAL(dec);
+	CU_ASSERT_EQUAL(rt_interp_decoder__feed(dec, mid, sizeof(*mid), 42, 43, &out), 0);
+	CU_ASSERT_EQUAL_FATAL(rt_interp_decoder__feed(dec, &b, sz, 42, 43, &out), 1);
+	CU_ASSERT(out.flags & RT_INTERP_STACK_TRUNCATED);
+	CU_ASSERT_EQUAL(out.nr_frames, INLINE + RT_REC_CHUNK_FRAMES);
+	rt_interp_decoder__stats(dec, &st);
+	CU_ASSERT_EQUAL(st.chunks, 1);
+	CU_ASSERT_EQUAL(st.missing_chunks, 1);
+	CU_ASSERT_EQUAL(st.truncated, 1);
+
+	/* malformed: a reference not last, more chunks than a stack holds, a
+	 * reference in a version 2 record, a short chunk, another pid's chunk */
+	b.f[0] = b.f[INLINE];
+	CU_ASSERT_EQUAL(rt_interp_decoder__feed(dec, &b, sz, 42, 43, &out), -EINVAL);
+	b.f[0] = all[0];
+	b.f[INLINE].lasti = RT_REC_MAX_CHUNKS + 1;
+	CU_ASSERT_EQUAL(rt_interp_decoder__feed(dec, &b, sz, 42, 43, &out), -EINVAL);
+	b.f[INLINE].lasti = 2;
+	b.s.hdr.version = 2;
+	CU_ASSERT_EQUAL(rt_interp_decoder__feed(dec, &b, sz, 42, 43, &out), -EINVAL);
+	mid->c.hdr.size -= sizeof(struct rt_rec_frame);
+	CU_ASSERT_EQUAL(rt_interp_decoder__feed(dec, mid, sizeof(*mid), 42, 43, &out), -EINVAL);
+	mid->c.hdr.size += sizeof(struct rt_rec_frame);
+	CU_ASSERT_EQUAL(rt_interp_decoder__feed(dec, mid, sizeof(*mid), 7, 43, &out), -EINVAL);
+
+	/* version 2 records hold up to 250 frames, version 3 up to 256 */
+	sz = make_stack(&b, 42, 43, 251);
+	memcpy(b.f, all, 251 * sizeof(*all));
+	CU_ASSERT_EQUAL(rt_interp_decoder__feed(dec, &b, sz, 42, 43, &out), 1);
+	b.s.hdr.version = 2;
+	CU_ASSERT_EQUAL(rt_interp_decoder__feed(dec, &b, sz, 42, 43, &out), -EINVAL);
+	sz = make_stack(&b, 42, 43, 250);
+	b.s.hdr.version = 2;
+	CU_ASSERT_EQUAL(rt_interp_decoder__feed(dec, &b, sz, 42, 43, &out), 1);
+	CU_ASSERT_EQUAL(out.nr_frames, 250);
+
+	/* a newer format is refused and counted as such */
+	b.s.hdr.version = RT_REC_VERSION + 1;
+	CU_ASSERT_EQUAL(rt_interp_decoder__feed(dec, &b, sz, 42, 43, &out), -EINVAL);
+	rt_interp_decoder__stats(dec, &st);
+	CU_ASSERT_EQUAL(st.newer_records, 1);
+	CU_ASSERT_EQUAL(st.newer_version, RT_REC_VERSION + 1);
+
+	free(all);
+	free(root);
+	free(mid);
+	free(f);
+	free(m);
+	rt_interp_decoder__free(dec);
+}
+
 int main(void)
 {
 	CU_pSuite s;
@@ -450,6 +570,7 @@ int main(void)
 	CU_add_test(s, "lnotab and 3.10 line tables", test_old_line_tables);
 	CU_add_test(s, "frame models: <= 3.10 entries, 3.12 shims", test_frame_models);
 	CU_add_test(s, "code tags tell files apart", test_code_tag_file);
+	CU_add_test(s, "deep stacks: chunks, a missing chunk, old versions", test_deep_stack);
 	CU_basic_set_mode(CU_BRM_VERBOSE);
 	CU_basic_run_tests();
 	failures = CU_get_number_of_failures();
