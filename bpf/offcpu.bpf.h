@@ -343,8 +343,13 @@ int rt_offcpu(void *ctx)
 			ret = rb_finish_sample(ctx, ruby, pid, tid, flags);
 	}
 	/* perf writes its sample, the native callchain, unless the stack
-	 * record went out and says the chain is the thread's previous one */
-	return ret || !(flags & RT_REC_STACK_SAME_CHAIN);
+	 * record went out and says the chain is a remembered one.  Computed
+	 * without a branch on @flags: a branch would make the verifier tell
+	 * apart every value of it through the whole walk above (precision),
+	 * and go through the walk once per value. */
+	if (ret)
+		return 1;
+	return (int)(((flags / RT_REC_STACK_SAME_CHAIN) & 1) ^ 1);
 }
 
 #endif
