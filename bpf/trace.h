@@ -15,7 +15,7 @@
 
 #include "bpf/walker.h"
 
-#define RT_TRACE_VERSION 1u
+#define RT_TRACE_VERSION 2u
 
 enum rt_trace_type {
 	RT_TRACE_PY_EVENT = 1, /* struct rt_trace_py_event + nr_frames frames */
@@ -35,6 +35,10 @@ enum rt_trace_probe {
 	RT_TRACE_PROBE_RB_RETURN,      /* ruby:method__return */
 	RT_TRACE_PROBE_RB_CENTRY,      /* ruby:cmethod__entry */
 	RT_TRACE_PROBE_RB_CRETURN,     /* ruby:cmethod__return */
+	/* the fallback for CPython builds without USDT probes (uprobes) */
+	RT_TRACE_PROBE_PY_EVAL_ENTER,  /* _PyEval_EvalFrameDefault: a frame entered from C */
+	RT_TRACE_PROBE_PY_EVAL_EXIT,   /* its return: back in the C caller */
+	RT_TRACE_PROBE_PY_FRAME_POP,   /* a frame's clear or pop at its return (current: it) */
 };
 
 struct rt_trace_header {
@@ -182,6 +186,7 @@ enum rt_trace_stat {
 	RT_TRACE_STAT_NO_CONFIG,   /* Python events of a process not configured yet */
 	RT_TRACE_STAT_NO_TSTATE,   /* Python events without a thread state */
 	RT_TRACE_STAT_READ_FAULT,  /* frame walks cut by a failed read */
+	RT_TRACE_STAT_POP_OTHER,   /* fallback: frame clears that are no return (generators freed ...) */
 	RT_TRACE_STAT_MAX,
 };
 

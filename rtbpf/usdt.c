@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 #include <elf.h>
+#include <errno.h>
 #include <gelf.h>
 #include <string.h>
 
@@ -80,4 +81,53 @@ int rt_usdt__each_needed(int fd, int (*fn)(void *ctx, const char *lib), void *ct
 	if (elf)
 		elf_end(elf);
 	return ret;
+}
+
+int rt_usdt__function_offset(int fd, const char *name, uint64_t *offset)
+{
+	Elf_Scn *scn = NULL;
+	uint64_t vaddr = 0;
+	int err = -ENOENT;
+	size_t n;
+	Elf *elf;
+
+	elf_version(EV_CURRENT);
+	elf = elf_begin(fd, ELF_C_READ, NULL);
+	if (!elf)
+		return -ENOEXEC;
+	/* .symtab first: a stripped build keeps only .dynsym */
+	for (int pass = 0; pass < 2 && !vaddr; pass++) {
+		while (!vaddr && (scn = elf_nextscn(elf, scn))) {
+			GElf_Shdr sh;
+			Elf_Data *d;
+
+			if (!gelf_getshdr(scn, &sh) || !sh.sh_entsize ||
+			    sh.sh_type != (pass ? SHT_DYNSYM : SHT_SYMTAB) || !(d = elf_getdata(scn, NULL)))
+				continue;
+			for (size_t i = 0; i < sh.sh_size / sh.sh_entsize; i++) {
+				GElf_Sym sym;
+				const char *sn;
+
+				if (gelf_getsym(d, (int)i, &sym) && GELF_ST_TYPE(sym.st_info) == STT_FUNC &&
+				    sym.st_value && sym.st_shndx != SHN_UNDEF &&
+				    (sn = elf_strptr(elf, sh.sh_link, sym.st_name)) && !strcmp(sn, name)) {
+					vaddr = sym.st_value;
+					break;
+				}
+			}
+		}
+		scn = NULL;
+	}
+	for (size_t i = 0; vaddr && !elf_getphdrnum(elf, &n) && i < n; i++) {
+		GElf_Phdr ph;
+
+		if (gelf_getphdr(elf, (int)i, &ph) && ph.p_type == PT_LOAD && (ph.p_flags & PF_X) &&
+		    ph.p_vaddr <= vaddr && vaddr < ph.p_vaddr + ph.p_filesz) {
+			*offset = vaddr - ph.p_vaddr + ph.p_offset;
+			err = 0;
+			break;
+		}
+	}
+	elf_end(elf);
+	return err;
 }
