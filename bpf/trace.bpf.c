@@ -581,8 +581,9 @@ int BPF_KPROBE(py_frame_clear, __u64 frame)
 	return py_event(RT_TRACE_PROBE_PY_FRAME_POP, 0, frame);
 }
 
-/* _PyThreadState_PopFrame (tstate, frame): where the clear function is
- * not a symbol of the build (stripped), the pop that follows the clear. */
+/* _PyEval_FrameClearAndPop or _PyThreadState_PopFrame (tstate, frame):
+ * where the clear function is not a symbol of the build (stripped), the
+ * function around it or the pop that follows it. */
 SEC("uprobe")
 int BPF_KPROBE(py_frame_pop, __u64 tstate, __u64 frame)
 {

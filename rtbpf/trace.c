@@ -968,11 +968,12 @@ static int attach_function(struct tracer *t, struct bpf_program *prog, const cha
 }
 
 /* The fallback for a CPython without USDT probes: the eval loop's entry
- * and return, and the function that clears each returning frame, by its
+ * and return, and the function that clears each returning frame: by its
  * symbol (3.11: _PyFrame_Clear, 3.12+: _PyFrame_ClearExceptCode, local
- * symbols that only an unstripped build names), or else the exported
- * _PyThreadState_PopFrame, which pops the frames of threads (not those of
- * generators). */
+ * symbols that only an unstripped build names), else the exported
+ * _PyEval_FrameClearAndPop (3.13+; an LTO build such as Debian's calls it
+ * from the eval loop where it inlined the clear), else the exported
+ * _PyThreadState_PopFrame (which sees no generator frame finish). */
 static int attach_fallback(struct tracer *t, const char *path)
 {
 	const char *clear = t->py_minor >= 12 ? "_PyFrame_ClearExceptCode" : "_PyFrame_Clear";
@@ -983,6 +984,9 @@ static int attach_fallback(struct tracer *t, const char *path)
 	err = attach_function(t, s->progs.py_eval_exit, path, "_PyEval_EvalFrameDefault", true);
 	if (!err && elf_function(path, clear, &off))
 		err = attach_function(t, s->progs.py_frame_clear, path, clear, false);
+	else if (!err && elf_function(path, "_PyEval_FrameClearAndPop", &off))
+		err = attach_function(t, s->progs.py_frame_pop, path, clear = "_PyEval_FrameClearAndPop",
+				      false);
 	else if (!err)
 		err = attach_function(t, s->progs.py_frame_pop, path, clear = "_PyThreadState_PopFrame",
 				      false);
