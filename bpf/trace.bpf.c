@@ -530,7 +530,7 @@ static __always_inline int py_event(__u32 probe, __s32 line, __u64 start)
 	}
 	/* where the next chain may stop: the top of the stack after this
 	 * event (a popped frame's caller after FRAME_POP) and its caller */
-	top = probe == RT_TRACE_PROBE_PY_FRAME_POP ? 1 : 0;
+	top = probe == RT_TRACE_PROBE_PY_FRAME_POP || probe == RT_TRACE_PROBE_PY_YIELD ? 1 : 0;
 	th->frame = top < n && top < RT_TRACE_MAX_CHAIN ? ev->frames[top].frame : 0;
 	th->code = top < n && top < RT_TRACE_MAX_CHAIN ? ev->frames[top].code : 0;
 	th->caller = top + 1 < n && top + 1 < RT_TRACE_MAX_CHAIN ? ev->frames[top + 1].frame : 0;
@@ -579,6 +579,15 @@ SEC("uprobe")
 int BPF_KPROBE(py_frame_clear, __u64 frame)
 {
 	return py_event(RT_TRACE_PROBE_PY_FRAME_POP, 0, frame);
+}
+
+/* The code of the YIELD_VALUE instruction in the eval loop (3.12+, where a
+ * generator resumed by a for loop or `yield from` in Python runs and yields
+ * inline): the current frame yields. */
+SEC("uprobe")
+int py_yield(struct pt_regs *ctx)
+{
+	return py_event(RT_TRACE_PROBE_PY_YIELD, 0, 0);
 }
 
 /* _PyEval_FrameClearAndPop or _PyThreadState_PopFrame (tstate, frame):

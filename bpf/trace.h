@@ -39,6 +39,7 @@ enum rt_trace_probe {
 	RT_TRACE_PROBE_PY_EVAL_ENTER,  /* _PyEval_EvalFrameDefault: a frame entered from C */
 	RT_TRACE_PROBE_PY_EVAL_EXIT,   /* its return: back in the C caller */
 	RT_TRACE_PROBE_PY_FRAME_POP,   /* a frame's clear or pop at its return (current: it) */
+	RT_TRACE_PROBE_PY_YIELD,       /* the eval loop's YIELD_VALUE: the current frame suspends */
 };
 
 struct rt_trace_header {

@@ -108,6 +108,7 @@ struct tracer {
 	/* CPython without USDT probes: uprobes on the eval loop (docs/trace.md) */
 	bool py_fallback;
 	int py_minor;
+	int py_yields;        /* uprobes on YIELD_VALUE's code (3.12+) */
 	uint32_t probe;       /* the Python event being applied */
 	int32_t line;
 	int64_t unknown_type, noreturn_type;
@@ -967,6 +968,46 @@ static int attach_function(struct tracer *t, struct bpf_program *prog, const cha
 	return 0;
 }
 
+/* 3.12+ resume generators from a for loop or `yield from` inline, and
+ * YIELD_VALUE suspends them inline: uprobes on the code of YIELD_VALUE and
+ * its instrumented twin (used while sys.monitoring or sys.settrace is on),
+ * found through the eval loop's computed-goto table opcode_targets (a
+ * local symbol: unstripped builds only).  A build without it: no yields. */
+static int attach_yields(struct tracer *t, const char *path)
+{
+	/* opcode numbers of YIELD_VALUE and INSTRUMENTED_YIELD_VALUE
+	 * (opcode.opmap of each version) */
+	static const uint32_t ops[][2] = { [12] = { 150, 243 }, [13] = { 118, 241 } };
+	int fd;
+
+	if (t->py_minor >= (int)(sizeof(ops) / sizeof(ops[0])) || !ops[t->py_minor][0])
+		return 0;
+	fd = rt_safefile__open_proc_link(path, 0, NULL);
+	if (fd < 0)
+		return 0;
+	for (int i = 0; i < 2; i++) {
+		LIBBPF_OPTS(bpf_uprobe_opts, opts);
+		uint64_t off;
+
+		if (rt_usdt__code_table_offset(fd, "opcode_targets", ops[t->py_minor][i], &off))
+			break;
+		if (!bpf_program__attach_uprobe_opts(t->skel->progs.py_yield, t->pid, path, off, &opts)) {
+			int err = -errno;
+
+			fprintf(stderr, "rt-bpf: cannot attach to YIELD_VALUE's code in %s: %s\n", path,
+				strerror(errno));
+			close(fd);
+			return err;
+		}
+		t->py_yields++;
+		if (t->verbose)
+			fprintf(stderr, "rt-bpf: attached opcode %u's code in %s (offset 0x%" PRIx64 ")\n",
+				ops[t->py_minor][i], path, off);
+	}
+	close(fd);
+	return 0;
+}
+
 /* The fallback for a CPython without USDT probes: the eval loop's entry
  * and return, and the function that clears each returning frame: by its
  * symbol (3.11: _PyFrame_Clear, 3.12+: _PyFrame_ClearExceptCode, local
@@ -992,13 +1033,16 @@ static int attach_fallback(struct tracer *t, const char *path)
 				      false);
 	if (!err)
 		err = attach_function(t, s->progs.py_eval_enter, path, "_PyEval_EvalFrameDefault", false);
+	if (!err && t->py_minor >= 12)
+		err = attach_yields(t, path);
 	if (!err)
 		fprintf(stderr, "rt-bpf: fallback: uprobes on _PyEval_EvalFrameDefault (entry and "
 			"return) and %s in %s: the trace has the calls and returns of Python "
 			"functions; no lines, no return values, arguments only of frames entered "
 			"from C%s (docs/trace.md)\n", clear, path,
-			t->py_minor >= 12 ? "; a generator resumed and suspended by Python code without "
-			"a call returning in between is one call" : "");
+			t->py_minor >= 12 && !t->py_yields ? "; a generator resumed and suspended by "
+			"Python code without a call returning in between is one call (no opcode_targets "
+			"symbol to find YIELD_VALUE's code by)" : "");
 	return err;
 }
 

@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <gelf.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "rtbpf/usdt.h"
 
@@ -83,21 +84,17 @@ int rt_usdt__each_needed(int fd, int (*fn)(void *ctx, const char *lib), void *ct
 	return ret;
 }
 
-int rt_usdt__function_offset(int fd, const char *name, uint64_t *offset)
+/* The value of symbol @name of type @type in @elf (.symtab first: a
+ * stripped build keeps only .dynsym); with @local_suffix, also a compiler's
+ * name for a function-local static, "name.N".  0 when there is none. */
+static uint64_t symbol_value(Elf *elf, const char *name, int type, bool local_suffix)
 {
-	Elf_Scn *scn = NULL;
-	uint64_t vaddr = 0;
-	int err = -ENOENT;
-	size_t n;
-	Elf *elf;
+	size_t len = strlen(name);
 
-	elf_version(EV_CURRENT);
-	elf = elf_begin(fd, ELF_C_READ, NULL);
-	if (!elf)
-		return -ENOEXEC;
-	/* .symtab first: a stripped build keeps only .dynsym */
-	for (int pass = 0; pass < 2 && !vaddr; pass++) {
-		while (!vaddr && (scn = elf_nextscn(elf, scn))) {
+	for (int pass = 0; pass < 2; pass++) {
+		Elf_Scn *scn = NULL;
+
+		while ((scn = elf_nextscn(elf, scn))) {
 			GElf_Shdr sh;
 			Elf_Data *d;
 
@@ -108,26 +105,70 @@ int rt_usdt__function_offset(int fd, const char *name, uint64_t *offset)
 				GElf_Sym sym;
 				const char *sn;
 
-				if (gelf_getsym(d, (int)i, &sym) && GELF_ST_TYPE(sym.st_info) == STT_FUNC &&
-				    sym.st_value && sym.st_shndx != SHN_UNDEF &&
-				    (sn = elf_strptr(elf, sh.sh_link, sym.st_name)) && !strcmp(sn, name)) {
-					vaddr = sym.st_value;
-					break;
-				}
+				if (!gelf_getsym(d, (int)i, &sym) || GELF_ST_TYPE(sym.st_info) != type ||
+				    !sym.st_value || sym.st_shndx == SHN_UNDEF ||
+				    !(sn = elf_strptr(elf, sh.sh_link, sym.st_name)))
+					continue;
+				if (!strcmp(sn, name) ||
+				    (local_suffix && !strncmp(sn, name, len) && sn[len] == '.'))
+					return sym.st_value;
 			}
 		}
-		scn = NULL;
 	}
-	for (size_t i = 0; vaddr && !elf_getphdrnum(elf, &n) && i < n; i++) {
+	return 0;
+}
+
+/* The file offset of @vaddr in a loadable segment of @elf, executable
+ * (@exec) or not.  0 or -ENOENT. */
+static int segment_offset(Elf *elf, uint64_t vaddr, bool exec, uint64_t *offset)
+{
+	size_t n;
+
+	if (!vaddr || elf_getphdrnum(elf, &n))
+		return -ENOENT;
+	for (size_t i = 0; i < n; i++) {
 		GElf_Phdr ph;
 
-		if (gelf_getphdr(elf, (int)i, &ph) && ph.p_type == PT_LOAD && (ph.p_flags & PF_X) &&
-		    ph.p_vaddr <= vaddr && vaddr < ph.p_vaddr + ph.p_filesz) {
+		if (gelf_getphdr(elf, (int)i, &ph) && ph.p_type == PT_LOAD &&
+		    !(ph.p_flags & PF_X) == !exec && ph.p_vaddr <= vaddr &&
+		    vaddr < ph.p_vaddr + ph.p_filesz) {
 			*offset = vaddr - ph.p_vaddr + ph.p_offset;
-			err = 0;
-			break;
+			return 0;
 		}
 	}
+	return -ENOENT;
+}
+
+int rt_usdt__function_offset(int fd, const char *name, uint64_t *offset)
+{
+	Elf *elf;
+	int err;
+
+	elf_version(EV_CURRENT);
+	elf = elf_begin(fd, ELF_C_READ, NULL);
+	if (!elf)
+		return -ENOEXEC;
+	err = segment_offset(elf, symbol_value(elf, name, STT_FUNC, false), true, offset);
+	elf_end(elf);
+	return err;
+}
+
+int rt_usdt__code_table_offset(int fd, const char *table, uint32_t index, uint64_t *offset)
+{
+	uint64_t at = 0, target = 0;
+	Elf *elf;
+	int err;
+
+	elf_version(EV_CURRENT);
+	elf = elf_begin(fd, ELF_C_READ, NULL);
+	if (!elf)
+		return -ENOEXEC;
+	err = segment_offset(elf, symbol_value(elf, table, STT_OBJECT, true) + (uint64_t)index * 8,
+			     false, &at);
+	if (!err && pread(fd, &target, sizeof(target), (off_t)at) != (ssize_t)sizeof(target))
+		err = -EIO;
+	if (!err)
+		err = segment_offset(elf, target, true, offset);
 	elf_end(elf);
 	return err;
 }

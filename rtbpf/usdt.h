@@ -34,4 +34,14 @@ int rt_usdt__each_needed(int fd, int (*fn)(void *ctx, const char *lib), void *ct
  */
 int rt_usdt__function_offset(int fd, const char *name, uint64_t *offset);
 
+/*
+ * The file offset of the code that entry @index of table @table (an array
+ * of code addresses, such as CPython's computed-goto opcode_targets; a
+ * function-local static's "table.N" counts) in the ELF file open at @fd
+ * points to, as the file holds it (the linker writes a relative
+ * relocation's value in place too).  Returns 0, -ENOENT when there is no
+ * such table or the entry points to no code, -EIO, -ENOEXEC.
+ */
+int rt_usdt__code_table_offset(int fd, const char *table, uint32_t index, uint64_t *offset);
+
 #endif

@@ -152,7 +152,8 @@ int rt_pyframes__event(struct rt_pyframes *pf, uint32_t tid, uint32_t probe,
 		if (err)
 			return err;
 	}
-	if ((probe == RT_TRACE_PROBE_PY_RETURN || probe == RT_TRACE_PROBE_PY_FRAME_POP) && t->depth)
+	if ((probe == RT_TRACE_PROBE_PY_RETURN || probe == RT_TRACE_PROBE_PY_FRAME_POP ||
+	     probe == RT_TRACE_PROBE_PY_YIELD) && t->depth)
 		pop_to(pf, t, t->depth - 1);
 	return (int)t->depth;
 }

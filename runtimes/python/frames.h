@@ -44,7 +44,7 @@ struct rt_pyframes *rt_pyframes__new(const struct rt_pyframes_ops *ops);
  * @probe (enum rt_trace_probe) sent for thread @tid, with the event's
  * @flags (RT_TRACE_CHAIN_*): reports the returns, then the calls, in order.
  * The current frame of a function__entry or PY_EVAL_ENTER event is a new
- * call; a function__return or PY_FRAME_POP event also returns it; a
+ * call; a function__return, PY_FRAME_POP or PY_YIELD event also returns it; a
  * PY_EVAL_EXIT event without frames that reached the root returns all.  Returns the
  * depth after it, or -errno.
  */

@@ -3,16 +3,16 @@
 # rt-bpf trace on CPythons without USDT probes (pyenv's 3.11, 3.12, 3.13;
 # a container's Debian python3.13): the uprobe fallback (docs/trace.md).
 # For each pyenv build: the message says which fallback and what the trace
-# lacks; the calls and returns of main()'s subtree of
-# tests/e2e/trace/truth.py equal sys.settrace's in the same interpreter:
-# exactly on 3.11; on 3.12+ but for the generator, whose resumptions by a
-# specialised for loop and its yields run inline with no probe, so that
-# settrace's 5 calls of squares are at least 1 and at most 5 here; the
-# only Steps are the def lines of the calls; arguments are recorded for the
-# frames entered from C (double, called by map) on 3.11 and for none
-# other; the write is an Event, the source in files/.  Then -p on the
-# container's python3.13 (stripped, LTO: the exported
-# _PyEval_FrameClearAndPop): the 177 calls of fib(10), each returned.
+# lacks; the calls and returns of main()'s subtree of tests/e2e/trace/
+# truth.py (recursion, a class method, a generator, map) and gens.py
+# (generators run by for loops, `yield from`, send() and list(), a
+# comprehension, a recursion unwound by an exception) are the sequence
+# sys.settrace reports in the same interpreter; the only Steps are the def
+# lines of the calls; arguments are recorded for the frames entered from C
+# (double, called by map) on 3.11 and for no inline call; the write is an
+# Event, the source in files/.  Then -p on the container's python3.13
+# (stripped, LTO: the exported _PyEval_FrameClearAndPop, no YIELD_VALUE
+# probe): the 177 calls of fib(10), each returned.
 . "$(dirname "$0")/lib.sh"
 [ "$(id -u)" -eq 0 ] || skip "needs root (BPF, uprobes)"
 RTBPF=$RT_BUILD/rt-bpf
@@ -32,40 +32,29 @@ for v in 3.11.7 3.12.1 3.13.0; do
 	tested=$((tested + 1))
 	D=$E2E_TMP/$v
 	mkdir -p "$D"
-	(cd "$T" && $PY truth.py --settrace "$D/settrace.txt" >/dev/null) || fail "$v: settrace run"
-	subtree "$D/settrace.txt" > "$D/want.txt"
-	[ "$(wc -l < "$D/want.txt")" -gt 50 ] || fail "$v: settrace saw too little"
-	(cd "$T" && "$RTBPF" trace -o "$D/tr" -- $PY truth.py) > "$D/stdout" 2> "$D/stderr" ||
-		{ cat "$D/stderr"; fail "$v: rt-bpf trace failed"; }
-	grep -qx 'total 35.0 6' "$D/stdout" || fail "$v: the program's own output is wrong"
-	grep -q "without USDT probes.*falling back to uprobes on its eval loop" "$D/stderr" &&
-		grep -q "^rt-bpf: fallback: uprobes on _PyEval_EvalFrameDefault (entry and return) and _PyFrame_Clear.*no lines, no return values" "$D/stderr" ||
-		fail "$v: the fallback is not said: $(cat "$D/stderr")"
-	grep -q 'records lost' "$D/stderr" && fail "$v: records lost: $(cat "$D/stderr")"
-	$CMP validate "$D/tr" > /dev/null || fail "$v: not a valid trace directory"
-	$CMP events "$D/tr" "$SRC" > "$D/all.txt" || fail "$v: events"
-	subtree "$D/all.txt" > "$D/got.txt"
-	python3 - "$D/want.txt" "$D/got.txt" "$v" "$D/all.txt" <<'PY' || fail "$v: calls and returns differ from sys.settrace's"
-import sys
-want, got = ([l.split() for l in open(f)] for f in sys.argv[1:3])
-v, allev = sys.argv[3], [l.split() for l in open(sys.argv[4])]
-gen = lambda ev: [e for e in ev if e[1] == "squares"]
-calls = lambda ev: sum(e[0] == "call" for e in ev)
-if v.startswith("3.11"):
-    assert want == got, "3.11: not the same sequence"
-    note = "all %d calls" % calls(want)
-else:
-    rest = lambda ev: [e for e in ev if e[1] != "squares"]
-    assert rest(want) == rest(got), "the calls and returns other than the generator's differ"
-    gw, gg = gen(want), gen(got)
-    assert 1 <= calls(gg) <= calls(gw) and gg == [["call", "squares", "28"], ["return", "squares", "28"]] * calls(gg), gg
-    note = "%d of %d calls (the generator: %d of its %d resumptions)" % (
-        calls(got), calls(want), calls(gg), calls(gw))
-# the only lines are the calls' def lines
-assert all(e[2] == e[3] for e in allev if e[0] == "line"), [e for e in allev if e[0] == "line" and e[2] != e[3]][:3]
-print("%s: main's subtree: %s of sys.settrace's, in its order" % (v, note))
-PY
-	python3 - "$D/tr" "$SRC" "$v" <<'PY' || fail "$v: trace content"
+	for prog in truth gens; do
+		(cd "$T" && $PY $prog.py --settrace "$D/$prog.settrace") > /dev/null || fail "$v: settrace run"
+		subtree "$D/$prog.settrace" > "$D/$prog.want"
+		[ "$(wc -l < "$D/$prog.want")" -gt 50 ] || fail "$v: settrace saw too little of $prog.py"
+		(cd "$T" && "$RTBPF" trace -o "$D/$prog" -- $PY $prog.py) > "$D/stdout" 2> "$D/stderr" ||
+			{ cat "$D/stderr"; fail "$v: rt-bpf trace $prog.py failed"; }
+		grep -q "without USDT probes.*falling back to uprobes on its eval loop" "$D/stderr" &&
+			grep -q "^rt-bpf: fallback: uprobes on _PyEval_EvalFrameDefault (entry and return) and _PyFrame_Clear.*no lines, no return values" "$D/stderr" ||
+			fail "$v: the fallback is not said: $(cat "$D/stderr")"
+		grep -q 'is one call' "$D/stderr" && fail "$v: no YIELD_VALUE probe: $(cat "$D/stderr")"
+		grep -q 'records lost' "$D/stderr" && fail "$v: records lost: $(cat "$D/stderr")"
+		$CMP validate "$D/$prog" > /dev/null || fail "$v: $prog: not a valid trace directory"
+		$CMP events "$D/$prog" "$T/$prog.py" > "$D/$prog.all" || fail "$v: $prog: events"
+		subtree "$D/$prog.all" > "$D/$prog.got"
+		diff -u "$D/$prog.want" "$D/$prog.got" > "$D/$prog.diff" ||
+			{ head -20 "$D/$prog.diff"; fail "$v: $prog.py: calls and returns differ from sys.settrace's"; }
+		# the only lines are the calls' def lines
+		awk '$1 == "line" && $3 != $4 { bad++ } END { exit bad > 0 }' "$D/$prog.all" ||
+			fail "$v: $prog: a Step on another line than a def line"
+		note "$v: $prog.py: main's subtree equals sys.settrace's: $(grep -c '^call' "$D/$prog.want") calls and their returns"
+	done
+	grep -qx 'gens 58' "$D/stdout" || fail "$v: gens.py's own output is wrong"
+	python3 - "$D/truth" "$SRC" "$v" <<'PY' || fail "$v: trace content"
 import json, os, sys
 d, src, v = sys.argv[1:4]
 ev = json.load(open(os.path.join(d, "trace.json")))
