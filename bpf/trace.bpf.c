@@ -212,6 +212,9 @@ __noinline int send_code(__u32 pid, __u32 tid, __u64 code)
 	rec->code = code;
 	rec->firstlineno = firstlineno;
 	rec->firsttraceable = 0;
+	rec->co_flags = 0;
+	rec->pad = 0;
+	bpf_probe_read_user(&rec->co_flags, sizeof(rec->co_flags), (const void *)(code + cfg->code_flags));
 	rec->linetable_nbytes = 0;
 	if (off->code_firsttraceable != RT_WALKER_NONE) {
 		__s32 ft = 0;

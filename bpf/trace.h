@@ -126,6 +126,8 @@ struct rt_trace_py_code {
 	__u32 firstlineno;
 	__u32 argcount;     /* positional (incl. positional-only) + keyword-only */
 	__u32 firsttraceable; /* _co_firsttraceable: the RESUME instruction (3.11+) */
+	__u32 co_flags;       /* CO_GENERATOR ... */
+	__u32 pad;
 	__u32 linetable_nbytes;
 	__u8 linetable[RT_TRACE_LINETABLE_HEAD]; /* the start of co_linetable */
 	struct rt_trace_str_info name_info, qualname_info, filename_info;
@@ -178,6 +180,8 @@ struct rt_trace_py_config {
 	__u32 frame_localsplus;
 	__u32 tuple_items;
 	__u32 type_name;  /* PyTypeObject.tp_name */
+	__u32 code_flags; /* PyCodeObject.co_flags */
+	__u32 pad;
 };
 
 /* Per-CPU counters (array map stats) */

@@ -62,6 +62,7 @@ struct code_info {
 	/* its first instruction after RESUME is on the def line, where the
 	 * line probe (unlike sys.settrace) does not fire: see py_call */
 	bool starts_on_def_line;
+	bool generator;       /* generator, coroutine or async generator code */
 };
 
 /* A type object's name (RT_TRACE_PY_TYPE). */
@@ -371,6 +372,8 @@ static void py_code(struct tracer *t, const struct rt_trace_py_code *rec)
 					      name[0] ? name : "<unknown>") : -1;
 	ci->firstlineno = rec->firstlineno;
 	ci->firsttraceable = rec->firsttraceable;
+	/* CO_GENERATOR, CO_COROUTINE, CO_ITERABLE_COROUTINE, CO_ASYNC_GENERATOR */
+	ci->generator = (rec->co_flags & (0x20 | 0x80 | 0x100 | 0x200)) != 0;
 	ci->starts_on_def_line =
 		rec->linetable_nbytes && rec->linetable_nbytes <= RT_TRACE_LINETABLE_HEAD &&
 		rt_interp_linetable311__line(rec->linetable, rec->linetable_nbytes,
@@ -512,6 +515,23 @@ static bool def_line_missing(const struct tracer *t, const struct code_info *ci,
 	       !(e->flags & RT_TRACE_FRAME_GENERATOR);
 }
 
+/*
+ * Whether shadow entry @e is no call sys.settrace reports: an entry shim,
+ * or a generator function's own frame, which runs no further than
+ * RETURN_GENERATOR (before RESUME) and hands its state to the generator's
+ * frame; the fallback sees it when C called the generator function
+ * (map(genfunc, ...)): the eval loop is entered for it.
+ */
+static bool not_a_call(struct tracer *t, const struct rt_pyframes_entry *e)
+{
+	const struct code_info *ci;
+
+	if (e->flags & RT_TRACE_FRAME_SHIM)
+		return true;
+	ci = code_find(t, e->code, false);
+	return ci && ci->generator && !(e->flags & RT_TRACE_FRAME_GENERATOR);
+}
+
 /* A frame was called (rt_pyframes ops). */
 static void py_call(void *ctx, uint32_t tid, const struct rt_pyframes_entry *e, int newest)
 {
@@ -523,7 +543,7 @@ static void py_call(void *ctx, uint32_t tid, const struct rt_pyframes_entry *e, 
 	size_t nr = 0;
 	int64_t fid;
 
-	if (e->flags & RT_TRACE_FRAME_SHIM)
+	if (not_a_call(t, e))
 		return;
 	fid = ci ? ci->function_id : -1;
 	if (fid < 0) {
@@ -555,7 +575,7 @@ static void py_return(void *ctx, uint32_t tid, const struct rt_pyframes_entry *e
 	struct tracer *t = ctx;
 	struct rt_ctrace_value v = { .kind = RT_CTRACE_VALUE_NONE };
 
-	if (e->flags & RT_TRACE_FRAME_SHIM)
+	if (not_a_call(t, e))
 		return;
 	v.type_id = (uint32_t)t->noreturn_type;
 	t->returns++;
@@ -900,6 +920,9 @@ static int configure_python(struct tracer *t)
 	}
 	cfg.tuple_items = 24;
 	cfg.type_name = 24;
+	/* after PyVarObject's 24 bytes, co_consts, co_names and
+	 * co_exceptiontable (3.11 to 3.14) */
+	cfg.code_flags = 48;
 	t->py_minor = proc.base.minor;
 	if (bpf_map_update_elem(bpf_map__fd(t->skel->maps.py_procs), &key, &cfg, BPF_ANY)) {
 		err = -errno;

@@ -6,7 +6,8 @@
 # lacks; the calls and returns of main()'s subtree of tests/e2e/trace/
 # truth.py (recursion, a class method, a generator, map) and gens.py
 # (generators run by for loops, `yield from`, send() and list(), a
-# comprehension, a recursion unwound by an exception) are the sequence
+# comprehension, generator functions called by map, a recursion unwound by
+# an exception) are the sequence
 # sys.settrace reports in the same interpreter; the only Steps are the def
 # lines of the calls; arguments are recorded for the frames entered from C
 # (double, called by map) on 3.11 and for no inline call; the write is an
@@ -53,7 +54,7 @@ for v in 3.11.7 3.12.1 3.13.0; do
 			fail "$v: $prog: a Step on another line than a def line"
 		note "$v: $prog.py: main's subtree equals sys.settrace's: $(grep -c '^call' "$D/$prog.want") calls and their returns"
 	done
-	grep -qx 'gens 58' "$D/stdout" || fail "$v: gens.py's own output is wrong"
+	grep -qx 'gens 59' "$D/stdout" || fail "$v: gens.py's own output is wrong"
 	python3 - "$D/truth" "$SRC" "$v" <<'PY' || fail "$v: trace content"
 import json, os, sys
 d, src, v = sys.argv[1:4]

@@ -1,7 +1,8 @@
 # SPDX-License-Identifier: GPL-2.0-only
 # A second ground truth for tests/e2e/trace_fallback.sh: generators run by
 # Python code (a for loop, `yield from`, send(), a comprehension), a
-# recursion unwound by an exception.  --settrace FILE as in truth.py.
+# generator function called by C (map), a recursion unwound by an
+# exception.  --settrace FILE as in truth.py.
 import sys
 
 from truth import tracer
@@ -52,6 +53,7 @@ def main():
     except StopIteration as stop:
         s += stop.value
     s += sum([x * x for x in inner(4)])
+    s += sum(sum(g) for g in map(inner, [1, 2]))  # generator functions called by C
     sys.stdout.write("gens %d\n" % s)
     return s
 
