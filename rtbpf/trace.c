@@ -2,8 +2,10 @@
 /*
  * `rt-bpf trace -o DIR (-p PID | -- CMD ARGS...)`: attaches bpf/trace.bpf.c
  * to the target's USDT probes (CPython: line, function__entry,
- * function__return; CRuby: method__entry/return, cmethod__entry/return)
- * and its writes to fds 1 and 2, and turns the records into CodeTracer's
+ * function__return; CRuby: method__entry/return, cmethod__entry/return),
+ * or for a CPython without them to uprobes on its eval loop (entry and
+ * return, the frame clear, 3.12+ YIELD_VALUE's code: calls and returns
+ * without lines), and its writes to fds 1 and 2, and turns the records into CodeTracer's
  * trace directory (rtbpf/codetracer.h).  Python calls and returns come
  * from the frame chains (runtimes/python/frames.h).  docs/trace.md has the whole
  * mapping.
@@ -1408,10 +1410,11 @@ const struct rt_bpf_cmd rt_bpf_cmd_trace = {
 	.help =
 	"trace   records every call, return and line of a CPython (3.11+) or CRuby process\n"
 	"        from its USDT probes, and its writes to stdout and stderr, into DIR in\n"
-	"        CodeTracer's trace format (docs/trace.md).  -p: a running process, whose\n"
-	"        running frames are called at its first event; -- CMD: CMD must be the\n"
-	"        interpreter itself.  -b: ring buffer MB (default 64); losses are counted\n"
-	"        and marked in the trace.\n",
+	"        CodeTracer's trace format (docs/trace.md); a CPython without probes (pyenv,\n"
+	"        3.12+) by uprobes on its eval loop: calls and returns, no lines.\n"
+	"        -p: a running process, whose running frames are called at its first\n"
+	"        event; -- CMD: CMD must be the interpreter itself.  -b: ring buffer MB\n"
+	"        (default 64); losses are counted and marked in the trace.\n",
 	.shortopts = "o:b:",
 	.longopts = trace_longopts,
 	.opts_size = sizeof(struct trace_opts),
