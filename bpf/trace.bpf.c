@@ -212,6 +212,9 @@ __noinline int send_code(__u32 pid, __u32 tid, __u64 code)
 	rec->code = code;
 	rec->firstlineno = firstlineno;
 	rec->firsttraceable = 0;
+	rec->co_flags = 0;
+	rec->pad = 0;
+	bpf_probe_read_user(&rec->co_flags, sizeof(rec->co_flags), (const void *)(code + cfg->code_flags));
 	rec->linetable_nbytes = 0;
 	if (off->code_firsttraceable != RT_WALKER_NONE) {
 		__s32 ft = 0;
@@ -323,11 +326,16 @@ struct chain {
 	struct rt_trace_py_event *ev;
 	__u8 *buf;
 	__u64 frame;
+	__u64 after_first;  /* with has_after_first: the frame that follows the first (EVAL_ENTER) */
+	bool has_after_first;
 	__u64 stop1, stop2; /* frames the previous event sent */
+	__u32 n;            /* frames stored */
 	__u32 flags;
 };
 
-/* One frame of the chain: reads it, stores it, and stops after a frame
+/* One frame of the chain: reads it, stores it (a 3.12+ entry shim, which
+ * is no Python code and not yet linked when a frame is entered, is skipped:
+ * a frame's caller is the same at every event), and stops after a frame
  * the previous event of the thread sent (from the second frame on: the
  * first frame's caller always goes, its call instruction tells a new call
  * from the same site apart from a new one at another). */
@@ -335,7 +343,7 @@ static long chain_frame(__u32 i, void *arg)
 {
 	struct chain *c = arg;
 	const struct rt_walker_offsets *off = c->off;
-	__u64 idx = i, size = off->frame_read, frame = c->frame;
+	__u64 idx = c->n, size = off->frame_read, frame = c->frame;
 	struct rt_trace_py_frame *f;
 	__u8 owner = 0, is_entry = 0;
 	__u32 flags = 0;
@@ -354,6 +362,11 @@ static long chain_frame(__u32 i, void *arg)
 		c->flags |= RT_TRACE_READ_FAULT;
 		return 1;
 	}
+	c->frame = *(__u64 *)(c->buf + (off->frame_previous & RT_WALKER_FRAME_OFF_MASK));
+	if (off->frame_owner != RT_WALKER_NONE)
+		owner = c->buf[off->frame_owner & RT_WALKER_FRAME_OFF_MASK];
+	if (off->frame_owner != RT_WALKER_NONE && owner >= off->frame_owner_cstack)
+		return 0;
 	f = &c->ev->frames[idx];
 	f->frame = frame;
 	f->code = *(__u64 *)(c->buf + (off->frame_code & RT_WALKER_FRAME_OFF_MASK)) &
@@ -362,18 +375,16 @@ static long chain_frame(__u32 i, void *arg)
 		   *(__u64 *)(c->buf + (off->frame_instr_ptr & RT_WALKER_FRAME_OFF_MASK)) : 0;
 	if (off->frame_is_entry != RT_WALKER_NONE)
 		is_entry = c->buf[off->frame_is_entry & RT_WALKER_FRAME_OFF_MASK];
-	if (off->frame_owner != RT_WALKER_NONE)
-		owner = c->buf[off->frame_owner & RT_WALKER_FRAME_OFF_MASK];
 	if (is_entry)
 		flags |= RT_TRACE_FRAME_ENTRY;
 	if (off->frame_owner != RT_WALKER_NONE && owner == off->frame_owner_generator)
 		flags |= RT_TRACE_FRAME_GENERATOR;
-	if (off->frame_owner != RT_WALKER_NONE && owner >= off->frame_owner_cstack)
-		flags |= RT_TRACE_FRAME_SHIM;
 	f->flags = flags;
 	f->pad = 0;
-	c->ev->nr_frames = idx + 1;
-	c->frame = *(__u64 *)(c->buf + (off->frame_previous & RT_WALKER_FRAME_OFF_MASK));
+	c->n = idx + 1;
+	c->ev->nr_frames = c->n;
+	if (idx == 0 && c->has_after_first)
+		c->frame = c->after_first;
 	if (idx >= 1 && (frame == c->stop1 || frame == c->stop2)) {
 		c->flags |= RT_TRACE_CHAIN_KNOWN;
 		return 1;
@@ -381,18 +392,46 @@ static long chain_frame(__u32 i, void *arg)
 	return 0;
 }
 
+/*
+ * Whether a frame clear or pop of @frame (the fallback's FRAME_POP uprobe)
+ * is the return of a running frame: the eval loop clears a returning frame
+ * while it is the current frame or just after it made the frame's caller
+ * the current one (3.12+ unlink it first; 3.11 as compiled may store the
+ * new current frame before the call).  Not a return: the clear of a
+ * suspended or finished generator's frame (freed, closed: previous NULL,
+ * not on the stack) and 3.11's clear of a frame entered from C (is_entry),
+ * which comes after its eval call returned (EVAL_EXIT reported that).
+ */
+static __always_inline bool pop_is_return(const struct rt_walker_offsets *off, __u64 frame,
+					  __u64 current)
+{
+	__u64 prev = 0;
+	__u8 is_entry = 0;
+
+	if (read_ptr(&prev, frame + off->frame_previous) || !prev)
+		return false;
+	if (off->frame_is_entry != RT_WALKER_NONE &&
+	    (bpf_probe_read_user(&is_entry, 1, (const void *)(frame + off->frame_is_entry)) || is_entry))
+		return false;
+	return frame == current || prev == current;
+}
+
 /* A Python probe fired on the current thread: sends its chain of frames,
  * preceded by the names of code objects not sent yet and, for a frame that
- * may be new, its arguments. */
-static __always_inline int py_event(__u32 probe, __s32 line)
+ * may be new, its arguments.  @start: 0 for a chain from the current
+ * frame; EVAL_ENTER: the frame being entered, before the current one (its
+ * previous is not set yet); FRAME_POP: the frame returning, then its
+ * callers. */
+static __always_inline int py_event(__u32 probe, __s32 line, __u64 start)
 {
-	__u64 id = bpf_get_current_pid_tgid(), ts;
-	__u32 pid = id >> 32, tid = (__u32)id, zero = 0;
+	__u64 id = bpf_get_current_pid_tgid(), ts, current = 0;
+	__u32 pid = id >> 32, tid = (__u32)id, zero = 0, top;
 	const struct rt_trace_py_config *cfg = bpf_map_lookup_elem(&py_procs, &pid);
 	struct thread_state fresh = {}, *th;
 	struct scratch *sc = bpf_map_lookup_elem(&scratch, &zero);
 	struct rt_trace_py_event *ev;
 	struct chain c = {};
+	bool want_args;
 	__u32 n;
 
 	if (!cfg) {
@@ -415,6 +454,8 @@ static __always_inline int py_event(__u32 probe, __s32 line)
 	ev->flags = 0;
 	ts = find_tstate(&cfg->walker, pid, tid);
 	if (!ts) {
+		if (probe == RT_TRACE_PROBE_PY_FRAME_POP)
+			return 0; /* no telling whether it is a return */
 		count(RT_TRACE_STAT_NO_TSTATE);
 		ev->flags |= RT_TRACE_NO_TSTATE;
 	} else {
@@ -423,9 +464,21 @@ static __always_inline int py_event(__u32 probe, __s32 line)
 		c.buf = sc->frame_buf;
 		c.stop1 = th->frame;
 		c.stop2 = th->caller;
-		if (current_frame(&cfg->walker.off, ts, &c.frame))
+		if (current_frame(&cfg->walker.off, ts, &current))
 			c.flags |= RT_TRACE_READ_FAULT;
-		bpf_loop(RT_TRACE_MAX_CHAIN, chain_frame, &c, 0);
+		c.frame = current;
+		if (probe == RT_TRACE_PROBE_PY_FRAME_POP) {
+			if (!pop_is_return(&cfg->walker.off, start, current)) {
+				count(RT_TRACE_STAT_POP_OTHER);
+				return 0;
+			}
+			c.frame = start;
+		} else if (probe == RT_TRACE_PROBE_PY_EVAL_ENTER) {
+			c.frame = start;
+			c.after_first = current;
+			c.has_after_first = true;
+		}
+		bpf_loop(RT_TRACE_MAX_CHAIN + 8, chain_frame, &c, 0);
 		ev->flags |= c.flags;
 		if (c.flags & RT_TRACE_READ_FAULT)
 			count(RT_TRACE_STAT_READ_FAULT);
@@ -447,38 +500,45 @@ static __always_inline int py_event(__u32 probe, __s32 line)
 			continue;
 		send_code(pid, tid, ev->frames[k].code);
 	}
-	if (n >= 1) {
+	/* the fallback's calls are mostly seen at their return, when the
+	 * arguments may have been rebound: only a frame entered is read */
+	want_args = probe == RT_TRACE_PROBE_PY_EVAL_ENTER;
+	if (n >= 1 && probe <= RT_TRACE_PROBE_PY_RETURN) {
 		__u64 caller = n >= 2 ? ev->frames[1].frame : 0;
 		__u64 call_instr = n >= 2 ? ev->frames[1].instr : 0;
 
-		if (probe == RT_TRACE_PROBE_PY_ENTRY || ev->frames[0].frame != th->frame ||
-		    ev->frames[0].code != th->code || caller != th->caller ||
-		    call_instr != th->call_instr) {
-			__u64 types[RT_TRACE_MAX_ARGS] = {};
-			__u32 one = 1, nr = 0;
-			struct scratch *s1;
+		want_args = probe == RT_TRACE_PROBE_PY_ENTRY || ev->frames[0].frame != th->frame ||
+			    ev->frames[0].code != th->code || caller != th->caller ||
+			    call_instr != th->call_instr;
+	}
+	if (n >= 1 && want_args) {
+		__u64 types[RT_TRACE_MAX_ARGS] = {};
+		__u32 one = 1, nr = 0;
+		struct scratch *s1;
 
-			/* the type records reuse the scratch slot the arguments are in */
-			if (!send_args(pid, tid, ev->frames[0].frame, ev->frames[0].code)) {
-				s1 = bpf_map_lookup_elem(&scratch, &one);
-				if (s1) {
-					nr = s1->rec.args.nr_args;
-					for (__u32 i = 0; i < RT_TRACE_MAX_ARGS; i++)
-						types[i] = s1->rec.args.args[i].type;
-				}
-			}
-			for (__u32 i = 0; i < RT_TRACE_MAX_ARGS; i++) {
-				if (i >= nr)
-					break;
-				send_type(pid, tid, types[i]);
+		/* the type records reuse the scratch slot the arguments are in */
+		if (!send_args(pid, tid, ev->frames[0].frame, ev->frames[0].code)) {
+			s1 = bpf_map_lookup_elem(&scratch, &one);
+			if (s1) {
+				nr = s1->rec.args.nr_args;
+				for (__u32 i = 0; i < RT_TRACE_MAX_ARGS; i++)
+					types[i] = s1->rec.args.args[i].type;
 			}
 		}
-		th->frame = ev->frames[0].frame;
-		th->code = ev->frames[0].code;
-		th->caller = caller;
-		th->call_instr = call_instr;
-		th->caller_code = n >= 2 ? ev->frames[1].code : 0;
+		for (__u32 i = 0; i < RT_TRACE_MAX_ARGS; i++) {
+			if (i >= nr)
+				break;
+			send_type(pid, tid, types[i]);
+		}
 	}
+	/* where the next chain may stop: the top of the stack after this
+	 * event (a popped frame's caller after FRAME_POP) and its caller */
+	top = probe == RT_TRACE_PROBE_PY_FRAME_POP || probe == RT_TRACE_PROBE_PY_YIELD ? 1 : 0;
+	th->frame = top < n && top < RT_TRACE_MAX_CHAIN ? ev->frames[top].frame : 0;
+	th->code = top < n && top < RT_TRACE_MAX_CHAIN ? ev->frames[top].code : 0;
+	th->caller = top + 1 < n && top + 1 < RT_TRACE_MAX_CHAIN ? ev->frames[top + 1].frame : 0;
+	th->call_instr = top + 1 < n && top + 1 < RT_TRACE_MAX_CHAIN ? ev->frames[top + 1].instr : 0;
+	th->caller_code = top + 1 < n && top + 1 < RT_TRACE_MAX_CHAIN ? ev->frames[top + 1].code : 0;
 	return send(ev, sizeof(*ev) - sizeof(ev->frames) + n * sizeof(ev->frames[0]),
 		    RT_TRACE_PY_EVENT, pid, tid);
 }
@@ -486,19 +546,60 @@ static __always_inline int py_event(__u32 probe, __s32 line)
 SEC("usdt")
 int BPF_USDT(py_line, __u64 filename, __u64 funcname, int lineno)
 {
-	return py_event(RT_TRACE_PROBE_LINE, lineno);
+	return py_event(RT_TRACE_PROBE_LINE, lineno, 0);
 }
 
 SEC("usdt")
 int BPF_USDT(py_entry, __u64 filename, __u64 funcname, int lineno)
 {
-	return py_event(RT_TRACE_PROBE_PY_ENTRY, lineno);
+	return py_event(RT_TRACE_PROBE_PY_ENTRY, lineno, 0);
 }
 
 SEC("usdt")
 int BPF_USDT(py_return, __u64 filename, __u64 funcname, int lineno)
 {
-	return py_event(RT_TRACE_PROBE_PY_RETURN, lineno);
+	return py_event(RT_TRACE_PROBE_PY_RETURN, lineno, 0);
+}
+
+/* The fallback for builds without USDT probes: _PyEval_EvalFrameDefault
+ * (tstate, frame, throwflag) runs a frame entered from C (a call from C,
+ * a generator resumed by C); its return goes back to C. */
+SEC("uprobe")
+int BPF_KPROBE(py_eval_enter, __u64 tstate, __u64 frame)
+{
+	return py_event(RT_TRACE_PROBE_PY_EVAL_ENTER, 0, frame);
+}
+
+SEC("uretprobe")
+int BPF_KRETPROBE(py_eval_exit)
+{
+	return py_event(RT_TRACE_PROBE_PY_EVAL_EXIT, 0, 0);
+}
+
+/* _PyFrame_Clear (3.11) or _PyFrame_ClearExceptCode (3.12+) (frame): the
+ * eval loop clears each frame that returns, inline calls included. */
+SEC("uprobe")
+int BPF_KPROBE(py_frame_clear, __u64 frame)
+{
+	return py_event(RT_TRACE_PROBE_PY_FRAME_POP, 0, frame);
+}
+
+/* The code of the YIELD_VALUE instruction in the eval loop (3.12+, where a
+ * generator resumed by a for loop or `yield from` in Python runs and yields
+ * inline): the current frame yields. */
+SEC("uprobe")
+int py_yield(struct pt_regs *ctx)
+{
+	return py_event(RT_TRACE_PROBE_PY_YIELD, 0, 0);
+}
+
+/* _PyEval_FrameClearAndPop or _PyThreadState_PopFrame (tstate, frame):
+ * where the clear function is not a symbol of the build (stripped), the
+ * function around it or the pop that follows it. */
+SEC("uprobe")
+int BPF_KPROBE(py_frame_pop, __u64 tstate, __u64 frame)
+{
+	return py_event(RT_TRACE_PROBE_PY_FRAME_POP, 0, frame);
 }
 
 /* CRuby's probes carry the class, method, file and line as C strings. */

@@ -15,7 +15,7 @@
 
 #include "bpf/walker.h"
 
-#define RT_TRACE_VERSION 1u
+#define RT_TRACE_VERSION 2u
 
 enum rt_trace_type {
 	RT_TRACE_PY_EVENT = 1, /* struct rt_trace_py_event + nr_frames frames */
@@ -35,6 +35,11 @@ enum rt_trace_probe {
 	RT_TRACE_PROBE_RB_RETURN,      /* ruby:method__return */
 	RT_TRACE_PROBE_RB_CENTRY,      /* ruby:cmethod__entry */
 	RT_TRACE_PROBE_RB_CRETURN,     /* ruby:cmethod__return */
+	/* the fallback for CPython builds without USDT probes (uprobes) */
+	RT_TRACE_PROBE_PY_EVAL_ENTER,  /* _PyEval_EvalFrameDefault: a frame entered from C */
+	RT_TRACE_PROBE_PY_EVAL_EXIT,   /* its return: back in the C caller */
+	RT_TRACE_PROBE_PY_FRAME_POP,   /* a frame's clear or pop at its return (current: it) */
+	RT_TRACE_PROBE_PY_YIELD,       /* the eval loop's YIELD_VALUE: the current frame suspends */
 };
 
 struct rt_trace_header {
@@ -121,6 +126,8 @@ struct rt_trace_py_code {
 	__u32 firstlineno;
 	__u32 argcount;     /* positional (incl. positional-only) + keyword-only */
 	__u32 firsttraceable; /* _co_firsttraceable: the RESUME instruction (3.11+) */
+	__u32 co_flags;       /* CO_GENERATOR ... */
+	__u32 pad;
 	__u32 linetable_nbytes;
 	__u8 linetable[RT_TRACE_LINETABLE_HEAD]; /* the start of co_linetable */
 	struct rt_trace_str_info name_info, qualname_info, filename_info;
@@ -173,6 +180,8 @@ struct rt_trace_py_config {
 	__u32 frame_localsplus;
 	__u32 tuple_items;
 	__u32 type_name;  /* PyTypeObject.tp_name */
+	__u32 code_flags; /* PyCodeObject.co_flags */
+	__u32 pad;
 };
 
 /* Per-CPU counters (array map stats) */
@@ -182,6 +191,7 @@ enum rt_trace_stat {
 	RT_TRACE_STAT_NO_CONFIG,   /* Python events of a process not configured yet */
 	RT_TRACE_STAT_NO_TSTATE,   /* Python events without a thread state */
 	RT_TRACE_STAT_READ_FAULT,  /* frame walks cut by a failed read */
+	RT_TRACE_STAT_POP_OTHER,   /* fallback: frame clears that are no return (generators freed ...) */
 	RT_TRACE_STAT_MAX,
 };
 

@@ -2,8 +2,10 @@
 /*
  * `rt-bpf trace -o DIR (-p PID | -- CMD ARGS...)`: attaches bpf/trace.bpf.c
  * to the target's USDT probes (CPython: line, function__entry,
- * function__return; CRuby: method__entry/return, cmethod__entry/return)
- * and its writes to fds 1 and 2, and turns the records into CodeTracer's
+ * function__return; CRuby: method__entry/return, cmethod__entry/return),
+ * or for a CPython without them to uprobes on its eval loop (entry and
+ * return, the frame clear, 3.12+ YIELD_VALUE's code: calls and returns
+ * without lines), and its writes to fds 1 and 2, and turns the records into CodeTracer's
  * trace directory (rtbpf/codetracer.h).  Python calls and returns come
  * from the frame chains (runtimes/python/frames.h).  docs/trace.md has the whole
  * mapping.
@@ -26,6 +28,7 @@
 #include <sys/ptrace.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/user.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -61,6 +64,7 @@ struct code_info {
 	/* its first instruction after RESUME is on the def line, where the
 	 * line probe (unlike sys.settrace) does not fire: see py_call */
 	bool starts_on_def_line;
+	bool generator;       /* generator, coroutine or async generator code */
 };
 
 /* A type object's name (RT_TRACE_PY_TYPE). */
@@ -104,6 +108,10 @@ struct tracer {
 	struct rb_thread *rb_threads;
 	size_t nr_rb_threads;
 	uint32_t last_tid;
+	/* CPython without USDT probes: uprobes on the eval loop (docs/trace.md) */
+	bool py_fallback;
+	int py_minor;
+	int py_yields;        /* uprobes on YIELD_VALUE's code (3.12+) */
 	uint32_t probe;       /* the Python event being applied */
 	int32_t line;
 	int64_t unknown_type, noreturn_type;
@@ -366,6 +374,8 @@ static void py_code(struct tracer *t, const struct rt_trace_py_code *rec)
 					      name[0] ? name : "<unknown>") : -1;
 	ci->firstlineno = rec->firstlineno;
 	ci->firsttraceable = rec->firsttraceable;
+	/* CO_GENERATOR, CO_COROUTINE, CO_ITERABLE_COROUTINE, CO_ASYNC_GENERATOR */
+	ci->generator = (rec->co_flags & (0x20 | 0x80 | 0x100 | 0x200)) != 0;
 	ci->starts_on_def_line =
 		rec->linetable_nbytes && rec->linetable_nbytes <= RT_TRACE_LINETABLE_HEAD &&
 		rt_interp_linetable311__line(rec->linetable, rec->linetable_nbytes,
@@ -494,7 +504,7 @@ static void thread_mark(struct tracer *t, uint32_t tid)
 static bool def_line_missing(const struct tracer *t, const struct code_info *ci,
 			     const struct rt_pyframes_entry *e, int newest)
 {
-	if (!ci->starts_on_def_line)
+	if (!ci->starts_on_def_line || t->py_fallback)
 		return false;
 	if (!newest)
 		return !(e->flags & RT_TRACE_FRAME_GENERATOR);
@@ -505,6 +515,23 @@ static bool def_line_missing(const struct tracer *t, const struct code_info *ci,
 	}
 	return t->probe == RT_TRACE_PROBE_LINE && t->line != (int32_t)ci->firstlineno &&
 	       !(e->flags & RT_TRACE_FRAME_GENERATOR);
+}
+
+/*
+ * Whether shadow entry @e is no call sys.settrace reports: an entry shim,
+ * or a generator function's own frame, which runs no further than
+ * RETURN_GENERATOR (before RESUME) and hands its state to the generator's
+ * frame; the fallback sees it when C called the generator function
+ * (map(genfunc, ...)): the eval loop is entered for it.
+ */
+static bool not_a_call(struct tracer *t, const struct rt_pyframes_entry *e)
+{
+	const struct code_info *ci;
+
+	if (e->flags & RT_TRACE_FRAME_SHIM)
+		return true;
+	ci = code_find(t, e->code, false);
+	return ci && ci->generator && !(e->flags & RT_TRACE_FRAME_GENERATOR);
 }
 
 /* A frame was called (rt_pyframes ops). */
@@ -518,7 +545,7 @@ static void py_call(void *ctx, uint32_t tid, const struct rt_pyframes_entry *e, 
 	size_t nr = 0;
 	int64_t fid;
 
-	if (e->flags & RT_TRACE_FRAME_SHIM)
+	if (not_a_call(t, e))
 		return;
 	fid = ci ? ci->function_id : -1;
 	if (fid < 0) {
@@ -537,7 +564,10 @@ static void py_call(void *ctx, uint32_t tid, const struct rt_pyframes_entry *e, 
 	}
 	t->calls++;
 	rt_ctrace__call(t->out, (uint32_t)fid, args, nr);
-	if (ci && ci->path_id >= 0 && def_line_missing(t, ci, e, newest))
+	/* the fallback has no lines: its one Step per call, on the def line
+	 * (the line of the frame's first instruction, RESUME, and of
+	 * sys.settrace's call event), gives a reader a place */
+	if (ci && ci->path_id >= 0 && (t->py_fallback || def_line_missing(t, ci, e, newest)))
 		rt_ctrace__step(t->out, (uint32_t)ci->path_id, ci->firstlineno);
 }
 
@@ -547,7 +577,7 @@ static void py_return(void *ctx, uint32_t tid, const struct rt_pyframes_entry *e
 	struct tracer *t = ctx;
 	struct rt_ctrace_value v = { .kind = RT_CTRACE_VALUE_NONE };
 
-	if (e->flags & RT_TRACE_FRAME_SHIM)
+	if (not_a_call(t, e))
 		return;
 	v.type_id = (uint32_t)t->noreturn_type;
 	t->returns++;
@@ -779,6 +809,77 @@ static enum runtime find_runtime(pid_t pid, char *probes, size_t size)
 	return RUNTIME_NONE;
 }
 
+/* Whether ELF file @path has function @name; its offset into @offset. */
+static bool elf_function(const char *path, const char *name, uint64_t *offset)
+{
+	int fd = rt_safefile__open_proc_link(path, 0, NULL);
+	bool found;
+
+	if (fd < 0)
+		return false;
+	found = !rt_usdt__function_offset(fd, name, offset);
+	close(fd);
+	return found;
+}
+
+/* The ELF file of the target's CPython eval loop (its executable or its
+ * libpython, as mapped) for the fallback: 0 or -ENOENT. */
+static int find_eval_loop(pid_t pid, char *path, size_t size)
+{
+	char exe[64];
+	uint64_t off;
+
+	snprintf(exe, sizeof(exe), "/proc/%d/exe", (int)pid);
+	if (elf_function(exe, "_PyEval_EvalFrameDefault", &off)) {
+		snprintf(path, size, "%s", exe);
+		return 0;
+	}
+	if (!find_library(pid, exe, "libpython", path, size) &&
+	    elf_function(path, "_PyEval_EvalFrameDefault", &off))
+		return 0;
+	return -ENOENT;
+}
+
+/* Lets child @pid, stopped at its exec, run to its executable's entry
+ * point (AT_ENTRY): the dynamic loader has then mapped its libraries (a
+ * libpython whose _PyRuntime the configuration needs) and no code of the
+ * program has run.  A breakpoint there, removed again. */
+static int run_to_entry(pid_t pid)
+{
+	char path[64];
+	uint64_t auxv[2], entry = 0;
+	struct user_regs_struct regs;
+	long word;
+	int fd, status;
+
+	snprintf(path, sizeof(path), "/proc/%d/auxv", (int)pid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	while (read(fd, auxv, sizeof(auxv)) == sizeof(auxv) && auxv[0] != AT_NULL)
+		if (auxv[0] == AT_ENTRY)
+			entry = auxv[1];
+	close(fd);
+	if (!entry)
+		return -ENOEXEC;
+	errno = 0;
+	word = ptrace(PTRACE_PEEKTEXT, pid, (void *)entry, NULL);
+	if (errno)
+		return -errno;
+	if (ptrace(PTRACE_POKETEXT, pid, (void *)entry, (void *)((word & ~0xffL) | 0xcc)) ||
+	    ptrace(PTRACE_CONT, pid, NULL, NULL))
+		return -errno;
+	if (waitpid(pid, &status, 0) != pid)
+		return -errno;
+	if (!WIFSTOPPED(status) || WSTOPSIG(status) != SIGTRAP)
+		return -ECHILD;
+	if (ptrace(PTRACE_POKETEXT, pid, (void *)entry, (void *)word) ||
+	    ptrace(PTRACE_GETREGS, pid, NULL, &regs))
+		return -errno;
+	regs.rip = entry;
+	return ptrace(PTRACE_SETREGS, pid, NULL, &regs) ? -errno : 0;
+}
+
 /* Configures the Python programs for the target: its _PyRuntime and the
  * layout of its version, plus the argument offsets (3.11 only). */
 static int configure_python(struct tracer *t)
@@ -821,6 +922,10 @@ static int configure_python(struct tracer *t)
 	}
 	cfg.tuple_items = 24;
 	cfg.type_name = 24;
+	/* after PyVarObject's 24 bytes, co_consts, co_names and
+	 * co_exceptiontable (3.11 to 3.14) */
+	cfg.code_flags = 48;
+	t->py_minor = proc.base.minor;
 	if (bpf_map_update_elem(bpf_map__fd(t->skel->maps.py_procs), &key, &cfg, BPF_ANY)) {
 		err = -errno;
 		fprintf(stderr, "rt-bpf: cannot configure pid %d: %s\n", t->pid, strerror(errno));
@@ -864,6 +969,108 @@ static int attach_probe(struct tracer *t, struct bpf_program *prog, const char *
 	return 0;
 }
 
+/* Attaches @prog as a uprobe (or a uretprobe: @ret) to function @fn of
+ * @path in the target. */
+static int attach_function(struct tracer *t, struct bpf_program *prog, const char *path,
+			   const char *fn, bool ret)
+{
+	LIBBPF_OPTS(bpf_uprobe_opts, opts, .retprobe = ret);
+	struct bpf_link *link;
+	uint64_t off;
+
+	if (!elf_function(path, fn, &off)) {
+		fprintf(stderr, "rt-bpf: %s has no function %s\n", path, fn);
+		return -ENOENT;
+	}
+	link = bpf_program__attach_uprobe_opts(prog, t->pid, path, off, &opts);
+	if (!link) {
+		fprintf(stderr, "rt-bpf: cannot attach to %s in %s: %s\n", fn, path, strerror(errno));
+		return -errno;
+	}
+	if (t->verbose)
+		fprintf(stderr, "rt-bpf: attached %s%s in %s (offset 0x%" PRIx64 ")\n", fn,
+			ret ? " (return)" : "", path, off);
+	return 0;
+}
+
+/* 3.12+ resume generators from a for loop or `yield from` inline, and
+ * YIELD_VALUE suspends them inline: uprobes on the code of YIELD_VALUE and
+ * its instrumented twin (used while sys.monitoring or sys.settrace is on),
+ * found through the eval loop's computed-goto table opcode_targets (a
+ * local symbol: unstripped builds only).  A build without it: no yields. */
+static int attach_yields(struct tracer *t, const char *path)
+{
+	/* opcode numbers of YIELD_VALUE and INSTRUMENTED_YIELD_VALUE
+	 * (opcode.opmap of each version) */
+	static const uint32_t ops[][2] = { [12] = { 150, 243 }, [13] = { 118, 241 } };
+	int fd;
+
+	if (t->py_minor >= (int)(sizeof(ops) / sizeof(ops[0])) || !ops[t->py_minor][0])
+		return 0;
+	fd = rt_safefile__open_proc_link(path, 0, NULL);
+	if (fd < 0)
+		return 0;
+	for (int i = 0; i < 2; i++) {
+		LIBBPF_OPTS(bpf_uprobe_opts, opts);
+		uint64_t off;
+
+		if (rt_usdt__code_table_offset(fd, "opcode_targets", ops[t->py_minor][i], &off))
+			break;
+		if (!bpf_program__attach_uprobe_opts(t->skel->progs.py_yield, t->pid, path, off, &opts)) {
+			int err = -errno;
+
+			fprintf(stderr, "rt-bpf: cannot attach to YIELD_VALUE's code in %s: %s\n", path,
+				strerror(errno));
+			close(fd);
+			return err;
+		}
+		t->py_yields++;
+		if (t->verbose)
+			fprintf(stderr, "rt-bpf: attached opcode %u's code in %s (offset 0x%" PRIx64 ")\n",
+				ops[t->py_minor][i], path, off);
+	}
+	close(fd);
+	return 0;
+}
+
+/* The fallback for a CPython without USDT probes: the eval loop's entry
+ * and return, and the function that clears each returning frame: by its
+ * symbol (3.11: _PyFrame_Clear, 3.12+: _PyFrame_ClearExceptCode, local
+ * symbols that only an unstripped build names), else the exported
+ * _PyEval_FrameClearAndPop (3.13+; an LTO build such as Debian's calls it
+ * from the eval loop where it inlined the clear), else the exported
+ * _PyThreadState_PopFrame (which sees no generator frame finish). */
+static int attach_fallback(struct tracer *t, const char *path)
+{
+	const char *clear = t->py_minor >= 12 ? "_PyFrame_ClearExceptCode" : "_PyFrame_Clear";
+	struct trace_bpf *s = t->skel;
+	uint64_t off;
+	int err;
+
+	err = attach_function(t, s->progs.py_eval_exit, path, "_PyEval_EvalFrameDefault", true);
+	if (!err && elf_function(path, clear, &off))
+		err = attach_function(t, s->progs.py_frame_clear, path, clear, false);
+	else if (!err && elf_function(path, "_PyEval_FrameClearAndPop", &off))
+		err = attach_function(t, s->progs.py_frame_pop, path, clear = "_PyEval_FrameClearAndPop",
+				      false);
+	else if (!err)
+		err = attach_function(t, s->progs.py_frame_pop, path, clear = "_PyThreadState_PopFrame",
+				      false);
+	if (!err)
+		err = attach_function(t, s->progs.py_eval_enter, path, "_PyEval_EvalFrameDefault", false);
+	if (!err && t->py_minor >= 12)
+		err = attach_yields(t, path);
+	if (!err)
+		fprintf(stderr, "rt-bpf: fallback: uprobes on _PyEval_EvalFrameDefault (entry and "
+			"return) and %s in %s: the trace has the calls and returns of Python "
+			"functions; no lines, no return values, arguments only of frames entered "
+			"from C%s (docs/trace.md)\n", clear, path,
+			t->py_minor >= 12 && !t->py_yields ? "; a generator resumed and suspended by "
+			"Python code without a call returning in between is one call (no opcode_targets "
+			"symbol to find YIELD_VALUE's code by)" : "");
+	return err;
+}
+
 static int attach(struct tracer *t, const char *path)
 {
 	static const struct probe_spec py[] = {
@@ -880,7 +1087,9 @@ static int attach(struct tracer *t, const char *path)
 	struct trace_bpf *s = t->skel;
 	int err = 0;
 
-	if (t->runtime == RUNTIME_PYTHON) {
+	if (t->runtime == RUNTIME_PYTHON && t->py_fallback) {
+		err = attach_fallback(t, path);
+	} else if (t->runtime == RUNTIME_PYTHON) {
 		struct bpf_program *progs[] = { s->progs.py_line, s->progs.py_entry, s->progs.py_return };
 
 		for (size_t i = 0; i < 3 && !err; i++)
@@ -1080,25 +1289,41 @@ static int trace_run(struct rt_bpf_app *app, void *opts, int argc, char **argv)
 		if (t.pid < 0)
 			return t.pid;
 		t.child = true;
+		/* its libraries mapped (the libpython or libruby whose probes and
+		 * symbols count, found where the loader found it), none of its
+		 * code run */
+		err = run_to_entry(t.pid);
+		if (err) {
+			fprintf(stderr, "rt-bpf: cannot run pid %d to its entry point: %s\n", t.pid,
+				strerror(-err));
+			goto out;
+		}
 	}
 	t.runtime = find_runtime(t.pid, probes, sizeof(probes));
 	if (t.runtime == RUNTIME_NONE) {
 		char exe[64];
+		bool partial;
 
 		snprintf(exe, sizeof(exe), "/proc/%d/exe", (int)t.pid);
-		if (elf_has_probe(exe, "python", "audit") || elf_has_probe(exe, "python", "gc__start"))
-			fprintf(stderr, "rt-bpf: pid %d runs a CPython whose USDT probes lack python:line "
-				"and the function probes (CPython 3.12 and later keep only audit, gc and "
-				"import probes): it cannot be traced; rt-bpf record samples it instead\n",
-				t.pid);
-		else
+		partial = elf_has_probe(exe, "python", "audit") || elf_has_probe(exe, "python", "gc__start");
+		if (!find_eval_loop(t.pid, probes, sizeof(probes))) {
+			t.runtime = RUNTIME_PYTHON;
+			t.py_fallback = true;
+			fprintf(stderr, "rt-bpf: pid %d runs a CPython %s: falling back to uprobes on its "
+				"eval loop\n", t.pid, partial ? "whose USDT probes lack python:line and the "
+				"function probes (3.12 and later keep only audit, gc and import probes)" :
+				"without USDT probes (built without --with-dtrace)");
+		} else {
 			fprintf(stderr, "rt-bpf: pid %d is neither CPython nor CRuby with USDT probes (no "
 				"python:line or ruby:method__entry probe in its executable or its "
-				"libpython/libruby): a build without --with-dtrace (CPython) or "
-				"--enable-dtrace (Ruby), or a wrapper (CMD must be the interpreter itself), "
-				"cannot be traced; rt-bpf record samples it instead\n", t.pid);
-		err = -ENOTSUP;
-		goto out;
+				"libpython/libruby), nor a CPython whose eval loop is a symbol "
+				"(_PyEval_EvalFrameDefault): a build without --enable-dtrace (Ruby), or a "
+				"wrapper (CMD must be the interpreter itself), cannot be traced; rt-bpf "
+				"record samples it instead\n", t.pid);
+			err = -ENOTSUP;
+		}
+		if (err)
+			goto out;
 	}
 	target_cwd(&t);
 	t.root_fd = rt_safefile__open_root(t.pid);
@@ -1185,10 +1410,11 @@ const struct rt_bpf_cmd rt_bpf_cmd_trace = {
 	.help =
 	"trace   records every call, return and line of a CPython (3.11+) or CRuby process\n"
 	"        from its USDT probes, and its writes to stdout and stderr, into DIR in\n"
-	"        CodeTracer's trace format (docs/trace.md).  -p: a running process, whose\n"
-	"        running frames are called at its first event; -- CMD: CMD must be the\n"
-	"        interpreter itself.  -b: ring buffer MB (default 64); losses are counted\n"
-	"        and marked in the trace.\n",
+	"        CodeTracer's trace format (docs/trace.md); a CPython without probes (pyenv,\n"
+	"        3.12+) by uprobes on its eval loop: calls and returns, no lines.\n"
+	"        -p: a running process, whose running frames are called at its first\n"
+	"        event; -- CMD: CMD must be the interpreter itself.  -b: ring buffer MB\n"
+	"        (default 64); losses are counted and marked in the trace.\n",
 	.shortopts = "o:b:",
 	.longopts = trace_longopts,
 	.opts_size = sizeof(struct trace_opts),

@@ -111,7 +111,8 @@ int rt_pyframes__event(struct rt_pyframes *pf, uint32_t tid, uint32_t probe,
 {
 	long ti = thread_index(pf, tid);
 	struct thread *t;
-	uint32_t j, first = probe == RT_TRACE_PROBE_PY_ENTRY ? 1 : 0;
+	/* the chain's current frame is a new call (a frame entered) */
+	uint32_t j, first = probe == RT_TRACE_PROBE_PY_ENTRY || probe == RT_TRACE_PROBE_PY_EVAL_ENTER;
 	size_t d = 0;
 	bool found = false;
 	int err;
@@ -119,8 +120,13 @@ int rt_pyframes__event(struct rt_pyframes *pf, uint32_t tid, uint32_t probe,
 	if (ti < 0)
 		return (int)ti;
 	t = &pf->threads[ti];
-	if (!n)
+	if (!n) {
+		/* back in C with no Python frame left (the main module's eval
+		 * returned) */
+		if (probe == RT_TRACE_PROBE_PY_EVAL_EXIT && (flags & RT_TRACE_CHAIN_ROOT))
+			pop_to(pf, t, 0);
 		return (int)t->depth;
+	}
 	/* the innermost chain frame already known, against the innermost
 	 * shadow entry it can be */
 	for (j = first; j < n && !found; j++) {
@@ -146,9 +152,9 @@ int rt_pyframes__event(struct rt_pyframes *pf, uint32_t tid, uint32_t probe,
 		if (err)
 			return err;
 	}
-	if (probe == RT_TRACE_PROBE_PY_RETURN && t->depth)
+	if ((probe == RT_TRACE_PROBE_PY_RETURN || probe == RT_TRACE_PROBE_PY_FRAME_POP ||
+	     probe == RT_TRACE_PROBE_PY_YIELD) && t->depth)
 		pop_to(pf, t, t->depth - 1);
-	(void)flags;
 	return (int)t->depth;
 }
 

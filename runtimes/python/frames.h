@@ -43,7 +43,9 @@ struct rt_pyframes *rt_pyframes__new(const struct rt_pyframes_ops *ops);
  * Applies the chain @frames (@n frames, the current one first) that probe
  * @probe (enum rt_trace_probe) sent for thread @tid, with the event's
  * @flags (RT_TRACE_CHAIN_*): reports the returns, then the calls, in order.
- * A function__return probe also returns the current frame.  Returns the
+ * The current frame of a function__entry or PY_EVAL_ENTER event is a new
+ * call; a function__return, PY_FRAME_POP or PY_YIELD event also returns it; a
+ * PY_EVAL_EXIT event without frames that reached the root returns all.  Returns the
  * depth after it, or -errno.
  */
 int rt_pyframes__event(struct rt_pyframes *pf, uint32_t tid, uint32_t probe,

@@ -2,7 +2,9 @@
 # A call-heavy workload for tests/bench/trace_overhead.sh: fib(N) by plain
 # recursion (each call three or four lines).  Prints the computation's wall
 # time in seconds; with --settrace, under a sys.settrace recorder that keeps
-# every event in a list (what an in-process trace recorder does at least).
+# every event in a list (what an in-process trace recorder does at least);
+# with --setprofile, under a sys.setprofile recorder (calls and returns, no
+# lines: what rt-bpf trace's uprobe fallback records).
 import sys
 import time
 
@@ -21,11 +23,17 @@ def main():
         log.append((event, frame.f_code, frame.f_lineno))
         return trace
 
+    def profile(frame, event, arg):
+        log.append((event, frame.f_code))
+
     t0 = time.perf_counter()
     if len(sys.argv) > 2 and sys.argv[2] == "--settrace":
         sys.settrace(trace)
+    if len(sys.argv) > 2 and sys.argv[2] == "--setprofile":
+        sys.setprofile(profile)
     fib(n)
     sys.settrace(None)
+    sys.setprofile(None)
     print("%.4f %d" % (time.perf_counter() - t0, len(log)))
 
 

@@ -8,8 +8,8 @@
 # is an Event; the source is in files/; the directory passes a strict
 # reading of CodeTracer's format (compare.py validate); the arguments of
 # fib and Counter.bump are their values.  Then -p on a running process,
-# three threads, each call in its own thread's order, lost records marked,
-# and the refusal of a container's python3.13 (its build has no line probe).
+# three threads, each call in its own thread's order, and lost records
+# marked.  Builds without probes (a container's python3.13): trace_fallback.sh.
 . "$(dirname "$0")/lib.sh"
 PY=/usr/bin/python3.11
 [ "$(id -u)" -eq 0 ] || skip "needs root (BPF, uprobes)"
@@ -157,25 +157,4 @@ assert err and total == int(sys.argv[2]), (len(err), total, sys.argv[2])
 print("losses: %s records lost, %d Error events adding up to it" % (sys.argv[2], len(err)))
 PY
 
-# a container's CPython 3.13 (trixie): 3.12+ builds keep no line or
-# function probes; rt-bpf must refuse it in one line, before tracing
-ROOT=/var/cache/rtperf/rootfs/trixie
-if [ -e "$ROOT/.rtperf-rootfs" ]; then
-	unshare --pid --mount --uts --ipc --fork --mount-proc="$ROOT/proc" chroot "$ROOT" \
-		python3.13 -c "import time; time.sleep(5)" &
-	for _ in $(seq 50); do
-		CPID=$(pgrep -n -f "python3.13 -c import time; time.sleep")
-		# the forked child becomes python3.13 once chroot has exec'd it
-		[ -n "$CPID" ] && readlink "/proc/$CPID/exe" | grep -q 'python3.13$' && break
-		sleep 0.1
-	done
-	[ -n "${CPID:-}" ] || fail "container python3.13 did not start"
-	"$RTBPF" trace -o "$E2E_TMP/trc" -p "$CPID" 2> "$E2E_TMP/c.err" && fail "python3.13 traced"
-	kill "$CPID"
-	grep -q "lack python:line" "$E2E_TMP/c.err" || fail "python3.13: $(cat "$E2E_TMP/c.err")"
-	[ ! -e "$E2E_TMP/trc/trace.json" ] || fail "python3.13: a trace was started"
-	note "container python3.13 refused: $(cat "$E2E_TMP/c.err")"
-else
-	note "no trixie root: the python3.13 refusal is not checked"
-fi
 echo "PASS trace_py"

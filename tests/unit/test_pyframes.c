@@ -100,6 +100,43 @@ static void test_entry_probe_is_a_call(void)
 	rt_pyframes__free(pf);
 }
 
+/* The uprobe fallback: a frame pop (a return, the chain from the popped
+ * frame), the eval loop entered from C (the entered frame first, a new
+ * call) and its return (the chain of the C caller's frames). */
+static void test_fallback_events(void)
+{
+	struct rt_pyframes *pf = fresh();
+	/* <module> (1) at 0x100 called f (2) inline at 0x200, which called g
+	 * (3) inline at 0x300; each call is first seen at a return */
+	const uint64_t g_pops[] = { 0x300, 3, 30, 0x200, 2, 21, 0x100, 1, 11 };
+	const uint64_t f_pops[] = { 0x200, 2, 22, 0x100, 1, 11 };
+	/* map() calls h (4) from C; a generator (5) resumed twice by C */
+	const uint64_t h_entered[] = { 0x400, 4, 0, 0x100, 1, 12 };
+	const uint64_t gen_entered[] = { 0x900, 5, 90, 0x100, 1, 13 };
+	const uint64_t in_module[] = { 0x100, 1, 13 };
+
+	CU_ASSERT_EQUAL(chain(pf, RT_TRACE_PROBE_PY_FRAME_POP, 3, g_pops), 2);
+	CU_ASSERT_STRING_EQUAL(log_buf, "+1~+2~+3-3");
+	/* g again from the same instruction, at the same address: a new call,
+	 * as the first one was popped */
+	CU_ASSERT_EQUAL(chain(pf, RT_TRACE_PROBE_PY_FRAME_POP, 3, g_pops), 2);
+	CU_ASSERT_EQUAL(chain(pf, RT_TRACE_PROBE_PY_FRAME_POP, 2, f_pops), 1);
+	CU_ASSERT_STRING_EQUAL(log_buf, "+1~+2~+3-3+3-3-2");
+	log_buf[0] = 0;
+	CU_ASSERT_EQUAL(chain(pf, RT_TRACE_PROBE_PY_EVAL_ENTER, 2, h_entered), 2);
+	CU_ASSERT_EQUAL(chain(pf, RT_TRACE_PROBE_PY_EVAL_EXIT, 1, in_module), 1);
+	CU_ASSERT_EQUAL(chain(pf, RT_TRACE_PROBE_PY_EVAL_ENTER, 2, gen_entered), 2);
+	CU_ASSERT_EQUAL(chain(pf, RT_TRACE_PROBE_PY_EVAL_EXIT, 1, in_module), 1);
+	/* resumed: the same frame, the same caller, a new call */
+	CU_ASSERT_EQUAL(chain(pf, RT_TRACE_PROBE_PY_EVAL_ENTER, 2, gen_entered), 2);
+	CU_ASSERT_STRING_EQUAL(log_buf, "+4-4+5-5+5");
+	/* the outermost eval returns: no Python frame is left */
+	CU_ASSERT_EQUAL(rt_pyframes__event(pf, 1, RT_TRACE_PROBE_PY_EVAL_EXIT, NULL, 0,
+					   RT_TRACE_CHAIN_ROOT), 0);
+	CU_ASSERT_STRING_EQUAL(log_buf, "+4-4+5-5+5-5-1");
+	rt_pyframes__free(pf);
+}
+
 static void test_unknown_chain_replaces_stack(void)
 {
 	struct rt_pyframes *pf = fresh();
@@ -125,6 +162,7 @@ int main(void)
 	CU_add_test(suite, "same slot, other call site", test_same_slot_other_call_site);
 	CU_add_test(suite, "function__entry and __return", test_entry_probe_is_a_call);
 	CU_add_test(suite, "unknown chain", test_unknown_chain_replaces_stack);
+	CU_add_test(suite, "uprobe fallback events", test_fallback_events);
 	CU_basic_set_mode(CU_BRM_VERBOSE);
 	CU_basic_run_tests();
 	failures = CU_get_number_of_failures() + CU_get_number_of_tests_failed();
