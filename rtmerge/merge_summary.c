@@ -84,7 +84,7 @@ void rt_merge__print_summary(const struct rt_merge *m, const struct rt_perf_read
 	for (i = 1; i < RT_SYMBOL_NR_STATUS; i++)
 		unresolved += st->unresolved[i];
 	uint64_t accounted = st->samples + st->filtered + st->other_processes + st->code_records +
-			     st->offcpu_records +
+			     st->offcpu_records + st->task_records +
 			     st->bad_interp_records + st->empty_records + st->stack_only_records;
 	uint64_t unpaired = st->unpaired_records;
 
@@ -97,6 +97,10 @@ void rt_merge__print_summary(const struct rt_merge *m, const struct rt_perf_read
 	if (st->stack_only_records)
 		fprintf(out, ", %" PRIu64 " interpreter stack records (joined to their native "
 			"samples; %" PRIu64 " found none)", st->stack_only_records, unpaired);
+	if (st->task_records)
+		fprintf(out, ", %" PRIu64 " async task records (%" PRIu64 " samples inside a task's "
+			"step, %" PRIu64 " of them without an event loop or poll frame to place it at)",
+			st->task_records, st->task_frames, st->task_frames_unanchored);
 	if (st->bad_interp_records || st->empty_records)
 		fprintf(out, ", %" PRIu64 " unusable interpreter records",
 			st->bad_interp_records + st->empty_records);
