@@ -13,9 +13,10 @@
  * interpreter frame rather than a native one holds whether or not the
  * native callchain is complete (frame pointers, --call-graph dwarf).
  * tokio: leafward of the runtime's poll frames, rootward of the future's:
- * after tokio::runtime::task::raw::poll and the runtime's frames that
- * follow it (harness, core, the std and core wrappers they inline), before
- * the first frame of something else.  Without an anchor (no Handle._run
+ * after tokio::runtime::task::raw::poll, the harness or the core and the task frames
+ * that follow them (core, poll_future, the catch_unwind and Pin wrappers),
+ * before the first frame of something else: the future's own, or what it
+ * calls when its body is inlined into the core's poll.  Without an anchor (no Handle._run
  * or raw::poll frame in the stack: a broken native callchain, a sample in
  * the step's C prologue) the task frame goes right after the thread's root
  * frame, so the graph still splits by task; such samples are counted.
@@ -92,27 +93,44 @@ static bool starts_with(const char *s, const char *prefix)
 	return !strncmp(s, prefix, strlen(prefix));
 }
 
-/* A frame of tokio's runtime or of the std/core code it polls through. */
-static bool tokio_runtime_frame(const char *name)
+/* tokio's task machinery (raw::poll, the harness, the core, poll_future)
+ * and the wrappers it calls the future through (catch_unwind, Pin). */
+static bool tokio_task_frame(const char *name)
 {
-	if (name[0] == '<')
-		name++;
-	return starts_with(name, "tokio::runtime::") || starts_with(name, "tokio::loom::") ||
-	       starts_with(name, "core::") || starts_with(name, "std::");
+	static const char *const wrappers[] = {
+		"std::panicking::", "std::panic::", "core::panic::", "<core::panic::",
+		"tokio::loom::", "<tokio::loom::", "<core::pin::Pin<",
+	};
+
+	if (strstr(name, "tokio::runtime::task::"))
+		return true;
+	for (size_t i = 0; i < sizeof(wrappers) / sizeof(wrappers[0]); i++)
+		if (starts_with(name, wrappers[i]))
+			return true;
+	return false;
 }
 
 /* tokio: the position in m->frames of the first frame leafward of the
- * runtime's poll frames; 0 without a raw::poll frame. */
+ * runtime's poll frames; 0 without one.  The rootmost of raw::poll, the
+ * harness or the core anchors it: raw::poll's caller sees a return address
+ * replaced by the uretprobe's trampoline, which --call-graph dwarf cannot
+ * unwind through, so the harness or the core is often the rootmost frame
+ * left. */
 static uint32_t tokio_position(const struct rt_merge *m, uint32_t total)
 {
 	uint32_t pos;
 
-	for (pos = 1; pos < total; pos++)
-		if (strstr(rt_stacks__name(m->stacks, m->frames[pos]), "tokio::runtime::task::raw::poll"))
+	for (pos = 1; pos < total; pos++) {
+		const char *name = rt_stacks__name(m->stacks, m->frames[pos]);
+
+		if (strstr(name, "tokio::runtime::task::raw::poll") ||
+		    strstr(name, "tokio::runtime::task::harness::Harness<") ||
+		    strstr(name, "tokio::runtime::task::core::Core<"))
 			break;
+	}
 	if (pos == total)
 		return 0;
-	while (pos + 1 < total && tokio_runtime_frame(rt_stacks__name(m->stacks, m->frames[pos + 1])))
+	while (pos + 1 < total && tokio_task_frame(rt_stacks__name(m->stacks, m->frames[pos + 1])))
 		pos++;
 	return pos + 1;
 }
