@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
@@ -17,17 +18,41 @@
 #include "layouts/layout.h"
 #include "rtbpf/asynctarget.h"
 
+/* Whether @t's executable is the one whose tokio search came back empty
+ * last time: each search demangles every symbol, too much to repeat every
+ * few milliseconds while a command is held before its exec. */
+static bool tokio_searched(struct rt_async_target *t)
+{
+	char path[64], exe[sizeof(t->tokio_exe)];
+	ssize_t n;
+
+	snprintf(path, sizeof(path), "/proc/%d/exe", t->pid);
+	n = readlink(path, exe, sizeof(exe) - 1);
+	if (n <= 0)
+		return false;
+	exe[n] = '\0';
+	if (!strcmp(exe, t->tokio_exe))
+		return true;
+	memcpy(t->tokio_exe, exe, (size_t)n + 1);
+	return false;
+}
+
 int rt_async_target__find(struct rt_async_target *t)
 {
-	int err = rt_runtime__inspect(&rt_runtime_cpython, NULL, t->pid, &t->proc.base);
+	int err = 0;
 
+	/* the interpreter once, then asyncio's module until it is imported */
+	if (!t->interpreter_found)
+		err = rt_runtime__inspect(&rt_runtime_cpython, NULL, t->pid, &t->proc.base);
 	if (!err) {
-		err = rt_asyncio__find_probes(t->pid, &t->probes);
+		t->interpreter_found = true;
 		t->runtime = RT_ASYNC_ASYNCIO;
-		return err;
+		return rt_asyncio__find_probes(t->pid, &t->probes);
 	}
 	if (err != -ENOENT)
 		return err;
+	if (tokio_searched(t))
+		return -ENOENT;
 	err = rt_tokio__find_probes(t->pid, &t->tokio);
 	if (!err) {
 		t->runtime = RT_ASYNC_TOKIO;

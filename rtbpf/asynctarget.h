@@ -11,6 +11,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <limits.h>
 #include <stdint.h>
 #include <sys/types.h>
 
@@ -43,6 +44,9 @@ struct rt_async_target {
 	char version_text[64];       /* "CPython 3.11.2", "tokio, 5 future types" */
 	struct bpf_link *links[RT_ASYNC_MAX_LINKS];
 	size_t nr_links;
+	/* rt_async_target__find()'s memory between calls */
+	bool interpreter_found;      /* a CPython: wait for asyncio's module only */
+	char tokio_exe[PATH_MAX];    /* executable last searched for tokio in vain */
 };
 
 /*
