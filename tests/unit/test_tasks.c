@@ -27,8 +27,9 @@ static struct rt_rec_task_name name(uint32_t pid, uint64_t task, uint32_t kind, 
 		.pid = pid, .kind = kind, .task = task, .number = number,
 	};
 
-	strncpy(r.label, label, sizeof(r.label));
-	strncpy(r.coro, coro, sizeof(r.coro));
+	/* NUL-padded fields, filled to the end by a long name */
+	memcpy(r.label, label, strnlen(label, sizeof(r.label)));
+	memcpy(r.coro, coro, strnlen(coro, sizeof(r.coro)));
 	return r;
 }
 
