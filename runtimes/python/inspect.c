@@ -73,17 +73,6 @@ static int py_take_image(void *ctx, const struct rt_process_image *img)
 		   !version_from_name(img->exe, &out->base.major, &out->base.minor)) {
 		return -ENOENT;
 	}
-	/* 3.13+ is walked by the _Py_DebugOffsets at the start of _PyRuntime,
-	 * statically initialized data: a process seen while ld.so is still
-	 * mapping libpython's segments reads something else there.  Not found
-	 * yet, then: the tracker looks again (retries, events, scans). */
-	if (v[SYM_RUNTIME] && (out->base.major > 3 || (out->base.major == 3 && out->base.minor >= 13))) {
-		char cookie[8] = "";
-
-		if (rt_process__read(img->pid, out->runtime_addr, cookie, sizeof(cookie)) ||
-		    memcmp(cookie, "xdebugpy", sizeof(cookie)))
-			return -ENOENT;
-	}
 	return 0;
 }
 
