@@ -8,13 +8,13 @@
 # right rootward of the coroutine's outermost frame, "[task] Task-N
 # cpu_slices"; tokio: right leafward of the runtime's task frames,
 # "[task] tokground::cpu_slices"); MIN_SHARE of them must.  A sample
-# outside every step (asyncio: no Handle._run frame, the loop waiting in
-# select or between callbacks; tokio: no frame of tokio's task machinery
-# nor of the uprobe trampoline) must carry none.  Samples taken while the
-# kernel runs the step probes themselves (their cost) are neither: a task
-# record is written from inside them.  Samples before the first
-# task frame are left out: steps that began before the probes were in
-# place have no task record.
+# outside every step (asyncio: the loop's _run_once without a Handle._run
+# frame, waiting in select or between callbacks; tokio: no frame of tokio's
+# task machinery nor of the uprobe trampoline) must carry none.  Samples
+# taken while the kernel runs the step probes themselves (their cost) are
+# neither: a task record is written from inside them.  Samples before the
+# first task frame are left out: steps that began before the probes were
+# in place have no task record.
 import re
 import sys
 
@@ -58,7 +58,9 @@ def tokio_step(frames):
 
 def outside(frames):
     if runtime == "asyncio":
-        return not any(f.startswith("Handle._run (") for f in frames)
+        # the loop between steps (a walk that stopped early shows neither)
+        return (any(f.startswith("BaseEventLoop._run_once (") for f in frames) and
+                not any(f.startswith("Handle._run (") for f in frames))
     return not any("tokio::runtime::task::" in f or "[uprobes]" in f for f in frames)
 
 
