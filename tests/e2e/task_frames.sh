@@ -34,8 +34,8 @@ record() {
 }
 
 # -- CMD for pyenv's 3.11 and 3.12, -p PID (a loop already running) for
-# 3.13 and Debian's 3.11, whose blocker starts after 2 s: perf and the
-# probes may take a second or two to start on a loaded machine
+# 3.13 and Debian's 3.11, whose blocker starts after 5 s: perf and the
+# probes took up to 4 s to start on a loaded machine
 for py in /root/.pyenv/versions/3.11.7/bin/python3.11 /root/.pyenv/versions/3.12.1/bin/python3.12 \
 	/root/.pyenv/versions/3.13.0/bin/python3.13 /usr/bin/python3.11; do
 	[ -x "$py" ] || { note "no $py"; continue; }
@@ -46,7 +46,7 @@ for py in /root/.pyenv/versions/3.11.7/bin/python3.11 /root/.pyenv/versions/3.12
 		record "$name" asyncio --off-cpu -- "$py" "$W/py_async_ground.py" "$E2E_TMP/$name.log" 0.2
 		;;
 	*)
-		"$py" "$W/py_async_ground.py" "$E2E_TMP/$name.log" 2 &
+		"$py" "$W/py_async_ground.py" "$E2E_TMP/$name.log" 5 &
 		sleep 0.3
 		record "$name" asyncio --off-cpu -p $!
 		wait
