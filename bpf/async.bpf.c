@@ -26,6 +26,12 @@ char LICENSE[] SEC("license") = "GPL";
 /* Set by the loader before load. */
 const volatile __u64 threshold_ns = 10000000;
 const volatile struct rt_async_offsets aoff = {};
+/* rt-bpf record --tasks: each step's begin and end goes into perf's
+ * bpf-output channel as task records (bpf/record.h), and nothing else is
+ * kept: no statistics, no blocking steps, no events. */
+const volatile __u32 task_records = 0;
+/* RT_REC_TASK_ASYNCIO or RT_REC_TASK_TOKIO */
+const volatile __u32 task_kind = RT_REC_TASK_ASYNCIO;
 
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
@@ -68,6 +74,32 @@ struct {
 	__uint(max_entries, 1 << 20);
 } events SEC(".maps");
 
+/* perf's bpf-output channel, one per CPU: the walker's map, shared by
+ * rt-bpf record --tasks (bpf_map__reuse_fd) */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERF_EVENT_ARRAY);
+	__uint(key_size, sizeof(__u32));
+	__uint(value_size, sizeof(__u32));
+} channel SEC(".maps");
+
+/* Tasks whose name record was written: the name's identity (asyncio: the
+ * name object; tokio: the future type + 1), to write it again for a new
+ * task at a finished one's address. */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 65536);
+	__type(key, struct rt_async_task_key);
+	__type(value, __u64);
+} named SEC(".maps");
+
+/* tokio's future type names by poll function index, filled by user space */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1); /* resized by the loader */
+	__type(key, __u32);
+	__type(value, struct rt_async_kind_name);
+} kind_names SEC(".maps");
+
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
 	__uint(max_entries, RT_ASYNC_STAT_MAX);
@@ -79,6 +111,7 @@ struct {
  * and the bytes of one frame as the walk reads them. */
 struct scratch {
 	struct rt_async_step zero;
+	struct rt_rec_task_name name;
 	__u8 frame_buf[2 * RT_WALKER_FRAME_READ]; /* masked offsets plus a field read past the frame */
 };
 
@@ -205,9 +238,131 @@ static __noinline int walk_stack(__u32 pid, __u32 tid, __u32 source)
 	return 0;
 }
 
+/* Writes @size bytes at @rec into perf's channel of the current CPU. */
+static __always_inline void task_output(void *ctx, void *rec, __u64 size)
+{
+	long err = bpf_perf_event_output(ctx, &channel, BPF_F_CURRENT_CPU, rec, size);
+
+	count(err ? RT_ASYNC_STAT_TASK_LOST : RT_ASYNC_STAT_TASK_RECORDS);
+}
+
+/* The str object at @obj into @buf when it is a compact ASCII string (task
+ * names and qualified names are); else @buf stays empty. */
+static __always_inline void read_ascii(const struct rt_walker_offsets *off, __u64 obj, char *buf,
+				       __u32 size)
+{
+	__u32 state = 0;
+	__s64 length = 0;
+	__u64 n;
+
+	if (!obj || bpf_probe_read_user(&state, sizeof(state), (const void *)(obj + off->unicode_state)) ||
+	    bpf_probe_read_user(&length, sizeof(length), (const void *)(obj + off->unicode_length)))
+		return;
+	if (!((state >> 5) & 1) || !((state >> 6) & 1) || length <= 0)
+		return;
+	n = (__u64)length < size - 1 ? (__u64)length : size - 1;
+	bound_barrier(n);
+	if (n >= size)
+		return;
+	bpf_probe_read_user(buf, n, (const void *)(obj + off->unicode_ascii_data));
+}
+
+/* The first four bytes of @obj's type's name ("str", "int"), 0 unread. */
+static __always_inline __u32 type_tag(__u64 obj)
+{
+	__u64 type = 0, name = 0;
+	__u32 tag = 0;
+
+	if (!obj || read_ptr(&type, obj + 8) || read_ptr(&name, type + aoff.type_name) ||
+	    bpf_probe_read_user(&tag, sizeof(tag), (const void *)name))
+		return 0;
+	return tag;
+}
+
+#define TAG_STR 0x00727473u /* "str\0" little-endian */
+#define TAG_INT 0x00746e69u /* "int\0" */
+
+/* Fills @r with asyncio task @task's name: its name object (a str, or
+ * 3.12+'s counter until asked) and its coroutine's __qualname__. */
+static __always_inline void asyncio_name(__u32 pid, __u64 task, __u64 name,
+					 struct rt_rec_task_name *r)
+{
+	const struct rt_walker_config *cfg = bpf_map_lookup_elem(&pids, &pid);
+	__u64 coro = 0, qualname = 0;
+	__u32 tag = type_tag(name), digit = 0;
+
+	if (!cfg)
+		return;
+	if (tag == TAG_STR)
+		read_ascii(&cfg->off, name, r->label, sizeof(r->label));
+	else if (tag == TAG_INT &&
+		 !bpf_probe_read_user(&digit, sizeof(digit), (const void *)(name + aoff.long_digit)))
+		r->number = digit & 0x3fffffff;
+	if (!read_ptr(&coro, task + aoff.task_coro) && coro &&
+	    !read_ptr(&qualname, coro + aoff.coro_qualname) && type_tag(qualname) == TAG_STR)
+		read_ascii(&cfg->off, qualname, r->coro, sizeof(r->coro));
+}
+
+/* Writes task @task's name record unless the one written last for its
+ * address is still its name (asyncio: the same name object; tokio: the
+ * same future type, @kind). */
+static __always_inline void task_name_record(void *ctx, __u32 pid, __u64 task, __u32 kind)
+{
+	struct rt_async_task_key key = { .pid = pid, .task = task };
+	__u64 ident = (__u64)kind + 1, *seen;
+	struct rt_async_kind_name *kn;
+	struct rt_rec_task_name *r;
+	struct scratch *sc;
+	__u32 zero = 0;
+
+	if (task_kind == RT_REC_TASK_ASYNCIO && read_ptr(&ident, task + aoff.task_name))
+		ident = 0;
+	seen = bpf_map_lookup_elem(&named, &key);
+	if (seen && *seen == ident)
+		return;
+	bpf_map_update_elem(&named, &key, &ident, BPF_ANY);
+	sc = bpf_map_lookup_elem(&scratch, &zero);
+	if (!sc)
+		return;
+	r = &sc->name;
+	__builtin_memset(r, 0, sizeof(*r));
+	r->hdr.magic = RT_REC_MAGIC;
+	r->hdr.version = RT_REC_VERSION;
+	r->hdr.type = RT_REC_TASK_NAME;
+	r->hdr.size = sizeof(*r);
+	r->pid = pid;
+	r->kind = task_kind;
+	r->task = task;
+	if (task_kind == RT_REC_TASK_ASYNCIO) {
+		asyncio_name(pid, task, ident, r);
+	} else {
+		kn = bpf_map_lookup_elem(&kind_names, &kind);
+		if (kn)
+			__builtin_memcpy(r->coro, kn->name, sizeof(r->coro));
+	}
+	task_output(ctx, r, sizeof(*r));
+}
+
+/* A task record of @event for @task on the current thread. */
+static __always_inline void task_record(void *ctx, __u64 id, __u64 task, __u32 event)
+{
+	struct rt_rec_task r = {
+		.hdr = { .magic = RT_REC_MAGIC, .version = RT_REC_VERSION, .type = RT_REC_TASK,
+			 .size = sizeof(r) },
+		.pid = id >> 32,
+		.tid = (__u32)id,
+		.time = bpf_ktime_get_ns(),
+		.task = task,
+		.event = event,
+		.kind = task_kind,
+	};
+
+	task_output(ctx, &r, sizeof(r));
+}
+
 /* A step of @task (of @kind) begins on the current thread, whose stack
  * pointer is @sp. */
-static __always_inline int step_enter(__u64 task, __u64 sp, __u32 kind)
+static __always_inline int step_enter(void *ctx, __u64 task, __u64 sp, __u32 kind)
 {
 	__u64 id = bpf_get_current_pid_tgid(), now = bpf_ktime_get_ns();
 	__u32 tid = (__u32)id, zero = 0;
@@ -228,6 +383,10 @@ static __always_inline int step_enter(__u64 task, __u64 sp, __u32 kind)
 			return 0;
 		}
 		count(RT_ASYNC_STAT_UNPAIRED);
+	}
+	if (task_records) {
+		task_name_record(ctx, key.pid, task, kind);
+		task_record(ctx, id, task, RT_REC_TASK_BEGIN);
 	}
 	if (!s) {
 		sc = bpf_map_lookup_elem(&scratch, &zero);
@@ -334,7 +493,7 @@ static __always_inline void step_blocking(__u32 pid, __u32 tid, struct rt_async_
 }
 
 /* The step running on the current thread returns. */
-static __always_inline int step_exit(void)
+static __always_inline int step_exit(void *ctx)
 {
 	__u64 id = bpf_get_current_pid_tgid(), now = bpf_ktime_get_ns(), duration;
 	__u32 tid = (__u32)id, pid = id >> 32;
@@ -348,6 +507,10 @@ static __always_inline int step_exit(void)
 	if (--s->depth)
 		return 0;
 	count(RT_ASYNC_STAT_STEPS);
+	if (task_records) {
+		task_record(ctx, id, s->task, RT_REC_TASK_END);
+		return 0;
+	}
 	duration = now - s->start_ns;
 	/* a step is blocking only by its own time: not by the time its thread
 	 * waited for a CPU on a busy machine */
@@ -368,20 +531,20 @@ int BPF_KPROBE(async_step_wrapper, void *wrapper)
 
 	if (read_ptr(&task, (__u64)wrapper + aoff.step_wrapper_task))
 		return 0;
-	return step_enter(task, PT_REGS_SP(ctx), 0);
+	return step_enter(ctx, task, PT_REGS_SP(ctx), 0);
 }
 
 /* task_wakeup(task, future): the steps after an awaited future is done. */
 SEC("uprobe")
 int BPF_KPROBE(async_task_wakeup, void *task)
 {
-	return step_enter((__u64)task, PT_REGS_SP(ctx), 0);
+	return step_enter(ctx, (__u64)task, PT_REGS_SP(ctx), 0);
 }
 
 SEC("uretprobe")
 int BPF_KRETPROBE(async_step_return)
 {
-	return step_exit();
+	return step_exit(ctx);
 }
 
 /* CLOCK_MONOTONIC nanoseconds from loop.time()'s seconds as an IEEE 754
@@ -492,7 +655,7 @@ int BPF_KPROBE(async_tokio_poll, void *header)
 
 	if (woken)
 		late_behind_block(id >> 32, (__u32)id, *woken, bpf_ktime_get_ns());
-	return step_enter((__u64)header, PT_REGS_SP(ctx), (__u32)bpf_get_attach_cookie(ctx));
+	return step_enter(ctx, (__u64)header, PT_REGS_SP(ctx), (__u32)bpf_get_attach_cookie(ctx));
 }
 
 /* tokio's waker (wake_by_val, wake_by_ref) of the task at @header. */

@@ -12,6 +12,8 @@
 #include <linux/types.h>
 #endif
 
+#include "bpf/record.h"
+
 /* Python frames kept for one blocking step (leaf first). */
 #define RT_ASYNC_MAX_FRAMES 64
 
@@ -27,6 +29,10 @@ struct rt_async_offsets {
 	__u32 cfunction_self;      /* PyCFunctionObject.m_self */
 	__u32 type_name;           /* PyTypeObject.tp_name */
 	__u32 float_value;         /* PyFloatObject.ob_fval */
+	__u32 task_coro;           /* TaskObj.task_coro */
+	__u32 task_name;           /* TaskObj.task_name (str; an int in 3.12+ until asked) */
+	__u32 coro_qualname;       /* PyCoroObject.cr_qualname */
+	__u32 long_digit;          /* PyLongObject's first digit */
 	__u32 pad;
 };
 
@@ -124,6 +130,13 @@ struct rt_async_block {
 	__u32 pad;
 };
 
+/* The name of a future type (tokio), as `rt-bpf record --tasks` writes
+ * it into task name records: map `kind_names`, key the poll function's
+ * index. */
+struct rt_async_kind_name {
+	char name[RT_REC_TASK_CORO_MAX];
+};
+
 /* Per-CPU counters (array map `stats`). */
 enum rt_async_stat {
 	RT_ASYNC_STAT_STEPS,        /* steps seen */
@@ -135,6 +148,8 @@ enum rt_async_stat {
 	RT_ASYNC_STAT_WALK_FAULTS,  /* walks stopped by a failed read */
 	RT_ASYNC_STAT_NO_TSTATE,    /* walks without a PyThreadState */
 	RT_ASYNC_STAT_UNPAIRED,     /* step returns without an entry, entries without a return */
+	RT_ASYNC_STAT_TASK_RECORDS, /* task records written to perf (rt-bpf record --tasks) */
+	RT_ASYNC_STAT_TASK_LOST,    /* ... that perf had no room for */
 	RT_ASYNC_STAT_MAX,
 };
 

@@ -37,6 +37,8 @@ enum rt_rec_type {
 	RT_REC_RUBY_CODE = 3, /* struct rt_rec_ruby_code: one CRuby iseq or C method */
 	RT_REC_OFFCPU = 4,    /* struct rt_rec_offcpu: one interval a thread spent off the CPU */
 	RT_REC_STACK_CHUNK = 5, /* struct rt_rec_chunk: RT_REC_CHUNK_FRAMES rootward frames (v3) */
+	RT_REC_TASK = 6,      /* struct rt_rec_task: an async task's step begins or ends */
+	RT_REC_TASK_NAME = 7, /* struct rt_rec_task_name: the name of an async task */
 };
 
 /* Runtime kinds, the same numbers as enum rt_runtime in layouts/layout.h. */
@@ -160,6 +162,43 @@ struct rt_rec_offcpu {
 	__u32 pad;
 };
 
+/*
+ * Async tasks (rt-bpf record --tasks, bpf/async.bpf.c): a step of a task
+ * (asyncio: the loop resumes its coroutine; tokio: a poll of its future)
+ * begins or ends on thread @tid.  Written from the thread itself, so in
+ * time order with its samples: a sample of the thread between a begin and
+ * its end was taken inside the step.  The task's name record comes before
+ * the first begin that needs it (the first step of the task, or of a new
+ * task at the address of a finished one).
+ */
+#define RT_REC_TASK_BEGIN 1u
+#define RT_REC_TASK_END   2u
+#define RT_REC_TASK_ASYNCIO 1u /* rt_rec_task.kind: CPython's asyncio (TaskObj address) */
+#define RT_REC_TASK_TOKIO   2u /* tokio (task header address) */
+#define RT_REC_TASK_LABEL_MAX 64
+#define RT_REC_TASK_CORO_MAX  128
+
+struct rt_rec_task {
+	struct rt_rec_header hdr; /* type RT_REC_TASK */
+	__u32 pid;
+	__u32 tid;
+	__u64 time;    /* bpf_ktime_get_ns() */
+	__u64 task;    /* the task's address: its identity while it lives */
+	__u32 event;   /* RT_REC_TASK_BEGIN, RT_REC_TASK_END */
+	__u32 kind;    /* RT_REC_TASK_ASYNCIO, RT_REC_TASK_TOKIO */
+};
+
+struct rt_rec_task_name {
+	struct rt_rec_header hdr; /* type RT_REC_TASK_NAME */
+	__u32 pid;
+	__u32 kind;    /* RT_REC_TASK_* */
+	__u64 task;
+	__u64 number;  /* asyncio 3.12+: the task's counter, its name is "Task-N"; 0: see label */
+	char label[RT_REC_TASK_LABEL_MAX]; /* asyncio: the task's name (ASCII, NUL-padded) */
+	char coro[RT_REC_TASK_CORO_MAX];   /* asyncio: its coroutine's __qualname__; tokio:
+					    * the future type; ASCII, NUL-padded */
+};
+
 #define RT_REC_STR_MAX       256  /* bytes of string data kept per string */
 #define RT_REC_LINETABLE_MAX 2048 /* bytes of co_linetable kept */
 
@@ -281,6 +320,9 @@ _Static_assert(sizeof(struct rt_rec_frame) == 16, "rt_rec_frame size");
 _Static_assert(sizeof(struct rt_rec_stack) == 48, "rt_rec_stack size");
 _Static_assert(sizeof(struct rt_rec_string) == 16 + RT_REC_STR_MAX, "rt_rec_string size");
 _Static_assert(sizeof(struct rt_rec_offcpu) == 56, "rt_rec_offcpu size");
+_Static_assert(sizeof(struct rt_rec_task) == 48, "rt_rec_task size");
+_Static_assert(sizeof(struct rt_rec_task_name) ==
+	       40 + RT_REC_TASK_LABEL_MAX + RT_REC_TASK_CORO_MAX, "rt_rec_task_name size");
 _Static_assert(sizeof(struct rt_rec_code) == 56 + 3 * (16 + RT_REC_STR_MAX) + RT_REC_LINETABLE_MAX,
 	       "rt_rec_code size");
 _Static_assert(sizeof(struct rt_rec_ruby_code) ==

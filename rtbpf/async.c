@@ -32,6 +32,7 @@
 #include "runtimes/python/inspect.h"
 #include "runtimes/python/asyncio.h"
 #include "runtimes/rust/tokio.h"
+#include "rtbpf/asynctarget.h"
 
 #define NAME_MAX_LEN 160
 #define REPORT_WORST 10
@@ -77,32 +78,17 @@ struct report {
 	uint64_t counters[RT_ASYNC_STAT_MAX]; /* the program's, summed over the CPUs */
 };
 
-enum async_runtime {
-	RUNTIME_ASYNCIO,
-	RUNTIME_TOKIO,
-};
-
 struct async_app {
 	unsigned int threshold_ms, sample_hz;
 	const char *json;
 	bool verbose;
-	pid_t pid;
 	bool own_child;
 	int child_status;
 
-	enum async_runtime runtime;
-	struct rt_tokio_probes tokio;
-	struct rt_pyproc proc;
-	struct rt_walker_config cfg;
-	struct rt_asyncio_layout layout;
-	struct rt_asyncio_probes probes;
-	uint32_t version;
-	char version_text[64]; /* "CPython 3.11.2", "tokio, 5 future types" */
+	struct rt_async_target t; /* pid, runtime, probes, walker configuration, links */
 
 	struct async_bpf *skel;
 	struct ring_buffer *rb;
-	struct bpf_link *links[16];
-	size_t nr_links;
 	int *perf_fds;
 	int nr_perf_fds;
 	struct rt_interp_decoder *dec;
@@ -178,11 +164,11 @@ static void remember_task(struct async_app *app, uint64_t task, uint32_t kind)
 	if (app->nr_names * 2 >= app->names_cap && names_grow(app))
 		return;
 	n = name_slot(app, task);
-	if (app->runtime == RUNTIME_TOKIO) {
+	if (app->t.runtime == RT_ASYNC_TOKIO) {
 		/* a tokio task is named by its future's type, the poll function's */
 		snprintf(n->name, sizeof(n->name), "%s",
-			 kind < app->tokio.nr_polls ? app->tokio.polls[kind].future : "?");
-	} else if (rt_asyncio__task_name(app->pid, &app->cfg.off, &app->layout, task, n->name,
+			 kind < app->t.tokio.nr_polls ? app->t.tokio.polls[kind].future : "?");
+	} else if (rt_asyncio__task_name(app->t.pid, &app->t.cfg.off, &app->t.layout, task, n->name,
 					 sizeof(n->name)))
 		snprintf(n->name, sizeof(n->name), "task 0x%" PRIx64, task);
 	if (!n->task)
@@ -210,7 +196,7 @@ static void blocking_stack(struct async_app *app, struct blocking *b)
 		uint32_t tag = 0;
 
 		if (s->frames[i].code &&
-		    !rt_asyncio__code_record(app->pid, &app->cfg.off, app->version, s->frames[i].code,
+		    !rt_asyncio__code_record(app->t.pid, &app->t.cfg.off, app->t.version, s->frames[i].code,
 					     &code) &&
 		    rt_interp_decoder__feed(app->dec, &code, sizeof(code), UINT32_MAX, UINT32_MAX,
 					    &out) == 0)
@@ -226,7 +212,7 @@ static void blocking_stack(struct async_app *app, struct blocking *b)
 	rec.st.pid = b->ev.pid;
 	rec.st.tid = b->ev.tid;
 	rec.st.runtime = RT_REC_RUNTIME_CPYTHON;
-	rec.st.version = app->version;
+	rec.st.version = app->t.version;
 	rec.st.nr_frames = n;
 	rec.st.flags = s->stack_flags;
 	if (!n || rt_interp_decoder__feed(app->dec, &rec, rec.st.hdr.size, UINT32_MAX, UINT32_MAX,
@@ -274,7 +260,7 @@ static void add_blocking(struct async_app *app, const struct rt_async_blocking *
 		name = task_name(app, ev->step.task);
 	}
 	snprintf(b->task, sizeof(b->task), "%s", name ? name : "?");
-	if (app->runtime == RUNTIME_ASYNCIO)
+	if (app->t.runtime == RT_ASYNC_ASYNCIO)
 		blocking_stack(app, b);
 }
 
@@ -332,8 +318,8 @@ static bool target_gone(struct async_app *app)
 	bool gone = true;
 
 	if (app->own_child)
-		return waitpid(app->pid, &app->child_status, WNOHANG) == app->pid;
-	snprintf(path, sizeof(path), "/proc/%d/stat", app->pid);
+		return waitpid(app->t.pid, &app->child_status, WNOHANG) == app->t.pid;
+	snprintf(path, sizeof(path), "/proc/%d/stat", app->t.pid);
 	f = fopen(path, "re");
 	if (!f)
 		return true;
@@ -343,30 +329,6 @@ static bool target_gone(struct async_app *app)
 	return gone;
 }
 
-/* Which runtime process @app->pid runs, once it runs one: a CPython with
- * asyncio's C accelerator loaded (by `import asyncio`, after the
- * interpreter starts), or an executable with tokio's task poll functions.
- * Returns 0, or -ENOENT while it runs neither (yet). */
-static int find_runtime(struct async_app *app)
-{
-	int err = rt_runtime__inspect(&rt_runtime_cpython, NULL, app->pid, &app->proc.base);
-
-	if (!err) {
-		err = rt_asyncio__find_probes(app->pid, &app->probes);
-		app->runtime = RUNTIME_ASYNCIO;
-		return err;
-	}
-	if (err != -ENOENT)
-		return err;
-	err = rt_tokio__find_probes(app->pid, &app->tokio);
-	if (!err) {
-		app->runtime = RUNTIME_TOKIO;
-		snprintf(app->version_text, sizeof(app->version_text), "tokio, %zu future types",
-			 app->tokio.nr_polls);
-	}
-	return err;
-}
-
 /* Waits until the target runs a runtime rt-bpf async knows. */
 static int wait_for_runtime(struct async_app *app)
 {
@@ -374,118 +336,22 @@ static int wait_for_runtime(struct async_app *app)
 	int err;
 
 	for (;;) {
-		err = find_runtime(app);
+		err = rt_async_target__find(&app->t);
 		if (!err)
 			return 0;
 		if (err != -ENOENT || stop_requested || target_gone(app)) {
 			fprintf(stderr, "rt-bpf async: pid %d ended or stopped before it ran asyncio's C "
-				"accelerator (_asyncio) or tokio\n", app->pid);
+				"accelerator (_asyncio) or tokio\n", app->t.pid);
 			return -ESRCH;
 		}
 		if (!said && app->verbose)
-			fprintf(stderr, "rt-bpf async: waiting for pid %d to import asyncio\n", app->pid);
+			fprintf(stderr, "rt-bpf async: waiting for pid %d to import asyncio\n", app->t.pid);
 		said = true;
 		usleep(10000);
 	}
 }
 
-static int configure_walker(struct async_app *app)
-{
-	struct rt_layout layout;
-	char msg[256] = "";
-
-	if (rt_asyncio__layout(app->proc.base.major, app->proc.base.minor, &app->layout)) {
-		fprintf(stderr, "rt-bpf async: pid %d runs CPython %d.%d: asyncio's layout is known for "
-			"3.11 to 3.13 only\n", app->pid, app->proc.base.major, app->proc.base.minor);
-		return -ENOTSUP;
-	}
-	if (rt_runtime_cpython.select_layout(&app->proc.base, NULL, &layout, msg, sizeof(msg)) ||
-	    rt_pyproc__walker_config(&app->proc, &layout, 1, &app->cfg)) {
-		fprintf(stderr, "rt-bpf async: pid %d (CPython %d.%d): no layout to walk it%s%s\n",
-			app->pid, app->proc.base.major, app->proc.base.minor, msg[0] ? ": " : "", msg);
-		return -ENOTSUP;
-	}
-	app->version = (uint32_t)app->proc.base.major << 16 | (uint32_t)app->proc.base.minor << 8 |
-		       (uint32_t)(app->proc.base.patch > 0 ? app->proc.base.patch : 0);
-	snprintf(app->version_text, sizeof(app->version_text), "CPython %d.%d.%d", app->proc.base.major,
-		 app->proc.base.minor, app->proc.base.patch);
-	return 0;
-}
-
 /* ---- BPF ---- */
-
-static int keep_link(struct async_app *app, struct bpf_link *link, const char *what)
-{
-	if (!link) {
-		fprintf(stderr, "rt-bpf async: cannot attach to %s: %s\n", what, strerror(errno));
-		return -errno;
-	}
-	if (app->nr_links == sizeof(app->links) / sizeof(app->links[0])) {
-		bpf_link__destroy(link);
-		return -E2BIG;
-	}
-	app->links[app->nr_links++] = link;
-	return 0;
-}
-
-static int attach_uprobe(struct async_app *app, struct bpf_program *prog, bool ret,
-			 const char *path, uint64_t offset, uint64_t cookie)
-{
-	LIBBPF_OPTS(bpf_uprobe_opts, opts, .retprobe = ret, .bpf_cookie = cookie);
-
-	return keep_link(app, bpf_program__attach_uprobe_opts(prog, app->pid, path, offset, &opts),
-			 path);
-}
-
-static int attach_asyncio(struct async_app *app)
-{
-	struct async_bpf *skel = app->skel;
-	const struct rt_asyncio_probes *p = &app->probes;
-	int err;
-
-	/* the returns first: a return without its entry is only counted */
-	err = attach_uprobe(app, skel->progs.async_step_return, true, p->step_wrapper.path,
-			    p->step_wrapper.offset, 0);
-	if (!err)
-		err = attach_uprobe(app, skel->progs.async_step_return, true, p->task_wakeup.path,
-				    p->task_wakeup.offset, 0);
-	if (!err)
-		err = attach_uprobe(app, skel->progs.async_step_wrapper, false, p->step_wrapper.path,
-				    p->step_wrapper.offset, 0);
-	if (!err)
-		err = attach_uprobe(app, skel->progs.async_task_wakeup, false, p->task_wakeup.path,
-				    p->task_wakeup.offset, 0);
-	if (!err && p->heappop.offset)
-		err = attach_uprobe(app, skel->progs.async_heappop_return, true, p->heappop.path,
-				    p->heappop.offset, 0);
-	if (!err && !p->heappop.offset)
-		fprintf(stderr, "rt-bpf async: no _heapq.heappop found in pid %d: no cascades or "
-			"scheduling delays\n", app->pid);
-	return err;
-}
-
-/* Two uprobes per future type's poll function, the type's index as the
- * cookie; the wakers. */
-static int attach_tokio(struct async_app *app)
-{
-	struct async_bpf *skel = app->skel;
-	const struct rt_tokio_probes *p = &app->tokio;
-	int err = 0;
-
-	for (size_t i = 0; i < p->nr_polls && !err; i++)
-		err = attach_uprobe(app, skel->progs.async_step_return, true, p->path,
-				    p->polls[i].offset, i);
-	for (size_t i = 0; i < p->nr_polls && !err; i++)
-		err = attach_uprobe(app, skel->progs.async_tokio_poll, false, p->path,
-				    p->polls[i].offset, i);
-	if (!err && p->wake_by_val)
-		err = attach_uprobe(app, skel->progs.async_tokio_wake, false, p->path,
-				    p->wake_by_val, 0);
-	if (!err && p->wake_by_ref)
-		err = attach_uprobe(app, skel->progs.async_tokio_wake, false, p->path,
-				    p->wake_by_ref, 0);
-	return err;
-}
 
 /* The CPU-time sampler: one cpu-clock event per CPU. */
 static int open_sampler(struct async_app *app)
@@ -512,7 +378,7 @@ static int open_sampler(struct async_app *app)
 			continue; /* an offline CPU */
 		app->perf_fds[app->nr_perf_fds++] = fd;
 		link = bpf_program__attach_perf_event(app->skel->progs.async_sample, fd);
-		if (keep_link(app, link, "the CPU-time sampler"))
+		if (rt_async_target__keep_link(&app->t, link, "the CPU-time sampler"))
 			return -1;
 	}
 	return 0;
@@ -521,7 +387,7 @@ static int open_sampler(struct async_app *app)
 static int load_and_attach(struct async_app *app)
 {
 	struct async_bpf *skel = async_bpf__open();
-	__u32 key = (__u32)app->pid;
+	__u32 key = (__u32)app->t.pid;
 	int err;
 
 	if (!skel) {
@@ -530,20 +396,20 @@ static int load_and_attach(struct async_app *app)
 	}
 	app->skel = skel;
 	skel->rodata->threshold_ns = (uint64_t)app->threshold_ms * 1000000ull;
-	memcpy((void *)&skel->rodata->aoff, &app->layout.bpf, sizeof(app->layout.bpf));
+	memcpy((void *)&skel->rodata->aoff, &app->t.layout.bpf, sizeof(app->t.layout.bpf));
 	err = async_bpf__load(skel);
 	if (err) {
 		fprintf(stderr, "rt-bpf async: cannot load the BPF program: %s\n", strerror(-err));
 		return err;
 	}
-	if (app->runtime == RUNTIME_ASYNCIO &&
-	    bpf_map_update_elem(bpf_map__fd(skel->maps.pids), &key, &app->cfg, BPF_ANY))
+	if (app->t.runtime == RT_ASYNC_ASYNCIO &&
+	    bpf_map_update_elem(bpf_map__fd(skel->maps.pids), &key, &app->t.cfg, BPF_ANY))
 		return -errno;
-	err = app->runtime == RUNTIME_ASYNCIO ? attach_asyncio(app) : attach_tokio(app);
+	err = rt_async_target__attach(&app->t, skel, true);
 	if (!err)
-		err = keep_link(app, bpf_program__attach(skel->progs.async_sys_enter), "sys_enter");
+		err = rt_async_target__keep_link(&app->t, bpf_program__attach(skel->progs.async_sys_enter), "sys_enter");
 	if (!err)
-		err = keep_link(app, bpf_program__attach(skel->progs.async_sys_exit), "sys_exit");
+		err = rt_async_target__keep_link(&app->t, bpf_program__attach(skel->progs.async_sys_exit), "sys_exit");
 	if (!err)
 		err = open_sampler(app);
 	if (err)
@@ -557,34 +423,17 @@ static int load_and_attach(struct async_app *app)
 
 static void detach(struct async_app *app)
 {
-	for (size_t i = 0; i < app->nr_links; i++)
-		bpf_link__destroy(app->links[i]);
-	app->nr_links = 0;
+	rt_async_target__detach(&app->t);
 	for (int i = 0; i < app->nr_perf_fds; i++)
 		close(app->perf_fds[i]);
 	app->nr_perf_fds = 0;
-}
-
-static uint64_t stat_sum(const struct async_app *app, enum rt_async_stat stat)
-{
-	int nr = libbpf_num_possible_cpus();
-	uint64_t *v, sum = 0;
-	__u32 key = stat;
-
-	if (nr <= 0 || !(v = calloc((size_t)nr, sizeof(*v))))
-		return 0;
-	if (!bpf_map_lookup_elem(bpf_map__fd(app->skel->maps.stats), &key, v))
-		for (int i = 0; i < nr; i++)
-			sum += v[i];
-	free(v);
-	return sum;
 }
 
 /* ---- the report ---- */
 
 static const char *runtime_name(const struct async_app *app)
 {
-	return app->runtime == RUNTIME_TOKIO ? "tokio" : "asyncio";
+	return app->t.runtime == RT_ASYNC_TOKIO ? "tokio" : "asyncio";
 }
 
 static const char *syscall_name(uint32_t nr)
@@ -657,7 +506,7 @@ static void blocking_advice(const struct async_app *app, const struct blocking *
 		snprintf(nr, sizeof(nr), "system call %u", s->longest_syscall_nr);
 		name = nr;
 	}
-	if (app->runtime == RUNTIME_TOKIO) {
+	if (app->t.runtime == RT_ASYNC_TOKIO) {
 		tokio_advice(s, d, name, buf, size, cause);
 		return;
 	}
@@ -706,7 +555,7 @@ static const char *task_kind(const struct async_app *app, const char *name)
 {
 	const char *sp = strchr(name, ' ');
 
-	return sp && app->runtime == RUNTIME_ASYNCIO ? sp + 1 : name;
+	return sp && app->t.runtime == RT_ASYNC_ASYNCIO ? sp + 1 : name;
 }
 
 /* Every task of the target from the BPF map, with names and blocking
@@ -723,7 +572,7 @@ static size_t collect_tasks(struct async_app *app, struct task_row **out)
 
 		key = next;
 		prev = &key;
-		if (next.pid != (__u32)app->pid || bpf_map_lookup_elem(fd, &next, &r.st))
+		if (next.pid != (__u32)app->t.pid || bpf_map_lookup_elem(fd, &next, &r.st))
 			continue;
 		if (n == cap) {
 			struct task_row *grown;
@@ -797,7 +646,7 @@ static void print_blocking(const struct async_app *app, size_t rank, const struc
 	fprintf(stderr, "  %2zu. %s: %.1f ms on thread %u at +%.3f s; %u %s waited behind it, "
 		"%.1f ms of added delay\n", rank, b->task, d / 1e6, b->ev.tid,
 		((int64_t)b->ev.step.start_ns - (int64_t)app->attach_ns) / 1e9, b->delayed,
-		app->runtime == RUNTIME_TOKIO ? "woken tasks" : "timers", b->added_ns / 1e6);
+		app->t.runtime == RT_ASYNC_TOKIO ? "woken tasks" : "timers", b->added_ns / 1e6);
 	fprintf(stderr, "      cause: %s\n", advice);
 	for (size_t f = 0; f < b->nr_frames; f++)
 		fprintf(stderr, "      %s %s\n", f ? "  " : "at", b->frames[f]);
@@ -831,7 +680,7 @@ static void print_report(const struct async_app *app, const struct report *r)
 	for (size_t i = 0; i < r->nr_rows; i++)
 		steps += r->rows[i].st.steps;
 	fprintf(stderr, "\nrt-bpf async: %s, pid %d (%s), %.1f s traced, threshold %u ms\n",
-		runtime_name(app), app->pid, app->version_text, (app->end_ns - app->attach_ns) / 1e9,
+		runtime_name(app), app->t.pid, app->t.version_text, (app->end_ns - app->attach_ns) / 1e9,
 		app->threshold_ms);
 	fprintf(stderr, "%" PRIu64 " steps of %zu tasks; %zu blocking steps; %zu more steps over the "
 		"threshold only while their thread waited for a CPU\n", steps, r->nr_rows,
@@ -841,7 +690,7 @@ static void print_report(const struct async_app *app, const struct report *r)
 	for (size_t i = 0; i < r->nr_blocking && i < REPORT_WORST; i++)
 		print_blocking(app, i + 1, r->blocking[i]);
 	fprintf(stderr, "\nTasks by kind (%s):\n  %-32s %7s %9s %10s %9s %9s %9s %14s\n",
-		app->runtime == RUNTIME_TOKIO ? "future" : "coroutine", "kind", "tasks", "steps",
+		app->t.runtime == RT_ASYNC_TOKIO ? "future" : "coroutine", "kind", "tasks", "steps",
 		"step ms", "max ms", "blocking", "preempted", "sched delay ms");
 	for (size_t i = 0; i < r->nr_kinds; i++) {
 		const struct kind_row *k = &r->kinds[i];
@@ -969,7 +818,7 @@ static int write_json(const struct async_app *app, const struct report *r)
 	}
 	fprintf(f, "{\"runtime\": \"%s\", \"pid\": %d, \"version\": \"%s\", "
 		"\"threshold_ms\": %u, \"attached_ns\": %" PRIu64 ", \"duration_s\": %.3f,\n",
-		runtime_name(app), app->pid, app->version_text, app->threshold_ms, app->attach_ns,
+		runtime_name(app), app->t.pid, app->t.version_text, app->threshold_ms, app->attach_ns,
 		(app->end_ns - app->attach_ns) / 1e9);
 	json_tasks(f, app, r);
 	fprintf(f, " \"blocking\": [");
@@ -1024,7 +873,7 @@ static int report(struct async_app *app)
 	qsort(r.preempted, r.nr_preempted, sizeof(*r.preempted), cmp_blocking_duration);
 	qsort(r.attaching, r.nr_attaching, sizeof(*r.attaching), cmp_blocking_duration);
 	for (int i = 0; i < RT_ASYNC_STAT_MAX; i++)
-		r.counters[i] = stat_sum(app, i);
+		r.counters[i] = rt_async_target__stat(app->skel, i);
 	r.nr_rows = collect_tasks(app, &r.rows);
 	r.nr_kinds = collect_kinds(app, r.rows, r.nr_rows, &r.kinds);
 	print_report(app, &r);
@@ -1069,7 +918,7 @@ static void app_free(struct async_app *app)
 	free(app->blocks);
 	free(app->names);
 	free(app->perf_fds);
-	rt_tokio_probes__exit(&app->tokio);
+	rt_async_target__exit(&app->t);
 }
 
 struct async_opts {
@@ -1119,19 +968,19 @@ static int async_check(struct rt_bpf_app *app, void *opts, int argc, char **argv
 
 static void print_tracing(const struct async_app *app)
 {
-	if (app->verbose && app->runtime == RUNTIME_ASYNCIO)
+	if (app->verbose && app->t.runtime == RT_ASYNC_ASYNCIO)
 		fprintf(stderr, "rt-bpf async: tracing pid %d (%s): steps at %s+0x%" PRIx64
-			" and +0x%" PRIx64 " (%s)\n", app->pid, app->version_text,
-			app->probes.step_wrapper.path, app->probes.step_wrapper.offset,
-			app->probes.task_wakeup.offset,
-			app->probes.step_wrapper.by_symbol ? "symbols" : "type and method tables");
+			" and +0x%" PRIx64 " (%s)\n", app->t.pid, app->t.version_text,
+			app->t.probes.step_wrapper.path, app->t.probes.step_wrapper.offset,
+			app->t.probes.task_wakeup.offset,
+			app->t.probes.step_wrapper.by_symbol ? "symbols" : "type and method tables");
 	else if (app->verbose)
-		for (size_t i = 0; i < app->tokio.nr_polls; i++)
+		for (size_t i = 0; i < app->t.tokio.nr_polls; i++)
 			fprintf(stderr, "rt-bpf async: tracing pid %d: polls of %s at %s+0x%" PRIx64 "\n",
-				app->pid, app->tokio.polls[i].future, app->tokio.path,
-				app->tokio.polls[i].offset);
+				app->t.pid, app->t.tokio.polls[i].future, app->t.tokio.path,
+				app->t.tokio.polls[i].offset);
 	else
-		fprintf(stderr, "rt-bpf async: tracing pid %d; Ctrl-C to stop and report\n", app->pid);
+		fprintf(stderr, "rt-bpf async: tracing pid %d; Ctrl-C to stop and report\n", app->t.pid);
 }
 
 static int async_run(struct rt_bpf_app *rt, void *opts, int argc, char **argv)
@@ -1139,7 +988,7 @@ static int async_run(struct rt_bpf_app *rt, void *opts, int argc, char **argv)
 	const struct async_opts *o = opts;
 	struct async_app app = {
 		.threshold_ms = o->threshold_ms, .sample_hz = o->sample_hz, .json = o->json,
-		.verbose = rt->verbose,
+		.verbose = rt->verbose, .t = { .who = "rt-bpf async" },
 	};
 	struct sigaction sa = { .sa_handler = on_signal };
 	int err = rt_bpf__preflight(false);
@@ -1152,20 +1001,20 @@ static int async_run(struct rt_bpf_app *rt, void *opts, int argc, char **argv)
 	if (!app.dec)
 		return -ENOMEM;
 	if (argc > 0) {
-		app.pid = start_command(argv);
-		if (app.pid < 0) {
+		app.t.pid = start_command(argv);
+		if (app.t.pid < 0) {
 			fprintf(stderr, "rt-bpf async: fork: %s\n", strerror(errno));
 			err = -errno;
 			goto out;
 		}
 		app.own_child = true;
-		fprintf(stderr, "rt-bpf async: started pid %d\n", app.pid);
+		fprintf(stderr, "rt-bpf async: started pid %d\n", app.t.pid);
 	} else {
-		app.pid = rt->pids[0];
+		app.t.pid = rt->pids[0];
 	}
 	err = wait_for_runtime(&app);
-	if (!err && app.runtime == RUNTIME_ASYNCIO)
-		err = configure_walker(&app);
+	if (!err && app.t.runtime == RT_ASYNC_ASYNCIO)
+		err = rt_async_target__configure(&app.t);
 	if (!err)
 		err = load_and_attach(&app);
 	if (err)
@@ -1177,8 +1026,8 @@ static int async_run(struct rt_bpf_app *rt, void *opts, int argc, char **argv)
 	err = report(&app);
 out:
 	if (app.own_child && !target_gone(&app)) {
-		kill(app.pid, stop_requested ? stop_requested : SIGTERM);
-		waitpid(app.pid, &app.child_status, 0);
+		kill(app.t.pid, stop_requested ? stop_requested : SIGTERM);
+		waitpid(app.t.pid, &app.child_status, 0);
 	}
 	app_free(&app);
 	return err;

@@ -11,14 +11,19 @@
 #include <string.h>
 #include <sys/wait.h>
 
+#include <bpf/libbpf.h>
+
+#include "bpf/walker.skel.h"
 #include "rtbpf/events.h"
 #include "rtbpf/offcpu.h"
 #include "rtbpf/rtbpf.h"
+#include "rtbpf/tasks.h"
 
 struct record_opts {
 	struct rt_perf_record_opts ro;
 	bool all;      /* -a */
 	bool off_cpu;  /* --off-cpu */
+	bool tasks;    /* --tasks */
 	const char *events[RT_EVENTS_MAX]; /* -e */
 	size_t nr_events;
 };
@@ -79,6 +84,9 @@ static int record_option(void *opts, int c, const char *arg)
 	case 'O':
 		o->off_cpu = true;
 		return 0;
+	case 'T':
+		o->tasks = true;
+		return 0;
 	case 'e':
 		if (o->nr_events == RT_EVENTS_MAX) {
 			fprintf(stderr, "rt-bpf: at most %d -e\n", RT_EVENTS_MAX);
@@ -97,6 +105,11 @@ static int record_check(struct rt_bpf_app *app, void *opts, int argc, char **arg
 	if ((argc > 0 && !o->all) + (app->nr_pids > 0) + o->all != 1 || app->nr_pids > 1) {
 		fprintf(stderr, "rt-bpf record: give exactly one of -p PID, -a, -- CMD ARGS "
 			"(or -a -- CMD ARGS)\n");
+		return -EINVAL;
+	}
+	if (o->tasks && o->all) {
+		fprintf(stderr, "rt-bpf record: --tasks follows one process: give -p PID or -- CMD "
+			"ARGS, without -a\n");
 		return -EINVAL;
 	}
 	return 0;
@@ -120,6 +133,11 @@ static int record_attach(struct rt_perf_session *s, pid_t target_pid, void *ctx)
 		fprintf(stderr, "rt-bpf: recording every process while pid %d runs\n", target_pid);
 	}
 	err = rt_bpf_app__load_and_attach(app, s);
+	if (!err && app->tasks)
+		err = rt_task_tracer__start(target_pid > 0 ? target_pid : app->pids[0],
+					    target_pid > 0 && app->scope == RT_PROCESS_TREE,
+					    bpf_map__fd(app->skel->maps.channel), app->verbose,
+					    &app->task_tracer);
 	if (!err)
 		err = rt_bpf_app__start_scanner(app);
 	return err;
@@ -158,6 +176,7 @@ static int record_run(struct rt_bpf_app *app, void *opts, int argc, char **argv)
 	for (size_t i = 0; i < o->nr_events; i++)
 		app->events[app->nr_events++] = o->events[i];
 	app->off_cpu = o->off_cpu;
+	app->tasks = o->tasks;
 	if (o->off_cpu)
 		app->events[app->nr_events] = RT_OFFCPU_PERF_EVENT;
 	if (o->nr_events || o->off_cpu) {
@@ -171,6 +190,8 @@ static int record_run(struct rt_bpf_app *app, void *opts, int argc, char **argv)
 	ro->attach_ctx = app;
 	err = rt_perf_record(ro, &res);
 	rt_bpf_app__stop_scanner(app);
+	rt_task_tracer__stop(app->task_tracer);
+	app->task_tracer = NULL;
 	if (app->skel)
 		rt_bpf_app__print_stats(app, &res.stats);
 	if (!err)
@@ -184,13 +205,15 @@ static int record_run(struct rt_bpf_app *app, void *opts, int argc, char **argv)
 static const struct option record_longopts[] = {
 	{ "call-graph", required_argument, NULL, 'g' },
 	{ "off-cpu", no_argument, NULL, 'O' },
+	{ "tasks", no_argument, NULL, 'T' },
 	{ 0 },
 };
 
 const struct rt_bpf_cmd rt_bpf_cmd_record = {
 	.name = "record",
 	.synopsis =
-	"record [-F HZ] [--call-graph fp|dwarf] [-o FILE] [-d SECONDS] [--off-cpu] [-e EVENT]...\n"
+	"record [-F HZ] [--call-graph fp|dwarf] [-o FILE] [-d SECONDS] [--off-cpu] [--tasks]\n"
+	"                     [-e EVENT]...\n"
 	"                     (-p PID | -a | [-a] -- CMD ARGS...)\n",
 	.help =
 	"record  runs perf record -a with such an event and attaches to it.\n"
@@ -210,7 +233,10 @@ const struct rt_bpf_cmd rt_bpf_cmd_record = {
 	"        sched:sched_switch).  -e EVENT (repeatable): interpreter stacks on every\n"
 	"        sample of that perf event too: tracepoints (syscalls:sys_enter_write),\n"
 	"        software events, probes, USDT (sdt_python:gc__start: rt-bpf defines the\n"
-	"        probe and removes it afterwards); rtmerge --event EVENT.\n",
+	"        probe and removes it afterwards); rtmerge --event EVENT.\n"
+	"        --tasks (-p or -- CMD): the target's asyncio (CPython 3.11-3.13) or tokio\n"
+	"        task steps too: rtmerge puts a [task] NAME frame into each sample taken\n"
+	"        inside one (docs/async.md).\n",
 	.shortopts = "F:o:d:ae:",
 	.longopts = record_longopts,
 	.opts_size = sizeof(struct record_opts),

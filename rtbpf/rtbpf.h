@@ -25,6 +25,7 @@ struct rt_layout;
 struct rt_discovery;
 struct rt_dsocache;
 struct rt_runtime_tracker;
+struct rt_task_tracer;
 
 /* Room for a tracker per entry of the runtime table (runtimes/runtime.h). */
 #define RT_BPF_MAX_RUNTIMES 8
@@ -41,6 +42,9 @@ struct rt_bpf_app {
 	bool off_cpu;
 	const char *events[RT_PERF_MAX_EXTRA_EVENTS + 1];
 	size_t nr_events;
+	/* record's --tasks (rtbpf/tasks.c): the target's task steps */
+	bool tasks;
+	struct rt_task_tracer *task_tracer;
 
 	/* state, torn down by rt_bpf_app__free() */
 	struct walker_bpf *skel;

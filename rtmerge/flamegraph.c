@@ -35,6 +35,7 @@ enum frame_kind {
 	KIND_RUBY,
 	KIND_RUBY_CFUNC,
 	KIND_UNRESOLVED,
+	KIND_TASK,
 	KIND__COUNT,
 };
 
@@ -46,6 +47,7 @@ static const char *const kind_names[KIND__COUNT] = {
 	[KIND_RUBY] = "Ruby",
 	[KIND_RUBY_CFUNC] = "Ruby C method",
 	[KIND_UNRESOLVED] = "unresolved",
+	[KIND_TASK] = "async task",
 };
 
 struct name {
@@ -511,6 +513,8 @@ static enum frame_kind classify(const char *s, size_t len, size_t *key_len)
 		*key_len = n;
 		return KIND_RUBY;
 	}
+	if (len > 7 && !memcmp(s, "[task] ", 7))
+		return KIND_TASK; /* rt-bpf record --tasks */
 	if (len >= 2 && s[0] == '[' && s[len - 1] == ']')
 		return KIND_UNRESOLVED;
 	if (is_ruby_cfunc(s, len))
@@ -549,6 +553,8 @@ static struct rgb frame_colour(enum frame_kind kind, const char *s, size_t key_l
 		return (struct rgb){ 150 + 40 * v1, 95 + 35 * v2, 200 + 45 * v3 };
 	case KIND_UNRESOLVED: /* grey */
 		return (struct rgb){ 170 + 30 * v1, 170 + 30 * v1, 170 + 30 * v1 };
+	case KIND_TASK: /* teal: a marker, not code */
+		return (struct rgb){ 40 + 30 * v1, 170 + 30 * v2, 160 + 30 * v3 };
 	default: /* hot: red to yellow */
 		return (struct rgb){ 205 + 50 * v3, 230 * v1, 55 * v2 };
 	}
@@ -905,7 +911,7 @@ static void write_footer(struct rt_flamegraph *fg, FILE *out, const struct layou
 	double details_y = y + FONT_SIZE * 1.5, legend_y = y + FONT_SIZE * 3.2;
 	unsigned int x = XPAD;
 	static const enum frame_kind order[] = { KIND_NATIVE, KIND_KERNEL, KIND_JIT, KIND_PYTHON,
-						 KIND_RUBY, KIND_RUBY_CFUNC, KIND_UNRESOLVED };
+						 KIND_RUBY, KIND_RUBY_CFUNC, KIND_UNRESOLVED, KIND_TASK };
 
 	fprintf(out,
 		"<text id=\"details\" x=\"%d\" y=\"%.1f\"> </text>\n"
@@ -931,6 +937,7 @@ static void write_footer(struct rt_flamegraph *fg, FILE *out, const struct layou
 		case KIND_RUBY: c = (struct rgb){ 200, 50, 110 }; break;
 		case KIND_RUBY_CFUNC: c = (struct rgb){ 170, 112, 222 }; break;
 		case KIND_UNRESOLVED: c = (struct rgb){ 185, 185, 185 }; break;
+		case KIND_TASK: c = (struct rgb){ 55, 185, 175 }; break;
 		default: c = (struct rgb){ 230, 115, 27 }; break;
 		}
 		put_legend_item(out, &x, legend_y, c, kind_names[order[i]]);

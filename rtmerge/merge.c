@@ -4,6 +4,7 @@
  * load on a second thread while samples are read.
  */
 #include "rtmerge/merge_internal.h"
+#include "rtmerge/tasks.h"
 #include "rtmerge/tracefields.h"
 
 #include <errno.h>
@@ -42,11 +43,12 @@ struct rt_merge *rt_merge__new(const struct rt_merge_opts *opts)
 	}
 	m->decoder = rt_interp_decoder__new();
 	m->offcpu = rt_offcpu__new(m->opts.view);
+	m->tasks = rt_task_tracker__new();
 	/* map paths come from rt_machine__intern() */
 	m->unwinder = rt_unwinder__new(&(struct rt_unwinder_opts){
 		.sz = sizeof(struct rt_unwinder_opts), .interned_paths = true });
 	if (!m->tool.machine || !m->stacks || !m->symbolizer || !m->decoder || !m->unwinder ||
-	    !m->offcpu) {
+	    !m->offcpu || !m->tasks) {
 		int err = errno ? errno : ENOMEM;
 
 		rt_merge__free(m);
@@ -65,6 +67,7 @@ void rt_merge__free(struct rt_merge *m)
 	rt_symbolizer__free(m->symbolizer);
 	rt_interp_decoder__free(m->decoder);
 	rt_offcpu__free(m->offcpu);
+	rt_task_tracker__free(m->tasks);
 	rt_trace_fields__free(m->fields);
 	rt_unwinder__free(m->unwinder);
 	free(m->pending);

@@ -99,6 +99,9 @@ struct rt_merge_stats {
 	uint64_t unwind_stops[8];       /* by enum rt_unwind_stop */
 	uint64_t names_sanitized;       /* frame names with control characters replaced */
 	uint64_t inlined_frames;        /* frames of inlined functions (--inline) */
+	uint64_t task_records;          /* bpf-output samples that carried an async task's step */
+	uint64_t task_frames;           /* samples given a [task] frame */
+	uint64_t task_frames_unanchored;/* ... put under the root: no event loop or poll frame */
 };
 
 struct rt_merge;

@@ -39,6 +39,12 @@ struct frame_slot {
  * on one CPU, which is all that is paired. */
 #define PAIR_WINDOW_NS 10000000ull
 
+/* The async task a sample was taken in (rt-bpf record --tasks). */
+struct rt_merge_task {
+	uint32_t kind;  /* RT_REC_TASK_ASYNCIO, RT_REC_TASK_TOKIO; 0: none */
+	uint32_t frame; /* "[task] NAME" */
+};
+
 struct rt_merge {
 	struct rt_machine_tool tool; /* first: callbacks get &merge->tool.tool */
 	struct rt_merge_opts opts;
@@ -48,6 +54,7 @@ struct rt_merge {
 	const struct rt_perf_evsel *evsel;  /* chosen event */
 	const struct rt_perf_evsel *switch_evsel; /* sched_switch of rt-bpf --off-cpu, if recorded */
 	struct rt_offcpu *offcpu;           /* the view (rtmerge/offcpu.c) */
+	struct rt_task_tracker *tasks;      /* async tasks by thread (rtmerge/tasks.c) */
 	struct rt_trace_fields *fields;     /* tracepoint formats (rtmerge/tracefields.c) */
 	bool evsel_chosen;
 	struct frame_slot *cache;
@@ -106,6 +113,7 @@ struct rt_merge {
 		struct rt_interp_stack early_stack; /* frames: early_frames */
 		struct rt_interp_frame *early_frames;
 		size_t cap_early_frames;
+		struct rt_merge_task task;          /* the thread's async task then */
 	} *held;
 	size_t nr_held, cap_held;   /* slots in use (the highest + 1), allocated */
 	/* Each thread's last sched_switch sample (rt-bpf record --off-cpu):
@@ -191,7 +199,20 @@ int rt_merge__held_flush(struct rt_merge *m, size_t idx);
 /* ---- one sample's stack (merge_splice.c) ---- */
 
 /* Names and counts the stack of native sample @s, with the interpreter
- * frames of @interp spliced in (NULL: none). */
+ * frames of @interp spliced in (NULL: none) and the frame of @task, the
+ * async task its thread ran when it was taken (NULL: none). */
 int rt_merge__fold(struct rt_merge *m, const struct rt_perf_sample *s,
-		   const struct rt_interp_stack *interp);
+		   const struct rt_interp_stack *interp, const struct rt_merge_task *task);
+
+/* ---- async tasks (merge_tasks.c) ---- */
+
+/* The task thread @tid of @pid runs now into @out (kind 0: none).
+ * Returns 0 or -ENOMEM. */
+int rt_merge__task_now(struct rt_merge *m, uint32_t pid, uint32_t tid, struct rt_merge_task *out);
+/* Inserts @task's frame into m->frames[0..*@total): interp_ids[0..
+ * @nr_interp) are @stack's frames (root first) from index @interp_first on
+ * (a "[truncated]" marker may come first).  Returns 0. */
+int rt_merge__task_insert(struct rt_merge *m, const struct rt_merge_task *task,
+			  const struct rt_interp_stack *stack, uint32_t interp_first,
+			  uint32_t nr_interp, uint32_t *total);
 #endif

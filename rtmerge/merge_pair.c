@@ -11,6 +11,7 @@
 
 #include "perfglue/grow.h"
 #include "perfglue/hash.h"
+#include "rtmerge/tasks.h"
 
 static bool wanted_u32(const uint32_t *set, size_t nr, uint32_t v)
 {
@@ -151,8 +152,14 @@ static int sample_copy(struct held_sample *h, const struct rt_perf_sample *s)
 static int held_put(struct rt_merge *m, const struct rt_perf_sample *s)
 {
 	struct held_sample *h = held_slot(m, s);
+	int err;
 
-	return h ? sample_copy(h, s) : -ENOMEM;
+	if (!h)
+		return -ENOMEM;
+	err = sample_copy(h, s);
+	/* the task of the sample's moment: the thread may end its step before
+	 * the sample is folded */
+	return err ? err : rt_merge__task_now(m, s->pid, s->tid, &h->task);
 }
 
 /* ---- switches out on their thread's previous native chain -------------------
@@ -221,16 +228,20 @@ static int fold_same_chain(struct rt_merge *m, const struct rt_perf_sample *s,
 	struct switch_slot *t = switch_slot(m, s->tid, false);
 	const struct held_sample *h = t ? &t->h[RT_MERGE_STACK_CHAIN_SLOT(stack->flags)] : NULL;
 	struct rt_perf_sample again;
+	struct rt_merge_task task;
+	int err = rt_merge__task_now(m, s->pid, s->tid, &task);
 
+	if (err)
+		return err;
 	m->stats.same_chain_records++;
 	if (!h || !h->used || h->s.pid != s->pid) {
 		m->stats.same_chain_missing++;
-		return rt_merge__fold(m, s, stack);
+		return rt_merge__fold(m, s, stack, &task);
 	}
 	again = h->s;
 	again.time = s->time;
 	again.cpu = s->cpu;
-	return rt_merge__fold(m, &again, stack);
+	return rt_merge__fold(m, &again, stack, &task);
 }
 
 /* Folds the native sample held in slot @idx alone, if there is one. */
@@ -239,7 +250,7 @@ int rt_merge__held_flush(struct rt_merge *m, size_t idx)
 	if (idx >= m->nr_held || !m->held[idx].used)
 		return 0;
 	m->held[idx].used = false;
-	return rt_merge__fold(m, &m->held[idx].s, NULL);
+	return rt_merge__fold(m, &m->held[idx].s, NULL, &m->held[idx].task);
 }
 
 int rt_merge__on_sample(struct rt_perf_tool *tool, const struct rt_perf_evsel *ev,
@@ -247,6 +258,7 @@ int rt_merge__on_sample(struct rt_perf_tool *tool, const struct rt_perf_evsel *e
 {
 	struct rt_merge *m = rt_merge__of(tool);
 	struct rt_interp_stack stack;
+	struct rt_merge_task task;
 	bool have_interp = false;
 	int err;
 
@@ -257,6 +269,16 @@ int rt_merge__on_sample(struct rt_perf_tool *tool, const struct rt_perf_evsel *e
 		 * samples of the folded event that carry interpreter frames. */
 		if (!s->raw_size) {
 			m->stats.empty_records++;
+			return 0;
+		}
+		err = rt_task_tracker__feed(m->tasks, s->raw, s->raw_size);
+		if (err) {
+			if (err == -ENOMEM)
+				return err;
+			if (err > 0)
+				m->stats.task_records++;
+			else
+				m->stats.bad_interp_records++;
 			return 0;
 		}
 		err = rt_offcpu__feed(m->offcpu, m->stacks, s->raw, s->raw_size);
@@ -321,17 +343,20 @@ int rt_merge__on_sample(struct rt_perf_tool *tool, const struct rt_perf_evsel *e
 		    s->time < h->s.time || s->time - h->s.time > PAIR_WINDOW_NS)
 			return early_put(m, s, &stack);
 		h->used = false;
-		return rt_merge__fold(m, &h->s, &stack);
+		return rt_merge__fold(m, &h->s, &stack, &h->task);
 	}
 	if (m->hold_native && !have_interp) {
 		const struct rt_interp_stack *early = early_take(m, s);
 
 		err = rt_merge__held_flush(m, held_index(s));
 		if (!err && early)
-			return rt_merge__fold(m, s, early);
+			err = rt_merge__task_now(m, s->pid, s->tid, &task);
+		if (!err && early)
+			return rt_merge__fold(m, s, early, &task);
 		if (!err)
 			err = held_put(m, s);
 		return err;
 	}
-	return rt_merge__fold(m, s, have_interp ? &stack : NULL);
+	err = rt_merge__task_now(m, s->pid, s->tid, &task);
+	return err ? err : rt_merge__fold(m, s, have_interp ? &stack : NULL, &task);
 }

@@ -193,10 +193,10 @@ static int leaf_field_frame(struct rt_merge *m, const struct rt_perf_sample *s, 
 /* Names and counts the stack of native sample @s, with the interpreter
  * frames of @interp spliced in (NULL: none). */
 int rt_merge__fold(struct rt_merge *m, const struct rt_perf_sample *s,
-		   const struct rt_interp_stack *interp)
+		   const struct rt_interp_stack *interp, const struct rt_merge_task *task)
 {
 	uint32_t leaf_first[MAX_STACK], native[MAX_STACK];
-	uint32_t nr = 0, i, nr_interp = 0, nr_groups = 0, total, nkept;
+	uint32_t nr = 0, i, nr_interp = 0, nr_groups = 0, total, nkept, interp_first = 0;
 	const struct rt_interp_stack stack = interp ? *interp : (struct rt_interp_stack){ 0 };
 	bool kernel, have_interp = interp != NULL;
 	uint64_t gen;
@@ -277,6 +277,7 @@ int rt_merge__fold(struct rt_merge *m, const struct rt_perf_sample *s,
 			if (err)
 				return err;
 			nr_interp++;
+			interp_first = 1;
 		}
 		for (i = 0; i < stack.nr_frames && nr_interp < MAX_STACK; i++) {
 			const struct rt_interp_frame *f = &stack.frames[i];
@@ -307,6 +308,12 @@ int rt_merge__fold(struct rt_merge *m, const struct rt_perf_sample *s,
 			nr = 0;
 		memcpy(m->frames + 1, native, nr * sizeof(*native));
 		total = nr + 1;
+	}
+	if (task && task->kind) {
+		err = rt_merge__task_insert(m, task, have_interp ? &stack : NULL, interp_first,
+					    nr_interp, &total);
+		if (err)
+			return err;
 	}
 	total = collapse_unresolved_runs(m, m->frames, total);
 	m->stats.samples++;

@@ -92,7 +92,7 @@ void rt_merge__print_summary(const struct rt_merge *m, const struct rt_perf_read
 	for (i = 1; i < RT_SYMBOL_NR_STATUS; i++)
 		unresolved += st->unresolved[i];
 	uint64_t accounted = st->samples + st->filtered + st->other_processes + st->code_records +
-			     st->offcpu_records +
+			     st->offcpu_records + st->task_records +
 			     st->bad_interp_records + st->empty_records + st->stack_only_records;
 	uint64_t unpaired = st->unpaired_records;
 
@@ -109,6 +109,10 @@ void rt_merge__print_summary(const struct rt_merge *m, const struct rt_perf_read
 		fprintf(out, ", of which %" PRIu64 " off-CPU ones on their thread's previous native "
 			"chain (%" PRIu64 " without one)", st->same_chain_records,
 			st->same_chain_missing);
+	if (st->task_records)
+		fprintf(out, ", %" PRIu64 " async task records (%" PRIu64 " samples inside a task's "
+			"step, %" PRIu64 " of them without an event loop or poll frame to place it at)",
+			st->task_records, st->task_frames, st->task_frames_unanchored);
 	if (st->bad_interp_records || st->empty_records)
 		fprintf(out, ", %" PRIu64 " unusable interpreter records",
 			st->bad_interp_records + st->empty_records);

@@ -280,11 +280,34 @@ static void put_num_label(struct pprof *p, uint64_t key, int64_t num)
 	rt_protobuf__end(p->pb, mark);
 }
 
+static void put_str_label(struct pprof *p, uint64_t key, const char *s, size_t len)
+{
+	size_t mark = rt_protobuf__begin(p->pb, SAMPLE_LABEL);
+
+	rt_protobuf__put_int64(p->pb, LABEL_KEY, (int64_t)key);
+	rt_protobuf__put_int64(p->pb, LABEL_STR, (int64_t)string_id(p, s, len));
+	rt_protobuf__end(p->pb, mark);
+}
+
+/* The async task of @st (rt-bpf record --tasks: its "[task] NAME" frame)
+ * as the label "task", so pprof can filter and group by it too. */
+static void put_task_label(struct pprof *p, const struct rt_stack *st, uint64_t key)
+{
+	for (uint32_t j = 0; j < st->nr_frames; j++) {
+		const char *name = rt_stacks__name(p->stacks, st->frames[j]);
+
+		if (!strncmp(name, "[task] ", 7)) {
+			put_str_label(p, key, name + 7, strlen(name + 7));
+			return;
+		}
+	}
+}
+
 static void put_sample(struct pprof *p, const struct rt_stack *st,
-		       const struct rt_thread_group *g, const uint64_t keys[3])
+		       const struct rt_thread_group *g, const uint64_t keys[4])
 {
 	uint64_t values[2] = { st->count, st->period };
-	size_t mark, label;
+	size_t mark;
 	uint32_t first;
 
 	if (st->nr_frames > p->cap_ids) {
@@ -309,11 +332,8 @@ static void put_sample(struct pprof *p, const struct rt_stack *st,
 		put_num_label(p, keys[0], g->id.pid);
 		put_num_label(p, keys[1], g->id.tid);
 	}
-	label = rt_protobuf__begin(p->pb, SAMPLE_LABEL);
-	rt_protobuf__put_int64(p->pb, LABEL_KEY, (int64_t)keys[2]);
-	rt_protobuf__put_int64(p->pb, LABEL_STR, (int64_t)string_id(p, g->id.comm,
-								      g->id.comm_len));
-	rt_protobuf__end(p->pb, label);
+	put_str_label(p, keys[2], g->id.comm, g->id.comm_len);
+	put_task_label(p, st, keys[3]);
 	rt_protobuf__end(p->pb, mark);
 }
 
@@ -345,7 +365,7 @@ int rt_pprof__encode(const struct rt_stacks *stacks, const struct rt_pprof_opts 
 {
 	struct pprof p = { .stacks = stacks, .o = { .sz = sizeof(p.o) }, .pb = pb };
 	struct rt_threads t;
-	uint64_t keys[3];
+	uint64_t keys[4];
 	int err;
 
 	if (opts)
@@ -365,6 +385,7 @@ int rt_pprof__encode(const struct rt_stacks *stacks, const struct rt_pprof_opts 
 	keys[0] = cstring_id(&p, "pid");
 	keys[1] = cstring_id(&p, "tid");
 	keys[2] = cstring_id(&p, "comm");
+	keys[3] = cstring_id(&p, "task");
 	for (size_t g = 0; g < t.nr_groups && !p.err; g++)
 		for (size_t i = t.groups[g].first; i < t.groups[g].first + t.groups[g].nr; i++) {
 			struct rt_stack st;

@@ -39,10 +39,10 @@ int rt_asyncio__layout(int major, int minor, struct rt_asyncio_layout *out)
 	out->bpf.type_name = TYPE_TP_NAME;
 	out->bpf.float_value = 16;
 	out->bpf.timer_when = minor == 11 ? 88 : 80;
-	out->task_coro = minor == 13 ? 120 : 136;
-	out->task_name = minor == 13 ? 128 : 144;
-	out->coro_qualname = minor == 11 ? 40 : 32;
-	out->long_digit = 24; /* after ob_size (3.11) or lv_tag (3.12+) */
+	out->bpf.task_coro = minor == 13 ? 120 : 136;
+	out->bpf.task_name = minor == 13 ? 128 : 144;
+	out->bpf.coro_qualname = minor == 11 ? 40 : 32;
+	out->bpf.long_digit = 24; /* after ob_size (3.11) or lv_tag (3.12+) */
 	return 0;
 }
 
@@ -503,9 +503,9 @@ int rt_asyncio__task_name(pid_t pid, const struct rt_walker_offsets *off,
 	char tname[32], label[128] = "", fn[128] = "";
 	int err;
 
-	err = rt_process__read(pid, task + layout->task_name, &name, sizeof(name));
+	err = rt_process__read(pid, task + layout->bpf.task_name, &name, sizeof(name));
 	if (!err)
-		err = rt_process__read(pid, task + layout->task_coro, &coro, sizeof(coro));
+		err = rt_process__read(pid, task + layout->bpf.task_coro, &coro, sizeof(coro));
 	if (err)
 		return err;
 	if (name && !type_name(pid, name, tname, sizeof(tname))) {
@@ -515,12 +515,12 @@ int rt_asyncio__task_name(pid_t pid, const struct rt_walker_offsets *off,
 			/* 3.12+ keeps the counter and formats "Task-N" when asked */
 			uint32_t digit = 0;
 
-			if (!rt_process__read(pid, name + layout->long_digit, &digit, sizeof(digit)))
+			if (!rt_process__read(pid, name + layout->bpf.long_digit, &digit, sizeof(digit)))
 				snprintf(label, sizeof(label), "Task-%u", digit & 0x3fffffff);
 		}
 	}
 	if (coro && !type_name(pid, coro, tname, sizeof(tname)) && !strcmp(tname, "coroutine") &&
-	    !rt_process__read(pid, coro + layout->coro_qualname, &qualname, sizeof(qualname)))
+	    !rt_process__read(pid, coro + layout->bpf.coro_qualname, &qualname, sizeof(qualname)))
 		rt_asyncio__read_str(pid, off, qualname, fn, sizeof(fn));
 	snprintf(buf, size, "%s%s%s", label[0] ? label : "Task", fn[0] ? " " : "", fn);
 	return 0;

@@ -21,11 +21,8 @@
 
 /* Layout of asyncio's objects in one CPython minor version. */
 struct rt_asyncio_layout {
-	struct rt_async_offsets bpf; /* what the BPF program reads */
-	uint32_t task_coro;          /* TaskObj.task_coro */
-	uint32_t task_name;          /* TaskObj.task_name (str; an int in 3.12+ until asked) */
-	uint32_t coro_qualname;      /* PyCoroObject.cr_qualname */
-	uint32_t long_digit;         /* PyLongObject's first digit */
+	struct rt_async_offsets bpf; /* what the BPF program reads (also task names,
+				      * for rt-bpf record --tasks) */
 };
 
 /*

@@ -10,26 +10,10 @@
 [ "$(id -u)" -eq 0 ] || skip "needs root for uprobes"
 RTBPF=$RT_BUILD/rt-bpf
 [ -x "$RTBPF" ] || fail "$RTBPF not built"
-CARGO=$(command -v cargo || echo /root/.cargo/bin/cargo)
-[ -x "$CARGO" ] || skip "no cargo"
-ls -d /usr/share/cargo/registry/tokio-1.* >/dev/null 2>&1 ||
-	skip "Debian's tokio crate is not installed (apt-get install librust-tokio-dev)"
 THRESHOLD=20
-src=$E2E_TMP/tokground
-cp -r "$RT_TOP/tests/e2e/tokio" "$src"
-mkdir -p "$src/.cargo"
-cat >"$src/.cargo/config.toml" <<'TOML'
-[source.crates-io]
-replace-with = "debian"
-[source.debian]
-directory = "/usr/share/cargo/registry"
-[net]
-offline = true
-TOML
-(cd "$src" && RUSTFLAGS="-C symbol-mangling-version=v0" "$CARGO" build --release -q) ||
-	fail "cannot build the tokio ground truth offline"
+build_tokground
 "$RTBPF" async -v --threshold-ms $THRESHOLD --json "$E2E_TMP/tokio.json" -- \
-	"$src/target/release/tokground" "$E2E_TMP/tokio.log" >"$E2E_TMP/tokio.out" 2>&1 ||
+	"$TOKGROUND" "$E2E_TMP/tokio.log" >"$E2E_TMP/tokio.out" 2>&1 ||
 	{ cat "$E2E_TMP/tokio.out"; fail "rt-bpf async failed"; }
 grep -q "polls of tokground::blocker at" "$E2E_TMP/tokio.out" || fail "no poll function of the blocker"
 grep -q "spawn_blocking" "$E2E_TMP/tokio.out" || fail "no recommendation"

@@ -22,15 +22,15 @@ static void test_layout(void)
 	CU_ASSERT_EQUAL(rt_asyncio__layout(3, 14, &l), -ENOTSUP);
 	CU_ASSERT_EQUAL(rt_asyncio__layout(2, 7, &l), -ENOTSUP);
 	CU_ASSERT_EQUAL(rt_asyncio__layout(3, 11, &l), 0);
-	CU_ASSERT_EQUAL(l.task_name, 144);
-	CU_ASSERT_EQUAL(l.coro_qualname, 40);
+	CU_ASSERT_EQUAL(l.bpf.task_name, 144);
+	CU_ASSERT_EQUAL(l.bpf.coro_qualname, 40);
 	CU_ASSERT_EQUAL(l.bpf.timer_when, 88);
 	CU_ASSERT_EQUAL(rt_asyncio__layout(3, 12, &l), 0);
-	CU_ASSERT_EQUAL(l.coro_qualname, 32);
+	CU_ASSERT_EQUAL(l.bpf.coro_qualname, 32);
 	CU_ASSERT_EQUAL(l.bpf.timer_when, 80);
 	CU_ASSERT_EQUAL(rt_asyncio__layout(3, 13, &l), 0);
-	CU_ASSERT_EQUAL(l.task_coro, 120);
-	CU_ASSERT_EQUAL(l.task_name, 128);
+	CU_ASSERT_EQUAL(l.bpf.task_coro, 120);
+	CU_ASSERT_EQUAL(l.bpf.task_name, 128);
 	CU_ASSERT_EQUAL(l.bpf.step_wrapper_task, 16);
 }
 
@@ -172,16 +172,16 @@ static void test_task_name(void)
 	fake_ascii(&name, "Task-3");
 	fake_ascii(&qualname, "Server.handle");
 	coro[1] = (uintptr_t)&coro_type;
-	coro[l.coro_qualname / 8] = (uintptr_t)&qualname;
-	task[l.task_name / 8] = (uintptr_t)&name;
-	task[l.task_coro / 8] = (uintptr_t)coro;
+	coro[l.bpf.coro_qualname / 8] = (uintptr_t)&qualname;
+	task[l.bpf.task_name / 8] = (uintptr_t)&name;
+	task[l.bpf.task_coro / 8] = (uintptr_t)coro;
 	CU_ASSERT_EQUAL(rt_asyncio__task_name(getpid(), &str_off, &l, (uintptr_t)task, buf,
 					      sizeof(buf)), 0);
 	CU_ASSERT_STRING_EQUAL(buf, "Task-3 Server.handle");
 	/* 3.12+: a task named by the counter keeps an int until asked */
 	counter[1] = (uintptr_t)&int_type;
 	counter[3] = 17;
-	task[l.task_name / 8] = (uintptr_t)counter;
+	task[l.bpf.task_name / 8] = (uintptr_t)counter;
 	CU_ASSERT_EQUAL(rt_asyncio__task_name(getpid(), &str_off, &l, (uintptr_t)task, buf,
 					      sizeof(buf)), 0);
 	CU_ASSERT_STRING_EQUAL(buf, "Task-17 Server.handle");

@@ -224,6 +224,7 @@ static void fill_mixed(struct rt_flamegraph *fg, int reverse)
 		"main;syscall;do_syscall_64_[k] 6", "[libc.so.6];[unknown] 2", "main;do_work 5",
 		"main;Object#each (lib.rb:4);Array#each 2", "main;Zlib::Deflate.deflate 1",
 		"main;loop (app.py) 2", "main;deflate_slow.isra.0 1", "main;Foo.cold 1",
+		"main;run (app.py:3);[task] Task-3 blocker;blocker (app.py:20) 2",
 	};
 	size_t n = sizeof(lines) / sizeof(lines[0]);
 
@@ -246,7 +247,8 @@ static void test_deterministic(void)
 	/* Every kind gets its own legend entry, and the colours differ. */
 	CU_ASSERT(strstr(s1, ">kernel</text>") && strstr(s1, ">JIT</text>") &&
 		  strstr(s1, ">Python</text>") && strstr(s1, ">Ruby</text>") &&
-		  strstr(s1, ">unresolved</text>") && strstr(s1, ">native</text>"));
+		  strstr(s1, ">unresolved</text>") && strstr(s1, ">native</text>") &&
+		  strstr(s1, ">async task</text>"));
 	assert_well_formed(s1);
 	free(s1);
 	free(s2);
@@ -295,6 +297,8 @@ static void test_colours(void)
 	CU_ASSERT(r >= 205 && b <= 55);
 	FILL_OF("loop (app.py)"); /* --no-lines: still Python */
 	CU_ASSERT(b > r && b > g);
+	FILL_OF("[task] Task-3 blocker"); /* teal */
+	CU_ASSERT(g > r + 80 && b > r + 80);
 #undef FILL_OF
 	free(svg);
 	rt_flamegraph__free(fg);

@@ -295,6 +295,30 @@ static bool function_names(const struct rt_protobuf *pb, uint64_t id, uint64_t *
 	return false;
 }
 
+/* rt-bpf record --tasks: a sample's [task] frame is also its "task" label. */
+static void test_task_label(void)
+{
+	struct rt_stacks *s = rt_stacks__new();
+	const char *a[] = { "py-10/10", "Handle._run (asyncio/events.py:80)",
+			    "[task] Task-3 blocker", "blocker (app.py:20)" };
+	struct rt_protobuf pb;
+	struct decoded d;
+	bool key = false, value = false;
+
+	add(s, a, 4, 2, 2000);
+	rt_protobuf__init(&pb);
+	CU_ASSERT_EQUAL_FATAL(rt_pprof__encode(s, &opts, &pb), 0);
+	decode(pb.data, pb.len, &d);
+	for (size_t i = 0; i < d.nr_strings; i++) {
+		key |= !strcmp(d.strings[i], "task");
+		value |= !strcmp(d.strings[i], "Task-3 blocker");
+	}
+	CU_ASSERT(key && value);
+	decoded_free(&d);
+	rt_protobuf__exit(&pb);
+	rt_stacks__free(s);
+}
+
 /* The first sample's leaf-first frames and labels, as text. */
 static void test_first_sample(void)
 {
@@ -480,6 +504,7 @@ int main(void)
 	suite = CU_add_suite("pprof", NULL, NULL);
 	CU_add_test(suite, "totals and tables", test_totals);
 	CU_add_test(suite, "a sample's locations and labels", test_first_sample);
+	CU_add_test(suite, "task label", test_task_label);
 	CU_add_test(suite, "mappings", test_mappings);
 	CU_add_test(suite, "gzip", test_gzip);
 	CU_add_test(suite, "invalid UTF-8", test_invalid_utf8);

@@ -1,0 +1,202 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * rt-bpf record --tasks (rtbpf/tasks.h): a thread that waits for the target
+ * to run an async runtime, then loads bpf/async.bpf.c in its task-record
+ * mode with perf's channel map shared from the walker, and attaches the
+ * step probes `rt-bpf async` uses (rtbpf/asynctarget.c).
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <limits.h>
+#include <unistd.h>
+
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include "bpf/async.h"
+#include "bpf/async.skel.h"
+#include "rtbpf/asynctarget.h"
+#include "rtbpf/tasks.h"
+
+#define WAIT_STEP_US 10000
+/* After the held command's exec: the dynamic loader's time to map the
+ * runtime before the first look at the process (below). */
+#define EXEC_SETTLE_US 50000
+
+struct rt_task_tracer {
+	struct rt_async_target t;
+	struct async_bpf *skel;
+	int channel_fd;
+	bool verbose;
+	bool held_command;  /* -- CMD: the command is held before its exec */
+	volatile bool stop;
+	bool attached;
+	pthread_t thread;
+};
+
+/* Loads the program for @tr's target, sharing the walker's channel. */
+static int load(struct rt_task_tracer *tr)
+{
+	struct rt_async_target *t = &tr->t;
+	struct async_bpf *skel = async_bpf__open();
+	__u32 key = (__u32)t->pid;
+	int err;
+
+	if (!skel)
+		return -errno;
+	tr->skel = skel;
+	skel->rodata->task_records = 1;
+	skel->rodata->task_kind = t->runtime == RT_ASYNC_TOKIO ? RT_REC_TASK_TOKIO : RT_REC_TASK_ASYNCIO;
+	memcpy((void *)&skel->rodata->aoff, &t->layout.bpf, sizeof(t->layout.bpf));
+	err = bpf_map__reuse_fd(skel->maps.channel, tr->channel_fd);
+	if (!err && t->runtime == RT_ASYNC_TOKIO && t->tokio.nr_polls)
+		err = bpf_map__set_max_entries(skel->maps.kind_names, (__u32)t->tokio.nr_polls);
+	if (!err)
+		err = async_bpf__load(skel);
+	if (err)
+		return err;
+	if (t->runtime == RT_ASYNC_ASYNCIO)
+		return bpf_map_update_elem(bpf_map__fd(skel->maps.pids), &key, &t->cfg, BPF_ANY) ?
+		       -errno : 0;
+	for (__u32 i = 0; i < t->tokio.nr_polls; i++) {
+		struct rt_async_kind_name name = { 0 };
+
+		size_t n = strnlen(t->tokio.polls[i].future, sizeof(name.name) - 1);
+
+		memcpy(name.name, t->tokio.polls[i].future, n); /* cut to the record's field */
+		if (bpf_map_update_elem(bpf_map__fd(skel->maps.kind_names), &i, &name, BPF_ANY))
+			return -errno;
+	}
+	return 0;
+}
+
+static bool target_gone(pid_t pid)
+{
+	return kill(pid, 0) && errno == ESRCH;
+}
+
+/* @pid's executable into @buf ("" when unreadable). */
+static void exe_of(pid_t pid, char *buf, size_t size)
+{
+	char path[64];
+	ssize_t n;
+
+	snprintf(path, sizeof(path), "/proc/%d/exe", pid);
+	n = readlink(path, buf, size - 1);
+	buf[n > 0 ? n : 0] = '\0';
+}
+
+/*
+ * -- CMD: the command is held before its exec when the thread starts.
+ * Reading the process's maps every few milliseconds while ld.so maps
+ * libpython contends with it for the address space's lock, and widened the
+ * moment at which the walker's own look at a new CPython 3.13 finds
+ * _PyRuntime not mapped yet (and refuses the process): once the
+ * executable changed, wait a little before the first look.
+ */
+static void settle_after_exec(struct rt_task_tracer *tr)
+{
+	char first[PATH_MAX], now[PATH_MAX];
+
+	exe_of(tr->t.pid, first, sizeof(first));
+	if (!tr->held_command)
+		return;
+	while (!tr->stop && !target_gone(tr->t.pid)) {
+		exe_of(tr->t.pid, now, sizeof(now));
+		if (strcmp(now, first)) {
+			usleep(EXEC_SETTLE_US);
+			return;
+		}
+		usleep(WAIT_STEP_US / 5);
+	}
+}
+
+static void *tracer_main(void *arg)
+{
+	struct rt_task_tracer *tr = arg;
+	struct rt_async_target *t = &tr->t;
+	int err;
+
+	settle_after_exec(tr);
+	for (;;) {
+		err = rt_async_target__find(t);
+		if (err != -ENOENT || tr->stop || target_gone(t->pid))
+			break;
+		usleep(WAIT_STEP_US);
+	}
+	if (err) {
+		if (!tr->stop)
+			fprintf(stderr, "rt-bpf: --tasks: pid %d ran neither asyncio's C accelerator "
+				"(_asyncio) nor tokio: no task frames\n", t->pid);
+		return NULL;
+	}
+	err = rt_async_target__configure(t);
+	if (!err) {
+		err = load(tr);
+		if (err)
+			fprintf(stderr, "rt-bpf: --tasks: cannot load the step probes' program: %s\n",
+				strerror(-err));
+	}
+	if (!err)
+		err = rt_async_target__attach(t, tr->skel, false);
+	if (err) {
+		rt_async_target__detach(t);
+		return NULL;
+	}
+	tr->attached = true;
+	if (tr->verbose)
+		fprintf(stderr, "rt-bpf: --tasks: following the task steps of pid %d (%s)\n", t->pid,
+			t->version_text);
+	return NULL;
+}
+
+int rt_task_tracer__start(pid_t pid, bool held_command, int channel_fd, bool verbose,
+			  struct rt_task_tracer **out)
+{
+	struct rt_task_tracer *tr = calloc(1, sizeof(*tr));
+	int err;
+
+	if (!tr)
+		return -ENOMEM;
+	tr->t.pid = pid;
+	tr->t.who = "rt-bpf: --tasks";
+	tr->channel_fd = channel_fd;
+	tr->verbose = verbose;
+	tr->held_command = held_command;
+	err = pthread_create(&tr->thread, NULL, tracer_main, tr);
+	if (err) {
+		free(tr);
+		return -err;
+	}
+	*out = tr;
+	return 0;
+}
+
+void rt_task_tracer__stop(struct rt_task_tracer *tr)
+{
+	uint64_t written, lost;
+
+	if (!tr)
+		return;
+	tr->stop = true;
+	pthread_join(tr->thread, NULL);
+	rt_async_target__detach(&tr->t);
+	if (tr->attached) {
+		written = rt_async_target__stat(tr->skel, RT_ASYNC_STAT_TASK_RECORDS);
+		lost = rt_async_target__stat(tr->skel, RT_ASYNC_STAT_TASK_LOST);
+		fprintf(stderr, "rt-bpf: --tasks: %" PRIu64 " task records written (%s pid %d)%s",
+			written, tr->t.runtime == RT_ASYNC_TOKIO ? "tokio" : "asyncio", tr->t.pid,
+			lost ? "" : "\n");
+		if (lost)
+			fprintf(stderr, ", %" PRIu64 " lost (perf's buffer was full: some samples "
+				"may miss their task frame or carry a finished one)\n", lost);
+	}
+	async_bpf__destroy(tr->skel);
+	rt_async_target__exit(&tr->t);
+	free(tr);
+}

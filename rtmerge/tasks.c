@@ -1,0 +1,226 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * Task records into each thread's current task (rtmerge/tasks.h).  Two
+ * open-addressing tables: threads by tid (the task running, if any) and
+ * task names by (pid, task address).  A name record for an address that
+ * has one replaces it: records come in time order, so a task created at a
+ * finished one's address is named from its first step on.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "bpf/record.h"
+#include "perfglue/hash.h"
+#include "rtmerge/tasks.h"
+
+#define NAME_MAX_LEN (RT_REC_TASK_LABEL_MAX + RT_REC_TASK_CORO_MAX + 32)
+
+struct thread_slot {
+	uint32_t tid; /* 0: empty */
+	uint32_t pid;
+	uint64_t task;
+	uint32_t kind;
+	bool running;
+};
+
+struct name_slot {
+	uint64_t task; /* with pid: the key; used marks a slot in use */
+	uint32_t pid;
+	bool used;
+	char name[NAME_MAX_LEN];
+};
+
+struct rt_task_tracker {
+	struct thread_slot *threads;
+	size_t threads_cap, nr_threads;
+	struct name_slot *names;
+	size_t names_cap, nr_names;
+	char unnamed[48]; /* "task 0x..." of the last lookup without a name */
+};
+
+struct rt_task_tracker *rt_task_tracker__new(void)
+{
+	struct rt_task_tracker *t = calloc(1, sizeof(*t));
+
+	if (!t)
+		errno = ENOMEM;
+	return t;
+}
+
+void rt_task_tracker__free(struct rt_task_tracker *t)
+{
+	if (!t)
+		return;
+	free(t->threads);
+	free(t->names);
+	free(t);
+}
+
+static size_t thread_index(const struct rt_task_tracker *t, uint32_t tid)
+{
+	size_t mask = t->threads_cap - 1, i = rt_hash64_keyed(tid) & mask;
+
+	while (t->threads[i].tid && t->threads[i].tid != tid)
+		i = (i + 1) & mask;
+	return i;
+}
+
+static size_t name_index(const struct rt_task_tracker *t, uint32_t pid, uint64_t task)
+{
+	size_t mask = t->names_cap - 1, i = rt_hash64_keyed(task ^ (uint64_t)pid << 48) & mask;
+
+	while (t->names[i].used && (t->names[i].task != task || t->names[i].pid != pid))
+		i = (i + 1) & mask;
+	return i;
+}
+
+/* Doubles the thread table when it is half full.  0 or -ENOMEM. */
+static int threads_reserve(struct rt_task_tracker *t)
+{
+	struct thread_slot *old = t->threads;
+	size_t old_cap = t->threads_cap;
+
+	if ((t->nr_threads + 1) * 2 <= t->threads_cap)
+		return 0;
+	t->threads_cap = old_cap ? old_cap * 2 : 64;
+	t->threads = calloc(t->threads_cap, sizeof(*t->threads));
+	if (!t->threads) {
+		t->threads = old;
+		t->threads_cap = old_cap;
+		return -ENOMEM;
+	}
+	for (size_t i = 0; i < old_cap; i++)
+		if (old[i].tid)
+			t->threads[thread_index(t, old[i].tid)] = old[i];
+	free(old);
+	return 0;
+}
+
+static int names_reserve(struct rt_task_tracker *t)
+{
+	struct name_slot *old = t->names;
+	size_t old_cap = t->names_cap;
+
+	if ((t->nr_names + 1) * 2 <= t->names_cap)
+		return 0;
+	t->names_cap = old_cap ? old_cap * 2 : 256;
+	t->names = calloc(t->names_cap, sizeof(*t->names));
+	if (!t->names) {
+		t->names = old;
+		t->names_cap = old_cap;
+		return -ENOMEM;
+	}
+	for (size_t i = 0; i < old_cap; i++)
+		if (old[i].used)
+			t->names[name_index(t, old[i].pid, old[i].task)] = old[i];
+	free(old);
+	return 0;
+}
+
+/* A fixed, NUL-padded ASCII field as a string of printable characters. */
+static void copy_field(char *out, size_t out_size, const char *field, size_t field_size)
+{
+	size_t n = strnlen(field, field_size), k = 0;
+
+	for (size_t i = 0; i < n && k + 1 < out_size; i++)
+		out[k++] = field[i] >= 0x20 && field[i] < 0x7f ? field[i] : '?';
+	out[k] = '\0';
+}
+
+static int take_name(struct rt_task_tracker *t, const struct rt_rec_task_name *r)
+{
+	char label[RT_REC_TASK_LABEL_MAX + 24], coro[RT_REC_TASK_CORO_MAX + 1];
+	struct name_slot *n;
+	int err = names_reserve(t);
+
+	if (err)
+		return err;
+	copy_field(label, sizeof(label), r->label, sizeof(r->label));
+	copy_field(coro, sizeof(coro), r->coro, sizeof(r->coro));
+	if (!label[0] && r->number)
+		snprintf(label, sizeof(label), "Task-%" PRIu64, (uint64_t)r->number);
+	n = &t->names[name_index(t, r->pid, r->task)];
+	if (!n->used)
+		t->nr_names++;
+	n->used = true;
+	n->pid = r->pid;
+	n->task = r->task;
+	if (r->kind == RT_REC_TASK_TOKIO || !label[0])
+		snprintf(n->name, sizeof(n->name), "%s", coro[0] ? coro : "?");
+	else
+		snprintf(n->name, sizeof(n->name), "%s%s%s", label, coro[0] ? " " : "", coro);
+	return 1;
+}
+
+static int take_step(struct rt_task_tracker *t, const struct rt_rec_task *r)
+{
+	struct thread_slot *th;
+	int err;
+
+	if (!r->tid || (r->event != RT_REC_TASK_BEGIN && r->event != RT_REC_TASK_END))
+		return -EINVAL;
+	err = threads_reserve(t);
+	if (err)
+		return err;
+	th = &t->threads[thread_index(t, r->tid)];
+	if (!th->tid)
+		t->nr_threads++;
+	th->tid = r->tid;
+	th->pid = r->pid;
+	th->kind = r->kind;
+	th->task = r->task;
+	th->running = r->event == RT_REC_TASK_BEGIN;
+	return 1;
+}
+
+int rt_task_tracker__feed(struct rt_task_tracker *t, const void *raw, size_t size)
+{
+	struct rt_rec_header hdr;
+	union {
+		struct rt_rec_task step;
+		struct rt_rec_task_name name;
+	} r;
+
+	if (size < sizeof(hdr))
+		return 0;
+	memcpy(&hdr, raw, sizeof(hdr));
+	if (hdr.magic != RT_REC_MAGIC || (hdr.type != RT_REC_TASK && hdr.type != RT_REC_TASK_NAME))
+		return 0;
+	if (hdr.version != RT_REC_VERSION)
+		return -EINVAL;
+	if (hdr.type == RT_REC_TASK) {
+		if (hdr.size < sizeof(r.step) || hdr.size > size)
+			return -EINVAL;
+		memcpy(&r.step, raw, sizeof(r.step));
+		return take_step(t, &r.step);
+	}
+	if (hdr.size < sizeof(r.name) || hdr.size > size)
+		return -EINVAL;
+	memcpy(&r.name, raw, sizeof(r.name));
+	return take_name(t, &r.name);
+}
+
+const char *rt_task_tracker__current(struct rt_task_tracker *t, uint32_t pid, uint32_t tid,
+				     uint32_t *kind)
+{
+	const struct thread_slot *th;
+	const struct name_slot *n;
+
+	if (!t->threads_cap || !tid)
+		return NULL;
+	th = &t->threads[thread_index(t, tid)];
+	if (th->tid != tid || !th->running || th->pid != pid)
+		return NULL;
+	*kind = th->kind;
+	if (t->names_cap) {
+		n = &t->names[name_index(t, pid, th->task)];
+		if (n->used)
+			return n->name;
+	}
+	snprintf(t->unnamed, sizeof(t->unnamed), "task 0x%" PRIx64, th->task);
+	return t->unnamed;
+}
