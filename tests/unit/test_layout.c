@@ -89,6 +89,11 @@ static const struct expr_check checks[] = {
 	{ "(long)sizeof(PyCompactUnicodeObject)", C(unicode_compact_data) },
 	{ "(long)&((PyVarObject*)0)->ob_size", C(bytes_size) },
 	{ "(long)&((PyBytesObject*)0)->ob_sval", C(bytes_data) },
+	{ "(long)&((struct pyruntimestate*)0)->ceval.gil", C(runtime_ceval_gil) },
+	{ "(long)&((struct pyruntimestate*)0)->interpreters.main", C(runtime_interpreters_main) },
+	{ "(long)sizeof(struct _gil_runtime_state)", C(gil_size) },
+	{ "(long)&((struct _gil_runtime_state*)0)->last_holder", C(gil_last_holder) },
+	{ "(long)&((struct _gil_runtime_state*)0)->locked", C(gil_locked) },
 };
 
 static void test_cpython311_against_dwarf(void)
