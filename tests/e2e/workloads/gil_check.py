@@ -20,9 +20,10 @@ import json
 import sys
 
 
-def per_thread(path, leaf=None, hashing=False):
+def per_thread(path, leaf=None, hashing=False, within=None):
     """Weights per thread: of stacks ending in @leaf, or (@hashing) of
-    stacks in the hash's C code, which runs with the GIL released."""
+    stacks in the hash's C code, which runs with the GIL released; only
+    of stacks with a frame starting with @within when given."""
     out = {}
     with open(path) as f:
         for line in f:
@@ -30,6 +31,8 @@ def per_thread(path, leaf=None, hashing=False):
             frames = stack.split(";")
             tid = int(frames[0].rsplit("/", 1)[1])
             if leaf is not None and frames[-1] != leaf:
+                continue
+            if within is not None and not any(fr.startswith(within) for fr in frames):
                 continue
             if hashing and not any(("sha" in fr.lower() or "libcrypto" in fr) and " (" not in fr
                                    for fr in frames):
@@ -81,4 +84,5 @@ def main():
     return 0
 
 
-sys.exit(main())
+if __name__ == "__main__":
+    sys.exit(main())
