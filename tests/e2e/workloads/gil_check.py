@@ -45,8 +45,15 @@ def main():
     label, result, wall_path, cpu_path, gil_path = sys.argv[1:6]
     tol = float(sys.argv[6])
     res = json.load(open(result))
-    spinners, hasher = res["spinners"], res["hasher"]
+    # the threads by the recording's ids, found by their functions: in a
+    # container the program knows them by its PID namespace's ids
+    spinners = sorted(per_thread(wall_path, within="spin ("))
+    hashers = sorted(per_thread(wall_path, within="hash_nogil ("))
+    hasher = hashers[0] if len(hashers) == 1 else None
     bad = []
+    if len(spinners) != len(res["spinners"]) or hasher is None:
+        bad.append("threads in the recording: %d spinners (the program says %d), %d hashers"
+                   % (len(spinners), len(res["spinners"]), len(hashers)))
 
     wall = per_thread(wall_path)
     total = max(1, sum(wall.get(t, 0) for t in spinners))
