@@ -1,11 +1,13 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0-only
 # GVL contention (Debian's Ruby 3.1; bullseye's Ruby 2.7 and trixie's 3.3 in
-# containers when scripts/rootfs.sh built their roots): two threads running Ruby code,
-# each waiting for the GVL about half the time, recorded with rt-bpf record
-# --off-cpu.  The threads' [gvl wait] share of their wall time (rtmerge
-# --wall) matches their own timing (wall - CPU) within TOL points
-# (workloads/gvl_check.py).
+# containers when scripts/rootfs.sh built their roots): two threads running
+# Ruby code, each waiting for the GVL about half the time, recorded with
+# rt-bpf record --off-cpu.  The threads' [gvl wait] and [preempted] shares
+# of their wall time (rtmerge --wall) match their own timing (wall - CPU)
+# within TOL points, [gvl wait] at least 0.4 and half of it
+# (workloads/gvl_check.py).  Measured: the sum within 1.2 points in 24
+# recordings (8 runs), [gvl wait] 0.461-0.487 (README).
 . "$(dirname "$0")/lib.sh"
 RTBPF=$RT_BUILD/rt-bpf
 WORKLOADS=$RT_TOP/tests/e2e/workloads

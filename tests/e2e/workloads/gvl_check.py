@@ -5,7 +5,9 @@ share of their wall time while in spin() against their own timing.
 A thread's own clocks give its time off the CPU (wall - CPU), not why:
 part of it may be preemption by other load ([preempted]).  So [gvl wait]
 + [preempted] must match the threads' off-CPU share within TOLERANCE
-points, and [gvl wait] alone within TOLERANCE + the [preempted] share.
+points, and [gvl wait] alone must be at least half of that share and at
+least GVL_MIN (each of two threads waits for the other about half the
+time).
 Only stacks inside spin() count, and the threads are those that have
 them (in a container the program knows its threads by its PID
 namespace's ids): a thread's own clocks start and stop there, and a
@@ -18,6 +20,10 @@ import json
 import sys
 
 from gil_check import per_thread
+
+# [gvl wait]'s share at least (two threads): 0.461-0.487 measured, also on
+# a busy machine where the threads' clocks said 0.64-0.72 off the CPU
+GVL_MIN = 0.4
 
 
 def main():
@@ -35,16 +41,19 @@ def main():
     got = share["[gvl wait]"] + share["[preempted]"]
     want = 1 - res["cpu"] / res["wall"]
     print("FIGURE gvl %s threads' wall time in spin: [gvl wait] %.3f, [preempted] %.3f, together "
-          "%.3f (off the CPU by their own clocks %.3f, %+.1f points; [gvl wait] alone %+.1f)"
-          % (label, share["[gvl wait]"], share["[preempted]"], got, want, 100 * (got - want),
-             100 * (share["[gvl wait]"] - want)))
+          "%.3f (off the CPU by their own clocks %.3f, %+.1f points)"
+          % (label, share["[gvl wait]"], share["[preempted]"], got, want, 100 * (got - want)))
     bad = []
     if len(threads) != len(res["spinners"]):
         bad.append("%d threads ran spin(), the program says %d" % (len(threads), len(res["spinners"])))
     if abs(got - want) * 100 > tol:
         bad.append("[gvl wait] + [preempted] %.3f vs %.3f" % (got, want))
-    if abs(share["[gvl wait]"] - want) * 100 > tol + 100 * share["[preempted]"]:
-        bad.append("[gvl wait] %.3f vs %.3f" % (share["[gvl wait]"], want))
+    # with two threads one holds the GVL while the other waits, so each
+    # waits about half the time, whatever else the machine runs (which the
+    # threads' clocks count as off the CPU too: [preempted])
+    if share["[gvl wait]"] < max(0.5 * want, GVL_MIN):
+        bad.append("[gvl wait] %.3f, below %.2f or half of %.3f"
+                   % (share["[gvl wait]"], GVL_MIN, want))
     if want < 0.3:
         bad.append("the threads waited only %.3f of their time: no contention to measure" % want)
     if bad:
