@@ -6,8 +6,8 @@
 # rt-bpf record --off-cpu.  The threads' [gvl wait] and [preempted] shares
 # of their wall time (rtmerge --wall) match their own timing (wall - CPU)
 # within TOL points, [gvl wait] at least 0.4 and half of it
-# (workloads/gvl_check.py).  Measured: the sum within 1.2 points in 24
-# recordings (8 runs), [gvl wait] 0.461-0.487 (README).
+# (workloads/gvl_check.py).  Measured: the sum within 1.2 points in 30
+# recordings (10 runs), [gvl wait] 0.454-0.487 (README).
 . "$(dirname "$0")/lib.sh"
 RTBPF=$RT_BUILD/rt-bpf
 WORKLOADS=$RT_TOP/tests/e2e/workloads
