@@ -26,7 +26,7 @@ run() { # LABEL CMD... (the workload's arguments follow)
 	grep '^rt-bpf: off-CPU' "$base.log"
 	"$RTMERGE" --wall --tid -o "$base.wall" "$base.data" 2>/dev/null || fail "$label: rtmerge --wall"
 	(cd "$WORKLOADS" && python3 gvl_check.py "$label" "$base.json" "$base.wall" "$TOL") ||
-		fail "$label"
+		{ grep '^rt-bpf' "$base.log" >&2; fail "$label"; }
 }
 
 ran=0

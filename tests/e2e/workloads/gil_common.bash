@@ -23,5 +23,5 @@ gil_run() {
 	"$RTMERGE" --tid -o "$base.cpu" "$base.data" 2>/dev/null || fail "$label: rtmerge"
 	"$RTMERGE" --gil --tid -o "$base.gil" "$base.data" 2>/dev/null || fail "$label: rtmerge --gil"
 	python3 "$WORKLOADS/gil_check.py" "$label" "$base.json" "$base.wall" "$base.cpu" "$base.gil" \
-		"$TOL" || fail "$label"
+		"$TOL" || { grep '^rt-bpf' "$base.log" >&2; fail "$label"; }
 }
