@@ -52,7 +52,7 @@ LIB_OBJS := $(LIB_SRCS:%.c=$(BUILD)/obj/%.o)
 BINS     := $(BIN_NAMES:%=$(BUILD)/%)
 UNIT_BINS := $(UNIT_TESTS:%=$(BUILD)/tests/unit/test_%)
 
-.PHONY: all setup check check-unit check-e2e check-san check-kernels fuzz fuzz-long bench demo clean layouts install
+.PHONY: all setup check check-unit check-e2e check-san check-kernels fuzz fuzz-long bench bench-long demo clean layouts install
 all: $(BINS) $(UNIT_BINS) $(EXTRA_TARGETS)
 
 setup:
@@ -80,18 +80,22 @@ check: setup all
 check-unit: all
 	@bash tests/run.sh --unit-only $(BUILD)
 
-# Bounded fuzzing as the test suite runs it, and a longer campaign of the
-# whole merge and the perf map parser (RT_FUZZ_SECONDS each, default an hour).
+# Bounded fuzzing as the test suite runs it, and a longer campaign of every
+# fuzzer (RT_FUZZ_SECONDS each, default 720: an hour in all).
 fuzz: all
 	@for f in tests/fuzz/*.sh; do bash $$f || exit 1; done
 
 fuzz-long: all
-	@RT_FUZZ_SECONDS=$${RT_FUZZ_SECONDS:-3600} bash tests/fuzz/merge.sh
-	@RT_FUZZ_SECONDS=$${RT_FUZZ_SECONDS:-3600} bash tests/fuzz/perfmap.sh
+	@for f in tests/fuzz/*.sh; do RT_FUZZ_SECONDS=$${RT_FUZZ_SECONDS:-720} bash $$f || exit 1; done
 
 # Debian's 5.10, 6.1 and 6.12 kernels in QEMU, a short end-to-end suite in each
 check-kernels: all
 	@bash tests/kernels/check.sh $(BUILD)
+
+# A 10-minute recording of a churning target: rt-bpf's memory over time and
+# what was lost (SECS, RATE change it)
+bench-long: all
+	@bash tests/bench/longrun.sh $(BUILD)
 
 bench: setup all
 	@bash tests/bench/bench.sh $(BUILD)

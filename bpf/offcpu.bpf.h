@@ -15,6 +15,15 @@
  * with the interval.  Every interval of a walked thread gets its record:
  * nothing is aggregated or dropped below a threshold; records lost to a
  * full buffer are counted.
+ *
+ * perf's sample with its callchain is most of the cost of a switch.  A
+ * thread that sleeps in the same system call from the same user
+ * instruction, stack and frame pointer as at one of its last
+ * RT_REC_STACK_CHAIN_SLOTS switches out with a sample left through the
+ * same native frames: that switch keeps no perf sample, and its stack
+ * record says RT_REC_STACK_SAME_CHAIN and which slot (rtmerge reuses that
+ * chain).  One switch in OFFCPU_SAME_CHAIN_MAX + 1 of a slot takes a fresh
+ * one anyway.
  */
 #ifndef RT_BPF_OFFCPU_BPF_H
 #define RT_BPF_OFFCPU_BPF_H
@@ -69,6 +78,38 @@ struct {
 	__type(key, __u32); /* tid */
 	__type(value, struct offcpu_start);
 } offcpu_starts SEC(".maps");
+
+/* Where a walked thread left the CPU with a perf sample (its native
+ * chain): user registers and system call. */
+struct offcpu_chain {
+	__u64 ip, sp, bp;
+	__u32 syscall;
+	__u32 reused; /* switches since, without a sample */
+};
+
+/* A thread's last RT_REC_STACK_CHAIN_SLOTS of them, replaced in turn. */
+struct offcpu_chains {
+	struct offcpu_chain c[RT_REC_STACK_CHAIN_SLOTS];
+	__u32 next;
+	__u32 pad;
+};
+
+#define OFFCPU_SAME_CHAIN_MAX 63
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 16384);
+	__type(key, __u32); /* tid */
+	__type(value, struct offcpu_chains);
+} offcpu_chains SEC(".maps");
+
+/* A zeroed value to create a thread's entry from (too big for the stack). */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct offcpu_chains);
+} offcpu_chains_zero SEC(".maps");
 
 /* How many threads offcpu_starts holds (in its only element). */
 struct {
@@ -191,11 +232,64 @@ static __always_inline void offcpu_reason(struct offcpu_start *st, long state, _
 	}
 }
 
+/* The stack record flags for thread @tid, leaving as @st says: with
+ * RT_REC_STACK_SAME_CHAIN when it leaves through the native frames of one
+ * of its last switches out with a sample (asleep in the same system call,
+ * with the same user instruction, stack and frame pointers: then perf's
+ * sample is not needed), or with RT_REC_STACK_CHAIN_KEEP when its sample is
+ * to be remembered; the chain slot either way.  A new chain replaces the
+ * oldest slot's. */
+static __always_inline __u32 offcpu_chain_flags(__u32 tid, const struct offcpu_start *st)
+{
+	struct offcpu_chains *all;
+	struct pt_regs *regs;
+	__u64 ip, sp, bp;
+	__u32 zero = 0, slot;
+
+	if (!(st->flags & RT_REC_OFFCPU_SYSCALL))
+		return 0; /* preempted anywhere: a fresh chain, not remembered */
+	regs = (struct pt_regs *)bpf_task_pt_regs(bpf_get_current_task_btf());
+	if (!regs)
+		return 0;
+	ip = BPF_CORE_READ(regs, ip);
+	sp = BPF_CORE_READ(regs, sp);
+	bp = BPF_CORE_READ(regs, bp);
+	all = bpf_map_lookup_elem(&offcpu_chains, &tid);
+	if (!all) {
+		struct offcpu_chains *zeroed = bpf_map_lookup_elem(&offcpu_chains_zero, &zero);
+
+		if (!zeroed)
+			return 0;
+		bpf_map_update_elem(&offcpu_chains, &tid, zeroed, BPF_NOEXIST);
+		all = bpf_map_lookup_elem(&offcpu_chains, &tid);
+		if (!all)
+			return 0;
+	}
+	for (slot = 0; slot < RT_REC_STACK_CHAIN_SLOTS; slot++) {
+		struct offcpu_chain *c = &all->c[slot];
+
+		if (c->ip == ip && c->sp == sp && c->bp == bp && c->syscall == st->syscall &&
+		    c->ip && c->reused < OFFCPU_SAME_CHAIN_MAX) {
+			c->reused++;
+			offcpu_count(RT_OFFCPU_STAT_SAME_CHAIN, 1);
+			return RT_REC_STACK_SAME_CHAIN | slot << RT_REC_STACK_CHAIN_SHIFT;
+		}
+	}
+	slot = all->next++ & (RT_REC_STACK_CHAIN_SLOTS - 1);
+	all->c[slot].ip = ip;
+	all->c[slot].sp = sp;
+	all->c[slot].bp = bp;
+	all->c[slot].syscall = st->syscall;
+	all->c[slot].reused = 0;
+	return RT_REC_STACK_CHAIN_KEEP | slot << RT_REC_STACK_CHAIN_SHIFT;
+}
+
 /* Notes that the thread @id (bpf_get_current_pid_tgid) of a walked process
- * leaves the CPU @now; @py or @rb is its process's configuration. */
-static __noinline void offcpu_leave(__u64 id, __u64 now, long state,
-				    const struct rt_walker_config *py,
-				    const struct rt_ruby_walker_config *rb)
+ * leaves the CPU @now; @py or @rb is its process's configuration.  Returns
+ * its stack record's chain flags. */
+static __noinline __u32 offcpu_leave(__u64 id, __u64 now, long state,
+				     const struct rt_walker_config *py,
+				     const struct rt_ruby_walker_config *rb)
 {
 	__u32 pid = id >> 32, tid = (__u32)id;
 	__u32 key = tid & (OFFCPU_SLOTS - 1), zero = 0;
@@ -208,15 +302,16 @@ static __noinline void offcpu_leave(__u64 id, __u64 now, long state,
 	offcpu_reason(&st, state, pid, tid, py, rb);
 	offcpu_count(RT_OFFCPU_STAT_SWITCHES, 1);
 	if (!slot)
-		return;
+		return 0;
 	if (!slot->tid || slot->tid == tid) {
 		slot->st = st;
 		slot->tid = tid;
-		return;
+		return offcpu_chain_flags(tid, &st);
 	}
 	spilled = bpf_map_lookup_elem(&offcpu_spilled, &zero);
 	if (spilled && !bpf_map_update_elem(&offcpu_starts, &tid, &st, BPF_NOEXIST))
 		__sync_fetch_and_add(spilled, 1);
+	return offcpu_chain_flags(tid, &st);
 }
 
 /* Loaded only for --off-cpu ("?": not by default).  The common case, a
@@ -231,6 +326,8 @@ int rt_offcpu(void *ctx)
 	long state = *(long *)((char *)ctx + OFFCPU_PREV_STATE);
 	const struct rt_walker_config *cfg;
 	const struct rt_ruby_walker_config *ruby = NULL;
+	__u32 flags = RT_REC_STACK_OFFCPU;
+	int ret;
 
 	if (next)
 		offcpu_end(ctx, next, now);
@@ -245,14 +342,17 @@ int rt_offcpu(void *ctx)
 	if (state & OFFCPU_STATE_EXITING)
 		return 0; /* its last switch: no interval follows */
 	if (cfg) {
-		offcpu_leave(id, now, state, cfg, NULL);
-		py_walker_sample(ctx, cfg, pid, tid, RT_REC_STACK_OFFCPU);
+		flags |= offcpu_leave(id, now, state, cfg, NULL);
+		ret = py_walker_sample(ctx, cfg, pid, tid, flags);
 	} else {
-		offcpu_leave(id, now, state, NULL, ruby);
-		if (!rb_walker_sample(ctx, ruby, pid, tid))
-			rb_finish_sample(ctx, ruby, pid, tid, RT_REC_STACK_OFFCPU);
+		flags |= offcpu_leave(id, now, state, NULL, ruby);
+		ret = rb_walker_sample(ctx, ruby, pid, tid);
+		if (!ret)
+			ret = rb_finish_sample(ctx, ruby, pid, tid, flags);
 	}
-	return 1; /* perf writes its sample: the native callchain */
+	/* perf writes its sample, the native callchain, unless the stack
+	 * record went out and says the chain is the thread's previous one */
+	return ret || !(flags & RT_REC_STACK_SAME_CHAIN);
 }
 
 #endif

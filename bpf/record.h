@@ -51,6 +51,20 @@ struct rt_rec_header {
 					   * record --off-cpu): perf's sched_switch sample
 					   * follows, an RT_REC_OFFCPU record when it runs again */
 #define RT_REC_STACK_GIL_HELD   (1u << 3) /* CPython: the thread held the GIL */
+#define RT_REC_STACK_SAME_CHAIN (1u << 6) /* with RT_REC_STACK_OFFCPU: perf writes no
+					   * sched_switch sample for this switch; the
+					   * thread left from the same user registers and
+					   * system call as at an earlier switch out with a
+					   * sample, whose native callchain stands: the one
+					   * of chain slot RT_REC_STACK_CHAIN_SLOT */
+/* With RT_REC_STACK_OFFCPU: which of the thread's RT_REC_STACK_CHAIN_SLOTS
+ * remembered native chains this switch's perf sample goes to (with
+ * RT_REC_STACK_CHAIN_KEEP) or is taken from (with RT_REC_STACK_SAME_CHAIN). */
+#define RT_REC_STACK_CHAIN_SLOTS 4u
+#define RT_REC_STACK_CHAIN_SHIFT 7
+#define RT_REC_STACK_CHAIN_MASK  (3u << RT_REC_STACK_CHAIN_SHIFT)
+#define RT_REC_STACK_CHAIN_KEEP  (1u << 9)
+#define RT_REC_STACK_CHAIN_SLOT(flags) (((flags) & RT_REC_STACK_CHAIN_MASK) >> RT_REC_STACK_CHAIN_SHIFT)
 
 /* rt_rec_frame.flags: low 8 bits flags, high 24 bits the code identity tag */
 #define RT_REC_FRAME_ENTRY      (1u << 0) /* _PyInterpreterFrame.is_entry */

@@ -120,6 +120,7 @@ enum rt_offcpu_stat {
 	RT_OFFCPU_STAT_LOST,       /* ... lost (-ENOSPC: buffer full) */
 	RT_OFFCPU_STAT_ERRORS,     /* ... not written for another reason */
 	RT_OFFCPU_STAT_NS,         /* nanoseconds off the CPU in the records written */
+	RT_OFFCPU_STAT_SAME_CHAIN, /* switches out whose native chain is the previous one */
 	RT_OFFCPU_STAT_MAX,
 };
 

@@ -121,6 +121,7 @@ void rt_offcpu__print_stats(int stats_fd, int prog_fd, FILE *out)
 		[RT_OFFCPU_STAT_LOST] = "intervals lost",
 		[RT_OFFCPU_STAT_ERRORS] = "intervals not written",
 		[RT_OFFCPU_STAT_NS] = "off-CPU ms",
+		[RT_OFFCPU_STAT_SAME_CHAIN] = "native chains reused",
 	};
 	int ncpu = libbpf_num_possible_cpus();
 	struct bpf_prog_info info = { 0 };

@@ -75,6 +75,14 @@ void rt_merge__free(struct rt_merge *m)
 		free(m->held[i].early_frames);
 	}
 	free(m->held);
+	for (size_t i = 0; i < m->nr_switches; i++) {
+		for (size_t k = 0; k < RT_REC_STACK_CHAIN_SLOTS; k++) {
+			free(m->switches[i].h[k].callchain);
+			free(m->switches[i].h[k].regs);
+			free(m->switches[i].h[k].stack);
+		}
+	}
+	free(m->switches);
 	free(m->target);
 	free(m->is_eval);
 	rt_chains__exit(&m->chains);

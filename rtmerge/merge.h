@@ -89,6 +89,9 @@ struct rt_merge_stats {
 	uint64_t stack_only_records;    /* stack records without a native stack, for the native
 					 * sample perf kept after them */
 	uint64_t unpaired_records;      /* ... whose native sample never came or did not match */
+	uint64_t same_chain_records;    /* off-CPU stack records joined to their thread's
+					 * previous switch sample (RT_REC_STACK_SAME_CHAIN) */
+	uint64_t same_chain_missing;    /* ... whose thread had none to join */
 	uint64_t empty_records;         /* bpf-output samples without a payload */
 	uint64_t unwound_samples;       /* user stacks unwound from REGS_USER + STACK_USER */
 	uint64_t unwound_to_entry;      /* ... down to _start or the thread's start */

@@ -105,6 +105,15 @@ struct rt_merge {
 		size_t cap_early_frames;
 	} *held;
 	size_t nr_held, cap_held;   /* slots in use (the highest + 1), allocated */
+	/* Each thread's last sched_switch sample (rt-bpf record --off-cpu):
+	 * the native chain of its later switches out whose stack records say
+	 * RT_REC_STACK_SAME_CHAIN (see merge_pair.c). */
+	struct switch_slot {
+		uint32_t tid;
+		bool used;
+		struct held_sample h[RT_REC_STACK_CHAIN_SLOTS];
+	} *switches;
+	size_t nr_switches, used_switches; /* nr_switches: a power of two */
 	bool hold_native;           /* some channel's samples carry no native stack */
 	/* The recorded target's processes, sorted (see target_find). */
 	uint32_t *target;
@@ -166,6 +175,13 @@ int rt_merge__on_fork(struct rt_perf_tool *tool, uint32_t pid, uint32_t ppid, ui
 /* The SAMPLE callback. */
 int rt_merge__on_sample(struct rt_perf_tool *tool, const struct rt_perf_evsel *ev,
 			const struct rt_perf_sample *s);
+/* With --off-cpu: keeps sched_switch sample @s, folded with the stack
+ * record of flags @stack_flags, as its thread's chain in the slot the
+ * record names when it says RT_REC_STACK_CHAIN_KEEP, for the thread's later
+ * records that reuse it. */
+int rt_merge__switch_keep(struct rt_merge *m, const struct rt_perf_sample *s,
+			  unsigned int stack_flags);
+
 /* Folds the native sample held in slot @idx alone, if there is one. */
 int rt_merge__held_flush(struct rt_merge *m, size_t idx);
 

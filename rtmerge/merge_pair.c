@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "perfglue/grow.h"
+#include "perfglue/hash.h"
 
 static bool wanted_u32(const uint32_t *set, size_t nr, uint32_t v)
 {
@@ -116,15 +117,12 @@ static const struct rt_interp_stack *early_take(struct rt_merge *m, const struct
 	return &h->early_stack;
 }
 
-/* Holds native sample @s (filters passed) until its stack record comes. */
-static int held_put(struct rt_merge *m, const struct rt_perf_sample *s)
+/* Copies sample @s into @h, its arrays into @h's own buffers. */
+static int sample_copy(struct held_sample *h, const struct rt_perf_sample *s)
 {
 	size_t nregs = (size_t)__builtin_popcountll(s->user_regs_mask);
-	struct held_sample *h = held_slot(m, s);
 	int err;
 
-	if (!h)
-		return -ENOMEM;
 	h->s = *s;
 	h->s.raw = NULL;
 	h->s.raw_size = 0;
@@ -147,6 +145,92 @@ static int held_put(struct rt_merge *m, const struct rt_perf_sample *s)
 	h->s.user_stack = s->user_stack ? h->stack : NULL;
 	h->used = true;
 	return 0;
+}
+
+/* Holds native sample @s (filters passed) until its stack record comes. */
+static int held_put(struct rt_merge *m, const struct rt_perf_sample *s)
+{
+	struct held_sample *h = held_slot(m, s);
+
+	return h ? sample_copy(h, s) : -ENOMEM;
+}
+
+/* ---- switches out on their thread's previous native chain -------------------
+ * With --off-cpu, a thread that leaves the CPU from the same user registers
+ * and system call as at its previous switch out gets no sched_switch sample
+ * as at one of its recent switches out gets no sched_switch sample from
+ * perf (bpf/offcpu.bpf.h): its stack record, flagged RT_REC_STACK_SAME_CHAIN,
+ * is joined to a copy of that switch's sample (the record names its chain
+ * slot), as if perf had written it again at the record's time. */
+
+/* Thread @tid's slot of the last switch samples, created when @create;
+ * NULL when absent or without memory.  tids come from the file: hashed with
+ * the process's secret. */
+static struct switch_slot *switch_slot(struct rt_merge *m, uint32_t tid, bool create)
+{
+	uint64_t secret = rt_hash_secret();
+	size_t mask, i;
+
+	if (create && (m->used_switches + 1) * 2 > m->nr_switches) {
+		size_t n = m->nr_switches ? m->nr_switches * 2 : 64;
+		struct switch_slot *t = calloc(n, sizeof(*t)), *old = m->switches;
+
+		if (!t)
+			return NULL;
+		for (size_t k = 0; k < m->nr_switches; k++) {
+			if (!old[k].used)
+				continue;
+			for (i = rt_hash64(old[k].tid ^ secret) & (n - 1); t[i].used; i = (i + 1) & (n - 1))
+				;
+			t[i] = old[k];
+		}
+		free(old);
+		m->switches = t;
+		m->nr_switches = n;
+	}
+	if (!m->nr_switches)
+		return NULL;
+	mask = m->nr_switches - 1;
+	for (i = rt_hash64(tid ^ secret) & mask; m->switches[i].used; i = (i + 1) & mask)
+		if (m->switches[i].tid == tid)
+			return &m->switches[i];
+	if (!create)
+		return NULL;
+	m->switches[i].used = true;
+	m->switches[i].tid = tid;
+	m->used_switches++;
+	return &m->switches[i];
+}
+
+int rt_merge__switch_keep(struct rt_merge *m, const struct rt_perf_sample *s,
+			  unsigned int stack_flags)
+{
+	struct switch_slot *t;
+
+	if (!(stack_flags & RT_MERGE_STACK_CHAIN_KEEP) || !rt_offcpu__sample_of(m->switch_evsel, s))
+		return 0;
+	t = switch_slot(m, s->tid, true);
+	return t ? sample_copy(&t->h[RT_MERGE_STACK_CHAIN_SLOT(stack_flags)], s) : -ENOMEM;
+}
+
+/* Folds off-CPU stack record @s (decoded as @stack) with its thread's last
+ * switch sample, moved to the record's time and CPU. */
+static int fold_same_chain(struct rt_merge *m, const struct rt_perf_sample *s,
+			   const struct rt_interp_stack *stack)
+{
+	struct switch_slot *t = switch_slot(m, s->tid, false);
+	const struct held_sample *h = t ? &t->h[RT_MERGE_STACK_CHAIN_SLOT(stack->flags)] : NULL;
+	struct rt_perf_sample again;
+
+	m->stats.same_chain_records++;
+	if (!h || !h->used || h->s.pid != s->pid) {
+		m->stats.same_chain_missing++;
+		return rt_merge__fold(m, s, stack);
+	}
+	again = h->s;
+	again.time = s->time;
+	again.cpu = s->cpu;
+	return rt_merge__fold(m, &again, stack);
 }
 
 /* Folds the native sample held in slot @idx alone, if there is one. */
@@ -219,6 +303,13 @@ int rt_merge__on_sample(struct rt_perf_tool *tool, const struct rt_perf_evsel *e
 			m->stats.filtered++;
 			return 0;
 		}
+	}
+	if (have_interp && (stack.flags & RT_MERGE_STACK_SAME_CHAIN)) {
+		m->stats.stack_only_records++;
+		if (!m->switch_evsel || (m->opts.view != RT_MERGE_VIEW_OFFCPU &&
+					 m->opts.view != RT_MERGE_VIEW_WALL))
+			return 0; /* not an on-CPU sample */
+		return fold_same_chain(m, s, &stack);
 	}
 	if (have_interp && !has_native_stack(s)) {
 		/* A stack record for the native sample held on its CPU. */

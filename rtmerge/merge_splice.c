@@ -202,6 +202,11 @@ int rt_merge__fold(struct rt_merge *m, const struct rt_perf_sample *s,
 	uint64_t gen;
 	int err;
 
+	if (have_interp) {
+		err = rt_merge__switch_keep(m, s, stack.flags);
+		if (err)
+			return err;
+	}
 	gen = rt_machine__maps_generation(m->tool.machine, s->pid);
 	if (s->sample_type & PERF_SAMPLE_CALLCHAIN) {
 		rt_merge__prefetch_frames(m, s);

@@ -92,6 +92,13 @@ unsigned int rt_offcpu__stack_flags(const void *raw, size_t size)
 		flags |= RT_MERGE_STACK_OFFCPU;
 	if (rec.flags & RT_REC_STACK_GIL_HELD)
 		flags |= RT_MERGE_STACK_GIL_HELD;
+	if (rec.flags & RT_REC_STACK_OFFCPU) {
+		if (rec.flags & RT_REC_STACK_SAME_CHAIN)
+			flags |= RT_MERGE_STACK_SAME_CHAIN;
+		else if (rec.flags & RT_REC_STACK_CHAIN_KEEP)
+			flags |= RT_MERGE_STACK_CHAIN_KEEP;
+		flags |= RT_REC_STACK_CHAIN_SLOT(rec.flags) << RT_MERGE_STACK_CHAIN_SHIFT;
+	}
 	return flags;
 }
 

@@ -35,6 +35,13 @@ enum rt_merge_view {
  * flags (above the decoder's RT_INTERP_STACK_* bits). */
 #define RT_MERGE_STACK_OFFCPU   (1u << 16)
 #define RT_MERGE_STACK_GIL_HELD (1u << 17)
+/* the switch out kept no perf sample: its native chain is the thread's
+ * previous one (RT_REC_STACK_SAME_CHAIN) */
+#define RT_MERGE_STACK_SAME_CHAIN (1u << 18)
+/* the record's chain slot (RT_REC_STACK_CHAIN_SLOT), two bits */
+#define RT_MERGE_STACK_CHAIN_KEEP (1u << 21)
+#define RT_MERGE_STACK_CHAIN_SHIFT 19
+#define RT_MERGE_STACK_CHAIN_SLOT(flags) (((flags) >> RT_MERGE_STACK_CHAIN_SHIFT) & 3u)
 
 /* The perf event the off-CPU program is linked to. */
 #define RT_OFFCPU_EVENT "sched:sched_switch"

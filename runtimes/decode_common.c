@@ -152,7 +152,9 @@ int rt_rec_stack__check(const struct rt_rec_stack *rec, size_t size, uint32_t ru
 	if (rec->hdr.size < sizeof(*rec) || rec->hdr.size > size || rec->nr_frames > RT_REC_MAX_FRAMES ||
 	    sizeof(*rec) + (size_t)rec->nr_frames * sizeof(struct rt_rec_frame) > rec->hdr.size ||
 	    rec->runtime != runtime || rec->flags & ~(RT_REC_STACK_TRUNCATED | RT_REC_STACK_READ_FAULT |
-					RT_REC_STACK_OFFCPU | RT_REC_STACK_GIL_HELD))
+					RT_REC_STACK_OFFCPU | RT_REC_STACK_GIL_HELD |
+					RT_REC_STACK_SAME_CHAIN | RT_REC_STACK_CHAIN_MASK |
+					RT_REC_STACK_CHAIN_KEEP))
 		return -EINVAL;
 	if ((pid != UINT32_MAX && pid != rec->pid) || (tid != UINT32_MAX && tid != rec->tid))
 		return -EINVAL;

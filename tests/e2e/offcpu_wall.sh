@@ -40,6 +40,17 @@ run() {
 	# the main thread's intervals all find their stacks
 	grep -q 'intervals: [0-9]* read, [0-9]* counted ([0-9.]* s), 0 without their stack' \
 		"$base.off.err" || fail "$label: intervals without their stack"
+	# the loops sleep and read from the same places: perf's callchain is
+	# taken once and reused (bpf/offcpu.bpf.h), and every reuse finds it
+	grep -q 'native chains reused=[1-9]' "$base.log" ||
+		fail "$label: no switch out reused its thread's previous native chain"
+	grep -q "previous native chain (0 without one)" "$base.off.err" ||
+		fail "$label: reused native chains not found: $(grep 'samples read' "$base.off.err")"
+	# and each is the chain of its own kind of switch: a sleep in a system
+	# call never shows the return-to-user path of a preempted thread
+	if grep -E '\[syscall\] [a-z_0-9]+ [0-9]+$' "$base.off" | grep -q 'irqentry_exit_to_user_mode'; then
+		fail "$label: a system call's interval has a preemption's native chain"
+	fi
 	python3 "$WORKLOADS/offcpu_check.py" "$label" "$base.json" "$base.wall" "$base.off" "$TOL" \
 		"$sleep_leaf" "$pipe_leaf" || fail "$label: shares off by more than $TOL points"
 }
