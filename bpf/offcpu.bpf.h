@@ -195,12 +195,14 @@ static __noinline void offcpu_end(void *ctx, __u32 tid, __u64 now)
 /* Why the current thread leaves the CPU: its sched_switch state and, when
  * it sleeps in a system call, which (x86_64: the entry code leaves
  * -ENOSYS in ax until the call returns; a page fault leaves the user's
- * ax), and whether that call is a futex wait on its process's GIL. */
-static __always_inline void offcpu_reason(struct offcpu_start *st, long state, __u64 gil_addr,
-					  __u64 gil_size)
+ * ax), and whether that call is a futex wait for its interpreter's lock:
+ * CPython's GIL (@py) or CRuby's GVL (@rb, bpf/ruby_walk.bpf.h). */
+static __always_inline void offcpu_reason(struct offcpu_start *st, long state, __u32 pid,
+					  __u32 tid, const struct rt_walker_config *py,
+					  const struct rt_ruby_walker_config *rb)
 {
 	struct pt_regs *regs;
-	__u64 orig_ax, ax, futex;
+	__u64 orig_ax, ax, futex, gil;
 
 	st->state = (__u32)state;
 	/* still runnable: preempted (R+), or switched out on its way back to
@@ -218,11 +220,16 @@ static __always_inline void offcpu_reason(struct offcpu_start *st, long state, _
 		return;
 	st->flags |= RT_REC_OFFCPU_SYSCALL;
 	st->syscall = (__u32)orig_ax;
-	if (orig_ax != OFFCPU_NR_FUTEX || !gil_addr)
+	if (orig_ax != OFFCPU_NR_FUTEX)
 		return;
 	futex = BPF_CORE_READ(regs, di);
-	if (futex - gil_addr < gil_size)
-		st->flags |= RT_REC_OFFCPU_GIL_WAIT;
+	if (py) {
+		gil = gil_address(py);
+		if (gil && futex - gil < py->gil_size)
+			st->flags |= RT_REC_OFFCPU_GIL_WAIT;
+	} else if (rb && rb_gvl_wait(rb, pid, tid, futex)) {
+		st->flags |= RT_REC_OFFCPU_GVL_WAIT;
+	}
 }
 
 /* The stack record flags for thread @tid, leaving as @st says: with
@@ -278,10 +285,11 @@ static __always_inline __u32 offcpu_chain_flags(__u32 tid, const struct offcpu_s
 }
 
 /* Notes that the thread @id (bpf_get_current_pid_tgid) of a walked process
- * leaves the CPU @now; the futex words in [@gil_addr, +@gil_size) are its
- * process's GIL.  Returns its stack record's chain flags. */
-static __noinline __u32 offcpu_leave(__u64 id, __u64 now, long state, __u64 gil_addr,
-				    __u64 gil_size)
+ * leaves the CPU @now; @py or @rb is its process's configuration.  Returns
+ * its stack record's chain flags. */
+static __noinline __u32 offcpu_leave(__u64 id, __u64 now, long state,
+				     const struct rt_walker_config *py,
+				     const struct rt_ruby_walker_config *rb)
 {
 	__u32 pid = id >> 32, tid = (__u32)id;
 	__u32 key = tid & (OFFCPU_SLOTS - 1), zero = 0;
@@ -291,7 +299,7 @@ static __noinline __u32 offcpu_leave(__u64 id, __u64 now, long state, __u64 gil_
 
 	st.start = now;
 	st.pid = pid;
-	offcpu_reason(&st, state, gil_addr, gil_size);
+	offcpu_reason(&st, state, pid, tid, py, rb);
 	offcpu_count(RT_OFFCPU_STAT_SWITCHES, 1);
 	if (!slot)
 		return 0;
@@ -334,10 +342,10 @@ int rt_offcpu(void *ctx)
 	if (state & OFFCPU_STATE_EXITING)
 		return 0; /* its last switch: no interval follows */
 	if (cfg) {
-		flags |= offcpu_leave(id, now, state, cfg->gil_addr, cfg->gil_size);
+		flags |= offcpu_leave(id, now, state, cfg, NULL);
 		ret = py_walker_sample(ctx, cfg, pid, tid, flags);
 	} else {
-		flags |= offcpu_leave(id, now, state, 0, 0);
+		flags |= offcpu_leave(id, now, state, NULL, ruby);
 		ret = rb_walker_sample(ctx, ruby, pid, tid);
 		if (!ret)
 			ret = rb_finish_sample(ctx, ruby, pid, tid, flags);

@@ -149,6 +149,7 @@ struct rt_rec_chunk {
 #define RT_REC_OFFCPU_PREEMPTED (1u << 0) /* switched out while runnable (preempted) */
 #define RT_REC_OFFCPU_GIL_WAIT  (1u << 1) /* blocked on its interpreter's GIL (futex on it) */
 #define RT_REC_OFFCPU_SYSCALL   (1u << 2) /* in system call @syscall */
+#define RT_REC_OFFCPU_GVL_WAIT  (1u << 3) /* CRuby: blocked on its ractor's GVL (futex) */
 
 struct rt_rec_offcpu {
 	struct rt_rec_header hdr; /* type RT_REC_OFFCPU */

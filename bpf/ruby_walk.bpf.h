@@ -533,6 +533,45 @@ static __always_inline __u64 rb_find_thread(const struct rt_ruby_walker_config *
 	return 0;
 }
 
+/*
+ * Whether thread @tid, blocked in a futex wait on @futex, waits for the GVL
+ * of its process's main ractor: the futex is in the GVL itself (its lock;
+ * the condition variables of a yield's handshake), or the thread is queued
+ * in the GVL's list of waiting threads (thread_pthread.c: a waiting thread
+ * sleeps on a condition variable of its own while queued there, one it
+ * also sleeps on for other reasons, so the futex alone does not tell).
+ */
+static __always_inline bool rb_gvl_wait(const struct rt_ruby_walker_config *cfg, __u32 pid,
+					__u32 tid, __u64 futex)
+{
+	const struct rt_layout_ruby *off = &cfg->off;
+	__u64 vm = 0, owner, gvl, head, node = 0, mine, th;
+
+	if (off->gvl == RT_RUBY_NONE || read_ptr(&vm, cfg->vm_ptr_addr) || !vm)
+		return false;
+	owner = vm;
+	if (off->vm_main_ractor != RT_RUBY_NONE &&
+	    (read_ptr(&owner, vm + off->vm_main_ractor) || !owner))
+		return false;
+	gvl = owner + off->gvl;
+	if (futex - gvl < off->gvl_size)
+		return true;
+	th = rb_find_thread(cfg, pid, tid);
+	if (!th)
+		return false;
+	mine = th + off->thread_gvl_node;
+	head = gvl + off->gvl_waitq;
+	if (read_ptr(&node, head))
+		return false;
+	for (int k = 0; k < RB_MAX_THREADS && node && node != head; k++) {
+		if (node == mine)
+			return true;
+		if (read_ptr(&node, node))
+			break;
+	}
+	return false;
+}
+
 /* Walks a sample of a configured Ruby process into the scratch map: 0 when
  * rb_finish_sample is to send it, else what the perf_event program returns
  * (1: keep the native sample). */

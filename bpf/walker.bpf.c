@@ -379,18 +379,33 @@ __noinline int build_code(__u32 pid, __u32 i)
 	return 0;
 }
 
+/* Address of the GIL of the process configured by @cfg, 0 when it has none
+ * located or it cannot be read (yet: 3.12+ point to it once the interpreter
+ * is initialised). */
+static __always_inline __u64 gil_address(const struct rt_walker_config *cfg)
+{
+	__u64 interp = 0, gil = 0;
+
+	if (!cfg->gil_addr || cfg->gil_ptr_off == RT_WALKER_NONE)
+		return cfg->gil_addr;
+	if (read_ptr(&interp, cfg->gil_addr) || !interp ||
+	    read_ptr(&gil, interp + (cfg->gil_ptr_off & 0xffffff)))
+		return 0;
+	return gil;
+}
+
 /* true when thread state @ts holds the GIL of its process (the --gil view):
  * the GIL is locked and @ts took it last.  Only for versions whose GIL the
  * loader located (rt_walker_config.gil_addr). */
 static __always_inline bool gil_held(const struct rt_walker_config *cfg, __u64 ts)
 {
-	__u64 holder = 0;
+	__u64 holder = 0, gil = gil_address(cfg);
 	__s32 locked = 0;
 
-	if (!cfg->gil_addr)
+	if (!gil)
 		return false;
-	if (read_ptr(&holder, cfg->gil_addr + cfg->gil_last_holder) ||
-	    bpf_probe_read_user(&locked, sizeof(locked), (const void *)(cfg->gil_addr + cfg->gil_locked)))
+	if (read_ptr(&holder, gil + cfg->gil_last_holder) ||
+	    bpf_probe_read_user(&locked, sizeof(locked), (const void *)(gil + cfg->gil_locked)))
 		return false;
 	return locked && holder == ts;
 }

@@ -71,15 +71,20 @@ struct rt_walker_config {
 	__u32 generation;   /* changes when the pid's process changes (exec, reuse) */
 	__u32 pad;
 	struct rt_walker_offsets off;
-	/* The GIL (_PyRuntime.ceval.gil, 3.9-3.11), 0: not located.  A thread
-	 * holds it when the int at gil_locked is set and the pointer at
+	/* The GIL (struct _gil_runtime_state; layouts' runtime_ceval_gil and
+	 * friends), 0 in gil_addr: not located.  With gil_ptr_off
+	 * RT_WALKER_NONE it is at gil_addr (_PyRuntime.ceval.gil, 3.7-3.11);
+	 * else gil_addr is where the main interpreter's address is kept
+	 * (_PyRuntime.interpreters.main) and the GIL where the pointer at
+	 * gil_ptr_off in that interpreter points (its ceval.gil, 3.12+).  A
+	 * thread holds it when the int at gil_locked is set and the pointer at
 	 * gil_last_holder is its thread state; a futex wait inside the
 	 * gil_size bytes is a wait for it. */
 	__u64 gil_addr;
 	__u32 gil_size;
 	__u32 gil_last_holder;
 	__u32 gil_locked;
-	__u32 gil_pad;
+	__u32 gil_ptr_off;
 };
 
 /* Per-CPU counters (array map index) */

@@ -20,7 +20,7 @@ enum member {
 	M_THREAD_ID, M_NATIVE_TID, M_FRAME_PREVIOUS, M_FRAME_EXECUTABLE, M_FRAME_INSTR,
 	M_FRAME_OWNER, M_CODE_FILENAME, M_CODE_NAME, M_CODE_QUALNAME, M_CODE_LINETABLE,
 	M_CODE_FIRSTLINENO, M_CODE_ADAPTIVE, M_OB_TYPE, M_BYTES_SIZE, M_BYTES_DATA,
-	M_UNICODE_STATE, M_UNICODE_LENGTH, M_UNICODE_ASCII, NR_MEMBERS,
+	M_UNICODE_STATE, M_UNICODE_LENGTH, M_UNICODE_ASCII, M_CEVAL_GIL, NR_MEMBERS,
 };
 
 #define L(m) offsetof(struct rt_layout_cpython, m)
@@ -54,6 +54,7 @@ static const struct {
 	[M_UNICODE_STATE] = { L(unicode_state), G_UNICODE, 4 },
 	[M_UNICODE_LENGTH] = { L(unicode_length), G_UNICODE, 8 },
 	[M_UNICODE_ASCII] = { L(unicode_ascii_data), G_UNICODE, 0 },
+	[M_CEVAL_GIL] = { L(interp_ceval_gil), G_INTERP, 8 },
 };
 #undef L
 
@@ -71,13 +72,13 @@ struct shape {
 static const struct shape shapes[] = {
 	{ 13, 584, { 24, 48, 152, 224, 272, 352, 512, 536 },
 	  { 40, 64, 72, 168, 184, 192, 200, 232, 240, 248, 264, 280, 288, 296, 304, 312, 344, 360,
-	    520, 528, 544, 552, 560 }, 0, 3 },
+	    520, 528, 544, 552, 560, 112 }, 0, 3 },
 	{ 14, 760, { 24, 48, 176, 248, 312, 400, 592, 616 },
 	  { 40, 64, 72, 192, 208, 216, 224, 256, 264, 272, 288, 320, 328, 336, 344, 352, 384, 408,
-	    600, 608, 624, 632, 640 }, 0, 4 },
+	    600, 608, 624, 632, 640, 120 }, 0, 4 },
 	{ 15, 888, { 24, 48, 176, 312, 376, 464, 688, 712 },
 	  { 40, 64, 72, 192, 208, 240, 248, 320, 328, 336, 352, 384, 392, 400, 408, 416, 448, 472,
-	    696, 704, 720, 728, 736 }, 744, 4 },
+	    696, 704, 720, 728, 736, 120 }, 744, 4 },
 };
 #define NR_SHAPES (sizeof(shapes) / sizeof(shapes[0]))
 

@@ -19,6 +19,8 @@ const struct rt_layout_field rt_layout_cpython_fields[] = {
 	F(code_firsttraceable), F(code_code_adaptive), F(object_type),
 	F(unicode_length), F(unicode_state), F(unicode_ascii_data), F(unicode_compact_data),
 	F(bytes_size), F(bytes_data),
+	F(runtime_ceval_gil), F(runtime_interpreters_main), F(interp_ceval_gil), F(gil_size), F(gil_last_holder),
+	F(gil_locked),
 };
 #undef F
 const size_t rt_layout_cpython_nr_fields =

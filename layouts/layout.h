@@ -75,6 +75,15 @@ struct rt_layout_cpython {
 	/* bytes (PyBytesObject; PyStringObject on 2.7, also its str) */
 	uint32_t bytes_size;                /* ob_size */
 	uint32_t bytes_data;                /* ob_sval */
+	/* The GIL (struct _gil_runtime_state), for the off-CPU views' [gil
+	 * wait] and --gil: in _PyRuntime up to 3.11; from 3.12 the main
+	 * interpreter's ceval.gil points at it (its own _gil). */
+	uint32_t runtime_ceval_gil;         /* _PyRuntimeState.ceval.gil (3.7-3.11) */
+	uint32_t runtime_interpreters_main; /* _PyRuntimeState.interpreters.main (3.7+) */
+	uint32_t interp_ceval_gil;          /* PyInterpreterState.ceval.gil, a pointer (3.12+) */
+	uint32_t gil_size;                  /* sizeof(struct _gil_runtime_state) */
+	uint32_t gil_last_holder;           /* .last_holder (PyThreadState *) */
+	uint32_t gil_locked;                /* .locked (int) */
 };
 
 /* Name and position of one member of struct rt_layout_cpython. */

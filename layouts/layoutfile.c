@@ -65,6 +65,12 @@ static const struct spec cpython_specs[] = {
 	  "_Py_DebugOffsets.bytes_object.ob_size", true },
 	{ "bytes_data", "PyBytesObject.ob_sval|PyStringObject.ob_sval",
 	  "_Py_DebugOffsets.bytes_object.ob_sval", true },
+	{ "runtime_ceval_gil", "pyruntimestate.ceval.gil", NULL, false },
+	{ "runtime_interpreters_main", "pyruntimestate.interpreters.main", NULL, false },
+	{ "interp_ceval_gil", "_is.ceval.gil", "_Py_DebugOffsets.interpreter_state.ceval_gil", false },
+	{ "gil_size", "sizeof:_gil_runtime_state", NULL, false },
+	{ "gil_last_holder", "_gil_runtime_state.last_holder", NULL, false },
+	{ "gil_locked", "_gil_runtime_state.locked", NULL, false },
 };
 
 static const struct rt_layout_field *field_named(const char *name)

@@ -28,6 +28,13 @@ struct rt_layout_ruby {
 	uint32_t thread_nt;             /* .nt (rb_native_thread *, 3.3+); RT_RUBY_NONE: the
 					 * id below is in rb_thread_t itself */
 	uint32_t thread_pthread;        /* .thread_id (pthread_t) of rb_thread_t or of *nt */
+	/* The GVL, for the off-CPU views' [gvl wait]: rb_global_vm_lock_t
+	 * (up to 3.2; struct rb_thread_sched from 3.3) in the thread list's
+	 * owner, its list of waiting threads, and each thread's node in it. */
+	uint32_t gvl;                   /* .threads.gvl / .threads.sched / rb_vm_t.gvl (2.x) */
+	uint32_t gvl_size;
+	uint32_t gvl_waitq;             /* .waitq / .readyq (list_head) */
+	uint32_t thread_gvl_node;       /* rb_thread_t .native_thread_data.node.gvl / .sched.node.readyq */
 	/* rb_execution_context_t */
 	uint32_t ec_vm_stack;
 	uint32_t ec_vm_stack_size;      /* in VALUEs */

@@ -73,6 +73,24 @@ int main(int argc, char **argv)
 	F("thread_nt", NONE);
 	OFF("thread_pthread", rb_thread_t, thread_id);
 #endif
+	/* the GVL, whose waiting threads sleep on their own condition variable
+	 * while queued in it (thread_pthread.c) */
+#if RT_RUBY_AT_LEAST(3, 3)
+	OFF("gvl", rb_ractor_t, threads.sched);
+	F("gvl_size", sizeof(struct rb_thread_sched));
+	OFF("gvl_waitq", struct rb_thread_sched, readyq);
+	OFF("thread_gvl_node", rb_thread_t, sched.node.readyq);
+#elif RT_RUBY_AT_LEAST(3, 0)
+	OFF("gvl", rb_ractor_t, threads.gvl);
+	F("gvl_size", sizeof(rb_global_vm_lock_t));
+	OFF("gvl_waitq", rb_global_vm_lock_t, waitq);
+	OFF("thread_gvl_node", rb_thread_t, native_thread_data.node.gvl);
+#else
+	OFF("gvl", rb_vm_t, gvl);
+	F("gvl_size", sizeof(rb_global_vm_lock_t));
+	OFF("gvl_waitq", rb_global_vm_lock_t, waitq);
+	OFF("thread_gvl_node", rb_thread_t, native_thread_data.node.gvl);
+#endif
 	OFF("ec_vm_stack", rb_execution_context_t, vm_stack);
 	OFF("ec_vm_stack_size", rb_execution_context_t, vm_stack_size);
 	OFF("ec_cfp", rb_execution_context_t, cfp);

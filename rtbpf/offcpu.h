@@ -4,8 +4,9 @@
  * records sched:sched_switch with callchains (RT_OFFCPU_PERF_EVENT); the
  * walker object's rt_offcpu program is linked to one of perf's events for
  * it (a tracepoint's programs run for every hit, whichever event they were
- * linked through) and decides which of its samples perf keeps.  Also
- * locates CPython's GIL for the walker (the GIL-held flag, GIL waits).
+ * linked through) and decides which of its samples perf keeps.  (The
+ * walker finds CPython's GIL and CRuby's GVL from the layouts:
+ * runtimes/python/inspect.c, bpf/ruby_walk.bpf.h.)
  */
 #ifndef RT_RTBPF_OFFCPU_H
 #define RT_RTBPF_OFFCPU_H

@@ -68,7 +68,7 @@ static void usage(FILE *out)
 "\n"
 "Views (recordings of rt-bpf record --off-cpu; weights in microseconds):\n"
 "      --off-cpu          time threads spent off the CPU, by stack; the leaf says\n"
-"                         why: [syscall] NAME, [gil wait], [preempted], [sleep]\n"
+"                         why: [syscall] NAME, [gil wait], [gvl wait], [preempted], [sleep]\n"
 "      --wall             wall-clock time: on-CPU samples weighted by their period\n"
 "                         plus the off-CPU intervals\n"
 "      --gil              on-CPU samples of Python threads that held the GIL\n"

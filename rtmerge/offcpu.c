@@ -119,6 +119,8 @@ const char *rt_offcpu__reason(uint32_t flags, uint32_t syscall, uint32_t state, 
 
 	if (flags & RT_REC_OFFCPU_GIL_WAIT)
 		snprintf(buf, size, "[gil wait]");
+	else if (flags & RT_REC_OFFCPU_GVL_WAIT)
+		snprintf(buf, size, "[gvl wait]");
 	else if (flags & RT_REC_OFFCPU_SYSCALL)
 		snprintf(buf, size, "[syscall] %s", rt_offcpu__syscall_name(syscall, nr, sizeof(nr)));
 	else if (flags & RT_REC_OFFCPU_PREEMPTED)

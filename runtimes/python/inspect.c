@@ -88,28 +88,30 @@ static bool frame_field_ok(uint32_t off, uint32_t size, uint32_t *read)
 }
 
 /*
- * The GIL's place for the off-CPU views ([gil wait]) and --gil:
- * offsetof(_PyRuntimeState, ceval.gil) from the DWARF of the builds (gdb:
- * print &((struct pyruntimestate *)0)->ceval.gil), CPython 3.9 to 3.11;
- * 3.12 moved the GIL into the interpreter, where it is not located yet
- * (gil_addr stays 0: no GIL information for those versions).
+ * The GIL's place for the off-CPU views ([gil wait]) and --gil, from
+ * layouts/: in _PyRuntime (ceval.gil, 3.7-3.11) or, from 3.12, where the
+ * main interpreter's ceval.gil points (its own _gil), which the walker
+ * follows from _PyRuntime.interpreters.main.  gil_addr stays 0 (no GIL
+ * information) where the layout does not say.
  */
-static void py_gil_config(struct rt_walker_config *cfg, int major, int minor)
+static void py_gil_config(struct rt_walker_config *cfg, const struct rt_layout_cpython *c)
 {
-	uint64_t offset;
-
-	if (major != 3)
+	if (c->gil_size == RT_LAYOUT_NONE || c->gil_last_holder == RT_LAYOUT_NONE ||
+	    c->gil_locked == RT_LAYOUT_NONE)
 		return;
-	if (minor == 9 || minor == 10)
-		offset = 352;
-	else if (minor == 11)
-		offset = 360;
-	else
+	if (c->runtime_ceval_gil != RT_LAYOUT_NONE) {
+		cfg->gil_addr = cfg->runtime_addr + c->runtime_ceval_gil;
+		cfg->gil_ptr_off = RT_WALKER_NONE;
+	} else if (c->runtime_interpreters_main != RT_LAYOUT_NONE &&
+		   c->interp_ceval_gil != RT_LAYOUT_NONE && c->interp_ceval_gil < (1u << 24)) {
+		cfg->gil_addr = cfg->runtime_addr + c->runtime_interpreters_main;
+		cfg->gil_ptr_off = c->interp_ceval_gil; /* the walker masks it to 24 bits */
+	} else {
 		return;
-	cfg->gil_addr = cfg->runtime_addr + offset;
-	cfg->gil_size = 208;       /* struct _gil_runtime_state */
-	cfg->gil_last_holder = 8;  /* _Py_atomic_address last_holder */
-	cfg->gil_locked = 16;      /* _Py_atomic_int locked */
+	}
+	cfg->gil_size = c->gil_size;
+	cfg->gil_last_holder = c->gil_last_holder;
+	cfg->gil_locked = c->gil_locked;
 }
 
 int rt_pyproc__walker_config(const struct rt_pyproc *proc, const struct rt_layout *layout,
@@ -185,7 +187,8 @@ int rt_pyproc__walker_config(const struct rt_pyproc *proc, const struct rt_layou
 		.code_type = (c->frame_owner_cstack != RT_LAYOUT_NONE &&
 			      c->cframe_current_frame == RT_LAYOUT_NONE) ? proc->code_type : 0,
 	};
-	py_gil_config(cfg, proc->base.major, proc->base.minor);
+	if (c->anchor == RT_LAYOUT_ANCHOR_RUNTIME)
+		py_gil_config(cfg, c);
 	return 0;
 }
 

@@ -2,18 +2,21 @@
 # SPDX-License-Identifier: GPL-2.0-only
 # rt-bpf record --off-cpu on ground-truth programs (pyenv's and Debian's
 # CPython 3.11, Debian's Ruby 3.1) whose main thread spends random slices
-# computing, sleeping and blocked on a pipe read: rtmerge --wall's shares
-# and --off-cpu's sleep:pipe split agree with the program's own clock
-# within TOL points, each kind's blocked time ends in its system call's
-# leaf frame, and every interval is paired with its stack.
+# computing, sleeping and blocked on a pipe read: rtmerge --wall's shares of
+# the slices' time, each kind's time, and --off-cpu's sleep:pipe split agree
+# with the program's own clock within TOL points, each kind's blocked time
+# ends in its system call's leaf frame, and every interval is paired with
+# its stack.
 . "$(dirname "$0")/lib.sh"
 RTBPF=$RT_BUILD/rt-bpf
 WORKLOADS=$RT_TOP/tests/e2e/workloads
-# Measured: most runs within 1.1 points; in 2 of about 14 runs per build
-# the on-CPU samples fell 0.18-0.25 s short of the compute time (compute
-# share -5.3 and -6.2 points; cause not found, README): the issue's 5
-# points are the goal, 8 is what this machine's variance allows.
-TOL=${TOL:-8}
+# Measured: the shares of the slices' time and each kind's time within 0.2
+# points in 8 runs of Debian's 3.11, also beside a CPU hog (README); the
+# shares of the thread's whole time, which the test used before, dropped by
+# up to 1.9 points with the hog: the interpreter's start-up, outside the
+# program's own clock, grows with the load: most likely the cause of the
+# earlier outliers (-5.3 and -6.2 points).  5 points is the issue's goal.
+TOL=${TOL:-5}
 SECS=${SECS:-4}
 
 require_perf

@@ -89,6 +89,11 @@ static const struct expr_check checks[] = {
 	{ "(long)sizeof(PyCompactUnicodeObject)", C(unicode_compact_data) },
 	{ "(long)&((PyVarObject*)0)->ob_size", C(bytes_size) },
 	{ "(long)&((PyBytesObject*)0)->ob_sval", C(bytes_data) },
+	{ "(long)&((struct pyruntimestate*)0)->ceval.gil", C(runtime_ceval_gil) },
+	{ "(long)&((struct pyruntimestate*)0)->interpreters.main", C(runtime_interpreters_main) },
+	{ "(long)sizeof(struct _gil_runtime_state)", C(gil_size) },
+	{ "(long)&((struct _gil_runtime_state*)0)->last_holder", C(gil_last_holder) },
+	{ "(long)&((struct _gil_runtime_state*)0)->locked", C(gil_locked) },
 };
 
 static void test_cpython311_against_dwarf(void)
@@ -423,6 +428,7 @@ static void test_debug_offsets_315(void)
 	CU_ASSERT_EQUAL(l.cpython.unicode_compact_data, 56);
 	CU_ASSERT_EQUAL(l.cpython.bytes_data, 32);
 	CU_ASSERT_EQUAL(l.cpython.code_firsttraceable, RT_LAYOUT_NONE);
+	CU_ASSERT_EQUAL(l.cpython.interp_ceval_gil, 16); /* PyInterpreterState.ceval.gil */
 	/* its own table agrees with itself; a changed offset or version does not */
 	CU_ASSERT_EQUAL(rt_debug_offsets__compare(&l, &l, msg, sizeof(msg)), 0);
 	other = l;
@@ -504,6 +510,44 @@ static void test_pyproc_layout_315(void)
 	CU_ASSERT_EQUAL(rt_pyproc__layout(&proc, NULL, &own, msg, sizeof(msg)), -ENOENT);
 }
 
+/* The GIL's place for the walker comes from the layouts: in _PyRuntime up to
+ * 3.11, through the main interpreter's ceval.gil pointer from 3.12, none
+ * where the layout has none (2.7: static variables). */
+static void test_gil_config(void)
+{
+	struct rt_pyproc proc = { .base = { .major = 3, .minor = 11, .patch = 7 }, .runtime_addr = 0x10000 };
+	struct rt_walker_config cfg;
+	struct rt_layout l = *rt_layout__find(RT_RUNTIME_CPYTHON, 3, 11, 7);
+
+	CU_ASSERT_EQUAL_FATAL(rt_pyproc__walker_config(&proc, &l, 1, &cfg), 0);
+	CU_ASSERT_EQUAL(cfg.gil_addr, 0x10000 + 360);
+	CU_ASSERT_EQUAL(cfg.gil_ptr_off, RT_WALKER_NONE);
+	CU_ASSERT_EQUAL(cfg.gil_size, 208);
+	CU_ASSERT_EQUAL(cfg.gil_last_holder, 8);
+	CU_ASSERT_EQUAL(cfg.gil_locked, 16);
+	proc.base.minor = 12;
+	proc.base.patch = 1;
+	l = *rt_layout__find(RT_RUNTIME_CPYTHON, 3, 12, 1);
+	CU_ASSERT_EQUAL_FATAL(rt_pyproc__walker_config(&proc, &l, 1, &cfg), 0);
+	CU_ASSERT_EQUAL(cfg.gil_addr, 0x10000 + 48); /* _PyRuntime.interpreters.main */
+	CU_ASSERT_EQUAL(cfg.gil_ptr_off, 384);        /* PyInterpreterState.ceval.gil */
+	CU_ASSERT_EQUAL(cfg.gil_size, 208);
+	/* a layout without the pointer: no GIL */
+	l.cpython.interp_ceval_gil = RT_LAYOUT_NONE;
+	CU_ASSERT_EQUAL_FATAL(rt_pyproc__walker_config(&proc, &l, 1, &cfg), 0);
+	CU_ASSERT_EQUAL(cfg.gil_addr, 0);
+	/* every version from 3.7 has one, 2.7 and 3.6 none */
+	for (int minor = 7; minor <= 15; minor++) {
+		const struct rt_layout *t = rt_layout__find(RT_RUNTIME_CPYTHON, 3, minor, -1);
+
+		CU_ASSERT_PTR_NOT_NULL_FATAL(t);
+		CU_ASSERT((t->cpython.runtime_ceval_gil != RT_LAYOUT_NONE) ==
+			  (minor <= 11) && (t->cpython.interp_ceval_gil != RT_LAYOUT_NONE) == (minor >= 12));
+		CU_ASSERT_EQUAL(t->cpython.gil_size, 208);
+	}
+	CU_ASSERT_EQUAL(rt_layout__find(RT_RUNTIME_CPYTHON, 2, 7, 18)->cpython.gil_size, RT_LAYOUT_NONE);
+}
+
 /* The 3.13 shape against structlayout's reading of pyenv 3.13.0's DWARF:
  * a table written at the DWARF's positions parses back to the same layout. */
 static void test_debug_offsets_313(void)
@@ -558,6 +602,7 @@ int main(void)
 	CU_add_test(s, "_Py_DebugOffsets of Debian's 3.15", test_debug_offsets_315);
 	CU_add_test(s, "_Py_DebugOffsets 3.13 shape against DWARF", test_debug_offsets_313);
 	CU_add_test(s, "3.15 process: own table, walker configuration", test_pyproc_layout_315);
+	CU_add_test(s, "GIL place from the layouts", test_gil_config);
 	CU_add_test(s, "cpython 3.11 table matches DWARF", test_cpython311_against_dwarf);
 	CU_basic_set_mode(CU_BRM_VERBOSE);
 	CU_basic_run_tests();

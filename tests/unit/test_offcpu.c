@@ -56,6 +56,8 @@ static void test_reason(void)
 			       "[syscall] futex");
 	CU_ASSERT_STRING_EQUAL(rt_offcpu__reason(RT_REC_OFFCPU_SYSCALL | RT_REC_OFFCPU_GIL_WAIT, 202,
 						 1, buf, sizeof(buf)), "[gil wait]");
+	CU_ASSERT_STRING_EQUAL(rt_offcpu__reason(RT_REC_OFFCPU_SYSCALL | RT_REC_OFFCPU_GVL_WAIT, 202,
+						 1, buf, sizeof(buf)), "[gvl wait]");
 	CU_ASSERT_STRING_EQUAL(rt_offcpu__reason(RT_REC_OFFCPU_PREEMPTED, 0, 0x100, buf, sizeof(buf)),
 			       "[preempted]");
 	CU_ASSERT_STRING_EQUAL(rt_offcpu__reason(RT_REC_OFFCPU_SYSCALL, 100000, 1, buf, sizeof(buf)),

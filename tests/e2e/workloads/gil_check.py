@@ -20,9 +20,10 @@ import json
 import sys
 
 
-def per_thread(path, leaf=None, hashing=False):
+def per_thread(path, leaf=None, hashing=False, within=None):
     """Weights per thread: of stacks ending in @leaf, or (@hashing) of
-    stacks in the hash's C code, which runs with the GIL released."""
+    stacks in the hash's C code, which runs with the GIL released; only
+    of stacks with a frame starting with @within when given."""
     out = {}
     with open(path) as f:
         for line in f:
@@ -30,6 +31,8 @@ def per_thread(path, leaf=None, hashing=False):
             frames = stack.split(";")
             tid = int(frames[0].rsplit("/", 1)[1])
             if leaf is not None and frames[-1] != leaf:
+                continue
+            if within is not None and not any(fr.startswith(within) for fr in frames):
                 continue
             if hashing and not any(("sha" in fr.lower() or "libcrypto" in fr) and " (" not in fr
                                    for fr in frames):
@@ -42,8 +45,15 @@ def main():
     label, result, wall_path, cpu_path, gil_path = sys.argv[1:6]
     tol = float(sys.argv[6])
     res = json.load(open(result))
-    spinners, hasher = res["spinners"], res["hasher"]
+    # the threads by the recording's ids, found by their functions: in a
+    # container the program knows them by its PID namespace's ids
+    spinners = sorted(per_thread(wall_path, within="spin ("))
+    hashers = sorted(per_thread(wall_path, within="hash_nogil ("))
+    hasher = hashers[0] if len(hashers) == 1 else None
     bad = []
+    if len(spinners) != len(res["spinners"]) or hasher is None:
+        bad.append("threads in the recording: %d spinners (the program says %d), %d hashers"
+                   % (len(spinners), len(res["spinners"]), len(hashers)))
 
     wall = per_thread(wall_path)
     total = max(1, sum(wall.get(t, 0) for t in spinners))
@@ -81,4 +91,5 @@ def main():
     return 0
 
 
-sys.exit(main())
+if __name__ == "__main__":
+    sys.exit(main())
