@@ -176,9 +176,16 @@ struct rt_perf_record_opts {
 	/* More events for perf (-e EVENT each, with the same call graph),
 	 * NULL-terminated, at most RT_PERF_MAX_EXTRA_EVENTS. */
 	const char *const *extra_events;
+	/* RT_PERF_CALL_GRAPH_DWARF: bytes of user stack perf copies per
+	 * sample (--call-graph dwarf,SIZE; a multiple of 8, at most
+	 * RT_PERF_DWARF_STACK_MAX); 0: RT_PERF_DWARF_STACK_DEFAULT. */
+	unsigned int dwarf_stack_size;
 };
-#define rt_perf_record_opts__last_field extra_events
+#define rt_perf_record_opts__last_field dwarf_stack_size
 #define RT_PERF_MAX_EXTRA_EVENTS 8
+/* perf's own limit: the sample's size field is 16 bits */
+#define RT_PERF_DWARF_STACK_MAX 65528u
+#define RT_PERF_DWARF_STACK_DEFAULT 8192u
 
 struct rt_perf_record_result {
 	int perf_status;              /* wait status of perf */

@@ -66,10 +66,22 @@ static int record_option(void *opts, int c, const char *arg)
 	case 'g':
 		if (!strcmp(arg, "fp")) {
 			o->ro.call_graph = RT_PERF_CALL_GRAPH_FP;
-		} else if (!strcmp(arg, "dwarf")) {
+		} else if (!strncmp(arg, "dwarf", 5) && (!arg[5] || arg[5] == ',')) {
 			o->ro.call_graph = RT_PERF_CALL_GRAPH_DWARF;
+			if (arg[5]) {
+				char *end;
+				unsigned long v = strtoul(arg + 6, &end, 0);
+
+				if (end == arg + 6 || *end || v < 8 || v > RT_PERF_DWARF_STACK_MAX) {
+					fprintf(stderr, "rt-bpf: bad --call-graph %s (dwarf,BYTES: 8 to "
+						"%u)\n", arg, RT_PERF_DWARF_STACK_MAX);
+					return -EINVAL;
+				}
+				/* perf rounds the size up to 8 itself, past its limit for 65,527 */
+				o->ro.dwarf_stack_size = (unsigned int)(v & ~7ul);
+			}
 		} else {
-			fprintf(stderr, "rt-bpf: --call-graph takes fp or dwarf\n");
+			fprintf(stderr, "rt-bpf: --call-graph takes fp, dwarf or dwarf,BYTES\n");
 			return -EINVAL;
 		}
 		return 0;
