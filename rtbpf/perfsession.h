@@ -185,7 +185,10 @@ struct rt_perf_record_opts {
 #define RT_PERF_MAX_EXTRA_EVENTS 8
 /* perf's own limit: the sample's size field is 16 bits */
 #define RT_PERF_DWARF_STACK_MAX 65528u
-#define RT_PERF_DWARF_STACK_DEFAULT 8192u
+/* Not perf's 8 KiB: an interpreter's native stack (eval loops, a Ruby
+ * block's C frames) is deeper, and at 8 KiB most samples of real programs
+ * end short of the entry; 32 KiB reached it on all of them (README). */
+#define RT_PERF_DWARF_STACK_DEFAULT 32768u
 
 struct rt_perf_record_result {
 	int perf_status;              /* wait status of perf */

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
- * rt-bpf record [-F HZ] [--call-graph fp|dwarf] [-o FILE] [-d SECONDS]
+ * rt-bpf record [-F HZ] [--call-graph fp|dwarf[,BYTES]] [-o FILE] [-d SECONDS]
  *               (-p PID | -a | [-a] -- CMD ARGS...):
  * starts perf record with a bpf-output channel and attaches the walker to
  * it before perf enables its events (rt_perf_record, rtbpf/perfrun.c).
@@ -202,13 +202,14 @@ static const struct option record_longopts[] = {
 const struct rt_bpf_cmd rt_bpf_cmd_record = {
 	.name = "record",
 	.synopsis =
-	"record [-F HZ] [--call-graph fp|dwarf] [-o FILE] [-d SECONDS] [--off-cpu] [-e EVENT]...\n"
+	"record [-F HZ] [--call-graph fp|dwarf[,BYTES]] [-o FILE] [-d SECONDS] [--off-cpu] [-e EVENT]...\n"
 	"                     (-p PID | -a | [-a] -- CMD ARGS...)\n",
 	.help =
 	"record  runs perf record -a with such an event and attaches to it.\n"
 	"        -F HZ (default 99), --call-graph fp|dwarf (default fp; dwarf when\n"
-	"        callchains break), -o FILE (default perf.data), -d SECONDS: stop after\n"
-	"        that long.  What is recorded and when it ends:\n"
+	"        callchains break; dwarf,BYTES: user stack bytes copied per sample, up\n"
+	"        to 65528, default 32768), -o FILE (default perf.data), -d SECONDS: stop\n"
+	"        after that long.  What is recorded and when it ends:\n"
 	"          -p PID    every thread of that process, present and future;\n"
 	"                    ends when it exits, after -d, or at Ctrl-C\n"
 	"          -a        every process; ends after -d or at Ctrl-C\n"
