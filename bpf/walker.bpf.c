@@ -88,6 +88,8 @@ struct scratch {
 	struct rt_rec_frame frames[RT_REC_MAX_FRAMES];
 	struct rt_rec_code code;
 	__u8 frame_buf[2 * RT_WALKER_FRAME_READ];
+	struct rt_rec_code_piece piece;
+	__u64 linetable_data; /* where code's line table is in the target */
 };
 
 /* Code objects of the current sample still to be sent.  A map rather than
@@ -396,6 +398,7 @@ __noinline int build_code(__u32 pid, __u32 i)
 	read_string(off, filename, &rec->filename);
 	rec->linetable_length = 0;
 	rec->linetable_nbytes = 0;
+	sc->linetable_data = linetable + off->bytes_data;
 	if (linetable &&
 	    !bpf_probe_read_user(&lt_size, sizeof(lt_size), (const void *)(linetable + off->bytes_size)) &&
 	    lt_size > 0 && lt_size < (1 << 24)) {
@@ -408,6 +411,71 @@ __noinline int build_code(__u32 pid, __u32 i)
 		}
 	}
 	return 0;
+}
+
+struct pieces {
+	void *ctx;       /* the program's, for bpf_perf_event_output */
+	struct scratch *sc;
+	__u64 index;     /* the channel's */
+	__u32 off;       /* of the next piece in the table */
+	int err;
+};
+
+/* bpf_loop callback: one piece of the line table (see send_linetable_pieces). */
+static int send_piece(__u32 k, void *arg)
+{
+	struct pieces *ps = arg;
+	struct scratch *sc = ps->sc;
+	struct rt_rec_code_piece *p = &sc->piece;
+	__u32 total = sc->code.linetable_length, off = ps->off;
+	__u64 n;
+
+	if (off >= total)
+		return 1;
+	n = total - off;
+	if (n > RT_REC_PIECE_MAX)
+		n = RT_REC_PIECE_MAX;
+	bound_barrier(n);
+	if (n > RT_REC_PIECE_MAX || !n ||
+	    bpf_probe_read_user(p->data, n, (const void *)(sc->linetable_data + off))) {
+		ps->err = -1;
+		return 1;
+	}
+	p->offset = off;
+	p->nbytes = (__u32)n;
+	if (bpf_perf_event_output(ps->ctx, &channel, ps->index, p, sizeof(*p))) {
+		ps->err = -1;
+		return 1;
+	}
+	ps->off = off + (__u32)n;
+	return 0;
+}
+
+/* Writes the rest of the line table of the code record in @sc (one that
+ * did not fit it) as RT_REC_CODE_PIECE records.  A loop helper keeps the
+ * verifier's work flat: unrolled into the loop over a sample's new code
+ * objects, the pieces' loop made the program too big to load.  Returns 0,
+ * or -1 when a piece could not be read or written (the record is sent
+ * again with a later sample). */
+static __always_inline int send_linetable_pieces(void *ctx, __u64 index, struct scratch *sc)
+{
+	struct rt_rec_code_piece *p = &sc->piece;
+	struct pieces ps = { .ctx = ctx, .sc = sc, .index = index,
+			     .off = sc->code.linetable_nbytes };
+
+	if (!ps.off)
+		return 0;
+	p->hdr.magic = RT_REC_MAGIC;
+	p->hdr.version = RT_REC_VERSION;
+	p->hdr.type = RT_REC_CODE_PIECE;
+	p->hdr.size = sizeof(*p);
+	p->pid = sc->code.pid;
+	p->tag = sc->code.tag;
+	p->code = sc->code.code;
+	p->runtime = sc->code.runtime;
+	p->field = RT_REC_PIECE_PY_LINETABLE;
+	bpf_loop(RT_REC_PIECES_MAX, send_piece, &ps, 0);
+	return ps.err;
 }
 
 /* true when thread state @ts holds the GIL of its process (the --gil view):
@@ -487,7 +555,9 @@ static __noinline int py_walker_sample(void *ctx, const struct rt_walker_config 
 		if (sent && *sent == nc->tag)
 			continue;
 		if (build_code(pid, i) ||
-		    bpf_perf_event_output(ctx, &channel, index, &sc->code, sizeof(sc->code))) {
+		    bpf_perf_event_output(ctx, &channel, index, &sc->code, sizeof(sc->code)) ||
+		    (sc->code.linetable_length > sc->code.linetable_nbytes &&
+		     send_linetable_pieces(ctx, index, sc))) {
 			count(RT_WALKER_STAT_CODE_LOST);
 			continue;
 		}
