@@ -143,9 +143,11 @@ struct rt_rec_code {
  * past the record's part is then unknown, as before).  At most
  * RT_REC_PIECES_MAX pieces per record.
  */
-#define RT_REC_PIECE_MAX  4096
+#define RT_REC_PIECE_MAX  16384
 #define RT_REC_PIECES_MAX 15
 #define RT_REC_PIECE_PY_LINETABLE 1u /* rt_rec_code.linetable */
+#define RT_REC_PIECE_RUBY_INFO    2u /* rt_rec_ruby_code.info */
+#define RT_REC_PIECE_RUBY_INDEX   3u /* rt_rec_ruby_code.index */
 
 struct rt_rec_code_piece {
 	struct rt_rec_header hdr; /* type RT_REC_CODE_PIECE */

@@ -68,6 +68,10 @@ struct rb_scratch {
 	 * n_new counts the queued code records during the walk (rb_queue) */
 	__u64 index;
 	__u32 n_new, flags;
+	/* the code record's tables in the target, and their whole sizes, for
+	 * the pieces that do not fit it */
+	__u64 info_src, index_src;
+	__u32 info_total, index_total;
 };
 
 struct {
@@ -377,6 +381,8 @@ __noinline int rb_build_code(__u32 pid, __u32 i)
 	rec->pad = 0;
 	rec->label.kind = 0;
 	rec->path.kind = 0;
+	sc->info_src = sc->index_src = 0;
+	sc->info_total = sc->index_total = 0;
 	if (nc->kind == RT_REC_RUBY_CFUNC) {
 		__u64 me[8] = {}, flags = 0, klass, name;
 
@@ -427,6 +433,8 @@ __noinline int rb_build_code(__u32 pid, __u32 i)
 		rec->iseq_size = iseq_size;
 		rec->info_size = info_size;
 		n = (__u64)info_size * off->insn_info_entry_size;
+		sc->info_src = info;
+		sc->info_total = n < (1u << 24) ? (__u32)n : 0;
 		if (n > RT_REC_RUBY_INFO_MAX)
 			n = RT_REC_RUBY_INFO_MAX;
 		bound_barrier(n);
@@ -435,6 +443,8 @@ __noinline int rb_build_code(__u32 pid, __u32 i)
 			rec->info_nbytes = (__u32)n;
 		if (info_size > 1 && positions) {
 			n = (__u64)info_size * 4;
+			sc->index_src = positions;
+			sc->index_total = n < (1u << 24) ? (__u32)n : 0;
 			if (n > RT_REC_RUBY_INDEX_MAX)
 				n = RT_REC_RUBY_INDEX_MAX;
 			bound_barrier(n);
@@ -451,6 +461,8 @@ __noinline int rb_build_code(__u32 pid, __u32 i)
 			if (iseq_size > imm && off->succ_block_size)
 				blocks = (iseq_size - imm + 511) / 512;
 			n = (imm / 9) * 8 + blocks * off->succ_block_size;
+			sc->index_src = succ;
+			sc->index_total = n < (1u << 24) ? (__u32)n : 0;
 			if (n > RT_REC_RUBY_INDEX_MAX)
 				n = RT_REC_RUBY_INDEX_MAX;
 			bound_barrier(n);
@@ -615,7 +627,13 @@ static __noinline int rb_finish_sample(void *ctx, const struct rt_ruby_walker_co
 		if (sent && *sent == nc->tag)
 			continue;
 		if (rb_build_code(pid, i) ||
-		    bpf_perf_event_output(ctx, &channel, index, &sc->code, sizeof(sc->code))) {
+		    bpf_perf_event_output(ctx, &channel, index, &sc->code, sizeof(sc->code)) ||
+		    send_pieces(ctx, index, pid, sc->code.tag, sc->code.addr, RT_REC_RUNTIME_RUBY,
+				RT_REC_PIECE_RUBY_INFO, sc->info_src, sc->code.info_nbytes,
+				sc->info_total) ||
+		    send_pieces(ctx, index, pid, sc->code.tag, sc->code.addr, RT_REC_RUNTIME_RUBY,
+				RT_REC_PIECE_RUBY_INDEX, sc->index_src, sc->code.index_nbytes,
+				sc->index_total)) {
 			count(RT_WALKER_STAT_CODE_LOST);
 			continue;
 		}

@@ -88,7 +88,6 @@ struct scratch {
 	struct rt_rec_frame frames[RT_REC_MAX_FRAMES];
 	struct rt_rec_code code;
 	__u8 frame_buf[2 * RT_WALKER_FRAME_READ];
-	struct rt_rec_code_piece piece;
 	__u64 linetable_data; /* where code's line table is in the target */
 };
 
@@ -413,21 +412,38 @@ __noinline int build_code(__u32 pid, __u32 i)
 	return 0;
 }
 
+/* The piece record being written (RT_REC_CODE_PIECE), one for both
+ * runtimes' walks, and where it stands in its table.  The loop reads the
+ * position from here, not from its own stack: values the verifier cannot
+ * relate to the checks before the loop keep its states few (kept on the
+ * stack, they made the program too big to load). */
+struct piece_state {
+	struct rt_rec_code_piece rec;
+	__u64 src;   /* the table in the target */
+	__u32 off;   /* of the next piece in the table */
+	__u32 total; /* the table's bytes */
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct piece_state);
+} piece_buf SEC(".maps");
+
 struct pieces {
-	void *ctx;       /* the program's, for bpf_perf_event_output */
-	struct scratch *sc;
-	__u64 index;     /* the channel's */
-	__u32 off;       /* of the next piece in the table */
+	void *ctx;   /* the program's, for bpf_perf_event_output */
+	__u64 index; /* the channel's */
+	struct piece_state *st;
 	int err;
 };
 
-/* bpf_loop callback: one piece of the line table (see send_linetable_pieces). */
+/* bpf_loop callback: one piece of a table (see send_pieces). */
 static int send_piece(__u32 k, void *arg)
 {
 	struct pieces *ps = arg;
-	struct scratch *sc = ps->sc;
-	struct rt_rec_code_piece *p = &sc->piece;
-	__u32 total = sc->code.linetable_length, off = ps->off;
+	struct piece_state *st = ps->st;
+	__u32 off = st->off, total = st->total;
 	__u64 n;
 
 	if (off >= total)
@@ -436,44 +452,52 @@ static int send_piece(__u32 k, void *arg)
 	if (n > RT_REC_PIECE_MAX)
 		n = RT_REC_PIECE_MAX;
 	bound_barrier(n);
-	if (n > RT_REC_PIECE_MAX || !n ||
-	    bpf_probe_read_user(p->data, n, (const void *)(sc->linetable_data + off))) {
+	if (n > RT_REC_PIECE_MAX || !n)
+		return 1;
+	/* unreadable: the rest of the table stays unknown (sent again, the
+	 * record would be every sample's) */
+	if (bpf_probe_read_user(st->rec.data, n, (const void *)(st->src + off)))
+		return 1;
+	st->rec.offset = off;
+	st->rec.nbytes = (__u32)n;
+	if (bpf_perf_event_output(ps->ctx, &channel, ps->index, &st->rec, sizeof(st->rec))) {
 		ps->err = -1;
 		return 1;
 	}
-	p->offset = off;
-	p->nbytes = (__u32)n;
-	if (bpf_perf_event_output(ps->ctx, &channel, ps->index, p, sizeof(*p))) {
-		ps->err = -1;
-		return 1;
-	}
-	ps->off = off + (__u32)n;
+	st->off = off + (__u32)n;
 	return 0;
 }
 
-/* Writes the rest of the line table of the code record in @sc (one that
- * did not fit it) as RT_REC_CODE_PIECE records.  A loop helper keeps the
- * verifier's work flat: unrolled into the loop over a sample's new code
- * objects, the pieces' loop made the program too big to load.  Returns 0,
- * or -1 when a piece could not be read or written (the record is sent
- * again with a later sample). */
-static __always_inline int send_linetable_pieces(void *ctx, __u64 index, struct scratch *sc)
+/* Writes bytes @sent to @total of table @field (at @src in the target) of
+ * the code record just written (@pid, @tag, @code of @runtime) as
+ * RT_REC_CODE_PIECE records.  A loop helper keeps the verifier's work
+ * flat: unrolled into the loop over a sample's new code objects, the
+ * pieces' loop made the program too big to load.  Returns 0, or -1 when a
+ * piece could not be written (the code record is then sent again with a
+ * later sample, its pieces after it). */
+static __always_inline int send_pieces(void *ctx, __u64 index, __u32 pid, __u32 tag, __u64 code,
+				       __u32 runtime, __u32 field, __u64 src, __u32 sent,
+				       __u32 total)
 {
-	struct rt_rec_code_piece *p = &sc->piece;
-	struct pieces ps = { .ctx = ctx, .sc = sc, .index = index,
-			     .off = sc->code.linetable_nbytes };
+	__u32 zero = 0;
+	struct piece_state *st = bpf_map_lookup_elem(&piece_buf, &zero);
+	struct pieces ps = { .ctx = ctx, .index = index, .st = st };
 
-	if (!ps.off)
-		return 0;
-	p->hdr.magic = RT_REC_MAGIC;
-	p->hdr.version = RT_REC_VERSION;
-	p->hdr.type = RT_REC_CODE_PIECE;
-	p->hdr.size = sizeof(*p);
-	p->pid = sc->code.pid;
-	p->tag = sc->code.tag;
-	p->code = sc->code.code;
-	p->runtime = sc->code.runtime;
-	p->field = RT_REC_PIECE_PY_LINETABLE;
+	if (!st)
+		return -1;
+	st->rec.hdr.magic = RT_REC_MAGIC;
+	st->rec.hdr.version = RT_REC_VERSION;
+	st->rec.hdr.type = RT_REC_CODE_PIECE;
+	st->rec.hdr.size = sizeof(st->rec);
+	st->rec.pid = pid;
+	st->rec.tag = tag;
+	st->rec.code = code;
+	st->rec.runtime = runtime;
+	st->rec.field = field;
+	st->src = src;
+	/* nothing sent yet (no table) sends nothing */
+	st->off = sent;
+	st->total = sent ? total : 0;
 	bpf_loop(RT_REC_PIECES_MAX, send_piece, &ps, 0);
 	return ps.err;
 }
@@ -556,8 +580,9 @@ static __noinline int py_walker_sample(void *ctx, const struct rt_walker_config 
 			continue;
 		if (build_code(pid, i) ||
 		    bpf_perf_event_output(ctx, &channel, index, &sc->code, sizeof(sc->code)) ||
-		    (sc->code.linetable_length > sc->code.linetable_nbytes &&
-		     send_linetable_pieces(ctx, index, sc))) {
+		    send_pieces(ctx, index, pid, sc->code.tag, sc->code.code, sc->code.runtime,
+				RT_REC_PIECE_PY_LINETABLE, sc->linetable_data,
+				sc->code.linetable_nbytes, sc->code.linetable_length)) {
 			count(RT_WALKER_STAT_CODE_LOST);
 			continue;
 		}
