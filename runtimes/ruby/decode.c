@@ -218,6 +218,34 @@ int rt_ruby_linetable__line(const uint8_t *info, size_t nr_entries, size_t entry
 	return line > 0 ? line : 0;
 }
 
+/* The line of bytecode position @pos of iseq entry @e; 0 when unknown.
+ * With only a part of a positions index (pieces lost, or a table longer
+ * than the pieces carry), the last position held at or before @pos is the
+ * answer only if a later one held is past @pos: an entry after the held
+ * part could start before it. */
+static int entry_line(const struct entry *e, uint32_t pos)
+{
+	const struct rt_rec_ruby_code *r = e->rec;
+	size_t have = e->info.len / r->info_entry_size;
+
+	if (r->index_kind == RT_REC_RUBY_INDEX_POSITIONS) {
+		size_t m = e->index.len / 4 < have ? e->index.len / 4 : have;
+		bool bounded = m >= r->info_size;
+
+		for (size_t i = 0; i < m && !bounded; i++) {
+			uint32_t p;
+
+			memcpy(&p, e->index.data + i * 4, 4);
+			bounded = p > pos;
+		}
+		if (!bounded)
+			return 0;
+	}
+	return rt_ruby_linetable__line(e->info.data, have, r->info_entry_size, r->info_line_offset,
+				       r->index_kind, e->index.data, e->index.len, r->succ_immediate,
+				       r->succ_block_size, pos);
+}
+
 static int ruby_take_stack(struct rt_runtime_decoder *dec, const void *raw, size_t size,
 			   uint32_t pid, uint32_t tid, struct rt_interp_stack *out,
 			   struct rt_interp_decoder_stats *stats)
@@ -246,16 +274,9 @@ static int ruby_take_stack(struct rt_runtime_decoder *dec, const void *raw, size
 		if (e) {
 			int line = 0;
 
-			if (e->rec) {
-				const struct rt_rec_ruby_code *r = e->rec;
-				/* pc points past the instruction being run */
-				uint32_t pos = f.lasti ? f.lasti - 1 : 0;
-
-				line = rt_ruby_linetable__line(
-					e->info.data, e->info.len / r->info_entry_size, r->info_entry_size,
-					r->info_line_offset, r->index_kind, e->index.data, e->index.len,
-					r->succ_immediate, r->succ_block_size, pos);
-			}
+			/* pc points past the instruction being run */
+			if (e->rec)
+				line = entry_line(e, f.lasti ? f.lasti - 1 : 0);
 			rt_interp_frame__set(o, e->function, e->file, line);
 		} else {
 			rt_interp_frame__set_unknown(o, UNKNOWN_FUNCTION, &sflags, stats);
