@@ -72,6 +72,7 @@ struct rb_scratch {
 	 * the pieces that do not fit it */
 	__u64 info_src, index_src;
 	__u32 info_total, index_total;
+	__u32 zero_key; /* stays 0: a lookup key off the stack */
 };
 
 struct {
@@ -476,6 +477,18 @@ __noinline int rb_build_code(__u32 pid, __u32 i)
 	return 0;
 }
 
+/* Queues the rest of the line table (entries and index) of the code
+ * record in @sc (see queue_pieces).  Out of line, as queue_py_pieces. */
+static __noinline void queue_rb_pieces(__u64 index, struct rb_scratch *sc)
+{
+	queue_pieces(&sc->zero_key, index, sc->code.pid, sc->code.tag, sc->code.addr,
+		     RT_REC_RUNTIME_RUBY, RT_REC_PIECE_RUBY_INFO, sc->info_src,
+		     sc->code.info_nbytes, sc->info_total);
+	queue_pieces(&sc->zero_key, index, sc->code.pid, sc->code.tag, sc->code.addr,
+		     RT_REC_RUNTIME_RUBY, RT_REC_PIECE_RUBY_INDEX, sc->index_src,
+		     sc->code.index_nbytes, sc->index_total);
+}
+
 /* The pthread_t of @th (rb_thread_t), through its native thread where the
  * VM keeps it there (3.3); 0 when unreadable. */
 static __always_inline __u64 rb_thread_pthread(const struct rt_layout_ruby *off, __u64 th)
@@ -627,16 +640,12 @@ static __noinline int rb_finish_sample(void *ctx, const struct rt_ruby_walker_co
 		if (sent && *sent == nc->tag)
 			continue;
 		if (rb_build_code(pid, i) ||
-		    bpf_perf_event_output(ctx, &channel, index, &sc->code, sizeof(sc->code)) ||
-		    send_pieces(ctx, index, pid, sc->code.tag, sc->code.addr, RT_REC_RUNTIME_RUBY,
-				RT_REC_PIECE_RUBY_INFO, sc->info_src, sc->code.info_nbytes,
-				sc->info_total) ||
-		    send_pieces(ctx, index, pid, sc->code.tag, sc->code.addr, RT_REC_RUNTIME_RUBY,
-				RT_REC_PIECE_RUBY_INDEX, sc->index_src, sc->code.index_nbytes,
-				sc->index_total)) {
+		    bpf_perf_event_output(ctx, &channel, index, &sc->code, sizeof(sc->code))) {
 			count(RT_WALKER_STAT_CODE_LOST);
 			continue;
 		}
+		if (!(stack_flags & RT_REC_STACK_OFFCPU))
+			queue_rb_pieces(index, sc);
 		count(RT_WALKER_STAT_CODE_OK);
 		bpf_map_update_elem(&seen, &key, &nc->tag, BPF_ANY);
 	}

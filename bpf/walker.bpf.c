@@ -89,6 +89,10 @@ struct scratch {
 	struct rt_rec_code code;
 	__u8 frame_buf[2 * RT_WALKER_FRAME_READ];
 	__u64 linetable_data; /* where code's line table is in the target */
+	/* lookup keys kept here, off the stack the off-CPU and event
+	 * programs' call chains have little of (zero_key stays 0) */
+	struct rt_walker_seen_key seen_key;
+	__u32 zero_key;
 };
 
 /* Code objects of the current sample still to be sent.  A map rather than
@@ -412,16 +416,23 @@ __noinline int build_code(__u32 pid, __u32 i)
 	return 0;
 }
 
-/* The piece record being written (RT_REC_CODE_PIECE), one for both
- * runtimes' walks, and where it stands in its table.  The loop reads the
- * position from here, not from its own stack: values the verifier cannot
- * relate to the checks before the loop keep its states few (kept on the
- * stack, they made the program too big to load). */
+/* Tables to send in pieces (RT_REC_CODE_PIECE), queued by the walks as
+ * they write code records and sent by the perf_event program once the walk
+ * returned: the loop's callback below the walks' frames passed the 512-byte
+ * stack limit of the off-CPU and event programs, whose walks queue nothing
+ * (a table first met off the CPU keeps only the record's part). */
+#define PIECES_PENDING_MAX 32
+
+struct piece_pending {
+	__u64 code, src, index;
+	__u32 pid, tag, runtime, field, sent, total;
+};
+
 struct piece_state {
 	struct rt_rec_code_piece rec;
-	__u64 src;   /* the table in the target */
-	__u32 off;   /* of the next piece in the table */
-	__u32 total; /* the table's bytes */
+	struct piece_pending pending[PIECES_PENDING_MAX];
+	__u32 n_pending, cur; /* queued; the one being sent */
+	__u32 off, started;   /* in the current table */
 };
 
 struct {
@@ -431,75 +442,117 @@ struct {
 	__type(value, struct piece_state);
 } piece_buf SEC(".maps");
 
-struct pieces {
-	void *ctx;   /* the program's, for bpf_perf_event_output */
-	__u64 index; /* the channel's */
+/* Queues bytes @sent to @total of table @field (at @src in the target) of
+ * the code record just written (@pid, @tag, @code of @runtime, channel
+ * slot @index).  A full queue drops the table's rest. */
+static __always_inline void queue_pieces(const __u32 *zero, __u64 index, __u32 pid, __u32 tag,
+					 __u64 code, __u32 runtime, __u32 field, __u64 src,
+					 __u32 sent, __u32 total)
+{
 	struct piece_state *st;
-	int err;
-};
+	struct piece_pending *e;
+	__u32 k;
 
-/* bpf_loop callback: one piece of a table (see send_pieces). */
+	if (!sent || sent >= total || !src)
+		return;
+	/* @zero: a key in a map value, off the walks' stack frames */
+	st = bpf_map_lookup_elem(&piece_buf, zero);
+	if (!st)
+		return;
+	k = st->n_pending;
+	if (k >= PIECES_PENDING_MAX)
+		return;
+	e = &st->pending[k & (PIECES_PENDING_MAX - 1)];
+	e->code = code;
+	e->src = src;
+	e->index = index;
+	e->pid = pid;
+	e->tag = tag;
+	e->runtime = runtime;
+	e->field = field;
+	e->sent = sent;
+	e->total = total - sent > RT_REC_PIECES_MAX * RT_REC_PIECE_MAX ?
+		   sent + RT_REC_PIECES_MAX * RT_REC_PIECE_MAX : total;
+	st->n_pending = k + 1;
+}
+
+/* Queues the rest of the line table of the code record in @sc (see
+ * queue_pieces).  Out of line: inlined, its locals passed the event
+ * programs' stack limit. */
+static __noinline void queue_py_pieces(__u64 index, struct scratch *sc)
+{
+	queue_pieces(&sc->zero_key, index, sc->code.pid, sc->code.tag, sc->code.code,
+		     sc->code.runtime, RT_REC_PIECE_PY_LINETABLE, sc->linetable_data,
+		     sc->code.linetable_nbytes, sc->code.linetable_length);
+}
+
+/* Empties the queue, sent or not: a walk starts with none pending. */
+static __always_inline void pieces_reset(void)
+{
+	__u32 zero = 0;
+	struct piece_state *st = bpf_map_lookup_elem(&piece_buf, &zero);
+
+	if (st) {
+		st->n_pending = 0;
+		st->cur = 0;
+		st->started = 0;
+	}
+}
+
+/* bpf_loop callback: the next piece of the queued tables.  @arg points to
+ * the program's context. */
 static int send_piece(__u32 k, void *arg)
 {
-	struct pieces *ps = arg;
-	struct piece_state *st = ps->st;
-	__u32 off = st->off, total = st->total;
+	__u32 zero = 0, off;
+	struct piece_state *st = bpf_map_lookup_elem(&piece_buf, &zero);
+	struct piece_pending *e;
 	__u64 n;
 
-	if (off >= total)
+	if (!st || st->cur >= st->n_pending || st->cur >= PIECES_PENDING_MAX)
 		return 1;
-	n = total - off;
+	e = &st->pending[st->cur & (PIECES_PENDING_MAX - 1)];
+	if (!st->started) {
+		st->started = 1;
+		st->off = e->sent;
+	}
+	off = st->off;
+	n = off < e->total ? e->total - off : 0;
 	if (n > RT_REC_PIECE_MAX)
 		n = RT_REC_PIECE_MAX;
 	bound_barrier(n);
-	if (n > RT_REC_PIECE_MAX || !n)
-		return 1;
-	/* unreadable: the rest of the table stays unknown (sent again, the
-	 * record would be every sample's) */
-	if (bpf_probe_read_user(st->rec.data, n, (const void *)(st->src + off)))
-		return 1;
+	/* done, or unreadable (the rest of the table stays unknown): the next */
+	if (!n || n > RT_REC_PIECE_MAX ||
+	    bpf_probe_read_user(st->rec.data, n, (const void *)(e->src + off))) {
+		st->cur++;
+		st->started = 0;
+		return 0;
+	}
+	st->rec.hdr.magic = RT_REC_MAGIC;
+	st->rec.hdr.version = RT_REC_VERSION;
+	st->rec.hdr.type = RT_REC_CODE_PIECE;
+	st->rec.hdr.size = sizeof(st->rec);
+	st->rec.pid = e->pid;
+	st->rec.tag = e->tag;
+	st->rec.code = e->code;
+	st->rec.runtime = e->runtime;
+	st->rec.field = e->field;
 	st->rec.offset = off;
 	st->rec.nbytes = (__u32)n;
-	if (bpf_perf_event_output(ps->ctx, &channel, ps->index, &st->rec, sizeof(st->rec))) {
-		ps->err = -1;
-		return 1;
+	if (bpf_perf_event_output(*(void **)arg, &channel, e->index, &st->rec, sizeof(st->rec))) {
+		count(RT_WALKER_STAT_CODE_LOST);
+		st->cur++;
+		st->started = 0;
+		return 0;
 	}
 	st->off = off + (__u32)n;
 	return 0;
 }
 
-/* Writes bytes @sent to @total of table @field (at @src in the target) of
- * the code record just written (@pid, @tag, @code of @runtime) as
- * RT_REC_CODE_PIECE records.  A loop helper keeps the verifier's work
- * flat: unrolled into the loop over a sample's new code objects, the
- * pieces' loop made the program too big to load.  Returns 0, or -1 when a
- * piece could not be written (the code record is then sent again with a
- * later sample, its pieces after it). */
-static __always_inline int send_pieces(void *ctx, __u64 index, __u32 pid, __u32 tag, __u64 code,
-				       __u32 runtime, __u32 field, __u64 src, __u32 sent,
-				       __u32 total)
+/* Sends what the walk queued (see queue_pieces). */
+static __always_inline void send_pieces(void *ctx)
 {
-	__u32 zero = 0;
-	struct piece_state *st = bpf_map_lookup_elem(&piece_buf, &zero);
-	struct pieces ps = { .ctx = ctx, .index = index, .st = st };
-
-	if (!st)
-		return -1;
-	st->rec.hdr.magic = RT_REC_MAGIC;
-	st->rec.hdr.version = RT_REC_VERSION;
-	st->rec.hdr.type = RT_REC_CODE_PIECE;
-	st->rec.hdr.size = sizeof(st->rec);
-	st->rec.pid = pid;
-	st->rec.tag = tag;
-	st->rec.code = code;
-	st->rec.runtime = runtime;
-	st->rec.field = field;
-	st->src = src;
-	/* nothing sent yet (no table) sends nothing */
-	st->off = sent;
-	st->total = sent ? total : 0;
-	bpf_loop(RT_REC_PIECES_MAX, send_piece, &ps, 0);
-	return ps.err;
+	bpf_loop(PIECES_PENDING_MAX * (RT_REC_PIECES_MAX + 1), send_piece, &ctx, 0);
+	pieces_reset();
 }
 
 /* true when thread state @ts holds the GIL of its process (the --gil view):
@@ -559,7 +612,7 @@ static __noinline int py_walker_sample(void *ctx, const struct rt_walker_config 
 	 * when the stack naming it arrives.  A code object counts as sent only
 	 * once its record was written, so a lost record is sent again. */
 	for (__u32 i = 0; i < MAX_NEW_CODES; i++) {
-		struct rt_walker_seen_key key = { .pid = pid, .generation = cfg->generation };
+		struct rt_walker_seen_key *key = &sc->seen_key;
 		struct new_code *nc;
 		__u32 *sent;
 
@@ -574,20 +627,21 @@ static __noinline int py_walker_sample(void *ctx, const struct rt_walker_config 
 		if (!nc)
 			break;
 		/* the same code object can be queued twice (a -> b -> a) */
-		key.code = nc->code;
-		sent = bpf_map_lookup_elem(&seen, &key);
+		key->pid = pid;
+		key->generation = cfg->generation;
+		key->code = nc->code;
+		sent = bpf_map_lookup_elem(&seen, key);
 		if (sent && *sent == nc->tag)
 			continue;
 		if (build_code(pid, i) ||
-		    bpf_perf_event_output(ctx, &channel, index, &sc->code, sizeof(sc->code)) ||
-		    send_pieces(ctx, index, pid, sc->code.tag, sc->code.code, sc->code.runtime,
-				RT_REC_PIECE_PY_LINETABLE, sc->linetable_data,
-				sc->code.linetable_nbytes, sc->code.linetable_length)) {
+		    bpf_perf_event_output(ctx, &channel, index, &sc->code, sizeof(sc->code))) {
 			count(RT_WALKER_STAT_CODE_LOST);
 			continue;
 		}
+		if (!(stack_flags & RT_REC_STACK_OFFCPU))
+			queue_py_pieces(index, sc);
 		count(RT_WALKER_STAT_CODE_OK);
-		bpf_map_update_elem(&seen, &key, &nc->tag, BPF_ANY);
+		bpf_map_update_elem(&seen, key, &nc->tag, BPF_ANY);
 	}
 
 	if (gil_held(cfg, ts))
@@ -629,8 +683,12 @@ int rt_walker(struct bpf_perf_event_data *ctx)
 {
 	__u64 start = bpf_ktime_get_ns(), us, *bucket, id = bpf_get_current_pid_tgid();
 	bool interp = false;
-	int ret = walker_sample(ctx, id >> 32, (__u32)id, 0, &interp);
+	int ret;
 	__u32 key;
+
+	pieces_reset();
+	ret = walker_sample(ctx, id >> 32, (__u32)id, 0, &interp);
+	send_pieces(ctx);
 
 	if (keep_native)
 		ret = 1;

@@ -3,7 +3,8 @@
 # Every frame gets its line, however long its function: a Python function
 # and a Ruby method with 3,000-line bodies (their line tables, about 27 KB
 # and 70 KB, are longer than a code record carries) sampled in a loop at
-# their end must be folded at that loop's lines, none without a line.
+# their end must be folded at that loop's lines; only the sample that first
+# meets the function may lack its line (its pieces follow its stack).
 source "$(dirname "$0")/lib.sh"
 require_perf
 RTBPF=$RT_BUILD/rt-bpf
@@ -47,7 +48,9 @@ check() {
 	no_line=$(folded_count "$name.txt" "long_body \([^):]*$file\)")
 	echo "FIGURE long_lines: $name: $at_end of $total long_body samples at lines $loop-$((loop + 1)), $no_line without a line"
 	[ "$total" -ge 300 ] || fail "$name: only $total samples in long_body"
-	[ "$no_line" -eq 0 ] || fail "$name: $no_line long_body frames without a line"
+	# the sample that meets the function first: its stack goes before the
+	# table's pieces (docs/record-format.md); every later one has its line
+	[ "$no_line" -le 1 ] || fail "$name: $no_line long_body frames without a line"
 	[ $((at_end * 100)) -ge $((total * 98)) ] ||
 		{ grep -o 'long_body ([^;]*' "$name.txt" | sort | uniq -c >&2; fail "$name: long_body's lines are wrong"; }
 }
