@@ -139,8 +139,8 @@ struct rt_rec_code {
  * The rest of a line table that did not fit its code record (a long
  * function's), in pieces written right after that record, in order: the
  * piece at @offset continues the bytes the record and the pieces before it
- * carried.  Readers that do not know the kind skip it (the line of a frame
- * past the record's part is then unknown, as before).  At most
+ * carried.  Readers older than the kind count it as unusable and go on
+ * (the line of a frame past the record's part is then unknown, as before).  At most
  * RT_REC_PIECES_MAX pieces per record.
  */
 #define RT_REC_PIECE_MAX  16384
