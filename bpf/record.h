@@ -39,6 +39,7 @@ enum rt_rec_type {
 	RT_REC_STACK_CHUNK = 5, /* struct rt_rec_chunk: RT_REC_CHUNK_FRAMES rootward frames (v3) */
 	RT_REC_TASK = 6,      /* struct rt_rec_task: an async task's step begins or ends */
 	RT_REC_TASK_NAME = 7, /* struct rt_rec_task_name: the name of an async task */
+	RT_REC_CODE_PIECE = 8, /* struct rt_rec_code_piece: more of a code record's line table */
 };
 
 /* Runtime kinds, the same numbers as enum rt_runtime in layouts/layout.h. */
@@ -230,6 +231,32 @@ struct rt_rec_code {
 };
 
 /*
+ * The rest of a line table that did not fit its code record (a long
+ * function's), in pieces written right after that record, in order: the
+ * piece at @offset continues the bytes the record and the pieces before it
+ * carried.  Readers older than the kind count it as unusable and go on
+ * (the line of a frame past the record's part is then unknown, as before).  At most
+ * RT_REC_PIECES_MAX pieces per record.
+ */
+#define RT_REC_PIECE_MAX  16384
+#define RT_REC_PIECES_MAX 15
+#define RT_REC_PIECE_PY_LINETABLE 1u /* rt_rec_code.linetable */
+#define RT_REC_PIECE_RUBY_INFO    2u /* rt_rec_ruby_code.info */
+#define RT_REC_PIECE_RUBY_INDEX   3u /* rt_rec_ruby_code.index */
+
+struct rt_rec_code_piece {
+	struct rt_rec_header hdr; /* type RT_REC_CODE_PIECE */
+	__u32 pid;
+	__u32 tag;     /* the code record's tag */
+	__u64 code;    /* the code record's address */
+	__u32 runtime; /* RT_REC_RUNTIME_* */
+	__u32 field;   /* RT_REC_PIECE_*: which table this continues */
+	__u32 offset;  /* of data[0] in the whole table */
+	__u32 nbytes;  /* bytes of data[] filled */
+	__u8 data[RT_REC_PIECE_MAX];
+};
+
+/*
  * CRuby: names and line table of one iseq (kind RT_REC_RUBY_ISEQ; frames
  * give lasti = pc - iseq_encoded in VALUEs) or C method (RT_REC_RUBY_CFUNC;
  * frame code = method entry).  The line table is sent as the VM keeps it:
@@ -324,6 +351,7 @@ _Static_assert(sizeof(struct rt_rec_offcpu) == 56, "rt_rec_offcpu size");
 _Static_assert(sizeof(struct rt_rec_task) == 48, "rt_rec_task size");
 _Static_assert(sizeof(struct rt_rec_task_name) ==
 	       40 + RT_REC_TASK_LABEL_MAX + RT_REC_TASK_CORO_MAX, "rt_rec_task_name size");
+_Static_assert(sizeof(struct rt_rec_code_piece) == 48 + RT_REC_PIECE_MAX, "rt_rec_code_piece size");
 _Static_assert(sizeof(struct rt_rec_code) == 56 + 3 * (16 + RT_REC_STR_MAX) + RT_REC_LINETABLE_MAX,
 	       "rt_rec_code size");
 _Static_assert(sizeof(struct rt_rec_ruby_code) ==

@@ -65,6 +65,11 @@ struct rb_scratch {
 	 * n_new counts the queued code records during the walk (rb_queue) */
 	__u64 index;
 	__u32 n_new, flags;
+	/* the code record's tables in the target, and their whole sizes, for
+	 * the pieces that do not fit it */
+	__u64 info_src, index_src;
+	__u32 info_total, index_total;
+	__u32 zero_key; /* stays 0: a lookup key off the stack */
 };
 
 struct {
@@ -385,6 +390,8 @@ __noinline int rb_build_code(__u32 pid, __u32 i)
 	rec->pad = 0;
 	rec->label.kind = 0;
 	rec->path.kind = 0;
+	sc->info_src = sc->index_src = 0;
+	sc->info_total = sc->index_total = 0;
 	if (nc->kind == RT_REC_RUBY_CFUNC) {
 		__u64 me[8] = {}, flags = 0, klass, name;
 
@@ -435,6 +442,8 @@ __noinline int rb_build_code(__u32 pid, __u32 i)
 		rec->iseq_size = iseq_size;
 		rec->info_size = info_size;
 		n = (__u64)info_size * off->insn_info_entry_size;
+		sc->info_src = info;
+		sc->info_total = n < (1u << 24) ? (__u32)n : 0;
 		if (n > RT_REC_RUBY_INFO_MAX)
 			n = RT_REC_RUBY_INFO_MAX;
 		bound_barrier(n);
@@ -443,6 +452,8 @@ __noinline int rb_build_code(__u32 pid, __u32 i)
 			rec->info_nbytes = (__u32)n;
 		if (info_size > 1 && positions) {
 			n = (__u64)info_size * 4;
+			sc->index_src = positions;
+			sc->index_total = n < (1u << 24) ? (__u32)n : 0;
 			if (n > RT_REC_RUBY_INDEX_MAX)
 				n = RT_REC_RUBY_INDEX_MAX;
 			bound_barrier(n);
@@ -459,6 +470,8 @@ __noinline int rb_build_code(__u32 pid, __u32 i)
 			if (iseq_size > imm && off->succ_block_size)
 				blocks = (iseq_size - imm + 511) / 512;
 			n = (imm / 9) * 8 + blocks * off->succ_block_size;
+			sc->index_src = succ;
+			sc->index_total = n < (1u << 24) ? (__u32)n : 0;
 			if (n > RT_REC_RUBY_INDEX_MAX)
 				n = RT_REC_RUBY_INDEX_MAX;
 			bound_barrier(n);
@@ -470,6 +483,18 @@ __noinline int rb_build_code(__u32 pid, __u32 i)
 		}
 	}
 	return 0;
+}
+
+/* Queues the rest of the line table (entries and index) of the code
+ * record in @sc (see queue_pieces).  Out of line, as queue_py_pieces. */
+static __noinline void queue_rb_pieces(__u64 index, struct rb_scratch *sc)
+{
+	queue_pieces(&sc->zero_key, index, sc->code.pid, sc->code.tag, sc->code.addr,
+		     RT_REC_RUNTIME_RUBY, RT_REC_PIECE_RUBY_INFO, sc->info_src,
+		     sc->code.info_nbytes, sc->info_total);
+	queue_pieces(&sc->zero_key, index, sc->code.pid, sc->code.tag, sc->code.addr,
+		     RT_REC_RUNTIME_RUBY, RT_REC_PIECE_RUBY_INDEX, sc->index_src,
+		     sc->code.index_nbytes, sc->index_total);
 }
 
 /* The pthread_t of @th (rb_thread_t), through its native thread where the
@@ -671,6 +696,8 @@ static __noinline int rb_finish_sample(void *ctx, const struct rt_ruby_walker_co
 			count(RT_WALKER_STAT_CODE_LOST);
 			continue;
 		}
+		if (!(stack_flags & RT_REC_STACK_OFFCPU))
+			queue_rb_pieces(index, sc);
 		count(RT_WALKER_STAT_CODE_OK);
 		bpf_map_update_elem(&seen, &key, &nc->tag, BPF_ANY);
 	}

@@ -85,6 +85,11 @@ struct new_code {
 
 struct scratch {
 	struct rt_rec_code code;
+	__u64 linetable_data; /* where code's line table is in the target */
+	/* lookup keys kept here, off the stack the off-CPU and event
+	 * programs' call chains have little of (zero_key stays 0) */
+	struct rt_walker_seen_key seen_key;
+	__u32 zero_key;
 };
 
 /* Code objects of the current sample still to be sent.  A map rather than
@@ -365,6 +370,7 @@ __noinline int build_code(__u32 pid, __u32 i)
 	read_string(off, filename, &rec->filename);
 	rec->linetable_length = 0;
 	rec->linetable_nbytes = 0;
+	sc->linetable_data = linetable + off->bytes_data;
 	if (linetable &&
 	    !bpf_probe_read_user(&lt_size, sizeof(lt_size), (const void *)(linetable + off->bytes_size)) &&
 	    lt_size > 0 && lt_size < (1 << 24)) {
@@ -392,6 +398,145 @@ static __always_inline __u64 gil_address(const struct rt_walker_config *cfg)
 	    read_ptr(&gil, interp + (cfg->gil_ptr_off & 0xffffff)))
 		return 0;
 	return gil;
+}
+
+/* Tables to send in pieces (RT_REC_CODE_PIECE), queued by the walks as
+ * they write code records and sent by the perf_event program once the walk
+ * returned: the loop's callback below the walks' frames passed the 512-byte
+ * stack limit of the off-CPU and event programs, whose walks queue nothing
+ * (a table first met off the CPU keeps only the record's part). */
+#define PIECES_PENDING_MAX 32
+
+struct piece_pending {
+	__u64 code, src, index;
+	__u32 pid, tag, runtime, field, sent, total;
+};
+
+struct piece_state {
+	struct rt_rec_code_piece rec;
+	struct piece_pending pending[PIECES_PENDING_MAX];
+	__u32 n_pending, cur; /* queued; the one being sent */
+	__u32 off, started;   /* in the current table */
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct piece_state);
+} piece_buf SEC(".maps");
+
+/* Queues bytes @sent to @total of table @field (at @src in the target) of
+ * the code record just written (@pid, @tag, @code of @runtime, channel
+ * slot @index).  A full queue drops the table's rest. */
+static __always_inline void queue_pieces(const __u32 *zero, __u64 index, __u32 pid, __u32 tag,
+					 __u64 code, __u32 runtime, __u32 field, __u64 src,
+					 __u32 sent, __u32 total)
+{
+	struct piece_state *st;
+	struct piece_pending *e;
+	__u32 k;
+
+	if (!sent || sent >= total || !src)
+		return;
+	/* @zero: a key in a map value, off the walks' stack frames */
+	st = bpf_map_lookup_elem(&piece_buf, zero);
+	if (!st)
+		return;
+	k = st->n_pending;
+	if (k >= PIECES_PENDING_MAX)
+		return;
+	e = &st->pending[k & (PIECES_PENDING_MAX - 1)];
+	e->code = code;
+	e->src = src;
+	e->index = index;
+	e->pid = pid;
+	e->tag = tag;
+	e->runtime = runtime;
+	e->field = field;
+	e->sent = sent;
+	e->total = total - sent > RT_REC_PIECES_MAX * RT_REC_PIECE_MAX ?
+		   sent + RT_REC_PIECES_MAX * RT_REC_PIECE_MAX : total;
+	st->n_pending = k + 1;
+}
+
+/* Queues the rest of the line table of the code record in @sc (see
+ * queue_pieces).  Out of line: inlined, its locals passed the event
+ * programs' stack limit. */
+static __noinline void queue_py_pieces(__u64 index, struct scratch *sc)
+{
+	queue_pieces(&sc->zero_key, index, sc->code.pid, sc->code.tag, sc->code.code,
+		     sc->code.runtime, RT_REC_PIECE_PY_LINETABLE, sc->linetable_data,
+		     sc->code.linetable_nbytes, sc->code.linetable_length);
+}
+
+/* Empties the queue, sent or not: a walk starts with none pending. */
+static __always_inline void pieces_reset(void)
+{
+	__u32 zero = 0;
+	struct piece_state *st = bpf_map_lookup_elem(&piece_buf, &zero);
+
+	if (st) {
+		st->n_pending = 0;
+		st->cur = 0;
+		st->started = 0;
+	}
+}
+
+/* bpf_loop callback: the next piece of the queued tables.  @arg points to
+ * the program's context. */
+static int send_piece(__u32 k, void *arg)
+{
+	__u32 zero = 0, off;
+	struct piece_state *st = bpf_map_lookup_elem(&piece_buf, &zero);
+	struct piece_pending *e;
+	__u64 n;
+
+	if (!st || st->cur >= st->n_pending || st->cur >= PIECES_PENDING_MAX)
+		return 1;
+	e = &st->pending[st->cur & (PIECES_PENDING_MAX - 1)];
+	if (!st->started) {
+		st->started = 1;
+		st->off = e->sent;
+	}
+	off = st->off;
+	n = off < e->total ? e->total - off : 0;
+	if (n > RT_REC_PIECE_MAX)
+		n = RT_REC_PIECE_MAX;
+	bound_barrier(n);
+	/* done, or unreadable (the rest of the table stays unknown): the next */
+	if (!n || n > RT_REC_PIECE_MAX ||
+	    bpf_probe_read_user(st->rec.data, n, (const void *)(e->src + off))) {
+		st->cur++;
+		st->started = 0;
+		return 0;
+	}
+	st->rec.hdr.magic = RT_REC_MAGIC;
+	st->rec.hdr.version = RT_REC_VERSION;
+	st->rec.hdr.type = RT_REC_CODE_PIECE;
+	st->rec.hdr.size = sizeof(st->rec);
+	st->rec.pid = e->pid;
+	st->rec.tag = e->tag;
+	st->rec.code = e->code;
+	st->rec.runtime = e->runtime;
+	st->rec.field = e->field;
+	st->rec.offset = off;
+	st->rec.nbytes = (__u32)n;
+	if (bpf_perf_event_output(*(void **)arg, &channel, e->index, &st->rec, sizeof(st->rec))) {
+		count(RT_WALKER_STAT_CODE_LOST);
+		st->cur++;
+		st->started = 0;
+		return 0;
+	}
+	st->off = off + (__u32)n;
+	return 0;
+}
+
+/* Sends what the walk queued (see queue_pieces). */
+static __always_inline void send_pieces(void *ctx)
+{
+	bpf_loop(PIECES_PENDING_MAX * (RT_REC_PIECES_MAX + 1), send_piece, &ctx, 0);
+	pieces_reset();
 }
 
 /* true when thread state @ts holds the GIL of its process (the --gil view):
@@ -454,7 +599,7 @@ static __noinline int py_walker_sample(void *ctx, const struct rt_walker_config 
 	 * when the stack naming it arrives.  A code object counts as sent only
 	 * once its record was written, so a lost record is sent again. */
 	for (__u32 i = 0; i < MAX_NEW_CODES; i++) {
-		struct rt_walker_seen_key key = { .pid = pid, .generation = cfg->generation };
+		struct rt_walker_seen_key *key = &sc->seen_key;
 		struct new_code *nc;
 		__u32 *sent;
 
@@ -469,8 +614,10 @@ static __noinline int py_walker_sample(void *ctx, const struct rt_walker_config 
 		if (!nc)
 			break;
 		/* the same code object can be queued twice (a -> b -> a) */
-		key.code = nc->code;
-		sent = bpf_map_lookup_elem(&seen, &key);
+		key->pid = pid;
+		key->generation = cfg->generation;
+		key->code = nc->code;
+		sent = bpf_map_lookup_elem(&seen, key);
 		if (sent && *sent == nc->tag)
 			continue;
 		if (build_code(pid, i) ||
@@ -478,8 +625,10 @@ static __noinline int py_walker_sample(void *ctx, const struct rt_walker_config 
 			count(RT_WALKER_STAT_CODE_LOST);
 			continue;
 		}
+		if (!(stack_flags & RT_REC_STACK_OFFCPU))
+			queue_py_pieces(index, sc);
 		count(RT_WALKER_STAT_CODE_OK);
-		bpf_map_update_elem(&seen, &key, &nc->tag, BPF_ANY);
+		bpf_map_update_elem(&seen, key, &nc->tag, BPF_ANY);
 	}
 
 	if (gil_held(cfg, ts))
@@ -521,8 +670,12 @@ int rt_walker(struct bpf_perf_event_data *ctx)
 {
 	__u64 start = bpf_ktime_get_ns(), us, *bucket, id = bpf_get_current_pid_tgid();
 	bool interp = false;
-	int ret = walker_sample(ctx, id >> 32, (__u32)id, 0, &interp);
+	int ret;
 	__u32 key;
+
+	pieces_reset();
+	ret = walker_sample(ctx, id >> 32, (__u32)id, 0, &interp);
+	send_pieces(ctx);
 
 	if (keep_native)
 		ret = 1;

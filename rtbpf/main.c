@@ -2,7 +2,7 @@
 /*
  * rt-bpf: puts CPython and CRuby frames into an unmodified `perf record`.
  *   rt-bpf attach [--perf-pid PID] [-p PID...]
- *   rt-bpf record [-F HZ] [--call-graph fp|dwarf] [-o FILE] [-d SECONDS]
+ *   rt-bpf record [-F HZ] [--call-graph fp|dwarf[,BYTES]] [-o FILE] [-d SECONDS]
  *                 (-p PID | -a | [-a] -- CMD ARGS...)
  *   rt-bpf top [-F HZ] (-p PID | -a | -- CMD ARGS...)
  *   rt-bpf async [--threshold-ms N] [--json FILE] (-p PID | -- CMD ARGS...)

@@ -223,7 +223,7 @@ static pid_t spawn_gated_command(struct record_run *r)
 static pid_t spawn_perf(struct record_run *r, const char *perf, const char *output)
 {
 	const struct rt_perf_record_opts *o = r->opts;
-	char control[64], freq[16], channel[128], pid_arg[16], marker[64], clock[64];
+	char control[64], freq[16], channel[128], pid_arg[16], marker[64], clock[64], dwarf[32];
 	const char *argv[32 + 2 * RT_PERF_MAX_EXTRA_EVENTS];
 	const char *const *extra = OPT(o, extra_events, NULL);
 	int n = 0;
@@ -259,8 +259,10 @@ static pid_t spawn_perf(struct record_run *r, const char *perf, const char *outp
 		argv[n++] = "-g";
 		break;
 	case RT_PERF_CALL_GRAPH_DWARF:
+		snprintf(dwarf, sizeof(dwarf), "dwarf,%u", OPT(o, dwarf_stack_size, 0u) ?
+			 OPT(o, dwarf_stack_size, 0u) : RT_PERF_DWARF_STACK_DEFAULT);
 		argv[n++] = "--call-graph";
-		argv[n++] = "dwarf";
+		argv[n++] = dwarf;
 		break;
 	default:
 		break;

@@ -176,9 +176,19 @@ struct rt_perf_record_opts {
 	/* More events for perf (-e EVENT each, with the same call graph),
 	 * NULL-terminated, at most RT_PERF_MAX_EXTRA_EVENTS. */
 	const char *const *extra_events;
+	/* RT_PERF_CALL_GRAPH_DWARF: bytes of user stack perf copies per
+	 * sample (--call-graph dwarf,SIZE; a multiple of 8, at most
+	 * RT_PERF_DWARF_STACK_MAX); 0: RT_PERF_DWARF_STACK_DEFAULT. */
+	unsigned int dwarf_stack_size;
 };
-#define rt_perf_record_opts__last_field extra_events
+#define rt_perf_record_opts__last_field dwarf_stack_size
 #define RT_PERF_MAX_EXTRA_EVENTS 8
+/* perf's own limit: the sample's size field is 16 bits */
+#define RT_PERF_DWARF_STACK_MAX 65528u
+/* Not perf's 8 KiB: an interpreter's native stack (eval loops, a Ruby
+ * block's C frames) is deeper, and at 8 KiB most samples of real programs
+ * end short of the entry; 32 KiB reached it on all of them (README). */
+#define RT_PERF_DWARF_STACK_DEFAULT 32768u
 
 struct rt_perf_record_result {
 	int perf_status;              /* wait status of perf */

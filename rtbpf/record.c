@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
- * rt-bpf record [-F HZ] [--call-graph fp|dwarf] [-o FILE] [-d SECONDS]
+ * rt-bpf record [-F HZ] [--call-graph fp|dwarf[,BYTES]] [-o FILE] [-d SECONDS]
  *               (-p PID | -a | [-a] -- CMD ARGS...):
  * starts perf record with a bpf-output channel and attaches the walker to
  * it before perf enables its events (rt_perf_record, rtbpf/perfrun.c).
@@ -71,10 +71,22 @@ static int record_option(void *opts, int c, const char *arg)
 	case 'g':
 		if (!strcmp(arg, "fp")) {
 			o->ro.call_graph = RT_PERF_CALL_GRAPH_FP;
-		} else if (!strcmp(arg, "dwarf")) {
+		} else if (!strncmp(arg, "dwarf", 5) && (!arg[5] || arg[5] == ',')) {
 			o->ro.call_graph = RT_PERF_CALL_GRAPH_DWARF;
+			if (arg[5]) {
+				char *end;
+				unsigned long v = strtoul(arg + 6, &end, 0);
+
+				if (end == arg + 6 || *end || v < 8 || v > RT_PERF_DWARF_STACK_MAX) {
+					fprintf(stderr, "rt-bpf: bad --call-graph %s (dwarf,BYTES: 8 to "
+						"%u)\n", arg, RT_PERF_DWARF_STACK_MAX);
+					return -EINVAL;
+				}
+				/* perf rounds the size up to 8 itself, past its limit for 65,527 */
+				o->ro.dwarf_stack_size = (unsigned int)(v & ~7ul);
+			}
 		} else {
-			fprintf(stderr, "rt-bpf: --call-graph takes fp or dwarf\n");
+			fprintf(stderr, "rt-bpf: --call-graph takes fp, dwarf or dwarf,BYTES\n");
 			return -EINVAL;
 		}
 		return 0;
@@ -212,14 +224,15 @@ static const struct option record_longopts[] = {
 const struct rt_bpf_cmd rt_bpf_cmd_record = {
 	.name = "record",
 	.synopsis =
-	"record [-F HZ] [--call-graph fp|dwarf] [-o FILE] [-d SECONDS] [--off-cpu] [--tasks]\n"
-	"                     [-e EVENT]...\n"
+	"record [-F HZ] [--call-graph fp|dwarf[,BYTES]] [-o FILE] [-d SECONDS] [--off-cpu]\n"
+	"                     [--tasks] [-e EVENT]...\n"
 	"                     (-p PID | -a | [-a] -- CMD ARGS...)\n",
 	.help =
 	"record  runs perf record -a with such an event and attaches to it.\n"
 	"        -F HZ (default 99), --call-graph fp|dwarf (default fp; dwarf when\n"
-	"        callchains break), -o FILE (default perf.data), -d SECONDS: stop after\n"
-	"        that long.  What is recorded and when it ends:\n"
+	"        callchains break; dwarf,BYTES: user stack bytes copied per sample, up\n"
+	"        to 65528, default 32768), -o FILE (default perf.data), -d SECONDS: stop\n"
+	"        after that long.  What is recorded and when it ends:\n"
 	"          -p PID    every thread of that process, present and future;\n"
 	"                    ends when it exits, after -d, or at Ctrl-C\n"
 	"          -a        every process; ends after -d or at Ctrl-C\n"

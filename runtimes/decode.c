@@ -55,6 +55,36 @@ static bool header_ok(const struct rt_rec_header *h, size_t size)
 	       h->size >= sizeof(*h) && h->size <= size;
 }
 
+/* More of a line table: to the runtime that sent the code record. */
+static int feed_piece(struct rt_interp_decoder *dec, const void *raw, size_t size, uint32_t pid)
+{
+	struct rt_rec_code_piece *rec;
+	int err = -EINVAL;
+
+	if (size != sizeof(*rec))
+		goto bad;
+	rec = malloc(sizeof(*rec));
+	if (!rec)
+		return -ENOMEM;
+	memcpy(rec, raw, sizeof(*rec));
+	for (size_t i = 0; i < rt_nr_runtimes; i++) {
+		const struct rt_decoding *d = rt_runtimes[i]->decoding;
+
+		if (rec->runtime != d->stack_runtime)
+			continue;
+		/* no code record of that runtime yet: nothing to continue */
+		err = !d->take_piece ? 0 : !dec->runtimes[i] ? -EINVAL :
+		      d->take_piece(dec->runtimes[i], rec, pid);
+		break;
+	}
+	free(rec);
+	if (err >= 0 || err == -ENOMEM)
+		return err;
+bad:
+	dec->stats.bad_records++;
+	return -EINVAL;
+}
+
 int rt_interp_decoder__feed(struct rt_interp_decoder *dec, const void *raw, size_t size,
 			    uint32_t pid, uint32_t tid, struct rt_interp_stack *out)
 {
@@ -75,6 +105,8 @@ int rt_interp_decoder__feed(struct rt_interp_decoder *dec, const void *raw, size
 		goto bad;
 	/* Records are copied out before use: RAW data in a perf.data mapping
 	 * is only 4-byte aligned behind the 4-byte size field. */
+	if (h.type == RT_REC_CODE_PIECE)
+		return feed_piece(dec, raw, h.size, pid);
 	if (h.type == RT_REC_STACK && h.size >= sizeof(struct rt_rec_stack))
 		memcpy(&runtime, (const char *)raw + offsetof(struct rt_rec_stack, runtime),
 		       sizeof(runtime));

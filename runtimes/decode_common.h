@@ -91,6 +91,10 @@ struct rt_decoding {
 	int (*take_stack)(struct rt_runtime_decoder *dec, const void *raw, size_t size,
 			  uint32_t pid, uint32_t tid, struct rt_interp_stack *out,
 			  struct rt_interp_decoder_stats *stats);
+	/* RT_REC_CODE_PIECE records of its runtime (copied out, size checked);
+	 * NULL: they are skipped */
+	int (*take_piece)(struct rt_runtime_decoder *dec, const struct rt_rec_code_piece *rec,
+			  uint32_t pid);
 };
 
 /* Creates an empty decoder for @d's records.  Returns NULL when out of

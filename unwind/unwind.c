@@ -738,6 +738,11 @@ static enum rt_unwind_stop step(const struct rt_cfi_row *row, struct regs *r,
 		case RT_CFI_RULE_SAME:
 			break;
 		case RT_CFI_RULE_OFFSET:
+			/* A slot below the stack pointer was popped already: in an
+			 * epilogue compilers keep the save rule and only move the
+			 * CFA, and the register holds the caller's value again. */
+			if (cfa + (int64_t)row->off[i] < r->v[RT_DWARF_RSP])
+				break;
 			/* A save slot outside the copy only matters if a caller needs it. */
 			if (stack_read(s, cfa + (int64_t)row->off[i], &v))
 				out.v[reg] = v;

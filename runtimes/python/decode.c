@@ -28,6 +28,7 @@ struct code_entry {
 	const char *file;     /* interned */
 	uint8_t *linetable;
 	size_t linetable_len;
+	size_t linetable_total; /* the runtime's whole table: pieces may follow */
 };
 
 static void code_entry_exit(void *entry)
@@ -139,6 +140,7 @@ static int take_code(struct rt_runtime_decoder *dec, const struct rt_rec_code *r
 	free(e->linetable);
 	e->linetable = lt;
 	e->linetable_len = rec->linetable_nbytes;
+	e->linetable_total = rec->linetable_length;
 	e->tag = rec->tag;
 	e->firstlineno = (int)rec->firstlineno;
 	e->firsttraceable = rec->firsttraceable;
@@ -367,6 +369,31 @@ static int python_take_stack(struct rt_runtime_decoder *dec, const void *raw, si
 	return take_stack(dec, &buf.s, size, pid, tid, out, stats);
 }
 
+/* Appends a piece to its code object's line table: only the piece that
+ * continues it exactly (a lost piece leaves the rest out, the lines past
+ * it unknown), for the record with the same tag. */
+static int python_take_piece(struct rt_runtime_decoder *dec, const struct rt_rec_code_piece *rec,
+			     uint32_t pid)
+{
+	struct code_entry *e;
+	uint8_t *lt;
+
+	if ((pid != UINT32_MAX && pid != rec->pid) || rec->field != RT_REC_PIECE_PY_LINETABLE ||
+	    !rec->nbytes || rec->nbytes > RT_REC_PIECE_MAX)
+		return -EINVAL;
+	e = rt_code_table__find(&dec->codes, rec->pid, rec->code);
+	if (!e || e->tag != rec->tag || rec->offset != e->linetable_len ||
+	    rec->nbytes > e->linetable_total - e->linetable_len)
+		return 0; /* not the continuation of what we hold: ignored */
+	lt = realloc(e->linetable, e->linetable_len + rec->nbytes);
+	if (!lt)
+		return -ENOMEM;
+	memcpy(lt + e->linetable_len, rec->data, rec->nbytes);
+	e->linetable = lt;
+	e->linetable_len += rec->nbytes;
+	return 0;
+}
+
 const struct rt_decoding rt_python_decoding = {
 	.code_type = RT_REC_CODE,
 	.stack_runtime = RT_REC_RUNTIME_CPYTHON,
@@ -374,4 +401,5 @@ const struct rt_decoding rt_python_decoding = {
 	.exit_entry = code_entry_exit,
 	.take_code = python_take_code,
 	.take_stack = python_take_stack,
+	.take_piece = python_take_piece,
 };

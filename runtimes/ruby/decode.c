@@ -19,11 +19,20 @@ struct entry {
 	const char *file;     /* interned */
 	int first_lineno;
 	struct rt_rec_ruby_code *rec; /* iseqs: the record, for its line table */
+	/* its line table: the record's part and the pieces after it */
+	struct rt_ruby_table {
+		uint8_t *data;
+		size_t len, max;
+	} info, index;
 };
 
 static void entry_exit(void *entry)
 {
-	free(((struct entry *)entry)->rec);
+	struct entry *e = entry;
+
+	free(e->rec);
+	free(e->info.data);
+	free(e->index.data);
 }
 
 /* The VM's bytes as one C string: NUL becomes '?', a cut string ends "...". */
@@ -44,6 +53,19 @@ static int string_text(const struct rt_rec_string *s, char *out, size_t cap)
 		n += 3;
 	}
 	out[n] = '\0';
+	return 0;
+}
+
+/* @t holds @n bytes of @data, of a table of at most @max. */
+static int table_set(struct rt_ruby_table *t, const uint8_t *data, size_t n, size_t max)
+{
+	t->data = n ? malloc(n) : NULL;
+	if (n && !t->data)
+		return -ENOMEM;
+	if (n)
+		memcpy(t->data, data, n);
+	t->len = n;
+	t->max = max;
 	return 0;
 }
 
@@ -98,8 +120,16 @@ static int ruby_take_code(struct rt_runtime_decoder *dec, const void *raw, size_
 	e->first_lineno = (int)rec->first_lineno;
 	free(e->rec);
 	e->rec = NULL;
+	free(e->info.data);
+	free(e->index.data);
+	e->info = e->index = (struct rt_ruby_table){ 0 };
 	if (!e->cfunc) {
-		e->rec = rec; /* kept for its line table */
+		if (table_set(&e->info, rec->info, rec->info_nbytes,
+			      (size_t)rec->info_size * rec->info_entry_size) ||
+		    table_set(&e->index, rec->index, rec->index_nbytes,
+			      RT_REC_RUBY_INDEX_MAX + RT_REC_PIECES_MAX * RT_REC_PIECE_MAX))
+			goto out;
+		e->rec = rec; /* kept for its line table's parameters */
 		rec = NULL;
 	}
 	stats->code_records++;
@@ -188,6 +218,34 @@ int rt_ruby_linetable__line(const uint8_t *info, size_t nr_entries, size_t entry
 	return line > 0 ? line : 0;
 }
 
+/* The line of bytecode position @pos of iseq entry @e; 0 when unknown.
+ * With only a part of a positions index (pieces lost, or a table longer
+ * than the pieces carry), the last position held at or before @pos is the
+ * answer only if a later one held is past @pos: an entry after the held
+ * part could start before it. */
+static int entry_line(const struct entry *e, uint32_t pos)
+{
+	const struct rt_rec_ruby_code *r = e->rec;
+	size_t have = e->info.len / r->info_entry_size;
+
+	if (r->index_kind == RT_REC_RUBY_INDEX_POSITIONS) {
+		size_t m = e->index.len / 4 < have ? e->index.len / 4 : have;
+		bool bounded = m >= r->info_size;
+
+		for (size_t i = 0; i < m && !bounded; i++) {
+			uint32_t p;
+
+			memcpy(&p, e->index.data + i * 4, 4);
+			bounded = p > pos;
+		}
+		if (!bounded)
+			return 0;
+	}
+	return rt_ruby_linetable__line(e->info.data, have, r->info_entry_size, r->info_line_offset,
+				       r->index_kind, e->index.data, e->index.len, r->succ_immediate,
+				       r->succ_block_size, pos);
+}
+
 static int ruby_take_stack(struct rt_runtime_decoder *dec, const void *raw, size_t size,
 			   uint32_t pid, uint32_t tid, struct rt_interp_stack *out,
 			   struct rt_interp_decoder_stats *stats)
@@ -216,16 +274,9 @@ static int ruby_take_stack(struct rt_runtime_decoder *dec, const void *raw, size
 		if (e) {
 			int line = 0;
 
-			if (e->rec) {
-				const struct rt_rec_ruby_code *r = e->rec;
-				/* pc points past the instruction being run */
-				uint32_t pos = f.lasti ? f.lasti - 1 : 0;
-
-				line = rt_ruby_linetable__line(
-					r->info, r->info_nbytes / r->info_entry_size, r->info_entry_size,
-					r->info_line_offset, r->index_kind, r->index, r->index_nbytes,
-					r->succ_immediate, r->succ_block_size, pos);
-			}
+			/* pc points past the instruction being run */
+			if (e->rec)
+				line = entry_line(e, f.lasti ? f.lasti - 1 : 0);
 			rt_interp_frame__set(o, e->function, e->file, line);
 		} else {
 			rt_interp_frame__set_unknown(o, UNKNOWN_FUNCTION, &sflags, stats);
@@ -236,6 +287,35 @@ static int ruby_take_stack(struct rt_runtime_decoder *dec, const void *raw, size
 				       stats);
 }
 
+/* Appends a piece of an iseq's line table (its entries or its index) where
+ * it continues exactly what the entry holds, for the record with the same
+ * tag; any other piece is ignored. */
+static int ruby_take_piece(struct rt_runtime_decoder *dec, const struct rt_rec_code_piece *rec,
+			   uint32_t pid)
+{
+	struct rt_ruby_table *t;
+	struct entry *e;
+	uint8_t *d;
+
+	if ((pid != UINT32_MAX && pid != rec->pid) || !rec->nbytes ||
+	    rec->nbytes > RT_REC_PIECE_MAX ||
+	    (rec->field != RT_REC_PIECE_RUBY_INFO && rec->field != RT_REC_PIECE_RUBY_INDEX))
+		return -EINVAL;
+	e = rt_code_table__find(&dec->codes, rec->pid, rec->code);
+	if (!e || e->tag != rec->tag || !e->rec)
+		return 0;
+	t = rec->field == RT_REC_PIECE_RUBY_INFO ? &e->info : &e->index;
+	if (rec->offset != t->len || t->len > t->max || rec->nbytes > t->max - t->len)
+		return 0;
+	d = realloc(t->data, t->len + rec->nbytes);
+	if (!d)
+		return -ENOMEM;
+	memcpy(d + t->len, rec->data, rec->nbytes);
+	t->data = d;
+	t->len += rec->nbytes;
+	return 0;
+}
+
 const struct rt_decoding rt_ruby_decoding = {
 	.code_type = RT_REC_RUBY_CODE,
 	.stack_runtime = RT_REC_RUNTIME_RUBY,
@@ -243,4 +323,5 @@ const struct rt_decoding rt_ruby_decoding = {
 	.exit_entry = entry_exit,
 	.take_code = ruby_take_code,
 	.take_stack = ruby_take_stack,
+	.take_piece = ruby_take_piece,
 };

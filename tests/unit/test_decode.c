@@ -554,6 +554,68 @@ static void test_deep_stack(void)
 	rt_interp_decoder__free(dec);
 }
 
+/* A line table longer than its code record: the rest comes in pieces,
+ * appended only where they continue it. */
+static void test_linetable_pieces(void)
+{
+	struct rt_interp_decoder *dec = rt_interp_decoder__new();
+	struct rt_rec_code *c = make_code(42, 0x1000, 0x5000, "f", "f", "a.py", 2);
+	struct rt_rec_code_piece *p = calloc(1, sizeof(*p));
+	struct rt_interp_stack out;
+	struct stack_buf b;
+	size_t sz, head = 20;
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(dec);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(p);
+	c->linetable_nbytes = head;
+	CU_ASSERT_EQUAL(rt_interp_decoder__feed(dec, c, sizeof(*c), 42, 42, &out), 0);
+	sz = make_stack(&b, 42, 42, 1);
+	set_frame(&b, 0, 0x1000, 0x5000, 2, 41, RT_REC_FRAME_ENTRY);
+	CU_ASSERT_EQUAL_FATAL(rt_interp_decoder__feed(dec, &b, sz, 42, 42, &out), 1);
+	CU_ASSERT_EQUAL(out.frames[0].line, 0); /* past the part the record had */
+
+	p->hdr = c->hdr;
+	p->hdr.type = RT_REC_CODE_PIECE;
+	p->hdr.size = sizeof(*p);
+	p->pid = 42;
+	p->tag = c->tag;
+	p->code = 0x1000;
+	p->runtime = RT_REC_RUNTIME_CPYTHON;
+	p->field = RT_REC_PIECE_PY_LINETABLE;
+	/* not the continuation (a piece before it was lost): ignored */
+	p->offset = head + 4;
+	p->nbytes = sizeof(lt_f) - head - 4;
+	memcpy(p->data, lt_f + head + 4, p->nbytes);
+	CU_ASSERT_EQUAL(rt_interp_decoder__feed(dec, p, sizeof(*p), 42, 42, &out), 0);
+	CU_ASSERT_EQUAL_FATAL(rt_interp_decoder__feed(dec, &b, sz, 42, 42, &out), 1);
+	CU_ASSERT_EQUAL(out.frames[0].line, 0);
+	/* another code object's tag: ignored */
+	p->offset = head;
+	p->nbytes = sizeof(lt_f) - head;
+	memcpy(p->data, lt_f + head, p->nbytes);
+	p->tag = c->tag ^ 1;
+	CU_ASSERT_EQUAL(rt_interp_decoder__feed(dec, p, sizeof(*p), 42, 42, &out), 0);
+	CU_ASSERT_EQUAL_FATAL(rt_interp_decoder__feed(dec, &b, sz, 42, 42, &out), 1);
+	CU_ASSERT_EQUAL(out.frames[0].line, 0);
+	/* more than the table holds: ignored */
+	p->tag = c->tag;
+	p->nbytes = sizeof(lt_f) - head + 1;
+	CU_ASSERT_EQUAL(rt_interp_decoder__feed(dec, p, sizeof(*p), 42, 42, &out), 0);
+	CU_ASSERT_EQUAL_FATAL(rt_interp_decoder__feed(dec, &b, sz, 42, 42, &out), 1);
+	CU_ASSERT_EQUAL(out.frames[0].line, 0);
+	/* the continuation: every line known */
+	p->nbytes = sizeof(lt_f) - head;
+	CU_ASSERT_EQUAL(rt_interp_decoder__feed(dec, p, sizeof(*p), 42, 42, &out), 0);
+	CU_ASSERT_EQUAL_FATAL(rt_interp_decoder__feed(dec, &b, sz, 42, 42, &out), 1);
+	CU_ASSERT_EQUAL(out.frames[0].line, 12);
+	/* a malformed piece is counted bad */
+	p->hdr.size = sizeof(*p) - 1;
+	CU_ASSERT_EQUAL(rt_interp_decoder__feed(dec, p, sizeof(*p), 42, 42, &out), -EINVAL);
+	free(p);
+	free(c);
+	rt_interp_decoder__free(dec);
+}
+
 int main(void)
 {
 	CU_pSuite s;
@@ -571,6 +633,7 @@ int main(void)
 	CU_add_test(s, "frame models: <= 3.10 entries, 3.12 shims", test_frame_models);
 	CU_add_test(s, "code tags tell files apart", test_code_tag_file);
 	CU_add_test(s, "deep stacks: chunks, a missing chunk, old versions", test_deep_stack);
+	CU_add_test(s, "line tables in pieces", test_linetable_pieces);
 	CU_basic_set_mode(CU_BRM_VERBOSE);
 	CU_basic_run_tests();
 	failures = CU_get_number_of_failures();

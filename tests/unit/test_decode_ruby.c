@@ -194,6 +194,88 @@ static void test_stack_names_and_lines(void)
 	rt_interp_decoder__free(dec);
 }
 
+/* An iseq whose line table is longer than its record: the entries and the
+ * index past the record's part come in pieces, appended where they
+ * continue it. */
+static void test_line_table_pieces(void)
+{
+	enum { N = 400 }; /* entries: 4,800 bytes, past the record's 2,048 */
+	struct rt_interp_decoder *dec = rt_interp_decoder__new();
+	struct rt_rec_ruby_code *r = code_record(0x1000, RT_REC_RUBY_ISEQ, "long", "/t/l.rb", 5);
+	struct rt_rec_code_piece *p = calloc(1, sizeof(*p));
+	static uint8_t info[N * 12];
+	static uint32_t pos[N];
+	struct {
+		struct rt_rec_stack s;
+		struct rt_rec_frame f[1];
+	} st = { 0 };
+	struct rt_interp_stack out;
+
+	CU_ASSERT_FATAL(dec != NULL && p != NULL);
+	for (int i = 0; i < N; i++) {
+		int32_t line = 10 + i;
+
+		pos[i] = (uint32_t)i * 2;
+		memcpy(info + i * 12, &line, 4);
+	}
+	r->info_size = N;
+	r->iseq_size = 2 * N;
+	r->info_nbytes = RT_REC_RUBY_INFO_MAX;
+	memcpy(r->info, info, RT_REC_RUBY_INFO_MAX);
+	r->index_kind = RT_REC_RUBY_INDEX_POSITIONS;
+	r->index_nbytes = RT_REC_RUBY_INDEX_MAX;
+	memcpy(r->index, pos, RT_REC_RUBY_INDEX_MAX);
+	CU_ASSERT_EQUAL(rt_interp_decoder__feed(dec, r, sizeof(*r), 42, 42, &out), 0);
+	st.s.hdr.magic = RT_REC_MAGIC;
+	st.s.hdr.version = RT_REC_VERSION;
+	st.s.hdr.type = RT_REC_STACK;
+	st.s.hdr.size = sizeof(st);
+	st.s.pid = 42;
+	st.s.tid = 42;
+	st.s.runtime = RT_REC_RUNTIME_RUBY;
+	st.s.nr_frames = 1;
+	/* pc 2 * 390 + 1: position 780, entry 390, line 400 */
+	st.f[0] = (struct rt_rec_frame){ 0x1000, 781, RT_REC_FRAME_ENTRY | 5u << RT_REC_FRAME_TAG_SHIFT };
+	CU_ASSERT_EQUAL_FATAL(rt_interp_decoder__feed(dec, &st, sizeof(st), 42, 42, &out), 1);
+	CU_ASSERT_EQUAL(out.frames[0].line, 0);
+
+	p->hdr = r->hdr;
+	p->hdr.type = RT_REC_CODE_PIECE;
+	p->hdr.size = sizeof(*p);
+	p->pid = 42;
+	p->tag = 5;
+	p->code = 0x1000;
+	p->runtime = RT_REC_RUNTIME_RUBY;
+	/* the entries' rest alone: the index still stops short */
+	p->field = RT_REC_PIECE_RUBY_INFO;
+	p->offset = RT_REC_RUBY_INFO_MAX;
+	p->nbytes = sizeof(info) - RT_REC_RUBY_INFO_MAX;
+	memcpy(p->data, info + RT_REC_RUBY_INFO_MAX, p->nbytes);
+	CU_ASSERT_EQUAL(rt_interp_decoder__feed(dec, p, sizeof(*p), 42, 42, &out), 0);
+	CU_ASSERT_EQUAL_FATAL(rt_interp_decoder__feed(dec, &st, sizeof(st), 42, 42, &out), 1);
+	CU_ASSERT_EQUAL(out.frames[0].line, 0);
+	/* again: not the continuation any more, ignored */
+	CU_ASSERT_EQUAL(rt_interp_decoder__feed(dec, p, sizeof(*p), 42, 42, &out), 0);
+	/* the index's rest */
+	p->field = RT_REC_PIECE_RUBY_INDEX;
+	p->offset = RT_REC_RUBY_INDEX_MAX;
+	p->nbytes = sizeof(pos) - RT_REC_RUBY_INDEX_MAX;
+	memcpy(p->data, (uint8_t *)pos + RT_REC_RUBY_INDEX_MAX, p->nbytes);
+	CU_ASSERT_EQUAL(rt_interp_decoder__feed(dec, p, sizeof(*p), 42, 42, &out), 0);
+	CU_ASSERT_EQUAL_FATAL(rt_interp_decoder__feed(dec, &st, sizeof(st), 42, 42, &out), 1);
+	CU_ASSERT_EQUAL(out.frames[0].line, 400);
+	/* a field this runtime does not have */
+	p->field = RT_REC_PIECE_PY_LINETABLE;
+	CU_ASSERT_EQUAL(rt_interp_decoder__feed(dec, p, sizeof(*p), 42, 42, &out), -EINVAL);
+	/* a new record for the iseq starts its table again */
+	CU_ASSERT_EQUAL(rt_interp_decoder__feed(dec, r, sizeof(*r), 42, 42, &out), 0);
+	CU_ASSERT_EQUAL_FATAL(rt_interp_decoder__feed(dec, &st, sizeof(st), 42, 42, &out), 1);
+	CU_ASSERT_EQUAL(out.frames[0].line, 0);
+	free(p);
+	free(r);
+	rt_interp_decoder__free(dec);
+}
+
 int main(void)
 {
 	CU_pSuite s;
@@ -204,6 +286,7 @@ int main(void)
 	s = CU_add_suite("decode_ruby", NULL, NULL);
 	CU_add_test(s, "succinct index agrees with positions", test_succinct_matches_positions);
 	CU_add_test(s, "stack names and lines", test_stack_names_and_lines);
+	CU_add_test(s, "line tables in pieces", test_line_table_pieces);
 	CU_basic_set_mode(CU_BRM_VERBOSE);
 	CU_basic_run_tests();
 	failed = CU_get_number_of_failures();
