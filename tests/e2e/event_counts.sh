@@ -37,7 +37,12 @@ a=$(count syscalls:sys_enter_write write_a)
 b=$(count syscalls:sys_enter_write write_b)
 k=$(count sdt_python:gc__start collect_k)
 echo "FIGURE events: sys_enter_write under write_a $a (made $N), under write_b $b (made $M); sdt_python:gc__start under collect_k $k (made $K)"
-[ "$a" -eq $N ] && [ "$b" -eq $M ] || fail "write counts $a and $b, expected $N and $M"
+if [ "$a" -ne $N ] || [ "$b" -ne $M ]; then
+	# what rt-bpf and rtmerge counted: lost or unpaired stack records
+	grep -E 'lost|samples=' "$E2E_TMP/ev.log" >&2
+	"$RTMERGE" --event syscalls:sys_enter_write "$E2E_TMP/ev.data" 2>&1 >/dev/null | head -4 >&2
+	fail "write counts $a and $b, expected $N and $M"
+fi
 [ "$k" -eq $K ] || fail "gc__start count $k, expected $K"
 # the byte count of each write as the leaf
 leaf=$("$RTMERGE" --event syscalls:sys_enter_write --leaf-field count --no-lines "$E2E_TMP/ev.data" \
