@@ -2,20 +2,14 @@
 # few milliseconds each, four at a time, each running a function made by
 # exec() and then freed (code-object memory reused), and every two seconds
 # a short-lived child interpreter (fork and exec).
+import os
 import subprocess
 import sys
 import threading
 import time
 
-
-def make(i):
-    src = ("def func_%d():\n"
-           "    t = perf_counter() + 0.003\n"
-           "    while perf_counter() < t:\n"
-           "        pass\n") % i
-    ns = {"perf_counter": time.perf_counter}
-    exec(compile(src, "gen_%d.py" % i, "exec"), ns)
-    return ns["func_%d" % i]
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "e2e", "churn"))
+from genfunc import make  # noqa: E402
 
 
 def main(seconds):

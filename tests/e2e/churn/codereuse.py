@@ -7,14 +7,7 @@
 import sys
 import time
 
-def make(i):
-    src = ("def func_%d():\n"
-           "    t = perf_counter() + 0.003\n"
-           "    while perf_counter() < t:\n"
-           "        pass\n") % i
-    ns = {"perf_counter": time.perf_counter}
-    exec(compile(src, "gen_%d.py" % i, "exec"), ns)
-    return ns["func_%d" % i]
+from genfunc import make
 
 def run_module(i):
     src = ("\n" * (i % 40) +
