@@ -19,6 +19,7 @@
 
 #include "bpf/record.h"
 #include "bpf/walker.h"
+#include "bpf/maps.bpf.h"
 #include "bpf/py_tstate.bpf.h"
 
 char LICENSE[] SEC("license") = "GPL";
@@ -42,18 +43,9 @@ struct {
 	__type(value, struct rt_walker_config);
 } pids SEC(".maps");
 
-struct {
-	__uint(type, BPF_MAP_TYPE_PERF_EVENT_ARRAY);
-	__uint(key_size, sizeof(__u32));
-	__uint(value_size, sizeof(__u32));
-} channel SEC(".maps");
+RT_BPF_CHANNEL_MAP;
 
-struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, 1); /* resized by the loader */
-	__type(key, struct rt_perf_channel_key);
-	__type(value, __u32);
-} channel_slots SEC(".maps");
+RT_BPF_CHANNEL_SLOTS_MAP;
 
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
@@ -62,12 +54,7 @@ struct {
 	__type(value, __u32); /* identity tag sent */
 } seen SEC(".maps");
 
-struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, RT_WALKER_STAT_MAX);
-	__type(key, __u32);
-	__type(value, __u64);
-} stats SEC(".maps");
+RT_BPF_STATS(RT_WALKER_STAT_MAX)
 
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
@@ -102,25 +89,7 @@ struct {
 	__type(value, struct new_code);
 } new_codes SEC(".maps");
 
-struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, 1);
-	__type(key, __u32);
-	__type(value, struct scratch);
-} scratch SEC(".maps");
-
-static __always_inline void count_n(__u32 stat, __u64 n)
-{
-	__u64 *v = bpf_map_lookup_elem(&stats, &stat);
-
-	if (v)
-		*v += n;
-}
-
-static __always_inline void count(__u32 stat)
-{
-	count_n(stat, 1);
-}
+RT_BPF_SCRATCH(struct scratch, 1);
 
 
 /* The channel slot for a sample of thread @tid: the current cpu's, or the
