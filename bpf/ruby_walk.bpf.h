@@ -62,9 +62,11 @@ struct rb_scratch {
 	__u8 body[RT_RUBY_BODY_MASK + 1 + 8]; /* masked offsets stay inside */
 	__u64 words[8];
 	/* a finished walk, handed from rb_walker_sample to rb_finish_sample;
-	 * n_new counts the queued code records during the walk (rb_queue) */
+	 * n_new counts the queued code records during the walk (rb_queue).
+	 * The walk's counts and flags live here, not in struct rb_walk: see
+	 * rb_queue. */
 	__u64 index;
-	__u32 n_new, flags;
+	__u32 n_new, flags, deferred;
 	/* the code record's tables in the target, and their whole sizes, for
 	 * the pieces that do not fit it */
 	__u64 info_src, index_src;
@@ -85,8 +87,6 @@ struct rb_walk {
 	__u32 last_tag;
 	__u32 pid;
 	__u32 generation;
-	__u32 flags;
-	__u32 deferred;
 	__u32 cfp_size;
 	__u32 cfp_pc, cfp_iseq, cfp_ep;
 	__u32 iseq_body, body_encoded;
@@ -111,7 +111,7 @@ static __always_inline void rb_queue(struct rb_walk *w, struct rb_scratch *sc, _
 		return;
 	q = bpf_map_lookup_elem(&rb_new_codes, &k);
 	if (!q) {
-		w->deferred++;
+		sc->deferred++;
 		return;
 	}
 	q->addr = addr;
@@ -185,7 +185,7 @@ static long rb_walk_frame(__u32 i, void *arg)
 
 				if (read_ptr(&body, iseq + w->iseq_body) || !body ||
 				    read_ptr(&encoded, body + w->body_encoded)) {
-					w->flags |= RT_REC_STACK_READ_FAULT;
+					sc->flags |= RT_REC_STACK_READ_FAULT;
 					return 1;
 				}
 				tag = rt_rec_code_tag(iseq, (__u32)encoded, body, 0);
@@ -203,7 +203,7 @@ static long rb_walk_frame(__u32 i, void *arg)
 	}
 	n = d->stack.nr_frames;
 	if (n >= RT_REC_MAX_DEPTH) {
-		w->flags |= RT_REC_STACK_TRUNCATED;
+		sc->flags |= RT_REC_STACK_TRUNCATED;
 		return 1;
 	}
 	bound_barrier(n);
@@ -217,7 +217,7 @@ static long rb_walk_frame(__u32 i, void *arg)
 	d->stack.nr_frames = n + 1;
 	return 0;
 fault:
-	w->flags |= RT_REC_STACK_READ_FAULT;
+	sc->flags |= RT_REC_STACK_READ_FAULT;
 	return 1;
 }
 
@@ -510,6 +510,34 @@ static __always_inline __u64 rb_thread_pthread(const struct rt_layout_ruby *off,
 	return id;
 }
 
+/* The search of a VM's thread list for the sampled thread: what
+ * rb_thread_step needs and finds. */
+struct rb_thread_search {
+	const struct rt_layout_ruby *off;
+	__u64 self, head; /* the thread's pthread_t; the list's head */
+	__u64 node;       /* the node looked at next */
+	__u64 found;
+};
+
+/* bpf_loop callback: looks at one thread of the list, verified once where
+ * a bounded loop is verified once per step. */
+static long rb_thread_step(__u32 k, void *arg)
+{
+	struct rb_thread_search *s = arg;
+	__u64 node = s->node, th;
+
+	if (!node || node == s->head)
+		return 1;
+	th = node - s->off->thread_lt_node;
+	if (rb_thread_pthread(s->off, th) == s->self) {
+		s->found = th;
+		return 1;
+	}
+	if (read_ptr(&s->node, node))
+		return 1;
+	return 0;
+}
+
 /*
  * The sampled thread's rb_thread_t.  Threads are matched by pthread_t, which
  * on x86_64 glibc is the thread pointer the kernel keeps as fsbase: 2.7
@@ -524,7 +552,8 @@ static __always_inline __u64 rb_find_thread(const struct rt_ruby_walker_config *
 	struct rt_ruby_walker_thread fresh = {};
 	struct task_struct *task = (struct task_struct *)bpf_get_current_task();
 	__u64 self = BPF_CORE_READ(task, thread.fsbase);
-	__u64 vm = 0, owner = 0, head, node = 0;
+	struct rb_thread_search s = { .off = off, .self = self };
+	__u64 vm = 0, owner = 0;
 
 	if (!self)
 		return 0;
@@ -539,23 +568,17 @@ static __always_inline __u64 rb_find_thread(const struct rt_ruby_walker_config *
 	if (off->vm_main_ractor != RT_RUBY_NONE &&
 	    (read_ptr(&owner, vm + off->vm_main_ractor) || !owner))
 		return 0;
-	head = owner + off->thread_list;
-	if (read_ptr(&node, head))
+	s.head = owner + off->thread_list;
+	if (read_ptr(&s.node, s.head))
 		return 0;
-	for (int k = 0; k < RB_MAX_THREADS && node && node != head; k++) {
-		__u64 th = node - off->thread_lt_node;
-
-		if (rb_thread_pthread(off, th) == self) {
-			fresh.thread = th;
-			fresh.pid = pid;
-			fresh.generation = cfg->generation;
-			bpf_map_update_elem(&rb_threads, &tid, &fresh, BPF_ANY);
-			return th;
-		}
-		if (read_ptr(&node, node))
-			break;
-	}
-	return 0;
+	bpf_loop(RB_MAX_THREADS, rb_thread_step, &s, 0);
+	if (!s.found)
+		return 0;
+	fresh.thread = s.found;
+	fresh.pid = pid;
+	fresh.generation = cfg->generation;
+	bpf_map_update_elem(&rb_threads, &tid, &fresh, BPF_ANY);
+	return s.found;
 }
 
 /*
@@ -648,11 +671,12 @@ static __noinline int rb_walker_sample(void *ctx,
 	d->win[0].len = 0;
 	d->win[1].len = 0;
 	sc->n_new = 0;
+	sc->flags = 0;
+	sc->deferred = 0;
 	if (w.cfp && w.cfp < w.end && w.cfp_size)
 		bpf_loop(RB_MAX_CFPS, rb_walk_frame, &w, 0);
-	count_walk(w.flags, w.deferred);
+	count_walk(sc->flags, sc->deferred);
 	sc->index = index;
-	sc->flags = w.flags;
 	return 0;
 }
 

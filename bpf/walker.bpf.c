@@ -90,6 +90,11 @@ struct scratch {
 	 * programs' call chains have little of (zero_key stays 0) */
 	struct rt_walker_seen_key seen_key;
 	__u32 zero_key;
+	/* The walk's counts and flags (struct walk): kept in map memory, whose
+	 * values the verifier does not follow, where a stack slot would make
+	 * it check the walk step and all that follows the walk once per
+	 * value (most of the instructions it went through for the walker). */
+	__u32 n_new, flags, deferred;
 };
 
 /* Code objects of the current sample still to be sent.  A map rather than
@@ -163,9 +168,7 @@ struct walk {
 	__u32 last_tag;
 	__u32 pid;
 	__u32 generation;
-	__u32 n_new;
-	__u32 flags;
-	__u32 deferred;
+	struct scratch *sc; /* its n_new, flags, deferred */
 	__u64 code_type;
 };
 
@@ -186,7 +189,7 @@ static long walk_frame(__u32 i, void *arg)
 	/* The loop index, not a count kept in *w, places the frame: the
 	 * verifier then need not follow every count value. */
 	if (idx >= RT_REC_MAX_DEPTH) {
-		w->flags |= RT_REC_STACK_TRUNCATED;
+		w->sc->flags |= RT_REC_STACK_TRUNCATED;
 		return 1;
 	}
 	d = deep_stack();
@@ -201,12 +204,12 @@ static long walk_frame(__u32 i, void *arg)
 	buf = window_at(&d->win[0], w->frame, size,
 			w->off.frame_instr_ptr != RT_WALKER_NONE ? WINDOW_DOWN : WINDOW_FRAME);
 	if (!buf) {
-		w->flags |= RT_REC_STACK_READ_FAULT;
+		w->sc->flags |= RT_REC_STACK_READ_FAULT;
 		return 1;
 	}
 	py_frame_fields(&w->off, buf, &code, &previous, &lasti, &is_entry, &owner);
 	if (!code) {
-		w->flags |= RT_REC_STACK_READ_FAULT;
+		w->sc->flags |= RT_REC_STACK_READ_FAULT;
 		return 1;
 	}
 	if (w->off.frame_owner != RT_WALKER_NONE && owner >= w->off.frame_owner_cstack) {
@@ -236,7 +239,7 @@ static long walk_frame(__u32 i, void *arg)
 					(const void *)(code + w->off.code_firstlineno)) ||
 		    bpf_probe_read_user(names, sizeof(names),
 					(const void *)(code + w->off.code_filename))) {
-			w->flags |= RT_REC_STACK_READ_FAULT;
+			w->sc->flags |= RT_REC_STACK_READ_FAULT;
 			return 1;
 		}
 		name = names[1];
@@ -245,7 +248,7 @@ static long walk_frame(__u32 i, void *arg)
 		w->last_tag = tag;
 		sent = bpf_map_lookup_elem(&seen, &key);
 		if (!sent || *sent != tag) {
-			__u32 k = w->n_new;
+			__u32 k = w->sc->n_new;
 			struct new_code *q = bpf_map_lookup_elem(&new_codes, &k);
 
 			if (q) {
@@ -253,9 +256,9 @@ static long walk_frame(__u32 i, void *arg)
 				q->name = name;
 				q->tag = tag;
 				q->firstlineno = firstlineno;
-				w->n_new = k + 1;
+				w->sc->n_new = k + 1;
 			} else {
-				w->deferred++;
+				w->sc->deferred++;
 			}
 		}
 	}
@@ -584,16 +587,20 @@ static __noinline int py_walker_sample(void *ctx, const struct rt_walker_config 
 		return 1;
 	}
 	w.off = cfg->off;
+	w.sc = sc;
+	sc->n_new = 0;
+	sc->flags = 0;
+	sc->deferred = 0;
 	w.pid = pid;
 	w.generation = cfg->generation;
 	w.code_type = cfg->off.code_type;
 	if (current_frame(&cfg->off, ts, &w.frame))
-		w.flags |= RT_REC_STACK_READ_FAULT;
+		sc->flags |= RT_REC_STACK_READ_FAULT;
 	d->stack.nr_frames = 0;
 	d->win[0].len = 0;
 	if (w.frame)
 		bpf_loop(RT_REC_MAX_DEPTH + 1, walk_frame, &w, 0);
-	count_walk(w.flags, w.deferred);
+	count_walk(sc->flags, sc->deferred);
 
 	/* Code records go first: the decoder must know a code object's names
 	 * when the stack naming it arrives.  A code object counts as sent only
@@ -608,7 +615,7 @@ static __noinline int py_walker_sample(void *ctx, const struct rt_walker_config 
 		 * the loop make no progress ("infinite loop detected") */
 		__u32 slot = i;
 
-		if (i >= w.n_new)
+		if (i >= sc->n_new)
 			break;
 		nc = bpf_map_lookup_elem(&new_codes, &slot);
 		if (!nc)
@@ -632,9 +639,9 @@ static __noinline int py_walker_sample(void *ctx, const struct rt_walker_config 
 	}
 
 	if (gil_held(cfg, ts))
-		w.flags |= RT_REC_STACK_GIL_HELD;
+		sc->flags |= RT_REC_STACK_GIL_HELD;
 	return output_stack(ctx, d, index, pid, tid, cfg->runtime, cfg->version, cfg->generation,
-			    w.flags | stack_flags);
+			    sc->flags | stack_flags);
 }
 
 /* Walks the current thread of process @pid, if it is a configured
