@@ -57,6 +57,18 @@ struct {
 	__type(value, struct rb_new_code);
 } rb_new_codes SEC(".maps");
 
+/* The search of a class's instance variable table: what rb_ivar_step
+ * needs and finds. */
+struct rb_ivar_search {
+	__u64 start, bound, entries; /* the st_table's */
+	/* the layout's, copied: a pointer read back from a map is a number */
+	__u64 entry_size, last_op_id, id_scope_shift;
+	__u64 serial;
+	__u64 value;
+	__u64 kv[3]; /* the entry read */
+	__u64 st[8]; /* the table's header read */
+};
+
 struct rb_scratch {
 	struct rt_rec_ruby_code code;
 	__u8 body[RT_RUBY_BODY_MASK + 1 + 8]; /* masked offsets stay inside */
@@ -72,6 +84,11 @@ struct rb_scratch {
 	__u64 info_src, index_src;
 	__u32 info_total, index_total;
 	__u32 zero_key; /* stays 0: a lookup key off the stack */
+	/* for rb_send_code (key: pid and generation) and rb_ivar_step: off
+	 * the stack, as their frames add to the call chain's */
+	__u32 stack_flags;
+	struct rt_walker_seen_key key;
+	struct rb_ivar_search ivar;
 };
 
 struct {
@@ -294,36 +311,59 @@ static __always_inline __u64 rb_id_string(const struct rt_ruby_walker_config *cf
 	return rb_array_at(off, entry, (serial % off->id_entry_unit) * off->id_entry_size);
 }
 
+/* bpf_loop callback: looks at entry @k of the table, verified once where
+ * a bounded loop is verified once per entry. */
+static long rb_ivar_step(__u32 k, void *arg)
+{
+	__u32 zero = 0;
+	struct rb_scratch *sc = bpf_map_lookup_elem(&rb_scratch, &zero);
+	struct rb_ivar_search *s;
+	__u64 *kv;
+
+	if (!sc)
+		return 1;
+	s = &sc->ivar;
+	kv = s->kv;
+	if (k >= s->bound)
+		return 1;
+	if (k < s->start)
+		return 0;
+	if (bpf_probe_read_user(kv, sizeof(s->kv), (const void *)(s->entries + k * s->entry_size)))
+		return 1;
+	if (kv[1] > s->last_op_id && (kv[1] >> (s->id_scope_shift & 63)) == s->serial) {
+		s->value = kv[2];
+		return 1;
+	}
+	return 0;
+}
+
 /* Instance variable @serial of class @klass (its st_table iv_tbl), or 0. */
 static __always_inline __u64 rb_class_ivar(const struct rt_ruby_walker_config *cfg, __u64 klass,
 					   __u32 serial)
 {
 	const struct rt_layout_ruby *off = &cfg->off;
-	__u64 ext = 0, tbl = 0, st[8] = {}, kv[3];
+	__u32 zero = 0;
+	struct rb_scratch *sc = bpf_map_lookup_elem(&rb_scratch, &zero);
+	__u64 ext = 0, tbl = 0, *st;
 
+	if (!sc)
+		return 0;
+	st = sc->ivar.st;
 	if (!klass || !serial || read_ptr(&ext, klass + off->rclass_ext) || !ext ||
 	    read_ptr(&tbl, ext + off->classext_iv_tbl) || !tbl ||
 	    bpf_probe_read_user(st, 7 * 8, (const void *)tbl))
 		return 0;
-	{
-		__u64 start = word_at(st, 7, off->st_entries_start);
-		__u64 bound = word_at(st, 7, off->st_entries_bound);
-		__u64 entries = word_at(st, 7, off->st_entries);
-
-		/* class ivar tables are small: the first few entries suffice */
-		for (int k = 0; k < RB_MAX_IVARS; k++) {
-			if ((__u64)k >= bound)
-				break;
-			if ((__u64)k < start)
-				continue;
-			if (bpf_probe_read_user(kv, sizeof(kv),
-						(const void *)(entries + (__u64)k * off->st_entry_size)))
-				break;
-			if (kv[1] > off->last_op_id && (kv[1] >> off->id_scope_shift) == serial)
-				return kv[2];
-		}
-	}
-	return 0;
+	sc->ivar.entry_size = off->st_entry_size;
+	sc->ivar.last_op_id = off->last_op_id;
+	sc->ivar.id_scope_shift = off->id_scope_shift;
+	sc->ivar.serial = serial;
+	sc->ivar.value = 0;
+	sc->ivar.start = word_at(st, 7, off->st_entries_start);
+	sc->ivar.bound = word_at(st, 7, off->st_entries_bound);
+	sc->ivar.entries = word_at(st, 7, off->st_entries);
+	/* class ivar tables are small: the first few entries suffice */
+	bpf_loop(RB_MAX_IVARS, rb_ivar_step, NULL, 0);
+	return sc->ivar.value;
 }
 
 /* The class path of @klass or, @attached, the object a singleton class is
@@ -495,6 +535,36 @@ static __noinline void queue_rb_pieces(__u64 index, struct rb_scratch *sc)
 	queue_pieces(&sc->zero_key, index, sc->code.pid, sc->code.tag, sc->code.addr,
 		     RT_REC_RUNTIME_RUBY, RT_REC_PIECE_RUBY_INDEX, sc->index_src,
 		     sc->code.index_nbytes, sc->index_total);
+}
+
+/* bpf_loop callback: writes the code record of queued entry @i unless it
+ * was sent before (as py_send_code). */
+static long rb_send_code(__u32 i, void *arg)
+{
+	__u32 zero = 0, slot = i;
+	struct rb_scratch *sc = bpf_map_lookup_elem(&rb_scratch, &zero);
+	struct rb_new_code *nc;
+	__u32 *sent;
+
+	if (!sc || i >= sc->n_new)
+		return 1;
+	nc = bpf_map_lookup_elem(&rb_new_codes, &slot);
+	if (!nc)
+		return 1;
+	sc->key.code = nc->addr;
+	sent = bpf_map_lookup_elem(&seen, &sc->key);
+	if (sent && *sent == nc->tag)
+		return 0;
+	if (rb_build_code(sc->key.pid, i) ||
+	    bpf_perf_event_output(*(void **)arg, &channel, sc->index, &sc->code, sizeof(sc->code))) {
+		count(RT_WALKER_STAT_CODE_LOST);
+		return 0;
+	}
+	if (!(sc->stack_flags & RT_REC_STACK_OFFCPU))
+		queue_rb_pieces(sc->index, sc);
+	count(RT_WALKER_STAT_CODE_OK);
+	bpf_map_update_elem(&seen, &sc->key, &nc->tag, BPF_ANY);
+	return 0;
 }
 
 /* The pthread_t of @th (rb_thread_t), through its native thread where the
@@ -696,36 +766,10 @@ static __noinline int rb_finish_sample(void *ctx, const struct rt_ruby_walker_co
 		return 1;
 	index = sc->index;
 
-	for (__u32 i = 0; i < MAX_NEW_CODES; i++) {
-		struct rt_walker_seen_key key = { .pid = pid, .generation = cfg->generation };
-		struct rb_new_code *nc;
-		__u32 *sent;
-
-		/* a copy for the lookup: a counter whose address is taken is spilled
-		 * as 32 bits, which verifiers before 6.x do not track, so they see
-		 * the loop make no progress ("infinite loop detected") */
-		__u32 slot = i;
-
-		if (i >= sc->n_new)
-			break;
-		nc = bpf_map_lookup_elem(&rb_new_codes, &slot);
-		if (!nc)
-			break;
-		key.code = nc->addr;
-		sent = bpf_map_lookup_elem(&seen, &key);
-		if (sent && *sent == nc->tag)
-			continue;
-		if (rb_build_code(pid, i) ||
-		    bpf_perf_event_output(ctx, &channel, index, &sc->code, sizeof(sc->code))) {
-			count(RT_WALKER_STAT_CODE_LOST);
-			continue;
-		}
-		if (!(stack_flags & RT_REC_STACK_OFFCPU))
-			queue_rb_pieces(index, sc);
-		count(RT_WALKER_STAT_CODE_OK);
-		bpf_map_update_elem(&seen, &key, &nc->tag, BPF_ANY);
-	}
-
+	sc->key.pid = pid;
+	sc->key.generation = cfg->generation;
+	sc->stack_flags = stack_flags;
+	bpf_loop(MAX_NEW_CODES, rb_send_code, &ctx, 0);
 	return output_stack(ctx, d, index, pid, tid, RT_REC_RUNTIME_RUBY, cfg->version,
 			    cfg->generation, sc->flags | stack_flags);
 }

@@ -95,6 +95,10 @@ struct scratch {
 	 * it check the walk step and all that follows the walk once per
 	 * value (most of the instructions it went through for the walker). */
 	__u32 n_new, flags, deferred;
+	/* for py_send_code: the channel slot and the stack's flags (its pid and
+	 * generation are in seen_key) */
+	__u64 index;
+	__u32 stack_flags;
 };
 
 /* Code objects of the current sample still to be sent.  A map rather than
@@ -558,6 +562,42 @@ static __always_inline bool gil_held(const struct rt_walker_config *cfg, __u64 t
 	return locked && holder == ts;
 }
 
+/* bpf_loop callback: writes the code record of queued code object @i
+ * unless it was sent before; @arg points to the program's context, the
+ * rest is in the scratch map (py_walker_sample).  A code object counts as
+ * sent only once its record was written, so a lost record is sent again.
+ * A callback is verified once where a bounded loop is verified once per
+ * step; its frame counts in the call chain's 512 bytes on 6.1 and 6.12,
+ * hence no more than the context's pointer on the caller's stack. */
+static long py_send_code(__u32 i, void *arg)
+{
+	__u32 zero = 0, slot = i;
+	struct scratch *sc = bpf_map_lookup_elem(&scratch, &zero);
+	struct new_code *nc;
+	__u32 *sent;
+
+	if (!sc || i >= sc->n_new)
+		return 1;
+	nc = bpf_map_lookup_elem(&new_codes, &slot);
+	if (!nc)
+		return 1;
+	/* the same code object can be queued twice (a -> b -> a) */
+	sc->seen_key.code = nc->code;
+	sent = bpf_map_lookup_elem(&seen, &sc->seen_key);
+	if (sent && *sent == nc->tag)
+		return 0;
+	if (build_code(sc->seen_key.pid, i) ||
+	    bpf_perf_event_output(*(void **)arg, &channel, sc->index, &sc->code, sizeof(sc->code))) {
+		count(RT_WALKER_STAT_CODE_LOST);
+		return 0;
+	}
+	if (!(sc->stack_flags & RT_REC_STACK_OFFCPU))
+		queue_py_pieces(sc->index, sc);
+	count(RT_WALKER_STAT_CODE_OK);
+	bpf_map_update_elem(&seen, &sc->seen_key, &nc->tag, BPF_ANY);
+	return 0;
+}
+
 /* CRuby: its own maps and walk, selected by the process map it is in. */
 #include "bpf/ruby_walk.bpf.h"
 
@@ -603,40 +643,12 @@ static __noinline int py_walker_sample(void *ctx, const struct rt_walker_config 
 	count_walk(sc->flags, sc->deferred);
 
 	/* Code records go first: the decoder must know a code object's names
-	 * when the stack naming it arrives.  A code object counts as sent only
-	 * once its record was written, so a lost record is sent again. */
-	for (__u32 i = 0; i < MAX_NEW_CODES; i++) {
-		struct rt_walker_seen_key *key = &sc->seen_key;
-		struct new_code *nc;
-		__u32 *sent;
-
-		/* a copy for the lookup: a counter whose address is taken is spilled
-		 * as 32 bits, which verifiers before 6.x do not track, so they see
-		 * the loop make no progress ("infinite loop detected") */
-		__u32 slot = i;
-
-		if (i >= sc->n_new)
-			break;
-		nc = bpf_map_lookup_elem(&new_codes, &slot);
-		if (!nc)
-			break;
-		/* the same code object can be queued twice (a -> b -> a) */
-		key->pid = pid;
-		key->generation = cfg->generation;
-		key->code = nc->code;
-		sent = bpf_map_lookup_elem(&seen, key);
-		if (sent && *sent == nc->tag)
-			continue;
-		if (build_code(pid, i) ||
-		    bpf_perf_event_output(ctx, &channel, index, &sc->code, sizeof(sc->code))) {
-			count(RT_WALKER_STAT_CODE_LOST);
-			continue;
-		}
-		if (!(stack_flags & RT_REC_STACK_OFFCPU))
-			queue_py_pieces(index, sc);
-		count(RT_WALKER_STAT_CODE_OK);
-		bpf_map_update_elem(&seen, key, &nc->tag, BPF_ANY);
-	}
+	 * when the stack naming it arrives. */
+	sc->seen_key.pid = pid;
+	sc->seen_key.generation = cfg->generation;
+	sc->index = index;
+	sc->stack_flags = stack_flags;
+	bpf_loop(MAX_NEW_CODES, py_send_code, &ctx, 0);
 
 	if (gil_held(cfg, ts))
 		sc->flags |= RT_REC_STACK_GIL_HELD;
