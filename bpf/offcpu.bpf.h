@@ -56,8 +56,14 @@ struct offcpu_start {
 	__u32 syscall;
 	__u32 flags; /* RT_REC_OFFCPU_* */
 	__u32 sum;   /* 1 + the chain slot whose sum the interval goes to; 0: its own record */
-	__u32 pad;
+	__u32 chain; /* what its native chain is remembered by besides the user registers
+		      * (OFFCPU_CHAIN_*); 0: not remembered */
 };
+
+/* offcpu_start.chain: 1 + the system call it sleeps in, or with
+ * OFFCPU_CHAIN_RETURNING the one it was preempted on its way back from */
+#define OFFCPU_CHAIN_RETURNING (1u << 16)
+#define OFFCPU_SYSCALL_INSN 0x050f /* x86_64 syscall, as a little-endian __u16 */
 
 /*
  * Threads off the CPU, in a slot per tid (tid modulo OFFCPU_SLOTS) of an
@@ -96,13 +102,13 @@ struct {
  * chain found, and the intervals summed on that walk's stack since. */
 struct offcpu_chain {
 	__u64 ip, sp, bp;
-	__u32 syscall;
+	__u32 key;    /* offcpu_start.chain */
 	__u32 reused; /* switches since, without a sample */
 	__u64 sig;    /* offcpu_py_sig at the last walk; 0: none (never summed) */
 	__u32 flags, state; /* why it left then (RT_REC_OFFCPU_*, prev_state) */
 	__u64 walked; /* that interval's start */
 	__u64 first, last, total; /* the sum: first start, last end, nanoseconds */
-	__u32 count, pad;         /* ... and intervals; 0: nothing summed */
+	__u32 count, syscall;     /* ... and intervals (0: nothing summed); offcpu_start.syscall */
 };
 
 /* A thread's last RT_REC_STACK_CHAIN_SLOTS of them, replaced in turn. */
@@ -350,25 +356,34 @@ static __always_inline void offcpu_reason(struct offcpu_start *st, long state, _
 					  __u32 tid, const struct rt_walker_config *py,
 					  const struct rt_ruby_walker_config *rb)
 {
-	struct pt_regs *regs;
-	__u64 orig_ax, ax, futex, gil;
+	struct pt_regs *regs = (struct pt_regs *)bpf_task_pt_regs(bpf_get_current_task_btf());
+	__u64 orig_ax, ax, futex, gil, ip;
+	__u16 insn = 0;
 
 	st->state = (__u32)state;
-	/* still runnable: preempted (R+), or switched out on its way back to
-	 * user mode because its time was up (R) */
-	if (!(state & (OFFCPU_STATE_PREEMPT - 1)) || (state & OFFCPU_STATE_PREEMPT)) {
-		st->flags |= RT_REC_OFFCPU_PREEMPTED;
-		return;
-	}
-	regs = (struct pt_regs *)bpf_task_pt_regs(bpf_get_current_task_btf());
 	if (!regs)
 		return;
 	orig_ax = BPF_CORE_READ(regs, orig_ax);
 	ax = BPF_CORE_READ(regs, ax);
+	/* still runnable: preempted (R+), or switched out on its way back to
+	 * user mode because its time was up (R) */
+	if (!(state & (OFFCPU_STATE_PREEMPT - 1)) || (state & OFFCPU_STATE_PREEMPT)) {
+		st->flags |= RT_REC_OFFCPU_PREEMPTED;
+		/* on its way back from system call orig_ax (ax holds its result,
+		 * ip follows a syscall instruction; an interrupt leaves orig_ax
+		 * negative): the kernel's frames are those of the return path */
+		ip = BPF_CORE_READ(regs, ip);
+		if ((__s64)orig_ax >= 0 && orig_ax < 1024 && ax != (__u64)-OFFCPU_ENOSYS &&
+		    !bpf_probe_read_user(&insn, sizeof(insn), (const void *)(ip - 2)) &&
+		    insn == OFFCPU_SYSCALL_INSN)
+			st->chain = ((__u32)orig_ax + 1) | OFFCPU_CHAIN_RETURNING;
+		return;
+	}
 	if ((__s64)orig_ax < 0 || orig_ax >= 1024 || ax != (__u64)-OFFCPU_ENOSYS)
 		return;
 	st->flags |= RT_REC_OFFCPU_SYSCALL;
 	st->syscall = (__u32)orig_ax;
+	st->chain = (__u32)orig_ax + 1;
 	if (orig_ax != OFFCPU_NR_FUTEX)
 		return;
 	futex = BPF_CORE_READ(regs, di);
@@ -444,6 +459,7 @@ static __always_inline void offcpu_chain_walked(struct offcpu_chain *c, __u32 pi
 	c->sig = sig;
 	c->flags = st->flags;
 	c->state = st->state;
+	c->syscall = st->syscall;
 	c->walked = st->start;
 }
 
@@ -465,7 +481,7 @@ static __always_inline __u32 offcpu_chain_flags(__u32 pid, __u32 tid, struct off
 	__u64 ip, sp, bp;
 	__u32 zero = 0, slot;
 
-	if (!(st->flags & RT_REC_OFFCPU_SYSCALL))
+	if (!st->chain)
 		return 0; /* preempted anywhere: a fresh chain, not remembered */
 	regs = (struct pt_regs *)bpf_task_pt_regs(bpf_get_current_task_btf());
 	if (!regs)
@@ -487,7 +503,7 @@ static __always_inline __u32 offcpu_chain_flags(__u32 pid, __u32 tid, struct off
 	all->pid = pid;
 	for (slot = 0; slot < RT_REC_STACK_CHAIN_SLOTS; slot++) {
 		c = &all->c[slot];
-		if (c->ip == ip && c->sp == sp && c->bp == bp && c->syscall == st->syscall &&
+		if (c->ip == ip && c->sp == sp && c->bp == bp && c->key == st->chain &&
 		    c->ip && c->reused < OFFCPU_SAME_CHAIN_MAX) {
 			c->reused++;
 			offcpu_count(RT_OFFCPU_STAT_SAME_CHAIN, 1);
@@ -505,7 +521,7 @@ static __always_inline __u32 offcpu_chain_flags(__u32 pid, __u32 tid, struct off
 	c->ip = ip;
 	c->sp = sp;
 	c->bp = bp;
-	c->syscall = st->syscall;
+	c->key = st->chain;
 	c->reused = 0;
 	return RT_REC_STACK_CHAIN_KEEP | slot << RT_REC_STACK_CHAIN_SHIFT;
 }
@@ -540,7 +556,7 @@ __noinline __u32 offcpu_leave(__u64 id, __u64 now, long state)
 	offcpu_count(RT_OFFCPU_STAT_SWITCHES, 1);
 	if (!slot)
 		return 0;
-	if (py && (st.flags & RT_REC_OFFCPU_SYSCALL))
+	if (py && st.chain)
 		sig = offcpu_py_sig(py, pid, tid);
 	flags = offcpu_chain_flags(pid, tid, &st, sig);
 	if (!slot->tid || slot->tid == tid) {
