@@ -12,15 +12,16 @@
  * (a callchain a BPF program cannot ask perf for); every other switch of
  * the system is dropped (returns 0).  When the thread is switched in
  * again, the program run for that switch writes an RT_REC_OFFCPU record
- * with the interval.  Every interval of a walked thread gets its record:
- * nothing is aggregated or dropped below a threshold; records lost to a
- * full buffer are counted.
+ * with the interval (or adds it to a sum, below).  Nothing is dropped
+ * below a threshold; records lost to a full buffer are counted.
  *
  * perf's sample with its callchain is most of the cost of a switch.  A
  * thread that sleeps in the same system call from the same user
  * instruction, stack and frame pointer as at one of its last
  * RT_REC_STACK_CHAIN_SLOTS switches out with a sample left through the
- * same native frames: that switch keeps no perf sample, and its stack
+ * same native frames, and so does one preempted on its way back from the
+ * same system call at the same registers: that switch keeps no perf
+ * sample, and its stack
  * record says RT_REC_STACK_SAME_CHAIN and which slot (rtmerge reuses that
  * chain).  One switch in OFFCPU_SAME_CHAIN_MAX + 1 of a slot takes a fresh
  * one anyway.
@@ -466,8 +467,9 @@ static __always_inline void offcpu_chain_walked(struct offcpu_chain *c, __u32 pi
 /* The stack record flags for thread @tid of @pid, leaving as @st says:
  * with RT_REC_STACK_SAME_CHAIN when it leaves through the native frames of
  * one of its last switches out with a sample (asleep in the same system
- * call, with the same user instruction, stack and frame pointers: then
- * perf's sample is not needed), or with RT_REC_STACK_CHAIN_KEEP when its
+ * call, or preempted on the way back from it, with the same user
+ * instruction, stack and frame pointers: then perf's sample is not
+ * needed), or with RT_REC_STACK_CHAIN_KEEP when its
  * sample is to be remembered; the chain slot either way.  A new chain
  * replaces the oldest slot's.  OFFCPU_SUMMED (st->sum set) instead when the
  * chain's last walk found the same stack signature @sig and reason: the
