@@ -254,6 +254,8 @@ static __always_inline void offcpu_sums_flush(void *ctx, struct offcpu_chains *a
 {
 	struct rt_rec_offcpu_sum rec;
 
+	/* unrolled: 6.1's verifier refuses a loop back to a helper call */
+#pragma unroll
 	for (__u32 slot = 0; slot < RT_REC_STACK_CHAIN_SLOTS; slot++)
 		if (offcpu_sum_take(&rec, &all->c[slot], all->pid, tid, slot))
 			offcpu_sum_write(ctx, &rec);
@@ -336,8 +338,10 @@ static __noinline void offcpu_exit(void *ctx, __u32 tid)
 	bpf_map_delete_elem(&offcpu_chains, &tid);
 }
 
-/* Writes the sum offcpu_leave set aside, if any. */
-static __always_inline void offcpu_pending_write(void *ctx)
+/* Writes the sum offcpu_leave set aside, if any.  Out of line: its key
+ * and spills in rt_offcpu's frame would push the walk's call chain (with
+ * the program's frame) past 6.1's 512 bytes. */
+static __noinline void offcpu_pending_write(void *ctx)
 {
 	__u32 zero = 0;
 	struct rt_rec_offcpu_sum *rec = bpf_map_lookup_elem(&offcpu_pending, &zero);
@@ -414,15 +418,32 @@ static __always_inline __u64 offcpu_mix(__u64 h, __u64 v)
  * everything rootward of the parent changed while these two frames stayed
  * where and as they were.
  */
+/* Mixes the frame at *@frame (its first @size bytes, read through this
+ * CPU's walk window @d) into *@h and moves *@frame to its caller's.
+ * Returns 0, or -1 when it cannot be read. */
+static __always_inline int offcpu_sig_frame(struct deep_stack *d,
+					    const struct rt_walker_offsets *off, __u64 size,
+					    __u64 *frame, __u64 *h)
+{
+	const __u8 *buf = window_at(&d->win[0], *frame, size, WINDOW_FRAME);
+	__u64 code, previous;
+	__s64 lasti;
+	__u8 is_entry, owner;
+
+	if (!buf)
+		return -1;
+	py_frame_fields(off, buf, &code, &previous, &lasti, &is_entry, &owner);
+	*h = offcpu_mix(offcpu_mix(offcpu_mix(*h, *frame), code), (__u64)lasti);
+	*frame = previous;
+	return 0;
+}
+
 static __always_inline __u64 offcpu_py_sig(const struct rt_walker_config *cfg, __u32 pid,
 					   __u32 tid)
 {
 	const struct rt_walker_offsets *off = &cfg->off;
 	struct deep_stack *d = deep_stack();
-	__u64 ts, frame = 0, code, previous, size = off->frame_read, h = 0;
-	const __u8 *buf;
-	__s64 lasti;
-	__u8 is_entry, owner;
+	__u64 ts, frame = 0, size = off->frame_read, h = 0;
 
 	if (!d)
 		return 0;
@@ -432,16 +453,13 @@ static __always_inline __u64 offcpu_py_sig(const struct rt_walker_config *cfg, _
 	bound_barrier(size);
 	if (size > RT_WALKER_FRAME_READ || size < 8)
 		return 0;
-	/* the walk's window, emptied: what it held is another sample's */
+	/* the walk's window, emptied: what it held is another sample's.  The
+	 * two frames without a loop: 6.1's verifier refuses a loop whose
+	 * back edge follows a helper call. */
 	d->win[0].len = 0;
-	for (int i = 0; i < 2 && frame; i++) {
-		buf = window_at(&d->win[0], frame, size, WINDOW_FRAME);
-		if (!buf)
-			return 0;
-		py_frame_fields(off, buf, &code, &previous, &lasti, &is_entry, &owner);
-		h = offcpu_mix(offcpu_mix(offcpu_mix(h, frame), code), (__u64)lasti);
-		frame = previous;
-	}
+	if (offcpu_sig_frame(d, off, size, &frame, &h) ||
+	    (frame && offcpu_sig_frame(d, off, size, &frame, &h)))
+		return 0;
 	return h | 1;
 }
 
