@@ -8,7 +8,9 @@
 # function the time its own clock measured inside its sleeps, within TOL
 # percent, every interval and sum must find its stack, and --wall's total
 # for the thread must cover its two loops' wall time (within TOL percent:
-# its on-CPU part is sampled).
+# its on-CPU part is sampled).  Every interval summed must reach the file,
+# also when the thread still sleeps in its loop as the recording ends
+# (-p PID -d 2: the sums still held go out before perf stops).
 . "$(dirname "$0")/lib.sh"
 RTBPF=$RT_BUILD/rt-bpf
 WORKLOADS=$RT_TOP/tests/e2e/workloads
@@ -18,6 +20,16 @@ N=${N:-1000}
 require_perf
 [ -x "$RTBPF" ] || fail "$RTBPF not built"
 [ -r /sys/kernel/btf/vmlinux ] || skip "no kernel BTF"
+
+# all_sums_read LABEL RT-BPF-LOG RTMERGE-ERR: every interval the program
+# summed reached the file in a sum record (none held back at the end)
+all_sums_read() {
+	local summed read
+	summed=$(sed -n 's/.*intervals summed=\([0-9]*\).*/\1/p' "$2")
+	read=$(sed -n 's/.*off-CPU sums: [0-9]* read, \([0-9]*\) intervals in them.*/\1/p' "$3")
+	[ -n "$summed" ] && [ "$summed" -gt 0 ] && [ "$summed" = "$read" ] ||
+		fail "$1: rt-bpf summed ${summed:-no} intervals, rtmerge read ${read:-none} in sums"
+}
 
 # run LABEL INTERPRETER
 run() {
@@ -37,6 +49,7 @@ run() {
 		"$base.off.err" || fail "$label: intervals without their stack"
 	grep -q 'intervals in them, 0 of those without their stack' "$base.off.err" ||
 		fail "$label: sums without their stack (or none)"
+	all_sums_read "$label" "$base.log" "$base.off.err"
 	python3 - "$label" "$base.json" "$base.off" "$base.wall" "$base.log" "$TOL" <<'PY' ||
 import json, re, sys
 label, truth, off, wall, log, tol = sys.argv[1:6] + [float(sys.argv[6])]
@@ -70,10 +83,33 @@ PY
 		fail "$label: summed time off by more than $TOL% (or too few sums)"
 }
 
+# run_pid LABEL INTERPRETER: -p PID -d 2 of a thread that is still
+# sleeping in its loop when the recording ends: its sums go out at the end
+run_pid() {
+	local label=$1-p py=$2 base=$E2E_TMP/$1-p pid
+	"$py" "$WORKLOADS/offcpu_sums.py" 100000 0.0003 0.0009 >/dev/null &
+	pid=$!
+	sleep 0.5
+	timeout 60 "$RTBPF" record --off-cpu -F 99 -d 2 -o "$base.data" -p "$pid" 2>"$base.log" ||
+		{ kill "$pid"; cat "$base.log" >&2; fail "$label: rt-bpf record"; }
+	kill "$pid"
+	wait "$pid" 2>/dev/null
+	grep '^rt-bpf: off-CPU:' "$base.log"
+	"$RTMERGE" --off-cpu -o "$base.off" "$base.data" 2>"$base.off.err" ||
+		{ cat "$base.off.err" >&2; fail "$label: rtmerge --off-cpu"; }
+	grep 'off-CPU sums' "$base.off.err"
+	grep -q 'intervals in them, 0 of those without their stack' "$base.off.err" ||
+		fail "$label: sums without their stack (or none)"
+	all_sums_read "$label" "$base.log" "$base.off.err"
+	grep -q ';short_naps (.*\[syscall\] clock_nanosleep [0-9]*$' "$base.off" ||
+		fail "$label: no sleep in short_naps"
+}
+
 ran=0
 for spec in pyenv-3.11=/root/.pyenv/versions/3.11.7/bin/python3.11 debian-3.11=/usr/bin/python3.11; do
 	[ -x "${spec#*=}" ] || continue
 	run "${spec%%=*}" "${spec#*=}"
+	[ "$ran" -eq 0 ] && run_pid "${spec%%=*}" "${spec#*=}"
 	ran=$((ran + 1))
 done
 [ "$ran" -gt 0 ] || skip "no pyenv 3.11.7 or /usr/bin/python3.11"
