@@ -241,9 +241,12 @@ static int feed_sum(struct rt_offcpu *o, struct rt_stacks *stacks, const void *r
 	if (o->view != RT_MERGE_VIEW_OFFCPU && o->view != RT_MERGE_VIEW_WALL)
 		return 1;
 	t = slot_of(o, sum.tid, false);
-	c = t ? &t->chain[sum.slot] : NULL;
-	/* the stack record the sum stands on was lost, or filtered out */
-	if (!c || !c->used || !starts_at(c->time, sum.walked)) {
+	/* threads the filters leave out never have a switch sample */
+	if (!t || !t->cap_frames)
+		return 1;
+	c = &t->chain[sum.slot];
+	/* the stack record the sum stands on was lost */
+	if (!c->used || !starts_at(c->time, sum.walked)) {
 		o->stats.summed_no_stack += sum.count;
 		return 1;
 	}

@@ -59,7 +59,7 @@ struct rt_offcpu_stats {
 	uint64_t bad_records;     /* interval or sum records too short to read, or malformed */
 	uint64_t sums;            /* RT_REC_OFFCPU_SUM records read */
 	uint64_t summed;          /* intervals in them */
-	uint64_t summed_no_stack; /* ... whose chain slot's stack never came (lost or filtered) */
+	uint64_t summed_no_stack; /* ... whose chain slot's stack never came (lost) */
 };
 
 struct rt_offcpu;
