@@ -592,6 +592,26 @@ __noinline __u32 offcpu_leave(__u64 id, __u64 now, long state)
 	return flags;
 }
 
+/* The current thread's switch out with stack record flags @flags (its
+ * chain slot) wrote no stack record (perf's events not enabled yet, a full
+ * buffer, no thread state): the chain's walk is forgotten, so that no
+ * later switch sums on a stack or reuses a sample the file lacks. */
+static __noinline void offcpu_forget(__u32 flags)
+{
+	__u32 tid = (__u32)bpf_get_current_pid_tgid();
+	struct offcpu_chains *all;
+	struct offcpu_chain *c;
+
+	if (!(flags & (RT_REC_STACK_SAME_CHAIN | RT_REC_STACK_CHAIN_KEEP)))
+		return;
+	all = bpf_map_lookup_elem(&offcpu_chains, &tid);
+	if (!all)
+		return;
+	c = &all->c[RT_REC_STACK_CHAIN_SLOT(flags) & (RT_REC_STACK_CHAIN_SLOTS - 1)];
+	c->sig = 0;
+	c->ip = 0;
+}
+
 /* Loaded only for --off-cpu ("?": not by default).  The common case, a
  * switch between threads that are not walked, costs an array lookup and a
  * hash lookup (two for a process that is not Python). */
@@ -639,8 +659,10 @@ int rt_offcpu(void *ctx)
 	 * without a branch on @flags: a branch would make the verifier tell
 	 * apart every value of it through the whole walk above (precision),
 	 * and go through the walk once per value. */
-	if (ret)
+	if (ret) {
+		offcpu_forget(flags);
 		return 1;
+	}
 	return (int)(((flags / RT_REC_STACK_SAME_CHAIN) & 1) ^ 1);
 }
 
