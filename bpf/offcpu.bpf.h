@@ -12,18 +12,29 @@
  * (a callchain a BPF program cannot ask perf for); every other switch of
  * the system is dropped (returns 0).  When the thread is switched in
  * again, the program run for that switch writes an RT_REC_OFFCPU record
- * with the interval.  Every interval of a walked thread gets its record:
- * nothing is aggregated or dropped below a threshold; records lost to a
- * full buffer are counted.
+ * with the interval (or adds it to a sum, below).  Nothing is dropped
+ * below a threshold; records lost to a full buffer are counted.
  *
  * perf's sample with its callchain is most of the cost of a switch.  A
  * thread that sleeps in the same system call from the same user
  * instruction, stack and frame pointer as at one of its last
  * RT_REC_STACK_CHAIN_SLOTS switches out with a sample left through the
- * same native frames: that switch keeps no perf sample, and its stack
+ * same native frames, and so does one preempted on its way back from the
+ * same system call at the same registers: that switch keeps no perf
+ * sample, and its stack
  * record says RT_REC_STACK_SAME_CHAIN and which slot (rtmerge reuses that
  * chain).  One switch in OFFCPU_SAME_CHAIN_MAX + 1 of a slot takes a fresh
  * one anyway.
+ *
+ * The walk and the two records are the rest of the cost.  A CPython thread
+ * that leaves through a remembered chain for the same reason, with the
+ * same leaf and parent frames (addresses, code objects, instructions) as
+ * at that slot's last walk, is not walked: its interval is added to the
+ * slot's sum (time and count), which goes out as one RT_REC_OFFCPU_SUM
+ * record before the slot's next walk, after OFFCPU_SUM_MAX intervals or
+ * OFFCPU_SUM_NS, at the thread's exit, and at the end of the recording
+ * (rt_offcpu_flush, run by rt-bpf).  Nothing is dropped: every interval is
+ * in a record or in a sum.
  */
 #ifndef RT_BPF_OFFCPU_BPF_H
 #define RT_BPF_OFFCPU_BPF_H
@@ -45,7 +56,15 @@ struct offcpu_start {
 	__u32 state;
 	__u32 syscall;
 	__u32 flags; /* RT_REC_OFFCPU_* */
+	__u32 sum;   /* 1 + the chain slot whose sum the interval goes to; 0: its own record */
+	__u32 chain; /* what its native chain is remembered by besides the user registers
+		      * (OFFCPU_CHAIN_*); 0: not remembered */
 };
+
+/* offcpu_start.chain: 1 + the system call it sleeps in, or with
+ * OFFCPU_CHAIN_RETURNING the one it was preempted on its way back from */
+#define OFFCPU_CHAIN_RETURNING (1u << 16)
+#define OFFCPU_SYSCALL_INSN 0x050f /* x86_64 syscall, as a little-endian __u16 */
 
 /*
  * Threads off the CPU, in a slot per tid (tid modulo OFFCPU_SLOTS) of an
@@ -80,21 +99,34 @@ struct {
 } offcpu_starts SEC(".maps");
 
 /* Where a walked thread left the CPU with a perf sample (its native
- * chain): user registers and system call. */
+ * chain): user registers and system call; what its last walk through this
+ * chain found, and the intervals summed on that walk's stack since. */
 struct offcpu_chain {
 	__u64 ip, sp, bp;
-	__u32 syscall;
+	__u32 key;    /* offcpu_start.chain */
 	__u32 reused; /* switches since, without a sample */
+	__u64 sig;    /* offcpu_py_sig at the last walk; 0: none (never summed) */
+	__u32 flags, state; /* why it left then (RT_REC_OFFCPU_*, prev_state) */
+	__u64 walked; /* that interval's start */
+	__u64 first, last, total; /* the sum: first start, last end, nanoseconds */
+	__u32 count, syscall;     /* ... and intervals (0: nothing summed); offcpu_start.syscall */
 };
 
 /* A thread's last RT_REC_STACK_CHAIN_SLOTS of them, replaced in turn. */
 struct offcpu_chains {
 	struct offcpu_chain c[RT_REC_STACK_CHAIN_SLOTS];
 	__u32 next;
-	__u32 pad;
+	__u32 pid;
 };
 
 #define OFFCPU_SAME_CHAIN_MAX 63
+/* A sum goes out after this many intervals or once its first began this
+ * long ago: a thread that keeps blocking in one place still shows up in
+ * the recording as it goes, and a sum's count fits its record. */
+#define OFFCPU_SUM_MAX 4096
+#define OFFCPU_SUM_NS  10000000ull
+/* offcpu_leave's answer for a summed interval (not a stack record flag) */
+#define OFFCPU_SUMMED (1u << 31)
 
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
@@ -110,6 +142,16 @@ struct {
 	__type(key, __u32);
 	__type(value, struct offcpu_chains);
 } offcpu_chains_zero SEC(".maps");
+
+/* The sum a switch out's walk replaces, written by rt_offcpu before the
+ * walk's stack record (offcpu_leave cannot write: it is verified apart,
+ * without the program's context). */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct rt_rec_offcpu_sum);
+} offcpu_pending SEC(".maps");
 
 /* How many threads offcpu_starts holds (in its only element). */
 struct {
@@ -164,6 +206,98 @@ static __always_inline void offcpu_write(void *ctx, __u32 tid, const struct offc
 	offcpu_count(RT_OFFCPU_STAT_NS, now - rec.start);
 }
 
+/* Moves chain @c's sum (thread @tid of @pid, slot @slot) into @rec and
+ * empties it; false when it holds nothing. */
+static __always_inline bool offcpu_sum_take(struct rt_rec_offcpu_sum *rec, struct offcpu_chain *c,
+					    __u32 pid, __u32 tid, __u32 slot)
+{
+	if (!c->count)
+		return false;
+	rec->hdr.magic = RT_REC_MAGIC;
+	rec->hdr.version = RT_REC_VERSION;
+	rec->hdr.type = RT_REC_OFFCPU_SUM;
+	rec->hdr.size = sizeof(*rec);
+	rec->pid = pid;
+	rec->tid = tid;
+	rec->walked = c->walked;
+	rec->first = c->first;
+	rec->last = c->last;
+	rec->total = c->total;
+	rec->count = c->count;
+	rec->slot = slot;
+	rec->syscall = c->syscall;
+	rec->state = c->state;
+	rec->flags = c->flags;
+	rec->pad = 0;
+	c->count = 0;
+	c->total = 0;
+	return true;
+}
+
+/* Writes sum @rec into this CPU's channel (see offcpu_write); a lost one
+ * counts its intervals as lost. */
+static __always_inline void offcpu_sum_write(void *ctx, const struct rt_rec_offcpu_sum *rec)
+{
+	long err = per_thread_channels ? -95 :
+		   bpf_perf_event_output(ctx, &channel, BPF_F_CURRENT_CPU, (void *)rec, sizeof(*rec));
+
+	if (err) {
+		offcpu_count(err == -28 ? RT_OFFCPU_STAT_LOST : RT_OFFCPU_STAT_ERRORS, rec->count);
+		return;
+	}
+	offcpu_count(RT_OFFCPU_STAT_SUMS, 1);
+	offcpu_count(RT_OFFCPU_STAT_NS, rec->total);
+}
+
+/* Writes every sum of thread @tid's chains @all. */
+static __always_inline void offcpu_sums_flush(void *ctx, struct offcpu_chains *all, __u32 tid)
+{
+	struct rt_rec_offcpu_sum rec;
+
+	/* unrolled: 6.1's verifier refuses a loop back to a helper call */
+#pragma unroll
+	for (__u32 slot = 0; slot < RT_REC_STACK_CHAIN_SLOTS; slot++)
+		if (offcpu_sum_take(&rec, &all->c[slot], all->pid, tid, slot))
+			offcpu_sum_write(ctx, &rec);
+}
+
+/* Adds the interval of thread @tid that @st began and @now ends to the sum
+ * its switch out chose, writing the sum once it is full or old. */
+static __always_inline void offcpu_sum_add(void *ctx, __u32 tid, const struct offcpu_start *st,
+					   __u64 now)
+{
+	struct offcpu_chains *all = bpf_map_lookup_elem(&offcpu_chains, &tid);
+	struct rt_rec_offcpu_sum rec;
+	struct offcpu_chain *c;
+	__u32 slot = (st->sum - 1) & (RT_REC_STACK_CHAIN_SLOTS - 1);
+
+	if (!all) {
+		offcpu_count(RT_OFFCPU_STAT_LOST, 1); /* its thread's entry was evicted */
+		return;
+	}
+	c = &all->c[slot];
+	if (!c->count)
+		c->first = st->start;
+	c->count++;
+	c->total += now - st->start;
+	c->last = now;
+	offcpu_count(RT_OFFCPU_STAT_SUMMED, 1);
+	if ((c->count >= OFFCPU_SUM_MAX || now - c->first >= OFFCPU_SUM_NS) &&
+	    offcpu_sum_take(&rec, c, all->pid, tid, slot))
+		offcpu_sum_write(ctx, &rec);
+}
+
+/* Ends the interval of thread @tid that @st began: its own record, or its
+ * sum's share. */
+static __always_inline void offcpu_close(void *ctx, __u32 tid, const struct offcpu_start *st,
+					 __u64 now)
+{
+	if (st->sum)
+		offcpu_sum_add(ctx, tid, st, now);
+	else
+		offcpu_write(ctx, tid, st, now);
+}
+
 /* Writes the interval of thread @tid, switched in now, if it was walked
  * as it left.  Out of line, as offcpu_leave: the program's own frame is
  * part of the walk's call chain, which older verifiers bound to 512 bytes. */
@@ -177,7 +311,7 @@ static __noinline void offcpu_end(void *ctx, __u32 tid, __u64 now)
 	if (!slot)
 		return;
 	if (slot->tid == tid) {
-		offcpu_write(ctx, tid, &slot->st, now);
+		offcpu_close(ctx, tid, &slot->st, now);
 		slot->tid = 0;
 		return;
 	}
@@ -187,9 +321,35 @@ static __noinline void offcpu_end(void *ctx, __u32 tid, __u64 now)
 	st = bpf_map_lookup_elem(&offcpu_starts, &tid);
 	if (!st)
 		return;
-	offcpu_write(ctx, tid, st, now);
+	offcpu_close(ctx, tid, st, now);
 	if (!bpf_map_delete_elem(&offcpu_starts, &tid))
 		__sync_fetch_and_add(spilled, -1);
+}
+
+/* Thread @tid leaves the CPU for the last time: its sums go out, its
+ * chains go (a later thread with its tid starts afresh). */
+static __noinline void offcpu_exit(void *ctx, __u32 tid)
+{
+	struct offcpu_chains *all = bpf_map_lookup_elem(&offcpu_chains, &tid);
+
+	if (!all)
+		return;
+	offcpu_sums_flush(ctx, all, tid);
+	bpf_map_delete_elem(&offcpu_chains, &tid);
+}
+
+/* Writes the sum offcpu_leave set aside, if any.  Out of line: its key
+ * and spills in rt_offcpu's frame would push the walk's call chain (with
+ * the program's frame) past 6.1's 512 bytes. */
+static __noinline void offcpu_pending_write(void *ctx)
+{
+	__u32 zero = 0;
+	struct rt_rec_offcpu_sum *rec = bpf_map_lookup_elem(&offcpu_pending, &zero);
+
+	if (rec && rec->count) {
+		offcpu_sum_write(ctx, rec);
+		rec->count = 0;
+	}
 }
 
 /* Why the current thread leaves the CPU: its sched_switch state and, when
@@ -201,25 +361,34 @@ static __always_inline void offcpu_reason(struct offcpu_start *st, long state, _
 					  __u32 tid, const struct rt_walker_config *py,
 					  const struct rt_ruby_walker_config *rb)
 {
-	struct pt_regs *regs;
-	__u64 orig_ax, ax, futex, gil;
+	struct pt_regs *regs = (struct pt_regs *)bpf_task_pt_regs(bpf_get_current_task_btf());
+	__u64 orig_ax, ax, futex, gil, ip;
+	__u16 insn = 0;
 
 	st->state = (__u32)state;
-	/* still runnable: preempted (R+), or switched out on its way back to
-	 * user mode because its time was up (R) */
-	if (!(state & (OFFCPU_STATE_PREEMPT - 1)) || (state & OFFCPU_STATE_PREEMPT)) {
-		st->flags |= RT_REC_OFFCPU_PREEMPTED;
-		return;
-	}
-	regs = (struct pt_regs *)bpf_task_pt_regs(bpf_get_current_task_btf());
 	if (!regs)
 		return;
 	orig_ax = BPF_CORE_READ(regs, orig_ax);
 	ax = BPF_CORE_READ(regs, ax);
+	/* still runnable: preempted (R+), or switched out on its way back to
+	 * user mode because its time was up (R) */
+	if (!(state & (OFFCPU_STATE_PREEMPT - 1)) || (state & OFFCPU_STATE_PREEMPT)) {
+		st->flags |= RT_REC_OFFCPU_PREEMPTED;
+		/* on its way back from system call orig_ax (ax holds its result,
+		 * ip follows a syscall instruction; an interrupt leaves orig_ax
+		 * negative): the kernel's frames are those of the return path */
+		ip = BPF_CORE_READ(regs, ip);
+		if ((__s64)orig_ax >= 0 && orig_ax < 1024 && ax != (__u64)-OFFCPU_ENOSYS &&
+		    !bpf_probe_read_user(&insn, sizeof(insn), (const void *)(ip - 2)) &&
+		    insn == OFFCPU_SYSCALL_INSN)
+			st->chain = ((__u32)orig_ax + 1) | OFFCPU_CHAIN_RETURNING;
+		return;
+	}
 	if ((__s64)orig_ax < 0 || orig_ax >= 1024 || ax != (__u64)-OFFCPU_ENOSYS)
 		return;
 	st->flags |= RT_REC_OFFCPU_SYSCALL;
 	st->syscall = (__u32)orig_ax;
+	st->chain = (__u32)orig_ax + 1;
 	if (orig_ax != OFFCPU_NR_FUTEX)
 		return;
 	futex = BPF_CORE_READ(regs, di);
@@ -232,21 +401,107 @@ static __always_inline void offcpu_reason(struct offcpu_start *st, long state, _
 	}
 }
 
-/* The stack record flags for thread @tid, leaving as @st says: with
- * RT_REC_STACK_SAME_CHAIN when it leaves through the native frames of one
- * of its last switches out with a sample (asleep in the same system call,
- * with the same user instruction, stack and frame pointers: then perf's
- * sample is not needed), or with RT_REC_STACK_CHAIN_KEEP when its sample is
- * to be remembered; the chain slot either way.  A new chain replaces the
- * oldest slot's. */
-static __always_inline __u32 offcpu_chain_flags(__u32 tid, const struct offcpu_start *st)
+/* @h with @v mixed in. */
+static __always_inline __u64 offcpu_mix(__u64 h, __u64 v)
+{
+	h ^= v;
+	h *= 0x9e3779b97f4a7c15ull;
+	return h ^ (h >> 29);
+}
+
+/*
+ * What tells the interpreter stack of CPython thread @tid (of process @pid,
+ * configured by @cfg) from another at a switch out, far cheaper than a
+ * walk: its leaf and parent frames' addresses, code objects and
+ * instructions, hashed (never 0).  0 when they cannot be read.  Two stacks
+ * with the same signature are taken to be the same: they differ only when
+ * everything rootward of the parent changed while these two frames stayed
+ * where and as they were.
+ */
+/* Mixes the frame at *@frame (its first @size bytes, read through this
+ * CPU's walk window @d) into *@h and moves *@frame to its caller's.
+ * Returns 0, or -1 when it cannot be read. */
+static __always_inline int offcpu_sig_frame(struct deep_stack *d,
+					    const struct rt_walker_offsets *off, __u64 size,
+					    __u64 *frame, __u64 *h)
+{
+	const __u8 *buf = window_at(&d->win[0], *frame, size, WINDOW_FRAME);
+	__u64 code, previous;
+	__s64 lasti;
+	__u8 is_entry, owner;
+
+	if (!buf)
+		return -1;
+	py_frame_fields(off, buf, &code, &previous, &lasti, &is_entry, &owner);
+	*h = offcpu_mix(offcpu_mix(offcpu_mix(*h, *frame), code), (__u64)lasti);
+	*frame = previous;
+	return 0;
+}
+
+static __always_inline __u64 offcpu_py_sig(const struct rt_walker_config *cfg, __u32 pid,
+					   __u32 tid)
+{
+	const struct rt_walker_offsets *off = &cfg->off;
+	struct deep_stack *d = deep_stack();
+	__u64 ts, frame = 0, size = off->frame_read, h = 0;
+
+	if (!d)
+		return 0;
+	ts = find_tstate(cfg, pid, tid);
+	if (!ts || current_frame(off, ts, &frame) || !frame)
+		return 0;
+	bound_barrier(size);
+	if (size > RT_WALKER_FRAME_READ || size < 8)
+		return 0;
+	/* the walk's window, emptied: what it held is another sample's.  The
+	 * two frames without a loop: 6.1's verifier refuses a loop whose
+	 * back edge follows a helper call. */
+	d->win[0].len = 0;
+	if (offcpu_sig_frame(d, off, size, &frame, &h) ||
+	    (frame && offcpu_sig_frame(d, off, size, &frame, &h)))
+		return 0;
+	return h | 1;
+}
+
+/* Chain @c is walked now, by the switch out @st of thread @tid (of @pid)
+ * with stack signature @sig: its sum, which belongs to the stack walked
+ * before, is set aside to go out ahead of this walk's stack record. */
+static __always_inline void offcpu_chain_walked(struct offcpu_chain *c, __u32 pid, __u32 tid,
+						__u32 slot, const struct offcpu_start *st,
+						__u64 sig)
+{
+	__u32 zero = 0;
+	struct rt_rec_offcpu_sum *pending = bpf_map_lookup_elem(&offcpu_pending, &zero);
+
+	if (pending)
+		offcpu_sum_take(pending, c, pid, tid, slot);
+	c->sig = sig;
+	c->flags = st->flags;
+	c->state = st->state;
+	c->syscall = st->syscall;
+	c->walked = st->start;
+}
+
+/* The stack record flags for thread @tid of @pid, leaving as @st says:
+ * with RT_REC_STACK_SAME_CHAIN when it leaves through the native frames of
+ * one of its last switches out with a sample (asleep in the same system
+ * call, or preempted on the way back from it, with the same user
+ * instruction, stack and frame pointers: then perf's sample is not
+ * needed), or with RT_REC_STACK_CHAIN_KEEP when its
+ * sample is to be remembered; the chain slot either way.  A new chain
+ * replaces the oldest slot's.  OFFCPU_SUMMED (st->sum set) instead when the
+ * chain's last walk found the same stack signature @sig and reason: the
+ * interval goes to that chain's sum, without a walk. */
+static __always_inline __u32 offcpu_chain_flags(__u32 pid, __u32 tid, struct offcpu_start *st,
+						__u64 sig)
 {
 	struct offcpu_chains *all;
+	struct offcpu_chain *c;
 	struct pt_regs *regs;
 	__u64 ip, sp, bp;
 	__u32 zero = 0, slot;
 
-	if (!(st->flags & RT_REC_OFFCPU_SYSCALL))
+	if (!st->chain)
 		return 0; /* preempted anywhere: a fresh chain, not remembered */
 	regs = (struct pt_regs *)bpf_task_pt_regs(bpf_get_current_task_btf());
 	if (!regs)
@@ -265,53 +520,96 @@ static __always_inline __u32 offcpu_chain_flags(__u32 tid, const struct offcpu_s
 		if (!all)
 			return 0;
 	}
+	all->pid = pid;
 	for (slot = 0; slot < RT_REC_STACK_CHAIN_SLOTS; slot++) {
-		struct offcpu_chain *c = &all->c[slot];
-
-		if (c->ip == ip && c->sp == sp && c->bp == bp && c->syscall == st->syscall &&
+		c = &all->c[slot];
+		if (c->ip == ip && c->sp == sp && c->bp == bp && c->key == st->chain &&
 		    c->ip && c->reused < OFFCPU_SAME_CHAIN_MAX) {
 			c->reused++;
 			offcpu_count(RT_OFFCPU_STAT_SAME_CHAIN, 1);
+			if (sig && c->sig == sig && c->flags == st->flags && c->state == st->state) {
+				st->sum = slot + 1;
+				return OFFCPU_SUMMED;
+			}
+			offcpu_chain_walked(c, pid, tid, slot, st, sig);
 			return RT_REC_STACK_SAME_CHAIN | slot << RT_REC_STACK_CHAIN_SHIFT;
 		}
 	}
 	slot = all->next++ & (RT_REC_STACK_CHAIN_SLOTS - 1);
-	all->c[slot].ip = ip;
-	all->c[slot].sp = sp;
-	all->c[slot].bp = bp;
-	all->c[slot].syscall = st->syscall;
-	all->c[slot].reused = 0;
+	c = &all->c[slot];
+	offcpu_chain_walked(c, pid, tid, slot, st, sig);
+	c->ip = ip;
+	c->sp = sp;
+	c->bp = bp;
+	c->key = st->chain;
+	c->reused = 0;
 	return RT_REC_STACK_CHAIN_KEEP | slot << RT_REC_STACK_CHAIN_SHIFT;
 }
 
-/* Notes that the thread @id (bpf_get_current_pid_tgid) of a walked process
- * leaves the CPU @now; @py or @rb is its process's configuration.  Returns
- * its stack record's chain flags. */
-static __noinline __u32 offcpu_leave(__u64 id, __u64 now, long state,
-				     const struct rt_walker_config *py,
-				     const struct rt_ruby_walker_config *rb)
+/*
+ * Notes that the thread @id (bpf_get_current_pid_tgid) of a walked process
+ * leaves the CPU @now in sched_switch state @state.  Returns its stack
+ * record's chain flags, or OFFCPU_SUMMED when its interval goes to a sum
+ * and it is not walked.  A global function: the verifier checks it once,
+ * apart, and the program sees its answer as any number, so the walk after
+ * it is not checked once per answer.
+ */
+__noinline __u32 offcpu_leave(__u64 id, __u64 now, long state)
 {
 	__u32 pid = id >> 32, tid = (__u32)id;
-	__u32 key = tid & (OFFCPU_SLOTS - 1), zero = 0;
+	__u32 key = tid & (OFFCPU_SLOTS - 1), zero = 0, flags;
 	struct offcpu_slot *slot = bpf_map_lookup_elem(&offcpu_slots, &key);
+	const struct rt_walker_config *py = bpf_map_lookup_elem(&pids, &pid);
+	const struct rt_ruby_walker_config *rb = NULL;
 	struct offcpu_start st = {};
 	__s64 *spilled;
+	__u64 sig = 0;
 
+	if (!py) {
+		rb = bpf_map_lookup_elem(&rb_pids, &pid);
+		if (!rb)
+			return 0;
+	}
 	st.start = now;
 	st.pid = pid;
 	offcpu_reason(&st, state, pid, tid, py, rb);
 	offcpu_count(RT_OFFCPU_STAT_SWITCHES, 1);
 	if (!slot)
 		return 0;
+	if (py && st.chain)
+		sig = offcpu_py_sig(py, pid, tid);
+	flags = offcpu_chain_flags(pid, tid, &st, sig);
 	if (!slot->tid || slot->tid == tid) {
 		slot->st = st;
 		slot->tid = tid;
-		return offcpu_chain_flags(tid, &st);
+		return flags;
 	}
 	spilled = bpf_map_lookup_elem(&offcpu_spilled, &zero);
 	if (spilled && !bpf_map_update_elem(&offcpu_starts, &tid, &st, BPF_NOEXIST))
 		__sync_fetch_and_add(spilled, 1);
-	return offcpu_chain_flags(tid, &st);
+	else if (st.sum)
+		return 0; /* not noted: walked after all (no chain flags: no sum follows) */
+	return flags;
+}
+
+/* The current thread's switch out with stack record flags @flags (its
+ * chain slot) wrote no stack record (perf's events not enabled yet, a full
+ * buffer, no thread state): the chain's walk is forgotten, so that no
+ * later switch sums on a stack or reuses a sample the file lacks. */
+static __noinline void offcpu_forget(__u32 flags)
+{
+	__u32 tid = (__u32)bpf_get_current_pid_tgid();
+	struct offcpu_chains *all;
+	struct offcpu_chain *c;
+
+	if (!(flags & (RT_REC_STACK_SAME_CHAIN | RT_REC_STACK_CHAIN_KEEP)))
+		return;
+	all = bpf_map_lookup_elem(&offcpu_chains, &tid);
+	if (!all)
+		return;
+	c = &all->c[RT_REC_STACK_CHAIN_SLOT(flags) & (RT_REC_STACK_CHAIN_SLOTS - 1)];
+	c->sig = 0;
+	c->ip = 0;
 }
 
 /* Loaded only for --off-cpu ("?": not by default).  The common case, a
@@ -326,7 +624,7 @@ int rt_offcpu(void *ctx)
 	long state = *(long *)((char *)ctx + OFFCPU_PREV_STATE);
 	const struct rt_walker_config *cfg;
 	const struct rt_ruby_walker_config *ruby = NULL;
-	__u32 flags = RT_REC_STACK_OFFCPU;
+	__u32 flags = RT_REC_STACK_OFFCPU, chain;
 	int ret;
 
 	if (next)
@@ -339,13 +637,19 @@ int rt_offcpu(void *ctx)
 		if (!ruby)
 			return 0; /* not walked: perf drops its sample */
 	}
-	if (state & OFFCPU_STATE_EXITING)
+	if (state & OFFCPU_STATE_EXITING) {
+		offcpu_exit(ctx, tid);
 		return 0; /* its last switch: no interval follows */
+	}
+	chain = offcpu_leave(id, now, state);
+	if (chain & OFFCPU_SUMMED)
+		return 0; /* the same stack as the chain's last walk: summed */
+	/* the sum this walk replaces goes out first */
+	offcpu_pending_write(ctx);
+	flags |= chain & (RT_REC_STACK_SAME_CHAIN | RT_REC_STACK_CHAIN_MASK | RT_REC_STACK_CHAIN_KEEP);
 	if (cfg) {
-		flags |= offcpu_leave(id, now, state, cfg, NULL);
 		ret = py_walker_sample(ctx, cfg, pid, tid, flags);
 	} else {
-		flags |= offcpu_leave(id, now, state, NULL, ruby);
 		ret = rb_walker_sample(ctx, ruby, pid, tid);
 		if (!ret)
 			ret = rb_finish_sample(ctx, ruby, pid, tid, flags);
@@ -355,9 +659,32 @@ int rt_offcpu(void *ctx)
 	 * without a branch on @flags: a branch would make the verifier tell
 	 * apart every value of it through the whole walk above (precision),
 	 * and go through the walk once per value. */
-	if (ret)
+	if (ret) {
+		offcpu_forget(flags);
 		return 1;
+	}
 	return (int)(((flags / RT_REC_STACK_SAME_CHAIN) & 1) ^ 1);
+}
+
+/* bpf_for_each_map_elem callback: writes the sums of one thread's chains;
+ * @arg points to the program's context. */
+static long offcpu_flush_thread(struct bpf_map *map, __u32 *tid, struct offcpu_chains *all,
+				void *arg)
+{
+	offcpu_sums_flush(*(void **)arg, all, *tid);
+	return 0;
+}
+
+/* Writes every sum still held, at the end of a recording: rt-bpf runs it
+ * (BPF_PROG_TEST_RUN, on its own CPU) once the off-CPU program is
+ * unlinked and before perf stops.  A raw tracepoint program because that
+ * type can be run so and write to a perf event array on every kernel
+ * rt-bpf supports; it is never attached. */
+SEC("?raw_tp")
+int rt_offcpu_flush(void *ctx)
+{
+	bpf_for_each_map_elem(&offcpu_chains, offcpu_flush_thread, &ctx, 0);
+	return 0;
 }
 
 #endif

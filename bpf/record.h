@@ -40,6 +40,7 @@ enum rt_rec_type {
 	RT_REC_TASK = 6,      /* struct rt_rec_task: an async task's step begins or ends */
 	RT_REC_TASK_NAME = 7, /* struct rt_rec_task_name: the name of an async task */
 	RT_REC_CODE_PIECE = 8, /* struct rt_rec_code_piece: more of a code record's line table */
+	RT_REC_OFFCPU_SUM = 9, /* struct rt_rec_offcpu_sum: intervals summed on a remembered stack */
 };
 
 /* Runtime kinds, the same numbers as enum rt_runtime in layouts/layout.h. */
@@ -161,6 +162,33 @@ struct rt_rec_offcpu {
 	__u32 syscall; /* x86_64 system call number, with RT_REC_OFFCPU_SYSCALL */
 	__u32 state;   /* sched_switch's prev_state (1 S, 2 D ...) */
 	__u32 flags;   /* RT_REC_OFFCPU_* */
+	__u32 pad;
+};
+
+/*
+ * Intervals of thread @tid summed instead of recorded one by one: each left
+ * the CPU through the native chain of chain slot @slot (as a stack record
+ * with RT_REC_STACK_SAME_CHAIN would say) with the interpreter stack of
+ * that slot's last stack record (the thread's leaf and parent frames were
+ * unchanged: same addresses, code and instruction), for the reason @flags,
+ * @syscall, @state.  No stack record was written for them.  The record
+ * comes before the next stack record of that slot, so its stack is the
+ * one the slot's last stack record (of the switch out that started at
+ * @walked) had.  A reader that does not know the kind skips it.
+ */
+struct rt_rec_offcpu_sum {
+	struct rt_rec_header hdr; /* type RT_REC_OFFCPU_SUM */
+	__u32 pid;
+	__u32 tid;
+	__u64 walked;  /* start of the interval whose stack record stands for these */
+	__u64 first;   /* start of the first interval summed */
+	__u64 last;    /* end of the last */
+	__u64 total;   /* nanoseconds off the CPU, all intervals */
+	__u32 count;   /* intervals */
+	__u32 slot;    /* chain slot, < RT_REC_STACK_CHAIN_SLOTS */
+	__u32 syscall; /* as in struct rt_rec_offcpu, the same for every interval */
+	__u32 state;
+	__u32 flags;
 	__u32 pad;
 };
 
@@ -348,6 +376,7 @@ _Static_assert(sizeof(struct rt_rec_frame) == 16, "rt_rec_frame size");
 _Static_assert(sizeof(struct rt_rec_stack) == 48, "rt_rec_stack size");
 _Static_assert(sizeof(struct rt_rec_string) == 16 + RT_REC_STR_MAX, "rt_rec_string size");
 _Static_assert(sizeof(struct rt_rec_offcpu) == 56, "rt_rec_offcpu size");
+_Static_assert(sizeof(struct rt_rec_offcpu_sum) == 80, "rt_rec_offcpu_sum size");
 _Static_assert(sizeof(struct rt_rec_task) == 48, "rt_rec_task size");
 _Static_assert(sizeof(struct rt_rec_task_name) ==
 	       40 + RT_REC_TASK_LABEL_MAX + RT_REC_TASK_CORO_MAX, "rt_rec_task_name size");

@@ -181,7 +181,8 @@ int rt_bpf_app__load(struct rt_bpf_app *app, const struct rt_bpf_walker_opts *wo
 		return ncpus < 0 ? ncpus : -EINVAL;
 	}
 	bpf_map__set_max_entries(app->skel->maps.deep_stacks, (__u32)ncpus);
-	if (app->off_cpu && (err = rt_offcpu__prepare(app->skel->progs.rt_offcpu)))
+	if (app->off_cpu && (err = rt_offcpu__prepare(app->skel->progs.rt_offcpu,
+						       app->skel->progs.rt_offcpu_flush)))
 		return err;
 	if (app->nr_events && (err = rt_events__prepare(app->skel->progs.rt_event_tp,
 							app->skel->progs.rt_event_probe)))

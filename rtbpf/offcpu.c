@@ -46,7 +46,7 @@ static long field_offset(const char *format, const char *field)
 	return strtol(p + 7, NULL, 10);
 }
 
-int rt_offcpu__prepare(struct bpf_program *prog)
+int rt_offcpu__prepare(struct bpf_program *prog, struct bpf_program *flush)
 {
 	char format[8192];
 	FILE *f = open_switch_file("format");
@@ -69,7 +69,7 @@ int rt_offcpu__prepare(struct bpf_program *prog)
 			prev_state, next_pid, PREV_STATE_OFFSET, NEXT_PID_OFFSET);
 		return -ENOTSUP;
 	}
-	return bpf_program__set_autoload(prog, true);
+	return bpf_program__set_autoload(prog, true) ?: bpf_program__set_autoload(flush, true);
 }
 
 int rt_offcpu__switch_id(unsigned long long *id)
@@ -113,6 +113,21 @@ int rt_offcpu__attach(const struct rt_perf_session *s, int prog_fd)
 	return -ENOENT;
 }
 
+int rt_offcpu__flush(int link, int flush_fd)
+{
+	LIBBPF_OPTS(bpf_test_run_opts, run);
+
+	/* unlinked first: no interval is summed after the flush */
+	if (link > 0)
+		close(link);
+	if (bpf_prog_test_run_opts(flush_fd, &run)) {
+		fprintf(stderr, "rt-bpf: --off-cpu: writing the summed intervals at the end: %s\n",
+			strerror(errno));
+		return -errno;
+	}
+	return 0;
+}
+
 void rt_offcpu__print_stats(int stats_fd, int prog_fd, FILE *out)
 {
 	static const char *const names[RT_OFFCPU_STAT_MAX] = {
@@ -122,6 +137,8 @@ void rt_offcpu__print_stats(int stats_fd, int prog_fd, FILE *out)
 		[RT_OFFCPU_STAT_ERRORS] = "intervals not written",
 		[RT_OFFCPU_STAT_NS] = "off-CPU ms",
 		[RT_OFFCPU_STAT_SAME_CHAIN] = "native chains reused",
+		[RT_OFFCPU_STAT_SUMMED] = "intervals summed",
+		[RT_OFFCPU_STAT_SUMS] = "sums",
 	};
 	int ncpu = libbpf_num_possible_cpus();
 	struct bpf_prog_info info = { 0 };

@@ -22,11 +22,11 @@
 
 /*
  * Checks that the kernel's sched_switch record has the fields where the
- * program reads them (tracefs format) and marks @prog (rt_offcpu) for
- * loading.  Call between the skeleton's open and load.  Returns 0, or
- * -errno after printing one line saying why.
+ * program reads them (tracefs format) and marks @prog (rt_offcpu) and
+ * @flush (rt_offcpu_flush) for loading.  Call between the skeleton's open
+ * and load.  Returns 0, or -errno after printing one line saying why.
  */
-int rt_offcpu__prepare(struct bpf_program *prog);
+int rt_offcpu__prepare(struct bpf_program *prog, struct bpf_program *flush);
 
 /* sched_switch's tracepoint id (perf's attr.config) into @id; 0 or -errno. */
 int rt_offcpu__switch_id(unsigned long long *id);
@@ -36,6 +36,14 @@ int rt_offcpu__switch_id(unsigned long long *id);
  * Returns a link fd (closing it detaches), or -errno after printing why.
  */
 int rt_offcpu__attach(const struct rt_perf_session *s, int prog_fd);
+
+/*
+ * The end of an off-CPU recording, before perf stops: closes link @link
+ * (from rt_offcpu__attach; <= 0: none) and runs program @flush_fd
+ * (rt_offcpu_flush) once, which writes the intervals still summed into
+ * perf's channel.  Returns 0, or -errno after printing why.
+ */
+int rt_offcpu__flush(int link, int flush_fd);
 
 /*
  * Prints the off-CPU counters of per-CPU map @stats_fd and the program's

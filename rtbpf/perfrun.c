@@ -529,6 +529,8 @@ int rt_perf_record(const struct rt_perf_record_opts *opts, struct rt_perf_record
 		}
 	}
 	err = 0;
+	if (OPT(opts, before_stop, NULL))
+		OPT(opts, before_stop, NULL)(OPT(opts, attach_ctx, NULL));
 
 cleanup:
 	close_fd(&r.gate[1]); /* an unreleased command exits on EOF */

@@ -180,8 +180,12 @@ struct rt_perf_record_opts {
 	 * sample (--call-graph dwarf,SIZE; a multiple of 8, at most
 	 * RT_PERF_DWARF_STACK_MAX); 0: RT_PERF_DWARF_STACK_DEFAULT. */
 	unsigned int dwarf_stack_size;
+	/* Called with attach_ctx once the recording is over and before perf
+	 * is told to stop (perf still records what it writes), if attach
+	 * succeeded. */
+	void (*before_stop)(void *attach_ctx);
 };
-#define rt_perf_record_opts__last_field dwarf_stack_size
+#define rt_perf_record_opts__last_field before_stop
 #define RT_PERF_MAX_EXTRA_EVENTS 8
 /* perf's own limit: the sample's size field is 16 bits */
 #define RT_PERF_DWARF_STACK_MAX 65528u

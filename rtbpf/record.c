@@ -155,6 +155,18 @@ static int record_attach(struct rt_perf_session *s, pid_t target_pid, void *ctx)
 	return err;
 }
 
+/* The recording is over, perf still runs: the off-CPU program's sums go
+ * out (rt_offcpu__flush). */
+static void record_before_stop(void *ctx)
+{
+	struct rt_bpf_app *app = ctx;
+
+	if (!app->off_cpu || !app->skel)
+		return;
+	rt_offcpu__flush(app->offcpu_link, bpf_program__fd(app->skel->progs.rt_offcpu_flush));
+	app->offcpu_link = 0;
+}
+
 static int record_run(struct rt_bpf_app *app, void *opts, int argc, char **argv)
 {
 	struct record_opts *o = opts;
@@ -200,6 +212,7 @@ static int record_run(struct rt_bpf_app *app, void *opts, int argc, char **argv)
 	}
 	ro->attach = record_attach;
 	ro->attach_ctx = app;
+	ro->before_stop = record_before_stop;
 	err = rt_perf_record(ro, &res);
 	rt_bpf_app__stop_scanner(app);
 	rt_task_tracer__stop(app->task_tracer);

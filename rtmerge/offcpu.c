@@ -15,6 +15,15 @@
 #define START_WINDOW_NS 2000000ull
 #define MAX_FRAMES 4096
 
+/* The folded frames of a thread's last switch sample through one native
+ * chain slot: the stack its summed intervals (RT_REC_OFFCPU_SUM) add to. */
+struct chain_stack {
+	uint64_t time;             /* perf time of that sample */
+	uint32_t *frames;          /* root first, without the leaf saying why */
+	uint32_t nr_frames, cap_frames;
+	bool used;
+};
+
 /* One thread's switch sample and interval, each waiting for the other. */
 struct thread_slot {
 	struct rt_tid_key key;     /* first: an entry of perfglue/tidtable.h */
@@ -23,6 +32,7 @@ struct thread_slot {
 	uint32_t *frames;          /* its folded frames, root first */
 	uint32_t nr_frames, cap_frames;
 	struct rt_rec_offcpu iv;   /* the waiting interval */
+	struct chain_stack chain[RT_REC_STACK_CHAIN_SLOTS];
 };
 
 struct rt_offcpu {
@@ -50,8 +60,11 @@ void rt_offcpu__free(struct rt_offcpu *o)
 	for (size_t i = 0; i < o->threads.cap; i++) {
 		struct thread_slot *t = rt_tid_table__at(&o->threads, i);
 
-		if (t)
-			free(t->frames);
+		if (!t)
+			continue;
+		free(t->frames);
+		for (size_t k = 0; k < RT_REC_STACK_CHAIN_SLOTS; k++)
+			free(t->chain[k].frames);
 	}
 	rt_tid_table__clear(&o->threads);
 	free(o);
@@ -142,30 +155,77 @@ static struct thread_slot *slot_of(struct rt_offcpu *o, uint32_t tid, bool creat
 	return rt_tid_table__get(&o->threads, tid, create);
 }
 
-/* Counts the waiting stack of @t for its interval @iv: a leaf frame says why. */
-static int count_interval(struct rt_offcpu *o, struct rt_stacks *stacks, struct thread_slot *t,
-			  const struct rt_rec_offcpu *iv)
+/* Counts @frames (@nr, root first) @count times for @ns nanoseconds off
+ * the CPU, with a leaf frame saying why (RT_REC_OFFCPU_* @flags, @syscall,
+ * @state). */
+static int count_offcpu(struct rt_offcpu *o, struct rt_stacks *stacks, const uint32_t *frames,
+			uint32_t nr, uint32_t flags, uint32_t syscall, uint32_t state, uint64_t count,
+			uint64_t ns)
 {
 	char why[64];
-	uint32_t n = t->nr_frames < MAX_FRAMES - 1 ? t->nr_frames : MAX_FRAMES - 1;
+	uint32_t n = nr < MAX_FRAMES - 1 ? nr : MAX_FRAMES - 1;
 	int64_t id;
 
-	rt_offcpu__reason(iv->flags, iv->syscall, iv->state, why, sizeof(why));
+	rt_offcpu__reason(flags, syscall, state, why, sizeof(why));
 	id = rt_stacks__intern(stacks, why, strlen(why));
 	if (id < 0)
 		return (int)id;
-	memcpy(o->leaf, t->frames, n * sizeof(*o->leaf));
+	memcpy(o->leaf, frames, n * sizeof(*o->leaf));
 	o->leaf[n++] = (uint32_t)id;
+	o->stats.offcpu_ns += ns;
+	return rt_stacks__add(stacks, o->leaf, n, count, ns);
+}
+
+/* Counts the waiting stack of @t for its interval @iv. */
+static int count_interval(struct rt_offcpu *o, struct rt_stacks *stacks, struct thread_slot *t,
+			  const struct rt_rec_offcpu *iv)
+{
 	t->has_stack = false;
 	t->has_interval = false;
 	o->stats.paired++;
-	o->stats.offcpu_ns += iv->end - iv->start;
-	return rt_stacks__add(stacks, o->leaf, n, 1, iv->end - iv->start);
+	return count_offcpu(o, stacks, t->frames, t->nr_frames, iv->flags, iv->syscall, iv->state,
+			    1, iv->end - iv->start);
 }
 
 static bool starts_at(uint64_t stack_time, uint64_t start)
 {
 	return stack_time >= start && stack_time - start <= START_WINDOW_NS;
+}
+
+/* Takes sum record @raw (@size bytes): its intervals go to the stack of
+ * the thread's last switch sample through the sum's chain slot.  1, or
+ * -ENOMEM. */
+static int feed_sum(struct rt_offcpu *o, struct rt_stacks *stacks, const void *raw, size_t size)
+{
+	struct rt_rec_offcpu_sum sum;
+	struct thread_slot *t;
+	struct chain_stack *c;
+
+	if (size < sizeof(sum) || ((const struct rt_rec_header *)raw)->size < sizeof(sum)) {
+		o->stats.bad_records++;
+		return 1;
+	}
+	memcpy(&sum, raw, sizeof(sum));
+	if (sum.slot >= RT_REC_STACK_CHAIN_SLOTS || sum.last < sum.first || !sum.count) {
+		o->stats.bad_records++;
+		return 1;
+	}
+	o->stats.sums++;
+	o->stats.summed += sum.count;
+	if (o->view != RT_MERGE_VIEW_OFFCPU && o->view != RT_MERGE_VIEW_WALL)
+		return 1;
+	t = slot_of(o, sum.tid, false);
+	/* threads the filters leave out never have a switch sample */
+	if (!t || !t->cap_frames)
+		return 1;
+	c = &t->chain[sum.slot];
+	/* the stack record the sum stands on was lost */
+	if (!c->used || !starts_at(c->time, sum.walked)) {
+		o->stats.summed_no_stack += sum.count;
+		return 1;
+	}
+	return count_offcpu(o, stacks, c->frames, c->nr_frames, sum.flags, sum.syscall, sum.state,
+			    sum.count, sum.total) < 0 ? -ENOMEM : 1;
 }
 
 int rt_offcpu__feed(struct rt_offcpu *o, struct rt_stacks *stacks, const void *raw, size_t size)
@@ -177,6 +237,8 @@ int rt_offcpu__feed(struct rt_offcpu *o, struct rt_stacks *stacks, const void *r
 	if (size < sizeof(hdr))
 		return 0;
 	memcpy(&hdr, raw, sizeof(hdr));
+	if (hdr.magic == RT_REC_MAGIC && hdr.type == RT_REC_OFFCPU_SUM)
+		return feed_sum(o, stacks, raw, size);
 	if (hdr.magic != RT_REC_MAGIC || hdr.type != RT_REC_OFFCPU)
 		return 0;
 	if (size < sizeof(iv) || hdr.size < sizeof(iv)) {
@@ -202,6 +264,25 @@ int rt_offcpu__feed(struct rt_offcpu *o, struct rt_stacks *stacks, const void *r
 	t->iv = iv;
 	t->has_interval = true;
 	return 1;
+}
+
+/* Keeps @frames (@n) of a switch sample at perf time @time as chain
+ * stack @c, for the sums that follow.  0 or -ENOMEM. */
+static int keep_chain_stack(struct chain_stack *c, uint64_t time, const uint32_t *frames, uint32_t n)
+{
+	if (n > c->cap_frames) {
+		uint32_t *f = realloc(c->frames, n * sizeof(*f));
+
+		if (!f)
+			return -ENOMEM;
+		c->frames = f;
+		c->cap_frames = n;
+	}
+	memcpy(c->frames, frames, n * sizeof(*frames));
+	c->nr_frames = n;
+	c->time = time;
+	c->used = true;
+	return 0;
 }
 
 int rt_offcpu__add(struct rt_offcpu *o, struct rt_stacks *stacks, const struct rt_perf_sample *s,
@@ -244,6 +325,9 @@ int rt_offcpu__add(struct rt_offcpu *o, struct rt_stacks *stacks, const struct r
 	t->nr_frames = n;
 	t->stack_time = s->time;
 	t->has_stack = true;
+	if (stack_flags & (RT_MERGE_STACK_SAME_CHAIN | RT_MERGE_STACK_CHAIN_KEEP) &&
+	    keep_chain_stack(&t->chain[RT_MERGE_STACK_CHAIN_SLOT(stack_flags)], s->time, frames, n))
+		return -ENOMEM;
 	if (t->has_interval && starts_at(s->time, t->iv.start))
 		return count_interval(o, stacks, t, &t->iv) < 0 ? -ENOMEM : 1;
 	return 1;
@@ -311,7 +395,11 @@ void rt_offcpu__print_summary(const struct rt_offcpu *o, FILE *out)
 		"%" PRIu64 " without their stack, %" PRIu64 " stacks without an interval (lost or still open at the end), %" PRIu64
 		" malformed\n", st->intervals, st->paired, (double)st->offcpu_ns / 1e9, st->no_stack,
 		st->no_interval, st->bad_records);
-	if (!st->intervals)
+	if (st->sums)
+		fprintf(out, "rtmerge: off-CPU sums: %" PRIu64 " read, %" PRIu64 " intervals in them, "
+			"%" PRIu64 " of those without their stack\n", st->sums, st->summed,
+			st->summed_no_stack);
+	if (!st->intervals && !st->sums)
 		fprintf(out, "rtmerge: warning: no off-CPU intervals in this file: record it with "
 			"rt-bpf record --off-cpu\n");
 }

@@ -11,7 +11,10 @@
  * (rt_offcpu__add); the interval record comes in through
  * rt_offcpu__feed.  The two meet by thread and start time, in either
  * order, and are counted once with the interval's length as their period,
- * a leaf frame saying why the thread waited.
+ * a leaf frame saying why the thread waited.  An RT_REC_OFFCPU_SUM record
+ * (intervals the program summed without a walk) adds its count and time to
+ * the stack of the thread's last switch sample through the sum's native
+ * chain slot.
  */
 #ifndef RT_MERGE_OFFCPU_H
 #define RT_MERGE_OFFCPU_H
@@ -53,7 +56,10 @@ struct rt_offcpu_stats {
 	uint64_t no_interval;     /* switch samples whose interval never came (lost, open at the end) */
 	uint64_t offcpu_ns;       /* time in paired intervals */
 	uint64_t gil_skipped;     /* on-CPU samples left out of the GIL view */
-	uint64_t bad_records;     /* interval records too short to read */
+	uint64_t bad_records;     /* interval or sum records too short to read, or malformed */
+	uint64_t sums;            /* RT_REC_OFFCPU_SUM records read */
+	uint64_t summed;          /* intervals in them */
+	uint64_t summed_no_stack; /* ... whose chain slot's stack never came (lost) */
 };
 
 struct rt_offcpu;
@@ -77,7 +83,7 @@ bool rt_offcpu__sample_of(const struct rt_perf_evsel *ev, const struct rt_perf_s
 unsigned int rt_offcpu__stack_flags(const void *raw, size_t size);
 
 /*
- * Takes bpf-output payload @raw if it is an interval record: returns 1
+ * Takes bpf-output payload @raw if it is an interval or sum record: returns 1
  * (taken; its stack is counted now or when it comes), 0 when it is not one,
  * -ENOMEM.
  */

@@ -36,6 +36,7 @@ run() { # config -> seconds of the round trips
 	base) "${cmd[@]}" ;;
 	rt) "$build/rt-bpf" record -F 99 -o "$tmp/r.data" -- "${cmd[@]}" 2>>"$tmp/rt.err" ;;
 	off) "$build/rt-bpf" record --off-cpu -F 99 -o "$tmp/o.data" -- "${cmd[@]}" 2>>"$tmp/off.err" ;;
+	pre) "$RT_BPF_BEFORE" record --off-cpu -F 99 -o "$tmp/p.data" -- "${cmd[@]}" 2>>"$tmp/pre.err" ;;
 	esac | tail -n 1 | cut -d' ' -f1
 }
 
@@ -46,6 +47,7 @@ bench_slowdowns "$tmp/times" "offcpu_overhead: $trips round trips on one CPU, ba
 sed -n 's/.*off-CPU program: \([0-9]*\) scheduler switches, mean \([0-9]*\) ns each.*/\1 \2/p' \
 	"$tmp/off.err" | sort -n | tail -1 | while read -r n ns; do
 	walked=$(sed -n 's/.*off-CPU: switches out=\([0-9]*\),.*/\1/p' "$tmp/off.err" | sort -n | tail -1)
-	awk -v n="$n" -v ns="$ns" -v w="$walked" 'BEGIN { printf "FIGURE offcpu BPF time per scheduler switch: mean %d ns over %d switches of the system, %d ns per walked switch out (%d walked, all the program'"'"'s time charged to them)\n", ns, n, n * ns / w, w }'
+	awk -v n="$n" -v ns="$ns" -v w="$walked" 'BEGIN { printf "FIGURE offcpu BPF time per scheduler switch: mean %d ns over %d switches of the system, %d ns per switch out of a walked thread (%d, all the program'"'"'s time charged to them)\n", ns, n, n * ns / w, w }'
 done
+summed_share "$tmp/off.err" "offcpu pingpong"
 true

@@ -38,6 +38,8 @@ run() { # config -> seconds to serve $reqs requests
 		2>>"$tmp/rt.err" & ;;
 	off) "$build/rt-bpf" record --off-cpu -F 99 -o "$tmp/o.data" -- "${server[@]}" >/dev/null \
 		2>>"$tmp/off.err" & ;;
+	pre) "$RT_BPF_BEFORE" record --off-cpu -F 99 -o "$tmp/p.data" -- "${server[@]}" >/dev/null \
+		2>>"$tmp/pre.err" & ;;
 	esac
 	job=$!
 	for _ in $(seq 200); do [ -s "$tmp/port" ] && break; sleep 0.05; done
@@ -61,4 +63,5 @@ bench_rounds offcpu_service "$rounds" "$tmp/times" "did not serve $reqs requests
 bench_slowdowns "$tmp/times" "offcpu_service: $reqs requests, baseline median {base:.3f}s \
 ({per_s:.0f} requests/s), {rounds} rounds" "offcpu service" "$reqs"
 sed -n 's/.*\(off-CPU: switches out=.*\)/\1/p' "$tmp/off.err" | tail -1 | sed 's/^/offcpu_service: last round: /'
+summed_share "$tmp/off.err" "offcpu service"
 true

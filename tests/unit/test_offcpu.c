@@ -136,6 +136,72 @@ static void test_mismatch(void)
 	rt_offcpu__free(o);
 }
 
+static struct rt_rec_offcpu_sum sum_rec(uint32_t tid, uint32_t slot, uint64_t walked,
+				      uint32_t count, uint64_t total, uint32_t syscall)
+{
+	struct rt_rec_offcpu_sum r = {
+		.hdr = { RT_REC_MAGIC, RT_REC_VERSION, RT_REC_OFFCPU_SUM, sizeof(r) },
+		.pid = 100, .tid = tid, .walked = walked, .first = walked + 5000000,
+		.last = walked + 9000000, .total = total, .count = count, .slot = slot,
+		.syscall = syscall, .state = 1, .flags = RT_REC_OFFCPU_SYSCALL,
+	};
+
+	return r;
+}
+
+/* Sums go to the stack of the thread's last switch sample through their
+ * chain slot, with their count and time; a sum whose slot's stack is not
+ * the one it was summed on (lost, or another walk's) is counted apart. */
+static void test_sums(void)
+{
+	struct rt_offcpu *o = rt_offcpu__new(RT_MERGE_VIEW_OFFCPU);
+	struct rt_stacks *s = rt_stacks__new();
+	uint32_t fa[] = { id_of(s, "py"), id_of(s, "a") }, fb[] = { id_of(s, "py"), id_of(s, "b") };
+	unsigned int keep1 = RT_MERGE_STACK_OFFCPU | RT_MERGE_STACK_CHAIN_KEEP |
+			     1u << RT_MERGE_STACK_CHAIN_SHIFT;
+	unsigned int same2 = RT_MERGE_STACK_OFFCPU | RT_MERGE_STACK_SAME_CHAIN |
+			     2u << RT_MERGE_STACK_CHAIN_SHIFT;
+	struct rt_perf_sample sw = sample(7, 1000100, 1);
+	struct rt_rec_offcpu iv = interval(7, 1000000, 2000000, RT_REC_OFFCPU_SYSCALL, 0);
+	struct rt_rec_offcpu_sum sa = sum_rec(7, 1, 1000000, 40, 8000000, 0);
+	struct rt_rec_offcpu_sum sb = sum_rec(7, 2, 3000000, 10, 1000000, 0);
+	char *text;
+
+	/* slot 1: a, walked at 1 ms; slot 2: b, walked at 3 ms */
+	CU_ASSERT_EQUAL(rt_offcpu__add(o, s, &sw, true, keep1, fa, 2), 1);
+	CU_ASSERT_EQUAL(rt_offcpu__feed(o, s, &iv, sizeof(iv)), 1);
+	sw.time = 3000200;
+	iv = interval(7, 3000000, 3500000, RT_REC_OFFCPU_SYSCALL, 0);
+	CU_ASSERT_EQUAL(rt_offcpu__add(o, s, &sw, true, same2, fb, 2), 1);
+	CU_ASSERT_EQUAL(rt_offcpu__feed(o, s, &iv, sizeof(iv)), 1);
+	CU_ASSERT_EQUAL(rt_offcpu__feed(o, s, &sa, sizeof(sa)), 1);
+	CU_ASSERT_EQUAL(rt_offcpu__feed(o, s, &sb, sizeof(sb)), 1);
+	/* summed on a walk rtmerge never saw, on a slot with no stack (both
+	 * without their stack), of a thread the filters left out (no switch
+	 * sample: not counted as such); a bad slot, a short record */
+	sb.walked = 500000;
+	CU_ASSERT_EQUAL(rt_offcpu__feed(o, s, &sb, sizeof(sb)), 1);
+	sb = sum_rec(7, 3, 3000000, 10, 1000000, 0);
+	CU_ASSERT_EQUAL(rt_offcpu__feed(o, s, &sb, sizeof(sb)), 1);
+	sb = sum_rec(8, 2, 3000000, 10, 1000000, 0);
+	CU_ASSERT_EQUAL(rt_offcpu__feed(o, s, &sb, sizeof(sb)), 1);
+	sb.slot = RT_REC_STACK_CHAIN_SLOTS;
+	CU_ASSERT_EQUAL(rt_offcpu__feed(o, s, &sb, sizeof(sb)), 1);
+	CU_ASSERT_EQUAL(rt_offcpu__feed(o, s, &sa, sizeof(sa) - 8), 1);
+	CU_ASSERT_EQUAL(rt_offcpu__finish(o, &s), 0);
+	text = folded(s);
+	CU_ASSERT_STRING_EQUAL(text, "py;a;[syscall] read 9000\n"
+				     "py;b;[syscall] read 1500\n");
+	free(text);
+	CU_ASSERT_EQUAL(rt_offcpu__stats(o)->sums, 5);
+	CU_ASSERT_EQUAL(rt_offcpu__stats(o)->summed, 80);
+	CU_ASSERT_EQUAL(rt_offcpu__stats(o)->summed_no_stack, 20);
+	CU_ASSERT_EQUAL(rt_offcpu__stats(o)->bad_records, 2);
+	CU_ASSERT_EQUAL(rt_offcpu__stats(o)->offcpu_ns, 10500000);
+	rt_stacks__free(s);
+	rt_offcpu__free(o);
+}
+
 /* The GIL view keeps samples whose stack says the thread held the GIL. */
 static void test_gil(void)
 {
@@ -174,6 +240,7 @@ int main(void)
 	CU_add_test(suite, "wall view pairing", test_wall);
 	CU_add_test(suite, "intervals without their stack", test_mismatch);
 	CU_add_test(suite, "GIL view", test_gil);
+	CU_add_test(suite, "summed intervals", test_sums);
 	CU_basic_set_mode(CU_BRM_VERBOSE);
 	CU_basic_run_tests();
 	failed = CU_get_number_of_failures() + CU_get_number_of_tests_failed();

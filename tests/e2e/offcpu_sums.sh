@@ -1,0 +1,116 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-only
+# Summed off-CPU intervals land on the right stack: a CPython thread sleeps
+# N times in one function, then N times (three times as long each) in
+# another, from the same native frames (workloads/offcpu_sums.py).  The
+# off-CPU program sums most of those intervals without walking
+# (RT_REC_OFFCPU_SUM, bpf/offcpu.bpf.h); rtmerge --off-cpu must give each
+# function the time its own clock measured inside its sleeps, within TOL
+# percent, every interval and sum must find its stack, and --wall's total
+# for the thread must cover its two loops' wall time (within TOL percent:
+# its on-CPU part is sampled).  Every interval summed must reach the file,
+# also when the thread still sleeps in its loop as the recording ends
+# (-p PID -d 2: the sums still held go out before perf stops).
+. "$(dirname "$0")/lib.sh"
+RTBPF=$RT_BUILD/rt-bpf
+WORKLOADS=$RT_TOP/tests/e2e/workloads
+TOL=${TOL:-5}
+N=${N:-1000}
+
+require_perf
+[ -x "$RTBPF" ] || fail "$RTBPF not built"
+[ -r /sys/kernel/btf/vmlinux ] || skip "no kernel BTF"
+
+# all_sums_read LABEL RT-BPF-LOG RTMERGE-ERR: every interval the program
+# summed reached the file in a sum record (none held back at the end)
+all_sums_read() {
+	local summed read
+	summed=$(sed -n 's/.*intervals summed=\([0-9]*\).*/\1/p' "$2")
+	read=$(sed -n 's/.*off-CPU sums: [0-9]* read, \([0-9]*\) intervals in them.*/\1/p' "$3")
+	[ -n "$summed" ] && [ "$summed" -gt 0 ] && [ "$summed" = "$read" ] ||
+		fail "$1: rt-bpf summed ${summed:-no} intervals, rtmerge read ${read:-none} in sums"
+}
+
+# run LABEL INTERPRETER
+run() {
+	local label=$1 py=$2 base=$E2E_TMP/$1 tid
+	timeout 60 "$RTBPF" record --off-cpu -F 99 -o "$base.data" -- \
+		"$py" "$WORKLOADS/offcpu_sums.py" "$N" 0.0003 0.0009 >"$base.json" 2>"$base.log" ||
+		{ cat "$base.log" >&2; fail "$label: rt-bpf record"; }
+	grep '^rt-bpf: off-CPU:' "$base.log"
+	tid=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["tid"])' "$base.json") ||
+		fail "$label: the program printed no result"
+	"$RTMERGE" --off-cpu -t "$tid" -o "$base.off" "$base.data" 2>"$base.off.err" ||
+		{ cat "$base.off.err" >&2; fail "$label: rtmerge --off-cpu"; }
+	"$RTMERGE" --wall -t "$tid" -o "$base.wall" "$base.data" 2>"$base.wall.err" ||
+		{ cat "$base.wall.err" >&2; fail "$label: rtmerge --wall"; }
+	grep 'off-CPU' "$base.off.err"
+	grep -q 'intervals: [0-9]* read, [0-9]* counted ([0-9.]* s), 0 without their stack' \
+		"$base.off.err" || fail "$label: intervals without their stack"
+	grep -q 'intervals in them, 0 of those without their stack' "$base.off.err" ||
+		fail "$label: sums without their stack (or none)"
+	all_sums_read "$label" "$base.log" "$base.off.err"
+	python3 - "$label" "$base.json" "$base.off" "$base.wall" "$base.log" "$TOL" <<'PY' ||
+import json, re, sys
+label, truth, off, wall, log, tol = sys.argv[1:6] + [float(sys.argv[6])]
+t = json.load(open(truth))
+def per_function(path):
+    got = {"short_naps": 0, "long_naps": 0, "total": 0}
+    for line in open(path):
+        stack, _, n = line.rstrip("\n").rpartition(" ")
+        got["total"] += int(n)
+        for f in ("short_naps", "long_naps"):
+            if ";" + f + " (" in stack:
+                got[f] += int(n)
+    return {k: v / 1e6 for k, v in got.items()}
+o, w = per_function(off), per_function(wall)
+m = re.search(r"switches out=(\d+),.*intervals summed=(\d+)", open(log).read())
+share = int(m.group(2)) / int(m.group(1)) if m else 0
+ok = share >= 0.5
+print(f"FIGURE offcpu_sums {label}: {100 * share:.1f}% of the switches out summed")
+for f in ("short_naps", "long_naps"):
+    err = 100 * (o[f] / t[f] - 1)
+    print(f"FIGURE offcpu_sums {label} {f}: --off-cpu {o[f]:.4f} s, its clock {t[f]:.4f} s ({err:+.1f}%)")
+    ok &= abs(err) <= tol
+# the thread's --wall total covers its two loops' wall time (on-CPU
+# samples at 99 Hz: within TOL percent), and the two functions have it
+loops = t["short_wall"] + t["long_wall"]
+print(f"FIGURE offcpu_sums {label} wall: thread total {w['total']:.4f} s, loops {loops:.4f} s "
+      f"({100 * (w['short_naps'] + w['long_naps']) / loops:.1f}% of them in the two functions)")
+ok &= w["total"] >= loops * (1 - tol / 100) and abs(100 * ((w["short_naps"] + w["long_naps"]) / loops - 1)) <= tol
+sys.exit(0 if ok else 1)
+PY
+		fail "$label: summed time off by more than $TOL% (or too few sums)"
+}
+
+# run_pid LABEL INTERPRETER: -p PID -d 2 of a thread that is still
+# sleeping in its loop when the recording ends: its sums go out at the end
+run_pid() {
+	local label=$1-p py=$2 base=$E2E_TMP/$1-p pid
+	"$py" "$WORKLOADS/offcpu_sums.py" 100000 0.0003 0.0009 >/dev/null &
+	pid=$!
+	sleep 0.5
+	timeout 60 "$RTBPF" record --off-cpu -F 99 -d 2 -o "$base.data" -p "$pid" 2>"$base.log" ||
+		{ kill "$pid"; cat "$base.log" >&2; fail "$label: rt-bpf record"; }
+	kill "$pid"
+	wait "$pid" 2>/dev/null
+	grep '^rt-bpf: off-CPU:' "$base.log"
+	"$RTMERGE" --off-cpu -o "$base.off" "$base.data" 2>"$base.off.err" ||
+		{ cat "$base.off.err" >&2; fail "$label: rtmerge --off-cpu"; }
+	grep 'off-CPU sums' "$base.off.err"
+	grep -q 'intervals in them, 0 of those without their stack' "$base.off.err" ||
+		fail "$label: sums without their stack (or none)"
+	all_sums_read "$label" "$base.log" "$base.off.err"
+	grep -q ';short_naps (.*\[syscall\] clock_nanosleep [0-9]*$' "$base.off" ||
+		fail "$label: no sleep in short_naps"
+}
+
+ran=0
+for spec in pyenv-3.11=/root/.pyenv/versions/3.11.7/bin/python3.11 debian-3.11=/usr/bin/python3.11; do
+	[ -x "${spec#*=}" ] || continue
+	run "${spec%%=*}" "${spec#*=}"
+	[ "$ran" -eq 0 ] && run_pid "${spec%%=*}" "${spec#*=}"
+	ran=$((ran + 1))
+done
+[ "$ran" -gt 0 ] || skip "no pyenv 3.11.7 or /usr/bin/python3.11"
+echo "PASS: offcpu_sums ($ran interpreters)"
