@@ -44,6 +44,7 @@
 #include "runtimes/python/decode.h"
 #include "runtimes/python/frames.h"
 #include "runtimes/python/inspect.h"
+#include "runtimes/python/value.h"
 
 #define RING_MB_DEFAULT 64
 #define POLL_MS 100
@@ -73,11 +74,14 @@ struct type_info {
 	char name[RT_TRACE_TYPE_NAME_MAX];
 };
 
-/* Arguments read for a thread's next event. */
+/* Arguments read for a thread's next event; the value its eval loop
+ * returned, for its next EVAL_EXIT event. */
 struct pending_args {
 	uint32_t tid;
 	bool valid;
 	struct rt_trace_py_args rec;
+	bool ret_valid;
+	struct rt_trace_py_arg ret;
 };
 
 /* A Ruby method on a thread's shadow stack (for the return's check). */
@@ -110,7 +114,11 @@ struct tracer {
 	uint32_t last_tid;
 	/* CPython without USDT probes: uprobes on the eval loop (docs/trace.md) */
 	bool py_fallback;
-	int py_minor;
+	bool py_old_frames;   /* <= 3.10: PyFrameObjects, one eval call per frame */
+	int py_major, py_minor;
+	/* at an EVAL_EXIT event: the value, for the frame returning to ret_caller */
+	const struct rt_trace_py_arg *ret;
+	uint64_t ret_caller;
 	int py_yields;        /* uprobes on YIELD_VALUE's code (3.12+) */
 	uint32_t probe;       /* the Python event being applied */
 	int32_t line;
@@ -409,20 +417,17 @@ static struct pending_args *pending_for(struct tracer *t, uint32_t tid)
 	return p;
 }
 
-/* The value of argument @a: int, bool, float, None and short compact
- * ASCII str from the bytes read after the object header (3.11's
- * PyLongObject digits, PyFloatObject ob_fval, PyASCIIObject); anything
- * else is Raw with its type's name. */
+/* The value of argument or return value @a (runtimes/python/value.h):
+ * int, bool, float, None and short compact ASCII str as themselves;
+ * anything else is Raw with its type's name, NULL (an exception) Error. */
 static void py_value(struct tracer *t, const struct rt_trace_py_arg *a, struct rt_ctrace_value *v,
 		     char *text, size_t text_size)
 {
 	const struct type_info *ti = a->type ? type_find(t, a->type, false) : NULL;
 	const char *tn = ti && ti->name[0] ? ti->name : "object";
-	const struct rt_layout_cpython *c = &t->py_layout.cpython;
-	int64_t size;
+	struct rt_pyvalue pv;
 
 	memset(v, 0, sizeof(*v));
-	memcpy(&size, a->data, sizeof(size));
 	if (!a->object) {
 		v->kind = RT_CTRACE_VALUE_RAW;
 		v->text = "<unset>";
@@ -430,48 +435,39 @@ static void py_value(struct tracer *t, const struct rt_trace_py_arg *a, struct r
 		v->type_id = (uint32_t)t->unknown_type;
 		return;
 	}
-	if ((!strcmp(tn, "int") || !strcmp(tn, "bool")) && size >= -2 && size <= 2) {
-		uint32_t d[2];
-		uint64_t mag;
-
-		memcpy(d, a->data + 8, sizeof(d));
-		mag = (size != 0 ? d[0] : 0) | (size == 2 || size == -2 ? (uint64_t)d[1] << 30 : 0);
-		v->i = size < 0 ? -(int64_t)mag : (int64_t)mag;
-		if (!strcmp(tn, "bool")) {
-			v->kind = RT_CTRACE_VALUE_BOOL;
-			v->b = v->i != 0;
-			v->type_id = (uint32_t)rt_ctrace__type(t->out, RT_CTRACE_TYPE_BOOL, "bool");
-		} else {
-			v->kind = RT_CTRACE_VALUE_INT;
-			v->type_id = (uint32_t)rt_ctrace__type(t->out, RT_CTRACE_TYPE_INT, "int");
-		}
-		return;
-	}
-	if (!strcmp(tn, "float")) {
-		v->kind = RT_CTRACE_VALUE_FLOAT;
-		memcpy(&v->f, a->data, sizeof(v->f));
-		v->type_id = (uint32_t)rt_ctrace__type(t->out, RT_CTRACE_TYPE_FLOAT, "float");
-		return;
-	}
-	if (!strcmp(tn, "NoneType")) {
+	switch (rt_pyvalue__decode(&t->py_layout.cpython, t->py_major, t->py_minor, tn, a->data,
+				   sizeof(a->data), &pv)) {
+	case RT_PYVALUE_NONE:
 		v->kind = RT_CTRACE_VALUE_NONE;
 		v->type_id = (uint32_t)rt_ctrace__type(t->out, RT_CTRACE_TYPE_NONE, "NoneType");
 		return;
-	}
-	if (!strcmp(tn, "str") && c->unicode_state >= 16 && c->unicode_ascii_data >= 16) {
-		uint32_t state, room = RT_TRACE_ARG_BYTES - (c->unicode_ascii_data - 16);
-
-		memcpy(&state, a->data + c->unicode_state - 16, sizeof(state));
-		memcpy(&size, a->data + c->unicode_length - 16, sizeof(size));
-		if (c->unicode_ascii_data < RT_TRACE_ARG_BYTES + 16 && ((state >> 5) & 1) &&
-		    ((state >> 6) & 1) && size >= 0 && size <= (int64_t)room && (size_t)size < text_size) {
-			memcpy(text, a->data + c->unicode_ascii_data - 16, (size_t)size);
+	case RT_PYVALUE_INT:
+		v->kind = RT_CTRACE_VALUE_INT;
+		v->i = pv.i;
+		v->type_id = (uint32_t)rt_ctrace__type(t->out, RT_CTRACE_TYPE_INT, "int");
+		return;
+	case RT_PYVALUE_BOOL:
+		v->kind = RT_CTRACE_VALUE_BOOL;
+		v->b = pv.i != 0;
+		v->type_id = (uint32_t)rt_ctrace__type(t->out, RT_CTRACE_TYPE_BOOL, "bool");
+		return;
+	case RT_PYVALUE_FLOAT:
+		v->kind = RT_CTRACE_VALUE_FLOAT;
+		v->f = pv.f;
+		v->type_id = (uint32_t)rt_ctrace__type(t->out, RT_CTRACE_TYPE_FLOAT, "float");
+		return;
+	case RT_PYVALUE_STR:
+		if (pv.len < text_size) {
+			memcpy(text, pv.text, pv.len);
 			v->kind = RT_CTRACE_VALUE_STRING;
 			v->text = text;
-			v->len = (size_t)size;
+			v->len = pv.len;
 			v->type_id = (uint32_t)rt_ctrace__type(t->out, RT_CTRACE_TYPE_STRING, "str");
 			return;
 		}
+		break;
+	case RT_PYVALUE_OTHER:
+		break;
 	}
 	v->kind = RT_CTRACE_VALUE_RAW;
 	snprintf(text, text_size, "<%s>", tn);
@@ -530,6 +526,8 @@ static bool not_a_call(struct tracer *t, const struct rt_pyframes_entry *e)
 
 	if (e->flags & RT_TRACE_FRAME_SHIM)
 		return true;
+	if (t->py_old_frames)
+		return false; /* a generator function's call runs no frame there */
 	ci = code_find(t, e->code, false);
 	return ci && ci->generator && !(e->flags & RT_TRACE_FRAME_GENERATOR);
 }
@@ -571,15 +569,31 @@ static void py_call(void *ctx, uint32_t tid, const struct rt_pyframes_entry *e, 
 		rt_ctrace__step(t->out, (uint32_t)ci->path_id, ci->firstlineno);
 }
 
-/* A frame returned (rt_pyframes ops): the value is not recorded. */
+/* A frame returned (rt_pyframes ops): with its value when it returned to
+ * C at an EVAL_EXIT event (the frame returning to the event's current
+ * frame; frames above it returned unseen, beyond the uretprobes' nesting
+ * limit), else without. */
 static void py_return(void *ctx, uint32_t tid, const struct rt_pyframes_entry *e)
 {
 	struct tracer *t = ctx;
 	struct rt_ctrace_value v = { .kind = RT_CTRACE_VALUE_NONE };
+	char text[RT_TRACE_ARG_BYTES + 16];
 
+	if (t->ret && e->caller == t->ret_caller) {
+		if (t->ret->object) {
+			py_value(t, t->ret, &v, text, sizeof(text));
+		} else {
+			v.kind = RT_CTRACE_VALUE_ERROR;
+			v.text = "<exception>";
+			v.len = strlen(v.text);
+			v.type_id = (uint32_t)rt_ctrace__type(t->out, RT_CTRACE_TYPE_ERROR, "<exception>");
+		}
+		t->ret = NULL;
+	} else {
+		v.type_id = (uint32_t)t->noreturn_type;
+	}
 	if (not_a_call(t, e))
 		return;
-	v.type_id = (uint32_t)t->noreturn_type;
 	t->returns++;
 	rt_ctrace__return(t->out, &v);
 }
@@ -608,10 +622,17 @@ static void py_event(struct tracer *t, const struct rt_trace_py_event *ev, size_
 	lost_mark(t, &ev->hdr);
 	t->probe = ev->probe;
 	t->line = ev->line;
-	rt_pyframes__event(t->frames, ev->hdr.tid, ev->probe, ev->frames, n, ev->flags);
 	p = pending_for(t, ev->hdr.tid);
-	if (p)
+	if (p && p->ret_valid && ev->probe == RT_TRACE_PROBE_PY_EVAL_EXIT) {
+		t->ret = &p->ret;
+		t->ret_caller = n ? ev->frames[0].frame : 0;
+	}
+	rt_pyframes__event(t->frames, ev->hdr.tid, ev->probe, ev->frames, n, ev->flags);
+	t->ret = NULL;
+	if (p) {
 		p->valid = false;
+		p->ret_valid = false;
+	}
 	if (ev->probe == RT_TRACE_PROBE_LINE && n) {
 		const struct code_info *ci = code_find(t, ev->frames[0].code, false);
 
@@ -749,6 +770,17 @@ static int on_record(void *ctx, void *data, size_t size)
 			}
 		}
 		break;
+	case RT_TRACE_PY_RETVAL:
+		if (size >= sizeof(struct rt_trace_py_retval)) {
+			struct pending_args *p = pending_for(t, hdr->tid);
+
+			lost_mark(t, hdr);
+			if (p) {
+				memcpy(&p->ret, &((const struct rt_trace_py_retval *)data)->value, sizeof(p->ret));
+				p->ret_valid = true;
+			}
+		}
+		break;
 	case RT_TRACE_RB_EVENT:
 		if (size >= sizeof(struct rt_trace_rb_event))
 			rb_event(t, data);
@@ -823,19 +855,22 @@ static bool elf_function(const char *path, const char *name, uint64_t *offset)
 }
 
 /* The ELF file of the target's CPython eval loop (its executable or its
- * libpython, as mapped) for the fallback: 0 or -ENOENT. */
+ * libpython, as mapped) for the fallback: 0 or -ENOENT.  2.7's is
+ * PyEval_EvalFrameEx. */
 static int find_eval_loop(pid_t pid, char *path, size_t size)
 {
 	char exe[64];
 	uint64_t off;
 
 	snprintf(exe, sizeof(exe), "/proc/%d/exe", (int)pid);
-	if (elf_function(exe, "_PyEval_EvalFrameDefault", &off)) {
+	if (elf_function(exe, "_PyEval_EvalFrameDefault", &off) ||
+	    elf_function(exe, "PyEval_EvalFrameEx", &off)) {
 		snprintf(path, size, "%s", exe);
 		return 0;
 	}
 	if (!find_library(pid, exe, "libpython", path, size) &&
-	    elf_function(path, "_PyEval_EvalFrameDefault", &off))
+	    (elf_function(path, "_PyEval_EvalFrameDefault", &off) ||
+	     elf_function(path, "PyEval_EvalFrameEx", &off)))
 		return 0;
 	return -ENOENT;
 }
@@ -880,15 +915,19 @@ static int run_to_entry(pid_t pid)
 	return ptrace(PTRACE_SETREGS, pid, NULL, &regs) ? -errno : 0;
 }
 
+static int configure_python_map(struct tracer *t, const struct rt_trace_py_config *cfg,
+				const struct rt_pyproc *proc);
+static int configure_python_frames(struct tracer *t, struct rt_trace_py_config *cfg,
+				   const struct rt_pyproc *proc);
+
 /* Configures the Python programs for the target: its _PyRuntime and the
- * layout of its version, plus the argument offsets (3.11 only). */
+ * layout of its version, plus the argument offsets (2.7, 3.6-3.11). */
 static int configure_python(struct tracer *t)
 {
 	struct rt_trace_py_config cfg = {};
 	const struct rt_layout *table;
 	struct rt_pyproc proc;
 	char msg[256] = "";
-	__u32 key = (__u32)t->pid;
 	int err;
 
 	err = rt_runtime__inspect(&rt_runtime_cpython, NULL, t->pid, &proc.base);
@@ -904,11 +943,10 @@ static int configure_python(struct tracer *t)
 			t->pid, proc.base.major, proc.base.minor, proc.base.patch, msg[0] ? ": " : "", msg);
 		return err ? err : -ENOTSUP;
 	}
-	if (proc.base.major != 3 || proc.base.minor < 11) {
-		fprintf(stderr, "rt-bpf: pid %d runs CPython %d.%d: trace follows frames from 3.11 on\n",
-			t->pid, proc.base.major, proc.base.minor);
-		return -ENOTSUP;
-	}
+	t->py_major = proc.base.major;
+	t->py_minor = proc.base.minor;
+	if (proc.base.major == 2 || proc.base.minor <= 10)
+		return configure_python_frames(t, &cfg, &proc);
 	/* PyCodeObject 3.11: co_argcount, co_posonlyargcount, co_kwonlyargcount,
 	 * co_stacksize, then co_firstlineno; co_localsplusnames at 96; the
 	 * frame's localsplus after its 72 bytes.  Other versions: no arguments. */
@@ -925,16 +963,78 @@ static int configure_python(struct tracer *t)
 	/* after PyVarObject's 24 bytes, co_consts, co_names and
 	 * co_exceptiontable (3.11 to 3.14) */
 	cfg.code_flags = 48;
-	t->py_minor = proc.base.minor;
-	if (bpf_map_update_elem(bpf_map__fd(t->skel->maps.py_procs), &key, &cfg, BPF_ANY)) {
+	return configure_python_map(t, &cfg, &proc);
+}
+
+/* Puts configuration @cfg of the target into the Python programs' map. */
+static int configure_python_map(struct tracer *t, const struct rt_trace_py_config *cfg,
+				const struct rt_pyproc *proc)
+{
+	__u32 key = (__u32)t->pid;
+	int err;
+
+	if (bpf_map_update_elem(bpf_map__fd(t->skel->maps.py_procs), &key, cfg, BPF_ANY)) {
 		err = -errno;
 		fprintf(stderr, "rt-bpf: cannot configure pid %d: %s\n", t->pid, strerror(errno));
 		return err;
 	}
 	if (t->verbose)
 		fprintf(stderr, "rt-bpf: pid %d: CPython %d.%d.%d, _PyRuntime at 0x%llx\n", t->pid,
-			proc.base.major, proc.base.minor, proc.base.patch, (unsigned long long)proc.runtime_addr);
+			proc->base.major, proc->base.minor, proc->base.patch,
+			(unsigned long long)proc->runtime_addr);
 	return 0;
+}
+
+/*
+ * CPython 2.7 and 3.6-3.10: frames are PyFrameObjects, and every frame
+ * evaluation (each call, each generator resumption) is one call of the
+ * eval loop, so its entry and return are the trace's calls and returns
+ * (docs/trace.md).  A build with USDT probes gets the same uprobes: the
+ * chains follow PyFrameObjects only that way.  Arguments: the first of
+ * f_localsplus, named by co_varnames, at each entry.
+ */
+static int configure_python_frames(struct tracer *t, struct rt_trace_py_config *cfg,
+				   const struct rt_pyproc *proc)
+{
+	const struct rt_layout_cpython *c = &t->py_layout.cpython;
+	char path[PATH_MAX];
+
+	if (proc->base.major == 3 && proc->base.minor < 6) {
+		fprintf(stderr, "rt-bpf: pid %d runs CPython 3.%d: trace follows 2.7 and 3.6 on\n",
+			t->pid, proc->base.minor);
+		return -ENOTSUP;
+	}
+	if (!t->py_fallback) {
+		if (find_eval_loop(t->pid, path, sizeof(path))) {
+			fprintf(stderr, "rt-bpf: pid %d: no eval loop symbol in its CPython %d.%d\n",
+				t->pid, proc->base.major, proc->base.minor);
+			return -ENOTSUP;
+		}
+		fprintf(stderr, "rt-bpf: pid %d runs CPython %d.%d, whose USDT probes rt-bpf does not "
+			"follow (before 3.11): falling back to uprobes on its eval loop\n", t->pid,
+			proc->base.major, proc->base.minor);
+		t->py_fallback = true;
+	}
+	t->py_old_frames = true;
+	/* PyCodeObject: co_argcount at 16, then (3.x) co_kwonlyargcount, after
+	 * co_posonlyargcount from 3.8; co_varnames 32 bytes before co_filename
+	 * (24 on 2.7, without co_cell2arg); co_flags just before
+	 * co_firstlineno (2.7: at 28). */
+	cfg->code_argcount = 16;
+	if (proc->base.major == 2) {
+		cfg->code_kwonlyargcount = RT_WALKER_NONE;
+		cfg->code_localsplusnames = c->code_filename - 24;
+		cfg->code_flags = 28;
+	} else {
+		cfg->code_kwonlyargcount = proc->base.minor >= 8 ? 24 : 20;
+		cfg->code_localsplusnames = c->code_filename - 32;
+		cfg->code_flags = c->code_firstlineno - 4;
+	}
+	/* f_localsplus, the frame's last member, one slot in its size */
+	cfg->frame_localsplus = c->frame_size - 8;
+	cfg->tuple_items = 24;
+	cfg->type_name = 24;
+	return configure_python_map(t, cfg, proc);
 }
 
 struct probe_spec {
@@ -1063,11 +1163,34 @@ static int attach_fallback(struct tracer *t, const char *path)
 	if (!err)
 		fprintf(stderr, "rt-bpf: fallback: uprobes on _PyEval_EvalFrameDefault (entry and "
 			"return) and %s in %s: the trace has the calls and returns of Python "
-			"functions; no lines, no return values, arguments only of frames entered "
-			"from C%s (docs/trace.md)\n", clear, path,
+			"functions; no lines, return values and arguments only of frames returning "
+			"to and entered from C%s (docs/trace.md)\n", clear, path,
 			t->py_minor >= 12 && !t->py_yields ? "; a generator resumed and suspended by "
 			"Python code without a call returning in between is one call (no opcode_targets "
 			"symbol to find YIELD_VALUE's code by)" : "");
+	return err;
+}
+
+/* The fallback on 2.7 and 3.6-3.10: the eval loop's entry and return
+ * alone (configure_python_frames). */
+static int attach_fallback_frames(struct tracer *t)
+{
+	/* 3.9+: (tstate, frame, throwflag); before: (frame, throwflag) */
+	const char *fn = t->py_major == 2 ? "PyEval_EvalFrameEx" : "_PyEval_EvalFrameDefault";
+	struct bpf_program *enter = t->py_major == 3 && t->py_minor >= 9 ? t->skel->progs.py_eval_enter :
+					   t->skel->progs.py_eval_enter_f1;
+	char path[PATH_MAX];
+	int err;
+
+	err = find_eval_loop(t->pid, path, sizeof(path));
+	if (!err)
+		err = attach_function(t, t->skel->progs.py_eval_exit, path, fn, true);
+	if (!err)
+		err = attach_function(t, enter, path, fn, false);
+	if (!err)
+		fprintf(stderr, "rt-bpf: fallback: uprobes on %s (entry and return) in %s: the trace "
+			"has the calls and returns of Python functions with their arguments and "
+			"return values; no lines (docs/trace.md)\n", fn, path);
 	return err;
 }
 
@@ -1087,7 +1210,9 @@ static int attach(struct tracer *t, const char *path)
 	struct trace_bpf *s = t->skel;
 	int err = 0;
 
-	if (t->runtime == RUNTIME_PYTHON && t->py_fallback) {
+	if (t->runtime == RUNTIME_PYTHON && t->py_old_frames) {
+		err = attach_fallback_frames(t);
+	} else if (t->runtime == RUNTIME_PYTHON && t->py_fallback) {
 		err = attach_fallback(t, path);
 	} else if (t->runtime == RUNTIME_PYTHON) {
 		struct bpf_program *progs[] = { s->progs.py_line, s->progs.py_entry, s->progs.py_return };

@@ -40,7 +40,7 @@ for v in 3.11.7 3.12.1 3.13.0; do
 		(cd "$T" && "$RTBPF" trace -o "$D/$prog" -- $PY $prog.py) > "$D/stdout" 2> "$D/stderr" ||
 			{ cat "$D/stderr"; fail "$v: rt-bpf trace $prog.py failed"; }
 		grep -q "without USDT probes.*falling back to uprobes on its eval loop" "$D/stderr" &&
-			grep -q "^rt-bpf: fallback: uprobes on _PyEval_EvalFrameDefault (entry and return) and _PyFrame_Clear.*no lines, no return values" "$D/stderr" ||
+			grep -q "^rt-bpf: fallback: uprobes on _PyEval_EvalFrameDefault (entry and return) and _PyFrame_Clear.*no lines, return values and arguments only of frames returning to and entered from C" "$D/stderr" ||
 			fail "$v: the fallback is not said: $(cat "$D/stderr")"
 		grep -q 'is one call' "$D/stderr" && fail "$v: no YIELD_VALUE probe: $(cat "$D/stderr")"
 		grep -q 'records lost' "$D/stderr" && fail "$v: records lost: $(cat "$D/stderr")"
