@@ -623,7 +623,8 @@ static void py_event(struct tracer *t, const struct rt_trace_py_event *ev, size_
 	t->probe = ev->probe;
 	t->line = ev->line;
 	p = pending_for(t, ev->hdr.tid);
-	if (p && p->ret_valid && ev->probe == RT_TRACE_PROBE_PY_EVAL_EXIT) {
+	/* records lost just before: the value may be another return's */
+	if (p && p->ret_valid && ev->probe == RT_TRACE_PROBE_PY_EVAL_EXIT && !ev->hdr.lost) {
 		t->ret = &p->ret;
 		t->ret_caller = n ? ev->frames[0].frame : 0;
 	}
