@@ -19,6 +19,7 @@
 #include "bpf/async.h"
 #include "bpf/record.h"
 #include "bpf/walker.h"
+#include "bpf/maps.bpf.h"
 #include "bpf/py_tstate.bpf.h"
 
 char LICENSE[] SEC("license") = "GPL";
@@ -76,11 +77,7 @@ struct {
 
 /* perf's bpf-output channel, one per CPU: the walker's map, shared by
  * rt-bpf record --tasks (bpf_map__reuse_fd) */
-struct {
-	__uint(type, BPF_MAP_TYPE_PERF_EVENT_ARRAY);
-	__uint(key_size, sizeof(__u32));
-	__uint(value_size, sizeof(__u32));
-} channel SEC(".maps");
+RT_BPF_CHANNEL_MAP;
 
 /* Tasks whose name record was written: the name's identity (asyncio: the
  * name object; tokio: the future type + 1), to write it again for a new
@@ -100,12 +97,7 @@ struct {
 	__type(value, struct rt_async_kind_name);
 } kind_names SEC(".maps");
 
-struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, RT_ASYNC_STAT_MAX);
-	__type(key, __u32);
-	__type(value, __u64);
-} stats SEC(".maps");
+RT_BPF_STATS(RT_ASYNC_STAT_MAX)
 
 /* A zeroed step to create a thread's entry from (too large for the stack),
  * and the bytes of one frame as the walk reads them. */
@@ -115,20 +107,7 @@ struct scratch {
 	__u8 frame_buf[2 * RT_WALKER_FRAME_READ]; /* masked offsets plus a field read past the frame */
 };
 
-struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, 1);
-	__type(key, __u32);
-	__type(value, struct scratch);
-} scratch SEC(".maps");
-
-static __always_inline void count(__u32 stat)
-{
-	__u64 *v = bpf_map_lookup_elem(&stats, &stat);
-
-	if (v)
-		(*v)++;
-}
+RT_BPF_SCRATCH(struct scratch, 1);
 
 struct walk {
 	struct rt_walker_offsets off;

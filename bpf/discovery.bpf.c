@@ -76,10 +76,17 @@ int BPF_PROG(rt_on_fork, struct task_struct *parent, struct task_struct *child)
 	return 0;
 }
 
+/*
+ * The tracepoint's group_dead argument is new (6.1 passes the task only, and
+ * a program reading a second argument is refused there). do_exit() has
+ * already counted this thread out of signal->live when the tracepoint fires,
+ * so a zero count says the same on every kernel. Two threads exiting at once
+ * may both see zero; a second exit of a pid is harmless to the tracker.
+ */
 SEC("tp_btf/sched_process_exit")
-int BPF_PROG(rt_on_exit, struct task_struct *p, bool group_dead)
+int BPF_PROG(rt_on_exit, struct task_struct *p)
 {
-	if (group_dead)
+	if (BPF_CORE_READ(p, signal, live.counter) == 0)
 		emit(RT_DISCOVERY_EXIT, p->tgid, 0, 0);
 	return 0;
 }

@@ -3,7 +3,8 @@
 # walker.bpf.c (with ruby_walk.bpf.h) walks interpreter stacks and writes the
 # records of record.h; perffd.bpf.c finds perf's events for rt-bpf;
 # discovery.bpf.c reports exec/exit for process discovery; async.bpf.c
-# traces async runtimes' task steps (rt-bpf async).  The user space
+# traces async runtimes' task steps (rt-bpf async); maps.bpf.h declares the
+# maps they share the shape of (channel, stats, scratch).  The user space
 # that loads them lives in rtbpf/, the decoders of their records in runtimes/.
 # A new kernel program goes here, with its object and skeleton rules below.
 BPF_CFLAGS ?= -g -O2 -target bpf -D__TARGET_ARCH_x86 -Wall -Wno-unused-function
@@ -18,7 +19,7 @@ $(BUILD)/vmlinux.h: | $(SETUP_STAMP)
 
 $(BUILD)/bpf/walker.bpf.o: bpf/walker.bpf.c bpf/record.h bpf/walker.h bpf/ruby_walk.bpf.h \
                            bpf/ruby_walk.h bpf/py_tstate.bpf.h layouts/ruby.h bpf/offcpu.bpf.h \
-                           bpf/event.bpf.h bpf/deep_stack.bpf.h $(BUILD)/vmlinux.h
+                           bpf/event.bpf.h bpf/deep_stack.bpf.h bpf/maps.bpf.h $(BUILD)/vmlinux.h
 	@mkdir -p $(dir $@)
 	$(CLANG) $(BPF_CFLAGS) -I. -I$(BUILD) -c -o $@ $<
 
@@ -27,7 +28,8 @@ $(BUILD)/bpf/walker.skel.h: $(BUILD)/bpf/walker.bpf.o
 
 # `rt-bpf trace`'s USDT and write programs (loaded by rtbpf/trace.c);
 # usdt.bpf.h includes <linux/errno.h>, which needs the multiarch asm headers
-$(BUILD)/bpf/trace.bpf.o: bpf/trace.bpf.c bpf/trace.h bpf/walker.h bpf/py_tstate.bpf.h $(BUILD)/vmlinux.h
+$(BUILD)/bpf/trace.bpf.o: bpf/trace.bpf.c bpf/trace.h bpf/walker.h bpf/py_tstate.bpf.h bpf/maps.bpf.h \
+                          $(BUILD)/vmlinux.h
 	@mkdir -p $(dir $@)
 	$(CLANG) $(BPF_CFLAGS) -I. -I$(BUILD) -idirafter /usr/include/x86_64-linux-gnu -c -o $@ $<
 
@@ -53,7 +55,7 @@ $(BUILD)/bpf/discovery.skel.h: $(BUILD)/bpf/discovery.bpf.o
 
 # async runtimes' task steps (loaded by rtbpf/async.c); shares the
 # PyThreadState lookup with the walker
-$(BUILD)/bpf/async.bpf.o: bpf/async.bpf.c bpf/async.h bpf/py_tstate.bpf.h bpf/record.h bpf/walker.h \
+$(BUILD)/bpf/async.bpf.o: bpf/async.bpf.c bpf/async.h bpf/py_tstate.bpf.h bpf/maps.bpf.h bpf/record.h bpf/walker.h \
                           $(BUILD)/vmlinux.h
 	@mkdir -p $(dir $@)
 	$(CLANG) $(BPF_CFLAGS) -I. -I$(BUILD) -c -o $@ $<

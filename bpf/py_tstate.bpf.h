@@ -99,47 +99,70 @@ static __always_inline __u64 thread_key(const struct rt_walker_offsets *off)
 	return BPF_CORE_READ(task, thread.fsbase);
 }
 
+/* The search of a process's thread list for the sampled thread: what
+ * tstate_step needs and finds. */
+struct tstate_search {
+	const struct rt_walker_offsets *off;
+	__u64 ts;       /* the entry looked at next */
+	__u64 key;      /* thread_key() */
+	__u64 found;    /* the sampled thread's entry with frames */
+	__u64 fallback; /* its entry without frames */
+};
+
+/* bpf_loop callback: looks at one entry of the thread list.  A callback is
+ * verified once where the bounded loop it replaces was verified once per
+ * step (a sixth of the instructions the verifier went through for the
+ * walker). */
+static long tstate_step(__u32 i, void *arg)
+{
+	struct tstate_search *s = arg;
+	__u64 id = 0, ts = s->ts, frame = 0;
+
+	if (!ts || read_ptr(&id, ts + s->off->tstate_id))
+		return 1;
+	if (id == s->key) {
+		/* A thread state made for a thread that has not started yet
+		 * still carries its creator's tid: prefer one with frames. */
+		if (!current_frame(s->off, ts, &frame) && frame) {
+			s->found = ts;
+			return 1;
+		}
+		if (!s->fallback)
+			s->fallback = ts;
+	}
+	if (read_ptr(&s->ts, ts + s->off->tstate_next))
+		return 1;
+	return 0;
+}
+
 static __always_inline __u64 find_tstate(const struct rt_walker_config *cfg, __u32 pid, __u32 tid)
 {
 	const struct rt_walker_offsets *off = &cfg->off;
 	struct rt_walker_tstate *cached = bpf_map_lookup_elem(&tstates, &tid);
 	struct rt_walker_tstate fresh = {};
-	__u64 ts = 0, interp = 0, id = 0, fallback = 0, key = thread_key(off);
+	struct tstate_search s = { .off = off, .key = thread_key(off) };
+	__u64 ts = 0, interp = 0, id = 0;
 
-	if (!key)
+	if (!s.key)
 		return 0;
 	/* A cached PyThreadState is trusted only while it still names this
 	 * thread: thread states are freed and reused as threads come and go. */
 	if (cached && cached->pid == pid && cached->generation == cfg->generation) {
 		ts = cached->tstate;
-		if (!read_ptr(&id, ts + off->tstate_id) && id == key)
+		if (!read_ptr(&id, ts + off->tstate_id) && id == s.key)
 			return ts;
 	}
 	if (read_ptr(&interp, cfg->runtime_addr + off->runtime_interpreters_head) || !interp ||
-	    read_ptr(&ts, interp + off->interp_threads_head))
+	    read_ptr(&s.ts, interp + off->interp_threads_head))
 		return 0;
-	for (int i = 0; i < MAX_THREADS && ts; i++) {
-		if (read_ptr(&id, ts + off->tstate_id))
-			break;
-		if (id == key) {
-			__u64 frame = 0;
-
-			/* A thread state made for a thread that has not started yet
-			 * still carries its creator's tid: prefer one with frames. */
-			if (!current_frame(off, ts, &frame) && frame) {
-				fresh.tstate = ts;
-				fresh.pid = pid;
-				fresh.generation = cfg->generation;
-				bpf_map_update_elem(&tstates, &tid, &fresh, BPF_ANY);
-				return ts;
-			}
-			if (!fallback)
-				fallback = ts;
-		}
-		if (read_ptr(&ts, ts + off->tstate_next))
-			break;
-	}
-	return fallback;
+	bpf_loop(MAX_THREADS, tstate_step, &s, 0);
+	if (!s.found)
+		return s.fallback;
+	fresh.tstate = s.found;
+	fresh.pid = pid;
+	fresh.generation = cfg->generation;
+	bpf_map_update_elem(&tstates, &tid, &fresh, BPF_ANY);
+	return s.found;
 }
 
 #endif

@@ -57,19 +57,38 @@ struct {
 	__type(value, struct rb_new_code);
 } rb_new_codes SEC(".maps");
 
+/* The search of a class's instance variable table: what rb_ivar_step
+ * needs and finds. */
+struct rb_ivar_search {
+	__u64 start, bound, entries; /* the st_table's */
+	/* the layout's, copied: a pointer read back from a map is a number */
+	__u64 entry_size, last_op_id, id_scope_shift;
+	__u64 serial;
+	__u64 value;
+	__u64 kv[3]; /* the entry read */
+	__u64 st[8]; /* the table's header read */
+};
+
 struct rb_scratch {
 	struct rt_rec_ruby_code code;
 	__u8 body[RT_RUBY_BODY_MASK + 1 + 8]; /* masked offsets stay inside */
 	__u64 words[8];
 	/* a finished walk, handed from rb_walker_sample to rb_finish_sample;
-	 * n_new counts the queued code records during the walk (rb_queue) */
+	 * n_new counts the queued code records during the walk (rb_queue).
+	 * The walk's counts and flags live here, not in struct rb_walk: see
+	 * rb_queue. */
 	__u64 index;
-	__u32 n_new, flags;
+	__u32 n_new, flags, deferred;
 	/* the code record's tables in the target, and their whole sizes, for
 	 * the pieces that do not fit it */
 	__u64 info_src, index_src;
 	__u32 info_total, index_total;
 	__u32 zero_key; /* stays 0: a lookup key off the stack */
+	/* for rb_send_code (key: pid and generation) and rb_ivar_step: off
+	 * the stack, as their frames add to the call chain's */
+	__u32 stack_flags;
+	struct rt_walker_seen_key key;
+	struct rb_ivar_search ivar;
 };
 
 struct {
@@ -85,8 +104,6 @@ struct rb_walk {
 	__u32 last_tag;
 	__u32 pid;
 	__u32 generation;
-	__u32 flags;
-	__u32 deferred;
 	__u32 cfp_size;
 	__u32 cfp_pc, cfp_iseq, cfp_ep;
 	__u32 iseq_body, body_encoded;
@@ -111,7 +128,7 @@ static __always_inline void rb_queue(struct rb_walk *w, struct rb_scratch *sc, _
 		return;
 	q = bpf_map_lookup_elem(&rb_new_codes, &k);
 	if (!q) {
-		w->deferred++;
+		sc->deferred++;
 		return;
 	}
 	q->addr = addr;
@@ -185,7 +202,7 @@ static long rb_walk_frame(__u32 i, void *arg)
 
 				if (read_ptr(&body, iseq + w->iseq_body) || !body ||
 				    read_ptr(&encoded, body + w->body_encoded)) {
-					w->flags |= RT_REC_STACK_READ_FAULT;
+					sc->flags |= RT_REC_STACK_READ_FAULT;
 					return 1;
 				}
 				tag = rt_rec_code_tag(iseq, (__u32)encoded, body, 0);
@@ -203,7 +220,7 @@ static long rb_walk_frame(__u32 i, void *arg)
 	}
 	n = d->stack.nr_frames;
 	if (n >= RT_REC_MAX_DEPTH) {
-		w->flags |= RT_REC_STACK_TRUNCATED;
+		sc->flags |= RT_REC_STACK_TRUNCATED;
 		return 1;
 	}
 	bound_barrier(n);
@@ -217,7 +234,7 @@ static long rb_walk_frame(__u32 i, void *arg)
 	d->stack.nr_frames = n + 1;
 	return 0;
 fault:
-	w->flags |= RT_REC_STACK_READ_FAULT;
+	sc->flags |= RT_REC_STACK_READ_FAULT;
 	return 1;
 }
 
@@ -294,36 +311,59 @@ static __always_inline __u64 rb_id_string(const struct rt_ruby_walker_config *cf
 	return rb_array_at(off, entry, (serial % off->id_entry_unit) * off->id_entry_size);
 }
 
+/* bpf_loop callback: looks at entry @k of the table, verified once where
+ * a bounded loop is verified once per entry. */
+static long rb_ivar_step(__u32 k, void *arg)
+{
+	__u32 zero = 0;
+	struct rb_scratch *sc = bpf_map_lookup_elem(&rb_scratch, &zero);
+	struct rb_ivar_search *s;
+	__u64 *kv;
+
+	if (!sc)
+		return 1;
+	s = &sc->ivar;
+	kv = s->kv;
+	if (k >= s->bound)
+		return 1;
+	if (k < s->start)
+		return 0;
+	if (bpf_probe_read_user(kv, sizeof(s->kv), (const void *)(s->entries + k * s->entry_size)))
+		return 1;
+	if (kv[1] > s->last_op_id && (kv[1] >> (s->id_scope_shift & 63)) == s->serial) {
+		s->value = kv[2];
+		return 1;
+	}
+	return 0;
+}
+
 /* Instance variable @serial of class @klass (its st_table iv_tbl), or 0. */
 static __always_inline __u64 rb_class_ivar(const struct rt_ruby_walker_config *cfg, __u64 klass,
 					   __u32 serial)
 {
 	const struct rt_layout_ruby *off = &cfg->off;
-	__u64 ext = 0, tbl = 0, st[8] = {}, kv[3];
+	__u32 zero = 0;
+	struct rb_scratch *sc = bpf_map_lookup_elem(&rb_scratch, &zero);
+	__u64 ext = 0, tbl = 0, *st;
 
+	if (!sc)
+		return 0;
+	st = sc->ivar.st;
 	if (!klass || !serial || read_ptr(&ext, klass + off->rclass_ext) || !ext ||
 	    read_ptr(&tbl, ext + off->classext_iv_tbl) || !tbl ||
 	    bpf_probe_read_user(st, 7 * 8, (const void *)tbl))
 		return 0;
-	{
-		__u64 start = word_at(st, 7, off->st_entries_start);
-		__u64 bound = word_at(st, 7, off->st_entries_bound);
-		__u64 entries = word_at(st, 7, off->st_entries);
-
-		/* class ivar tables are small: the first few entries suffice */
-		for (int k = 0; k < RB_MAX_IVARS; k++) {
-			if ((__u64)k >= bound)
-				break;
-			if ((__u64)k < start)
-				continue;
-			if (bpf_probe_read_user(kv, sizeof(kv),
-						(const void *)(entries + (__u64)k * off->st_entry_size)))
-				break;
-			if (kv[1] > off->last_op_id && (kv[1] >> off->id_scope_shift) == serial)
-				return kv[2];
-		}
-	}
-	return 0;
+	sc->ivar.entry_size = off->st_entry_size;
+	sc->ivar.last_op_id = off->last_op_id;
+	sc->ivar.id_scope_shift = off->id_scope_shift;
+	sc->ivar.serial = serial;
+	sc->ivar.value = 0;
+	sc->ivar.start = word_at(st, 7, off->st_entries_start);
+	sc->ivar.bound = word_at(st, 7, off->st_entries_bound);
+	sc->ivar.entries = word_at(st, 7, off->st_entries);
+	/* class ivar tables are small: the first few entries suffice */
+	bpf_loop(RB_MAX_IVARS, rb_ivar_step, NULL, 0);
+	return sc->ivar.value;
 }
 
 /* The class path of @klass or, @attached, the object a singleton class is
@@ -497,6 +537,36 @@ static __noinline void queue_rb_pieces(__u64 index, struct rb_scratch *sc)
 		     sc->code.index_nbytes, sc->index_total);
 }
 
+/* bpf_loop callback: writes the code record of queued entry @i unless it
+ * was sent before (as py_send_code). */
+static long rb_send_code(__u32 i, void *arg)
+{
+	__u32 zero = 0, slot = i;
+	struct rb_scratch *sc = bpf_map_lookup_elem(&rb_scratch, &zero);
+	struct rb_new_code *nc;
+	__u32 *sent;
+
+	if (!sc || i >= sc->n_new)
+		return 1;
+	nc = bpf_map_lookup_elem(&rb_new_codes, &slot);
+	if (!nc)
+		return 1;
+	sc->key.code = nc->addr;
+	sent = bpf_map_lookup_elem(&seen, &sc->key);
+	if (sent && *sent == nc->tag)
+		return 0;
+	if (rb_build_code(sc->key.pid, i) ||
+	    bpf_perf_event_output(*(void **)arg, &channel, sc->index, &sc->code, sizeof(sc->code))) {
+		count(RT_WALKER_STAT_CODE_LOST);
+		return 0;
+	}
+	if (!(sc->stack_flags & RT_REC_STACK_OFFCPU))
+		queue_rb_pieces(sc->index, sc);
+	count(RT_WALKER_STAT_CODE_OK);
+	bpf_map_update_elem(&seen, &sc->key, &nc->tag, BPF_ANY);
+	return 0;
+}
+
 /* The pthread_t of @th (rb_thread_t), through its native thread where the
  * VM keeps it there (3.3); 0 when unreadable. */
 static __always_inline __u64 rb_thread_pthread(const struct rt_layout_ruby *off, __u64 th)
@@ -508,6 +578,34 @@ static __always_inline __u64 rb_thread_pthread(const struct rt_layout_ruby *off,
 	if (read_ptr(&id, holder + off->thread_pthread))
 		return 0;
 	return id;
+}
+
+/* The search of a VM's thread list for the sampled thread: what
+ * rb_thread_step needs and finds. */
+struct rb_thread_search {
+	const struct rt_layout_ruby *off;
+	__u64 self, head; /* the thread's pthread_t; the list's head */
+	__u64 node;       /* the node looked at next */
+	__u64 found;
+};
+
+/* bpf_loop callback: looks at one thread of the list, verified once where
+ * a bounded loop is verified once per step. */
+static long rb_thread_step(__u32 k, void *arg)
+{
+	struct rb_thread_search *s = arg;
+	__u64 node = s->node, th;
+
+	if (!node || node == s->head)
+		return 1;
+	th = node - s->off->thread_lt_node;
+	if (rb_thread_pthread(s->off, th) == s->self) {
+		s->found = th;
+		return 1;
+	}
+	if (read_ptr(&s->node, node))
+		return 1;
+	return 0;
 }
 
 /*
@@ -524,7 +622,8 @@ static __always_inline __u64 rb_find_thread(const struct rt_ruby_walker_config *
 	struct rt_ruby_walker_thread fresh = {};
 	struct task_struct *task = (struct task_struct *)bpf_get_current_task();
 	__u64 self = BPF_CORE_READ(task, thread.fsbase);
-	__u64 vm = 0, owner = 0, head, node = 0;
+	struct rb_thread_search s = { .off = off, .self = self };
+	__u64 vm = 0, owner = 0;
 
 	if (!self)
 		return 0;
@@ -539,23 +638,17 @@ static __always_inline __u64 rb_find_thread(const struct rt_ruby_walker_config *
 	if (off->vm_main_ractor != RT_RUBY_NONE &&
 	    (read_ptr(&owner, vm + off->vm_main_ractor) || !owner))
 		return 0;
-	head = owner + off->thread_list;
-	if (read_ptr(&node, head))
+	s.head = owner + off->thread_list;
+	if (read_ptr(&s.node, s.head))
 		return 0;
-	for (int k = 0; k < RB_MAX_THREADS && node && node != head; k++) {
-		__u64 th = node - off->thread_lt_node;
-
-		if (rb_thread_pthread(off, th) == self) {
-			fresh.thread = th;
-			fresh.pid = pid;
-			fresh.generation = cfg->generation;
-			bpf_map_update_elem(&rb_threads, &tid, &fresh, BPF_ANY);
-			return th;
-		}
-		if (read_ptr(&node, node))
-			break;
-	}
-	return 0;
+	bpf_loop(RB_MAX_THREADS, rb_thread_step, &s, 0);
+	if (!s.found)
+		return 0;
+	fresh.thread = s.found;
+	fresh.pid = pid;
+	fresh.generation = cfg->generation;
+	bpf_map_update_elem(&rb_threads, &tid, &fresh, BPF_ANY);
+	return s.found;
 }
 
 /*
@@ -648,11 +741,12 @@ static __noinline int rb_walker_sample(void *ctx,
 	d->win[0].len = 0;
 	d->win[1].len = 0;
 	sc->n_new = 0;
+	sc->flags = 0;
+	sc->deferred = 0;
 	if (w.cfp && w.cfp < w.end && w.cfp_size)
 		bpf_loop(RB_MAX_CFPS, rb_walk_frame, &w, 0);
-	count_walk(w.flags, w.deferred);
+	count_walk(sc->flags, sc->deferred);
 	sc->index = index;
-	sc->flags = w.flags;
 	return 0;
 }
 
@@ -672,36 +766,10 @@ static __noinline int rb_finish_sample(void *ctx, const struct rt_ruby_walker_co
 		return 1;
 	index = sc->index;
 
-	for (__u32 i = 0; i < MAX_NEW_CODES; i++) {
-		struct rt_walker_seen_key key = { .pid = pid, .generation = cfg->generation };
-		struct rb_new_code *nc;
-		__u32 *sent;
-
-		/* a copy for the lookup: a counter whose address is taken is spilled
-		 * as 32 bits, which verifiers before 6.x do not track, so they see
-		 * the loop make no progress ("infinite loop detected") */
-		__u32 slot = i;
-
-		if (i >= sc->n_new)
-			break;
-		nc = bpf_map_lookup_elem(&rb_new_codes, &slot);
-		if (!nc)
-			break;
-		key.code = nc->addr;
-		sent = bpf_map_lookup_elem(&seen, &key);
-		if (sent && *sent == nc->tag)
-			continue;
-		if (rb_build_code(pid, i) ||
-		    bpf_perf_event_output(ctx, &channel, index, &sc->code, sizeof(sc->code))) {
-			count(RT_WALKER_STAT_CODE_LOST);
-			continue;
-		}
-		if (!(stack_flags & RT_REC_STACK_OFFCPU))
-			queue_rb_pieces(index, sc);
-		count(RT_WALKER_STAT_CODE_OK);
-		bpf_map_update_elem(&seen, &key, &nc->tag, BPF_ANY);
-	}
-
+	sc->key.pid = pid;
+	sc->key.generation = cfg->generation;
+	sc->stack_flags = stack_flags;
+	bpf_loop(MAX_NEW_CODES, rb_send_code, &ctx, 0);
 	return output_stack(ctx, d, index, pid, tid, RT_REC_RUNTIME_RUBY, cfg->version,
 			    cfg->generation, sc->flags | stack_flags);
 }

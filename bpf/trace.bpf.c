@@ -16,6 +16,7 @@
 #include <bpf/usdt.bpf.h>
 
 #include "bpf/trace.h"
+#include "bpf/maps.bpf.h"
 #include "bpf/py_tstate.bpf.h"
 
 char LICENSE[] SEC("license") = "GPL";
@@ -69,12 +70,7 @@ struct {
 	__type(value, __u32);
 } seen SEC(".maps");
 
-struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, RT_TRACE_STAT_MAX);
-	__type(key, __u32);
-	__type(value, __u64);
-} stats SEC(".maps");
+RT_BPF_STATS(RT_TRACE_STAT_MAX)
 
 union scratch_rec {
 	struct rt_trace_py_event ev;
@@ -90,20 +86,8 @@ struct scratch {
 	__u8 frame_buf[2 * RT_WALKER_FRAME_READ]; /* masked offsets + 8 stay inside */
 };
 
-struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, 2); /* 0: the event, 1: code, args and type records */
-	__type(key, __u32);
-	__type(value, struct scratch);
-} scratch SEC(".maps");
-
-static __always_inline void count(__u32 stat)
-{
-	__u64 *v = bpf_map_lookup_elem(&stats, &stat);
-
-	if (v)
-		(*v)++;
-}
+/* 0: the event, 1: code, args and type records */
+RT_BPF_SCRATCH(struct scratch, 2);
 
 
 /* Fills the header and sends @size bytes of @rec; counts a loss against
@@ -693,29 +677,19 @@ static __always_inline int rb_event(__u32 probe, __u64 klass, __u64 method, __u6
 	return send(rec, sizeof(*rec), RT_TRACE_RB_EVENT, pid, tid);
 }
 
-SEC("usdt")
-int BPF_USDT(rb_entry, __u64 klass, __u64 method, __u64 file, int line)
-{
-	return rb_event(RT_TRACE_PROBE_RB_ENTRY, klass, method, file, line);
-}
+/* CRuby's four method probes share their arguments: one program each,
+ * named @prog, sending @probe. */
+#define RB_PROBE(prog, probe)                                                   \
+	SEC("usdt")                                                             \
+	int BPF_USDT(prog, __u64 klass, __u64 method, __u64 file, int line)     \
+	{                                                                       \
+		return rb_event(probe, klass, method, file, line);              \
+	}
 
-SEC("usdt")
-int BPF_USDT(rb_return, __u64 klass, __u64 method, __u64 file, int line)
-{
-	return rb_event(RT_TRACE_PROBE_RB_RETURN, klass, method, file, line);
-}
-
-SEC("usdt")
-int BPF_USDT(rb_centry, __u64 klass, __u64 method, __u64 file, int line)
-{
-	return rb_event(RT_TRACE_PROBE_RB_CENTRY, klass, method, file, line);
-}
-
-SEC("usdt")
-int BPF_USDT(rb_creturn, __u64 klass, __u64 method, __u64 file, int line)
-{
-	return rb_event(RT_TRACE_PROBE_RB_CRETURN, klass, method, file, line);
-}
+RB_PROBE(rb_entry, RT_TRACE_PROBE_RB_ENTRY)
+RB_PROBE(rb_return, RT_TRACE_PROBE_RB_RETURN)
+RB_PROBE(rb_centry, RT_TRACE_PROBE_RB_CENTRY)
+RB_PROBE(rb_creturn, RT_TRACE_PROBE_RB_CRETURN)
 
 /* The target's writes to its stdout and stderr. */
 SEC("tracepoint/syscalls/sys_enter_write")

@@ -19,6 +19,7 @@
 
 #include "bpf/record.h"
 #include "bpf/walker.h"
+#include "bpf/maps.bpf.h"
 #include "bpf/py_tstate.bpf.h"
 
 char LICENSE[] SEC("license") = "GPL";
@@ -42,18 +43,9 @@ struct {
 	__type(value, struct rt_walker_config);
 } pids SEC(".maps");
 
-struct {
-	__uint(type, BPF_MAP_TYPE_PERF_EVENT_ARRAY);
-	__uint(key_size, sizeof(__u32));
-	__uint(value_size, sizeof(__u32));
-} channel SEC(".maps");
+RT_BPF_CHANNEL_MAP;
 
-struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, 1); /* resized by the loader */
-	__type(key, struct rt_perf_channel_key);
-	__type(value, __u32);
-} channel_slots SEC(".maps");
+RT_BPF_CHANNEL_SLOTS_MAP;
 
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
@@ -62,12 +54,7 @@ struct {
 	__type(value, __u32); /* identity tag sent */
 } seen SEC(".maps");
 
-struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, RT_WALKER_STAT_MAX);
-	__type(key, __u32);
-	__type(value, __u64);
-} stats SEC(".maps");
+RT_BPF_STATS(RT_WALKER_STAT_MAX)
 
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
@@ -90,6 +77,15 @@ struct scratch {
 	 * programs' call chains have little of (zero_key stays 0) */
 	struct rt_walker_seen_key seen_key;
 	__u32 zero_key;
+	/* The walk's counts and flags (struct walk): kept in map memory, whose
+	 * values the verifier does not follow, where a stack slot would make
+	 * it check the walk step and all that follows the walk once per
+	 * value (most of the instructions it went through for the walker). */
+	__u32 n_new, flags, deferred;
+	/* for py_send_code: the channel slot and the stack's flags (its pid and
+	 * generation are in seen_key) */
+	__u64 index;
+	__u32 stack_flags;
 };
 
 /* Code objects of the current sample still to be sent.  A map rather than
@@ -102,25 +98,7 @@ struct {
 	__type(value, struct new_code);
 } new_codes SEC(".maps");
 
-struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, 1);
-	__type(key, __u32);
-	__type(value, struct scratch);
-} scratch SEC(".maps");
-
-static __always_inline void count_n(__u32 stat, __u64 n)
-{
-	__u64 *v = bpf_map_lookup_elem(&stats, &stat);
-
-	if (v)
-		*v += n;
-}
-
-static __always_inline void count(__u32 stat)
-{
-	count_n(stat, 1);
-}
+RT_BPF_SCRATCH(struct scratch, 1);
 
 
 /* The channel slot for a sample of thread @tid: the current cpu's, or the
@@ -163,9 +141,7 @@ struct walk {
 	__u32 last_tag;
 	__u32 pid;
 	__u32 generation;
-	__u32 n_new;
-	__u32 flags;
-	__u32 deferred;
+	struct scratch *sc; /* its n_new, flags, deferred */
 	__u64 code_type;
 };
 
@@ -186,7 +162,7 @@ static long walk_frame(__u32 i, void *arg)
 	/* The loop index, not a count kept in *w, places the frame: the
 	 * verifier then need not follow every count value. */
 	if (idx >= RT_REC_MAX_DEPTH) {
-		w->flags |= RT_REC_STACK_TRUNCATED;
+		w->sc->flags |= RT_REC_STACK_TRUNCATED;
 		return 1;
 	}
 	d = deep_stack();
@@ -201,12 +177,12 @@ static long walk_frame(__u32 i, void *arg)
 	buf = window_at(&d->win[0], w->frame, size,
 			w->off.frame_instr_ptr != RT_WALKER_NONE ? WINDOW_DOWN : WINDOW_FRAME);
 	if (!buf) {
-		w->flags |= RT_REC_STACK_READ_FAULT;
+		w->sc->flags |= RT_REC_STACK_READ_FAULT;
 		return 1;
 	}
 	py_frame_fields(&w->off, buf, &code, &previous, &lasti, &is_entry, &owner);
 	if (!code) {
-		w->flags |= RT_REC_STACK_READ_FAULT;
+		w->sc->flags |= RT_REC_STACK_READ_FAULT;
 		return 1;
 	}
 	if (w->off.frame_owner != RT_WALKER_NONE && owner >= w->off.frame_owner_cstack) {
@@ -236,7 +212,7 @@ static long walk_frame(__u32 i, void *arg)
 					(const void *)(code + w->off.code_firstlineno)) ||
 		    bpf_probe_read_user(names, sizeof(names),
 					(const void *)(code + w->off.code_filename))) {
-			w->flags |= RT_REC_STACK_READ_FAULT;
+			w->sc->flags |= RT_REC_STACK_READ_FAULT;
 			return 1;
 		}
 		name = names[1];
@@ -245,7 +221,7 @@ static long walk_frame(__u32 i, void *arg)
 		w->last_tag = tag;
 		sent = bpf_map_lookup_elem(&seen, &key);
 		if (!sent || *sent != tag) {
-			__u32 k = w->n_new;
+			__u32 k = w->sc->n_new;
 			struct new_code *q = bpf_map_lookup_elem(&new_codes, &k);
 
 			if (q) {
@@ -253,9 +229,9 @@ static long walk_frame(__u32 i, void *arg)
 				q->name = name;
 				q->tag = tag;
 				q->firstlineno = firstlineno;
-				w->n_new = k + 1;
+				w->sc->n_new = k + 1;
 			} else {
-				w->deferred++;
+				w->sc->deferred++;
 			}
 		}
 	}
@@ -555,6 +531,42 @@ static __always_inline bool gil_held(const struct rt_walker_config *cfg, __u64 t
 	return locked && holder == ts;
 }
 
+/* bpf_loop callback: writes the code record of queued code object @i
+ * unless it was sent before; @arg points to the program's context, the
+ * rest is in the scratch map (py_walker_sample).  A code object counts as
+ * sent only once its record was written, so a lost record is sent again.
+ * A callback is verified once where a bounded loop is verified once per
+ * step; its frame counts in the call chain's 512 bytes on 6.1 and 6.12,
+ * hence no more than the context's pointer on the caller's stack. */
+static long py_send_code(__u32 i, void *arg)
+{
+	__u32 zero = 0, slot = i;
+	struct scratch *sc = bpf_map_lookup_elem(&scratch, &zero);
+	struct new_code *nc;
+	__u32 *sent;
+
+	if (!sc || i >= sc->n_new)
+		return 1;
+	nc = bpf_map_lookup_elem(&new_codes, &slot);
+	if (!nc)
+		return 1;
+	/* the same code object can be queued twice (a -> b -> a) */
+	sc->seen_key.code = nc->code;
+	sent = bpf_map_lookup_elem(&seen, &sc->seen_key);
+	if (sent && *sent == nc->tag)
+		return 0;
+	if (build_code(sc->seen_key.pid, i) ||
+	    bpf_perf_event_output(*(void **)arg, &channel, sc->index, &sc->code, sizeof(sc->code))) {
+		count(RT_WALKER_STAT_CODE_LOST);
+		return 0;
+	}
+	if (!(sc->stack_flags & RT_REC_STACK_OFFCPU))
+		queue_py_pieces(sc->index, sc);
+	count(RT_WALKER_STAT_CODE_OK);
+	bpf_map_update_elem(&seen, &sc->seen_key, &nc->tag, BPF_ANY);
+	return 0;
+}
+
 /* CRuby: its own maps and walk, selected by the process map it is in. */
 #include "bpf/ruby_walk.bpf.h"
 
@@ -584,57 +596,33 @@ static __noinline int py_walker_sample(void *ctx, const struct rt_walker_config 
 		return 1;
 	}
 	w.off = cfg->off;
+	w.sc = sc;
+	sc->n_new = 0;
+	sc->flags = 0;
+	sc->deferred = 0;
 	w.pid = pid;
 	w.generation = cfg->generation;
 	w.code_type = cfg->off.code_type;
 	if (current_frame(&cfg->off, ts, &w.frame))
-		w.flags |= RT_REC_STACK_READ_FAULT;
+		sc->flags |= RT_REC_STACK_READ_FAULT;
 	d->stack.nr_frames = 0;
 	d->win[0].len = 0;
 	if (w.frame)
 		bpf_loop(RT_REC_MAX_DEPTH + 1, walk_frame, &w, 0);
-	count_walk(w.flags, w.deferred);
+	count_walk(sc->flags, sc->deferred);
 
 	/* Code records go first: the decoder must know a code object's names
-	 * when the stack naming it arrives.  A code object counts as sent only
-	 * once its record was written, so a lost record is sent again. */
-	for (__u32 i = 0; i < MAX_NEW_CODES; i++) {
-		struct rt_walker_seen_key *key = &sc->seen_key;
-		struct new_code *nc;
-		__u32 *sent;
-
-		/* a copy for the lookup: a counter whose address is taken is spilled
-		 * as 32 bits, which verifiers before 6.x do not track, so they see
-		 * the loop make no progress ("infinite loop detected") */
-		__u32 slot = i;
-
-		if (i >= w.n_new)
-			break;
-		nc = bpf_map_lookup_elem(&new_codes, &slot);
-		if (!nc)
-			break;
-		/* the same code object can be queued twice (a -> b -> a) */
-		key->pid = pid;
-		key->generation = cfg->generation;
-		key->code = nc->code;
-		sent = bpf_map_lookup_elem(&seen, key);
-		if (sent && *sent == nc->tag)
-			continue;
-		if (build_code(pid, i) ||
-		    bpf_perf_event_output(ctx, &channel, index, &sc->code, sizeof(sc->code))) {
-			count(RT_WALKER_STAT_CODE_LOST);
-			continue;
-		}
-		if (!(stack_flags & RT_REC_STACK_OFFCPU))
-			queue_py_pieces(index, sc);
-		count(RT_WALKER_STAT_CODE_OK);
-		bpf_map_update_elem(&seen, key, &nc->tag, BPF_ANY);
-	}
+	 * when the stack naming it arrives. */
+	sc->seen_key.pid = pid;
+	sc->seen_key.generation = cfg->generation;
+	sc->index = index;
+	sc->stack_flags = stack_flags;
+	bpf_loop(MAX_NEW_CODES, py_send_code, &ctx, 0);
 
 	if (gil_held(cfg, ts))
-		w.flags |= RT_REC_STACK_GIL_HELD;
+		sc->flags |= RT_REC_STACK_GIL_HELD;
 	return output_stack(ctx, d, index, pid, tid, cfg->runtime, cfg->version, cfg->generation,
-			    w.flags | stack_flags);
+			    sc->flags | stack_flags);
 }
 
 /* Walks the current thread of process @pid, if it is a configured

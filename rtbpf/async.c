@@ -467,36 +467,45 @@ static bool sleep_syscall(uint32_t nr)
 	return nr == 35 || nr == 230 || nr == 23 || nr == 270;
 }
 
-/* blocking_advice() for a tokio poll. */
-static void tokio_advice(const struct rt_async_step *s, uint64_t d, const char *name, char *buf,
-			 size_t size, const char **cause)
-{
-	if (s->longest_syscall_ns * 2 >= d) {
-		*cause = "syscall";
-		if (sleep_syscall(s->longest_syscall_nr))
-			snprintf(buf, size, "a sleep (%s, %.1f ms) inside the poll: use "
-				 "tokio::time::sleep().await, or move the blocking call to "
-				 "tokio::task::spawn_blocking()", name, s->longest_syscall_ns / 1e6);
-		else
-			snprintf(buf, size, "a blocking system call (%s, %.1f ms) inside the poll: move "
-				 "it to tokio::task::spawn_blocking(), or use tokio's async version",
-				 name, s->longest_syscall_ns / 1e6);
-	} else if (s->syscall_ns * 2 >= d) {
-		*cause = "syscalls";
-		snprintf(buf, size, "many system calls (%.1f ms of the poll): move the blocking I/O "
-			 "to tokio::task::spawn_blocking()", s->syscall_ns / 1e6);
-	} else {
-		*cause = "cpu";
-		snprintf(buf, size, "CPU-bound poll (%.1f ms): split the work and yield between "
-			 "pieces (tokio::task::yield_now().await), or run it on "
-			 "tokio::task::spawn_blocking() or a compute pool", d / 1e6);
-	}
-}
+/* What blocking_advice() says, per runtime: printf formats for a sleep and
+ * for a blocking system call (the call's name, its ms), for many system
+ * calls (their ms) and for CPU (the step's ms). */
+struct advice_text {
+	const char *sleep, *syscall, *syscalls, *cpu;
+};
+
+static const struct advice_text tokio_text = {
+	.sleep = "a sleep (%s, %.1f ms) inside the poll: use "
+		 "tokio::time::sleep().await, or move the blocking call to "
+		 "tokio::task::spawn_blocking()",
+	.syscall = "a blocking system call (%s, %.1f ms) inside the poll: move "
+		   "it to tokio::task::spawn_blocking(), or use tokio's async version",
+	.syscalls = "many system calls (%.1f ms of the poll): move the blocking I/O "
+		    "to tokio::task::spawn_blocking()",
+	.cpu = "CPU-bound poll (%.1f ms): split the work and yield between "
+	       "pieces (tokio::task::yield_now().await), or run it on "
+	       "tokio::task::spawn_blocking() or a compute pool",
+};
+
+static const struct advice_text asyncio_text = {
+	.sleep = "a sleep (%s, %.1f ms) inside the step: await asyncio.sleep() "
+		 "instead, or run the blocking call with loop.run_in_executor() / "
+		 "asyncio.to_thread()",
+	.syscall = "a blocking system call (%s, %.1f ms) inside the step: run it "
+		   "with loop.run_in_executor() / asyncio.to_thread(), or use the asyncio "
+		   "version of the API",
+	.syscalls = "many system calls (%.1f ms of the step): move the I/O to "
+		    "loop.run_in_executor() / asyncio.to_thread()",
+	.cpu = "CPU-bound step (%.1f ms): split the work and yield between "
+	       "pieces (await asyncio.sleep(0)), or run it in a process pool with "
+	       "loop.run_in_executor()",
+};
 
 /* Why @b blocked, as a recommendation in one sentence. */
 static void blocking_advice(const struct async_app *app, const struct blocking *b, char *buf,
 			    size_t size, const char **cause)
 {
+	const struct advice_text *text = app->t.runtime == RT_ASYNC_TOKIO ? &tokio_text : &asyncio_text;
 	const struct rt_async_step *s = &b->ev.step;
 	uint64_t d = b->ev.end_ns - s->start_ns;
 	const char *name = syscall_name(s->longest_syscall_nr);
@@ -506,29 +515,16 @@ static void blocking_advice(const struct async_app *app, const struct blocking *
 		snprintf(nr, sizeof(nr), "system call %u", s->longest_syscall_nr);
 		name = nr;
 	}
-	if (app->t.runtime == RT_ASYNC_TOKIO) {
-		tokio_advice(s, d, name, buf, size, cause);
-		return;
-	}
 	if (s->longest_syscall_ns * 2 >= d) {
 		*cause = "syscall";
-		if (sleep_syscall(s->longest_syscall_nr))
-			snprintf(buf, size, "a sleep (%s, %.1f ms) inside the step: await asyncio.sleep() "
-				 "instead, or run the blocking call with loop.run_in_executor() / "
-				 "asyncio.to_thread()", name, s->longest_syscall_ns / 1e6);
-		else
-			snprintf(buf, size, "a blocking system call (%s, %.1f ms) inside the step: run it "
-				 "with loop.run_in_executor() / asyncio.to_thread(), or use the asyncio "
-				 "version of the API", name, s->longest_syscall_ns / 1e6);
+		snprintf(buf, size, sleep_syscall(s->longest_syscall_nr) ? text->sleep : text->syscall,
+			 name, s->longest_syscall_ns / 1e6);
 	} else if (s->syscall_ns * 2 >= d) {
 		*cause = "syscalls";
-		snprintf(buf, size, "many system calls (%.1f ms of the step): move the I/O to "
-			 "loop.run_in_executor() / asyncio.to_thread()", s->syscall_ns / 1e6);
+		snprintf(buf, size, text->syscalls, s->syscall_ns / 1e6);
 	} else {
 		*cause = "cpu";
-		snprintf(buf, size, "CPU-bound step (%.1f ms): split the work and yield between "
-			 "pieces (await asyncio.sleep(0)), or run it in a process pool with "
-			 "loop.run_in_executor()", d / 1e6);
+		snprintf(buf, size, text->cpu, d / 1e6);
 	}
 }
 

@@ -202,9 +202,14 @@ static void full_scan(struct rt_bpf_app *app)
 			filter = &c;
 		}
 	}
+	/* every tracker scans the same processes: read them once (out of
+	 * memory, each reads its own) */
+	if (filter)
+		c.table = rt_process_table__read();
 	for (size_t i = 0; i < app->nr_trackers; i++)
 		rt_process_tracker__scan_candidates(rt_runtime_tracker__processes(app->trackers[i]),
 						    filter);
+	rt_process_table__free(c.table);
 	free(pids);
 	app->next_scan_ms = monotonic_ms() + (app->discovery ? SAFETY_SCAN_MS : RESCAN_MS);
 }

@@ -189,24 +189,38 @@ void rt_flamegraph__free(struct rt_flamegraph *fg)
 	free(fg);
 }
 
-static int grow_name_slots(struct rt_flamegraph *fg)
+/* Doubles id index @*slots (@*mask + 1 slots, each id + 1 or 0: free),
+ * putting ids @first to @n - 1 back where @hash_of leads.  0 or -ENOMEM. */
+static int grow_slots(const struct rt_flamegraph *fg, uint32_t **slots_p, uint32_t *mask_p,
+		      uint32_t first, uint32_t n,
+		      uint32_t (*hash_of)(const struct rt_flamegraph *fg, uint32_t id))
 {
-	uint32_t mask = fg->name_slots_mask * 2 + 1;
+	uint32_t mask = *mask_p * 2 + 1;
 	uint32_t *slots = calloc((size_t)mask + 1, sizeof(*slots));
 
 	if (!slots)
 		return -ENOMEM;
-	for (uint32_t id = 0; id < fg->nr_names; id++) {
-		uint32_t i = fg->names[id].hash & mask;
+	for (uint32_t id = first; id < n; id++) {
+		uint32_t i = hash_of(fg, id) & mask;
 
 		while (slots[i])
 			i = (i + 1) & mask;
 		slots[i] = id + 1;
 	}
-	free(fg->name_slots);
-	fg->name_slots = slots;
-	fg->name_slots_mask = mask;
+	free(*slots_p);
+	*slots_p = slots;
+	*mask_p = mask;
 	return 0;
+}
+
+static uint32_t name_hash(const struct rt_flamegraph *fg, uint32_t id)
+{
+	return fg->names[id].hash;
+}
+
+static uint32_t node_hash(const struct rt_flamegraph *fg, uint32_t id)
+{
+	return hash_child(fg->nodes[id].parent, fg->nodes[id].name);
 }
 
 /* Returns the id of the interned copy of s[0..len), or -errno. */
@@ -226,7 +240,8 @@ static int64_t intern(struct rt_flamegraph *fg, const char *s, size_t len)
 		return -E2BIG;
 	/* Keep the load factor under one half so probes stay short (and end). */
 	if ((fg->nr_names + 1) * 2 > fg->name_slots_mask) {
-		int err = grow_name_slots(fg);
+		int err = grow_slots(fg, &fg->name_slots, &fg->name_slots_mask, 0, fg->nr_names,
+				     name_hash);
 
 		if (err)
 			return err;
@@ -255,26 +270,6 @@ static int64_t intern(struct rt_flamegraph *fg, const char *s, size_t len)
 	return id;
 }
 
-static int grow_child_slots(struct rt_flamegraph *fg)
-{
-	uint32_t mask = fg->child_slots_mask * 2 + 1;
-	uint32_t *slots = calloc((size_t)mask + 1, sizeof(*slots));
-
-	if (!slots)
-		return -ENOMEM;
-	for (uint32_t id = 1; id < fg->nr_nodes; id++) {
-		uint32_t i = hash_child(fg->nodes[id].parent, fg->nodes[id].name) & mask;
-
-		while (slots[i])
-			i = (i + 1) & mask;
-		slots[i] = id + 1;
-	}
-	free(fg->child_slots);
-	fg->child_slots = slots;
-	fg->child_slots_mask = mask;
-	return 0;
-}
-
 /* Returns the child of parent called name, creating it, or -errno. */
 static int64_t child(struct rt_flamegraph *fg, uint32_t parent, uint32_t name)
 {
@@ -292,7 +287,8 @@ static int64_t child(struct rt_flamegraph *fg, uint32_t parent, uint32_t name)
 	if (RT_ARRAY_GROW(fg->nodes, fg->nodes_alloc, (size_t)fg->nr_nodes + 1, 1024))
 		return -ENOMEM;
 	if ((fg->nr_nodes + 1) * 2 > fg->child_slots_mask) {
-		int err = grow_child_slots(fg);
+		int err = grow_slots(fg, &fg->child_slots, &fg->child_slots_mask, 1, fg->nr_nodes,
+				     node_hash);
 
 		if (err)
 			return err;

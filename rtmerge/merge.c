@@ -43,6 +43,7 @@ struct rt_merge *rt_merge__new(const struct rt_merge_opts *opts)
 	}
 	m->decoder = rt_interp_decoder__new();
 	m->offcpu = rt_offcpu__new(m->opts.view);
+	m->switches.entry_size = sizeof(struct switch_slot);
 	m->tasks = rt_task_tracker__new();
 	/* map paths come from rt_machine__intern() */
 	m->unwinder = rt_unwinder__new(&(struct rt_unwinder_opts){
@@ -78,14 +79,16 @@ void rt_merge__free(struct rt_merge *m)
 		free(m->held[i].early_frames);
 	}
 	free(m->held);
-	for (size_t i = 0; i < m->nr_switches; i++) {
-		for (size_t k = 0; k < RT_REC_STACK_CHAIN_SLOTS; k++) {
-			free(m->switches[i].h[k].callchain);
-			free(m->switches[i].h[k].regs);
-			free(m->switches[i].h[k].stack);
+	for (size_t i = 0; i < m->switches.cap; i++) {
+		struct switch_slot *t = rt_tid_table__at(&m->switches, i);
+
+		for (size_t k = 0; t && k < RT_REC_STACK_CHAIN_SLOTS; k++) {
+			free(t->h[k].callchain);
+			free(t->h[k].regs);
+			free(t->h[k].stack);
 		}
 	}
-	free(m->switches);
+	rt_tid_table__clear(&m->switches);
 	free(m->target);
 	free(m->is_eval);
 	rt_chains__exit(&m->chains);

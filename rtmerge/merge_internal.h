@@ -13,6 +13,7 @@
 #include "bpf/record.h"
 #include "runtimes/decode.h"
 #include "perfglue/machine.h"
+#include "perfglue/tidtable.h"
 #include "rtmerge/chains.h"
 #include "unwind/unwind.h"
 
@@ -119,12 +120,7 @@ struct rt_merge {
 	/* Each thread's last sched_switch sample (rt-bpf record --off-cpu):
 	 * the native chain of its later switches out whose stack records say
 	 * RT_REC_STACK_SAME_CHAIN (see merge_pair.c). */
-	struct switch_slot {
-		uint32_t tid;
-		bool used;
-		struct held_sample h[RT_REC_STACK_CHAIN_SLOTS];
-	} *switches;
-	size_t nr_switches, used_switches; /* nr_switches: a power of two */
+	struct rt_tid_table switches; /* struct switch_slot by tid */
 	bool hold_native;           /* some channel's samples carry no native stack */
 	/* The recorded target's processes, sorted (see target_find). */
 	uint32_t *target;
@@ -132,6 +128,12 @@ struct rt_merge {
 	size_t target_evsels_seen;  /* events looked at for the target's name */
 	int (*machine_fork)(struct rt_perf_tool *tool, uint32_t pid, uint32_t ppid, uint32_t tid,
 			    uint32_t ptid, uint64_t time);
+};
+
+/* A thread's entry in struct rt_merge's switches. */
+struct switch_slot {
+	struct rt_tid_key key; /* first: an entry of perfglue/tidtable.h */
+	struct held_sample h[RT_REC_STACK_CHAIN_SLOTS];
 };
 
 static inline struct rt_merge *rt_merge__of(struct rt_perf_tool *tool)

@@ -10,7 +10,6 @@
 #include <string.h>
 
 #include "perfglue/grow.h"
-#include "perfglue/hash.h"
 #include "rtmerge/tasks.h"
 
 static bool wanted_u32(const uint32_t *set, size_t nr, uint32_t v)
@@ -171,42 +170,10 @@ static int held_put(struct rt_merge *m, const struct rt_perf_sample *s)
  * slot), as if perf had written it again at the record's time. */
 
 /* Thread @tid's slot of the last switch samples, created when @create;
- * NULL when absent or without memory.  tids come from the file: hashed with
- * the process's secret. */
+ * NULL when absent or without memory. */
 static struct switch_slot *switch_slot(struct rt_merge *m, uint32_t tid, bool create)
 {
-	uint64_t secret = rt_hash_secret();
-	size_t mask, i;
-
-	if (create && (m->used_switches + 1) * 2 > m->nr_switches) {
-		size_t n = m->nr_switches ? m->nr_switches * 2 : 64;
-		struct switch_slot *t = calloc(n, sizeof(*t)), *old = m->switches;
-
-		if (!t)
-			return NULL;
-		for (size_t k = 0; k < m->nr_switches; k++) {
-			if (!old[k].used)
-				continue;
-			for (i = rt_hash64(old[k].tid ^ secret) & (n - 1); t[i].used; i = (i + 1) & (n - 1))
-				;
-			t[i] = old[k];
-		}
-		free(old);
-		m->switches = t;
-		m->nr_switches = n;
-	}
-	if (!m->nr_switches)
-		return NULL;
-	mask = m->nr_switches - 1;
-	for (i = rt_hash64(tid ^ secret) & mask; m->switches[i].used; i = (i + 1) & mask)
-		if (m->switches[i].tid == tid)
-			return &m->switches[i];
-	if (!create)
-		return NULL;
-	m->switches[i].used = true;
-	m->switches[i].tid = tid;
-	m->used_switches++;
-	return &m->switches[i];
+	return rt_tid_table__get(&m->switches, tid, create);
 }
 
 int rt_merge__switch_keep(struct rt_merge *m, const struct rt_perf_sample *s,

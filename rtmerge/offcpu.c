@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "bpf/record.h"
+#include "perfglue/tidtable.h"
 #include "rtmerge/offcpu.h"
 #include "syscalls_x86_64.h" /* generated from the kernel's unistd_64.h */
 
@@ -16,8 +17,7 @@
 
 /* One thread's switch sample and interval, each waiting for the other. */
 struct thread_slot {
-	uint32_t tid;
-	bool used;
+	struct rt_tid_key key;     /* first: an entry of perfglue/tidtable.h */
 	bool has_stack, has_interval;
 	uint64_t stack_time;       /* perf time of the switch sample */
 	uint32_t *frames;          /* its folded frames, root first */
@@ -27,8 +27,7 @@ struct thread_slot {
 
 struct rt_offcpu {
 	enum rt_merge_view view;
-	struct thread_slot *slots;
-	size_t nr_slots, used;     /* nr_slots: a power of two */
+	struct rt_tid_table threads; /* struct thread_slot by tid */
 	uint32_t leaf[MAX_FRAMES];
 	struct rt_offcpu_stats stats;
 };
@@ -40,6 +39,7 @@ struct rt_offcpu *rt_offcpu__new(enum rt_merge_view view)
 	if (!o)
 		return NULL;
 	o->view = view;
+	o->threads.entry_size = sizeof(struct thread_slot);
 	return o;
 }
 
@@ -47,9 +47,13 @@ void rt_offcpu__free(struct rt_offcpu *o)
 {
 	if (!o)
 		return;
-	for (size_t i = 0; i < o->nr_slots; i++)
-		free(o->slots[i].frames);
-	free(o->slots);
+	for (size_t i = 0; i < o->threads.cap; i++) {
+		struct thread_slot *t = rt_tid_table__at(&o->threads, i);
+
+		if (t)
+			free(t->frames);
+	}
+	rt_tid_table__clear(&o->threads);
 	free(o);
 }
 
@@ -135,37 +139,7 @@ const char *rt_offcpu__reason(uint32_t flags, uint32_t syscall, uint32_t state, 
 /* Thread @tid's slot, created when @create; NULL when absent or no memory. */
 static struct thread_slot *slot_of(struct rt_offcpu *o, uint32_t tid, bool create)
 {
-	size_t mask, i;
-
-	if (create && (o->used + 1) * 2 > o->nr_slots) {
-		size_t n = o->nr_slots ? o->nr_slots * 2 : 64;
-		struct thread_slot *t = calloc(n, sizeof(*t)), *old = o->slots;
-
-		if (!t)
-			return NULL;
-		for (size_t k = 0; k < o->nr_slots; k++) {
-			if (!old[k].used)
-				continue;
-			for (i = old[k].tid & (n - 1); t[i].used; i = (i + 1) & (n - 1))
-				;
-			t[i] = old[k];
-		}
-		free(old);
-		o->slots = t;
-		o->nr_slots = n;
-	}
-	if (!o->nr_slots)
-		return NULL;
-	mask = o->nr_slots - 1;
-	for (i = tid & mask; o->slots[i].used; i = (i + 1) & mask)
-		if (o->slots[i].tid == tid)
-			return &o->slots[i];
-	if (!create)
-		return NULL;
-	o->slots[i].used = true;
-	o->slots[i].tid = tid;
-	o->used++;
-	return &o->slots[i];
+	return rt_tid_table__get(&o->threads, tid, create);
 }
 
 /* Counts the waiting stack of @t for its interval @iv: a leaf frame says why. */
@@ -280,10 +254,10 @@ int rt_offcpu__finish(struct rt_offcpu *o, struct rt_stacks **stacks)
 	struct rt_stacks *us;
 	size_t n;
 
-	for (size_t i = 0; i < o->nr_slots; i++) {
-		struct thread_slot *t = &o->slots[i];
+	for (size_t i = 0; i < o->threads.cap; i++) {
+		struct thread_slot *t = rt_tid_table__at(&o->threads, i);
 
-		if (!t->used)
+		if (!t)
 			continue;
 		o->stats.no_interval += t->has_stack;
 		o->stats.no_stack += t->has_interval && t->cap_frames;

@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
  * Task records into each thread's current task (rtmerge/tasks.h).  Two
- * open-addressing tables: threads by tid (the task running, if any) and
- * task names by (pid, task address).  A name record for an address that
+ * tables: threads by tid (the task running, if any; perfglue/tidtable.h)
+ * and task names by (pid, task address), open addressing.  A name record for an address that
  * has one replaces it: records come in time order, so a task created at a
  * finished one's address is named from its first step on.
  */
@@ -15,12 +15,13 @@
 
 #include "bpf/record.h"
 #include "perfglue/hash.h"
+#include "perfglue/tidtable.h"
 #include "rtmerge/tasks.h"
 
 #define NAME_MAX_LEN (RT_REC_TASK_LABEL_MAX + RT_REC_TASK_CORO_MAX + 32)
 
 struct thread_slot {
-	uint32_t tid; /* 0: empty */
+	struct rt_tid_key key; /* first: an entry of perfglue/tidtable.h */
 	uint32_t pid;
 	uint64_t task;
 	uint32_t kind;
@@ -35,8 +36,7 @@ struct name_slot {
 };
 
 struct rt_task_tracker {
-	struct thread_slot *threads;
-	size_t threads_cap, nr_threads;
+	struct rt_tid_table threads; /* struct thread_slot by tid */
 	struct name_slot *names;
 	size_t names_cap, nr_names;
 	char unnamed[48]; /* "task 0x..." of the last lookup without a name */
@@ -48,6 +48,8 @@ struct rt_task_tracker *rt_task_tracker__new(void)
 
 	if (!t)
 		errno = ENOMEM;
+	else
+		t->threads.entry_size = sizeof(struct thread_slot);
 	return t;
 }
 
@@ -55,18 +57,9 @@ void rt_task_tracker__free(struct rt_task_tracker *t)
 {
 	if (!t)
 		return;
-	free(t->threads);
+	rt_tid_table__clear(&t->threads);
 	free(t->names);
 	free(t);
-}
-
-static size_t thread_index(const struct rt_task_tracker *t, uint32_t tid)
-{
-	size_t mask = t->threads_cap - 1, i = rt_hash64_keyed(tid) & mask;
-
-	while (t->threads[i].tid && t->threads[i].tid != tid)
-		i = (i + 1) & mask;
-	return i;
 }
 
 static size_t name_index(const struct rt_task_tracker *t, uint32_t pid, uint64_t task)
@@ -76,28 +69,6 @@ static size_t name_index(const struct rt_task_tracker *t, uint32_t pid, uint64_t
 	while (t->names[i].used && (t->names[i].task != task || t->names[i].pid != pid))
 		i = (i + 1) & mask;
 	return i;
-}
-
-/* Doubles the thread table when it is half full.  0 or -ENOMEM. */
-static int threads_reserve(struct rt_task_tracker *t)
-{
-	struct thread_slot *old = t->threads;
-	size_t old_cap = t->threads_cap;
-
-	if ((t->nr_threads + 1) * 2 <= t->threads_cap)
-		return 0;
-	t->threads_cap = old_cap ? old_cap * 2 : 64;
-	t->threads = calloc(t->threads_cap, sizeof(*t->threads));
-	if (!t->threads) {
-		t->threads = old;
-		t->threads_cap = old_cap;
-		return -ENOMEM;
-	}
-	for (size_t i = 0; i < old_cap; i++)
-		if (old[i].tid)
-			t->threads[thread_index(t, old[i].tid)] = old[i];
-	free(old);
-	return 0;
 }
 
 static int names_reserve(struct rt_task_tracker *t)
@@ -159,17 +130,12 @@ static int take_name(struct rt_task_tracker *t, const struct rt_rec_task_name *r
 static int take_step(struct rt_task_tracker *t, const struct rt_rec_task *r)
 {
 	struct thread_slot *th;
-	int err;
 
 	if (!r->tid || (r->event != RT_REC_TASK_BEGIN && r->event != RT_REC_TASK_END))
 		return -EINVAL;
-	err = threads_reserve(t);
-	if (err)
-		return err;
-	th = &t->threads[thread_index(t, r->tid)];
-	if (!th->tid)
-		t->nr_threads++;
-	th->tid = r->tid;
+	th = rt_tid_table__get(&t->threads, r->tid, true);
+	if (!th)
+		return -ENOMEM;
 	th->pid = r->pid;
 	th->kind = r->kind;
 	th->task = r->task;
@@ -210,10 +176,10 @@ const char *rt_task_tracker__current(struct rt_task_tracker *t, uint32_t pid, ui
 	const struct thread_slot *th;
 	const struct name_slot *n;
 
-	if (!t->threads_cap || !tid)
+	if (!tid)
 		return NULL;
-	th = &t->threads[thread_index(t, tid)];
-	if (th->tid != tid || !th->running || th->pid != pid)
+	th = rt_tid_table__get(&t->threads, tid, false);
+	if (!th || !th->running || th->pid != pid)
 		return NULL;
 	*kind = th->kind;
 	if (t->names_cap) {

@@ -432,6 +432,20 @@ static void forget(struct rt_process_tracker *tr, struct tracked *t)
 	}
 }
 
+/* The path of @pid's executable into @name.  0 or -errno. */
+static int read_exe_path(pid_t pid, char *name, size_t name_size)
+{
+	char link[64];
+	ssize_t n;
+
+	snprintf(link, sizeof(link), "/proc/%d/exe", pid);
+	n = readlink(link, name, name_size - 1);
+	if (n < 0)
+		return -errno;
+	name[n] = '\0';
+	return 0;
+}
+
 /* The executable of @pid: its file's identity and, when @name is given,
  * its path.  0, or -errno (a kernel thread has none). */
 static int read_exe(pid_t pid, dev_t *dev, ino_t *ino, char *name, size_t name_size)
@@ -444,14 +458,7 @@ static int read_exe(pid_t pid, dev_t *dev, ino_t *ino, char *name, size_t name_s
 		return -errno;
 	*dev = st.st_dev;
 	*ino = st.st_ino;
-	if (name) {
-		ssize_t n = readlink(link, name, name_size - 1);
-
-		if (n < 0)
-			return -errno;
-		name[n] = '\0';
-	}
-	return 0;
+	return name ? read_exe_path(pid, name, name_size) : 0;
 }
 
 /* Starts tracking the new process image @pid with executable @exe (for
@@ -717,6 +724,85 @@ static int read_all(struct scanned **out, size_t *nr_out)
 	return 0;
 }
 
+/* A process's executable as the table keeps it once read. */
+struct table_exe {
+	int err; /* EXE_UNREAD, or read_exe()'s answer */
+	dev_t dev;
+	ino_t ino;
+	char *path; /* NULL until asked for */
+};
+
+#define EXE_UNREAD 1
+
+struct rt_process_table {
+	struct scanned *all; /* sorted by pid */
+	size_t nr;
+	struct table_exe *exes; /* one per entry of all; NULL: not kept */
+};
+
+struct rt_process_table *rt_process_table__read(void)
+{
+	struct rt_process_table *t = calloc(1, sizeof(*t));
+	int err;
+
+	if (!t)
+		return NULL;
+	err = read_all(&t->all, &t->nr);
+	if (!err && t->nr && !(t->exes = calloc(t->nr, sizeof(*t->exes))))
+		err = -ENOMEM;
+	if (err) {
+		rt_process_table__free(t);
+		errno = -err;
+		return NULL;
+	}
+	for (size_t i = 0; i < t->nr; i++)
+		t->exes[i].err = EXE_UNREAD;
+	return t;
+}
+
+void rt_process_table__free(struct rt_process_table *t)
+{
+	if (!t)
+		return;
+	for (size_t i = 0; t->exes && i < t->nr; i++)
+		free(t->exes[i].path);
+	free(t->exes);
+	free(t->all);
+	free(t);
+}
+
+/* read_exe() of entry @i of @t, from what an earlier scan of the table
+ * read where it can. */
+static int table_exe(struct rt_process_table *t, size_t i, dev_t *dev, ino_t *ino, char *name,
+		     size_t name_size)
+{
+	struct table_exe *e;
+
+	if (!t->exes)
+		return read_exe(t->all[i].pid, dev, ino, name, name_size);
+	e = &t->exes[i];
+	if (e->err == EXE_UNREAD)
+		e->err = read_exe(t->all[i].pid, &e->dev, &e->ino, NULL, 0);
+	if (e->err)
+		return e->err;
+	*dev = e->dev;
+	*ino = e->ino;
+	if (!name)
+		return 0;
+	if (!e->path) {
+		char path[PATH_MAX];
+		int err = read_exe_path(t->all[i].pid, path, sizeof(path));
+
+		if (err)
+			return err;
+		e->path = strdup(path);
+		if (!e->path)
+			return -ENOMEM;
+	}
+	snprintf(name, name_size, "%s", e->path);
+	return 0;
+}
+
 /* Executables (device, inode) a scan found no runtime in, for processes
  * that map no runtime library: another such process of the same file
  * holds none either. */
@@ -791,12 +877,19 @@ int rt_process_tracker__scan_candidates(struct rt_process_tracker *tr,
 					const struct rt_process_candidates *c)
 {
 	struct empty_exes empty = { 0 };
-	struct scanned *all = NULL;
-	size_t nr_all = 0;
-	int count = 0, err = read_all(&all, &nr_all);
+	struct rt_process_table own = { 0 }, *table = c && c->table ? c->table : &own;
+	struct scanned *all;
+	size_t nr_all;
+	int count = 0;
 
-	if (err)
-		return err;
+	if (table == &own) {
+		int err = read_all(&own.all, &own.nr);
+
+		if (err)
+			return err;
+	}
+	all = table->all;
+	nr_all = table->nr;
 	for (size_t i = 0; i < tr->cap; i++)
 		tr->slots[i].alive = false;
 	for (size_t i = 0; i < nr_all; i++) {
@@ -812,13 +905,13 @@ int rt_process_tracker__scan_candidates(struct rt_process_tracker *tr,
 		if (!t && tr->scope != RT_PROCESS_ALL && !is_root(tr, pid) &&
 		    !(tr->scope == RT_PROCESS_TREE && in_tree(tr, all, nr_all, &all[i])))
 			continue;
-		if (read_exe(pid, &dev, &ino, t ? NULL : exe, sizeof(exe)))
+		if (table_exe(table, i, &dev, &ino, t ? NULL : exe, sizeof(exe)))
 			continue; /* kernel thread or gone */
 		if (t && (t->start_time != all[i].start || t->exe_dev != dev || t->exe_ino != ino)) {
 			/* pid reused or exec'd unseen: forget the old process image */
 			forget(tr, t);
 			t = NULL;
-			if (read_exe(pid, &dev, &ino, exe, sizeof(exe)))
+			if (table_exe(table, i, &dev, &ino, exe, sizeof(exe)))
 				continue;
 		}
 		if (!t) {
@@ -831,7 +924,7 @@ int rt_process_tracker__scan_candidates(struct rt_process_tracker *tr,
 		}
 		t->alive = true;
 	}
-	free(all);
+	free(own.all);
 	free(empty.v);
 	for (size_t i = 0; i < tr->cap;) {
 		struct tracked *t = &tr->slots[i];

@@ -133,6 +133,19 @@ struct rt_process_tracker *rt_process_tracker__new(enum rt_process_scope scope, 
  */
 int rt_process_tracker__scan(struct rt_process_tracker *tr);
 
+/*
+ * Every process's parent, start time and executable, read once for the
+ * full scans of several trackers (one per runtime) that run one after the
+ * other: each would otherwise read the same /proc files again.  The
+ * executables are read when a scan first asks for them.
+ */
+struct rt_process_table;
+
+/* Reads the processes of /proc; NULL with errno set. */
+struct rt_process_table *rt_process_table__read(void);
+
+void rt_process_table__free(struct rt_process_table *t);
+
 /* What narrows a full scan: the processes that map a runtime library. */
 struct rt_process_candidates {
 	const pid_t *pids; /* sorted: the processes mapping a file whose base name
@@ -140,6 +153,9 @@ struct rt_process_candidates {
 			    * libruby) */
 	size_t nr;
 	uint64_t taken_ns; /* CLOCK_BOOTTIME just before they were listed */
+	/* the processes as read for this round of scans; NULL: the scan
+	 * reads them itself */
+	struct rt_process_table *table;
 };
 
 /*

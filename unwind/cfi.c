@@ -200,6 +200,28 @@ static void set_rule(struct fde_run *run, uint64_t reg, uint8_t kind, int64_t of
 	run->cur.off[slot] = off;
 }
 
+/* DW_CFA_restore and restore_extended: register @reg's rule back to the
+ * one at the FDE's start. */
+static void restore_rule(struct fde_run *run, uint64_t reg)
+{
+	int slot = reg_slot(run->cie, reg);
+
+	if (slot < 0)
+		return;
+	run->cur.kind[slot] = run->init.kind[slot];
+	run->cur.off[slot] = run->init.off[slot];
+}
+
+/* The extended offset rules: a register, then its offset in data alignment
+ * units (signed when @sleb), times @sign (-1: the GNU negative form). */
+static void offset_rule(struct fde_run *run, struct reader *r, uint8_t kind, bool sleb, int64_t sign)
+{
+	uint64_t reg = rd_uleb(r);
+	int64_t factor = sleb ? rd_sleb(r) : (int64_t)rd_uleb(r);
+
+	set_rule(run, reg, kind, scaled(scaled(factor, run->cie->data_align), sign));
+}
+
 static int push_row(struct rt_cfi_table *t, const struct rt_cfi_row *row)
 {
 	if (t->nr > t->merge_floor) {
@@ -304,14 +326,9 @@ static int run_program(struct fde_run *run, const uint8_t *p, const uint8_t *end
 			off = scaled((int64_t)rd_uleb(&r), cie->data_align);
 			set_rule(run, low, RT_CFI_RULE_OFFSET, off);
 			continue;
-		case CFA_restore: {
-			int slot = reg_slot(cie, low);
-			if (slot >= 0) {
-				run->cur.kind[slot] = run->init.kind[slot];
-				run->cur.off[slot] = run->init.off[slot];
-			}
+		case CFA_restore:
+			restore_rule(run, low);
 			continue;
-		}
 		}
 		switch (op) {
 		case CFA_nop:
@@ -331,38 +348,23 @@ static int run_program(struct fde_run *run, const uint8_t *p, const uint8_t *end
 		case CFA_advance_loc2: delta = rd_bytes(&r, 2); goto advance;
 		case CFA_advance_loc4: delta = rd_bytes(&r, 4); goto advance;
 		case CFA_offset_extended:
-			reg = rd_uleb(&r);
-			off = scaled((int64_t)rd_uleb(&r), cie->data_align);
-			set_rule(run, reg, RT_CFI_RULE_OFFSET, off);
+			offset_rule(run, &r, RT_CFI_RULE_OFFSET, false, 1);
 			continue;
 		case CFA_offset_extended_sf:
-			reg = rd_uleb(&r);
-			off = scaled(rd_sleb(&r), cie->data_align);
-			set_rule(run, reg, RT_CFI_RULE_OFFSET, off);
+			offset_rule(run, &r, RT_CFI_RULE_OFFSET, true, 1);
 			continue;
 		case CFA_GNU_negative_offset_extended:
-			reg = rd_uleb(&r);
-			off = scaled(scaled((int64_t)rd_uleb(&r), cie->data_align), -1);
-			set_rule(run, reg, RT_CFI_RULE_OFFSET, off);
+			offset_rule(run, &r, RT_CFI_RULE_OFFSET, false, -1);
 			continue;
 		case CFA_val_offset:
-			reg = rd_uleb(&r);
-			off = scaled((int64_t)rd_uleb(&r), cie->data_align);
-			set_rule(run, reg, RT_CFI_RULE_VAL_OFFSET, off);
+			offset_rule(run, &r, RT_CFI_RULE_VAL_OFFSET, false, 1);
 			continue;
 		case CFA_val_offset_sf:
-			reg = rd_uleb(&r);
-			off = scaled(rd_sleb(&r), cie->data_align);
-			set_rule(run, reg, RT_CFI_RULE_VAL_OFFSET, off);
+			offset_rule(run, &r, RT_CFI_RULE_VAL_OFFSET, true, 1);
 			continue;
-		case CFA_restore_extended: {
-			int slot = reg_slot(cie, rd_uleb(&r));
-			if (slot >= 0) {
-				run->cur.kind[slot] = run->init.kind[slot];
-				run->cur.off[slot] = run->init.off[slot];
-			}
+		case CFA_restore_extended:
+			restore_rule(run, rd_uleb(&r));
 			continue;
-		}
 		case CFA_undefined:
 			set_rule(run, rd_uleb(&r), RT_CFI_RULE_UNDEF, 0);
 			continue;

@@ -12,7 +12,10 @@
 #include <string.h>
 #include <sys/resource.h>
 
-static char log_buf[1 << 20];
+#define MAX_PROGS 8
+#define LOG_SIZE (1 << 16)
+
+static char log_bufs[MAX_PROGS][LOG_SIZE];
 
 /* CPU seconds (user and system) this process has used so far. */
 static double cpu_s(void)
@@ -44,7 +47,8 @@ int main(int argc, char **argv)
 	for (int i = 1; i < argc; i++) {
 		struct bpf_object *obj;
 		struct bpf_program *prog;
-		const char *stats, *base = strrchr(argv[i], '/');
+		const char *base = strrchr(argv[i], '/');
+		int nlogs;
 
 		t = cpu_s();
 		obj = bpf_object__open_file(argv[i], NULL);
@@ -52,21 +56,30 @@ int main(int argc, char **argv)
 			fprintf(stderr, "bpfload: cannot open %s\n", argv[i]);
 			return 1;
 		}
-		/* the first program's statistics: rt-bpf's objects hold one each */
-		log_buf[0] = '\0';
+		/* each program its own log: the verifier's statistics per program */
+		nlogs = 0;
 		bpf_object__for_each_program(prog, obj) {
-			bpf_program__set_log_buf(prog, log_buf, sizeof(log_buf));
+			if (nlogs == MAX_PROGS || !bpf_program__autoload(prog))
+				continue;
+			log_bufs[nlogs][0] = '\0';
+			bpf_program__set_log_buf(prog, log_bufs[nlogs++], LOG_SIZE);
 			bpf_program__set_log_level(prog, 4);
-			break;
 		}
 		err = bpf_object__load(obj);
 		now = cpu_s();
-		stats = strstr(log_buf, "verification time");
-		printf("STEP load %s: %.3f s CPU%s%.*s\n", base ? base + 1 : argv[i], now - t,
-		       stats ? "; " : "", stats ? (int)strcspn(stats, "\n") : 0, stats ? stats : "");
-		stats = stats ? strstr(stats, "processed") : NULL;
-		if (stats)
-			printf("     %.*s\n", (int)strcspn(stats, "\n"), stats);
+		printf("STEP load %s: %.3f s CPU\n", base ? base + 1 : argv[i], now - t);
+		bpf_object__for_each_program(prog, obj) {
+			size_t log_size;
+			const char *log = bpf_program__log_buf(prog, &log_size);
+			const char *time = log ? strstr(log, "verification time") : NULL;
+			const char *insns = log ? strstr(log, "processed") : NULL;
+
+			if (!time)
+				continue;
+			printf("     %s: %.*s; %.*s\n", bpf_program__name(prog),
+			       (int)strcspn(time, "\n"), time, insns ? (int)strcspn(insns, "\n") : 0,
+			       insns ? insns : "");
+		}
 		bpf_object__close(obj);
 		if (err) {
 			fprintf(stderr, "bpfload: cannot load %s: %s\n", argv[i], strerror(-err));

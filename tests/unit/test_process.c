@@ -538,6 +538,51 @@ static void test_tracker_candidates(void)
 	}
 }
 
+/* Two trackers scanning with one process table read for both: each
+ * checks what it checks when it reads /proc itself (the listed process,
+ * and one other of the shared executable), and a table outlives them. */
+static void test_tracker_shared_table(void)
+{
+	struct candidates_log logs[2] = { 0 };
+	struct rt_process_candidates c = { 0 };
+	struct rt_process_tracker *trs[2];
+	pid_t root = getpid(), listed;
+	pid_t kids[3];
+
+	for (int i = 0; i < 3; i++) {
+		kids[i] = fork();
+		CU_ASSERT_FATAL(kids[i] >= 0);
+		if (kids[i] == 0) {
+			pause();
+			_exit(0);
+		}
+	}
+	listed = kids[1];
+	c.pids = &listed;
+	c.nr = 1;
+	c.taken_ns = boot_ns();
+	c.table = rt_process_table__read();
+	CU_ASSERT_PTR_NOT_NULL_FATAL(c.table);
+	for (int t = 0; t < 2; t++) {
+		struct rt_process_tracker_ops ops = { .exe_name = "no such name",
+						      .check = count_check, .ctx = &logs[t] };
+
+		memcpy(logs[t].kids, kids, sizeof(kids));
+		trs[t] = rt_process_tracker__new(RT_PROCESS_TREE, &root, 1, &ops);
+		CU_ASSERT_PTR_NOT_NULL_FATAL(trs[t]);
+		CU_ASSERT_EQUAL(rt_process_tracker__scan_candidates(trs[t], &c), 0);
+		CU_ASSERT_EQUAL(logs[t].checks[1], 1);
+		CU_ASSERT_EQUAL(logs[t].checks[0] + logs[t].checks[2], 1);
+	}
+	rt_process_table__free(c.table);
+	for (int t = 0; t < 2; t++)
+		rt_process_tracker__free(trs[t]);
+	for (int i = 0; i < 3; i++) {
+		kill(kids[i], SIGKILL);
+		waitpid(kids[i], NULL, 0);
+	}
+}
+
 int main(void)
 {
 	CU_pSuite suite;
@@ -554,6 +599,7 @@ int main(void)
 	CU_add_test(suite, "tracker", test_tracker);
 	CU_add_test(suite, "tracker events", test_tracker_events);
 	CU_add_test(suite, "tracker scan narrowed by candidates", test_tracker_candidates);
+	CU_add_test(suite, "tracker scans sharing a process table", test_tracker_shared_table);
 	CU_basic_set_mode(CU_BRM_VERBOSE);
 	CU_basic_run_tests();
 	failed = CU_get_number_of_failures() + CU_get_number_of_tests_failed();

@@ -1,0 +1,148 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * What the parts of `rt-bpf trace` share: the tracer's state, and the
+ * functions of its target side (rtbpf/trace_target.c: finding the runtime,
+ * starting and configuring the target, attaching the probes) and of its
+ * record writer (rtbpf/trace_records.c: BPF records to CodeTracer's trace).
+ * rtbpf/trace.c is the subcommand: its options and its run.
+ */
+#ifndef RTBPF_TRACE_INTERNAL_H
+#define RTBPF_TRACE_INTERNAL_H
+
+#include <limits.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "bpf/trace.h"
+#include "layouts/layout.h"
+#include "rtbpf/codetracer.h"
+#include "runtimes/python/frames.h"
+
+enum runtime {
+	RUNTIME_NONE,
+	RUNTIME_PYTHON,
+	RUNTIME_RUBY,
+};
+
+/* What is known of a code object from its RT_TRACE_PY_CODE record. */
+struct code_info {
+	uint64_t code;
+	int64_t path_id, function_id;
+	uint32_t nr_args;
+	int64_t arg_vars[RT_TRACE_MAX_ARGS];
+	uint32_t firstlineno, firsttraceable;
+	/* its first instruction after RESUME is on the def line, where the
+	 * line probe (unlike sys.settrace) does not fire: see rt_tracer__py_call */
+	bool starts_on_def_line;
+	bool generator;       /* generator, coroutine or async generator code */
+};
+
+/* A type object's name (RT_TRACE_PY_TYPE). */
+struct type_info {
+	uint64_t type;
+	char name[RT_TRACE_TYPE_NAME_MAX];
+};
+
+/* Arguments read for a thread's next event; the value its eval loop
+ * returned, for its next EVAL_EXIT event. */
+struct pending_args {
+	uint32_t tid;
+	bool valid;
+	struct rt_trace_py_args rec;
+	bool ret_valid;
+	struct rt_trace_py_arg ret;
+};
+
+/* A Ruby method on a thread's shadow stack (for the return's check). */
+struct rb_thread {
+	uint32_t tid;
+	size_t depth;
+};
+
+struct tracer {
+	struct trace_bpf *skel;
+	struct ring_buffer *ring;
+	struct rt_ctrace *out;
+	struct rt_pyframes *frames;
+	enum runtime runtime;
+	pid_t pid;
+	bool child;           /* pid is our child (-- CMD) */
+	int root_fd;          /* the target's root directory, kept past its exit */
+	char cwd[PATH_MAX];   /* the target's working directory, as it sees it */
+	const struct rt_layout *layout;
+	struct rt_layout py_layout;
+	/* code and type objects by address: open addressing, power-of-two sizes */
+	struct code_info *codes;
+	size_t codes_cap, nr_codes;
+	struct type_info *types;
+	size_t types_cap, nr_types;
+	struct pending_args *pending;
+	size_t nr_pending;
+	struct rb_thread *rb_threads;
+	size_t nr_rb_threads;
+	uint32_t last_tid;
+	/* CPython without USDT probes: uprobes on the eval loop (docs/trace.md) */
+	bool py_fallback;
+	bool py_old_frames;   /* <= 3.10: PyFrameObjects, one eval call per frame */
+	int py_major, py_minor;
+	/* at an EVAL_EXIT event: the value, for the frame returning to ret_caller */
+	const struct rt_trace_py_arg *ret;
+	uint64_t ret_caller;
+	int py_yields;        /* uprobes on YIELD_VALUE's code (3.12+) */
+	uint32_t probe;       /* the Python event being applied */
+	int32_t line;
+	int64_t unknown_type, noreturn_type;
+	/* counts */
+	uint64_t py_events, rb_events, writes, lost_marked, calls, returns, rb_unmatched;
+	uint64_t rb_method_entries, rb_cmethod_entries;
+	bool verbose;
+};
+
+/* ---- the target (rtbpf/trace_target.c) ---- */
+
+/* Whether ELF file @path (a /proc link or a path in this root) has USDT
+ * probe @provider:@name. */
+bool rt_trace__elf_has_probe(const char *path, const char *provider, const char *name);
+
+/* Starts @argv stopped right after its exec (ptrace), so that the probes
+ * are attached before its first instruction.  Returns the pid or -errno. */
+pid_t rt_trace__start_stopped(char **argv);
+
+/* Lets child @pid, stopped at its exec, run to its executable's entry
+ * point, where its libraries are mapped and none of its code has run:
+ * 0 or -errno. */
+int rt_trace__run_to_entry(pid_t pid);
+
+/* Which runtime process @pid runs and the ELF file with its probes, into
+ * @probes. */
+enum runtime rt_trace__find_runtime(pid_t pid, char *probes, size_t size);
+
+/* The ELF file of the target's CPython eval loop (its executable or its
+ * libpython, as mapped) for the fallback: 0 or -ENOENT. */
+int rt_trace__find_eval_loop(pid_t pid, char *path, size_t size);
+
+/* Configures the Python programs for @t's target: 0 or -errno (said on
+ * stderr). */
+int rt_tracer__configure_python(struct tracer *t);
+
+/* Attaches @t's programs to the probes (or the fallback's uprobes) in ELF
+ * file @path, and to the write tracepoint: 0 or -errno (said on stderr). */
+int rt_tracer__attach(struct tracer *t, const char *path);
+
+/* Sets @t->cwd: the target's working directory as it sees it. */
+void rt_tracer__target_cwd(struct tracer *t);
+
+/* ---- the record writer (rtbpf/trace_records.c) ---- */
+
+/* A frame was called / returned (struct rt_pyframes_ops's call and ret,
+ * @ctx the tracer). */
+void rt_tracer__py_call(void *ctx, uint32_t tid, const struct rt_pyframes_entry *e, int newest);
+void rt_tracer__py_return(void *ctx, uint32_t tid, const struct rt_pyframes_entry *e);
+
+/* One record from the ring buffer (ring_buffer_sample_fn, @ctx the
+ * tracer): written into the trace. */
+int rt_tracer__on_record(void *ctx, void *data, size_t size);
+
+#endif
