@@ -75,6 +75,7 @@ RT_BPF_STATS(RT_TRACE_STAT_MAX)
 union scratch_rec {
 	struct rt_trace_py_event ev;
 	struct rt_trace_py_args args;
+	struct rt_trace_py_retval retval;
 	struct rt_trace_py_code code;
 	struct rt_trace_rb_event rb;
 	struct rt_trace_write write;
@@ -138,6 +139,15 @@ static __always_inline void read_str(const struct rt_walker_offsets *off, __u64 
 	info->kind = 0;
 	info->nbytes = 0;
 	info->length = 0;
+	if (obj && off->unicode_length == RT_WALKER_NONE) {
+		/* 2.7: names are byte strings (PyStringObject) */
+		if (bpf_probe_read_user(&length, sizeof(length), (const void *)(obj + off->bytes_size)) ||
+		    length < 0 || length > (1 << 24))
+			return;
+		kind = 1;
+		data = obj + off->bytes_data;
+		goto copy;
+	}
 	if (!obj ||
 	    bpf_probe_read_user(&state, sizeof(state), (const void *)(obj + off->unicode_state)) ||
 	    bpf_probe_read_user(&length, sizeof(length), (const void *)(obj + off->unicode_length)))
@@ -147,6 +157,7 @@ static __always_inline void read_str(const struct rt_walker_offsets *off, __u64 
 	    length > (1 << 24))
 		return;
 	data = obj + (((state >> 6) & 1) ? off->unicode_ascii_data : off->unicode_compact_data);
+copy:
 	n = (__u64)length * kind;
 	if (n > max)
 		n = max & ~3u;
@@ -190,8 +201,9 @@ __noinline int send_code(__u32 pid, __u32 tid, __u64 code)
 		read_ptr(&names, code + cfg->code_localsplusnames);
 		bpf_probe_read_user(&argcount, sizeof(argcount),
 				    (const void *)(code + cfg->code_argcount));
-		bpf_probe_read_user(&kwonly, sizeof(kwonly),
-				    (const void *)(code + cfg->code_kwonlyargcount));
+		if (cfg->code_kwonlyargcount != RT_WALKER_NONE) /* 2.7 has none */
+			bpf_probe_read_user(&kwonly, sizeof(kwonly),
+					    (const void *)(code + cfg->code_kwonlyargcount));
 	}
 	rec->code = code;
 	rec->firstlineno = firstlineno;
@@ -253,7 +265,9 @@ __noinline int send_args(__u32 pid, __u32 tid, __u64 frame, __u64 code)
 	struct rt_trace_py_args *rec = &sc->rec.args;
 
 	bpf_probe_read_user(&argcount, sizeof(argcount), (const void *)(code + cfg->code_argcount));
-	bpf_probe_read_user(&kwonly, sizeof(kwonly), (const void *)(code + cfg->code_kwonlyargcount));
+	if (cfg->code_kwonlyargcount != RT_WALKER_NONE)
+		bpf_probe_read_user(&kwonly, sizeof(kwonly),
+				    (const void *)(code + cfg->code_kwonlyargcount));
 	n = (argcount > 0 ? argcount : 0) + (kwonly > 0 ? kwonly : 0);
 	if (n > RT_TRACE_MAX_ARGS)
 		n = RT_TRACE_MAX_ARGS;
@@ -315,6 +329,8 @@ struct chain {
 	__u64 stop1, stop2; /* frames the previous event sent */
 	__u32 n;            /* frames stored */
 	__u32 flags;
+	bool stop_second;   /* stop after the second frame when the first is known */
+	bool first_known;
 };
 
 /* One frame of the chain: reads it, stores it (a 3.12+ entry shim, which
@@ -355,8 +371,10 @@ static long chain_frame(__u32 i, void *arg)
 	f->frame = frame;
 	f->code = *(__u64 *)(c->buf + (off->frame_code & RT_WALKER_FRAME_OFF_MASK)) &
 		  ~(__u64)off->frame_code_tag;
+	/* <= 3.10: f_lasti, the caller's call instruction all the same */
 	f->instr = off->frame_instr_ptr != RT_WALKER_NONE ?
-		   *(__u64 *)(c->buf + (off->frame_instr_ptr & RT_WALKER_FRAME_OFF_MASK)) : 0;
+		   *(__u64 *)(c->buf + (off->frame_instr_ptr & RT_WALKER_FRAME_OFF_MASK)) :
+		   (__u64)*(__u32 *)(c->buf + (off->frame_lasti & RT_WALKER_FRAME_OFF_MASK));
 	if (off->frame_is_entry != RT_WALKER_NONE)
 		is_entry = c->buf[off->frame_is_entry & RT_WALKER_FRAME_OFF_MASK];
 	if (is_entry)
@@ -369,7 +387,9 @@ static long chain_frame(__u32 i, void *arg)
 	c->ev->nr_frames = c->n;
 	if (idx == 0 && c->has_after_first)
 		c->frame = c->after_first;
-	if (idx >= 1 && (frame == c->stop1 || frame == c->stop2)) {
+	if (idx == 0 && c->stop_second && (frame == c->stop1 || frame == c->stop2))
+		c->first_known = true;
+	if ((idx >= 1 && (frame == c->stop1 || frame == c->stop2)) || (idx == 1 && c->first_known)) {
 		c->flags |= RT_TRACE_CHAIN_KNOWN;
 		return 1;
 	}
@@ -384,18 +404,24 @@ static long chain_frame(__u32 i, void *arg)
  * new current frame before the call).  Not a return: the clear of a
  * suspended or finished generator's frame (freed, closed: previous NULL,
  * not on the stack) and 3.11's clear of a frame entered from C (is_entry),
- * which comes after its eval call returned (EVAL_EXIT reported that).
+ * which comes after its eval call returned (EVAL_EXIT reported that), and
+ * likewise 3.12+'s clear of a frame whose caller is an entry shim (entered
+ * from C): EVAL_EXIT, which comes next, reports it with its return value.
  */
 static __always_inline bool pop_is_return(const struct rt_walker_offsets *off, __u64 frame,
 					  __u64 current)
 {
 	__u64 prev = 0;
-	__u8 is_entry = 0;
+	__u8 is_entry = 0, owner = 0;
 
 	if (read_ptr(&prev, frame + off->frame_previous) || !prev)
 		return false;
 	if (off->frame_is_entry != RT_WALKER_NONE &&
 	    (bpf_probe_read_user(&is_entry, 1, (const void *)(frame + off->frame_is_entry)) || is_entry))
+		return false;
+	if (off->frame_owner_cstack != RT_WALKER_NONE && off->frame_owner != RT_WALKER_NONE &&
+	    !bpf_probe_read_user(&owner, 1, (const void *)(prev + off->frame_owner)) &&
+	    owner >= off->frame_owner_cstack)
 		return false;
 	return frame == current || prev == current;
 }
@@ -461,6 +487,11 @@ static __always_inline int py_event(__u32 probe, __s32 line, __u64 start)
 			c.frame = start;
 			c.after_first = current;
 			c.has_after_first = true;
+		} else if (probe == RT_TRACE_PROBE_PY_EVAL_EXIT &&
+			   cfg->walker.off.frame_instr_ptr == RT_WALKER_NONE) {
+			/* <= 3.10, where every frame has its own eval call: the
+			 * current frame is the one returned to, no new call */
+			c.stop_second = true;
 		}
 		bpf_loop(RT_TRACE_MAX_CHAIN + 8, chain_frame, &c, 0);
 		ev->flags |= c.flags;
@@ -554,9 +585,44 @@ int BPF_KPROBE(py_eval_enter, __u64 tstate, __u64 frame)
 	return py_event(RT_TRACE_PROBE_PY_EVAL_ENTER, 0, frame);
 }
 
-SEC("uretprobe")
-int BPF_KRETPROBE(py_eval_exit)
+/* 3.6-3.8 _PyEval_EvalFrameDefault and 2.7 PyEval_EvalFrameEx take
+ * (frame, throwflag); on these versions every frame evaluation, each
+ * generator resumption included, is one such call. */
+SEC("uprobe")
+int BPF_KPROBE(py_eval_enter_f1, __u64 frame)
 {
+	return py_event(RT_TRACE_PROBE_PY_EVAL_ENTER, 0, frame);
+}
+
+/* Sends the object the eval loop returned (@obj, NULL on an exception)
+ * and its type's name. */
+__noinline int send_retval(__u32 pid, __u32 tid, __u64 obj)
+{
+	const struct rt_trace_py_config *cfg = bpf_map_lookup_elem(&py_procs, &pid);
+	__u32 one = 1;
+	struct scratch *sc = bpf_map_lookup_elem(&scratch, &one);
+	__u64 type = 0;
+
+	if (!cfg || !sc)
+		return 0;
+	struct rt_trace_py_retval *rec = &sc->rec.retval;
+
+	rec->value.object = obj;
+	rec->value.type = 0;
+	if (obj && !read_ptr(&type, obj + cfg->walker.off.object_type))
+		bpf_probe_read_user(rec->value.data, sizeof(rec->value.data), (const void *)(obj + 16));
+	rec->value.type = type;
+	if (send(rec, sizeof(*rec), RT_TRACE_PY_RETVAL, pid, tid))
+		return -1;
+	return send_type(pid, tid, type);
+}
+
+SEC("uretprobe")
+int BPF_KRETPROBE(py_eval_exit, __u64 ret)
+{
+	__u64 id = bpf_get_current_pid_tgid();
+
+	send_retval(id >> 32, (__u32)id, ret);
 	return py_event(RT_TRACE_PROBE_PY_EVAL_EXIT, 0, 0);
 }
 

@@ -15,7 +15,7 @@
 
 #include "bpf/walker.h"
 
-#define RT_TRACE_VERSION 2u
+#define RT_TRACE_VERSION 3u
 
 enum rt_trace_type {
 	RT_TRACE_PY_EVENT = 1, /* struct rt_trace_py_event + nr_frames frames */
@@ -24,6 +24,7 @@ enum rt_trace_type {
 	RT_TRACE_PY_TYPE,      /* struct rt_trace_py_type: name of one type object */
 	RT_TRACE_RB_EVENT,     /* struct rt_trace_rb_event */
 	RT_TRACE_WRITE,        /* struct rt_trace_write */
+	RT_TRACE_PY_RETVAL,    /* struct rt_trace_py_retval: what the eval loop returned */
 };
 
 /* rt_trace_py_event.probe and rt_trace_rb_event.probe */
@@ -104,6 +105,16 @@ struct rt_trace_py_args {
 	__u32 nr_args; /* read (at most RT_TRACE_MAX_ARGS) */
 	__u32 pad;
 	struct rt_trace_py_arg args[RT_TRACE_MAX_ARGS];
+};
+
+/* The object _PyEval_EvalFrameDefault (PyEval_EvalFrameEx on 2.7)
+ * returned (the fallback's uretprobe), sent just before the thread's
+ * RT_TRACE_PROBE_PY_EVAL_EXIT event: the returned or yielded value of the
+ * frame that went back to C; value.object 0: it returned NULL (an
+ * exception is propagating). */
+struct rt_trace_py_retval {
+	struct rt_trace_header hdr;
+	struct rt_trace_py_arg value;
 };
 
 /* A string as read from a str object: its kind (1, 2, 4 bytes per

@@ -377,6 +377,10 @@ static void value(FILE *f, const struct rt_ctrace_value *v)
 		fputs("{\"kind\": \"Raw\", \"r\": ", f);
 		json_string(f, v->text, v->len);
 		break;
+	case RT_CTRACE_VALUE_ERROR:
+		fputs("{\"kind\": \"Error\", \"msg\": ", f);
+		json_string(f, v->text, v->len);
+		break;
 	default:
 		fputs("{\"kind\": \"None\"", f);
 		break;

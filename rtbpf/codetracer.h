@@ -39,9 +39,10 @@ enum rt_ctrace_value_kind {
 	RT_CTRACE_VALUE_BOOL,
 	RT_CTRACE_VALUE_STRING,
 	RT_CTRACE_VALUE_RAW,
+	RT_CTRACE_VALUE_ERROR, /* @text: the message (an exception propagating) */
 };
 
-/* A value record; @text (STRING, RAW) is borrowed for the call. */
+/* A value record; @text (STRING, RAW, ERROR) is borrowed for the call. */
 struct rt_ctrace_value {
 	enum rt_ctrace_value_kind kind;
 	uint32_t type_id;

@@ -324,7 +324,8 @@ const struct rt_bpf_cmd rt_bpf_cmd_trace = {
 	"trace   records every call, return and line of a CPython (3.11+) or CRuby process\n"
 	"        from its USDT probes, and its writes to stdout and stderr, into DIR in\n"
 	"        CodeTracer's trace format (docs/trace.md); a CPython without probes (pyenv,\n"
-	"        3.12+) by uprobes on its eval loop: calls and returns, no lines.\n"
+	"        3.12+) and CPython 2.7, 3.6-3.10 by uprobes on its eval loop: calls and\n"
+	"        returns, no lines.\n"
 	"        -p: a running process, whose running frames are called at its first\n"
 	"        event; -- CMD: CMD must be the interpreter itself.  -b: ring buffer MB\n"
 	"        (default 64); losses are counted and marked in the trace.\n",

@@ -45,11 +45,14 @@ struct type_info {
 	char name[RT_TRACE_TYPE_NAME_MAX];
 };
 
-/* Arguments read for a thread's next event. */
+/* Arguments read for a thread's next event; the value its eval loop
+ * returned, for its next EVAL_EXIT event. */
 struct pending_args {
 	uint32_t tid;
 	bool valid;
 	struct rt_trace_py_args rec;
+	bool ret_valid;
+	struct rt_trace_py_arg ret;
 };
 
 /* A Ruby method on a thread's shadow stack (for the return's check). */
@@ -82,7 +85,11 @@ struct tracer {
 	uint32_t last_tid;
 	/* CPython without USDT probes: uprobes on the eval loop (docs/trace.md) */
 	bool py_fallback;
-	int py_minor;
+	bool py_old_frames;   /* <= 3.10: PyFrameObjects, one eval call per frame */
+	int py_major, py_minor;
+	/* at an EVAL_EXIT event: the value, for the frame returning to ret_caller */
+	const struct rt_trace_py_arg *ret;
+	uint64_t ret_caller;
 	int py_yields;        /* uprobes on YIELD_VALUE's code (3.12+) */
 	uint32_t probe;       /* the Python event being applied */
 	int32_t line;

@@ -16,6 +16,7 @@
 #include "perfglue/safefile.h"
 #include "rtbpf/trace_internal.h"
 #include "runtimes/python/decode.h"
+#include "runtimes/python/value.h"
 
 /* ---- tables of code and type objects ---- */
 
@@ -212,20 +213,17 @@ static struct pending_args *pending_for(struct tracer *t, uint32_t tid)
 	return p;
 }
 
-/* The value of argument @a: int, bool, float, None and short compact
- * ASCII str from the bytes read after the object header (3.11's
- * PyLongObject digits, PyFloatObject ob_fval, PyASCIIObject); anything
- * else is Raw with its type's name. */
+/* The value of argument or return value @a (runtimes/python/value.h):
+ * int, bool, float, None and short compact ASCII str as themselves;
+ * anything else is Raw with its type's name, NULL (an exception) Error. */
 static void py_value(struct tracer *t, const struct rt_trace_py_arg *a, struct rt_ctrace_value *v,
 		     char *text, size_t text_size)
 {
 	const struct type_info *ti = a->type ? type_find(t, a->type, false) : NULL;
 	const char *tn = ti && ti->name[0] ? ti->name : "object";
-	const struct rt_layout_cpython *c = &t->py_layout.cpython;
-	int64_t size;
+	struct rt_pyvalue pv;
 
 	memset(v, 0, sizeof(*v));
-	memcpy(&size, a->data, sizeof(size));
 	if (!a->object) {
 		v->kind = RT_CTRACE_VALUE_RAW;
 		v->text = "<unset>";
@@ -233,48 +231,39 @@ static void py_value(struct tracer *t, const struct rt_trace_py_arg *a, struct r
 		v->type_id = (uint32_t)t->unknown_type;
 		return;
 	}
-	if ((!strcmp(tn, "int") || !strcmp(tn, "bool")) && size >= -2 && size <= 2) {
-		uint32_t d[2];
-		uint64_t mag;
-
-		memcpy(d, a->data + 8, sizeof(d));
-		mag = (size != 0 ? d[0] : 0) | (size == 2 || size == -2 ? (uint64_t)d[1] << 30 : 0);
-		v->i = size < 0 ? -(int64_t)mag : (int64_t)mag;
-		if (!strcmp(tn, "bool")) {
-			v->kind = RT_CTRACE_VALUE_BOOL;
-			v->b = v->i != 0;
-			v->type_id = (uint32_t)rt_ctrace__type(t->out, RT_CTRACE_TYPE_BOOL, "bool");
-		} else {
-			v->kind = RT_CTRACE_VALUE_INT;
-			v->type_id = (uint32_t)rt_ctrace__type(t->out, RT_CTRACE_TYPE_INT, "int");
-		}
-		return;
-	}
-	if (!strcmp(tn, "float")) {
-		v->kind = RT_CTRACE_VALUE_FLOAT;
-		memcpy(&v->f, a->data, sizeof(v->f));
-		v->type_id = (uint32_t)rt_ctrace__type(t->out, RT_CTRACE_TYPE_FLOAT, "float");
-		return;
-	}
-	if (!strcmp(tn, "NoneType")) {
+	switch (rt_pyvalue__decode(&t->py_layout.cpython, t->py_major, t->py_minor, tn, a->data,
+				   sizeof(a->data), &pv)) {
+	case RT_PYVALUE_NONE:
 		v->kind = RT_CTRACE_VALUE_NONE;
 		v->type_id = (uint32_t)rt_ctrace__type(t->out, RT_CTRACE_TYPE_NONE, "NoneType");
 		return;
-	}
-	if (!strcmp(tn, "str") && c->unicode_state >= 16 && c->unicode_ascii_data >= 16) {
-		uint32_t state, room = RT_TRACE_ARG_BYTES - (c->unicode_ascii_data - 16);
-
-		memcpy(&state, a->data + c->unicode_state - 16, sizeof(state));
-		memcpy(&size, a->data + c->unicode_length - 16, sizeof(size));
-		if (c->unicode_ascii_data < RT_TRACE_ARG_BYTES + 16 && ((state >> 5) & 1) &&
-		    ((state >> 6) & 1) && size >= 0 && size <= (int64_t)room && (size_t)size < text_size) {
-			memcpy(text, a->data + c->unicode_ascii_data - 16, (size_t)size);
+	case RT_PYVALUE_INT:
+		v->kind = RT_CTRACE_VALUE_INT;
+		v->i = pv.i;
+		v->type_id = (uint32_t)rt_ctrace__type(t->out, RT_CTRACE_TYPE_INT, "int");
+		return;
+	case RT_PYVALUE_BOOL:
+		v->kind = RT_CTRACE_VALUE_BOOL;
+		v->b = pv.i != 0;
+		v->type_id = (uint32_t)rt_ctrace__type(t->out, RT_CTRACE_TYPE_BOOL, "bool");
+		return;
+	case RT_PYVALUE_FLOAT:
+		v->kind = RT_CTRACE_VALUE_FLOAT;
+		v->f = pv.f;
+		v->type_id = (uint32_t)rt_ctrace__type(t->out, RT_CTRACE_TYPE_FLOAT, "float");
+		return;
+	case RT_PYVALUE_STR:
+		if (pv.len < text_size) {
+			memcpy(text, pv.text, pv.len);
 			v->kind = RT_CTRACE_VALUE_STRING;
 			v->text = text;
-			v->len = (size_t)size;
+			v->len = pv.len;
 			v->type_id = (uint32_t)rt_ctrace__type(t->out, RT_CTRACE_TYPE_STRING, "str");
 			return;
 		}
+		break;
+	case RT_PYVALUE_OTHER:
+		break;
 	}
 	v->kind = RT_CTRACE_VALUE_RAW;
 	snprintf(text, text_size, "<%s>", tn);
@@ -333,6 +322,8 @@ static bool not_a_call(struct tracer *t, const struct rt_pyframes_entry *e)
 
 	if (e->flags & RT_TRACE_FRAME_SHIM)
 		return true;
+	if (t->py_old_frames)
+		return false; /* a generator function's call runs no frame there */
 	ci = code_find(t, e->code, false);
 	return ci && ci->generator && !(e->flags & RT_TRACE_FRAME_GENERATOR);
 }
@@ -374,15 +365,31 @@ void rt_tracer__py_call(void *ctx, uint32_t tid, const struct rt_pyframes_entry 
 		rt_ctrace__step(t->out, (uint32_t)ci->path_id, ci->firstlineno);
 }
 
-/* A frame returned (rt_pyframes ops): the value is not recorded. */
+/* A frame returned (rt_pyframes ops): with its value when it returned to
+ * C at an EVAL_EXIT event (the frame returning to the event's current
+ * frame; frames above it returned unseen, beyond the uretprobes' nesting
+ * limit), else without. */
 void rt_tracer__py_return(void *ctx, uint32_t tid, const struct rt_pyframes_entry *e)
 {
 	struct tracer *t = ctx;
 	struct rt_ctrace_value v = { .kind = RT_CTRACE_VALUE_NONE };
+	char text[RT_TRACE_ARG_BYTES + 16];
 
+	if (t->ret && e->caller == t->ret_caller) {
+		if (t->ret->object) {
+			py_value(t, t->ret, &v, text, sizeof(text));
+		} else {
+			v.kind = RT_CTRACE_VALUE_ERROR;
+			v.text = "<exception>";
+			v.len = strlen(v.text);
+			v.type_id = (uint32_t)rt_ctrace__type(t->out, RT_CTRACE_TYPE_ERROR, "<exception>");
+		}
+		t->ret = NULL;
+	} else {
+		v.type_id = (uint32_t)t->noreturn_type;
+	}
 	if (not_a_call(t, e))
 		return;
-	v.type_id = (uint32_t)t->noreturn_type;
 	t->returns++;
 	rt_ctrace__return(t->out, &v);
 }
@@ -411,10 +418,18 @@ static void py_event(struct tracer *t, const struct rt_trace_py_event *ev, size_
 	lost_mark(t, &ev->hdr);
 	t->probe = ev->probe;
 	t->line = ev->line;
-	rt_pyframes__event(t->frames, ev->hdr.tid, ev->probe, ev->frames, n, ev->flags);
 	p = pending_for(t, ev->hdr.tid);
-	if (p)
+	/* records lost just before: the value may be another return's */
+	if (p && p->ret_valid && ev->probe == RT_TRACE_PROBE_PY_EVAL_EXIT && !ev->hdr.lost) {
+		t->ret = &p->ret;
+		t->ret_caller = n ? ev->frames[0].frame : 0;
+	}
+	rt_pyframes__event(t->frames, ev->hdr.tid, ev->probe, ev->frames, n, ev->flags);
+	t->ret = NULL;
+	if (p) {
 		p->valid = false;
+		p->ret_valid = false;
+	}
 	if (ev->probe == RT_TRACE_PROBE_LINE && n) {
 		const struct code_info *ci = code_find(t, ev->frames[0].code, false);
 
@@ -549,6 +564,17 @@ int rt_tracer__on_record(void *ctx, void *data, size_t size)
 			if (p) {
 				memcpy(&p->rec, data, sizeof(p->rec));
 				p->valid = true;
+			}
+		}
+		break;
+	case RT_TRACE_PY_RETVAL:
+		if (size >= sizeof(struct rt_trace_py_retval)) {
+			struct pending_args *p = pending_for(t, hdr->tid);
+
+			lost_mark(t, hdr);
+			if (p) {
+				memcpy(&p->ret, &((const struct rt_trace_py_retval *)data)->value, sizeof(p->ret));
+				p->ret_valid = true;
 			}
 		}
 		break;

@@ -177,19 +177,22 @@ static bool elf_function(const char *path, const char *name, uint64_t *offset)
 }
 
 /* The ELF file of the target's CPython eval loop (its executable or its
- * libpython, as mapped) for the fallback: 0 or -ENOENT. */
+ * libpython, as mapped) for the fallback: 0 or -ENOENT.  2.7's is
+ * PyEval_EvalFrameEx. */
 int rt_trace__find_eval_loop(pid_t pid, char *path, size_t size)
 {
 	char exe[64];
 	uint64_t off;
 
 	snprintf(exe, sizeof(exe), "/proc/%d/exe", (int)pid);
-	if (elf_function(exe, "_PyEval_EvalFrameDefault", &off)) {
+	if (elf_function(exe, "_PyEval_EvalFrameDefault", &off) ||
+	    elf_function(exe, "PyEval_EvalFrameEx", &off)) {
 		snprintf(path, size, "%s", exe);
 		return 0;
 	}
 	if (!find_library(pid, exe, "libpython", path, size) &&
-	    elf_function(path, "_PyEval_EvalFrameDefault", &off))
+	    (elf_function(path, "_PyEval_EvalFrameDefault", &off) ||
+	     elf_function(path, "PyEval_EvalFrameEx", &off)))
 		return 0;
 	return -ENOENT;
 }
@@ -234,15 +237,19 @@ int rt_trace__run_to_entry(pid_t pid)
 	return ptrace(PTRACE_SETREGS, pid, NULL, &regs) ? -errno : 0;
 }
 
+static int configure_python_map(struct tracer *t, const struct rt_trace_py_config *cfg,
+				const struct rt_pyproc *proc);
+static int configure_python_frames(struct tracer *t, struct rt_trace_py_config *cfg,
+				   const struct rt_pyproc *proc);
+
 /* Configures the Python programs for the target: its _PyRuntime and the
- * layout of its version, plus the argument offsets (3.11 only). */
+ * layout of its version, plus the argument offsets (2.7, 3.6-3.11). */
 int rt_tracer__configure_python(struct tracer *t)
 {
 	struct rt_trace_py_config cfg = {};
 	const struct rt_layout *table;
 	struct rt_pyproc proc;
 	char msg[256] = "";
-	__u32 key = (__u32)t->pid;
 	int err;
 
 	err = rt_runtime__inspect(&rt_runtime_cpython, NULL, t->pid, &proc.base);
@@ -258,11 +265,10 @@ int rt_tracer__configure_python(struct tracer *t)
 			t->pid, proc.base.major, proc.base.minor, proc.base.patch, msg[0] ? ": " : "", msg);
 		return err ? err : -ENOTSUP;
 	}
-	if (proc.base.major != 3 || proc.base.minor < 11) {
-		fprintf(stderr, "rt-bpf: pid %d runs CPython %d.%d: trace follows frames from 3.11 on\n",
-			t->pid, proc.base.major, proc.base.minor);
-		return -ENOTSUP;
-	}
+	t->py_major = proc.base.major;
+	t->py_minor = proc.base.minor;
+	if (proc.base.major == 2 || proc.base.minor <= 10)
+		return configure_python_frames(t, &cfg, &proc);
 	/* PyCodeObject 3.11: co_argcount, co_posonlyargcount, co_kwonlyargcount,
 	 * co_stacksize, then co_firstlineno; co_localsplusnames at 96; the
 	 * frame's localsplus after its 72 bytes.  Other versions: no arguments. */
@@ -279,16 +285,78 @@ int rt_tracer__configure_python(struct tracer *t)
 	/* after PyVarObject's 24 bytes, co_consts, co_names and
 	 * co_exceptiontable (3.11 to 3.14) */
 	cfg.code_flags = 48;
-	t->py_minor = proc.base.minor;
-	if (bpf_map_update_elem(bpf_map__fd(t->skel->maps.py_procs), &key, &cfg, BPF_ANY)) {
+	return configure_python_map(t, &cfg, &proc);
+}
+
+/* Puts configuration @cfg of the target into the Python programs' map. */
+static int configure_python_map(struct tracer *t, const struct rt_trace_py_config *cfg,
+				const struct rt_pyproc *proc)
+{
+	__u32 key = (__u32)t->pid;
+	int err;
+
+	if (bpf_map_update_elem(bpf_map__fd(t->skel->maps.py_procs), &key, cfg, BPF_ANY)) {
 		err = -errno;
 		fprintf(stderr, "rt-bpf: cannot configure pid %d: %s\n", t->pid, strerror(errno));
 		return err;
 	}
 	if (t->verbose)
 		fprintf(stderr, "rt-bpf: pid %d: CPython %d.%d.%d, _PyRuntime at 0x%llx\n", t->pid,
-			proc.base.major, proc.base.minor, proc.base.patch, (unsigned long long)proc.runtime_addr);
+			proc->base.major, proc->base.minor, proc->base.patch,
+			(unsigned long long)proc->runtime_addr);
 	return 0;
+}
+
+/*
+ * CPython 2.7 and 3.6-3.10: frames are PyFrameObjects, and every frame
+ * evaluation (each call, each generator resumption) is one call of the
+ * eval loop, so its entry and return are the trace's calls and returns
+ * (docs/trace.md).  A build with USDT probes gets the same uprobes: the
+ * chains follow PyFrameObjects only that way.  Arguments: the first of
+ * f_localsplus, named by co_varnames, at each entry.
+ */
+static int configure_python_frames(struct tracer *t, struct rt_trace_py_config *cfg,
+				   const struct rt_pyproc *proc)
+{
+	const struct rt_layout_cpython *c = &t->py_layout.cpython;
+	char path[PATH_MAX];
+
+	if (proc->base.major == 3 && proc->base.minor < 6) {
+		fprintf(stderr, "rt-bpf: pid %d runs CPython 3.%d: trace follows 2.7 and 3.6 on\n",
+			t->pid, proc->base.minor);
+		return -ENOTSUP;
+	}
+	if (!t->py_fallback) {
+		if (rt_trace__find_eval_loop(t->pid, path, sizeof(path))) {
+			fprintf(stderr, "rt-bpf: pid %d: no eval loop symbol in its CPython %d.%d\n",
+				t->pid, proc->base.major, proc->base.minor);
+			return -ENOTSUP;
+		}
+		fprintf(stderr, "rt-bpf: pid %d runs CPython %d.%d, whose USDT probes rt-bpf does not "
+			"follow (before 3.11): falling back to uprobes on its eval loop\n", t->pid,
+			proc->base.major, proc->base.minor);
+		t->py_fallback = true;
+	}
+	t->py_old_frames = true;
+	/* PyCodeObject: co_argcount at 16, then (3.x) co_kwonlyargcount, after
+	 * co_posonlyargcount from 3.8; co_varnames 32 bytes before co_filename
+	 * (24 on 2.7, without co_cell2arg); co_flags just before
+	 * co_firstlineno (2.7: at 28). */
+	cfg->code_argcount = 16;
+	if (proc->base.major == 2) {
+		cfg->code_kwonlyargcount = RT_WALKER_NONE;
+		cfg->code_localsplusnames = c->code_filename - 24;
+		cfg->code_flags = 28;
+	} else {
+		cfg->code_kwonlyargcount = proc->base.minor >= 8 ? 24 : 20;
+		cfg->code_localsplusnames = c->code_filename - 32;
+		cfg->code_flags = c->code_firstlineno - 4;
+	}
+	/* f_localsplus, the frame's last member, one slot in its size */
+	cfg->frame_localsplus = c->frame_size - 8;
+	cfg->tuple_items = 24;
+	cfg->type_name = 24;
+	return configure_python_map(t, cfg, proc);
 }
 
 struct probe_spec {
@@ -417,11 +485,34 @@ static int attach_fallback(struct tracer *t, const char *path)
 	if (!err)
 		fprintf(stderr, "rt-bpf: fallback: uprobes on _PyEval_EvalFrameDefault (entry and "
 			"return) and %s in %s: the trace has the calls and returns of Python "
-			"functions; no lines, no return values, arguments only of frames entered "
-			"from C%s (docs/trace.md)\n", clear, path,
+			"functions; no lines, return values and arguments only of frames returning "
+			"to and entered from C%s (docs/trace.md)\n", clear, path,
 			t->py_minor >= 12 && !t->py_yields ? "; a generator resumed and suspended by "
 			"Python code without a call returning in between is one call (no opcode_targets "
 			"symbol to find YIELD_VALUE's code by)" : "");
+	return err;
+}
+
+/* The fallback on 2.7 and 3.6-3.10: the eval loop's entry and return
+ * alone (configure_python_frames). */
+static int attach_fallback_frames(struct tracer *t)
+{
+	/* 3.9+: (tstate, frame, throwflag); before: (frame, throwflag) */
+	const char *fn = t->py_major == 2 ? "PyEval_EvalFrameEx" : "_PyEval_EvalFrameDefault";
+	struct bpf_program *enter = t->py_major == 3 && t->py_minor >= 9 ? t->skel->progs.py_eval_enter :
+					   t->skel->progs.py_eval_enter_f1;
+	char path[PATH_MAX];
+	int err;
+
+	err = rt_trace__find_eval_loop(t->pid, path, sizeof(path));
+	if (!err)
+		err = attach_function(t, t->skel->progs.py_eval_exit, path, fn, true);
+	if (!err)
+		err = attach_function(t, enter, path, fn, false);
+	if (!err)
+		fprintf(stderr, "rt-bpf: fallback: uprobes on %s (entry and return) in %s: the trace "
+			"has the calls and returns of Python functions with their arguments and "
+			"return values; no lines (docs/trace.md)\n", fn, path);
 	return err;
 }
 
@@ -441,7 +532,9 @@ int rt_tracer__attach(struct tracer *t, const char *path)
 	struct trace_bpf *s = t->skel;
 	int err = 0;
 
-	if (t->runtime == RUNTIME_PYTHON && t->py_fallback) {
+	if (t->runtime == RUNTIME_PYTHON && t->py_old_frames) {
+		err = attach_fallback_frames(t);
+	} else if (t->runtime == RUNTIME_PYTHON && t->py_fallback) {
 		err = attach_fallback(t, path);
 	} else if (t->runtime == RUNTIME_PYTHON) {
 		struct bpf_program *progs[] = { s->progs.py_line, s->progs.py_entry, s->progs.py_return };

@@ -3,7 +3,8 @@
 # version and layout) and record decoding (decode.c: code objects, line
 # tables, stacks), asyncio's tasks and step functions (asyncio.c, for rt-bpf
 # async) and call recovery from the frame chains `rt-bpf trace` sends
-# (frames.c); the walker is bpf/walker.bpf.c.
+# (frames.c) and the cheap values of its arguments and return values
+# (value.c); the walker is bpf/walker.bpf.c.
 LIB_SRCS   += runtimes/python/inspect.c runtimes/python/decode.c runtimes/python/asyncio.c \
-              runtimes/python/frames.c
-UNIT_TESTS += asyncio pyframes
+              runtimes/python/frames.c runtimes/python/value.c
+UNIT_TESTS += asyncio pyframes pyvalue

@@ -10,7 +10,8 @@
 # an exception) are the sequence
 # sys.settrace reports in the same interpreter; the only Steps are the def
 # lines of the calls; arguments are recorded for the frames entered from C
-# (double, called by map) on 3.11 and for no inline call; the write is an
+# (double, called by map) on 3.11 and for no inline call, return values for
+# the frames returning to C (double) and for no inline call; the write is an
 # Event, the source in files/.  Then -p on the container's python3.13
 # (stripped, LTO: the exported _PyEval_FrameClearAndPop, no YIELD_VALUE
 # probe): the 177 calls of fib(10), each returned.
@@ -40,7 +41,7 @@ for v in 3.11.7 3.12.1 3.13.0; do
 		(cd "$T" && "$RTBPF" trace -o "$D/$prog" -- $PY $prog.py) > "$D/stdout" 2> "$D/stderr" ||
 			{ cat "$D/stderr"; fail "$v: rt-bpf trace $prog.py failed"; }
 		grep -q "without USDT probes.*falling back to uprobes on its eval loop" "$D/stderr" &&
-			grep -q "^rt-bpf: fallback: uprobes on _PyEval_EvalFrameDefault (entry and return) and _PyFrame_Clear.*no lines, no return values" "$D/stderr" ||
+			grep -q "^rt-bpf: fallback: uprobes on _PyEval_EvalFrameDefault (entry and return) and _PyFrame_Clear.*no lines, return values and arguments only of frames returning to and entered from C" "$D/stderr" ||
 			fail "$v: the fallback is not said: $(cat "$D/stderr")"
 		grep -q 'is one call' "$D/stderr" && fail "$v: no YIELD_VALUE probe: $(cat "$D/stderr")"
 		grep -q 'records lost' "$D/stderr" && fail "$v: records lost: $(cat "$D/stderr")"
@@ -70,7 +71,16 @@ for e in ev:
 assert all(a == [] for a in args["fib"]), args["fib"][:3]          # inline calls: none
 if v.startswith("3.11"):                                             # entered from C (map)
     assert [a[0]["value"].get("f", a[0]["value"].get("i")) for a in args["double"]] == [1.5, 2, 3], args["double"]
-print("%s: write event, files/ copy, arguments only where entered from C" % v)
+rets, stack = {}, []
+for e in ev:
+    if "Call" in e:
+        stack.append(fns[e["Call"]["function_id"]]["name"])
+    elif "Return" in e:
+        rets.setdefault(stack.pop(), []).append(e["Return"]["return_value"])
+# returned to C (map): the eval loop's return value; inline: not recorded
+assert [r.get("f", r.get("i")) for r in rets["double"]] == [3.0, 4, 6], rets["double"]
+assert all(r["kind"] == "None" for r in rets["fib"]), rets["fib"][:3]
+print("%s: write event, files/ copy, arguments and return values only where entered from and returning to C" % v)
 PY
 done
 [ "$tested" -gt 0 ] || skip "no pyenv CPython 3.11-3.13 under $PYENV"

@@ -31,6 +31,7 @@ static void test_trace_directory(void)
 	struct rt_ctrace *w;
 	struct rt_ctrace_arg arg = { 0 };
 	struct rt_ctrace_value none = { .kind = RT_CTRACE_VALUE_NONE };
+	struct rt_ctrace_value error = { .kind = RT_CTRACE_VALUE_ERROR, .text = "<exception>", .len = 11 };
 	FILE *f;
 	int fd;
 	char *text;
@@ -60,6 +61,8 @@ static void test_trace_directory(void)
 	CU_ASSERT_EQUAL(rt_ctrace__call(w, 0, &arg, 1), 0);
 	CU_ASSERT_EQUAL(rt_ctrace__step(w, 0, 1), 0);
 	CU_ASSERT_EQUAL(rt_ctrace__event(w, RT_CTRACE_EVENT_WRITE, "fd 1", "a\"\n\xff", 4), 0);
+	CU_ASSERT_EQUAL(rt_ctrace__call(w, 0, NULL, 0), 0);
+	CU_ASSERT_EQUAL(rt_ctrace__return(w, &error), 0);
 	CU_ASSERT_EQUAL(rt_ctrace__return(w, &none), 0);
 	CU_ASSERT_EQUAL(rt_ctrace__close(w), 0);
 
@@ -68,6 +71,7 @@ static void test_trace_directory(void)
 	CU_ASSERT_FATAL(text != NULL);
 	CU_ASSERT_PTR_NOT_NULL(strstr(text, "{\"Function\": {\"path_id\": 0, \"line\": 2, \"name\": \"f\"}}"));
 	CU_ASSERT_PTR_NOT_NULL(strstr(text, "\"args\": [{\"variable_id\": 0, \"value\": {\"kind\": \"Int\", \"i\": -5, \"type_id\": 0}}]"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(text, "{\"Return\": {\"return_value\": {\"kind\": \"Error\", \"msg\": \"<exception>\", \"type_id\": 0}}}"));
 	/* quote and newline escaped, the invalid byte replaced */
 	CU_ASSERT_PTR_NOT_NULL(strstr(text, "\"content\": \"a\\\"\\n\xef\xbf\xbd\""));
 	CU_ASSERT_EQUAL(text[0], '[');

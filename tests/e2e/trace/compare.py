@@ -5,6 +5,7 @@ in-process reference (sys.settrace or Ruby's TracePoint).
 
   compare.py validate DIR
   compare.py events DIR SOURCE      # prints "call/line/return name first line"
+  compare.py values DIR SOURCE      # main()'s calls with arguments, returns with values
 """
 import json
 import os
@@ -143,9 +144,53 @@ def own_events(d, source, lines=True):
     return out
 
 
+def show(v):
+    """A value record as tests/e2e/trace/values.py prints a value."""
+    kind = v["kind"]
+    if kind == "Int":
+        return "%d" % v["i"]
+    if kind == "Float":
+        return repr(float(v["f"]))
+    if kind == "Bool":
+        return "True" if v["b"] else "False"
+    if kind == "String":
+        return v["text"]
+    if kind == "Error":
+        return "<exception>"
+    if kind == "Raw":  # <module.Type>: the type's own name
+        return "<%s>" % v["r"].strip("<>").split(".")[-1]
+    return "None"
+
+
+def own_values(d, source):
+    """main()'s subtree of the functions of SOURCE: "call NAME ARG=VALUE..."
+    and "return NAME VALUE"."""
+    events, paths, functions = load(d)
+    names = [body for ev in events for kind, body in ev.items() if kind == "VariableName"]
+    out, stack, on = [], [], False
+    for ev in events:
+        (kind, body), = ev.items()
+        if kind == "Call":
+            fn = functions[body["function_id"]]
+            own = paths[fn["path_id"]] == source and fn["name"] != "<module>"
+            stack.append(fn["name"] if own else None)
+            on = on or (own and fn["name"] == "main")
+            if own and on:
+                out.append("call %s %s" % (fn["name"], " ".join(
+                    "%s=%s" % (names[a["variable_id"]], show(a["value"])) for a in body["args"])))
+        elif kind == "Return":
+            name = stack.pop()
+            if name and on:
+                out.append("return %s %s" % (name, show(body["return_value"])))
+            on = on and name != "main"
+    return out
+
+
 if __name__ == "__main__":
     if sys.argv[1] == "validate":
         ev, _, _ = load(sys.argv[2])
         print("valid: %d records" % len(ev))
     elif sys.argv[1] == "events":
         print("\n".join(own_events(sys.argv[2], sys.argv[3], lines=len(sys.argv) < 5)))
+    elif sys.argv[1] == "values":
+        print("\n".join(own_values(sys.argv[2], sys.argv[3])))

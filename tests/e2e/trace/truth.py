@@ -51,8 +51,9 @@ def tracer(out, own):
         if frame.f_code.co_filename == own:
             # a call's line is its def line, also when a generator resumes
             line = frame.f_code.co_firstlineno if event == "call" else frame.f_lineno
-            out.append("%s %s %s %d" % (event, frame.f_code.co_qualname,
-                                         frame.f_code.co_firstlineno, line))
+            # co_qualname from 3.11 on; before, co_name (what rt-bpf names)
+            name = getattr(frame.f_code, "co_qualname", frame.f_code.co_name)
+            out.append("%s %s %s %d" % (event, name, frame.f_code.co_firstlineno, line))
         return trace
     return trace
 
