@@ -24,7 +24,7 @@ EXTRA_TARGETS += $(BUILD)/tests/attach_echo $(BUILD)/tests/attach/busy
 
 # The tool's own objects (not in the library).
 RTBPF_OBJS := $(addprefix $(BUILD)/obj/rtbpf/,main.o attach.o record.o app.o targets.o stats.o \
-                                             discovery.o async.o asynctarget.o tasks.o offcpu.o events.o trace.o) $(TOP_OBJS)
+                                             discovery.o async.o asyncps.o asynctarget.o tasks.o offcpu.o events.o trace.o) $(TOP_OBJS)
 
 $(RTBPF_OBJS): $(BUILD)/bpf/walker.skel.h $(BUILD)/bpf/discovery.skel.h
 $(BUILD)/obj/rtbpf/async.o $(BUILD)/obj/rtbpf/asynctarget.o $(BUILD)/obj/rtbpf/tasks.o: $(BUILD)/bpf/async.skel.h

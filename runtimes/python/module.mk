@@ -4,6 +4,6 @@
 # tables, stacks), asyncio's tasks and step functions (asyncio.c, for rt-bpf
 # async) and call recovery from the frame chains `rt-bpf trace` sends
 # (frames.c); the walker is bpf/walker.bpf.c.
-LIB_SRCS   += runtimes/python/inspect.c runtimes/python/decode.c runtimes/python/asyncio.c \
+LIB_SRCS   += runtimes/python/inspect.c runtimes/python/decode.c runtimes/python/asyncio.c runtimes/python/asyncps.c \
               runtimes/python/frames.c
 UNIT_TESTS += asyncio pyframes
