@@ -331,25 +331,26 @@ static bool target_gone(struct async_app *app)
 }
 
 /* Waits until the target runs a runtime rt-bpf async knows. */
+static bool app_stopped(void *ctx)
+{
+	return stop_requested != 0;
+}
+
 static int wait_for_runtime(struct async_app *app)
 {
-	bool said = false;
 	int err;
 
-	for (;;) {
-		err = rt_async_target__find(&app->t);
-		if (!err)
-			return 0;
-		if (err != -ENOENT || stop_requested || target_gone(app)) {
-			fprintf(stderr, "rt-bpf async: pid %d ended or stopped before it ran asyncio's C "
-				"accelerator (_asyncio) or tokio\n", app->t.pid);
-			return -ESRCH;
-		}
-		if (!said && app->verbose)
-			fprintf(stderr, "rt-bpf async: waiting for pid %d to import asyncio\n", app->t.pid);
-		said = true;
-		usleep(10000);
-	}
+	if (app->verbose)
+		fprintf(stderr, "rt-bpf async: waiting for pid %d to import asyncio (or run tokio)\n",
+			app->t.pid);
+	err = rt_async_target__wait(&app->t, app_stopped, NULL);
+	if (err == -ESRCH)
+		fprintf(stderr, "rt-bpf async: pid %d ended or stopped before it ran asyncio's C "
+			"accelerator (_asyncio) or tokio\n", app->t.pid);
+	else if (err)
+		fprintf(stderr, "rt-bpf async: cannot inspect pid %d: %s\n", app->t.pid,
+			strerror(-err));
+	return err;
 }
 
 /* ---- BPF ---- */

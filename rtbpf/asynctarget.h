@@ -58,6 +58,17 @@ struct rt_async_target {
 int rt_async_target__find(struct rt_async_target *t);
 
 /*
+ * Waits until process @t->pid runs a runtime (rt_async_target__find()):
+ * looks every 10 ms while it runs neither (yet), and when a look fails
+ * otherwise (a CPython seen while ld.so still maps libpython) looks again
+ * from scratch at the discovery tracker's spacing (2 ms doubling to 100 ms,
+ * as many times as it retries a CPython) before giving up.  Stops early when
+ * @stopped(@ctx) says so.  Returns 0, -ESRCH when the process ended or
+ * @stopped said so before it ran either, or the last -errno of a look.
+ */
+int rt_async_target__wait(struct rt_async_target *t, bool (*stopped)(void *ctx), void *ctx);
+
+/*
  * Configures the walker for an asyncio target (its layout, version, the
  * offsets of its objects); nothing for tokio.  Returns 0 or -ENOTSUP after
  * saying why.
