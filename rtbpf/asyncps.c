@@ -40,25 +40,25 @@ static void frame_label(const struct rt_asyncps_frame *f, char *buf, size_t size
 		snprintf(buf, size, "%s %s", f->func, f->file);
 }
 
-static void print_table(const struct rt_asyncps *ps)
+static void print_table(FILE *f, const struct rt_asyncps *ps)
 {
-	printf("%-10s %-18s %-20s %-10s %s\n", "thread", "task id", "task name", "awaited by",
+	fprintf(f, "%-10s %-18s %-20s %-10s %s\n", "thread", "task id", "task name", "awaited by",
 	       "coroutine chain, innermost first");
 	for (size_t i = 0; i < ps->nr_tasks; i++) {
 		const struct rt_asyncps_task *t = &ps->tasks[i];
 
-		printf("%-10" PRIu64 " 0x%-16" PRIx64 " %-20s ", t->thread, t->addr, t->name);
+		fprintf(f, "%-10" PRIu64 " 0x%-16" PRIx64 " %-20s ", t->thread, t->addr, t->name);
 		if (!t->nr_awaited_by)
-			printf("%-10s", "-");
+			fprintf(f, "%-10s", "-");
 		for (size_t k = 0; k < t->nr_awaited_by; k++) {
 			const struct rt_asyncps_task *a = rt_asyncps__task(ps, t->awaited_by[k]);
 
-			printf("%s%s", k ? "," : "", a ? a->name : "(not a task)");
+			fprintf(f, "%s%s", k ? "," : "", a ? a->name : "(not a task)");
 		}
 		for (size_t k = 0; k < t->nr_frames; k++)
-			printf("%s%s (%s:%d)", k ? " -> " : " ", t->frames[k].func, t->frames[k].file,
+			fprintf(f, "%s%s (%s:%d)", k ? " -> " : " ", t->frames[k].func, t->frames[k].file,
 			       t->frames[k].line);
-		putchar('\n');
+		fputc('\n', f);
 	}
 }
 
@@ -151,18 +151,18 @@ static int tree_chain(struct tree *t, const struct rt_asyncps_task *task, size_t
 	return err;
 }
 
-static void tree_print(const struct tree *t, size_t n, char *prefix, size_t len, bool last,
+static void tree_print(FILE *f, const struct tree *t, size_t n, char *prefix, size_t len, bool last,
 		       int depth)
 {
 	const struct node *node = &t->nodes[n];
 
-	printf("%s%s%s %s\n", prefix, last ? "└── " : "├── ", node->is_task ? "(T)" : "",
+	fprintf(f, "%s%s%s %s\n", prefix, last ? "└── " : "├── ", node->is_task ? "(T)" : "",
 	       node->label);
 	if (depth >= MAX_DEPTH || len + 8 >= MAX_DEPTH * 8)
 		return;
 	strcpy(prefix + len, last ? "    " : "│   ");
 	for (size_t i = 0; i < node->nr_kids; i++)
-		tree_print(t, node->kids[i], prefix, len + strlen(prefix + len),
+		tree_print(f, t, node->kids[i], prefix, len + strlen(prefix + len),
 			   i + 1 == node->nr_kids, depth + 1);
 	prefix[len] = '\0';
 }
@@ -170,7 +170,7 @@ static void tree_print(const struct tree *t, size_t n, char *prefix, size_t len,
 /* Each task under the coroutines of the tasks awaiting it, as `python -m
  * asyncio pstree` draws it: a task that awaits none shows its own chain;
  * the roots are the tasks nobody awaits. */
-static int print_tree(const struct rt_asyncps *ps)
+static int print_tree(FILE *f, const struct rt_asyncps *ps)
 {
 	struct tree t = { 0 };
 	char *prefix = NULL;
@@ -202,7 +202,7 @@ static int print_tree(const struct rt_asyncps *ps)
 		err = -ENOMEM;
 	for (size_t i = 0; i < ps->nr_tasks && !err; i++)
 		if (!t.nodes[i].is_kid)
-			tree_print(&t, i, prefix, 0, true, 0);
+			tree_print(f, &t, i, prefix, 0, true, 0);
 	for (size_t i = 0; i < t.nr; i++)
 		free(t.nodes[i].kids);
 	free(t.nodes);
@@ -248,6 +248,13 @@ static int write_json(const struct rt_asyncps *ps, pid_t pid, const char *path)
 	return 0;
 }
 
+int rt_async_ps__print(FILE *f, const struct rt_asyncps *ps)
+{
+	print_table(f, ps);
+	fputc('\n', f);
+	return print_tree(f, ps);
+}
+
 int rt_async_ps__run(pid_t pid, const char *json)
 {
 	struct rt_asyncps ps;
@@ -260,9 +267,7 @@ int rt_async_ps__run(pid_t pid, const char *json)
 	}
 	printf("pid %d (CPython %d.%d.%d): %zu tasks\n\n", (int)pid, ps.major, ps.minor, ps.patch,
 	       ps.nr_tasks);
-	print_table(&ps);
-	putchar('\n');
-	err = print_tree(&ps);
+	err = rt_async_ps__print(stdout, &ps);
 	if (!err && json)
 		err = write_json(&ps, pid, json);
 	rt_asyncps__free(&ps);

@@ -17,6 +17,17 @@
  */
 int rt_async_ps__run(pid_t pid, const char *json);
 
+struct rt_asyncps;
+
+/*
+ * Prints @ps to @f: a table (a row per task: thread, id, name, the tasks
+ * awaiting it, its coroutine chain) and the awaited-by tree `python -m
+ * asyncio pstree` draws (each task under the coroutines of each task
+ * awaiting it; the roots are the tasks nobody awaits).  Returns 0 or
+ * -ENOMEM.
+ */
+int rt_async_ps__print(FILE *f, const struct rt_asyncps *ps);
+
 /* Writes @s to @f as a JSON string (quoted, escaped). */
 void rt_async__json_str(FILE *f, const char *s);
 

@@ -16,15 +16,15 @@ include rtbpf/top.mk
 
 # In the library for the unit tests and the e2e attach driver.
 LIB_SRCS      += rtbpf/perfsession.c rtbpf/perfrun.c rtbpf/dsocache.c rtbpf/kfeatures.c \
-                 rtbpf/codetracer.c rtbpf/usdt.c
-UNIT_TESTS    += perfsession kfeatures dsocache codetracer usdt
+                 rtbpf/codetracer.c rtbpf/usdt.c rtbpf/asyncps.c
+UNIT_TESTS    += perfsession kfeatures dsocache codetracer usdt asyncps
 LDLIBS        += -lbpf
 BIN_NAMES     += rt-bpf
 EXTRA_TARGETS += $(BUILD)/tests/attach_echo $(BUILD)/tests/attach/busy
 
 # The tool's own objects (not in the library).
 RTBPF_OBJS := $(addprefix $(BUILD)/obj/rtbpf/,main.o attach.o record.o app.o targets.o stats.o \
-                                             discovery.o async.o asyncps.o asynctarget.o tasks.o offcpu.o events.o trace.o) $(TOP_OBJS)
+                                             discovery.o async.o asynctarget.o tasks.o offcpu.o events.o trace.o) $(TOP_OBJS)
 
 $(RTBPF_OBJS): $(BUILD)/bpf/walker.skel.h $(BUILD)/bpf/discovery.skel.h
 $(BUILD)/obj/rtbpf/async.o $(BUILD)/obj/rtbpf/asynctarget.o $(BUILD)/obj/rtbpf/tasks.o: $(BUILD)/bpf/async.skel.h
