@@ -330,18 +330,25 @@ static int coro_chain(const struct ps_reader *r, uint64_t task, struct rt_asyncp
 {
 	const struct ps_offsets *o = &r->off;
 	uint64_t coro = 0, type = 0;
+	size_t cap = 0;
 	int err = rd_ptr(r, task + r->aio.task_coro, &coro);
 
 	if (err || !coro || rd_ptr(r, coro + 8, &type))
 		return err;
-	t->frames = calloc(MAX_CHAIN, sizeof(*t->frames));
-	if (!t->frames)
-		return -ENOMEM;
 	while (coro && t->nr_frames < MAX_CHAIN) {
 		uint64_t frame = coro + o->gen_iframe, sp = 0, next = 0, next_type = 0;
 		int8_t state = 0;
 		uint8_t owner = 0;
 
+		if (t->nr_frames == cap) {
+			struct rt_asyncps_frame *p;
+
+			cap = cap ? cap * 2 : 2;
+			p = realloc(t->frames, cap * sizeof(*p));
+			if (!p)
+				return -ENOMEM;
+			t->frames = p;
+		}
 		err = frame_at(r, frame, &t->frames[t->nr_frames]);
 		if (err)
 			return err;
