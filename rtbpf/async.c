@@ -1044,7 +1044,7 @@ static const struct option async_longopts[] = {
 const struct rt_bpf_cmd rt_bpf_cmd_async = {
 	.name = "async",
 	.synopsis = "async [--threshold-ms N] [--json FILE] [--sample-hz HZ] (-p PID | -- CMD ARGS...)\n"
-		    "       async --ps [--json FILE] -p PID\n",
+		    "       rt-bpf async --ps [--json FILE] -p PID\n",
 	.help =
 	"async   traces the task steps of an asyncio event loop (CPython 3.11-3.13) or\n"
 	"        the task polls of a tokio program and, when the target exits or at\n"
