@@ -20,9 +20,15 @@
 #include "runtimes/process.h"
 #include "rtbpf/asynctarget.h"
 
+/* Searches in vain of one executable before it is not searched again:
+ * right after an exec the new executable is named before the kernel has
+ * mapped it, and a search then finds nothing. */
+#define TOKIO_MISSES 3
+
 /* Whether @t's executable is the one whose tokio search came back empty
- * last time: each search demangles every symbol, too much to repeat every
- * few milliseconds while a command is held before its exec. */
+ * the last TOKIO_MISSES times: each search demangles every symbol, too
+ * much to repeat every few milliseconds while a command runs up to its
+ * exec. */
 static bool tokio_searched(struct rt_async_target *t)
 {
 	char path[64], exe[sizeof(t->tokio_exe)];
@@ -34,8 +40,9 @@ static bool tokio_searched(struct rt_async_target *t)
 		return false;
 	exe[n] = '\0';
 	if (!strcmp(exe, t->tokio_exe))
-		return true;
+		return t->tokio_misses >= TOKIO_MISSES;
 	memcpy(t->tokio_exe, exe, (size_t)n + 1);
+	t->tokio_misses = 0;
 	return false;
 }
 
@@ -56,6 +63,8 @@ int rt_async_target__find(struct rt_async_target *t)
 	if (tokio_searched(t))
 		return -ENOENT;
 	err = rt_tokio__find_probes(t->pid, &t->tokio);
+	if (err == -ENOENT)
+		t->tokio_misses++;
 	if (!err) {
 		t->runtime = RT_ASYNC_TOKIO;
 		snprintf(t->version_text, sizeof(t->version_text), "tokio, %zu future types",

@@ -46,7 +46,8 @@ struct rt_async_target {
 	size_t nr_links;
 	/* rt_async_target__find()'s memory between calls */
 	bool interpreter_found;      /* a CPython: wait for asyncio's module only */
-	char tokio_exe[PATH_MAX];    /* executable last searched for tokio in vain */
+	char tokio_exe[PATH_MAX];    /* executable last searched for tokio in vain, */
+	unsigned int tokio_misses;   /* how many times in a row */
 };
 
 /*
