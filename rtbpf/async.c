@@ -32,6 +32,7 @@
 #include "runtimes/python/inspect.h"
 #include "runtimes/python/asyncio.h"
 #include "runtimes/rust/tokio.h"
+#include "rtbpf/asyncps.h"
 #include "rtbpf/asynctarget.h"
 
 #define NAME_MAX_LEN 160
@@ -330,25 +331,26 @@ static bool target_gone(struct async_app *app)
 }
 
 /* Waits until the target runs a runtime rt-bpf async knows. */
+static bool app_stopped(void *ctx)
+{
+	return stop_requested != 0;
+}
+
 static int wait_for_runtime(struct async_app *app)
 {
-	bool said = false;
 	int err;
 
-	for (;;) {
-		err = rt_async_target__find(&app->t);
-		if (!err)
-			return 0;
-		if (err != -ENOENT || stop_requested || target_gone(app)) {
-			fprintf(stderr, "rt-bpf async: pid %d ended or stopped before it ran asyncio's C "
-				"accelerator (_asyncio) or tokio\n", app->t.pid);
-			return -ESRCH;
-		}
-		if (!said && app->verbose)
-			fprintf(stderr, "rt-bpf async: waiting for pid %d to import asyncio\n", app->t.pid);
-		said = true;
-		usleep(10000);
-	}
+	if (app->verbose)
+		fprintf(stderr, "rt-bpf async: waiting for pid %d to import asyncio (or run tokio)\n",
+			app->t.pid);
+	err = rt_async_target__wait(&app->t, app_stopped, NULL);
+	if (err == -ESRCH)
+		fprintf(stderr, "rt-bpf async: pid %d ended or stopped before it ran asyncio's C "
+			"accelerator (_asyncio) or tokio\n", app->t.pid);
+	else if (err)
+		fprintf(stderr, "rt-bpf async: cannot inspect pid %d: %s\n", app->t.pid,
+			strerror(-err));
+	return err;
 }
 
 /* ---- BPF ---- */
@@ -724,20 +726,6 @@ static void print_report(const struct async_app *app, const struct report *r)
 		r->counters[RT_ASYNC_STAT_EVENTS_LOST], r->counters[RT_ASYNC_STAT_UNPAIRED]);
 }
 
-static void json_str(FILE *f, const char *s)
-{
-	fputc('"', f);
-	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-		if (*p == '"' || *p == '\\')
-			fprintf(f, "\\%c", *p);
-		else if (*p < 0x20)
-			fprintf(f, "\\u%04x", *p);
-		else
-			fputc(*p, f);
-	}
-	fputc('"', f);
-}
-
 static void json_blocking(FILE *f, const struct async_app *app, const struct blocking *b)
 {
 	const struct rt_async_step *s = &b->ev.step;
@@ -746,9 +734,9 @@ static void json_blocking(FILE *f, const struct async_app *app, const struct blo
 
 	blocking_advice(app, b, advice, sizeof(advice), &cause);
 	fprintf(f, "{\"task\": ");
-	json_str(f, b->task);
+	rt_async__json_str(f, b->task);
 	fprintf(f, ", \"kind\": ");
-	json_str(f, task_kind(app, b->task));
+	rt_async__json_str(f, task_kind(app, b->task));
 	fprintf(f, ", \"start_ns\": %" PRIu64 ", \"duration_ms\": %.3f, \"thread\": %u, "
 		"\"delayed_tasks\": %u, \"added_delay_ms\": %.3f, \"cpu_ms\": %.3f, "
 		"\"run_delay_ms\": %.3f, \"syscall_ms\": %.3f, \"longest_syscall\": {\"nr\": %u, "
@@ -756,19 +744,19 @@ static void json_blocking(FILE *f, const struct async_app *app, const struct blo
 		b->delayed, b->added_ns / 1e6, s->cpu_ns / 1e6, s->run_delay_ns / 1e6,
 		s->syscall_ns / 1e6, s->longest_syscall_nr);
 	if (sc)
-		json_str(f, sc);
+		rt_async__json_str(f, sc);
 	else
 		fputs("null", f);
 	fprintf(f, ", \"ms\": %.3f}, \"cpu_samples\": %u, \"cause\": \"%s\", \"recommendation\": ",
 		s->longest_syscall_ns / 1e6, s->samples, b->preempted ? "preempted" : cause);
-	json_str(f, advice);
+	rt_async__json_str(f, advice);
 	fprintf(f, ", \"stack_from\": \"%s\", \"stack\": [",
 		s->stack_source == RT_ASYNC_STACK_SYSCALL ? "syscall" :
 		s->stack_source == RT_ASYNC_STACK_SAMPLE ? "sample" : "none");
 	for (size_t k = 0; k < b->nr_frames; k++) {
 		if (k)
 			fputs(", ", f);
-		json_str(f, b->frames[k]);
+		rt_async__json_str(f, b->frames[k]);
 	}
 	fputs("]}", f);
 }
@@ -780,9 +768,9 @@ static void json_tasks(FILE *f, const struct async_app *app, const struct report
 		const struct rt_async_task_stats *st = &r->rows[i].st;
 
 		fprintf(f, "%s\n  {\"name\": ", i ? "," : "");
-		json_str(f, r->rows[i].name);
+		rt_async__json_str(f, r->rows[i].name);
 		fprintf(f, ", \"kind\": ");
-		json_str(f, task_kind(app, r->rows[i].name));
+		rt_async__json_str(f, task_kind(app, r->rows[i].name));
 		fprintf(f, ", \"address\": \"0x%" PRIx64 "\", \"thread\": %u, \"polls\": %" PRIu64
 			", \"poll_time_ms\": %.3f, \"max_poll_ms\": %.3f, \"sched_delay_ms\": %.3f, "
 			"\"woken_by_timer\": %" PRIu64 ", \"blocking_polls\": %u, \"preempted_polls\": %u}",
@@ -795,7 +783,7 @@ static void json_tasks(FILE *f, const struct async_app *app, const struct report
 		const struct kind_row *k = &r->kinds[i];
 
 		fprintf(f, "%s\n  {\"kind\": ", i ? "," : "");
-		json_str(f, k->kind);
+		rt_async__json_str(f, k->kind);
 		fprintf(f, ", \"tasks\": %" PRIu64 ", \"polls\": %" PRIu64 ", \"poll_time_ms\": %.3f, "
 			"\"max_poll_ms\": %.3f, \"sched_delay_ms\": %.3f, \"blocking_polls\": %" PRIu64
 			", \"preempted_polls\": %" PRIu64 "}", k->tasks, k->steps, k->step_ns / 1e6,
@@ -920,6 +908,7 @@ static void app_free(struct async_app *app)
 struct async_opts {
 	unsigned int threshold_ms, sample_hz;
 	const char *json;
+	bool ps; /* --ps: list the tasks once (rtbpf/asyncps.c) */
 };
 
 static void async_init(void *opts)
@@ -940,6 +929,10 @@ static int async_option(void *opts, int c, const char *arg)
 		o->json = arg;
 		return 0;
 	}
+	if (c == 'P') {
+		o->ps = true;
+		return 0;
+	}
 	v = strtol(arg, &end, 10);
 	if (end == arg || *end || v < 1 || v > 100000) {
 		fprintf(stderr, "rt-bpf async: bad --%s %s\n", c == 't' ? "threshold-ms" : "sample-hz",
@@ -955,6 +948,10 @@ static int async_option(void *opts, int c, const char *arg)
 
 static int async_check(struct rt_bpf_app *app, void *opts, int argc, char **argv)
 {
+	if (((struct async_opts *)opts)->ps && (app->nr_pids != 1 || argc > 0)) {
+		fprintf(stderr, "rt-bpf async: --ps lists the tasks of one running process: give -p PID\n");
+		return -EINVAL;
+	}
 	if ((app->nr_pids > 0) + (argc > 0) != 1 || app->nr_pids > 1) {
 		fprintf(stderr, "rt-bpf async: give exactly one of -p PID or -- CMD ARGS\n");
 		return -EINVAL;
@@ -987,8 +984,11 @@ static int async_run(struct rt_bpf_app *rt, void *opts, int argc, char **argv)
 		.verbose = rt->verbose, .t = { .who = "rt-bpf async" },
 	};
 	struct sigaction sa = { .sa_handler = on_signal };
-	int err = rt_bpf__preflight(false);
+	int err;
 
+	if (o->ps)
+		return rt_async_ps__run(rt->pids[0], o->json);
+	err = rt_bpf__preflight(false);
 	if (err)
 		return err;
 	sigaction(SIGINT, &sa, NULL);
@@ -1033,19 +1033,23 @@ static const struct option async_longopts[] = {
 	{ "threshold-ms", required_argument, NULL, 't' },
 	{ "json", required_argument, NULL, 'j' },
 	{ "sample-hz", required_argument, NULL, 'F' },
+	{ "ps", no_argument, NULL, 'P' },
 	{ 0 },
 };
 
 const struct rt_bpf_cmd rt_bpf_cmd_async = {
 	.name = "async",
-	.synopsis = "async [--threshold-ms N] [--json FILE] [--sample-hz HZ] (-p PID | -- CMD ARGS...)\n",
+	.synopsis = "async [--threshold-ms N] [--json FILE] [--sample-hz HZ] (-p PID | -- CMD ARGS...)\n"
+		    "       rt-bpf async --ps [--json FILE] -p PID\n",
 	.help =
 	"async   traces the task steps of an asyncio event loop (CPython 3.11-3.13) or\n"
 	"        the task polls of a tokio program and, when the target exits or at\n"
 	"        Ctrl-C, reports the ones longer than --threshold-ms (default 10) with\n"
 	"        their task, cause, stack (asyncio) and what waited behind them,\n"
 	"        per-task statistics and what to do; --json FILE writes the same data\n"
-	"        (docs/async.md).\n",
+	"        (docs/async.md).  --ps lists every asyncio task of a CPython 3.14+\n"
+	"        process once: its coroutine chain and the tasks awaiting it (the\n"
+	"        table and tree of python -m asyncio ps/pstree), read from outside.\n",
 	.longopts = async_longopts,
 	.opts_size = sizeof(struct async_opts),
 	.init = async_init,

@@ -5,6 +5,7 @@
  * asynctarget.h).
  */
 #include <errno.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,11 +17,18 @@
 #include "bpf/async.h"
 #include "bpf/async.skel.h"
 #include "layouts/layout.h"
+#include "runtimes/process.h"
 #include "rtbpf/asynctarget.h"
 
+/* Searches in vain of one executable before it is not searched again:
+ * right after an exec the new executable is named before the kernel has
+ * mapped it, and a search then finds nothing. */
+#define TOKIO_MISSES 3
+
 /* Whether @t's executable is the one whose tokio search came back empty
- * last time: each search demangles every symbol, too much to repeat every
- * few milliseconds while a command is held before its exec. */
+ * the last TOKIO_MISSES times: each search demangles every symbol, too
+ * much to repeat every few milliseconds while a command runs up to its
+ * exec. */
 static bool tokio_searched(struct rt_async_target *t)
 {
 	char path[64], exe[sizeof(t->tokio_exe)];
@@ -32,8 +40,9 @@ static bool tokio_searched(struct rt_async_target *t)
 		return false;
 	exe[n] = '\0';
 	if (!strcmp(exe, t->tokio_exe))
-		return true;
+		return t->tokio_misses >= TOKIO_MISSES;
 	memcpy(t->tokio_exe, exe, (size_t)n + 1);
+	t->tokio_misses = 0;
 	return false;
 }
 
@@ -54,12 +63,49 @@ int rt_async_target__find(struct rt_async_target *t)
 	if (tokio_searched(t))
 		return -ENOENT;
 	err = rt_tokio__find_probes(t->pid, &t->tokio);
+	if (err == -ENOENT)
+		t->tokio_misses++;
 	if (!err) {
 		t->runtime = RT_ASYNC_TOKIO;
 		snprintf(t->version_text, sizeof(t->version_text), "tokio, %zu future types",
 			 t->tokio.nr_polls);
 	}
 	return err;
+}
+
+/* Sleeps @ms milliseconds, in steps of at most 10 ms, while @stopped
+ * says no. */
+static void nap(unsigned int ms, bool (*stopped)(void *ctx), void *ctx)
+{
+	for (unsigned int slept = 0; slept < ms && !stopped(ctx); slept += 10)
+		usleep((ms - slept < 10 ? ms - slept : 10) * 1000u);
+}
+
+int rt_async_target__wait(struct rt_async_target *t, bool (*stopped)(void *ctx), void *ctx)
+{
+	unsigned int failures = 0, delay_ms = RT_PROCESS_RETRY_FIRST_MS;
+	int err;
+
+	for (;;) {
+		err = rt_async_target__find(t);
+		if (!err || err == -ESRCH || stopped(ctx) || (kill(t->pid, 0) && errno == ESRCH))
+			return err == -ENOENT ? -ESRCH : err;
+		if (err == -ENOENT) {
+			/* not imported yet: look again every 10 ms */
+			failures = 0;
+			delay_ms = RT_PROCESS_RETRY_FIRST_MS;
+			nap(10, stopped, ctx);
+			continue;
+		}
+		/* A process seen while ld.so still maps its runtime fails its
+		 * inspection: look at it afresh, at the spacing the discovery
+		 * tracker uses, as many times as it would. */
+		if (++failures > rt_runtime_cpython.retries)
+			return err;
+		t->interpreter_found = false;
+		nap(delay_ms, stopped, ctx);
+		delay_ms = delay_ms * 2 < RT_PROCESS_RETRY_MAX_MS ? delay_ms * 2 : RT_PROCESS_RETRY_MAX_MS;
+	}
 }
 
 int rt_async_target__configure(struct rt_async_target *t)

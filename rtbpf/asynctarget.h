@@ -46,7 +46,8 @@ struct rt_async_target {
 	size_t nr_links;
 	/* rt_async_target__find()'s memory between calls */
 	bool interpreter_found;      /* a CPython: wait for asyncio's module only */
-	char tokio_exe[PATH_MAX];    /* executable last searched for tokio in vain */
+	char tokio_exe[PATH_MAX];    /* executable last searched for tokio in vain, */
+	unsigned int tokio_misses;   /* how many times in a row */
 };
 
 /*
@@ -56,6 +57,17 @@ struct rt_async_target {
  * Returns 0, -ENOENT while it runs neither (yet), or another -errno.
  */
 int rt_async_target__find(struct rt_async_target *t);
+
+/*
+ * Waits until process @t->pid runs a runtime (rt_async_target__find()):
+ * looks every 10 ms while it runs neither (yet), and when a look fails
+ * otherwise (a CPython seen while ld.so still maps libpython) looks again
+ * from scratch at the discovery tracker's spacing (2 ms doubling to 100 ms,
+ * as many times as it retries a CPython) before giving up.  Stops early when
+ * @stopped(@ctx) says so.  Returns 0, -ESRCH when the process ended or
+ * @stopped said so before it ran either, or the last -errno of a look.
+ */
+int rt_async_target__wait(struct rt_async_target *t, bool (*stopped)(void *ctx), void *ctx);
 
 /*
  * Configures the walker for an asyncio target (its layout, version, the

@@ -94,10 +94,12 @@ static void exe_of(pid_t pid, char *buf, size_t size)
 /*
  * -- CMD: the command is held before its exec when the thread starts.
  * Reading the process's maps every few milliseconds while ld.so maps
- * libpython contends with it for the address space's lock, and widened the
+ * libpython contends with it for the address space's lock, and widens the
  * moment at which the walker's own look at a new CPython 3.13 finds
- * _PyRuntime not mapped yet (and refuses the process): once the
- * executable changed, wait a little before the first look.
+ * _PyRuntime not mapped yet (and refuses the process: 5 of 20 runs of
+ * pyenv's 3.13.0 without this wait, docs/async.md): once the executable
+ * changed, wait a little before the first look.  The tracer's own look
+ * does not need it (rt_async_target__wait() looks again).
  */
 static void settle_after_exec(struct rt_task_tracer *tr)
 {
@@ -116,6 +118,11 @@ static void settle_after_exec(struct rt_task_tracer *tr)
 	}
 }
 
+static bool tracer_stopped(void *ctx)
+{
+	return ((struct rt_task_tracer *)ctx)->stop;
+}
+
 static void *tracer_main(void *arg)
 {
 	struct rt_task_tracer *tr = arg;
@@ -123,16 +130,14 @@ static void *tracer_main(void *arg)
 	int err;
 
 	settle_after_exec(tr);
-	for (;;) {
-		err = rt_async_target__find(t);
-		if (err != -ENOENT || tr->stop || target_gone(t->pid))
-			break;
-		usleep(WAIT_STEP_US);
-	}
+	err = rt_async_target__wait(t, tracer_stopped, tr);
 	if (err) {
-		if (!tr->stop)
+		if (!tr->stop && err == -ESRCH)
 			fprintf(stderr, "rt-bpf: --tasks: pid %d ran neither asyncio's C accelerator "
 				"(_asyncio) nor tokio: no task frames\n", t->pid);
+		else if (!tr->stop)
+			fprintf(stderr, "rt-bpf: --tasks: cannot inspect pid %d: %s: no task frames\n",
+				t->pid, strerror(-err));
 		return NULL;
 	}
 	err = rt_async_target__configure(t);

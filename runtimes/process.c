@@ -284,12 +284,6 @@ int rt_process__find_image(pid_t pid, const struct rt_process_image_opts *opts)
 	return err;
 }
 
-/* Retries are spaced from RETRY_FIRST_MS, doubling, to RETRY_MAX_MS apart:
- * a runtime library mapped or a VM booted just after exec is seen within
- * milliseconds, a slow one still within the retries' span. */
-#define RETRY_FIRST_MS 2
-#define RETRY_MAX_MS   100
-
 /* One process image the tracker has looked at, in an open-addressing
  * table keyed by pid (pid 0: an empty slot). */
 struct tracked {
@@ -481,7 +475,7 @@ static struct tracked *track(struct rt_process_tracker *tr, pid_t pid, unsigned 
 	t->exe_dev = dev;
 	t->exe_ino = ino;
 	t->proc.retries = base && strstr(base, tr->ops.exe_name) ? tr->ops.retries : 0;
-	t->backoff_ms = RETRY_FIRST_MS;
+	t->backoff_ms = RT_PROCESS_RETRY_FIRST_MS;
 	tr->nr_pending += t->proc.retries > 0;
 	tr->nr++;
 	return t;
@@ -506,7 +500,7 @@ static void run_check(struct rt_process_tracker *tr, struct tracked *t)
 		t->proc.state = NULL;
 	}
 	if (t->proc.retries && !pending)
-		t->backoff_ms = RETRY_FIRST_MS;
+		t->backoff_ms = RT_PROCESS_RETRY_FIRST_MS;
 	t->due_ns = t->checked_ns + (uint64_t)t->backoff_ms * 1000000ull;
 	tr->nr_pending += (t->proc.retries > 0) - pending;
 }
@@ -517,7 +511,7 @@ static void retry(struct rt_process_tracker *tr, struct tracked *t)
 	t->proc.retries--;
 	if (!t->proc.retries)
 		tr->nr_pending--;
-	t->backoff_ms = t->backoff_ms * 2 < RETRY_MAX_MS ? t->backoff_ms * 2 : RETRY_MAX_MS;
+	t->backoff_ms = t->backoff_ms * 2 < RT_PROCESS_RETRY_MAX_MS ? t->backoff_ms * 2 : RT_PROCESS_RETRY_MAX_MS;
 	run_check(tr, t);
 }
 

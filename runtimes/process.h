@@ -86,6 +86,13 @@ enum rt_process_scope {
 	RT_PROCESS_TREE, /* the given pids and their descendants */
 };
 
+/* Retries of a process whose runtime may not be mapped yet are spaced from
+ * RT_PROCESS_RETRY_FIRST_MS, doubling, to RT_PROCESS_RETRY_MAX_MS apart: a
+ * runtime library mapped or a VM booted just after exec is seen within
+ * milliseconds, a slow one still within the retries' span. */
+#define RT_PROCESS_RETRY_FIRST_MS 2
+#define RT_PROCESS_RETRY_MAX_MS   100
+
 /* A process image a tracker looks at, as its check callback sees it. */
 struct rt_tracked_process {
 	pid_t pid;
