@@ -147,7 +147,6 @@ static int record_attach(struct rt_perf_session *s, pid_t target_pid, void *ctx)
 	err = rt_bpf_app__load_and_attach(app, s);
 	if (!err && app->tasks)
 		err = rt_task_tracer__start(target_pid > 0 ? target_pid : app->pids[0],
-					    target_pid > 0 && app->scope == RT_PROCESS_TREE,
 					    bpf_map__fd(app->skel->maps.channel), app->verbose,
 					    &app->task_tracer);
 	if (!err)

@@ -24,16 +24,12 @@
 #include "rtbpf/tasks.h"
 
 #define WAIT_STEP_US 10000
-/* After the held command's exec: the dynamic loader's time to map the
- * runtime before the first look at the process (below). */
-#define EXEC_SETTLE_US 50000
 
 struct rt_task_tracer {
 	struct rt_async_target t;
 	struct async_bpf *skel;
 	int channel_fd;
 	bool verbose;
-	bool held_command;  /* -- CMD: the command is held before its exec */
 	volatile bool stop;
 	bool attached;
 	pthread_t thread;
@@ -75,49 +71,6 @@ static int load(struct rt_task_tracer *tr)
 	return 0;
 }
 
-static bool target_gone(pid_t pid)
-{
-	return kill(pid, 0) && errno == ESRCH;
-}
-
-/* @pid's executable into @buf ("" when unreadable). */
-static void exe_of(pid_t pid, char *buf, size_t size)
-{
-	char path[64];
-	ssize_t n;
-
-	snprintf(path, sizeof(path), "/proc/%d/exe", pid);
-	n = readlink(path, buf, size - 1);
-	buf[n > 0 ? n : 0] = '\0';
-}
-
-/*
- * -- CMD: the command is held before its exec when the thread starts.
- * Reading the process's maps every few milliseconds while ld.so maps
- * libpython contends with it for the address space's lock, and widens the
- * moment at which the walker's own look at a new CPython 3.13 finds
- * _PyRuntime not mapped yet (and refuses the process: 5 of 20 runs of
- * pyenv's 3.13.0 without this wait, docs/async.md): once the executable
- * changed, wait a little before the first look.  The tracer's own look
- * does not need it (rt_async_target__wait() looks again).
- */
-static void settle_after_exec(struct rt_task_tracer *tr)
-{
-	char first[PATH_MAX], now[PATH_MAX];
-
-	exe_of(tr->t.pid, first, sizeof(first));
-	if (!tr->held_command)
-		return;
-	while (!tr->stop && !target_gone(tr->t.pid)) {
-		exe_of(tr->t.pid, now, sizeof(now));
-		if (strcmp(now, first)) {
-			usleep(EXEC_SETTLE_US);
-			return;
-		}
-		usleep(WAIT_STEP_US / 5);
-	}
-}
-
 static bool tracer_stopped(void *ctx)
 {
 	return ((struct rt_task_tracer *)ctx)->stop;
@@ -129,7 +82,6 @@ static void *tracer_main(void *arg)
 	struct rt_async_target *t = &tr->t;
 	int err;
 
-	settle_after_exec(tr);
 	err = rt_async_target__wait(t, tracer_stopped, tr);
 	if (err) {
 		if (!tr->stop && err == -ESRCH)
@@ -160,7 +112,7 @@ static void *tracer_main(void *arg)
 	return NULL;
 }
 
-int rt_task_tracer__start(pid_t pid, bool held_command, int channel_fd, bool verbose,
+int rt_task_tracer__start(pid_t pid, int channel_fd, bool verbose,
 			  struct rt_task_tracer **out)
 {
 	struct rt_task_tracer *tr = calloc(1, sizeof(*tr));
@@ -172,7 +124,6 @@ int rt_task_tracer__start(pid_t pid, bool held_command, int channel_fd, bool ver
 	tr->t.who = "rt-bpf: --tasks";
 	tr->channel_fd = channel_fd;
 	tr->verbose = verbose;
-	tr->held_command = held_command;
 	err = pthread_create(&tr->thread, NULL, tracer_main, tr);
 	if (err) {
 		free(tr);

@@ -17,10 +17,9 @@ struct rt_task_tracer;
  * Starts a thread that waits until process @pid runs asyncio's C
  * accelerator or tokio, then attaches the step probes to it, writing into
  * the perf event array @channel_fd (the walker's channel map: one bpf-output
- * event per CPU).  @held_command: @pid is a command held before its exec
- * (-- CMD).  Returns 0 (*@out set) or -errno.
+ * event per CPU).  Returns 0 (*@out set) or -errno.
  */
-int rt_task_tracer__start(pid_t pid, bool held_command, int channel_fd, bool verbose,
+int rt_task_tracer__start(pid_t pid, int channel_fd, bool verbose,
 			  struct rt_task_tracer **out);
 
 /* Stops the thread, detaches, says how many task records were written and
