@@ -197,6 +197,7 @@ static int record_run(struct rt_bpf_app *app, void *opts, int argc, char **argv)
 		if (err)
 			return err;
 		ro->extra_events = app->events;
+		ro->exclude_perf = true;
 	}
 	ro->attach = record_attach;
 	ro->attach_ctx = app;
