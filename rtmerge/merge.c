@@ -71,6 +71,7 @@ void rt_merge__free(struct rt_merge *m)
 	rt_trace_fields__free(m->fields);
 	rt_unwinder__free(m->unwinder);
 	free(m->pending);
+	free(m->interp_cache);
 	for (size_t i = 0; i < m->nr_held; i++) {
 		free(m->held[i].callchain);
 		free(m->held[i].regs);

@@ -230,7 +230,8 @@ static const char *short_path(const char *path)
 	return p > path && p[0] ? p : path;
 }
 
-int rt_merge__interp_frame(struct rt_merge *m, const struct rt_interp_frame *f, uint32_t *id)
+/* Names interpreter frame @f as "func (file:line)" into *id, uncached. */
+static int interp_frame_text(struct rt_merge *m, const struct rt_interp_frame *f, uint32_t *id)
 {
 	char text[FRAME_TEXT_MAX];
 	const char *fn = f->function && f->function[0] ? f->function : "[unknown]";
@@ -248,6 +249,35 @@ int rt_merge__interp_frame(struct rt_merge *m, const struct rt_interp_frame *f, 
 		if (text[i] == ';')
 			text[i] = ':';
 	return rt_merge__intern_text(m, text, (size_t)n, id);
+}
+
+int rt_merge__interp_frame(struct rt_merge *m, const struct rt_interp_frame *f, uint32_t *id)
+{
+	/* The decoder's strings are interned: equal pointers, equal texts. */
+	uint64_t key = (uint64_t)(uintptr_t)f->function * 31 + (uint64_t)(uintptr_t)f->file;
+	struct interp_slot *slot;
+	uint64_t sanitized;
+	int err;
+
+	if (!m->interp_cache && !(m->interp_cache = calloc(INTERP_CACHE, sizeof(*slot))))
+		return -ENOMEM;
+	slot = &m->interp_cache[rt_hash64(key ^ (uint32_t)f->line) & (INTERP_CACHE - 1)];
+	if (slot->id && slot->function == f->function && slot->file == f->file &&
+	    slot->line == f->line) {
+		m->stats.names_sanitized += slot->sanitized;
+		*id = slot->id - 1;
+		return 0;
+	}
+	sanitized = m->stats.names_sanitized;
+	err = interp_frame_text(m, f, id);
+	if (err)
+		return err;
+	slot->function = f->function;
+	slot->file = f->file;
+	slot->line = f->line;
+	slot->id = *id + 1;
+	slot->sanitized = m->stats.names_sanitized != sanitized;
+	return 0;
 }
 
 /* The build id perf listed for map's file (NULL: none): the reader's list

@@ -32,6 +32,7 @@ struct frame_slot {
 #define L1_SIZE 4096
 #define BID_CACHE 256
 #define ROOT_CACHE 256
+#define INTERP_CACHE 4096 /* a power of two */
 /* A stack record follows its native sample by the walker's run time:
  * microseconds, but a walk of 4,096 frames takes up to a few hundred on a
  * loaded machine and milliseconds under emulation (1.3 ms median for 3,003
@@ -80,6 +81,15 @@ struct rt_merge {
 	uint8_t *is_eval;   /* per frame id: FRAME_EVAL, FRAME_PY_TRAMPOLINE bits */
 	size_t is_eval_cap;
 	uint32_t interp_ids[MAX_STACK];
+	/* Interpreter frames named already, by the decoder's interned strings
+	 * (one pointer per text for the decoder's life) and line: a deep stack
+	 * repeats the same few frames thousands of times per sample. */
+	struct interp_slot {
+		const char *function, *file;
+		int line;
+		uint32_t id;        /* frame id + 1; 0 empty */
+		bool sanitized;     /* its text had control characters */
+	} *interp_cache;
 	int32_t group_start[MAX_STACK];
 	/* recorded build ids by interned map path, copied: build-id records
 	 * later in the input grow (move) the reader's list and may add the

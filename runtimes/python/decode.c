@@ -283,6 +283,8 @@ static int frame_line(const struct code_entry *e, uint32_t lasti)
 				      major >= 3 && (major > 3 || minor >= 6));
 }
 
+#define PY_FRAME_MEMO 8 /* a power of two */
+
 static int take_stack(struct rt_runtime_decoder *dec, const struct rt_rec_stack *rec, size_t size,
 		      uint32_t pid, uint32_t tid, struct rt_interp_stack *out,
 		      struct rt_interp_decoder_stats *stats)
@@ -291,6 +293,15 @@ static int take_stack(struct rt_runtime_decoder *dec, const struct rt_rec_stack 
 	size_t n = 0, nr;
 	unsigned int sflags;
 	bool every_frame_entry, pending_entry = false;
+	/* The frames a deep recursion repeats thousands of times in one record,
+	 * looked up and given their lines once: by code address, tag and
+	 * instruction, within this record (the tables do not change during it). */
+	struct {
+		uint64_t code;
+		uint32_t lasti, tag;
+		const struct code_entry *e; /* NULL: not looked up */
+		int line;
+	} memo[PY_FRAME_MEMO] = { 0 };
 
 	if (rt_rec_stack__check(rec, size, RT_REC_RUNTIME_CPYTHON, pid, tid, &sflags) ||
 	    rt_rec_stack__frames(dec, rec, rec, &frames, &nr, &sflags, stats))
@@ -306,6 +317,7 @@ static int take_stack(struct rt_runtime_decoder *dec, const struct rt_rec_stack 
 		struct rt_rec_frame f = frames[k];
 		struct rt_interp_frame *o = &dec->frames[n];
 		const struct code_entry *e;
+		typeof(&memo[0]) slot;
 		uint32_t tag;
 		bool entry = pending_entry;
 
@@ -315,9 +327,16 @@ static int take_stack(struct rt_runtime_decoder *dec, const struct rt_rec_stack 
 			continue;
 		}
 		tag = f.flags >> RT_REC_FRAME_TAG_SHIFT;
-		e = rt_code_table__find(&dec->codes, rec->pid, f.code);
-		if (e && e->tag != tag)
-			e = NULL;
+		slot = &memo[(f.code ^ (f.code >> 12) ^ f.lasti) & (PY_FRAME_MEMO - 1)];
+		if (slot->e && slot->code == f.code && slot->lasti == f.lasti && slot->tag == tag) {
+			e = slot->e;
+		} else {
+			e = rt_code_table__find(&dec->codes, rec->pid, f.code);
+			if (e && e->tag != tag)
+				e = NULL;
+			if (e)
+				*slot = (typeof(*slot)){ f.code, f.lasti, tag, e, frame_line(e, f.lasti) };
+		}
 		/* A frame whose first instruction has not run yet is still being
 		 * set up (CPython's _PyFrame_IsIncomplete): not part of the stack.
 		 * Before 3.11 a new frame is complete, at its first line. */
@@ -327,7 +346,7 @@ static int take_stack(struct rt_runtime_decoder *dec, const struct rt_rec_stack 
 		o->flags = (f.flags & RT_REC_FRAME_ENTRY) || entry || every_frame_entry ?
 				   RT_INTERP_FRAME_ENTRY : 0;
 		if (e)
-			rt_interp_frame__set(o, e->function, e->file, frame_line(e, f.lasti));
+			rt_interp_frame__set(o, e->function, e->file, slot->line);
 		else
 			rt_interp_frame__set_unknown(o, UNKNOWN_FUNCTION, &sflags, stats);
 		n++;
