@@ -133,6 +133,34 @@ int rt_rec_stack__frames(struct rt_runtime_decoder *dec, const struct rt_rec_sta
 			 const void *raw, const struct rt_rec_frame **frames, size_t *n,
 			 unsigned int *sflags, struct rt_interp_decoder_stats *stats);
 
+/*
+ * A record's repeated frames (a deep recursion repeats one code object at
+ * one instruction thousands of times) looked up and given their lines once:
+ * one memo per record, on the decoder's stack, zeroed, keyed by the
+ * frame's code address, instruction and flags (the tables do not change
+ * while one record is decoded).
+ */
+#define RT_FRAME_MEMO 8 /* a power of two */
+struct rt_frame_memo {
+	uint64_t code;
+	uint32_t lasti, flags;
+	const void *entry;  /* the code table's entry; NULL: not looked up */
+	int line;
+};
+
+/* The memo slot of frame @f: slot->entry is set and slot->line holds when
+ * it remembers @f, else the caller looks @f up and fills the slot. */
+static inline struct rt_frame_memo *rt_frame_memo__slot(struct rt_frame_memo *memo,
+							  const struct rt_rec_frame *f, bool *hit)
+{
+	struct rt_frame_memo *slot =
+		&memo[(f->code ^ (f->code >> 12) ^ f->lasti) & (RT_FRAME_MEMO - 1)];
+
+	*hit = slot->entry && slot->code == f->code && slot->lasti == f->lasti &&
+	       slot->flags == f->flags;
+	return slot;
+}
+
 /* Names @frame @function in @file at @line (0 or less: unknown). */
 void rt_interp_frame__set(struct rt_interp_frame *frame, const char *function, const char *file,
 			  int line);

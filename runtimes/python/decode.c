@@ -283,8 +283,6 @@ static int frame_line(const struct code_entry *e, uint32_t lasti)
 				      major >= 3 && (major > 3 || minor >= 6));
 }
 
-#define PY_FRAME_MEMO 8 /* a power of two */
-
 static int take_stack(struct rt_runtime_decoder *dec, const struct rt_rec_stack *rec, size_t size,
 		      uint32_t pid, uint32_t tid, struct rt_interp_stack *out,
 		      struct rt_interp_decoder_stats *stats)
@@ -293,15 +291,7 @@ static int take_stack(struct rt_runtime_decoder *dec, const struct rt_rec_stack 
 	size_t n = 0, nr;
 	unsigned int sflags;
 	bool every_frame_entry, pending_entry = false;
-	/* The frames a deep recursion repeats thousands of times in one record,
-	 * looked up and given their lines once: by code address, tag and
-	 * instruction, within this record (the tables do not change during it). */
-	struct {
-		uint64_t code;
-		uint32_t lasti, tag;
-		const struct code_entry *e; /* NULL: not looked up */
-		int line;
-	} memo[PY_FRAME_MEMO] = { 0 };
+	struct rt_frame_memo memo[RT_FRAME_MEMO] = { 0 };
 
 	if (rt_rec_stack__check(rec, size, RT_REC_RUNTIME_CPYTHON, pid, tid, &sflags) ||
 	    rt_rec_stack__frames(dec, rec, rec, &frames, &nr, &sflags, stats))
@@ -317,9 +307,9 @@ static int take_stack(struct rt_runtime_decoder *dec, const struct rt_rec_stack 
 		struct rt_rec_frame f = frames[k];
 		struct rt_interp_frame *o = &dec->frames[n];
 		const struct code_entry *e;
-		typeof(&memo[0]) slot;
+		struct rt_frame_memo *slot;
 		uint32_t tag;
-		bool entry = pending_entry;
+		bool entry = pending_entry, hit;
 
 		pending_entry = false;
 		if (f.flags & RT_REC_FRAME_SHIM) {
@@ -327,15 +317,16 @@ static int take_stack(struct rt_runtime_decoder *dec, const struct rt_rec_stack 
 			continue;
 		}
 		tag = f.flags >> RT_REC_FRAME_TAG_SHIFT;
-		slot = &memo[(f.code ^ (f.code >> 12) ^ f.lasti) & (PY_FRAME_MEMO - 1)];
-		if (slot->e && slot->code == f.code && slot->lasti == f.lasti && slot->tag == tag) {
-			e = slot->e;
+		slot = rt_frame_memo__slot(memo, &f, &hit);
+		if (hit) {
+			e = slot->entry;
 		} else {
 			e = rt_code_table__find(&dec->codes, rec->pid, f.code);
 			if (e && e->tag != tag)
 				e = NULL;
 			if (e)
-				*slot = (typeof(*slot)){ f.code, f.lasti, tag, e, frame_line(e, f.lasti) };
+				*slot = (struct rt_frame_memo){ f.code, f.lasti, f.flags, e,
+								frame_line(e, f.lasti) };
 		}
 		/* A frame whose first instruction has not run yet is still being
 		 * set up (CPython's _PyFrame_IsIncomplete): not part of the stack.

@@ -254,6 +254,7 @@ static int ruby_take_stack(struct rt_runtime_decoder *dec, const void *raw, size
 	struct rt_rec_stack rec;
 	unsigned int sflags;
 	size_t n = 0, nr;
+	struct rt_frame_memo memo[RT_FRAME_MEMO] = { 0 };
 
 	if (size < sizeof(rec))
 		return -EINVAL;
@@ -264,20 +265,26 @@ static int ruby_take_stack(struct rt_runtime_decoder *dec, const void *raw, size
 	for (size_t k = nr; k-- > 0;) {
 		struct rt_rec_frame f = frames[k];
 		struct rt_interp_frame *o = &dec->frames[n];
+		bool hit;
 		const struct entry *e;
+		struct rt_frame_memo *slot = rt_frame_memo__slot(memo, &f, &hit);
 
-		e = rt_code_table__find(&dec->codes, rec.pid, f.code);
-		if (e && (e->tag != f.flags >> RT_REC_FRAME_TAG_SHIFT ||
-			  e->cfunc != !!(f.flags & RT_REC_FRAME_RUBY_CFUNC)))
-			e = NULL;
+		if (hit) {
+			e = slot->entry;
+		} else {
+			e = rt_code_table__find(&dec->codes, rec.pid, f.code);
+			if (e && (e->tag != f.flags >> RT_REC_FRAME_TAG_SHIFT ||
+				  e->cfunc != !!(f.flags & RT_REC_FRAME_RUBY_CFUNC)))
+				e = NULL;
+			/* pc points past the instruction being run */
+			if (e)
+				*slot = (struct rt_frame_memo){
+					f.code, f.lasti, f.flags, e,
+					e->rec ? entry_line(e, f.lasti ? f.lasti - 1 : 0) : 0 };
+		}
 		o->flags = (f.flags & RT_REC_FRAME_ENTRY) ? RT_INTERP_FRAME_ENTRY : 0;
 		if (e) {
-			int line = 0;
-
-			/* pc points past the instruction being run */
-			if (e->rec)
-				line = entry_line(e, f.lasti ? f.lasti - 1 : 0);
-			rt_interp_frame__set(o, e->function, e->file, line);
+			rt_interp_frame__set(o, e->function, e->file, slot->line);
 		} else {
 			rt_interp_frame__set_unknown(o, UNKNOWN_FUNCTION, &sflags, stats);
 		}

@@ -194,6 +194,58 @@ static void test_stack_names_and_lines(void)
 	rt_interp_decoder__free(dec);
 }
 
+/* A deep recursion repeats one iseq at a few pcs: each frame keeps its
+ * line, and a frame of that address with another tag in the middle is not
+ * named from the repeats. */
+static void test_repeated_frames(void)
+{
+	struct rt_interp_decoder *dec = rt_interp_decoder__new();
+	struct rt_rec_ruby_code *rec = code_record(0x1000, RT_REC_RUBY_ISEQ, "deep", "/t/app.rb", 5);
+	struct {
+		struct rt_rec_stack s;
+		struct rt_rec_frame f[200];
+	} st = { 0 };
+	struct rt_interp_stack out;
+	uint32_t pos[2] = { 0, 4 };
+	int32_t lines[6] = { 3, 0, 0, 8, 0, 0 };
+	static const uint32_t pcs[] = { 6, 2, 6, 6, 2 }, want[] = { 8, 3, 8, 8, 3 };
+
+	CU_ASSERT_FATAL(dec != NULL);
+	rec->info_size = 2;
+	rec->info_nbytes = sizeof(lines);
+	memcpy(rec->info, lines, sizeof(lines));
+	rec->index_kind = RT_REC_RUBY_INDEX_POSITIONS;
+	rec->index_nbytes = sizeof(pos);
+	memcpy(rec->index, pos, sizeof(pos));
+	CU_ASSERT_EQUAL(rt_interp_decoder__feed(dec, rec, sizeof(*rec), 42, 43, &out), 0);
+	st.s.hdr.magic = RT_REC_MAGIC;
+	st.s.hdr.version = RT_REC_VERSION;
+	st.s.hdr.type = RT_REC_STACK;
+	st.s.hdr.size = sizeof(st);
+	st.s.pid = 42;
+	st.s.tid = 43;
+	st.s.runtime = RT_REC_RUNTIME_RUBY;
+	st.s.nr_frames = 200;
+	for (int i = 0; i < 200; i++)
+		st.f[i] = (struct rt_rec_frame){ 0x1000, pcs[i % 5],
+						 RT_REC_FRAME_ENTRY | 5u << RT_REC_FRAME_TAG_SHIFT };
+	st.f[100].flags = RT_REC_FRAME_ENTRY | 9u << RT_REC_FRAME_TAG_SHIFT;
+	CU_ASSERT_EQUAL_FATAL(rt_interp_decoder__feed(dec, &st, sizeof(st), 42, 43, &out), 1);
+	CU_ASSERT_EQUAL_FATAL(out.nr_frames, 200);
+	for (int i = 0; i < 200; i++) {
+		const struct rt_interp_frame *f = &out.frames[199 - i]; /* root first */
+
+		if (i == 100) {
+			CU_ASSERT(f->flags & RT_INTERP_FRAME_NO_SYMBOLS);
+			continue;
+		}
+		CU_ASSERT_STRING_EQUAL(f->function, "deep");
+		CU_ASSERT_EQUAL(f->line, (int)want[i % 5]);
+	}
+	free(rec);
+	rt_interp_decoder__free(dec);
+}
+
 /* An iseq whose line table is longer than its record: the entries and the
  * index past the record's part come in pieces, appended where they
  * continue it. */
@@ -287,6 +339,7 @@ int main(void)
 	CU_add_test(s, "succinct index agrees with positions", test_succinct_matches_positions);
 	CU_add_test(s, "stack names and lines", test_stack_names_and_lines);
 	CU_add_test(s, "line tables in pieces", test_line_table_pieces);
+	CU_add_test(s, "a recursion's repeated frames keep their lines", test_repeated_frames);
 	CU_basic_set_mode(CU_BRM_VERBOSE);
 	CU_basic_run_tests();
 	failed = CU_get_number_of_failures();
