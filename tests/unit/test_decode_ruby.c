@@ -127,6 +127,19 @@ static struct rt_rec_ruby_code *code_record(uint64_t addr, uint32_t kind, const 
 	return r;
 }
 
+/* A Ruby stack record's header: @nr frames of @size bytes in all, tid @tid. */
+static void stack_header(struct rt_rec_stack *h, size_t size, uint32_t tid, uint32_t nr)
+{
+	h->hdr.magic = RT_REC_MAGIC;
+	h->hdr.version = RT_REC_VERSION;
+	h->hdr.type = RT_REC_STACK;
+	h->hdr.size = (uint32_t)size;
+	h->pid = 42;
+	h->tid = tid;
+	h->runtime = RT_REC_RUNTIME_RUBY;
+	h->nr_frames = nr;
+}
+
 static void test_stack_names_and_lines(void)
 {
 	struct rt_interp_decoder *dec = rt_interp_decoder__new();
@@ -152,14 +165,7 @@ static void test_stack_names_and_lines(void)
 	CU_ASSERT_EQUAL(rt_interp_decoder__feed(dec, main_rec, sizeof(*main_rec), 42, 43, &out), 0);
 	CU_ASSERT_EQUAL(rt_interp_decoder__feed(dec, cf, sizeof(*cf), 42, 43, &out), 0);
 	CU_ASSERT_EQUAL(rt_interp_decoder__feed(dec, sg, sizeof(*sg), UINT32_MAX, UINT32_MAX, &out), 0);
-	st.s.hdr.magic = RT_REC_MAGIC;
-	st.s.hdr.version = RT_REC_VERSION;
-	st.s.hdr.type = RT_REC_STACK;
-	st.s.hdr.size = sizeof(st);
-	st.s.pid = 42;
-	st.s.tid = 43;
-	st.s.runtime = RT_REC_RUNTIME_RUBY;
-	st.s.nr_frames = 3;
+	stack_header(&st.s, sizeof(st), 43, 3);
 	/* leaf first: deflate, times, <main> at pc 6 (position 5: line 8) */
 	st.f[0] = (struct rt_rec_frame){ 0x3000, 0, RT_REC_FRAME_RUBY_CFUNC | 7u << RT_REC_FRAME_TAG_SHIFT };
 	st.f[1] = (struct rt_rec_frame){ 0x2000, 0, RT_REC_FRAME_RUBY_CFUNC | 6u << RT_REC_FRAME_TAG_SHIFT };
@@ -218,14 +224,7 @@ static void test_repeated_frames(void)
 	rec->index_nbytes = sizeof(pos);
 	memcpy(rec->index, pos, sizeof(pos));
 	CU_ASSERT_EQUAL(rt_interp_decoder__feed(dec, rec, sizeof(*rec), 42, 43, &out), 0);
-	st.s.hdr.magic = RT_REC_MAGIC;
-	st.s.hdr.version = RT_REC_VERSION;
-	st.s.hdr.type = RT_REC_STACK;
-	st.s.hdr.size = sizeof(st);
-	st.s.pid = 42;
-	st.s.tid = 43;
-	st.s.runtime = RT_REC_RUNTIME_RUBY;
-	st.s.nr_frames = 200;
+	stack_header(&st.s, sizeof(st), 43, 200);
 	for (int i = 0; i < 200; i++)
 		st.f[i] = (struct rt_rec_frame){ 0x1000, pcs[i % 5],
 						 RT_REC_FRAME_ENTRY | 5u << RT_REC_FRAME_TAG_SHIFT };
@@ -278,14 +277,7 @@ static void test_line_table_pieces(void)
 	r->index_nbytes = RT_REC_RUBY_INDEX_MAX;
 	memcpy(r->index, pos, RT_REC_RUBY_INDEX_MAX);
 	CU_ASSERT_EQUAL(rt_interp_decoder__feed(dec, r, sizeof(*r), 42, 42, &out), 0);
-	st.s.hdr.magic = RT_REC_MAGIC;
-	st.s.hdr.version = RT_REC_VERSION;
-	st.s.hdr.type = RT_REC_STACK;
-	st.s.hdr.size = sizeof(st);
-	st.s.pid = 42;
-	st.s.tid = 42;
-	st.s.runtime = RT_REC_RUNTIME_RUBY;
-	st.s.nr_frames = 1;
+	stack_header(&st.s, sizeof(st), 42, 1);
 	/* pc 2 * 390 + 1: position 780, entry 390, line 400 */
 	st.f[0] = (struct rt_rec_frame){ 0x1000, 781, RT_REC_FRAME_ENTRY | 5u << RT_REC_FRAME_TAG_SHIFT };
 	CU_ASSERT_EQUAL_FATAL(rt_interp_decoder__feed(dec, &st, sizeof(st), 42, 42, &out), 1);
