@@ -95,6 +95,9 @@ struct rt_decoding {
 	 * NULL: they are skipped */
 	int (*take_piece)(struct rt_runtime_decoder *dec, const struct rt_rec_code_piece *rec,
 			  uint32_t pid);
+	/* The line of @key's frame in @pid now, 0 unknown; NULL: no pieces */
+	int (*line)(const struct rt_runtime_decoder *dec, uint32_t pid,
+		    const struct rt_interp_frame_key *key);
 };
 
 /* Creates an empty decoder for @d's records.  Returns NULL when out of
@@ -159,6 +162,15 @@ static inline struct rt_frame_memo *rt_frame_memo__slot(struct rt_frame_memo *me
 	*hit = slot->entry && slot->code == f->code && slot->lasti == f->lasti &&
 	       slot->flags == f->flags;
 	return slot;
+}
+
+/* Marks @frame, whose line is unknown while its code's line table lacks
+ * pieces, for rt_interp_decoder__line: record frame @f of @rec_runtime. */
+static inline void rt_interp_frame__line_pending(struct rt_interp_frame *frame,
+						 const struct rt_rec_frame *f, uint32_t rec_runtime)
+{
+	frame->flags |= RT_INTERP_FRAME_LINE_PENDING;
+	frame->key = (struct rt_interp_frame_key){ f->code, f->lasti, f->flags, rec_runtime };
 }
 
 /* Names @frame @function in @file at @line (0 or less: unknown). */

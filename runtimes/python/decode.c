@@ -340,6 +340,8 @@ static int take_stack(struct rt_runtime_decoder *dec, const struct rt_rec_stack 
 			rt_interp_frame__set(o, e->function, e->file, slot->line);
 		else
 			rt_interp_frame__set_unknown(o, UNKNOWN_FUNCTION, &sflags, stats);
+		if (e && !slot->line && e->linetable_len < e->linetable_total)
+			rt_interp_frame__line_pending(o, &f, RT_REC_RUNTIME_CPYTHON);
 		n++;
 	}
 	return rt_interp_stack__finish(out, rec, RT_RUNTIME_CPYTHON, dec->frames, n, sflags,
@@ -379,6 +381,16 @@ static int python_take_stack(struct rt_runtime_decoder *dec, const void *raw, si
 	return take_stack(dec, &buf.s, size, pid, tid, out, stats);
 }
 
+static int python_line(const struct rt_runtime_decoder *dec, uint32_t pid,
+		       const struct rt_interp_frame_key *key)
+{
+	const struct code_entry *e = rt_code_table__find(&dec->codes, pid, key->code);
+
+	if (!e || e->tag != key->rec_flags >> RT_REC_FRAME_TAG_SHIFT)
+		return 0;
+	return frame_line(e, key->lasti);
+}
+
 /* Appends a piece to its code object's line table: only the piece that
  * continues it exactly (a lost piece leaves the rest out, the lines past
  * it unknown), for the record with the same tag. */
@@ -412,4 +424,5 @@ const struct rt_decoding rt_python_decoding = {
 	.take_code = python_take_code,
 	.take_stack = python_take_stack,
 	.take_piece = python_take_piece,
+	.line = python_line,
 };

@@ -596,6 +596,7 @@ static void test_linetable_pieces(void)
 	struct rt_interp_decoder *dec = rt_interp_decoder__new();
 	struct rt_rec_code *c = make_code(42, 0x1000, 0x5000, "f", "f", "a.py", 2);
 	struct rt_rec_code_piece *p = calloc(1, sizeof(*p));
+	struct rt_interp_frame pending;
 	struct rt_interp_stack out;
 	struct stack_buf b;
 	size_t sz, head = 20;
@@ -608,6 +609,9 @@ static void test_linetable_pieces(void)
 	set_frame(&b, 0, 0x1000, 0x5000, 2, 41, RT_REC_FRAME_ENTRY);
 	CU_ASSERT_EQUAL_FATAL(rt_interp_decoder__feed(dec, &b, sz, 42, 42, &out), 1);
 	CU_ASSERT_EQUAL(out.frames[0].line, 0); /* past the part the record had */
+	CU_ASSERT(out.frames[0].flags & RT_INTERP_FRAME_LINE_PENDING);
+	pending = out.frames[0];
+	CU_ASSERT_EQUAL(rt_interp_decoder__line(dec, 42, &pending), 0);
 
 	p->hdr = c->hdr;
 	p->hdr.type = RT_REC_CODE_PIECE;
@@ -643,6 +647,13 @@ static void test_linetable_pieces(void)
 	CU_ASSERT_EQUAL(rt_interp_decoder__feed(dec, p, sizeof(*p), 42, 42, &out), 0);
 	CU_ASSERT_EQUAL_FATAL(rt_interp_decoder__feed(dec, &b, sz, 42, 42, &out), 1);
 	CU_ASSERT_EQUAL(out.frames[0].line, 12);
+	CU_ASSERT_FALSE(out.frames[0].flags & RT_INTERP_FRAME_LINE_PENDING);
+	/* the frame that came before the pieces: its line is known now, but not
+	 * in another process or for another code object at that address */
+	CU_ASSERT_EQUAL(rt_interp_decoder__line(dec, 42, &pending), 12);
+	CU_ASSERT_EQUAL(rt_interp_decoder__line(dec, 7, &pending), 0);
+	pending.key.rec_flags ^= 1u << RT_REC_FRAME_TAG_SHIFT;
+	CU_ASSERT_EQUAL(rt_interp_decoder__line(dec, 42, &pending), 0);
 	/* a malformed piece is counted bad */
 	p->hdr.size = sizeof(*p) - 1;
 	CU_ASSERT_EQUAL(rt_interp_decoder__feed(dec, p, sizeof(*p), 42, 42, &out), -EINVAL);
