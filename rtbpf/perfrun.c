@@ -236,6 +236,7 @@ static pid_t spawn_perf(struct record_run *r, const char *perf, const char *outp
 {
 	const struct rt_perf_record_opts *o = r->opts;
 	char control[64], freq[16], channel[128], pid_arg[16], marker[64], clock[64], dwarf[32];
+	char mmap_size[16];
 	const char *argv[32 + 3 * RT_PERF_MAX_EXTRA_EVENTS];
 	const char *const *extra = OPT(o, extra_events, NULL);
 	int n = 0;
@@ -287,6 +288,11 @@ static pid_t spawn_perf(struct record_run *r, const char *perf, const char *outp
 	}
 	argv[n++] = "-e";
 	argv[n++] = channel;
+	if (OPT(o, mmap_kib, 0u)) {
+		snprintf(mmap_size, sizeof(mmap_size), "%uK", OPT(o, mmap_kib, 0u));
+		argv[n++] = "-m";
+		argv[n++] = mmap_size;
+	}
 	/* build ids in the MMAP2 events, read by the kernel from the mapped
 	 * file itself: a container's files have paths the host does not
 	 * resolve, and perf's end-of-record build-id pass skips them */

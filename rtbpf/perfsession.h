@@ -190,8 +190,13 @@ struct rt_perf_record_opts {
 	 * again, and under load that loop fills perf's buffer until samples
 	 * and stack records of the target are lost (tests/e2e/event_counts.sh). */
 	bool exclude_perf;
+	/* perf's ring buffer per CPU in KiB (-m NK); 0: perf's default
+	 * (516 KiB for root).  A tracepoint has no sampling rate: a burst of
+	 * hits (a loop of writes) while perf waits for the CPU overflows the
+	 * default buffer, and its samples and stack records are lost. */
+	unsigned int mmap_kib;
 };
-#define rt_perf_record_opts__last_field exclude_perf
+#define rt_perf_record_opts__last_field mmap_kib
 #define RT_PERF_MAX_EXTRA_EVENTS 8
 /* perf's own limit: the sample's size field is 16 bits */
 #define RT_PERF_DWARF_STACK_MAX 65528u
