@@ -150,23 +150,12 @@ static int run_perf(const char *a1, const char *a2, const char *a3, const char *
 	return 0;
 }
 
-/* true when tracefs has event @ev ("group:name") already. */
-static bool event_exists(const char *ev)
-{
-	char path[512];
-	const char *colon = strchr(ev, ':');
-
-	snprintf(path, sizeof(path), "/sys/kernel/tracing/events/%.*s/%s", (int)(colon - ev), ev,
-		 colon + 1);
-	return !access(path, F_OK);
-}
-
 /* Defines USDT event @ev of @file for perf: the file into perf's build-id
  * cache (perf probe reads the notes there), then perf probe -x, remembered
  * for removal unless it existed. */
 static int define_usdt(const char *ev, const char *file)
 {
-	if (event_exists(ev))
+	if (rt_perf__is_trace_event(ev))
 		return 0;
 	if (run_perf("buildid-cache", "--add", file, NULL)) {
 		fprintf(stderr, "rt-bpf: -e %s: perf buildid-cache --add %s failed\n", ev, file);

@@ -43,6 +43,18 @@ int rt_perf_version__parse(const char *text)
 	return (int)(major * 1000 + minor);
 }
 
+bool rt_perf__is_trace_event(const char *ev)
+{
+	const char *colon = strchr(ev, ':');
+	char path[512];
+
+	if (!colon || strchr(ev, '/') || colon == ev || !colon[1])
+		return false;
+	snprintf(path, sizeof(path), "/sys/kernel/tracing/events/%.*s/%s", (int)(colon - ev), ev,
+		 colon + 1);
+	return !access(path, F_OK);
+}
+
 static long long now_ms(void)
 {
 	struct timespec ts;
@@ -224,7 +236,8 @@ static pid_t spawn_perf(struct record_run *r, const char *perf, const char *outp
 {
 	const struct rt_perf_record_opts *o = r->opts;
 	char control[64], freq[16], channel[128], pid_arg[16], marker[64], clock[64], dwarf[32];
-	const char *argv[32 + 2 * RT_PERF_MAX_EXTRA_EVENTS];
+	char mmap_size[16];
+	const char *argv[32 + 3 * RT_PERF_MAX_EXTRA_EVENTS];
 	const char *const *extra = OPT(o, extra_events, NULL);
 	int n = 0;
 	pid_t pid;
@@ -270,9 +283,16 @@ static pid_t spawn_perf(struct record_run *r, const char *perf, const char *outp
 	for (int i = 0; extra && extra[i] && i < RT_PERF_MAX_EXTRA_EVENTS; i++) {
 		argv[n++] = "-e";
 		argv[n++] = extra[i];
+		if (OPT(o, exclude_perf, false) && rt_perf__is_trace_event(extra[i]))
+			argv[n++] = "--exclude-perf";
 	}
 	argv[n++] = "-e";
 	argv[n++] = channel;
+	if (OPT(o, mmap_kib, 0u)) {
+		snprintf(mmap_size, sizeof(mmap_size), "%uK", OPT(o, mmap_kib, 0u));
+		argv[n++] = "-m";
+		argv[n++] = mmap_size;
+	}
 	/* build ids in the MMAP2 events, read by the kernel from the mapped
 	 * file itself: a container's files have paths the host does not
 	 * resolve, and perf's end-of-record build-id pass skips them */

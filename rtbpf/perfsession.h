@@ -89,6 +89,10 @@ void rt_perf_session__free(struct rt_perf_session *s);
  */
 bool rt_perf__is_perf(pid_t pid);
 
+/* Whether tracefs has event @ev ("group:name": a tracepoint or a probe
+ * defined already); false for other event syntax. */
+bool rt_perf__is_trace_event(const char *ev);
+
 /* perf's pid. */
 pid_t rt_perf_session__pid(const struct rt_perf_session *s);
 
@@ -184,8 +188,19 @@ struct rt_perf_record_opts {
 	 * is told to stop (perf still records what it writes), if attach
 	 * succeeded. */
 	void (*before_stop)(void *attach_ctx);
+	/* --exclude-perf after each extra event that tracefs has (a tracepoint
+	 * or probe): perf's own hits are not sampled.  perf's writes of its
+	 * file hit syscalls:sys_enter_write, each such sample is written
+	 * again, and under load that loop fills perf's buffer until samples
+	 * and stack records of the target are lost (tests/e2e/event_counts.sh). */
+	bool exclude_perf;
+	/* perf's ring buffer per CPU in KiB (-m NK); 0: perf's default
+	 * (516 KiB for root).  A tracepoint has no sampling rate: a burst of
+	 * hits (a loop of writes) while perf waits for the CPU overflows the
+	 * default buffer, and its samples and stack records are lost. */
+	unsigned int mmap_kib;
 };
-#define rt_perf_record_opts__last_field before_stop
+#define rt_perf_record_opts__last_field mmap_kib
 #define RT_PERF_MAX_EXTRA_EVENTS 8
 /* perf's own limit: the sample's size field is 16 bits */
 #define RT_PERF_DWARF_STACK_MAX 65528u

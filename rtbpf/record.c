@@ -208,6 +208,10 @@ static int record_run(struct rt_bpf_app *app, void *opts, int argc, char **argv)
 		if (err)
 			return err;
 		ro->extra_events = app->events;
+		ro->exclude_perf = true;
+		/* 8x perf's default: event_counts.sh's 1,800 writes in a burst
+		 * overflowed 516 KiB on a loaded machine */
+		ro->mmap_kib = 4096;
 	}
 	ro->attach = record_attach;
 	ro->attach_ctx = app;

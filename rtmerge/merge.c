@@ -72,6 +72,8 @@ void rt_merge__free(struct rt_merge *m)
 	rt_trace_fields__free(m->fields);
 	rt_unwinder__free(m->unwinder);
 	free(m->pending);
+	free(m->pending_lines);
+	free(m->interp_cache);
 	for (size_t i = 0; i < m->nr_held; i++) {
 		free(m->held[i].callchain);
 		free(m->held[i].regs);
@@ -104,10 +106,11 @@ static void *load_kernel_symbols(void *symbolizer)
 }
 
 /*
- * Names the placeholder kernel frames and re-counts the stacks under the
- * final names (distinct addresses of one function become one frame).
+ * Names the placeholder frames (kernel frames, interpreter frames whose
+ * line was pending) and re-counts the stacks under the final names
+ * (distinct addresses of one function become one frame).
  */
-static int finish_kernel_frames(struct rt_merge *m)
+static int finish_placeholder_frames(struct rt_merge *m)
 {
 	uint32_t *final = NULL, frames[MAX_STACK];
 	uint8_t *reasons = NULL;
@@ -115,13 +118,17 @@ static int finish_kernel_frames(struct rt_merge *m)
 	size_t nr_names = 0, i;
 	int err = 0;
 
-	pthread_join(m->kernel_loader, NULL);
+	if (m->kernel_deferred)
+		pthread_join(m->kernel_loader, NULL);
 	m->kernel_deferred = false;
-	if (!m->nr_pending)
+	if (!m->nr_pending && !m->nr_pending_lines)
 		return 0;
 	for (i = 0; i < m->nr_pending; i++)
 		if (m->pending[i].id >= nr_names)
 			nr_names = m->pending[i].id + 1;
+	for (i = 0; i < m->nr_pending_lines; i++)
+		if (m->pending_lines[i].id >= nr_names)
+			nr_names = m->pending_lines[i].id + 1;
 	final = malloc(nr_names * sizeof(*final));
 	reasons = calloc(nr_names, 1);
 	stacks = rt_stacks__new();
@@ -136,6 +143,8 @@ static int finish_kernel_frames(struct rt_merge *m)
 		err = rt_merge__resolve_kernel(m, m->pending[i].addr, &final[m->pending[i].id]);
 		reasons[m->pending[i].id] = m->reason;
 	}
+	for (i = 0; i < m->nr_pending_lines && !err; i++)
+		err = rt_merge__pending_line_name(m, i, &final[m->pending_lines[i].id]);
 	for (i = 0; i < rt_stacks__nr(m->stacks) && !err; i++) {
 		struct rt_stack st;
 		uint32_t k;
@@ -228,8 +237,8 @@ int rt_merge__run(struct rt_merge *m, struct rt_perf_reader *reader)
 		if (m->held[idx].early)
 			m->stats.unpaired_records++;
 	}
-	if (m->kernel_deferred) {
-		int finish = finish_kernel_frames(m);
+	if (m->kernel_deferred || m->nr_pending_lines) {
+		int finish = finish_placeholder_frames(m);
 
 		if (!err)
 			err = finish;

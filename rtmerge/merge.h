@@ -97,6 +97,9 @@ struct rt_merge_stats {
 	uint64_t unwound_to_entry;      /* ... down to _start or the thread's start */
 	uint64_t unwind_failed;         /* copies that gave no frame (callchain used) */
 	uint64_t unwind_stops[8];       /* by enum rt_unwind_stop */
+	uint64_t late_lines;            /* interpreter frames (function, instruction) given
+					 * their line at the end (their line table's pieces
+					 * came after them) */
 	uint64_t names_sanitized;       /* frame names with control characters replaced */
 	uint64_t inlined_frames;        /* frames of inlined functions (--inline) */
 	uint64_t task_records;          /* bpf-output samples that carried an async task's step */

@@ -230,7 +230,8 @@ static const char *short_path(const char *path)
 	return p > path && p[0] ? p : path;
 }
 
-int rt_merge__interp_frame(struct rt_merge *m, const struct rt_interp_frame *f, uint32_t *id)
+/* Names interpreter frame @f as "func (file:line)" into *id, uncached. */
+static int interp_frame_text(struct rt_merge *m, const struct rt_interp_frame *f, uint32_t *id)
 {
 	char text[FRAME_TEXT_MAX];
 	const char *fn = f->function && f->function[0] ? f->function : "[unknown]";
@@ -248,6 +249,74 @@ int rt_merge__interp_frame(struct rt_merge *m, const struct rt_interp_frame *f, 
 		if (text[i] == ';')
 			text[i] = ':';
 	return rt_merge__intern_text(m, text, (size_t)n, id);
+}
+
+/* A placeholder frame for @f, whose line is pending, remembered once. */
+static int defer_line(struct rt_merge *m, uint32_t pid, const struct rt_interp_frame *f,
+		      uint32_t *id)
+{
+	char text[160];
+	size_t names = rt_stacks__nr_names(m->stacks);
+	int n = snprintf(text, sizeof(text), "\002line %u %p %p %" PRIx64 " %u %x %u", pid,
+			 (const void *)f->function, (const void *)f->file, f->key.code,
+			 f->key.lasti, f->key.rec_flags, f->key.rec_runtime);
+	int64_t r = rt_stacks__intern(m->stacks, text, (size_t)n); /* not scrubbed */
+
+	if (r < 0)
+		return (int)r;
+	*id = (uint32_t)r;
+	if (rt_stacks__nr_names(m->stacks) == names)
+		return 0;
+	if (RT_ARRAY_GROW(m->pending_lines, m->cap_pending_lines, m->nr_pending_lines + 1, 16))
+		return -ENOMEM;
+	m->pending_lines[m->nr_pending_lines++] =
+		(struct pending_line){ .id = *id, .pid = pid, .frame = *f };
+	return 0;
+}
+
+int rt_merge__pending_line_name(struct rt_merge *m, size_t i, uint32_t *id)
+{
+	struct pending_line *p = &m->pending_lines[i];
+	struct rt_interp_frame f = p->frame;
+
+	f.line = rt_interp_decoder__line(m->decoder, p->pid, &f);
+	f.flags &= ~RT_INTERP_FRAME_LINE_PENDING;
+	if (f.line > 0)
+		m->stats.late_lines++;
+	return rt_merge__interp_frame(m, p->pid, &f, id);
+}
+
+int rt_merge__interp_frame(struct rt_merge *m, uint32_t pid, const struct rt_interp_frame *f,
+			   uint32_t *id)
+{
+	/* The decoder's strings are interned: equal pointers, equal texts. */
+	uint64_t key = (uint64_t)(uintptr_t)f->function * 31 + (uint64_t)(uintptr_t)f->file;
+	struct interp_slot *slot;
+	uint64_t sanitized;
+	int err;
+
+	/* Per-sample output prints names as it goes: the line stays unknown. */
+	if ((f->flags & RT_INTERP_FRAME_LINE_PENDING) && !m->opts.no_lines && !m->opts.per_sample)
+		return defer_line(m, pid, f, id);
+	if (!m->interp_cache && !(m->interp_cache = calloc(INTERP_CACHE, sizeof(*slot))))
+		return -ENOMEM;
+	slot = &m->interp_cache[rt_hash64(key ^ (uint32_t)f->line) & (INTERP_CACHE - 1)];
+	if (slot->id && slot->function == f->function && slot->file == f->file &&
+	    slot->line == f->line) {
+		m->stats.names_sanitized += slot->sanitized;
+		*id = slot->id - 1;
+		return 0;
+	}
+	sanitized = m->stats.names_sanitized;
+	err = interp_frame_text(m, f, id);
+	if (err)
+		return err;
+	slot->function = f->function;
+	slot->file = f->file;
+	slot->line = f->line;
+	slot->id = *id + 1;
+	slot->sanitized = m->stats.names_sanitized != sanitized;
+	return 0;
 }
 
 /* The build id perf listed for map's file (NULL: none): the reader's list

@@ -33,6 +33,7 @@ struct frame_slot {
 #define L1_SIZE 4096
 #define BID_CACHE 256
 #define ROOT_CACHE 256
+#define INTERP_CACHE 4096 /* a power of two */
 /* A stack record follows its native sample by the walker's run time:
  * microseconds, but a walk of 4,096 frames takes up to a few hundred on a
  * loaded machine and milliseconds under emulation (1.3 ms median for 3,003
@@ -77,10 +78,27 @@ struct rt_merge {
 		uint32_t id;
 	} *pending;
 	size_t nr_pending, cap_pending;
+	/* Interpreter frames whose line waits for pieces of their line table
+	 * (a function's first sample comes before them): each gets a
+	 * placeholder frame, named at the end like the kernel's. */
+	struct pending_line {
+		uint32_t id, pid;
+		struct rt_interp_frame frame;
+	} *pending_lines;
+	size_t nr_pending_lines, cap_pending_lines;
 	struct rt_chains chains;    /* --inline: an address's frames */
 	uint8_t *is_eval;   /* per frame id: FRAME_EVAL, FRAME_PY_TRAMPOLINE bits */
 	size_t is_eval_cap;
 	uint32_t interp_ids[MAX_STACK];
+	/* Interpreter frames named already, by the decoder's interned strings
+	 * (one pointer per text for the decoder's life) and line: a deep stack
+	 * repeats the same few frames thousands of times per sample. */
+	struct interp_slot {
+		const char *function, *file;
+		int line;
+		uint32_t id;        /* frame id + 1; 0 empty */
+		bool sanitized;     /* its text had control characters */
+	} *interp_cache;
 	int32_t group_start[MAX_STACK];
 	/* recorded build ids by interned map path, copied: build-id records
 	 * later in the input grow (move) the reader's list and may add the
@@ -158,8 +176,13 @@ int rt_merge__frame_of(struct rt_merge *m, uint32_t pid, uint64_t user_gen, uint
 void rt_merge__prefetch_frames(const struct rt_merge *m, const struct rt_perf_sample *s);
 /* Names kernel @addr now (sets m->reason when it stays unresolved). */
 int rt_merge__resolve_kernel(struct rt_merge *m, uint64_t addr, uint32_t *id);
-/* The frame of interpreter frame @f: "func (file:line)". */
-int rt_merge__interp_frame(struct rt_merge *m, const struct rt_interp_frame *f, uint32_t *id);
+/* The frame of interpreter frame @f of process @pid: "func (file:line)";
+ * a placeholder when its line is pending (see pending_lines). */
+int rt_merge__interp_frame(struct rt_merge *m, uint32_t pid, const struct rt_interp_frame *f,
+			   uint32_t *id);
+/* Names pending_lines[@i] with the line the decoder knows now (none: the
+ * frame without its line) into *@id. */
+int rt_merge__pending_line_name(struct rt_merge *m, size_t i, uint32_t *id);
 /* The root frame of @s: "comm", "comm-PID" or "comm-PID/TID". */
 int rt_merge__root_frame(struct rt_merge *m, const struct rt_perf_sample *s, uint32_t *id);
 /* The build id perf listed for @map's file, NULL: none; valid until the next call. */

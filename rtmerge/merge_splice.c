@@ -286,7 +286,7 @@ int rt_merge__fold(struct rt_merge *m, const struct rt_perf_sample *s,
 				m->stats.interp_frames_no_symbols++;
 			if ((f->flags & RT_INTERP_FRAME_ENTRY) || i == 0)
 				m->group_start[nr_groups++] = (int32_t)nr_interp;
-			err = rt_merge__interp_frame(m, f, &m->interp_ids[nr_interp]);
+			err = rt_merge__interp_frame(m, stack.pid, f, &m->interp_ids[nr_interp]);
 			if (err)
 				return err;
 			nr_interp++;

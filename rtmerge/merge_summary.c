@@ -137,6 +137,9 @@ void rt_merge__print_summary(const struct rt_merge *m, const struct rt_perf_read
 	if (m->opts.inline_frames)
 		fprintf(out, "rtmerge: %" PRIu64 " of them inlined functions (--inline)\n",
 			st->inlined_frames);
+	if (st->late_lines)
+		fprintf(out, "rtmerge: %" PRIu64 " interpreter frames named with their line at the "
+			"end (their line table's pieces came after them)\n", st->late_lines);
 	if (st->names_sanitized)
 		fprintf(out, "rtmerge: %" PRIu64 " frame names had control characters, "
 			"replaced by '?'\n", st->names_sanitized);

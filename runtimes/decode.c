@@ -33,6 +33,20 @@ struct rt_interp_decoder *rt_interp_decoder__new(void)
 	return calloc(1, sizeof(struct rt_interp_decoder));
 }
 
+int rt_interp_decoder__line(const struct rt_interp_decoder *dec, uint32_t pid,
+			    const struct rt_interp_frame *f)
+{
+	if (!(f->flags & RT_INTERP_FRAME_LINE_PENDING))
+		return f->line;
+	for (size_t i = 0; i < rt_nr_runtimes; i++) {
+		const struct rt_decoding *d = rt_runtimes[i]->decoding;
+
+		if (d->stack_runtime == f->key.rec_runtime)
+			return dec->runtimes[i] && d->line ? d->line(dec->runtimes[i], pid, &f->key) : 0;
+	}
+	return 0;
+}
+
 void rt_interp_decoder__free(struct rt_interp_decoder *dec)
 {
 	if (!dec)

@@ -22,12 +22,21 @@
 					      * the next one, at one eval-loop native frame */
 #define RT_INTERP_FRAME_NO_SYMBOLS (1u << 1) /* no symbol record for this code object */
 #define RT_INTERP_FRAME_NO_LINE    (1u << 2) /* line unknown (line is 0) */
+#define RT_INTERP_FRAME_LINE_PENDING (1u << 3) /* with NO_LINE: the line table's
+					      * pieces have not all come yet;
+					      * rt_interp_decoder__line may know it later */
 
 struct rt_interp_frame {
 	const char *function; /* co_qualname (co_name if empty); borrowed until __free */
 	const char *file;     /* co_filename; borrowed until __free */
 	int line;             /* 0 if unknown */
 	unsigned int flags;   /* RT_INTERP_FRAME_* */
+	/* With RT_INTERP_FRAME_LINE_PENDING: the record's frame, to look up again. */
+	struct rt_interp_frame_key {
+		uint64_t code;
+		uint32_t lasti, rec_flags;
+		uint32_t rec_runtime; /* RT_REC_RUNTIME_* */
+	} key;
 };
 
 /* rt_interp_stack.flags */
@@ -75,6 +84,16 @@ struct rt_interp_decoder *rt_interp_decoder__new(void);
  */
 int rt_interp_decoder__feed(struct rt_interp_decoder *dec, const void *raw, size_t size,
 			    uint32_t pid, uint32_t tid, struct rt_interp_stack *out);
+
+/*
+ * The line of frame @f of process @pid, which a stack record gave with
+ * RT_INTERP_FRAME_LINE_PENDING, as the code records and pieces taken in
+ * since then tell it: a function's first sample comes before its line
+ * table's pieces.  0 when still unknown (pieces lost, or the code object
+ * was replaced: its tag differs).
+ */
+int rt_interp_decoder__line(const struct rt_interp_decoder *dec, uint32_t pid,
+			    const struct rt_interp_frame *f);
 
 /* Copies the decoder's counters into @stats. */
 void rt_interp_decoder__stats(const struct rt_interp_decoder *dec,

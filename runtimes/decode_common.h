@@ -95,6 +95,9 @@ struct rt_decoding {
 	 * NULL: they are skipped */
 	int (*take_piece)(struct rt_runtime_decoder *dec, const struct rt_rec_code_piece *rec,
 			  uint32_t pid);
+	/* The line of @key's frame in @pid now, 0 unknown; NULL: no pieces */
+	int (*line)(const struct rt_runtime_decoder *dec, uint32_t pid,
+		    const struct rt_interp_frame_key *key);
 };
 
 /* Creates an empty decoder for @d's records.  Returns NULL when out of
@@ -132,6 +135,43 @@ int rt_runtime_decoder__take_chunk(struct rt_runtime_decoder *dec, const void *r
 int rt_rec_stack__frames(struct rt_runtime_decoder *dec, const struct rt_rec_stack *rec,
 			 const void *raw, const struct rt_rec_frame **frames, size_t *n,
 			 unsigned int *sflags, struct rt_interp_decoder_stats *stats);
+
+/*
+ * A record's repeated frames (a deep recursion repeats one code object at
+ * one instruction thousands of times) looked up and given their lines once:
+ * one memo per record, on the decoder's stack, zeroed, keyed by the
+ * frame's code address, instruction and flags (the tables do not change
+ * while one record is decoded).
+ */
+#define RT_FRAME_MEMO 8 /* a power of two */
+struct rt_frame_memo {
+	uint64_t code;
+	uint32_t lasti, flags;
+	const void *entry;  /* the code table's entry; NULL: not looked up */
+	int line;
+};
+
+/* The memo slot of frame @f: slot->entry is set and slot->line holds when
+ * it remembers @f, else the caller looks @f up and fills the slot. */
+static inline struct rt_frame_memo *rt_frame_memo__slot(struct rt_frame_memo *memo,
+							  const struct rt_rec_frame *f, bool *hit)
+{
+	struct rt_frame_memo *slot =
+		&memo[(f->code ^ (f->code >> 12) ^ f->lasti) & (RT_FRAME_MEMO - 1)];
+
+	*hit = slot->entry && slot->code == f->code && slot->lasti == f->lasti &&
+	       slot->flags == f->flags;
+	return slot;
+}
+
+/* Marks @frame, whose line is unknown while its code's line table lacks
+ * pieces, for rt_interp_decoder__line: record frame @f of @rec_runtime. */
+static inline void rt_interp_frame__line_pending(struct rt_interp_frame *frame,
+						 const struct rt_rec_frame *f, uint32_t rec_runtime)
+{
+	frame->flags |= RT_INTERP_FRAME_LINE_PENDING;
+	frame->key = (struct rt_interp_frame_key){ f->code, f->lasti, f->flags, rec_runtime };
+}
 
 /* Names @frame @function in @file at @line (0 or less: unknown). */
 void rt_interp_frame__set(struct rt_interp_frame *frame, const char *function, const char *file,

@@ -291,6 +291,7 @@ static int take_stack(struct rt_runtime_decoder *dec, const struct rt_rec_stack 
 	size_t n = 0, nr;
 	unsigned int sflags;
 	bool every_frame_entry, pending_entry = false;
+	struct rt_frame_memo memo[RT_FRAME_MEMO] = { 0 };
 
 	if (rt_rec_stack__check(rec, size, RT_REC_RUNTIME_CPYTHON, pid, tid, &sflags) ||
 	    rt_rec_stack__frames(dec, rec, rec, &frames, &nr, &sflags, stats))
@@ -306,8 +307,9 @@ static int take_stack(struct rt_runtime_decoder *dec, const struct rt_rec_stack 
 		struct rt_rec_frame f = frames[k];
 		struct rt_interp_frame *o = &dec->frames[n];
 		const struct code_entry *e;
+		struct rt_frame_memo *slot;
 		uint32_t tag;
-		bool entry = pending_entry;
+		bool entry = pending_entry, hit;
 
 		pending_entry = false;
 		if (f.flags & RT_REC_FRAME_SHIM) {
@@ -315,9 +317,17 @@ static int take_stack(struct rt_runtime_decoder *dec, const struct rt_rec_stack 
 			continue;
 		}
 		tag = f.flags >> RT_REC_FRAME_TAG_SHIFT;
-		e = rt_code_table__find(&dec->codes, rec->pid, f.code);
-		if (e && e->tag != tag)
-			e = NULL;
+		slot = rt_frame_memo__slot(memo, &f, &hit);
+		if (hit) {
+			e = slot->entry;
+		} else {
+			e = rt_code_table__find(&dec->codes, rec->pid, f.code);
+			if (e && e->tag != tag)
+				e = NULL;
+			if (e)
+				*slot = (struct rt_frame_memo){ f.code, f.lasti, f.flags, e,
+								frame_line(e, f.lasti) };
+		}
 		/* A frame whose first instruction has not run yet is still being
 		 * set up (CPython's _PyFrame_IsIncomplete): not part of the stack.
 		 * Before 3.11 a new frame is complete, at its first line. */
@@ -327,9 +337,11 @@ static int take_stack(struct rt_runtime_decoder *dec, const struct rt_rec_stack 
 		o->flags = (f.flags & RT_REC_FRAME_ENTRY) || entry || every_frame_entry ?
 				   RT_INTERP_FRAME_ENTRY : 0;
 		if (e)
-			rt_interp_frame__set(o, e->function, e->file, frame_line(e, f.lasti));
+			rt_interp_frame__set(o, e->function, e->file, slot->line);
 		else
 			rt_interp_frame__set_unknown(o, UNKNOWN_FUNCTION, &sflags, stats);
+		if (e && !slot->line && e->linetable_len < e->linetable_total)
+			rt_interp_frame__line_pending(o, &f, RT_REC_RUNTIME_CPYTHON);
 		n++;
 	}
 	return rt_interp_stack__finish(out, rec, RT_RUNTIME_CPYTHON, dec->frames, n, sflags,
@@ -369,6 +381,16 @@ static int python_take_stack(struct rt_runtime_decoder *dec, const void *raw, si
 	return take_stack(dec, &buf.s, size, pid, tid, out, stats);
 }
 
+static int python_line(const struct rt_runtime_decoder *dec, uint32_t pid,
+		       const struct rt_interp_frame_key *key)
+{
+	const struct code_entry *e = rt_code_table__find(&dec->codes, pid, key->code);
+
+	if (!e || e->tag != key->rec_flags >> RT_REC_FRAME_TAG_SHIFT)
+		return 0;
+	return frame_line(e, key->lasti);
+}
+
 /* Appends a piece to its code object's line table: only the piece that
  * continues it exactly (a lost piece leaves the rest out, the lines past
  * it unknown), for the record with the same tag. */
@@ -402,4 +424,5 @@ const struct rt_decoding rt_python_decoding = {
 	.take_code = python_take_code,
 	.take_stack = python_take_stack,
 	.take_piece = python_take_piece,
+	.line = python_line,
 };

@@ -246,6 +246,30 @@ static int entry_line(const struct entry *e, uint32_t pos)
 				       r->succ_block_size, pos);
 }
 
+/* Pieces of @e's line table are still to come. */
+static bool table_pending(const struct entry *e)
+{
+	return e->rec && (e->info.len < e->info.max || e->index.len < e->index.max);
+}
+
+/* The line of pc @lasti of entry @e (NULL: none). */
+static int frame_line(const struct entry *e, uint32_t lasti)
+{
+	/* pc points past the instruction being run */
+	return e && e->rec ? entry_line(e, lasti ? lasti - 1 : 0) : 0;
+}
+
+static int ruby_line(const struct rt_runtime_decoder *dec, uint32_t pid,
+		     const struct rt_interp_frame_key *key)
+{
+	const struct entry *e = rt_code_table__find(&dec->codes, pid, key->code);
+
+	if (!e || e->tag != key->rec_flags >> RT_REC_FRAME_TAG_SHIFT ||
+	    e->cfunc != !!(key->rec_flags & RT_REC_FRAME_RUBY_CFUNC))
+		return 0;
+	return frame_line(e, key->lasti);
+}
+
 static int ruby_take_stack(struct rt_runtime_decoder *dec, const void *raw, size_t size,
 			   uint32_t pid, uint32_t tid, struct rt_interp_stack *out,
 			   struct rt_interp_decoder_stats *stats)
@@ -254,6 +278,7 @@ static int ruby_take_stack(struct rt_runtime_decoder *dec, const void *raw, size
 	struct rt_rec_stack rec;
 	unsigned int sflags;
 	size_t n = 0, nr;
+	struct rt_frame_memo memo[RT_FRAME_MEMO] = { 0 };
 
 	if (size < sizeof(rec))
 		return -EINVAL;
@@ -264,20 +289,26 @@ static int ruby_take_stack(struct rt_runtime_decoder *dec, const void *raw, size
 	for (size_t k = nr; k-- > 0;) {
 		struct rt_rec_frame f = frames[k];
 		struct rt_interp_frame *o = &dec->frames[n];
+		bool hit;
 		const struct entry *e;
+		struct rt_frame_memo *slot = rt_frame_memo__slot(memo, &f, &hit);
 
-		e = rt_code_table__find(&dec->codes, rec.pid, f.code);
-		if (e && (e->tag != f.flags >> RT_REC_FRAME_TAG_SHIFT ||
-			  e->cfunc != !!(f.flags & RT_REC_FRAME_RUBY_CFUNC)))
-			e = NULL;
+		if (hit) {
+			e = slot->entry;
+		} else {
+			e = rt_code_table__find(&dec->codes, rec.pid, f.code);
+			if (e && (e->tag != f.flags >> RT_REC_FRAME_TAG_SHIFT ||
+				  e->cfunc != !!(f.flags & RT_REC_FRAME_RUBY_CFUNC)))
+				e = NULL;
+			if (e)
+				*slot = (struct rt_frame_memo){ f.code, f.lasti, f.flags, e,
+								frame_line(e, f.lasti) };
+		}
 		o->flags = (f.flags & RT_REC_FRAME_ENTRY) ? RT_INTERP_FRAME_ENTRY : 0;
 		if (e) {
-			int line = 0;
-
-			/* pc points past the instruction being run */
-			if (e->rec)
-				line = entry_line(e, f.lasti ? f.lasti - 1 : 0);
-			rt_interp_frame__set(o, e->function, e->file, line);
+			rt_interp_frame__set(o, e->function, e->file, slot->line);
+			if (!slot->line && table_pending(e))
+				rt_interp_frame__line_pending(o, &f, RT_REC_RUNTIME_RUBY);
 		} else {
 			rt_interp_frame__set_unknown(o, UNKNOWN_FUNCTION, &sflags, stats);
 		}
@@ -324,4 +355,5 @@ const struct rt_decoding rt_ruby_decoding = {
 	.take_code = ruby_take_code,
 	.take_stack = ruby_take_stack,
 	.take_piece = ruby_take_piece,
+	.line = ruby_line,
 };

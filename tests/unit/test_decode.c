@@ -202,6 +202,41 @@ static void test_stack(void)
 	rt_interp_decoder__free(dec);
 }
 
+/* A recursion repeats one code object at a few instructions: each frame
+ * keeps its own line, and a frame of the same address with another tag
+ * (memory reused) in the middle is not named from the repeats. */
+static void test_repeated_frames(void)
+{
+	struct rt_interp_decoder *dec = rt_interp_decoder__new();
+	struct rt_rec_code *a = make_code(42, 0x1000, 0x5000, "f", "f", "a.py", 2);
+	static const uint32_t lastis[] = { 8, 41, 13, 0, 29 };
+	struct rt_interp_stack out;
+	struct stack_buf b;
+	uint32_t n = 200;
+	size_t sz;
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(dec);
+	CU_ASSERT_EQUAL(rt_interp_decoder__feed(dec, a, sizeof(*a), 42, 43, &out), 0);
+	sz = make_stack(&b, 42, 43, n);
+	for (uint32_t i = 0; i < n; i++)
+		set_frame(&b, (int)i, 0x1000, 0x5000, 2, lastis[i % 5], RT_REC_FRAME_ENTRY);
+	set_frame(&b, 100, 0x1000, 0x7777, 9, lastis[0], RT_REC_FRAME_ENTRY);
+	CU_ASSERT_EQUAL_FATAL(rt_interp_decoder__feed(dec, &b, sz, 42, 43, &out), 1);
+	CU_ASSERT_EQUAL_FATAL(out.nr_frames, n);
+	for (uint32_t i = 0; i < n; i++) {
+		const struct rt_interp_frame *f = &out.frames[n - 1 - i]; /* root first */
+
+		if (i == 100) {
+			CU_ASSERT(f->flags & RT_INTERP_FRAME_NO_SYMBOLS);
+			continue;
+		}
+		CU_ASSERT_STRING_EQUAL(f->function, "f");
+		CU_ASSERT_EQUAL(f->line, lt_f_lines[lastis[i % 5]]);
+	}
+	free(a);
+	rt_interp_decoder__free(dec);
+}
+
 static void test_strings_outlive_replacement(void)
 {
 	struct rt_interp_decoder *dec = rt_interp_decoder__new();
@@ -561,6 +596,7 @@ static void test_linetable_pieces(void)
 	struct rt_interp_decoder *dec = rt_interp_decoder__new();
 	struct rt_rec_code *c = make_code(42, 0x1000, 0x5000, "f", "f", "a.py", 2);
 	struct rt_rec_code_piece *p = calloc(1, sizeof(*p));
+	struct rt_interp_frame pending;
 	struct rt_interp_stack out;
 	struct stack_buf b;
 	size_t sz, head = 20;
@@ -573,6 +609,9 @@ static void test_linetable_pieces(void)
 	set_frame(&b, 0, 0x1000, 0x5000, 2, 41, RT_REC_FRAME_ENTRY);
 	CU_ASSERT_EQUAL_FATAL(rt_interp_decoder__feed(dec, &b, sz, 42, 42, &out), 1);
 	CU_ASSERT_EQUAL(out.frames[0].line, 0); /* past the part the record had */
+	CU_ASSERT(out.frames[0].flags & RT_INTERP_FRAME_LINE_PENDING);
+	pending = out.frames[0];
+	CU_ASSERT_EQUAL(rt_interp_decoder__line(dec, 42, &pending), 0);
 
 	p->hdr = c->hdr;
 	p->hdr.type = RT_REC_CODE_PIECE;
@@ -608,6 +647,13 @@ static void test_linetable_pieces(void)
 	CU_ASSERT_EQUAL(rt_interp_decoder__feed(dec, p, sizeof(*p), 42, 42, &out), 0);
 	CU_ASSERT_EQUAL_FATAL(rt_interp_decoder__feed(dec, &b, sz, 42, 42, &out), 1);
 	CU_ASSERT_EQUAL(out.frames[0].line, 12);
+	CU_ASSERT_FALSE(out.frames[0].flags & RT_INTERP_FRAME_LINE_PENDING);
+	/* the frame that came before the pieces: its line is known now, but not
+	 * in another process or for another code object at that address */
+	CU_ASSERT_EQUAL(rt_interp_decoder__line(dec, 42, &pending), 12);
+	CU_ASSERT_EQUAL(rt_interp_decoder__line(dec, 7, &pending), 0);
+	pending.key.rec_flags ^= 1u << RT_REC_FRAME_TAG_SHIFT;
+	CU_ASSERT_EQUAL(rt_interp_decoder__line(dec, 42, &pending), 0);
 	/* a malformed piece is counted bad */
 	p->hdr.size = sizeof(*p) - 1;
 	CU_ASSERT_EQUAL(rt_interp_decoder__feed(dec, p, sizeof(*p), 42, 42, &out), -EINVAL);
@@ -627,6 +673,7 @@ int main(void)
 	CU_add_test(s, "3.11 location table", test_linetable);
 	CU_add_test(s, "code and stack records", test_stack);
 	CU_add_test(s, "strings outlive replaced records", test_strings_outlive_replacement);
+	CU_add_test(s, "a recursion's repeated frames keep their lines", test_repeated_frames);
 	CU_add_test(s, "string kinds", test_unicode);
 	CU_add_test(s, "malformed records", test_malformed);
 	CU_add_test(s, "lnotab and 3.10 line tables", test_old_line_tables);

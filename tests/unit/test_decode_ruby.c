@@ -127,6 +127,19 @@ static struct rt_rec_ruby_code *code_record(uint64_t addr, uint32_t kind, const 
 	return r;
 }
 
+/* A Ruby stack record's header: @nr frames of @size bytes in all, tid @tid. */
+static void stack_header(struct rt_rec_stack *h, size_t size, uint32_t tid, uint32_t nr)
+{
+	h->hdr.magic = RT_REC_MAGIC;
+	h->hdr.version = RT_REC_VERSION;
+	h->hdr.type = RT_REC_STACK;
+	h->hdr.size = (uint32_t)size;
+	h->pid = 42;
+	h->tid = tid;
+	h->runtime = RT_REC_RUNTIME_RUBY;
+	h->nr_frames = nr;
+}
+
 static void test_stack_names_and_lines(void)
 {
 	struct rt_interp_decoder *dec = rt_interp_decoder__new();
@@ -152,14 +165,7 @@ static void test_stack_names_and_lines(void)
 	CU_ASSERT_EQUAL(rt_interp_decoder__feed(dec, main_rec, sizeof(*main_rec), 42, 43, &out), 0);
 	CU_ASSERT_EQUAL(rt_interp_decoder__feed(dec, cf, sizeof(*cf), 42, 43, &out), 0);
 	CU_ASSERT_EQUAL(rt_interp_decoder__feed(dec, sg, sizeof(*sg), UINT32_MAX, UINT32_MAX, &out), 0);
-	st.s.hdr.magic = RT_REC_MAGIC;
-	st.s.hdr.version = RT_REC_VERSION;
-	st.s.hdr.type = RT_REC_STACK;
-	st.s.hdr.size = sizeof(st);
-	st.s.pid = 42;
-	st.s.tid = 43;
-	st.s.runtime = RT_REC_RUNTIME_RUBY;
-	st.s.nr_frames = 3;
+	stack_header(&st.s, sizeof(st), 43, 3);
 	/* leaf first: deflate, times, <main> at pc 6 (position 5: line 8) */
 	st.f[0] = (struct rt_rec_frame){ 0x3000, 0, RT_REC_FRAME_RUBY_CFUNC | 7u << RT_REC_FRAME_TAG_SHIFT };
 	st.f[1] = (struct rt_rec_frame){ 0x2000, 0, RT_REC_FRAME_RUBY_CFUNC | 6u << RT_REC_FRAME_TAG_SHIFT };
@@ -191,6 +197,51 @@ static void test_stack_names_and_lines(void)
 	free(main_rec);
 	free(cf);
 	free(sg);
+	rt_interp_decoder__free(dec);
+}
+
+/* A deep recursion repeats one iseq at a few pcs: each frame keeps its
+ * line, and a frame of that address with another tag in the middle is not
+ * named from the repeats. */
+static void test_repeated_frames(void)
+{
+	struct rt_interp_decoder *dec = rt_interp_decoder__new();
+	struct rt_rec_ruby_code *rec = code_record(0x1000, RT_REC_RUBY_ISEQ, "deep", "/t/app.rb", 5);
+	struct {
+		struct rt_rec_stack s;
+		struct rt_rec_frame f[200];
+	} st = { 0 };
+	struct rt_interp_stack out;
+	uint32_t pos[2] = { 0, 4 };
+	int32_t lines[6] = { 3, 0, 0, 8, 0, 0 };
+	static const uint32_t pcs[] = { 6, 2, 6, 6, 2 }, want[] = { 8, 3, 8, 8, 3 };
+
+	CU_ASSERT_FATAL(dec != NULL);
+	rec->info_size = 2;
+	rec->info_nbytes = sizeof(lines);
+	memcpy(rec->info, lines, sizeof(lines));
+	rec->index_kind = RT_REC_RUBY_INDEX_POSITIONS;
+	rec->index_nbytes = sizeof(pos);
+	memcpy(rec->index, pos, sizeof(pos));
+	CU_ASSERT_EQUAL(rt_interp_decoder__feed(dec, rec, sizeof(*rec), 42, 43, &out), 0);
+	stack_header(&st.s, sizeof(st), 43, 200);
+	for (int i = 0; i < 200; i++)
+		st.f[i] = (struct rt_rec_frame){ 0x1000, pcs[i % 5],
+						 RT_REC_FRAME_ENTRY | 5u << RT_REC_FRAME_TAG_SHIFT };
+	st.f[100].flags = RT_REC_FRAME_ENTRY | 9u << RT_REC_FRAME_TAG_SHIFT;
+	CU_ASSERT_EQUAL_FATAL(rt_interp_decoder__feed(dec, &st, sizeof(st), 42, 43, &out), 1);
+	CU_ASSERT_EQUAL_FATAL(out.nr_frames, 200);
+	for (int i = 0; i < 200; i++) {
+		const struct rt_interp_frame *f = &out.frames[199 - i]; /* root first */
+
+		if (i == 100) {
+			CU_ASSERT(f->flags & RT_INTERP_FRAME_NO_SYMBOLS);
+			continue;
+		}
+		CU_ASSERT_STRING_EQUAL(f->function, "deep");
+		CU_ASSERT_EQUAL(f->line, (int)want[i % 5]);
+	}
+	free(rec);
 	rt_interp_decoder__free(dec);
 }
 
@@ -226,14 +277,7 @@ static void test_line_table_pieces(void)
 	r->index_nbytes = RT_REC_RUBY_INDEX_MAX;
 	memcpy(r->index, pos, RT_REC_RUBY_INDEX_MAX);
 	CU_ASSERT_EQUAL(rt_interp_decoder__feed(dec, r, sizeof(*r), 42, 42, &out), 0);
-	st.s.hdr.magic = RT_REC_MAGIC;
-	st.s.hdr.version = RT_REC_VERSION;
-	st.s.hdr.type = RT_REC_STACK;
-	st.s.hdr.size = sizeof(st);
-	st.s.pid = 42;
-	st.s.tid = 42;
-	st.s.runtime = RT_REC_RUNTIME_RUBY;
-	st.s.nr_frames = 1;
+	stack_header(&st.s, sizeof(st), 42, 1);
 	/* pc 2 * 390 + 1: position 780, entry 390, line 400 */
 	st.f[0] = (struct rt_rec_frame){ 0x1000, 781, RT_REC_FRAME_ENTRY | 5u << RT_REC_FRAME_TAG_SHIFT };
 	CU_ASSERT_EQUAL_FATAL(rt_interp_decoder__feed(dec, &st, sizeof(st), 42, 42, &out), 1);
@@ -287,6 +331,7 @@ int main(void)
 	CU_add_test(s, "succinct index agrees with positions", test_succinct_matches_positions);
 	CU_add_test(s, "stack names and lines", test_stack_names_and_lines);
 	CU_add_test(s, "line tables in pieces", test_line_table_pieces);
+	CU_add_test(s, "a recursion's repeated frames keep their lines", test_repeated_frames);
 	CU_basic_set_mode(CU_BRM_VERBOSE);
 	CU_basic_run_tests();
 	failed = CU_get_number_of_failures();

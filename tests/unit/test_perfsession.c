@@ -33,6 +33,21 @@ static void test_version(void)
 	CU_ASSERT_TRUE(rt_perf_version__parse("perf version 6.1.0") >= RT_PERF_MIN_VERSION);
 }
 
+/* --exclude-perf may follow only events tracefs has (perf refuses it
+ * after others): PMU syntax, hardware modifiers and unknown groups are not. */
+static void test_is_trace_event(void)
+{
+	CU_ASSERT_FALSE(rt_perf__is_trace_event("cpu-clock"));
+	CU_ASSERT_FALSE(rt_perf__is_trace_event("page-faults/period=1/"));
+	CU_ASSERT_FALSE(rt_perf__is_trace_event("cpu/event=0x3c,name=a:b/"));
+	CU_ASSERT_FALSE(rt_perf__is_trace_event("cycles:u"));
+	CU_ASSERT_FALSE(rt_perf__is_trace_event("rt_no_such_group:rt_no_such_event"));
+	CU_ASSERT_FALSE(rt_perf__is_trace_event(":sched_switch"));
+	CU_ASSERT_FALSE(rt_perf__is_trace_event("sched:"));
+	if (!access("/sys/kernel/tracing/events/sched/sched_switch", F_OK))
+		CU_ASSERT_TRUE(rt_perf__is_trace_event("sched:sched_switch"));
+}
+
 static void test_bad_opts(void)
 {
 	struct {
@@ -143,6 +158,7 @@ int main(void)
 	CU_add_test(suite, "version parsing", test_version);
 	CU_add_test(suite, "installed perf told from a process named perf", test_is_perf);
 	CU_add_test(suite, "bad options", test_bad_opts);
+	CU_add_test(suite, "trace events told from other event syntax", test_is_trace_event);
 	CU_add_test(suite, "find in a process without perf events", test_find_not_perf);
 	CU_basic_set_mode(CU_BRM_VERBOSE);
 	CU_basic_run_tests();
