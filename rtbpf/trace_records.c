@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -20,70 +21,61 @@
 
 /* ---- tables of code and type objects ---- */
 
-static struct code_info *code_find(struct tracer *t, uint64_t code, bool add)
+/* An open-addressing table of @size-byte entries that begin with their
+ * non-zero uint64_t key: the entry of @key in *@slots (@cap slots, @nr
+ * used), added when @add (doubled from @first_cap when half full); NULL
+ * when absent or out of memory. */
+static void *addr_find(void **slots, size_t *cap, size_t *nr, size_t size, size_t first_cap,
+		       uint64_t key, bool add)
 {
+#define KEY_AT(base, i) ((uint64_t *)((char *)(base) + (i) * size))
 	size_t i;
 
-	if (add && (t->nr_codes + 1) * 2 > t->codes_cap) {
-		size_t cap = t->codes_cap ? t->codes_cap * 2 : 256;
-		struct code_info *n = calloc(cap, sizeof(*n));
+	if (add && (*nr + 1) * 2 > *cap) {
+		size_t n = *cap ? *cap * 2 : first_cap;
+		void *grown = calloc(n, size);
 
-		if (!n)
+		if (!grown)
 			return NULL;
-		for (size_t j = 0; j < t->codes_cap; j++) {
-			if (!t->codes[j].code)
+		for (size_t j = 0; j < *cap; j++) {
+			uint64_t k = *KEY_AT(*slots, j);
+
+			if (!k)
 				continue;
-			for (i = rt_hash64(t->codes[j].code) & (cap - 1); n[i].code; i = (i + 1) & (cap - 1))
+			for (i = rt_hash64(k) & (n - 1); *KEY_AT(grown, i); i = (i + 1) & (n - 1))
 				;
-			n[i] = t->codes[j];
+			memcpy(KEY_AT(grown, i), KEY_AT(*slots, j), size);
 		}
-		free(t->codes);
-		t->codes = n;
-		t->codes_cap = cap;
+		free(*slots);
+		*slots = grown;
+		*cap = n;
 	}
-	if (!t->codes_cap)
+	if (!*cap)
 		return NULL;
-	for (i = rt_hash64(code) & (t->codes_cap - 1); t->codes[i].code; i = (i + 1) & (t->codes_cap - 1))
-		if (t->codes[i].code == code)
-			return &t->codes[i];
+	for (i = rt_hash64(key) & (*cap - 1); *KEY_AT(*slots, i); i = (i + 1) & (*cap - 1))
+		if (*KEY_AT(*slots, i) == key)
+			return KEY_AT(*slots, i);
 	if (!add)
 		return NULL;
-	t->nr_codes++;
-	t->codes[i].code = code;
-	return &t->codes[i];
+	(*nr)++;
+	*KEY_AT(*slots, i) = key;
+	return KEY_AT(*slots, i);
+#undef KEY_AT
+}
+
+_Static_assert(offsetof(struct code_info, code) == 0, "addr_find: the key comes first");
+_Static_assert(offsetof(struct type_info, type) == 0, "addr_find: the key comes first");
+
+static struct code_info *code_find(struct tracer *t, uint64_t code, bool add)
+{
+	return addr_find((void **)&t->codes, &t->codes_cap, &t->nr_codes, sizeof(*t->codes), 256,
+			 code, add);
 }
 
 static struct type_info *type_find(struct tracer *t, uint64_t type, bool add)
 {
-	size_t i;
-
-	if (add && (t->nr_types + 1) * 2 > t->types_cap) {
-		size_t cap = t->types_cap ? t->types_cap * 2 : 64;
-		struct type_info *n = calloc(cap, sizeof(*n));
-
-		if (!n)
-			return NULL;
-		for (size_t j = 0; j < t->types_cap; j++) {
-			if (!t->types[j].type)
-				continue;
-			for (i = rt_hash64(t->types[j].type) & (cap - 1); n[i].type; i = (i + 1) & (cap - 1))
-				;
-			n[i] = t->types[j];
-		}
-		free(t->types);
-		t->types = n;
-		t->types_cap = cap;
-	}
-	if (!t->types_cap)
-		return NULL;
-	for (i = rt_hash64(type) & (t->types_cap - 1); t->types[i].type; i = (i + 1) & (t->types_cap - 1))
-		if (t->types[i].type == type)
-			return &t->types[i];
-	if (!add)
-		return NULL;
-	t->nr_types++;
-	t->types[i].type = type;
-	return &t->types[i];
+	return addr_find((void **)&t->types, &t->types_cap, &t->nr_types, sizeof(*t->types), 64,
+			 type, add);
 }
 
 /* ---- paths and source files ---- */
