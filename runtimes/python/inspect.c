@@ -76,13 +76,13 @@ static int py_take_image(void *ctx, const struct rt_process_image *img)
 	/* 3.13+ is walked with the offsets _PyRuntime carries: while ld.so is
 	 * still mapping the library they may not be readable yet, and the
 	 * tracker's retries should look again rather than refuse the process
-	 * for good later */
+	 * for good later.  Readable but wrong is refused with its reason when
+	 * the layout is chosen. */
 	if ((out->base.major > 3 || (out->base.major == 3 && out->base.minor >= 13)) &&
 	    !out->anchor_interp_head) {
 		char cookie[8];
 
-		if (rt_process__read(img->pid, out->runtime_addr, cookie, sizeof(cookie)) ||
-		    memcmp(cookie, "xdebugpy", sizeof(cookie)))
+		if (rt_process__read(img->pid, out->runtime_addr, cookie, sizeof(cookie)))
 			return -EAGAIN;
 	}
 	return 0;
