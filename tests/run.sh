@@ -20,9 +20,23 @@ run_one() { # name command...
 	local name=$1; shift
 	local log=$log_dir/${name//\//_}.log start end rc
 	start=$(date +%s.%N)
-	"$@" >"$log" 2>&1
+	# In a session of its own (the background job is no group leader, so
+	# setsid does not fork and its pid is the session's id): whatever the
+	# test leaves running, as a test that fails before its own clean-up
+	# does, is killed here instead of loading the machine under the tests
+	# that follow.
+	setsid "$@" >"$log" 2>&1 &
+	local sid=$!
+	wait "$sid"
 	rc=$?
 	end=$(date +%s.%N)
+	local left
+	left=$(pgrep -s "$sid" | wc -l)
+	if [ "$left" -gt 0 ]; then
+		pkill -KILL -s "$sid"
+		echo "run.sh: killed $left process(es) the test left running" >>"$log"
+		echo "     $name left $left process(es) running: killed"
+	fi
 	local secs
 	secs=$(awk -v a="$start" -v b="$end" 'BEGIN{printf "%.1f", b-a}')
 	case $rc in

@@ -33,9 +33,12 @@ int main(void) { volatile char *p = _PyRuntime; for (;;) p[0]++; }
 EOF
 if cc -O0 -o "$PY_TMP/python3.99" "$PY_TMP/py399.c"; then
 	"$PY_TMP/python3.99" & ppid=$!
+	# it spins: a failed check must not leave it running
+	trap 'kill "$ppid" 2>/dev/null; rm -rf "$PY_TMP"' EXIT
 	sleep 0.3
 	expect_error "3\.99\.0: refusing to walk it: no _Py_DebugOffsets cookie" "$RT_BPF" record -p "$ppid"
 	kill "$ppid"
+	trap 'rm -rf "$PY_TMP"' EXIT
 fi
 expect_error 'no process' "$RT_BPF" attach -p 999999999
 # no perf record running
