@@ -11,11 +11,29 @@
 #include <bpf/bpf_core_read.h>
 #include "bpf/perffd.h"
 
-/* Address of perf_release() from /proc/kallsyms: perf files are recognised
- * by their release operation, the one thing every perf file shares. */
-const volatile __u64 perf_release_addr = 0;
 /* Only this process (tgid); 0 lists every process. */
 const volatile __u32 target_tgid = 0;
+
+/*
+ * perf_event_open() makes every perf file with anon_inode_getfile() under
+ * the name "[perf_event]", and no other file has that name: the dentry's
+ * name says what the file is without the address of perf_release() from
+ * /proc/kallsyms, whose reading cost more CPU than all the rest of the
+ * search (the kernel formats every symbol).
+ */
+static __always_inline bool is_perf_file(struct file *file)
+{
+	static const char want[] = "[perf_event]";
+	char name[sizeof(want)] = {};
+	const unsigned char *p = BPF_CORE_READ(file, f_path.dentry, d_name.name);
+
+	if (!p || bpf_probe_read_kernel_str(name, sizeof(name), p) != sizeof(want))
+		return false;
+	for (int i = 0; i < (int)sizeof(want); i++)
+		if (name[i] != want[i])
+			return false;
+	return true;
+}
 
 SEC("iter/task_file")
 int rt_perffd_dump(struct bpf_iter__task_file *ctx)
@@ -33,7 +51,7 @@ int rt_perffd_dump(struct bpf_iter__task_file *ctx)
 		return 0;
 	if (target_tgid && task->tgid != target_tgid)
 		return 0;
-	if ((__u64)BPF_CORE_READ(file, f_op, release) != perf_release_addr)
+	if (!is_perf_file(file))
 		return 0;
 
 	event = BPF_CORE_READ(file, private_data);

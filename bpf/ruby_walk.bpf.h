@@ -137,16 +137,20 @@ static __always_inline void rb_queue(struct rb_walk *w, struct rb_scratch *sc, _
 	sc->n_new = k + 1;
 }
 
-static long rb_walk_frame(__u32 i, void *arg)
+/* One control frame of the walk, the next after w->cfp.  A global
+ * function, checked by the verifier once for any *w (scalars only) rather
+ * than once per state the loop's callback is entered with: that made it
+ * the largest part of the instructions the verifier went through for the
+ * walker, CPU paid at every start of rt-bpf. */
+__noinline int rb_walk_step(struct rb_walk *w)
 {
-	struct rb_walk *w = arg;
 	__u32 zero = 0, flags = 0, n, tag, kind;
 	__u64 pc, iseq, ep, fl, me, code, lasti = 0, encoded = 0;
 	struct rb_scratch *sc;
 	struct deep_stack *d;
 	const __u8 *cfp, *envp;
 
-	if (w->cfp >= w->end)
+	if (!w || w->cfp >= w->end)
 		return 1;
 	sc = bpf_map_lookup_elem(&rb_scratch, &zero);
 	d = deep_stack();
@@ -236,6 +240,11 @@ static long rb_walk_frame(__u32 i, void *arg)
 fault:
 	sc->flags |= RT_REC_STACK_READ_FAULT;
 	return 1;
+}
+
+static long rb_walk_frame(__u32 i, void *arg)
+{
+	return rb_walk_step(arg) ? 1 : 0;
 }
 
 /* A String's bytes (UTF-8 as the VM keeps them) into @s; empty when @v is

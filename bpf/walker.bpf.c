@@ -145,9 +145,18 @@ struct walk {
 	__u64 code_type;
 };
 
-static long walk_frame(__u32 i, void *arg)
+/*
+ * One step of the walk: frame w->frame into slot @i.  A global function, so
+ * the verifier checks it once on its own, for any *w, instead of once per
+ * state the loop's callback is entered with (the walk step was a quarter of
+ * all the instructions it went through for the walker, and that is CPU
+ * every start of rt-bpf pays).  *w holds scalars only: sc is looked up
+ * again here, not followed.
+ */
+__noinline int py_walk_step(struct walk *w, __u32 i)
 {
-	struct walk *w = arg;
+	__u32 zero = 0;
+	struct scratch *sc = bpf_map_lookup_elem(&scratch, &zero);
 	__u64 idx = i, size;
 	struct deep_stack *d;
 	const __u8 *buf;
@@ -156,13 +165,15 @@ static long walk_frame(__u32 i, void *arg)
 	__u32 flags = 0, tag = 0;
 	__s64 lasti;
 
+	if (!w || !sc)
+		return 1;
 	bound_barrier(idx);
 	if (!w->frame)
 		return 1;
 	/* The loop index, not a count kept in *w, places the frame: the
 	 * verifier then need not follow every count value. */
 	if (idx >= RT_REC_MAX_DEPTH) {
-		w->sc->flags |= RT_REC_STACK_TRUNCATED;
+		sc->flags |= RT_REC_STACK_TRUNCATED;
 		return 1;
 	}
 	d = deep_stack();
@@ -177,12 +188,12 @@ static long walk_frame(__u32 i, void *arg)
 	buf = window_at(&d->win[0], w->frame, size,
 			w->off.frame_instr_ptr != RT_WALKER_NONE ? WINDOW_DOWN : WINDOW_FRAME);
 	if (!buf) {
-		w->sc->flags |= RT_REC_STACK_READ_FAULT;
+		sc->flags |= RT_REC_STACK_READ_FAULT;
 		return 1;
 	}
 	py_frame_fields(&w->off, buf, &code, &previous, &lasti, &is_entry, &owner);
 	if (!code) {
-		w->sc->flags |= RT_REC_STACK_READ_FAULT;
+		sc->flags |= RT_REC_STACK_READ_FAULT;
 		return 1;
 	}
 	if (w->off.frame_owner != RT_WALKER_NONE && owner >= w->off.frame_owner_cstack) {
@@ -212,7 +223,7 @@ static long walk_frame(__u32 i, void *arg)
 					(const void *)(code + w->off.code_firstlineno)) ||
 		    bpf_probe_read_user(names, sizeof(names),
 					(const void *)(code + w->off.code_filename))) {
-			w->sc->flags |= RT_REC_STACK_READ_FAULT;
+			sc->flags |= RT_REC_STACK_READ_FAULT;
 			return 1;
 		}
 		name = names[1];
@@ -221,7 +232,7 @@ static long walk_frame(__u32 i, void *arg)
 		w->last_tag = tag;
 		sent = bpf_map_lookup_elem(&seen, &key);
 		if (!sent || *sent != tag) {
-			__u32 k = w->sc->n_new;
+			__u32 k = sc->n_new;
 			struct new_code *q = bpf_map_lookup_elem(&new_codes, &k);
 
 			if (q) {
@@ -229,9 +240,9 @@ static long walk_frame(__u32 i, void *arg)
 				q->name = name;
 				q->tag = tag;
 				q->firstlineno = firstlineno;
-				w->sc->n_new = k + 1;
+				sc->n_new = k + 1;
 			} else {
-				w->sc->deferred++;
+				sc->deferred++;
 			}
 		}
 	}
@@ -254,6 +265,11 @@ store:
 	d->stack.nr_frames = idx + 1;
 	w->frame = previous;
 	return 0;
+}
+
+static long walk_frame(__u32 i, void *arg)
+{
+	return py_walk_step(arg, i) ? 1 : 0;
 }
 
 /* str objects (3.3+): the state bit field keeps kind in bits 2-4, compact

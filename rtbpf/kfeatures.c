@@ -1,12 +1,14 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /* Kernel feature probes for rt-bpf's preflight (see kfeatures.h). */
 #include <bpf/bpf.h>
-#include <bpf/btf.h>
 #include <bpf/libbpf.h>
 #include <errno.h>
+#include <fcntl.h>
+#include <linux/btf.h>
 #include <linux/bpf.h>
 #include <linux/perf_event.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/syscall.h>
 #include <sys/utsname.h>
@@ -40,17 +42,42 @@ static int probe_helper(enum bpf_func_id id)
 }
 
 /* The vmlinux BTF names the iterator's context type from the release that
- * added the iterator on. */
+ * added the iterator on.  Only its string section is searched: parsing the
+ * whole BTF (libbpf's btf__load_vmlinux_btf) costs 10 ms of CPU or more,
+ * a large part of rt-bpf's start-up, to answer a yes-or-no question. */
 static int probe_task_file_iter(void)
 {
-	struct btf *btf = btf__load_vmlinux_btf();
-	int id;
+	static const char want[] = "\0bpf_iter__task_file";
+	struct btf_header hdr;
+	char *strs;
+	int fd, found;
+	ssize_t got;
 
-	if (!btf)
+	fd = open("/sys/kernel/btf/vmlinux", O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
 		return -errno;
-	id = btf__find_by_name_kind(btf, "bpf_iter__task_file", BTF_KIND_STRUCT);
-	btf__free(btf);
-	return id > 0;
+	got = pread(fd, &hdr, sizeof(hdr), 0);
+	if (got != (ssize_t)sizeof(hdr) || hdr.magic != BTF_MAGIC || hdr.hdr_len < sizeof(hdr) ||
+	    hdr.str_len == 0 || hdr.str_len > (1u << 28)) {
+		close(fd);
+		return -EINVAL;
+	}
+	strs = malloc((size_t)hdr.str_len + 1);
+	if (!strs) {
+		close(fd);
+		return -ENOMEM;
+	}
+	got = pread(fd, strs, hdr.str_len, (off_t)hdr.hdr_len + hdr.str_off);
+	close(fd);
+	if (got != (ssize_t)hdr.str_len) {
+		free(strs);
+		return -EIO;
+	}
+	strs[hdr.str_len] = '\0';
+	/* the name with the NUL before it and the one after it (sizeof) */
+	found = memmem(strs, hdr.str_len + 1, want, sizeof(want)) != NULL;
+	free(strs);
+	return found;
 }
 
 /* Links a do-nothing perf_event program to a disabled software event of

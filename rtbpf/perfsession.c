@@ -67,28 +67,6 @@ void rt_perf__logf(rt_perf_log_fn fn, void *ctx, const char *fmt, ...)
 
 /* ---- finding perf's events ---------------------------------------------- */
 
-static int kallsyms_lookup(const char *name, __u64 *addr)
-{
-	char line[512], sym[256], type;
-	unsigned long long a;
-	FILE *f = fopen("/proc/kallsyms", "r");
-	int err = -ENOENT;
-
-	if (!f)
-		return -errno;
-	while (fgets(line, sizeof(line), f)) {
-		if (sscanf(line, "%llx %c %255s", &a, &type, sym) != 3)
-			continue;
-		if (strcmp(sym, name) == 0) {
-			*addr = a;
-			err = 0;
-			break;
-		}
-	}
-	fclose(f);
-	return err;
-}
-
 /* Runs the iterator; *out is malloc'ed, one record per perf file. */
 static int list_perf_files(rt_perf_log_fn log, void *log_ctx, pid_t tgid,
 			   struct rt_perffd_record **out, size_t *nr)
@@ -97,15 +75,7 @@ static int list_perf_files(rt_perf_log_fn log, void *log_ctx, pid_t tgid,
 	struct bpf_link *link = NULL;
 	struct rt_perffd_record *recs = NULL;
 	size_t n = 0, cap = 0, fill = 0;
-	__u64 release = 0;
 	int iter_fd = -1, err;
-
-	err = kallsyms_lookup("perf_release", &release);
-	if (err || !release) {
-		rt_perf__logf(log, log_ctx, "cannot find perf_release in /proc/kallsyms%s",
-		      err ? "" : " (addresses hidden: run as root, kernel.kptr_restrict < 2)");
-		return err ? err : -EPERM;
-	}
 
 	skel = perffd_bpf__open();
 	if (!skel) {
@@ -113,7 +83,6 @@ static int list_perf_files(rt_perf_log_fn log, void *log_ctx, pid_t tgid,
 		rt_perf__logf(log, log_ctx, "opening the perf fd iterator: %s", strerror(-err));
 		return err;
 	}
-	skel->rodata->perf_release_addr = release;
 	skel->rodata->target_tgid = tgid > 0 ? (__u32)tgid : 0;
 	err = perffd_bpf__load(skel);
 	if (err) {
