@@ -70,6 +70,20 @@ struct new_code {
 	__u32 firstlineno;
 };
 
+/* One walk's state (py_walk_step).  It lives in the scratch map, not on
+ * py_walker_sample's stack: with the walk step a global function, the
+ * chain rt_walker -> py_walker_sample -> walk_frame -> py_walk_step passed
+ * the 512 bytes that kernels up to 6.1 allow a call chain. */
+struct walk {
+	struct rt_walker_offsets off;
+	__u64 frame;
+	__u64 last_code;
+	__u32 last_tag;
+	__u32 pid;
+	__u32 generation;
+	__u64 code_type;
+};
+
 struct scratch {
 	struct rt_rec_code code;
 	__u64 linetable_data; /* where code's line table is in the target */
@@ -86,6 +100,7 @@ struct scratch {
 	 * generation are in seen_key) */
 	__u64 index;
 	__u32 stack_flags;
+	struct walk walk;
 };
 
 /* Code objects of the current sample still to be sent.  A map rather than
@@ -134,24 +149,15 @@ static __always_inline void count_walk(__u32 flags, __u32 deferred)
 
 #include "bpf/deep_stack.bpf.h"
 
-struct walk {
-	struct rt_walker_offsets off;
-	__u64 frame;
-	__u64 last_code;
-	__u32 last_tag;
-	__u32 pid;
-	__u32 generation;
-	struct scratch *sc; /* its n_new, flags, deferred */
-	__u64 code_type;
-};
 
 /*
  * One step of the walk: frame w->frame into slot @i.  A global function, so
  * the verifier checks it once on its own, for any *w, instead of once per
  * state the loop's callback is entered with (the walk step was a quarter of
  * all the instructions it went through for the walker, and that is CPU
- * every start of rt-bpf pays).  *w holds scalars only: sc is looked up
- * again here, not followed.
+ * every start of rt-bpf pays).  *w must hold scalars only (kernels up to
+ * 6.1 refuse a global function's pointer to a struct with pointers in it):
+ * the scratch map's value is looked up here.
  */
 __noinline int py_walk_step(struct walk *w, __u32 i)
 {
@@ -269,7 +275,10 @@ store:
 
 static long walk_frame(__u32 i, void *arg)
 {
-	return py_walk_step(arg, i) ? 1 : 0;
+	__u32 zero = 0;
+	struct scratch *sc = bpf_map_lookup_elem(&scratch, &zero);
+
+	return !sc || py_walk_step(&sc->walk, i) ? 1 : 0;
 }
 
 /* str objects (3.3+): the state bit field keeps kind in bits 2-4, compact
@@ -595,7 +604,7 @@ static __noinline int py_walker_sample(void *ctx, const struct rt_walker_config 
 {
 	struct scratch *sc;
 	struct deep_stack *d;
-	struct walk w = {};
+	struct walk *w;
 	__u64 index, ts;
 	__u32 zero = 0;
 
@@ -611,20 +620,21 @@ static __noinline int py_walker_sample(void *ctx, const struct rt_walker_config 
 		count(RT_WALKER_STAT_NO_TSTATE);
 		return 1;
 	}
-	w.off = cfg->off;
-	w.sc = sc;
+	w = &sc->walk;
+	__builtin_memset(w, 0, sizeof(*w));
+	w->off = cfg->off;
 	sc->n_new = 0;
 	sc->flags = 0;
 	sc->deferred = 0;
-	w.pid = pid;
-	w.generation = cfg->generation;
-	w.code_type = cfg->off.code_type;
-	if (current_frame(&cfg->off, ts, &w.frame))
+	w->pid = pid;
+	w->generation = cfg->generation;
+	w->code_type = cfg->off.code_type;
+	if (current_frame(&cfg->off, ts, &w->frame))
 		sc->flags |= RT_REC_STACK_READ_FAULT;
 	d->stack.nr_frames = 0;
 	d->win[0].len = 0;
-	if (w.frame)
-		bpf_loop(RT_REC_MAX_DEPTH + 1, walk_frame, &w, 0);
+	if (w->frame)
+		bpf_loop(RT_REC_MAX_DEPTH + 1, walk_frame, NULL, 0);
 	count_walk(sc->flags, sc->deferred);
 
 	/* Code records go first: the decoder must know a code object's names
