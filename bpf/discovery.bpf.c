@@ -182,3 +182,30 @@ int rt_candidates(struct bpf_iter__task_vma *ctx)
 	bpf_seq_write(ctx->meta->seq, &tgid, sizeof(tgid));
 	return 0;
 }
+
+#define RT_PF_KTHREAD 0x00200000 /* PF_KTHREAD: a #define, not in BTF */
+
+/*
+ * The first full scan's process table: every process's parent, start and
+ * executable (by its inode's address, which equal files share), one record
+ * per thread group leader.  Replaces an open, read and close of
+ * /proc/PID/stat and a stat() of /proc/PID/exe per process (a fifth of
+ * rt-bpf's start-up CPU with 2,000 processes).
+ */
+SEC("iter/task")
+int rt_processes(struct bpf_iter__task *ctx)
+{
+	struct task_struct *task = ctx->task;
+	struct rt_discovery_process p = {};
+
+	if (!task || task->pid != task->tgid)
+		return 0;
+	p.pid = task->tgid;
+	p.ppid = BPF_CORE_READ(task, real_parent, tgid);
+	p.start_ns = task->start_boottime;
+	/* a kernel thread may borrow a process's mm: it has no executable */
+	if (!(task->flags & RT_PF_KTHREAD))
+		p.exe = (__u64)BPF_CORE_READ(task, mm, exe_file, f_inode);
+	bpf_seq_write(ctx->meta->seq, &p, sizeof(p));
+	return 0;
+}

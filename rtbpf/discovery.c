@@ -56,6 +56,7 @@ struct rt_discovery *rt_discovery__new(rt_discovery_fn fn, void *ctx)
 		goto fail;
 	/* the candidates iterator runs on demand, never attached */
 	bpf_program__set_autoattach(d->skel->progs.rt_candidates, false);
+	bpf_program__set_autoattach(d->skel->progs.rt_processes, false);
 	if (discovery_bpf__load(d->skel))
 		goto fail;
 	err = discovery_bpf__attach(d->skel);
@@ -121,20 +122,22 @@ static int cmp_pid(const void *a, const void *b)
 	return (x > y) - (x < y);
 }
 
-int rt_discovery__candidates(struct rt_discovery *d, pid_t **pids, size_t *nr)
+/* Runs iterator program @prog to its end: *@out (malloc'd, the caller
+ * frees) gets its bytes, a whole number of @rec_size records, *@nr of them.
+ * 0 or -errno. */
+static int read_iter(struct bpf_program *prog, size_t rec_size, void **out, size_t *nr)
 {
-	size_t cap = 256, n = 0, bytes = 0, out = 0;
+	size_t cap = 256 * rec_size, bytes = 0;
 	struct bpf_link *link;
-	char *buf = malloc(cap * sizeof(pid_t));
+	char *buf = malloc(cap);
 	int fd, err = 0;
 	ssize_t got;
 
-	*pids = NULL;
+	*out = NULL;
 	*nr = 0;
 	if (!buf)
 		return -ENOMEM;
-	d->skel->bss->last_tgid = 0;
-	link = bpf_program__attach_iter(d->skel->progs.rt_candidates, NULL);
+	link = bpf_program__attach_iter(prog, NULL);
 	if (!link) {
 		err = -errno;
 		goto out;
@@ -145,8 +148,8 @@ int rt_discovery__candidates(struct rt_discovery *d, pid_t **pids, size_t *nr)
 		goto out_link;
 	}
 	for (;;) {
-		if (bytes == cap * sizeof(pid_t)) {
-			char *more = realloc(buf, 2 * cap * sizeof(pid_t));
+		if (bytes == cap) {
+			char *more = realloc(buf, 2 * cap);
 
 			if (!more) {
 				err = -ENOMEM;
@@ -155,7 +158,7 @@ int rt_discovery__candidates(struct rt_discovery *d, pid_t **pids, size_t *nr)
 			buf = more;
 			cap *= 2;
 		}
-		got = read(fd, buf + bytes, cap * sizeof(pid_t) - bytes);
+		got = read(fd, buf + bytes, cap - bytes);
 		if (got < 0 && errno == EINTR)
 			continue;
 		if (got <= 0) {
@@ -166,21 +169,49 @@ int rt_discovery__candidates(struct rt_discovery *d, pid_t **pids, size_t *nr)
 	}
 	close(fd);
 	if (!err) {
-		/* a process whose vmas the iterator visited in two reads may
-		 * come twice */
-		n = bytes / sizeof(pid_t);
-		qsort(buf, n, sizeof(pid_t), cmp_pid);
-		for (size_t i = 0; i < n; i++)
-			if (!out || ((pid_t *)buf)[i] != ((pid_t *)buf)[out - 1])
-				((pid_t *)buf)[out++] = ((pid_t *)buf)[i];
-		*pids = (pid_t *)buf;
-		*nr = out;
+		*out = buf;
+		*nr = bytes / rec_size;
 		buf = NULL;
 	}
 out_link:
 	bpf_link__destroy(link);
 out:
 	free(buf);
+	return err;
+}
+
+int rt_discovery__candidates(struct rt_discovery *d, pid_t **pids, size_t *nr)
+{
+	void *buf;
+	pid_t *p;
+	size_t n, out = 0;
+	int err;
+
+	*pids = NULL;
+	*nr = 0;
+	d->skel->bss->last_tgid = 0;
+	err = read_iter(d->skel->progs.rt_candidates, sizeof(pid_t), &buf, &n);
+	if (err)
+		return err;
+	/* a process whose vmas the iterator visited in two reads may come
+	 * twice */
+	p = buf;
+	qsort(p, n, sizeof(*p), cmp_pid);
+	for (size_t i = 0; i < n; i++)
+		if (!out || p[i] != p[out - 1])
+			p[out++] = p[i];
+	*pids = p;
+	*nr = out;
+	return 0;
+}
+
+int rt_discovery__processes(struct rt_discovery *d, struct rt_discovery_process **procs,
+			    size_t *nr)
+{
+	void *buf;
+	int err = read_iter(d->skel->progs.rt_processes, sizeof(**procs), &buf, nr);
+
+	*procs = err ? NULL : buf;
 	return err;
 }
 

@@ -45,6 +45,16 @@ uint64_t rt_discovery__lost(const struct rt_discovery *d);
  * without task_vma iterators).
  */
 int rt_discovery__candidates(struct rt_discovery *d, pid_t **pids, size_t *nr);
+
+/*
+ * Lists every process (thread group) with its parent, start and executable
+ * (struct rt_discovery_process, in the kernel's task order), from one run of
+ * a task iterator: what a full scan would read /proc/PID/stat and stat()
+ * /proc/PID/exe for.  Sets *@procs (malloc'd, the caller frees) and *@nr;
+ * returns 0 or -errno.
+ */
+int rt_discovery__processes(struct rt_discovery *d, struct rt_discovery_process **procs,
+			    size_t *nr);
 /* Detaches and frees.  NULL is a no-op. */
 void rt_discovery__free(struct rt_discovery *d);
 

@@ -187,6 +187,30 @@ static void on_discovery(void *ctx, const struct rt_discovery_event *e)
 		rt_process_tracker__event(rt_runtime_tracker__processes(app->trackers[i]), &ev);
 }
 
+/* Every process from the kernel's task list (one iterator run), as a
+ * table for the trackers' scans; NULL when the iterator fails (the scan
+ * then reads /proc). */
+static struct rt_process_table *kernel_table(struct rt_discovery *d)
+{
+	struct rt_discovery_process *procs;
+	struct rt_process_row *rows;
+	struct rt_process_table *t = NULL;
+	size_t n;
+
+	if (rt_discovery__processes(d, &procs, &n))
+		return NULL;
+	rows = calloc(n ? n : 1, sizeof(*rows));
+	if (rows) {
+		for (size_t i = 0; i < n; i++)
+			rows[i] = (struct rt_process_row){ (pid_t)procs[i].pid, (pid_t)procs[i].ppid,
+							   procs[i].start_ns, procs[i].exe };
+		t = rt_process_table__from_rows(rows, n);
+	}
+	free(rows);
+	free(procs);
+	return t;
+}
+
 /* Scans /proc in full (every tracker) and sets the time of the next scan. */
 static void full_scan(struct rt_bpf_app *app)
 {
@@ -204,7 +228,7 @@ static void full_scan(struct rt_bpf_app *app)
 	}
 	/* every tracker scans the same processes: read them once (out of
 	 * memory, each reads its own) */
-	if (filter)
+	if (filter && !(c.table = kernel_table(app->discovery)))
 		c.table = rt_process_table__read();
 	for (size_t i = 0; i < app->nr_trackers; i++)
 		rt_process_tracker__scan_candidates(rt_runtime_tracker__processes(app->trackers[i]),

@@ -723,7 +723,9 @@ struct table_exe {
 	int err; /* EXE_UNREAD, or read_exe()'s answer */
 	dev_t dev;
 	ino_t ino;
-	char *path; /* NULL until asked for */
+	char *path;    /* NULL until asked for */
+	uint64_t key;  /* from a kernel listing: equal for one file, 0: none */
+	size_t leader; /* from a kernel listing: the first entry with this key */
 };
 
 #define EXE_UNREAD 1
@@ -732,6 +734,7 @@ struct rt_process_table {
 	struct scanned *all; /* sorted by pid */
 	size_t nr;
 	struct table_exe *exes; /* one per entry of all; NULL: not kept */
+	bool keyed;             /* exes' key and leader are set */
 };
 
 struct rt_process_table *rt_process_table__read(void)
@@ -754,6 +757,77 @@ struct rt_process_table *rt_process_table__read(void)
 	return t;
 }
 
+/* Table entries ordered by executable key, then position. */
+struct keyed {
+	uint64_t key;
+	size_t i;
+};
+
+static int keyed_cmp(const void *a, const void *b)
+{
+	const struct keyed *x = a, *y = b;
+
+	if (x->key != y->key)
+		return x->key < y->key ? -1 : 1;
+	return (x->i > y->i) - (x->i < y->i);
+}
+
+/* A listed process with its executable's key, sorted by pid (scanned
+ * first: scanned_cmp orders these too). */
+struct listed {
+	struct scanned s;
+	uint64_t key;
+};
+
+struct rt_process_table *rt_process_table__from_rows(const struct rt_process_row *rows, size_t nr)
+{
+	struct rt_process_table *t = calloc(1, sizeof(*t));
+	long hz = sysconf(_SC_CLK_TCK);
+	unsigned long long ns_per_tick = 1000000000ull / (unsigned long long)(hz > 0 ? hz : 100);
+	struct listed *listed = NULL;
+	struct keyed *order = NULL;
+	size_t n = 0;
+
+	if (!t)
+		return NULL;
+	t->keyed = true;
+	if (!nr)
+		return t;
+	t->all = calloc(nr, sizeof(*t->all));
+	t->exes = calloc(nr, sizeof(*t->exes));
+	listed = calloc(nr, sizeof(*listed));
+	order = calloc(nr, sizeof(*order));
+	if (!t->all || !t->exes || !listed || !order) {
+		free(listed);
+		free(order);
+		rt_process_table__free(t);
+		errno = ENOMEM;
+		return NULL;
+	}
+	for (size_t i = 0; i < nr; i++)
+		if (rows[i].pid > 0) /* start as /proc/PID/stat says it: ticks */
+			listed[n++] = (struct listed){
+				{ rows[i].pid, rows[i].ppid, rows[i].start_ns / ns_per_tick },
+				rows[i].exe };
+	qsort(listed, n, sizeof(*listed), scanned_cmp);
+	for (size_t i = 0; i < n; i++) {
+		t->all[i] = listed[i].s;
+		t->exes[i].key = listed[i].key;
+		t->exes[i].err = EXE_UNREAD;
+		order[i] = (struct keyed){ listed[i].key, i };
+	}
+	t->nr = n;
+	free(listed);
+	/* each entry's leader: the first entry running the same file */
+	qsort(order, n, sizeof(*order), keyed_cmp);
+	for (size_t i = 0; i < n; i++)
+		t->exes[order[i].i].leader = i && order[i].key == order[i - 1].key ?
+						     t->exes[order[i - 1].i].leader :
+						     order[i].i;
+	free(order);
+	return t;
+}
+
 void rt_process_table__free(struct rt_process_table *t)
 {
 	if (!t)
@@ -765,35 +839,70 @@ void rt_process_table__free(struct rt_process_table *t)
 	free(t);
 }
 
+/* Reads the executable of entry @i of a table from a kernel listing: from
+ * its leader (the first entry running the same file) when that one is
+ * readable, else its own; a key of 0 has none (kernel thread). */
+static int keyed_exe(struct rt_process_table *t, size_t i)
+{
+	struct table_exe *e = &t->exes[i], *l = &t->exes[e->leader];
+
+	if (!e->key)
+		return -ENOENT;
+	if (l != e) {
+		if (l->err == EXE_UNREAD)
+			l->err = read_exe(t->all[e->leader].pid, &l->dev, &l->ino, NULL, 0);
+		if (!l->err) {
+			e->dev = l->dev;
+			e->ino = l->ino;
+			return 0;
+		}
+	}
+	return read_exe(t->all[i].pid, &e->dev, &e->ino, NULL, 0);
+}
+
+/* The path of entry @i's executable, kept in the table; a table from a
+ * kernel listing reads it once per file (the leader's). */
+static const char *table_exe_path(struct rt_process_table *t, size_t i)
+{
+	struct table_exe *e = &t->exes[i];
+	char path[PATH_MAX];
+
+	if (e->path)
+		return e->path;
+	if (t->keyed && e->leader != i && !t->exes[e->leader].err) {
+		const char *lp = table_exe_path(t, e->leader);
+
+		if (lp)
+			return e->path = strdup(lp);
+	}
+	if (read_exe_path(t->all[i].pid, path, sizeof(path)))
+		return NULL;
+	return e->path = strdup(path);
+}
+
 /* read_exe() of entry @i of @t, from what an earlier scan of the table
  * read where it can. */
 static int table_exe(struct rt_process_table *t, size_t i, dev_t *dev, ino_t *ino, char *name,
 		     size_t name_size)
 {
 	struct table_exe *e;
+	const char *path;
 
 	if (!t->exes)
 		return read_exe(t->all[i].pid, dev, ino, name, name_size);
 	e = &t->exes[i];
 	if (e->err == EXE_UNREAD)
-		e->err = read_exe(t->all[i].pid, &e->dev, &e->ino, NULL, 0);
+		e->err = t->keyed ? keyed_exe(t, i) : read_exe(t->all[i].pid, &e->dev, &e->ino, NULL, 0);
 	if (e->err)
 		return e->err;
 	*dev = e->dev;
 	*ino = e->ino;
 	if (!name)
 		return 0;
-	if (!e->path) {
-		char path[PATH_MAX];
-		int err = read_exe_path(t->all[i].pid, path, sizeof(path));
-
-		if (err)
-			return err;
-		e->path = strdup(path);
-		if (!e->path)
-			return -ENOMEM;
-	}
-	snprintf(name, name_size, "%s", e->path);
+	path = table_exe_path(t, i);
+	if (!path)
+		return errno ? -errno : -ENOMEM;
+	snprintf(name, name_size, "%s", path);
 	return 0;
 }
 

@@ -151,6 +151,22 @@ struct rt_process_table;
 /* Reads the processes of /proc; NULL with errno set. */
 struct rt_process_table *rt_process_table__read(void);
 
+/* One process as a kernel listing gives it (rt-bpf's task iterator). */
+struct rt_process_row {
+	pid_t pid, ppid;
+	unsigned long long start_ns; /* ns after boot */
+	uint64_t exe; /* the executable's identity within the listing (equal
+		       * for processes running one file), 0 for none (kernel
+		       * thread) */
+};
+
+/*
+ * The table from a kernel listing of @nr @rows (any order) instead of
+ * /proc: only one process per executable is stat()ed, and the others
+ * running the same file take its identity and path.  NULL with errno set.
+ */
+struct rt_process_table *rt_process_table__from_rows(const struct rt_process_row *rows, size_t nr);
+
 void rt_process_table__free(struct rt_process_table *t);
 
 /* What narrows a full scan: the processes that map a runtime library. */

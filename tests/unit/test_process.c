@@ -583,6 +583,63 @@ static void test_tracker_shared_table(void)
 	}
 }
 
+/* A table from a kernel listing (rows in any order, executables by key):
+ * the scan checks what it checks with /proc's table; a row without an
+ * executable (key 0, a kernel thread) is never checked, and a file's
+ * first process being gone leaves the others to be read on their own. */
+static void test_tracker_listed_table(void)
+{
+	struct candidates_log log = { 0 };
+	struct rt_process_tracker_ops ops = { .exe_name = "no such name", .check = count_check,
+					      .ctx = &log };
+	struct rt_process_candidates c = { 0 };
+	struct rt_process_row rows[5];
+	struct rt_process_tracker *tr;
+	pid_t root = getpid(), listed, gone;
+
+	gone = fork(); /* the lowest pid of the file's processes: its leader */
+	CU_ASSERT_FATAL(gone >= 0);
+	if (gone == 0)
+		_exit(0);
+	waitpid(gone, NULL, 0);
+	for (int i = 0; i < 3; i++) {
+		log.kids[i] = fork();
+		CU_ASSERT_FATAL(log.kids[i] >= 0);
+		if (log.kids[i] == 0) {
+			pause();
+			_exit(0);
+		}
+	}
+	/* reversed order; kids[2] listed without an executable */
+	rows[0] = (struct rt_process_row){ log.kids[2], root, 0, 0 };
+	rows[1] = (struct rt_process_row){ log.kids[1], root, 0, 7 };
+	rows[2] = (struct rt_process_row){ log.kids[0], root, 0, 7 };
+	rows[3] = (struct rt_process_row){ gone, root, 0, 7 };
+	rows[4] = (struct rt_process_row){ root, getppid(), 0, 9 };
+	c.table = rt_process_table__from_rows(rows, 5);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(c.table);
+	listed = log.kids[1];
+	c.pids = &listed;
+	c.nr = 1;
+	c.taken_ns = boot_ns();
+	tr = rt_process_tracker__new(RT_PROCESS_TREE, &root, 1, &ops);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(tr);
+	CU_ASSERT_EQUAL(rt_process_tracker__scan_candidates(tr, &c), 0);
+	CU_ASSERT_EQUAL(log.checks[1], 1);
+	CU_ASSERT_EQUAL(log.checks[0], 1);
+	CU_ASSERT_EQUAL(log.checks[2], 0);
+	rt_process_tracker__free(tr);
+	rt_process_table__free(c.table);
+	/* an empty listing is a table too */
+	c.table = rt_process_table__from_rows(rows, 0);
+	CU_ASSERT_PTR_NOT_NULL(c.table);
+	rt_process_table__free(c.table);
+	for (int i = 0; i < 3; i++) {
+		kill(log.kids[i], SIGKILL);
+		waitpid(log.kids[i], NULL, 0);
+	}
+}
+
 int main(void)
 {
 	CU_pSuite suite;
@@ -600,6 +657,7 @@ int main(void)
 	CU_add_test(suite, "tracker events", test_tracker_events);
 	CU_add_test(suite, "tracker scan narrowed by candidates", test_tracker_candidates);
 	CU_add_test(suite, "tracker scans sharing a process table", test_tracker_shared_table);
+	CU_add_test(suite, "tracker scan with a table from a kernel listing", test_tracker_listed_table);
 	CU_basic_set_mode(CU_BRM_VERBOSE);
 	CU_basic_run_tests();
 	failed = CU_get_number_of_failures() + CU_get_number_of_tests_failed();
