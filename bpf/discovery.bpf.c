@@ -15,6 +15,7 @@
 #include <bpf/bpf_tracing.h>
 
 #include "bpf/discovery.h"
+#include "bpf/perffd.bpf.h"
 
 char LICENSE[] SEC("license") = "GPL";
 
@@ -208,4 +209,12 @@ int rt_processes(struct bpf_iter__task *ctx)
 		p.exe = (__u64)BPF_CORE_READ(task, mm, exe_file, f_inode);
 	bpf_seq_write(ctx->meta->seq, &p, sizeof(p));
 	return 0;
+}
+
+/* The perf fd iterator (bpf/perffd.bpf.h) over every process: rt-bpf
+ * record finds perf's events with it instead of loading bpf/perffd.bpf.c. */
+SEC("iter/task_file")
+int rt_perf_files(struct bpf_iter__task_file *ctx)
+{
+	return perffd_dump(ctx, 0);
 }

@@ -37,16 +37,18 @@ $(BUILD)/bpf/trace.skel.h: $(BUILD)/bpf/trace.bpf.o
 	$(BPFTOOL) gen skeleton $< name trace_bpf > $@.tmp && mv $@.tmp $@
 
 # perf's fd iterator (loaded by rtbpf/perfsession.c)
-$(BUILD)/bpf/perffd.bpf.o: bpf/perffd.bpf.c bpf/perffd.h $(BUILD)/vmlinux.h
+$(BUILD)/bpf/perffd.bpf.o: bpf/perffd.bpf.c bpf/perffd.bpf.h bpf/perffd.h $(BUILD)/vmlinux.h
 	@mkdir -p $(dir $@)
 	$(CLANG) $(BPF_CFLAGS) -I$(BUILD) -I. -c $< -o $@
 
 $(BUILD)/bpf/perffd.skel.h: $(BUILD)/bpf/perffd.bpf.o
 	$(BPFTOOL) gen skeleton $< name perffd_bpf > $@.tmp && mv $@.tmp $@
 
-# process discovery from kernel events (loaded by rtbpf/discovery.c, in rt-bpf
-# only: it needs libbpf, the library does not)
-$(BUILD)/bpf/discovery.bpf.o: bpf/discovery.bpf.c bpf/discovery.h $(BUILD)/vmlinux.h
+# process discovery from kernel events, and perf's fd iterator again for
+# rt-bpf record (loaded by rtbpf/discovery.c, in rt-bpf only: it needs
+# libbpf, the library does not)
+$(BUILD)/bpf/discovery.bpf.o: bpf/discovery.bpf.c bpf/discovery.h bpf/perffd.bpf.h bpf/perffd.h \
+                              $(BUILD)/vmlinux.h
 	@mkdir -p $(dir $@)
 	$(CLANG) $(BPF_CFLAGS) -I. -I$(BUILD) -c -o $@ $<
 

@@ -10,6 +10,7 @@
 #include "bpf/discovery.h"
 #include "bpf/discovery.skel.h"
 #include "rtbpf/discovery_events.h"
+#include "rtbpf/iter.h"
 
 struct rt_discovery {
 	struct discovery_bpf *skel;
@@ -57,6 +58,7 @@ struct rt_discovery *rt_discovery__new(rt_discovery_fn fn, void *ctx)
 	/* the candidates iterator runs on demand, never attached */
 	bpf_program__set_autoattach(d->skel->progs.rt_candidates, false);
 	bpf_program__set_autoattach(d->skel->progs.rt_processes, false);
+	bpf_program__set_autoattach(d->skel->progs.rt_perf_files, false);
 	if (discovery_bpf__load(d->skel))
 		goto fail;
 	err = discovery_bpf__attach(d->skel);
@@ -122,64 +124,6 @@ static int cmp_pid(const void *a, const void *b)
 	return (x > y) - (x < y);
 }
 
-/* Runs iterator program @prog to its end: *@out (malloc'd, the caller
- * frees) gets its bytes, a whole number of @rec_size records, *@nr of them.
- * 0 or -errno. */
-static int read_iter(struct bpf_program *prog, size_t rec_size, void **out, size_t *nr)
-{
-	size_t cap = 256 * rec_size, bytes = 0;
-	struct bpf_link *link;
-	char *buf = malloc(cap);
-	int fd, err = 0;
-	ssize_t got;
-
-	*out = NULL;
-	*nr = 0;
-	if (!buf)
-		return -ENOMEM;
-	link = bpf_program__attach_iter(prog, NULL);
-	if (!link) {
-		err = -errno;
-		goto out;
-	}
-	fd = bpf_iter_create(bpf_link__fd(link));
-	if (fd < 0) {
-		err = -errno;
-		goto out_link;
-	}
-	for (;;) {
-		if (bytes == cap) {
-			char *more = realloc(buf, 2 * cap);
-
-			if (!more) {
-				err = -ENOMEM;
-				break;
-			}
-			buf = more;
-			cap *= 2;
-		}
-		got = read(fd, buf + bytes, cap - bytes);
-		if (got < 0 && errno == EINTR)
-			continue;
-		if (got <= 0) {
-			err = got < 0 ? -errno : 0;
-			break;
-		}
-		bytes += (size_t)got;
-	}
-	close(fd);
-	if (!err) {
-		*out = buf;
-		*nr = bytes / rec_size;
-		buf = NULL;
-	}
-out_link:
-	bpf_link__destroy(link);
-out:
-	free(buf);
-	return err;
-}
-
 int rt_discovery__candidates(struct rt_discovery *d, pid_t **pids, size_t *nr)
 {
 	void *buf;
@@ -190,7 +134,7 @@ int rt_discovery__candidates(struct rt_discovery *d, pid_t **pids, size_t *nr)
 	*pids = NULL;
 	*nr = 0;
 	d->skel->bss->last_tgid = 0;
-	err = read_iter(d->skel->progs.rt_candidates, sizeof(pid_t), &buf, &n);
+	err = rt_bpf_iter__read(d->skel->progs.rt_candidates, sizeof(pid_t), &buf, &n);
 	if (err)
 		return err;
 	/* a process whose vmas the iterator visited in two reads may come
@@ -205,11 +149,16 @@ int rt_discovery__candidates(struct rt_discovery *d, pid_t **pids, size_t *nr)
 	return 0;
 }
 
+const struct bpf_program *rt_discovery__perf_files(const struct rt_discovery *d)
+{
+	return d->skel->progs.rt_perf_files;
+}
+
 int rt_discovery__processes(struct rt_discovery *d, struct rt_discovery_process **procs,
 			    size_t *nr)
 {
 	void *buf;
-	int err = read_iter(d->skel->progs.rt_processes, sizeof(**procs), &buf, nr);
+	int err = rt_bpf_iter__read(d->skel->progs.rt_processes, sizeof(**procs), &buf, nr);
 
 	*procs = err ? NULL : buf;
 	return err;

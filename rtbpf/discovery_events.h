@@ -12,6 +12,8 @@
 
 #include "bpf/discovery.h"
 
+struct bpf_program;
+
 struct rt_discovery;
 
 typedef void (*rt_discovery_fn)(void *ctx, const struct rt_discovery_event *e);
@@ -55,6 +57,11 @@ int rt_discovery__candidates(struct rt_discovery *d, pid_t **pids, size_t *nr);
  */
 int rt_discovery__processes(struct rt_discovery *d, struct rt_discovery_process **procs,
 			    size_t *nr);
+/* The perf fd iterator of the discovery object (bpf/perffd.bpf.h), for
+ * rt_perf_find_opts.perf_files: finding perf's events then loads no other
+ * object. */
+const struct bpf_program *rt_discovery__perf_files(const struct rt_discovery *d);
+
 /* Detaches and frees.  NULL is a no-op. */
 void rt_discovery__free(struct rt_discovery *d);
 

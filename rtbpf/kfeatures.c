@@ -67,12 +67,17 @@ static int probe_task_file_iter(void)
 		close(fd);
 		return -ENOMEM;
 	}
-	got = pread(fd, strs, hdr.str_len, (off_t)hdr.hdr_len + hdr.str_off);
-	close(fd);
-	if (got != (ssize_t)hdr.str_len) {
-		free(strs);
-		return -EIO;
+	/* sysfs hands out a page per read */
+	for (size_t done = 0; done < hdr.str_len; done += (size_t)got) {
+		got = pread(fd, strs + done, hdr.str_len - done,
+			    (off_t)hdr.hdr_len + hdr.str_off + (off_t)done);
+		if (got <= 0) {
+			close(fd);
+			free(strs);
+			return got < 0 ? -errno : -EIO;
+		}
 	}
+	close(fd);
 	strs[hdr.str_len] = '\0';
 	/* the name with the NUL before it and the one after it (sizeof) */
 	found = memmem(strs, hdr.str_len + 1, want, sizeof(want)) != NULL;

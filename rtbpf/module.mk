@@ -2,7 +2,8 @@
 # rtbpf/: the rt-bpf tool.  main.c parses the subcommand and global flags and
 # dispatches to one file per subcommand (attach.c, record.c, async.c); rtbpf.h is the
 # state they share, app.c, targets.c and stats.c the steps they share.
-# perfsession.c finds perf's events and attaches to them, perfrun.c starts
+# perfsession.c finds perf's events and attaches to them (iter.c runs BPF
+# iterators for it and discovery.c), perfrun.c starts
 # and stops perf (one public header, perfsession.h); discovery.c follows
 # processes from bpf/discovery.bpf.c's events; dsocache.c and kfeatures.c
 # keep the build-id cache and the kernel probes; offcpu.c and events.c link
@@ -16,7 +17,7 @@
 include rtbpf/top.mk
 
 # In the library for the unit tests and the e2e attach driver.
-LIB_SRCS      += rtbpf/perfsession.c rtbpf/perfrun.c rtbpf/dsocache.c rtbpf/kfeatures.c \
+LIB_SRCS      += rtbpf/perfsession.c rtbpf/perfrun.c rtbpf/iter.c rtbpf/dsocache.c rtbpf/kfeatures.c \
                  rtbpf/codetracer.c rtbpf/usdt.c rtbpf/asyncps.c
 UNIT_TESTS    += perfsession kfeatures dsocache codetracer usdt asyncps
 LDLIBS        += -lbpf

@@ -482,6 +482,7 @@ int rt_perf_record(const struct rt_perf_record_opts *opts, struct rt_perf_record
 	{
 		struct rt_perf_find_opts fo = {
 			.sz = sizeof(fo), .perf_pid = r.perf_pid, .log = r.log, .log_ctx = r.log_ctx,
+			.perf_files = OPT(opts, perf_files, NULL),
 		};
 
 		s = rt_perf_session__find(&fo);

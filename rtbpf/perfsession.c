@@ -27,6 +27,7 @@
 #include <linux/perf_event.h>
 
 #include "bpf/perffd.skel.h"
+#include "rtbpf/iter.h"
 
 #define BTF_VMLINUX "/sys/kernel/btf/vmlinux"
 #define CHANNEL_OPTION "-e bpf-output/no-inherit,name=rt/"
@@ -67,76 +68,38 @@ void rt_perf__logf(rt_perf_log_fn fn, void *ctx, const char *fmt, ...)
 
 /* ---- finding perf's events ---------------------------------------------- */
 
-/* Runs the iterator; *out is malloc'ed, one record per perf file. */
+/* Runs the perf fd iterator: @prog if given (loaded by the caller, over
+ * every process), else bpf/perffd.bpf.c loaded for this search (over
+ * @tgid's files only, unless 0).  *out is malloc'ed, one record per perf
+ * file. */
 static int list_perf_files(rt_perf_log_fn log, void *log_ctx, pid_t tgid,
-			   struct rt_perffd_record **out, size_t *nr)
+			   const struct bpf_program *prog, struct rt_perffd_record **out, size_t *nr)
 {
 	struct perffd_bpf *skel = NULL;
-	struct bpf_link *link = NULL;
-	struct rt_perffd_record *recs = NULL;
-	size_t n = 0, cap = 0, fill = 0;
-	int iter_fd = -1, err;
+	void *recs;
+	int err;
 
-	skel = perffd_bpf__open();
-	if (!skel) {
-		err = -errno;
-		rt_perf__logf(log, log_ctx, "opening the perf fd iterator: %s", strerror(-err));
-		return err;
-	}
-	skel->rodata->target_tgid = tgid > 0 ? (__u32)tgid : 0;
-	err = perffd_bpf__load(skel);
-	if (err) {
-		rt_perf__logf(log, log_ctx, "loading the perf fd iterator: %s", strerror(-err));
-		goto cleanup;
-	}
-	link = bpf_program__attach_iter(skel->progs.rt_perffd_dump, NULL);
-	if (!link) {
-		err = -errno;
-		rt_perf__logf(log, log_ctx, "attaching the perf fd iterator: %s", strerror(-err));
-		goto cleanup;
-	}
-	iter_fd = bpf_iter_create(bpf_link__fd(link));
-	if (iter_fd < 0) {
-		err = -errno;
-		rt_perf__logf(log, log_ctx, "starting the perf fd iterator: %s", strerror(-err));
-		goto cleanup;
-	}
-	for (;;) {
-		ssize_t got;
-
-		if (fill + sizeof(*recs) > cap * sizeof(*recs)) {
-			size_t ncap = cap ? 2 * cap : 64;
-			void *p = realloc(recs, ncap * sizeof(*recs));
-
-			if (!p) {
-				err = -ENOMEM;
-				goto cleanup;
-			}
-			recs = p;
-			cap = ncap;
-		}
-		got = read(iter_fd, (char *)recs + fill, cap * sizeof(*recs) - fill);
-		if (got < 0) {
-			if (errno == EINTR)
-				continue;
+	if (!prog) {
+		skel = perffd_bpf__open();
+		if (!skel) {
 			err = -errno;
-			rt_perf__logf(log, log_ctx, "reading the perf fd iterator: %s", strerror(-err));
-			goto cleanup;
+			rt_perf__logf(log, log_ctx, "opening the perf fd iterator: %s", strerror(-err));
+			return err;
 		}
-		if (got == 0)
-			break;
-		fill += (size_t)got;
+		skel->rodata->target_tgid = tgid > 0 ? (__u32)tgid : 0;
+		err = perffd_bpf__load(skel);
+		if (err) {
+			rt_perf__logf(log, log_ctx, "loading the perf fd iterator: %s", strerror(-err));
+			perffd_bpf__destroy(skel);
+			return err;
+		}
+		prog = skel->progs.rt_perffd_dump;
 	}
-	n = fill / sizeof(*recs);
-	*out = recs;
-	*nr = n;
-	recs = NULL;
-	err = 0;
-cleanup:
-	free(recs);
-	if (iter_fd >= 0)
-		close(iter_fd);
-	bpf_link__destroy(link);
+	err = rt_bpf_iter__read(prog, sizeof(**out), &recs, nr);
+	if (err)
+		rt_perf__logf(log, log_ctx, "running the perf fd iterator: %s", strerror(-err));
+	else
+		*out = recs;
 	perffd_bpf__destroy(skel);
 	return err;
 }
@@ -275,7 +238,7 @@ struct rt_perf_session *rt_perf_session__find(const struct rt_perf_find_opts *op
 		return NULL;
 	}
 
-	err = list_perf_files(log, log_ctx, want, &recs, &nr);
+	err = list_perf_files(log, log_ctx, want, OPT(opts, perf_files, NULL), &recs, &nr);
 	if (err)
 		goto fail;
 	qsort(recs, nr, sizeof(*recs), cmp_tgid);

@@ -44,10 +44,15 @@ struct rt_perf_find_opts {
 	rt_perf_log_fn log;    /* NULL: messages go to stderr */
 	void *log_ctx;
 	bool allow_no_channel; /* find sessions without a bpf-output event too */
+	/* A loaded iter/task_file program writing struct rt_perffd_record per
+	 * perf file (bpf/perffd.bpf.h), whose object the caller loaded anyway;
+	 * NULL: bpf/perffd.bpf.c is loaded for the search. */
+	const struct bpf_program *perf_files;
 };
-#define rt_perf_find_opts__last_field allow_no_channel
+#define rt_perf_find_opts__last_field perf_files
 
 struct rt_perf_session;
+struct bpf_program;
 
 /*
  * Finds a running perf record (opts->perf_pid, or the only process named
@@ -199,8 +204,10 @@ struct rt_perf_record_opts {
 	 * hits (a loop of writes) while perf waits for the CPU overflows the
 	 * default buffer, and its samples and stack records are lost. */
 	unsigned int mmap_kib;
+	/* rt_perf_find_opts.perf_files for finding perf's events */
+	const struct bpf_program *perf_files;
 };
-#define rt_perf_record_opts__last_field mmap_kib
+#define rt_perf_record_opts__last_field perf_files
 #define RT_PERF_MAX_EXTRA_EVENTS 8
 /* perf's own limit: the sample's size field is 16 bits */
 #define RT_PERF_DWARF_STACK_MAX 65528u

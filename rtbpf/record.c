@@ -16,6 +16,7 @@
 #include "bpf/walker.skel.h"
 #include "rtbpf/events.h"
 #include "rtbpf/offcpu.h"
+#include "rtbpf/discovery_events.h"
 #include "rtbpf/rtbpf.h"
 #include "rtbpf/tasks.h"
 
@@ -213,6 +214,11 @@ static int record_run(struct rt_bpf_app *app, void *opts, int argc, char **argv)
 		 * overflowed 516 KiB on a loaded machine */
 		ro->mmap_kib = 4096;
 	}
+	/* The discovery object carries the perf fd iterator too: loaded now,
+	 * finding perf's events loads no object of its own. */
+	rt_bpf_app__open_discovery(app);
+	if (app->discovery)
+		ro->perf_files = rt_discovery__perf_files(app->discovery);
 	ro->attach = record_attach;
 	ro->attach_ctx = app;
 	ro->before_stop = record_before_stop;

@@ -52,6 +52,7 @@ struct rt_bpf_app {
 	struct rt_runtime_tracker *trackers[RT_BPF_MAX_RUNTIMES]; /* one per runtime */
 	size_t nr_trackers;
 	struct rt_discovery *discovery;       /* process events; NULL: /proc polling */
+	bool discovery_opened;                /* rt_bpf_app__open_discovery ran */
 	pthread_t scanner;
 	bool scanner_running;
 	volatile bool stop;
@@ -148,7 +149,13 @@ int rt_bpf_app__check_targets(const struct rt_bpf_app *app);
  * or -errno. */
 int rt_bpf_app__new_trackers(struct rt_bpf_app *app);
 
-/* Starts discovery: kernel events, then a full /proc scan. */
+/* Loads and attaches the discovery programs (once; app->discovery stays
+ * NULL if the kernel has none, said on stderr): process events queue up
+ * from then on, read once discovery starts. */
+void rt_bpf_app__open_discovery(struct rt_bpf_app *app);
+
+/* Starts discovery: kernel events (opening them if not yet), then a full
+ * /proc scan. */
 void rt_bpf_app__start_discovery(struct rt_bpf_app *app);
 
 /* The longest one round of discovery waits: a stop flag is seen by then. */

@@ -238,11 +238,11 @@ static void full_scan(struct rt_bpf_app *app)
 	app->next_scan_ms = monotonic_ms() + (app->discovery ? SAFETY_SCAN_MS : RESCAN_MS);
 }
 
-/* Process events first, so that no process starting during the first full
- * scan goes unseen (events older than a check are dropped by the tracker),
- * then that scan. */
-void rt_bpf_app__start_discovery(struct rt_bpf_app *app)
+void rt_bpf_app__open_discovery(struct rt_bpf_app *app)
 {
+	if (app->discovery_opened)
+		return;
+	app->discovery_opened = true;
 	app->discovery = rt_discovery__new(on_discovery, app);
 	if (!app->discovery)
 		fprintf(stderr, "rt-bpf: no process events from the kernel (%s): rescanning /proc every "
@@ -250,6 +250,14 @@ void rt_bpf_app__start_discovery(struct rt_bpf_app *app)
 	else if (app->verbose && !rt_discovery__sees_mmaps(app->discovery))
 		fprintf(stderr, "rt-bpf: no mmap events (syscalls tracepoints need tracefs): libraries "
 			"mapped after exec are found by retries\n");
+}
+
+/* Process events first, so that no process starting during the first full
+ * scan goes unseen (events older than a check are dropped by the tracker),
+ * then that scan. */
+void rt_bpf_app__start_discovery(struct rt_bpf_app *app)
+{
+	rt_bpf_app__open_discovery(app);
 	full_scan(app);
 }
 
