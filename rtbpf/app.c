@@ -181,6 +181,14 @@ int rt_bpf_app__load(struct rt_bpf_app *app, const struct rt_bpf_walker_opts *wo
 		return ncpus < 0 ? ncpus : -EINVAL;
 	}
 	bpf_map__set_max_entries(app->skel->maps.deep_stacks, (__u32)ncpus);
+	/* The off-CPU program's per-thread maps (LRU hashes of 16,384 threads,
+	 * the chains alone 6 MB of kernel memory, all allocated when the map
+	 * is made) serve --off-cpu only: placeholders otherwise. */
+	if (!app->off_cpu) {
+		bpf_map__set_max_entries(app->skel->maps.offcpu_slots, 1);
+		bpf_map__set_max_entries(app->skel->maps.offcpu_starts, 64);
+		bpf_map__set_max_entries(app->skel->maps.offcpu_chains, 64);
+	}
 	if (app->off_cpu && (err = rt_offcpu__prepare(app->skel->progs.rt_offcpu,
 						       app->skel->progs.rt_offcpu_flush)))
 		return err;
