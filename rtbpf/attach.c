@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+#include "rtbpf/discovery_events.h"
 #include "rtbpf/rtbpf.h"
 
 struct attach_opts {
@@ -55,6 +56,10 @@ static int attach_run(struct rt_bpf_app *app, void *opts, int argc, char **argv)
 		err = rt_bpf_app__check_targets(app);
 	if (err)
 		return err;
+	/* its object carries the perf fd iterator: no other object to load */
+	rt_bpf_app__open_discovery(app);
+	if (app->discovery)
+		fo.perf_files = rt_discovery__perf_files(app->discovery);
 	s = rt_perf_session__find(&fo);
 	if (!s)
 		return -errno;
