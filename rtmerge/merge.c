@@ -175,6 +175,8 @@ static int finish_placeholder_frames(struct rt_merge *m)
 		rt_stacks__free(m->stacks);
 		m->stacks = stacks;
 		stacks = NULL;
+		/* its ids were the old table's */
+		memset(m->unresolved_cache, 0, sizeof(m->unresolved_cache));
 	}
 out:
 	rt_stacks__free(stacks);

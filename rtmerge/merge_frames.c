@@ -88,18 +88,45 @@ int rt_merge__intern_text(struct rt_merge *m, const char *text, size_t len, uint
 	return 0;
 }
 
-static int unresolved_frame(struct rt_merge *m, const char *dso, uint64_t addr, uint32_t *id)
+/* "[dso]", or "[dso <addr>]" with --addrs.  stable: dso's text lives as
+ * long as the run at that address (a literal, an interned map path), so
+ * the frame is found by that address next time. */
+static int unresolved_frame(struct rt_merge *m, const char *dso, bool stable, uint64_t addr,
+			    uint32_t *id)
 {
+	struct unresolved_slot *slot = NULL;
 	char text[FRAME_TEXT_MAX];
-	int n;
+	uint64_t sanitized;
+	size_t len;
+	int n, err;
 
-	if (m->opts.include_addrs)
+	if (m->opts.include_addrs) {
 		n = snprintf(text, sizeof(text), "[%s <%" PRIx64 ">]", dso, addr);
-	else
-		n = snprintf(text, sizeof(text), "[%s]", dso);
-	if (n >= (int)sizeof(text))
-		n = sizeof(text) - 1;
-	return rt_merge__intern_text(m, text, (size_t)n, id);
+		if (n >= (int)sizeof(text))
+			n = sizeof(text) - 1;
+		return rt_merge__intern_text(m, text, (size_t)n, id);
+	}
+	if (stable) {
+		slot = &m->unresolved_cache[((uintptr_t)dso >> 3) % UNRESOLVED_CACHE];
+		if (slot->dso == dso) {
+			m->stats.names_sanitized += slot->sanitized;
+			*id = slot->id;
+			return 0;
+		}
+	}
+	/* as snprintf "[%s]" would cut it: at sizeof(text) - 1 bytes */
+	len = strnlen(dso, sizeof(text) - 2);
+	text[0] = '[';
+	memcpy(text + 1, dso, len);
+	n = (int)len + 1;
+	if (n < (int)sizeof(text) - 1)
+		text[n++] = ']';
+	text[n] = '\0';
+	sanitized = m->stats.names_sanitized;
+	err = rt_merge__intern_text(m, text, (size_t)n, id);
+	if (!err && slot)
+		*slot = (struct unresolved_slot){ dso, *id, m->stats.names_sanitized != sanitized };
+	return err;
 }
 
 #define FRAME_EVAL       1 /* interpreter eval loop */
@@ -366,7 +393,7 @@ int rt_merge__resolve_kernel(struct rt_merge *m, uint64_t addr, uint32_t *id)
 	rt_symbolizer__resolve_kernel(m->symbolizer, addr, &sym);
 	if (sym.status != RT_SYMBOL_OK) {
 		m->reason = sym.status;
-		return unresolved_frame(m, "kernel.kallsyms", addr, id);
+		return unresolved_frame(m, "kernel.kallsyms", true, addr, id);
 	}
 	return named_frame(m, sym.name, m->opts.annotate_kernel ? "_[k]" : NULL, id);
 }
@@ -407,7 +434,7 @@ static int resolve_user(struct rt_merge *m, uint32_t pid, uint64_t addr, uint32_
 		if (map)
 			return rt_merge__resolve_kernel(m, addr, id);
 		m->reason = REASON_NO_MAP;
-		return unresolved_frame(m, "unknown", addr, id);
+		return unresolved_frame(m, "unknown", true, addr, id);
 	}
 	if (is_anon_map(map->path)) {
 		rt_symbolizer__resolve_perf_map(m->symbolizer, (int)pid, addr, &sym);
@@ -420,9 +447,9 @@ static int resolve_user(struct rt_merge *m, uint32_t pid, uint64_t addr, uint32_
 		}
 		m->reason = sym.status;
 		if (sym.status == RT_SYMBOL_NO_FILE)
-			return unresolved_frame(m, basename_of(map->path), addr, id);
+			return unresolved_frame(m, basename_of(map->path), true, addr, id);
 		snprintf(dso, sizeof(dso), "perf-%u.map", pid);
-		return unresolved_frame(m, dso, addr, id);
+		return unresolved_frame(m, dso, false, addr, id);
 	}
 	{
 		const uint8_t *bid = map->build_id_size ? map->build_id : NULL;
@@ -449,7 +476,7 @@ static int resolve_user(struct rt_merge *m, uint32_t pid, uint64_t addr, uint32_
 	}
 	if (sym.status != RT_SYMBOL_OK) {
 		m->reason = sym.status;
-		return unresolved_frame(m, basename_of(map->path), addr, id);
+		return unresolved_frame(m, basename_of(map->path), true, addr, id);
 	}
 	/* An answer that is not cached (no code mapping) would store a new
 	 * chain each time: such an address gets its symbol's name alone. */

@@ -34,6 +34,7 @@ struct frame_slot {
 #define BID_CACHE 256
 #define ROOT_CACHE 256
 #define INTERP_CACHE 4096 /* a power of two */
+#define UNRESOLVED_CACHE 64 /* a power of two */
 /* A stack record follows its native sample by the walker's run time:
  * microseconds, but a walk of 4,096 frames takes up to a few hundred on a
  * loaded machine and milliseconds under emulation (1.3 ms median for 3,003
@@ -63,6 +64,14 @@ struct rt_merge {
 	size_t cache_size, cache_used;
 	struct frame_slot l1[L1_SIZE];
 	uint32_t frames[MAX_STACK];
+	/* "[dso]" frames by the address of their dso text (literals and
+	 * interned map paths: stable for the run): a broken chain's addresses
+	 * are not cached by address, and each would format its text again. */
+	struct unresolved_slot {
+		const char *dso;
+		uint32_t id;
+		bool sanitized;
+	} unresolved_cache[UNRESOLVED_CACHE];
 	uint8_t reason;     /* why the last resolve_* failed, 0 when it did not */
 	bool uncacheable;   /* the last resolve_* answer may change without a new generation */
 	struct rt_interp_decoder *decoder;
