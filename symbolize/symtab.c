@@ -633,6 +633,74 @@ static const char *token_end(const char *p, const char *end)
 	return p;
 }
 
+/* 0x80 in each byte of v (eight ASCII characters) within [lo, hi]. */
+static uint64_t bytes_within(uint64_t v, uint8_t lo, uint8_t hi)
+{
+	const uint64_t ones = 0x0101010101010101ull, high = 0x8080808080808080ull;
+	uint64_t low7 = v & ~high;
+
+	return (low7 + ones * (uint8_t)(0x80 - lo)) & ~(low7 + ones * (uint8_t)(0x7f - hi)) & ~v &
+	       high;
+}
+
+/*
+ * The value of the 16 hex digits at p, eight at a time (false when one of
+ * them is no hex digit): digit checks and conversion were most of the
+ * cost of reading kallsyms byte by byte.
+ */
+static bool hex16(const char *p, uint64_t *out)
+{
+	const uint64_t ones = 0x0101010101010101ull, high = 0x8080808080808080ull;
+	uint64_t r = 0;
+
+	if (__BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__)
+		return false; /* the byte-wise path then */
+	for (int k = 0; k < 2; k++) {
+		uint64_t v, x;
+
+		memcpy(&v, p + 8 * k, sizeof(v));
+		if ((bytes_within(v, '0', '9') | bytes_within(v, 'a', 'f') |
+		     bytes_within(v, 'A', 'F')) != high)
+			return false;
+		/* each byte its digit's value: the low nibble, plus 9 for letters */
+		x = (v & 0x0f0f0f0f0f0f0f0full) + 9 * ((v >> 6) & ones);
+		/* the first character is the most significant digit */
+		x = ((x & 0x000f000f000f000full) << 4) | ((x >> 8) & 0x000f000f000f000full);
+		x = ((x & 0x000000ff000000ffull) << 8) | ((x >> 16) & 0x000000ff000000ffull);
+		x = ((x & 0xffffull) << 16) | ((x >> 32) & 0xffffull);
+		r = r << 32 | x;
+	}
+	*out = r;
+	return true;
+}
+
+/* 0x80 in the byte of v equal to b, exact for the lowest such byte
+ * (a higher one may be marked wrongly). */
+static uint64_t word_match(uint64_t v, uint8_t b)
+{
+	v ^= 0x0101010101010101ull * b;
+	return (v - 0x0101010101010101ull) & ~v & 0x8080808080808080ull;
+}
+
+/* The first space, tab or newline in [p, end), else end: a name's end and,
+ * when it is the newline, the line's.  The lowest mark of the three
+ * matches is a true one: its byte is the answer. */
+static const char *name_end(const char *p, const char *end)
+{
+	uint64_t v, m;
+
+	while (__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__ && end - p >= 8) {
+		memcpy(&v, p, sizeof(v));
+		m = word_match(v, ' ') | word_match(v, '\t') | word_match(v, '\n');
+		if (m)
+			return p + __builtin_ctzll(m) / 8;
+		p += 8;
+	}
+	while (p < end && *p != ' ' && *p != '\t' && *p != '\n')
+		p++;
+	return p;
+}
+
 /* Reads a whole file (procfs files report size 0, so read until EOF). */
 static char *slurp(const char *path, size_t *len)
 {
@@ -721,12 +789,27 @@ int rt_symtab__load_kallsyms(struct rt_symtab *t, const char *path)
 	 * about 25; nearly all are text symbols. */
 	reserve(t, len / 40, len / 8 * 5);
 	for (p = buf; p < end; ) {
-		char *line_end = memchr(p, '\n', (size_t)(end - p)), *name, *q;
+		char *line_end, *name, *q;
 		uint64_t addr = 0;
 		int digits = 0, v;
 		char type;
 		size_t name_len;
 
+		/* Nearly every line: 16 hex digits, a space, the type, a name
+		 * ended by the line or by a module's separator, each found in
+		 * one pass.  Anything else takes the byte-wise path. */
+		if (end - p >= 20 && p[16] == ' ' && hex16(p, &addr) && p[18] != '\n' &&
+		    p[19] != '\n' && ((p[17] | 0x20) == 't' || (p[17] | 0x20) == 'w')) {
+			type = p[17];
+			name = p + 19;
+			q = (char *)name_end(name, end);
+			line_end = q < end && *q != '\n' ? memchr(q, '\n', (size_t)(end - q)) : q;
+			if (!line_end)
+				line_end = end;
+			p = line_end + 1;
+			goto named;
+		}
+		line_end = memchr(p, '\n', (size_t)(end - p));
 		if (!line_end)
 			line_end = end;
 		while (p < line_end && (v = hex_value1[(uint8_t)*p] - 1) >= 0 && digits < 17) {
@@ -743,9 +826,10 @@ int rt_symtab__load_kallsyms(struct rt_symtab *t, const char *path)
 		p = line_end + 1;
 		if ((type | 0x20) != 't' && (type | 0x20) != 'w')
 			continue;
+		q = (char *)token_end(name, line_end);
+named:
 		if (addr)
 			any_nonzero = true;
-		q = (char *)token_end(name, line_end);
 		name_len = (size_t)(q - name);
 		if (!name_len)
 			continue;

@@ -450,7 +450,14 @@ static void test_kallsyms(void)
 		   "ffffffff81002000 t abcdefghi\t[m1]\n"
 		   "ffffffff81003000 W abcdefghijklmnop  [m1]\n"
 		   "ffffffff81004000 t abcdefghijklmno\t[m1]\n"
-		   "ffffffff81005000 t x\n");
+		   "ffffffff81005000 t x\n"
+		   /* read sixteen digits at a time: a non-digit among them, 17
+		    * digits, 15 digits, mixed case, a last line of a few bytes */
+		   "ffffffff8100g000 t not_a_symbol\n"
+		   "0ffffffff81006000 t too_long\n"
+		   "fffffff81007000 t fifteen_digits\n"
+		   "fFfFfFfF81008000 t mixed_case\n"
+		   "ffffffff81009000 t y");
 	s = rt_symbolizer__new(&opts);
 	rt_symbolizer__resolve_kernel(s, 0xffffffff81000010ULL, &sym);
 	CU_ASSERT_EQUAL_FATAL(sym.status, RT_SYMBOL_OK);
@@ -468,6 +475,17 @@ static void test_kallsyms(void)
 	CU_ASSERT_STRING_EQUAL(sym.name, "abcdefghijklmno");
 	rt_symbolizer__resolve_kernel(s, 0xffffffff81005001ULL, &sym);
 	CU_ASSERT_STRING_EQUAL(sym.name, "x");
+	rt_symbolizer__resolve_kernel(s, 0xffffffff81006010ULL, &sym);
+	CU_ASSERT_STRING_EQUAL(sym.name, "x");	/* the next two lines are not symbols */
+	rt_symbolizer__resolve_kernel(s, 0x0fffffff81007010ULL, &sym);
+	CU_ASSERT_EQUAL_FATAL(sym.status, RT_SYMBOL_OK);
+	CU_ASSERT_STRING_EQUAL(sym.name, "fifteen_digits");
+	CU_ASSERT_EQUAL(sym.offset, 0x10);
+	rt_symbolizer__resolve_kernel(s, 0xffffffff81008020ULL, &sym);
+	CU_ASSERT_STRING_EQUAL(sym.name, "mixed_case");
+	CU_ASSERT_EQUAL(sym.offset, 0x20);
+	rt_symbolizer__resolve_kernel(s, 0xffffffff81009001ULL, &sym);
+	CU_ASSERT_STRING_EQUAL(sym.name, "y");
 	rt_symbolizer__free(s);
 
 	/* Addresses hidden (not root): said as such, not as wrong names. */
