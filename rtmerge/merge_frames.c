@@ -485,12 +485,6 @@ static int resolve_user(struct rt_merge *m, uint32_t pid, uint64_t addr, uint32_
 	return named_frame(m, sym.name, NULL, id);
 }
 
-/* The slot of (addr, pid): keyed, since both come from the input. */
-static uint64_t frame_hash(uint64_t addr, uint32_t pid)
-{
-	return rt_hash64_keyed(addr ^ ((uint64_t)pid << 47) ^ pid);
-}
-
 static int cache_grow(struct rt_merge *m)
 {
 	size_t size = m->cache_size ? m->cache_size * 2 : 1 << 14, i;
@@ -504,7 +498,7 @@ static int cache_grow(struct rt_merge *m)
 
 		if (!e->frame)
 			continue;
-		j = frame_hash(e->addr, e->pid) & (size - 1);
+		j = rt_merge__frame_hash(e->addr, e->pid, false) & (size - 1);
 		while (t[j].frame)
 			j = (j + 1) & (size - 1);
 		t[j] = *e;
@@ -513,11 +507,6 @@ static int cache_grow(struct rt_merge *m)
 	m->cache = t;
 	m->cache_size = size;
 	return 0;
-}
-
-static size_t l1_index(uint64_t addr, uint32_t pid)
-{
-	return (size_t)(frame_hash(addr, pid) >> 40) & (L1_SIZE - 1);
 }
 
 static void count_reason(struct rt_merge *m, uint8_t reason)
@@ -532,9 +521,16 @@ static void count_reason(struct rt_merge *m, uint8_t reason)
 int rt_merge__frame_of(struct rt_merge *m, uint32_t pid, uint64_t user_gen, uint64_t addr,
 		       bool kernel, uint32_t *id)
 {
+	return rt_merge__frame_of_hashed(m, pid, user_gen, addr, kernel,
+					 rt_merge__frame_hash(addr, pid, kernel), id);
+}
+
+int rt_merge__frame_of_hashed(struct rt_merge *m, uint32_t pid, uint64_t user_gen, uint64_t addr,
+			      bool kernel, uint64_t hash, uint32_t *id)
+{
 	uint32_t key_pid = kernel ? RT_MACHINE_KERNEL_PID : pid;
 	uint64_t gen = kernel ? 0 : user_gen;
-	struct frame_slot *l1 = &m->l1[l1_index(addr, key_pid)];
+	struct frame_slot *l1 = &m->l1[rt_merge__l1_index(hash)];
 	size_t mask, i;
 	int err;
 
@@ -549,8 +545,7 @@ int rt_merge__frame_of(struct rt_merge *m, uint32_t pid, uint64_t user_gen, uint
 	if ((m->cache_used + 1) * 2 > m->cache_size && cache_grow(m))
 		return -ENOMEM;
 	mask = m->cache_size - 1;
-	for (i = frame_hash(addr, key_pid) & mask; m->cache[i].frame;
-	     i = (i + 1) & mask) {
+	for (i = hash & mask; m->cache[i].frame; i = (i + 1) & mask) {
 		struct frame_slot *e = &m->cache[i];
 
 		if (e->addr == addr && e->pid == key_pid) {
@@ -580,20 +575,6 @@ int rt_merge__frame_of(struct rt_merge *m, uint32_t pid, uint64_t user_gen, uint
 	m->cache[i].frame = *id + 1;
 	*l1 = m->cache[i];
 	return 0;
-}
-
-void rt_merge__prefetch_frames(const struct rt_merge *m, const struct rt_perf_sample *s)
-{
-	/* The frame caches are bigger than the CPU's: touch every entry's
-	 * slots first so that their cache misses overlap. */
-	if (!m->cache_size)
-		return;
-	for (uint64_t k = 0; k < s->nr_callchain && k < MAX_STACK; k++) {
-		uint64_t ip = s->callchain[k];
-
-		__builtin_prefetch(&m->l1[l1_index(ip, s->pid)]);
-		__builtin_prefetch(&m->cache[frame_hash(ip, s->pid) & (m->cache_size - 1)]);
-	}
 }
 
 int rt_merge__root_frame(struct rt_merge *m, const struct rt_perf_sample *s, uint32_t *id)

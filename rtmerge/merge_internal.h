@@ -12,6 +12,7 @@
 
 #include "bpf/record.h"
 #include "runtimes/decode.h"
+#include "perfglue/hash.h"
 #include "perfglue/machine.h"
 #include "perfglue/tidtable.h"
 #include "rtmerge/chains.h"
@@ -64,6 +65,7 @@ struct rt_merge {
 	size_t cache_size, cache_used;
 	struct frame_slot l1[L1_SIZE];
 	uint32_t frames[MAX_STACK];
+	uint64_t frame_hashes[MAX_STACK]; /* of a sample's callchain entries */
 	/* "[dso]" frames by the address of their dso text (literals and
 	 * interned map paths: stable for the run): a broken chain's addresses
 	 * are not cached by address, and each would format its text again. */
@@ -182,7 +184,35 @@ int rt_merge__intern_text(struct rt_merge *m, const char *text, size_t len, uint
 int rt_merge__frame_of(struct rt_merge *m, uint32_t pid, uint64_t user_gen, uint64_t addr,
 		       bool kernel, uint32_t *id);
 /* Touches the frame-cache slots of @s's callchain so their misses overlap. */
-void rt_merge__prefetch_frames(const struct rt_merge *m, const struct rt_perf_sample *s);
+/*
+ * The frame caches' slot hash of (addr, pid; kernel addresses under
+ * RT_MACHINE_KERNEL_PID), keyed since both come from the input: computed
+ * once per callchain entry, for frame_of_hashed and prefetch_frame.
+ */
+static inline uint64_t rt_merge__frame_hash(uint64_t addr, uint32_t pid, bool kernel)
+{
+	if (kernel)
+		pid = RT_MACHINE_KERNEL_PID;
+	return rt_hash64_keyed(addr ^ ((uint64_t)pid << 47) ^ pid);
+}
+
+static inline size_t rt_merge__l1_index(uint64_t hash)
+{
+	return (size_t)(hash >> 40) & (L1_SIZE - 1);
+}
+
+/* rt_merge__frame_of with the frame's rt_merge__frame_hash computed already. */
+int rt_merge__frame_of_hashed(struct rt_merge *m, uint32_t pid, uint64_t user_gen, uint64_t addr,
+			      bool kernel, uint64_t hash, uint32_t *id);
+
+/* Starts loading a frame's cache slots: the caches are bigger than the
+ * CPU's, and prefetching a sample's frames first overlaps their misses. */
+static inline void rt_merge__prefetch_frame(const struct rt_merge *m, uint64_t hash)
+{
+	__builtin_prefetch(&m->l1[rt_merge__l1_index(hash)]);
+	if (m->cache_size)
+		__builtin_prefetch(&m->cache[hash & (m->cache_size - 1)]);
+}
 /* Names kernel @addr now (sets m->reason when it stays unresolved). */
 int rt_merge__resolve_kernel(struct rt_merge *m, uint64_t addr, uint32_t *id);
 /* The frame of interpreter frame @f of process @pid: "func (file:line)";

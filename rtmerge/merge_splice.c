@@ -192,6 +192,12 @@ static int leaf_field_frame(struct rt_merge *m, const struct rt_perf_sample *s, 
 
 /* Names and counts the stack of native sample @s, with the interpreter
  * frames of @interp spliced in (NULL: none). */
+/* Whether the callchain entries after context marker ip are kernel addresses. */
+static bool context_is_kernel(uint64_t ip)
+{
+	return ip == PERF_CONTEXT_KERNEL || ip == PERF_CONTEXT_GUEST_KERNEL;
+}
+
 int rt_merge__fold(struct rt_merge *m, const struct rt_perf_sample *s,
 		   const struct rt_interp_stack *interp, const struct rt_merge_task *task)
 {
@@ -209,26 +215,37 @@ int rt_merge__fold(struct rt_merge *m, const struct rt_perf_sample *s,
 	}
 	gen = rt_machine__maps_generation(m->tool.machine, s->pid);
 	if (s->sample_type & PERF_SAMPLE_CALLCHAIN) {
-		rt_merge__prefetch_frames(m, s);
 		bool has_copy = s->user_regs && s->user_stack_size;
 		uint32_t user_start = UINT32_MAX;
+		uint64_t nr_chain = s->nr_callchain < MAX_STACK ? s->nr_callchain : MAX_STACK;
 
+		/* Each entry's hash once, its cache slots loading while the
+		 * next ones are hashed. */
+		kernel = s->cpumode == RT_CPUMODE_KERNEL;
+		for (uint64_t k = 0; k < nr_chain; k++) {
+			uint64_t ip = s->callchain[k];
+
+			if (ip >= PERF_CONTEXT_MAX) {
+				kernel = context_is_kernel(ip);
+				continue;
+			}
+			m->frame_hashes[k] = rt_merge__frame_hash(ip, s->pid, kernel);
+			rt_merge__prefetch_frame(m, m->frame_hashes[k]);
+		}
 		kernel = s->cpumode == RT_CPUMODE_KERNEL;
 		for (uint64_t k = 0; k < s->nr_callchain && nr < MAX_STACK - 1; k++) {
 			uint64_t ip = s->callchain[k];
 
 			if (ip >= PERF_CONTEXT_MAX) {
-				if (ip == PERF_CONTEXT_KERNEL)
-					kernel = true;
-				else if (ip == PERF_CONTEXT_USER)
-					kernel = false;
-				else
-					kernel = ip == PERF_CONTEXT_GUEST_KERNEL;
+				kernel = context_is_kernel(ip);
 				continue;
 			}
 			if (!kernel && user_start == UINT32_MAX)
 				user_start = nr;
-			err = rt_merge__frame_of(m, s->pid, gen, ip, kernel, &leaf_first[nr]);
+			err = rt_merge__frame_of_hashed(m, s->pid, gen, ip, kernel,
+							k < nr_chain ? m->frame_hashes[k] :
+							rt_merge__frame_hash(ip, s->pid, kernel),
+							&leaf_first[nr]);
 			if (err)
 				return err;
 			nr++;
