@@ -74,6 +74,7 @@ void rt_merge__free(struct rt_merge *m)
 	free(m->pending);
 	free(m->pending_lines);
 	free(m->interp_cache);
+	free(m->chain_cache);
 	for (size_t i = 0; i < m->nr_held; i++) {
 		free(m->held[i].callchain);
 		free(m->held[i].regs);
@@ -175,8 +176,9 @@ static int finish_placeholder_frames(struct rt_merge *m)
 		rt_stacks__free(m->stacks);
 		m->stacks = stacks;
 		stacks = NULL;
-		/* its ids were the old table's */
+		/* its ids and stack indexes were the old table's */
 		memset(m->unresolved_cache, 0, sizeof(m->unresolved_cache));
+		rt_merge__chain_forget(m);
 	}
 out:
 	rt_stacks__free(stacks);

@@ -36,6 +36,27 @@ struct frame_slot {
 #define ROOT_CACHE 256
 #define INTERP_CACHE 4096 /* a power of two */
 #define UNRESOLVED_CACHE 64 /* a power of two */
+#define CHAIN_CACHE 2048     /* a power of two */
+#define CHAIN_CACHE_DEPTH 32 /* longer callchains are folded each time */
+
+/* A callchain folded before (rtmerge/merge_chaincache.c): its key, the
+ * stack it became and what folding it added to the counters. */
+struct chain_slot {
+	uint64_t hash, generation;
+	const char *comm;
+	uint32_t pid, tid, nr_callchain, stack;
+	uint32_t cpumode;
+	bool used;
+	uint32_t frames, collapsed, empty, unresolved_no_map;
+	uint32_t unresolved[RT_SYMBOL_NR_STATUS];
+	uint64_t callchain[CHAIN_CACHE_DEPTH];
+};
+
+/* The counters a fold adds to, as they were before it. */
+struct chain_counts {
+	uint64_t frames, collapsed, empty, unresolved_no_map;
+	uint64_t unresolved[RT_SYMBOL_NR_STATUS];
+};
 /* A stack record follows its native sample by the walker's run time:
  * microseconds, but a walk of 4,096 frames takes up to a few hundred on a
  * loaded machine and milliseconds under emulation (1.3 ms median for 3,003
@@ -74,6 +95,7 @@ struct rt_merge {
 		uint32_t id;
 		bool sanitized;
 	} unresolved_cache[UNRESOLVED_CACHE];
+	struct chain_slot *chain_cache; /* CHAIN_CACHE slots, allocated on first use */
 	uint8_t reason;     /* why the last resolve_* failed, 0 when it did not */
 	bool uncacheable;   /* the last resolve_* answer may change without a new generation */
 	struct rt_interp_decoder *decoder;
@@ -204,6 +226,23 @@ static inline size_t rt_merge__l1_index(uint64_t hash)
 /* rt_merge__frame_of with the frame's rt_merge__frame_hash computed already. */
 int rt_merge__frame_of_hashed(struct rt_merge *m, uint32_t pid, uint64_t user_gen, uint64_t addr,
 			      bool kernel, uint64_t hash, uint32_t *id);
+
+/*
+ * The callchain cache (merge_chaincache.c).  cacheable: sample s (not an
+ * off-CPU switch sample: is_switch) qualifies by itself; the caller also
+ * requires no interpreter stack, no task.  chain_hit: 1 when s was counted
+ * from the cache, 0 when it must be folded, -errno.  chain_begin notes the
+ * counters before the fold, chain_store keeps the fold's outcome (the
+ * index of its stack in m->stacks); chain_forget drops all (stack indexes
+ * change).
+ */
+bool rt_merge__chain_cacheable(const struct rt_merge *m, const struct rt_perf_sample *s,
+			       bool is_switch);
+int rt_merge__chain_hit(struct rt_merge *m, const struct rt_perf_sample *s, uint64_t gen);
+void rt_merge__chain_begin(struct rt_merge *m, struct chain_counts *before);
+int rt_merge__chain_store(struct rt_merge *m, const struct rt_perf_sample *s, uint64_t gen,
+			  const struct chain_counts *before, size_t stack);
+void rt_merge__chain_forget(struct rt_merge *m);
 
 /* Starts loading a frame's cache slots: the caches are bigger than the
  * CPU's, and prefetching a sample's frames first overlaps their misses. */

@@ -204,7 +204,11 @@ int rt_merge__fold(struct rt_merge *m, const struct rt_perf_sample *s,
 	uint32_t leaf_first[MAX_STACK], native[MAX_STACK];
 	uint32_t nr = 0, i, nr_interp = 0, nr_groups = 0, total, nkept, interp_first = 0;
 	const struct rt_interp_stack stack = interp ? *interp : (struct rt_interp_stack){ 0 };
-	bool kernel, have_interp = interp != NULL;
+	bool kernel, have_interp = interp != NULL, is_switch = rt_offcpu__sample_of(m->switch_evsel, s);
+	/* a plain sample: its callchain alone decides its stack */
+	bool cacheable = !have_interp && !(task && task->kind) && !m->opts.inline_frames &&
+			 rt_merge__chain_cacheable(m, s, is_switch);
+	struct chain_counts before;
 	uint64_t gen;
 	int err;
 
@@ -214,6 +218,12 @@ int rt_merge__fold(struct rt_merge *m, const struct rt_perf_sample *s,
 			return err;
 	}
 	gen = rt_machine__maps_generation(m->tool.machine, s->pid);
+	if (cacheable) {
+		err = rt_merge__chain_hit(m, s, gen);
+		if (err)
+			return err < 0 ? err : 0;
+		rt_merge__chain_begin(m, &before);
+	}
 	if (s->sample_type & PERF_SAMPLE_CALLCHAIN) {
 		bool has_copy = s->user_regs && s->user_stack_size;
 		uint32_t user_start = UINT32_MAX;
@@ -242,12 +252,16 @@ int rt_merge__fold(struct rt_merge *m, const struct rt_perf_sample *s,
 			}
 			if (!kernel && user_start == UINT32_MAX)
 				user_start = nr;
+			m->uncacheable = false;
 			err = rt_merge__frame_of_hashed(m, s->pid, gen, ip, kernel,
 							k < nr_chain ? m->frame_hashes[k] :
 							rt_merge__frame_hash(ip, s->pid, kernel),
 							&leaf_first[nr]);
 			if (err)
 				return err;
+			/* named afresh each time: so is the callchain */
+			if (m->uncacheable)
+				cacheable = false;
 			nr++;
 		}
 		/* --call-graph dwarf: the kernel part comes from the callchain, the
@@ -351,7 +365,15 @@ int rt_merge__fold(struct rt_merge *m, const struct rt_perf_sample *s,
 		}
 		fputc('\n', out);
 	}
-	err = rt_offcpu__add(m->offcpu, m->stacks, s, rt_offcpu__sample_of(m->switch_evsel, s),
-			     have_interp ? stack.flags : 0, m->frames, total);
+	if (cacheable) {
+		/* what rt_offcpu__add does with it in these views */
+		int64_t idx = rt_stacks__add_entry(m->stacks, m->frames, total, 1, s->period);
+
+		if (idx < 0)
+			return (int)idx;
+		return rt_merge__chain_store(m, s, gen, &before, (size_t)idx);
+	}
+	err = rt_offcpu__add(m->offcpu, m->stacks, s, is_switch, have_interp ? stack.flags : 0,
+			     m->frames, total);
 	return err < 0 ? err : 0;
 }

@@ -158,6 +158,20 @@ static uint64_t hash_frames(const uint32_t *frames, uint32_t nr)
 int rt_stacks__add(struct rt_stacks *s, const uint32_t *frames, uint32_t nr, uint64_t count,
 		   uint64_t period)
 {
+	int64_t idx = rt_stacks__add_entry(s, frames, nr, count, period);
+
+	return idx < 0 ? (int)idx : 0;
+}
+
+void rt_stacks__count(struct rt_stacks *s, size_t idx, uint64_t count, uint64_t period)
+{
+	s->entries[idx].count += count;
+	s->entries[idx].period += period;
+}
+
+int64_t rt_stacks__add_entry(struct rt_stacks *s, const uint32_t *frames, uint32_t nr,
+			     uint64_t count, uint64_t period)
+{
 	uint64_t h = hash_frames(frames, nr);
 	struct stack_entry *e;
 	size_t mask, i;
@@ -171,7 +185,7 @@ int rt_stacks__add(struct rt_stacks *s, const uint32_t *frames, uint32_t nr, uin
 		    !memcmp(s->frame_pool + e->frames_off, frames, nr * sizeof(*frames))) {
 			e->count += count;
 			e->period += period;
-			return 0;
+			return s->index[i] - 1;
 		}
 	}
 	if (RT_ARRAY_GROW(s->entries, s->cap_entries, s->nr_entries + 1, 64) ||
@@ -186,7 +200,7 @@ int rt_stacks__add(struct rt_stacks *s, const uint32_t *frames, uint32_t nr, uin
 	memcpy(s->frame_pool + s->frame_pool_len, frames, nr * sizeof(*frames));
 	s->frame_pool_len += nr;
 	s->index[i] = (uint32_t)++s->nr_entries;
-	return 0;
+	return (int64_t)s->nr_entries - 1;
 }
 
 size_t rt_stacks__nr(const struct rt_stacks *s)
