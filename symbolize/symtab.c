@@ -4,6 +4,9 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -26,8 +29,12 @@ char *rt_symtab__demangle(const char *name)
 	return cplus_demangle(name, DMGL_NO_OPTS);
 }
 
+static const char *name_end(const char *p, const char *end);
+
 static int add_name(struct rt_symtab *t, const char *name, size_t len, uint32_t *off)
 {
+	if (t->names_in_text)
+		return -EBUSY; /* its names are the kallsyms text's */
 	if (t->names_len + len + 1 > t->names_cap) {
 		size_t cap = t->names_cap ? t->names_cap : 4096;
 		char *n;
@@ -99,19 +106,56 @@ static int add_sym(struct rt_symtab *t, uint64_t start, uint64_t size, const cha
 	return 0;
 }
 
+/* A kallsyms symbol: zero size, its name at offset name of the text. */
+static int add_text_sym(struct rt_symtab *t, uint64_t start, uint32_t name, uint8_t binding,
+			uint16_t region)
+{
+	if (t->nr == t->cap) {
+		size_t cap = t->cap ? t->cap * 2 : 256;
+		struct rt_sym *n = realloc(t->syms, cap * sizeof(*n));
+
+		if (!n)
+			return -ENOMEM;
+		t->syms = n;
+		t->cap = cap;
+	}
+	t->syms[t->nr++] = (struct rt_sym){ .start = start, .end = start, .name = name,
+					    .binding = binding, .region = region };
+	return 0;
+}
+
 static bool is_mangled(const char *name)
 {
 	return name[0] == '_' && (name[1] == 'Z' || name[1] == 'R');
 }
 
+/* Length of sym's name as the table holds it (kallsyms text: up to the
+ * separator after it). */
+static size_t raw_len(const struct rt_symtab *t, const struct rt_sym *sym)
+{
+	const char *raw = t->names + sym->name;
+
+	if (t->names_in_text)
+		return (size_t)(name_end(raw, t->names + t->names_len) - raw);
+	return strlen(raw);
+}
+
 /*
  * Demangling every symbol of a big C++ library costs more than reading
- * it; only the symbols a recording hits are demangled, once.
+ * it; only the symbols a recording hits are demangled, once.  Kernel
+ * names are copied out of kallsyms the same way, only those hit.
  */
 const char *rt_symtab__name(struct rt_symtab *t, size_t idx)
 {
 	const char *raw = t->names + t->syms[idx].name;
 
+	if (t->names_in_text) {
+		if (!t->demangled && !(t->demangled = calloc(t->nr ? t->nr : 1, sizeof(char *))))
+			return "[unknown]";
+		if (!t->demangled[idx])
+			t->demangled[idx] = strndup(raw, raw_len(t, &t->syms[idx]));
+		return t->demangled[idx] ? t->demangled[idx] : "[unknown]";
+	}
 	if (!t->syms[idx].mangled)
 		return raw;
 	if (!t->demangled) {
@@ -163,8 +207,8 @@ static bool prefer_first(const struct rt_symtab *t, const struct rt_sym *a, cons
 	if (underscores(na) != underscores(nb)) {
 		keep_a = underscores(na) < underscores(nb);
 	} else {
-		la = strlen(na);
-		lb = strlen(nb);
+		la = da ? strlen(da) : raw_len(t, a);
+		lb = db ? strlen(db) : raw_len(t, b);
 		if (la != lb)
 			keep_a = la > lb;
 	}
@@ -323,9 +367,15 @@ int rt_symtab__add(struct rt_symtab *t, uint64_t start, uint64_t size, const cha
 
 int32_t rt_symtab__by_name(const struct rt_symtab *t, const char *name)
 {
-	for (size_t i = 0; i < t->nr; i++)
-		if (!strcmp(t->names + t->syms[i].name, name))
+	size_t len = strlen(name);
+
+	for (size_t i = 0; i < t->nr; i++) {
+		const char *raw = t->names + t->syms[i].name;
+
+		if (t->names_in_text ? raw_len(t, &t->syms[i]) == len && !memcmp(raw, name, len) :
+				       !strcmp(raw, name))
 			return (int32_t)i;
+	}
 	return -1;
 }
 
@@ -358,7 +408,10 @@ void rt_symtab__exit(struct rt_symtab *t)
 			free(t->demangled[i]);
 	free(t->demangled);
 	free(t->syms);
-	free(t->names);
+	if (t->names_mapped)
+		munmap(t->names, t->names_len);
+	else
+		free(t->names);
 	memset(t, 0, sizeof(*t));
 }
 
@@ -689,6 +742,20 @@ static const char *name_end(const char *p, const char *end)
 {
 	uint64_t v, m;
 
+#ifdef __SSE2__
+	/* sixteen bytes a step where the CPU has it (every x86-64) */
+	while (end - p >= 16) {
+		__m128i x = _mm_loadu_si128((const __m128i *)p);
+		int hit = _mm_movemask_epi8(_mm_or_si128(
+			_mm_or_si128(_mm_cmpeq_epi8(x, _mm_set1_epi8(' ')),
+				     _mm_cmpeq_epi8(x, _mm_set1_epi8('\t'))),
+			_mm_cmpeq_epi8(x, _mm_set1_epi8('\n'))));
+
+		if (hit)
+			return p + __builtin_ctz((unsigned int)hit);
+		p += 16;
+	}
+#endif
 	while (__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__ && end - p >= 8) {
 		memcpy(&v, p, sizeof(v));
 		m = word_match(v, ' ') | word_match(v, '\t') | word_match(v, '\n');
@@ -784,10 +851,19 @@ int rt_symtab__load_kallsyms(struct rt_symtab *t, const char *path)
 
 	if (!buf)
 		return -errno;
+	if (t->names || len > UINT32_MAX) {
+		unslurp(buf, len, mapped);
+		return t->names ? -EBUSY : -E2BIG;
+	}
+	/* The names stay in the text: the table owns it from here on. */
+	t->names = buf;
+	t->names_len = t->names_cap = len;
+	t->names_in_text = true;
+	t->names_mapped = mapped;
 	end = buf + len;
-	/* A kallsyms line is "ADDR T name [module]": about 44 bytes, a name
-	 * about 25; nearly all are text symbols. */
-	reserve(t, len / 40, len / 8 * 5);
+	/* A kallsyms line is "ADDR T name [module]": about 44 bytes; nearly
+	 * all are text symbols. */
+	reserve(t, len / 40, 0);
 	for (p = buf; p < end; ) {
 		char *line_end, *name, *q;
 		uint64_t addr = 0;
@@ -849,15 +925,12 @@ named:
 		}
 		/* perf's binding for kallsyms types: 'W' weak, other upper case
 		 * global (of the text types left, 'T'). */
-		err = add_sym(t, addr, 0, name, name_len,
-			      type == 'W' ? STB_WEAK : type == 'T' ? STB_GLOBAL : STB_LOCAL);
+		err = add_text_sym(t, addr, (uint32_t)(name - buf),
+				   type == 'W' ? STB_WEAK : type == 'T' ? STB_GLOBAL : STB_LOCAL,
+				   region);
 		if (err)
-			break;
-		t->syms[t->nr - 1].region = region;
+			return err;
 	}
-	unslurp(buf, len, mapped);
-	if (err)
-		return err;
 	if (!any_nonzero) {
 		rt_symtab__exit(t);
 		return -EPERM;

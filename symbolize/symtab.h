@@ -9,6 +9,7 @@
 #define RT_SYMTAB_H
 
 #include <gelf.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdint.h>
@@ -27,7 +28,13 @@ struct rt_symtab {
 	size_t nr, cap;
 	char *names;
 	size_t names_len, names_cap;
-	char **demangled;       /* per symbol, filled on first use; NULL until needed */
+	/* kallsyms: names is the file's text itself, kept (mapped or read)
+	 * rather than copied; a name ends at a space, tab or newline there. */
+	bool names_in_text;
+	bool names_mapped;      /* ... and mapped, of names_len bytes */
+	/* per symbol, its name as handed out, made on first use: demangled,
+	 * or cut out of the kallsyms text; NULL until needed */
+	char **demangled;
 };
 
 struct rt_load_segment {
