@@ -75,6 +75,8 @@ void rt_merge__free(struct rt_merge *m)
 	free(m->pending_lines);
 	free(m->interp_cache);
 	free(m->chain_cache);
+	if (m->spool)
+		fclose(m->spool);
 	for (size_t i = 0; i < m->nr_held; i++) {
 		free(m->held[i].callchain);
 		free(m->held[i].regs);
@@ -146,6 +148,8 @@ static int finish_placeholder_frames(struct rt_merge *m)
 	}
 	for (i = 0; i < m->nr_pending_lines && !err; i++)
 		err = rt_merge__pending_line_name(m, i, &final[m->pending_lines[i].id]);
+	if (!err)
+		err = rt_merge__per_sample_flush(m, final, nr_names);
 	for (i = 0; i < rt_stacks__nr(m->stacks) && !err; i++) {
 		struct rt_stack st;
 		uint32_t k;

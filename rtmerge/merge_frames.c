@@ -322,8 +322,9 @@ int rt_merge__interp_frame(struct rt_merge *m, uint32_t pid, const struct rt_int
 	uint64_t sanitized;
 	int err;
 
-	/* Per-sample output prints names as it goes: the line stays unknown. */
-	if ((f->flags & RT_INTERP_FRAME_LINE_PENDING) && !m->opts.no_lines && !m->opts.per_sample)
+	/* A placeholder, named at the end (per-sample lines from here on
+	 * wait for it: rtmerge/merge_persample.c). */
+	if ((f->flags & RT_INTERP_FRAME_LINE_PENDING) && !m->opts.no_lines)
 		return defer_line(m, pid, f, id);
 	if (!m->interp_cache && !(m->interp_cache = calloc(INTERP_CACHE, sizeof(*slot))))
 		return -ENOMEM;

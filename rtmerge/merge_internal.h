@@ -96,6 +96,7 @@ struct rt_merge {
 		bool sanitized;
 	} unresolved_cache[UNRESOLVED_CACHE];
 	struct chain_slot *chain_cache; /* CHAIN_CACHE slots, allocated on first use */
+	FILE *spool;        /* --per-sample lines kept until placeholders are named */
 	uint8_t reason;     /* why the last resolve_* failed, 0 when it did not */
 	bool uncacheable;   /* the last resolve_* answer may change without a new generation */
 	struct rt_interp_decoder *decoder;
@@ -243,6 +244,17 @@ void rt_merge__chain_begin(struct rt_merge *m, struct chain_counts *before);
 int rt_merge__chain_store(struct rt_merge *m, const struct rt_perf_sample *s, uint64_t gen,
 			  const struct chain_counts *before, size_t stack);
 void rt_merge__chain_forget(struct rt_merge *m);
+
+/*
+ * --per-sample (merge_persample.c): the line of sample s, whose stack is
+ * frames[0..n), written or, from the first stack with a placeholder frame
+ * on, kept in order; per_sample_flush writes the kept lines, frame id i
+ * named as final[i] where i < nr_final and final[i] != UINT32_MAX (the
+ * placeholders' names), while m->stacks still holds the ids.  0 or -errno.
+ */
+int rt_merge__per_sample_line(struct rt_merge *m, const struct rt_perf_sample *s,
+			      const uint32_t *frames, uint32_t n);
+int rt_merge__per_sample_flush(struct rt_merge *m, const uint32_t *final, size_t nr_final);
 
 /* Starts loading a frame's cache slots: the caches are bigger than the
  * CPU's, and prefetching a sample's frames first overlaps their misses. */

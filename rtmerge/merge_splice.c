@@ -352,18 +352,9 @@ int rt_merge__fold(struct rt_merge *m, const struct rt_perf_sample *s,
 	if (err)
 		return err;
 	if (m->opts.per_sample) {
-		FILE *out = m->opts.per_sample;
-		unsigned long long tp;
-
-		fprintf(out, "%u %" PRIu64 " ", s->tid, s->time);
-		for (i = 0; i < total; i++)
-			fprintf(out, "%s%s", i ? ";" : "", rt_stacks__name(m->stacks, m->frames[i]));
-		/* a tracepoint's fields after a tab */
-		if (m->fields && s->raw && !rt_trace_fields__sample_event(m->reader, s, &tp)) {
-			fputc('\t', out);
-			rt_trace_fields__print(m->fields, tp, s->raw, s->raw_size, out);
-		}
-		fputc('\n', out);
+		err = rt_merge__per_sample_line(m, s, m->frames, total);
+		if (err)
+			return err;
 	}
 	if (cacheable) {
 		/* what rt_offcpu__add does with it in these views */
