@@ -77,12 +77,9 @@ static void reserve(struct rt_symtab *t, size_t nr, size_t names_len)
 	}
 }
 
-static int add_sym(struct rt_symtab *t, uint64_t start, uint64_t size, const char *name,
-		   size_t len, uint8_t binding)
+/* Room for one more symbol. */
+static int grow_syms(struct rt_symtab *t)
 {
-	struct rt_sym *s;
-	int err;
-
 	if (t->nr == t->cap) {
 		size_t cap = t->cap ? t->cap * 2 : 256;
 		struct rt_sym *n = realloc(t->syms, cap * sizeof(*n));
@@ -92,6 +89,17 @@ static int add_sym(struct rt_symtab *t, uint64_t start, uint64_t size, const cha
 		t->syms = n;
 		t->cap = cap;
 	}
+	return 0;
+}
+
+static int add_sym(struct rt_symtab *t, uint64_t start, uint64_t size, const char *name,
+		   size_t len, uint8_t binding)
+{
+	struct rt_sym *s;
+	int err = grow_syms(t);
+
+	if (err)
+		return err;
 	s = &t->syms[t->nr];
 	err = add_name(t, name, len, &s->name);
 	if (err)
@@ -110,15 +118,8 @@ static int add_sym(struct rt_symtab *t, uint64_t start, uint64_t size, const cha
 static int add_text_sym(struct rt_symtab *t, uint64_t start, uint32_t name, uint8_t binding,
 			uint16_t region)
 {
-	if (t->nr == t->cap) {
-		size_t cap = t->cap ? t->cap * 2 : 256;
-		struct rt_sym *n = realloc(t->syms, cap * sizeof(*n));
-
-		if (!n)
-			return -ENOMEM;
-		t->syms = n;
-		t->cap = cap;
-	}
+	if (grow_syms(t))
+		return -ENOMEM;
 	t->syms[t->nr++] = (struct rt_sym){ .start = start, .end = start, .name = name,
 					    .binding = binding, .region = region };
 	return 0;
