@@ -132,6 +132,7 @@ int rt_merge__chain_store(struct rt_merge *m, const struct rt_perf_sample *s, ui
 
 void rt_merge__chain_forget(struct rt_merge *m)
 {
-	if (m->chain_cache)
-		memset(m->chain_cache, 0, CHAIN_CACHE * sizeof(*m->chain_cache));
+	/* freed rather than cleared: at the end of a run it is seldom used again */
+	free(m->chain_cache);
+	m->chain_cache = NULL;
 }

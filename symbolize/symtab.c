@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 #include "symbolize/symtab.h"
+#include "perfglue/hash.h"
 #include "perfglue/safefile.h"
 
 #include <errno.h>
@@ -142,6 +143,46 @@ static size_t raw_len(const struct rt_symtab *t, const struct rt_sym *sym)
 }
 
 /*
+ * The slot of symbol idx's name as handed out (added empty when new), in
+ * an open-addressing table: a recording hits a few hundred symbols of a
+ * table of a hundred thousand, so an array of a pointer per symbol would
+ * be mostly zeros to clear.  NULL when out of memory.
+ */
+static struct rt_made_name *made_slot(struct rt_symtab *t, size_t idx)
+{
+	size_t mask, i;
+
+	if ((t->made_nr + 1) * 2 > t->made_cap) {
+		size_t cap = t->made_cap ? t->made_cap * 2 : 64;
+		struct rt_made_name *n = calloc(cap, sizeof(*n));
+
+		if (!n)
+			return NULL;
+		for (i = 0; i < t->made_cap; i++) {
+			size_t j;
+
+			if (!t->made[i].idx1)
+				continue;
+			for (j = rt_hash64(t->made[i].idx1) & (cap - 1); n[j].idx1; j = (j + 1) & (cap - 1))
+				;
+			n[j] = t->made[i];
+		}
+		free(t->made);
+		t->made = n;
+		t->made_cap = cap;
+	}
+	mask = t->made_cap - 1;
+	for (i = rt_hash64(idx + 1) & mask; t->made[i].idx1 && t->made[i].idx1 != idx + 1;
+	     i = (i + 1) & mask)
+		;
+	if (!t->made[i].idx1) {
+		t->made[i].idx1 = idx + 1;
+		t->made_nr++;
+	}
+	return &t->made[i];
+}
+
+/*
  * Demangling every symbol of a big C++ library costs more than reading
  * it; only the symbols a recording hits are demangled, once.  Kernel
  * names are copied out of kallsyms the same way, only those hit.
@@ -149,29 +190,20 @@ static size_t raw_len(const struct rt_symtab *t, const struct rt_sym *sym)
 const char *rt_symtab__name(struct rt_symtab *t, size_t idx)
 {
 	const char *raw = t->names + t->syms[idx].name;
+	struct rt_made_name *slot;
 
-	if (t->names_in_text) {
-		if (!t->demangled && !(t->demangled = calloc(t->nr ? t->nr : 1, sizeof(char *))))
-			return "[unknown]";
-		if (!t->demangled[idx])
-			t->demangled[idx] = strndup(raw, raw_len(t, &t->syms[idx]));
-		return t->demangled[idx] ? t->demangled[idx] : "[unknown]";
-	}
-	if (!t->syms[idx].mangled)
+	if (!t->names_in_text && !t->syms[idx].mangled)
 		return raw;
-	if (!t->demangled) {
-		t->demangled = calloc(t->nr ? t->nr : 1, sizeof(*t->demangled));
-		if (!t->demangled)
-			return raw;
-	}
-	if (!t->demangled[idx]) {
-		t->demangled[idx] = rt_symtab__demangle(raw);
-		if (!t->demangled[idx]) {
-			t->syms[idx].mangled = 0;   /* not demangleable: the raw name it is */
-			return raw;
-		}
-	}
-	return t->demangled[idx];
+	slot = made_slot(t, idx);
+	if (!slot)
+		return t->names_in_text ? "[unknown]" : raw;
+	if (!slot->name && t->names_in_text)
+		slot->name = strndup(raw, raw_len(t, &t->syms[idx]));
+	else if (!slot->name && !(slot->name = rt_symtab__demangle(raw)))
+		t->syms[idx].mangled = 0;   /* not demangleable: the raw name it is */
+	if (!slot->name)
+		return t->names_in_text ? "[unknown]" : raw;
+	return slot->name;
 }
 
 static size_t underscores(const char *s)
@@ -358,7 +390,7 @@ int rt_symtab__add(struct rt_symtab *t, uint64_t start, uint64_t size, const cha
 {
 	int err;
 
-	if (t->demangled)
+	if (t->made)
 		return -EBUSY; /* names already handed out by index */
 	err = add_sym(t, start, size, name, strlen(name), STB_LOCAL);
 	/* finish() keeps the first of equal starts unless perf would prefer
@@ -404,10 +436,9 @@ void rt_symtab__exit(struct rt_symtab *t)
 {
 	size_t i;
 
-	if (t->demangled)
-		for (i = 0; i < t->nr; i++)
-			free(t->demangled[i]);
-	free(t->demangled);
+	for (i = 0; i < t->made_cap; i++)
+		free(t->made[i].name);
+	free(t->made);
 	free(t->syms);
 	if (t->names_mapped)
 		munmap(t->names, t->names_len);

@@ -32,9 +32,14 @@ struct rt_symtab {
 	 * rather than copied; a name ends at a space, tab or newline there. */
 	bool names_in_text;
 	bool names_mapped;      /* ... and mapped, of names_len bytes */
-	/* per symbol, its name as handed out, made on first use: demangled,
-	 * or cut out of the kallsyms text; NULL until needed */
-	char **demangled;
+	/* the names handed out that had to be made, on first use: demangled,
+	 * or cut out of the kallsyms text; by symbol index (idx1: index + 1,
+	 * 0 empty) */
+	struct rt_made_name {
+		size_t idx1;
+		char *name;
+	} *made;
+	size_t made_nr, made_cap;
 };
 
 struct rt_load_segment {
