@@ -74,7 +74,7 @@ void rt_merge__free(struct rt_merge *m)
 	free(m->pending);
 	free(m->pending_lines);
 	free(m->interp_cache);
-	free(m->chain_cache);
+	rt_merge__chain_forget(m);
 	if (m->spool)
 		fclose(m->spool);
 	for (size_t i = 0; i < m->nr_held; i++) {

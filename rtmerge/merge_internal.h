@@ -235,7 +235,7 @@ int rt_merge__frame_of_hashed(struct rt_merge *m, uint32_t pid, uint64_t user_ge
  * from the cache, 0 when it must be folded, -errno.  chain_begin notes the
  * counters before the fold, chain_store keeps the fold's outcome (the
  * index of its stack in m->stacks); chain_forget drops all (stack indexes
- * change).
+ * change, or the merger is freed).
  */
 bool rt_merge__chain_cacheable(const struct rt_merge *m, const struct rt_perf_sample *s,
 			       bool is_switch);
