@@ -45,11 +45,9 @@ struct rt_merge *rt_merge__new(const struct rt_merge_opts *opts)
 	m->offcpu = rt_offcpu__new(m->opts.view);
 	m->switches.entry_size = sizeof(struct switch_slot);
 	m->tasks = rt_task_tracker__new();
-	/* map paths come from rt_machine__intern() */
-	m->unwinder = rt_unwinder__new(&(struct rt_unwinder_opts){
-		.sz = sizeof(struct rt_unwinder_opts), .interned_paths = true });
-	if (!m->tool.machine || !m->stacks || !m->symbolizer || !m->decoder || !m->unwinder ||
-	    !m->offcpu || !m->tasks) {
+	/* the unwinder comes with the first stack copy (merge_splice.c) */
+	if (!m->tool.machine || !m->stacks || !m->symbolizer || !m->decoder || !m->offcpu ||
+	    !m->tasks) {
 		int err = errno ? errno : ENOMEM;
 
 		rt_merge__free(m);

@@ -60,6 +60,15 @@ static int unwind_user(struct rt_merge *m, const struct rt_perf_sample *s, uint6
 
 	if (!s->user_regs || !s->user_regs_mask || !in.stack_size)
 		return -ENOENT;
+	/* made for the first stack copy: its caches are half a megabyte to
+	 * clear, for nothing in a frame-pointer recording (map paths come from
+	 * rt_machine__intern()) */
+	if (!m->unwinder) {
+		m->unwinder = rt_unwinder__new(&(struct rt_unwinder_opts){
+			.sz = sizeof(struct rt_unwinder_opts), .interned_paths = true });
+		if (!m->unwinder)
+			return -ENOMEM;
+	}
 	m->unwind_pid = s->pid;
 	n = rt_unwinder__unwind(m->unwinder, &in, m->unwound, MAX_STACK - 1 - *nr, &stop);
 	if (n <= 0)
