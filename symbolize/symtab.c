@@ -206,11 +206,12 @@ const char *rt_symtab__name(struct rt_symtab *t, size_t idx)
 	return slot->name;
 }
 
-static size_t underscores(const char *s)
+/* Leading underscores of the len-byte name s. */
+static size_t underscores(const char *s, size_t len)
 {
 	size_t n = 0;
 
-	while (s[n] == '_')
+	while (n < len && s[n] == '_')
 		n++;
 	return n;
 }
@@ -237,14 +238,13 @@ static bool prefer_first(const struct rt_symtab *t, const struct rt_sym *a, cons
 		na = da;
 	if (b->mangled && (db = rt_symtab__demangle(nb)))
 		nb = db;
-	if (underscores(na) != underscores(nb)) {
-		keep_a = underscores(na) < underscores(nb);
-	} else {
-		la = da ? strlen(da) : raw_len(t, a);
-		lb = db ? strlen(db) : raw_len(t, b);
-		if (la != lb)
-			keep_a = la > lb;
-	}
+	/* kallsyms names end at a separator, maybe the text's last byte */
+	la = da ? strlen(da) : raw_len(t, a);
+	lb = db ? strlen(db) : raw_len(t, b);
+	if (underscores(na, la) != underscores(nb, lb))
+		keep_a = underscores(na, la) < underscores(nb, lb);
+	else if (la != lb)
+		keep_a = la > lb;
 	free(da);
 	free(db);
 	return keep_a;
@@ -875,14 +875,21 @@ int rt_symtab__load_kallsyms(struct rt_symtab *t, const char *path)
 {
 	size_t len = 0;
 	bool mapped;
-	char *buf = slurp_or_map(path, &len, &mapped), *p, *end, *module = NULL;
+	char *buf = slurp_or_map(path, &len, &mapped);
+
+	if (!buf)
+		return -errno;
+	return rt_symtab__parse_kallsyms(t, buf, len, mapped);
+}
+
+int rt_symtab__parse_kallsyms(struct rt_symtab *t, char *buf, size_t len, bool mapped)
+{
+	char *p, *end, *module = NULL;
 	size_t module_len = 0;
 	bool any_nonzero = false;
 	uint16_t region = 0;
 	int err = 0;
 
-	if (!buf)
-		return -errno;
 	if (t->names || len > UINT32_MAX) {
 		unslurp(buf, len, mapped);
 		return t->names ? -EBUSY : -E2BIG;

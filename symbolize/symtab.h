@@ -54,6 +54,13 @@ struct rt_load_segment {
 int rt_symtab__load_elf(struct rt_symtab *t, Elf *symbols, Elf *runtime);
 /* Loads kernel text symbols from a kallsyms file.  -EPERM when addresses are hidden. */
 int rt_symtab__load_kallsyms(struct rt_symtab *t, const char *path);
+/*
+ * The same from kallsyms text already in memory (len bytes at buf, no NUL
+ * needed), which t owns from then on: released by rt_symtab__exit()
+ * (munmap() when mapped, else free()), or at once when t is not empty
+ * (-EBUSY) or the text is over 4 GB (-E2BIG).
+ */
+int rt_symtab__parse_kallsyms(struct rt_symtab *t, char *buf, size_t len, bool mapped);
 /* Longest perf map line read; longer lines are skipped. */
 #define RT_PERF_MAP_LINE_MAX 8192
 /* Largest perf map read (safefile's size cap). */
