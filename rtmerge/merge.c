@@ -45,11 +45,9 @@ struct rt_merge *rt_merge__new(const struct rt_merge_opts *opts)
 	m->offcpu = rt_offcpu__new(m->opts.view);
 	m->switches.entry_size = sizeof(struct switch_slot);
 	m->tasks = rt_task_tracker__new();
-	/* map paths come from rt_machine__intern() */
-	m->unwinder = rt_unwinder__new(&(struct rt_unwinder_opts){
-		.sz = sizeof(struct rt_unwinder_opts), .interned_paths = true });
-	if (!m->tool.machine || !m->stacks || !m->symbolizer || !m->decoder || !m->unwinder ||
-	    !m->offcpu || !m->tasks) {
+	/* the unwinder comes with the first stack copy (merge_splice.c) */
+	if (!m->tool.machine || !m->stacks || !m->symbolizer || !m->decoder || !m->offcpu ||
+	    !m->tasks) {
 		int err = errno ? errno : ENOMEM;
 
 		rt_merge__free(m);
@@ -74,6 +72,9 @@ void rt_merge__free(struct rt_merge *m)
 	free(m->pending);
 	free(m->pending_lines);
 	free(m->interp_cache);
+	rt_merge__chain_forget(m);
+	if (m->spool)
+		fclose(m->spool);
 	for (size_t i = 0; i < m->nr_held; i++) {
 		free(m->held[i].callchain);
 		free(m->held[i].regs);
@@ -145,6 +146,8 @@ static int finish_placeholder_frames(struct rt_merge *m)
 	}
 	for (i = 0; i < m->nr_pending_lines && !err; i++)
 		err = rt_merge__pending_line_name(m, i, &final[m->pending_lines[i].id]);
+	if (!err)
+		err = rt_merge__per_sample_flush(m, final, nr_names);
 	for (i = 0; i < rt_stacks__nr(m->stacks) && !err; i++) {
 		struct rt_stack st;
 		uint32_t k;
@@ -175,6 +178,9 @@ static int finish_placeholder_frames(struct rt_merge *m)
 		rt_stacks__free(m->stacks);
 		m->stacks = stacks;
 		stacks = NULL;
+		/* its ids and stack indexes were the old table's */
+		memset(m->unresolved_cache, 0, sizeof(m->unresolved_cache));
+		rt_merge__chain_forget(m);
 	}
 out:
 	rt_stacks__free(stacks);

@@ -88,18 +88,45 @@ int rt_merge__intern_text(struct rt_merge *m, const char *text, size_t len, uint
 	return 0;
 }
 
-static int unresolved_frame(struct rt_merge *m, const char *dso, uint64_t addr, uint32_t *id)
+/* "[dso]", or "[dso <addr>]" with --addrs.  stable: dso's text lives as
+ * long as the run at that address (a literal, an interned map path), so
+ * the frame is found by that address next time. */
+static int unresolved_frame(struct rt_merge *m, const char *dso, bool stable, uint64_t addr,
+			    uint32_t *id)
 {
+	struct unresolved_slot *slot = NULL;
 	char text[FRAME_TEXT_MAX];
-	int n;
+	uint64_t sanitized;
+	size_t len;
+	int n, err;
 
-	if (m->opts.include_addrs)
+	if (m->opts.include_addrs) {
 		n = snprintf(text, sizeof(text), "[%s <%" PRIx64 ">]", dso, addr);
-	else
-		n = snprintf(text, sizeof(text), "[%s]", dso);
-	if (n >= (int)sizeof(text))
-		n = sizeof(text) - 1;
-	return rt_merge__intern_text(m, text, (size_t)n, id);
+		if (n >= (int)sizeof(text))
+			n = sizeof(text) - 1;
+		return rt_merge__intern_text(m, text, (size_t)n, id);
+	}
+	if (stable) {
+		slot = &m->unresolved_cache[((uintptr_t)dso >> 3) % UNRESOLVED_CACHE];
+		if (slot->dso == dso) {
+			m->stats.names_sanitized += slot->sanitized;
+			*id = slot->id;
+			return 0;
+		}
+	}
+	/* as snprintf "[%s]" would cut it: at sizeof(text) - 1 bytes */
+	len = strnlen(dso, sizeof(text) - 2);
+	text[0] = '[';
+	memcpy(text + 1, dso, len);
+	n = (int)len + 1;
+	if (n < (int)sizeof(text) - 1)
+		text[n++] = ']';
+	text[n] = '\0';
+	sanitized = m->stats.names_sanitized;
+	err = rt_merge__intern_text(m, text, (size_t)n, id);
+	if (!err && slot)
+		*slot = (struct unresolved_slot){ dso, *id, m->stats.names_sanitized != sanitized };
+	return err;
 }
 
 #define FRAME_EVAL       1 /* interpreter eval loop */
@@ -295,8 +322,9 @@ int rt_merge__interp_frame(struct rt_merge *m, uint32_t pid, const struct rt_int
 	uint64_t sanitized;
 	int err;
 
-	/* Per-sample output prints names as it goes: the line stays unknown. */
-	if ((f->flags & RT_INTERP_FRAME_LINE_PENDING) && !m->opts.no_lines && !m->opts.per_sample)
+	/* A placeholder, named at the end (per-sample lines from here on
+	 * wait for it: rtmerge/merge_persample.c). */
+	if ((f->flags & RT_INTERP_FRAME_LINE_PENDING) && !m->opts.no_lines)
 		return defer_line(m, pid, f, id);
 	if (!m->interp_cache && !(m->interp_cache = calloc(INTERP_CACHE, sizeof(*slot))))
 		return -ENOMEM;
@@ -366,7 +394,7 @@ int rt_merge__resolve_kernel(struct rt_merge *m, uint64_t addr, uint32_t *id)
 	rt_symbolizer__resolve_kernel(m->symbolizer, addr, &sym);
 	if (sym.status != RT_SYMBOL_OK) {
 		m->reason = sym.status;
-		return unresolved_frame(m, "kernel.kallsyms", addr, id);
+		return unresolved_frame(m, "kernel.kallsyms", true, addr, id);
 	}
 	return named_frame(m, sym.name, m->opts.annotate_kernel ? "_[k]" : NULL, id);
 }
@@ -407,7 +435,7 @@ static int resolve_user(struct rt_merge *m, uint32_t pid, uint64_t addr, uint32_
 		if (map)
 			return rt_merge__resolve_kernel(m, addr, id);
 		m->reason = REASON_NO_MAP;
-		return unresolved_frame(m, "unknown", addr, id);
+		return unresolved_frame(m, "unknown", true, addr, id);
 	}
 	if (is_anon_map(map->path)) {
 		rt_symbolizer__resolve_perf_map(m->symbolizer, (int)pid, addr, &sym);
@@ -420,9 +448,9 @@ static int resolve_user(struct rt_merge *m, uint32_t pid, uint64_t addr, uint32_
 		}
 		m->reason = sym.status;
 		if (sym.status == RT_SYMBOL_NO_FILE)
-			return unresolved_frame(m, basename_of(map->path), addr, id);
+			return unresolved_frame(m, basename_of(map->path), true, addr, id);
 		snprintf(dso, sizeof(dso), "perf-%u.map", pid);
-		return unresolved_frame(m, dso, addr, id);
+		return unresolved_frame(m, dso, false, addr, id);
 	}
 	{
 		const uint8_t *bid = map->build_id_size ? map->build_id : NULL;
@@ -449,19 +477,13 @@ static int resolve_user(struct rt_merge *m, uint32_t pid, uint64_t addr, uint32_
 	}
 	if (sym.status != RT_SYMBOL_OK) {
 		m->reason = sym.status;
-		return unresolved_frame(m, basename_of(map->path), addr, id);
+		return unresolved_frame(m, basename_of(map->path), true, addr, id);
 	}
 	/* An answer that is not cached (no code mapping) would store a new
 	 * chain each time: such an address gets its symbol's name alone. */
 	if (sym.chain_len && !m->uncacheable)
 		return inline_chain(m, &sym, id);
 	return named_frame(m, sym.name, NULL, id);
-}
-
-/* The slot of (addr, pid): keyed, since both come from the input. */
-static uint64_t frame_hash(uint64_t addr, uint32_t pid)
-{
-	return rt_hash64_keyed(addr ^ ((uint64_t)pid << 47) ^ pid);
 }
 
 static int cache_grow(struct rt_merge *m)
@@ -477,7 +499,7 @@ static int cache_grow(struct rt_merge *m)
 
 		if (!e->frame)
 			continue;
-		j = frame_hash(e->addr, e->pid) & (size - 1);
+		j = rt_merge__frame_hash(e->addr, e->pid, false) & (size - 1);
 		while (t[j].frame)
 			j = (j + 1) & (size - 1);
 		t[j] = *e;
@@ -486,11 +508,6 @@ static int cache_grow(struct rt_merge *m)
 	m->cache = t;
 	m->cache_size = size;
 	return 0;
-}
-
-static size_t l1_index(uint64_t addr, uint32_t pid)
-{
-	return (size_t)(frame_hash(addr, pid) >> 40) & (L1_SIZE - 1);
 }
 
 static void count_reason(struct rt_merge *m, uint8_t reason)
@@ -505,9 +522,16 @@ static void count_reason(struct rt_merge *m, uint8_t reason)
 int rt_merge__frame_of(struct rt_merge *m, uint32_t pid, uint64_t user_gen, uint64_t addr,
 		       bool kernel, uint32_t *id)
 {
+	return rt_merge__frame_of_hashed(m, pid, user_gen, addr, kernel,
+					 rt_merge__frame_hash(addr, pid, kernel), id);
+}
+
+int rt_merge__frame_of_hashed(struct rt_merge *m, uint32_t pid, uint64_t user_gen, uint64_t addr,
+			      bool kernel, uint64_t hash, uint32_t *id)
+{
 	uint32_t key_pid = kernel ? RT_MACHINE_KERNEL_PID : pid;
 	uint64_t gen = kernel ? 0 : user_gen;
-	struct frame_slot *l1 = &m->l1[l1_index(addr, key_pid)];
+	struct frame_slot *l1 = &m->l1[rt_merge__l1_index(hash)];
 	size_t mask, i;
 	int err;
 
@@ -522,8 +546,7 @@ int rt_merge__frame_of(struct rt_merge *m, uint32_t pid, uint64_t user_gen, uint
 	if ((m->cache_used + 1) * 2 > m->cache_size && cache_grow(m))
 		return -ENOMEM;
 	mask = m->cache_size - 1;
-	for (i = frame_hash(addr, key_pid) & mask; m->cache[i].frame;
-	     i = (i + 1) & mask) {
+	for (i = hash & mask; m->cache[i].frame; i = (i + 1) & mask) {
 		struct frame_slot *e = &m->cache[i];
 
 		if (e->addr == addr && e->pid == key_pid) {
@@ -553,20 +576,6 @@ int rt_merge__frame_of(struct rt_merge *m, uint32_t pid, uint64_t user_gen, uint
 	m->cache[i].frame = *id + 1;
 	*l1 = m->cache[i];
 	return 0;
-}
-
-void rt_merge__prefetch_frames(const struct rt_merge *m, const struct rt_perf_sample *s)
-{
-	/* The frame caches are bigger than the CPU's: touch every entry's
-	 * slots first so that their cache misses overlap. */
-	if (!m->cache_size)
-		return;
-	for (uint64_t k = 0; k < s->nr_callchain && k < MAX_STACK; k++) {
-		uint64_t ip = s->callchain[k];
-
-		__builtin_prefetch(&m->l1[l1_index(ip, s->pid)]);
-		__builtin_prefetch(&m->cache[frame_hash(ip, s->pid) & (m->cache_size - 1)]);
-	}
 }
 
 int rt_merge__root_frame(struct rt_merge *m, const struct rt_perf_sample *s, uint32_t *id)

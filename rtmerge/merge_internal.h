@@ -12,6 +12,7 @@
 
 #include "bpf/record.h"
 #include "runtimes/decode.h"
+#include "perfglue/hash.h"
 #include "perfglue/machine.h"
 #include "perfglue/tidtable.h"
 #include "rtmerge/chains.h"
@@ -34,6 +35,28 @@ struct frame_slot {
 #define BID_CACHE 256
 #define ROOT_CACHE 256
 #define INTERP_CACHE 4096 /* a power of two */
+#define UNRESOLVED_CACHE 64 /* a power of two */
+#define CHAIN_CACHE 2048     /* a power of two */
+#define CHAIN_CACHE_DEPTH 32 /* longer callchains are folded each time */
+
+/* A callchain folded before (rtmerge/merge_chaincache.c): its key, the
+ * stack it became and what folding it added to the counters. */
+struct chain_slot {
+	uint64_t hash, generation;
+	const char *comm;
+	uint32_t pid, tid, nr_callchain, stack;
+	uint32_t cpumode;
+	bool used;
+	uint32_t frames, collapsed, empty, unresolved_no_map;
+	uint32_t unresolved[RT_SYMBOL_NR_STATUS];
+	uint64_t callchain[CHAIN_CACHE_DEPTH];
+};
+
+/* The counters a fold adds to, as they were before it. */
+struct chain_counts {
+	uint64_t frames, collapsed, empty, unresolved_no_map;
+	uint64_t unresolved[RT_SYMBOL_NR_STATUS];
+};
 /* A stack record follows its native sample by the walker's run time:
  * microseconds, but a walk of 4,096 frames takes up to a few hundred on a
  * loaded machine and milliseconds under emulation (1.3 ms median for 3,003
@@ -63,6 +86,17 @@ struct rt_merge {
 	size_t cache_size, cache_used;
 	struct frame_slot l1[L1_SIZE];
 	uint32_t frames[MAX_STACK];
+	uint64_t frame_hashes[MAX_STACK]; /* of a sample's callchain entries */
+	/* "[dso]" frames by the address of their dso text (literals and
+	 * interned map paths: stable for the run): a broken chain's addresses
+	 * are not cached by address, and each would format its text again. */
+	struct unresolved_slot {
+		const char *dso;
+		uint32_t id;
+		bool sanitized;
+	} unresolved_cache[UNRESOLVED_CACHE];
+	struct chain_slot *chain_cache; /* CHAIN_CACHE slots, allocated on first use */
+	FILE *spool;        /* --per-sample lines kept until placeholders are named */
 	uint8_t reason;     /* why the last resolve_* failed, 0 when it did not */
 	bool uncacheable;   /* the last resolve_* answer may change without a new generation */
 	struct rt_interp_decoder *decoder;
@@ -173,7 +207,63 @@ int rt_merge__intern_text(struct rt_merge *m, const char *text, size_t len, uint
 int rt_merge__frame_of(struct rt_merge *m, uint32_t pid, uint64_t user_gen, uint64_t addr,
 		       bool kernel, uint32_t *id);
 /* Touches the frame-cache slots of @s's callchain so their misses overlap. */
-void rt_merge__prefetch_frames(const struct rt_merge *m, const struct rt_perf_sample *s);
+/*
+ * The frame caches' slot hash of (addr, pid; kernel addresses under
+ * RT_MACHINE_KERNEL_PID), keyed since both come from the input: computed
+ * once per callchain entry, for frame_of_hashed and prefetch_frame.
+ */
+static inline uint64_t rt_merge__frame_hash(uint64_t addr, uint32_t pid, bool kernel)
+{
+	if (kernel)
+		pid = RT_MACHINE_KERNEL_PID;
+	return rt_hash64_keyed(addr ^ ((uint64_t)pid << 47) ^ pid);
+}
+
+static inline size_t rt_merge__l1_index(uint64_t hash)
+{
+	return (size_t)(hash >> 40) & (L1_SIZE - 1);
+}
+
+/* rt_merge__frame_of with the frame's rt_merge__frame_hash computed already. */
+int rt_merge__frame_of_hashed(struct rt_merge *m, uint32_t pid, uint64_t user_gen, uint64_t addr,
+			      bool kernel, uint64_t hash, uint32_t *id);
+
+/*
+ * The callchain cache (merge_chaincache.c).  cacheable: sample s (not an
+ * off-CPU switch sample: is_switch) qualifies by itself; the caller also
+ * requires no interpreter stack, no task.  chain_hit: 1 when s was counted
+ * from the cache, 0 when it must be folded, -errno.  chain_begin notes the
+ * counters before the fold, chain_store keeps the fold's outcome (the
+ * index of its stack in m->stacks); chain_forget drops all (stack indexes
+ * change, or the merger is freed).
+ */
+bool rt_merge__chain_cacheable(const struct rt_merge *m, const struct rt_perf_sample *s,
+			       bool is_switch);
+int rt_merge__chain_hit(struct rt_merge *m, const struct rt_perf_sample *s, uint64_t gen);
+void rt_merge__chain_begin(struct rt_merge *m, struct chain_counts *before);
+int rt_merge__chain_store(struct rt_merge *m, const struct rt_perf_sample *s, uint64_t gen,
+			  const struct chain_counts *before, size_t stack);
+void rt_merge__chain_forget(struct rt_merge *m);
+
+/*
+ * --per-sample (merge_persample.c): the line of sample s, whose stack is
+ * frames[0..n), written or, from the first stack with a placeholder frame
+ * on, kept in order; per_sample_flush writes the kept lines, frame id i
+ * named as final[i] where i < nr_final and final[i] != UINT32_MAX (the
+ * placeholders' names), while m->stacks still holds the ids.  0 or -errno.
+ */
+int rt_merge__per_sample_line(struct rt_merge *m, const struct rt_perf_sample *s,
+			      const uint32_t *frames, uint32_t n);
+int rt_merge__per_sample_flush(struct rt_merge *m, const uint32_t *final, size_t nr_final);
+
+/* Starts loading a frame's cache slots: the caches are bigger than the
+ * CPU's, and prefetching a sample's frames first overlaps their misses. */
+static inline void rt_merge__prefetch_frame(const struct rt_merge *m, uint64_t hash)
+{
+	__builtin_prefetch(&m->l1[rt_merge__l1_index(hash)]);
+	if (m->cache_size)
+		__builtin_prefetch(&m->cache[hash & (m->cache_size - 1)]);
+}
 /* Names kernel @addr now (sets m->reason when it stays unresolved). */
 int rt_merge__resolve_kernel(struct rt_merge *m, uint64_t addr, uint32_t *id);
 /* The frame of interpreter frame @f of process @pid: "func (file:line)";

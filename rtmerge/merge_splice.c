@@ -60,6 +60,15 @@ static int unwind_user(struct rt_merge *m, const struct rt_perf_sample *s, uint6
 
 	if (!s->user_regs || !s->user_regs_mask || !in.stack_size)
 		return -ENOENT;
+	/* made for the first stack copy: its caches are half a megabyte to
+	 * clear, for nothing in a frame-pointer recording (map paths come from
+	 * rt_machine__intern()) */
+	if (!m->unwinder) {
+		m->unwinder = rt_unwinder__new(&(struct rt_unwinder_opts){
+			.sz = sizeof(struct rt_unwinder_opts), .interned_paths = true });
+		if (!m->unwinder)
+			return -ENOMEM;
+	}
 	m->unwind_pid = s->pid;
 	n = rt_unwinder__unwind(m->unwinder, &in, m->unwound, MAX_STACK - 1 - *nr, &stop);
 	if (n <= 0)
@@ -192,13 +201,23 @@ static int leaf_field_frame(struct rt_merge *m, const struct rt_perf_sample *s, 
 
 /* Names and counts the stack of native sample @s, with the interpreter
  * frames of @interp spliced in (NULL: none). */
+/* Whether the callchain entries after context marker ip are kernel addresses. */
+static bool context_is_kernel(uint64_t ip)
+{
+	return ip == PERF_CONTEXT_KERNEL || ip == PERF_CONTEXT_GUEST_KERNEL;
+}
+
 int rt_merge__fold(struct rt_merge *m, const struct rt_perf_sample *s,
 		   const struct rt_interp_stack *interp, const struct rt_merge_task *task)
 {
 	uint32_t leaf_first[MAX_STACK], native[MAX_STACK];
 	uint32_t nr = 0, i, nr_interp = 0, nr_groups = 0, total, nkept, interp_first = 0;
 	const struct rt_interp_stack stack = interp ? *interp : (struct rt_interp_stack){ 0 };
-	bool kernel, have_interp = interp != NULL;
+	bool kernel, have_interp = interp != NULL, is_switch = rt_offcpu__sample_of(m->switch_evsel, s);
+	/* a plain sample: its callchain alone decides its stack */
+	bool cacheable = !have_interp && !(task && task->kind) && !m->opts.inline_frames &&
+			 rt_merge__chain_cacheable(m, s, is_switch);
+	struct chain_counts before;
 	uint64_t gen;
 	int err;
 
@@ -208,29 +227,50 @@ int rt_merge__fold(struct rt_merge *m, const struct rt_perf_sample *s,
 			return err;
 	}
 	gen = rt_machine__maps_generation(m->tool.machine, s->pid);
+	if (cacheable) {
+		err = rt_merge__chain_hit(m, s, gen);
+		if (err)
+			return err < 0 ? err : 0;
+		rt_merge__chain_begin(m, &before);
+	}
 	if (s->sample_type & PERF_SAMPLE_CALLCHAIN) {
-		rt_merge__prefetch_frames(m, s);
 		bool has_copy = s->user_regs && s->user_stack_size;
 		uint32_t user_start = UINT32_MAX;
+		uint64_t nr_chain = s->nr_callchain < MAX_STACK ? s->nr_callchain : MAX_STACK;
 
+		/* Each entry's hash once, its cache slots loading while the
+		 * next ones are hashed. */
+		kernel = s->cpumode == RT_CPUMODE_KERNEL;
+		for (uint64_t k = 0; k < nr_chain; k++) {
+			uint64_t ip = s->callchain[k];
+
+			if (ip >= PERF_CONTEXT_MAX) {
+				kernel = context_is_kernel(ip);
+				continue;
+			}
+			m->frame_hashes[k] = rt_merge__frame_hash(ip, s->pid, kernel);
+			rt_merge__prefetch_frame(m, m->frame_hashes[k]);
+		}
 		kernel = s->cpumode == RT_CPUMODE_KERNEL;
 		for (uint64_t k = 0; k < s->nr_callchain && nr < MAX_STACK - 1; k++) {
 			uint64_t ip = s->callchain[k];
 
 			if (ip >= PERF_CONTEXT_MAX) {
-				if (ip == PERF_CONTEXT_KERNEL)
-					kernel = true;
-				else if (ip == PERF_CONTEXT_USER)
-					kernel = false;
-				else
-					kernel = ip == PERF_CONTEXT_GUEST_KERNEL;
+				kernel = context_is_kernel(ip);
 				continue;
 			}
 			if (!kernel && user_start == UINT32_MAX)
 				user_start = nr;
-			err = rt_merge__frame_of(m, s->pid, gen, ip, kernel, &leaf_first[nr]);
+			m->uncacheable = false;
+			err = rt_merge__frame_of_hashed(m, s->pid, gen, ip, kernel,
+							k < nr_chain ? m->frame_hashes[k] :
+							rt_merge__frame_hash(ip, s->pid, kernel),
+							&leaf_first[nr]);
 			if (err)
 				return err;
+			/* named afresh each time: so is the callchain */
+			if (m->uncacheable)
+				cacheable = false;
 			nr++;
 		}
 		/* --call-graph dwarf: the kernel part comes from the callchain, the
@@ -321,20 +361,19 @@ int rt_merge__fold(struct rt_merge *m, const struct rt_perf_sample *s,
 	if (err)
 		return err;
 	if (m->opts.per_sample) {
-		FILE *out = m->opts.per_sample;
-		unsigned long long tp;
-
-		fprintf(out, "%u %" PRIu64 " ", s->tid, s->time);
-		for (i = 0; i < total; i++)
-			fprintf(out, "%s%s", i ? ";" : "", rt_stacks__name(m->stacks, m->frames[i]));
-		/* a tracepoint's fields after a tab */
-		if (m->fields && s->raw && !rt_trace_fields__sample_event(m->reader, s, &tp)) {
-			fputc('\t', out);
-			rt_trace_fields__print(m->fields, tp, s->raw, s->raw_size, out);
-		}
-		fputc('\n', out);
+		err = rt_merge__per_sample_line(m, s, m->frames, total);
+		if (err)
+			return err;
 	}
-	err = rt_offcpu__add(m->offcpu, m->stacks, s, rt_offcpu__sample_of(m->switch_evsel, s),
-			     have_interp ? stack.flags : 0, m->frames, total);
+	if (cacheable) {
+		/* what rt_offcpu__add does with it in these views */
+		int64_t idx = rt_stacks__add_entry(m->stacks, m->frames, total, 1, s->period);
+
+		if (idx < 0)
+			return (int)idx;
+		return rt_merge__chain_store(m, s, gen, &before, (size_t)idx);
+	}
+	err = rt_offcpu__add(m->offcpu, m->stacks, s, is_switch, have_interp ? stack.flags : 0,
+			     m->frames, total);
 	return err < 0 ? err : 0;
 }

@@ -158,6 +158,20 @@ static uint64_t hash_frames(const uint32_t *frames, uint32_t nr)
 int rt_stacks__add(struct rt_stacks *s, const uint32_t *frames, uint32_t nr, uint64_t count,
 		   uint64_t period)
 {
+	int64_t idx = rt_stacks__add_entry(s, frames, nr, count, period);
+
+	return idx < 0 ? (int)idx : 0;
+}
+
+void rt_stacks__count(struct rt_stacks *s, size_t idx, uint64_t count, uint64_t period)
+{
+	s->entries[idx].count += count;
+	s->entries[idx].period += period;
+}
+
+int64_t rt_stacks__add_entry(struct rt_stacks *s, const uint32_t *frames, uint32_t nr,
+			     uint64_t count, uint64_t period)
+{
 	uint64_t h = hash_frames(frames, nr);
 	struct stack_entry *e;
 	size_t mask, i;
@@ -171,7 +185,7 @@ int rt_stacks__add(struct rt_stacks *s, const uint32_t *frames, uint32_t nr, uin
 		    !memcmp(s->frame_pool + e->frames_off, frames, nr * sizeof(*frames))) {
 			e->count += count;
 			e->period += period;
-			return 0;
+			return s->index[i] - 1;
 		}
 	}
 	if (RT_ARRAY_GROW(s->entries, s->cap_entries, s->nr_entries + 1, 64) ||
@@ -186,7 +200,7 @@ int rt_stacks__add(struct rt_stacks *s, const uint32_t *frames, uint32_t nr, uin
 	memcpy(s->frame_pool + s->frame_pool_len, frames, nr * sizeof(*frames));
 	s->frame_pool_len += nr;
 	s->index[i] = (uint32_t)++s->nr_entries;
-	return 0;
+	return (int64_t)s->nr_entries - 1;
 }
 
 size_t rt_stacks__nr(const struct rt_stacks *s)
@@ -204,8 +218,17 @@ void rt_stacks__get(const struct rt_stacks *s, size_t idx, struct rt_stack *out)
 	out->period = e->period;
 }
 
+/* Length of name id, from where the next one starts in the pool. */
+static size_t name_len(const struct rt_stacks *s, uint32_t id)
+{
+	size_t next = (size_t)id + 1 < s->nr_names ? s->name_off[id + 1] : s->pool_len;
+
+	return next - s->name_off[id] - 1;
+}
+
 struct line_ref {
 	char *text;
+	size_t len;
 	uint64_t value;
 };
 
@@ -214,11 +237,32 @@ static int line_cmp(const void *a, const void *b)
 	return strcmp(((const struct line_ref *)a)->text, ((const struct line_ref *)b)->text);
 }
 
+/* Appends " VALUE\n" at p; returns the end. */
+static char *put_count(char *p, uint64_t v)
+{
+	char digits[24];
+	int n = 0;
+
+	do {
+		digits[n++] = (char)('0' + v % 10);
+		v /= 10;
+	} while (v);
+	*p++ = ' ';
+	while (n)
+		*p++ = digits[--n];
+	*p++ = '\n';
+	return p;
+}
+
+/*
+ * The lines are built in one buffer, sorted, then written in one go: a
+ * printf per line cost more than the rest of the output.
+ */
 int rt_stacks__write_folded(const struct rt_stacks *s, FILE *out, int by_period)
 {
 	struct line_ref *lines;
 	size_t i, total = 0, n = 0;
-	char *text, *p;
+	char *text, *p, *buf, *q;
 	int err = 0;
 
 	for (i = 0; i < s->nr_entries; i++) {
@@ -226,14 +270,17 @@ int rt_stacks__write_folded(const struct rt_stacks *s, FILE *out, int by_period)
 		uint32_t j;
 
 		for (j = 0; j < e->nr_frames; j++)
-			total += strlen(rt_stacks__name(s, s->frame_pool[e->frames_off + j])) + 1;
+			total += name_len(s, s->frame_pool[e->frames_off + j]) + 1;
 		total += 1;
 	}
 	lines = malloc((s->nr_entries + 1) * sizeof(*lines));
 	text = malloc(total + 1);
-	if (!lines || !text) {
+	/* each line once more, its ';' or NUL now " COUNT\n" (at most 22 bytes) */
+	buf = malloc(total + s->nr_entries * 22 + 1);
+	if (!lines || !text || !buf) {
 		free(lines);
 		free(text);
+		free(buf);
 		return -ENOMEM;
 	}
 	p = text;
@@ -244,24 +291,28 @@ int rt_stacks__write_folded(const struct rt_stacks *s, FILE *out, int by_period)
 		lines[n].text = p;
 		lines[n].value = by_period ? e->period : e->count;
 		for (j = 0; j < e->nr_frames; j++) {
-			const char *name = rt_stacks__name(s, s->frame_pool[e->frames_off + j]);
-			size_t len = strlen(name);
+			uint32_t id = s->frame_pool[e->frames_off + j];
+			size_t len = name_len(s, id);
 
 			if (j)
 				*p++ = ';';
-			memcpy(p, name, len);
+			memcpy(p, s->pool + s->name_off[id], len);
 			p += len;
 		}
+		lines[n].len = (size_t)(p - lines[n].text);
 		*p++ = '\0';
 		n++;
 	}
 	qsort(lines, n, sizeof(*lines), line_cmp);
-	for (i = 0; i < n; i++)
-		if (fprintf(out, "%s %" PRIu64 "\n", lines[i].text, lines[i].value) < 0) {
-			err = -EIO;
-			break;
-		}
+	q = buf;
+	for (i = 0; i < n; i++) {
+		memcpy(q, lines[i].text, lines[i].len);
+		q = put_count(q + lines[i].len, lines[i].value);
+	}
+	if (q > buf && fwrite(buf, 1, (size_t)(q - buf), out) != (size_t)(q - buf))
+		err = -EIO;
 	free(lines);
 	free(text);
+	free(buf);
 	return err;
 }

@@ -38,6 +38,11 @@ const char *rt_stacks__name(const struct rt_stacks *stacks, uint32_t id);
 /* Counts one occurrence of the stack (root first). 0 or -ENOMEM. */
 int rt_stacks__add(struct rt_stacks *stacks, const uint32_t *frames, uint32_t nr_frames,
 		   uint64_t count, uint64_t period);
+/* rt_stacks__add returning the stack's index (for rt_stacks__count), or -ENOMEM. */
+int64_t rt_stacks__add_entry(struct rt_stacks *stacks, const uint32_t *frames, uint32_t nr_frames,
+			     uint64_t count, uint64_t period);
+/* Counts more occurrences of stack number idx, as rt_stacks__add of its frames would. */
+void rt_stacks__count(struct rt_stacks *stacks, size_t idx, uint64_t count, uint64_t period);
 
 size_t rt_stacks__nr(const struct rt_stacks *stacks);
 /* Stack number idx (0 <= idx < nr) in insertion order. */

@@ -1,9 +1,13 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 #include "symbolize/symtab.h"
+#include "perfglue/hash.h"
 #include "perfglue/safefile.h"
 
 #include <errno.h>
 #include <fcntl.h>
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -26,8 +30,12 @@ char *rt_symtab__demangle(const char *name)
 	return cplus_demangle(name, DMGL_NO_OPTS);
 }
 
+static const char *name_end(const char *p, const char *end);
+
 static int add_name(struct rt_symtab *t, const char *name, size_t len, uint32_t *off)
 {
+	if (t->names_in_text)
+		return -EBUSY; /* its names are the kallsyms text's */
 	if (t->names_len + len + 1 > t->names_cap) {
 		size_t cap = t->names_cap ? t->names_cap : 4096;
 		char *n;
@@ -70,12 +78,9 @@ static void reserve(struct rt_symtab *t, size_t nr, size_t names_len)
 	}
 }
 
-static int add_sym(struct rt_symtab *t, uint64_t start, uint64_t size, const char *name,
-		   size_t len, uint8_t binding)
+/* Room for one more symbol. */
+static int grow_syms(struct rt_symtab *t)
 {
-	struct rt_sym *s;
-	int err;
-
 	if (t->nr == t->cap) {
 		size_t cap = t->cap ? t->cap * 2 : 256;
 		struct rt_sym *n = realloc(t->syms, cap * sizeof(*n));
@@ -85,6 +90,17 @@ static int add_sym(struct rt_symtab *t, uint64_t start, uint64_t size, const cha
 		t->syms = n;
 		t->cap = cap;
 	}
+	return 0;
+}
+
+static int add_sym(struct rt_symtab *t, uint64_t start, uint64_t size, const char *name,
+		   size_t len, uint8_t binding)
+{
+	struct rt_sym *s;
+	int err = grow_syms(t);
+
+	if (err)
+		return err;
 	s = &t->syms[t->nr];
 	err = add_name(t, name, len, &s->name);
 	if (err)
@@ -99,41 +115,103 @@ static int add_sym(struct rt_symtab *t, uint64_t start, uint64_t size, const cha
 	return 0;
 }
 
+/* A kallsyms symbol: zero size, its name at offset name of the text. */
+static int add_text_sym(struct rt_symtab *t, uint64_t start, uint32_t name, uint8_t binding,
+			uint16_t region)
+{
+	if (grow_syms(t))
+		return -ENOMEM;
+	t->syms[t->nr++] = (struct rt_sym){ .start = start, .end = start, .name = name,
+					    .binding = binding, .region = region };
+	return 0;
+}
+
 static bool is_mangled(const char *name)
 {
 	return name[0] == '_' && (name[1] == 'Z' || name[1] == 'R');
 }
 
+/* Length of sym's name as the table holds it (kallsyms text: up to the
+ * separator after it). */
+static size_t raw_len(const struct rt_symtab *t, const struct rt_sym *sym)
+{
+	const char *raw = t->names + sym->name;
+
+	if (t->names_in_text)
+		return (size_t)(name_end(raw, t->names + t->names_len) - raw);
+	return strlen(raw);
+}
+
+/*
+ * The slot of symbol idx's name as handed out (added empty when new), in
+ * an open-addressing table: a recording hits a few hundred symbols of a
+ * table of a hundred thousand, so an array of a pointer per symbol would
+ * be mostly zeros to clear.  NULL when out of memory.
+ */
+static struct rt_made_name *made_slot(struct rt_symtab *t, size_t idx)
+{
+	size_t mask, i;
+
+	if ((t->made_nr + 1) * 2 > t->made_cap) {
+		size_t cap = t->made_cap ? t->made_cap * 2 : 64;
+		struct rt_made_name *n = calloc(cap, sizeof(*n));
+
+		if (!n)
+			return NULL;
+		for (i = 0; i < t->made_cap; i++) {
+			size_t j;
+
+			if (!t->made[i].idx1)
+				continue;
+			for (j = rt_hash64(t->made[i].idx1) & (cap - 1); n[j].idx1; j = (j + 1) & (cap - 1))
+				;
+			n[j] = t->made[i];
+		}
+		free(t->made);
+		t->made = n;
+		t->made_cap = cap;
+	}
+	mask = t->made_cap - 1;
+	for (i = rt_hash64(idx + 1) & mask; t->made[i].idx1 && t->made[i].idx1 != idx + 1;
+	     i = (i + 1) & mask)
+		;
+	if (!t->made[i].idx1) {
+		t->made[i].idx1 = idx + 1;
+		t->made_nr++;
+	}
+	return &t->made[i];
+}
+
 /*
  * Demangling every symbol of a big C++ library costs more than reading
- * it; only the symbols a recording hits are demangled, once.
+ * it; only the symbols a recording hits are demangled, once.  Kernel
+ * names are copied out of kallsyms the same way, only those hit.
  */
 const char *rt_symtab__name(struct rt_symtab *t, size_t idx)
 {
 	const char *raw = t->names + t->syms[idx].name;
+	struct rt_made_name *slot;
 
-	if (!t->syms[idx].mangled)
+	if (!t->names_in_text && !t->syms[idx].mangled)
 		return raw;
-	if (!t->demangled) {
-		t->demangled = calloc(t->nr ? t->nr : 1, sizeof(*t->demangled));
-		if (!t->demangled)
-			return raw;
-	}
-	if (!t->demangled[idx]) {
-		t->demangled[idx] = rt_symtab__demangle(raw);
-		if (!t->demangled[idx]) {
-			t->syms[idx].mangled = 0;   /* not demangleable: the raw name it is */
-			return raw;
-		}
-	}
-	return t->demangled[idx];
+	slot = made_slot(t, idx);
+	if (!slot)
+		return t->names_in_text ? "[unknown]" : raw;
+	if (!slot->name && t->names_in_text)
+		slot->name = strndup(raw, raw_len(t, &t->syms[idx]));
+	else if (!slot->name && !(slot->name = rt_symtab__demangle(raw)))
+		t->syms[idx].mangled = 0;   /* not demangleable: the raw name it is */
+	if (!slot->name)
+		return t->names_in_text ? "[unknown]" : raw;
+	return slot->name;
 }
 
-static size_t underscores(const char *s)
+/* Leading underscores of the len-byte name s. */
+static size_t underscores(const char *s, size_t len)
 {
 	size_t n = 0;
 
-	while (s[n] == '_')
+	while (n < len && s[n] == '_')
 		n++;
 	return n;
 }
@@ -160,14 +238,13 @@ static bool prefer_first(const struct rt_symtab *t, const struct rt_sym *a, cons
 		na = da;
 	if (b->mangled && (db = rt_symtab__demangle(nb)))
 		nb = db;
-	if (underscores(na) != underscores(nb)) {
-		keep_a = underscores(na) < underscores(nb);
-	} else {
-		la = strlen(na);
-		lb = strlen(nb);
-		if (la != lb)
-			keep_a = la > lb;
-	}
+	/* kallsyms names end at a separator, maybe the text's last byte */
+	la = da ? strlen(da) : raw_len(t, a);
+	lb = db ? strlen(db) : raw_len(t, b);
+	if (underscores(na, la) != underscores(nb, lb))
+		keep_a = underscores(na, la) < underscores(nb, lb);
+	else if (la != lb)
+		keep_a = la > lb;
 	free(da);
 	free(db);
 	return keep_a;
@@ -313,7 +390,7 @@ int rt_symtab__add(struct rt_symtab *t, uint64_t start, uint64_t size, const cha
 {
 	int err;
 
-	if (t->demangled)
+	if (t->made)
 		return -EBUSY; /* names already handed out by index */
 	err = add_sym(t, start, size, name, strlen(name), STB_LOCAL);
 	/* finish() keeps the first of equal starts unless perf would prefer
@@ -323,9 +400,15 @@ int rt_symtab__add(struct rt_symtab *t, uint64_t start, uint64_t size, const cha
 
 int32_t rt_symtab__by_name(const struct rt_symtab *t, const char *name)
 {
-	for (size_t i = 0; i < t->nr; i++)
-		if (!strcmp(t->names + t->syms[i].name, name))
+	size_t len = strlen(name);
+
+	for (size_t i = 0; i < t->nr; i++) {
+		const char *raw = t->names + t->syms[i].name;
+
+		if (t->names_in_text ? raw_len(t, &t->syms[i]) == len && !memcmp(raw, name, len) :
+				       !strcmp(raw, name))
 			return (int32_t)i;
+	}
 	return -1;
 }
 
@@ -353,12 +436,14 @@ void rt_symtab__exit(struct rt_symtab *t)
 {
 	size_t i;
 
-	if (t->demangled)
-		for (i = 0; i < t->nr; i++)
-			free(t->demangled[i]);
-	free(t->demangled);
+	for (i = 0; i < t->made_cap; i++)
+		free(t->made[i].name);
+	free(t->made);
 	free(t->syms);
-	free(t->names);
+	if (t->names_mapped)
+		munmap(t->names, t->names_len);
+	else
+		free(t->names);
 	memset(t, 0, sizeof(*t));
 }
 
@@ -633,6 +718,88 @@ static const char *token_end(const char *p, const char *end)
 	return p;
 }
 
+/* 0x80 in each byte of v (eight ASCII characters) within [lo, hi]. */
+static uint64_t bytes_within(uint64_t v, uint8_t lo, uint8_t hi)
+{
+	const uint64_t ones = 0x0101010101010101ull, high = 0x8080808080808080ull;
+	uint64_t low7 = v & ~high;
+
+	return (low7 + ones * (uint8_t)(0x80 - lo)) & ~(low7 + ones * (uint8_t)(0x7f - hi)) & ~v &
+	       high;
+}
+
+/*
+ * The value of the 16 hex digits at p, eight at a time (false when one of
+ * them is no hex digit): digit checks and conversion were most of the
+ * cost of reading kallsyms byte by byte.
+ */
+static bool hex16(const char *p, uint64_t *out)
+{
+	const uint64_t ones = 0x0101010101010101ull, high = 0x8080808080808080ull;
+	uint64_t r = 0;
+
+	if (__BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__)
+		return false; /* the byte-wise path then */
+	for (int k = 0; k < 2; k++) {
+		uint64_t v, x;
+
+		memcpy(&v, p + 8 * k, sizeof(v));
+		if ((bytes_within(v, '0', '9') | bytes_within(v, 'a', 'f') |
+		     bytes_within(v, 'A', 'F')) != high)
+			return false;
+		/* each byte its digit's value: the low nibble, plus 9 for letters */
+		x = (v & 0x0f0f0f0f0f0f0f0full) + 9 * ((v >> 6) & ones);
+		/* the first character is the most significant digit */
+		x = ((x & 0x000f000f000f000full) << 4) | ((x >> 8) & 0x000f000f000f000full);
+		x = ((x & 0x000000ff000000ffull) << 8) | ((x >> 16) & 0x000000ff000000ffull);
+		x = ((x & 0xffffull) << 16) | ((x >> 32) & 0xffffull);
+		r = r << 32 | x;
+	}
+	*out = r;
+	return true;
+}
+
+/* 0x80 in the byte of v equal to b, exact for the lowest such byte
+ * (a higher one may be marked wrongly). */
+static uint64_t word_match(uint64_t v, uint8_t b)
+{
+	v ^= 0x0101010101010101ull * b;
+	return (v - 0x0101010101010101ull) & ~v & 0x8080808080808080ull;
+}
+
+/* The first space, tab or newline in [p, end), else end: a name's end and,
+ * when it is the newline, the line's.  The lowest mark of the three
+ * matches is a true one: its byte is the answer. */
+static const char *name_end(const char *p, const char *end)
+{
+	uint64_t v, m;
+
+#ifdef __SSE2__
+	/* sixteen bytes a step where the CPU has it (every x86-64) */
+	while (end - p >= 16) {
+		__m128i x = _mm_loadu_si128((const __m128i *)p);
+		int hit = _mm_movemask_epi8(_mm_or_si128(
+			_mm_or_si128(_mm_cmpeq_epi8(x, _mm_set1_epi8(' ')),
+				     _mm_cmpeq_epi8(x, _mm_set1_epi8('\t'))),
+			_mm_cmpeq_epi8(x, _mm_set1_epi8('\n'))));
+
+		if (hit)
+			return p + __builtin_ctz((unsigned int)hit);
+		p += 16;
+	}
+#endif
+	while (__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__ && end - p >= 8) {
+		memcpy(&v, p, sizeof(v));
+		m = word_match(v, ' ') | word_match(v, '\t') | word_match(v, '\n');
+		if (m)
+			return p + __builtin_ctzll(m) / 8;
+		p += 8;
+	}
+	while (p < end && *p != ' ' && *p != '\t' && *p != '\n')
+		p++;
+	return p;
+}
+
 /* Reads a whole file (procfs files report size 0, so read until EOF). */
 static char *slurp(const char *path, size_t *len)
 {
@@ -708,25 +875,56 @@ int rt_symtab__load_kallsyms(struct rt_symtab *t, const char *path)
 {
 	size_t len = 0;
 	bool mapped;
-	char *buf = slurp_or_map(path, &len, &mapped), *p, *end, *module = NULL;
+	char *buf = slurp_or_map(path, &len, &mapped);
+
+	if (!buf)
+		return -errno;
+	return rt_symtab__parse_kallsyms(t, buf, len, mapped);
+}
+
+int rt_symtab__parse_kallsyms(struct rt_symtab *t, char *buf, size_t len, bool mapped)
+{
+	char *p, *end, *module = NULL;
 	size_t module_len = 0;
 	bool any_nonzero = false;
 	uint16_t region = 0;
 	int err = 0;
 
-	if (!buf)
-		return -errno;
+	if (t->names || len > UINT32_MAX) {
+		unslurp(buf, len, mapped);
+		return t->names ? -EBUSY : -E2BIG;
+	}
+	/* The names stay in the text: the table owns it from here on. */
+	t->names = buf;
+	t->names_len = t->names_cap = len;
+	t->names_in_text = true;
+	t->names_mapped = mapped;
 	end = buf + len;
-	/* A kallsyms line is "ADDR T name [module]": about 44 bytes, a name
-	 * about 25; nearly all are text symbols. */
-	reserve(t, len / 40, len / 8 * 5);
+	/* A kallsyms line is "ADDR T name [module]": about 44 bytes; nearly
+	 * all are text symbols. */
+	reserve(t, len / 40, 0);
 	for (p = buf; p < end; ) {
-		char *line_end = memchr(p, '\n', (size_t)(end - p)), *name, *q;
+		char *line_end, *name, *q;
 		uint64_t addr = 0;
 		int digits = 0, v;
 		char type;
 		size_t name_len;
 
+		/* Nearly every line: 16 hex digits, a space, the type, a name
+		 * ended by the line or by a module's separator, each found in
+		 * one pass.  Anything else takes the byte-wise path. */
+		if (end - p >= 20 && p[16] == ' ' && hex16(p, &addr) && p[18] != '\n' &&
+		    p[19] != '\n' && ((p[17] | 0x20) == 't' || (p[17] | 0x20) == 'w')) {
+			type = p[17];
+			name = p + 19;
+			q = (char *)name_end(name, end);
+			line_end = q < end && *q != '\n' ? memchr(q, '\n', (size_t)(end - q)) : q;
+			if (!line_end)
+				line_end = end;
+			p = line_end + 1;
+			goto named;
+		}
+		line_end = memchr(p, '\n', (size_t)(end - p));
 		if (!line_end)
 			line_end = end;
 		while (p < line_end && (v = hex_value1[(uint8_t)*p] - 1) >= 0 && digits < 17) {
@@ -743,9 +941,10 @@ int rt_symtab__load_kallsyms(struct rt_symtab *t, const char *path)
 		p = line_end + 1;
 		if ((type | 0x20) != 't' && (type | 0x20) != 'w')
 			continue;
+		q = (char *)token_end(name, line_end);
+named:
 		if (addr)
 			any_nonzero = true;
-		q = (char *)token_end(name, line_end);
 		name_len = (size_t)(q - name);
 		if (!name_len)
 			continue;
@@ -765,15 +964,12 @@ int rt_symtab__load_kallsyms(struct rt_symtab *t, const char *path)
 		}
 		/* perf's binding for kallsyms types: 'W' weak, other upper case
 		 * global (of the text types left, 'T'). */
-		err = add_sym(t, addr, 0, name, name_len,
-			      type == 'W' ? STB_WEAK : type == 'T' ? STB_GLOBAL : STB_LOCAL);
+		err = add_text_sym(t, addr, (uint32_t)(name - buf),
+				   type == 'W' ? STB_WEAK : type == 'T' ? STB_GLOBAL : STB_LOCAL,
+				   region);
 		if (err)
-			break;
-		t->syms[t->nr - 1].region = region;
+			return err;
 	}
-	unslurp(buf, len, mapped);
-	if (err)
-		return err;
 	if (!any_nonzero) {
 		rt_symtab__exit(t);
 		return -EPERM;

@@ -9,6 +9,7 @@
 #define RT_SYMTAB_H
 
 #include <gelf.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdint.h>
@@ -27,7 +28,18 @@ struct rt_symtab {
 	size_t nr, cap;
 	char *names;
 	size_t names_len, names_cap;
-	char **demangled;       /* per symbol, filled on first use; NULL until needed */
+	/* kallsyms: names is the file's text itself, kept (mapped or read)
+	 * rather than copied; a name ends at a space, tab or newline there. */
+	bool names_in_text;
+	bool names_mapped;      /* ... and mapped, of names_len bytes */
+	/* the names handed out that had to be made, on first use: demangled,
+	 * or cut out of the kallsyms text; by symbol index (idx1: index + 1,
+	 * 0 empty) */
+	struct rt_made_name {
+		size_t idx1;
+		char *name;
+	} *made;
+	size_t made_nr, made_cap;
 };
 
 struct rt_load_segment {
@@ -42,6 +54,13 @@ struct rt_load_segment {
 int rt_symtab__load_elf(struct rt_symtab *t, Elf *symbols, Elf *runtime);
 /* Loads kernel text symbols from a kallsyms file.  -EPERM when addresses are hidden. */
 int rt_symtab__load_kallsyms(struct rt_symtab *t, const char *path);
+/*
+ * The same from kallsyms text already in memory (len bytes at buf, no NUL
+ * needed), which t owns from then on: released by rt_symtab__exit()
+ * (munmap() when mapped, else free()), or at once when t is not empty
+ * (-EBUSY) or the text is over 4 GB (-E2BIG).
+ */
+int rt_symtab__parse_kallsyms(struct rt_symtab *t, char *buf, size_t len, bool mapped);
 /* Longest perf map line read; longer lines are skipped. */
 #define RT_PERF_MAP_LINE_MAX 8192
 /* Largest perf map read (safefile's size cap). */

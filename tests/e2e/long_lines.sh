@@ -55,6 +55,18 @@ check() {
 	[ "$no_line" -eq 0 ] || fail "$name: $no_line long_body frames without a line"
 	[ $((at_end * 100)) -ge $((total * 98)) ] ||
 		{ grep -o 'long_body ([^;]*' "$name.txt" | sort | uniq -c >&2; fail "$name: long_body's lines are wrong"; }
+	# --per-sample prints as it folds: its lines wait for the placeholders'
+	# names, and give the folded output's stacks, that frame's line included
+	"$RTMERGE" -o "$name.ps.txt" --per-sample "$name.per" "$name.data" 2>"$name.ps.err" ||
+		{ cat "$name.ps.err" >&2; fail "$name: rtmerge --per-sample failed"; }
+	cmp -s "$name.txt" "$name.ps.txt" || fail "$name: --per-sample changed the folded output"
+	no_line=$(grep -c "long_body ([^):]*$file)" "$name.per")
+	echo "FIGURE long_lines: $name: $(wc -l <"$name.per") per-sample lines, $no_line with long_body without a line"
+	[ "$no_line" -eq 0 ] || fail "$name: $no_line per-sample lines name long_body without a line"
+	sed 's/^[0-9]* [0-9]* //' "$name.per" | LC_ALL=C sort | uniq -c |
+		awk '{ c = $1; sub(/^ *[0-9]+ /, ""); print $0 " " c }' | LC_ALL=C sort >"$name.per.folded"
+	LC_ALL=C sort "$name.txt" | cmp -s - "$name.per.folded" ||
+		{ LC_ALL=C sort "$name.txt" | diff - "$name.per.folded" | head >&2; fail "$name: per-sample stacks differ from the folded ones"; }
 }
 
 check "$("$PY" -c 'import platform; print("python" + platform.python_version())')" big.py "$PY" big.py 2

@@ -450,7 +450,14 @@ static void test_kallsyms(void)
 		   "ffffffff81002000 t abcdefghi\t[m1]\n"
 		   "ffffffff81003000 W abcdefghijklmnop  [m1]\n"
 		   "ffffffff81004000 t abcdefghijklmno\t[m1]\n"
-		   "ffffffff81005000 t x\n");
+		   "ffffffff81005000 t x\n"
+		   /* read sixteen digits at a time: a non-digit among them, 17
+		    * digits, 15 digits, mixed case, a last line of a few bytes */
+		   "ffffffff8100g000 t not_a_symbol\n"
+		   "0ffffffff81006000 t too_long\n"
+		   "fffffff81007000 t fifteen_digits\n"
+		   "fFfFfFfF81008000 t mixed_case\n"
+		   "ffffffff81009000 t y");
 	s = rt_symbolizer__new(&opts);
 	rt_symbolizer__resolve_kernel(s, 0xffffffff81000010ULL, &sym);
 	CU_ASSERT_EQUAL_FATAL(sym.status, RT_SYMBOL_OK);
@@ -468,7 +475,36 @@ static void test_kallsyms(void)
 	CU_ASSERT_STRING_EQUAL(sym.name, "abcdefghijklmno");
 	rt_symbolizer__resolve_kernel(s, 0xffffffff81005001ULL, &sym);
 	CU_ASSERT_STRING_EQUAL(sym.name, "x");
+	rt_symbolizer__resolve_kernel(s, 0xffffffff81006010ULL, &sym);
+	CU_ASSERT_STRING_EQUAL(sym.name, "x");	/* the next two lines are not symbols */
+	rt_symbolizer__resolve_kernel(s, 0x0fffffff81007010ULL, &sym);
+	CU_ASSERT_EQUAL_FATAL(sym.status, RT_SYMBOL_OK);
+	CU_ASSERT_STRING_EQUAL(sym.name, "fifteen_digits");
+	CU_ASSERT_EQUAL(sym.offset, 0x10);
+	rt_symbolizer__resolve_kernel(s, 0xffffffff81008020ULL, &sym);
+	CU_ASSERT_STRING_EQUAL(sym.name, "mixed_case");
+	CU_ASSERT_EQUAL(sym.offset, 0x20);
+	rt_symbolizer__resolve_kernel(s, 0xffffffff81009001ULL, &sym);
+	CU_ASSERT_STRING_EQUAL(sym.name, "y");
 	rt_symbolizer__free(s);
+
+	/* A text without a NUL, its last name an alias of another in another
+	 * region (both get an extent, so the names decide) made of underscores
+	 * only: compared within its length (ASan sees a read past the buffer). */
+	{
+		static const char text[] = "ffffffff81001000 T memset\t[m]\nffffffff81001000 T _";
+		struct rt_symtab t = { 0 };
+		char *buf = malloc(sizeof(text) - 1);
+		int32_t at;
+
+		CU_ASSERT_PTR_NOT_NULL_FATAL(buf);
+		memcpy(buf, text, sizeof(text) - 1);
+		CU_ASSERT_EQUAL_FATAL(rt_symtab__parse_kallsyms(&t, buf, sizeof(text) - 1, false), 0);
+		at = rt_symtab__find(&t, 0xffffffff81001010ULL);
+		CU_ASSERT_FATAL(at >= 0);
+		CU_ASSERT_STRING_EQUAL(rt_symtab__name(&t, (size_t)at), "memset");
+		rt_symtab__exit(&t);
+	}
 
 	/* Addresses hidden (not root): said as such, not as wrong names. */
 	write_file("kallsyms", "0000000000000000 T _text\n0000000000000000 T memset\n");

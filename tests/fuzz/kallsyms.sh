@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-only
+# Bounded libFuzzer run (ASan+UBSan) of the kallsyms parser, which reads
+# digits and names eight and sixteen bytes at a time.  RT_FUZZ_SECONDS sets
+# the budget.
+set -u
+top=${RT_TOP:-$(cd "$(dirname "$0")/../.." && pwd)}
+build=${RT_BUILD:-$top/build}
+secs=${RT_FUZZ_SECONDS:-10}
+out=$build/fuzz
+command -v clang >/dev/null || { echo "skipped: clang is not installed"; exit 77; }
+mkdir -p "$out/kallsyms-corpus"
+(cd "$top" && clang -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
+	-D_GNU_SOURCE -I. tests/fuzz/fuzz_kallsyms.c symbolize/symtab.c perfglue/safefile.c \
+	-lelf -liberty -o "$out/fuzz_kallsyms") || { echo "cannot build the fuzzer"; exit 1; }
+printf 'ffffffff81000000 T _text\nffffffff81001000 T memset\nffffffff81001000 T __pi_memset\nffffffff81002000 t local_fn\nffffffff81003000 d some_data\nffffffffc0000000 t mod_fn\t[mymod]\nffffffffc0009000 t other_fn [othermod]\n' \
+	>"$out/kallsyms-corpus/seed-kallsyms"
+printf 'FFFFFFFF81000000 W abcdefghijklmnopqrstuvwxyz_name_longer_than_sixteen\nfffffff81007000 t fifteen\nffffffff8100g000 t bad\nffffffff81009000 t y' \
+	>"$out/kallsyms-corpus/seed-odd"
+"$out/fuzz_kallsyms" -max_total_time="$secs" -max_len=16384 -timeout=10 -rss_limit_mb=1024 \
+	-print_final_stats=1 "$out/kallsyms-corpus" >"$out/kallsyms.log" 2>&1
+rc=$?
+tail -n 8 "$out/kallsyms.log"
+runs=$(grep -o 'stat::number_of_executed_units: *[0-9]*' "$out/kallsyms.log" | grep -o '[0-9]*$')
+echo "FIGURE fuzz kallsyms: ${runs:-0} inputs in ${secs}s, exit $rc"
+[ "$rc" -eq 0 ] || { echo "fuzzer found a crash: see $out/kallsyms.log"; exit 1; }

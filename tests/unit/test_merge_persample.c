@@ -1,0 +1,86 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * CUnit suite for rtmerge/merge_persample.c: per-sample lines go out as
+ * they come until a stack holds a placeholder frame; from there on they
+ * wait, in order, and get the placeholders' final names.
+ */
+#include <CUnit/Basic.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "rtmerge/merge_internal.h"
+#include "rtmerge/stacks.h"
+
+static uint32_t intern(struct rt_merge *m, const char *name)
+{
+	int64_t id = rt_stacks__intern(m->stacks, name, strlen(name));
+
+	CU_ASSERT_FATAL(id >= 0);
+	return (uint32_t)id;
+}
+
+static void test_per_sample_waits(void)
+{
+	FILE *out = tmpfile();
+	struct rt_merge_opts opts = { .sz = sizeof(opts), .per_sample = out };
+	struct rt_merge *m;
+	struct rt_perf_sample s = { .pid = 7, .tid = 8, .time = 1000 };
+	static const char fn[] = "long_body", file[] = "/srv/big.py";
+	struct rt_interp_frame f = {
+		.function = fn, .file = file,
+		.flags = RT_INTERP_FRAME_NO_LINE | RT_INTERP_FRAME_LINE_PENDING,
+		.key = { 0x1000, 41, 0, RT_REC_RUNTIME_CPYTHON },
+	};
+	uint32_t frames[3], final[64];
+	char text[512];
+	size_t n;
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(out);
+	m = rt_merge__new(&opts);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(m);
+	frames[0] = intern(m, "python3");
+	frames[1] = intern(m, "main (big.py:3)");
+	CU_ASSERT_EQUAL(rt_merge__per_sample_line(m, &s, frames, 2), 0);
+	/* a frame whose line comes later: a placeholder */
+	CU_ASSERT_EQUAL_FATAL(rt_merge__interp_frame(m, 7, &f, &frames[2]), 0);
+	CU_ASSERT_EQUAL(rt_stacks__name(m->stacks, frames[2])[0], '\002');
+	s.time = 2000;
+	CU_ASSERT_EQUAL(rt_merge__per_sample_line(m, &s, frames, 3), 0);
+	s.time = 3000; /* no placeholder, but after one: waits too, in order */
+	CU_ASSERT_EQUAL(rt_merge__per_sample_line(m, &s, frames, 2), 0);
+	fflush(out);
+	CU_ASSERT_EQUAL(ftell(out), (long)strlen("8 1000 python3;main (big.py:3)\n"));
+
+	/* the end: the placeholder gets its name, the lines go out */
+	for (n = 0; n < 64; n++)
+		final[n] = UINT32_MAX;
+	CU_ASSERT_FATAL(frames[2] < 64);
+	final[frames[2]] = intern(m, "long_body (big.py:3006)");
+	CU_ASSERT_EQUAL(rt_merge__per_sample_flush(m, final, 64), 0);
+	CU_ASSERT_PTR_NULL(m->spool);
+	fflush(out);
+	rewind(out);
+	n = fread(text, 1, sizeof(text) - 1, out);
+	text[n] = '\0';
+	CU_ASSERT_STRING_EQUAL(text, "8 1000 python3;main (big.py:3)\n"
+				     "8 2000 python3;main (big.py:3);long_body (big.py:3006)\n"
+				     "8 3000 python3;main (big.py:3)\n");
+	rt_merge__free(m);
+	fclose(out);
+}
+
+int main(void)
+{
+	CU_pSuite s;
+
+	if (CU_initialize_registry() != CUE_SUCCESS)
+		return 1;
+	s = CU_add_suite("merge_persample", NULL, NULL);
+	CU_add_test(s, "per-sample lines wait for placeholder names", test_per_sample_waits);
+	CU_basic_set_mode(CU_BRM_VERBOSE);
+	CU_basic_run_tests();
+	unsigned int failed = CU_get_number_of_failures();
+
+	CU_cleanup_registry();
+	return failed ? 1 : 0;
+}
