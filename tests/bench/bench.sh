@@ -32,13 +32,16 @@ settle() {
 measure() { # label command... -> "seconds cpu_seconds maxrss_kb"
 	local t0 t1
 	settle
-	t0=$(date +%s%N)
+	# bash's own clock: a `date` process on each side would add its start-up
+	# (about a millisecond each) to every tool's time
+	local LC_NUMERIC=C # $EPOCHREALTIME's decimal point
+	t0=$EPOCHREALTIME
 	/usr/bin/time -f '%e %U %S %M' -o "$E2E_TMP/time.$1" "${@:2}" >/dev/null 2>"$E2E_TMP/err.$1" ||
 		{ cat "$E2E_TMP/err.$1"; fail "$1 failed"; }
-	t1=$(date +%s%N)
+	t1=$EPOCHREALTIME
 	# wall time to the millisecond (time's %e has 10 ms steps); CPU and RSS from time
 	tail -n 1 "$E2E_TMP/time.$1" |
-		awk -v ns=$((t1 - t0)) '{ printf "%.3f %.2f %s\n", ns / 1e9, $2 + $3, $4 }'
+		awk -v a="$t0" -v b="$t1" '{ printf "%.3f %.2f %s\n", b - a, $2 + $3, $4 }'
 }
 median() { sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
 
