@@ -61,6 +61,12 @@ struct offcpu_start {
 		      * (OFFCPU_CHAIN_*); 0: not remembered */
 };
 
+/* The user registers of the thread leaving, read once per switch out
+ * (direct loads through the task's BTF-typed pt_regs: no helper call). */
+struct offcpu_regs {
+	__u64 ip, sp, bp, orig_ax, ax, di;
+};
+
 /* offcpu_start.chain: 1 + the system call it sleeps in, or with
  * OFFCPU_CHAIN_RETURNING the one it was preempted on its way back from */
 #define OFFCPU_CHAIN_RETURNING (1u << 16)
@@ -125,7 +131,9 @@ struct offcpu_chains {
  * the recording as it goes, and a sum's count fits its record. */
 #define OFFCPU_SUM_MAX 4096
 #define OFFCPU_SUM_NS  10000000ull
-/* offcpu_leave's answer for a summed interval (not a stack record flag) */
+/* offcpu_leave's answers besides the chain flags (not stack record flags):
+ * the thread is walked, its interval goes to a sum */
+#define OFFCPU_WALKED (1u << 30)
 #define OFFCPU_SUMMED (1u << 31)
 
 struct {
@@ -359,17 +367,13 @@ static __noinline void offcpu_pending_write(void *ctx)
  * CPython's GIL (@py) or CRuby's GVL (@rb, bpf/ruby_walk.bpf.h). */
 static __always_inline void offcpu_reason(struct offcpu_start *st, long state, __u32 pid,
 					  __u32 tid, const struct rt_walker_config *py,
-					  const struct rt_ruby_walker_config *rb)
+					  const struct rt_ruby_walker_config *rb,
+					  const struct offcpu_regs *r)
 {
-	struct pt_regs *regs = (struct pt_regs *)bpf_task_pt_regs(bpf_get_current_task_btf());
-	__u64 orig_ax, ax, futex, gil, ip;
+	__u64 orig_ax = r->orig_ax, ax = r->ax, futex, gil, ip;
 	__u16 insn = 0;
 
 	st->state = (__u32)state;
-	if (!regs)
-		return;
-	orig_ax = BPF_CORE_READ(regs, orig_ax);
-	ax = BPF_CORE_READ(regs, ax);
 	/* still runnable: preempted (R+), or switched out on its way back to
 	 * user mode because its time was up (R) */
 	if (!(state & (OFFCPU_STATE_PREEMPT - 1)) || (state & OFFCPU_STATE_PREEMPT)) {
@@ -377,7 +381,7 @@ static __always_inline void offcpu_reason(struct offcpu_start *st, long state, _
 		/* on its way back from system call orig_ax (ax holds its result,
 		 * ip follows a syscall instruction; an interrupt leaves orig_ax
 		 * negative): the kernel's frames are those of the return path */
-		ip = BPF_CORE_READ(regs, ip);
+		ip = r->ip;
 		if ((__s64)orig_ax >= 0 && orig_ax < 1024 && ax != (__u64)-OFFCPU_ENOSYS &&
 		    !bpf_probe_read_user(&insn, sizeof(insn), (const void *)(ip - 2)) &&
 		    insn == OFFCPU_SYSCALL_INSN)
@@ -391,7 +395,7 @@ static __always_inline void offcpu_reason(struct offcpu_start *st, long state, _
 	st->chain = (__u32)orig_ax + 1;
 	if (orig_ax != OFFCPU_NR_FUTEX)
 		return;
-	futex = BPF_CORE_READ(regs, di);
+	futex = r->di;
 	if (py) {
 		gil = gil_address(py);
 		if (gil && futex - gil < py->gil_size)
@@ -493,22 +497,15 @@ static __always_inline void offcpu_chain_walked(struct offcpu_chain *c, __u32 pi
  * chain's last walk found the same stack signature @sig and reason: the
  * interval goes to that chain's sum, without a walk. */
 static __always_inline __u32 offcpu_chain_flags(__u32 pid, __u32 tid, struct offcpu_start *st,
-						__u64 sig)
+						__u64 sig, const struct offcpu_regs *r)
 {
 	struct offcpu_chains *all;
 	struct offcpu_chain *c;
-	struct pt_regs *regs;
-	__u64 ip, sp, bp;
+	__u64 ip = r->ip, sp = r->sp, bp = r->bp;
 	__u32 zero = 0, slot;
 
-	if (!st->chain)
+	if (!st->chain || !ip)
 		return 0; /* preempted anywhere: a fresh chain, not remembered */
-	regs = (struct pt_regs *)bpf_task_pt_regs(bpf_get_current_task_btf());
-	if (!regs)
-		return 0;
-	ip = BPF_CORE_READ(regs, ip);
-	sp = BPF_CORE_READ(regs, sp);
-	bp = BPF_CORE_READ(regs, bp);
 	all = bpf_map_lookup_elem(&offcpu_chains, &tid);
 	if (!all) {
 		struct offcpu_chains *zeroed = bpf_map_lookup_elem(&offcpu_chains_zero, &zero);
@@ -547,21 +544,25 @@ static __always_inline __u32 offcpu_chain_flags(__u32 pid, __u32 tid, struct off
 }
 
 /*
- * Notes that the thread @id (bpf_get_current_pid_tgid) of a walked process
- * leaves the CPU @now in sched_switch state @state.  Returns its stack
- * record's chain flags, or OFFCPU_SUMMED when its interval goes to a sum
- * and it is not walked.  A global function: the verifier checks it once,
- * apart, and the program sees its answer as any number, so the walk after
- * it is not checked once per answer.
+ * Notes that the thread @id (bpf_get_current_pid_tgid) leaves the CPU @now
+ * in sched_switch state @state, if its process is walked.  Returns 0 for a
+ * thread that is not walked; else OFFCPU_WALKED with its stack record's
+ * chain flags, or with OFFCPU_SUMMED when its interval goes to a sum and it
+ * is not walked.  The one look-up of the thread's process on the path of
+ * a summed switch (the walk looks it up again).  A global function: the
+ * verifier checks it once, apart, and the program sees its answer as any
+ * number, so the walk after it is not checked once per answer.
  */
 __noinline __u32 offcpu_leave(__u64 id, __u64 now, long state)
 {
 	__u32 pid = id >> 32, tid = (__u32)id;
 	__u32 key = tid & (OFFCPU_SLOTS - 1), zero = 0, flags;
-	struct offcpu_slot *slot = bpf_map_lookup_elem(&offcpu_slots, &key);
 	const struct rt_walker_config *py = bpf_map_lookup_elem(&pids, &pid);
 	const struct rt_ruby_walker_config *rb = NULL;
 	struct offcpu_start st = {};
+	struct offcpu_regs r = {};
+	struct offcpu_slot *slot;
+	struct pt_regs *regs;
 	__s64 *spilled;
 	__u64 sig = 0;
 
@@ -570,26 +571,36 @@ __noinline __u32 offcpu_leave(__u64 id, __u64 now, long state)
 		if (!rb)
 			return 0;
 	}
+	regs = (struct pt_regs *)bpf_task_pt_regs(bpf_get_current_task_btf());
+	if (regs) {
+		r.ip = regs->ip;
+		r.sp = regs->sp;
+		r.bp = regs->bp;
+		r.orig_ax = regs->orig_ax;
+		r.ax = regs->ax;
+		r.di = regs->di;
+	}
 	st.start = now;
 	st.pid = pid;
-	offcpu_reason(&st, state, pid, tid, py, rb);
+	offcpu_reason(&st, state, pid, tid, py, rb, &r);
 	offcpu_count(RT_OFFCPU_STAT_SWITCHES, 1);
+	slot = bpf_map_lookup_elem(&offcpu_slots, &key);
 	if (!slot)
-		return 0;
+		return OFFCPU_WALKED;
 	if (py && st.chain)
 		sig = offcpu_py_sig(py, pid, tid);
-	flags = offcpu_chain_flags(pid, tid, &st, sig);
+	flags = offcpu_chain_flags(pid, tid, &st, sig, &r);
 	if (!slot->tid || slot->tid == tid) {
 		slot->st = st;
 		slot->tid = tid;
-		return flags;
+		return flags | OFFCPU_WALKED;
 	}
 	spilled = bpf_map_lookup_elem(&offcpu_spilled, &zero);
 	if (spilled && !bpf_map_update_elem(&offcpu_starts, &tid, &st, BPF_NOEXIST))
 		__sync_fetch_and_add(spilled, 1);
 	else if (st.sum)
-		return 0; /* not noted: walked after all (no chain flags: no sum follows) */
-	return flags;
+		return OFFCPU_WALKED; /* not noted: walked after all (no chain flags: no sum follows) */
+	return flags | OFFCPU_WALKED;
 }
 
 /* The current thread's switch out with stack record flags @flags (its
@@ -631,19 +642,21 @@ int rt_offcpu(void *ctx)
 		offcpu_end(ctx, next, now);
 	if (!pid)
 		return 0; /* the idle task */
+	if (state & OFFCPU_STATE_EXITING) {
+		offcpu_exit(ctx, tid); /* a thread that was walked has chains */
+		return 0; /* its last switch: no interval follows */
+	}
+	chain = offcpu_leave(id, now, state);
+	if (!(chain & OFFCPU_WALKED))
+		return 0; /* not walked: perf drops its sample */
+	if (chain & OFFCPU_SUMMED)
+		return 0; /* the same stack as the chain's last walk: summed */
 	cfg = bpf_map_lookup_elem(&pids, &pid);
 	if (!cfg) {
 		ruby = bpf_map_lookup_elem(&rb_pids, &pid);
 		if (!ruby)
-			return 0; /* not walked: perf drops its sample */
+			return 0; /* gone since offcpu_leave */
 	}
-	if (state & OFFCPU_STATE_EXITING) {
-		offcpu_exit(ctx, tid);
-		return 0; /* its last switch: no interval follows */
-	}
-	chain = offcpu_leave(id, now, state);
-	if (chain & OFFCPU_SUMMED)
-		return 0; /* the same stack as the chain's last walk: summed */
 	/* the sum this walk replaces goes out first */
 	offcpu_pending_write(ctx);
 	flags |= chain & (RT_REC_STACK_SAME_CHAIN | RT_REC_STACK_CHAIN_MASK | RT_REC_STACK_CHAIN_KEEP);
