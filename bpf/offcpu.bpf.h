@@ -123,6 +123,13 @@ struct offcpu_chains {
 	struct offcpu_chain c[RT_REC_STACK_CHAIN_SLOTS];
 	__u32 next;
 	__u32 pid;
+	/* the thread's thread_key() for its PyThreadState, read once: it holds
+	 * for the thread's life (tid in its namespace, or its thread pointer),
+	 * and reading it costs three kernel reads; with the configuration's
+	 * generation it was read under (0: not read) */
+	__u64 key;
+	__u32 key_generation;
+	__u32 pad;
 };
 
 #define OFFCPU_SAME_CHAIN_MAX 63
@@ -135,10 +142,18 @@ struct offcpu_chains {
  * the thread is walked, its interval goes to a sum */
 #define OFFCPU_WALKED (1u << 30)
 #define OFFCPU_SUMMED (1u << 31)
+/* ... and offcpu_chains is full: rt_offcpu is to evict entries */
+#define OFFCPU_FULL (1u << 29)
 
+/* A plain hash, not an LRU one: an LRU map would drop a thread's entry,
+ * and the sums it holds, without a word.  A thread's entry goes at its
+ * exit (its sums written); when the map is full, rt_offcpu evicts
+ * OFFCPU_EVICT entries itself, writing their sums first (offcpu_evict). */
+#define OFFCPU_CHAINS_MAX 16384
+#define OFFCPU_EVICT      64
 struct {
-	__uint(type, BPF_MAP_TYPE_LRU_HASH);
-	__uint(max_entries, 16384);
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, OFFCPU_CHAINS_MAX);
 	__type(key, __u32); /* tid */
 	__type(value, struct offcpu_chains);
 } offcpu_chains SEC(".maps");
@@ -346,6 +361,54 @@ static __noinline void offcpu_exit(void *ctx, __u32 tid)
 	bpf_map_delete_elem(&offcpu_chains, &tid);
 }
 
+/* How many entries offcpu_evict still removes on this CPU (in a map, not
+ * on the stack: a count on the stack would be verified as one more state
+ * per visit of the callback). */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, __u32);
+} offcpu_evict_left SEC(".maps");
+
+/* bpf_for_each_map_elem callback: writes the sums of one thread's chains
+ * and removes its entry (the thread starts afresh at its next switch out),
+ * unless the thread is off the CPU on one of its sums; @arg points to the
+ * program's context. */
+static long offcpu_evict_thread(struct bpf_map *map, __u32 *tid, struct offcpu_chains *all,
+				void *arg)
+{
+	__u32 zero = 0, *left = bpf_map_lookup_elem(&offcpu_evict_left, &zero);
+	__u32 key = *tid & (OFFCPU_SLOTS - 1);
+	struct offcpu_slot *slot = bpf_map_lookup_elem(&offcpu_slots, &key);
+	struct offcpu_start *st = bpf_map_lookup_elem(&offcpu_starts, tid);
+
+	if (!left || !*left)
+		return 1;
+	/* off the CPU now with its interval going to a sum: kept, or that
+	 * interval would be lost */
+	if ((slot && slot->tid == *tid && slot->st.sum) || (st && st->sum))
+		return 0;
+	offcpu_sums_flush(*(void **)arg, all, *tid);
+	bpf_map_delete_elem(map, tid);
+	offcpu_count(RT_OFFCPU_STAT_EVICTED, 1);
+	(*left)--;
+	return 0;
+}
+
+/* offcpu_chains is full (threads that left without an exit the program
+ * saw, or more threads than it holds): OFFCPU_EVICT entries go, their sums
+ * written first, so that no sum is lost unsaid. */
+static __noinline void offcpu_evict(void *ctx)
+{
+	__u32 zero = 0, *left = bpf_map_lookup_elem(&offcpu_evict_left, &zero);
+
+	if (!left)
+		return;
+	*left = OFFCPU_EVICT;
+	bpf_for_each_map_elem(&offcpu_chains, offcpu_evict_thread, &ctx, 0);
+}
+
 /* Writes the sum offcpu_leave set aside, if any.  Out of line: its key
  * and spills in rt_offcpu's frame would push the walk's call chain (with
  * the program's frame) past 6.1's 512 bytes. */
@@ -443,15 +506,24 @@ static __always_inline int offcpu_sig_frame(struct deep_stack *d,
 }
 
 static __always_inline __u64 offcpu_py_sig(const struct rt_walker_config *cfg, __u32 pid,
-					   __u32 tid)
+					   __u32 tid, struct offcpu_chains *all)
 {
 	const struct rt_walker_offsets *off = &cfg->off;
 	struct deep_stack *d = deep_stack();
-	__u64 ts, frame = 0, size = off->frame_read, h = 0;
+	__u64 ts, frame = 0, size = off->frame_read, h = 0, key;
 
 	if (!d)
 		return 0;
-	ts = find_tstate(cfg, pid, tid);
+	if (all && all->key && all->key_generation == cfg->generation) {
+		key = all->key;
+	} else {
+		key = thread_key(off);
+		if (all) {
+			all->key = key;
+			all->key_generation = cfg->generation;
+		}
+	}
+	ts = find_tstate_key(cfg, pid, tid, key);
 	if (!ts || current_frame(off, ts, &frame) || !frame)
 		return 0;
 	bound_barrier(size);
@@ -497,22 +569,22 @@ static __always_inline void offcpu_chain_walked(struct offcpu_chain *c, __u32 pi
  * chain's last walk found the same stack signature @sig and reason: the
  * interval goes to that chain's sum, without a walk. */
 static __always_inline __u32 offcpu_chain_flags(__u32 pid, __u32 tid, struct offcpu_start *st,
-						__u64 sig, const struct offcpu_regs *r)
+						__u64 sig, const struct offcpu_regs *r,
+						struct offcpu_chains *all)
 {
-	struct offcpu_chains *all;
 	struct offcpu_chain *c;
 	__u64 ip = r->ip, sp = r->sp, bp = r->bp;
 	__u32 zero = 0, slot;
 
 	if (!st->chain || !ip)
 		return 0; /* preempted anywhere: a fresh chain, not remembered */
-	all = bpf_map_lookup_elem(&offcpu_chains, &tid);
 	if (!all) {
 		struct offcpu_chains *zeroed = bpf_map_lookup_elem(&offcpu_chains_zero, &zero);
 
 		if (!zeroed)
 			return 0;
-		bpf_map_update_elem(&offcpu_chains, &tid, zeroed, BPF_NOEXIST);
+		if (bpf_map_update_elem(&offcpu_chains, &tid, zeroed, BPF_NOEXIST) == -7 /* E2BIG */)
+			return OFFCPU_FULL; /* a fresh chain this time; rt_offcpu makes room */
 		all = bpf_map_lookup_elem(&offcpu_chains, &tid);
 		if (!all)
 			return 0;
@@ -561,6 +633,7 @@ __noinline __u32 offcpu_leave(__u64 id, __u64 now, long state)
 	const struct rt_ruby_walker_config *rb = NULL;
 	struct offcpu_start st = {};
 	struct offcpu_regs r = {};
+	struct offcpu_chains *all = NULL;
 	struct offcpu_slot *slot;
 	struct pt_regs *regs;
 	__s64 *spilled;
@@ -587,9 +660,11 @@ __noinline __u32 offcpu_leave(__u64 id, __u64 now, long state)
 	slot = bpf_map_lookup_elem(&offcpu_slots, &key);
 	if (!slot)
 		return OFFCPU_WALKED;
+	if (st.chain)
+		all = bpf_map_lookup_elem(&offcpu_chains, &tid);
 	if (py && st.chain)
-		sig = offcpu_py_sig(py, pid, tid);
-	flags = offcpu_chain_flags(pid, tid, &st, sig, &r);
+		sig = offcpu_py_sig(py, pid, tid, all);
+	flags = offcpu_chain_flags(pid, tid, &st, sig, &r, all);
 	if (!slot->tid || slot->tid == tid) {
 		slot->st = st;
 		slot->tid = tid;
@@ -649,6 +724,8 @@ int rt_offcpu(void *ctx)
 	chain = offcpu_leave(id, now, state);
 	if (!(chain & OFFCPU_WALKED))
 		return 0; /* not walked: perf drops its sample */
+	if (chain & OFFCPU_FULL)
+		offcpu_evict(ctx);
 	if (chain & OFFCPU_SUMMED)
 		return 0; /* the same stack as the chain's last walk: summed */
 	cfg = bpf_map_lookup_elem(&pids, &pid);
