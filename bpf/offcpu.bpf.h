@@ -539,6 +539,50 @@ static __always_inline __u64 offcpu_py_sig(const struct rt_walker_config *cfg, _
 	return h | 1;
 }
 
+/* Mixes Ruby control frame @cfp (its address, pc, iseq and ep), read
+ * through this CPU's walk window @d, into *@h.  Returns 0, or -1 when it
+ * cannot be read. */
+static __always_inline int offcpu_rb_sig_frame(struct deep_stack *d, const struct rt_layout_ruby *off,
+					       __u64 cfp, __u64 *h)
+{
+	const __u8 *buf = window_at(&d->win[0], cfp, RT_RUBY_CFP_READ, WINDOW_UP);
+
+	if (!buf)
+		return -1;
+	*h = offcpu_mix(*h, cfp);
+	*h = offcpu_mix(*h, *(__u64 *)(buf + (off->cfp_pc & (RT_RUBY_CFP_MASK - 7))));
+	*h = offcpu_mix(*h, *(__u64 *)(buf + (off->cfp_iseq & (RT_RUBY_CFP_MASK - 7))));
+	*h = offcpu_mix(*h, *(__u64 *)(buf + (off->cfp_ep & (RT_RUBY_CFP_MASK - 7))));
+	return 0;
+}
+
+/*
+ * The Ruby counterpart of offcpu_py_sig: the leaf control frame (ec->cfp)
+ * and its caller's (the next one up the VM stack), their addresses, pc,
+ * iseq and ep, hashed (never 0); 0 when they cannot be read.  A control
+ * frame's address is its depth (they lie one after the other from the end
+ * of the thread's VM stack), so two stacks of different depths never meet.
+ */
+static __always_inline __u64 offcpu_rb_sig(const struct rt_ruby_walker_config *cfg, __u32 pid,
+					   __u32 tid)
+{
+	const struct rt_layout_ruby *off = &cfg->off;
+	struct deep_stack *d = deep_stack();
+	__u64 th, ec = 0, cfp = 0, h = 0;
+
+	if (!d || !off->cfp_size)
+		return 0;
+	th = rb_find_thread(cfg, pid, tid);
+	if (!th || read_ptr(&ec, th + off->thread_ec) || !ec || read_ptr(&cfp, ec + off->ec_cfp) ||
+	    !cfp)
+		return 0;
+	/* the walk's window, emptied: what it held is another sample's */
+	d->win[0].len = 0;
+	if (offcpu_rb_sig_frame(d, off, cfp, &h) || offcpu_rb_sig_frame(d, off, cfp + off->cfp_size, &h))
+		return 0;
+	return h | 1;
+}
+
 /* Chain @c is walked now, by the switch out @st of thread @tid (of @pid)
  * with stack signature @sig: its sum, which belongs to the stack walked
  * before, is set aside to go out ahead of this walk's stack record. */
@@ -664,6 +708,8 @@ __noinline __u32 offcpu_leave(__u64 id, __u64 now, long state)
 		all = bpf_map_lookup_elem(&offcpu_chains, &tid);
 	if (py && st.chain)
 		sig = offcpu_py_sig(py, pid, tid, all);
+	else if (rb && st.chain)
+		sig = offcpu_rb_sig(rb, pid, tid);
 	flags = offcpu_chain_flags(pid, tid, &st, sig, &r, all);
 	if (!slot->tid || slot->tid == tid) {
 		slot->st = st;
