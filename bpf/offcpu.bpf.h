@@ -26,15 +26,17 @@
  * chain).  One switch in OFFCPU_SAME_CHAIN_MAX + 1 of a slot takes a fresh
  * one anyway.
  *
- * The walk and the two records are the rest of the cost.  A CPython thread
- * that leaves through a remembered chain for the same reason, with the
- * same leaf and parent frames (addresses, code objects, instructions) as
- * at that slot's last walk, is not walked: its interval is added to the
+ * The walk and the two records are the rest of the cost.  A CPython or
+ * CRuby thread that leaves through a remembered chain for the same reason,
+ * with the same leaf and parent frames (CPython: addresses, code objects,
+ * instructions; CRuby: the control frames' addresses, pc, iseq, ep) as at
+ * that slot's last walk, is not walked: its interval is added to the
  * slot's sum (time and count), which goes out as one RT_REC_OFFCPU_SUM
  * record before the slot's next walk, after OFFCPU_SUM_MAX intervals or
- * OFFCPU_SUM_NS, at the thread's exit, and at the end of the recording
- * (rt_offcpu_flush, run by rt-bpf).  Nothing is dropped: every interval is
- * in a record or in a sum.
+ * OFFCPU_SUM_NS, at the thread's exit, when the map of chains is full
+ * (offcpu_evict), and at the end of the recording (rt_offcpu_flush, run by
+ * rt-bpf).  Nothing is dropped: every interval is in a record or in a
+ * sum.
  */
 #ifndef RT_BPF_OFFCPU_BPF_H
 #define RT_BPF_OFFCPU_BPF_H
@@ -746,7 +748,9 @@ static __noinline void offcpu_forget(__u32 flags)
 
 /* Loaded only for --off-cpu ("?": not by default).  The common case, a
  * switch between threads that are not walked, costs an array lookup and a
- * hash lookup (two for a process that is not Python). */
+ * hash lookup (two for a process that is not Python); a summed one, the
+ * process's and the thread's chains' lookups, the registers and the
+ * signature's reads (offcpu_leave), and no second process lookup. */
 SEC("?tracepoint")
 int rt_offcpu(void *ctx)
 {
