@@ -26,15 +26,17 @@
  * chain).  One switch in OFFCPU_SAME_CHAIN_MAX + 1 of a slot takes a fresh
  * one anyway.
  *
- * The walk and the two records are the rest of the cost.  A CPython thread
- * that leaves through a remembered chain for the same reason, with the
- * same leaf and parent frames (addresses, code objects, instructions) as
- * at that slot's last walk, is not walked: its interval is added to the
+ * The walk and the two records are the rest of the cost.  A CPython or
+ * CRuby thread that leaves through a remembered chain for the same reason,
+ * with the same leaf and parent frames (CPython: addresses, code objects,
+ * instructions; CRuby: the control frames' addresses, pc, iseq, ep) as at
+ * that slot's last walk, is not walked: its interval is added to the
  * slot's sum (time and count), which goes out as one RT_REC_OFFCPU_SUM
  * record before the slot's next walk, after OFFCPU_SUM_MAX intervals or
- * OFFCPU_SUM_NS, at the thread's exit, and at the end of the recording
- * (rt_offcpu_flush, run by rt-bpf).  Nothing is dropped: every interval is
- * in a record or in a sum.
+ * OFFCPU_SUM_NS, at the thread's exit, when the map of chains is full
+ * (offcpu_evict), and at the end of the recording (rt_offcpu_flush, run by
+ * rt-bpf).  Nothing is dropped: every interval is in a record or in a
+ * sum.
  */
 #ifndef RT_BPF_OFFCPU_BPF_H
 #define RT_BPF_OFFCPU_BPF_H
@@ -59,6 +61,12 @@ struct offcpu_start {
 	__u32 sum;   /* 1 + the chain slot whose sum the interval goes to; 0: its own record */
 	__u32 chain; /* what its native chain is remembered by besides the user registers
 		      * (OFFCPU_CHAIN_*); 0: not remembered */
+};
+
+/* The user registers of the thread leaving, read once per switch out
+ * (direct loads through the task's BTF-typed pt_regs: no helper call). */
+struct offcpu_regs {
+	__u64 ip, sp, bp, orig_ax, ax, di;
 };
 
 /* offcpu_start.chain: 1 + the system call it sleeps in, or with
@@ -117,6 +125,13 @@ struct offcpu_chains {
 	struct offcpu_chain c[RT_REC_STACK_CHAIN_SLOTS];
 	__u32 next;
 	__u32 pid;
+	/* the thread's thread_key() for its PyThreadState, read once: it holds
+	 * for the thread's life (tid in its namespace, or its thread pointer),
+	 * and reading it costs three kernel reads; with the configuration's
+	 * generation it was read under (0: not read) */
+	__u64 key;
+	__u32 key_generation;
+	__u32 pad;
 };
 
 #define OFFCPU_SAME_CHAIN_MAX 63
@@ -125,12 +140,22 @@ struct offcpu_chains {
  * the recording as it goes, and a sum's count fits its record. */
 #define OFFCPU_SUM_MAX 4096
 #define OFFCPU_SUM_NS  10000000ull
-/* offcpu_leave's answer for a summed interval (not a stack record flag) */
+/* offcpu_leave's answers besides the chain flags (not stack record flags):
+ * the thread is walked, its interval goes to a sum */
+#define OFFCPU_WALKED (1u << 30)
 #define OFFCPU_SUMMED (1u << 31)
+/* ... and offcpu_chains is full: rt_offcpu is to evict entries */
+#define OFFCPU_FULL (1u << 29)
 
+/* A plain hash, not an LRU one: an LRU map would drop a thread's entry,
+ * and the sums it holds, without a word.  A thread's entry goes at its
+ * exit (its sums written); when the map is full, rt_offcpu evicts
+ * OFFCPU_EVICT entries itself, writing their sums first (offcpu_evict). */
+#define OFFCPU_CHAINS_MAX 16384
+#define OFFCPU_EVICT      64
 struct {
-	__uint(type, BPF_MAP_TYPE_LRU_HASH);
-	__uint(max_entries, 16384);
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, OFFCPU_CHAINS_MAX);
 	__type(key, __u32); /* tid */
 	__type(value, struct offcpu_chains);
 } offcpu_chains SEC(".maps");
@@ -338,6 +363,54 @@ static __noinline void offcpu_exit(void *ctx, __u32 tid)
 	bpf_map_delete_elem(&offcpu_chains, &tid);
 }
 
+/* How many entries offcpu_evict still removes on this CPU (in a map, not
+ * on the stack: a count on the stack would be verified as one more state
+ * per visit of the callback). */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, __u32);
+} offcpu_evict_left SEC(".maps");
+
+/* bpf_for_each_map_elem callback: writes the sums of one thread's chains
+ * and removes its entry (the thread starts afresh at its next switch out),
+ * unless the thread is off the CPU on one of its sums; @arg points to the
+ * program's context. */
+static long offcpu_evict_thread(struct bpf_map *map, __u32 *tid, struct offcpu_chains *all,
+				void *arg)
+{
+	__u32 zero = 0, *left = bpf_map_lookup_elem(&offcpu_evict_left, &zero);
+	__u32 key = *tid & (OFFCPU_SLOTS - 1);
+	struct offcpu_slot *slot = bpf_map_lookup_elem(&offcpu_slots, &key);
+	struct offcpu_start *st = bpf_map_lookup_elem(&offcpu_starts, tid);
+
+	if (!left || !*left)
+		return 1;
+	/* off the CPU now with its interval going to a sum: kept, or that
+	 * interval would be lost */
+	if ((slot && slot->tid == *tid && slot->st.sum) || (st && st->sum))
+		return 0;
+	offcpu_sums_flush(*(void **)arg, all, *tid);
+	bpf_map_delete_elem(map, tid);
+	offcpu_count(RT_OFFCPU_STAT_EVICTED, 1);
+	(*left)--;
+	return 0;
+}
+
+/* offcpu_chains is full (threads that left without an exit the program
+ * saw, or more threads than it holds): OFFCPU_EVICT entries go, their sums
+ * written first, so that no sum is lost unsaid. */
+static __noinline void offcpu_evict(void *ctx)
+{
+	__u32 zero = 0, *left = bpf_map_lookup_elem(&offcpu_evict_left, &zero);
+
+	if (!left)
+		return;
+	*left = OFFCPU_EVICT;
+	bpf_for_each_map_elem(&offcpu_chains, offcpu_evict_thread, &ctx, 0);
+}
+
 /* Writes the sum offcpu_leave set aside, if any.  Out of line: its key
  * and spills in rt_offcpu's frame would push the walk's call chain (with
  * the program's frame) past 6.1's 512 bytes. */
@@ -359,17 +432,13 @@ static __noinline void offcpu_pending_write(void *ctx)
  * CPython's GIL (@py) or CRuby's GVL (@rb, bpf/ruby_walk.bpf.h). */
 static __always_inline void offcpu_reason(struct offcpu_start *st, long state, __u32 pid,
 					  __u32 tid, const struct rt_walker_config *py,
-					  const struct rt_ruby_walker_config *rb)
+					  const struct rt_ruby_walker_config *rb,
+					  const struct offcpu_regs *r)
 {
-	struct pt_regs *regs = (struct pt_regs *)bpf_task_pt_regs(bpf_get_current_task_btf());
-	__u64 orig_ax, ax, futex, gil, ip;
+	__u64 orig_ax = r->orig_ax, ax = r->ax, futex, gil, ip;
 	__u16 insn = 0;
 
 	st->state = (__u32)state;
-	if (!regs)
-		return;
-	orig_ax = BPF_CORE_READ(regs, orig_ax);
-	ax = BPF_CORE_READ(regs, ax);
 	/* still runnable: preempted (R+), or switched out on its way back to
 	 * user mode because its time was up (R) */
 	if (!(state & (OFFCPU_STATE_PREEMPT - 1)) || (state & OFFCPU_STATE_PREEMPT)) {
@@ -377,7 +446,7 @@ static __always_inline void offcpu_reason(struct offcpu_start *st, long state, _
 		/* on its way back from system call orig_ax (ax holds its result,
 		 * ip follows a syscall instruction; an interrupt leaves orig_ax
 		 * negative): the kernel's frames are those of the return path */
-		ip = BPF_CORE_READ(regs, ip);
+		ip = r->ip;
 		if ((__s64)orig_ax >= 0 && orig_ax < 1024 && ax != (__u64)-OFFCPU_ENOSYS &&
 		    !bpf_probe_read_user(&insn, sizeof(insn), (const void *)(ip - 2)) &&
 		    insn == OFFCPU_SYSCALL_INSN)
@@ -391,7 +460,7 @@ static __always_inline void offcpu_reason(struct offcpu_start *st, long state, _
 	st->chain = (__u32)orig_ax + 1;
 	if (orig_ax != OFFCPU_NR_FUTEX)
 		return;
-	futex = BPF_CORE_READ(regs, di);
+	futex = r->di;
 	if (py) {
 		gil = gil_address(py);
 		if (gil && futex - gil < py->gil_size)
@@ -439,15 +508,24 @@ static __always_inline int offcpu_sig_frame(struct deep_stack *d,
 }
 
 static __always_inline __u64 offcpu_py_sig(const struct rt_walker_config *cfg, __u32 pid,
-					   __u32 tid)
+					   __u32 tid, struct offcpu_chains *all)
 {
 	const struct rt_walker_offsets *off = &cfg->off;
 	struct deep_stack *d = deep_stack();
-	__u64 ts, frame = 0, size = off->frame_read, h = 0;
+	__u64 ts, frame = 0, size = off->frame_read, h = 0, key;
 
 	if (!d)
 		return 0;
-	ts = find_tstate(cfg, pid, tid);
+	if (all && all->key && all->key_generation == cfg->generation) {
+		key = all->key;
+	} else {
+		key = thread_key(off);
+		if (all) {
+			all->key = key;
+			all->key_generation = cfg->generation;
+		}
+	}
+	ts = find_tstate_key(cfg, pid, tid, key);
 	if (!ts || current_frame(off, ts, &frame) || !frame)
 		return 0;
 	bound_barrier(size);
@@ -459,6 +537,50 @@ static __always_inline __u64 offcpu_py_sig(const struct rt_walker_config *cfg, _
 	d->win[0].len = 0;
 	if (offcpu_sig_frame(d, off, size, &frame, &h) ||
 	    (frame && offcpu_sig_frame(d, off, size, &frame, &h)))
+		return 0;
+	return h | 1;
+}
+
+/* Mixes Ruby control frame @cfp (its address, pc, iseq and ep), read
+ * through this CPU's walk window @d, into *@h.  Returns 0, or -1 when it
+ * cannot be read. */
+static __always_inline int offcpu_rb_sig_frame(struct deep_stack *d, const struct rt_layout_ruby *off,
+					       __u64 cfp, __u64 *h)
+{
+	const __u8 *buf = window_at(&d->win[0], cfp, RT_RUBY_CFP_READ, WINDOW_UP);
+
+	if (!buf)
+		return -1;
+	*h = offcpu_mix(*h, cfp);
+	*h = offcpu_mix(*h, *(__u64 *)(buf + (off->cfp_pc & (RT_RUBY_CFP_MASK - 7))));
+	*h = offcpu_mix(*h, *(__u64 *)(buf + (off->cfp_iseq & (RT_RUBY_CFP_MASK - 7))));
+	*h = offcpu_mix(*h, *(__u64 *)(buf + (off->cfp_ep & (RT_RUBY_CFP_MASK - 7))));
+	return 0;
+}
+
+/*
+ * The Ruby counterpart of offcpu_py_sig: the leaf control frame (ec->cfp)
+ * and its caller's (the next one up the VM stack), their addresses, pc,
+ * iseq and ep, hashed (never 0); 0 when they cannot be read.  A control
+ * frame's address is its depth (they lie one after the other from the end
+ * of the thread's VM stack), so two stacks of different depths never meet.
+ */
+static __always_inline __u64 offcpu_rb_sig(const struct rt_ruby_walker_config *cfg, __u32 pid,
+					   __u32 tid)
+{
+	const struct rt_layout_ruby *off = &cfg->off;
+	struct deep_stack *d = deep_stack();
+	__u64 th, ec = 0, cfp = 0, h = 0;
+
+	if (!d || !off->cfp_size)
+		return 0;
+	th = rb_find_thread(cfg, pid, tid);
+	if (!th || read_ptr(&ec, th + off->thread_ec) || !ec || read_ptr(&cfp, ec + off->ec_cfp) ||
+	    !cfp)
+		return 0;
+	/* the walk's window, emptied: what it held is another sample's */
+	d->win[0].len = 0;
+	if (offcpu_rb_sig_frame(d, off, cfp, &h) || offcpu_rb_sig_frame(d, off, cfp + off->cfp_size, &h))
 		return 0;
 	return h | 1;
 }
@@ -493,29 +615,22 @@ static __always_inline void offcpu_chain_walked(struct offcpu_chain *c, __u32 pi
  * chain's last walk found the same stack signature @sig and reason: the
  * interval goes to that chain's sum, without a walk. */
 static __always_inline __u32 offcpu_chain_flags(__u32 pid, __u32 tid, struct offcpu_start *st,
-						__u64 sig)
+						__u64 sig, const struct offcpu_regs *r,
+						struct offcpu_chains *all)
 {
-	struct offcpu_chains *all;
 	struct offcpu_chain *c;
-	struct pt_regs *regs;
-	__u64 ip, sp, bp;
+	__u64 ip = r->ip, sp = r->sp, bp = r->bp;
 	__u32 zero = 0, slot;
 
-	if (!st->chain)
+	if (!st->chain || !ip)
 		return 0; /* preempted anywhere: a fresh chain, not remembered */
-	regs = (struct pt_regs *)bpf_task_pt_regs(bpf_get_current_task_btf());
-	if (!regs)
-		return 0;
-	ip = BPF_CORE_READ(regs, ip);
-	sp = BPF_CORE_READ(regs, sp);
-	bp = BPF_CORE_READ(regs, bp);
-	all = bpf_map_lookup_elem(&offcpu_chains, &tid);
 	if (!all) {
 		struct offcpu_chains *zeroed = bpf_map_lookup_elem(&offcpu_chains_zero, &zero);
 
 		if (!zeroed)
 			return 0;
-		bpf_map_update_elem(&offcpu_chains, &tid, zeroed, BPF_NOEXIST);
+		if (bpf_map_update_elem(&offcpu_chains, &tid, zeroed, BPF_NOEXIST) == -7 /* E2BIG */)
+			return OFFCPU_FULL; /* a fresh chain this time; rt_offcpu makes room */
 		all = bpf_map_lookup_elem(&offcpu_chains, &tid);
 		if (!all)
 			return 0;
@@ -547,21 +662,26 @@ static __always_inline __u32 offcpu_chain_flags(__u32 pid, __u32 tid, struct off
 }
 
 /*
- * Notes that the thread @id (bpf_get_current_pid_tgid) of a walked process
- * leaves the CPU @now in sched_switch state @state.  Returns its stack
- * record's chain flags, or OFFCPU_SUMMED when its interval goes to a sum
- * and it is not walked.  A global function: the verifier checks it once,
- * apart, and the program sees its answer as any number, so the walk after
- * it is not checked once per answer.
+ * Notes that the thread @id (bpf_get_current_pid_tgid) leaves the CPU @now
+ * in sched_switch state @state, if its process is walked.  Returns 0 for a
+ * thread that is not walked; else OFFCPU_WALKED with its stack record's
+ * chain flags, or with OFFCPU_SUMMED when its interval goes to a sum and it
+ * is not walked.  The one look-up of the thread's process on the path of
+ * a summed switch (the walk looks it up again).  A global function: the
+ * verifier checks it once, apart, and the program sees its answer as any
+ * number, so the walk after it is not checked once per answer.
  */
 __noinline __u32 offcpu_leave(__u64 id, __u64 now, long state)
 {
 	__u32 pid = id >> 32, tid = (__u32)id;
 	__u32 key = tid & (OFFCPU_SLOTS - 1), zero = 0, flags;
-	struct offcpu_slot *slot = bpf_map_lookup_elem(&offcpu_slots, &key);
 	const struct rt_walker_config *py = bpf_map_lookup_elem(&pids, &pid);
 	const struct rt_ruby_walker_config *rb = NULL;
 	struct offcpu_start st = {};
+	struct offcpu_regs r = {};
+	struct offcpu_chains *all = NULL;
+	struct offcpu_slot *slot;
+	struct pt_regs *regs;
 	__s64 *spilled;
 	__u64 sig = 0;
 
@@ -570,26 +690,40 @@ __noinline __u32 offcpu_leave(__u64 id, __u64 now, long state)
 		if (!rb)
 			return 0;
 	}
+	regs = (struct pt_regs *)bpf_task_pt_regs(bpf_get_current_task_btf());
+	if (regs) {
+		r.ip = regs->ip;
+		r.sp = regs->sp;
+		r.bp = regs->bp;
+		r.orig_ax = regs->orig_ax;
+		r.ax = regs->ax;
+		r.di = regs->di;
+	}
 	st.start = now;
 	st.pid = pid;
-	offcpu_reason(&st, state, pid, tid, py, rb);
+	offcpu_reason(&st, state, pid, tid, py, rb, &r);
 	offcpu_count(RT_OFFCPU_STAT_SWITCHES, 1);
+	slot = bpf_map_lookup_elem(&offcpu_slots, &key);
 	if (!slot)
-		return 0;
+		return OFFCPU_WALKED;
+	if (st.chain)
+		all = bpf_map_lookup_elem(&offcpu_chains, &tid);
 	if (py && st.chain)
-		sig = offcpu_py_sig(py, pid, tid);
-	flags = offcpu_chain_flags(pid, tid, &st, sig);
+		sig = offcpu_py_sig(py, pid, tid, all);
+	else if (rb && st.chain)
+		sig = offcpu_rb_sig(rb, pid, tid);
+	flags = offcpu_chain_flags(pid, tid, &st, sig, &r, all);
 	if (!slot->tid || slot->tid == tid) {
 		slot->st = st;
 		slot->tid = tid;
-		return flags;
+		return flags | OFFCPU_WALKED;
 	}
 	spilled = bpf_map_lookup_elem(&offcpu_spilled, &zero);
 	if (spilled && !bpf_map_update_elem(&offcpu_starts, &tid, &st, BPF_NOEXIST))
 		__sync_fetch_and_add(spilled, 1);
 	else if (st.sum)
-		return 0; /* not noted: walked after all (no chain flags: no sum follows) */
-	return flags;
+		return OFFCPU_WALKED; /* not noted: walked after all (no chain flags: no sum follows) */
+	return flags | OFFCPU_WALKED;
 }
 
 /* The current thread's switch out with stack record flags @flags (its
@@ -614,7 +748,9 @@ static __noinline void offcpu_forget(__u32 flags)
 
 /* Loaded only for --off-cpu ("?": not by default).  The common case, a
  * switch between threads that are not walked, costs an array lookup and a
- * hash lookup (two for a process that is not Python). */
+ * hash lookup (two for a process that is not Python); a summed one, the
+ * process's and the thread's chains' lookups, the registers and the
+ * signature's reads (offcpu_leave), and no second process lookup. */
 SEC("?tracepoint")
 int rt_offcpu(void *ctx)
 {
@@ -631,19 +767,23 @@ int rt_offcpu(void *ctx)
 		offcpu_end(ctx, next, now);
 	if (!pid)
 		return 0; /* the idle task */
+	if (state & OFFCPU_STATE_EXITING) {
+		offcpu_exit(ctx, tid); /* a thread that was walked has chains */
+		return 0; /* its last switch: no interval follows */
+	}
+	chain = offcpu_leave(id, now, state);
+	if (!(chain & OFFCPU_WALKED))
+		return 0; /* not walked: perf drops its sample */
+	if (chain & OFFCPU_FULL)
+		offcpu_evict(ctx);
+	if (chain & OFFCPU_SUMMED)
+		return 0; /* the same stack as the chain's last walk: summed */
 	cfg = bpf_map_lookup_elem(&pids, &pid);
 	if (!cfg) {
 		ruby = bpf_map_lookup_elem(&rb_pids, &pid);
 		if (!ruby)
-			return 0; /* not walked: perf drops its sample */
+			return 0; /* gone since offcpu_leave */
 	}
-	if (state & OFFCPU_STATE_EXITING) {
-		offcpu_exit(ctx, tid);
-		return 0; /* its last switch: no interval follows */
-	}
-	chain = offcpu_leave(id, now, state);
-	if (chain & OFFCPU_SUMMED)
-		return 0; /* the same stack as the chain's last walk: summed */
 	/* the sum this walk replaces goes out first */
 	offcpu_pending_write(ctx);
 	flags |= chain & (RT_REC_STACK_SAME_CHAIN | RT_REC_STACK_CHAIN_MASK | RT_REC_STACK_CHAIN_KEEP);

@@ -135,12 +135,15 @@ static long tstate_step(__u32 i, void *arg)
 	return 0;
 }
 
-static __always_inline __u64 find_tstate(const struct rt_walker_config *cfg, __u32 pid, __u32 tid)
+/* The PyThreadState of thread @tid of @pid (configured by @cfg), whose
+ * thread_key() is @key (a caller that has it at hand saves reading it). */
+static __always_inline __u64 find_tstate_key(const struct rt_walker_config *cfg, __u32 pid,
+					     __u32 tid, __u64 key)
 {
 	const struct rt_walker_offsets *off = &cfg->off;
 	struct rt_walker_tstate *cached = bpf_map_lookup_elem(&tstates, &tid);
 	struct rt_walker_tstate fresh = {};
-	struct tstate_search s = { .off = off, .key = thread_key(off) };
+	struct tstate_search s = { .off = off, .key = key };
 	__u64 ts = 0, interp = 0, id = 0;
 
 	if (!s.key)
@@ -163,6 +166,11 @@ static __always_inline __u64 find_tstate(const struct rt_walker_config *cfg, __u
 	fresh.generation = cfg->generation;
 	bpf_map_update_elem(&tstates, &tid, &fresh, BPF_ANY);
 	return s.found;
+}
+
+static __always_inline __u64 find_tstate(const struct rt_walker_config *cfg, __u32 pid, __u32 tid)
+{
+	return find_tstate_key(cfg, pid, tid, thread_key(&cfg->off));
 }
 
 #endif

@@ -126,6 +126,7 @@ enum rt_offcpu_stat {
 	RT_OFFCPU_STAT_SAME_CHAIN, /* switches out whose native chain is the previous one */
 	RT_OFFCPU_STAT_SUMMED,     /* intervals summed on a remembered stack (no walk, no record) */
 	RT_OFFCPU_STAT_SUMS,       /* RT_REC_OFFCPU_SUM records written */
+	RT_OFFCPU_STAT_EVICTED,    /* threads whose chains and sums went for room (sums written) */
 	RT_OFFCPU_STAT_MAX,
 };
 

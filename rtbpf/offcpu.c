@@ -139,6 +139,7 @@ void rt_offcpu__print_stats(int stats_fd, int prog_fd, FILE *out)
 		[RT_OFFCPU_STAT_SAME_CHAIN] = "native chains reused",
 		[RT_OFFCPU_STAT_SUMMED] = "intervals summed",
 		[RT_OFFCPU_STAT_SUMS] = "sums",
+		[RT_OFFCPU_STAT_EVICTED] = "threads evicted",
 	};
 	int ncpu = libbpf_num_possible_cpus();
 	struct bpf_prog_info info = { 0 };

@@ -44,10 +44,15 @@ bench_rounds offcpu_overhead "$rounds" "$tmp/times" "produced no timing" || exit
 bench_slowdowns "$tmp/times" "offcpu_overhead: $trips round trips on one CPU, baseline median {base:.3f}s \
 ({us_each:.1f} us per round trip), {rounds} rounds" "offcpu pingpong" "$trips"
 # the kernel's statistics: every switch of the system, and the walked ones
-sed -n 's/.*off-CPU program: \([0-9]*\) scheduler switches, mean \([0-9]*\) ns each.*/\1 \2/p' \
-	"$tmp/off.err" | sort -n | tail -1 | while read -r n ns; do
-	walked=$(sed -n 's/.*off-CPU: switches out=\([0-9]*\),.*/\1/p' "$tmp/off.err" | sort -n | tail -1)
-	awk -v n="$n" -v ns="$ns" -v w="$walked" 'BEGIN { printf "FIGURE offcpu BPF time per scheduler switch: mean %d ns over %d switches of the system, %d ns per switch out of a walked thread (%d, all the program'"'"'s time charged to them)\n", ns, n, n * ns / w, w }'
-done
+# bpf_time ERR-FILE LABEL: the FIGURE line of one build's runs
+bpf_time() {
+	sed -n 's/.*off-CPU program: \([0-9]*\) scheduler switches, mean \([0-9]*\) ns each.*/\1 \2/p' \
+		"$1" | sort -n | tail -1 | while read -r n ns; do
+		walked=$(sed -n 's/.*off-CPU: switches out=\([0-9]*\),.*/\1/p' "$1" | sort -n | tail -1)
+		awk -v n="$n" -v ns="$ns" -v w="$walked" -v l="$2" 'BEGIN { printf "FIGURE offcpu BPF time per scheduler switch%s: mean %d ns over %d switches of the system, %d ns per switch out of a walked thread (%d, all the program'"'"'s time charged to them)\n", l, ns, n, n * ns / w, w }'
+	done
+}
+bpf_time "$tmp/off.err" ""
+[ -s "$tmp/pre.err" ] && bpf_time "$tmp/pre.err" " (RT_BPF_BEFORE's build)"
 summed_share "$tmp/off.err" "offcpu pingpong"
 true

@@ -1,8 +1,9 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0-only
-# Summed off-CPU intervals land on the right stack: a CPython thread sleeps
-# N times in one function, then N times (three times as long each) in
-# another, from the same native frames (workloads/offcpu_sums.py).  The
+# Summed off-CPU intervals land on the right stack: a CPython or CRuby
+# thread sleeps N times in one function, then N times (three times as long
+# each) in another, from the same native frames (workloads/offcpu_sums.py,
+# offcpu_sums.rb).  The
 # off-CPU program sums most of those intervals without walking
 # (RT_REC_OFFCPU_SUM, bpf/offcpu.bpf.h); rtmerge --off-cpu must give each
 # function the time its own clock measured inside its sleeps, within TOL
@@ -31,11 +32,11 @@ all_sums_read() {
 		fail "$1: rt-bpf summed ${summed:-no} intervals, rtmerge read ${read:-none} in sums"
 }
 
-# run LABEL INTERPRETER
+# run LABEL INTERPRETER [WORKLOAD]
 run() {
-	local label=$1 py=$2 base=$E2E_TMP/$1 tid
+	local label=$1 py=$2 work=${3:-$WORKLOADS/offcpu_sums.py} base=$E2E_TMP/$1 tid
 	timeout 60 "$RTBPF" record --off-cpu -F 99 -o "$base.data" -- \
-		"$py" "$WORKLOADS/offcpu_sums.py" "$N" 0.0003 0.0009 >"$base.json" 2>"$base.log" ||
+		"$py" "$work" "$N" 0.0003 0.0009 >"$base.json" 2>"$base.log" ||
 		{ cat "$base.log" >&2; fail "$label: rt-bpf record"; }
 	grep '^rt-bpf: off-CPU:' "$base.log"
 	tid=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["tid"])' "$base.json") ||
@@ -112,5 +113,10 @@ for spec in pyenv-3.11=/root/.pyenv/versions/3.11.7/bin/python3.11 debian-3.11=/
 	[ "$ran" -eq 0 ] && run_pid "${spec%%=*}" "${spec#*=}"
 	ran=$((ran + 1))
 done
-[ "$ran" -gt 0 ] || skip "no pyenv 3.11.7 or /usr/bin/python3.11"
+# CRuby 3.1 (Thread#native_thread_id from 3.1)
+if [ -x /usr/bin/ruby3.1 ]; then
+	run ruby-3.1 /usr/bin/ruby3.1 "$WORKLOADS/offcpu_sums.rb"
+	ran=$((ran + 1))
+fi
+[ "$ran" -gt 0 ] || skip "no pyenv 3.11.7, /usr/bin/python3.11 or /usr/bin/ruby3.1"
 echo "PASS: offcpu_sums ($ran interpreters)"
