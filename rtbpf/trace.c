@@ -121,6 +121,9 @@ static void tracer_report(struct tracer *t)
 		fprintf(stderr, "rt-bpf: warning: %" PRIu64 " Python events without a thread state, %"
 			PRIu64 " frame walks cut by a read fault\n", stat_sum(t, RT_TRACE_STAT_NO_TSTATE),
 			stat_sum(t, RT_TRACE_STAT_READ_FAULT));
+	if (stat_sum(t, RT_TRACE_STAT_RB_FAULT))
+		fprintf(stderr, "rt-bpf: warning: %" PRIu64 " writes of ec->cfp whose context or frame "
+			"did not read\n", stat_sum(t, RT_TRACE_STAT_RB_FAULT));
 	if (t->runtime == RUNTIME_RUBY && !t->rb_method_entries && t->rb_cmethod_entries)
 		fprintf(stderr, "rt-bpf: warning: ruby:method__entry never fired: CRuby 2.5 and later "
 			"fire it only while the VM's call events are on (a TracePoint enabled in the "
@@ -188,6 +191,7 @@ static int trace_run(struct rt_bpf_app *app, void *opts, int argc, char **argv)
 	unsigned long ring_mb = o->ring_mb;
 	char **cmd = argc > 0 ? argv : NULL;
 	int err = 0, status = 0, cmd_argc = argc;
+	bool rb_fallback = false;
 
 	t.pid = app->nr_pids ? app->pids[0] : 0;
 	err = rt_bpf__preflight(false);
@@ -219,7 +223,10 @@ static int trace_run(struct rt_bpf_app *app, void *opts, int argc, char **argv)
 
 		snprintf(exe, sizeof(exe), "/proc/%d/exe", (int)t.pid);
 		partial = rt_trace__elf_has_probe(exe, "python", "audit") || rt_trace__elf_has_probe(exe, "python", "gc__start");
-		if (!rt_trace__find_eval_loop(t.pid, probes, sizeof(probes))) {
+		if (rt_tracer__rb_fallback_fits(t.pid)) {
+			t.runtime = RUNTIME_RUBY;
+			rb_fallback = true;
+		} else if (!rt_trace__find_eval_loop(t.pid, probes, sizeof(probes))) {
 			t.runtime = RUNTIME_PYTHON;
 			t.py_fallback = true;
 			fprintf(stderr, "rt-bpf: pid %d runs a CPython %s: falling back to uprobes on its "
@@ -259,7 +266,7 @@ static int trace_run(struct rt_bpf_app *app, void *opts, int argc, char **argv)
 		if (err)
 			goto out;
 	}
-	err = rt_tracer__attach(&t, probes);
+	err = rb_fallback ? rt_tracer__rb_fallback_attach(&t) : rt_tracer__attach(&t, probes);
 	if (err)
 		goto out;
 	t.frames = rt_pyframes__new(&ops);
@@ -293,6 +300,7 @@ static int trace_run(struct rt_bpf_app *app, void *opts, int argc, char **argv)
 	status = run(&t);
 	rt_pyframes__finish(t.frames);
 	tracer_report(&t);
+	rt_tracer__rb_fallback_finish(&t);
 out:
 	if (err && t.child && t.pid > 0) {
 		/* still stopped at its exec: it never ran */
@@ -303,6 +311,7 @@ out:
 		fprintf(stderr, "rt-bpf: cannot write the trace into %s\n", dir);
 		err = -EIO;
 	}
+	rt_tracer__rb_fallback_finish(&t);
 	ring_buffer__free(t.ring);
 	trace_bpf__destroy(t.skel);
 	rt_pyframes__free(t.frames);

@@ -61,6 +61,8 @@ struct rb_thread {
 	size_t depth;
 };
 
+struct rt_rbtrace;
+
 struct tracer {
 	struct trace_bpf *skel;
 	struct ring_buffer *ring;
@@ -97,6 +99,8 @@ struct tracer {
 	/* counts */
 	uint64_t py_events, rb_events, writes, lost_marked, calls, returns, rb_unmatched;
 	uint64_t rb_method_entries, rb_cmethod_entries;
+	/* CRuby without USDT probes: a write breakpoint on ec->cfp (rtbpf/trace_ruby.c) */
+	struct rt_rbtrace *rb;
 	bool verbose;
 };
 
@@ -134,7 +138,42 @@ int rt_tracer__attach(struct tracer *t, const char *path);
 /* Sets @t->cwd: the target's working directory as it sees it. */
 void rt_tracer__target_cwd(struct tracer *t);
 
+/* ---- CRuby without USDT probes (rtbpf/trace_ruby.c) ---- */
+
+/* Whether process @pid runs a CRuby that the ec->cfp breakpoint can trace
+ * (a layout that names classes from the class itself, 3.3). */
+bool rt_tracer__rb_fallback_fits(pid_t pid);
+
+/* Sets up the fallback for @t's target (the skeleton loaded): its main
+ * thread's ec->cfp write breakpoint with rb_cfp_write on it, and the
+ * write tracepoint: 0 or -errno (said on stderr). */
+int rt_tracer__rb_fallback_attach(struct tracer *t);
+
+/* One RT_TRACE_RB_FRAME record into the trace. */
+void rt_tracer__rb_frame(struct tracer *t, const struct rt_trace_rb_frame *rec);
+
+/* Says what the fallback saw (on stderr) and frees it. */
+void rt_tracer__rb_fallback_finish(struct tracer *t);
+
 /* ---- the record writer (rtbpf/trace_records.c) ---- */
+
+/* An open-addressing table of @size-byte entries that begin with their
+ * non-zero uint64_t key: the entry of @key in *@slots (@cap slots, @nr
+ * used), added when @add (doubled from @first_cap when half full); NULL
+ * when absent or out of memory. */
+void *rt_tracer__addr_find(void **slots, size_t *cap, size_t *nr, size_t size, size_t first_cap,
+			   uint64_t key, bool add);
+
+/* The path id of source @name as the target named it (relative: from its
+ * working directory), its file copied into files/ the first time; -1 on
+ * failure. */
+int64_t rt_tracer__source_path(struct tracer *t, const char *name);
+
+/* A TraceLogEvent when the records move to thread @tid. */
+void rt_tracer__thread_mark(struct tracer *t, uint32_t tid);
+
+/* An Error event for the records of @hdr's thread lost before it. */
+void rt_tracer__lost_mark(struct tracer *t, const struct rt_trace_header *hdr);
 
 /* A frame was called / returned (struct rt_pyframes_ops's call and ret,
  * @ctx the tracer). */
