@@ -788,6 +788,29 @@ fault:
 	return 0;
 }
 
+/*
+ * The Ruby fallback names frames by reading the target's memory as their
+ * records arrive, which needs the target alive: its libc's exit and _exit
+ * stop it (SIGSTOP, pending before the record is sent) and tell user
+ * space, which continues it once every earlier record is written.
+ */
+SEC("uprobe")
+int rb_exit(struct pt_regs *ctx)
+{
+	__u64 id = bpf_get_current_pid_tgid();
+	__u32 pid = id >> 32, tid = (__u32)id, zero = 0;
+	struct scratch *sc;
+
+	if (pid != target_pid)
+		return 0;
+	sc = bpf_map_lookup_elem(&scratch, &zero);
+	if (!sc)
+		return 0;
+	bpf_send_signal_thread(19); /* SIGSTOP */
+	send(&sc->rec, sizeof(struct rt_trace_header), RT_TRACE_RB_EXIT, pid, tid);
+	return 0;
+}
+
 /* The target's writes to its stdout and stderr. */
 SEC("tracepoint/syscalls/sys_enter_write")
 int trace_write(struct trace_event_raw_sys_enter *ctx)

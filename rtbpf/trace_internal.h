@@ -62,6 +62,7 @@ struct rb_thread {
 };
 
 struct rt_rbtrace;
+struct bpf_program;
 
 struct tracer {
 	struct trace_bpf *skel;
@@ -127,6 +128,16 @@ enum runtime rt_trace__find_runtime(pid_t pid, char *probes, size_t size);
  * libpython, as mapped) for the fallback: 0 or -ENOENT. */
 int rt_trace__find_eval_loop(pid_t pid, char *path, size_t size);
 
+/* The shared library whose name starts with @prefix as process @pid maps
+ * it (a /proc/PID/map_files link), or, before the dynamic loader ran, the
+ * one its executable @exe needs, in its root: 0 or -ENOENT. */
+int rt_trace__find_library(pid_t pid, const char *exe, const char *prefix, char *out, size_t size);
+
+/* Attaches @prog as a uprobe (a uretprobe: @ret) to function @fn of ELF
+ * file @path in @t's target: 0 or -errno (said on stderr). */
+int rt_tracer__attach_function(struct tracer *t, struct bpf_program *prog, const char *path,
+			       const char *fn, bool ret);
+
 /* Configures the Python programs for @t's target: 0 or -errno (said on
  * stderr). */
 int rt_tracer__configure_python(struct tracer *t);
@@ -151,6 +162,10 @@ int rt_tracer__rb_fallback_attach(struct tracer *t);
 
 /* One RT_TRACE_RB_FRAME record into the trace. */
 void rt_tracer__rb_frame(struct tracer *t, const struct rt_trace_rb_frame *rec);
+
+/* The target called exit (RT_TRACE_RB_EXIT), stopped until every earlier
+ * record is written, which they are now: lets it go on. */
+void rt_tracer__rb_exit(struct tracer *t, const struct rt_trace_header *hdr);
 
 /* Says what the fallback saw (on stderr) and frees it. */
 void rt_tracer__rb_fallback_finish(struct tracer *t);

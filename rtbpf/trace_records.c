@@ -574,6 +574,9 @@ int rt_tracer__on_record(void *ctx, void *data, size_t size)
 		if (size >= sizeof(struct rt_trace_rb_event))
 			rb_event(t, data);
 		break;
+	case RT_TRACE_RB_EXIT:
+		rt_tracer__rb_exit(t, hdr);
+		break;
 	case RT_TRACE_RB_FRAME:
 		if (size >= sizeof(struct rt_trace_rb_frame))
 			rt_tracer__rb_frame(t, data);

@@ -14,9 +14,11 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <linux/hw_breakpoint.h>
 #include <linux/perf_event.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -70,7 +72,8 @@ struct rt_rbtrace {
 	size_t names_cap, nr_names;
 	struct rb_iseq *iseqs;
 	size_t iseqs_cap, nr_iseqs;
-	uint64_t pushes, pops, unnamed;
+	uint64_t pushes, pops, unnamed, exits;
+	bool exit_probes; /* rb_exit on libc's exit and _exit */
 };
 
 _Static_assert(offsetof(struct rb_name, me) == 0, "addr_find: the key comes first");
@@ -110,6 +113,27 @@ static int open_breakpoint(pid_t tid, uint64_t addr)
 	int fd = (int)syscall(SYS_perf_event_open, &attr, tid, -1, -1, PERF_FLAG_FD_CLOEXEC);
 
 	return fd < 0 ? -errno : fd;
+}
+
+/* Stops the target at libc's exit and _exit until its records are written
+ * (rb_exit in bpf/trace.bpf.c, rt_tracer__rb_exit). */
+static int attach_exit(struct tracer *t)
+{
+	static const char *const fns[] = { "exit", "_exit" };
+	char exe[64], libc[PATH_MAX];
+	int err = 0;
+
+	snprintf(exe, sizeof(exe), "/proc/%d/exe", (int)t->pid);
+	if (rt_trace__find_library(t->pid, exe, "libc.so", libc, sizeof(libc))) {
+		fprintf(stderr, "rt-bpf: pid %d maps no libc.so: the methods first called just before "
+			"it exits may be unnamed\n", t->pid);
+		return 0;
+	}
+	for (size_t i = 0; i < sizeof(fns) / sizeof(fns[0]) && !err; i++)
+		err = rt_tracer__attach_function(t, t->skel->progs.rb_exit, libc, fns[i], false);
+	if (!err)
+		t->rb->exit_probes = true;
+	return err;
 }
 
 int rt_tracer__rb_fallback_attach(struct tracer *t)
@@ -171,6 +195,9 @@ int rt_tracer__rb_fallback_attach(struct tracer *t)
 		fprintf(stderr, "rt-bpf: cannot attach to the ec->cfp breakpoint: %s\n", strerror(errno));
 		return err;
 	}
+	err = attach_exit(t);
+	if (err)
+		return err;
 	if (!bpf_program__attach(t->skel->progs.trace_write)) {
 		err = -errno;
 		fprintf(stderr, "rt-bpf: cannot attach to the write tracepoint: %s\n", strerror(errno));
@@ -420,6 +447,34 @@ void rt_tracer__rb_frame(struct tracer *t, const struct rt_trace_rb_frame *rec)
 	rt_rbstack__move(s, rec->prev_depth, rec->depth, &top, &ops);
 }
 
+void rt_tracer__rb_exit(struct tracer *t, const struct rt_trace_header *hdr)
+{
+	(void)hdr;
+	if (t->rb)
+		t->rb->exits++;
+	kill(t->pid, SIGCONT);
+}
+
+/* Whether process @pid is stopped (state T in /proc/PID/stat). */
+static bool stopped(pid_t pid)
+{
+	char path[64], buf[512], *p;
+	ssize_t n;
+	int fd;
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return false;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return false;
+	buf[n] = 0;
+	p = strrchr(buf, ')');
+	return p && p[1] == ' ' && p[2] == 'T';
+}
+
 void rt_tracer__rb_fallback_finish(struct tracer *t)
 {
 	struct rt_rbtrace *rb = t->rb;
@@ -434,14 +489,18 @@ void rt_tracer__rb_fallback_finish(struct tracer *t)
 	}
 	if (rb->pushes || rb->pops)
 		fprintf(stderr, "rt-bpf: Ruby fallback: %" PRIu64 " frame pushes, %" PRIu64 " pops; %"
-			PRIu64 " returns of frames entered before tracing began%s\n", rb->pushes,
-			rb->pops, unmatched, resyncs ? " (and records lost: see above)" : "");
+			PRIu64 " returns of frames entered before tracing began%s; held at exit %" PRIu64
+			" times\n", rb->pushes, rb->pops, unmatched,
+			resyncs ? " (and records lost: see above)" : "", rb->exits);
 	if (rb->unnamed)
 		fprintf(stderr, "rt-bpf: warning: %" PRIu64 " Ruby methods without a name (\"?\")\n",
 			rb->unnamed);
 	bpf_link__destroy(rb->link);
 	if (rb->bp_fd >= 0)
 		close(rb->bp_fd);
+	/* stopped at its exit after the last record was read (interrupted) */
+	if (rb->exit_probes && stopped(t->pid))
+		kill(t->pid, SIGCONT);
 	for (size_t i = 0; i < rb->iseqs_cap; i++) {
 		free(rb->iseqs[i].info);
 		free(rb->iseqs[i].index);

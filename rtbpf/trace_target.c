@@ -77,7 +77,7 @@ static int needed_library(const char *path, const char *prefix, char *out, size_
 /* The shared library whose name starts with @prefix as process @pid maps
  * it (-p), or, stopped at exec before the dynamic loader ran (-- CMD), the
  * one its executable needs, in the usual directories of its root. */
-static int find_library(pid_t pid, const char *exe, const char *prefix, char *out, size_t size)
+int rt_trace__find_library(pid_t pid, const char *exe, const char *prefix, char *out, size_t size)
 {
 	static const char *const dirs[] = { "/usr/lib/x86_64-linux-gnu", "/lib/x86_64-linux-gnu",
 					    "/usr/local/lib", "/usr/lib", "/lib" };
@@ -150,14 +150,14 @@ enum runtime rt_trace__find_runtime(pid_t pid, char *probes, size_t size)
 		snprintf(probes, size, "%s", exe);
 		return RUNTIME_PYTHON;
 	}
-	if (!find_library(pid, exe, "libpython", probes, size) &&
+	if (!rt_trace__find_library(pid, exe, "libpython", probes, size) &&
 	    rt_trace__elf_has_probe(probes, "python", "line"))
 		return RUNTIME_PYTHON;
 	if (rt_trace__elf_has_probe(exe, "ruby", "method__entry")) {
 		snprintf(probes, size, "%s", exe);
 		return RUNTIME_RUBY;
 	}
-	if (!find_library(pid, exe, "libruby", probes, size) &&
+	if (!rt_trace__find_library(pid, exe, "libruby", probes, size) &&
 	    rt_trace__elf_has_probe(probes, "ruby", "method__entry"))
 		return RUNTIME_RUBY;
 	return RUNTIME_NONE;
@@ -190,7 +190,7 @@ int rt_trace__find_eval_loop(pid_t pid, char *path, size_t size)
 		snprintf(path, size, "%s", exe);
 		return 0;
 	}
-	if (!find_library(pid, exe, "libpython", path, size) &&
+	if (!rt_trace__find_library(pid, exe, "libpython", path, size) &&
 	    (elf_function(path, "_PyEval_EvalFrameDefault", &off) ||
 	     elf_function(path, "PyEval_EvalFrameEx", &off)))
 		return 0;
@@ -393,7 +393,7 @@ static int attach_probe(struct tracer *t, struct bpf_program *prog, const char *
 
 /* Attaches @prog as a uprobe (or a uretprobe: @ret) to function @fn of
  * @path in the target. */
-static int attach_function(struct tracer *t, struct bpf_program *prog, const char *path,
+int rt_tracer__attach_function(struct tracer *t, struct bpf_program *prog, const char *path,
 			   const char *fn, bool ret)
 {
 	LIBBPF_OPTS(bpf_uprobe_opts, opts, .retprobe = ret);
@@ -469,17 +469,17 @@ static int attach_fallback(struct tracer *t, const char *path)
 	uint64_t off;
 	int err;
 
-	err = attach_function(t, s->progs.py_eval_exit, path, "_PyEval_EvalFrameDefault", true);
+	err = rt_tracer__attach_function(t, s->progs.py_eval_exit, path, "_PyEval_EvalFrameDefault", true);
 	if (!err && elf_function(path, clear, &off))
-		err = attach_function(t, s->progs.py_frame_clear, path, clear, false);
+		err = rt_tracer__attach_function(t, s->progs.py_frame_clear, path, clear, false);
 	else if (!err && elf_function(path, "_PyEval_FrameClearAndPop", &off))
-		err = attach_function(t, s->progs.py_frame_pop, path, clear = "_PyEval_FrameClearAndPop",
+		err = rt_tracer__attach_function(t, s->progs.py_frame_pop, path, clear = "_PyEval_FrameClearAndPop",
 				      false);
 	else if (!err)
-		err = attach_function(t, s->progs.py_frame_pop, path, clear = "_PyThreadState_PopFrame",
+		err = rt_tracer__attach_function(t, s->progs.py_frame_pop, path, clear = "_PyThreadState_PopFrame",
 				      false);
 	if (!err)
-		err = attach_function(t, s->progs.py_eval_enter, path, "_PyEval_EvalFrameDefault", false);
+		err = rt_tracer__attach_function(t, s->progs.py_eval_enter, path, "_PyEval_EvalFrameDefault", false);
 	if (!err && t->py_minor >= 12)
 		err = attach_yields(t, path);
 	if (!err)
@@ -506,9 +506,9 @@ static int attach_fallback_frames(struct tracer *t)
 
 	err = rt_trace__find_eval_loop(t->pid, path, sizeof(path));
 	if (!err)
-		err = attach_function(t, t->skel->progs.py_eval_exit, path, fn, true);
+		err = rt_tracer__attach_function(t, t->skel->progs.py_eval_exit, path, fn, true);
 	if (!err)
-		err = attach_function(t, enter, path, fn, false);
+		err = rt_tracer__attach_function(t, enter, path, fn, false);
 	if (!err)
 		fprintf(stderr, "rt-bpf: fallback: uprobes on %s (entry and return) in %s: the trace "
 			"has the calls and returns of Python functions with their arguments and "
