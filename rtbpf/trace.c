@@ -5,7 +5,9 @@
  * function__return; CRuby: method__entry/return, cmethod__entry/return),
  * or for a CPython without them to uprobes on its eval loop (entry and
  * return, the frame clear, 3.12+ YIELD_VALUE's code: calls and returns
- * without lines), and its writes to fds 1 and 2, and turns the records into CodeTracer's
+ * without lines), for a CRuby 3.3 without them to a write breakpoint on
+ * its main thread's ec->cfp (rtbpf/trace_ruby.c), and its writes to fds 1
+ * and 2, and turns the records into CodeTracer's
  * trace directory (rtbpf/codetracer.h).  Python calls and returns come
  * from the frame chains (runtimes/python/frames.h).  docs/trace.md has the whole
  * mapping.  This file is the subcommand (its options and its run); the
@@ -237,7 +239,8 @@ static int trace_run(struct rt_bpf_app *app, void *opts, int argc, char **argv)
 			fprintf(stderr, "rt-bpf: pid %d is neither CPython nor CRuby with USDT probes (no "
 				"python:line or ruby:method__entry probe in its executable or its "
 				"libpython/libruby), nor a CPython whose eval loop is a symbol "
-				"(_PyEval_EvalFrameDefault): a build without --enable-dtrace (Ruby), or a "
+				"(_PyEval_EvalFrameDefault), nor a CRuby 3.3 (the breakpoint fallback): a "
+				"CRuby without --enable-dtrace of another version, or a "
 				"wrapper (CMD must be the interpreter itself), cannot be traced; rt-bpf "
 				"record samples it instead\n", t.pid);
 			err = -ENOTSUP;
@@ -334,7 +337,8 @@ const struct rt_bpf_cmd rt_bpf_cmd_trace = {
 	"        from its USDT probes, and its writes to stdout and stderr, into DIR in\n"
 	"        CodeTracer's trace format (docs/trace.md); a CPython without probes (pyenv,\n"
 	"        3.12+) and CPython 2.7, 3.6-3.10 by uprobes on its eval loop: calls and\n"
-	"        returns, no lines.\n"
+	"        returns, no lines; a CRuby 3.3 without probes (Debian's) by a write\n"
+	"        breakpoint on its main thread's ec->cfp (-p only): calls and returns.\n"
 	"        -p: a running process, whose running frames are called at its first\n"
 	"        event; -- CMD: CMD must be the interpreter itself.  -b: ring buffer MB\n"
 	"        (default 64); losses are counted and marked in the trace.\n",

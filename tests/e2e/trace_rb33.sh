@@ -5,7 +5,7 @@
 # main thread's ec->cfp (docs/trace.md).  For tests/e2e/trace/truth.rb
 # (recursion, a class method, Class#new calling initialize, a block run by
 # Array#each, a write) and raise.rb (an exception unwinding four Ruby
-# frames and three Array#each at once; a method called from C by
+# methods, three blocks and three Array#each; a method called from C by
 # Array#map): the program waits, rt-bpf attaches with -p, and the calls and
 # returns of main's subtree, Ruby and C methods, must be the sequence
 # TracePoint (:call, :return, :c_call, :c_return) logs in a run of the same

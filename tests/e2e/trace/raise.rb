@@ -1,7 +1,7 @@
 # SPDX-License-Identifier: GPL-2.0-only
 # tests/e2e/trace_rb33.sh's second program: an exception raised four Ruby
-# frames deep, through blocks run by a C method (Array#each), unwinding
-# them all at once into a rescue; then a method called by a C method from C
+# methods deep, through blocks run by a C method (Array#each), unwinding
+# them all into a rescue; then a method called by a C method from C
 # (Array#map with &method).  Options as truth.rb's.
 
 def down(n)
