@@ -699,6 +699,19 @@ struct {
 	__type(value, struct rt_trace_rb_thread);
 } rb_cfp_threads SEC(".maps");
 
+/*
+ * The Ruby fallback names frames by reading the target's memory as their
+ * records arrive, which needs the objects alive: where they are about to
+ * go away (the end of the script, exit), the target is stopped (SIGSTOP,
+ * pending before the record is sent) and user space told, which continues
+ * it once every earlier record is written.
+ */
+static __always_inline void rb_hold(struct scratch *sc, __u32 pid, __u32 tid)
+{
+	bpf_send_signal_thread(19); /* SIGSTOP */
+	send(&sc->rec, sizeof(struct rt_trace_header), RT_TRACE_RB_HOLD, pid, tid);
+}
+
 /* Word at byte offset @off (0, 8 or 16) of @w. */
 static __always_inline __u64 word3(const __u64 *w, __u32 off)
 {
@@ -778,6 +791,11 @@ int rb_cfp_write(struct bpf_perf_event_data *ctx)
 		rec->flags = env[2];
 	}
 	send(rec, sizeof(*rec), RT_TRACE_RB_FRAME, pid, tid);
+	/* back at the thread's first frame: the script ended, and the VM's
+	 * teardown, which frees the objects user space reads names from, is
+	 * next (see rb_hold) */
+	if (depth < prev && depth <= 1)
+		rb_hold(sc, pid, tid);
 	return 0; /* no perf sample: the event has no buffer */
 fault_send:
 	count(RT_TRACE_STAT_RB_FAULT);
@@ -788,12 +806,8 @@ fault:
 	return 0;
 }
 
-/*
- * The Ruby fallback names frames by reading the target's memory as their
- * records arrive, which needs the target alive: its libc's exit and _exit
- * stop it (SIGSTOP, pending before the record is sent) and tell user
- * space, which continues it once every earlier record is written.
- */
+/* The target's libc exit and _exit: its end without a return to its first
+ * frame (exit!); see rb_hold. */
 SEC("uprobe")
 int rb_exit(struct pt_regs *ctx)
 {
@@ -804,10 +818,8 @@ int rb_exit(struct pt_regs *ctx)
 	if (pid != target_pid)
 		return 0;
 	sc = bpf_map_lookup_elem(&scratch, &zero);
-	if (!sc)
-		return 0;
-	bpf_send_signal_thread(19); /* SIGSTOP */
-	send(&sc->rec, sizeof(struct rt_trace_header), RT_TRACE_RB_EXIT, pid, tid);
+	if (sc)
+		rb_hold(sc, pid, tid);
 	return 0;
 }
 

@@ -26,7 +26,7 @@ enum rt_trace_type {
 	RT_TRACE_WRITE,        /* struct rt_trace_write */
 	RT_TRACE_PY_RETVAL,    /* struct rt_trace_py_retval: what the eval loop returned */
 	RT_TRACE_RB_FRAME,     /* struct rt_trace_rb_frame: a thread's ec->cfp moved */
-	RT_TRACE_RB_EXIT,      /* struct rt_trace_header: the target calls exit, stopped */
+	RT_TRACE_RB_HOLD,      /* struct rt_trace_header: the target is stopped until it is read */
 };
 
 /* rt_trace_py_event.probe and rt_trace_rb_event.probe */

@@ -315,6 +315,9 @@ out:
 		err = -EIO;
 	}
 	rt_tracer__rb_fallback_finish(&t);
+	for (size_t i = 0; i < t.nr_links; i++)
+		bpf_link__destroy(t.links[i]);
+	free(t.links);
 	ring_buffer__free(t.ring);
 	trace_bpf__destroy(t.skel);
 	rt_pyframes__free(t.frames);

@@ -63,6 +63,7 @@ struct rb_thread {
 
 struct rt_rbtrace;
 struct bpf_program;
+struct bpf_link;
 
 struct tracer {
 	struct trace_bpf *skel;
@@ -100,6 +101,8 @@ struct tracer {
 	/* counts */
 	uint64_t py_events, rb_events, writes, lost_marked, calls, returns, rb_unmatched;
 	uint64_t rb_method_entries, rb_cmethod_entries;
+	struct bpf_link **links; /* the probes attached, destroyed at the end */
+	size_t nr_links;
 	/* CRuby without USDT probes: a write breakpoint on ec->cfp (rtbpf/trace_ruby.c) */
 	struct rt_rbtrace *rb;
 	bool verbose;
@@ -133,6 +136,10 @@ int rt_trace__find_eval_loop(pid_t pid, char *path, size_t size);
  * one its executable @exe needs, in its root: 0 or -ENOENT. */
 int rt_trace__find_library(pid_t pid, const char *exe, const char *prefix, char *out, size_t size);
 
+/* Keeps @link (NULL: returned as is, errno kept) for the end of the
+ * trace, which destroys it: returns @link. */
+struct bpf_link *rt_tracer__keep_link(struct tracer *t, struct bpf_link *link);
+
 /* Attaches @prog as a uprobe (a uretprobe: @ret) to function @fn of ELF
  * file @path in @t's target: 0 or -errno (said on stderr). */
 int rt_tracer__attach_function(struct tracer *t, struct bpf_program *prog, const char *path,
@@ -163,9 +170,10 @@ int rt_tracer__rb_fallback_attach(struct tracer *t);
 /* One RT_TRACE_RB_FRAME record into the trace. */
 void rt_tracer__rb_frame(struct tracer *t, const struct rt_trace_rb_frame *rec);
 
-/* The target called exit (RT_TRACE_RB_EXIT), stopped until every earlier
- * record is written, which they are now: lets it go on. */
-void rt_tracer__rb_exit(struct tracer *t, const struct rt_trace_header *hdr);
+/* The target is stopped (RT_TRACE_RB_HOLD: its script ended, or it calls
+ * exit) until every earlier record is written, which they are now: lets
+ * it go on. */
+void rt_tracer__rb_hold(struct tracer *t, const struct rt_trace_header *hdr);
 
 /* Says what the fallback saw (on stderr) and frees it. */
 void rt_tracer__rb_fallback_finish(struct tracer *t);

@@ -574,8 +574,8 @@ int rt_tracer__on_record(void *ctx, void *data, size_t size)
 		if (size >= sizeof(struct rt_trace_rb_event))
 			rb_event(t, data);
 		break;
-	case RT_TRACE_RB_EXIT:
-		rt_tracer__rb_exit(t, hdr);
+	case RT_TRACE_RB_HOLD:
+		rt_tracer__rb_hold(t, hdr);
 		break;
 	case RT_TRACE_RB_FRAME:
 		if (size >= sizeof(struct rt_trace_rb_frame))

@@ -72,7 +72,7 @@ struct rt_rbtrace {
 	size_t names_cap, nr_names;
 	struct rb_iseq *iseqs;
 	size_t iseqs_cap, nr_iseqs;
-	uint64_t pushes, pops, unnamed, exits;
+	uint64_t pushes, pops, unnamed, holds;
 	bool exit_probes; /* rb_exit on libc's exit and _exit */
 };
 
@@ -116,7 +116,8 @@ static int open_breakpoint(pid_t tid, uint64_t addr)
 }
 
 /* Stops the target at libc's exit and _exit until its records are written
- * (rb_exit in bpf/trace.bpf.c, rt_tracer__rb_exit). */
+ * (rb_exit in bpf/trace.bpf.c, rt_tracer__rb_hold), for an end that does
+ * not return to the first frame (exit!). */
 static int attach_exit(struct tracer *t)
 {
 	static const char *const fns[] = { "exit", "_exit" };
@@ -126,7 +127,7 @@ static int attach_exit(struct tracer *t)
 	snprintf(exe, sizeof(exe), "/proc/%d/exe", (int)t->pid);
 	if (rt_trace__find_library(t->pid, exe, "libc.so", libc, sizeof(libc))) {
 		fprintf(stderr, "rt-bpf: pid %d maps no libc.so: the methods first called just before "
-			"it exits may be unnamed\n", t->pid);
+			"an exit! may be unnamed\n", t->pid);
 		return 0;
 	}
 	for (size_t i = 0; i < sizeof(fns) / sizeof(fns[0]) && !err; i++)
@@ -198,7 +199,7 @@ int rt_tracer__rb_fallback_attach(struct tracer *t)
 	err = attach_exit(t);
 	if (err)
 		return err;
-	if (!bpf_program__attach(t->skel->progs.trace_write)) {
+	if (!rt_tracer__keep_link(t, bpf_program__attach(t->skel->progs.trace_write))) {
 		err = -errno;
 		fprintf(stderr, "rt-bpf: cannot attach to the write tracepoint: %s\n", strerror(errno));
 		return err;
@@ -372,6 +373,9 @@ static void describe(struct tracer *t, struct rt_rbtrace *rb, const struct rt_tr
 	const struct rt_layout_ruby *l = &rb->l;
 	uint32_t magic = (uint32_t)rec->flags & l->frame_magic_mask;
 	const struct rb_iseq *own = rec->iseq ? iseq_info(t, rb, rec->iseq) : NULL;
+	/* copied: the next iseq_info may move the table */
+	int64_t own_path = own ? own->path_id : -1;
+	int32_t own_line = own ? own->first_lineno : 0;
 
 	top->function_id = RT_RBSTACK_NOT_CALL;
 	top->path_id = below ? below->path_id : -1;
@@ -388,12 +392,12 @@ static void describe(struct tracer *t, struct rt_rbtrace *rb, const struct rt_tr
 			top->path_id = rt_tracer__source_path(t, "<C>");
 	} else if ((magic == FRAME_MAGIC_METHOD ||
 		    (magic == FRAME_MAGIC_BLOCK && (rec->flags & FRAME_FLAG_BMETHOD))) && rec->me && own) {
-		top->path_id = own->path_id;
-		top->line = own->first_lineno;
+		top->path_id = own_path;
+		top->line = own_line;
 	} else {
-		if (own && own->path_id >= 0) {
-			top->path_id = own->path_id;
-			top->line = own->first_lineno;
+		if (own_path >= 0) {
+			top->path_id = own_path;
+			top->line = own_line;
 		}
 		return;
 	}
@@ -447,11 +451,11 @@ void rt_tracer__rb_frame(struct tracer *t, const struct rt_trace_rb_frame *rec)
 	rt_rbstack__move(s, rec->prev_depth, rec->depth, &top, &ops);
 }
 
-void rt_tracer__rb_exit(struct tracer *t, const struct rt_trace_header *hdr)
+void rt_tracer__rb_hold(struct tracer *t, const struct rt_trace_header *hdr)
 {
 	(void)hdr;
 	if (t->rb)
-		t->rb->exits++;
+		t->rb->holds++;
 	kill(t->pid, SIGCONT);
 }
 
@@ -489,16 +493,16 @@ void rt_tracer__rb_fallback_finish(struct tracer *t)
 	}
 	if (rb->pushes || rb->pops)
 		fprintf(stderr, "rt-bpf: Ruby fallback: %" PRIu64 " frame pushes, %" PRIu64 " pops; %"
-			PRIu64 " returns of frames entered before tracing began%s; held at exit %" PRIu64
-			" times\n", rb->pushes, rb->pops, unmatched,
-			resyncs ? " (and records lost: see above)" : "", rb->exits);
+			PRIu64 " returns of frames entered before tracing began%s; stopped %" PRIu64
+			" times until read\n", rb->pushes, rb->pops, unmatched,
+			resyncs ? " (and records lost: see above)" : "", rb->holds);
 	if (rb->unnamed)
 		fprintf(stderr, "rt-bpf: warning: %" PRIu64 " Ruby methods without a name (\"?\")\n",
 			rb->unnamed);
 	bpf_link__destroy(rb->link);
 	if (rb->bp_fd >= 0)
 		close(rb->bp_fd);
-	/* stopped at its exit after the last record was read (interrupted) */
+	/* stopped after the last record was read (interrupted) */
 	if (rb->exit_probes && stopped(t->pid))
 		kill(t->pid, SIGCONT);
 	for (size_t i = 0; i < rb->iseqs_cap; i++) {

@@ -364,6 +364,22 @@ struct probe_spec {
 	bool required;
 };
 
+struct bpf_link *rt_tracer__keep_link(struct tracer *t, struct bpf_link *link)
+{
+	struct bpf_link **links;
+	int err = errno;
+
+	if (!link)
+		return NULL;
+	links = realloc(t->links, (t->nr_links + 1) * sizeof(*links));
+	if (links) {
+		t->links = links;
+		t->links[t->nr_links++] = link;
+	}
+	errno = err;
+	return link;
+}
+
 /* Attaches @prog to probe @spec of @path in the target. */
 static int attach_probe(struct tracer *t, struct bpf_program *prog, const char *path,
 			const struct probe_spec *spec)
@@ -380,7 +396,8 @@ static int attach_probe(struct tracer *t, struct bpf_program *prog, const char *
 			spec->provider, spec->name);
 		return 0;
 	}
-	link = bpf_program__attach_usdt(prog, t->pid, path, spec->provider, spec->name, NULL);
+	link = rt_tracer__keep_link(t, bpf_program__attach_usdt(prog, t->pid, path, spec->provider,
+								spec->name, NULL));
 	if (!link) {
 		fprintf(stderr, "rt-bpf: cannot attach to %s:%s in %s: %s\n", spec->provider, spec->name,
 			path, strerror(errno));
@@ -404,7 +421,7 @@ int rt_tracer__attach_function(struct tracer *t, struct bpf_program *prog, const
 		fprintf(stderr, "rt-bpf: %s has no function %s\n", path, fn);
 		return -ENOENT;
 	}
-	link = bpf_program__attach_uprobe_opts(prog, t->pid, path, off, &opts);
+	link = rt_tracer__keep_link(t, bpf_program__attach_uprobe_opts(prog, t->pid, path, off, &opts));
 	if (!link) {
 		fprintf(stderr, "rt-bpf: cannot attach to %s in %s: %s\n", fn, path, strerror(errno));
 		return -errno;
@@ -438,7 +455,8 @@ static int attach_yields(struct tracer *t, const char *path)
 
 		if (rt_usdt__code_table_offset(fd, "opcode_targets", ops[t->py_minor][i], &off))
 			break;
-		if (!bpf_program__attach_uprobe_opts(t->skel->progs.py_yield, t->pid, path, off, &opts)) {
+		if (!rt_tracer__keep_link(t, bpf_program__attach_uprobe_opts(t->skel->progs.py_yield, t->pid,
+									     path, off, &opts))) {
 			int err = -errno;
 
 			fprintf(stderr, "rt-bpf: cannot attach to YIELD_VALUE's code in %s: %s\n", path,
@@ -548,7 +566,7 @@ int rt_tracer__attach(struct tracer *t, const char *path)
 		for (size_t i = 0; i < 4 && !err; i++)
 			err = attach_probe(t, progs[i], path, &rb[i]);
 	}
-	if (!err && !bpf_program__attach(s->progs.trace_write)) {
+	if (!err && !rt_tracer__keep_link(t, bpf_program__attach(s->progs.trace_write))) {
 		err = -errno;
 		fprintf(stderr, "rt-bpf: cannot attach to the write tracepoint: %s\n", strerror(errno));
 	}
