@@ -68,14 +68,14 @@ _Static_assert(offsetof(struct type_info, type) == 0, "addr_find: the key comes 
 
 static struct code_info *code_find(struct tracer *t, uint64_t code, bool add)
 {
-	return rt_tracer__addr_find((void **)&t->codes, &t->codes_cap, &t->nr_codes, sizeof(*t->codes), 256,
-			 code, add);
+	return rt_tracer__addr_find((void **)&t->codes, &t->codes_cap, &t->nr_codes,
+				    sizeof(*t->codes), 256, code, add);
 }
 
 static struct type_info *type_find(struct tracer *t, uint64_t type, bool add)
 {
-	return rt_tracer__addr_find((void **)&t->types, &t->types_cap, &t->nr_types, sizeof(*t->types), 64,
-			 type, add);
+	return rt_tracer__addr_find((void **)&t->types, &t->types_cap, &t->nr_types,
+				    sizeof(*t->types), 64, type, add);
 }
 
 /* ---- paths and source files ---- */

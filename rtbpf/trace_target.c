@@ -487,17 +487,19 @@ static int attach_fallback(struct tracer *t, const char *path)
 	uint64_t off;
 	int err;
 
-	err = rt_tracer__attach_function(t, s->progs.py_eval_exit, path, "_PyEval_EvalFrameDefault", true);
+	err = rt_tracer__attach_function(t, s->progs.py_eval_exit, path, "_PyEval_EvalFrameDefault",
+					 true);
 	if (!err && elf_function(path, clear, &off))
 		err = rt_tracer__attach_function(t, s->progs.py_frame_clear, path, clear, false);
 	else if (!err && elf_function(path, "_PyEval_FrameClearAndPop", &off))
-		err = rt_tracer__attach_function(t, s->progs.py_frame_pop, path, clear = "_PyEval_FrameClearAndPop",
-				      false);
+		err = rt_tracer__attach_function(t, s->progs.py_frame_pop, path,
+						 clear = "_PyEval_FrameClearAndPop", false);
 	else if (!err)
-		err = rt_tracer__attach_function(t, s->progs.py_frame_pop, path, clear = "_PyThreadState_PopFrame",
-				      false);
+		err = rt_tracer__attach_function(t, s->progs.py_frame_pop, path,
+						 clear = "_PyThreadState_PopFrame", false);
 	if (!err)
-		err = rt_tracer__attach_function(t, s->progs.py_eval_enter, path, "_PyEval_EvalFrameDefault", false);
+		err = rt_tracer__attach_function(t, s->progs.py_eval_enter, path,
+						 "_PyEval_EvalFrameDefault", false);
 	if (!err && t->py_minor >= 12)
 		err = attach_yields(t, path);
 	if (!err)

@@ -227,7 +227,8 @@ int rt_rbproc__id_name(const struct rt_rbproc *proc, const struct rt_layout_ruby
 		return -ENOENT;
 	serial = id > l->last_op_id ? id >> l->id_scope_shift : id;
 	if (rt_process__read(pid, proc->symbols_addr + l->symbols_last_id, &last, sizeof(last)) ||
-	    serial > last || rt_process__read(pid, proc->symbols_addr + l->symbols_ids, &ids, sizeof(ids)) ||
+	    serial > last ||
+	    rt_process__read(pid, proc->symbols_addr + l->symbols_ids, &ids, sizeof(ids)) ||
 	    array_at(pid, l, ids, serial / l->id_entry_unit, &entry) ||
 	    array_at(pid, l, entry, (serial % l->id_entry_unit) * l->id_entry_size, &str))
 		return -ENOENT;
