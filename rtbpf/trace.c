@@ -135,6 +135,15 @@ static void tracer_report(struct tracer *t)
 			"began\n", t->rb_unmatched);
 }
 
+static void destroy_links(struct tracer *t)
+{
+	for (size_t i = 0; i < t->nr_links; i++)
+		bpf_link__destroy(t->links[i]);
+	free(t->links);
+	t->links = NULL;
+	t->nr_links = 0;
+}
+
 struct trace_opts {
 	const char *dir;
 	unsigned long ring_mb;
@@ -301,9 +310,11 @@ static int trace_run(struct rt_bpf_app *app, void *opts, int argc, char **argv)
 		t.child = true;
 	}
 	status = run(&t);
+	/* no probe may stop the target once nothing reads its records */
+	destroy_links(&t);
 	rt_pyframes__finish(t.frames);
-	tracer_report(&t);
 	rt_tracer__rb_fallback_finish(&t);
+	tracer_report(&t);
 out:
 	if (err && t.child && t.pid > 0) {
 		/* still stopped at its exec: it never ran */
@@ -315,9 +326,7 @@ out:
 		err = -EIO;
 	}
 	rt_tracer__rb_fallback_finish(&t);
-	for (size_t i = 0; i < t.nr_links; i++)
-		bpf_link__destroy(t.links[i]);
-	free(t.links);
+	destroy_links(&t);
 	ring_buffer__free(t.ring);
 	trace_bpf__destroy(t.skel);
 	rt_pyframes__free(t.frames);

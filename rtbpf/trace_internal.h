@@ -175,7 +175,8 @@ void rt_tracer__rb_frame(struct tracer *t, const struct rt_trace_rb_frame *rec);
  * it go on. */
 void rt_tracer__rb_hold(struct tracer *t, const struct rt_trace_header *hdr);
 
-/* Says what the fallback saw (on stderr) and frees it. */
+/* Returns the frames still open (the trace ends: before the writer is
+ * closed), says what the fallback saw (on stderr) and frees it. */
 void rt_tracer__rb_fallback_finish(struct tracer *t);
 
 /* ---- the record writer (rtbpf/trace_records.c) ---- */

@@ -26,7 +26,7 @@
  * used), added when @add (doubled from @first_cap when half full); NULL
  * when absent or out of memory. */
 void *rt_tracer__addr_find(void **slots, size_t *cap, size_t *nr, size_t size, size_t first_cap,
-		       uint64_t key, bool add)
+			   uint64_t key, bool add)
 {
 #define KEY_AT(base, i) ((uint64_t *)((char *)(base) + (i) * size))
 	size_t i;

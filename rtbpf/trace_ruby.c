@@ -481,12 +481,20 @@ static bool stopped(pid_t pid)
 
 void rt_tracer__rb_fallback_finish(struct tracer *t)
 {
+	/* before rt_ctrace__close: it writes the returns of open frames */
 	struct rt_rbtrace *rb = t->rb;
 	uint64_t unmatched = 0, resyncs = 0;
 
 	if (!rb)
 		return;
 	for (size_t i = 0; i < rb->nr_stacks; i++) {
+		struct rt_rbstack_ops ops = { .call = on_call, .ret = on_return, .ctx = t };
+
+		/* frames still running when the trace ends (Ctrl-C on -p) */
+		if (rb->stacks[i].depth) {
+			rt_tracer__thread_mark(t, rb->stacks[i].tid);
+			rt_rbstack__finish(&rb->stacks[i], &ops);
+		}
 		unmatched += rb->stacks[i].unmatched;
 		resyncs += rb->stacks[i].resyncs;
 		rt_rbstack__release(&rb->stacks[i]);

@@ -85,6 +85,11 @@ const struct rt_rbstack_frame *rt_rbstack__at(const struct rt_rbstack *s, uint32
 	return depth && depth <= s->depth ? &s->frames[depth - 1] : NULL;
 }
 
+void rt_rbstack__finish(struct rt_rbstack *s, const struct rt_rbstack_ops *ops)
+{
+	pop_to(s, 0, ops);
+}
+
 void rt_rbstack__release(struct rt_rbstack *s)
 {
 	free(s->frames);

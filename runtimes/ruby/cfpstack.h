@@ -54,6 +54,10 @@ int rt_rbstack__move(struct rt_rbstack *s, uint32_t prev_depth, uint32_t depth,
 /* The frame at @depth (1: the bottom one), NULL past the top. */
 const struct rt_rbstack_frame *rt_rbstack__at(const struct rt_rbstack *s, uint32_t depth);
 
+/* Returns every called frame still on @s (the trace ends), the top one
+ * first. */
+void rt_rbstack__finish(struct rt_rbstack *s, const struct rt_rbstack_ops *ops);
+
 /* Frees @s's frames. */
 void rt_rbstack__release(struct rt_rbstack *s);
 

@@ -80,6 +80,15 @@ static void test_resync(void)
 	CU_ASSERT_STRING_EQUAL(log_buf, "c1 c2 r2 r1 c5 c6 c7 r7 r6 r5 ");
 	CU_ASSERT_EQUAL(s.resyncs, 2);
 	CU_ASSERT_EQUAL(s.unmatched, 2);
+	/* the end of the trace returns what is still called */
+	push(&s, 1, 2, 8);
+	push(&s, 2, 3, RT_RBSTACK_NOT_CALL);
+	push(&s, 3, 4, 9);
+	log_buf[0] = 0;
+	rt_rbstack__finish(&s, &ops);
+	CU_ASSERT_STRING_EQUAL(log_buf, "r9 r8 ");
+	CU_ASSERT_EQUAL(s.depth, 0);
+	CU_ASSERT_EQUAL(s.unmatched, 3);
 	rt_rbstack__release(&s);
 }
 
