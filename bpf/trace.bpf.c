@@ -745,7 +745,8 @@ int rb_cfp_write(struct bpf_perf_event_data *ctx)
 	cfp = word3(w, th->ec_cfp);
 	/* the first control frame sits at the very end of the VM stack */
 	end = word3(w, th->ec_vm_stack) + word3(w, th->ec_vm_stack_size) * 8;
-	if (!cfp || cfp > end || end - cfp > (1ull << 32))
+	/* a torn or foreign read: no VM stack comes near 64 MiB */
+	if (!cfp || cfp > end || end - cfp > (1ull << 26))
 		goto fault;
 	depth = (end - cfp) / th->cfp_size;
 	prev = th->depth;
