@@ -743,6 +743,10 @@ int rb_cfp_write(struct bpf_perf_event_data *ctx)
 	if (bpf_probe_read_user(w, sizeof(w), (const void *)th->ec))
 		goto fault;
 	cfp = word3(w, th->ec_cfp);
+	/* a thread that ends releases its VM stack (rb_ec_clear_vm_stack:
+	 * ec->vm_stack, then ec->cfp NULL): nothing more to follow */
+	if (!cfp || !word3(w, th->ec_vm_stack))
+		return 0;
 	/* the first control frame sits at the very end of the VM stack */
 	end = word3(w, th->ec_vm_stack) + word3(w, th->ec_vm_stack_size) * 8;
 	/* a torn or foreign read: no VM stack comes near 64 MiB */

@@ -77,6 +77,7 @@ static int run(struct tracer *t)
 		poll(pfd, pidfd >= 0 ? 2 : 1, POLL_MS);
 		ring_buffer__consume(t->ring);
 		rt_ctrace__flush(t->out);
+		rt_tracer__rb_poll(t);
 		if (interrupted && (!t->child || !forwarded)) {
 			if (!t->child)
 				break;

@@ -167,6 +167,11 @@ bool rt_tracer__rb_fallback_fits(pid_t pid);
  * write tracepoint: 0 or -errno (said on stderr). */
 int rt_tracer__rb_fallback_attach(struct tracer *t);
 
+/* Sets the breakpoints of the target's Ruby threads not watched yet
+ * (found in the VM's thread list by their thread pointer), from run()'s
+ * loop: a thread started later is traced from there on. */
+void rt_tracer__rb_poll(struct tracer *t);
+
 /* One RT_TRACE_RB_FRAME record into the trace. */
 void rt_tracer__rb_frame(struct tracer *t, const struct rt_trace_rb_frame *rec);
 

@@ -12,6 +12,7 @@
  * pc and line table.  docs/trace.md says what is and is not recorded.
  */
 #include <bpf/bpf.h>
+#include <dirent.h>
 #include <bpf/libbpf.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -22,7 +23,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
+#include <sys/ptrace.h>
 #include <sys/syscall.h>
+#include <sys/user.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "bpf/trace.skel.h"
@@ -61,11 +66,19 @@ struct rb_iseq {
 	uint8_t *info, *index;
 };
 
+/* A thread of the target: watched (its breakpoint set), or not found in
+ * the VM yet. */
+struct rb_task {
+	pid_t tid;
+	bool watched;
+	unsigned int tries;
+};
+
 struct rt_rbtrace {
 	struct rt_rbproc proc;
 	struct rt_layout_ruby l;
-	int bp_fd;
-	struct bpf_link *link;
+	struct rb_task *tasks;
+	size_t nr_tasks;
 	struct rt_rbstack *stacks;
 	size_t nr_stacks;
 	struct rb_name *names;
@@ -73,6 +86,7 @@ struct rt_rbtrace {
 	struct rb_iseq *iseqs;
 	size_t iseqs_cap, nr_iseqs;
 	uint64_t pushes, pops, unnamed, holds;
+	uint64_t last_poll; /* CLOCK_MONOTONIC ns of the last look for threads */
 	bool exit_probes; /* rb_exit on libc's exit and _exit */
 };
 
@@ -137,20 +151,136 @@ static int attach_exit(struct tracer *t)
 	return err;
 }
 
+/* Sets thread @tid's breakpoint on its ec->cfp (@ec its context). */
+static int watch_thread(struct tracer *t, pid_t tid, uint64_t ec)
+{
+	const struct rt_layout_ruby *l = &t->rb->l;
+	struct rt_trace_rb_thread th = {
+		.ec = ec,
+		.depth = RT_TRACE_RB_DEPTH_UNKNOWN,
+		.ec_cfp = l->ec_cfp,
+		.ec_vm_stack = l->ec_vm_stack,
+		.ec_vm_stack_size = l->ec_vm_stack_size,
+		.cfp_size = l->cfp_size,
+		.cfp_pc = l->cfp_pc,
+		.cfp_iseq = l->cfp_iseq,
+		.cfp_ep = l->cfp_ep,
+	};
+	__u32 key = (__u32)tid;
+	int fd, err;
+
+	if (bpf_map_update_elem(bpf_map__fd(t->skel->maps.rb_cfp_threads), &key, &th, BPF_ANY)) {
+		err = -errno;
+		fprintf(stderr, "rt-bpf: cannot configure the Ruby fallback: %s\n", strerror(errno));
+		return err;
+	}
+	fd = open_breakpoint(tid, ec + l->ec_cfp);
+	if (fd < 0) {
+		fprintf(stderr, "rt-bpf: cannot open a write breakpoint on ec->cfp (0x%" PRIx64 ") of "
+			"thread %d: %s\n", ec + l->ec_cfp, tid, strerror(-fd));
+		return fd;
+	}
+	/* the link owns the event's fd from here on */
+	if (!rt_tracer__keep_link(t, bpf_program__attach_perf_event(t->skel->progs.rb_cfp_write, fd))) {
+		err = -errno;
+		close(fd);
+		fprintf(stderr, "rt-bpf: cannot attach to the ec->cfp breakpoint: %s\n", strerror(errno));
+		return err;
+	}
+	if (t->verbose)
+		fprintf(stderr, "rt-bpf: watching ec->cfp of thread %d (0x%" PRIx64 ")\n", tid,
+			ec + l->ec_cfp);
+	return 0;
+}
+
+/* Thread @tid's thread pointer (fs_base: glibc's pthread_t), read by
+ * stopping it for a moment (ptrace). */
+static int task_fsbase(pid_t tid, uint64_t *fsbase)
+{
+	struct user_regs_struct regs;
+	int status, err = 0;
+
+	if (ptrace(PTRACE_SEIZE, tid, NULL, NULL))
+		return -errno;
+	if (ptrace(PTRACE_INTERRUPT, tid, NULL, NULL) || waitpid(tid, &status, __WALL) != tid ||
+	    !WIFSTOPPED(status) || ptrace(PTRACE_GETREGS, tid, NULL, &regs))
+		err = -errno ? -errno : -ESRCH;
+	else
+		*fsbase = regs.fs_base;
+	ptrace(PTRACE_DETACH, tid, NULL, NULL);
+	return err;
+}
+
+static struct rb_task *task_for(struct rt_rbtrace *rb, pid_t tid)
+{
+	struct rb_task *k;
+
+	for (size_t i = 0; i < rb->nr_tasks; i++)
+		if (rb->tasks[i].tid == tid)
+			return &rb->tasks[i];
+	k = realloc(rb->tasks, (rb->nr_tasks + 1) * sizeof(*k));
+	if (!k)
+		return NULL;
+	rb->tasks = k;
+	k = &rb->tasks[rb->nr_tasks++];
+	memset(k, 0, sizeof(*k));
+	k->tid = tid;
+	return k;
+}
+
+/* A thread that is no Ruby thread (the timer thread, a C library's) is
+ * given up after this many looks. */
+#define TASK_TRIES 20
+
+void rt_tracer__rb_poll(struct tracer *t)
+{
+	struct rt_rbtrace *rb = t->rb;
+	char dir[64];
+	struct dirent *de;
+	DIR *d = NULL;
+
+	struct timespec now;
+	uint64_t ns;
+
+	if (!rb)
+		return;
+	/* run() turns once per ring round: look every 100 ms at most */
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	ns = (uint64_t)now.tv_sec * 1000000000u + (uint64_t)now.tv_nsec;
+	if (rb->last_poll && ns - rb->last_poll < 100000000u)
+		return;
+	rb->last_poll = ns;
+	snprintf(dir, sizeof(dir), "/proc/%d/task", (int)t->pid);
+	d = opendir(dir);
+	while (d && (de = readdir(d))) {
+		pid_t tid = (pid_t)strtol(de->d_name, NULL, 10);
+		struct rb_task *k;
+		uint64_t fsbase = 0, ec = 0;
+
+		if (tid <= 0 || !(k = task_for(rb, tid)) || k->watched || k->tries >= TASK_TRIES)
+			continue;
+		k->tries++;
+		if (task_fsbase(tid, &fsbase) ||
+		    rt_rbproc__thread_ec(&rb->proc, &rb->l, fsbase, &ec))
+			continue;
+		k->watched = !watch_thread(t, tid, ec);
+	}
+	if (d)
+		closedir(d);
+}
+
 int rt_tracer__rb_fallback_attach(struct tracer *t)
 {
-	struct rt_trace_rb_thread th = { .depth = RT_TRACE_RB_DEPTH_UNKNOWN };
 	struct rt_ruby_walker_config cfg;
 	const struct rt_layout *lv;
 	struct rt_rbtrace *rb;
-	__u32 tid = (__u32)t->pid;
+	struct rb_task *main_task;
 	uint64_t ec = 0;
 	int err;
 
 	rb = calloc(1, sizeof(*rb));
 	if (!rb)
 		return -ENOMEM;
-	rb->bp_fd = -1;
 	t->rb = rb;
 	lv = fallback_layout(t->pid, &rb->proc);
 	if (!lv) {
@@ -171,31 +301,15 @@ int rt_tracer__rb_fallback_attach(struct tracer *t)
 	if (rt_rbproc__resolve_symbols(&rb->proc, &rb->l))
 		fprintf(stderr, "rt-bpf: warning: pid %d: CRuby's symbol table not found: C methods "
 			"are unnamed\n", t->pid);
-	th.ec = ec;
-	th.ec_cfp = rb->l.ec_cfp;
-	th.ec_vm_stack = rb->l.ec_vm_stack;
-	th.ec_vm_stack_size = rb->l.ec_vm_stack_size;
-	th.cfp_size = rb->l.cfp_size;
-	th.cfp_pc = rb->l.cfp_pc;
-	th.cfp_iseq = rb->l.cfp_iseq;
-	th.cfp_ep = rb->l.cfp_ep;
-	if (bpf_map_update_elem(bpf_map__fd(t->skel->maps.rb_cfp_threads), &tid, &th, BPF_ANY)) {
-		err = -errno;
-		fprintf(stderr, "rt-bpf: cannot configure the Ruby fallback: %s\n", strerror(errno));
+	main_task = task_for(rb, t->pid);
+	if (!main_task)
+		return -ENOMEM;
+	err = watch_thread(t, t->pid, ec);
+	if (err)
 		return err;
-	}
-	rb->bp_fd = open_breakpoint(t->pid, ec + rb->l.ec_cfp);
-	if (rb->bp_fd < 0) {
-		fprintf(stderr, "rt-bpf: cannot open a write breakpoint on ec->cfp (0x%" PRIx64 ") of "
-			"pid %d: %s\n", ec + rb->l.ec_cfp, t->pid, strerror(-rb->bp_fd));
-		return rb->bp_fd;
-	}
-	rb->link = bpf_program__attach_perf_event(t->skel->progs.rb_cfp_write, rb->bp_fd);
-	if (!rb->link) {
-		err = -errno;
-		fprintf(stderr, "rt-bpf: cannot attach to the ec->cfp breakpoint: %s\n", strerror(errno));
-		return err;
-	}
+	main_task->watched = true;
+	/* the other threads that run already */
+	rt_tracer__rb_poll(t);
 	err = attach_exit(t);
 	if (err)
 		return err;
@@ -204,11 +318,12 @@ int rt_tracer__rb_fallback_attach(struct tracer *t)
 		fprintf(stderr, "rt-bpf: cannot attach to the write tracepoint: %s\n", strerror(errno));
 		return err;
 	}
-	fprintf(stderr, "rt-bpf: pid %d runs a CRuby %d.%d without USDT probes: falling back to a "
-		"hardware write breakpoint on its main thread's ec->cfp (0x%" PRIx64 "): the trace has "
-		"the calls and returns of the main thread's Ruby and C methods; no lines, arguments "
-		"or return values, no other threads or fibers (docs/trace.md)\n", t->pid,
-		rb->proc.base.major, rb->proc.base.minor, ec + rb->l.ec_cfp);
+	fprintf(stderr, "rt-bpf: pid %d runs a CRuby %d.%d without USDT probes: falling back to "
+		"hardware write breakpoints on its threads' ec->cfp (the main thread's at "
+		"0x%" PRIx64 "; threads started later are found within 100 ms): the trace has the "
+		"calls and returns of Ruby and C methods; no lines, arguments or return values, no "
+		"fibers (docs/trace.md)\n", t->pid, rb->proc.base.major, rb->proc.base.minor,
+		ec + rb->l.ec_cfp);
 	return 0;
 }
 
@@ -507,9 +622,6 @@ void rt_tracer__rb_fallback_finish(struct tracer *t)
 	if (rb->unnamed)
 		fprintf(stderr, "rt-bpf: warning: %" PRIu64 " Ruby methods without a name (\"?\")\n",
 			rb->unnamed);
-	bpf_link__destroy(rb->link);
-	if (rb->bp_fd >= 0)
-		close(rb->bp_fd);
 	/* stopped after the last record was read (interrupted) */
 	if (rb->exit_probes && stopped(t->pid))
 		kill(t->pid, SIGCONT);
@@ -520,6 +632,7 @@ void rt_tracer__rb_fallback_finish(struct tracer *t)
 	free(rb->iseqs);
 	free(rb->names);
 	free(rb->stacks);
+	free(rb->tasks);
 	free(rb);
 	t->rb = NULL;
 }

@@ -261,6 +261,37 @@ int rt_rbproc__class_path(const struct rt_rbproc *proc, const struct rt_layout_r
 	return rt_rbproc__read_string(pid, l, v, buf, size);
 }
 
+int rt_rbproc__thread_ec(const struct rt_rbproc *proc, const struct rt_layout_ruby *l,
+			 uint64_t pthread, uint64_t *ec)
+{
+	uint64_t vm = 0, owner, head, node = 0;
+	pid_t pid = proc->base.pid;
+
+	if (rt_process__read(pid, proc->vm_ptr_addr, &vm, sizeof(vm)) || !vm)
+		return -EAGAIN;
+	owner = vm;
+	if (l->vm_main_ractor != RT_RUBY_NONE &&
+	    (rt_process__read(pid, vm + l->vm_main_ractor, &owner, sizeof(owner)) || !owner))
+		return -EAGAIN;
+	head = owner + l->thread_list;
+	if (rt_process__read(pid, head, &node, sizeof(node)))
+		return -EAGAIN;
+	/* a bounded walk: the list may change under it */
+	for (int k = 0; k < 4096 && node && node != head; k++) {
+		uint64_t th = node - l->thread_lt_node, holder = th, id = 0;
+
+		if ((l->thread_nt == RT_RUBY_NONE ||
+		     !rt_process__read(pid, th + l->thread_nt, &holder, sizeof(holder))) &&
+		    holder && !rt_process__read(pid, holder + l->thread_pthread, &id, sizeof(id)) &&
+		    id == pthread)
+			return rt_process__read(pid, th + l->thread_ec, ec, sizeof(*ec)) || !*ec ?
+				       -EAGAIN : 0;
+		if (rt_process__read(pid, node, &node, sizeof(node)))
+			break;
+	}
+	return -ENOENT;
+}
+
 int rt_rbproc__main_ec(const struct rt_rbproc *proc, const struct rt_layout_ruby *l, uint64_t *ec)
 {
 	uint64_t vm = 0, owner, node = 0;

@@ -58,6 +58,12 @@ int rt_rbproc__id_name(const struct rt_rbproc *proc, const struct rt_layout_ruby
 int rt_rbproc__class_path(const struct rt_rbproc *proc, const struct rt_layout_ruby *layout,
 			  uint64_t klass, char *buf, size_t size, bool *singleton);
 
+/* The execution context of the thread whose pthread_t is @pthread (on
+ * x86_64 glibc its thread pointer, fs_base), found in the main ractor's
+ * thread list: 0, -ENOENT (not in it) or -EAGAIN. */
+int rt_rbproc__thread_ec(const struct rt_rbproc *proc, const struct rt_layout_ruby *layout,
+			 uint64_t pthread, uint64_t *ec);
+
 /* The execution context of the main thread (the first of the main
  * ractor's threads): 0 or -EAGAIN while the VM has none. */
 int rt_rbproc__main_ec(const struct rt_rbproc *proc, const struct rt_layout_ruby *layout, uint64_t *ec);

@@ -16,6 +16,8 @@
 # Exception#backtrace (rb_get_backtrace fires the hooks itself); and
 # RubyVM::FrozenCore's methods, which TracePoint does not report.
 # Singleton methods: TracePoint #<Class:Counter>#make, rt-bpf Counter.make.
+# threads.rb: two more threads, found by rt-bpf (their thread pointer in
+# the VM's thread list), each one's calls and returns TracePoint's.
 . "$(dirname "$0")/lib.sh"
 [ "$(id -u)" -eq 0 ] || skip "needs root (BPF, perf breakpoints, namespaces)"
 RTBPF=$RT_BUILD/rt-bpf
@@ -55,7 +57,7 @@ trace() {
 	touch "$W/$prog.go"
 	wait "$tpid" || { cat "$E2E_TMP/$prog.err"; fail "$prog: rt-bpf trace failed"; }
 	wait "$cpid" || fail "$prog: the program failed"
-	grep -q "runs a CRuby 3.3 without USDT probes: falling back to a hardware write breakpoint on its main thread's ec->cfp" \
+	grep -q "runs a CRuby 3.3 without USDT probes: falling back to hardware write breakpoints on its threads' ec->cfp" \
 		"$E2E_TMP/$prog.err" || fail "$prog: the fallback is not said: $(cat "$E2E_TMP/$prog.err")"
 	if grep -q 'records lost\|did not read\|without a name' "$E2E_TMP/$prog.err"; then
 		fail "$prog: $(cat "$E2E_TMP/$prog.err")"
@@ -111,6 +113,62 @@ print("main's subtree: %d calls and returns equal TracePoint's, %d of them C met
       (len(got), sum(1 for g in got if g.startswith("call ") and not g.split()[1].startswith(("Object#", "Counter")))))
 PY
 done
+
+# threads: each thread's calls and returns under its outermost work() are
+# TracePoint's for that thread (two threads found by rt-bpf's thread
+# look-up, and the main thread)
+cp "$T/threads.rb" "$W/"
+in_container ruby3.3 "$IN/threads.rb" --tracepoint "$IN/threads.tp" > "$E2E_TMP/threads.tpout" ||
+	fail "threads: the TracePoint run failed"
+trace threads
+grep -qx 'total 24' "$E2E_TMP/threads.out" || fail "threads.rb's output is wrong"
+python3 - "$E2E_TMP/threads" "$W/threads.tp" <<'PY' || fail "threads: calls and returns differ from TracePoint's"
+import json, os, sys
+d, ref = sys.argv[1:3]
+frameless = {"Integer#<=", "Integer#-", "Integer#+"}
+
+def subtrees(events):
+    """events: (thread, "call"/"return", name); each thread's sequences
+    from its outermost Object#work's call to its return"""
+    out, depth, cur = [], {}, {}
+    for th, ev, name in events:
+        if name in frameless:
+            continue
+        if ev == "call" and name == "Object#work" and not depth.get(th):
+            cur[th] = []
+        if th in cur:
+            cur[th].append(ev + " " + name)
+            if name == "Object#work":
+                depth[th] = depth.get(th, 0) + (1 if ev == "call" else -1)
+                if not depth[th]:
+                    out.append(cur.pop(th))
+    return sorted(out)
+
+want = []
+for line in open(ref):
+    th, ev, name = line.split()
+    want.append((th, ev.replace("c_", ""), name))
+ev = json.load(open(os.path.join(d, "trace.json")))
+fns = [e["Function"] for e in ev if "Function" in e]
+got, stacks, tid = [], {}, None
+for e in ev:
+    (k, b), = e.items()
+    if k == "Event" and b["kind"] == 12 and b["metadata"] == "thread":
+        tid = b["content"]
+    elif k == "Call":
+        name = fns[b["function_id"]]["name"]
+        stacks.setdefault(tid, []).append(name)
+        got.append((tid, "call", name))
+    elif k == "Return":
+        got.append((tid, "return", stacks[tid].pop()))
+w, g = subtrees(want), subtrees(got)
+if len(w) != 3 or w != g:
+    print("TracePoint:", w)
+    print("rt-bpf:", g)
+    sys.exit(1)
+print("threads: %d threads' work() subtrees equal TracePoint's (%d events)" %
+      (len(g), sum(len(x) for x in g)))
+PY
 
 grep -qx 'total 8 6' "$E2E_TMP/truth.out" || fail "truth.rb's output is wrong"
 grep -qx 'rescued bottom' "$E2E_TMP/raise.out" || fail "raise.rb's output is wrong"
