@@ -6,7 +6,7 @@
  * or for a CPython without them to uprobes on its eval loop (entry and
  * return, the frame clear, 3.12+ YIELD_VALUE's code: calls and returns
  * without lines), for a CRuby 3.3 without them to a write breakpoint on
- * its main thread's ec->cfp (rtbpf/trace_ruby.c), and its writes to fds 1
+ * its threads' ec->cfp (rtbpf/trace_ruby.c), and its writes to fds 1
  * and 2, and turns the records into CodeTracer's
  * trace directory (rtbpf/codetracer.h).  Python calls and returns come
  * from the frame chains (runtimes/python/frames.h).  docs/trace.md has the whole
@@ -351,7 +351,7 @@ const struct rt_bpf_cmd rt_bpf_cmd_trace = {
 	"        CodeTracer's trace format (docs/trace.md); a CPython without probes (pyenv,\n"
 	"        3.12+) and CPython 2.7, 3.6-3.10 by uprobes on its eval loop: calls and\n"
 	"        returns, no lines; a CRuby 3.3 without probes (Debian's) by a write\n"
-	"        breakpoint on its main thread's ec->cfp (-p only): calls and returns.\n"
+	"        breakpoint on each thread's ec->cfp (-p only): calls and returns.\n"
 	"        -p: a running process, whose running frames are called at its first\n"
 	"        event; -- CMD: CMD must be the interpreter itself.  -b: ring buffer MB\n"
 	"        (default 64); losses are counted and marked in the trace.\n",

@@ -162,9 +162,9 @@ void rt_tracer__target_cwd(struct tracer *t);
  * (a layout that names classes from the class itself, 3.3). */
 bool rt_tracer__rb_fallback_fits(pid_t pid);
 
-/* Sets up the fallback for @t's target (the skeleton loaded): its main
- * thread's ec->cfp write breakpoint with rb_cfp_write on it, and the
- * write tracepoint: 0 or -errno (said on stderr). */
+/* Sets up the fallback for @t's target (the skeleton loaded): the ec->cfp
+ * write breakpoints of its threads with rb_cfp_write on them, the exit
+ * probes and the write tracepoint: 0 or -errno (said on stderr). */
 int rt_tracer__rb_fallback_attach(struct tracer *t);
 
 /* Sets the breakpoints of the target's Ruby threads not watched yet

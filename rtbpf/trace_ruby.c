@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
  * `rt-bpf trace` for a CRuby without USDT probes (Debian's stripped
- * libruby-3.3): a hardware write breakpoint (PERF_TYPE_BREAKPOINT) on the
- * main thread's ec->cfp carries bpf/trace.bpf.c's rb_cfp_write.  Every
+ * libruby-3.3): a hardware write breakpoint (PERF_TYPE_BREAKPOINT) on each
+ * thread's ec->cfp carries bpf/trace.bpf.c's rb_cfp_write (threads found
+ * by their thread pointer in the VM's thread list).  Every
  * frame push and pop of the VM stores ec->cfp, so each trap reports the new
  * depth and, for a push, the new frame (struct rt_trace_rb_frame); the
  * shadow stack (runtimes/ruby/cfpstack.h) turns the depths into calls and

@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0-only
 # rt-bpf trace on Debian trixie's ruby3.3 in a container: its libruby has no
-# USDT probes, so rt-bpf falls back to a hardware write breakpoint on the
-# main thread's ec->cfp (docs/trace.md).  For tests/e2e/trace/truth.rb
+# USDT probes, so rt-bpf falls back to hardware write breakpoints on its
+# threads' ec->cfp (docs/trace.md).  For tests/e2e/trace/truth.rb
 # (recursion, a class method, Class#new calling initialize, a block run by
 # Array#each, a write) and raise.rb (an exception unwinding four Ruby
 # methods, three blocks and three Array#each; a method called from C by
