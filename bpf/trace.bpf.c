@@ -708,6 +708,9 @@ struct {
  */
 static __always_inline void rb_hold(struct scratch *sc, __u32 pid, __u32 tid)
 {
+	/* with interrupts off (the breakpoint's trap) the signal is sent from
+	 * an irq_work, which may run after the record wakes user space: user
+	 * space waits for the stop before it continues the target */
 	bpf_send_signal_thread(19); /* SIGSTOP */
 	send(&sc->rec, sizeof(struct rt_trace_header), RT_TRACE_RB_HOLD, pid, tid);
 }
@@ -796,10 +799,10 @@ int rb_cfp_write(struct bpf_perf_event_data *ctx)
 		rec->flags = env[2];
 	}
 	send(rec, sizeof(*rec), RT_TRACE_RB_FRAME, pid, tid);
-	/* back at the thread's first frame: the script ended, and the VM's
-	 * teardown, which frees the objects user space reads names from, is
-	 * next (see rb_hold) */
-	if (depth < prev && depth <= 1)
+	/* the main thread back at its first frame: the script ended, and
+	 * the VM's teardown, which frees the objects user space reads names
+	 * from, is next (see rb_hold) */
+	if (depth < prev && depth <= 1 && tid == pid)
 		rb_hold(sc, pid, tid);
 	return 0; /* no perf sample: the event has no buffer */
 fault_send:

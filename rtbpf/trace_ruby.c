@@ -199,7 +199,8 @@ static int watch_thread(struct tracer *t, pid_t tid, uint64_t ec)
 static int task_fsbase(pid_t tid, uint64_t *fsbase)
 {
 	struct user_regs_struct regs;
-	int status, err = 0;
+	int status = 0, err = 0;
+	long sig = 0;
 
 	if (ptrace(PTRACE_SEIZE, tid, NULL, NULL))
 		return -errno;
@@ -208,7 +209,10 @@ static int task_fsbase(pid_t tid, uint64_t *fsbase)
 		err = -errno ? -errno : -ESRCH;
 	else
 		*fsbase = regs.fs_base;
-	ptrace(PTRACE_DETACH, tid, NULL, NULL);
+	/* a signal that was being delivered (a hold's SIGSTOP) goes on */
+	if (WIFSTOPPED(status) && !(status >> 16))
+		sig = WSTOPSIG(status);
+	ptrace(PTRACE_DETACH, tid, NULL, (void *)sig);
 	return err;
 }
 
@@ -567,22 +571,14 @@ void rt_tracer__rb_frame(struct tracer *t, const struct rt_trace_rb_frame *rec)
 	rt_rbstack__move(s, rec->prev_depth, rec->depth, &top, &ops);
 }
 
-void rt_tracer__rb_hold(struct tracer *t, const struct rt_trace_header *hdr)
+/* Whether thread @tid of process @pid is stopped (state T in its stat). */
+static bool stopped(pid_t pid, pid_t tid)
 {
-	(void)hdr;
-	if (t->rb)
-		t->rb->holds++;
-	kill(t->pid, SIGCONT);
-}
-
-/* Whether process @pid is stopped (state T in /proc/PID/stat). */
-static bool stopped(pid_t pid)
-{
-	char path[64], buf[512], *p;
+	char path[96], buf[512], *p;
 	ssize_t n;
 	int fd;
 
-	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+	snprintf(path, sizeof(path), "/proc/%d/task/%d/stat", (int)pid, (int)tid);
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return false;
@@ -593,6 +589,19 @@ static bool stopped(pid_t pid)
 	buf[n] = 0;
 	p = strrchr(buf, ')');
 	return p && p[1] == ' ' && p[2] == 'T';
+}
+
+void rt_tracer__rb_hold(struct tracer *t, const struct rt_trace_header *hdr)
+{
+	struct timespec pause = { .tv_nsec = 1000000 };
+
+	if (t->rb)
+		t->rb->holds++;
+	/* the SIGSTOP may still be on its way (rb_hold): a SIGCONT before it
+	 * would leave the target stopped for good */
+	for (int i = 0; i < 200 && !stopped(t->pid, (pid_t)hdr->tid); i++)
+		nanosleep(&pause, NULL);
+	kill(t->pid, SIGCONT);
 }
 
 void rt_tracer__rb_fallback_finish(struct tracer *t)
@@ -624,7 +633,7 @@ void rt_tracer__rb_fallback_finish(struct tracer *t)
 		fprintf(stderr, "rt-bpf: warning: %" PRIu64 " Ruby methods without a name (\"?\")\n",
 			rb->unnamed);
 	/* stopped after the last record was read (interrupted) */
-	if (rb->exit_probes && stopped(t->pid))
+	if (rb->exit_probes && stopped(t->pid, t->pid))
 		kill(t->pid, SIGCONT);
 	for (size_t i = 0; i < rb->iseqs_cap; i++) {
 		free(rb->iseqs[i].info);
