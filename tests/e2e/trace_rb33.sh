@@ -47,7 +47,8 @@ trace() {
 		sleep 0.05
 	done
 	[ -n "$pid" ] || { touch "$W/$prog.go"; fail "$prog: the container's ruby3.3 did not start"; }
-	"$RTBPF" trace -o "$E2E_TMP/$prog" -p "$pid" > /dev/null 2> "$E2E_TMP/$prog.err" &
+	# bounded: a target left stopped must fail the test, not hang it
+	timeout 30 "$RTBPF" trace -o "$E2E_TMP/$prog" -p "$pid" > /dev/null 2> "$E2E_TMP/$prog.err" &
 	tpid=$!
 	for k in $(seq 200); do
 		grep -q '^rt-bpf: tracing pid' "$E2E_TMP/$prog.err" && break
