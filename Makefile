@@ -101,6 +101,7 @@ bench: setup all
 	@bash tests/bench/bench.sh $(BUILD)
 	@bash tests/bench/discovery.sh $(BUILD)
 	@bash tests/bench/trace_overhead.sh $(BUILD)
+	@bash tests/bench/rb_trace_overhead.sh $(BUILD)
 	@bash tests/bench/walker_depth.sh $(BUILD)
 	@bash tests/bench/switch_hook.sh $(BUILD)
 	@PY=$(HOME)/.pyenv/versions/3.12.1/bin/python3.12 bash tests/bench/trace_overhead.sh $(BUILD)

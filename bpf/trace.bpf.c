@@ -78,6 +78,7 @@ union scratch_rec {
 	struct rt_trace_py_retval retval;
 	struct rt_trace_py_code code;
 	struct rt_trace_rb_event rb;
+	struct rt_trace_rb_frame rbf;
 	struct rt_trace_write write;
 };
 
@@ -690,6 +691,145 @@ RB_PROBE(rb_entry, RT_TRACE_PROBE_RB_ENTRY)
 RB_PROBE(rb_return, RT_TRACE_PROBE_RB_RETURN)
 RB_PROBE(rb_centry, RT_TRACE_PROBE_RB_CENTRY)
 RB_PROBE(rb_creturn, RT_TRACE_PROBE_RB_CRETURN)
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 1024);
+	__type(key, __u32); /* host tid */
+	__type(value, struct rt_trace_rb_thread);
+} rb_cfp_threads SEC(".maps");
+
+/*
+ * The Ruby fallback names frames by reading the target's memory as their
+ * records arrive, which needs the objects alive: where they are about to
+ * go away (the end of the script, exit), the target is stopped (SIGSTOP,
+ * pending before the record is sent) and user space told, which continues
+ * it once every earlier record is written.
+ */
+static __always_inline void rb_hold(struct scratch *sc, __u32 pid, __u32 tid)
+{
+	/* with interrupts off (the breakpoint's trap) the signal is sent from
+	 * an irq_work, which may run after the record wakes user space: user
+	 * space waits for the stop before it continues the target */
+	bpf_send_signal_thread(19); /* SIGSTOP */
+	send(&sc->rec, sizeof(struct rt_trace_header), RT_TRACE_RB_HOLD, pid, tid);
+}
+
+/* Word at byte offset @off (0, 8 or 16) of @w. */
+static __always_inline __u64 word3(const __u64 *w, __u32 off)
+{
+	return off < 8 ? w[0] : off < 16 ? w[1] : w[2];
+}
+
+/*
+ * The fallback for a CRuby without USDT probes: runs at each trap of the
+ * hardware write breakpoint user space put on a thread's ec->cfp (a
+ * perf_event program on a PERF_TYPE_BREAKPOINT event; a data breakpoint
+ * traps after the write, so ec->cfp holds the new value).  vm_push_frame
+ * fills the new control frame and its environment before it stores
+ * ec->cfp, vm_pop_frame stores the caller's; the depth the new cfp gives
+ * against the thread's previous one tells a push from a pop.
+ */
+SEC("perf_event")
+int rb_cfp_write(struct bpf_perf_event_data *ctx)
+{
+	__u64 id = bpf_get_current_pid_tgid(), w[3] = {}, cfp, end, depth;
+	__u32 pid = id >> 32, tid = (__u32)id, zero = 0, prev;
+	struct rt_trace_rb_thread *th = bpf_map_lookup_elem(&rb_cfp_threads, &tid);
+	struct thread_state fresh = {};
+	struct rt_trace_rb_frame *rec;
+	struct scratch *sc;
+	__u8 *f;
+
+	if (!th || !th->cfp_size || th->cfp_size > 64)
+		return 0;
+	if (bpf_probe_read_user(w, sizeof(w), (const void *)th->ec))
+		goto fault;
+	cfp = word3(w, th->ec_cfp);
+	/* a thread that ends releases its VM stack (rb_ec_clear_vm_stack:
+	 * ec->vm_stack, then ec->cfp NULL): nothing more to follow */
+	if (!cfp || !word3(w, th->ec_vm_stack))
+		return 0;
+	/* the first control frame sits at the very end of the VM stack */
+	end = word3(w, th->ec_vm_stack) + word3(w, th->ec_vm_stack_size) * 8;
+	/* a torn or foreign read: no VM stack comes near 64 MiB */
+	if (!cfp || cfp > end || end - cfp > (1ull << 26))
+		goto fault;
+	depth = (end - cfp) / th->cfp_size;
+	prev = th->depth;
+	if (depth == prev) {
+		count(RT_TRACE_STAT_RB_SAME);
+		return 0;
+	}
+	th->depth = (__u32)depth;
+	sc = bpf_map_lookup_elem(&scratch, &zero);
+	if (!sc)
+		return 0;
+	if (!bpf_map_lookup_elem(&threads, &tid))
+		bpf_map_update_elem(&threads, &tid, &fresh, BPF_NOEXIST);
+	rec = &sc->rec.rbf;
+	rec->depth = (__u32)depth;
+	rec->prev_depth = prev;
+	rec->cfp = cfp;
+	rec->iseq = rec->me = rec->flags = rec->pc = 0;
+	rec->caller_iseq = rec->caller_pc = 0;
+	if (depth > prev || prev == RT_TRACE_RB_DEPTH_UNKNOWN) {
+		__u64 ep, env[3] = {};
+
+		/* the new frame, then its caller, which lies just above it (the
+		 * last control frame ends the VM stack: no read past it) */
+		__u64 n = th->cfp_size;
+
+		f = sc->frame_buf;
+		bound_barrier(n);
+		n &= 0x7f; /* what the verifier sees on the register passed */
+		if (n > 64 || n < 8 || bpf_probe_read_user(f, n, (const void *)cfp))
+			goto fault_send;
+		rec->pc = *(__u64 *)(f + (th->cfp_pc & 0x38));
+		rec->iseq = *(__u64 *)(f + (th->cfp_iseq & 0x38));
+		ep = *(__u64 *)(f + (th->cfp_ep & 0x38));
+		if (depth > 1 && !bpf_probe_read_user(f + 64, n, (const void *)(cfp + n))) {
+			rec->caller_pc = *(__u64 *)(f + 64 + (th->cfp_pc & 0x38));
+			rec->caller_iseq = *(__u64 *)(f + 64 + (th->cfp_iseq & 0x38));
+		}
+		/* ep[-2] (method entry or cref) .. ep[0] (frame flags) */
+		if (!ep || bpf_probe_read_user(env, sizeof(env), (const void *)(ep - 16)))
+			goto fault_send;
+		rec->me = env[0];
+		rec->flags = env[2];
+	}
+	send(rec, sizeof(*rec), RT_TRACE_RB_FRAME, pid, tid);
+	/* the main thread back at its first frame: the script ended, and
+	 * the VM's teardown, which frees the objects user space reads names
+	 * from, is next (see rb_hold) */
+	if (depth < prev && depth <= 1 && tid == pid)
+		rb_hold(sc, pid, tid);
+	return 0; /* no perf sample: the event has no buffer */
+fault_send:
+	count(RT_TRACE_STAT_RB_FAULT);
+	send(rec, sizeof(*rec), RT_TRACE_RB_FRAME, pid, tid);
+	return 0;
+fault:
+	count(RT_TRACE_STAT_RB_FAULT);
+	return 0;
+}
+
+/* The target's libc exit and _exit: its end without a return to its first
+ * frame (exit!); see rb_hold. */
+SEC("uprobe")
+int rb_exit(struct pt_regs *ctx)
+{
+	__u64 id = bpf_get_current_pid_tgid();
+	__u32 pid = id >> 32, tid = (__u32)id, zero = 0;
+	struct scratch *sc;
+
+	if (pid != target_pid)
+		return 0;
+	sc = bpf_map_lookup_elem(&scratch, &zero);
+	if (sc)
+		rb_hold(sc, pid, tid);
+	return 0;
+}
 
 /* The target's writes to its stdout and stderr. */
 SEC("tracepoint/syscalls/sys_enter_write")

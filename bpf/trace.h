@@ -15,7 +15,7 @@
 
 #include "bpf/walker.h"
 
-#define RT_TRACE_VERSION 3u
+#define RT_TRACE_VERSION 4u
 
 enum rt_trace_type {
 	RT_TRACE_PY_EVENT = 1, /* struct rt_trace_py_event + nr_frames frames */
@@ -25,6 +25,8 @@ enum rt_trace_type {
 	RT_TRACE_RB_EVENT,     /* struct rt_trace_rb_event */
 	RT_TRACE_WRITE,        /* struct rt_trace_write */
 	RT_TRACE_PY_RETVAL,    /* struct rt_trace_py_retval: what the eval loop returned */
+	RT_TRACE_RB_FRAME,     /* struct rt_trace_rb_frame: a thread's ec->cfp moved */
+	RT_TRACE_RB_HOLD,      /* struct rt_trace_header: the target is stopped until it is read */
 };
 
 /* rt_trace_py_event.probe and rt_trace_rb_event.probe */
@@ -170,6 +172,36 @@ struct rt_trace_rb_event {
 	__u8 file[RT_TRACE_RB_FILE_MAX];
 };
 
+/* The fallback for a CRuby without USDT probes (3.3: docs/trace.md): a
+ * hardware write breakpoint on a thread's ec->cfp, which every frame push
+ * and pop writes.  Sent when the number of control frames on the thread's
+ * VM stack changed: depth > prev_depth is a push, whose new top frame is
+ * described; depth < prev_depth pops that many frames. */
+#define RT_TRACE_RB_DEPTH_UNKNOWN 0xffffffffu
+
+struct rt_trace_rb_frame {
+	struct rt_trace_header hdr;
+	__u32 depth;      /* control frames after the write */
+	__u32 prev_depth; /* before it; RT_TRACE_RB_DEPTH_UNKNOWN: the thread's first */
+	__u64 cfp;        /* the new top frame */
+	__u64 iseq;       /* its iseq (0: a C frame) */
+	__u64 me;         /* its ep[-2]: method entry or cref */
+	__u64 flags;      /* its ep[0]: frame magic and flags */
+	__u64 pc;
+	__u64 caller_iseq; /* the frame below it: the caller's iseq and pc */
+	__u64 caller_pc;
+};
+
+/* What user space tells that program about one thread (map rb_cfp_threads,
+ * key: host tid): its execution context and the layout's offsets. */
+struct rt_trace_rb_thread {
+	__u64 ec;
+	__u32 depth;     /* control frames at the last write seen; RT_TRACE_RB_DEPTH_UNKNOWN */
+	__u32 ec_cfp, ec_vm_stack, ec_vm_stack_size; /* below 24 (three words read) */
+	__u32 cfp_size;  /* at most 64 */
+	__u32 cfp_pc, cfp_iseq, cfp_ep;
+};
+
 #define RT_TRACE_WRITE_MAX 1024
 
 struct rt_trace_write {
@@ -203,6 +235,8 @@ enum rt_trace_stat {
 	RT_TRACE_STAT_NO_TSTATE,   /* Python events without a thread state */
 	RT_TRACE_STAT_READ_FAULT,  /* frame walks cut by a failed read */
 	RT_TRACE_STAT_POP_OTHER,   /* fallback: frame clears that are no return (generators freed ...) */
+	RT_TRACE_STAT_RB_SAME,     /* Ruby fallback: writes of ec->cfp that kept the depth */
+	RT_TRACE_STAT_RB_FAULT,    /* Ruby fallback: writes whose ec or frame did not read */
 	RT_TRACE_STAT_MAX,
 };
 

@@ -9,7 +9,8 @@
 # keep the build-id cache and the kernel probes; offcpu.c and events.c link
 # the walker object's off-CPU and event programs to perf's tracepoints
 # (record --off-cpu, -e EVENT).  trace.c is `rt-bpf trace` (bpf/trace.bpf.c), its
-# target side trace_target.c, its record writer trace_records.c, writing
+# target side trace_target.c, its record writer trace_records.c, the CRuby
+# breakpoint fallback trace_ruby.c, writing
 # CodeTracer's format with codetracer.c.  Depends on bpf/, runtimes/
 # and the libraries; nothing depends on it.
 # A new subcommand: rtbpf/NAME.c defining a struct rt_bpf_cmd, one entry in
@@ -27,11 +28,12 @@ EXTRA_TARGETS += $(BUILD)/tests/attach_echo $(BUILD)/tests/attach/busy
 # The tool's own objects (not in the library).
 RTBPF_OBJS := $(addprefix $(BUILD)/obj/rtbpf/,main.o attach.o record.o app.o targets.o stats.o \
                                              discovery.o async.o asynctarget.o tasks.o offcpu.o events.o trace.o \
-                                             trace_target.o trace_records.o) $(TOP_OBJS)
+                                             trace_target.o trace_records.o trace_ruby.o) $(TOP_OBJS)
 
 $(RTBPF_OBJS): $(BUILD)/bpf/walker.skel.h $(BUILD)/bpf/discovery.skel.h
 $(BUILD)/obj/rtbpf/async.o $(BUILD)/obj/rtbpf/asynctarget.o $(BUILD)/obj/rtbpf/tasks.o: $(BUILD)/bpf/async.skel.h
-$(BUILD)/obj/rtbpf/trace.o $(BUILD)/obj/rtbpf/trace_target.o $(BUILD)/obj/rtbpf/trace_records.o: \
+$(BUILD)/obj/rtbpf/trace.o $(BUILD)/obj/rtbpf/trace_target.o $(BUILD)/obj/rtbpf/trace_records.o \
+$(BUILD)/obj/rtbpf/trace_ruby.o: \
 	$(BUILD)/bpf/trace.skel.h
 
 $(BUILD)/rt-bpf: $(RTBPF_OBJS) $(BUILD)/librtperf.a

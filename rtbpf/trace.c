@@ -5,7 +5,9 @@
  * function__return; CRuby: method__entry/return, cmethod__entry/return),
  * or for a CPython without them to uprobes on its eval loop (entry and
  * return, the frame clear, 3.12+ YIELD_VALUE's code: calls and returns
- * without lines), and its writes to fds 1 and 2, and turns the records into CodeTracer's
+ * without lines), for a CRuby 3.3 without them to a write breakpoint on
+ * its threads' ec->cfp (rtbpf/trace_ruby.c), and its writes to fds 1
+ * and 2, and turns the records into CodeTracer's
  * trace directory (rtbpf/codetracer.h).  Python calls and returns come
  * from the frame chains (runtimes/python/frames.h).  docs/trace.md has the whole
  * mapping.  This file is the subcommand (its options and its run); the
@@ -75,6 +77,7 @@ static int run(struct tracer *t)
 		poll(pfd, pidfd >= 0 ? 2 : 1, POLL_MS);
 		ring_buffer__consume(t->ring);
 		rt_ctrace__flush(t->out);
+		rt_tracer__rb_poll(t);
 		if (interrupted && (!t->child || !forwarded)) {
 			if (!t->child)
 				break;
@@ -121,6 +124,9 @@ static void tracer_report(struct tracer *t)
 		fprintf(stderr, "rt-bpf: warning: %" PRIu64 " Python events without a thread state, %"
 			PRIu64 " frame walks cut by a read fault\n", stat_sum(t, RT_TRACE_STAT_NO_TSTATE),
 			stat_sum(t, RT_TRACE_STAT_READ_FAULT));
+	if (stat_sum(t, RT_TRACE_STAT_RB_FAULT))
+		fprintf(stderr, "rt-bpf: warning: %" PRIu64 " writes of ec->cfp whose context or frame "
+			"did not read\n", stat_sum(t, RT_TRACE_STAT_RB_FAULT));
 	if (t->runtime == RUNTIME_RUBY && !t->rb_method_entries && t->rb_cmethod_entries)
 		fprintf(stderr, "rt-bpf: warning: ruby:method__entry never fired: CRuby 2.5 and later "
 			"fire it only while the VM's call events are on (a TracePoint enabled in the "
@@ -128,6 +134,15 @@ static void tracer_report(struct tracer *t)
 	if (t->rb_unmatched)
 		fprintf(stderr, "rt-bpf: %" PRIu64 " Ruby returns of methods entered before tracing "
 			"began\n", t->rb_unmatched);
+}
+
+static void destroy_links(struct tracer *t)
+{
+	for (size_t i = 0; i < t->nr_links; i++)
+		bpf_link__destroy(t->links[i]);
+	free(t->links);
+	t->links = NULL;
+	t->nr_links = 0;
 }
 
 struct trace_opts {
@@ -188,6 +203,7 @@ static int trace_run(struct rt_bpf_app *app, void *opts, int argc, char **argv)
 	unsigned long ring_mb = o->ring_mb;
 	char **cmd = argc > 0 ? argv : NULL;
 	int err = 0, status = 0, cmd_argc = argc;
+	bool rb_fallback = false;
 
 	t.pid = app->nr_pids ? app->pids[0] : 0;
 	err = rt_bpf__preflight(false);
@@ -219,7 +235,10 @@ static int trace_run(struct rt_bpf_app *app, void *opts, int argc, char **argv)
 
 		snprintf(exe, sizeof(exe), "/proc/%d/exe", (int)t.pid);
 		partial = rt_trace__elf_has_probe(exe, "python", "audit") || rt_trace__elf_has_probe(exe, "python", "gc__start");
-		if (!rt_trace__find_eval_loop(t.pid, probes, sizeof(probes))) {
+		if (rt_tracer__rb_fallback_fits(t.pid)) {
+			t.runtime = RUNTIME_RUBY;
+			rb_fallback = true;
+		} else if (!rt_trace__find_eval_loop(t.pid, probes, sizeof(probes))) {
 			t.runtime = RUNTIME_PYTHON;
 			t.py_fallback = true;
 			fprintf(stderr, "rt-bpf: pid %d runs a CPython %s: falling back to uprobes on its "
@@ -230,7 +249,8 @@ static int trace_run(struct rt_bpf_app *app, void *opts, int argc, char **argv)
 			fprintf(stderr, "rt-bpf: pid %d is neither CPython nor CRuby with USDT probes (no "
 				"python:line or ruby:method__entry probe in its executable or its "
 				"libpython/libruby), nor a CPython whose eval loop is a symbol "
-				"(_PyEval_EvalFrameDefault): a build without --enable-dtrace (Ruby), or a "
+				"(_PyEval_EvalFrameDefault), nor a CRuby 3.3 (the breakpoint fallback): a "
+				"CRuby without --enable-dtrace of another version, or a "
 				"wrapper (CMD must be the interpreter itself), cannot be traced; rt-bpf "
 				"record samples it instead\n", t.pid);
 			err = -ENOTSUP;
@@ -259,7 +279,7 @@ static int trace_run(struct rt_bpf_app *app, void *opts, int argc, char **argv)
 		if (err)
 			goto out;
 	}
-	err = rt_tracer__attach(&t, probes);
+	err = rb_fallback ? rt_tracer__rb_fallback_attach(&t) : rt_tracer__attach(&t, probes);
 	if (err)
 		goto out;
 	t.frames = rt_pyframes__new(&ops);
@@ -291,7 +311,10 @@ static int trace_run(struct rt_bpf_app *app, void *opts, int argc, char **argv)
 		t.child = true;
 	}
 	status = run(&t);
+	/* no probe may stop the target once nothing reads its records */
+	destroy_links(&t);
 	rt_pyframes__finish(t.frames);
+	rt_tracer__rb_fallback_finish(&t);
 	tracer_report(&t);
 out:
 	if (err && t.child && t.pid > 0) {
@@ -303,6 +326,8 @@ out:
 		fprintf(stderr, "rt-bpf: cannot write the trace into %s\n", dir);
 		err = -EIO;
 	}
+	rt_tracer__rb_fallback_finish(&t);
+	destroy_links(&t);
 	ring_buffer__free(t.ring);
 	trace_bpf__destroy(t.skel);
 	rt_pyframes__free(t.frames);
@@ -325,7 +350,8 @@ const struct rt_bpf_cmd rt_bpf_cmd_trace = {
 	"        from its USDT probes, and its writes to stdout and stderr, into DIR in\n"
 	"        CodeTracer's trace format (docs/trace.md); a CPython without probes (pyenv,\n"
 	"        3.12+) and CPython 2.7, 3.6-3.10 by uprobes on its eval loop: calls and\n"
-	"        returns, no lines.\n"
+	"        returns, no lines; a CRuby 3.3 without probes (Debian's) by a write\n"
+	"        breakpoint on each thread's ec->cfp (-p only): calls and returns.\n"
 	"        -p: a running process, whose running frames are called at its first\n"
 	"        event; -- CMD: CMD must be the interpreter itself.  -b: ring buffer MB\n"
 	"        (default 64); losses are counted and marked in the trace.\n",

@@ -61,6 +61,10 @@ struct rb_thread {
 	size_t depth;
 };
 
+struct rt_rbtrace;
+struct bpf_program;
+struct bpf_link;
+
 struct tracer {
 	struct trace_bpf *skel;
 	struct ring_buffer *ring;
@@ -97,6 +101,10 @@ struct tracer {
 	/* counts */
 	uint64_t py_events, rb_events, writes, lost_marked, calls, returns, rb_unmatched;
 	uint64_t rb_method_entries, rb_cmethod_entries;
+	struct bpf_link **links; /* the probes attached, destroyed at the end */
+	size_t nr_links;
+	/* CRuby without USDT probes: a write breakpoint on ec->cfp (rtbpf/trace_ruby.c) */
+	struct rt_rbtrace *rb;
 	bool verbose;
 };
 
@@ -123,6 +131,20 @@ enum runtime rt_trace__find_runtime(pid_t pid, char *probes, size_t size);
  * libpython, as mapped) for the fallback: 0 or -ENOENT. */
 int rt_trace__find_eval_loop(pid_t pid, char *path, size_t size);
 
+/* The shared library whose name starts with @prefix as process @pid maps
+ * it (a /proc/PID/map_files link), or, before the dynamic loader ran, the
+ * one its executable @exe needs, in its root: 0 or -ENOENT. */
+int rt_trace__find_library(pid_t pid, const char *exe, const char *prefix, char *out, size_t size);
+
+/* Keeps @link (NULL: returned as is, errno kept) for the end of the
+ * trace, which destroys it: returns @link. */
+struct bpf_link *rt_tracer__keep_link(struct tracer *t, struct bpf_link *link);
+
+/* Attaches @prog as a uprobe (a uretprobe: @ret) to function @fn of ELF
+ * file @path in @t's target: 0 or -errno (said on stderr). */
+int rt_tracer__attach_function(struct tracer *t, struct bpf_program *prog, const char *path,
+			       const char *fn, bool ret);
+
 /* Configures the Python programs for @t's target: 0 or -errno (said on
  * stderr). */
 int rt_tracer__configure_python(struct tracer *t);
@@ -134,7 +156,53 @@ int rt_tracer__attach(struct tracer *t, const char *path);
 /* Sets @t->cwd: the target's working directory as it sees it. */
 void rt_tracer__target_cwd(struct tracer *t);
 
+/* ---- CRuby without USDT probes (rtbpf/trace_ruby.c) ---- */
+
+/* Whether process @pid runs a CRuby that the ec->cfp breakpoint can trace
+ * (a layout that names classes from the class itself, 3.3). */
+bool rt_tracer__rb_fallback_fits(pid_t pid);
+
+/* Sets up the fallback for @t's target (the skeleton loaded): the ec->cfp
+ * write breakpoints of its threads with rb_cfp_write on them, the exit
+ * probes and the write tracepoint: 0 or -errno (said on stderr). */
+int rt_tracer__rb_fallback_attach(struct tracer *t);
+
+/* Sets the breakpoints of the target's Ruby threads not watched yet
+ * (found in the VM's thread list by their thread pointer), from run()'s
+ * loop: a thread started later is traced from there on. */
+void rt_tracer__rb_poll(struct tracer *t);
+
+/* One RT_TRACE_RB_FRAME record into the trace. */
+void rt_tracer__rb_frame(struct tracer *t, const struct rt_trace_rb_frame *rec);
+
+/* The target is stopped (RT_TRACE_RB_HOLD: its script ended, or it calls
+ * exit) until every earlier record is written, which they are now: lets
+ * it go on. */
+void rt_tracer__rb_hold(struct tracer *t, const struct rt_trace_header *hdr);
+
+/* Returns the frames still open (the trace ends: before the writer is
+ * closed), says what the fallback saw (on stderr) and frees it. */
+void rt_tracer__rb_fallback_finish(struct tracer *t);
+
 /* ---- the record writer (rtbpf/trace_records.c) ---- */
+
+/* An open-addressing table of @size-byte entries that begin with their
+ * non-zero uint64_t key: the entry of @key in *@slots (@cap slots, @nr
+ * used), added when @add (doubled from @first_cap when half full); NULL
+ * when absent or out of memory. */
+void *rt_tracer__addr_find(void **slots, size_t *cap, size_t *nr, size_t size, size_t first_cap,
+			   uint64_t key, bool add);
+
+/* The path id of source @name as the target named it (relative: from its
+ * working directory), its file copied into files/ the first time; -1 on
+ * failure. */
+int64_t rt_tracer__source_path(struct tracer *t, const char *name);
+
+/* A TraceLogEvent when the records move to thread @tid. */
+void rt_tracer__thread_mark(struct tracer *t, uint32_t tid);
+
+/* An Error event for the records of @hdr's thread lost before it. */
+void rt_tracer__lost_mark(struct tracer *t, const struct rt_trace_header *hdr);
 
 /* A frame was called / returned (struct rt_pyframes_ops's call and ret,
  * @ctx the tracer). */

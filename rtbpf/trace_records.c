@@ -25,8 +25,8 @@
  * non-zero uint64_t key: the entry of @key in *@slots (@cap slots, @nr
  * used), added when @add (doubled from @first_cap when half full); NULL
  * when absent or out of memory. */
-static void *addr_find(void **slots, size_t *cap, size_t *nr, size_t size, size_t first_cap,
-		       uint64_t key, bool add)
+void *rt_tracer__addr_find(void **slots, size_t *cap, size_t *nr, size_t size, size_t first_cap,
+			   uint64_t key, bool add)
 {
 #define KEY_AT(base, i) ((uint64_t *)((char *)(base) + (i) * size))
 	size_t i;
@@ -68,14 +68,14 @@ _Static_assert(offsetof(struct type_info, type) == 0, "addr_find: the key comes 
 
 static struct code_info *code_find(struct tracer *t, uint64_t code, bool add)
 {
-	return addr_find((void **)&t->codes, &t->codes_cap, &t->nr_codes, sizeof(*t->codes), 256,
-			 code, add);
+	return rt_tracer__addr_find((void **)&t->codes, &t->codes_cap, &t->nr_codes,
+				    sizeof(*t->codes), 256, code, add);
 }
 
 static struct type_info *type_find(struct tracer *t, uint64_t type, bool add)
 {
-	return addr_find((void **)&t->types, &t->types_cap, &t->nr_types, sizeof(*t->types), 64,
-			 type, add);
+	return rt_tracer__addr_find((void **)&t->types, &t->types_cap, &t->nr_types,
+				    sizeof(*t->types), 64, type, add);
 }
 
 /* ---- paths and source files ---- */
@@ -83,7 +83,7 @@ static struct type_info *type_find(struct tracer *t, uint64_t type, bool add)
 /* The path id of source @name as the target named it: relative names are
  * taken from the target's working directory; a file that exists in the
  * target's root is copied into files/ the first time. */
-static int64_t source_path(struct tracer *t, const char *name)
+int64_t rt_tracer__source_path(struct tracer *t, const char *name)
 {
 	char path[PATH_MAX * 2];
 	int64_t id;
@@ -163,7 +163,7 @@ static void py_code(struct tracer *t, const struct rt_trace_py_code *rec)
 	if (!name[0])
 		str_utf8(&rec->name_info, rec->name, name, sizeof(name));
 	str_utf8(&rec->filename_info, rec->filename, file, sizeof(file));
-	path_id = source_path(t, file);
+	path_id = rt_tracer__source_path(t, file);
 	ci->path_id = path_id;
 	ci->function_id = path_id >= 0 ?
 			  rt_ctrace__function(t->out, (uint32_t)path_id, rec->firstlineno,
@@ -265,7 +265,7 @@ static void py_value(struct tracer *t, const struct rt_trace_py_arg *a, struct r
 }
 
 /* Marks thread @tid in the trace when it is not the last one written. */
-static void thread_mark(struct tracer *t, uint32_t tid)
+void rt_tracer__thread_mark(struct tracer *t, uint32_t tid)
 {
 	char text[32];
 
@@ -386,7 +386,7 @@ void rt_tracer__py_return(void *ctx, uint32_t tid, const struct rt_pyframes_entr
 	rt_ctrace__return(t->out, &v);
 }
 
-static void lost_mark(struct tracer *t, const struct rt_trace_header *hdr)
+void rt_tracer__lost_mark(struct tracer *t, const struct rt_trace_header *hdr)
 {
 	char text[128];
 
@@ -406,8 +406,8 @@ static void py_event(struct tracer *t, const struct rt_trace_py_event *ev, size_
 	if (n > RT_TRACE_MAX_CHAIN || size < sizeof(*ev) - sizeof(ev->frames) + n * sizeof(ev->frames[0]))
 		return;
 	t->py_events++;
-	thread_mark(t, ev->hdr.tid);
-	lost_mark(t, &ev->hdr);
+	rt_tracer__thread_mark(t, ev->hdr.tid);
+	rt_tracer__lost_mark(t, &ev->hdr);
 	t->probe = ev->probe;
 	t->line = ev->line;
 	p = pending_for(t, ev->hdr.tid);
@@ -468,8 +468,8 @@ static void rb_event(struct tracer *t, const struct rt_trace_rb_event *ev)
 	if (!th)
 		return;
 	t->rb_events++;
-	thread_mark(t, ev->hdr.tid);
-	lost_mark(t, &ev->hdr);
+	rt_tracer__thread_mark(t, ev->hdr.tid);
+	rt_tracer__lost_mark(t, &ev->hdr);
 	if (ev->probe == RT_TRACE_PROBE_RB_RETURN || ev->probe == RT_TRACE_PROBE_RB_CRETURN) {
 		struct rt_ctrace_value v = { .kind = RT_CTRACE_VALUE_NONE };
 
@@ -491,7 +491,7 @@ static void rb_event(struct tracer *t, const struct rt_trace_rb_event *ev)
 	cstr(method, ev->method, sizeof(method));
 	cstr(file, ev->file, sizeof(file));
 	snprintf(name, sizeof(name), "%s#%s", klass, method);
-	path = source_path(t, file);
+	path = rt_tracer__source_path(t, file);
 	if (path < 0)
 		return;
 	fid = rt_ctrace__function(t->out, (uint32_t)path, ev->line, name);
@@ -511,8 +511,8 @@ static void write_event(struct tracer *t, const struct rt_trace_write *w, size_t
 	if (n > RT_TRACE_WRITE_MAX || size < sizeof(*w) - RT_TRACE_WRITE_MAX + n)
 		return;
 	t->writes++;
-	thread_mark(t, w->hdr.tid);
-	lost_mark(t, &w->hdr);
+	rt_tracer__thread_mark(t, w->hdr.tid);
+	rt_tracer__lost_mark(t, &w->hdr);
 	if ((uint64_t)n < w->count)
 		snprintf(meta, sizeof(meta), "fd %u, %" PRIu64 " bytes, the first %zu recorded", w->fd,
 			 (uint64_t)w->count, n);
@@ -534,7 +534,7 @@ int rt_tracer__on_record(void *ctx, void *data, size_t size)
 		break;
 	case RT_TRACE_PY_CODE:
 		if (size >= sizeof(struct rt_trace_py_code)) {
-			lost_mark(t, hdr);
+			rt_tracer__lost_mark(t, hdr);
 			py_code(t, data);
 		}
 		break;
@@ -543,7 +543,7 @@ int rt_tracer__on_record(void *ctx, void *data, size_t size)
 			const struct rt_trace_py_type *ty = data;
 			struct type_info *ti = type_find(t, ty->type, true);
 
-			lost_mark(t, hdr);
+			rt_tracer__lost_mark(t, hdr);
 			if (ti)
 				cstr(ti->name, ty->name, sizeof(ti->name));
 		}
@@ -552,7 +552,7 @@ int rt_tracer__on_record(void *ctx, void *data, size_t size)
 		if (size >= sizeof(struct rt_trace_py_args)) {
 			struct pending_args *p = pending_for(t, hdr->tid);
 
-			lost_mark(t, hdr);
+			rt_tracer__lost_mark(t, hdr);
 			if (p) {
 				memcpy(&p->rec, data, sizeof(p->rec));
 				p->valid = true;
@@ -563,7 +563,7 @@ int rt_tracer__on_record(void *ctx, void *data, size_t size)
 		if (size >= sizeof(struct rt_trace_py_retval)) {
 			struct pending_args *p = pending_for(t, hdr->tid);
 
-			lost_mark(t, hdr);
+			rt_tracer__lost_mark(t, hdr);
 			if (p) {
 				memcpy(&p->ret, &((const struct rt_trace_py_retval *)data)->value, sizeof(p->ret));
 				p->ret_valid = true;
@@ -573,6 +573,13 @@ int rt_tracer__on_record(void *ctx, void *data, size_t size)
 	case RT_TRACE_RB_EVENT:
 		if (size >= sizeof(struct rt_trace_rb_event))
 			rb_event(t, data);
+		break;
+	case RT_TRACE_RB_HOLD:
+		rt_tracer__rb_hold(t, hdr);
+		break;
+	case RT_TRACE_RB_FRAME:
+		if (size >= sizeof(struct rt_trace_rb_frame))
+			rt_tracer__rb_frame(t, data);
 		break;
 	case RT_TRACE_WRITE:
 		write_event(t, data, size);

@@ -77,7 +77,7 @@ static int needed_library(const char *path, const char *prefix, char *out, size_
 /* The shared library whose name starts with @prefix as process @pid maps
  * it (-p), or, stopped at exec before the dynamic loader ran (-- CMD), the
  * one its executable needs, in the usual directories of its root. */
-static int find_library(pid_t pid, const char *exe, const char *prefix, char *out, size_t size)
+int rt_trace__find_library(pid_t pid, const char *exe, const char *prefix, char *out, size_t size)
 {
 	static const char *const dirs[] = { "/usr/lib/x86_64-linux-gnu", "/lib/x86_64-linux-gnu",
 					    "/usr/local/lib", "/usr/lib", "/lib" };
@@ -150,14 +150,14 @@ enum runtime rt_trace__find_runtime(pid_t pid, char *probes, size_t size)
 		snprintf(probes, size, "%s", exe);
 		return RUNTIME_PYTHON;
 	}
-	if (!find_library(pid, exe, "libpython", probes, size) &&
+	if (!rt_trace__find_library(pid, exe, "libpython", probes, size) &&
 	    rt_trace__elf_has_probe(probes, "python", "line"))
 		return RUNTIME_PYTHON;
 	if (rt_trace__elf_has_probe(exe, "ruby", "method__entry")) {
 		snprintf(probes, size, "%s", exe);
 		return RUNTIME_RUBY;
 	}
-	if (!find_library(pid, exe, "libruby", probes, size) &&
+	if (!rt_trace__find_library(pid, exe, "libruby", probes, size) &&
 	    rt_trace__elf_has_probe(probes, "ruby", "method__entry"))
 		return RUNTIME_RUBY;
 	return RUNTIME_NONE;
@@ -190,7 +190,7 @@ int rt_trace__find_eval_loop(pid_t pid, char *path, size_t size)
 		snprintf(path, size, "%s", exe);
 		return 0;
 	}
-	if (!find_library(pid, exe, "libpython", path, size) &&
+	if (!rt_trace__find_library(pid, exe, "libpython", path, size) &&
 	    (elf_function(path, "_PyEval_EvalFrameDefault", &off) ||
 	     elf_function(path, "PyEval_EvalFrameEx", &off)))
 		return 0;
@@ -364,6 +364,22 @@ struct probe_spec {
 	bool required;
 };
 
+struct bpf_link *rt_tracer__keep_link(struct tracer *t, struct bpf_link *link)
+{
+	struct bpf_link **links;
+	int err = errno;
+
+	if (!link)
+		return NULL;
+	links = realloc(t->links, (t->nr_links + 1) * sizeof(*links));
+	if (links) {
+		t->links = links;
+		t->links[t->nr_links++] = link;
+	}
+	errno = err;
+	return link;
+}
+
 /* Attaches @prog to probe @spec of @path in the target. */
 static int attach_probe(struct tracer *t, struct bpf_program *prog, const char *path,
 			const struct probe_spec *spec)
@@ -380,7 +396,8 @@ static int attach_probe(struct tracer *t, struct bpf_program *prog, const char *
 			spec->provider, spec->name);
 		return 0;
 	}
-	link = bpf_program__attach_usdt(prog, t->pid, path, spec->provider, spec->name, NULL);
+	link = rt_tracer__keep_link(t, bpf_program__attach_usdt(prog, t->pid, path, spec->provider,
+								spec->name, NULL));
 	if (!link) {
 		fprintf(stderr, "rt-bpf: cannot attach to %s:%s in %s: %s\n", spec->provider, spec->name,
 			path, strerror(errno));
@@ -393,7 +410,7 @@ static int attach_probe(struct tracer *t, struct bpf_program *prog, const char *
 
 /* Attaches @prog as a uprobe (or a uretprobe: @ret) to function @fn of
  * @path in the target. */
-static int attach_function(struct tracer *t, struct bpf_program *prog, const char *path,
+int rt_tracer__attach_function(struct tracer *t, struct bpf_program *prog, const char *path,
 			   const char *fn, bool ret)
 {
 	LIBBPF_OPTS(bpf_uprobe_opts, opts, .retprobe = ret);
@@ -404,7 +421,7 @@ static int attach_function(struct tracer *t, struct bpf_program *prog, const cha
 		fprintf(stderr, "rt-bpf: %s has no function %s\n", path, fn);
 		return -ENOENT;
 	}
-	link = bpf_program__attach_uprobe_opts(prog, t->pid, path, off, &opts);
+	link = rt_tracer__keep_link(t, bpf_program__attach_uprobe_opts(prog, t->pid, path, off, &opts));
 	if (!link) {
 		fprintf(stderr, "rt-bpf: cannot attach to %s in %s: %s\n", fn, path, strerror(errno));
 		return -errno;
@@ -438,7 +455,8 @@ static int attach_yields(struct tracer *t, const char *path)
 
 		if (rt_usdt__code_table_offset(fd, "opcode_targets", ops[t->py_minor][i], &off))
 			break;
-		if (!bpf_program__attach_uprobe_opts(t->skel->progs.py_yield, t->pid, path, off, &opts)) {
+		if (!rt_tracer__keep_link(t, bpf_program__attach_uprobe_opts(t->skel->progs.py_yield, t->pid,
+									     path, off, &opts))) {
 			int err = -errno;
 
 			fprintf(stderr, "rt-bpf: cannot attach to YIELD_VALUE's code in %s: %s\n", path,
@@ -469,17 +487,19 @@ static int attach_fallback(struct tracer *t, const char *path)
 	uint64_t off;
 	int err;
 
-	err = attach_function(t, s->progs.py_eval_exit, path, "_PyEval_EvalFrameDefault", true);
+	err = rt_tracer__attach_function(t, s->progs.py_eval_exit, path, "_PyEval_EvalFrameDefault",
+					 true);
 	if (!err && elf_function(path, clear, &off))
-		err = attach_function(t, s->progs.py_frame_clear, path, clear, false);
+		err = rt_tracer__attach_function(t, s->progs.py_frame_clear, path, clear, false);
 	else if (!err && elf_function(path, "_PyEval_FrameClearAndPop", &off))
-		err = attach_function(t, s->progs.py_frame_pop, path, clear = "_PyEval_FrameClearAndPop",
-				      false);
+		err = rt_tracer__attach_function(t, s->progs.py_frame_pop, path,
+						 clear = "_PyEval_FrameClearAndPop", false);
 	else if (!err)
-		err = attach_function(t, s->progs.py_frame_pop, path, clear = "_PyThreadState_PopFrame",
-				      false);
+		err = rt_tracer__attach_function(t, s->progs.py_frame_pop, path,
+						 clear = "_PyThreadState_PopFrame", false);
 	if (!err)
-		err = attach_function(t, s->progs.py_eval_enter, path, "_PyEval_EvalFrameDefault", false);
+		err = rt_tracer__attach_function(t, s->progs.py_eval_enter, path,
+						 "_PyEval_EvalFrameDefault", false);
 	if (!err && t->py_minor >= 12)
 		err = attach_yields(t, path);
 	if (!err)
@@ -506,9 +526,9 @@ static int attach_fallback_frames(struct tracer *t)
 
 	err = rt_trace__find_eval_loop(t->pid, path, sizeof(path));
 	if (!err)
-		err = attach_function(t, t->skel->progs.py_eval_exit, path, fn, true);
+		err = rt_tracer__attach_function(t, t->skel->progs.py_eval_exit, path, fn, true);
 	if (!err)
-		err = attach_function(t, enter, path, fn, false);
+		err = rt_tracer__attach_function(t, enter, path, fn, false);
 	if (!err)
 		fprintf(stderr, "rt-bpf: fallback: uprobes on %s (entry and return) in %s: the trace "
 			"has the calls and returns of Python functions with their arguments and "
@@ -548,7 +568,7 @@ int rt_tracer__attach(struct tracer *t, const char *path)
 		for (size_t i = 0; i < 4 && !err; i++)
 			err = attach_probe(t, progs[i], path, &rb[i]);
 	}
-	if (!err && !bpf_program__attach(s->progs.trace_write)) {
+	if (!err && !rt_tracer__keep_link(t, bpf_program__attach(s->progs.trace_write))) {
 		err = -errno;
 		fprintf(stderr, "rt-bpf: cannot attach to the write tracepoint: %s\n", strerror(errno));
 	}

@@ -179,14 +179,17 @@ static int array_at(pid_t pid, const struct rt_layout_ruby *l, uint64_t ary, uin
 	return rt_process__read(pid, ptr + i * 8, out, sizeof(*out));
 }
 
-static bool string_is(pid_t pid, const struct rt_layout_ruby *l, uint64_t str, const char *want)
+int rt_rbproc__read_string(pid_t pid, const struct rt_layout_ruby *l, uint64_t str, char *buf,
+			   size_t size)
 {
 	uint64_t hdr[4], len, ptr;
-	char buf[32];
 
+	if (!size)
+		return -EINVAL;
+	buf[0] = 0;
 	if (!str || (str & 7) || rt_process__read(pid, str, hdr, sizeof(hdr)) ||
 	    (hdr[0] & l->t_mask) != l->t_string)
-		return false;
+		return -EINVAL;
 	if (hdr[0] & l->rstring_noembed) {
 		len = hdr[l->rstring_len / 8];
 		ptr = hdr[l->rstring_ptr / 8];
@@ -196,9 +199,116 @@ static bool string_is(pid_t pid, const struct rt_layout_ruby *l, uint64_t str, c
 			      hdr[l->rstring_len / 8];
 		ptr = str + l->rstring_embed;
 	}
-	if (len != strlen(want) || len >= sizeof(buf) || rt_process__read(pid, ptr, buf, len))
-		return false;
-	return !memcmp(buf, want, len);
+	if (len > (1u << 24))
+		return -EINVAL;
+	if (len >= size)
+		len = size - 1;
+	if (len && rt_process__read(pid, ptr, buf, len))
+		return -EFAULT;
+	buf[len] = 0;
+	return 0;
+}
+
+static bool string_is(pid_t pid, const struct rt_layout_ruby *l, uint64_t str, const char *want)
+{
+	char buf[32];
+
+	return !rt_rbproc__read_string(pid, l, str, buf, sizeof(buf)) && !strcmp(buf, want);
+}
+
+int rt_rbproc__id_name(const struct rt_rbproc *proc, const struct rt_layout_ruby *l, uint64_t id,
+		       char *buf, size_t size)
+{
+	uint64_t serial, ids = 0, entry = 0, str = 0;
+	uint32_t last = 0;
+	pid_t pid = proc->base.pid;
+
+	if (!id || !proc->symbols_addr || layout_fits_host(l))
+		return -ENOENT;
+	serial = id > l->last_op_id ? id >> l->id_scope_shift : id;
+	if (rt_process__read(pid, proc->symbols_addr + l->symbols_last_id, &last, sizeof(last)) ||
+	    serial > last ||
+	    rt_process__read(pid, proc->symbols_addr + l->symbols_ids, &ids, sizeof(ids)) ||
+	    array_at(pid, l, ids, serial / l->id_entry_unit, &entry) ||
+	    array_at(pid, l, entry, (serial % l->id_entry_unit) * l->id_entry_size, &str))
+		return -ENOENT;
+	return rt_rbproc__read_string(pid, l, str, buf, size);
+}
+
+int rt_rbproc__class_path(const struct rt_rbproc *proc, const struct rt_layout_ruby *l,
+			  uint64_t klass, char *buf, size_t size, bool *singleton)
+{
+	uint64_t flags = 0, ext, v = 0;
+	pid_t pid = proc->base.pid;
+
+	*singleton = false;
+	if (l->classext_classpath == RT_RUBY_NONE || !klass || (klass & 7) ||
+	    rt_process__read(pid, klass, &flags, sizeof(flags)))
+		return -ENOTSUP;
+	for (int i = 0; i < 2; i++) {
+		ext = klass + l->rclass_ext;
+		if (!l->rclass_ext_inline && (rt_process__read(pid, ext, &ext, sizeof(ext)) || !ext))
+			return -EFAULT;
+		if (i || !(flags & l->fl_singleton))
+			break;
+		/* a singleton class: named after the object it is attached to */
+		*singleton = true;
+		if (rt_process__read(pid, ext + l->classext_attached, &klass, sizeof(klass)) || !klass)
+			return -EFAULT;
+	}
+	if (rt_process__read(pid, ext + l->classext_classpath, &v, sizeof(v)))
+		return -EFAULT;
+	return rt_rbproc__read_string(pid, l, v, buf, size);
+}
+
+int rt_rbproc__thread_ec(const struct rt_rbproc *proc, const struct rt_layout_ruby *l,
+			 uint64_t pthread, uint64_t *ec)
+{
+	uint64_t vm = 0, owner, head, node = 0;
+	pid_t pid = proc->base.pid;
+
+	if (rt_process__read(pid, proc->vm_ptr_addr, &vm, sizeof(vm)) || !vm)
+		return -EAGAIN;
+	owner = vm;
+	if (l->vm_main_ractor != RT_RUBY_NONE &&
+	    (rt_process__read(pid, vm + l->vm_main_ractor, &owner, sizeof(owner)) || !owner))
+		return -EAGAIN;
+	head = owner + l->thread_list;
+	if (rt_process__read(pid, head, &node, sizeof(node)))
+		return -EAGAIN;
+	/* a bounded walk: the list may change under it */
+	for (int k = 0; k < 4096 && node && node != head; k++) {
+		uint64_t th = node - l->thread_lt_node, holder = th, id = 0;
+
+		if ((l->thread_nt == RT_RUBY_NONE ||
+		     !rt_process__read(pid, th + l->thread_nt, &holder, sizeof(holder))) &&
+		    holder && !rt_process__read(pid, holder + l->thread_pthread, &id, sizeof(id)) &&
+		    id == pthread)
+			return rt_process__read(pid, th + l->thread_ec, ec, sizeof(*ec)) || !*ec ?
+				       -EAGAIN : 0;
+		if (rt_process__read(pid, node, &node, sizeof(node)))
+			break;
+	}
+	return -ENOENT;
+}
+
+int rt_rbproc__main_ec(const struct rt_rbproc *proc, const struct rt_layout_ruby *l, uint64_t *ec)
+{
+	uint64_t vm = 0, owner, node = 0;
+	pid_t pid = proc->base.pid;
+
+	if (rt_process__read(pid, proc->vm_ptr_addr, &vm, sizeof(vm)) || !vm)
+		return -EAGAIN;
+	owner = vm;
+	if (l->vm_main_ractor != RT_RUBY_NONE &&
+	    (rt_process__read(pid, vm + l->vm_main_ractor, &owner, sizeof(owner)) || !owner))
+		return -EAGAIN;
+	/* threads are appended to the list: the main thread is its first */
+	if (rt_process__read(pid, owner + l->thread_list, &node, sizeof(node)) || !node ||
+	    node == owner + l->thread_list ||
+	    rt_process__read(pid, node - l->thread_lt_node + l->thread_ec, ec, sizeof(*ec)) || !*ec)
+		return -EAGAIN;
+	return 0;
 }
 
 int rt_rbproc__resolve_symbols(struct rt_rbproc *proc, const struct rt_layout_ruby *l)

@@ -42,4 +42,30 @@ int rt_rbproc__resolve_symbols(struct rt_rbproc *proc, const struct rt_layout_ru
 int rt_rbproc__walker_config(const struct rt_rbproc *proc, const struct rt_layout_ruby *layout,
 			     uint32_t generation, struct rt_ruby_walker_config *cfg);
 
+/* String @str's bytes into @buf, NUL-terminated and cut to @size - 1
+ * (rt-bpf trace names what it calls this way): 0 or -errno. */
+int rt_rbproc__read_string(pid_t pid, const struct rt_layout_ruby *layout, uint64_t str, char *buf,
+			   size_t size);
+
+/* The name of ID @id, from the global symbol table (resolved before):
+ * 0 or -errno. */
+int rt_rbproc__id_name(const struct rt_rbproc *proc, const struct rt_layout_ruby *layout, uint64_t id,
+		       char *buf, size_t size);
+
+/* The path of class @klass ("Counter"); for a singleton class, the path of
+ * the class it belongs to, with *@singleton set.  Layouts that keep the
+ * path in the class (3.3) only: 0 or -errno (-ENOTSUP for the others). */
+int rt_rbproc__class_path(const struct rt_rbproc *proc, const struct rt_layout_ruby *layout,
+			  uint64_t klass, char *buf, size_t size, bool *singleton);
+
+/* The execution context of the thread whose pthread_t is @pthread (on
+ * x86_64 glibc its thread pointer, fs_base), found in the main ractor's
+ * thread list: 0, -ENOENT (not in it) or -EAGAIN. */
+int rt_rbproc__thread_ec(const struct rt_rbproc *proc, const struct rt_layout_ruby *layout,
+			 uint64_t pthread, uint64_t *ec);
+
+/* The execution context of the main thread (the first of the main
+ * ractor's threads): 0 or -EAGAIN while the VM has none. */
+int rt_rbproc__main_ec(const struct rt_rbproc *proc, const struct rt_layout_ruby *layout, uint64_t *ec);
+
 #endif

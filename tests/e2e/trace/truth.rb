@@ -1,8 +1,8 @@
 # SPDX-License-Identifier: GPL-2.0-only
-# The ground truth of tests/e2e/trace_rb.sh: recursion, a class method, a
-# block through a C method (each), a write to stdout.  With --tracepoint
-# FILE it records its own calls and returns (Ruby and C methods) with
-# TracePoint into FILE.
+# The ground truth of tests/e2e/trace_rb.sh and trace_rb33.sh: recursion, a
+# class method, a block through a C method (each), a write to stdout.  With
+# --tracepoint FILE it logs its calls and returns (Ruby and C methods) with
+# TracePoint into FILE; with --wait FILE it runs main once FILE exists.
 
 def fib(n)
   return n if n < 2
@@ -43,6 +43,9 @@ if ARGV[0] == "--tracepoint"
   end
   tp.enable { main }
   File.write(ARGV[1], log.map { |e, c, m| "#{e} #{c}##{m}" }.join("\n") + "\n")
+elsif ARGV[0] == "--wait"
+  sleep 0.01 until File.exist?(ARGV[1])
+  main
 else
   main
 end
