@@ -221,8 +221,15 @@ static int trace_run(struct rt_bpf_app *app, void *opts, int argc, char **argv)
 		/* its libraries mapped (the libpython or libruby whose probes and
 		 * symbols count, found where the loader found it), none of its
 		 * code run */
-		err = rt_trace__run_to_entry(t.pid);
-		if (err) {
+		err = rt_trace__run_to_interpreter(t.pid);
+		if (err == -ESRCH || err == -ELOOP) {
+			fprintf(stderr, "rt-bpf: pid %d %s: CMD must be the interpreter, or run it by "
+				"exec in the same process (chroot, env, pyenv's shim; not unshare "
+				"--fork)\n", t.pid, err == -ESRCH ? "ended without running a CPython or "
+				"a CRuby" : "ran no CPython or CRuby in its first execs");
+			t.child = err == -ELOOP; /* -ESRCH: reaped */
+			goto out;
+		} else if (err) {
 			fprintf(stderr, "rt-bpf: cannot run pid %d to its entry point: %s\n", t.pid,
 				strerror(-err));
 			goto out;
@@ -250,9 +257,8 @@ static int trace_run(struct rt_bpf_app *app, void *opts, int argc, char **argv)
 				"python:line or ruby:method__entry probe in its executable or its "
 				"libpython/libruby), nor a CPython whose eval loop is a symbol "
 				"(_PyEval_EvalFrameDefault), nor a CRuby 3.3 (the breakpoint fallback): a "
-				"CRuby without --enable-dtrace of another version, or a "
-				"wrapper (CMD must be the interpreter itself), cannot be traced; rt-bpf "
-				"record samples it instead\n", t.pid);
+				"CRuby without --enable-dtrace of another version cannot be "
+				"traced; rt-bpf record samples it instead\n", t.pid);
 			err = -ENOTSUP;
 		}
 		if (err)
@@ -351,10 +357,11 @@ const struct rt_bpf_cmd rt_bpf_cmd_trace = {
 	"        CodeTracer's trace format (docs/trace.md); a CPython without probes (pyenv,\n"
 	"        3.12+) and CPython 2.7, 3.6-3.10 by uprobes on its eval loop: calls and\n"
 	"        returns, no lines; a CRuby 3.3 without probes (Debian's) by a write\n"
-	"        breakpoint on each thread's ec->cfp (-p only): calls and returns.\n"
-	"        -p: a running process, whose running frames are called at its first\n"
-	"        event; -- CMD: CMD must be the interpreter itself.  -b: ring buffer MB\n"
-	"        (default 64); losses are counted and marked in the trace.\n",
+	"        breakpoint on each thread's ec->cfp: calls and returns.  -p: a running\n"
+	"        process, whose running frames are called at its first event; -- CMD:\n"
+	"        the interpreter, or a command that runs it by exec in the same process\n"
+	"        (chroot, env).  -b: ring buffer MB (default 64); losses are counted and\n"
+	"        marked in the trace.\n",
 	.shortopts = "o:b:",
 	.longopts = trace_longopts,
 	.opts_size = sizeof(struct trace_opts),

@@ -118,6 +118,17 @@ bool rt_trace__elf_has_probe(const char *path, const char *provider, const char 
  * are attached before its first instruction.  Returns the pid or -errno. */
 pid_t rt_trace__start_stopped(char **argv);
 
+/* Lets child @pid, stopped at its exec, run to the entry point (as
+ * rt_trace__run_to_entry) of the first executable that is a CPython or a
+ * CRuby, following its execs (a wrapper such as chroot or env execs it):
+ * 0, -ESRCH when it ended before (it is then reaped), -ELOOP after too
+ * many execs, or another -errno. */
+int rt_trace__run_to_interpreter(pid_t pid);
+
+/* Lets child @pid, stopped under ptrace, run until its pc reaches @addr,
+ * where it is left stopped: 0 or -errno. */
+int rt_trace__run_to(pid_t pid, uint64_t addr);
+
 /* Lets child @pid, stopped at its exec, run to its executable's entry
  * point, where its libraries are mapped and none of its code has run:
  * 0 or -errno. */

@@ -274,6 +274,46 @@ void rt_tracer__rb_poll(struct tracer *t)
 		closedir(d);
 }
 
+static bool has_run_node(const uint64_t *values)
+{
+	return values[0] != 0;
+}
+
+static int take_run_node(void *ctx, const struct rt_process_image *img)
+{
+	*(uint64_t *)ctx = img->bias + img->values[0];
+	return 0;
+}
+
+/* Lets child @t->pid (-- CMD, stopped at its entry point) run to the entry
+ * of ruby_run_node (exported by libruby, or by a static ruby): ruby_setup
+ * has made the VM and its main thread, ruby_options has compiled the
+ * script (and loaded rubygems), and no line of the script has run. */
+static int run_to_run_node(struct tracer *t)
+{
+	static const struct rt_process_symbol sym = { "ruby_run_node", -1 };
+	uint64_t addr = 0;
+	struct rt_process_image_opts opts = {
+		.lib_name = "libruby", .syms = &sym, .nr_syms = 1,
+		.has_symbols = has_run_node, .take = take_run_node, .ctx = &addr,
+	};
+	int err = rt_process__find_image(t->pid, &opts);
+
+	if (err) {
+		fprintf(stderr, "rt-bpf: pid %d: no ruby_run_node in its CRuby: %s\n", t->pid,
+			strerror(-err));
+		return err;
+	}
+	err = rt_trace__run_to(t->pid, addr);
+	if (err)
+		fprintf(stderr, "rt-bpf: pid %d did not reach ruby_run_node (0x%" PRIx64 "): %s\n",
+			t->pid, addr, strerror(-err));
+	else if (t->verbose)
+		fprintf(stderr, "rt-bpf: pid %d stopped at ruby_run_node (0x%" PRIx64 ")\n", t->pid,
+			addr);
+	return err;
+}
+
 int rt_tracer__rb_fallback_attach(struct tracer *t)
 {
 	struct rt_ruby_walker_config cfg;
@@ -295,13 +335,16 @@ int rt_tracer__rb_fallback_attach(struct tracer *t)
 	rb->l = lv->ruby;
 	/* the offsets the walker's checks keep within what rb_cfp_write reads */
 	err = rt_rbproc__walker_config(&rb->proc, &rb->l, 0, &cfg);
-	if (!err && rt_rbproc__main_ec(&rb->proc, &rb->l, &ec))
-		err = -EAGAIN;
 	if (err) {
-		fprintf(stderr, "rt-bpf: pid %d: %s\n", t->pid, err == -EAGAIN ?
-			"no main thread in its VM yet: -- CMD cannot trace a CRuby without USDT "
-			"probes, use -p PID once it runs" : "its CRuby layout does not fit the fallback");
+		fprintf(stderr, "rt-bpf: pid %d: its CRuby layout does not fit the fallback\n", t->pid);
 		return err;
+	}
+	/* -- CMD: the main thread exists from ruby_run_node on */
+	if (t->child && (err = run_to_run_node(t)))
+		return err;
+	if (rt_rbproc__main_ec(&rb->proc, &rb->l, &ec)) {
+		fprintf(stderr, "rt-bpf: pid %d: no main thread in its VM yet\n", t->pid);
+		return -EAGAIN;
 	}
 	if (rt_rbproc__resolve_symbols(&rb->proc, &rb->l))
 		fprintf(stderr, "rt-bpf: warning: pid %d: CRuby's symbol table not found: C methods "

@@ -197,17 +197,92 @@ int rt_trace__find_eval_loop(pid_t pid, char *path, size_t size)
 	return -ENOENT;
 }
 
+/* Whether process @pid (stopped at its entry point) runs a CPython or a
+ * CRuby: its probes, its eval loop, or ruby_run_node in its executable or
+ * in the libruby it mapped. */
+static bool runs_interpreter(pid_t pid)
+{
+	char exe[64], path[PATH_MAX];
+	uint64_t off;
+
+	snprintf(exe, sizeof(exe), "/proc/%d/exe", (int)pid);
+	if (rt_trace__find_runtime(pid, path, sizeof(path)) != RUNTIME_NONE ||
+	    !rt_trace__find_eval_loop(pid, path, sizeof(path)) || elf_function(exe, "ruby_run_node", &off))
+		return true;
+	return !rt_trace__find_library(pid, exe, "libruby", path, sizeof(path)) &&
+	       elf_function(path, "ruby_run_node", &off);
+}
+
+/* A wrapper that runs the interpreter by exec in the same process (chroot,
+ * env, unshare without --fork, pyenv's shim) is followed through this many
+ * execs. */
+#define EXECS_MAX 16
+
+int rt_trace__run_to_interpreter(pid_t pid)
+{
+	int status, sig = 0, err;
+
+	/* at the entry point the loader has mapped the libraries (a libpython
+	 * found by RUNPATH), and only the loader has run */
+	err = rt_trace__run_to_entry(pid);
+	if (err || runs_interpreter(pid))
+		return err;
+	if (ptrace(PTRACE_SETOPTIONS, pid, NULL, (void *)(long)(PTRACE_O_TRACEEXEC | PTRACE_O_EXITKILL)))
+		return -errno;
+	for (int execs = 0; execs < EXECS_MAX;) {
+		if (ptrace(PTRACE_CONT, pid, NULL, (void *)(long)sig) || waitpid(pid, &status, 0) != pid)
+			return -errno;
+		if (!WIFSTOPPED(status))
+			return -ESRCH; /* it ended without running an interpreter */
+		sig = 0;
+		if (status >> 8 == (SIGTRAP | (PTRACE_EVENT_EXEC << 8))) {
+			err = rt_trace__run_to_entry(pid);
+			if (err || runs_interpreter(pid))
+				return err;
+			execs++;
+		} else if (WSTOPSIG(status) != SIGTRAP) {
+			sig = WSTOPSIG(status); /* its own signal, passed on */
+		}
+	}
+	return -ELOOP;
+}
+
+/* Lets child @pid, stopped under ptrace, run until it reaches @addr: a
+ * breakpoint there, removed again, and @pid left stopped with its pc at
+ * @addr. */
+int rt_trace__run_to(pid_t pid, uint64_t addr)
+{
+	struct user_regs_struct regs;
+	long word;
+	int status;
+
+	errno = 0;
+	word = ptrace(PTRACE_PEEKTEXT, pid, (void *)addr, NULL);
+	if (errno)
+		return -errno;
+	if (ptrace(PTRACE_POKETEXT, pid, (void *)addr, (void *)((word & ~0xffL) | 0xcc)) ||
+	    ptrace(PTRACE_CONT, pid, NULL, NULL))
+		return -errno;
+	if (waitpid(pid, &status, 0) != pid)
+		return -errno;
+	if (!WIFSTOPPED(status) || WSTOPSIG(status) != SIGTRAP)
+		return -ECHILD;
+	if (ptrace(PTRACE_POKETEXT, pid, (void *)addr, (void *)word) ||
+	    ptrace(PTRACE_GETREGS, pid, NULL, &regs))
+		return -errno;
+	regs.rip = addr;
+	return ptrace(PTRACE_SETREGS, pid, NULL, &regs) ? -errno : 0;
+}
+
 /* Lets child @pid, stopped at its exec, run to its executable's entry
  * point (AT_ENTRY): the dynamic loader has then mapped its libraries (a
  * libpython whose _PyRuntime the configuration needs) and no code of the
- * program has run.  A breakpoint there, removed again. */
+ * program has run. */
 int rt_trace__run_to_entry(pid_t pid)
 {
 	char path[64];
 	uint64_t auxv[2], entry = 0;
-	struct user_regs_struct regs;
-	long word;
-	int fd, status;
+	int fd;
 
 	snprintf(path, sizeof(path), "/proc/%d/auxv", (int)pid);
 	fd = open(path, O_RDONLY | O_CLOEXEC);
@@ -217,24 +292,7 @@ int rt_trace__run_to_entry(pid_t pid)
 		if (auxv[0] == AT_ENTRY)
 			entry = auxv[1];
 	close(fd);
-	if (!entry)
-		return -ENOEXEC;
-	errno = 0;
-	word = ptrace(PTRACE_PEEKTEXT, pid, (void *)entry, NULL);
-	if (errno)
-		return -errno;
-	if (ptrace(PTRACE_POKETEXT, pid, (void *)entry, (void *)((word & ~0xffL) | 0xcc)) ||
-	    ptrace(PTRACE_CONT, pid, NULL, NULL))
-		return -errno;
-	if (waitpid(pid, &status, 0) != pid)
-		return -errno;
-	if (!WIFSTOPPED(status) || WSTOPSIG(status) != SIGTRAP)
-		return -ECHILD;
-	if (ptrace(PTRACE_POKETEXT, pid, (void *)entry, (void *)word) ||
-	    ptrace(PTRACE_GETREGS, pid, NULL, &regs))
-		return -errno;
-	regs.rip = entry;
-	return ptrace(PTRACE_SETREGS, pid, NULL, &regs) ? -errno : 0;
+	return entry ? rt_trace__run_to(pid, entry) : -ENOEXEC;
 }
 
 static int configure_python_map(struct tracer *t, const struct rt_trace_py_config *cfg,

@@ -18,6 +18,8 @@
 # Singleton methods: TracePoint #<Class:Counter>#make, rt-bpf Counter.make.
 # threads.rb: two more threads, found by rt-bpf (their thread pointer in
 # the VM's thread list), each one's calls and returns TracePoint's.
+# truth.rb again under -- CMD (rt-bpf starts it, through chroot): the same
+# from the script's first line.
 . "$(dirname "$0")/lib.sh"
 [ "$(id -u)" -eq 0 ] || skip "needs root (BPF, perf breakpoints, namespaces)"
 RTBPF=$RT_BUILD/rt-bpf
@@ -58,20 +60,24 @@ trace() {
 	touch "$W/$prog.go"
 	wait "$tpid" || { cat "$E2E_TMP/$prog.err"; fail "$prog: rt-bpf trace failed"; }
 	wait "$cpid" || fail "$prog: the program failed"
-	grep -q "runs a CRuby 3.3 without USDT probes: falling back to hardware write breakpoints on its threads' ec->cfp" \
-		"$E2E_TMP/$prog.err" || fail "$prog: the fallback is not said: $(cat "$E2E_TMP/$prog.err")"
-	if grep -q 'records lost\|did not read\|without a name' "$E2E_TMP/$prog.err"; then
-		fail "$prog: $(cat "$E2E_TMP/$prog.err")"
-	fi
-	python3 "$T/compare.py" validate "$E2E_TMP/$prog" > /dev/null || fail "$prog: not a valid trace directory"
+	checked "$prog"
 }
 
-for prog in truth raise; do
-	in_container ruby3.3 "$IN/$prog.rb" --tracepoint "$IN/$prog.tp" > "$E2E_TMP/$prog.tpout" ||
-		fail "$prog: the TracePoint run failed"
-	trace "$prog"
-	cmp -s "$E2E_TMP/$prog.out" "$E2E_TMP/$prog.tpout" || fail "$prog: its output differs between the runs"
-	python3 - "$E2E_TMP/$prog" "$W/$prog.tp" <<'PY' || fail "$prog: calls and returns differ from TracePoint's"
+# checked DIR: rt-bpf's messages for the trace $E2E_TMP/DIR say the
+# fallback and nothing lost or unnamed, and the directory is valid
+checked() {
+	grep -q "runs a CRuby 3.3 without USDT probes: falling back to hardware write breakpoints on its threads' ec->cfp" \
+		"$E2E_TMP/$1.err" || fail "$1: the fallback is not said: $(cat "$E2E_TMP/$1.err")"
+	if grep -q 'records lost\|did not read\|without a name' "$E2E_TMP/$1.err"; then
+		fail "$1: $(cat "$E2E_TMP/$1.err")"
+	fi
+	python3 "$T/compare.py" validate "$E2E_TMP/$1" > /dev/null || fail "$1: not a valid trace directory"
+}
+
+# same_as_tracepoint DIR PROG: the calls and returns of main's subtree in
+# the trace $E2E_TMP/DIR are those TracePoint logged for PROG.rb
+same_as_tracepoint() {
+	python3 - "$E2E_TMP/$1" "$W/$2.tp" <<'PY' || fail "$1: calls and returns differ from TracePoint's"
 import json, os, re, sys
 d, ref = sys.argv[1:3]
 ev = json.load(open(os.path.join(d, "trace.json")))
@@ -113,7 +119,43 @@ if got != want:
 print("main's subtree: %d calls and returns equal TracePoint's, %d of them C methods'" %
       (len(got), sum(1 for g in got if g.startswith("call ") and not g.split()[1].startswith(("Object#", "Counter")))))
 PY
+}
+
+for prog in truth raise; do
+	in_container ruby3.3 "$IN/$prog.rb" --tracepoint "$IN/$prog.tp" > "$E2E_TMP/$prog.tpout" ||
+		fail "$prog: the TracePoint run failed"
+	trace "$prog"
+	cmp -s "$E2E_TMP/$prog.out" "$E2E_TMP/$prog.tpout" || fail "$prog: its output differs between the runs"
+	same_as_tracepoint "$prog" "$prog"
 done
+
+# -- CMD: truth.rb started by rt-bpf through chroot (followed through its
+# exec), stopped at ruby_run_node for its main thread's breakpoint: main's
+# subtree is TracePoint's as with -p, and the calls before it are those
+# of the script's first lines, in order (the hooks its definitions call):
+# nothing of the script is missed.  unshare without --fork: the same
+# process runs chroot, then ruby3.3.
+timeout 30 "$RTBPF" trace -o "$E2E_TMP/cmd" -- unshare --mount --uts --ipc --mount-proc="$ROOT/proc" \
+	chroot "$ROOT" ruby3.3 "$IN/truth.rb" > "$E2E_TMP/cmd.out" 2> "$E2E_TMP/cmd.err" ||
+	fail "-- CMD: rt-bpf trace failed: $(cat "$E2E_TMP/cmd.err")"
+checked cmd
+grep -qx 'total 8 6' "$E2E_TMP/cmd.out" || fail "-- CMD: truth.rb's output is wrong"
+same_as_tracepoint cmd truth
+python3 - "$E2E_TMP/cmd" <<'PY' || fail "-- CMD: the script's first calls are not in the trace"
+import json, os, sys
+ev = json.load(open(os.path.join(sys.argv[1], "trace.json")))
+fns = [e["Function"] for e in ev if "Function" in e]
+calls = [fns[e["Call"]["function_id"]]["name"] for e in ev if "Call" in e]
+assert "Object#main" in calls, calls
+# def fib; class Counter (const_added, inherited); attr_reader :value;
+# def initialize, bump; def self.make; def main
+want = ["Module#method_added", "Module#const_added", "Class#inherited", "Module#attr_reader",
+        "Module#method_added", "Module#method_added", "Module#method_added",
+        "BasicObject#singleton_method_added", "Module#method_added"]
+got = calls[:calls.index("Object#main")]
+assert got == want, got
+print("-- CMD: the script's %d calls before main recorded" % len(got))
+PY
 
 # threads: each thread's calls and returns under its outermost work() are
 # TracePoint's for that thread (two threads found by rt-bpf's thread
