@@ -324,7 +324,7 @@ static int trace_run(struct rt_bpf_app *app, void *opts, int argc, char **argv)
 	tracer_report(&t);
 out:
 	if (err && t.child && t.pid > 0) {
-		/* still stopped at its exec: it never ran */
+		/* still stopped under ptrace: the interpreter's own code never ran */
 		kill(t.pid, SIGKILL);
 		waitpid(t.pid, NULL, 0);
 	}

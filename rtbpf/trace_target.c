@@ -260,15 +260,24 @@ int rt_trace__run_to(pid_t pid, uint64_t addr)
 	word = ptrace(PTRACE_PEEKTEXT, pid, (void *)addr, NULL);
 	if (errno)
 		return -errno;
-	if (ptrace(PTRACE_POKETEXT, pid, (void *)addr, (void *)((word & ~0xffL) | 0xcc)) ||
-	    ptrace(PTRACE_CONT, pid, NULL, NULL))
+	if (ptrace(PTRACE_POKETEXT, pid, (void *)addr, (void *)((word & ~0xffL) | 0xcc)))
 		return -errno;
-	if (waitpid(pid, &status, 0) != pid)
-		return -errno;
-	if (!WIFSTOPPED(status) || WSTOPSIG(status) != SIGTRAP)
-		return -ECHILD;
-	if (ptrace(PTRACE_POKETEXT, pid, (void *)addr, (void *)word) ||
-	    ptrace(PTRACE_GETREGS, pid, NULL, &regs))
+	/* the code on the way (ruby_options loading libraries) may get
+	 * signals of its own: each is passed on; ptrace's event stops are not
+	 * signals */
+	for (int sig = 0;; sig = status >> 16 ? 0 : WSTOPSIG(status)) {
+		if (ptrace(PTRACE_CONT, pid, NULL, (void *)(long)sig) || waitpid(pid, &status, 0) != pid)
+			return -errno;
+		if (!WIFSTOPPED(status))
+			return -ECHILD; /* it ended on the way */
+		if (WSTOPSIG(status) != SIGTRAP || status >> 16)
+			continue;
+		if (ptrace(PTRACE_GETREGS, pid, NULL, &regs))
+			return -errno;
+		if (regs.rip == addr + 1)
+			break; /* past the breakpoint */
+	}
+	if (ptrace(PTRACE_POKETEXT, pid, (void *)addr, (void *)word))
 		return -errno;
 	regs.rip = addr;
 	return ptrace(PTRACE_SETREGS, pid, NULL, &regs) ? -errno : 0;
