@@ -172,7 +172,9 @@ int rt_candidates(struct bpf_iter__task_vma *ctx)
 		return 0;
 	tgid = task->tgid;
 	file = vma->vm_file;
-	if (!file || tgid == last_tgid)
+	/* a library's first mapping, at offset 0, is the one to look at (as
+	 * for the mmap events): one name read per file, not per segment */
+	if (!file || tgid == last_tgid || vma->vm_pgoff)
 		return 0;
 	name = BPF_CORE_READ(file, f_path.dentry, d_name.name);
 	if (bpf_probe_read_kernel_str(base, sizeof(base), name) < 0)
