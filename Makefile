@@ -81,7 +81,7 @@ check-unit: all
 	@bash tests/run.sh --unit-only $(BUILD)
 
 # Bounded fuzzing as the test suite runs it, and a longer campaign of every
-# fuzzer (RT_FUZZ_SECONDS each, default 720: an hour in all).
+# fuzzer (RT_FUZZ_SECONDS each, default 720: 72 minutes for the six fuzzers).
 fuzz: all
 	@for f in tests/fuzz/*.sh; do bash $$f || exit 1; done
 
