@@ -261,10 +261,12 @@ int rt_rbproc__class_path(const struct rt_rbproc *proc, const struct rt_layout_r
 	return rt_rbproc__read_string(pid, l, v, buf, size);
 }
 
-int rt_rbproc__thread_ec(const struct rt_rbproc *proc, const struct rt_layout_ruby *l,
-			 uint64_t pthread, uint64_t *ec)
+/* Address of the VM's thread list head (in the main ractor from 3.0):
+ * 0, or -EAGAIN while the VM is not up. */
+static int thread_list(const struct rt_rbproc *proc, const struct rt_layout_ruby *l,
+		       uint64_t *head)
 {
-	uint64_t vm = 0, owner, head, node = 0;
+	uint64_t vm = 0, owner;
 	pid_t pid = proc->base.pid;
 
 	if (rt_process__read(pid, proc->vm_ptr_addr, &vm, sizeof(vm)) || !vm)
@@ -273,8 +275,17 @@ int rt_rbproc__thread_ec(const struct rt_rbproc *proc, const struct rt_layout_ru
 	if (l->vm_main_ractor != RT_RUBY_NONE &&
 	    (rt_process__read(pid, vm + l->vm_main_ractor, &owner, sizeof(owner)) || !owner))
 		return -EAGAIN;
-	head = owner + l->thread_list;
-	if (rt_process__read(pid, head, &node, sizeof(node)))
+	*head = owner + l->thread_list;
+	return 0;
+}
+
+int rt_rbproc__thread_ec(const struct rt_rbproc *proc, const struct rt_layout_ruby *l,
+			 uint64_t pthread, uint64_t *ec)
+{
+	uint64_t head, node = 0;
+	pid_t pid = proc->base.pid;
+
+	if (thread_list(proc, l, &head) || rt_process__read(pid, head, &node, sizeof(node)))
 		return -EAGAIN;
 	/* a bounded walk: the list may change under it */
 	for (int k = 0; k < 4096 && node && node != head; k++) {
@@ -294,18 +305,12 @@ int rt_rbproc__thread_ec(const struct rt_rbproc *proc, const struct rt_layout_ru
 
 int rt_rbproc__main_ec(const struct rt_rbproc *proc, const struct rt_layout_ruby *l, uint64_t *ec)
 {
-	uint64_t vm = 0, owner, node = 0;
+	uint64_t head, node = 0;
 	pid_t pid = proc->base.pid;
 
-	if (rt_process__read(pid, proc->vm_ptr_addr, &vm, sizeof(vm)) || !vm)
-		return -EAGAIN;
-	owner = vm;
-	if (l->vm_main_ractor != RT_RUBY_NONE &&
-	    (rt_process__read(pid, vm + l->vm_main_ractor, &owner, sizeof(owner)) || !owner))
-		return -EAGAIN;
 	/* threads are appended to the list: the main thread is its first */
-	if (rt_process__read(pid, owner + l->thread_list, &node, sizeof(node)) || !node ||
-	    node == owner + l->thread_list ||
+	if (thread_list(proc, l, &head) || rt_process__read(pid, head, &node, sizeof(node)) ||
+	    !node || node == head ||
 	    rt_process__read(pid, node - l->thread_lt_node + l->thread_ec, ec, sizeof(*ec)) || !*ec)
 		return -EAGAIN;
 	return 0;
