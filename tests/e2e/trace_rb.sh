@@ -42,26 +42,12 @@ trace() {
 trace "$E2E_TMP/tp" "$E2E_TMP/tp" --tracepoint "$E2E_TMP/tp.txt"
 grep -qx 'total 8 6' "$E2E_TMP/tp.out" || fail "the program's output is wrong"
 python3 "$T/compare.py" validate "$E2E_TMP/tp" || fail "not a valid trace directory"
-python3 - "$E2E_TMP/tp" "$E2E_TMP/tp.txt" <<'PY' || fail "calls and returns differ from TracePoint's"
-import json, os, re, sys
+python3 - "$E2E_TMP/tp" "$E2E_TMP/tp.txt" "$T" <<'PY' || fail "calls and returns differ from TracePoint's"
+import re, sys
 d, ref = sys.argv[1:3]
-ev = json.load(open(os.path.join(d, "trace.json")))
-fns = [e["Function"] for e in ev if "Function" in e]
-got, stack, on = [], [], False
-for e in ev:
-    (k, b), = e.items()
-    if k == "Call":
-        name = fns[b["function_id"]]["name"]
-        on = on or name == "Object#main"
-        stack.append(name)
-        if on:
-            got.append("call " + name)
-    elif k == "Return":
-        name = stack.pop()
-        if on:
-            got.append("return " + name)
-        if name == "Object#main":
-            on = False
+sys.path.insert(0, sys.argv[3])
+from compare import report, subtree
+got, stack = subtree(d, "Object#main")
 got = [g for g in got if not g.endswith(" Array#<<")]
 want = []
 for line in open(ref):
@@ -69,12 +55,7 @@ for line in open(ref):
     if name == "Counter#value":
         continue
     want.append("%s %s" % (event.replace("c_", ""), re.sub(r"^#<Class:(\w+)>", r"\1", name)))
-if got != want:
-    for i, (a, b) in enumerate(zip(want, got)):
-        if a != b:
-            print("first difference at %d: TracePoint %r, rt-bpf %r" % (i, a, b))
-            break
-    print(len(want), "TracePoint events,", len(got), "from rt-bpf")
+if not report(want, got):
     sys.exit(1)
 print("main's subtree: %d calls and returns equal TracePoint's (%d C method calls)"
       % (len(got), sum(1 for g in got if g.startswith("call ") and g.split()[1].split("#")[0]

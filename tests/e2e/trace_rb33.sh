@@ -77,26 +77,12 @@ checked() {
 # same_as_tracepoint DIR PROG: the calls and returns of main's subtree in
 # the trace $E2E_TMP/DIR are those TracePoint logged for PROG.rb
 same_as_tracepoint() {
-	python3 - "$E2E_TMP/$1" "$W/$2.tp" <<'PY' || fail "$1: calls and returns differ from TracePoint's"
-import json, os, re, sys
+	python3 - "$E2E_TMP/$1" "$W/$2.tp" "$T" <<'PY' || fail "$1: calls and returns differ from TracePoint's"
+import re, sys
 d, ref = sys.argv[1:3]
-ev = json.load(open(os.path.join(d, "trace.json")))
-fns = [e["Function"] for e in ev if "Function" in e]
-got, stack, on = [], [], False
-for e in ev:
-    (k, b), = e.items()
-    if k == "Call":
-        name = fns[b["function_id"]]["name"]
-        on = on or name == "Object#main"
-        stack.append(name)
-        if on:
-            got.append("call " + name)
-    elif k == "Return":
-        name = stack.pop()
-        if on:
-            got.append("return " + name)
-        if name == "Object#main":
-            on = False
+sys.path.insert(0, sys.argv[3])
+from compare import report, subtree
+got, stack = subtree(d, "Object#main")
 assert not stack or "Object#main" not in stack, "main never returned"
 got = [g for g in got if not g.split()[1].startswith("RubyVM::FrozenCore.")]
 # no frame is pushed for these (see the header)
@@ -109,12 +95,7 @@ for line in open(ref):
     if name in frameless:
         continue
     want.append("%s %s" % (event.replace("c_", ""), name))
-if got != want:
-    for i, (a, b) in enumerate(zip(want, got)):
-        if a != b:
-            print("first difference at %d: TracePoint %r, rt-bpf %r" % (i, a, b))
-            break
-    print(len(want), "TracePoint events,", len(got), "from rt-bpf")
+if not report(want, got):
     sys.exit(1)
 print("main's subtree: %d calls and returns equal TracePoint's, %d of them C methods'" %
       (len(got), sum(1 for g in got if g.startswith("call ") and not g.split()[1].startswith(("Object#", "Counter")))))

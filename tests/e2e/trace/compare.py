@@ -6,6 +6,9 @@ in-process reference (sys.settrace or Ruby's TracePoint).
   compare.py validate DIR
   compare.py events DIR SOURCE      # prints "call/line/return name first line"
   compare.py values DIR SOURCE      # main()'s calls with arguments, returns with values
+
+The Ruby tests import subtree() and report() (the calls and returns under
+one method, and the first difference from TracePoint's).
 """
 import json
 import os
@@ -184,6 +187,43 @@ def own_values(d, source):
                 out.append("return %s %s" % (name, show(body["return_value"])))
             on = on and name != "main"
     return out
+
+
+def subtree(d, root):
+    """The calls and returns ("call NAME", "return NAME") from each call of
+    method @root to its return, in trace directory @d, and the names still
+    on the stack at the trace's end."""
+    ev = json.load(open(os.path.join(d, "trace.json")))
+    fns = [e["Function"] for e in ev if "Function" in e]
+    got, stack, on = [], [], False
+    for e in ev:
+        (k, b), = e.items()
+        if k == "Call":
+            name = fns[b["function_id"]]["name"]
+            on = on or name == root
+            stack.append(name)
+            if on:
+                got.append("call " + name)
+        elif k == "Return":
+            name = stack.pop()
+            if on:
+                got.append("return " + name)
+            if name == root:
+                on = False
+    return got, stack
+
+
+def report(want, got):
+    """False, with the first difference printed, when the reference's
+    events @want and the trace's @got differ."""
+    if got == want:
+        return True
+    for i, (a, b) in enumerate(zip(want, got)):
+        if a != b:
+            print("first difference at %d: TracePoint %r, rt-bpf %r" % (i, a, b))
+            break
+    print(len(want), "TracePoint events,", len(got), "from rt-bpf")
+    return False
 
 
 if __name__ == "__main__":
