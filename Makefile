@@ -83,10 +83,11 @@ check-unit: all
 # Bounded fuzzing as the test suite runs it, and a longer campaign of every
 # fuzzer (RT_FUZZ_SECONDS each, default 720: 72 minutes for the six fuzzers).
 fuzz: all
-	@for f in tests/fuzz/*.sh; do bash $$f || exit 1; done
+	@for f in tests/fuzz/*.sh; do [ "$${f##*/}" = lib.sh ] || bash $$f || exit 1; done
 
 fuzz-long: all
-	@for f in tests/fuzz/*.sh; do RT_FUZZ_SECONDS=$${RT_FUZZ_SECONDS:-720} bash $$f || exit 1; done
+	@for f in tests/fuzz/*.sh; do [ "$${f##*/}" = lib.sh ] || \
+		RT_FUZZ_SECONDS=$${RT_FUZZ_SECONDS:-720} bash $$f || exit 1; done
 
 # Debian's 5.10, 6.1 and 6.12 kernels in QEMU, a short end-to-end suite in each
 check-kernels: all

@@ -8,6 +8,7 @@ top=${RT_TOP:-$(cd "$(dirname "$0")/../.." && pwd)}
 build=${RT_BUILD:-$top/build}
 secs=${RT_FUZZ_SECONDS:-20}
 out=$build/fuzz
+source "$top/tests/fuzz/lib.sh"
 command -v clang >/dev/null || { echo "skipped: clang is not installed"; exit 77; }
 [ -f /usr/include/capstone/capstone.h ] || { echo "skipped: libcapstone-dev is not installed"; exit 77; }
 mkdir -p "$out/cfi-corpus"
@@ -33,7 +34,4 @@ done
 "$out/fuzz_cfi" -max_total_time="$secs" -max_len=16384 -timeout=10 -rss_limit_mb=2048 \
 	-print_final_stats=1 -artifact_prefix="$out/" "$out/cfi-corpus" >"$out/cfi.log" 2>&1
 rc=$?
-tail -n 12 "$out/cfi.log"
-runs=$(grep -o 'stat::number_of_executed_units: *[0-9]*' "$out/cfi.log" | grep -o '[0-9]*$')
-echo "FIGURE fuzz cfi: ${runs:-0} inputs in ${secs}s, exit $rc"
-[ "$rc" -eq 0 ] || { echo "fuzzer found a crash: see $out/cfi.log"; exit 1; }
+fuzz_report cfi "$rc" 12

@@ -7,6 +7,7 @@ top=${RT_TOP:-$(cd "$(dirname "$0")/../.." && pwd)}
 build=${RT_BUILD:-$top/build}
 secs=${RT_FUZZ_SECONDS:-20}
 out=$build/fuzz
+source "$top/tests/fuzz/lib.sh"
 corpus=$out/decode-corpus
 command -v clang >/dev/null || { echo "skipped: clang is not installed"; exit 77; }
 mkdir -p "$corpus"
@@ -78,7 +79,4 @@ PY
 "$out/fuzz_decode" -max_total_time="$secs" -max_len=8192 -timeout=10 -rss_limit_mb=2048 \
 	-print_final_stats=1 "$corpus" >"$out/decode.log" 2>&1
 rc=$?
-tail -n 8 "$out/decode.log"
-runs=$(grep -o 'stat::number_of_executed_units: *[0-9]*' "$out/decode.log" | grep -o '[0-9]*$')
-echo "FIGURE fuzz decode: ${runs:-0} inputs in ${secs}s, exit $rc"
-[ "$rc" -eq 0 ] || { echo "fuzzer found a crash: see $out/decode.log"; exit 1; }
+fuzz_report decode "$rc" 8

@@ -8,6 +8,7 @@ top=${RT_TOP:-$(cd "$(dirname "$0")/../.." && pwd)}
 build=${RT_BUILD:-$top/build}
 secs=${RT_FUZZ_SECONDS:-10}
 out=$build/fuzz
+source "$top/tests/fuzz/lib.sh"
 command -v clang >/dev/null || { echo "skipped: clang is not installed"; exit 77; }
 mkdir -p "$out/kallsyms-corpus"
 (cd "$top" && clang -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
@@ -20,7 +21,4 @@ printf 'FFFFFFFF81000000 W abcdefghijklmnopqrstuvwxyz_name_longer_than_sixteen\n
 "$out/fuzz_kallsyms" -max_total_time="$secs" -max_len=16384 -timeout=10 -rss_limit_mb=1024 \
 	-print_final_stats=1 "$out/kallsyms-corpus" >"$out/kallsyms.log" 2>&1
 rc=$?
-tail -n 8 "$out/kallsyms.log"
-runs=$(grep -o 'stat::number_of_executed_units: *[0-9]*' "$out/kallsyms.log" | grep -o '[0-9]*$')
-echo "FIGURE fuzz kallsyms: ${runs:-0} inputs in ${secs}s, exit $rc"
-[ "$rc" -eq 0 ] || { echo "fuzzer found a crash: see $out/kallsyms.log"; exit 1; }
+fuzz_report kallsyms "$rc" 8

@@ -11,6 +11,7 @@ top=${RT_TOP:-$(cd "$(dirname "$0")/../.." && pwd)}
 build=${RT_BUILD:-$top/build}
 secs=${RT_FUZZ_SECONDS:-30}
 out=$build/fuzz
+source "$top/tests/fuzz/lib.sh"
 command -v clang >/dev/null || { echo "skipped: clang is not installed"; exit 77; }
 command -v python3 >/dev/null || { echo "skipped: python3 is not installed"; exit 77; }
 [ -f "$build/bpf/perffd.skel.h" ] && [ -f "$build/gen/rtmerge/flamegraph_js.h" ] ||
@@ -52,7 +53,4 @@ done
 "$out/fuzz_merge" -max_total_time="$secs" -max_len=1400000 -len_control=200 -timeout=20 \
 	-rss_limit_mb=3072 -print_final_stats=1 "$out/merge-corpus" >"$out/merge.log" 2>&1
 rc=$?
-tail -n 12 "$out/merge.log"
-runs=$(grep -o 'stat::number_of_executed_units: *[0-9]*' "$out/merge.log" | grep -o '[0-9]*$')
-echo "FIGURE fuzz merge: ${runs:-0} inputs in ${secs}s, exit $rc"
-[ "$rc" -eq 0 ] || { echo "fuzzer found a crash: see $out/merge.log"; exit 1; }
+fuzz_report merge "$rc" 12

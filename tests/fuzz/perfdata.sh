@@ -7,6 +7,7 @@ top=${RT_TOP:-$(cd "$(dirname "$0")/../.." && pwd)}
 build=${RT_BUILD:-$top/build}
 secs=${RT_FUZZ_SECONDS:-30}
 out=$build/fuzz
+source "$top/tests/fuzz/lib.sh"
 command -v clang >/dev/null || { echo "skipped: clang is not installed"; exit 77; }
 mkdir -p "$out/perfdata-corpus"
 clang -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
@@ -31,7 +32,4 @@ done
 "$out/fuzz_perfdata" -max_total_time="$secs" -max_len=65536 -timeout=10 -rss_limit_mb=2048 \
 	-print_final_stats=1 "$out/perfdata-corpus" >"$out/perfdata.log" 2>&1
 rc=$?
-tail -n 12 "$out/perfdata.log"
-runs=$(grep -o 'stat::number_of_executed_units: *[0-9]*' "$out/perfdata.log" | grep -o '[0-9]*$')
-echo "FIGURE fuzz perfdata: ${runs:-0} inputs in ${secs}s, exit $rc"
-[ "$rc" -eq 0 ] || { echo "fuzzer found a crash: see $out/perfdata.log"; exit 1; }
+fuzz_report perfdata "$rc" 12

@@ -7,6 +7,7 @@ top=${RT_TOP:-$(cd "$(dirname "$0")/../.." && pwd)}
 build=${RT_BUILD:-$top/build}
 secs=${RT_FUZZ_SECONDS:-10}
 out=$build/fuzz
+source "$top/tests/fuzz/lib.sh"
 command -v clang >/dev/null || { echo "skipped: clang is not installed"; exit 77; }
 mkdir -p "$out/perfmap-corpus"
 (cd "$top" && clang -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
@@ -18,7 +19,4 @@ printf '1000 10 _ZN3foo3barEv\n1000 10 again\nff 0 zero\n\n' >"$out/perfmap-corp
 "$out/fuzz_perfmap" -max_total_time="$secs" -max_len=16384 -timeout=10 -rss_limit_mb=1024 \
 	-print_final_stats=1 "$out/perfmap-corpus" >"$out/perfmap.log" 2>&1
 rc=$?
-tail -n 8 "$out/perfmap.log"
-runs=$(grep -o 'stat::number_of_executed_units: *[0-9]*' "$out/perfmap.log" | grep -o '[0-9]*$')
-echo "FIGURE fuzz perfmap: ${runs:-0} inputs in ${secs}s, exit $rc"
-[ "$rc" -eq 0 ] || { echo "fuzzer found a crash: see $out/perfmap.log"; exit 1; }
+fuzz_report perfmap "$rc" 8
