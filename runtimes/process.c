@@ -318,18 +318,25 @@ static uint64_t now_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 }
 
+/* ns per clock tick, the unit of /proc/PID/stat's start time. */
+static unsigned long long ns_per_tick(void)
+{
+	long hz = sysconf(_SC_CLK_TCK);
+
+	return 1000000000ull / (unsigned long long)(hz > 0 ? hz : 100);
+}
+
 struct rt_process_tracker *rt_process_tracker__new(enum rt_process_scope scope, const pid_t *pids,
 						   size_t nr_pids,
 						   const struct rt_process_tracker_ops *ops)
 {
 	struct rt_process_tracker *tr = calloc(1, sizeof(*tr));
-	long hz = sysconf(_SC_CLK_TCK);
 
 	if (!tr)
 		return NULL;
 	tr->scope = scope;
 	tr->ops = *ops;
-	tr->ns_per_tick = 1000000000ull / (unsigned long long)(hz > 0 ? hz : 100);
+	tr->ns_per_tick = ns_per_tick();
 	tr->cap = 64;
 	tr->slots = calloc(tr->cap, sizeof(*tr->slots));
 	if (!tr->slots)
@@ -782,8 +789,7 @@ struct listed {
 struct rt_process_table *rt_process_table__from_rows(const struct rt_process_row *rows, size_t nr)
 {
 	struct rt_process_table *t = calloc(1, sizeof(*t));
-	long hz = sysconf(_SC_CLK_TCK);
-	unsigned long long ns_per_tick = 1000000000ull / (unsigned long long)(hz > 0 ? hz : 100);
+	unsigned long long tick = ns_per_tick();
 	struct listed *listed = NULL;
 	struct keyed *order = NULL;
 	size_t n = 0;
@@ -807,7 +813,7 @@ struct rt_process_table *rt_process_table__from_rows(const struct rt_process_row
 	for (size_t i = 0; i < nr; i++)
 		if (rows[i].pid > 0) /* start as /proc/PID/stat says it: ticks */
 			listed[n++] = (struct listed){
-				{ rows[i].pid, rows[i].ppid, rows[i].start_ns / ns_per_tick },
+				{ rows[i].pid, rows[i].ppid, rows[i].start_ns / tick },
 				rows[i].exe };
 	qsort(listed, n, sizeof(*listed), scanned_cmp);
 	for (size_t i = 0; i < n; i++) {
