@@ -75,6 +75,7 @@ void rt_merge__free(struct rt_merge *m)
 	rt_merge__chain_forget(m);
 	if (m->spool)
 		fclose(m->spool);
+	free(m->interim);
 	for (size_t i = 0; i < m->nr_held; i++) {
 		free(m->held[i].callchain);
 		free(m->held[i].regs);
@@ -145,7 +146,7 @@ static int finish_placeholder_frames(struct rt_merge *m)
 		reasons[m->pending[i].id] = m->reason;
 	}
 	for (i = 0; i < m->nr_pending_lines && !err; i++)
-		err = rt_merge__pending_line_name(m, i, &final[m->pending_lines[i].id]);
+		err = rt_merge__pending_line_name(m, i, true, &final[m->pending_lines[i].id]);
 	if (!err)
 		err = rt_merge__per_sample_flush(m, final, nr_names);
 	for (i = 0; i < rt_stacks__nr(m->stacks) && !err; i++) {
@@ -232,6 +233,7 @@ int rt_merge__run(struct rt_merge *m, struct rt_perf_reader *reader)
 			fprintf(stderr, "rtmerge: --leaf-field %s: the recording has no readable "
 				"tracepoint formats\n", m->opts.leaf_field);
 	}
+	m->live_lines = m->opts.per_sample && rt_perf_reader__is_pipe(reader);
 	/* Per-sample output needs names as it goes; pipe mode learns its
 	 * events late: both name kernel frames at once. */
 	if (!m->opts.per_sample && !rt_perf_reader__is_pipe(reader) && samples_kernel(reader) &&

@@ -301,16 +301,22 @@ static int defer_line(struct rt_merge *m, uint32_t pid, const struct rt_interp_f
 	return 0;
 }
 
-int rt_merge__pending_line_name(struct rt_merge *m, size_t i, uint32_t *id)
+int rt_merge__pending_line_known(const struct rt_merge *m, size_t i)
 {
-	struct pending_line *p = &m->pending_lines[i];
-	struct rt_interp_frame f = p->frame;
+	const struct pending_line *p = &m->pending_lines[i];
 
-	f.line = rt_interp_decoder__line(m->decoder, p->pid, &f);
+	return rt_interp_decoder__line(m->decoder, p->pid, &p->frame);
+}
+
+int rt_merge__pending_line_name(struct rt_merge *m, size_t i, bool final, uint32_t *id)
+{
+	struct rt_interp_frame f = m->pending_lines[i].frame;
+
+	f.line = rt_merge__pending_line_known(m, i);
 	f.flags &= ~RT_INTERP_FRAME_LINE_PENDING;
-	if (f.line > 0)
+	if (f.line > 0 && final)
 		m->stats.late_lines++;
-	return rt_merge__interp_frame(m, p->pid, &f, id);
+	return rt_merge__interp_frame(m, m->pending_lines[i].pid, &f, id);
 }
 
 int rt_merge__interp_frame(struct rt_merge *m, uint32_t pid, const struct rt_interp_frame *f,

@@ -97,6 +97,15 @@ struct rt_merge {
 	} unresolved_cache[UNRESOLVED_CACHE];
 	struct chain_slot *chain_cache; /* CHAIN_CACHE slots, allocated on first use */
 	FILE *spool;        /* --per-sample lines kept until placeholders are named */
+	/* A stream read from a pipe (rt-bpf top, perf record -o -) cannot wait
+	 * for its end: its kept lines go out once every pending line is known,
+	 * or LIVE_LINES_WAIT_NS of sample time after the first was kept, each
+	 * placeholder under the name known then (interim, by frame id). */
+	bool live_lines;
+	uint64_t spool_since;       /* the first kept line's sample time */
+	size_t spool_lines;
+	uint32_t *interim;          /* UINT32_MAX: still unnamed */
+	size_t nr_interim;
 	uint8_t reason;     /* why the last resolve_* failed, 0 when it did not */
 	bool uncacheable;   /* the last resolve_* answer may change without a new generation */
 	struct rt_interp_decoder *decoder;
@@ -271,8 +280,11 @@ int rt_merge__resolve_kernel(struct rt_merge *m, uint64_t addr, uint32_t *id);
 int rt_merge__interp_frame(struct rt_merge *m, uint32_t pid, const struct rt_interp_frame *f,
 			   uint32_t *id);
 /* Names pending_lines[@i] with the line the decoder knows now (none: the
- * frame without its line) into *@id. */
-int rt_merge__pending_line_name(struct rt_merge *m, size_t i, uint32_t *id);
+ * frame without its line) into *@id; @final: the name at the end (counted
+ * in late_lines when the line came late), not an interim one. */
+int rt_merge__pending_line_name(struct rt_merge *m, size_t i, bool final, uint32_t *id);
+/* The line the decoder knows now for pending_lines[@i], 0: none yet. */
+int rt_merge__pending_line_known(const struct rt_merge *m, size_t i);
 /* The root frame of @s: "comm", "comm-PID" or "comm-PID/TID". */
 int rt_merge__root_frame(struct rt_merge *m, const struct rt_perf_sample *s, uint32_t *id);
 /* The build id perf listed for @map's file, NULL: none; valid until the next call. */

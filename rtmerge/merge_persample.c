@@ -6,7 +6,11 @@
  * table's pieces come after it): from there on, in order, each line is
  * kept in an unnamed temporary file as frame ids and written once the
  * placeholders have their names, at the end, so that per-sample lines name
- * every frame as the folded output does.
+ * every frame as the folded output does.  A stream from a pipe has no end
+ * to wait for (rt-bpf top reads these lines live): its kept lines go out
+ * as soon as every pending line is known, and at the latest a second of
+ * sample time after the first was kept, the frames whose line has not come
+ * by then named without it.
  */
 #include "rtmerge/merge_internal.h"
 
@@ -27,11 +31,37 @@ struct spooled_line {
 	uint32_t fields_len;
 };
 
-static bool is_placeholder(const struct rt_merge *m, uint32_t id)
+/* A pipe's kept lines wait at most this long (sample time), or this many
+ * lines when samples carry no time. */
+#define LIVE_LINES_WAIT_NS 1000000000ull
+#define LIVE_LINES_MAX 65536
+
+/* Frame @id has no name to print yet: a kernel placeholder, or a pending
+ * line without an interim name. */
+static bool unnamed(const struct rt_merge *m, uint32_t id)
 {
 	const char *name = rt_stacks__name(m->stacks, id);
 
-	return name[0] == '\001' || name[0] == '\002';
+	if (name[0] == '\001')
+		return true;
+	if (name[0] != '\002')
+		return false;
+	return id >= m->nr_interim || m->interim[id] == UINT32_MAX;
+}
+
+/* "TID TIME stack", each placeholder under its name in @names (UINT32_MAX
+ * or beyond @nr_names: the frame's own). */
+static void print_stack(FILE *out, const struct rt_merge *m, uint32_t tid, uint64_t time,
+			const uint32_t *frames, uint32_t n, const uint32_t *names, size_t nr_names)
+{
+	fprintf(out, "%u %" PRIu64 " ", tid, time);
+	for (uint32_t i = 0; i < n; i++) {
+		uint32_t id = frames[i];
+
+		if (id < nr_names && names[id] != UINT32_MAX)
+			id = names[id];
+		fprintf(out, "%s%s", i ? ";" : "", rt_stacks__name(m->stacks, id));
+	}
 }
 
 /* Keeps the line in the spool: 0 or -errno. */
@@ -64,6 +94,43 @@ static int spool(struct rt_merge *m, const struct rt_perf_sample *s, const uint3
 	return err;
 }
 
+/* A pipe's kept lines: once every pending line is known, or when @force,
+ * each pending line still without a name gets its interim one (the line
+ * known now, else none) and the kept lines go out. */
+static int settle(struct rt_merge *m, bool force)
+{
+	size_t i, need = m->nr_interim;
+	int err = 0;
+
+	for (i = 0; i < m->nr_pending_lines; i++) {
+		uint32_t id = m->pending_lines[i].id;
+
+		if (id < m->nr_interim && m->interim[id] != UINT32_MAX)
+			continue;
+		if (!force && rt_merge__pending_line_known(m, i) <= 0)
+			return 0;
+		if (id >= need)
+			need = (size_t)id + 1;
+	}
+	if (need > m->nr_interim) {
+		uint32_t *bigger = realloc(m->interim, need * sizeof(*bigger));
+
+		if (!bigger)
+			return -ENOMEM;
+		for (i = m->nr_interim; i < need; i++)
+			bigger[i] = UINT32_MAX;
+		m->interim = bigger;
+		m->nr_interim = need;
+	}
+	for (i = 0; i < m->nr_pending_lines && !err; i++) {
+		uint32_t id = m->pending_lines[i].id;
+
+		if (m->interim[id] == UINT32_MAX)
+			err = rt_merge__pending_line_name(m, i, false, &m->interim[id]);
+	}
+	return err ? err : rt_merge__per_sample_flush(m, m->interim, m->nr_interim);
+}
+
 int rt_merge__per_sample_line(struct rt_merge *m, const struct rt_perf_sample *s,
 			      const uint32_t *frames, uint32_t n)
 {
@@ -73,16 +140,26 @@ int rt_merge__per_sample_line(struct rt_merge *m, const struct rt_perf_sample *s
 	uint32_t i;
 
 	if (!m->spool) {
-		for (i = 0; i < n && !is_placeholder(m, frames[i]); i++)
+		for (i = 0; i < n && !unnamed(m, frames[i]); i++)
 			;
-		if (i < n && !(m->spool = tmpfile()))
-			return -errno;
+		if (i < n) {
+			if (!(m->spool = tmpfile()))
+				return -errno;
+			m->spool_since = s->time;
+			m->spool_lines = 0;
+		}
 	}
-	if (m->spool)
-		return spool(m, s, frames, n, has_fields, tp);
-	fprintf(out, "%u %" PRIu64 " ", s->tid, s->time);
-	for (i = 0; i < n; i++)
-		fprintf(out, "%s%s", i ? ";" : "", rt_stacks__name(m->stacks, frames[i]));
+	if (m->spool) {
+		int err = spool(m, s, frames, n, has_fields, tp);
+
+		m->spool_lines++;
+		if (!err && m->live_lines)
+			err = settle(m, (s->time > m->spool_since &&
+					 s->time - m->spool_since >= LIVE_LINES_WAIT_NS) ||
+					m->spool_lines >= LIVE_LINES_MAX);
+		return err;
+	}
+	print_stack(out, m, s->tid, s->time, frames, n, m->interim, m->nr_interim);
 	if (has_fields) {
 		fputc('\t', out);
 		rt_trace_fields__print(m->fields, tp, s->raw, s->raw_size, out);
@@ -116,14 +193,7 @@ int rt_merge__per_sample_flush(struct rt_merge *m, const uint32_t *final, size_t
 			err = -EIO;
 			break;
 		}
-		fprintf(out, "%u %" PRIu64 " ", h.tid, h.time);
-		for (uint32_t i = 0; i < h.nr_frames; i++) {
-			uint32_t id = frames[i];
-
-			if (id < nr_final && final[id] != UINT32_MAX)
-				id = final[id];
-			fprintf(out, "%s%s", i ? ";" : "", rt_stacks__name(m->stacks, id));
-		}
+		print_stack(out, m, h.tid, h.time, frames, h.nr_frames, final, nr_final);
 		if (h.has_fields)
 			fputc('\t', out);
 		for (left = h.fields_len; left && !err; ) {

@@ -73,7 +73,7 @@ static void test_interp_frame_cache(void)
 	CU_ASSERT_EQUAL(rt_merge__interp_frame(m, 42, &g, &b), 0);
 	CU_ASSERT_NOT_EQUAL(a, b);
 	CU_ASSERT_EQUAL(m->nr_pending_lines, 2);
-	CU_ASSERT_EQUAL(rt_merge__pending_line_name(m, 0, &b), 0);
+	CU_ASSERT_EQUAL(rt_merge__pending_line_name(m, 0, true, &b), 0);
 	CU_ASSERT_STRING_EQUAL(rt_stacks__name(m->stacks, b), "recurse (app/deep.py)");
 	CU_ASSERT_EQUAL(m->stats.late_lines, 0);
 	rt_merge__free(m);
