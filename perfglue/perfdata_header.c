@@ -18,6 +18,8 @@ static int id_table_insert(struct rt_perf_reader *r, uint64_t id, int evsel)
 {
 	size_t mask, i;
 
+	/* an id may move to another event (pipe mode's attribute records) */
+	memset(r->id_memo, 0, sizeof(r->id_memo));
 	if ((r->nr_id_entries + 1) * 2 > r->id_table_size) {
 		size_t size = r->id_table_size ? r->id_table_size * 2 : 64;
 		struct id_slot *t = malloc(size * sizeof(*t));
@@ -55,14 +57,19 @@ static int id_table_insert(struct rt_perf_reader *r, uint64_t id, int evsel)
 
 struct evsel_priv *rt_perf_reader__evsel_by_id(struct rt_perf_reader *r, uint64_t id)
 {
+	struct id_memo *memo = &r->id_memo[id & 3];
 	size_t mask, i;
 
+	if (memo->ev && memo->id == id)
+		return memo->ev;
 	if (!r->id_table_size)
 		return NULL;
 	mask = r->id_table_size - 1;
 	for (i = rt_hash64_keyed(id) & mask; r->id_table[i].evsel >= 0; i = (i + 1) & mask)
-		if (r->id_table[i].id == id)
-			return r->evsels[r->id_table[i].evsel];
+		if (r->id_table[i].id == id) {
+			*memo = (struct id_memo){ id, r->evsels[r->id_table[i].evsel] };
+			return memo->ev;
+		}
 	return NULL;
 }
 

@@ -117,6 +117,12 @@ struct rt_perf_reader {
 	struct id_slot *id_table;
 	size_t id_table_size;       /* power of two */
 	size_t nr_id_entries;
+	/* The last ids found, by their low bits (an event's ids are one per
+	 * CPU, numbered in a row): most samples skip the table's hashing. */
+	struct id_memo {
+		uint64_t id;
+		struct evsel_priv *ev;
+	} id_memo[4];
 
 	/* Feature data. */
 	struct rt_perf_header_info info;

@@ -3,4 +3,4 @@ LIB_SRCS   += symbolize/symbolize.c symbolize/symtab.c symbolize/inline.c symbol
 UNIT_TESTS += inline
 UNIT_TESTS += symbolize
 LDLIBS     += -liberty
-LDLIBS     += -lcapstone
+LDLIBS     += 

@@ -21,11 +21,11 @@
  */
 #include "symbolize/rubyvm.h"
 
-#include <capstone/capstone.h>
 #include <errno.h>
 #include <gelf.h>
 #include <string.h>
 
+#include "perfglue/disasm.h"
 #include "unwind/cfi.h"
 
 /* vm_exec_core is 17-23 KB in Debian's 2.7-3.3 builds; vm_exec's other
@@ -105,13 +105,13 @@ static int callees(const struct vm_scan *v, const struct fn *f, struct fn *out, 
 	*indirect_jump = false;
 	if (!code)
 		return -ENOENT;
-	insn = cs_malloc(v->cs);
+	insn = rt_cs_malloc(v->cs);
 	if (!insn)
 		return -ENOMEM;
 	/* cs_disasm_iter stops at bytes it cannot decode (data in code,
 	 * padding): step over one and go on. */
 	while (size) {
-		if (!cs_disasm_iter(v->cs, &code, &size, &addr, insn)) {
+		if (!rt_cs_disasm_iter(v->cs, &code, &size, &addr, insn)) {
 			code++;
 			size--;
 			addr++;
@@ -137,7 +137,7 @@ static int callees(const struct vm_scan *v, const struct fn *f, struct fn *out, 
 		if (k == n && n < max)
 			out[n++] = callee;
 	}
-	cs_free(insn, 1);
+	rt_cs_free(insn, 1);
 	return n;
 }
 
@@ -232,9 +232,9 @@ int rt_rubyvm__name(struct rt_symtab *t, Elf *elf)
 	}
 	if (!v.eh.lazy)
 		return 0;
-	if (cs_open(CS_ARCH_X86, CS_MODE_64, &v.cs) != CS_ERR_OK)
+	if (rt_cs_open(CS_ARCH_X86, CS_MODE_64, &v.cs) != CS_ERR_OK)
 		goto out;
-	cs_option(v.cs, CS_OPT_DETAIL, CS_OPT_ON);
+	rt_cs_option(v.cs, CS_OPT_DETAIL, CS_OPT_ON);
 	if (!scan(&v, t, &exec, &core, &exec_named)) {
 		err = rt_symtab__add(t, core.start, core.len, "vm_exec_core");
 		if (!err && !exec_named)
@@ -242,7 +242,7 @@ int rt_rubyvm__name(struct rt_symtab *t, Elf *elf)
 		if (!err)
 			err = exec_named ? 1 : 2;
 	}
-	cs_close(&v.cs);
+	rt_cs_close(&v.cs);
 out:
 	rt_cfi_table__exit(&v.eh);
 	return err;

@@ -9,8 +9,8 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
-#include <capstone/capstone.h>
 
+#include "perfglue/disasm.h"
 #include "unwind/prologue.h"
 
 struct rt_prologue {
@@ -24,15 +24,15 @@ struct rt_prologue *rt_prologue__new(void)
 
 	if (!p)
 		return NULL;
-	if (cs_open(CS_ARCH_X86, CS_MODE_64, &p->handle) != CS_ERR_OK) {
+	if (rt_cs_open(CS_ARCH_X86, CS_MODE_64, &p->handle) != CS_ERR_OK) {
 		free(p);
 		errno = ENOSYS;
 		return NULL;
 	}
-	cs_option(p->handle, CS_OPT_DETAIL, CS_OPT_ON);
-	p->insn = cs_malloc(p->handle);
+	rt_cs_option(p->handle, CS_OPT_DETAIL, CS_OPT_ON);
+	p->insn = rt_cs_malloc(p->handle);
 	if (!p->insn) {
-		cs_close(&p->handle);
+		rt_cs_close(&p->handle);
 		free(p);
 		errno = ENOMEM;
 		return NULL;
@@ -44,8 +44,8 @@ void rt_prologue__free(struct rt_prologue *p)
 {
 	if (!p)
 		return;
-	cs_free(p->insn, 1);
-	cs_close(&p->handle);
+	rt_cs_free(p->insn, 1);
+	rt_cs_close(&p->handle);
 	free(p);
 }
 
@@ -100,7 +100,7 @@ static enum scan scan_prologue(struct rt_prologue *p, const uint8_t *code, size_
 	for (int n = 0; n < 64; n++) {
 		if (addr >= pc)
 			return addr == pc ? SCAN_AT_PC : SCAN_FAIL;
-		if (!cs_disasm_iter(p->handle, &c, &left, &addr, insn))
+		if (!rt_cs_disasm_iter(p->handle, &c, &left, &addr, insn))
 			return SCAN_FAIL;
 		const cs_x86 *x = &insn->detail->x86;
 		int64_t imm;
@@ -149,7 +149,7 @@ static bool scan_epilogue(struct rt_prologue *p, const uint8_t *code, size_t siz
 	int nr_pops = 0;
 
 	for (int n = 0; n < 16; n++) {
-		if (!cs_disasm_iter(p->handle, &c, &left, &addr, p->insn))
+		if (!rt_cs_disasm_iter(p->handle, &c, &left, &addr, p->insn))
 			return false;
 		const cs_x86 *x = &p->insn->detail->x86;
 		int64_t imm;

@@ -1,10 +1,10 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
-#include <capstone/capstone.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "perfglue/disasm.h"
 #include "runtimes/ruby/inspect.h"
 #include "runtimes/ruby/decode.h"
 #include "layouts/layout.h"
@@ -46,10 +46,10 @@ static uint64_t vm_ptr_from_at_exit(pid_t pid, uint64_t at_exit)
 	csh cs;
 
 	if (rt_process__read(pid, at_exit, code, sizeof(code)) ||
-	    cs_open(CS_ARCH_X86, CS_MODE_64, &cs) != CS_ERR_OK)
+	    rt_cs_open(CS_ARCH_X86, CS_MODE_64, &cs) != CS_ERR_OK)
 		return 0;
-	cs_option(cs, CS_OPT_DETAIL, CS_OPT_ON);
-	count = cs_disasm(cs, code, sizeof(code), at_exit, 16, &insn);
+	rt_cs_option(cs, CS_OPT_DETAIL, CS_OPT_ON);
+	count = rt_cs_disasm(cs, code, sizeof(code), at_exit, 16, &insn);
 	for (size_t i = 0; i < count && !found; i++) {
 		cs_x86 *x = &insn[i].detail->x86;
 
@@ -60,8 +60,8 @@ static uint64_t vm_ptr_from_at_exit(pid_t pid, uint64_t at_exit)
 		    x->operands[1].size == 8)
 			found = insn[i].address + insn[i].size + (int64_t)x->operands[1].mem.disp;
 	}
-	cs_free(insn, count);
-	cs_close(&cs);
+	rt_cs_free(insn, count);
+	rt_cs_close(&cs);
 	return found;
 }
 
@@ -112,9 +112,9 @@ static uint64_t find_symbols(pid_t pid, uint64_t id2str, const struct rt_layout_
 	uint64_t funcs[2] = { id2str, 0 }, found = 0;
 	csh cs;
 
-	if (!id2str || cs_open(CS_ARCH_X86, CS_MODE_64, &cs) != CS_ERR_OK)
+	if (!id2str || rt_cs_open(CS_ARCH_X86, CS_MODE_64, &cs) != CS_ERR_OK)
 		return 0;
-	cs_option(cs, CS_OPT_DETAIL, CS_OPT_ON);
+	rt_cs_option(cs, CS_OPT_DETAIL, CS_OPT_ON);
 	for (int f = 0; f < 2 && funcs[f] && !found; f++) {
 		uint8_t code[256];
 		cs_insn *insn = NULL;
@@ -122,7 +122,7 @@ static uint64_t find_symbols(pid_t pid, uint64_t id2str, const struct rt_layout_
 
 		if (rt_process__read(pid, funcs[f], code, sizeof(code)))
 			break;
-		count = cs_disasm(cs, code, sizeof(code), funcs[f], 48, &insn);
+		count = rt_cs_disasm(cs, code, sizeof(code), funcs[f], 48, &insn);
 		for (size_t i = 0; i < count && !found; i++) {
 			cs_x86 *x = &insn[i].detail->x86;
 
@@ -146,9 +146,9 @@ static uint64_t find_symbols(pid_t pid, uint64_t id2str, const struct rt_layout_
 			if (f == 0 && (insn[i].id == X86_INS_JMP || insn[i].id == X86_INS_RET))
 				break;
 		}
-		cs_free(insn, count);
+		rt_cs_free(insn, count);
 	}
-	cs_close(&cs);
+	rt_cs_close(&cs);
 	return found;
 }
 

@@ -4,4 +4,3 @@
 # walker itself is bpf/ruby_walk.bpf.h, built as part of bpf/walker.bpf.c.
 LIB_SRCS   += runtimes/ruby/inspect.c runtimes/ruby/decode.c runtimes/ruby/cfpstack.c
 UNIT_TESTS += decode_ruby cfpstack
-LDLIBS     += -lcapstone
