@@ -471,9 +471,10 @@ static bool sleep_syscall(uint32_t nr)
 
 /* What blocking_advice() says, per runtime: printf formats for a sleep and
  * for a blocking system call (the call's name, its ms), for many system
- * calls (their ms) and for CPU (the step's ms). */
+ * calls (their ms), for CPU (the step's ms) and for waits outside system
+ * calls (their ms, the step's ms). */
 struct advice_text {
-	const char *sleep, *syscall, *syscalls, *cpu;
+	const char *sleep, *syscall, *syscalls, *cpu, *wait;
 };
 
 static const struct advice_text tokio_text = {
@@ -487,6 +488,9 @@ static const struct advice_text tokio_text = {
 	.cpu = "CPU-bound poll (%.1f ms): split the work and yield between "
 	       "pieces (tokio::task::yield_now().await), or run it on "
 	       "tokio::task::spawn_blocking() or a compute pool",
+	.wait = "off the CPU outside system calls (%.1f ms of the poll's %.1f ms): "
+		"page faults that read from disk (mapped files, swap) or waits in the "
+		"kernel the poll did not ask for",
 };
 
 static const struct advice_text asyncio_text = {
@@ -501,6 +505,9 @@ static const struct advice_text asyncio_text = {
 	.cpu = "CPU-bound step (%.1f ms): split the work and yield between "
 	       "pieces (await asyncio.sleep(0)), or run it in a process pool with "
 	       "loop.run_in_executor()",
+	.wait = "off the CPU outside system calls (%.1f ms of the step's %.1f ms): "
+		"page faults that read from disk (mapped files, swap) or waits in the "
+		"kernel the step did not ask for",
 };
 
 /* Why @b blocked, as a recommendation in one sentence. */
@@ -524,6 +531,12 @@ static void blocking_advice(const struct async_app *app, const struct blocking *
 	} else if (s->syscall_ns * 2 >= d) {
 		*cause = "syscalls";
 		snprintf(buf, size, text->syscalls, s->syscall_ns / 1e6);
+	} else if (d > s->run_delay_ns + s->syscall_ns + s->cpu_ns &&
+		   (d - s->run_delay_ns - s->syscall_ns - s->cpu_ns) * 2 >= d) {
+		/* neither running, nor waiting for a CPU, nor in a system call */
+		*cause = "wait";
+		snprintf(buf, size, text->wait,
+			 (d - s->run_delay_ns - s->syscall_ns - s->cpu_ns) / 1e6, d / 1e6);
 	} else {
 		*cause = "cpu";
 		snprintf(buf, size, text->cpu, d / 1e6);

@@ -14,7 +14,7 @@ src=$RT_TOP/tests/e2e/unwind
 cd "$E2E_TMP"
 
 cc -O2 -g -D_GNU_SOURCE -I"$RT_TOP" -I"$RT_TOP/build/libperf/include" -I"$RT_BUILD/libperf/include" \
-	-o uwdump "$src/uwdump.c" "$RT_BUILD/librtperf.a" -lelf -ldw -lz -lm -liberty -lcapstone ||
+	-o uwdump "$src/uwdump.c" "$RT_BUILD/librtperf.a" -lelf -ldw -lz -lm -liberty ||
 	fail "cannot build uwdump"
 cc -O2 -fomit-frame-pointer -shared -fPIC -o libuwchain.so "$src/chainlib.c" || fail "build lib"
 cc -O2 -fomit-frame-pointer -o chain "$src/chain.c" "$src/nocfi.s" -L. -luwchain \

@@ -14,7 +14,7 @@ command -v clang >/dev/null || { echo "skipped: clang is not installed"; exit 77
 mkdir -p "$out/cfi-corpus"
 clang -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
 	-D_GNU_SOURCE -I"$top" "$top/tests/fuzz/fuzz_cfi.c" "$top/unwind/cfi.c" \
-	"$top/unwind/prologue.c" -lcapstone -o "$out/fuzz_cfi" || { echo "cannot build the fuzzer"; exit 1; }
+	"$top/unwind/prologue.c" "$top/perfglue/disasm.c" -o "$out/fuzz_cfi" || { echo "cannot build the fuzzer"; exit 1; }
 # Seeds: CFI sections of a few real files (the first 16 KiB), and some code.
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT

@@ -28,7 +28,9 @@ if flagged != [prefix + "blocker"]:
         if b["kind"] != prefix + "blocker":
             errors.append(f"  {b['kind']}: {b['duration_ms']:.1f} ms, began "
                           f"{(b['start_ns'] - rep['attached_ns']) / 1e6:.1f} ms after attaching, "
-                          f"cause {b['cause']} {b.get('longest_syscall')}")
+                          f"cause {b['cause']} {b.get('longest_syscall')}, cpu {b.get('cpu_ms')} ms, "
+                          f"run delay {b.get('run_delay_ms')} ms, system calls {b.get('syscall_ms')} ms, "
+                          f"{b.get('cpu_samples')} samples")
 matched = 0
 ratios = []
 for start, dur in truth:
