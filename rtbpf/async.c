@@ -517,6 +517,9 @@ static void blocking_advice(const struct async_app *app, const struct blocking *
 	const struct advice_text *text = app->t.runtime == RT_ASYNC_TOKIO ? &tokio_text : &asyncio_text;
 	const struct rt_async_step *s = &b->ev.step;
 	uint64_t d = b->ev.end_ns - s->start_ns;
+	/* neither running, nor waiting for a CPU, nor in a system call */
+	uint64_t known = s->run_delay_ns + s->syscall_ns + s->cpu_ns;
+	uint64_t wait = d > known ? d - known : 0;
 	const char *name = syscall_name(s->longest_syscall_nr);
 	char nr[32];
 
@@ -531,12 +534,9 @@ static void blocking_advice(const struct async_app *app, const struct blocking *
 	} else if (s->syscall_ns * 2 >= d) {
 		*cause = "syscalls";
 		snprintf(buf, size, text->syscalls, s->syscall_ns / 1e6);
-	} else if (d > s->run_delay_ns + s->syscall_ns + s->cpu_ns &&
-		   (d - s->run_delay_ns - s->syscall_ns - s->cpu_ns) * 2 >= d) {
-		/* neither running, nor waiting for a CPU, nor in a system call */
+	} else if (wait * 2 >= d) {
 		*cause = "wait";
-		snprintf(buf, size, text->wait,
-			 (d - s->run_delay_ns - s->syscall_ns - s->cpu_ns) / 1e6, d / 1e6);
+		snprintf(buf, size, text->wait, wait / 1e6, d / 1e6);
 	} else {
 		*cause = "cpu";
 		snprintf(buf, size, text->cpu, d / 1e6);
