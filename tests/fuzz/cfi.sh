@@ -12,9 +12,7 @@ source "$top/tests/fuzz/lib.sh"
 command -v clang >/dev/null || { echo "skipped: clang is not installed"; exit 77; }
 [ -f /usr/include/capstone/capstone.h ] || { echo "skipped: libcapstone-dev is not installed"; exit 77; }
 mkdir -p "$out/cfi-corpus"
-clang -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
-	-D_GNU_SOURCE -I"$top" "$top/tests/fuzz/fuzz_cfi.c" "$top/unwind/cfi.c" \
-	"$top/unwind/prologue.c" "$top/perfglue/disasm.c" -o "$out/fuzz_cfi" || { echo "cannot build the fuzzer"; exit 1; }
+fuzz_build cfi tests/fuzz/fuzz_cfi.c unwind/cfi.c unwind/prologue.c perfglue/disasm.c
 # Seeds: CFI sections of a few real files (the first 16 KiB), and some code.
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
@@ -31,7 +29,5 @@ for f in /lib/x86_64-linux-gnu/libc.so.6 /lib/x86_64-linux-gnu/libz.so.1 /usr/bi
 		i=$((i + 1))
 	done
 done
-"$out/fuzz_cfi" -max_total_time="$secs" -max_len=16384 -timeout=10 -rss_limit_mb=2048 \
-	-print_final_stats=1 -artifact_prefix="$out/" "$out/cfi-corpus" >"$out/cfi.log" 2>&1
-rc=$?
-fuzz_report cfi "$rc" 12
+fuzz_run cfi "$out/cfi-corpus" 12 -max_len=16384 -timeout=10 -rss_limit_mb=2048 \
+	-artifact_prefix="$out/"

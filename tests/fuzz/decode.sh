@@ -16,16 +16,9 @@ clang -fsanitize=fuzzer,address "$out/probe.c" -o "$out/probe" >/dev/null 2>&1 |
 	{ echo "skipped: clang's libFuzzer runtime is missing"; exit 77; }
 # the decoders reach the runtime table, which names each runtime's
 # inspector too: the whole library, as the build lists it
-[ -f "$build/bpf/perffd.skel.h" ] && [ -f "$build/gen/rtmerge/flamegraph_js.h" ] ||
-	{ echo "skipped: run make all first (generated headers are missing)"; exit 77; }
-db=$(make -s -C "$top" -p -n all 2>/dev/null)
-srcs=$(sed -n 's/^LIB_SRCS := //p' <<<"$db")
-libs=$(sed -n 's/^LDLIBS = //p' <<<"$db")
-[ -n "$srcs" ] && [ -n "$libs" ] || { echo "cannot list the library sources"; exit 1; }
-(cd "$top" && clang -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
-	-D_GNU_SOURCE -I. -I"$build" -I"$build/gen" -I"$build/libperf/include" \
-	tests/fuzz/fuzz_decode.c $srcs $libs -lpthread \
-	-o "$out/fuzz_decode") || { echo "cannot build the fuzzer"; exit 1; }
+fuzz_library
+fuzz_build decode -I"$build" -I"$build/gen" -I"$build/libperf/include" \
+	tests/fuzz/fuzz_decode.c $srcs $libs -lpthread
 # Seed: one code record (with a real 3.11 location table) and two stacks;
 # CRuby code records and a stack.
 python3 - "$corpus/seed-valid" <<'PY'
@@ -76,7 +69,4 @@ for rec in (code, stack, stack[:60], iseq, cfunc, rstack):
     out += struct.pack("<H", len(rec)) + rec
 open(sys.argv[1], "wb").write(out)
 PY
-"$out/fuzz_decode" -max_total_time="$secs" -max_len=8192 -timeout=10 -rss_limit_mb=2048 \
-	-print_final_stats=1 "$corpus" >"$out/decode.log" 2>&1
-rc=$?
-fuzz_report decode "$rc" 8
+fuzz_run decode "$corpus" 8 -max_len=8192 -timeout=10 -rss_limit_mb=2048

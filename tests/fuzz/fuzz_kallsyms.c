@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "symbolize/symtab.h"
+#include "tests/fuzz/symtab_lookups.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -22,15 +23,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		return 0;
 	memcpy(text, data, size);
 	memset(&t, 0, sizeof(t));
-	if (!rt_symtab__parse_kallsyms(&t, text, size, false)) {
-		for (size_t i = 0; i < t.nr; i++) {
-			int32_t at = rt_symtab__find(&t, t.syms[i].start);
-
-			if (at >= 0)
-				sum += strlen(rt_symtab__name(&t, (size_t)at));
-		}
-		sum += (uint64_t)rt_symtab__find(&t, sum);
-	}
+	if (!rt_symtab__parse_kallsyms(&t, text, size, false))
+		sum = symtab_lookups(&t);
 	rt_symtab__exit(&t);
 	sink += sum;
 	return 0;

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "symbolize/symtab.h"
+#include "tests/fuzz/symtab_lookups.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -19,15 +20,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (!f)
 		return 0;
 	memset(&t, 0, sizeof(t));
-	if (!rt_symtab__load_perf_map(&t, f)) {
-		for (size_t i = 0; i < t.nr; i++) {
-			int32_t at = rt_symtab__find(&t, t.syms[i].start);
-
-			if (at >= 0)
-				sum += strlen(rt_symtab__name(&t, (size_t)at));
-		}
-		sum += (uint64_t)rt_symtab__find(&t, sum);
-	}
+	if (!rt_symtab__load_perf_map(&t, f))
+		sum = symtab_lookups(&t);
 	rt_symtab__exit(&t);
 	fclose(f);
 	sink += sum;

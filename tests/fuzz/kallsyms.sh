@@ -11,14 +11,9 @@ out=$build/fuzz
 source "$top/tests/fuzz/lib.sh"
 command -v clang >/dev/null || { echo "skipped: clang is not installed"; exit 77; }
 mkdir -p "$out/kallsyms-corpus"
-(cd "$top" && clang -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
-	-D_GNU_SOURCE -I. tests/fuzz/fuzz_kallsyms.c symbolize/symtab.c perfglue/safefile.c \
-	-lelf -liberty -o "$out/fuzz_kallsyms") || { echo "cannot build the fuzzer"; exit 1; }
+fuzz_build kallsyms tests/fuzz/fuzz_kallsyms.c symbolize/symtab.c perfglue/safefile.c -lelf -liberty
 printf 'ffffffff81000000 T _text\nffffffff81001000 T memset\nffffffff81001000 T __pi_memset\nffffffff81002000 t local_fn\nffffffff81003000 d some_data\nffffffffc0000000 t mod_fn\t[mymod]\nffffffffc0009000 t other_fn [othermod]\n' \
 	>"$out/kallsyms-corpus/seed-kallsyms"
 printf 'FFFFFFFF81000000 W abcdefghijklmnopqrstuvwxyz_name_longer_than_sixteen\nfffffff81007000 t fifteen\nffffffff8100g000 t bad\nffffffff81009000 t y' \
 	>"$out/kallsyms-corpus/seed-odd"
-"$out/fuzz_kallsyms" -max_total_time="$secs" -max_len=16384 -timeout=10 -rss_limit_mb=1024 \
-	-print_final_stats=1 "$out/kallsyms-corpus" >"$out/kallsyms.log" 2>&1
-rc=$?
-fuzz_report kallsyms "$rc" 8
+fuzz_run kallsyms "$out/kallsyms-corpus" 8 -max_len=16384 -timeout=10 -rss_limit_mb=1024

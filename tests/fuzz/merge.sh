@@ -14,17 +14,10 @@ out=$build/fuzz
 source "$top/tests/fuzz/lib.sh"
 command -v clang >/dev/null || { echo "skipped: clang is not installed"; exit 77; }
 command -v python3 >/dev/null || { echo "skipped: python3 is not installed"; exit 77; }
-[ -f "$build/bpf/perffd.skel.h" ] && [ -f "$build/gen/rtmerge/flamegraph_js.h" ] ||
-	{ echo "skipped: run make all first (generated headers are missing)"; exit 77; }
-db=$(make -s -C "$top" -p -n all 2>/dev/null)
-srcs=$(sed -n 's/^LIB_SRCS := //p' <<<"$db")
-libs=$(sed -n 's/^LDLIBS = //p' <<<"$db")
-[ -n "$srcs" ] && [ -n "$libs" ] || { echo "cannot list the library sources"; exit 1; }
+fuzz_library
 mkdir -p "$out/merge-corpus"
-(cd "$top" && clang -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
-	-D_GNU_SOURCE -I. -I"$build" -I"$build/gen" -I"$build/libperf/include" \
-	tests/fuzz/fuzz_merge.c $srcs $libs -lpthread \
-	-o "$out/fuzz_merge") || { echo "cannot build the fuzzer"; exit 1; }
+fuzz_build merge -I"$build" -I"$build/gen" -I"$build/libperf/include" \
+	tests/fuzz/fuzz_merge.c $srcs $libs -lpthread
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 # seed NAME FILE MODE-BYTE: the corpus entry is the mode byte, then the file
@@ -50,7 +43,5 @@ fi
 for c in attrs-after-samples buildids-after-sample forged-comm; do
 	python3 "$top/tests/e2e/hostile/mkhostile.py" $c "$tmp/$c" && seed "$c" "$tmp/$c" 48
 done
-"$out/fuzz_merge" -max_total_time="$secs" -max_len=1400000 -len_control=200 -timeout=20 \
-	-rss_limit_mb=3072 -print_final_stats=1 "$out/merge-corpus" >"$out/merge.log" 2>&1
-rc=$?
-fuzz_report merge "$rc" 12
+fuzz_run merge "$out/merge-corpus" 12 -max_len=1400000 -len_control=200 -timeout=20 \
+	-rss_limit_mb=3072

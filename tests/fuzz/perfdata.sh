@@ -10,11 +10,8 @@ out=$build/fuzz
 source "$top/tests/fuzz/lib.sh"
 command -v clang >/dev/null || { echo "skipped: clang is not installed"; exit 77; }
 mkdir -p "$out/perfdata-corpus"
-clang -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
-	-D_GNU_SOURCE -I"$top" -I"$build/libperf/include" -I"${LIBPERF:-$top/build/libperf}/include" \
-	"$top/tests/fuzz/fuzz_perfdata.c" "$top"/perfglue/perfdata*.c "$top/perfglue/machine.c" \
-	"$top/perfglue/safefile.c" \
-	-o "$out/fuzz_perfdata" || { echo "cannot build the fuzzer"; exit 1; }
+fuzz_build perfdata -I"$build/libperf/include" -I"${LIBPERF:-$top/build/libperf}/include" \
+	tests/fuzz/fuzz_perfdata.c "$top"/perfglue/perfdata*.c perfglue/machine.c perfglue/safefile.c
 # Seeds: small real recordings (file and pipe mode), when perf works here.
 if [ "$(id -u)" -eq 0 ] && command -v perf >/dev/null; then
 	perf record -q -g -e cpu-clock -F 999 -o "$out/perfdata-corpus/seed-file" -- \
@@ -29,7 +26,4 @@ fi
 for f in "$out"/perfdata-corpus/seed-*; do
 	[ -f "$f" ] && [ "$(stat -c %s "$f")" -gt 65536 ] && truncate -s 65536 "$f"
 done
-"$out/fuzz_perfdata" -max_total_time="$secs" -max_len=65536 -timeout=10 -rss_limit_mb=2048 \
-	-print_final_stats=1 "$out/perfdata-corpus" >"$out/perfdata.log" 2>&1
-rc=$?
-fuzz_report perfdata "$rc" 12
+fuzz_run perfdata "$out/perfdata-corpus" 12 -max_len=65536 -timeout=10 -rss_limit_mb=2048
