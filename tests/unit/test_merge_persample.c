@@ -20,18 +20,32 @@ static uint32_t intern(struct rt_merge *m, const char *name)
 	return (uint32_t)id;
 }
 
+/* A frame of a long function whose line table's pieces come after it. */
+static const char long_fn[] = "long_body", long_file[] = "/srv/big.py";
+static const struct rt_interp_frame long_body = {
+	.function = long_fn, .file = long_file,
+	.flags = RT_INTERP_FRAME_NO_LINE | RT_INTERP_FRAME_LINE_PENDING,
+	.key = { 0x1000, 41, 0, RT_REC_RUNTIME_CPYTHON },
+};
+
+/* What was written to @out, as a string in @text. */
+static void read_all(FILE *out, char *text, size_t size)
+{
+	size_t n;
+
+	fflush(out);
+	rewind(out);
+	n = fread(text, 1, size - 1, out);
+	text[n] = '\0';
+}
+
 static void test_per_sample_waits(void)
 {
 	FILE *out = tmpfile();
 	struct rt_merge_opts opts = { .sz = sizeof(opts), .per_sample = out };
 	struct rt_merge *m;
 	struct rt_perf_sample s = { .pid = 7, .tid = 8, .time = 1000 };
-	static const char fn[] = "long_body", file[] = "/srv/big.py";
-	struct rt_interp_frame f = {
-		.function = fn, .file = file,
-		.flags = RT_INTERP_FRAME_NO_LINE | RT_INTERP_FRAME_LINE_PENDING,
-		.key = { 0x1000, 41, 0, RT_REC_RUNTIME_CPYTHON },
-	};
+	struct rt_interp_frame f = long_body;
 	uint32_t frames[3], final[64];
 	char text[512];
 	size_t n;
@@ -59,25 +73,12 @@ static void test_per_sample_waits(void)
 	final[frames[2]] = intern(m, "long_body (big.py:3006)");
 	CU_ASSERT_EQUAL(rt_merge__per_sample_flush(m, final, 64), 0);
 	CU_ASSERT_PTR_NULL(m->spool);
-	fflush(out);
-	rewind(out);
-	n = fread(text, 1, sizeof(text) - 1, out);
-	text[n] = '\0';
+	read_all(out, text, sizeof(text));
 	CU_ASSERT_STRING_EQUAL(text, "8 1000 python3;main (big.py:3)\n"
 				     "8 2000 python3;main (big.py:3);long_body (big.py:3006)\n"
 				     "8 3000 python3;main (big.py:3)\n");
 	rt_merge__free(m);
 	fclose(out);
-}
-
-static void read_all(FILE *out, char *text, size_t size)
-{
-	size_t n;
-
-	fflush(out);
-	rewind(out);
-	n = fread(text, 1, size - 1, out);
-	text[n] = '\0';
 }
 
 /* A live stream: the kept lines go out a second after the first, the
@@ -88,12 +89,7 @@ static void test_per_sample_live(void)
 	struct rt_merge_opts opts = { .sz = sizeof(opts), .per_sample = out };
 	struct rt_merge *m;
 	struct rt_perf_sample s = { .pid = 7, .tid = 8, .time = 1000 };
-	static const char fn[] = "long_body", file[] = "/srv/big.py";
-	struct rt_interp_frame f = {
-		.function = fn, .file = file,
-		.flags = RT_INTERP_FRAME_NO_LINE | RT_INTERP_FRAME_LINE_PENDING,
-		.key = { 0x1000, 41, 0, RT_REC_RUNTIME_CPYTHON },
-	};
+	struct rt_interp_frame f = long_body;
 	uint32_t frames[3];
 	char text[1024];
 

@@ -106,6 +106,25 @@ static bool never(const uint64_t *values)
 	return false;
 }
 
+/* A child that waits in pause() until stop_child(). */
+static pid_t paused_child(void)
+{
+	pid_t pid = fork();
+
+	CU_ASSERT_FATAL(pid >= 0);
+	if (pid == 0) {
+		pause();
+		_exit(0);
+	}
+	return pid;
+}
+
+static void stop_child(pid_t pid)
+{
+	kill(pid, SIGKILL);
+	waitpid(pid, NULL, 0);
+}
+
 /*
  * A process in its own mount namespace maps "DIR/libevil.so with spaces"
  * (a real ELF there), while on the host that path is a FIFO: looking its
@@ -154,8 +173,7 @@ static void test_find_image_other_mount_ns(void)
 	err = rt_process__find_image(child, &opts);
 	alarm(0);
 	CU_ASSERT_EQUAL(err, -ENOENT);
-	kill(child, SIGKILL);
-	waitpid(child, NULL, 0);
+	stop_child(child);
 	close(ready[0]);
 	unlink(path);
 	rmdir(dir);
@@ -348,12 +366,7 @@ static void run_tracker(enum rt_process_scope scope, const char *exe_name)
 	struct rt_process_tracker *tr;
 	bool retried = strcmp(exe_name, "no such name") != 0;
 
-	log.child = fork();
-	CU_ASSERT_FATAL(log.child >= 0);
-	if (log.child == 0) {
-		pause();
-		_exit(0);
-	}
+	log.child = paused_child();
 	if (scope == RT_PROCESS_PID)
 		root = log.child;
 	tr = rt_process_tracker__new(scope, &root, 1, &ops);
@@ -367,8 +380,7 @@ static void run_tracker(enum rt_process_scope scope, const char *exe_name)
 	CU_ASSERT_EQUAL(log.checks, retried ? 2 : 1);
 	CU_ASSERT_EQUAL(rt_process_tracker__scan(tr), retried ? 1 : 0);
 	CU_ASSERT_EQUAL(log.checks, retried ? 2 : 1);
-	kill(log.child, SIGKILL);
-	waitpid(log.child, NULL, 0);
+	stop_child(log.child);
 	CU_ASSERT_EQUAL(rt_process_tracker__scan(tr), 0);
 	CU_ASSERT_EQUAL(log.gone, retried ? 1 : 0);
 	rt_process_tracker__free(tr);
@@ -419,12 +431,7 @@ static void test_tracker_events(void)
 	CU_ASSERT_FATAL(n > 0);
 	exe[n] = '\0';
 	ops.exe_name = strrchr(exe, '/') + 1;
-	log.child = fork();
-	CU_ASSERT_FATAL(log.child >= 0);
-	if (log.child == 0) {
-		pause();
-		_exit(0);
-	}
+	log.child = paused_child();
 	tr = rt_process_tracker__new(RT_PROCESS_TREE, &root, 1, &ops);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(tr);
 	CU_ASSERT_EQUAL(rt_process_tracker__retry(tr), -1);
@@ -470,8 +477,7 @@ static void test_tracker_events(void)
 	rt_process_tracker__event(tr, &ev);
 	CU_ASSERT_EQUAL(log.checks, 2);
 	rt_process_tracker__free(tr);
-	kill(log.child, SIGKILL);
-	waitpid(log.child, NULL, 0);
+	stop_child(log.child);
 }
 
 struct candidates_log {
@@ -502,14 +508,8 @@ static void test_tracker_candidates(void)
 	struct rt_process_tracker *tr;
 	int unchecked = -1;
 
-	for (int i = 0; i < 3; i++) {
-		log.kids[i] = fork();
-		CU_ASSERT_FATAL(log.kids[i] >= 0);
-		if (log.kids[i] == 0) {
-			pause();
-			_exit(0);
-		}
-	}
+	for (int i = 0; i < 3; i++)
+		log.kids[i] = paused_child();
 	tr = rt_process_tracker__new(RT_PROCESS_TREE, &root, 1, &ops);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(tr);
 	listed = log.kids[1];
@@ -532,10 +532,8 @@ static void test_tracker_candidates(void)
 	CU_ASSERT_EQUAL(rt_process_tracker__scan(tr), 0);
 	CU_ASSERT_EQUAL(log.checks[0] + log.checks[1] + log.checks[2], 3);
 	rt_process_tracker__free(tr);
-	for (int i = 0; i < 3; i++) {
-		kill(log.kids[i], SIGKILL);
-		waitpid(log.kids[i], NULL, 0);
-	}
+	for (int i = 0; i < 3; i++)
+		stop_child(log.kids[i]);
 }
 
 /* Two trackers scanning with one process table read for both: each
@@ -549,14 +547,8 @@ static void test_tracker_shared_table(void)
 	pid_t root = getpid(), listed;
 	pid_t kids[3];
 
-	for (int i = 0; i < 3; i++) {
-		kids[i] = fork();
-		CU_ASSERT_FATAL(kids[i] >= 0);
-		if (kids[i] == 0) {
-			pause();
-			_exit(0);
-		}
-	}
+	for (int i = 0; i < 3; i++)
+		kids[i] = paused_child();
 	listed = kids[1];
 	c.pids = &listed;
 	c.nr = 1;
@@ -577,10 +569,8 @@ static void test_tracker_shared_table(void)
 	rt_process_table__free(c.table);
 	for (int t = 0; t < 2; t++)
 		rt_process_tracker__free(trs[t]);
-	for (int i = 0; i < 3; i++) {
-		kill(kids[i], SIGKILL);
-		waitpid(kids[i], NULL, 0);
-	}
+	for (int i = 0; i < 3; i++)
+		stop_child(kids[i]);
 }
 
 /* A table from a kernel listing (rows in any order, executables by key):
@@ -602,14 +592,8 @@ static void test_tracker_listed_table(void)
 	if (gone == 0)
 		_exit(0);
 	waitpid(gone, NULL, 0);
-	for (int i = 0; i < 3; i++) {
-		log.kids[i] = fork();
-		CU_ASSERT_FATAL(log.kids[i] >= 0);
-		if (log.kids[i] == 0) {
-			pause();
-			_exit(0);
-		}
-	}
+	for (int i = 0; i < 3; i++)
+		log.kids[i] = paused_child();
 	/* reversed order; kids[2] listed without an executable */
 	rows[0] = (struct rt_process_row){ log.kids[2], root, 0, 0 };
 	rows[1] = (struct rt_process_row){ log.kids[1], root, 0, 7 };
@@ -634,10 +618,8 @@ static void test_tracker_listed_table(void)
 	c.table = rt_process_table__from_rows(rows, 0);
 	CU_ASSERT_PTR_NOT_NULL(c.table);
 	rt_process_table__free(c.table);
-	for (int i = 0; i < 3; i++) {
-		kill(log.kids[i], SIGKILL);
-		waitpid(log.kids[i], NULL, 0);
-	}
+	for (int i = 0; i < 3; i++)
+		stop_child(log.kids[i]);
 }
 
 int main(void)
