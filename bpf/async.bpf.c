@@ -33,6 +33,9 @@ const volatile struct rt_async_offsets aoff = {};
 const volatile __u32 task_records = 0;
 /* RT_REC_TASK_ASYNCIO or RT_REC_TASK_TOKIO */
 const volatile __u32 task_kind = RT_REC_TASK_ASYNCIO;
+/* A blocking step's stack is its thread's native stack (tokio), not the
+ * Python frames */
+const volatile __u32 native_stacks = 0;
 
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
@@ -217,6 +220,78 @@ static __noinline int walk_stack(__u32 pid, __u32 tid, __u32 source)
 	return 0;
 }
 
+/* Sends the current thread's native stack for step @s (its user registers
+ * and a copy of its stack from the stack pointer up), taken because of
+ * @source.  The copy goes page by page and stops before the first page that
+ * cannot be read: the top of a thread's stack is the end of its mapping. */
+static __noinline int copy_native_stack(__u32 pid, __u32 tid, __u32 source, __u64 start_ns)
+{
+	struct task_struct *current = bpf_get_current_task_btf();
+	struct pt_regs *regs = (struct pt_regs *)bpf_task_pt_regs(current);
+	struct return_instance *ri;
+	struct rt_async_ustack *e;
+	__u64 sp, off = 0, len;
+
+	if (!regs)
+		return 0;
+	e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
+	if (!e) {
+		count(RT_ASYNC_STAT_EVENTS_LOST);
+		return 0;
+	}
+	sp = BPF_CORE_READ(regs, sp);
+	e->type = RT_ASYNC_EVENT_USTACK;
+	e->pid = pid;
+	e->tid = tid;
+	e->source = source;
+	e->start_ns = start_ns;
+	e->regs[RT_ASYNC_UREG_BX] = BPF_CORE_READ(regs, bx);
+	e->regs[RT_ASYNC_UREG_BP] = BPF_CORE_READ(regs, bp);
+	e->regs[RT_ASYNC_UREG_SP] = sp;
+	e->regs[RT_ASYNC_UREG_IP] = BPF_CORE_READ(regs, ip);
+	e->regs[RT_ASYNC_UREG_R12] = BPF_CORE_READ(regs, r12);
+	e->regs[RT_ASYNC_UREG_R13] = BPF_CORE_READ(regs, r13);
+	e->regs[RT_ASYNC_UREG_R14] = BPF_CORE_READ(regs, r14);
+	e->regs[RT_ASYNC_UREG_R15] = BPF_CORE_READ(regs, r15);
+	/* the return addresses the kernel's uretprobes hold for this thread:
+	 * its stack has their trampoline instead */
+	ri = BPF_CORE_READ(current, utask, return_instances);
+	e->nr_returns = 0;
+	for (int i = 0; i < RT_ASYNC_MAX_RETURNS && ri; i++) {
+		e->ret_stack[i] = BPF_CORE_READ(ri, stack);
+		e->ret_addr[i] = BPF_CORE_READ(ri, orig_ret_vaddr);
+		e->nr_returns = i + 1;
+		ri = BPF_CORE_READ(ri, next);
+	}
+	for (int i = 0; i < RT_ASYNC_USTACK_MAX / 4096 + 1; i++) {
+		if (off >= RT_ASYNC_USTACK_MAX)
+			break;
+		len = 4096 - ((sp + off) & 4095);
+		bound_barrier(off);
+		off &= RT_ASYNC_USTACK_MAX - 1;
+		if (bpf_probe_read_user(e->data + off, len, (const void *)(sp + off)))
+			break;
+		off += len;
+	}
+	e->size = off < RT_ASYNC_USTACK_MAX ? (__u32)off : RT_ASYNC_USTACK_MAX;
+	count(RT_ASYNC_STAT_USTACKS);
+	bpf_ringbuf_submit(e, 0);
+	return 0;
+}
+
+/* The stack of the step running on the current thread, taken because of
+ * @source: its Python frames (kept in the step), or its native stack
+ * (sent at once). */
+static __always_inline void take_stack(__u32 pid, __u32 tid, struct rt_async_step *s, __u32 source)
+{
+	if (!native_stacks) {
+		walk_stack(pid, tid, source);
+		return;
+	}
+	s->stack_source = source;
+	copy_native_stack(pid, tid, source, s->start_ns);
+}
+
 /* Writes @size bytes at @rec into perf's channel of the current CPU. */
 static __always_inline void task_output(void *ctx, void *rec, __u64 size)
 {
@@ -323,7 +398,7 @@ static __always_inline void task_name_record(void *ctx, __u32 pid, __u64 task, _
 }
 
 /* A task record of @event for @task on the current thread. */
-static __always_inline void task_record(void *ctx, __u64 id, __u64 task, __u32 event)
+static __always_inline void task_record(void *ctx, __u64 id, __u64 task, __u32 event, __u64 sp)
 {
 	struct rt_rec_task r = {
 		.hdr = { .magic = RT_REC_MAGIC, .version = RT_REC_VERSION, .type = RT_REC_TASK,
@@ -336,6 +411,10 @@ static __always_inline void task_record(void *ctx, __u64 id, __u64 task, __u32 e
 		.kind = task_kind,
 	};
 
+	/* at the entry the return address is still the real one: the kernel
+	 * replaces it for the uretprobe after its uprobe programs ran */
+	if (sp && !bpf_probe_read_user(&r.ret_addr, sizeof(r.ret_addr), (const void *)sp))
+		r.ret_sp = sp;
 	task_output(ctx, &r, sizeof(r));
 }
 
@@ -365,7 +444,7 @@ static __always_inline int step_enter(void *ctx, __u64 task, __u64 sp, __u32 kin
 	}
 	if (task_records) {
 		task_name_record(ctx, key.pid, task, kind);
-		task_record(ctx, id, task, RT_REC_TASK_BEGIN);
+		task_record(ctx, id, task, RT_REC_TASK_BEGIN, sp);
 	}
 	if (!s) {
 		sc = bpf_map_lookup_elem(&scratch, &zero);
@@ -487,7 +566,7 @@ static __always_inline int step_exit(void *ctx)
 		return 0;
 	count(RT_ASYNC_STAT_STEPS);
 	if (task_records) {
-		task_record(ctx, id, s->task, RT_REC_TASK_END);
+		task_record(ctx, id, s->task, RT_REC_TASK_END, 0);
 		return 0;
 	}
 	duration = now - s->start_ns;
@@ -649,6 +728,86 @@ int BPF_KPROBE(async_tokio_wake, void *header)
 	return 0;
 }
 
+/* Per process: the CLOCK_MONOTONIC time of tokio's timer tick 0 (the time
+ * driver's start), estimated from below: a timer comes due at tick T
+ * (milliseconds since the driver started) and is taken at or after it, so
+ * each taken timer bounds the start by its taking time minus T ms; the
+ * least bound is within the least lateness seen (under a millisecond for a
+ * timer taken by an idle worker, which parks until the next deadline). */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 256);
+	__type(key, __u32); /* tgid */
+	__type(value, __u64);
+} tick_base SEC(".maps");
+
+#define TOKIO_TICK_NS 1000000ull
+
+/* A call of tokio's Wheel::poll in progress (key: tid): the wheel and the
+ * tick it was asked to advance to. */
+struct wheel_call {
+	__u64 wheel;
+	__u64 now;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 4096);
+	__type(key, __u32);
+	__type(value, struct wheel_call);
+} wheel_calls SEC(".maps");
+
+#define WHEEL_WORDS 8
+
+/* Wheel::poll(&mut self, now: u64): the timer driver asks for the next
+ * timer due by tick @now (milliseconds since the driver started). */
+SEC("uprobe")
+int BPF_KPROBE(async_tokio_wheel_poll, void *wheel, __u64 now)
+{
+	__u32 tid = (__u32)bpf_get_current_pid_tgid();
+	struct wheel_call c = { .wheel = (__u64)wheel, .now = now };
+
+	bpf_map_update_elem(&wheel_calls, &tid, &c, BPF_ANY);
+	return 0;
+}
+
+/* ... returns a timer that came due (its TimerShared; NULL when none is
+ * left).  The timer's own deadline is gone by then (its state says
+ * "pending fire"), but the wheel has just advanced its `elapsed` tick to
+ * the deadline of the slot it took the timer from, which is the timer's:
+ * the largest word of the wheel that is a tick at or before @now (the
+ * compiler orders the fields; the others are pointers and the levels'
+ * count, 6).  A timer due before the latest blocking poll of this thread
+ * ended waited behind it. */
+SEC("uretprobe")
+int BPF_KRETPROBE(async_tokio_timer_return, void *ret)
+{
+	__u64 id = bpf_get_current_pid_tgid(), t = bpf_ktime_get_ns();
+	__u32 tid = (__u32)id, pid = id >> 32;
+	__u64 words[WHEEL_WORDS] = {}, tick = 0, bound, due, start, *base;
+	struct wheel_call *c = bpf_map_lookup_elem(&wheel_calls, &tid);
+
+	if (!c || !ret || bpf_probe_read_user(words, sizeof(words), (const void *)c->wheel))
+		return 0;
+	for (int i = 0; i < WHEEL_WORDS; i++)
+		if (words[i] <= c->now && words[i] > 64 && words[i] + 3600000 >= c->now &&
+		    words[i] > tick)
+			tick = words[i];
+	if (!tick || tick * TOKIO_TICK_NS >= t)
+		return 0;
+	count(RT_ASYNC_STAT_TIMERS);
+	bound = t - tick * TOKIO_TICK_NS;
+	base = bpf_map_lookup_elem(&tick_base, &pid);
+	start = base ? *base : 0;
+	if (!base || bound < start) {
+		bpf_map_update_elem(&tick_base, &pid, &bound, BPF_ANY);
+		start = bound;
+	}
+	due = start + tick * TOKIO_TICK_NS;
+	late_behind_block(pid, tid, due, t);
+	return 0;
+}
+
 SEC("tp_btf/sys_enter")
 int BPF_PROG(async_sys_enter, struct pt_regs *regs, long nr)
 {
@@ -682,7 +841,7 @@ int BPF_PROG(async_sys_exit, struct pt_regs *regs, long ret)
 	s->longest_syscall_ns = d;
 	s->longest_syscall_nr = s->syscall_nr;
 	if (d * 2 >= threshold_ns)
-		walk_stack(id >> 32, tid, RT_ASYNC_STACK_SYSCALL);
+		take_stack(id >> 32, tid, s, RT_ASYNC_STACK_SYSCALL);
 	return 0;
 }
 
@@ -699,8 +858,9 @@ int async_sample(struct bpf_perf_event_data *ctx)
 		return 0;
 	s->samples++;
 	if (s->stack_source == RT_ASYNC_STACK_SYSCALL ||
+	    (native_stacks && s->stack_source == RT_ASYNC_STACK_SAMPLE) ||
 	    (bpf_ktime_get_ns() - s->start_ns) * 2 < threshold_ns)
 		return 0;
-	walk_stack(id >> 32, tid, RT_ASYNC_STACK_SAMPLE);
+	take_stack(id >> 32, tid, s, RT_ASYNC_STACK_SAMPLE);
 	return 0;
 }

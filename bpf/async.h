@@ -91,6 +91,7 @@ enum rt_async_event_type {
 	RT_ASYNC_EVENT_BLOCKING = 1, /* struct rt_async_blocking */
 	RT_ASYNC_EVENT_LATE = 2,     /* struct rt_async_late */
 	RT_ASYNC_EVENT_TASK = 3,     /* struct rt_async_task: a task's first step */
+	RT_ASYNC_EVENT_USTACK = 4,   /* struct rt_async_ustack: a native stack copy */
 };
 
 /* A task seen for the first time, sent as its first step ends so that
@@ -123,6 +124,48 @@ struct rt_async_late {
 	__u64 popped_ns;
 };
 
+/* A native stack copy for a step without Python frames (tokio): at most
+ * this many bytes from the stack pointer up, in page-sized reads that stop
+ * at the first unmapped page. */
+#define RT_ASYNC_USTACK_MAX 16384
+
+/* The user registers sent with it, in the order of perf's register numbers
+ * (bits of RT_ASYNC_UREGS_MASK): what DWARF CFI needs to unwind x86_64
+ * code (the stack and frame pointers, the return address, the callee-saved
+ * registers). */
+enum rt_async_ureg {
+	RT_ASYNC_UREG_BX, RT_ASYNC_UREG_BP, RT_ASYNC_UREG_SP, RT_ASYNC_UREG_IP,
+	RT_ASYNC_UREG_R12, RT_ASYNC_UREG_R13, RT_ASYNC_UREG_R14, RT_ASYNC_UREG_R15,
+	RT_ASYNC_NR_UREGS,
+};
+#define RT_ASYNC_UREGS_MASK ((1ull << 1) | (1ull << 6) | (1ull << 7) | (1ull << 8) | (0xfull << 20))
+
+/* Return addresses that uretprobes (rt-bpf's own on the poll functions)
+ * replaced with the kernel's trampoline, innermost first: at most this
+ * many are sent with a stack copy. */
+#define RT_ASYNC_MAX_RETURNS 8
+
+/* A step's native stack, sent where its Python stack would be taken (at
+ * the end of its longest system call, or by the CPU-time sampler): the
+ * registers and a copy of the stack, which user space unwinds with the
+ * files' CFI while the process lives.  A step may send several; the last
+ * one before its blocking event is its stack. */
+struct rt_async_ustack {
+	__u32 type;      /* RT_ASYNC_EVENT_USTACK */
+	__u32 pid, tid;
+	__u32 source;    /* enum rt_async_stack_source */
+	__u64 start_ns;  /* the step's start: names the step it belongs to */
+	__u64 regs[RT_ASYNC_NR_UREGS];
+	/* where each replaced return address is on the stack, and what it
+	 * was: the unwind needs the real one (nr_returns pairs) */
+	__u64 ret_stack[RT_ASYNC_MAX_RETURNS], ret_addr[RT_ASYNC_MAX_RETURNS];
+	__u32 nr_returns;
+	__u32 size;      /* valid bytes in data */
+	/* one page more than the most copied: the last read of a page's rest
+	 * is bounded by a page, not by what is left */
+	__u8 data[RT_ASYNC_USTACK_MAX + 4096];
+};
+
 /* Per-thread blocking-step bookkeeping (map `blocks`, key: tid). */
 struct rt_async_block {
 	__u64 start_ns, end_ns;
@@ -150,6 +193,7 @@ enum rt_async_stat {
 	RT_ASYNC_STAT_UNPAIRED,     /* step returns without an entry, entries without a return */
 	RT_ASYNC_STAT_TASK_RECORDS, /* task records written to perf (rt-bpf record --tasks) */
 	RT_ASYNC_STAT_TASK_LOST,    /* ... that perf had no room for */
+	RT_ASYNC_STAT_USTACKS,      /* native stacks copied (tokio) */
 	RT_ASYNC_STAT_MAX,
 };
 

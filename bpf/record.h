@@ -216,6 +216,14 @@ struct rt_rec_task {
 	__u64 task;    /* the task's address: its identity while it lives */
 	__u32 event;   /* RT_REC_TASK_BEGIN, RT_REC_TASK_END */
 	__u32 kind;    /* RT_REC_TASK_ASYNCIO, RT_REC_TASK_TOKIO */
+	/* RT_REC_TASK_BEGIN: where the step function's return address is (the
+	 * stack pointer at its entry) and what it is.  While the step runs,
+	 * the uretprobe on that function has replaced it on the stack with the
+	 * kernel's trampoline, which a stack copy's unwind cannot go through:
+	 * rtmerge puts the real one back.  0, 0 when unknown (and in the
+	 * 48-byte records of earlier versions, which end before them). */
+	__u64 ret_sp;
+	__u64 ret_addr;
 };
 
 struct rt_rec_task_name {
@@ -377,7 +385,7 @@ _Static_assert(sizeof(struct rt_rec_stack) == 48, "rt_rec_stack size");
 _Static_assert(sizeof(struct rt_rec_string) == 16 + RT_REC_STR_MAX, "rt_rec_string size");
 _Static_assert(sizeof(struct rt_rec_offcpu) == 56, "rt_rec_offcpu size");
 _Static_assert(sizeof(struct rt_rec_offcpu_sum) == 80, "rt_rec_offcpu_sum size");
-_Static_assert(sizeof(struct rt_rec_task) == 48, "rt_rec_task size");
+_Static_assert(sizeof(struct rt_rec_task) == 64, "rt_rec_task size");
 _Static_assert(sizeof(struct rt_rec_task_name) ==
 	       40 + RT_REC_TASK_LABEL_MAX + RT_REC_TASK_CORO_MAX, "rt_rec_task_name size");
 _Static_assert(sizeof(struct rt_rec_code_piece) == 48 + RT_REC_PIECE_MAX, "rt_rec_code_piece size");

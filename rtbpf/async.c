@@ -10,6 +10,7 @@
 #include <inttypes.h>
 #include <linux/perf_event.h>
 #include <signal.h>
+#include <stddef.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -25,8 +26,10 @@
 #include "bpf/async.h"
 #include "bpf/async.skel.h"
 #include "layouts/layout.h"
+#include "perfglue/grow.h"
 #include "perfglue/hash.h"
 #include "perfglue/safefile.h"
+#include "rtbpf/nativestack.h"
 #include "rtbpf/rtbpf.h"
 #include "runtimes/decode.h"
 #include "runtimes/python/inspect.h"
@@ -53,6 +56,12 @@ struct blocking {
 	size_t nr_frames;
 	bool preempted;     /* over the threshold only by waiting for a CPU */
 	bool attaching;     /* began before the probes were all in place */
+};
+
+/* A thread's latest native stack copy (tokio), until its step ends. */
+struct pending_ustack {
+	uint32_t tid;
+	struct rt_async_ustack *copy;
 };
 
 struct task_row {
@@ -99,6 +108,11 @@ struct async_app {
 	struct blocking *blocks;
 	size_t nr_blocks, blocks_cap;
 	uint64_t attach_ns, end_ns;
+
+	struct rt_native_stack *native;   /* tokio: names the native stacks */
+	struct pending_ustack *ustacks;   /* by thread */
+	size_t nr_ustacks, cap_ustacks;
+	uint64_t ustacks_named, ustacks_failed;
 };
 
 static volatile sig_atomic_t stop_requested;
@@ -232,6 +246,56 @@ static void blocking_stack(struct async_app *app, struct blocking *b)
 	}
 }
 
+/* Keeps the native stack copy @ev of its thread's running step: the last
+ * one taken before the step ends is its stack. */
+static void keep_ustack(struct async_app *app, const struct rt_async_ustack *ev)
+{
+	struct pending_ustack *p = NULL;
+
+	if (ev->size > RT_ASYNC_USTACK_MAX)
+		return;
+	for (size_t i = 0; i < app->nr_ustacks && !p; i++)
+		if (app->ustacks[i].tid == ev->tid)
+			p = &app->ustacks[i];
+	if (!p) {
+		if (RT_ARRAY_GROW(app->ustacks, app->cap_ustacks, app->nr_ustacks + 1, 16))
+			return;
+		p = &app->ustacks[app->nr_ustacks++];
+		p->tid = ev->tid;
+		p->copy = malloc(sizeof(*p->copy));
+		if (!p->copy) {
+			app->nr_ustacks--;
+			return;
+		}
+	}
+	memcpy(p->copy, ev, offsetof(struct rt_async_ustack, data) + ev->size);
+}
+
+/* Unwinds and names the native stack taken during @b's step, while the
+ * process lives (its step just ended). */
+static void blocking_native_stack(struct async_app *app, struct blocking *b)
+{
+	const struct rt_async_ustack *u = NULL;
+	struct rt_native_stack_copy copy;
+
+	for (size_t i = 0; i < app->nr_ustacks && !u; i++)
+		if (app->ustacks[i].tid == b->ev.tid &&
+		    app->ustacks[i].copy->start_ns == b->ev.step.start_ns)
+			u = app->ustacks[i].copy;
+	if (!u || !app->native)
+		return;
+	copy = (struct rt_native_stack_copy){ .regs = (const uint64_t *)u->regs, .regs_mask = RT_ASYNC_UREGS_MASK,
+					      .stack = u->data, .size = u->size,
+					      .ret_stack = (const uint64_t *)u->ret_stack,
+					      .ret_addr = (const uint64_t *)u->ret_addr,
+					      .nr_returns = u->nr_returns < RT_ASYNC_MAX_RETURNS ?
+							    u->nr_returns : RT_ASYNC_MAX_RETURNS };
+	if (rt_native_stack__frames(app->native, &copy, &b->frames, &b->nr_frames))
+		app->ustacks_failed++;
+	else
+		app->ustacks_named++;
+}
+
 static void add_blocking(struct async_app *app, const struct rt_async_blocking *ev)
 {
 	struct blocking *b;
@@ -263,6 +327,8 @@ static void add_blocking(struct async_app *app, const struct rt_async_blocking *
 	snprintf(b->task, sizeof(b->task), "%s", name ? name : "?");
 	if (app->t.runtime == RT_ASYNC_ASYNCIO)
 		blocking_stack(app, b);
+	else
+		blocking_native_stack(app, b);
 }
 
 /* A timer that waited behind blocking step @ev->seq of its thread. */
@@ -294,6 +360,8 @@ static int on_event(void *ctx, void *data, size_t size)
 		add_blocking(app, data);
 	else if (type == RT_ASYNC_EVENT_LATE && size >= sizeof(struct rt_async_late))
 		add_late(app, data);
+	else if (type == RT_ASYNC_EVENT_USTACK && size >= sizeof(struct rt_async_ustack))
+		keep_ustack(app, data);
 	return 0;
 }
 
@@ -398,6 +466,7 @@ static int load_and_attach(struct async_app *app)
 	}
 	app->skel = skel;
 	skel->rodata->threshold_ns = (uint64_t)app->threshold_ms * 1000000ull;
+	skel->rodata->native_stacks = app->t.runtime == RT_ASYNC_TOKIO;
 	memcpy((void *)&skel->rodata->aoff, &app->t.layout.bpf, sizeof(app->t.layout.bpf));
 	err = async_bpf__load(skel);
 	if (err) {
@@ -913,6 +982,10 @@ static void app_free(struct async_app *app)
 		free(app->blocks[i].frames);
 	}
 	free(app->blocks);
+	for (size_t i = 0; i < app->nr_ustacks; i++)
+		free(app->ustacks[i].copy);
+	free(app->ustacks);
+	rt_native_stack__free(app->native);
 	free(app->names);
 	free(app->perf_fds);
 	rt_async_target__exit(&app->t);
@@ -980,11 +1053,18 @@ static void print_tracing(const struct async_app *app)
 			app->t.probes.step_wrapper.path, app->t.probes.step_wrapper.offset,
 			app->t.probes.task_wakeup.offset,
 			app->t.probes.step_wrapper.by_symbol ? "symbols" : "type and method tables");
-	else if (app->verbose)
+	else if (app->verbose) {
 		for (size_t i = 0; i < app->t.tokio.nr_polls; i++)
 			fprintf(stderr, "rt-bpf async: tracing pid %d: polls of %s at %s+0x%" PRIx64 "\n",
 				app->t.pid, app->t.tokio.polls[i].future, app->t.tokio.path,
 				app->t.tokio.polls[i].offset);
+		if (app->t.tokio.wheel_poll)
+			fprintf(stderr, "rt-bpf async: tracing pid %d: due timers at %s+0x%" PRIx64 "\n",
+				app->t.pid, app->t.tokio.path, app->t.tokio.wheel_poll);
+		else
+			fprintf(stderr, "rt-bpf async: pid %d: no timer wheel found (timers due "
+				"during a blocking poll are not counted)\n", app->t.pid);
+	}
 	else
 		fprintf(stderr, "rt-bpf async: tracing pid %d; Ctrl-C to stop and report\n", app->t.pid);
 }
@@ -1024,6 +1104,11 @@ static int async_run(struct rt_bpf_app *rt, void *opts, int argc, char **argv)
 	err = wait_for_runtime(&app);
 	if (!err && app.t.runtime == RT_ASYNC_ASYNCIO)
 		err = rt_async_target__configure(&app.t);
+	if (!err && app.t.runtime == RT_ASYNC_TOKIO) {
+		app.native = rt_native_stack__new(app.t.pid);
+		if (!app.native)
+			err = -errno;
+	}
 	if (!err)
 		err = load_and_attach(&app);
 	if (err)
@@ -1058,7 +1143,8 @@ const struct rt_bpf_cmd rt_bpf_cmd_async = {
 	"async   traces the task steps of an asyncio event loop (CPython 3.11-3.13) or\n"
 	"        the task polls of a tokio program and, when the target exits or at\n"
 	"        Ctrl-C, reports the ones longer than --threshold-ms (default 10) with\n"
-	"        their task, cause, stack (asyncio) and what waited behind them,\n"
+	"        their task, cause, stack (asyncio: Python frames; tokio: native\n"
+	"        frames) and what waited behind them,\n"
 	"        per-task statistics and what to do; --json FILE writes the same data\n"
 	"        (docs/async.md).  --ps lists every asyncio task of a CPython 3.14+\n"
 	"        process once: its coroutine chain and the tasks awaiting it (the\n"

@@ -187,7 +187,7 @@ static int attach_asyncio(struct rt_async_target *t, struct async_bpf *skel, boo
 }
 
 /* Two uprobes per future type's poll function, the type's index as the
- * cookie; the wakers. */
+ * cookie; the wakers; the timer wheel's poll (the timers that came due). */
 static int attach_tokio(struct rt_async_target *t, struct async_bpf *skel, bool wakeups)
 {
 	const struct rt_tokio_probes *p = &t->tokio;
@@ -205,6 +205,12 @@ static int attach_tokio(struct rt_async_target *t, struct async_bpf *skel, bool 
 	if (!err && wakeups && p->wake_by_ref)
 		err = attach_uprobe(t, skel->progs.async_tokio_wake, false, p->path,
 				    p->wake_by_ref, 0);
+	if (!err && wakeups && p->wheel_poll)
+		err = attach_uprobe(t, skel->progs.async_tokio_timer_return, true, p->path,
+				    p->wheel_poll, 0);
+	if (!err && wakeups && p->wheel_poll)
+		err = attach_uprobe(t, skel->progs.async_tokio_wheel_poll, false, p->path,
+				    p->wheel_poll, 0);
 	return err;
 }
 

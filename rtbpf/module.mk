@@ -19,8 +19,8 @@ include rtbpf/top.mk
 
 # In the library for the unit tests and the e2e attach driver.
 LIB_SRCS      += rtbpf/perfsession.c rtbpf/perfrun.c rtbpf/iter.c rtbpf/dsocache.c rtbpf/kfeatures.c \
-                 rtbpf/codetracer.c rtbpf/usdt.c rtbpf/asyncps.c
-UNIT_TESTS    += perfsession kfeatures dsocache codetracer usdt asyncps
+                 rtbpf/codetracer.c rtbpf/usdt.c rtbpf/asyncps.c rtbpf/nativestack.c
+UNIT_TESTS    += perfsession kfeatures dsocache codetracer usdt asyncps nativestack
 LDLIBS        += -lbpf
 BIN_NAMES     += rt-bpf
 EXTRA_TARGETS += $(BUILD)/tests/attach_echo $(BUILD)/tests/attach/busy

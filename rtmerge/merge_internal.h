@@ -68,6 +68,9 @@ struct chain_counts {
 struct rt_merge_task {
 	uint32_t kind;  /* RT_REC_TASK_ASYNCIO, RT_REC_TASK_TOKIO; 0: none */
 	uint32_t frame; /* "[task] NAME" */
+	/* the step function's return address and where it is on the stack
+	 * (rt_task_tracker__return()); ret_sp 0 when unknown */
+	uint64_t ret_sp, ret_addr;
 };
 
 struct rt_merge {
@@ -111,6 +114,8 @@ struct rt_merge {
 	struct rt_interp_decoder *decoder;
 	struct rt_unwinder *unwinder;       /* for --call-graph dwarf samples */
 	struct rt_unwind_frame unwound[MAX_STACK];
+	uint8_t *real_stack;                /* a stack copy with a step's return address put back */
+	size_t real_stack_cap;
 	uint32_t unwind_pid;
 	/* Kernel frames are named at the end, while kallsyms loads on a second
 	 * thread: until then each kernel address gets a placeholder frame. */

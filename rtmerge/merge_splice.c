@@ -6,6 +6,7 @@
  */
 #include "rtmerge/merge_internal.h"
 #include "rtmerge/tracefields.h"
+#include "perfglue/grow.h"
 
 #include <errno.h>
 #include <inttypes.h>
@@ -35,6 +36,40 @@ static int unwind_find_map(void *ctx, uint64_t addr, struct rt_unwind_map *out)
 	return 0;
 }
 
+/* The user stack pointer of sample @s; 0 when its registers lack it. */
+static uint64_t sample_sp(const struct rt_perf_sample *s)
+{
+	const uint64_t sp_bit = 1ull << RT_PERF_REG_SP;
+
+	if (!(s->user_regs_mask & sp_bit))
+		return 0;
+	return s->user_regs[__builtin_popcountll(s->user_regs_mask & (sp_bit - 1))];
+}
+
+/*
+ * The stack copy of @s as the thread's own code left it: inside an async
+ * task's step (rt-bpf record --tasks), the step function's return address
+ * is the uretprobe's trampoline, which no unwind goes through; the task
+ * record said what it really is.  Returns @s's copy itself when there is
+ * nothing to put back, NULL without memory.
+ */
+static const uint8_t *real_stack(struct rt_merge *m, const struct rt_perf_sample *s,
+				 const struct rt_merge_task *task, uint64_t size)
+{
+	uint64_t sp = sample_sp(s), at;
+
+	if (!task || !task->kind || !task->ret_sp || !sp || task->ret_sp < sp || size < 8 ||
+	    task->ret_sp - sp > size - 8)
+		return s->user_stack;
+	at = task->ret_sp - sp;
+	if (RT_ARRAY_GROW(m->real_stack, m->real_stack_cap, size, 8192))
+		return NULL;
+	memcpy(m->real_stack, s->user_stack, size);
+	memcpy(m->real_stack + at, &task->ret_addr, sizeof(task->ret_addr));
+	m->stats.task_returns_restored++;
+	return m->real_stack;
+}
+
 /*
  * Unwinds the sample's user stack copy (--call-graph dwarf) and appends the
  * user frames, leaf first, to frames[*nr].  Callers' return addresses are
@@ -43,7 +78,7 @@ static int unwind_find_map(void *ctx, uint64_t addr, struct rt_unwind_map *out)
  * nothing (the callchain's own user part then stands).
  */
 static int unwind_user(struct rt_merge *m, const struct rt_perf_sample *s, uint64_t gen,
-		       uint32_t *frames, uint32_t *nr)
+		       const struct rt_merge_task *task, uint32_t *frames, uint32_t *nr)
 {
 	struct rt_unwind_input in = {
 		.regs = s->user_regs,
@@ -60,6 +95,9 @@ static int unwind_user(struct rt_merge *m, const struct rt_perf_sample *s, uint6
 
 	if (!s->user_regs || !s->user_regs_mask || !in.stack_size)
 		return -ENOENT;
+	in.stack = real_stack(m, s, task, in.stack_size);
+	if (!in.stack)
+		return -ENOMEM;
 	/* made for the first stack copy: its caches are half a megabyte to
 	 * clear, for nothing in a frame-pointer recording (map paths come from
 	 * rt_machine__intern()) */
@@ -278,7 +316,7 @@ int rt_merge__fold(struct rt_merge *m, const struct rt_perf_sample *s,
 		if (has_copy) {
 			uint32_t kept = user_start == UINT32_MAX ? nr : user_start;
 
-			err = unwind_user(m, s, gen, leaf_first, &kept);
+			err = unwind_user(m, s, gen, task, leaf_first, &kept);
 			if (err && err != -ENOENT)
 				return err;
 			if (!err)

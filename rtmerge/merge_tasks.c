@@ -36,9 +36,12 @@ int rt_merge__task_now(struct rt_merge *m, uint32_t pid, uint32_t tid, struct rt
 	int n;
 
 	out->kind = 0;
+	out->ret_sp = 0;
 	name = rt_task_tracker__current(m->tasks, pid, tid, &kind);
 	if (!name)
 		return 0;
+	if (rt_task_tracker__return(m->tasks, pid, tid, &out->ret_sp, &out->ret_addr))
+		out->ret_sp = 0;
 	n = snprintf(text, sizeof(text), "[task] %s", name);
 	if (n >= (int)sizeof(text))
 		n = sizeof(text) - 1;

@@ -9,6 +9,7 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,6 +25,7 @@ struct thread_slot {
 	struct rt_tid_key key; /* first: an entry of perfglue/tidtable.h */
 	uint32_t pid;
 	uint64_t task;
+	uint64_t ret_sp, ret_addr; /* the step function's real return address */
 	uint32_t kind;
 	bool running;
 };
@@ -140,6 +142,8 @@ static int take_step(struct rt_task_tracker *t, const struct rt_rec_task *r)
 	th->kind = r->kind;
 	th->task = r->task;
 	th->running = r->event == RT_REC_TASK_BEGIN;
+	th->ret_sp = th->running ? r->ret_sp : 0;
+	th->ret_addr = th->running ? r->ret_addr : 0;
 	return 1;
 }
 
@@ -159,9 +163,11 @@ int rt_task_tracker__feed(struct rt_task_tracker *t, const void *raw, size_t siz
 	if (hdr.version != RT_REC_VERSION)
 		return -EINVAL;
 	if (hdr.type == RT_REC_TASK) {
-		if (hdr.size < sizeof(r.step) || hdr.size > size)
+		/* the records of earlier versions end before the return address */
+		if (hdr.size < offsetof(struct rt_rec_task, ret_sp) || hdr.size > size)
 			return -EINVAL;
-		memcpy(&r.step, raw, sizeof(r.step));
+		memset(&r.step, 0, sizeof(r.step));
+		memcpy(&r.step, raw, hdr.size < sizeof(r.step) ? hdr.size : sizeof(r.step));
 		return take_step(t, &r.step);
 	}
 	if (hdr.size < sizeof(r.name) || hdr.size > size)
@@ -189,4 +195,16 @@ const char *rt_task_tracker__current(struct rt_task_tracker *t, uint32_t pid, ui
 	}
 	snprintf(t->unnamed, sizeof(t->unnamed), "task 0x%" PRIx64, th->task);
 	return t->unnamed;
+}
+
+int rt_task_tracker__return(struct rt_task_tracker *t, uint32_t pid, uint32_t tid,
+			    uint64_t *sp, uint64_t *addr)
+{
+	const struct thread_slot *th = tid ? rt_tid_table__get(&t->threads, tid, false) : NULL;
+
+	if (!th || !th->running || th->pid != pid || !th->ret_sp)
+		return -ENOENT;
+	*sp = th->ret_sp;
+	*addr = th->ret_addr;
+	return 0;
 }

@@ -34,4 +34,14 @@ int rt_task_tracker__feed(struct rt_task_tracker *t, const void *raw, size_t siz
 const char *rt_task_tracker__current(struct rt_task_tracker *t, uint32_t pid, uint32_t tid,
 				     uint32_t *kind);
 
+/*
+ * Where the step function of the step thread @tid of process @pid runs has
+ * its return address (*@sp: the stack pointer at its entry) and what it is
+ * (*@addr): on the stack, the uretprobe's trampoline stands there instead
+ * while the step runs.  Returns 0, or -ENOENT when the thread is between
+ * steps or the record did not say (earlier versions).
+ */
+int rt_task_tracker__return(struct rt_task_tracker *t, uint32_t pid, uint32_t tid,
+			    uint64_t *sp, uint64_t *addr);
+
 #endif

@@ -203,10 +203,8 @@ static int image_symbols(pid_t pid, unsigned long start, unsigned long end, cons
 	return opts->has_symbols(values) ? 0 : -ENOENT;
 }
 
-/* Parses a /proc/PID/maps line; the path is the rest of the line (it may
- * hold spaces), without its newline.  False for lines without a path. */
-static bool parse_maps_line(char *line, unsigned long *start, unsigned long *end,
-			    unsigned long *offset, char **path)
+bool rt_process__parse_maps_line(char *line, unsigned long *start, unsigned long *end,
+				 unsigned long *offset, char **path)
 {
 	int at = -1;
 	size_t len;
@@ -260,7 +258,7 @@ int rt_process__find_image(pid_t pid, const struct rt_process_image_opts *opts)
 		base = strrchr(name, '/') + 1;
 		if (strcmp(name, exe) && !strstr(base, opts->lib_name))
 			continue;
-		if (!parse_maps_line(line, &start, &end, &offset, &path) || offset != 0 ||
+		if (!rt_process__parse_maps_line(line, &start, &end, &offset, &path) || offset != 0 ||
 		    path[0] != '/')
 			continue;
 		/* map_files reaches the mapped file even across mount namespaces */

@@ -22,6 +22,14 @@
  */
 int rt_process__read(pid_t pid, uint64_t addr, void *buf, size_t len);
 
+/*
+ * Parses a /proc/PID/maps line in place; *@path points at the rest of the
+ * line (it may hold spaces), without its newline.  False for lines without
+ * a path (anonymous memory) or not in the format.
+ */
+bool rt_process__parse_maps_line(char *line, unsigned long *start, unsigned long *end,
+				 unsigned long *offset, char **path);
+
 /* A symbol to look up in an ELF file's .symtab and .dynsym. */
 struct rt_process_symbol {
 	const char *name;

@@ -132,6 +132,9 @@ static int take_symbol(Elf *elf, const GElf_Sym *sym, const char *name, struct r
 			out->wake_by_val = offset;
 		else if (!strcmp(d, "tokio::runtime::task::waker::wake_by_ref"))
 			out->wake_by_ref = offset;
+		else if (!strcmp(d, "<tokio::runtime::time::wheel::Wheel>::poll") ||
+			 !strcmp(d, "tokio::runtime::time::wheel::Wheel::poll"))
+			out->wheel_poll = offset;
 	}
 	free(d);
 	return err;

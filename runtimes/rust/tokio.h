@@ -27,6 +27,9 @@ struct rt_tokio_probes {
 	struct rt_tokio_poll_fn *polls; /* owned; rt_tokio_probes__exit() frees */
 	size_t nr_polls;
 	uint64_t wake_by_val, wake_by_ref; /* file offsets; 0: not found */
+	/* the timer wheel's poll, which returns each timer that came due
+	 * (TimerShared) to the driver that fires it: a file offset, 0 not found */
+	uint64_t wheel_poll;
 };
 
 /*

@@ -12,6 +12,10 @@
 #   cases.sh deep              rt-bpf record -- python3.11 py_recurse.py 3000
 #                              (every frame of a 3,000-deep stack: the
 #                              chunked records of docs/record-format.md)
+#   cases.sh async             rt-bpf async -- python3.11 py_async_ground.py
+#                              (bpf/async.bpf.c loads, and the blocker's
+#                              sleeps are found as blocking steps with their
+#                              cause and stack)
 #
 # Runs on the host as well (under the e2e lock); exits 77 when something
 # it needs is missing.
@@ -98,6 +102,23 @@ deep)
 	python3 "$WORKLOADS/deep_check.py" "$PY_TMP/deep.folded" "$PY_TMP/deep.err" deep py 3000 \
 		"$WORKLOADS/py_recurse.py" 20 ||
 		{ grep '^rtmerge' "$PY_TMP/deep.merr" | head -n 6; fail "deep: wrong stacks"; }
+	;;
+async)
+	timeout 90 "$RT_BPF" async --threshold-ms 20 --json "$PY_TMP/async.json" -- "$PY" \
+		"$WORKLOADS/py_async_ground.py" "$PY_TMP/async.log" 0.2 >"$PY_TMP/async.out" 2>&1 ||
+		{ verdict "$PY_TMP/async.out"; fail "async: rt-bpf async failed: $(tail -3 "$PY_TMP/async.out")"; }
+	# under emulation other steps may run long too: only the blocker's
+	# sleeps are asserted, each a step with its cause and leaf frame
+	python3 - "$PY_TMP/async.json" "$PY_TMP/async.log" <<'PY' || fail "async: wrong report"
+import json, sys
+rep = json.load(open(sys.argv[1]))
+sleeps = sum(1 for l in open(sys.argv[2]) if l.startswith("block "))
+found = [b for b in rep["blocking"] + rep["preempted"] if b["kind"] == "blocker" and
+         b["cause"] in ("syscall", "preempted") and b["stack"] and b["stack"][0].startswith("blocker (")]
+print(f"async: {len(found)} of {sleeps} sleeps found as blocking steps with their stack, "
+      f"{rep['counters']['steps']} steps")
+sys.exit(0 if sleeps == 10 and len(found) >= 8 else 1)
+PY
 	;;
 *) fail "unknown case $kind" ;;
 esac

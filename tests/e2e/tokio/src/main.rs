@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-only
 // Ground truth for rt-bpf async on tokio: one task blocks the runtime's
-// only worker with std::thread::sleep(60 ms) every 250 ms, ten times, and
+// only worker with std::thread::sleep(60 ms) (with a second argument
+// "spin": a 60 ms busy loop) every 250 ms, ten times, and
 // logs each sleep as "block START_NS DURATION_NS" (CLOCK_MONOTONIC) to the
 // file argv[1]; 300 light tasks wake on timers every 20-100 ms; one task
 // runs 2 ms CPU slices between sleeps.  The blocker starts after 0.5 s:
@@ -14,12 +15,26 @@ fn monotonic_ns() -> u64 {
     ts.tv_sec as u64 * 1_000_000_000 + ts.tv_nsec as u64
 }
 
-async fn blocker(path: String) {
+#[inline(never)]
+fn spin_for(d: Duration) {
+    let end = Instant::now() + d;
+    let mut n: u64 = 0;
+    while Instant::now() < end {
+        n = n.wrapping_add(1);
+    }
+    std::hint::black_box(n);
+}
+
+async fn blocker(path: String, spin: bool) {
     let mut log = std::fs::File::create(path).expect("log file");
     tokio::time::sleep(Duration::from_millis(500)).await;
     for _ in 0..10 {
         let t0 = monotonic_ns();
-        std::thread::sleep(Duration::from_millis(60));
+        if spin {
+            spin_for(Duration::from_millis(60));
+        } else {
+            std::thread::sleep(Duration::from_millis(60));
+        }
         writeln!(log, "block {} {}", t0, monotonic_ns() - t0).expect("log");
         tokio::time::sleep(Duration::from_millis(190)).await;
     }
@@ -44,10 +59,11 @@ async fn cpu_slices() {
 
 #[tokio::main(flavor = "current_thread")]
 async fn main() {
-    let path = std::env::args().nth(1).expect("usage: tokground LOG");
+    let path = std::env::args().nth(1).expect("usage: tokground LOG [spin]");
+    let spin = std::env::args().nth(2).as_deref() == Some("spin");
     for i in 0..300 {
         tokio::spawn(light(i));
     }
     tokio::spawn(cpu_slices());
-    tokio::spawn(blocker(path)).await.expect("blocker");
+    tokio::spawn(blocker(path, spin)).await.expect("blocker");
 }
