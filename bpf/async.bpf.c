@@ -208,6 +208,7 @@ static __noinline int walk_stack(__u32 pid, __u32 tid, __u32 source)
 	if (!s)
 		return 0;
 	s->nr_frames = 0;
+	s->walking = 1;
 	if (w.frame)
 		bpf_loop(RT_ASYNC_MAX_FRAMES + 1, walk_frame, &w, 0);
 	if (w.flags & RT_REC_STACK_READ_FAULT)
@@ -216,14 +217,16 @@ static __noinline int walk_stack(__u32 pid, __u32 tid, __u32 source)
 	if (s) {
 		s->stack_flags = w.flags;
 		s->stack_source = source;
+		s->walking = 0;
 	}
 	return 0;
 }
 
-/* Sends the current thread's native stack for step @s (its user registers
- * and a copy of its stack from the stack pointer up), taken because of
- * @source.  The copy goes page by page and stops before the first page that
- * cannot be read: the top of a thread's stack is the end of its mapping. */
+/* Sends the current thread's native stack for the step that began at
+ * @start_ns (its user registers and a copy of its stack from the stack
+ * pointer up), taken because of @source; 0 when sent.  The copy goes page
+ * by page and stops before the first page that cannot be read: the top of
+ * a thread's stack is the end of its mapping. */
 static __noinline int copy_native_stack(__u32 pid, __u32 tid, __u32 source, __u64 start_ns)
 {
 	struct task_struct *current = bpf_get_current_task_btf();
@@ -233,11 +236,11 @@ static __noinline int copy_native_stack(__u32 pid, __u32 tid, __u32 source, __u6
 	__u64 sp, off = 0, len;
 
 	if (!regs)
-		return 0;
+		return -1;
 	e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
 	if (!e) {
 		count(RT_ASYNC_STAT_EVENTS_LOST);
-		return 0;
+		return -1;
 	}
 	sp = BPF_CORE_READ(regs, sp);
 	e->type = RT_ASYNC_EVENT_USTACK;
@@ -279,17 +282,17 @@ static __noinline int copy_native_stack(__u32 pid, __u32 tid, __u32 source, __u6
 	return 0;
 }
 
-/* The stack of the step running on the current thread, taken because of
- * @source: its Python frames (kept in the step), or its native stack
- * (sent at once). */
+/* The stack of step @s, running on the current thread, taken because of
+ * @source: its Python frames (kept in @s), or its native stack (sent at
+ * once; @s notes where it came from once it is sent). */
 static __always_inline void take_stack(__u32 pid, __u32 tid, struct rt_async_step *s, __u32 source)
 {
 	if (!native_stacks) {
 		walk_stack(pid, tid, source);
 		return;
 	}
-	s->stack_source = source;
-	copy_native_stack(pid, tid, source, s->start_ns);
+	if (!copy_native_stack(pid, tid, source, s->start_ns))
+		s->stack_source = source;
 }
 
 /* Writes @size bytes at @rec into perf's channel of the current CPU. */
@@ -471,6 +474,7 @@ static __always_inline int step_enter(void *ctx, __u64 task, __u64 sp, __u32 kin
 	s->stack_source = RT_ASYNC_STACK_NONE;
 	s->nr_frames = 0;
 	s->stack_flags = 0;
+	s->walking = 0;
 	due = bpf_map_lookup_elem(&wakes, &key);
 	if (due) {
 		if (*due && *due < now && now - *due < 60000000000ull)
@@ -728,16 +732,24 @@ int BPF_KPROBE(async_tokio_wake, void *header)
 	return 0;
 }
 
-/* Per process: the CLOCK_MONOTONIC time of tokio's timer tick 0 (the time
- * driver's start), estimated from below: a timer comes due at tick T
- * (milliseconds since the driver started) and is taken at or after it, so
- * each taken timer bounds the start by its taking time minus T ms; the
- * least bound is within the least lateness seen (under a millisecond for a
- * timer taken by an idle worker, which parks until the next deadline). */
+/* Per timer wheel (a runtime's time driver): the CLOCK_MONOTONIC time of
+ * its tick 0 (its driver's start).  A timer comes due at tick T
+ * (milliseconds since the start) and is taken at or after it, so each
+ * taken timer's time minus T ms is at or after the start; the least of
+ * them is the estimate, late by the least lateness seen (under a
+ * millisecond once a timer is taken by an idle worker, which parks until
+ * the next deadline).  Until then deadlines come out late, which can only
+ * leave out timers that waited, never add one. */
+struct wheel_key {
+	__u32 pid;
+	__u32 pad;
+	__u64 wheel;
+};
+
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
-	__uint(max_entries, 256);
-	__type(key, __u32); /* tgid */
+	__uint(max_entries, 1024);
+	__type(key, struct wheel_key);
 	__type(value, __u64);
 } tick_base SEC(".maps");
 
@@ -757,7 +769,9 @@ struct {
 	__type(value, struct wheel_call);
 } wheel_calls SEC(".maps");
 
-#define WHEEL_WORDS 8
+/* tokio 1.24's Wheel: `elapsed`, the levels' Vec (three words), the
+ * pending list (two) */
+#define WHEEL_WORDS 6
 
 /* Wheel::poll(&mut self, now: u64): the timer driver asks for the next
  * timer due by tick @now (milliseconds since the driver started). */
@@ -777,8 +791,8 @@ int BPF_KPROBE(async_tokio_wheel_poll, void *wheel, __u64 now)
  * the deadline of the slot it took the timer from, which is the timer's:
  * the largest word of the wheel that is a tick at or before @now (the
  * compiler orders the fields; the others are pointers and the levels'
- * count, 6).  A timer due before the latest blocking poll of this thread
- * ended waited behind it. */
+ * count and capacity, 6).  A timer due before the latest blocking poll of
+ * this thread ended waited behind it. */
 SEC("uretprobe")
 int BPF_KRETPROBE(async_tokio_timer_return, void *ret)
 {
@@ -786,9 +800,11 @@ int BPF_KRETPROBE(async_tokio_timer_return, void *ret)
 	__u32 tid = (__u32)id, pid = id >> 32;
 	__u64 words[WHEEL_WORDS] = {}, tick = 0, bound, due, start, *base;
 	struct wheel_call *c = bpf_map_lookup_elem(&wheel_calls, &tid);
+	struct wheel_key key = { .pid = pid };
 
 	if (!c || !ret || bpf_probe_read_user(words, sizeof(words), (const void *)c->wheel))
 		return 0;
+	key.wheel = c->wheel;
 	for (int i = 0; i < WHEEL_WORDS; i++)
 		if (words[i] <= c->now && words[i] > 64 && words[i] + 3600000 >= c->now &&
 		    words[i] > tick)
@@ -797,10 +813,10 @@ int BPF_KRETPROBE(async_tokio_timer_return, void *ret)
 		return 0;
 	count(RT_ASYNC_STAT_TIMERS);
 	bound = t - tick * TOKIO_TICK_NS;
-	base = bpf_map_lookup_elem(&tick_base, &pid);
+	base = bpf_map_lookup_elem(&tick_base, &key);
 	start = base ? *base : 0;
 	if (!base || bound < start) {
-		bpf_map_update_elem(&tick_base, &pid, &bound, BPF_ANY);
+		bpf_map_update_elem(&tick_base, &key, &bound, BPF_ANY);
 		start = bound;
 	}
 	due = start + tick * TOKIO_TICK_NS;
@@ -857,6 +873,13 @@ int async_sample(struct bpf_perf_event_data *ctx)
 	if (!s || !s->depth)
 		return 0;
 	s->samples++;
+	/* the sample interrupted this thread's own walk (at a system call's
+	 * end, on this CPU): a walk now would reuse the CPU's frame buffer
+	 * under it, and the walk under way is the better stack anyway */
+	if (s->walking) {
+		count(RT_ASYNC_STAT_NESTED);
+		return 0;
+	}
 	if (s->stack_source == RT_ASYNC_STACK_SYSCALL ||
 	    (native_stacks && s->stack_source == RT_ASYNC_STACK_SAMPLE) ||
 	    (bpf_ktime_get_ns() - s->start_ns) * 2 < threshold_ns)

@@ -62,6 +62,8 @@ struct rt_async_step {
 	__u32 nr_frames;
 	__u32 stack_flags;    /* RT_REC_STACK_* */
 	__u32 kind;           /* tokio: the poll function's index (its future type); asyncio: 0 */
+	__u32 walking;        /* a walk of this step's stack is in progress (on its thread) */
+	__u32 pad;
 	struct {
 		__u64 code;
 		__u32 lasti;
@@ -194,6 +196,7 @@ enum rt_async_stat {
 	RT_ASYNC_STAT_TASK_RECORDS, /* task records written to perf (rt-bpf record --tasks) */
 	RT_ASYNC_STAT_TASK_LOST,    /* ... that perf had no room for */
 	RT_ASYNC_STAT_USTACKS,      /* native stacks copied (tokio) */
+	RT_ASYNC_STAT_NESTED,       /* CPU-time samples that interrupted their thread's walk */
 	RT_ASYNC_STAT_MAX,
 };
 

@@ -58,7 +58,9 @@ struct blocking {
 	bool attaching;     /* began before the probes were all in place */
 };
 
-/* A thread's latest native stack copy (tokio), until its step ends. */
+/* A thread's latest native stack copy (tokio): a blocking step's stack when
+ * it has that step's start; replaced by the thread's next copy (one per
+ * thread seen, freed at the end). */
 struct pending_ustack {
 	uint32_t tid;
 	struct rt_async_ustack *copy;
@@ -74,6 +76,7 @@ struct task_row {
 struct kind_row {
 	char kind[NAME_MAX_LEN];
 	uint64_t tasks, steps, step_ns, max_step_ns, sched_ns, delayed_steps, blocking, preempted;
+	uint64_t pending_ns;
 };
 
 /* What the report shows: the blocking steps by duration, the steps slow
@@ -277,6 +280,7 @@ static void blocking_native_stack(struct async_app *app, struct blocking *b)
 {
 	const struct rt_async_ustack *u = NULL;
 	struct rt_native_stack_copy copy;
+	int err;
 
 	for (size_t i = 0; i < app->nr_ustacks && !u; i++)
 		if (app->ustacks[i].tid == b->ev.tid &&
@@ -290,10 +294,15 @@ static void blocking_native_stack(struct async_app *app, struct blocking *b)
 					      .ret_addr = (const uint64_t *)u->ret_addr,
 					      .nr_returns = u->nr_returns < RT_ASYNC_MAX_RETURNS ?
 							    u->nr_returns : RT_ASYNC_MAX_RETURNS };
-	if (rt_native_stack__frames(app->native, &copy, &b->frames, &b->nr_frames))
+	err = rt_native_stack__frames(app->native, &copy, &b->frames, &b->nr_frames);
+	if (err) {
 		app->ustacks_failed++;
-	else
+		if (app->verbose)
+			fprintf(stderr, "rt-bpf async: cannot unwind the stack of a blocking poll of "
+				"thread %u: %s\n", b->ev.tid, strerror(-err));
+	} else {
 		app->ustacks_named++;
+	}
 }
 
 static void add_blocking(struct async_app *app, const struct rt_async_blocking *ev)
@@ -621,6 +630,15 @@ static int cmp_blocking_duration(const void *a, const void *b)
 	return dx < dy ? 1 : dx > dy ? -1 : 0;
 }
 
+/* How long @st's task waited between its first step and the end of its
+ * last one seen: woken or not, it was not being run. */
+static uint64_t task_pending_ns(const struct rt_async_task_stats *st)
+{
+	uint64_t life = st->last_ns > st->first_ns ? st->last_ns - st->first_ns : 0;
+
+	return life > st->step_ns ? life - st->step_ns : 0;
+}
+
 static int cmp_task_time(const void *a, const void *b)
 {
 	const struct task_row *x = a, *y = b;
@@ -711,6 +729,7 @@ static size_t collect_kinds(const struct async_app *app, const struct task_row *
 		k->delayed_steps += rows[i].st.delayed_steps;
 		k->blocking += rows[i].blocking;
 		k->preempted += rows[i].preempted;
+		k->pending_ns += task_pending_ns(&rows[i].st);
 	}
 	return nk;
 }
@@ -780,12 +799,13 @@ static void print_report(const struct async_app *app, const struct report *r)
 			k->blocking, k->preempted,
 			k->delayed_steps ? k->sched_ns / 1e6 / k->delayed_steps : 0.0);
 	}
-	fprintf(stderr, "\nBusiest tasks:\n  %-40s %9s %10s %9s %9s\n", "task", "steps", "step ms",
-		"max ms", "blocking");
+	fprintf(stderr, "\nBusiest tasks:\n  %-40s %9s %10s %9s %11s %9s\n", "task", "steps", "step ms",
+		"max ms", "pending ms", "blocking");
 	for (size_t i = 0; i < r->nr_rows && i < REPORT_TASKS; i++)
-		fprintf(stderr, "  %-40.40s %9" PRIu64 " %10.1f %9.2f %9u\n", r->rows[i].name,
+		fprintf(stderr, "  %-40.40s %9" PRIu64 " %10.1f %9.2f %11.1f %9u\n", r->rows[i].name,
 			(uint64_t)r->rows[i].st.steps, r->rows[i].st.step_ns / 1e6,
-			r->rows[i].st.max_step_ns / 1e6, r->rows[i].blocking);
+			r->rows[i].st.max_step_ns / 1e6, task_pending_ns(&r->rows[i].st) / 1e6,
+			r->rows[i].blocking);
 	if (r->nr_blocking)
 		print_recommendations(app, r);
 	if (r->nr_attaching)
@@ -806,6 +826,13 @@ static void print_report(const struct async_app *app, const struct report *r)
 		r->counters[RT_ASYNC_STAT_TIMERS], r->counters[RT_ASYNC_STAT_LATE],
 		r->counters[RT_ASYNC_STAT_WALKS], r->counters[RT_ASYNC_STAT_WALK_FAULTS],
 		r->counters[RT_ASYNC_STAT_EVENTS_LOST], r->counters[RT_ASYNC_STAT_UNPAIRED]);
+	if (app->t.runtime == RT_ASYNC_TOKIO)
+		fprintf(stderr, "native stacks: %" PRIu64 " copied, %" PRIu64 " of blocking polls "
+			"unwound, %" PRIu64 " could not be\n", r->counters[RT_ASYNC_STAT_USTACKS],
+			app->ustacks_named, app->ustacks_failed);
+	if (app->verbose)
+		fprintf(stderr, "%" PRIu64 " CPU-time samples came during their thread's own stack "
+			"walk (not walked again)\n", r->counters[RT_ASYNC_STAT_NESTED]);
 }
 
 static void json_blocking(FILE *f, const struct async_app *app, const struct blocking *b)
@@ -855,10 +882,12 @@ static void json_tasks(FILE *f, const struct async_app *app, const struct report
 		rt_async__json_str(f, task_kind(app, r->rows[i].name));
 		fprintf(f, ", \"address\": \"0x%" PRIx64 "\", \"thread\": %u, \"polls\": %" PRIu64
 			", \"poll_time_ms\": %.3f, \"max_poll_ms\": %.3f, \"sched_delay_ms\": %.3f, "
-			"\"woken_by_timer\": %" PRIu64 ", \"blocking_polls\": %u, \"preempted_polls\": %u}",
+			"\"woken_by_timer\": %" PRIu64 ", \"life_ms\": %.3f, \"pending_ms\": %.3f, "
+			"\"blocking_polls\": %u, \"preempted_polls\": %u}",
 			(uint64_t)r->rows[i].key.task, st->tid, (uint64_t)st->steps, st->step_ns / 1e6,
 			st->max_step_ns / 1e6, st->sched_delay_ns / 1e6, (uint64_t)st->delayed_steps,
-			r->rows[i].blocking, r->rows[i].preempted);
+			(st->last_ns > st->first_ns ? st->last_ns - st->first_ns : 0) / 1e6,
+			task_pending_ns(st) / 1e6, r->rows[i].blocking, r->rows[i].preempted);
 	}
 	fprintf(f, "],\n \"kinds\": [");
 	for (size_t i = 0; i < r->nr_kinds; i++) {
@@ -867,9 +896,10 @@ static void json_tasks(FILE *f, const struct async_app *app, const struct report
 		fprintf(f, "%s\n  {\"kind\": ", i ? "," : "");
 		rt_async__json_str(f, k->kind);
 		fprintf(f, ", \"tasks\": %" PRIu64 ", \"polls\": %" PRIu64 ", \"poll_time_ms\": %.3f, "
-			"\"max_poll_ms\": %.3f, \"sched_delay_ms\": %.3f, \"blocking_polls\": %" PRIu64
-			", \"preempted_polls\": %" PRIu64 "}", k->tasks, k->steps, k->step_ns / 1e6,
-			k->max_step_ns / 1e6, k->sched_ns / 1e6, k->blocking, k->preempted);
+			"\"max_poll_ms\": %.3f, \"sched_delay_ms\": %.3f, \"pending_ms\": %.3f, "
+			"\"blocking_polls\": %" PRIu64 ", \"preempted_polls\": %" PRIu64 "}", k->tasks,
+			k->steps, k->step_ns / 1e6, k->max_step_ns / 1e6, k->sched_ns / 1e6,
+			k->pending_ns / 1e6, k->blocking, k->preempted);
 	}
 	fprintf(f, "],\n");
 }
@@ -904,11 +934,14 @@ static int write_json(const struct async_app *app, const struct report *r)
 	}
 	fprintf(f, "],\n \"counters\": {\"steps\": %" PRIu64 ", \"over_threshold\": %" PRIu64
 		", \"timers\": %" PRIu64 ", \"late_timers\": %" PRIu64 ", \"walks\": %" PRIu64
-		", \"walk_faults\": %" PRIu64 ", \"events_lost\": %" PRIu64 ", \"unpaired\": %" PRIu64 "}}\n",
+		", \"walk_faults\": %" PRIu64 ", \"events_lost\": %" PRIu64 ", \"unpaired\": %" PRIu64
+		", \"native_stacks\": %" PRIu64 ", \"native_unwound\": %" PRIu64
+		", \"native_failed\": %" PRIu64 "}}\n",
 		r->counters[RT_ASYNC_STAT_STEPS], r->counters[RT_ASYNC_STAT_BLOCKING],
 		r->counters[RT_ASYNC_STAT_TIMERS], r->counters[RT_ASYNC_STAT_LATE],
 		r->counters[RT_ASYNC_STAT_WALKS], r->counters[RT_ASYNC_STAT_WALK_FAULTS],
-		r->counters[RT_ASYNC_STAT_EVENTS_LOST], r->counters[RT_ASYNC_STAT_UNPAIRED]);
+		r->counters[RT_ASYNC_STAT_EVENTS_LOST], r->counters[RT_ASYNC_STAT_UNPAIRED],
+		r->counters[RT_ASYNC_STAT_USTACKS], app->ustacks_named, app->ustacks_failed);
 	if (fclose(f)) {
 		fprintf(stderr, "rt-bpf async: cannot write %s: %s\n", app->json, strerror(errno));
 		return -EIO;

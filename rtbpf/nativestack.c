@@ -10,18 +10,27 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "perfglue/grow.h"
+#include "perfglue/safefile.h"
 #include "rtbpf/nativestack.h"
 #include "runtimes/process.h"
 #include "symbolize/symbolize.h"
 #include "unwind/unwind.h"
 
 #define MAX_FRAMES 256
+#define MAX_PATCHES 8
 
 struct mapping {
 	uint64_t start, end, pgoff;
 	char *path;
+	/* the mapped file's build id, read through /proc/PID/map_files (the
+	 * file itself, also in another mount namespace) when first needed:
+	 * the unwinder and the symbolizer take a file at the path only when its
+	 * id is this one, else the process's own through its root */
+	uint8_t build_id[20];
+	int build_id_size;    /* 0: not read yet; < 0: none */
 };
 
 struct rt_native_stack {
@@ -30,8 +39,6 @@ struct rt_native_stack {
 	struct rt_symbolizer *symbolizer;
 	struct mapping *maps; /* sorted by start (the kernel lists them so) */
 	size_t nr_maps, cap_maps;
-	uint8_t *stack;       /* the copy with the real return addresses */
-	size_t cap_stack;
 	struct rt_unwind_frame frames[MAX_FRAMES];
 };
 
@@ -69,7 +76,6 @@ void rt_native_stack__free(struct rt_native_stack *ns)
 		return;
 	clear_maps(ns);
 	free(ns->maps);
-	free(ns->stack);
 	rt_unwinder__free(ns->unwinder);
 	rt_symbolizer__free(ns->symbolizer);
 	free(ns);
@@ -121,24 +127,54 @@ static const struct mapping *map_of(const struct rt_native_stack *ns, uint64_t a
 	return NULL;
 }
 
+/* @m's build id (read once), NULL when it has none or cannot be read. */
+static const uint8_t *map_build_id(const struct rt_native_stack *ns, struct mapping *m,
+				   size_t *size)
+{
+	if (!m->build_id_size && m->path[0] == '/') {
+		int fd = rt_safefile__open_mapped(ns->pid, m->start, m->end, 0, NULL);
+
+		m->build_id_size = fd < 0 ? -1 : rt_elf__build_id_fd(fd, m->build_id,
+								       sizeof(m->build_id));
+		if (m->build_id_size == 0)
+			m->build_id_size = -1;
+		if (fd >= 0)
+			close(fd);
+	}
+	*size = m->build_id_size > 0 ? (size_t)m->build_id_size : 0;
+	return *size ? m->build_id : NULL;
+}
+
 static int find_map(void *ctx, uint64_t addr, struct rt_unwind_map *out)
 {
-	const struct mapping *m = map_of(ctx, addr);
+	struct rt_native_stack *ns = ctx;
+	struct mapping *m = (struct mapping *)map_of(ns, addr);
 
 	if (!m)
 		return -ENOENT;
 	*out = (struct rt_unwind_map){ .path = m->path, .start = m->start, .end = m->end,
 				       .pgoff = m->pgoff };
+	out->build_id = map_build_id(ns, m, &out->build_id_size);
 	return 0;
+}
+
+/* A name from the target's files, printable: control characters become '?'. */
+static void printable(char *s)
+{
+	for (; *s; s++)
+		if ((unsigned char)*s < 0x20 || *s == 0x7f)
+			*s = '?';
 }
 
 /* The name of the code at @ip (a caller's return address already moved
  * back into its call). */
 static char *frame_name(struct rt_native_stack *ns, uint64_t ip)
 {
-	const struct mapping *m = map_of(ns, ip);
+	struct mapping *m = (struct mapping *)map_of(ns, ip);
+	const uint8_t *id;
 	const char *base;
 	struct rt_symbol sym;
+	size_t id_size;
 	char *s = NULL;
 	int n;
 
@@ -147,47 +183,18 @@ static char *frame_name(struct rt_native_stack *ns, uint64_t ip)
 	else {
 		base = strrchr(m->path, '/');
 		base = base ? base + 1 : m->path;
-		rt_symbolizer__resolve_in_process(ns->symbolizer, ns->pid, m->path, NULL, 0,
+		id = map_build_id(ns, m, &id_size);
+		rt_symbolizer__resolve_in_process(ns->symbolizer, ns->pid, m->path, id, id_size,
 						  ip - m->start + m->pgoff, &sym);
 		if (sym.status == RT_SYMBOL_OK)
 			n = asprintf(&s, "%s (%s)", sym.name, base);
 		else
 			n = asprintf(&s, "[unknown] (%s+0x%" PRIx64 ")", base, ip - m->start + m->pgoff);
 	}
-	return n < 0 ? NULL : s;
-}
-
-/* The stack pointer of @copy, 0 when its registers lack it. */
-static uint64_t copy_sp(const struct rt_native_stack_copy *copy)
-{
-	int at = 0;
-
-	if (!(copy->regs_mask & (1ull << 7)))
-		return 0;
-	for (int bit = 0; bit < 7; bit++)
-		at += (copy->regs_mask >> bit) & 1;
-	return copy->regs[at];
-}
-
-/* @copy's stack with the return addresses that uretprobes replaced put
- * back; NULL without memory. */
-static const uint8_t *real_stack(struct rt_native_stack *ns, const struct rt_native_stack_copy *copy)
-{
-	uint64_t sp = copy_sp(copy);
-
-	if (!copy->nr_returns || !sp)
-		return copy->stack;
-	if (RT_ARRAY_GROW(ns->stack, ns->cap_stack, copy->size, 16384))
+	if (n < 0)
 		return NULL;
-	memcpy(ns->stack, copy->stack, copy->size);
-	for (size_t i = 0; i < copy->nr_returns; i++) {
-		uint64_t at = copy->ret_stack[i] - sp;
-
-		/* a return already taken (a stale entry) is below the stack */
-		if (copy->ret_stack[i] >= sp && at <= copy->size - 8 && copy->size >= 8)
-			memcpy(ns->stack + at, &copy->ret_addr[i], 8);
-	}
-	return ns->stack;
+	printable(s);
+	return s;
 }
 
 int rt_native_stack__frames(struct rt_native_stack *ns, const struct rt_native_stack_copy *copy,
@@ -196,10 +203,12 @@ int rt_native_stack__frames(struct rt_native_stack *ns, const struct rt_native_s
 	struct rt_unwind_input in = {
 		.regs = copy->regs,
 		.regs_mask = copy->regs_mask,
+		.stack = copy->stack,
 		.stack_size = copy->size,
 		.find_map = find_map,
 		.ctx = ns,
 	};
+	struct rt_unwind_patch patches[MAX_PATCHES];
 	enum rt_unwind_stop stop = RT_UNWIND_STOP_BAD;
 	char **names;
 	int n, err;
@@ -209,9 +218,10 @@ int rt_native_stack__frames(struct rt_native_stack *ns, const struct rt_native_s
 	err = read_maps(ns);
 	if (err)
 		return err;
-	in.stack = real_stack(ns, copy);
-	if (!in.stack)
-		return -ENOMEM;
+	for (size_t i = 0; i < copy->nr_returns && i < MAX_PATCHES; i++)
+		patches[in.nr_patches++] = (struct rt_unwind_patch){ .addr = copy->ret_stack[i],
+								     .value = copy->ret_addr[i] };
+	in.patches = patches;
 	n = rt_unwinder__unwind(ns->unwinder, &in, ns->frames, MAX_FRAMES, &stop);
 	if (n < 0)
 		return n;

@@ -3,8 +3,10 @@
  * A thread's native stack from a copy that a BPF program took (its user
  * registers and the bytes from its stack pointer up), unwound with the
  * mapped files' DWARF CFI (unwind/) and named (symbolize/) while its
- * process lives: the mappings come from /proc/PID/maps, the files from
- * /proc/PID/root, so a container's process is named from its own files.
+ * process lives: the mappings come from /proc/PID/maps, and each file is
+ * taken only when its build id is that of the mapped file (read through
+ * /proc/PID/map_files), at its path or else inside the process's root, so
+ * a container's process is named from its own files, never the host's.
  * `rt-bpf async` uses it for the blocking polls of tokio programs, whose
  * release builds have no frame pointers to walk in BPF.
  *

@@ -69,7 +69,6 @@ void rt_merge__free(struct rt_merge *m)
 	rt_task_tracker__free(m->tasks);
 	rt_trace_fields__free(m->fields);
 	rt_unwinder__free(m->unwinder);
-	free(m->real_stack);
 	free(m->pending);
 	free(m->pending_lines);
 	free(m->interp_cache);

@@ -114,8 +114,6 @@ struct rt_merge {
 	struct rt_interp_decoder *decoder;
 	struct rt_unwinder *unwinder;       /* for --call-graph dwarf samples */
 	struct rt_unwind_frame unwound[MAX_STACK];
-	uint8_t *real_stack;                /* a stack copy with a step's return address put back */
-	size_t real_stack_cap;
 	uint32_t unwind_pid;
 	/* Kernel frames are named at the end, while kallsyms loads on a second
 	 * thread: until then each kernel address gets a placeholder frame. */

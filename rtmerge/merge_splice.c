@@ -6,7 +6,6 @@
  */
 #include "rtmerge/merge_internal.h"
 #include "rtmerge/tracefields.h"
-#include "perfglue/grow.h"
 
 #include <errno.h>
 #include <inttypes.h>
@@ -36,40 +35,6 @@ static int unwind_find_map(void *ctx, uint64_t addr, struct rt_unwind_map *out)
 	return 0;
 }
 
-/* The user stack pointer of sample @s; 0 when its registers lack it. */
-static uint64_t sample_sp(const struct rt_perf_sample *s)
-{
-	const uint64_t sp_bit = 1ull << RT_PERF_REG_SP;
-
-	if (!(s->user_regs_mask & sp_bit))
-		return 0;
-	return s->user_regs[__builtin_popcountll(s->user_regs_mask & (sp_bit - 1))];
-}
-
-/*
- * The stack copy of @s as the thread's own code left it: inside an async
- * task's step (rt-bpf record --tasks), the step function's return address
- * is the uretprobe's trampoline, which no unwind goes through; the task
- * record said what it really is.  Returns @s's copy itself when there is
- * nothing to put back, NULL without memory.
- */
-static const uint8_t *real_stack(struct rt_merge *m, const struct rt_perf_sample *s,
-				 const struct rt_merge_task *task, uint64_t size)
-{
-	uint64_t sp = sample_sp(s), at;
-
-	if (!task || !task->kind || !task->ret_sp || !sp || task->ret_sp < sp || size < 8 ||
-	    task->ret_sp - sp > size - 8)
-		return s->user_stack;
-	at = task->ret_sp - sp;
-	if (RT_ARRAY_GROW(m->real_stack, m->real_stack_cap, size, 8192))
-		return NULL;
-	memcpy(m->real_stack, s->user_stack, size);
-	memcpy(m->real_stack + at, &task->ret_addr, sizeof(task->ret_addr));
-	m->stats.task_returns_restored++;
-	return m->real_stack;
-}
-
 /*
  * Unwinds the sample's user stack copy (--call-graph dwarf) and appends the
  * user frames, leaf first, to frames[*nr].  Callers' return addresses are
@@ -91,13 +56,20 @@ static int unwind_user(struct rt_merge *m, const struct rt_perf_sample *s, uint6
 		.maps_key = gen,
 	};
 	enum rt_unwind_stop stop = RT_UNWIND_STOP_BAD;
+	struct rt_unwind_patch ret;
 	int n, i, err;
 
 	if (!s->user_regs || !s->user_regs_mask || !in.stack_size)
 		return -ENOENT;
-	in.stack = real_stack(m, s, task, in.stack_size);
-	if (!in.stack)
-		return -ENOMEM;
+	/* inside an async task's step (rt-bpf record --tasks) the step
+	 * function's return address is the uretprobe's trampoline, which no
+	 * unwind goes through; the task record said what it really is */
+	if (task && task->kind && task->ret_sp) {
+		ret = (struct rt_unwind_patch){ .addr = task->ret_sp, .value = task->ret_addr };
+		in.patches = &ret;
+		in.nr_patches = 1;
+		m->stats.task_returns_restored++;
+	}
 	/* made for the first stack copy: its caches are half a megabyte to
 	 * clear, for nothing in a frame-pointer recording (map paths come from
 	 * rt_machine__intern()) */
@@ -357,6 +329,15 @@ int rt_merge__fold(struct rt_merge *m, const struct rt_perf_sample *s,
 			nr_interp++;
 			interp_first = 1;
 		}
+		/* the walk stopped at memory it could not read: the frames
+		 * rootward of what it got are missing, not absent */
+		if (stack.flags & RT_INTERP_STACK_INCOMPLETE) {
+			err = rt_merge__intern_text(m, "[incomplete]", 12, &m->interp_ids[nr_interp]);
+			if (err)
+				return err;
+			nr_interp++;
+			interp_first = nr_interp;
+		}
 		for (i = 0; i < stack.nr_frames && nr_interp < MAX_STACK; i++) {
 			const struct rt_interp_frame *f = &stack.frames[i];
 
@@ -371,8 +352,8 @@ int rt_merge__fold(struct rt_merge *m, const struct rt_perf_sample *s,
 		}
 		if (nr_interp && !nr_groups)
 			m->group_start[nr_groups++] = 0;
-		if (stack.flags & RT_INTERP_STACK_TRUNCATED)
-			m->group_start[0] = 0;  /* the marker joins the rootmost group */
+		if (stack.flags & (RT_INTERP_STACK_TRUNCATED | RT_INTERP_STACK_INCOMPLETE))
+			m->group_start[0] = 0;  /* the markers join the rootmost group */
 		m->stats.interp_frames += nr_interp;
 		/* -X perf trampolines would show each Python function twice */
 		for (i = 0, nkept = 0; i < nr; i++)

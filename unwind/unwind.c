@@ -660,12 +660,19 @@ struct regs {
 struct stack {
 	const uint8_t *data;
 	uint64_t base, size;
+	const struct rt_unwind_patch *patches;
+	size_t nr_patches;
 };
 
 static bool stack_read(const struct stack *s, uint64_t addr, uint64_t *out)
 {
 	if (addr < s->base || addr - s->base > s->size || s->size - (addr - s->base) < 8)
 		return false;
+	for (size_t i = 0; i < s->nr_patches; i++)
+		if (s->patches[i].addr == addr) {
+			*out = s->patches[i].value;
+			return true;
+		}
 	memcpy(out, s->data + (addr - s->base), 8);
 	return true;
 }
@@ -855,6 +862,8 @@ int rt_unwinder__unwind(struct rt_unwinder *u, const struct rt_unwind_input *in,
 	s.data = in->stack;
 	s.base = r.v[RT_DWARF_RSP];
 	s.size = in->stack ? in->stack_size : 0;
+	s.patches = in->patches;
+	s.nr_patches = in->patches ? in->nr_patches : 0;
 
 	if (!max) {
 		stop = RT_UNWIND_STOP_MAX_DEPTH;

@@ -63,11 +63,21 @@ enum {
 	RT_PERF_REG_R8 = 16, RT_PERF_REG_R15 = 23,
 };
 
+/* A word of the stack whose true value is not the one in the copy: a
+ * function with a uretprobe has the kernel's trampoline where its return
+ * address is until it returns; the unwind reads @value at @addr instead. */
+struct rt_unwind_patch {
+	uint64_t addr;
+	uint64_t value;
+};
+
 struct rt_unwind_input {
 	const uint64_t *regs;     /* one value per set bit of regs_mask, in bit order */
 	uint64_t regs_mask;       /* perf register numbers, see above */
 	const uint8_t *stack;     /* copy of the user stack starting at regs[SP] */
 	uint64_t stack_size;      /* valid bytes (perf's user_stack_dyn_size) */
+	const struct rt_unwind_patch *patches; /* words read as given, not from the copy */
+	size_t nr_patches;
 	rt_unwind_find_map_fn find_map;
 	void *ctx;
 	/* Optional: a value that names the process's executable mappings as

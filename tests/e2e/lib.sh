@@ -41,22 +41,8 @@ folded_total() { awk '{ s += $NF } END { print s + 0 }' "$1"; }
 # crates, with v0 symbol mangling, into $E2E_TMP/tokground; sets TOKGROUND
 # to the executable.  Skips without cargo or Debian's tokio crate.
 build_tokground() {
-	local cargo src=$E2E_TMP/tokground
-	cargo=$(command -v cargo || echo /root/.cargo/bin/cargo)
-	[ -x "$cargo" ] || skip "no cargo"
-	ls -d /usr/share/cargo/registry/tokio-1.* >/dev/null 2>&1 ||
-		skip "Debian's tokio crate is not installed (apt-get install librust-tokio-dev)"
-	cp -r "$RT_TOP/tests/e2e/tokio" "$src"
-	mkdir -p "$src/.cargo"
-	cat >"$src/.cargo/config.toml" <<'TOML'
-[source.crates-io]
-replace-with = "debian"
-[source.debian]
-directory = "/usr/share/cargo/registry"
-[net]
-offline = true
-TOML
-	(cd "$src" && RUSTFLAGS="-C symbol-mangling-version=v0" "$cargo" build --release -q) ||
-		fail "cannot build the tokio ground truth offline"
-	TOKGROUND=$src/target/release/tokground
+	local rc=0
+	TOKGROUND=$(bash "$RT_TOP/tests/e2e/tokio/build.sh" "$E2E_TMP/tokground" 2>"$E2E_TMP/tokground.err") || rc=$?
+	[ $rc -eq 77 ] && skip "$(cat "$E2E_TMP/tokground.err")"
+	[ $rc -eq 0 ] || { cat "$E2E_TMP/tokground.err"; fail "cannot build the tokio ground truth offline"; }
 }

@@ -69,6 +69,13 @@ trap 'rm -rf "$work"' EXIT
 mkdir -p "$work/proj/build" "$work/proj/tests"
 cp "$build"/{rt-bpf,rtmerge,rt-decode} "$work/proj/build/"
 cp -r "$top/tests/e2e" "$top/tests/kernels" "$work/proj/tests/"
+# the tokio ground truth for the guests' tokio case (rt-bpf async's native
+# stacks), built here: the guests have no Rust
+if tok=$(bash "$top/tests/e2e/tokio/build.sh" "$cache/tokground" 2>"$work/tok.err"); then
+	cp "$tok" "$work/proj/build/tokground"
+else
+	echo "kernels: no tokio case in the guests: $(tail -n 1 "$work/tok.err")"
+fi
 ext4_image "$work/proj" "$work/proj.img"
 
 # qemu_run LOG KERNEL INITRD ACCEL CMDLINE SECONDS: boots a guest for at most
