@@ -3,10 +3,13 @@
  * A thread's native stack from a copy that a BPF program took (its user
  * registers and the bytes from its stack pointer up), unwound with the
  * mapped files' DWARF CFI (unwind/) and named (symbolize/) while its
- * process lives: the mappings come from /proc/PID/maps, and each file is
- * taken only when its build id is that of the mapped file (read through
- * /proc/PID/map_files), at its path or else inside the process's root, so
- * a container's process is named from its own files, never the host's.
+ * process lives: the mappings come from /proc/PID/maps.  The unwinder reads
+ * each file through /proc/PID/map_files (the mapped file itself, whatever
+ * its path means from here: a chroot, another mount namespace); names come
+ * from a file with the mapped file's build id, at its path or else inside
+ * the process's root.  A file of a process in another root whose build id
+ * cannot be read is not named ("[unknown]"), rather than named from the
+ * host's file at that path.
  * `rt-bpf async` uses it for the blocking polls of tokio programs, whose
  * release builds have no frame pointers to walk in BPF.
  *
@@ -31,7 +34,8 @@ void rt_native_stack__free(struct rt_native_stack *ns);
  * the stack pointer up.  A function with a uretprobe has the kernel's
  * trampoline for its return address: @ret_stack[i] is where one is on the
  * stack (the stack pointer at the function's entry), @ret_addr[i] the real
- * one (@nr_returns of them, from the kernel's list). */
+ * one (@nr_returns of them, from the kernel's list); an entry is used only
+ * where the copy holds the trampoline (the list can hold stale ones). */
 struct rt_native_stack_copy {
 	const uint64_t *regs;
 	uint64_t regs_mask;

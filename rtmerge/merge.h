@@ -105,9 +105,9 @@ struct rt_merge_stats {
 	uint64_t task_records;          /* bpf-output samples that carried an async task's step */
 	uint64_t task_frames;           /* samples given a [task] frame */
 	uint64_t task_frames_unanchored;/* ... put under the root: no event loop or poll frame */
-	uint64_t task_returns_restored; /* stack copies inside a step unwound with the step
-					 * function's real return address (the uretprobe's
-					 * trampoline stands there in the copy) */
+	uint64_t task_returns_restored; /* stack copies inside a step unwound knowing the
+					 * step function's real return address (the
+					 * uretprobe's trampoline stands there in the copy) */
 };
 
 struct rt_merge;

@@ -68,7 +68,7 @@ static int unwind_user(struct rt_merge *m, const struct rt_perf_sample *s, uint6
 		ret = (struct rt_unwind_patch){ .addr = task->ret_sp, .value = task->ret_addr };
 		in.patches = &ret;
 		in.nr_patches = 1;
-		m->stats.task_returns_restored++;
+		m->stats.task_returns_restored++; /* unwound with it at hand */
 	}
 	/* made for the first stack copy: its caches are half a megabyte to
 	 * clear, for nothing in a frame-pointer recording (map paths come from
@@ -331,7 +331,7 @@ int rt_merge__fold(struct rt_merge *m, const struct rt_perf_sample *s,
 		}
 		/* the walk stopped at memory it could not read: the frames
 		 * rootward of what it got are missing, not absent */
-		if (stack.flags & RT_INTERP_STACK_INCOMPLETE) {
+		if ((stack.flags & RT_INTERP_STACK_INCOMPLETE) && stack.nr_frames) {
 			err = rt_merge__intern_text(m, "[incomplete]", 12, &m->interp_ids[nr_interp]);
 			if (err)
 				return err;
@@ -352,7 +352,7 @@ int rt_merge__fold(struct rt_merge *m, const struct rt_perf_sample *s,
 		}
 		if (nr_interp && !nr_groups)
 			m->group_start[nr_groups++] = 0;
-		if (stack.flags & (RT_INTERP_STACK_TRUNCATED | RT_INTERP_STACK_INCOMPLETE))
+		if (interp_first)
 			m->group_start[0] = 0;  /* the markers join the rootmost group */
 		m->stats.interp_frames += nr_interp;
 		/* -X perf trampolines would show each Python function twice */

@@ -112,7 +112,7 @@ void rt_merge__print_summary(const struct rt_merge *m, const struct rt_perf_read
 	if (st->task_records)
 		fprintf(out, ", %" PRIu64 " async task records (%" PRIu64 " samples inside a task's "
 			"step, %" PRIu64 " of them without an event loop or poll frame to place it at, "
-			"%" PRIu64 " stack copies unwound with the step's real return address)",
+			"%" PRIu64 " stack copies unwound knowing the step's real return address)",
 			st->task_records, st->task_frames, st->task_frames_unanchored,
 			st->task_returns_restored);
 	if (st->bad_interp_records || st->empty_records)

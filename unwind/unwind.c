@@ -199,10 +199,13 @@ int rt_unwinder__stats(const struct rt_unwinder *u, struct rt_unwinder_stats *st
 /* Paths come from perf.data: opened through safefile (no FIFO, device or
  * final symbolic link), and read rather than mapped when someone else owns
  * the file and could truncate it under us. */
-static int map_file(const char *path, uint8_t **image, size_t *size)
+/* Maps the file at @path, or when @link, the file the magic link @path
+ * leads to. */
+static int map_file(const char *path, bool link, uint8_t **image, size_t *size)
 {
 	struct stat st;
-	int fd = rt_safefile__open(AT_FDCWD, path, 0, &st);
+	int fd = link ? rt_safefile__open_proc_link(path, 0, &st) :
+			rt_safefile__open(AT_FDCWD, path, 0, &st);
 
 	if (fd < 0)
 		return fd;
@@ -406,7 +409,7 @@ static void file_load_debug(struct rt_unwinder *u, struct uw_file *f)
 	for (int i = 0; i < n; i++) {
 		uint8_t *image;
 		size_t size;
-		if (map_file(candidates[i], &image, &size))
+		if (map_file(candidates[i], false, &image, &size))
 			continue;
 		elf = elf_memory((char *)image, size);
 		if (elf && !elf_getshdrstrndx(elf, &shstrndx)) {
@@ -461,7 +464,7 @@ static int load_from_cache(struct rt_unwinder *u, struct uw_file *f, const uint8
 	f->image = NULL;
 	f->image_size = 0;
 	f->nr_loads = 0;
-	if ((err = map_file(path, &f->image, &f->image_size)))
+	if ((err = map_file(path, false, &f->image, &f->image_size)))
 		return err;
 	/* the id is checked again: the cache is only a hint */
 	return file_parse(f, id, id_size);
@@ -504,10 +507,12 @@ static struct uw_file *file_get(struct rt_unwinder *u, const struct rt_unwind_ma
 		f->image_malloced = true;
 	} else if (map->path[0] != '/') {
 		err = -ENOENT; /* anonymous memory, JIT code, [stack]... */
+	} else if (map->link) {
+		err = map_file(map->link, true, &f->image, &f->image_size);
 	} else {
 		char full[4096];
 		snprintf(full, sizeof(full), "%s%s", u->root_dir, map->path);
-		err = map_file(full, &f->image, &f->image_size);
+		err = map_file(full, false, &f->image, &f->image_size);
 	}
 	if (!err)
 		err = file_parse(f, map->build_id, id_size);

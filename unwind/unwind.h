@@ -29,6 +29,12 @@ struct rt_unwind_map {
 	uint64_t start, end, pgoff;
 	const uint8_t *build_id;  /* NULL/0 when unknown; checked when given */
 	size_t build_id_size;
+	/* Optional: a magic link to the mapped file itself
+	 * (/proc/PID/map_files/START-END of a live process), read instead of
+	 * root_dir + path, which may not name it (a process in another root
+	 * or mount namespace); path and build id still say which file it is.
+	 * Read right after find_map returns, before its next call. */
+	const char *link;
 };
 
 /* The caller's map lookup: fill *out with the map containing addr in the

@@ -21,20 +21,22 @@ expect_line all.folded "python3;fake_main;$M;$H;PyObject_Vectorcall;$C;zlib_comp
 # a chain broken at an address no mapping covers: that frame is noise
 expect_line all.folded "python3;$M;$H;$C;deflate 3"
 expect_line all.folded "python3;fake_main;[truncated];$M;$H;PyObject_Vectorcall;$C;zlib_compress;deflate 2"
+expect_line all.folded "python3;fake_main;[incomplete];$M;$H;PyObject_Vectorcall;$C;zlib_compress;deflate 2"
 # The reused code address must not keep the old name.
 expect_line all.folded "python3;fake_main;$M;$H;PyObject_Vectorcall;[unknown python];zlib_compress;deflate 1"
 expect_line all.folded "python3;fake_main;$M;$H;PyObject_Vectorcall;$C;zlib_compress;_PyEval_EvalFrameDefault 2"
 expect_line all.folded "native;fake_main;zlib_compress;deflate 4"
-[ "$(folded_total all.folded)" -eq 17 ] || fail "expected 17 samples, got $(folded_total all.folded)"
-grep -q '13 samples with an interpreter stack, 2 incomplete' all.err || fail "summary counts"
+[ "$(folded_total all.folded)" -eq 19 ] || fail "expected 19 samples, got $(folded_total all.folded)"
+grep -q '15 samples with an interpreter stack, 4 incomplete' all.err || fail "summary counts"
 grep -q "3 with a broken native callchain" all.err || fail "broken-chain count"
 grep -q '4 code records' all.err || fail "code record count"
 
 "$RTMERGE" --interp-only mixed.data >py.folded 2>/dev/null || fail "--interp-only"
 expect_line py.folded "python3;$M;$H;$C 10"
+expect_line py.folded "python3;[incomplete];$M;$H;$C 2"
 "$RTMERGE" --native-only mixed.data >native.folded 2>/dev/null || fail "--native-only"
 expect_line native.folded \
-	"python3;fake_main;_PyEval_EvalFrameDefault;PyObject_Vectorcall;_PyEval_EvalFrameDefault;zlib_compress;deflate 8"
+	"python3;fake_main;_PyEval_EvalFrameDefault;PyObject_Vectorcall;_PyEval_EvalFrameDefault;zlib_compress;deflate 10"
 
 # The eval loop inlined into its callers (DWARF's inline instances): with
 # --inline its frames are named and the interpreter frames splice there.

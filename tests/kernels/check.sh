@@ -71,10 +71,16 @@ cp "$build"/{rt-bpf,rtmerge,rt-decode} "$work/proj/build/"
 cp -r "$top/tests/e2e" "$top/tests/kernels" "$work/proj/tests/"
 # the tokio ground truth for the guests' tokio case (rt-bpf async's native
 # stacks), built here: the guests have no Rust
-if tok=$(bash "$top/tests/e2e/tokio/build.sh" "$cache/tokground" 2>"$work/tok.err"); then
+tokrc=0
+tok=$(bash "$top/tests/e2e/tokio/build.sh" "$cache/tokground" 2>"$work/tok.err") || tokrc=$?
+if [ $tokrc -eq 0 ]; then
 	cp "$tok" "$work/proj/build/tokground"
-else
+elif [ $tokrc -eq 77 ]; then
 	echo "kernels: no tokio case in the guests: $(tail -n 1 "$work/tok.err")"
+else
+	cat "$work/tok.err" >&2
+	echo "kernels: cannot build the tokio ground truth" >&2
+	exit 1
 fi
 ext4_image "$work/proj" "$work/proj.img"
 

@@ -163,6 +163,9 @@ def main():
     for _ in range(2):   # truncated walk
         recs.append(sample(2, py, py, t, full, stack_rec(py, py, frames, flags=1)))
         t += 1
+    for _ in range(2):   # a walk stopped by a read fault
+        recs.append(sample(2, py, py, t, full, stack_rec(py, py, frames, flags=2)))
+        t += 1
     # The code object at 0x3000 is freed and another one takes its address.
     recs.append(sample(2, py, py, t, [ip['fake_main']],
                        code_rec(py, 0x3000, 0xd0, 'other', 'other', '/srv/app/other.py', 30, 1)))

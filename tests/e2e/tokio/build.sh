@@ -15,7 +15,7 @@ cargo=$(command -v cargo || echo /root/.cargo/bin/cargo)
 ls -d /usr/share/cargo/registry/tokio-1.* >/dev/null 2>&1 ||
 	{ echo "Debian's tokio crate is not installed (apt-get install librust-tokio-dev)" >&2; exit 77; }
 mkdir -p "$dir/.cargo"
-cp -r "$src/Cargo.toml" "$src/src" "$dir/"
+cp -rp "$src/Cargo.toml" "$src/src" "$dir/"
 cat >"$dir/.cargo/config.toml" <<'TOML'
 [source.crates-io]
 replace-with = "debian"

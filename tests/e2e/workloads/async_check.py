@@ -53,8 +53,10 @@ def stack_errors(start, stack):
              ("_start", first(lambda f: f.startswith("_start ")))]
     missing = [what for what, at in order if at is None]
     at = [i for _, i in order if i is not None]
-    if missing or at != sorted(at) or stack[-1].startswith("[stack ends") or \
-            (not spin and at[0] != 0):
+    # the sleep's frame is the leaf, or right above one in libc without a
+    # symbol (a container's stripped libc)
+    leaf_ok = spin or at[0] == 0 or (at[0] == 1 and stack[0].startswith("[unknown] (libc"))
+    if missing or at != sorted(at) or stack[-1].startswith("[stack ends") or not leaf_ok:
         errors.append(f"block at {start}: stack without {missing} or out of order: "
                       f"{[f[:60] for f in stack]}")
 
@@ -117,16 +119,15 @@ for kind, tasks in (("blocker", 1), ("light", 300), ("cpu_slices", 1)):
         errors.append(f"kind {kind}: {kinds.get(prefix + kind)}")
 if prefix + "cpu_slices" in kinds and not kinds[prefix + "cpu_slices"]["polls"] > 100:
     errors.append(f"cpu_slices: {kinds[prefix + 'cpu_slices']}")
-# each task's life splits into its steps and the rest; the light tasks
-# spend nearly all of theirs waiting on their timers
-for t in rep["tasks"]:
-    if abs(t["life_ms"] - t["poll_time_ms"] - t["pending_ms"]) > 0.01 and t["life_ms"] > t["poll_time_ms"]:
-        errors.append(f"task {t['name']}: life {t['life_ms']} ms is not polls {t['poll_time_ms']} "
-                      f"+ pending {t['pending_ms']} ms")
+# the light tasks spend nearly all their lives waiting on their timers,
+# and the blocker about 10 x 60 ms of its own in steps
 light = [t for t in rep["tasks"] if t["kind"] == prefix + "light" and t["life_ms"] > 0]
 if light and sum(t["pending_ms"] for t in light) < 0.9 * sum(t["life_ms"] for t in light):
     errors.append(f"light tasks pending {sum(t['pending_ms'] for t in light):.0f} ms of "
                   f"{sum(t['life_ms'] for t in light):.0f} ms of life")
+for t in rep["tasks"]:
+    if t["kind"] == prefix + "blocker" and not 0.6 * t["life_ms"] <= t["pending_ms"] <= t["life_ms"]:
+        errors.append(f"blocker pending {t['pending_ms']:.0f} ms of {t['life_ms']:.0f} ms of life")
 names = [t["name"] for t in rep["tasks"] if t["kind"] == prefix + "blocker"]
 want = (lambda n: n == "tokground::blocker") if runtime == "tokio" else \
     (lambda n: n.startswith("Task-") and n.endswith(" blocker"))

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0-only
 // Ground truth for rt-bpf async on tokio: one task blocks the runtime's
 // only worker with std::thread::sleep(60 ms) (with a second argument
-// "spin": a 60 ms busy loop) every 250 ms, ten times, and
+// "spin": a 60 ms busy loop; "sleep" is the default) every 250 ms, ten
+// times, after a first wait of 500 ms (or a third argument's ms), and
 // logs each sleep as "block START_NS DURATION_NS" (CLOCK_MONOTONIC) to the
 // file argv[1]; 300 light tasks wake on timers every 20-100 ms; one task
 // runs 2 ms CPU slices between sleeps.  The blocker starts after 0.5 s:
@@ -25,9 +26,9 @@ fn spin_for(d: Duration) {
     std::hint::black_box(n);
 }
 
-async fn blocker(path: String, spin: bool) {
+async fn blocker(path: String, spin: bool, delay_ms: u64) {
     let mut log = std::fs::File::create(path).expect("log file");
-    tokio::time::sleep(Duration::from_millis(500)).await;
+    tokio::time::sleep(Duration::from_millis(delay_ms)).await;
     for _ in 0..10 {
         let t0 = monotonic_ns();
         if spin {
@@ -59,11 +60,12 @@ async fn cpu_slices() {
 
 #[tokio::main(flavor = "current_thread")]
 async fn main() {
-    let path = std::env::args().nth(1).expect("usage: tokground LOG [spin]");
+    let path = std::env::args().nth(1).expect("usage: tokground LOG [spin|sleep [DELAY_MS]]");
     let spin = std::env::args().nth(2).as_deref() == Some("spin");
+    let delay_ms = std::env::args().nth(3).map_or(500, |s| s.parse().expect("DELAY_MS"));
     for i in 0..300 {
         tokio::spawn(light(i));
     }
     tokio::spawn(cpu_slices());
-    tokio::spawn(blocker(path, spin)).await.expect("blocker");
+    tokio::spawn(blocker(path, spin, delay_ms)).await.expect("blocker");
 }
