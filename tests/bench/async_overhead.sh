@@ -56,15 +56,14 @@ else
 	echo "async_overhead: asyncio skipped: no $py"
 fi
 
-cargo=$(command -v cargo || echo /root/.cargo/bin/cargo)
-if [ -x "$cargo" ] && ls -d /usr/share/cargo/registry/tokio-1.* >/dev/null 2>&1; then
-	cp -r "$top/tests/e2e/tokio" "$tmp/tok"
-	mkdir -p "$tmp/tok/.cargo"
-	printf '[source.crates-io]\nreplace-with = "debian"\n[source.debian]\ndirectory = "/usr/share/cargo/registry"\n[net]\noffline = true\n' \
-		>"$tmp/tok/.cargo/config.toml"
-	(cd "$tmp/tok" && RUSTFLAGS="-C symbol-mangling-version=v0" "$cargo" build --release -q) ||
-		{ echo "async_overhead: cannot build tokbench" >&2; exit 1; }
-	measure "tokio current_thread" "$tmp/tok/target/release/tokbench" 1000 1000
+tokrc=0
+tok=$(bash "$top/tests/e2e/tokio/build.sh" "$tmp/tok" 2>"$tmp/tok.err") || tokrc=$?
+if [ $tokrc -eq 0 ]; then
+	measure "tokio current_thread" "$(dirname "$tok")/tokbench" 1000 1000
+elif [ $tokrc -eq 77 ]; then
+	echo "async_overhead: tokio skipped: $(tail -n 1 "$tmp/tok.err")"
 else
-	echo "async_overhead: tokio skipped: no cargo or Debian's tokio crate"
+	cat "$tmp/tok.err" >&2
+	echo "async_overhead: cannot build tokbench" >&2
+	exit 1
 fi
