@@ -176,16 +176,21 @@ int rt_task_tracker__feed(struct rt_task_tracker *t, const void *raw, size_t siz
 	return take_name(t, &r.name);
 }
 
+/* The thread @tid of process @pid while it runs a step; NULL between steps. */
+static const struct thread_slot *in_step(struct rt_task_tracker *t, uint32_t pid, uint32_t tid)
+{
+	const struct thread_slot *th = tid ? rt_tid_table__get(&t->threads, tid, false) : NULL;
+
+	return th && th->running && th->pid == pid ? th : NULL;
+}
+
 const char *rt_task_tracker__current(struct rt_task_tracker *t, uint32_t pid, uint32_t tid,
 				     uint32_t *kind)
 {
-	const struct thread_slot *th;
+	const struct thread_slot *th = in_step(t, pid, tid);
 	const struct name_slot *n;
 
-	if (!tid)
-		return NULL;
-	th = rt_tid_table__get(&t->threads, tid, false);
-	if (!th || !th->running || th->pid != pid)
+	if (!th)
 		return NULL;
 	*kind = th->kind;
 	if (t->names_cap) {
@@ -200,9 +205,9 @@ const char *rt_task_tracker__current(struct rt_task_tracker *t, uint32_t pid, ui
 int rt_task_tracker__return(struct rt_task_tracker *t, uint32_t pid, uint32_t tid,
 			    uint64_t *sp, uint64_t *addr)
 {
-	const struct thread_slot *th = tid ? rt_tid_table__get(&t->threads, tid, false) : NULL;
+	const struct thread_slot *th = in_step(t, pid, tid);
 
-	if (!th || !th->running || th->pid != pid || !th->ret_sp)
+	if (!th || !th->ret_sp)
 		return -ENOENT;
 	*sp = th->ret_sp;
 	*addr = th->ret_addr;
