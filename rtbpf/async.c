@@ -630,11 +630,18 @@ static int cmp_blocking_duration(const void *a, const void *b)
 	return dx < dy ? 1 : dx > dy ? -1 : 0;
 }
 
+/* @st's task's life as traced: from its first step's start to its last
+ * step's end. */
+static uint64_t task_life_ns(const struct rt_async_task_stats *st)
+{
+	return st->last_ns > st->first_ns ? st->last_ns - st->first_ns : 0;
+}
+
 /* How long @st's task waited between its first step and the end of its
  * last one seen: woken or not, it was not being run. */
 static uint64_t task_pending_ns(const struct rt_async_task_stats *st)
 {
-	uint64_t life = st->last_ns > st->first_ns ? st->last_ns - st->first_ns : 0;
+	uint64_t life = task_life_ns(st);
 
 	return life > st->step_ns ? life - st->step_ns : 0;
 }
@@ -886,7 +893,7 @@ static void json_tasks(FILE *f, const struct async_app *app, const struct report
 			"\"blocking_polls\": %u, \"preempted_polls\": %u}",
 			(uint64_t)r->rows[i].key.task, st->tid, (uint64_t)st->steps, st->step_ns / 1e6,
 			st->max_step_ns / 1e6, st->sched_delay_ns / 1e6, (uint64_t)st->delayed_steps,
-			(st->last_ns > st->first_ns ? st->last_ns - st->first_ns : 0) / 1e6,
+			task_life_ns(st) / 1e6,
 			task_pending_ns(st) / 1e6, r->rows[i].blocking, r->rows[i].preempted);
 	}
 	fprintf(f, "],\n \"kinds\": [");
