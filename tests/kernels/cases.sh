@@ -50,6 +50,18 @@ record() { # NAME LANG WORKLOAD RT-BPF-OPTIONS... -- COMMAND...
 	merge "$name" "$lang" "$wl"
 }
 
+# async_case async|tokio COMMAND... (writing its log to $PY_TMP/NAME.log):
+# rt-bpf async on an async ground truth, checked by async_case_check.py
+async_case() {
+	local name=$1
+	shift
+	timeout 90 "$RT_BPF" async --threshold-ms 20 --json "$PY_TMP/$name.json" -- "$@" \
+		>"$PY_TMP/$name.out" 2>&1 ||
+		{ verdict "$PY_TMP/$name.out"; fail "$name: rt-bpf async failed: $(tail -3 "$PY_TMP/$name.out")"; }
+	python3 "$RT_TOP/tests/kernels/async_case_check.py" "$name" "$PY_TMP/$name.json" \
+		"$PY_TMP/$name.log" || fail "$name: wrong report"
+}
+
 case $kind in
 python)
 	record "py-$mode" python "$WORKLOADS/py_split.py" --call-graph "$mode" -- "$PY" "$WORKLOADS/py_split.py" 3
@@ -107,43 +119,12 @@ deep)
 		{ grep '^rtmerge' "$PY_TMP/deep.merr" | head -n 6; fail "deep: wrong stacks"; }
 	;;
 async)
-	timeout 90 "$RT_BPF" async --threshold-ms 20 --json "$PY_TMP/async.json" -- "$PY" \
-		"$WORKLOADS/py_async_ground.py" "$PY_TMP/async.log" 0.2 >"$PY_TMP/async.out" 2>&1 ||
-		{ verdict "$PY_TMP/async.out"; fail "async: rt-bpf async failed: $(tail -3 "$PY_TMP/async.out")"; }
-	# under emulation other steps may run long too: only the blocker's
-	# sleeps are asserted, each a step with its cause and leaf frame
-	python3 - "$PY_TMP/async.json" "$PY_TMP/async.log" <<'PY' || fail "async: wrong report"
-import json, sys
-rep = json.load(open(sys.argv[1]))
-# under emulation rt-bpf may still be attaching when the first sleeps come
-starts = [int(l.split()[1]) for l in open(sys.argv[2]) if l.startswith("block ")]
-after = [t for t in starts if t > rep["attached_ns"] + 50000000]  # its step began after too
-found = [b for b in rep["blocking"] + rep["preempted"] if b["kind"] == "blocker" and
-         b["stack"] and b["stack"][0].startswith("blocker (")]
-print(f"async: {len(found)} of the {len(after)} sleeps after attaching (of {len(starts)}) found "
-      f"as blocking steps with their stack, {rep['counters']['steps']} steps")
-sys.exit(0 if len(starts) == 10 and len(after) >= 5 and len(found) >= len(after) else 1)
-PY
+	async_case async "$PY" "$WORKLOADS/py_async_ground.py" "$PY_TMP/async.log" 0.2
 	;;
 tokio)
 	TOK=${RT_TOKGROUND:-$RT_TOP/build/tokground}
 	[ -x "$TOK" ] || skip "no $TOK (tests/e2e/tokio/build.sh)"
-	timeout 90 "$RT_BPF" async --threshold-ms 20 --json "$PY_TMP/tok.json" -- "$TOK" \
-		"$PY_TMP/tok.log" >"$PY_TMP/tok.out" 2>&1 ||
-		{ verdict "$PY_TMP/tok.out"; fail "tokio: rt-bpf async failed: $(tail -3 "$PY_TMP/tok.out")"; }
-	python3 - "$PY_TMP/tok.json" "$PY_TMP/tok.log" <<'PY' || fail "tokio: wrong report"
-import json, sys
-rep = json.load(open(sys.argv[1]))
-# under emulation rt-bpf may still be attaching when the first sleeps come
-starts = [int(l.split()[1]) for l in open(sys.argv[2]) if l.startswith("block ")]
-after = [t for t in starts if t > rep["attached_ns"] + 50000000]  # its step began after too
-found = [b for b in rep["blocking"] + rep["preempted"] if b["kind"] == "tokground::blocker" and
-         any("tokground::blocker" in f for f in b["stack"]) and
-         any(f.startswith("_start ") for f in b["stack"])]
-print(f"tokio: {len(found)} of the {len(after)} sleeps after attaching (of {len(starts)}) found as "
-      f"blocking polls with their native stack, {rep['counters']['native_stacks']} stacks copied")
-sys.exit(0 if len(starts) == 10 and len(after) >= 5 and len(found) >= len(after) else 1)
-PY
+	async_case tokio "$TOK" "$PY_TMP/tokio.log"
 	;;
 *) fail "unknown case $kind" ;;
 esac
