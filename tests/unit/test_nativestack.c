@@ -15,13 +15,12 @@
 #include <unistd.h>
 
 #include "rtbpf/nativestack.h"
+#include "tests/e2e/unwind/regs_here.h"
 
 #define COPY_MAX 16384
 
-/* perf's numbers: BX=1, BP=6, SP=7, IP=8, R12..R15=20..23 */
-#define MASK ((1ull << 1) | (1ull << 6) | (1ull << 7) | (1ull << 8) | (0xfull << 20))
 
-static uint64_t snap_regs[8];
+static uint64_t snap_regs[RT_REGS_HERE_NR];
 static uint8_t snap_stack[COPY_MAX];
 static size_t snap_size;
 static volatile int sink;
@@ -59,27 +58,15 @@ __attribute__((no_sanitize_address)) static void copy_raw(uint8_t *dst, const ui
 /* Takes the registers here and a copy of the stack above them. */
 __attribute__((noinline)) static int take_snapshot(void)
 {
-	uint64_t r[24] = { 0 }, top;
-	int n = 0;
+	uint64_t top, sp;
 
-	__asm__ volatile("movq %%rbx, 8(%0)\n\t"
-			 "movq %%rbp, 48(%0)\n\t"
-			 "movq %%rsp, 56(%0)\n\t"
-			 "leaq 0(%%rip), %%rax\n\t"
-			 "movq %%rax, 64(%0)\n\t"
-			 "movq %%r12, 160(%0)\n\t"
-			 "movq %%r13, 168(%0)\n\t"
-			 "movq %%r14, 176(%0)\n\t"
-			 "movq %%r15, 184(%0)\n\t"
-			 : : "r"(r) : "rax", "memory");
-	for (int i = 0; i < 24; i++)
-		if (MASK & (1ull << i))
-			snap_regs[n++] = r[i];
-	top = mapping_end(r[7]);
-	snap_size = top > r[7] ? top - r[7] : 0;
+	rt_regs_here(snap_regs);
+	sp = snap_regs[RT_REGS_HERE_SP];
+	top = mapping_end(sp);
+	snap_size = top > sp ? top - sp : 0;
 	if (snap_size > COPY_MAX)
 		snap_size = COPY_MAX;
-	copy_raw(snap_stack, (const uint8_t *)(uintptr_t)r[7], snap_size);
+	copy_raw(snap_stack, (const uint8_t *)(uintptr_t)sp, snap_size);
 	return sink + 1;
 }
 
@@ -139,7 +126,7 @@ static void test_own_chain(void)
 	CU_ASSERT_FATAL(ns != NULL);
 	level_a(1);
 	CU_ASSERT_FATAL(snap_size > 256);
-	copy = (struct rt_native_stack_copy){ .regs = snap_regs, .regs_mask = MASK,
+	copy = (struct rt_native_stack_copy){ .regs = snap_regs, .regs_mask = RT_REGS_HERE_MASK,
 					      .stack = snap_stack, .size = snap_size };
 	CU_ASSERT_EQUAL_FATAL(rt_native_stack__frames(ns, &copy, &frames, &nr), 0);
 	snap = index_of(frames, nr, "take_snapshot");
@@ -171,12 +158,12 @@ static void test_replaced_return(void)
 
 	CU_ASSERT_FATAL(ns != NULL);
 	level_a(1);
-	sp = snap_regs[2];
+	sp = snap_regs[RT_REGS_HERE_SP];
 	CU_ASSERT_FATAL(ret_slot > sp && ret_slot - sp <= snap_size - 8);
 	at = ret_slot - sp;
 	CU_ASSERT_FATAL(!memcmp(snap_stack + at, &ret_value, 8));
 	memcpy(snap_stack + at, &junk, 8);
-	copy = (struct rt_native_stack_copy){ .regs = snap_regs, .regs_mask = MASK,
+	copy = (struct rt_native_stack_copy){ .regs = snap_regs, .regs_mask = RT_REGS_HERE_MASK,
 					      .stack = snap_stack, .size = snap_size };
 	CU_ASSERT_EQUAL_FATAL(rt_native_stack__frames(ns, &copy, &frames, &nr), 0);
 	CU_ASSERT_EQUAL(index_of(frames, nr, "level_c"), 1);
@@ -199,7 +186,7 @@ static void test_replaced_return(void)
 static void test_gone_process(void)
 {
 	struct rt_native_stack *ns;
-	struct rt_native_stack_copy copy = { .regs = snap_regs, .regs_mask = MASK,
+	struct rt_native_stack_copy copy = { .regs = snap_regs, .regs_mask = RT_REGS_HERE_MASK,
 					     .stack = snap_stack, .size = snap_size };
 	char **frames = (char **)&copy;
 	size_t nr = 7;
@@ -224,7 +211,7 @@ static void test_garbage(void)
 	struct rt_native_stack *ns = rt_native_stack__new(getpid());
 	uint64_t regs[8];
 	uint8_t stack[512];
-	struct rt_native_stack_copy copy = { .regs = regs, .regs_mask = MASK, .stack = stack,
+	struct rt_native_stack_copy copy = { .regs = regs, .regs_mask = RT_REGS_HERE_MASK, .stack = stack,
 					     .size = sizeof(stack) };
 	char **frames;
 	size_t nr;

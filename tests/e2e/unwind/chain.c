@@ -14,6 +14,8 @@
 #include <string.h>
 #include <time.h>
 
+#include "regs_here.h"
+
 int lib_b(int (*fn)(int), int x);
 int asm_fp(int x);
 int c_leaf(int x);
@@ -26,26 +28,12 @@ static volatile uint64_t sink;
  * /proc/self/maps. */
 static __attribute__((noinline)) void take_snapshot(void)
 {
-	uint64_t regs[24] = { 0 };
-	uint64_t mask = (1ull << 1) | (1ull << 6) | (1ull << 7) | (1ull << 8) | (0xfull << 20);
-	uint64_t vals[8], top = 0, size;
+	uint64_t mask = RT_REGS_HERE_MASK, vals[RT_REGS_HERE_NR], sp, top = 0, size;
 	char line[512], path[4096];
 	FILE *maps, *out;
-	int n = 0;
 
-	__asm__ volatile("movq %%rbx, 8(%0)\n\t"
-			 "movq %%rbp, 48(%0)\n\t"
-			 "movq %%rsp, 56(%0)\n\t"
-			 "leaq 0(%%rip), %%rax\n\t"
-			 "movq %%rax, 64(%0)\n\t"
-			 "movq %%r12, 160(%0)\n\t"
-			 "movq %%r13, 168(%0)\n\t"
-			 "movq %%r14, 176(%0)\n\t"
-			 "movq %%r15, 184(%0)\n\t"
-			 : : "r"(regs) : "rax", "memory");
-	for (int i = 0; i < 24; i++)
-		if (mask & (1ull << i))
-			vals[n++] = regs[i];
+	rt_regs_here(vals);
+	sp = vals[RT_REGS_HERE_SP];
 	maps = fopen("/proc/self/maps", "r");
 	snprintf(path, sizeof(path), "%s.maps", snap_path);
 	out = fopen(path, "w");
@@ -59,7 +47,7 @@ static __attribute__((noinline)) void take_snapshot(void)
 	}
 	fclose(maps);
 	fclose(out);
-	size = top > regs[7] ? top - regs[7] : 0;
+	size = top > sp ? top - sp : 0;
 	if (size > 65536)
 		size = 65536;
 	out = fopen(snap_path, "wb");
@@ -67,9 +55,9 @@ static __attribute__((noinline)) void take_snapshot(void)
 		exit(2);
 	fwrite("RTUWSNAP", 1, 8, out);
 	fwrite(&mask, 8, 1, out);
-	fwrite(vals, 8, n, out);
+	fwrite(vals, 8, RT_REGS_HERE_NR, out);
 	fwrite(&size, 8, 1, out);
-	fwrite((const void *)(uintptr_t)regs[7], 1, size, out);
+	fwrite((const void *)(uintptr_t)sp, 1, size, out);
 	fclose(out);
 }
 
