@@ -28,9 +28,8 @@
  *
  * The walk and the two records are the rest of the cost.  A CPython or
  * CRuby thread that leaves through a remembered chain for the same reason,
- * with the same leaf and parent frames (CPython: addresses, code objects,
- * instructions; CRuby: the control frames' addresses, pc, iseq, ep) as at
- * that slot's last walk, is not walked: its interval is added to the
+ * with the same stack (every frame's signature: offcpu_py_sig,
+ * offcpu_rb_sig) as at that slot's last walk, is not walked: its interval is added to the
  * slot's sum (time and count), which goes out as one RT_REC_OFFCPU_SUM
  * record before the slot's next walk, after OFFCPU_SUM_MAX intervals or
  * OFFCPU_SUM_NS, at the thread's exit, when the map of chains is full
@@ -113,18 +112,20 @@ struct offcpu_chain {
 	__u64 ip, sp, bp;
 	__u32 key;    /* offcpu_start.chain */
 	__u32 reused; /* switches since, without a sample */
-	__u64 sig;    /* offcpu_py_sig at the last walk; 0: none (never summed) */
+	__u64 sig;    /* offcpu_py_sig or offcpu_rb_sig at the last walk; 0: none (never summed) */
 	__u32 flags, state; /* why it left then (RT_REC_OFFCPU_*, prev_state) */
 	__u64 walked; /* that interval's start */
 	__u64 first, last, total; /* the sum: first start, last end, nanoseconds */
 	__u32 count, syscall;     /* ... and intervals (0: nothing summed); offcpu_start.syscall */
+	__u64 used; /* the start of the last interval that went through the slot */
 };
 
-/* A thread's last RT_REC_STACK_CHAIN_SLOTS of them, replaced in turn. */
+/* A thread's last RT_REC_STACK_CHAIN_SLOTS of them; the one used least
+ * lately makes room for a new one. */
 struct offcpu_chains {
 	struct offcpu_chain c[RT_REC_STACK_CHAIN_SLOTS];
-	__u32 next;
 	__u32 pid;
+	__u32 pad0;
 	/* the thread's thread_key() for its PyThreadState, read once: it holds
 	 * for the thread's life (tid in its namespace, or its thread pointer),
 	 * and reading it costs three kernel reads; with the configuration's
@@ -479,42 +480,80 @@ static __always_inline __u64 offcpu_mix(__u64 h, __u64 v)
 }
 
 /*
- * What tells the interpreter stack of CPython thread @tid (of process @pid,
- * configured by @cfg) from another at a switch out, far cheaper than a
- * walk: its leaf and parent frames' addresses, code objects and
- * instructions, hashed (never 0).  0 when they cannot be read.  Two stacks
- * with the same signature are taken to be the same: they differ only when
- * everything rootward of the parent changed while these two frames stayed
- * where and as they were.
+ * What tells a thread's interpreter stack from another at a switch out, far
+ * cheaper than a walk: every frame of it, root to leaf, hashed (never 0),
+ * without the code objects' names and lines, the records and their
+ * look-ups that a walk costs.  CPython: each frame's address, code object
+ * and instruction; CRuby: each control frame's address, pc, iseq and
+ * environment's address, and a C frame's method entry and flags.  Two stacks with the
+ * same signature are the same stack (but for a 64-bit hash collision).
+ * Leaf frames alone would not do: a helper called from two callers at the
+ * same depth has the same leaf frames at the same addresses under either.
+ * 0 when a frame cannot be read, or the stack is deeper than a walk keeps:
+ * the switch is walked then.
  */
-/* Mixes the frame at *@frame (its first @size bytes, read through this
- * CPU's walk window @d) into *@h and moves *@frame to its caller's.
- * Returns 0, or -1 when it cannot be read. */
-static __always_inline int offcpu_sig_frame(struct deep_stack *d,
-					    const struct rt_walker_offsets *off, __u64 size,
-					    __u64 *frame, __u64 *h)
-{
-	const __u8 *buf = window_at(&d->win[0], *frame, size, WINDOW_FRAME);
-	__u64 code, previous;
-	__s64 lasti;
-	__u8 is_entry, owner;
 
-	if (!buf)
-		return -1;
-	py_frame_fields(off, buf, &code, &previous, &lasti, &is_entry, &owner);
-	*h = offcpu_mix(offcpu_mix(offcpu_mix(*h, *frame), code), (__u64)lasti);
-	*frame = previous;
+#define OFFCPU_SIG_FRAMES 4
+
+/* The next OFFCPU_SIG_FRAMES CPython frames of the signature: w->frame
+ * (read through this CPU's walk window) mixed into w->sig, w->frame moved
+ * to its caller's, and so on.  Leaves
+ * w->frame as it is when the frame cannot be read.  A global function, as
+ * py_walk_step: verified once, apart. */
+__noinline int offcpu_py_sig_step(struct walk *w)
+{
+	struct deep_stack *d = deep_stack();
+	__u64 size, code, previous;
+	enum window_way way;
+	const __u8 *buf;
+	__u8 is_entry, owner;
+	__s64 lasti;
+
+	if (!w || !w->frame || !d)
+		return 1;
+	size = w->off.frame_read;
+	bound_barrier(size);
+	if (size > RT_WALKER_FRAME_READ || size < 8)
+		return 1;
+	way = w->off.frame_instr_ptr != RT_WALKER_NONE ? WINDOW_DOWN : WINDOW_FRAME;
+	/* OFFCPU_SIG_FRAMES frames a call: the loop's callback and this
+	 * call, not the frames (mostly read from the window), are what a
+	 * frame costs.  Unrolled: no loop back to the window's helper call. */
+#pragma unroll
+	for (int k = 0; k < OFFCPU_SIG_FRAMES; k++) {
+		if (!w->frame)
+			return 1;
+		buf = window_at(&d->win[0], w->frame, size, way);
+		if (!buf)
+			return 1;
+		py_frame_fields(&w->off, buf, &code, &previous, &lasti, &is_entry, &owner);
+		w->sig = offcpu_mix(offcpu_mix(offcpu_mix(w->sig, w->frame), code), (__u64)lasti);
+		w->frame = previous;
+	}
 	return 0;
 }
 
+static long offcpu_py_sig_frame(__u32 i, void *arg)
+{
+	__u32 zero = 0;
+	struct scratch *sc = bpf_map_lookup_elem(&scratch, &zero);
+
+	return !sc || offcpu_py_sig_step(&sc->walk) ? 1 : 0;
+}
+
+/* The signature of CPython thread @tid (of process @pid, configured by
+ * @cfg), whose chains are @all (NULL: none yet). */
 static __always_inline __u64 offcpu_py_sig(const struct rt_walker_config *cfg, __u32 pid,
 					   __u32 tid, struct offcpu_chains *all)
 {
 	const struct rt_walker_offsets *off = &cfg->off;
 	struct deep_stack *d = deep_stack();
-	__u64 ts, frame = 0, size = off->frame_read, h = 0, key;
+	__u32 zero = 0;
+	struct scratch *sc = bpf_map_lookup_elem(&scratch, &zero);
+	__u64 ts, frame = 0, key;
+	struct walk *w;
 
-	if (!d)
+	if (!d || !sc)
 		return 0;
 	if (all && all->key && all->key_generation == cfg->generation) {
 		key = all->key;
@@ -528,61 +567,96 @@ static __always_inline __u64 offcpu_py_sig(const struct rt_walker_config *cfg, _
 	ts = find_tstate_key(cfg, pid, tid, key);
 	if (!ts || current_frame(off, ts, &frame) || !frame)
 		return 0;
-	bound_barrier(size);
-	if (size > RT_WALKER_FRAME_READ || size < 8)
-		return 0;
-	/* the walk's window, emptied: what it held is another sample's.  The
-	 * two frames without a loop: 6.1's verifier refuses a loop whose
-	 * back edge follows a helper call. */
+	/* the walk's state, which a walk after this sets up afresh */
+	w = &sc->walk;
+	w->off = *off;
+	w->frame = frame;
+	w->sig = 0;
+	/* the walk's window, emptied: what it held is another sample's */
 	d->win[0].len = 0;
-	if (offcpu_sig_frame(d, off, size, &frame, &h) ||
-	    (frame && offcpu_sig_frame(d, off, size, &frame, &h)))
-		return 0;
-	return h | 1;
+	bpf_loop(RT_REC_MAX_DEPTH / OFFCPU_SIG_FRAMES, offcpu_py_sig_frame, NULL, 0);
+	/* a frame left: unreadable, or deeper than a walk keeps */
+	return w->frame ? 0 : w->sig | 1;
 }
 
-/* Mixes Ruby control frame @cfp (its address, pc, iseq and ep), read
- * through this CPU's walk window @d, into *@h.  Returns 0, or -1 when it
- * cannot be read. */
-static __always_inline int offcpu_rb_sig_frame(struct deep_stack *d, const struct rt_layout_ruby *off,
-					       __u64 cfp, __u64 *h)
-{
-	const __u8 *buf = window_at(&d->win[0], cfp, RT_RUBY_CFP_READ, WINDOW_UP);
+/* What offcpu_rb_sig_step needs: scalars only, as for a global function. */
+struct offcpu_rb_sig {
+	__u64 cfp, end, sig;
+	__u32 cfp_size, cfp_pc, cfp_iseq, cfp_ep;
+};
 
-	if (!buf)
-		return -1;
-	*h = offcpu_mix(*h, cfp);
-	*h = offcpu_mix(*h, *(__u64 *)(buf + (off->cfp_pc & (RT_RUBY_CFP_MASK - 7))));
-	*h = offcpu_mix(*h, *(__u64 *)(buf + (off->cfp_iseq & (RT_RUBY_CFP_MASK - 7))));
-	*h = offcpu_mix(*h, *(__u64 *)(buf + (off->cfp_ep & (RT_RUBY_CFP_MASK - 7))));
+/* One CRuby control frame of the signature: s->cfp and, for a C frame, its
+ * environment (read through this CPU's two walk windows) mixed into s->sig, s->cfp
+ * moved to the caller's.  Leaves s->cfp as it is when the frame cannot be
+ * read.  A global function, as rb_walk_step. */
+__noinline int offcpu_rb_sig_step(struct offcpu_rb_sig *s)
+{
+	struct deep_stack *d = deep_stack();
+	const __u8 *cfp, *envp;
+	__u64 pc, iseq, ep;
+
+	if (!s || s->cfp >= s->end || !d)
+		return 1;
+	cfp = window_at(&d->win[0], s->cfp, RT_RUBY_CFP_READ, WINDOW_UP);
+	if (!cfp)
+		return 1;
+	pc = *(__u64 *)(cfp + (s->cfp_pc & (RT_RUBY_CFP_MASK - 7)));
+	iseq = *(__u64 *)(cfp + (s->cfp_iseq & (RT_RUBY_CFP_MASK - 7)));
+	ep = *(__u64 *)(cfp + (s->cfp_ep & (RT_RUBY_CFP_MASK - 7)));
+	if (!ep)
+		return 1;
+	s->sig = offcpu_mix(offcpu_mix(offcpu_mix(offcpu_mix(s->sig, s->cfp), pc), iseq), ep);
+	if (!iseq) {
+		/* a C frame: its method entry (ep[-2]) is what tells it from
+		 * another, and the flags (ep[0]) its kind; 24 bytes alone, as
+		 * few frames need them */
+		envp = window_at(&d->win[1], ep - 16, 3 * 8, WINDOW_FRAME);
+		if (!envp)
+			return 1;
+		s->sig = offcpu_mix(offcpu_mix(s->sig, *(const __u64 *)envp),
+				    *(const __u64 *)(envp + 16));
+	}
+	s->cfp += s->cfp_size;
 	return 0;
 }
 
-/*
- * The Ruby counterpart of offcpu_py_sig: the leaf control frame (ec->cfp)
- * and its caller's (the next one up the VM stack), their addresses, pc,
- * iseq and ep, hashed (never 0); 0 when they cannot be read.  A control
- * frame's address is its depth (they lie one after the other from the end
- * of the thread's VM stack), so two stacks of different depths never meet.
- */
+static long offcpu_rb_sig_frame(__u32 i, void *arg)
+{
+	return offcpu_rb_sig_step(arg) ? 1 : 0;
+}
+
+/* The signature of CRuby thread @tid of @pid (configured by @cfg). */
 static __always_inline __u64 offcpu_rb_sig(const struct rt_ruby_walker_config *cfg, __u32 pid,
 					   __u32 tid)
 {
 	const struct rt_layout_ruby *off = &cfg->off;
 	struct deep_stack *d = deep_stack();
-	__u64 th, ec = 0, cfp = 0, h = 0;
+	__u32 zero = 0;
+	struct rb_scratch *sc = bpf_map_lookup_elem(&rb_scratch, &zero);
+	struct offcpu_rb_sig s = {};
+	__u64 th, ec = 0, *ecw;
 
-	if (!d || !off->cfp_size)
+	if (!d || !sc || !off->cfp_size)
 		return 0;
+	ecw = sc->words;
 	th = rb_find_thread(cfg, pid, tid);
-	if (!th || read_ptr(&ec, th + off->thread_ec) || !ec || read_ptr(&cfp, ec + off->ec_cfp) ||
-	    !cfp)
+	if (!th || read_ptr(&ec, th + off->thread_ec) || !ec ||
+	    bpf_probe_read_user(ecw, 3 * 8, (const void *)ec))
 		return 0;
-	/* the walk's window, emptied: what it held is another sample's */
+	s.cfp = word_at(ecw, 3, off->ec_cfp);
+	/* the first control frame sits at the very end of the VM stack */
+	s.end = word_at(ecw, 3, off->ec_vm_stack) + word_at(ecw, 3, off->ec_vm_stack_size) * 8;
+	s.cfp_size = off->cfp_size;
+	s.cfp_pc = off->cfp_pc;
+	s.cfp_iseq = off->cfp_iseq;
+	s.cfp_ep = off->cfp_ep;
+	if (!s.cfp || s.cfp >= s.end)
+		return 0;
+	/* the walk's windows, emptied: what they held is another sample's */
 	d->win[0].len = 0;
-	if (offcpu_rb_sig_frame(d, off, cfp, &h) || offcpu_rb_sig_frame(d, off, cfp + off->cfp_size, &h))
-		return 0;
-	return h | 1;
+	d->win[1].len = 0;
+	bpf_loop(RB_MAX_CFPS, offcpu_rb_sig_frame, &s, 0);
+	return s.cfp < s.end ? 0 : s.sig | 1;
 }
 
 /* Chain @c is walked now, by the switch out @st of thread @tid (of @pid)
@@ -609,11 +683,15 @@ static __always_inline void offcpu_chain_walked(struct offcpu_chain *c, __u32 pi
  * one of its last switches out with a sample (asleep in the same system
  * call, or preempted on the way back from it, with the same user
  * instruction, stack and frame pointers: then perf's sample is not
- * needed), or with RT_REC_STACK_CHAIN_KEEP when its
- * sample is to be remembered; the chain slot either way.  A new chain
- * replaces the oldest slot's.  OFFCPU_SUMMED (st->sum set) instead when the
- * chain's last walk found the same stack signature @sig and reason: the
- * interval goes to that chain's sum, without a walk. */
+ * needed), or with RT_REC_STACK_CHAIN_KEEP when its sample is to be
+ * remembered; the chain slot either way.  OFFCPU_SUMMED (st->sum set)
+ * instead when a slot with that chain had its last walk find the same
+ * stack signature @sig and reason: the interval goes to that slot's sum,
+ * without a walk.  A slot is a chain and a stack: the same chain with
+ * another stack takes a free slot with a sample of its own, so that a
+ * thread which blocks at one place under callers that take turns sums
+ * under each; with no slot free it takes the chain's slot over.  A new
+ * chain takes a free slot, else the oldest. */
 static __always_inline __u32 offcpu_chain_flags(__u32 pid, __u32 tid, struct offcpu_start *st,
 						__u64 sig, const struct offcpu_regs *r,
 						struct offcpu_chains *all)
@@ -621,6 +699,9 @@ static __always_inline __u32 offcpu_chain_flags(__u32 pid, __u32 tid, struct off
 	struct offcpu_chain *c;
 	__u64 ip = r->ip, sp = r->sp, bp = r->bp;
 	__u32 zero = 0, slot;
+	int summed = -1, same = -1, oldest = 0;
+	__u64 rank, least = ~0ull;
+	bool free;
 
 	if (!st->chain || !ip)
 		return 0; /* preempted anywhere: a fresh chain, not remembered */
@@ -636,21 +717,47 @@ static __always_inline __u32 offcpu_chain_flags(__u32 pid, __u32 tid, struct off
 			return 0;
 	}
 	all->pid = pid;
+	/* a slot with this chain and this stack sums; else the first slot with
+	 * this chain lends its sample, unless another slot is free or was used
+	 * less lately: that one takes a sample of its own.  A slot whose chain
+	 * was lent OFFCPU_SAME_CHAIN_MAX times is free: its chain is due for
+	 * a fresh sample. */
 	for (slot = 0; slot < RT_REC_STACK_CHAIN_SLOTS; slot++) {
 		c = &all->c[slot];
-		if (c->ip == ip && c->sp == sp && c->bp == bp && c->key == st->chain &&
-		    c->ip && c->reused < OFFCPU_SAME_CHAIN_MAX) {
-			c->reused++;
-			offcpu_count(RT_OFFCPU_STAT_SAME_CHAIN, 1);
-			if (sig && c->sig == sig && c->flags == st->flags && c->state == st->state) {
-				st->sum = slot + 1;
-				return OFFCPU_SUMMED;
-			}
-			offcpu_chain_walked(c, pid, tid, slot, st, sig);
-			return RT_REC_STACK_SAME_CHAIN | slot << RT_REC_STACK_CHAIN_SHIFT;
+		free = !c->ip || c->reused >= OFFCPU_SAME_CHAIN_MAX;
+		rank = free ? 0 : c->used + 1;
+		if (rank < least) {
+			least = rank;
+			oldest = slot;
 		}
+		if (free)
+			continue;
+		if (c->ip != ip || c->sp != sp || c->bp != bp || c->key != st->chain)
+			continue;
+		if (sig && c->sig == sig && c->flags == st->flags && c->state == st->state) {
+			summed = slot;
+			break;
+		}
+		if (same < 0)
+			same = slot;
 	}
-	slot = all->next++ & (RT_REC_STACK_CHAIN_SLOTS - 1);
+	if (summed >= 0 || (same >= 0 && same == oldest)) {
+		slot = (summed >= 0 ? summed : same) & (RT_REC_STACK_CHAIN_SLOTS - 1);
+		c = &all->c[slot];
+		c->reused++;
+		c->used = st->start;
+		offcpu_count(RT_OFFCPU_STAT_SAME_CHAIN, 1);
+		if (summed >= 0) {
+			st->sum = slot + 1;
+			return OFFCPU_SUMMED;
+		}
+		offcpu_chain_walked(c, pid, tid, slot, st, sig);
+		return RT_REC_STACK_SAME_CHAIN | slot << RT_REC_STACK_CHAIN_SHIFT;
+	}
+	/* a new chain, or this chain with another stack (a thread that blocks
+	 * at one place under callers that take turns sums under each): a
+	 * free slot, else the one used least lately */
+	slot = (__u32)oldest & (RT_REC_STACK_CHAIN_SLOTS - 1);
 	c = &all->c[slot];
 	offcpu_chain_walked(c, pid, tid, slot, st, sig);
 	c->ip = ip;
@@ -658,6 +765,7 @@ static __always_inline __u32 offcpu_chain_flags(__u32 pid, __u32 tid, struct off
 	c->bp = bp;
 	c->key = st->chain;
 	c->reused = 0;
+	c->used = st->start;
 	return RT_REC_STACK_CHAIN_KEEP | slot << RT_REC_STACK_CHAIN_SHIFT;
 }
 

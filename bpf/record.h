@@ -169,8 +169,8 @@ struct rt_rec_offcpu {
  * Intervals of thread @tid summed instead of recorded one by one: each left
  * the CPU through the native chain of chain slot @slot (as a stack record
  * with RT_REC_STACK_SAME_CHAIN would say) with the interpreter stack of
- * that slot's last stack record (the thread's leaf and parent frames were
- * unchanged: same addresses, code and instruction), for the reason @flags,
+ * that slot's last stack record (every frame's signature unchanged:
+ * bpf/offcpu.bpf.h), for the reason @flags,
  * @syscall, @state.  No stack record was written for them.  The record
  * comes before the next stack record of that slot, so its stack is the
  * one the slot's last stack record (of the switch out that started at

@@ -82,6 +82,7 @@ struct walk {
 	__u32 pid;
 	__u32 generation;
 	__u64 code_type;
+	__u64 sig; /* offcpu_py_sig's hash */
 };
 
 struct scratch {

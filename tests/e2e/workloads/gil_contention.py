@@ -1,8 +1,9 @@
 # SPDX-License-Identifier: GPL-2.0-only
 """GIL contention: SPINNERS threads run Python code (they need the GIL),
-one thread hashes with the GIL released, a fifth of the time (busier, it
-would keep a CPU from the spinners, which then wait for a CPU as well as
-for the GIL).  Each spinner measures its wall
+one thread hashes 2 MiB at a time with the GIL released, a fifth of the
+time or less (busier, it would keep a CPU from the spinners, which then
+wait for a CPU as well as for the GIL; with 256 KiB it had as few as 2
+samples in the hash, too few for gil_check.py).  Each spinner measures its wall
 and CPU time: what it spent off the CPU is, nearly all, waiting for the
 GIL.  Prints the totals and the threads' ids.
 
@@ -27,7 +28,7 @@ def spin(seconds):
 
 
 def hash_nogil(seconds, stop):
-    data = b"x" * (1 << 18)
+    data = b"x" * (1 << 21)
     while not stop.is_set():
         hashlib.sha256(data).digest()
         time.sleep(0.002)

@@ -2,6 +2,8 @@
 # A thread-per-request HTTP server on 127.0.0.1 and its load generator, for
 # tests/e2e/py_server_pid.sh.
 #   py_server.py serve PORTFILE     serves until killed; writes its port to PORTFILE
+#                                   and, on SIGTERM, its CPU seconds (its own
+#                                   threads', live and gone) to PORTFILE.cpu
 #   py_server.py load PORT N SECS   N requests, one connection each, at most SECS seconds
 import http.client
 import http.server
@@ -29,10 +31,21 @@ class Handler(http.server.BaseHTTPRequestHandler):
 
 
 def serve(portfile):
+    import os
+    import resource
+    import signal
+
+    def stop(signum, frame):
+        ru = resource.getrusage(resource.RUSAGE_SELF)
+        with open(portfile + ".cpu.tmp", "w") as f:
+            f.write("%.6f\n" % (ru.ru_utime + ru.ru_stime))
+        os.rename(portfile + ".cpu.tmp", portfile + ".cpu")
+        os._exit(0)
+
+    signal.signal(signal.SIGTERM, stop)
     srv = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
     with open(portfile + ".tmp", "w") as f:
         f.write("%d\n" % srv.server_address[1])
-    import os
     os.rename(portfile + ".tmp", portfile)
     srv.serve_forever()
 
