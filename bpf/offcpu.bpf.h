@@ -17,13 +17,13 @@
  *
  * perf's sample with its callchain is most of the cost of a switch.  A
  * thread that sleeps in the same system call from the same user
- * instruction, stack and frame pointer as at one of its last
- * RT_REC_STACK_CHAIN_SLOTS switches out with a sample left through the
- * same native frames, and so does one preempted on its way back from the
- * same system call at the same registers: that switch keeps no perf
- * sample, and its stack
- * record says RT_REC_STACK_SAME_CHAIN and which slot (rtmerge reuses that
- * chain).  One switch in OFFCPU_SAME_CHAIN_MAX + 1 of a slot takes a fresh
+ * instruction, stack and frame pointer, with the same interpreter stack,
+ * as at one of its last RT_REC_STACK_CHAIN_SLOTS switches out with a
+ * sample left through the same native frames, and so does one preempted
+ * on its way back from the same system call at the same registers: that
+ * switch keeps no perf sample, and its stack record says
+ * RT_REC_STACK_SAME_CHAIN and which slot (rtmerge reuses that chain).  The
+ * registers alone do not pin the native frames (offcpu_chain_flags).  One switch in OFFCPU_SAME_CHAIN_MAX + 1 of a slot takes a fresh
  * one anyway.
  *
  * The walk and the two records are the rest of the cost.  A CPython or
@@ -678,20 +678,19 @@ static __always_inline void offcpu_chain_walked(struct offcpu_chain *c, __u32 pi
 	c->walked = st->start;
 }
 
-/* The stack record flags for thread @tid of @pid, leaving as @st says:
- * with RT_REC_STACK_SAME_CHAIN when it leaves through the native frames of
- * one of its last switches out with a sample (asleep in the same system
- * call, or preempted on the way back from it, with the same user
- * instruction, stack and frame pointers: then perf's sample is not
- * needed), or with RT_REC_STACK_CHAIN_KEEP when its sample is to be
- * remembered; the chain slot either way.  OFFCPU_SUMMED (st->sum set)
- * instead when a slot with that chain had its last walk find the same
- * stack signature @sig and reason: the interval goes to that slot's sum,
- * without a walk.  A slot is a chain and a stack: the same chain with
- * another stack takes a free slot with a sample of its own, so that a
- * thread which blocks at one place under callers that take turns sums
- * under each; with no slot free it takes the chain's slot over.  A new
- * chain takes a free slot, else the oldest. */
+/* The stack record flags for thread @tid of @pid, leaving as @st says.  A
+ * slot is a native chain (the user instruction, stack and frame pointers
+ * and the system call of a switch out with a perf sample) and the stack
+ * signature @sig of its last walk.  A thread that leaves through a slot's
+ * chain with its stack is summed: OFFCPU_SUMMED, st->sum set, no walk;
+ * with its stack but for another reason, walked on that slot's sample:
+ * RT_REC_STACK_SAME_CHAIN and the slot (perf's sample is not needed).
+ * Anything else takes a free slot, or the one used least lately, with a
+ * sample of its own: RT_REC_STACK_CHAIN_KEEP and the slot.  So a thread
+ * that blocks at one place under callers that take turns sums under each,
+ * and no stack borrows the native frames of another (the same registers
+ * under another interpreter stack may have come through other native
+ * frames). */
 static __always_inline __u32 offcpu_chain_flags(__u32 pid, __u32 tid, struct offcpu_start *st,
 						__u64 sig, const struct offcpu_regs *r,
 						struct offcpu_chains *all)
@@ -717,11 +716,11 @@ static __always_inline __u32 offcpu_chain_flags(__u32 pid, __u32 tid, struct off
 			return 0;
 	}
 	all->pid = pid;
-	/* a slot with this chain and this stack sums; else the first slot with
-	 * this chain lends its sample, unless another slot is free or was used
-	 * less lately: that one takes a sample of its own.  A slot whose chain
-	 * was lent OFFCPU_SAME_CHAIN_MAX times is free: its chain is due for
-	 * a fresh sample. */
+	/* a slot with this chain and this stack sums, or lends its sample when
+	 * the reason differs; else a free slot, or the one used least lately,
+	 * takes a sample of its own.  A slot whose chain was lent
+	 * OFFCPU_SAME_CHAIN_MAX times is free: its chain is due for a fresh
+	 * sample. */
 	for (slot = 0; slot < RT_REC_STACK_CHAIN_SLOTS; slot++) {
 		c = &all->c[slot];
 		free = !c->ip || c->reused >= OFFCPU_SAME_CHAIN_MAX;
@@ -730,18 +729,17 @@ static __always_inline __u32 offcpu_chain_flags(__u32 pid, __u32 tid, struct off
 			least = rank;
 			oldest = slot;
 		}
-		if (free)
+		if (free || c->ip != ip || c->sp != sp || c->bp != bp || c->key != st->chain ||
+		    !sig || c->sig != sig)
 			continue;
-		if (c->ip != ip || c->sp != sp || c->bp != bp || c->key != st->chain)
-			continue;
-		if (sig && c->sig == sig && c->flags == st->flags && c->state == st->state) {
+		if (c->flags == st->flags && c->state == st->state) {
 			summed = slot;
 			break;
 		}
 		if (same < 0)
 			same = slot;
 	}
-	if (summed >= 0 || (same >= 0 && same == oldest)) {
+	if (summed >= 0 || same >= 0) {
 		slot = (summed >= 0 ? summed : same) & (RT_REC_STACK_CHAIN_SLOTS - 1);
 		c = &all->c[slot];
 		c->reused++;
@@ -754,9 +752,10 @@ static __always_inline __u32 offcpu_chain_flags(__u32 pid, __u32 tid, struct off
 		offcpu_chain_walked(c, pid, tid, slot, st, sig);
 		return RT_REC_STACK_SAME_CHAIN | slot << RT_REC_STACK_CHAIN_SHIFT;
 	}
-	/* a new chain, or this chain with another stack (a thread that blocks
-	 * at one place under callers that take turns sums under each): a
-	 * free slot, else the one used least lately */
+	/* a new chain, or this chain with another stack: the same registers
+	 * under another interpreter stack may have come through other native
+	 * frames (os.read and a file's read both sleep in read() from
+	 * _Py_read, at the same stack pointer) */
 	slot = (__u32)oldest & (RT_REC_STACK_CHAIN_SLOTS - 1);
 	c = &all->c[slot];
 	offcpu_chain_walked(c, pid, tid, slot, st, sig);

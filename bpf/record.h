@@ -63,10 +63,11 @@ struct rt_rec_header {
 #define RT_REC_STACK_GIL_HELD   (1u << 3) /* CPython: the thread held the GIL */
 #define RT_REC_STACK_SAME_CHAIN (1u << 6) /* with RT_REC_STACK_OFFCPU: perf writes no
 					   * sched_switch sample for this switch; the
-					   * thread left from the same user registers and
-					   * system call as at an earlier switch out with a
-					   * sample, whose native callchain stands: the one
-					   * of chain slot RT_REC_STACK_CHAIN_SLOT */
+					   * thread left from the same user registers,
+					   * system call and interpreter stack as at an
+					   * earlier switch out with a sample, whose native
+					   * callchain stands: the one of chain slot
+					   * RT_REC_STACK_CHAIN_SLOT */
 /* With RT_REC_STACK_OFFCPU: which of the thread's RT_REC_STACK_CHAIN_SLOTS
  * remembered native chains this switch's perf sample goes to (with
  * RT_REC_STACK_CHAIN_KEEP) or is taken from (with RT_REC_STACK_SAME_CHAIN). */

@@ -162,8 +162,8 @@ static int held_put(struct rt_merge *m, const struct rt_perf_sample *s)
 }
 
 /* ---- switches out on their thread's previous native chain -------------------
- * With --off-cpu, a thread that leaves the CPU from the same user registers
- * and system call as at one of its recent switches out gets no sched_switch
+ * With --off-cpu, a thread that leaves the CPU from the same user registers,
+ * system call and interpreter stack as at one of its recent switches out gets no sched_switch
  * sample from perf (bpf/offcpu.bpf.h): its stack record, flagged RT_REC_STACK_SAME_CHAIN,
  * is joined to a copy of that switch's sample (the record names its chain
  * slot), as if perf had written it again at the record's time. */
