@@ -46,3 +46,20 @@ build_tokground() {
 	[ $rc -eq 77 ] && skip "$(cat "$E2E_TMP/tokground.err")"
 	[ $rc -eq 0 ] || { cat "$E2E_TMP/tokground.err"; fail "cannot build the tokio ground truth offline"; }
 }
+
+# offcpu_record LABEL BASE RECORD-OPTION... -- CMD...: rt-bpf record
+# --off-cpu of CMD into BASE.data (CMD prints JSON with its thread's "tid",
+# kept in BASE.json; rt-bpf's messages in BASE.log, its off-CPU summary
+# printed), then rtmerge --off-cpu of that thread into BASE.off (messages in
+# BASE.off.err).  Sets OFFCPU_TID.
+offcpu_record() {
+	local label=$1 base=$2
+	shift 2
+	timeout 60 "$RT_BUILD/rt-bpf" record --off-cpu -o "$base.data" "$@" >"$base.json" \
+		2>"$base.log" || { cat "$base.log" >&2; fail "$label: rt-bpf record"; }
+	grep '^rt-bpf: off-CPU:' "$base.log"
+	OFFCPU_TID=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["tid"])' \
+		"$base.json") || fail "$label: the program printed no result"
+	"$RTMERGE" --off-cpu -t "$OFFCPU_TID" -o "$base.off" "$base.data" 2>"$base.off.err" ||
+		{ cat "$base.off.err" >&2; fail "$label: rtmerge --off-cpu"; }
+}

@@ -22,15 +22,9 @@ require_perf
 # run LABEL INTERPRETER: the interpreter's own symbols name os_read and
 # _io_FileIO_read (pyenv builds keep them; Debian's stripped one does not)
 run() {
-	local label=$1 py=$2 base=$E2E_TMP/$1 tid
-	timeout 60 "$RTBPF" record --off-cpu --call-graph dwarf -F 99 -o "$base.data" -- \
-		"$py" "$WORKLOADS/offcpu_chains.py" "$N" 0.0003 >"$base.json" 2>"$base.log" ||
-		{ cat "$base.log" >&2; fail "$label: rt-bpf record"; }
-	grep '^rt-bpf: off-CPU:' "$base.log"
-	tid=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["tid"])' "$base.json") ||
-		fail "$label: the program printed no result"
-	"$RTMERGE" --off-cpu -t "$tid" -o "$base.off" "$base.data" 2>"$base.off.err" ||
-		{ cat "$base.off.err" >&2; fail "$label: rtmerge --off-cpu"; }
+	local label=$1 py=$2 base=$E2E_TMP/$1
+	offcpu_record "$label" "$base" --call-graph dwarf -F 99 -- \
+		"$py" "$WORKLOADS/offcpu_chains.py" "$N" 0.0003
 	python3 - "$label" "$base.json" "$base.off" <<'PY' || fail "$label: native frames under another site's stack"
 import json, sys
 label, truth, off = sys.argv[1:4]

@@ -36,14 +36,8 @@ all_sums_read() {
 # run LABEL INTERPRETER [WORKLOAD]
 run() {
 	local label=$1 py=$2 work=${3:-$WORKLOADS/offcpu_sums.py} base=$E2E_TMP/$1 tid
-	timeout 60 "$RTBPF" record --off-cpu -F 99 -o "$base.data" -- \
-		"$py" "$work" "$N" 0.0003 0.0009 >"$base.json" 2>"$base.log" ||
-		{ cat "$base.log" >&2; fail "$label: rt-bpf record"; }
-	grep '^rt-bpf: off-CPU:' "$base.log"
-	tid=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["tid"])' "$base.json") ||
-		fail "$label: the program printed no result"
-	"$RTMERGE" --off-cpu -t "$tid" -o "$base.off" "$base.data" 2>"$base.off.err" ||
-		{ cat "$base.off.err" >&2; fail "$label: rtmerge --off-cpu"; }
+	offcpu_record "$label" "$base" -F 99 -- "$py" "$work" "$N" 0.0003 0.0009
+	tid=$OFFCPU_TID
 	"$RTMERGE" --wall -t "$tid" -o "$base.wall" "$base.data" 2>"$base.wall.err" ||
 		{ cat "$base.wall.err" >&2; fail "$label: rtmerge --wall"; }
 	grep 'off-CPU' "$base.off.err"
