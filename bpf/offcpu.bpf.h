@@ -585,8 +585,9 @@ struct offcpu_rb_sig {
 	__u32 cfp_size, cfp_pc, cfp_iseq, cfp_ep;
 };
 
-/* One CRuby control frame of the signature: s->cfp and, for a C frame, its
- * environment (read through this CPU's two walk windows) mixed into s->sig, s->cfp
+/* The next OFFCPU_SIG_FRAMES CRuby control frames of the signature: s->cfp
+ * and, for a C frame, its environment (read through this CPU's two walk
+ * windows) mixed into s->sig, s->cfp
  * moved to the caller's.  Leaves s->cfp as it is when the frame cannot be
  * read.  A global function, as rb_walk_step. */
 __noinline int offcpu_rb_sig_step(struct offcpu_rb_sig *s)
@@ -595,28 +596,34 @@ __noinline int offcpu_rb_sig_step(struct offcpu_rb_sig *s)
 	const __u8 *cfp, *envp;
 	__u64 pc, iseq, ep;
 
-	if (!s || s->cfp >= s->end || !d)
+	if (!s || !d)
 		return 1;
-	cfp = window_at(&d->win[0], s->cfp, RT_RUBY_CFP_READ, WINDOW_UP);
-	if (!cfp)
-		return 1;
-	pc = *(__u64 *)(cfp + (s->cfp_pc & (RT_RUBY_CFP_MASK - 7)));
-	iseq = *(__u64 *)(cfp + (s->cfp_iseq & (RT_RUBY_CFP_MASK - 7)));
-	ep = *(__u64 *)(cfp + (s->cfp_ep & (RT_RUBY_CFP_MASK - 7)));
-	if (!ep)
-		return 1;
-	s->sig = offcpu_mix(offcpu_mix(offcpu_mix(offcpu_mix(s->sig, s->cfp), pc), iseq), ep);
-	if (!iseq) {
-		/* a C frame: its method entry (ep[-2]) is what tells it from
-		 * another, and the flags (ep[0]) its kind; 24 bytes alone, as
-		 * few frames need them */
-		envp = window_at(&d->win[1], ep - 16, 3 * 8, WINDOW_FRAME);
-		if (!envp)
+	/* OFFCPU_SIG_FRAMES control frames a call, as offcpu_py_sig_step */
+#pragma unroll
+	for (int k = 0; k < OFFCPU_SIG_FRAMES; k++) {
+		if (s->cfp >= s->end)
 			return 1;
-		s->sig = offcpu_mix(offcpu_mix(s->sig, *(const __u64 *)envp),
-				    *(const __u64 *)(envp + 16));
+		cfp = window_at(&d->win[0], s->cfp, RT_RUBY_CFP_READ, WINDOW_UP);
+		if (!cfp)
+			return 1;
+		pc = *(__u64 *)(cfp + (s->cfp_pc & (RT_RUBY_CFP_MASK - 7)));
+		iseq = *(__u64 *)(cfp + (s->cfp_iseq & (RT_RUBY_CFP_MASK - 7)));
+		ep = *(__u64 *)(cfp + (s->cfp_ep & (RT_RUBY_CFP_MASK - 7)));
+		if (!ep)
+			return 1;
+		s->sig = offcpu_mix(offcpu_mix(offcpu_mix(offcpu_mix(s->sig, s->cfp), pc), iseq), ep);
+		if (!iseq) {
+			/* a C frame: its method entry (ep[-2]) is what tells it
+			 * from another, and the flags (ep[0]) its kind; 24 bytes
+			 * alone, as few frames need them */
+			envp = window_at(&d->win[1], ep - 16, 3 * 8, WINDOW_FRAME);
+			if (!envp)
+				return 1;
+			s->sig = offcpu_mix(offcpu_mix(s->sig, *(const __u64 *)envp),
+					    *(const __u64 *)(envp + 16));
+		}
+		s->cfp += s->cfp_size;
 	}
-	s->cfp += s->cfp_size;
 	return 0;
 }
 
@@ -655,7 +662,7 @@ static __always_inline __u64 offcpu_rb_sig(const struct rt_ruby_walker_config *c
 	/* the walk's windows, emptied: what they held is another sample's */
 	d->win[0].len = 0;
 	d->win[1].len = 0;
-	bpf_loop(RB_MAX_CFPS, offcpu_rb_sig_frame, &s, 0);
+	bpf_loop(RB_MAX_CFPS / OFFCPU_SIG_FRAMES, offcpu_rb_sig_frame, &s, 0);
 	return s.cfp < s.end ? 0 : s.sig | 1;
 }
 
