@@ -81,6 +81,19 @@ static struct held_sample *held_slot(struct rt_merge *m, const struct rt_perf_sa
 	return &m->held[idx];
 }
 
+/* Whether stack record @stack and native sample @s are of one kind: an
+ * off-CPU stack (taken as its thread left the CPU) goes with perf's
+ * sched_switch sample, any other with a sample of the sampling event.  A
+ * switch out whose walk wrote no record leaves its switch sample without
+ * one, and the thread's next on-CPU record on that CPU must not take it
+ * (its interpreter stack would stand for the switch, and the on-CPU
+ * sample be lost). */
+static bool same_kind(const struct rt_merge *m, const struct rt_interp_stack *stack,
+		      const struct rt_perf_sample *s)
+{
+	return !!(stack->flags & RT_MERGE_STACK_OFFCPU) == rt_offcpu__sample_of(m->switch_evsel, s);
+}
+
 /* Keeps stack record @s (decoded as @stack) for the native sample that
  * follows it on its CPU; one it replaces never found its sample. */
 static int early_put(struct rt_merge *m, const struct rt_perf_sample *s,
@@ -111,7 +124,8 @@ static const struct rt_interp_stack *early_take(struct rt_merge *m, const struct
 	struct held_sample *h = idx < m->nr_held ? &m->held[idx] : NULL;
 
 	if (!h || !h->early || h->early_stack.tid != s->tid || h->early_stack.pid != s->pid ||
-	    s->time < h->early_time || s->time - h->early_time > PAIR_WINDOW_NS)
+	    s->time < h->early_time || s->time - h->early_time > PAIR_WINDOW_NS ||
+	    !same_kind(m, &h->early_stack, s))
 		return NULL;
 	h->early = false;
 	return &h->early_stack;
@@ -306,7 +320,8 @@ int rt_merge__on_sample(struct rt_perf_tool *tool, const struct rt_perf_evsel *e
 
 		m->stats.stack_only_records++;
 		if (!h || !h->used || h->s.tid != s->tid || h->s.pid != s->pid ||
-		    s->time < h->s.time || s->time - h->s.time > PAIR_WINDOW_NS)
+		    s->time < h->s.time || s->time - h->s.time > PAIR_WINDOW_NS ||
+		    !same_kind(m, &stack, &h->s))
 			return early_put(m, s, &stack);
 		h->used = false;
 		return rt_merge__fold(m, &h->s, &stack, &h->task);
