@@ -94,6 +94,18 @@ static bool same_kind(const struct rt_merge *m, const struct rt_interp_stack *st
 	return !!(stack->flags & RT_MERGE_STACK_OFFCPU) == rt_offcpu__sample_of(m->switch_evsel, s);
 }
 
+/* Whether the view folds the native samples stack record @stack goes
+ * with: an off-CPU record's (perf's sched_switch samples) in --off-cpu and
+ * --wall, any other's in every view but --off-cpu.  A record of samples
+ * the view leaves out is filtered out with them, not left waiting for a
+ * sample that does not come (and counted as unpaired). */
+static bool record_in_view(const struct rt_merge *m, const struct rt_interp_stack *stack)
+{
+	if (stack->flags & RT_MERGE_STACK_OFFCPU)
+		return m->opts.view == RT_MERGE_VIEW_OFFCPU || m->opts.view == RT_MERGE_VIEW_WALL;
+	return m->opts.view != RT_MERGE_VIEW_OFFCPU;
+}
+
 /* Keeps stack record @s (decoded as @stack) for the native sample that
  * follows it on its CPU; one it replaces never found its sample. */
 static int early_put(struct rt_merge *m, const struct rt_perf_sample *s,
@@ -312,6 +324,11 @@ int rt_merge__on_sample(struct rt_perf_tool *tool, const struct rt_perf_evsel *e
 					 m->opts.view != RT_MERGE_VIEW_WALL))
 			return 0; /* not an on-CPU sample */
 		return fold_same_chain(m, s, &stack);
+	}
+	if (have_interp && !has_native_stack(s) && !record_in_view(m, &stack)) {
+		/* its native sample is of an event this view leaves out */
+		m->stats.filtered++;
+		return 0;
 	}
 	if (have_interp && !has_native_stack(s)) {
 		/* A stack record for the native sample held on its CPU. */
