@@ -81,31 +81,6 @@ static struct held_sample *held_slot(struct rt_merge *m, const struct rt_perf_sa
 	return &m->held[idx];
 }
 
-/* Whether stack record @stack and native sample @s are of one kind: an
- * off-CPU stack (taken as its thread left the CPU) goes with perf's
- * sched_switch sample, any other with a sample of the sampling event.  A
- * switch out whose walk wrote no record leaves its switch sample without
- * one, and the thread's next on-CPU record on that CPU must not take it
- * (its interpreter stack would stand for the switch, and the on-CPU
- * sample be lost). */
-static bool same_kind(const struct rt_merge *m, const struct rt_interp_stack *stack,
-		      const struct rt_perf_sample *s)
-{
-	return !!(stack->flags & RT_MERGE_STACK_OFFCPU) == rt_offcpu__sample_of(m->switch_evsel, s);
-}
-
-/* Whether the view folds the native samples stack record @stack goes
- * with: an off-CPU record's (perf's sched_switch samples) in --off-cpu and
- * --wall, any other's in every view but --off-cpu.  A record of samples
- * the view leaves out is filtered out with them, not left waiting for a
- * sample that does not come (and counted as unpaired). */
-static bool record_in_view(const struct rt_merge *m, const struct rt_interp_stack *stack)
-{
-	if (stack->flags & RT_MERGE_STACK_OFFCPU)
-		return m->opts.view == RT_MERGE_VIEW_OFFCPU || m->opts.view == RT_MERGE_VIEW_WALL;
-	return m->opts.view != RT_MERGE_VIEW_OFFCPU;
-}
-
 /* Keeps stack record @s (decoded as @stack) for the native sample that
  * follows it on its CPU; one it replaces never found its sample. */
 static int early_put(struct rt_merge *m, const struct rt_perf_sample *s,
@@ -136,8 +111,7 @@ static const struct rt_interp_stack *early_take(struct rt_merge *m, const struct
 	struct held_sample *h = idx < m->nr_held ? &m->held[idx] : NULL;
 
 	if (!h || !h->early || h->early_stack.tid != s->tid || h->early_stack.pid != s->pid ||
-	    s->time < h->early_time || s->time - h->early_time > PAIR_WINDOW_NS ||
-	    !same_kind(m, &h->early_stack, s))
+	    s->time < h->early_time || s->time - h->early_time > PAIR_WINDOW_NS)
 		return NULL;
 	h->early = false;
 	return &h->early_stack;
@@ -325,11 +299,6 @@ int rt_merge__on_sample(struct rt_perf_tool *tool, const struct rt_perf_evsel *e
 			return 0; /* not an on-CPU sample */
 		return fold_same_chain(m, s, &stack);
 	}
-	if (have_interp && !has_native_stack(s) && !record_in_view(m, &stack)) {
-		/* its native sample is of an event this view leaves out */
-		m->stats.filtered++;
-		return 0;
-	}
 	if (have_interp && !has_native_stack(s)) {
 		/* A stack record for the native sample held on its CPU. */
 		size_t idx = held_index(s);
@@ -337,8 +306,7 @@ int rt_merge__on_sample(struct rt_perf_tool *tool, const struct rt_perf_evsel *e
 
 		m->stats.stack_only_records++;
 		if (!h || !h->used || h->s.tid != s->tid || h->s.pid != s->pid ||
-		    s->time < h->s.time || s->time - h->s.time > PAIR_WINDOW_NS ||
-		    !same_kind(m, &stack, &h->s))
+		    s->time < h->s.time || s->time - h->s.time > PAIR_WINDOW_NS)
 			return early_put(m, s, &stack);
 		h->used = false;
 		return rt_merge__fold(m, &h->s, &stack, &h->task);
