@@ -23,14 +23,14 @@
  * on its way back from the same system call at the same registers: that
  * switch keeps no perf sample, and its stack record says
  * RT_REC_STACK_SAME_CHAIN and which slot (rtmerge reuses that chain).  The
- * registers alone do not pin the native frames (offcpu_chain_flags).  One switch in OFFCPU_SAME_CHAIN_MAX + 1 of a slot takes a fresh
- * one anyway.
+ * registers alone do not pin the native frames (offcpu_chain_flags).  One
+ * switch in OFFCPU_SAME_CHAIN_MAX + 1 of a slot takes a fresh one anyway.
  *
  * The walk and the two records are the rest of the cost.  A CPython or
  * CRuby thread that leaves through a remembered chain for the same reason,
  * with the same stack (every frame's signature: offcpu_py_sig,
- * offcpu_rb_sig) as at that slot's last walk, is not walked: its interval is added to the
- * slot's sum (time and count), which goes out as one RT_REC_OFFCPU_SUM
+ * offcpu_rb_sig) as at that slot's last walk, is not walked: its interval
+ * is added to the slot's sum (time and count), which goes out as one RT_REC_OFFCPU_SUM
  * record before the slot's next walk, after OFFCPU_SUM_MAX intervals or
  * OFFCPU_SUM_NS, at the thread's exit, when the map of chains is full
  * (offcpu_evict), and at the end of the recording (rt_offcpu_flush, run by
@@ -485,8 +485,9 @@ static __always_inline __u64 offcpu_mix(__u64 h, __u64 v)
  * without the code objects' names and lines, the records and their
  * look-ups that a walk costs.  CPython: each frame's address, code object
  * and instruction; CRuby: each control frame's address, pc, iseq and
- * environment's address, and a C frame's method entry and flags.  Two stacks with the
- * same signature are the same stack (but for a 64-bit hash collision).
+ * environment's address, and a C frame's method entry and flags.  Two
+ * stacks with the same signature are the same stack (but for a 64-bit hash
+ * collision).
  * Leaf frames alone would not do: a helper called from two callers at the
  * same depth has the same leaf frames at the same addresses under either.
  * 0 when a frame cannot be read, or the stack is deeper than a walk keeps:
@@ -497,9 +498,9 @@ static __always_inline __u64 offcpu_mix(__u64 h, __u64 v)
 
 /* The next OFFCPU_SIG_FRAMES CPython frames of the signature: w->frame
  * (read through this CPU's walk window) mixed into w->sig, w->frame moved
- * to its caller's, and so on.  Leaves
- * w->frame as it is when the frame cannot be read.  A global function, as
- * py_walk_step: verified once, apart. */
+ * to its caller's, and so on.  Leaves w->frame as it is when the frame
+ * cannot be read.  A global function, as py_walk_step: verified once,
+ * apart. */
 __noinline int offcpu_py_sig_step(struct walk *w)
 {
 	struct deep_stack *d = deep_stack();
@@ -587,9 +588,9 @@ struct offcpu_rb_sig {
 
 /* The next OFFCPU_SIG_FRAMES CRuby control frames of the signature: s->cfp
  * and, for a C frame, its environment (read through this CPU's two walk
- * windows) mixed into s->sig, s->cfp
- * moved to the caller's.  Leaves s->cfp as it is when the frame cannot be
- * read.  A global function, as rb_walk_step. */
+ * windows) mixed into s->sig, s->cfp moved to the caller's, and so on.
+ * Leaves s->cfp as it is when the frame cannot be read.  A global
+ * function, as rb_walk_step. */
 __noinline int offcpu_rb_sig_step(struct offcpu_rb_sig *s)
 {
 	struct deep_stack *d = deep_stack();
