@@ -37,7 +37,18 @@ static bool wanted_u32(const uint32_t *set, size_t nr, uint32_t v)
  * the program before perf writes the native sample, so there the stack
  * record comes first: it is kept (early_*) for the CPU's next native sample
  * of the same thread.  A stack record whose channel has a callchain stands
- * for a native sample that was dropped, and is folded by itself. */
+ * for a native sample that was dropped, and is folded by itself.
+ *
+ * With --off-cpu there are two kinds of both.  An off-CPU stack record is
+ * written by the sched_switch tracepoint's program, which on every kernel
+ * runs before perf writes its switch sample: it always waits (early_*)
+ * for the switch sample that follows it, and joins no other kind.  A
+ * switch out whose walk wrote no record (no thread state yet, as a thread
+ * starts or ends) leaves its switch sample held alone: neither the
+ * thread's next off-CPU record (which would then join every switch sample
+ * before its own, one behind, for as long as records keep within the
+ * window) nor its next on-CPU record (whose interpreter stack would stand
+ * for the switch, and whose own sample would lose it) may take it. */
 
 static bool has_native_stack(const struct rt_perf_sample *s)
 {
@@ -81,6 +92,27 @@ static struct held_sample *held_slot(struct rt_merge *m, const struct rt_perf_sa
 	return &m->held[idx];
 }
 
+/* Whether stack record @stack and native sample @s are of one kind: an
+ * off-CPU stack goes with perf's sched_switch sample, any other with a
+ * sample of the sampling event. */
+static bool same_kind(const struct rt_merge *m, const struct rt_interp_stack *stack,
+		      const struct rt_perf_sample *s)
+{
+	return !!(stack->flags & RT_MERGE_STACK_OFFCPU) == rt_offcpu__sample_of(m->switch_evsel, s);
+}
+
+/* Whether the view folds stack records of @stack's kind: off-CPU ones go
+ * with the switches (--off-cpu, --wall, or --event naming the switch
+ * event), any other with the samples of a sampling event. */
+static bool kind_folded(const struct rt_merge *m, const struct rt_interp_stack *stack)
+{
+	bool switches = m->switch_evsel && m->evsel == m->switch_evsel;
+
+	if (stack->flags & RT_MERGE_STACK_OFFCPU)
+		return switches || (m->switch_evsel && m->opts.view == RT_MERGE_VIEW_WALL);
+	return !switches;
+}
+
 /* Keeps stack record @s (decoded as @stack) for the native sample that
  * follows it on its CPU; one it replaces never found its sample. */
 static int early_put(struct rt_merge *m, const struct rt_perf_sample *s,
@@ -111,7 +143,8 @@ static const struct rt_interp_stack *early_take(struct rt_merge *m, const struct
 	struct held_sample *h = idx < m->nr_held ? &m->held[idx] : NULL;
 
 	if (!h || !h->early || h->early_stack.tid != s->tid || h->early_stack.pid != s->pid ||
-	    s->time < h->early_time || s->time - h->early_time > PAIR_WINDOW_NS)
+	    s->time < h->early_time || s->time - h->early_time > PAIR_WINDOW_NS ||
+	    !same_kind(m, &h->early_stack, s))
 		return NULL;
 	h->early = false;
 	return &h->early_stack;
@@ -292,11 +325,12 @@ int rt_merge__on_sample(struct rt_perf_tool *tool, const struct rt_perf_evsel *e
 			return 0;
 		}
 	}
+	if (have_interp && !kind_folded(m, &stack)) {
+		m->stats.filtered++; /* as its native sample is */
+		return 0;
+	}
 	if (have_interp && (stack.flags & RT_MERGE_STACK_SAME_CHAIN)) {
 		m->stats.stack_only_records++;
-		if (!m->switch_evsel || (m->opts.view != RT_MERGE_VIEW_OFFCPU &&
-					 m->opts.view != RT_MERGE_VIEW_WALL))
-			return 0; /* not an on-CPU sample */
 		return fold_same_chain(m, s, &stack);
 	}
 	if (have_interp && !has_native_stack(s)) {
@@ -306,8 +340,9 @@ int rt_merge__on_sample(struct rt_perf_tool *tool, const struct rt_perf_evsel *e
 
 		m->stats.stack_only_records++;
 		if (!h || !h->used || h->s.tid != s->tid || h->s.pid != s->pid ||
-		    s->time < h->s.time || s->time - h->s.time > PAIR_WINDOW_NS)
-			return early_put(m, s, &stack);
+		    s->time < h->s.time || s->time - h->s.time > PAIR_WINDOW_NS ||
+		    (stack.flags & RT_MERGE_STACK_OFFCPU) || !same_kind(m, &stack, &h->s))
+			return early_put(m, s, &stack); /* off-CPU: its sample follows */
 		h->used = false;
 		return rt_merge__fold(m, &h->s, &stack, &h->task);
 	}

@@ -52,4 +52,29 @@ expect_line inl-native.folded \
 # without --inline the eval loops are not there to splice at
 "$RTMERGE" inl.data >noinl.folded 2>noinl.err || fail "rtmerge without --inline"
 grep -q '5 with a broken native callchain' noinl.err || fail "expected unspliced samples without --inline"
+# rt-bpf record --off-cpu: each stack record joins the native sample of
+# its own kind, an off-CPU one the switch sample that follows it (the
+# tracepoint's program writes it first), also after a switch out whose
+# walk wrote no record (as a thread starts): that sample folds alone, not
+# with the next record, and an on-CPU record between takes no switch sample.
+python3 "$d/mkperfdata.py" "$E2E_TMP/libfakepy.so" off.data --offcpu || fail "mkperfdata offcpu"
+"$RTMERGE" --off-cpu --per-sample off.ps -o off.folded off.data 2>off.err ||
+	{ cat off.err; fail "rtmerge --off-cpu"; }
+cat off.ps
+expect_line off.ps "1000 200 python3;fake_main;PyObject_Vectorcall"
+expect_line off.ps "1000 301 python3;$M;$H;fake_main;deflate"
+expect_line off.ps "1000 401 python3;fake_main;$M;$H;$C;zlib_compress;deflate"
+[ "$(wc -l <off.ps)" -eq 3 ] || fail "--off-cpu: expected 3 switch samples"
+grep -q '2 interpreter stack records (joined to their native samples; 0 found none)' off.err ||
+	fail "--off-cpu: the off-CPU records not all joined (or an on-CPU one counted)"
+"$RTMERGE" --wall --per-sample wall.ps -o wall.folded off.data 2>wall.err ||
+	{ cat wall.err; fail "rtmerge --wall"; }
+expect_line wall.ps "1000 350 python3;$M;$H;fake_main;zlib_compress"
+expect_line wall.ps "1000 301 python3;$M;$H;fake_main;deflate"
+grep -q '3 interpreter stack records (joined to their native samples; 0 found none)' wall.err ||
+	fail "--wall: a stack record without its sample"
+"$RTMERGE" --per-sample cpu.ps -o cpu.folded off.data 2>cpu.err || { cat cpu.err; fail "rtmerge"; }
+expect_line cpu.ps "1000 350 python3;$M;$H;fake_main;zlib_compress"
+grep -q '1 interpreter stack records (joined to their native samples; 0 found none)' cpu.err ||
+	fail "on-CPU view: off-CPU records not left out with their switch samples"
 echo "splice_synthetic: ok"

@@ -4,14 +4,22 @@
 bpf-output samples (record format of bpf/record.h, version 1) whose native
 callchains point into a real shared library, for the splice test.
 
-usage: mkperfdata.py LIB OUT  (LIB's function offsets come from `nm`)"""
+usage: mkperfdata.py LIB OUT [--inline-eval | --offcpu]  (LIB's function
+offsets come from `nm`)
+
+--offcpu writes what rt-bpf record --off-cpu records instead: cpu-clock and
+sched:sched_switch samples of one thread with their stack records, a switch
+out whose walk wrote no record (as a thread starts) among them."""
 import re
 import struct
 import subprocess
 import sys
 
 PERF_RECORD_MMAP2, PERF_RECORD_COMM, PERF_RECORD_SAMPLE = 10, 3, 9
-HEADER_ATTR, FINISHED_ROUND = 64, 68
+HEADER_ATTR, FINISHED_ROUND, HEADER_FEATURE = 64, 68, 80
+FEAT_EVENT_DESC = 12
+TYPE_SOFTWARE, TYPE_TRACEPOINT = 1, 2
+STACK_OFFCPU, STACK_CHAIN_KEEP = 1 << 2, 1 << 9
 S_IP, S_TID, S_TIME, S_CPU, S_PERIOD, S_CALLCHAIN, S_RAW, S_IDENT = 1, 2, 4, 128, 256, 32, 1024, 1 << 16
 SAMPLE_TYPE = S_IDENT | S_IP | S_TID | S_TIME | S_CPU | S_PERIOD | S_CALLCHAIN | S_RAW
 CTX_USER = (1 << 64) - 512
@@ -28,11 +36,25 @@ def record(rtype, body, misc=0):
     return struct.pack('<IHH', rtype, misc, 8 + len(body)) + body
 
 
-def attr(config, ids):
+def attr_bytes(config, etype=TYPE_SOFTWARE, sample_type=SAMPLE_TYPE):
     # struct perf_event_attr, 128 bytes (PERF_ATTR_SIZE_VER7)
-    a = struct.pack('<IIQQQQQ', 1, 128, config, 1, SAMPLE_TYPE, 0, 1 << 18)  # sample_id_all
-    a += b'\0' * (128 - len(a))
-    return record(HEADER_ATTR, a + b''.join(struct.pack('<Q', i) for i in ids))
+    a = struct.pack('<IIQQQQQ', etype, 128, config, 1, sample_type, 0, 1 << 18)  # sample_id_all
+    return a + b'\0' * (128 - len(a))
+
+
+def attr(config, ids, etype=TYPE_SOFTWARE, sample_type=SAMPLE_TYPE):
+    return record(HEADER_ATTR, attr_bytes(config, etype, sample_type) +
+                  b''.join(struct.pack('<Q', i) for i in ids))
+
+
+def event_desc(events):
+    # HEADER_FEATURE EVENT_DESC: (config, type, name, ids) per event
+    body = struct.pack('<II', len(events), 128)
+    for config, etype, name, ids in events:
+        text = pad8(name.encode() + b'\0')
+        body += attr_bytes(config, etype) + struct.pack('<II', len(ids), len(text)) + text
+        body += b''.join(struct.pack('<Q', i) for i in ids)
+    return record(HEADER_FEATURE, struct.pack('<Q', FEAT_EVENT_DESC) + body)
 
 
 def trailer(pid, tid, time, ident):
@@ -51,9 +73,11 @@ def mmap2(pid, start, length, path, time):
 
 
 def sample(ident, pid, tid, time, chain, raw=None):
-    body = struct.pack('<QQIIQIIQ', ident, chain[0], pid, tid, time, 0, 0, 1)
-    ips = [CTX_USER] + chain
-    body += struct.pack('<Q', len(ips)) + b''.join(struct.pack('<Q', ip) for ip in ips)
+    # chain None: the event records no callchain (rt-bpf record's channel)
+    body = struct.pack('<QQIIQIIQ', ident, chain[0] if chain else 0, pid, tid, time, 0, 0, 1)
+    if chain is not None:
+        ips = [CTX_USER] + chain
+        body += struct.pack('<Q', len(ips)) + b''.join(struct.pack('<Q', ip) for ip in ips)
     raw = raw or b''
     body += pad8(struct.pack('<I', len(raw)) + raw)
     return record(PERF_RECORD_SAMPLE, body, misc=2)
@@ -97,6 +121,25 @@ def stack_rec(pid, tid, frames, flags=0):
     return struct.pack('<IIII', MAGIC, VERSION, 1, 16 + len(body)) + body
 
 
+def offcpu_records(ip, frames_x, frames_y, py):
+    """Samples of thread @py on one CPU, in time order as perf writes them:
+    a switch out without its stack record, two with theirs (the record first:
+    the tracepoint's program runs before perf writes the sample) and between
+    them an on-CPU sample (its record after it)."""
+    recs, t = [], 200
+    recs.append(sample(3, py, py, t, [ip['PyObject_Vectorcall'], ip['fake_main']]))
+    recs.append(sample(2, py, py, t + 100, None,
+                       stack_rec(py, py, frames_x, STACK_OFFCPU | STACK_CHAIN_KEEP)))
+    recs.append(sample(3, py, py, t + 101, [ip['deflate'], ip['fake_main']]))
+    recs.append(sample(1, py, py, t + 150, [ip['zlib_compress'], ip['fake_main']]))
+    recs.append(sample(2, py, py, t + 151, None, stack_rec(py, py, frames_x)))
+    recs.append(sample(2, py, py, t + 200, None,
+                       stack_rec(py, py, frames_y, STACK_OFFCPU | STACK_CHAIN_KEEP | (1 << 7))))
+    recs.append(sample(3, py, py, t + 201, [ip['deflate'], ip['zlib_compress'],
+                                            ip['_PyEval_EvalFrameDefault'], ip['fake_main']]))
+    return recs
+
+
 def main():
     lib, out = sys.argv[1], sys.argv[2]
     syms = {}
@@ -125,18 +168,30 @@ def main():
     B = (0x2000, 0xb0, 10)   # handle
     C = (0x3000, 0xc0, 20)   # compress_it
     py = 1000
-    recs = [struct.pack('<QQ', 0x32454c4946524550, 16), attr(0, [1]), attr(10, [2]),
-            comm(py, 'python3', 10), mmap2(py, BASE, 0x100000, lib, 11), comm(2000, 'native', 12),
+    offcpu = '--offcpu' in sys.argv[3:]
+    recs = [struct.pack('<QQ', 0x32454c4946524550, 16), attr(0, [1]),
+            attr(10, [2], sample_type=SAMPLE_TYPE & ~S_CALLCHAIN if offcpu else SAMPLE_TYPE)]
+    if offcpu:
+        recs += [attr(0x13c, [3], TYPE_TRACEPOINT),
+                 event_desc([(0, TYPE_SOFTWARE, 'cpu-clock', [1]), (10, TYPE_SOFTWARE, 'rt', [2]),
+                             (0x13c, TYPE_TRACEPOINT, 'sched:sched_switch', [3])])]
+    recs += [comm(py, 'python3', 10), mmap2(py, BASE, 0x100000, lib, 11), comm(2000, 'native', 12),
             mmap2(2000, BASE, 0x100000, lib, 13)]
     t = 100
     for code, name_ptr, first, name, qual, fname, delta in (
             (A[0], A[1], A[2], '<module>', '<module>', '/srv/app/main.py', 2),
             (B[0], B[1], B[2], 'handle', 'Handler.handle', '/srv/app/views.py', 2),
             (C[0], C[1], C[2], 'compress_it', 'compress_it', '/srv/app/views.py', 2)):
-        recs.append(sample(2, py, py, t, [ip['fake_main']],
+        recs.append(sample(2, py, py, t, None if offcpu else [ip['fake_main']],
                            code_rec(py, code, name_ptr, name, qual, fname, first, delta)))
         t += 1
     frames = [(C[0], C[1], C[2], 4, True), (B[0], B[1], B[2], 4, False), (A[0], A[1], A[2], 4, True)]
+    if offcpu:
+        recs += offcpu_records(ip, frames[1:], [(C[0], C[1], C[2], 4, False)] + frames[1:], py)
+        recs.append(record(FINISHED_ROUND, b''))
+        with open(out, 'wb') as f:
+            f.write(b''.join(recs))
+        return
     if inline_eval:
         for _ in range(5):
             recs.append(sample(2, py, py, t, [ip['deflate'], ip['zlib_compress'],
