@@ -1,5 +1,5 @@
 # SPDX-License-Identifier: GPL-2.0-only
-# two-branch split: branch_a does three times branch_b's work
+# two-branch split: branch_a does three times branch_b's work (random slices)
 def work(n)
   s = 0
   i = 0
@@ -11,16 +11,16 @@ def work(n)
 end
 
 def branch_a
-  work(300_000)
+  work(3 * $unit)
 end
 
 def branch_b
-  work(100_000)
+  work($unit)
 end
 
 deadline = Time.now + (ARGV[0] || 3).to_f
 while Time.now < deadline
-  branch_a
+  $unit = 50_000 + rand(100_000); branch_a
   branch_b
   3.times { |k| work(1000 + k) }
 end
