@@ -642,18 +642,9 @@ static __always_inline __u64 offcpu_rb_sig(const struct rt_ruby_walker_config *c
 	__u32 zero = 0;
 	struct rb_scratch *sc = bpf_map_lookup_elem(&rb_scratch, &zero);
 	struct offcpu_rb_sig s = {};
-	__u64 th, ec = 0, *ecw;
 
-	if (!d || !sc || !off->cfp_size)
+	if (!d || !sc || !off->cfp_size || rb_thread_cfps(cfg, pid, tid, sc->words, &s.cfp, &s.end))
 		return 0;
-	ecw = sc->words;
-	th = rb_find_thread(cfg, pid, tid);
-	if (!th || read_ptr(&ec, th + off->thread_ec) || !ec ||
-	    bpf_probe_read_user(ecw, 3 * 8, (const void *)ec))
-		return 0;
-	s.cfp = word_at(ecw, 3, off->ec_cfp);
-	/* the first control frame sits at the very end of the VM stack */
-	s.end = word_at(ecw, 3, off->ec_vm_stack) + word_at(ecw, 3, off->ec_vm_stack_size) * 8;
 	s.cfp_size = off->cfp_size;
 	s.cfp_pc = off->cfp_pc;
 	s.cfp_iseq = off->cfp_iseq;

@@ -617,6 +617,22 @@ static long rb_thread_step(__u32 k, void *arg)
 	return 0;
 }
 
+/* What owns the threads and the GVL of the process of @cfg: its main
+ * ractor (3.x), or the VM (2.7); 0 when unreadable. */
+static __always_inline __u64 rb_main_owner(const struct rt_ruby_walker_config *cfg)
+{
+	const struct rt_layout_ruby *off = &cfg->off;
+	__u64 vm = 0, owner;
+
+	if (read_ptr(&vm, cfg->vm_ptr_addr) || !vm)
+		return 0;
+	owner = vm;
+	if (off->vm_main_ractor != RT_RUBY_NONE &&
+	    (read_ptr(&owner, vm + off->vm_main_ractor) || !owner))
+		return 0;
+	return owner;
+}
+
 /*
  * The sampled thread's rb_thread_t.  Threads are matched by pthread_t, which
  * on x86_64 glibc is the thread pointer the kernel keeps as fsbase: 2.7
@@ -632,7 +648,7 @@ static __always_inline __u64 rb_find_thread(const struct rt_ruby_walker_config *
 	struct task_struct *task = (struct task_struct *)bpf_get_current_task();
 	__u64 self = BPF_CORE_READ(task, thread.fsbase);
 	struct rb_thread_search s = { .off = off, .self = self };
-	__u64 vm = 0, owner = 0;
+	__u64 owner;
 
 	if (!self)
 		return 0;
@@ -641,11 +657,8 @@ static __always_inline __u64 rb_find_thread(const struct rt_ruby_walker_config *
 	if (cached && cached->pid == pid && cached->generation == cfg->generation &&
 	    rb_thread_pthread(off, cached->thread) == self)
 		return cached->thread;
-	if (read_ptr(&vm, cfg->vm_ptr_addr) || !vm)
-		return 0;
-	owner = vm;
-	if (off->vm_main_ractor != RT_RUBY_NONE &&
-	    (read_ptr(&owner, vm + off->vm_main_ractor) || !owner))
+	owner = rb_main_owner(cfg);
+	if (!owner)
 		return 0;
 	s.head = owner + off->thread_list;
 	if (read_ptr(&s.node, s.head))
@@ -672,13 +685,12 @@ static __always_inline bool rb_gvl_wait(const struct rt_ruby_walker_config *cfg,
 					__u32 tid, __u64 futex)
 {
 	const struct rt_layout_ruby *off = &cfg->off;
-	__u64 vm = 0, owner, gvl, head, node = 0, mine, th;
+	__u64 owner, gvl, head, node = 0, mine, th;
 
-	if (off->gvl == RT_RUBY_NONE || read_ptr(&vm, cfg->vm_ptr_addr) || !vm)
+	if (off->gvl == RT_RUBY_NONE)
 		return false;
-	owner = vm;
-	if (off->vm_main_ractor != RT_RUBY_NONE &&
-	    (read_ptr(&owner, vm + off->vm_main_ractor) || !owner))
+	owner = rb_main_owner(cfg);
+	if (!owner)
 		return false;
 	gvl = owner + off->gvl;
 	if (futex - gvl < off->gvl_size)
@@ -699,6 +711,25 @@ static __always_inline bool rb_gvl_wait(const struct rt_ruby_walker_config *cfg,
 	return false;
 }
 
+/* Thread @tid's (of @pid) current control frame in @cfp and the end of its
+ * VM stack in @end, read through its execution context into @ecw (three
+ * words of scratch memory); -1 when the thread has none (not yet, or no
+ * longer, running Ruby) or it cannot be read. */
+static __always_inline int rb_thread_cfps(const struct rt_ruby_walker_config *cfg, __u32 pid,
+					  __u32 tid, __u64 *ecw, __u64 *cfp, __u64 *end)
+{
+	const struct rt_layout_ruby *off = &cfg->off;
+	__u64 th = rb_find_thread(cfg, pid, tid), ec = 0;
+
+	if (!th || read_ptr(&ec, th + off->thread_ec) || !ec ||
+	    bpf_probe_read_user(ecw, 3 * 8, (const void *)ec))
+		return -1;
+	*cfp = word_at(ecw, 3, off->ec_cfp);
+	/* the first control frame sits at the very end of the VM stack */
+	*end = word_at(ecw, 3, off->ec_vm_stack) + word_at(ecw, 3, off->ec_vm_stack_size) * 8;
+	return 0;
+}
+
 /* Walks a sample of a configured Ruby process into the scratch map: 0 when
  * rb_finish_sample is to send it, else what the perf_event program returns
  * (1: keep the native sample). */
@@ -707,7 +738,7 @@ static __noinline int rb_walker_sample(void *ctx,
 				       __u32 tid)
 {
 	const struct rt_layout_ruby *off = &cfg->off;
-	__u64 index, th, ec = 0, *ecw;
+	__u64 index;
 	struct rb_walk w = {};
 	struct rb_scratch *sc;
 	struct deep_stack *d;
@@ -721,16 +752,10 @@ static __noinline int rb_walker_sample(void *ctx,
 	if (!sc || !d)
 		return 1;
 	/* the scratch map, not the stack: the program's stack is full */
-	ecw = sc->words;
-	th = rb_find_thread(cfg, pid, tid);
-	if (!th || read_ptr(&ec, th + off->thread_ec) || !ec ||
-	    bpf_probe_read_user(ecw, 3 * 8, (const void *)ec)) {
+	if (rb_thread_cfps(cfg, pid, tid, sc->words, &w.cfp, &w.end)) {
 		count(RT_WALKER_STAT_NO_TSTATE);
 		return 1;
 	}
-	w.cfp = word_at(ecw, 3, off->ec_cfp);
-	/* the first control frame sits at the very end of the VM stack */
-	w.end = word_at(ecw, 3, off->ec_vm_stack) + word_at(ecw, 3, off->ec_vm_stack_size) * 8;
 	w.pid = pid;
 	w.generation = cfg->generation;
 	w.cfp_size = off->cfp_size;
