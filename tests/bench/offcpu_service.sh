@@ -11,6 +11,8 @@
 # thread that leaves the CPU, so they are in it) and that of the whole
 # run (server, rt-bpf and perf: the wrapper's children) are compared the
 # same way: far less noisy than the wall clock on this machine.
+# WORKERS=N serves from a pool of N long-lived threads instead of a thread
+# per request.
 # Usage: offcpu_service.sh [BUILD_DIR] (called by `make bench`).
 set -u
 top=$(cd "$(dirname "$0")/../.." && pwd)
@@ -18,6 +20,7 @@ source "$top/tests/bench/rounds.bash"
 build=${RT_BUILD:-$top/${1:-build}}
 rounds=${ROUNDS:-5}
 reqs=${REQS:-3000}
+workers=${WORKERS:-}
 py=/root/.pyenv/versions/3.11.7/bin/python3.11
 [ -x "$py" ] || py=/usr/bin/python3.11
 work=$top/tests/e2e/workloads/py_server.py
@@ -34,7 +37,7 @@ run() { # config -> seconds to serve $reqs requests; appends "CONFIG SERVER-CPU 
 	local port
 	rm -f "$tmp/port" "$tmp/port.cpu" "$tmp/cpu_times"
 	local server=(sh -c 'echo $$ >"$1"; shift; exec "$@"' sh "$tmp/pid" "$py" "$work" serve
-		"$tmp/port")
+		"$tmp/port" ${workers:+"$workers"})
 	rm -f "$tmp/pid"
 	# the command under a shell that reports its children's CPU time
 	local timed=(bash -c '"$@"; times >"$TIMES"' timed)

@@ -1,9 +1,11 @@
 # SPDX-License-Identifier: GPL-2.0-only
 # A thread-per-request HTTP server on 127.0.0.1 and its load generator, for
 # tests/e2e/py_server_pid.sh.
-#   py_server.py serve PORTFILE     serves until killed; writes its port to PORTFILE
-#                                   and, on SIGTERM, its CPU seconds (its own
-#                                   threads', live and gone) to PORTFILE.cpu
+#   py_server.py serve PORTFILE [WORKERS]
+#                                   serves until killed (a thread per request,
+#                                   or a pool of WORKERS threads); writes its port
+#                                   to PORTFILE and, on SIGTERM, its CPU seconds
+#                                   (its own threads', live and gone) to PORTFILE.cpu
 #   py_server.py load PORT N SECS   N requests, one connection each, at most SECS seconds
 import http.client
 import http.server
@@ -62,8 +64,33 @@ def load(port, n, secs):
     print(done)
 
 
+class PoolServer(http.server.HTTPServer):
+    """Hands each connection to one of a fixed set of long-lived worker
+    threads (a thread pool, as most production servers keep) instead of
+    starting a thread per request."""
+
+    def __init__(self, address, handler, workers):
+        import concurrent.futures
+        super().__init__(address, handler)
+        self.pool = concurrent.futures.ThreadPoolExecutor(max_workers=workers)
+
+    def process_request(self, request, client_address):
+        self.pool.submit(self.work, request, client_address)
+
+    def work(self, request, client_address):
+        try:
+            self.finish_request(request, client_address)
+        except Exception:
+            self.handle_error(request, client_address)
+        finally:
+            self.shutdown_request(request)
+
+
 if __name__ == "__main__":
     if sys.argv[1] == "serve":
+        if len(sys.argv) > 3:  # serve PORTFILE WORKERS: a pool of WORKERS threads
+            http.server.ThreadingHTTPServer = lambda address, handler: PoolServer(
+                address, handler, int(sys.argv[3]))
         serve(sys.argv[2])
     else:
         load(int(sys.argv[2]), int(sys.argv[3]), float(sys.argv[4]))
