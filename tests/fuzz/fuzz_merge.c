@@ -4,8 +4,11 @@
  * reader, the machine, the symbolizer and unwinder (on whatever real files
  * its MMAP records name), interpreter-frame splicing and folded, per-sample
  * and summary output.  The first input byte picks the reader mode
- * (RTPERF_READER read, map, map-worker or read-worker) and whether the rest
- * arrives through a pipe instead of a file.
+ * (RTPERF_READER read, map, map-worker or read-worker), whether the rest
+ * arrives through a pipe instead of a file, and output options; the second
+ * the view (on-CPU, --off-cpu, --wall, --gil: rt-bpf's off-CPU, sum and
+ * task records paired with perf's switch samples) and whether a tracepoint
+ * field is asked for as the leaf (libtraceevent on the recording's formats).
  */
 #include <pthread.h>
 #include <signal.h>
@@ -42,7 +45,7 @@ static void *feeder(void *arg)
 	return NULL;
 }
 
-static void merge_once(const char *path, int flags)
+static void merge_once(const char *path, int flags, int view)
 {
 	static const struct rt_symbolizer_opts sym_opts = {
 		.sz = sizeof(sym_opts), .kallsyms_path = "/nonexistent/kallsyms",
@@ -53,6 +56,8 @@ static void merge_once(const char *path, int flags)
 		.sz = sizeof(opts), .symbolizer = &sym_opts, .include_pid = flags & 8,
 		.include_addrs = flags & 16, .annotate_kernel = flags & 32,
 		.per_sample = flags & 64 ? null : NULL, .inline_frames = flags & 1,
+		.view = (enum rt_merge_view)(view & 3), .leaf_field = view & 4 ? "prev_state" : NULL,
+		.event = view & 4 ? "sched:sched_switch" : NULL,
 	};
 	struct rt_perf_reader *r;
 	struct rt_merge *m;
@@ -80,12 +85,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static const char *const modes[] = { "read", "map", "map-worker", "read-worker" };
 	char path[64];
-	int flags;
+	int flags, view;
 
-	if (!size)
+	if (size < 2)
 		return 0;
 	flags = data[0];
-	data++, size--;
+	view = data[1];
+	data += 2, size -= 2;
 	signal(SIGPIPE, SIG_IGN);
 	setenv("RTPERF_READER", modes[flags & 3], 1);
 	if (flags & 4) {
@@ -102,7 +108,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			return 0;
 		}
 		snprintf(path, sizeof(path), "/proc/self/fd/%d", fds[0]);
-		merge_once(path, flags);
+		merge_once(path, flags, view);
 		close(fds[0]);  /* a reader that stopped early unblocks the feeder */
 		pthread_join(t, NULL);
 	} else {
@@ -112,7 +118,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			return 0;
 		if (write(fd, data, size) == (ssize_t)size) {
 			snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
-			merge_once(path, flags);
+			merge_once(path, flags, view);
 		}
 		close(fd);
 	}
