@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0-only
 # Bounded libFuzzer run (ASan+UBSan) of rt-bpf's record decoder, seeded with
-# valid code and stack records.  RT_FUZZ_SECONDS sets the budget (20 s).
+# valid code and stack records, and with real ones of deep stacks.
+# RT_FUZZ_SECONDS sets the budget (20 s).
 set -u
 top=${RT_TOP:-$(cd "$(dirname "$0")/../.." && pwd)}
 build=${RT_BUILD:-$top/build}
@@ -69,4 +70,23 @@ for rec in (code, stack, stack[:60], iseq, cfunc, rstack):
     out += struct.pack("<H", len(rec)) + rec
 open(sys.argv[1], "wb").write(out)
 PY
-fuzz_run decode "$corpus" 8 -max_len=8192 -timeout=10 -rss_limit_mb=2048
+# Real records (record format 3) of 700-deep CPython and CRuby stacks:
+# deep-stack chunks, code records with their line tables' pieces, stacks
+# (tests/fuzz/rtrecords.py: a few of each kind, the first and the last)
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+py=/root/.pyenv/versions/3.11.7/bin/python3.11
+[ -x "$py" ] || py=/usr/bin/python3.11
+if [ "$(id -u)" -eq 0 ] && command -v perf >/dev/null && [ -x "$build/rt-bpf" ]; then
+	for spec in "py:$py:$top/tests/e2e/workloads/py_recurse.py" \
+		"rb:/usr/bin/ruby3.1:$top/tests/e2e/workloads/rb_deep.rb"; do
+		IFS=: read -r name interp work <<<"$spec"
+		[ -x "$interp" ] || continue
+		timeout 60 "$build/rt-bpf" record -F 499 -o "$tmp/$name.data" -- "$interp" "$work" 700 0.5 \
+			>/dev/null 2>&1 || continue
+		python3 "$top/tests/fuzz/rtrecords.py" "$tmp/$name.data" "$corpus/seed-$name-deep" 131072
+		python3 "$top/tests/fuzz/rtrecords.py" "$tmp/$name.data" "$corpus/seed-$name-deep-last" \
+			131072 --last
+	done
+fi
+fuzz_run decode "$corpus" 8 -max_len=131072 -timeout=10 -rss_limit_mb=2048
