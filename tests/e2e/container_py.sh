@@ -151,7 +151,14 @@ for t in $TARGETS; do
 	cpid=$!
 	hp=$(inner_pid $cpid)
 	go "$base.data" "$root$INNER/go" "$base.err" "$hp"
-	sleep 0.3
+	# the namespace-to-host tid map once every thread (five and main) has
+	# said its tid: spinners holding the GIL can delay the last threads'
+	# start by far more than a fixed wait (a debug build's hasher once
+	# started after it, and its samples matched no thread)
+	for _ in $(seq 200); do
+		[ "$(grep -c '^[0-9]* ' "$base.out" 2>/dev/null)" -ge 6 ] && break
+		sleep 0.05
+	done
 	: >"$base.tids"
 	for s in /proc/"$hp"/task/*/status; do
 		awk '/^NSpid:/ && NF == 3 { print $3, $2 }' "$s" >>"$base.tids"
