@@ -339,10 +339,12 @@ int rt_merge__on_sample(struct rt_perf_tool *tool, const struct rt_perf_evsel *e
 		struct held_sample *h = idx < m->nr_held ? &m->held[idx] : NULL;
 
 		m->stats.stack_only_records++;
+		if (stack.flags & RT_MERGE_STACK_OFFCPU)
+			return early_put(m, s, &stack); /* its switch sample follows */
 		if (!h || !h->used || h->s.tid != s->tid || h->s.pid != s->pid ||
 		    s->time < h->s.time || s->time - h->s.time > PAIR_WINDOW_NS ||
-		    (stack.flags & RT_MERGE_STACK_OFFCPU) || !same_kind(m, &stack, &h->s))
-			return early_put(m, s, &stack); /* off-CPU: its sample follows */
+		    !same_kind(m, &stack, &h->s))
+			return early_put(m, s, &stack);
 		h->used = false;
 		return rt_merge__fold(m, &h->s, &stack, &h->task);
 	}
