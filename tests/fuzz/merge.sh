@@ -22,7 +22,6 @@ fuzz_build merge -I"$build" -I"$build/gen" -I"$build/libperf/include" \
 	tests/fuzz/fuzz_merge.c $srcs $libs -lpthread
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
-# seed NAME FILE MODE-BYTE: the corpus entry is the mode byte, then the file
 # seed NAME FILE FLAGS [VIEW]: the harness's two option bytes (hex), then FILE
 seed() { { printf "\\x$3\\x${4:-00}"; cat "$2"; } >"$out/merge-corpus/seed-$1"; }
 if [ "$(id -u)" -eq 0 ] && command -v perf >/dev/null; then
@@ -45,7 +44,7 @@ if [ "$(id -u)" -eq 0 ] && command -v perf >/dev/null; then
 fi
 # rt-bpf's records: a synthetic recording of interpreter stacks spliced
 # into native ones, and one of switch samples with off-CPU stack records
-# (tests/e2e/splice/mkperfdata.py), folded on-CPU, --off-cpu and --wall;
+# (tests/e2e/splice/mkperfdata.py), folded on-CPU, --off-cpu, --wall and --gil;
 # a real rt-bpf record --off-cpu of a CPython thread's sleeps (stack, code,
 # interval and sum records), and with the switch event's leaf field
 if command -v cc >/dev/null &&

@@ -15,7 +15,9 @@ import subprocess
 import sys
 
 MAGIC = 0x5254454348
-HEADER = re.compile(r'^(.+?)\s+(\d+)\s+(?:\[(\d+)\]\s+)?(\d+\.\d+):\s+(\d+)\s+(\S+):\s*$')
+# a sample without a callchain has its address and symbol on this line
+HEADER = re.compile(r'^(.+?)\s+(\d+)\s+(?:\[(\d+)\]\s+)?(\d+\.\d+):\s+(\d+)\s+(\S+):'
+                    r'(?:\s+[0-9a-f]+\s+(\S+).*)?\s*$')
 HEX = re.compile(r'^\s*(?:BPF output:\s*)?([0-9a-f]{4}):((?:\s[0-9a-f]{2})+)')
 
 
@@ -34,7 +36,8 @@ def samples(path):
             if cur:
                 yield cur
             cur = {'comm': m.group(1).strip(), 'tid': int(m.group(2)), 'cpu': int(m.group(3) or -1),
-                   'time': float(m.group(4)), 'event': m.group(6), 'syms': [], 'raw': b''}
+                   'time': float(m.group(4)), 'event': m.group(6), 'raw': b'',
+                   'syms': [m.group(7).split('+')[0]] if m.group(7) else []}
             continue
         if cur is None:
             continue

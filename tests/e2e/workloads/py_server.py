@@ -32,7 +32,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
         pass
 
 
-def serve(portfile):
+def serve(portfile, workers=0):
     import os
     import resource
     import signal
@@ -45,7 +45,10 @@ def serve(portfile):
         os._exit(0)
 
     signal.signal(signal.SIGTERM, stop)
-    srv = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    if workers:
+        srv = PoolServer(("127.0.0.1", 0), Handler, workers)
+    else:
+        srv = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
     with open(portfile + ".tmp", "w") as f:
         f.write("%d\n" % srv.server_address[1])
     os.rename(portfile + ".tmp", portfile)
@@ -88,9 +91,6 @@ class PoolServer(http.server.HTTPServer):
 
 if __name__ == "__main__":
     if sys.argv[1] == "serve":
-        if len(sys.argv) > 3:  # serve PORTFILE WORKERS: a pool of WORKERS threads
-            http.server.ThreadingHTTPServer = lambda address, handler: PoolServer(
-                address, handler, int(sys.argv[3]))
-        serve(sys.argv[2])
+        serve(sys.argv[2], int(sys.argv[3]) if len(sys.argv) > 3 else 0)
     else:
         load(int(sys.argv[2]), int(sys.argv[3]), float(sys.argv[4]))
