@@ -108,6 +108,9 @@ struct rt_merge_stats {
 	uint64_t task_returns_restored; /* stack copies inside a step unwound knowing the
 					 * step function's real return address (the
 					 * uretprobe's trampoline stands there in the copy) */
+	uint64_t task_after_return;     /* samples of a step's thread after the step
+					 * function returned (by their stack pointer),
+					 * before the step's end record */
 };
 
 struct rt_merge;

@@ -336,9 +336,11 @@ int rt_merge__fold(struct rt_merge *m, const struct rt_perf_sample *s,
 
 /* ---- async tasks (merge_tasks.c) ---- */
 
-/* The task thread @tid of @pid runs now into @out (kind 0: none).
+/* The task the thread of sample @s runs at its moment into @out (kind 0:
+ * none, or the step has returned by the sample's stack pointer).
  * Returns 0 or -ENOMEM. */
-int rt_merge__task_now(struct rt_merge *m, uint32_t pid, uint32_t tid, struct rt_merge_task *out);
+int rt_merge__task_now(struct rt_merge *m, const struct rt_perf_sample *s,
+		       struct rt_merge_task *out);
 /* Inserts @task's frame into m->frames[0..*@total): interp_ids[0..
  * @nr_interp) are @stack's frames (root first) from index @interp_first on
  * (a "[truncated]" marker may come first).  Returns 0. */

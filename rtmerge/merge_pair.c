@@ -191,7 +191,7 @@ static int held_put(struct rt_merge *m, const struct rt_perf_sample *s)
 	err = sample_copy(h, s);
 	/* the task of the sample's moment: the thread may end its step before
 	 * the sample is folded */
-	return err ? err : rt_merge__task_now(m, s->pid, s->tid, &h->task);
+	return err ? err : rt_merge__task_now(m, s, &h->task);
 }
 
 /* ---- switches out on their thread's previous native chain -------------------
@@ -228,7 +228,7 @@ static int fold_same_chain(struct rt_merge *m, const struct rt_perf_sample *s,
 	const struct held_sample *h = t ? &t->h[RT_MERGE_STACK_CHAIN_SLOT(stack->flags)] : NULL;
 	struct rt_perf_sample again;
 	struct rt_merge_task task;
-	int err = rt_merge__task_now(m, s->pid, s->tid, &task);
+	int err = rt_merge__task_now(m, s, &task);
 
 	if (err)
 		return err;
@@ -353,13 +353,13 @@ int rt_merge__on_sample(struct rt_perf_tool *tool, const struct rt_perf_evsel *e
 
 		err = rt_merge__held_flush(m, held_index(s));
 		if (!err && early)
-			err = rt_merge__task_now(m, s->pid, s->tid, &task);
+			err = rt_merge__task_now(m, s, &task);
 		if (!err && early)
 			return rt_merge__fold(m, s, early, &task);
 		if (!err)
 			err = held_put(m, s);
 		return err;
 	}
-	err = rt_merge__task_now(m, s->pid, s->tid, &task);
+	err = rt_merge__task_now(m, s, &task);
 	return err ? err : rt_merge__fold(m, s, have_interp ? &stack : NULL, &task);
 }

@@ -112,9 +112,10 @@ void rt_merge__print_summary(const struct rt_merge *m, const struct rt_perf_read
 	if (st->task_records)
 		fprintf(out, ", %" PRIu64 " async task records (%" PRIu64 " samples inside a task's "
 			"step, %" PRIu64 " of them without an event loop or poll frame to place it at, "
-			"%" PRIu64 " stack copies unwound knowing the step's real return address)",
+			"%" PRIu64 " stack copies unwound knowing the step's real return address, "
+			"%" PRIu64 " samples after a step returned, before its end record)",
 			st->task_records, st->task_frames, st->task_frames_unanchored,
-			st->task_returns_restored);
+			st->task_returns_restored, st->task_after_return);
 	if (st->bad_interp_records || st->empty_records)
 		fprintf(out, ", %" PRIu64 " unusable interpreter records",
 			st->bad_interp_records + st->empty_records);

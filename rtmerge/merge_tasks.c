@@ -24,24 +24,49 @@
 #include "rtmerge/merge_internal.h"
 #include "rtmerge/tasks.h"
 
+#include "unwind/unwind.h"
+
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
 
-int rt_merge__task_now(struct rt_merge *m, uint32_t pid, uint32_t tid, struct rt_merge_task *out)
+/* The user stack pointer of sample @s, 0 when it carries no user registers
+ * (--call-graph fp). */
+static uint64_t user_sp(const struct rt_perf_sample *s)
+{
+	const uint64_t bit = 1ull << RT_PERF_REG_SP;
+
+	if (!s->user_regs || !(s->user_regs_mask & bit))
+		return 0;
+	return s->user_regs[__builtin_popcountll(s->user_regs_mask & (bit - 1))];
+}
+
+int rt_merge__task_now(struct rt_merge *m, const struct rt_perf_sample *s,
+		       struct rt_merge_task *out)
 {
 	char text[FRAME_TEXT_MAX];
 	const char *name;
 	uint32_t kind = 0;
+	uint64_t sp;
 	int n;
 
 	out->kind = 0;
 	out->ret_sp = 0;
-	name = rt_task_tracker__current(m->tasks, pid, tid, &kind);
+	name = rt_task_tracker__current(m->tasks, s->pid, s->tid, &kind);
 	if (!name)
 		return 0;
-	if (rt_task_tracker__return(m->tasks, pid, tid, &out->ret_sp, &out->ret_addr))
+	if (rt_task_tracker__return(m->tasks, s->pid, s->tid, &out->ret_sp, &out->ret_addr))
 		out->ret_sp = 0;
+	/* The step function has returned when the stack pointer is above the
+	 * slot of its return address: a sample in the kernel's handling of the
+	 * uretprobe comes before the step's end record, whose program runs
+	 * there after the return address is restored. */
+	sp = out->ret_sp ? user_sp(s) : 0;
+	if (sp > out->ret_sp) {
+		out->ret_sp = 0;
+		m->stats.task_after_return++;
+		return 0;
+	}
 	n = snprintf(text, sizeof(text), "[task] %s", name);
 	if (n >= (int)sizeof(text))
 		n = sizeof(text) - 1;

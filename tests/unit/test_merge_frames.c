@@ -11,6 +11,7 @@
 
 #include "rtmerge/merge_internal.h"
 #include "rtmerge/stacks.h"
+#include "rtmerge/tasks.h"
 
 static const char *name_of(struct rt_merge *m, const struct rt_interp_frame *f)
 {
@@ -87,6 +88,55 @@ static void test_interp_frame_cache(void)
 	rt_merge__free(m);
 }
 
+/* A sample of a step's thread belongs to the step while its stack pointer is
+ * at or below the slot of the step function's return address, and not
+ * after the function returned (a sample in the kernel's handling of the
+ * uretprobe, before the step's end record). */
+static void test_task_after_return(void)
+{
+	struct rt_merge_opts opts = { .sz = sizeof(opts) };
+	struct rt_merge *m = rt_merge__new(&opts);
+	struct rt_rec_task b = {
+		.hdr = { RT_REC_MAGIC, RT_REC_VERSION, RT_REC_TASK, sizeof(b) },
+		.pid = 10, .tid = 11, .task = 0x1000, .event = RT_REC_TASK_BEGIN,
+		.kind = RT_REC_TASK_TOKIO, .ret_sp = 0x7ff000, .ret_addr = 0x401234,
+	};
+	/* bp, sp, ip: bits 6, 7 and 8 of perf's x86 registers */
+	uint64_t regs[3] = { 0, 0x7fef00, 0x402000 };
+	struct rt_perf_sample s = { .pid = 10, .tid = 11, .user_regs_abi = 2,
+				    .user_regs_mask = 7ull << 6, .user_regs = regs };
+	struct rt_merge_task task;
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(m);
+	CU_ASSERT_EQUAL_FATAL(rt_task_tracker__feed(m->tasks, &b, sizeof(b)), 1);
+	/* inside the step */
+	CU_ASSERT_EQUAL(rt_merge__task_now(m, &s, &task), 0);
+	CU_ASSERT_EQUAL(task.kind, RT_REC_TASK_TOKIO);
+	CU_ASSERT_EQUAL(task.ret_sp, 0x7ff000);
+	CU_ASSERT_EQUAL(task.ret_addr, 0x401234);
+	/* at the step function's entry: the return address on top */
+	regs[1] = 0x7ff000;
+	CU_ASSERT_EQUAL(rt_merge__task_now(m, &s, &task), 0);
+	CU_ASSERT_EQUAL(task.kind, RT_REC_TASK_TOKIO);
+	/* returned: the return address popped */
+	regs[1] = 0x7ff008;
+	regs[2] = 0x401234;
+	CU_ASSERT_EQUAL(rt_merge__task_now(m, &s, &task), 0);
+	CU_ASSERT_EQUAL(task.kind, 0);
+	CU_ASSERT_EQUAL(task.ret_sp, 0);
+	CU_ASSERT_EQUAL(m->stats.task_after_return, 1);
+	/* without user registers (frame pointers) the records alone decide */
+	s.user_regs = NULL;
+	s.user_regs_mask = 0;
+	CU_ASSERT_EQUAL(rt_merge__task_now(m, &s, &task), 0);
+	CU_ASSERT_EQUAL(task.kind, RT_REC_TASK_TOKIO);
+	/* another thread is in no step */
+	s.tid = 12;
+	CU_ASSERT_EQUAL(rt_merge__task_now(m, &s, &task), 0);
+	CU_ASSERT_EQUAL(task.kind, 0);
+	rt_merge__free(m);
+}
+
 int main(void)
 {
 	CU_pSuite s;
@@ -95,6 +145,7 @@ int main(void)
 		return 1;
 	s = CU_add_suite("merge_frames", NULL, NULL);
 	CU_add_test(s, "interpreter frames named through the cache", test_interp_frame_cache);
+	CU_add_test(s, "a step's task ends where its function returned", test_task_after_return);
 	CU_basic_set_mode(CU_BRM_VERBOSE);
 	CU_basic_run_tests();
 	unsigned int failed = CU_get_number_of_failures();
