@@ -351,10 +351,17 @@ int rt_merge__on_sample(struct rt_perf_tool *tool, const struct rt_perf_evsel *e
 	if (m->hold_native && !have_interp) {
 		const struct rt_interp_stack *early = early_take(m, s);
 
+		/* A switch sample's stack record, written by the tracepoint's
+		 * program before perf writes the sample, came before it or
+		 * not at all (a thread without interpreter state yet, a lost
+		 * record): held, it would reach the off-CPU view after the
+		 * interval records of its switch and the next ones. */
+		bool alone = !early && rt_offcpu__sample_of(m->switch_evsel, s);
+
 		err = rt_merge__held_flush(m, held_index(s));
-		if (!err && early)
+		if (!err && (early || alone))
 			err = rt_merge__task_now(m, s, &task);
-		if (!err && early)
+		if (!err && (early || alone))
 			return rt_merge__fold(m, s, early, &task);
 		if (!err)
 			err = held_put(m, s);

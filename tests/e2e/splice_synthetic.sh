@@ -57,6 +57,9 @@ grep -q '5 with a broken native callchain' noinl.err || fail "expected unspliced
 # tracepoint's program writes it first), also after a switch out whose
 # walk wrote no record (as a thread starts): that sample folds alone, not
 # with the next record, and an on-CPU record between takes no switch sample.
+# Each interval is counted on its own switch's stack: the first switch's
+# sample (on another CPU) is not held back for a record until the later
+# intervals have come.
 python3 "$d/mkperfdata.py" "$E2E_TMP/libfakepy.so" off.data --offcpu || fail "mkperfdata offcpu"
 "$RTMERGE" --off-cpu --per-sample off.ps -o off.folded off.data 2>off.err ||
 	{ cat off.err; fail "rtmerge --off-cpu"; }
@@ -65,6 +68,8 @@ expect_line off.ps "1000 200 python3;fake_main;PyObject_Vectorcall"
 expect_line off.ps "1000 301 python3;$M;$H;fake_main;deflate"
 expect_line off.ps "1000 401 python3;fake_main;$M;$H;$C;zlib_compress;deflate"
 [ "$(wc -l <off.ps)" -eq 3 ] || fail "--off-cpu: expected 3 switch samples"
+grep -q 'off-CPU intervals: 3 read, 3 counted (0.000 s), 0 without their stack, 0 stacks without' off.err ||
+	fail "--off-cpu: intervals not each on their own switch: $(grep 'intervals:' off.err)"
 grep -q '2 interpreter stack records (joined to their native samples; 0 found none)' off.err ||
 	fail "--off-cpu: the off-CPU records not all joined (or an on-CPU one counted)"
 "$RTMERGE" --wall --per-sample wall.ps -o wall.folded off.data 2>wall.err ||

@@ -72,9 +72,9 @@ def mmap2(pid, start, length, path, time):
                   trailer(pid, pid, time, 1), misc=2)
 
 
-def sample(ident, pid, tid, time, chain, raw=None):
+def sample(ident, pid, tid, time, chain, raw=None, cpu=0):
     # chain None: the event records no callchain (rt-bpf record's channel)
-    body = struct.pack('<QQIIQIIQ', ident, chain[0] if chain else 0, pid, tid, time, 0, 0, 1)
+    body = struct.pack('<QQIIQIIQ', ident, chain[0] if chain else 0, pid, tid, time, cpu, 0, 1)
     if chain is not None:
         ips = [CTX_USER] + chain
         body += struct.pack('<Q', len(ips)) + b''.join(struct.pack('<Q', ip) for ip in ips)
@@ -121,22 +121,33 @@ def stack_rec(pid, tid, frames, flags=0):
     return struct.pack('<IIII', MAGIC, VERSION, 1, 16 + len(body)) + body
 
 
+def offcpu_rec(pid, tid, start, end, state=1):
+    body = struct.pack('<IIQQIIII', pid, tid, start, end, 0, state, 0, 0)
+    return struct.pack('<IIII', MAGIC, VERSION, 4, 16 + len(body)) + body
+
+
 def offcpu_records(ip, frames_x, frames_y, py):
-    """Samples of thread @py on one CPU, in time order as perf writes them:
-    a switch out without its stack record, two with theirs (the record first:
-    the tracepoint's program runs before perf writes the sample) and between
-    them an on-CPU sample (its record after it)."""
+    """Samples of thread @py, in time order as perf writes them: a switch
+    out without its stack record (on CPU 1, as a thread starts), then on
+    CPU 0 two with theirs (the record first: the tracepoint's program runs
+    before perf writes the sample) and between them an on-CPU sample (its
+    record after it).  Each switch's interval record comes as the thread
+    runs again, on the CPU it runs on; the second comes before anything
+    else of CPU 1."""
     recs, t = [], 200
-    recs.append(sample(3, py, py, t, [ip['PyObject_Vectorcall'], ip['fake_main']]))
+    recs.append(sample(3, py, py, t, [ip['PyObject_Vectorcall'], ip['fake_main']], cpu=1))
+    recs.append(sample(2, py, py, t + 20, None, offcpu_rec(py, py, t - 1, t + 20)))
     recs.append(sample(2, py, py, t + 100, None,
                        stack_rec(py, py, frames_x, STACK_OFFCPU | STACK_CHAIN_KEEP)))
     recs.append(sample(3, py, py, t + 101, [ip['deflate'], ip['fake_main']]))
+    recs.append(sample(2, py, py, t + 130, None, offcpu_rec(py, py, t + 99, t + 130)))
     recs.append(sample(1, py, py, t + 150, [ip['zlib_compress'], ip['fake_main']]))
     recs.append(sample(2, py, py, t + 151, None, stack_rec(py, py, frames_x)))
     recs.append(sample(2, py, py, t + 200, None,
                        stack_rec(py, py, frames_y, STACK_OFFCPU | STACK_CHAIN_KEEP | (1 << 7))))
     recs.append(sample(3, py, py, t + 201, [ip['deflate'], ip['zlib_compress'],
                                             ip['_PyEval_EvalFrameDefault'], ip['fake_main']]))
+    recs.append(sample(2, py, py, t + 260, None, offcpu_rec(py, py, t + 199, t + 260)))
     return recs
 
 
