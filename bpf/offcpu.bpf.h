@@ -147,6 +147,9 @@ struct offcpu_chains {
 #define OFFCPU_SUMMED (1u << 31)
 /* ... and offcpu_chains is full: rt_offcpu is to evict entries */
 #define OFFCPU_FULL (1u << 29)
+/* ... and the thread's previous interval, whose switch in ran no program,
+ * waits in offcpu_late for rt_offcpu to write */
+#define OFFCPU_LATE (1u << 28)
 
 /* A plain hash, not an LRU one: an LRU map would drop a thread's entry,
  * and the sums it holds, without a word.  A thread's entry goes at its
@@ -179,6 +182,14 @@ struct {
 	__type(value, struct rt_rec_offcpu_sum);
 } offcpu_pending SEC(".maps");
 
+/* An interval offcpu_leave ended (offcpu_unseen), for rt_offcpu to write. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct rt_rec_offcpu);
+} offcpu_late SEC(".maps");
+
 /* How many threads offcpu_starts holds (in its only element). */
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
@@ -202,34 +213,49 @@ static __always_inline void offcpu_count(__u32 stat, __u64 n)
 		*v += n;
 }
 
-/* Writes thread @tid's interval from @st, which ends @now. */
-static __always_inline void offcpu_write(void *ctx, __u32 tid, const struct offcpu_start *st,
-					 __u64 now)
+/* Fills @rec with thread @tid's interval from @st, which ends @end. */
+static __always_inline void offcpu_fill(struct rt_rec_offcpu *rec, __u32 tid,
+					const struct offcpu_start *st, __u64 end)
 {
-	struct rt_rec_offcpu rec = {};
+	rec->hdr.magic = RT_REC_MAGIC;
+	rec->hdr.version = RT_REC_VERSION;
+	rec->hdr.type = RT_REC_OFFCPU;
+	rec->hdr.size = sizeof(*rec);
+	rec->pid = st->pid;
+	rec->tid = tid;
+	rec->start = st->start;
+	rec->end = end;
+	rec->syscall = st->syscall;
+	rec->state = st->state;
+	rec->flags = st->flags;
+	rec->pad = 0;
+}
+
+/* Writes interval record @rec to this CPU's channel. */
+static __always_inline void offcpu_output(void *ctx, struct rt_rec_offcpu *rec)
+{
 	long err;
 
-	rec.hdr.magic = RT_REC_MAGIC;
-	rec.hdr.version = RT_REC_VERSION;
-	rec.hdr.type = RT_REC_OFFCPU;
-	rec.hdr.size = sizeof(rec);
-	rec.pid = st->pid;
-	rec.tid = tid;
-	rec.start = st->start;
-	rec.end = now;
-	rec.syscall = st->syscall;
-	rec.state = st->state;
-	rec.flags = st->flags;
 	/* the channel of this CPU: system-wide recording only (per-thread
 	 * channels run only while their own thread does) */
 	err = per_thread_channels ? -95 :
-	      bpf_perf_event_output(ctx, &channel, BPF_F_CURRENT_CPU, &rec, sizeof(rec));
+	      bpf_perf_event_output(ctx, &channel, BPF_F_CURRENT_CPU, rec, sizeof(*rec));
 	if (err) {
 		offcpu_count(err == -28 ? RT_OFFCPU_STAT_LOST : RT_OFFCPU_STAT_ERRORS, 1);
 		return;
 	}
 	offcpu_count(RT_OFFCPU_STAT_INTERVALS, 1);
-	offcpu_count(RT_OFFCPU_STAT_NS, now - rec.start);
+	offcpu_count(RT_OFFCPU_STAT_NS, rec->end - rec->start);
+}
+
+/* Writes thread @tid's interval from @st, which ends @now. */
+static __always_inline void offcpu_write(void *ctx, __u32 tid, const struct offcpu_start *st,
+					 __u64 now)
+{
+	struct rt_rec_offcpu rec;
+
+	offcpu_fill(&rec, tid, st, now);
+	offcpu_output(ctx, &rec);
 }
 
 /* Moves chain @c's sum (thread @tid of @pid, slot @slot) into @rec and
@@ -287,28 +313,40 @@ static __always_inline void offcpu_sums_flush(void *ctx, struct offcpu_chains *a
 			offcpu_sum_write(ctx, &rec);
 }
 
+/* Adds the interval of thread @tid that @st began and @end ends to the sum
+ * its switch out chose; the chain, or NULL when the thread's entry is gone. */
+static __always_inline struct offcpu_chain *offcpu_sum_count(struct offcpu_chains *all,
+							     const struct offcpu_start *st,
+							     __u64 end)
+{
+	struct offcpu_chain *c;
+	__u32 slot = (st->sum - 1) & (RT_REC_STACK_CHAIN_SLOTS - 1);
+
+	if (!all) {
+		offcpu_count(RT_OFFCPU_STAT_LOST, 1); /* its thread's entry was evicted */
+		return NULL;
+	}
+	c = &all->c[slot];
+	if (!c->count)
+		c->first = st->start;
+	c->count++;
+	c->total += end - st->start;
+	c->last = end;
+	offcpu_count(RT_OFFCPU_STAT_SUMMED, 1);
+	return c;
+}
+
 /* Adds the interval of thread @tid that @st began and @now ends to the sum
  * its switch out chose, writing the sum once it is full or old. */
 static __always_inline void offcpu_sum_add(void *ctx, __u32 tid, const struct offcpu_start *st,
 					   __u64 now)
 {
 	struct offcpu_chains *all = bpf_map_lookup_elem(&offcpu_chains, &tid);
+	struct offcpu_chain *c = offcpu_sum_count(all, st, now);
 	struct rt_rec_offcpu_sum rec;
-	struct offcpu_chain *c;
 	__u32 slot = (st->sum - 1) & (RT_REC_STACK_CHAIN_SLOTS - 1);
 
-	if (!all) {
-		offcpu_count(RT_OFFCPU_STAT_LOST, 1); /* its thread's entry was evicted */
-		return;
-	}
-	c = &all->c[slot];
-	if (!c->count)
-		c->first = st->start;
-	c->count++;
-	c->total += now - st->start;
-	c->last = now;
-	offcpu_count(RT_OFFCPU_STAT_SUMMED, 1);
-	if ((c->count >= OFFCPU_SUM_MAX || now - c->first >= OFFCPU_SUM_NS) &&
+	if (all && c && (c->count >= OFFCPU_SUM_MAX || now - c->first >= OFFCPU_SUM_NS) &&
 	    offcpu_sum_take(&rec, c, all->pid, tid, slot))
 		offcpu_sum_write(ctx, &rec);
 }
@@ -767,6 +805,48 @@ static __always_inline __u32 offcpu_chain_flags(__u32 pid, __u32 tid, struct off
 	return RT_REC_STACK_CHAIN_KEEP | slot << RT_REC_STACK_CHAIN_SHIFT;
 }
 
+/* Thread @tid leaves the CPU @now with its previous interval @st still
+ * open: the switch in that ended it ran no program (a switch from a task
+ * whose sched_switch fires no event, or one the kernel's recursion guard
+ * skipped).  The interval ended as the thread's current run on the CPU
+ * began: @now less that run's CPU time (the scheduler's
+ * sum_exec_runtime, minus its value when the thread was picked).  A
+ * summed interval goes to its sum (written with a later one); any other
+ * waits in offcpu_late for rt_offcpu.  Returns OFFCPU_LATE or 0. */
+static __always_inline __u32 offcpu_unseen(const struct offcpu_start *st, __u32 tid, __u64 now,
+					   struct offcpu_chains *all)
+{
+	struct task_struct *task = bpf_get_current_task_btf();
+	__u64 ran = task->se.sum_exec_runtime - task->se.prev_sum_exec_runtime, end = now - ran;
+	struct rt_rec_offcpu *rec;
+	__u32 zero = 0;
+
+	if (ran > now - st->start)
+		end = st->start;
+	offcpu_count(RT_OFFCPU_STAT_UNSEEN, 1);
+	if (st->sum) {
+		offcpu_sum_count(all, st, end);
+		return 0;
+	}
+	rec = bpf_map_lookup_elem(&offcpu_late, &zero);
+	if (!rec)
+		return 0;
+	offcpu_fill(rec, tid, st, end);
+	rec->flags |= RT_REC_OFFCPU_END_RUN;
+	return OFFCPU_LATE;
+}
+
+/* Writes the interval offcpu_leave ended (offcpu_unseen).  Out of line,
+ * as offcpu_pending_write. */
+static __noinline void offcpu_late_write(void *ctx)
+{
+	__u32 zero = 0;
+	struct rt_rec_offcpu *rec = bpf_map_lookup_elem(&offcpu_late, &zero);
+
+	if (rec)
+		offcpu_output(ctx, rec);
+}
+
 /*
  * Notes that the thread @id (bpf_get_current_pid_tgid) leaves the CPU @now
  * in sched_switch state @state, if its process is walked.  Returns 0 for a
@@ -790,6 +870,7 @@ __noinline __u32 offcpu_leave(__u64 id, __u64 now, long state)
 	struct pt_regs *regs;
 	__s64 *spilled;
 	__u64 sig = 0;
+	__u32 late = 0;
 
 	if (!py) {
 		rb = bpf_map_lookup_elem(&rb_pids, &pid);
@@ -812,8 +893,12 @@ __noinline __u32 offcpu_leave(__u64 id, __u64 now, long state)
 	slot = bpf_map_lookup_elem(&offcpu_slots, &key);
 	if (!slot)
 		return OFFCPU_WALKED;
-	if (st.chain)
+	if (st.chain || slot->tid == tid)
 		all = bpf_map_lookup_elem(&offcpu_chains, &tid);
+	if (slot->tid == tid) {
+		late = offcpu_unseen(&slot->st, tid, now, all);
+		slot->tid = 0;
+	}
 	if (py && st.chain)
 		sig = offcpu_py_sig(py, pid, tid, all);
 	else if (rb && st.chain)
@@ -822,14 +907,14 @@ __noinline __u32 offcpu_leave(__u64 id, __u64 now, long state)
 	if (!slot->tid || slot->tid == tid) {
 		slot->st = st;
 		slot->tid = tid;
-		return flags | OFFCPU_WALKED;
+		return flags | OFFCPU_WALKED | late;
 	}
 	spilled = bpf_map_lookup_elem(&offcpu_spilled, &zero);
 	if (spilled && !bpf_map_update_elem(&offcpu_starts, &tid, &st, BPF_NOEXIST))
 		__sync_fetch_and_add(spilled, 1);
 	else if (st.sum)
-		return OFFCPU_WALKED; /* not noted: walked after all (no chain flags: no sum follows) */
-	return flags | OFFCPU_WALKED;
+		return OFFCPU_WALKED | late; /* not noted: walked after all (no chain flags: no sum follows) */
+	return flags | OFFCPU_WALKED | late;
 }
 
 /* The current thread's switch out with stack record flags @flags (its
@@ -878,6 +963,8 @@ int rt_offcpu(void *ctx)
 		return 0; /* its last switch: no interval follows */
 	}
 	chain = offcpu_leave(id, now, state);
+	if (chain & OFFCPU_LATE)
+		offcpu_late_write(ctx);
 	if (!(chain & OFFCPU_WALKED))
 		return 0; /* not walked: perf drops its sample */
 	if (chain & OFFCPU_FULL)

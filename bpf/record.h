@@ -153,6 +153,9 @@ struct rt_rec_chunk {
 #define RT_REC_OFFCPU_GIL_WAIT  (1u << 1) /* blocked on its interpreter's GIL (futex on it) */
 #define RT_REC_OFFCPU_SYSCALL   (1u << 2) /* in system call @syscall */
 #define RT_REC_OFFCPU_GVL_WAIT  (1u << 3) /* CRuby: blocked on its ractor's GVL (futex) */
+#define RT_REC_OFFCPU_END_RUN   (1u << 4) /* no switch in was seen: @end is where the
+					   * thread's run on the CPU that its next
+					   * switch out ends began (by its CPU time) */
 
 struct rt_rec_offcpu {
 	struct rt_rec_header hdr; /* type RT_REC_OFFCPU */

@@ -127,6 +127,8 @@ enum rt_offcpu_stat {
 	RT_OFFCPU_STAT_SUMMED,     /* intervals summed on a remembered stack (no walk, no record) */
 	RT_OFFCPU_STAT_SUMS,       /* RT_REC_OFFCPU_SUM records written */
 	RT_OFFCPU_STAT_EVICTED,    /* threads whose chains and sums went for room (sums written) */
+	RT_OFFCPU_STAT_UNSEEN,     /* intervals whose switch in ran no program, ended by the
+				    * thread's next switch out (RT_REC_OFFCPU_END_RUN) */
 	RT_OFFCPU_STAT_MAX,
 };
 

@@ -140,6 +140,7 @@ void rt_offcpu__print_stats(int stats_fd, int prog_fd, FILE *out)
 		[RT_OFFCPU_STAT_SUMMED] = "intervals summed",
 		[RT_OFFCPU_STAT_SUMS] = "sums",
 		[RT_OFFCPU_STAT_EVICTED] = "threads evicted",
+		[RT_OFFCPU_STAT_UNSEEN] = "switches in unseen",
 	};
 	int ncpu = libbpf_num_possible_cpus();
 	struct bpf_prog_info info = { 0 };

@@ -47,19 +47,72 @@ build_tokground() {
 	[ $rc -eq 0 ] || { cat "$E2E_TMP/tokground.err"; fail "cannot build the tokio ground truth offline"; }
 }
 
+# container_root DIST BIN: the root scripts/rootfs.sh built for Debian DIST
+# with /usr/bin/BIN in it; status 1 (nothing printed) when there is none.
+container_root() {
+	local root
+	root=$(bash "$RT_TOP/scripts/rootfs.sh" --dir "$1" 2>/dev/null) || return 1
+	[ -n "$root" ] && [ -f "$root/.rtperf-rootfs" ] && [ -x "$root/usr/bin/$2" ] || return 1
+	echo "$root"
+}
+
+# container_cmd ROOT BIN SCRIPT: sets CMD to run BIN on a copy of SCRIPT in
+# ROOT, in its own PID, mount, UTS and IPC namespaces (the interpreter is
+# pid 1 there), chrooted into ROOT.  The copy is left in ROOT/tmp.
+container_cmd() {
+	local copy
+	copy=$(mktemp "$1/tmp/rtperf-e2e.XXXXXX") || fail "cannot write into $1/tmp"
+	cp "$3" "$copy"
+	CMD=(unshare --pid --mount --uts --ipc --fork --mount-proc="$1/proc" chroot "$1" "$2" "/tmp/${copy##*/}")
+}
+
+# host_main_tid DATA COMM: the host's tid of the main thread (its tid is its
+# pid) of the process named COMM in perf.data DATA; fails without one.
+host_main_tid() {
+	perf script -i "$1" -F comm,pid,tid 2>/dev/null | awk -v c="${2:0:15}" '
+		$1 == c { split($2, a, "/"); if (a[1] == a[2]) { print a[1]; found = 1; exit } }
+		END { exit !found }'
+}
+
+# offcpu_tid LABEL BASE: the thread the program in BASE.json says it
+# measured, as the host knows it.  With OFFCPU_COMM set (a program in its
+# own PID namespace, where its main thread is 1) the main thread of the
+# process of that name in BASE.data.
+offcpu_tid() {
+	local tid
+	tid=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["tid"])' "$2.json") ||
+		fail "$1: the program printed no result"
+	if [ -n "${OFFCPU_COMM:-}" ]; then
+		[ "$tid" = 1 ] || fail "$1: the program's thread is $tid in its namespace, not its main thread"
+		tid=$(host_main_tid "$2.data" "$OFFCPU_COMM") || fail "$1: no $OFFCPU_COMM main thread in $2.data"
+	fi
+	echo "$tid"
+}
+
 # offcpu_record LABEL BASE RECORD-OPTION... -- CMD...: rt-bpf record
 # --off-cpu of CMD into BASE.data (CMD prints JSON with its thread's "tid",
 # kept in BASE.json; rt-bpf's messages in BASE.log, its off-CPU summary
 # printed), then rtmerge --off-cpu of that thread into BASE.off (messages in
-# BASE.off.err).  Sets OFFCPU_TID.
+# BASE.off.err).  Sets OFFCPU_TID (see offcpu_tid for OFFCPU_COMM).
 offcpu_record() {
 	local label=$1 base=$2
 	shift 2
 	timeout 60 "$RT_BUILD/rt-bpf" record --off-cpu -o "$base.data" "$@" >"$base.json" \
 		2>"$base.log" || { cat "$base.log" >&2; fail "$label: rt-bpf record"; }
 	grep '^rt-bpf: off-CPU:' "$base.log"
-	OFFCPU_TID=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["tid"])' \
-		"$base.json") || fail "$label: the program printed no result"
+	offcpu_switches_add_up "$label" "$base.log"
+	OFFCPU_TID=$(offcpu_tid "$label" "$base") || exit 1
 	"$RTMERGE" --off-cpu -t "$OFFCPU_TID" -o "$base.off" "$base.data" 2>"$base.off.err" ||
 		{ cat "$base.off.err" >&2; fail "$label: rtmerge --off-cpu"; }
+}
+
+# offcpu_switches_add_up LABEL RT-BPF-LOG: every switch out the program saw
+# (of a command's threads, which all end before the recording) became an
+# interval record or a summed interval, or was counted lost (a lost sum
+# counts its intervals both as summed and as lost)
+offcpu_switches_add_up() {
+	sed -n 's/.*switches out=\([0-9]*\), intervals=\([0-9]*\), intervals lost=\([0-9]*\), intervals not written=\([0-9]*\),.*intervals summed=\([0-9]*\),.*/\1 \2 \3 \4 \5/p' \
+		"$2" | awk '{ found = 1; done = $2 + $5; ok = $1 >= done && $1 <= done + $3 + $4 }
+		END { exit !(found && ok) }' ||
+		fail "$1: switches out do not add up: $(grep '^rt-bpf: off-CPU:' "$2")"
 }

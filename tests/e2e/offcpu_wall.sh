@@ -1,7 +1,9 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0-only
-# rt-bpf record --off-cpu on ground-truth programs (pyenv's and Debian's
-# CPython 3.11, Debian's Ruby 3.1) whose main thread spends random slices
+# rt-bpf record --off-cpu on ground-truth programs (pyenv's CPython 3.8 and
+# 3.10-3.13, Debian's 3.11 and Ruby 3.1 on the host; bullseye's python3.9
+# and ruby2.7, trixie's python3.13 and ruby3.3, sid's python3.14 and 3.15
+# in containers, when scripts/rootfs.sh built their roots) whose main thread spends random slices
 # computing, sleeping and blocked on a pipe read: rtmerge --wall's shares of
 # the slices' time, each kind's time, and --off-cpu's sleep:pipe split agree
 # with the program's own clock within TOL points, each kind's blocked time
@@ -30,8 +32,8 @@ run() {
 	timeout 60 "$RTBPF" record --off-cpu -F 499 -o "$base.data" -- "$@" "$SECS" 4 3 3 \
 		>"$base.json" 2>"$base.log" || { cat "$base.log" >&2; fail "$label: rt-bpf record"; }
 	grep '^rt-bpf: off-CPU' "$base.log"
-	tid=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["tid"])' "$base.json") ||
-		fail "$label: the program printed no result"
+	offcpu_switches_add_up "$label" "$base.log"
+	tid=$(offcpu_tid "$label" "$base") || exit 1
 	"$RTMERGE" --wall -t "$tid" -o "$base.wall" "$base.data" 2>"$base.wall.err" ||
 		{ cat "$base.wall.err" >&2; fail "$label: rtmerge --wall"; }
 	"$RTMERGE" --off-cpu -t "$tid" -o "$base.off" "$base.data" 2>"$base.off.err" ||
@@ -71,12 +73,14 @@ run() {
 }
 
 ran=0
-PY_PYENV=/root/.pyenv/versions/3.11.7/bin/python3.11
-if [ -x "$PY_PYENV" ]; then
-	run pyenv-3.11 "[syscall] clock_nanosleep" "[syscall] read" "$PY_PYENV" \
-		"$WORKLOADS/offcpu_truth.py"
+# CPython up to 3.10 sleeps in select() (pselect6), from 3.11 in clock_nanosleep
+leaf_of() { case $1 in 3.[0-9]|3.10) echo "[syscall] pselect6" ;; *) echo "[syscall] clock_nanosleep" ;; esac; }
+for v in 3.8.18 3.10.13 3.11.7 3.12.1 3.13.0; do
+	py=/root/.pyenv/versions/$v/bin/python${v%.*}
+	[ -x "$py" ] || continue
+	run "pyenv-${v%.*}" "$(leaf_of "${v%.*}")" "[syscall] read" "$py" "$WORKLOADS/offcpu_truth.py"
 	ran=$((ran + 1))
-fi
+done
 if [ -x /usr/bin/python3.11 ]; then
 	run debian-3.11 "[syscall] clock_nanosleep" "[syscall] read" /usr/bin/python3.11 \
 		"$WORKLOADS/offcpu_truth.py"
@@ -87,5 +91,27 @@ if [ -x /usr/bin/ruby3.1 ]; then
 	run ruby-3.1 "[syscall] ppoll" "[syscall] poll" /usr/bin/ruby3.1 "$WORKLOADS/offcpu_truth.rb"
 	ran=$((ran + 1))
 fi
-[ "$ran" -gt 0 ] || skip "no pyenv 3.11.7, /usr/bin/python3.11 or /usr/bin/ruby3.1"
+# Debian's interpreters in containers: the program's main thread is 1 in
+# its namespace, the host's tid comes from the recording (OFFCPU_COMM)
+# (bullseye's glibc makes CPython 3.9's select() the select system call;
+# Ruby 2.7 reads a pipe in read(), 3.3 sleeps on a condition variable)
+skipped=""
+for target in "bullseye:python3.9:[syscall] select:[syscall] read" \
+	"trixie:python3.13:[syscall] clock_nanosleep:[syscall] read" \
+	"sid:python3.14:[syscall] clock_nanosleep:[syscall] read" \
+	"sid:python3.15:[syscall] clock_nanosleep:[syscall] read" \
+	"bullseye:ruby2.7:[syscall] ppoll:[syscall] read" \
+	"trixie:ruby3.3:[syscall] futex:[syscall] poll"; do
+	IFS=: read -r dist bin sleep_leaf pipe_leaf <<<"$target"
+	root=$(container_root "$dist" "$bin") || { skipped="$skipped $dist:$bin"; continue; }
+	case $bin in
+	python*) container_cmd "$root" "$bin" "$WORKLOADS/offcpu_truth.py" ;;
+	*) container_cmd "$root" "$bin" "$WORKLOADS/offcpu_truth.rb" ;;
+	esac
+	OFFCPU_COMM=$bin run "$dist-$bin" "$sleep_leaf" "$pipe_leaf" "${CMD[@]}"
+	rm -f "$root/tmp/${CMD[-1]##*/}"
+	ran=$((ran + 1))
+done
+[ -z "$skipped" ] || note "no container root for:$skipped (scripts/rootfs.sh builds them)"
+[ "$ran" -gt 0 ] || skip "no pyenv CPython, /usr/bin/python3.11, /usr/bin/ruby3.1 or container root"
 echo "PASS: offcpu_wall ($ran interpreters)"

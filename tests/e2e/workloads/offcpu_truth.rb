@@ -6,7 +6,7 @@
 #   offcpu_truth.rb SECONDS COMPUTE SLEEP PIPE [SEED]   (weights)
 require 'json'
 
-def now = Process.clock_gettime(Process::CLOCK_MONOTONIC)
+def now; Process.clock_gettime(Process::CLOCK_MONOTONIC); end
 
 def compute_slice(sec)
   stop = now + sec
