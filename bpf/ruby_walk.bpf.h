@@ -89,6 +89,10 @@ struct rb_scratch {
 	__u32 stack_flags;
 	struct rt_walker_seen_key key;
 	struct rb_ivar_search ivar;
+	/* iseqs and C methods' entries the walk met, as the CPython walk's
+	 * (struct walk_code) */
+	struct walk_code codes[WALK_CODE_SLOTS];
+	__u32 walk_gen;
 };
 
 struct {
@@ -149,6 +153,8 @@ __noinline int rb_walk_step(struct rb_walk *w)
 	struct rb_scratch *sc;
 	struct deep_stack *d;
 	const __u8 *cfp, *envp;
+	struct walk_code *c = NULL;
+	bool hit;
 
 	if (!w || w->cfp >= w->end)
 		return 1;
@@ -184,15 +190,23 @@ __noinline int rb_walk_step(struct rb_walk *w)
 			/* ifunc frames (C blocks) carry no method of their own */
 			if (magic != w->magic_cfunc || !me)
 				return 0;
-			if (bpf_probe_read_user(ids, sizeof(ids), (const void *)(me + w->me_called_id)))
-				return 0;
 			code = me;
-			tag = rt_rec_code_tag(me, (__u32)ids[0], ids[1], 0);
 			kind = RT_REC_RUBY_CFUNC;
 			flags |= RT_REC_FRAME_RUBY_CFUNC;
-			if (code != w->last_iseq) {
+			if (code == w->last_iseq) {
+				tag = w->last_tag;
+			} else if ((c = walk_code_find(sc->codes, me, sc->walk_gen, &hit)) && hit) {
+				tag = c->tag; /* met further down this walk */
 				w->last_iseq = code;
 				w->last_tag = tag;
+			} else {
+				if (bpf_probe_read_user(ids, sizeof(ids),
+							(const void *)(me + w->me_called_id)))
+					return 0;
+				tag = rt_rec_code_tag(me, (__u32)ids[0], ids[1], 0);
+				w->last_iseq = code;
+				w->last_tag = tag;
+				walk_code_put(c, me, sc->walk_gen, tag, 0);
 				rb_queue(w, sc, code, tag, kind);
 			}
 		} else {
@@ -201,6 +215,12 @@ __noinline int rb_walk_step(struct rb_walk *w)
 			if (iseq == w->last_iseq) {
 				tag = w->last_tag;
 				encoded = w->last_encoded;
+			} else if ((c = walk_code_find(sc->codes, iseq, sc->walk_gen, &hit)) && hit) {
+				tag = c->tag; /* met further down this walk */
+				encoded = c->encoded;
+				w->last_iseq = iseq;
+				w->last_tag = tag;
+				w->last_encoded = encoded;
 			} else {
 				__u64 body = 0;
 
@@ -213,6 +233,7 @@ __noinline int rb_walk_step(struct rb_walk *w)
 				w->last_iseq = iseq;
 				w->last_tag = tag;
 				w->last_encoded = encoded;
+				walk_code_put(c, iseq, sc->walk_gen, tag, encoded);
 				rb_queue(w, sc, iseq, tag, RT_REC_RUBY_ISEQ);
 			}
 			code = iseq;
@@ -751,6 +772,7 @@ static __noinline int rb_walker_sample(void *ctx,
 	d = deep_stack();
 	if (!sc || !d)
 		return 1;
+	sc->walk_gen++; /* the code entries of earlier walks are free */
 	/* the scratch map, not the stack: the program's stack is full */
 	if (rb_thread_cfps(cfg, pid, tid, sc->words, &w.cfp, &w.end)) {
 		count(RT_WALKER_STAT_NO_TSTATE);

@@ -34,6 +34,19 @@ for depth in 50 200 2000; do
 		echo "FIGURE walker depth $name $depth deep: $med; $counts"
 	done
 done
+# A stack whose layers repeat: ten functions called in a ring
+# (workloads/py_cycle.py, rb_cycle.rb), which the walk's table of code
+# objects met serves after their first turn.
+for depth in 200 2000; do
+	for t in python3.11:/usr/bin/python3.11:py_cycle.py ruby3.1:/usr/bin/ruby3.1:rb_cycle.rb; do
+		IFS=: read -r name bin script <<<"$t"
+		[ -x "$bin" ] || { echo "walker_depth: no $bin"; continue; }
+		"$build/rt-bpf" record -F 499 -o "$tmp/d.data" -- "$bin" "$wl/$script" "$depth" "$secs" 10 \
+			>/dev/null 2>"$tmp/err" || { echo "walker_depth: $name ring $depth: rt-bpf failed"; continue; }
+		med=$(sed -n 's/.*interpreter samples: \([0-9]*\) samples, median \([0-9-]*\) us, 90th percentile \([0-9-]*\) us.*/\2 us median, 90th percentile \3 us (\1 samples)/p' "$tmp/err")
+		echo "FIGURE walker depth $name $depth deep, 10 functions in a ring: $med"
+	done
+done
 if cc -O2 -o "$tmp/bpfload" "$top/tests/bench/bpfload.c" -lbpf 2>/dev/null; then
 	for i in 1 2 3; do
 		"$tmp/bpfload" "$build/bpf/walker.bpf.o" | grep -A1 'load walker' | tr -s ' \n' ' ' |
