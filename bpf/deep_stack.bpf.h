@@ -125,16 +125,12 @@ static __always_inline const __u8 *window_at(struct deep_window *w, __u64 addr, 
 	return &w->buf[masked(off, WINDOW_MASK)];
 }
 
-/* Mixes frame @i (leaf-first index) into the running hash of its chunk;
- * the last frame of a chunk (leafmost) closes it. */
-static long hash_frame(__u32 r, void *arg)
+/* Mixes frame @r (counted from the root) of @d into the running hash @h of
+ * its chunk; the last frame of a chunk (leafmost) closes it. */
+static __always_inline long hash_frame(struct deep_stack *d, __u64 *h, __u32 r)
 {
-	__u64 *h = arg;
-	struct deep_stack *d = deep_stack();
 	__u64 i, x;
 
-	if (!d)
-		return 1;
 	/* r counts from the root: frame n - 1 - r */
 	i = (__u64)d->n - 1 - r;
 	if (i >= RT_REC_MAX_DEPTH)
@@ -157,6 +153,23 @@ static long hash_frame(__u32 r, void *arg)
 			d->ids[c & (RT_REC_MAX_CHUNKS - 1)] = x;
 		*h = x; /* the next chunk's hash starts from its parent's id */
 	}
+	return 0;
+}
+
+/* Frames hashed per callback (a divisor of RT_REC_CHUNK_FRAMES): the buffer's
+ * look-up and the callback are paid once for them. */
+#define HASH_STEP_FRAMES 4
+
+/* bpf_loop callback: frames @q * HASH_STEP_FRAMES on into the hash @arg. */
+static long hash_frames(__u32 q, void *arg)
+{
+	struct deep_stack *d = deep_stack();
+
+	if (!d)
+		return 1;
+	for (__u32 k = 0; k < HASH_STEP_FRAMES; k++)
+		if (hash_frame(d, arg, q * HASH_STEP_FRAMES + k))
+			return 1;
 	return 0;
 }
 
@@ -231,7 +244,7 @@ static __always_inline void send_chunks(struct deep_stack *d, void *ctx, __u64 i
 
 	if (nr > RT_REC_MAX_CHUNKS)
 		return;
-	bpf_loop(nr * RT_REC_CHUNK_FRAMES, hash_frame, &h, 0);
+	bpf_loop(nr * RT_REC_CHUNK_FRAMES / HASH_STEP_FRAMES, hash_frames, &h, 0);
 	bpf_loop(nr, send_chunk, &cs, 0);
 }
 

@@ -141,26 +141,18 @@ static __always_inline void rb_queue(struct rb_walk *w, struct rb_scratch *sc, _
 	sc->n_new = k + 1;
 }
 
-/* One control frame of the walk, the next after w->cfp.  A global
- * function, checked by the verifier once for any *w (scalars only) rather
- * than once per state the loop's callback is entered with: that made it
- * the largest part of the instructions the verifier went through for the
- * walker, CPU paid at every start of rt-bpf. */
-__noinline int rb_walk_step(struct rb_walk *w)
+/* One control frame of the walk, the next after w->cfp, into @d; 1 when
+ * the walk ends (no frame left, a fault, the buffer full).  A global
+ * function too: verified once, not once per frame of a step. */
+__noinline int rb_walk_one(struct rb_walk *w, struct rb_scratch *sc, struct deep_stack *d)
 {
-	__u32 zero = 0, flags = 0, n, tag, kind;
+	__u32 flags = 0, n, tag, kind;
 	__u64 pc, iseq, ep, fl, me, code, lasti = 0, encoded = 0;
-	struct rb_scratch *sc;
-	struct deep_stack *d;
 	const __u8 *cfp, *envp;
 	struct walk_code *c = NULL;
 	bool hit;
 
-	if (!w || w->cfp >= w->end)
-		return 1;
-	sc = bpf_map_lookup_elem(&rb_scratch, &zero);
-	d = deep_stack();
-	if (!sc || !d)
+	if (!w || !sc || !d || w->cfp >= w->end)
 		return 1;
 	/* Control frames lie one after the other up the VM stack, the
 	 * environments their ep point at down it: a page of each at a time. */
@@ -261,6 +253,28 @@ __noinline int rb_walk_step(struct rb_walk *w)
 fault:
 	sc->flags |= RT_REC_STACK_READ_FAULT;
 	return 1;
+}
+
+/* Control frames walked per step, as WALK_STEP_FRAMES. */
+#define RB_STEP_FRAMES 4
+
+/* RB_STEP_FRAMES control frames of the walk, the next after w->cfp.  A
+ * global function, checked by the verifier once for any *w (scalars only)
+ * rather than once per state the loop's callback is entered with: that
+ * made it the largest part of the instructions the verifier went through
+ * for the walker, CPU paid at every start of rt-bpf. */
+__noinline int rb_walk_step(struct rb_walk *w)
+{
+	__u32 zero = 0;
+	struct rb_scratch *sc = bpf_map_lookup_elem(&rb_scratch, &zero);
+	struct deep_stack *d = deep_stack();
+
+	if (!w || !sc || !d)
+		return 1;
+	for (__u32 k = 0; k < RB_STEP_FRAMES; k++)
+		if (rb_walk_one(w, sc, d))
+			return 1;
+	return 0;
 }
 
 static long rb_walk_frame(__u32 i, void *arg)
@@ -800,7 +814,7 @@ static __noinline int rb_walker_sample(void *ctx,
 	sc->flags = 0;
 	sc->deferred = 0;
 	if (w.cfp && w.cfp < w.end && w.cfp_size)
-		bpf_loop(RB_MAX_CFPS, rb_walk_frame, &w, 0);
+		bpf_loop(RB_MAX_CFPS / RB_STEP_FRAMES, rb_walk_frame, &w, 0);
 	count_walk(sc->flags, sc->deferred);
 	sc->index = index;
 	return 0;

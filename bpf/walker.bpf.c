@@ -219,21 +219,12 @@ static __always_inline void count_walk(__u32 flags, __u32 deferred)
 #include "bpf/deep_stack.bpf.h"
 
 
-/*
- * One step of the walk: frame w->frame into slot @i.  A global function, so
- * the verifier checks it once on its own, for any *w, instead of once per
- * state the loop's callback is entered with (the walk step was a quarter of
- * all the instructions it went through for the walker, and that is CPU
- * every start of rt-bpf pays).  *w must hold scalars only (kernels up to
- * 6.1 refuse a global function's pointer to a struct with pointers in it):
- * the scratch map's value is looked up here.
- */
-__noinline int py_walk_step(struct walk *w, __u32 i)
+/* Frame w->frame into slot @idx of this CPU's stack buffer @d; 1 when the
+ * walk ends (no frame left, a fault, the buffer full).  A global function
+ * too: verified once, not once per frame of a step. */
+__noinline int py_walk_one(struct walk *w, struct scratch *sc, struct deep_stack *d, __u64 idx)
 {
-	__u32 zero = 0;
-	struct scratch *sc = bpf_map_lookup_elem(&scratch, &zero);
-	__u64 idx = i, size;
-	struct deep_stack *d;
+	__u64 size;
 	const __u8 *buf;
 	__u64 code = 0, previous = 0;
 	__u8 is_entry = 0, owner = 0;
@@ -242,7 +233,7 @@ __noinline int py_walk_step(struct walk *w, __u32 i)
 	struct walk_code *e = NULL;
 	bool hit;
 
-	if (!w || !sc)
+	if (!w || !sc || !d)
 		return 1;
 	bound_barrier(idx);
 	if (!w->frame)
@@ -253,9 +244,6 @@ __noinline int py_walk_step(struct walk *w, __u32 i)
 		sc->flags |= RT_REC_STACK_TRUNCATED;
 		return 1;
 	}
-	d = deep_stack();
-	if (!d)
-		return 1;
 	/* One read per frame: the helper call, not the bytes, is the cost. */
 	size = w->off.frame_read;
 	bound_barrier(size);
@@ -346,6 +334,34 @@ store:
 	 * *w would make the verifier tell apart every iteration's state. */
 	d->stack.nr_frames = idx + 1;
 	w->frame = previous;
+	return 0;
+}
+
+/* Frames walked per step: the step's look-ups (the scratch map, this CPU's
+ * stack buffer) and the loop's callback are paid once for them. */
+#define WALK_STEP_FRAMES 4
+
+/*
+ * One step of the walk: WALK_STEP_FRAMES frames from w->frame into slots
+ * @i * WALK_STEP_FRAMES on.  A global function, so the verifier checks it
+ * once on its own, for any *w, instead of once per state the loop's
+ * callback is entered with (the walk step was a quarter of all the
+ * instructions it went through for the walker, and that is CPU every
+ * start of rt-bpf pays).  *w must hold scalars only (kernels up to 6.1
+ * refuse a global function's pointer to a struct with pointers in it):
+ * the scratch map's value is looked up here.
+ */
+__noinline int py_walk_step(struct walk *w, __u32 i)
+{
+	__u32 zero = 0;
+	struct scratch *sc = bpf_map_lookup_elem(&scratch, &zero);
+	struct deep_stack *d = deep_stack();
+
+	if (!w || !sc || !d)
+		return 1;
+	for (__u32 k = 0; k < WALK_STEP_FRAMES; k++)
+		if (py_walk_one(w, sc, d, (__u64)i * WALK_STEP_FRAMES + k))
+			return 1;
 	return 0;
 }
 
@@ -711,7 +727,7 @@ static __noinline int py_walker_sample(void *ctx, const struct rt_walker_config 
 	d->stack.nr_frames = 0;
 	d->win[0].len = 0;
 	if (w->frame)
-		bpf_loop(RT_REC_MAX_DEPTH + 1, walk_frame, NULL, 0);
+		bpf_loop(RT_REC_MAX_DEPTH / WALK_STEP_FRAMES + 1, walk_frame, NULL, 0);
 	count_walk(sc->flags, sc->deferred);
 
 	/* Code records go first: the decoder must know a code object's names
