@@ -214,8 +214,21 @@ int rt_ruby_linetable__line(const uint8_t *info, size_t nr_entries, size_t entry
 	}
 	if (k < 0 || (size_t)k >= nr_entries)
 		return 0;
-	memcpy(&line, info + (size_t)k * entry_size + line_offset, 4);
-	return line > 0 ? line : 0;
+	/* An instruction the compiler emitted without a line (Ruby 2.7 puts
+	 * a nop with line 0 before a block's leave) belongs to the code
+	 * before it: the nearest earlier entry with a line, or else the
+	 * nearest later one. */
+	for (int64_t j = k; j >= 0; j--) {
+		memcpy(&line, info + (size_t)j * entry_size + line_offset, 4);
+		if (line > 0)
+			return line;
+	}
+	for (size_t j = (size_t)k + 1; j < nr_entries; j++) {
+		memcpy(&line, info + j * entry_size + line_offset, 4);
+		if (line > 0)
+			return line;
+	}
+	return 0;
 }
 
 /* The line of bytecode position @pos of iseq entry @e; 0 when unknown.

@@ -98,6 +98,32 @@ static void test_succinct_matches_positions(void)
 	CU_ASSERT_EQUAL(rt_ruby_linetable__line(info, N, 12, 0, 9, index, len, IMM, BLOCK, 1), -EINVAL);
 }
 
+/* Ruby 2.7's block `{ |i| x += i }`: nop (line 5, b_call), getlocal at 1
+ * (line event), code at 3, the nop at 10 the compiler gave line 0, leave
+ * at 11; its own succinct index as read from a running ruby2.7. */
+static void test_line_zero_entry(void)
+{
+	static const uint64_t words[6] = { 0x03060c1830608101ull, 0x050a142850a14203ull };
+	static const int32_t info[10] = { 5, 256, 5, 1, 5, 0, 0, 0, 5, 512 };
+	static const int32_t zero_first[6] = { 0, 0, 0, 0, 7, 0 };
+	static const uint32_t firsts[3] = { 0, 2, 4 };
+	uint8_t index[48];
+
+	memcpy(index, words, sizeof(index));
+	for (uint32_t pos = 0; pos < 12; pos++)
+		CU_ASSERT_EQUAL(rt_ruby_linetable__line((const uint8_t *)info, 5, 8, 0,
+							RT_REC_RUBY_INDEX_SUCCINCT, index,
+							sizeof(index), IMM, BLOCK, pos), 5);
+	/* no earlier entry has a line: the next one's */
+	CU_ASSERT_EQUAL(rt_ruby_linetable__line((const uint8_t *)zero_first, 3, 8, 0,
+						RT_REC_RUBY_INDEX_POSITIONS, (const uint8_t *)firsts,
+						sizeof(firsts), IMM, BLOCK, 1), 7);
+	/* no entry has a line */
+	CU_ASSERT_EQUAL(rt_ruby_linetable__line((const uint8_t *)zero_first, 2, 8, 0,
+						RT_REC_RUBY_INDEX_POSITIONS, (const uint8_t *)firsts,
+						sizeof(firsts), IMM, BLOCK, 3), 0);
+}
+
 static void set_string(struct rt_rec_string *s, const char *text)
 {
 	memset(s, 0, sizeof(*s));
@@ -329,6 +355,7 @@ int main(void)
 		return 1;
 	s = CU_add_suite("decode_ruby", NULL, NULL);
 	CU_add_test(s, "succinct index agrees with positions", test_succinct_matches_positions);
+	CU_add_test(s, "an entry without a line takes the line before it", test_line_zero_entry);
 	CU_add_test(s, "stack names and lines", test_stack_names_and_lines);
 	CU_add_test(s, "line tables in pieces", test_line_table_pieces);
 	CU_add_test(s, "a recursion's repeated frames keep their lines", test_repeated_frames);

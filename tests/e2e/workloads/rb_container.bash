@@ -82,12 +82,11 @@ n, m, p90 = sys.argv[4].split()
 print(f"FIGURE {label} container recursion: {100.0 * complete / max(total, 1):.2f}% of {total} samples reach <main> (150 deep)")
 print(f"FIGURE {label} container recursion: {100.0 * good / max(total, 1):.2f}% exact (names, order, lines, block, C method)")
 print(f"FIGURE {label} container BPF walker median {m} us per Ruby sample at 153 frames, 90th percentile {p90} us ({n} samples)")
-# Ruby 2.7's leaf block frame has no line in 0.5-6% of samples (8 runs on
-# 2026-12-07, also with the walker before its code table; cause not found):
-# named and placed right, counted apart, and at most 8% of them
-print(f"FIGURE {label} container recursion: {100.0 * lineless / max(total, 1):.2f}% with the leaf block's line missing")
-if total < 100 or complete < 0.99 * total or good + lineless < 0.95 * total or \
-        lineless > 0.08 * total:
+# Ruby 2.7's block ends in a nop its line table gives line 0; a sample
+# there (0.5-6% of them) had the block without its line until the decoder
+# gave such an entry the line before it: none may now
+print(f"FIGURE {label} container recursion: {100.0 * lineless / max(total, 1):.2f}% with the leaf block's line missing (goal 0)")
+if total < 100 or complete < 0.99 * total or good < 0.95 * total or lineless:
     sys.exit(1)
 PY
 }
