@@ -313,6 +313,12 @@ static __always_inline void offcpu_sums_flush(void *ctx, struct offcpu_chains *a
 			offcpu_sum_write(ctx, &rec);
 }
 
+/* The chain slot whose sum the interval @st began goes to. */
+static __always_inline __u32 offcpu_sum_slot(const struct offcpu_start *st)
+{
+	return (st->sum - 1) & (RT_REC_STACK_CHAIN_SLOTS - 1);
+}
+
 /* Adds the interval of thread @tid that @st began and @end ends to the sum
  * its switch out chose; the chain, or NULL when the thread's entry is gone. */
 static __always_inline struct offcpu_chain *offcpu_sum_count(struct offcpu_chains *all,
@@ -320,7 +326,7 @@ static __always_inline struct offcpu_chain *offcpu_sum_count(struct offcpu_chain
 							     __u64 end)
 {
 	struct offcpu_chain *c;
-	__u32 slot = (st->sum - 1) & (RT_REC_STACK_CHAIN_SLOTS - 1);
+	__u32 slot = offcpu_sum_slot(st);
 
 	if (!all) {
 		offcpu_count(RT_OFFCPU_STAT_LOST, 1); /* its thread's entry was evicted */
@@ -344,10 +350,10 @@ static __always_inline void offcpu_sum_add(void *ctx, __u32 tid, const struct of
 	struct offcpu_chains *all = bpf_map_lookup_elem(&offcpu_chains, &tid);
 	struct offcpu_chain *c = offcpu_sum_count(all, st, now);
 	struct rt_rec_offcpu_sum rec;
-	__u32 slot = (st->sum - 1) & (RT_REC_STACK_CHAIN_SLOTS - 1);
 
-	if (all && c && (c->count >= OFFCPU_SUM_MAX || now - c->first >= OFFCPU_SUM_NS) &&
-	    offcpu_sum_take(&rec, c, all->pid, tid, slot))
+	/* c only with all */
+	if (c && (c->count >= OFFCPU_SUM_MAX || now - c->first >= OFFCPU_SUM_NS) &&
+	    offcpu_sum_take(&rec, c, all->pid, tid, offcpu_sum_slot(st)))
 		offcpu_sum_write(ctx, &rec);
 }
 

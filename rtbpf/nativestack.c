@@ -275,23 +275,13 @@ static char *frame_name(struct rt_native_stack *ns, uint64_t ip)
 	return n < 0 ? NULL : printable(s);
 }
 
-/* The stack pointer of @copy, 0 when its registers lack it. */
-static uint64_t copy_sp(const struct rt_native_stack_copy *copy)
-{
-	const uint64_t sp_bit = 1ull << RT_PERF_REG_SP;
-
-	if (!(copy->regs_mask & sp_bit))
-		return 0;
-	return copy->regs[__builtin_popcountll(copy->regs_mask & (sp_bit - 1))];
-}
-
 /* Whether @copy holds the uretprobe trampoline at @addr (a stale entry of
  * the kernel's list points at a word the thread has reused); when the
  * trampoline's page is not known, whether @addr is in the copy. */
 static bool holds_trampoline(const struct rt_native_stack *ns,
 			     const struct rt_native_stack_copy *copy, uint64_t addr)
 {
-	uint64_t sp = copy_sp(copy), word;
+	uint64_t sp = rt_perf_reg(copy->regs, copy->regs_mask, RT_PERF_REG_SP), word;
 
 	if (!sp || addr < sp || copy->size < 8 || addr - sp > copy->size - 8)
 		return false;

@@ -30,17 +30,6 @@
 #include <stdio.h>
 #include <string.h>
 
-/* The user stack pointer of sample @s, 0 when it carries no user registers
- * (--call-graph fp). */
-static uint64_t user_sp(const struct rt_perf_sample *s)
-{
-	const uint64_t bit = 1ull << RT_PERF_REG_SP;
-
-	if (!s->user_regs || !(s->user_regs_mask & bit))
-		return 0;
-	return s->user_regs[__builtin_popcountll(s->user_regs_mask & (bit - 1))];
-}
-
 int rt_merge__task_now(struct rt_merge *m, const struct rt_perf_sample *s,
 		       struct rt_merge_task *out)
 {
@@ -60,8 +49,9 @@ int rt_merge__task_now(struct rt_merge *m, const struct rt_perf_sample *s,
 	/* The step function has returned when the stack pointer is above the
 	 * slot of its return address: a sample in the kernel's handling of the
 	 * uretprobe comes before the step's end record, whose program runs
-	 * there after the return address is restored. */
-	sp = out->ret_sp ? user_sp(s) : 0;
+	 * there after the return address is restored.  Without user registers
+	 * (--call-graph fp) sp is 0 and the records alone decide. */
+	sp = out->ret_sp ? rt_perf_reg(s->user_regs, s->user_regs_mask, RT_PERF_REG_SP) : 0;
 	if (sp > out->ret_sp) {
 		out->ret_sp = 0;
 		m->stats.task_after_return++;

@@ -69,6 +69,17 @@ enum {
 	RT_PERF_REG_R8 = 16, RT_PERF_REG_R15 = 23,
 };
 
+/* Register @reg (RT_PERF_REG_*) of perf's packed user registers @regs (one
+ * value per set bit of @mask, in bit order); 0 when @mask lacks it. */
+static inline uint64_t rt_perf_reg(const uint64_t *regs, uint64_t mask, unsigned int reg)
+{
+	const uint64_t bit = 1ull << reg;
+
+	if (!regs || !(mask & bit))
+		return 0;
+	return regs[__builtin_popcountll(mask & (bit - 1))];
+}
+
 /* A word of the stack whose true value is not the one in the copy: a
  * function with a uretprobe has the kernel's trampoline where its return
  * address is until it returns; the unwind reads @value at @addr instead. */

@@ -5,7 +5,8 @@ RT_TOP=${RT_TOP:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}
 RT_BUILD=${RT_BUILD:-$RT_TOP/build}
 RTMERGE=$RT_BUILD/rtmerge
 E2E_TMP=$(mktemp -d /tmp/rtperf-e2e.XXXXXX)
-trap 'rm -rf "$E2E_TMP"' EXIT
+# RT_KEEP_TMP=1 keeps the recordings and logs for a look after a failure
+trap '[ -n "${RT_KEEP_TMP:-}" ] || rm -rf "$E2E_TMP"' EXIT
 
 skip() { echo "skipped: $*"; exit 77; }
 fail() { echo "FAIL: $*" >&2; exit 1; }

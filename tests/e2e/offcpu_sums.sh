@@ -54,7 +54,7 @@ run() {
 		NF == 2 { found = 1; ok = 100 * $2 <= share * $1 }
 		END { exit !(found && ok) }' || fail "$label: intervals without their stack"
 	grep -q 'intervals in them, 0 of those without their stack' "$base.off.err" ||
-		fail "$label: sums without their stack (or none)"
+		{ cat "$base.log" >&2; fail "$label: sums without their stack (or none)"; }
 	all_sums_read "$label" "$base.log" "$base.off.err"
 	python3 - "$label" "$base.json" "$base.off" "$base.wall" "$base.log" "$TOL" <<'PY' ||
 import json, re, sys
