@@ -70,15 +70,6 @@ static __always_inline struct deep_stack *deep_stack(void)
 	return bpf_map_lookup_elem(&deep_stacks, &cpu);
 }
 
-/* @v & @mask, the mask kept: the compiler drops a mask it can prove
- * redundant from a compare on another copy of @v, which 6.1's verifier
- * does not connect to this one. */
-static __always_inline __u64 masked(__u64 v, __u64 mask)
-{
-	bound_barrier(v);
-	return v & mask;
-}
-
 /* How window_at reads on a miss. */
 enum window_way {
 	WINDOW_FRAME, /* the frame alone: frames are apart (CPython <= 3.10) */

@@ -133,6 +133,8 @@ struct offcpu_chains {
 	__u64 key;
 	__u32 key_generation;
 	__u32 pad;
+	/* its PyThreadState as last found, under key_generation (0: none) */
+	__u64 tstate;
 };
 
 #define OFFCPU_SAME_CHAIN_MAX 63
@@ -595,22 +597,27 @@ static __always_inline __u64 offcpu_py_sig(const struct rt_walker_config *cfg, _
 	struct deep_stack *d = deep_stack();
 	__u32 zero = 0;
 	struct scratch *sc = bpf_map_lookup_elem(&scratch, &zero);
-	__u64 ts, frame = 0, key;
+	__u64 ts, frame = 0, key, hint = 0;
 	struct walk *w;
+	bool fault;
 
 	if (!d || !sc)
 		return 0;
-	if (all && all->key && all->key_generation == cfg->generation) {
+	if (all && all->key && all->key_generation == cfg->generation && all->pid == pid) {
 		key = all->key;
+		hint = all->tstate;
 	} else {
 		key = thread_key(off);
 		if (all) {
 			all->key = key;
 			all->key_generation = cfg->generation;
+			all->tstate = 0;
 		}
 	}
-	ts = find_tstate_key(cfg, pid, tid, key);
-	if (!ts || current_frame(off, ts, &frame) || !frame)
+	ts = find_tstate_frame(cfg, pid, tid, key, hint, &frame, &fault);
+	if (all && all->key_generation == cfg->generation)
+		all->tstate = ts;
+	if (!ts || fault || !frame)
 		return 0;
 	/* the walk's state, which a walk after this sets up afresh */
 	w = &sc->walk;

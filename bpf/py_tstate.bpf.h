@@ -13,6 +13,15 @@
  * follows is emitted where the verifier needs it. */
 #define bound_barrier(v) asm volatile("" : "+r"(v))
 
+/* @v & @mask, the mask kept: the compiler drops a mask it can prove
+ * redundant from a compare on another copy of @v, which 6.1's verifier
+ * does not connect to this one. */
+static __always_inline __u64 masked(__u64 v, __u64 mask)
+{
+	bound_barrier(v);
+	return v & mask;
+}
+
 static __always_inline int read_ptr(__u64 *dst, __u64 addr)
 {
 	return bpf_probe_read_user(dst, sizeof(*dst), (const void *)addr);
@@ -171,6 +180,87 @@ static __always_inline __u64 find_tstate_key(const struct rt_walker_config *cfg,
 static __always_inline __u64 find_tstate(const struct rt_walker_config *cfg, __u32 pid, __u32 tid)
 {
 	return find_tstate_key(cfg, pid, tid, thread_key(&cfg->off));
+}
+
+/* A PyThreadState's id and its frame (or cframe) pointer lie within
+ * TSTATE_SPAN bytes in every version (layouts/gen/cpython.c: 232 at most,
+ * 3.15's native_thread_id at 224 and its frame pointer at 208), so one read
+ * gets both: a helper call costs more than the bytes (about 100 ns a call
+ * on the test machines). */
+#define TSTATE_SPAN 256
+
+struct tstate_span_buf {
+	__u8 b[2 * TSTATE_SPAN]; /* any masked size, any masked offset plus 8 */
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct tstate_span_buf);
+} tstate_span SEC(".maps");
+
+/* Whether thread state @ts still names the thread whose thread_key() is
+ * @key, its id and frame pointer read at once; then its current frame in
+ * *@frame (0: none) and 0, or -14 when the cframe cannot be read.  1 when
+ * @ts does not name the thread (or cannot be read): search for it. */
+static __always_inline int tstate_still(const struct rt_walker_offsets *off, __u64 ts, __u64 key,
+					__u64 *frame)
+{
+	__u64 at = off->tstate_id, fat = off->tstate_frame, lo, len, p;
+	__u32 zero = 0;
+	struct tstate_span_buf *buf = bpf_map_lookup_elem(&tstate_span, &zero);
+
+	*frame = 0;
+	lo = at < fat ? at : fat;
+	len = (at < fat ? fat : at) + 8 - lo;
+	if (!buf || len > TSTATE_SPAN ||
+	    bpf_probe_read_user(buf->b, masked(len, 2 * TSTATE_SPAN - 1), (const void *)(ts + lo)))
+		return 1;
+	if (*(__u64 *)(buf->b + masked(at - lo, TSTATE_SPAN - 1)) != key)
+		return 1;
+	p = *(__u64 *)(buf->b + masked(fat - lo, TSTATE_SPAN - 1));
+	if (off->cframe_current_frame == RT_WALKER_NONE) {
+		*frame = p;
+		return 0;
+	}
+	if (p && read_ptr(frame, p + off->cframe_current_frame))
+		return -14;
+	return 0;
+}
+
+/* find_tstate_key and current_frame at once: thread @tid's PyThreadState
+ * and its current frame in *@frame (0: none).  @hint is the thread state
+ * the caller keeps for the thread (0: the tstates map's).  *@fault is set
+ * when the thread state was found but its frame could not be read. */
+static __always_inline __u64 find_tstate_frame(const struct rt_walker_config *cfg, __u32 pid,
+					       __u32 tid, __u64 key, __u64 hint, __u64 *frame,
+					       bool *fault)
+{
+	const struct rt_walker_offsets *off = &cfg->off;
+	struct rt_walker_tstate *cached;
+	__u64 ts = hint;
+	int err;
+
+	*fault = false;
+	if (!key)
+		return 0;
+	if (!ts) {
+		cached = bpf_map_lookup_elem(&tstates, &tid);
+		if (cached && cached->pid == pid && cached->generation == cfg->generation)
+			ts = cached->tstate;
+	}
+	if (ts) {
+		err = tstate_still(off, ts, key, frame);
+		if (err <= 0) {
+			*fault = err < 0;
+			return ts;
+		}
+	}
+	ts = find_tstate_key(cfg, pid, tid, key);
+	if (ts && current_frame(off, ts, frame))
+		*fault = true;
+	return ts;
 }
 
 #endif

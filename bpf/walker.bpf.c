@@ -697,8 +697,9 @@ static __noinline int py_walker_sample(void *ctx, const struct rt_walker_config 
 	struct scratch *sc;
 	struct deep_stack *d;
 	struct walk *w;
-	__u64 index, ts;
+	__u64 index, ts, frame = 0;
 	__u32 zero = 0;
+	bool fault;
 
 	count(RT_WALKER_STAT_SAMPLES);
 	if (channel_index(tid, &index))
@@ -707,7 +708,7 @@ static __noinline int py_walker_sample(void *ctx, const struct rt_walker_config 
 	d = deep_stack();
 	if (!sc || !d)
 		return 1;
-	ts = find_tstate(cfg, pid, tid);
+	ts = find_tstate_frame(cfg, pid, tid, thread_key(&cfg->off), 0, &frame, &fault);
 	if (!ts) {
 		count(RT_WALKER_STAT_NO_TSTATE);
 		return 1;
@@ -722,7 +723,8 @@ static __noinline int py_walker_sample(void *ctx, const struct rt_walker_config 
 	w->pid = pid;
 	w->generation = cfg->generation;
 	w->code_type = cfg->off.code_type;
-	if (current_frame(&cfg->off, ts, &w->frame))
+	w->frame = frame;
+	if (fault)
 		sc->flags |= RT_REC_STACK_READ_FAULT;
 	d->stack.nr_frames = 0;
 	d->win[0].len = 0;
