@@ -133,7 +133,8 @@ struct offcpu_chains {
 	__u64 key;
 	__u32 key_generation;
 	__u32 pad;
-	/* its PyThreadState as last found, under key_generation (0: none) */
+	/* its PyThreadState (CRuby: rb_thread_t) as last found, under
+	 * key_generation (0: none) */
 	__u64 tstate;
 };
 
@@ -684,17 +685,30 @@ static long offcpu_rb_sig_frame(__u32 i, void *arg)
 	return offcpu_rb_sig_step(arg) ? 1 : 0;
 }
 
-/* The signature of CRuby thread @tid of @pid (configured by @cfg). */
+/* The signature of CRuby thread @tid of @pid (configured by @cfg), whose
+ * chains are @all (NULL: none yet). */
 static __always_inline __u64 offcpu_rb_sig(const struct rt_ruby_walker_config *cfg, __u32 pid,
-					   __u32 tid)
+					   __u32 tid, struct offcpu_chains *all)
 {
 	const struct rt_layout_ruby *off = &cfg->off;
 	struct deep_stack *d = deep_stack();
 	__u32 zero = 0;
 	struct rb_scratch *sc = bpf_map_lookup_elem(&rb_scratch, &zero);
 	struct offcpu_rb_sig s = {};
+	__u64 th = 0;
+	int err;
 
-	if (!d || !sc || !off->cfp_size || rb_thread_cfps(cfg, pid, tid, sc->words, &s.cfp, &s.end))
+	if (!d || !sc || !off->cfp_size)
+		return 0;
+	/* its rb_thread_t as last found, kept as CPython's thread state is */
+	if (all && all->key_generation == cfg->generation && all->pid == pid)
+		th = all->tstate;
+	err = rb_thread_cfps(cfg, pid, tid, &th, sc->words, &s.cfp, &s.end);
+	if (all) {
+		all->key_generation = cfg->generation;
+		all->tstate = th;
+	}
+	if (err)
 		return 0;
 	s.cfp_size = off->cfp_size;
 	s.cfp_pc = off->cfp_pc;
@@ -915,7 +929,7 @@ __noinline __u32 offcpu_leave(__u64 id, __u64 now, long state)
 	if (py && st.chain)
 		sig = offcpu_py_sig(py, pid, tid, all);
 	else if (rb && st.chain)
-		sig = offcpu_rb_sig(rb, pid, tid);
+		sig = offcpu_rb_sig(rb, pid, tid, all);
 	flags = offcpu_chain_flags(pid, tid, &st, sig, &r, all);
 	if (!slot->tid || slot->tid == tid) {
 		slot->st = st;

@@ -674,24 +674,16 @@ static __always_inline __u64 rb_main_owner(const struct rt_ruby_walker_config *c
  * keeps no kernel tid, and the tid 3.x keeps is the one of the process's
  * own PID namespace, not the host's tid the program sees in a container.
  */
-static __always_inline __u64 rb_find_thread(const struct rt_ruby_walker_config *cfg, __u32 pid,
-					    __u32 tid)
+/* The thread whose pthread_self() is @self in the VM's list (its
+ * rb_thread_t), remembered in rb_threads for thread @tid of @pid. */
+static __always_inline __u64 rb_search_thread(const struct rt_ruby_walker_config *cfg, __u32 pid,
+					      __u32 tid, __u64 self)
 {
 	const struct rt_layout_ruby *off = &cfg->off;
-	struct rt_ruby_walker_thread *cached = bpf_map_lookup_elem(&rb_threads, &tid);
 	struct rt_ruby_walker_thread fresh = {};
-	struct task_struct *task = (struct task_struct *)bpf_get_current_task();
-	__u64 self = BPF_CORE_READ(task, thread.fsbase);
 	struct rb_thread_search s = { .off = off, .self = self };
 	__u64 owner;
 
-	if (!self)
-		return 0;
-	/* trusted only while it still names this thread: rb_thread_t memory
-	 * is reused as threads come and go */
-	if (cached && cached->pid == pid && cached->generation == cfg->generation &&
-	    rb_thread_pthread(off, cached->thread) == self)
-		return cached->thread;
 	owner = rb_main_owner(cfg);
 	if (!owner)
 		return 0;
@@ -706,6 +698,55 @@ static __always_inline __u64 rb_find_thread(const struct rt_ruby_walker_config *
 	fresh.generation = cfg->generation;
 	bpf_map_update_elem(&rb_threads, &tid, &fresh, BPF_ANY);
 	return s.found;
+}
+
+/* The current thread's pthread_self(): the thread pointer, fsbase. */
+static __always_inline __u64 rb_self(void)
+{
+	struct task_struct *task = (struct task_struct *)bpf_get_current_task();
+
+	return BPF_CORE_READ(task, thread.fsbase);
+}
+
+/* The rb_thread_t that thread @tid of @pid (the current thread) runs as. */
+static __always_inline __u64 rb_find_thread(const struct rt_ruby_walker_config *cfg, __u32 pid,
+					    __u32 tid)
+{
+	struct rt_ruby_walker_thread *cached = bpf_map_lookup_elem(&rb_threads, &tid);
+	__u64 self = rb_self();
+
+	if (!self)
+		return 0;
+	/* trusted only while it still names this thread: rb_thread_t memory
+	 * is reused as threads come and go */
+	if (cached && cached->pid == pid && cached->generation == cfg->generation &&
+	    rb_thread_pthread(&cfg->off, cached->thread) == self)
+		return cached->thread;
+	return rb_search_thread(cfg, pid, tid, self);
+}
+
+/* Whether rb_thread_t @th still is the thread whose pthread_self() is
+ * @self, its execution context then in *@ec: the thread's ec and its
+ * pthread_t (or, 3.3+, its native thread's pointer) lie within a few words
+ * of each other, read in one helper call (TSTATE_SPAN, bpf/py_tstate.bpf.h). */
+static __always_inline bool rb_thread_still(const struct rt_layout_ruby *off, __u64 th, __u64 self,
+					    __u64 *ec)
+{
+	__u64 at = off->thread_ec, hat, lo, len, holder, id;
+	__u32 zero = 0;
+	struct tstate_span_buf *buf = bpf_map_lookup_elem(&tstate_span, &zero);
+
+	hat = off->thread_nt != RT_RUBY_NONE ? off->thread_nt : off->thread_pthread;
+	lo = at < hat ? at : hat;
+	len = (at < hat ? hat : at) + 8 - lo;
+	if (!buf || len > TSTATE_SPAN ||
+	    bpf_probe_read_user(buf->b, masked(len, 2 * TSTATE_SPAN - 1), (const void *)(th + lo)))
+		return false;
+	*ec = *(__u64 *)(buf->b + masked(at - lo, TSTATE_SPAN - 1));
+	holder = *(__u64 *)(buf->b + masked(hat - lo, TSTATE_SPAN - 1));
+	if (off->thread_nt == RT_RUBY_NONE)
+		return holder == self;
+	return holder && !read_ptr(&id, holder + off->thread_pthread) && id == self;
 }
 
 /*
@@ -749,15 +790,31 @@ static __always_inline bool rb_gvl_wait(const struct rt_ruby_walker_config *cfg,
 /* Thread @tid's (of @pid) current control frame in @cfp and the end of its
  * VM stack in @end, read through its execution context into @ecw (three
  * words of scratch memory); -1 when the thread has none (not yet, or no
- * longer, running Ruby) or it cannot be read. */
+ * longer, running Ruby) or it cannot be read.  *@th is the rb_thread_t the
+ * caller keeps for the thread (0: the rb_threads map's), and on return the
+ * one found (0: none). */
 static __always_inline int rb_thread_cfps(const struct rt_ruby_walker_config *cfg, __u32 pid,
-					  __u32 tid, __u64 *ecw, __u64 *cfp, __u64 *end)
+					  __u32 tid, __u64 *th, __u64 *ecw, __u64 *cfp, __u64 *end)
 {
 	const struct rt_layout_ruby *off = &cfg->off;
-	__u64 th = rb_find_thread(cfg, pid, tid), ec = 0;
+	struct rt_ruby_walker_thread *cached;
+	__u64 self = rb_self(), ec = 0;
 
-	if (!th || read_ptr(&ec, th + off->thread_ec) || !ec ||
-	    bpf_probe_read_user(ecw, 3 * 8, (const void *)ec))
+	if (!self) {
+		*th = 0;
+		return -1;
+	}
+	if (!*th) {
+		cached = bpf_map_lookup_elem(&rb_threads, &tid);
+		if (cached && cached->pid == pid && cached->generation == cfg->generation)
+			*th = cached->thread;
+	}
+	if (!*th || !rb_thread_still(off, *th, self, &ec)) {
+		*th = rb_search_thread(cfg, pid, tid, self);
+		if (!*th || read_ptr(&ec, *th + off->thread_ec))
+			return -1;
+	}
+	if (!ec || bpf_probe_read_user(ecw, 3 * 8, (const void *)ec))
 		return -1;
 	*cfp = word_at(ecw, 3, off->ec_cfp);
 	/* the first control frame sits at the very end of the VM stack */
@@ -773,7 +830,7 @@ static __noinline int rb_walker_sample(void *ctx,
 				       __u32 tid)
 {
 	const struct rt_layout_ruby *off = &cfg->off;
-	__u64 index;
+	__u64 index, th = 0;
 	struct rb_walk w = {};
 	struct rb_scratch *sc;
 	struct deep_stack *d;
@@ -788,7 +845,7 @@ static __noinline int rb_walker_sample(void *ctx,
 		return 1;
 	sc->walk_gen++; /* the code entries of earlier walks are free */
 	/* the scratch map, not the stack: the program's stack is full */
-	if (rb_thread_cfps(cfg, pid, tid, sc->words, &w.cfp, &w.end)) {
+	if (rb_thread_cfps(cfg, pid, tid, &th, sc->words, &w.cfp, &w.end)) {
 		count(RT_WALKER_STAT_NO_TSTATE);
 		return 1;
 	}
