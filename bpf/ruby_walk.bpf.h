@@ -669,13 +669,13 @@ static __always_inline __u64 rb_main_owner(const struct rt_ruby_walker_config *c
 }
 
 /*
- * The sampled thread's rb_thread_t.  Threads are matched by pthread_t, which
- * on x86_64 glibc is the thread pointer the kernel keeps as fsbase: 2.7
- * keeps no kernel tid, and the tid 3.x keeps is the one of the process's
- * own PID namespace, not the host's tid the program sees in a container.
+ * The sampled thread's rb_thread_t, searched for in the VM's list (and
+ * remembered in rb_threads for thread @tid of @pid) by @self, its pthread_t,
+ * which on x86_64 glibc is the thread pointer the kernel keeps as fsbase:
+ * 2.7 keeps no kernel tid, and the tid 3.x keeps is the one of the
+ * process's own PID namespace, not the host's tid the program sees in a
+ * container.
  */
-/* The thread whose pthread_self() is @self in the VM's list (its
- * rb_thread_t), remembered in rb_threads for thread @tid of @pid. */
 static __always_inline __u64 rb_search_thread(const struct rt_ruby_walker_config *cfg, __u32 pid,
 					      __u32 tid, __u64 self)
 {
