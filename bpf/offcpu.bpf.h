@@ -399,18 +399,6 @@ static __noinline void offcpu_end(void *ctx, __u32 tid, __u64 now)
 		__sync_fetch_and_add(spilled, -1);
 }
 
-/* Thread @tid leaves the CPU for the last time: its sums go out, its
- * chains go (a later thread with its tid starts afresh). */
-static __noinline void offcpu_exit(void *ctx, __u32 tid)
-{
-	struct offcpu_chains *all = bpf_map_lookup_elem(&offcpu_chains, &tid);
-
-	if (!all)
-		return;
-	offcpu_sums_flush(ctx, all, tid);
-	bpf_map_delete_elem(&offcpu_chains, &tid);
-}
-
 /* How many entries offcpu_evict still removes on this CPU (in a map, not
  * on the stack: a count on the stack would be verified as one more state
  * per visit of the callback). */
@@ -874,6 +862,38 @@ static __noinline void offcpu_late_write(void *ctx)
 		offcpu_output(ctx, rec);
 }
 
+/* Thread @tid leaves the CPU @now for the last time: its sums go out, its
+ * chains go (a later thread with its tid starts afresh).  An interval
+ * still open (its switch in ran no program, offcpu_unseen) ends where the
+ * thread's last run began, as at any other switch out. */
+static __noinline void offcpu_exit(void *ctx, __u32 tid, __u64 now)
+{
+	struct offcpu_chains *all = bpf_map_lookup_elem(&offcpu_chains, &tid);
+	__u32 key = tid & (OFFCPU_SLOTS - 1), zero = 0;
+	struct offcpu_slot *slot = bpf_map_lookup_elem(&offcpu_slots, &key);
+	struct offcpu_start *st;
+	__s64 *spilled;
+
+	if (slot && slot->tid == tid) {
+		if (offcpu_unseen(&slot->st, tid, now, all))
+			offcpu_late_write(ctx);
+		slot->tid = 0;
+	} else {
+		spilled = bpf_map_lookup_elem(&offcpu_spilled, &zero);
+		st = spilled && *spilled > 0 ? bpf_map_lookup_elem(&offcpu_starts, &tid) : NULL;
+		if (st) {
+			if (offcpu_unseen(st, tid, now, all))
+				offcpu_late_write(ctx);
+			if (!bpf_map_delete_elem(&offcpu_starts, &tid))
+				__sync_fetch_and_add(spilled, -1);
+		}
+	}
+	if (!all)
+		return;
+	offcpu_sums_flush(ctx, all, tid);
+	bpf_map_delete_elem(&offcpu_chains, &tid);
+}
+
 /*
  * Notes that the thread @id (bpf_get_current_pid_tgid) leaves the CPU @now
  * in sched_switch state @state, if its process is walked.  Returns 0 for a
@@ -986,7 +1006,7 @@ int rt_offcpu(void *ctx)
 	if (!pid)
 		return 0; /* the idle task */
 	if (state & OFFCPU_STATE_EXITING) {
-		offcpu_exit(ctx, tid); /* a thread that was walked has chains */
+		offcpu_exit(ctx, tid, now); /* a thread that was walked has chains */
 		return 0; /* its last switch: no interval follows */
 	}
 	chain = offcpu_leave(id, now, state);

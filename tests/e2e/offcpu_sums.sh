@@ -1,8 +1,8 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0-only
 # Summed off-CPU intervals land on the right stack: a CPython or CRuby
-# thread sleeps N times in one function, then N times (three times as long
-# each) in another, from the same native frames, then N times in one helper
+# thread sleeps N times in one function, then N times (one and a half
+# times as long each) in another, from the same native frames, then N times in one helper
 # called by two functions in turn, where only a frame further from the
 # leaf tells the two apart (workloads/offcpu_sums.py, offcpu_sums.rb).  The
 # off-CPU program sums most of those intervals without walking
@@ -39,20 +39,21 @@ run() {
 	local label=$1 base=$E2E_TMP/$1 tid
 	shift
 	[ $# -eq 1 ] && set -- "$1" "$WORKLOADS/offcpu_sums.py"
-	offcpu_record "$label" "$base" -F 99 -- "$@" "$N" 0.0003 0.0009
+	# 0.6 ms naps: a sleep's own CPU time, which its clock counts and no
+	# off-CPU interval does, is 10-35 us here (-2.2% to -7.9% of 0.3 ms
+	# naps in 182 runs, median -3.0%)
+	offcpu_record "$label" "$base" -F 99 -- "$@" "$N" 0.0006 0.0009
 	tid=$OFFCPU_TID
 	"$RTMERGE" --wall -t "$tid" -o "$base.wall" "$base.data" 2>"$base.wall.err" ||
 		{ cat "$base.wall.err" >&2; fail "$label: rtmerge --wall"; }
 	grep 'off-CPU' "$base.off.err"
-	# every interval with its stack; CRuby: 2% may lack theirs (2 of 104
-	# and 1 of 148 in two of about twenty runs here, as many stack records
-	# without an interval; the cause is not found, docs/offcpu.md)
-	local share=0
-	case $label in *ruby*) share=2 ;; esac
-	sed -n 's/.*intervals: \([0-9]*\) read, [0-9]* counted ([0-9.]* s), \([0-9]*\) without their stack.*/\1 \2/p' \
-		"$base.off.err" | awk -v share="$share" '
-		NF == 2 { found = 1; ok = 100 * $2 <= share * $1 }
-		END { exit !(found && ok) }' || fail "$label: intervals without their stack"
+	# every interval with its stack, CRuby's too: it once missed 2 of 104
+	# and 1 of 148 in two of about twenty runs, before rtmerge folded a
+	# switch sample without a stack record at once and rt-bpf ended an
+	# interval whose switch in ran no program (docs/offcpu.md); none in
+	# about 90 CRuby recordings since
+	grep -q 'intervals: [0-9]* read, [0-9]* counted ([0-9.]* s), 0 without their stack' \
+		"$base.off.err" || { cat "$base.log" >&2; fail "$label: intervals without their stack"; }
 	grep -q 'intervals in them, 0 of those without their stack' "$base.off.err" ||
 		{ cat "$base.log" >&2; fail "$label: sums without their stack (or none)"; }
 	all_sums_read "$label" "$base.log" "$base.off.err"

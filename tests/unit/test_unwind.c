@@ -742,6 +742,23 @@ out:
 	rt_unwinder__free(u);
 }
 
+/* A register out of perf's packed user registers: one value per set bit of
+ * the mask, in bit order. */
+static void test_perf_reg(void)
+{
+	const uint64_t mask = (1ull << RT_PERF_REG_BP) | (1ull << RT_PERF_REG_SP) |
+			      (1ull << RT_PERF_REG_IP);
+	const uint64_t regs[] = { 0xb9, 0x5e, 0x1e };
+
+	CU_ASSERT_EQUAL(rt_perf_reg(regs, mask, RT_PERF_REG_BP), 0xb9);
+	CU_ASSERT_EQUAL(rt_perf_reg(regs, mask, RT_PERF_REG_SP), 0x5e);
+	CU_ASSERT_EQUAL(rt_perf_reg(regs, mask, RT_PERF_REG_IP), 0x1e);
+	/* not in the mask, or no registers at all (--call-graph fp) */
+	CU_ASSERT_EQUAL(rt_perf_reg(regs, mask, RT_PERF_REG_AX), 0);
+	CU_ASSERT_EQUAL(rt_perf_reg(NULL, 0, RT_PERF_REG_SP), 0);
+	CU_ASSERT_EQUAL(rt_perf_reg(regs, mask & ~(1ull << RT_PERF_REG_BP), RT_PERF_REG_SP), 0xb9);
+}
+
 int main(void)
 {
 	CU_pSuite suite;
@@ -758,6 +775,7 @@ int main(void)
 	    !CU_add_test(suite, "unwind via a separate debug file", test_unwind_debug_file) ||
 	    !CU_add_test(suite, "bad input", test_unwind_errors) ||
 	    !CU_add_test(suite, "rows cached by maps key", test_unwind_maps_key) ||
+	    !CU_add_test(suite, "a register of perf's packed registers", test_perf_reg) ||
 	    !CU_add_test(suite, "speed", test_unwind_speed)) {
 		CU_cleanup_registry();
 		return 1;
