@@ -13,6 +13,7 @@ a reason.  CDP_DEBUG=1 logs the protocol traffic.
 import json
 import os
 import select
+import signal
 import subprocess
 import sys
 import time
@@ -47,7 +48,7 @@ class Browser:
              "--disable-component-update", "--disable-sync",
              "--user-data-dir=" + profile, "--remote-debugging-pipe",
              "--window-size=1200,300", "about:blank"],
-            preexec_fn=child_fds, close_fds=False,
+            preexec_fn=child_fds, close_fds=False, start_new_session=True,
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         os.close(to_chrome_r)
         os.close(from_chrome_w)
@@ -56,8 +57,21 @@ class Browser:
         self.events = []
 
     def close(self):
-        self.proc.kill()
+        """Kills the browser and every helper it started (its own process
+        group), and waits until they are gone: a helper still running
+        writes into the profile directory that the caller removes next."""
+        try:
+            os.killpg(self.proc.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
         self.proc.wait()
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            try:
+                os.killpg(self.proc.pid, 0)
+            except ProcessLookupError:
+                return
+            time.sleep(0.05)
 
     def _read_message(self):
         while b"\0" not in self.buf:
