@@ -371,32 +371,57 @@ static __always_inline void offcpu_close(void *ctx, __u32 tid, const struct offc
 		offcpu_write(ctx, tid, st, now);
 }
 
+/* Where thread @tid's open interval is kept: its slot (which another
+ * thread may hold) and, when not there, the count of offcpu_starts. */
+struct offcpu_open {
+	struct offcpu_slot *slot;
+	__s64 *spilled;
+	bool in_slot;
+};
+
+/* The interval thread @tid left open as it left the CPU (offcpu_leave):
+ * its slot's or the spill map's, NULL if it has none (or no slot: @o->slot
+ * NULL).  offcpu_open_release frees it. */
+static __always_inline struct offcpu_start *offcpu_open_find(__u32 tid, struct offcpu_open *o)
+{
+	__u32 key = tid & (OFFCPU_SLOTS - 1), zero = 0;
+
+	o->in_slot = false;
+	o->spilled = NULL;
+	o->slot = bpf_map_lookup_elem(&offcpu_slots, &key);
+	if (!o->slot)
+		return NULL;
+	if (o->slot->tid == tid) {
+		o->in_slot = true;
+		return &o->slot->st;
+	}
+	o->spilled = bpf_map_lookup_elem(&offcpu_spilled, &zero);
+	if (!o->spilled || *o->spilled <= 0)
+		return NULL;
+	return bpf_map_lookup_elem(&offcpu_starts, &tid);
+}
+
+/* Frees the open interval offcpu_open_find found for thread @tid. */
+static __always_inline void offcpu_open_release(__u32 tid, struct offcpu_open *o)
+{
+	if (o->in_slot && o->slot)
+		o->slot->tid = 0;
+	else if (o->spilled && !bpf_map_delete_elem(&offcpu_starts, &tid))
+		__sync_fetch_and_add(o->spilled, -1);
+}
+
 /* Writes the interval of thread @tid, switched in now, if it was walked
  * as it left.  Out of line, as offcpu_leave: the program's own frame is
  * part of the walk's call chain, which older verifiers bound to 512 bytes. */
 static __noinline void offcpu_end(void *ctx, __u32 tid, __u64 now)
 {
-	__u32 key = tid & (OFFCPU_SLOTS - 1), zero = 0;
-	struct offcpu_slot *slot = bpf_map_lookup_elem(&offcpu_slots, &key);
-	struct offcpu_start *st;
-	__s64 *spilled;
+	struct offcpu_open o;
+	struct offcpu_start *st = offcpu_open_find(tid, &o);
 
-	if (!slot)
-		return;
-	if (slot->tid == tid) {
-		offcpu_close(ctx, tid, &slot->st, now);
-		slot->tid = 0;
-		return;
-	}
-	spilled = bpf_map_lookup_elem(&offcpu_spilled, &zero);
-	if (!spilled || *spilled <= 0)
-		return;
-	st = bpf_map_lookup_elem(&offcpu_starts, &tid);
 	if (!st)
 		return;
 	offcpu_close(ctx, tid, st, now);
-	if (!bpf_map_delete_elem(&offcpu_starts, &tid))
-		__sync_fetch_and_add(spilled, -1);
+	offcpu_open_release(tid, &o);
 }
 
 /* How many entries offcpu_evict still removes on this CPU (in a map, not
@@ -577,6 +602,26 @@ static long offcpu_py_sig_frame(__u32 i, void *arg)
 	return !sc || offcpu_py_sig_step(&sc->walk) ? 1 : 0;
 }
 
+/* Whether thread chains @all (NULL: none) hold what a signature found for
+ * the thread in process @pid under configuration @generation: its thread
+ * key (CPython) and its thread state (CRuby: rb_thread_t). */
+static __always_inline bool offcpu_chains_current(const struct offcpu_chains *all, __u32 pid,
+						  __u32 generation)
+{
+	return all && all->key_generation == generation && all->pid == pid;
+}
+
+/* Keeps thread state @ts (0: none found) in chains @all, found under
+ * configuration @generation (with the thread key, for CPython). */
+static __always_inline void offcpu_chains_keep(struct offcpu_chains *all, __u32 generation,
+					       __u64 ts)
+{
+	if (!all)
+		return;
+	all->key_generation = generation;
+	all->tstate = ts;
+}
+
 /* The signature of CPython thread @tid (of process @pid, configured by
  * @cfg), whose chains are @all (NULL: none yet). */
 static __always_inline __u64 offcpu_py_sig(const struct rt_walker_config *cfg, __u32 pid,
@@ -592,20 +637,16 @@ static __always_inline __u64 offcpu_py_sig(const struct rt_walker_config *cfg, _
 
 	if (!d || !sc)
 		return 0;
-	if (all && all->key && all->key_generation == cfg->generation && all->pid == pid) {
+	if (offcpu_chains_current(all, pid, cfg->generation) && all->key) {
 		key = all->key;
 		hint = all->tstate;
 	} else {
 		key = thread_key(off);
-		if (all) {
+		if (all)
 			all->key = key;
-			all->key_generation = cfg->generation;
-			all->tstate = 0;
-		}
 	}
 	ts = find_tstate_frame(cfg, pid, tid, key, hint, &frame, &fault);
-	if (all && all->key_generation == cfg->generation)
-		all->tstate = ts;
+	offcpu_chains_keep(all, cfg->generation, ts);
 	if (!ts || fault || !frame)
 		return 0;
 	/* the walk's state, which a walk after this sets up afresh */
@@ -689,13 +730,10 @@ static __always_inline __u64 offcpu_rb_sig(const struct rt_ruby_walker_config *c
 	if (!d || !sc || !off->cfp_size)
 		return 0;
 	/* its rb_thread_t as last found, kept as CPython's thread state is */
-	if (all && all->key_generation == cfg->generation && all->pid == pid)
+	if (offcpu_chains_current(all, pid, cfg->generation))
 		th = all->tstate;
 	err = rb_thread_cfps(cfg, pid, tid, &th, sc->words, &s.cfp, &s.end);
-	if (all) {
-		all->key_generation = cfg->generation;
-		all->tstate = th;
-	}
+	offcpu_chains_keep(all, cfg->generation, th);
 	if (err)
 		return 0;
 	s.cfp_size = off->cfp_size;
@@ -869,24 +907,13 @@ static __noinline void offcpu_late_write(void *ctx)
 static __noinline void offcpu_exit(void *ctx, __u32 tid, __u64 now)
 {
 	struct offcpu_chains *all = bpf_map_lookup_elem(&offcpu_chains, &tid);
-	__u32 key = tid & (OFFCPU_SLOTS - 1), zero = 0;
-	struct offcpu_slot *slot = bpf_map_lookup_elem(&offcpu_slots, &key);
-	struct offcpu_start *st;
-	__s64 *spilled;
+	struct offcpu_open o;
+	struct offcpu_start *st = offcpu_open_find(tid, &o);
 
-	if (slot && slot->tid == tid) {
-		if (offcpu_unseen(&slot->st, tid, now, all))
+	if (st) {
+		if (offcpu_unseen(st, tid, now, all))
 			offcpu_late_write(ctx);
-		slot->tid = 0;
-	} else {
-		spilled = bpf_map_lookup_elem(&offcpu_spilled, &zero);
-		st = spilled && *spilled > 0 ? bpf_map_lookup_elem(&offcpu_starts, &tid) : NULL;
-		if (st) {
-			if (offcpu_unseen(st, tid, now, all))
-				offcpu_late_write(ctx);
-			if (!bpf_map_delete_elem(&offcpu_starts, &tid))
-				__sync_fetch_and_add(spilled, -1);
-		}
+		offcpu_open_release(tid, &o);
 	}
 	if (!all)
 		return;
@@ -907,12 +934,14 @@ static __noinline void offcpu_exit(void *ctx, __u32 tid, __u64 now)
 __noinline __u32 offcpu_leave(__u64 id, __u64 now, long state)
 {
 	__u32 pid = id >> 32, tid = (__u32)id;
-	__u32 key = tid & (OFFCPU_SLOTS - 1), zero = 0, flags;
+	__u32 zero = 0, flags;
 	const struct rt_walker_config *py = bpf_map_lookup_elem(&pids, &pid);
 	const struct rt_ruby_walker_config *rb = NULL;
 	struct offcpu_start st = {};
 	struct offcpu_regs r = {};
 	struct offcpu_chains *all = NULL;
+	struct offcpu_start *open;
+	struct offcpu_open o;
 	struct offcpu_slot *slot;
 	struct pt_regs *regs;
 	__s64 *spilled;
@@ -937,14 +966,15 @@ __noinline __u32 offcpu_leave(__u64 id, __u64 now, long state)
 	st.pid = pid;
 	offcpu_reason(&st, state, pid, tid, py, rb, &r);
 	offcpu_count(RT_OFFCPU_STAT_SWITCHES, 1);
-	slot = bpf_map_lookup_elem(&offcpu_slots, &key);
+	open = offcpu_open_find(tid, &o);
+	slot = o.slot;
 	if (!slot)
 		return OFFCPU_WALKED;
-	if (st.chain || slot->tid == tid)
+	if (st.chain || open)
 		all = bpf_map_lookup_elem(&offcpu_chains, &tid);
-	if (slot->tid == tid) {
-		late = offcpu_unseen(&slot->st, tid, now, all);
-		slot->tid = 0;
+	if (open) {
+		late = offcpu_unseen(open, tid, now, all);
+		offcpu_open_release(tid, &o);
 	}
 	if (py && st.chain)
 		sig = offcpu_py_sig(py, pid, tid, all);

@@ -200,6 +200,23 @@ struct {
 	__type(value, struct tstate_span_buf);
 } tstate_span SEC(".maps");
 
+/* Reads the words at @base + @a and @base + @b, which lie within
+ * TSTATE_SPAN bytes of each other, in one helper call: into *@wa and *@wb,
+ * and 0; -1 when they cannot be read. */
+static __always_inline int read_two_words(__u64 base, __u64 a, __u64 b, __u64 *wa, __u64 *wb)
+{
+	__u64 lo = a < b ? a : b, len = (a < b ? b : a) + 8 - lo;
+	__u32 zero = 0;
+	struct tstate_span_buf *buf = bpf_map_lookup_elem(&tstate_span, &zero);
+
+	if (!buf || len > TSTATE_SPAN ||
+	    bpf_probe_read_user(buf->b, masked(len, 2 * TSTATE_SPAN - 1), (const void *)(base + lo)))
+		return -1;
+	*wa = *(__u64 *)(buf->b + masked(a - lo, TSTATE_SPAN - 1));
+	*wb = *(__u64 *)(buf->b + masked(b - lo, TSTATE_SPAN - 1));
+	return 0;
+}
+
 /* Whether thread state @ts still names the thread whose thread_key() is
  * @key, its id and frame pointer read at once; then its current frame in
  * *@frame (0: none) and 0, or -14 when the cframe cannot be read.  1 when
@@ -207,19 +224,11 @@ struct {
 static __always_inline int tstate_still(const struct rt_walker_offsets *off, __u64 ts, __u64 key,
 					__u64 *frame)
 {
-	__u64 at = off->tstate_id, fat = off->tstate_frame, lo, len, p;
-	__u32 zero = 0;
-	struct tstate_span_buf *buf = bpf_map_lookup_elem(&tstate_span, &zero);
+	__u64 id, p;
 
 	*frame = 0;
-	lo = at < fat ? at : fat;
-	len = (at < fat ? fat : at) + 8 - lo;
-	if (!buf || len > TSTATE_SPAN ||
-	    bpf_probe_read_user(buf->b, masked(len, 2 * TSTATE_SPAN - 1), (const void *)(ts + lo)))
+	if (read_two_words(ts, off->tstate_id, off->tstate_frame, &id, &p) || id != key)
 		return 1;
-	if (*(__u64 *)(buf->b + masked(at - lo, TSTATE_SPAN - 1)) != key)
-		return 1;
-	p = *(__u64 *)(buf->b + masked(fat - lo, TSTATE_SPAN - 1));
 	if (off->cframe_current_frame == RT_WALKER_NONE) {
 		*frame = p;
 		return 0;

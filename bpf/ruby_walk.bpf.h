@@ -728,22 +728,15 @@ static __always_inline __u64 rb_find_thread(const struct rt_ruby_walker_config *
 /* Whether rb_thread_t @th still is the thread whose pthread_self() is
  * @self, its execution context then in *@ec: the thread's ec and its
  * pthread_t (or, 3.3+, its native thread's pointer) lie within a few words
- * of each other, read in one helper call (TSTATE_SPAN, bpf/py_tstate.bpf.h). */
+ * of each other, read in one helper call (read_two_words). */
 static __always_inline bool rb_thread_still(const struct rt_layout_ruby *off, __u64 th, __u64 self,
 					    __u64 *ec)
 {
-	__u64 at = off->thread_ec, hat, lo, len, holder, id;
-	__u32 zero = 0;
-	struct tstate_span_buf *buf = bpf_map_lookup_elem(&tstate_span, &zero);
+	__u64 hat = off->thread_nt != RT_RUBY_NONE ? off->thread_nt : off->thread_pthread;
+	__u64 holder, id;
 
-	hat = off->thread_nt != RT_RUBY_NONE ? off->thread_nt : off->thread_pthread;
-	lo = at < hat ? at : hat;
-	len = (at < hat ? hat : at) + 8 - lo;
-	if (!buf || len > TSTATE_SPAN ||
-	    bpf_probe_read_user(buf->b, masked(len, 2 * TSTATE_SPAN - 1), (const void *)(th + lo)))
+	if (read_two_words(th, off->thread_ec, hat, ec, &holder))
 		return false;
-	*ec = *(__u64 *)(buf->b + masked(at - lo, TSTATE_SPAN - 1));
-	holder = *(__u64 *)(buf->b + masked(hat - lo, TSTATE_SPAN - 1));
 	if (off->thread_nt == RT_RUBY_NONE)
 		return holder == self;
 	return holder && !read_ptr(&id, holder + off->thread_pthread) && id == self;

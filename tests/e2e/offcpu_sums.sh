@@ -2,9 +2,9 @@
 # SPDX-License-Identifier: GPL-2.0-only
 # Summed off-CPU intervals land on the right stack: a CPython or CRuby
 # thread sleeps N times in one function, then N times (one and a half
-# times as long each) in another, from the same native frames, then N times in one helper
-# called by two functions in turn, where only a frame further from the
-# leaf tells the two apart (workloads/offcpu_sums.py, offcpu_sums.rb).  The
+# times as long each) in another, from the same native frames, then N
+# times in one helper called by two functions in turn, where only a frame
+# further from the leaf tells the two apart (workloads/offcpu_sums.py, offcpu_sums.rb).  The
 # off-CPU program sums most of those intervals without walking
 # (RT_REC_OFFCPU_SUM, bpf/offcpu.bpf.h); rtmerge --off-cpu must give each
 # function the time its own clock measured inside its sleeps, within TOL
