@@ -2,12 +2,13 @@
 # SPDX-License-Identifier: GPL-2.0-only
 # `make demo`: profile the bundled Python program (examples/demo.py) with
 # `rt-bpf record` and write its folded stacks and SVG flamegraph into
-# build/demo/: Python frames spliced into native stacks that rtmerge unwinds
-# from perf's stack copies (--call-graph dwarf: no frame pointers needed).
+# build/demo/ (or $DEMO_OUT): Python frames spliced into native stacks that
+# rtmerge unwinds from perf's stack copies (--call-graph dwarf: no frame
+# pointers needed).  tests/e2e/demo.sh checks what it writes.
 set -euo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 build=$top/${1:-build}
-out=$top/build/demo
+out=${DEMO_OUT:-$top/build/demo}
 mkdir -p "$out"
 [ "$(id -u)" -eq 0 ] || { echo "demo: perf record -a and BPF need root" >&2; exit 1; }
 
