@@ -192,6 +192,7 @@ void rt_perf_reader__close(struct rt_perf_reader *r)
 		free(r->strings[i]);
 	free(r->strings);
 	free(r->cmdline);
+	free(r->pipe_tracing);
 	free(r->build_ids);
 	free(r->evsels);
 	free(r->id_table);
@@ -389,6 +390,15 @@ int rt_perf_reader__tracing_data(struct rt_perf_reader *r, void **data, size_t *
 
 	*data = NULL;
 	*size = 0;
+	if (r->pipe_tracing) {
+		buf = malloc(r->pipe_tracing_size);
+		if (!buf)
+			return -ENOMEM;
+		memcpy(buf, r->pipe_tracing, r->pipe_tracing_size);
+		*data = buf;
+		*size = r->pipe_tracing_size;
+		return 0;
+	}
 	if (!r->tracing_size)
 		return -ENOENT;
 	if (r->tracing_size > MAX_FEATURE_SIZE)

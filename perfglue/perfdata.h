@@ -227,8 +227,9 @@ const struct rt_perf_build_id *rt_perf_reader__find_build_id(const struct rt_per
 /*
  * The recording's tracing data (perf's TRACING_DATA feature: the formats of
  * its tracepoints, as libtraceevent reads them), copied into *data (the
- * caller frees it).  File mode only.  Returns 0, -ENOENT when the file has
- * none, -EINVAL, -EFBIG or -ENOMEM.
+ * caller frees it).  A stream has it once its HEADER_TRACING_DATA record
+ * was read (before its samples).  Returns 0, -ENOENT when the recording
+ * has none (yet), -EINVAL, -EFBIG or -ENOMEM.
  */
 int rt_perf_reader__tracing_data(struct rt_perf_reader *reader, void **data, size_t *size);
 

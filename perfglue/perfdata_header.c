@@ -649,6 +649,11 @@ int rt_perf_reader__user_record(struct rt_perf_reader *r, const uint8_t *rec, si
 			return rt_perf_reader__set_error(r, EINVAL, offset,
 							 "TRACING_DATA record too short");
 		memcpy(&extra, rec + 8, 4);
+		/* kept (the formats of --leaf-field and --per-sample); a later
+		 * record replaces an earlier one */
+		free(r->pipe_tracing);
+		r->pipe_tracing_size = 0;
+		r->pipe_tracing = extra <= MAX_FEATURE_SIZE ? malloc(extra ? extra : 1) : NULL;
 		while (extra) {
 			size_t chunk = extra < READ_CHUNK ? extra : READ_CHUNK;
 
@@ -656,6 +661,11 @@ int rt_perf_reader__user_record(struct rt_perf_reader *r, const uint8_t *rec, si
 			if (got <= 0)
 				return rt_perf_reader__set_error(r, EINVAL, offset,
 								 "tracing data cut short");
+			if (r->pipe_tracing) {
+				memcpy(r->pipe_tracing + r->pipe_tracing_size, r->buf + r->buf_pos,
+				       chunk);
+				r->pipe_tracing_size += chunk;
+			}
 			r->buf_pos += chunk;
 			extra -= (uint32_t)chunk;
 		}

@@ -78,6 +78,9 @@ struct evsel_priv {
 struct rt_perf_reader {
 	/* the TRACING_DATA feature section (tracepoint formats), read on demand */
 	uint64_t tracing_offset, tracing_size;
+	/* a stream's tracing data (its HEADER_TRACING_DATA record), kept */
+	uint8_t *pipe_tracing;
+	size_t pipe_tracing_size;
 	char *path;
 	int fd;
 	bool pipe;

@@ -99,11 +99,13 @@ struct rt_export *rt_export__new(const char *format, const char *version,
 	e->view = mo->view;
 	e->keep_kernel_suffix = mo->annotate_kernel;
 	/* The root frame becomes the thread's profile (speedscope) or its
-	 * labels (pprof); "_[k]" marks kernel frames for their mapping. */
+	 * labels (pprof); pprof's kernel frames need "_[k]" for their mapping
+	 * (dropped from their names unless --kernel), speedscope's have it
+	 * only with --kernel. */
 	mo->include_tid = true;
 	mo->include_pid = false;
-	mo->annotate_kernel = true;
 	if (e->pprof) {
+		mo->annotate_kernel = true;
 		mo->on_native_frame = note_origin;
 		mo->ctx = e;
 	}
@@ -153,6 +155,7 @@ static int write_pprof(struct rt_export *e, const struct rt_merge *m,
 	bool clock;
 	const struct rt_perf_evsel *ev = chosen_event(m, r, &clock);
 	char event_line[160], input_line[4200];
+	uint64_t first, last;
 	const char *comments[] = { e->version, event_line, input_line };
 	struct rt_pprof_opts po = {
 		.sz = sizeof(po),
@@ -179,8 +182,12 @@ static int write_pprof(struct rt_export *e, const struct rt_merge *m,
 		else if (!ev->attr.freq)
 			po.period = ev->attr.sample_period;
 	}
+	/* perf leaves the header's sample times 0 when it did not go through
+	 * its samples at the end (--buildid-mmap, as rt-bpf runs it) */
 	if (info && info->last_sample_time > info->first_sample_time)
 		po.duration_nanos = (int64_t)(info->last_sample_time - info->first_sample_time);
+	else if (rt_merge__sample_times(m, &first, &last) && last > first)
+		po.duration_nanos = (int64_t)(last - first);
 	return rt_pprof__write(rt_merge__stacks(m), &po, out);
 }
 

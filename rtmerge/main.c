@@ -26,7 +26,8 @@ static void usage(FILE *out)
 "Turn a perf.data file (or a `perf record -o -` stream on stdin) into folded\n"
 "stacks for flamegraph.pl, a self-contained SVG flamegraph, a speedscope file\n"
 "or a pprof profile.\n"
-"With -f svg the input may also be folded text (rtmerge -f svg folded.txt).\n"
+"With -f svg the input may also be a file of folded text (rtmerge -f svg\n"
+"folded.txt; with -o, --title, --period and -q only).\n"
 "\n"
 "Output:\n"
 "  -o, --output FILE      write to FILE instead of standard output\n"
@@ -114,6 +115,10 @@ static int parse_list(const char *arg, uint32_t **list, size_t *nr)
 
 	if (!copy)
 		return -ENOMEM;
+	if (!*copy || copy[strspn(copy, ",")] == '\0') {
+		free(copy);
+		return -EINVAL; /* "" or ",": no id at all */
+	}
 	for (tok = strtok_r(copy, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
 		char *end;
 		unsigned long v = strtoul(tok, &end, 10);
@@ -194,7 +199,7 @@ static int folded_to_svg(const char *path, const char *output, const char *title
 		.subtitle = path,
 		.count_name = by_period ? "period" : "samples",
 	};
-	size_t cap = 1 << 20, lineno = 0, bad = 0;
+	size_t cap = 1 << 20, lineno = 0, bad = 0, first_bad = 0;
 	char *line = malloc(cap);
 	int fd = rt_safefile__open(AT_FDCWD, path, 0, NULL);
 	FILE *in = fd >= 0 ? fdopen(fd, "r") : NULL, *out = stdout;
@@ -214,18 +219,23 @@ static int folded_to_svg(const char *path, const char *output, const char *title
 		if (err == -ENOMEM || err == -EOVERFLOW)
 			break;
 		if (err && !bad++)
-			fprintf(stderr, "rtmerge: %s:%zu: not a folded line (\"frames count\"); "
-				"skipped\n", path, lineno);
+			first_bad = lineno;
 		err = 0;
 	}
 	if (err) {
 		fprintf(stderr, "rtmerge: %s: %s\n", path, strerror(-err));
 		goto out;
 	}
-	if (lineno && bad == lineno) {
-		fprintf(stderr, "rtmerge: %s is neither perf.data nor folded stacks\n", path);
+	/* a few stray lines (a grep's, a comment) are skipped; a file of
+	 * mostly other text is not folded stacks at all */
+	if (lineno && bad * 2 > lineno) {
+		fprintf(stderr, "rtmerge: %s is neither perf.data nor folded stacks (%zu of %zu "
+			"lines are not \"frames count\")\n", path, bad, lineno);
 		goto out;
 	}
+	if (bad)
+		fprintf(stderr, "rtmerge: %s:%zu: not a folded line (\"frames count\"); skipped\n",
+			path, first_bad);
 	if (output && !(out = fopen(output, "w"))) {
 		fprintf(stderr, "rtmerge: cannot write %s: %s\n", output, strerror(errno));
 		out = stdout;
@@ -335,7 +345,10 @@ int main(int argc, char **argv)
 	struct rt_merge *merge = NULL;
 	FILE *out = stdout, *per_sample = NULL;
 	char err_msg[512];
-	int c, err, ret = 1;
+	int c, err, ret = 1, frames_opt = 0, view_opt = 0;
+	/* the last option given that only perf.data input has use for ("") */
+	char perf_only[64] = "";
+	int li = -1;
 
 	/* Tables grow by doubling: keep freed memory in the heap for the next
 	 * growth instead of returning it and faulting fresh pages in again. */
@@ -343,7 +356,15 @@ int main(int argc, char **argv)
 	mallopt(M_TRIM_THRESHOLD, 256 << 20);
 	mallopt(M_TOP_PAD, 16 << 20);
 
-	while ((c = getopt_long(argc, argv, "o:f:qe:p:t:c:hV", long_opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "o:f:qe:p:t:c:hV", long_opts, &li)) != -1) {
+		if (c != '?' && c != 'o' && c != 'f' && c != OPT_TITLE && c != OPT_PERIOD &&
+		    c != 'q') {
+			if (li >= 0)
+				snprintf(perf_only, sizeof(perf_only), "--%s", long_opts[li].name);
+			else
+				snprintf(perf_only, sizeof(perf_only), "-%c", c);
+		}
+		li = -1;
 		switch (c) {
 		case 'o': output = optarg; break;
 		case 'f': format = optarg; break;
@@ -358,8 +379,18 @@ int main(int argc, char **argv)
 		case OPT_JIT: opts.annotate_jit = true; break;
 		case OPT_ALL: opts.annotate_kernel = opts.annotate_jit = true; break;
 		case OPT_ADDRS: opts.include_addrs = true; break;
-		case OPT_NATIVE_ONLY: opts.frames = RT_MERGE_FRAMES_NATIVE; break;
-		case OPT_INTERP_ONLY: opts.frames = RT_MERGE_FRAMES_INTERP; break;
+		case OPT_NATIVE_ONLY:
+		case OPT_INTERP_ONLY:
+			if (frames_opt && frames_opt != c) {
+				fprintf(stderr, "rtmerge: --native-only and --interp-only exclude "
+					"each other\n");
+				ret = 2;
+				goto out;
+			}
+			frames_opt = c;
+			opts.frames = c == OPT_NATIVE_ONLY ? RT_MERGE_FRAMES_NATIVE :
+							     RT_MERGE_FRAMES_INTERP;
+			break;
 		case 'e': opts.event = optarg; break;
 		case 'p':
 		case 't':
@@ -367,6 +398,7 @@ int main(int argc, char **argv)
 			if (err) {
 				fprintf(stderr, "rtmerge: bad id list \"%s\": expected numbers separated "
 					"by commas\n", optarg);
+				ret = err == -ENOMEM ? 1 : 2;
 				goto out;
 			}
 			break;
@@ -376,9 +408,19 @@ int main(int argc, char **argv)
 		case OPT_STRICT: strict = true; break;
 		case OPT_INLINE: opts.inline_frames = true; break;
 		case OPT_DIFF: diff = true; break;
-		case OPT_OFFCPU: opts.view = RT_MERGE_VIEW_OFFCPU; break;
-		case OPT_WALL: opts.view = RT_MERGE_VIEW_WALL; break;
-		case OPT_GIL: opts.view = RT_MERGE_VIEW_GIL; break;
+		case OPT_OFFCPU:
+		case OPT_WALL:
+		case OPT_GIL:
+			if (view_opt && view_opt != c) {
+				fprintf(stderr, "rtmerge: one view at a time: --off-cpu, --wall or "
+					"--gil\n");
+				ret = 2;
+				goto out;
+			}
+			view_opt = c;
+			opts.view = c == OPT_OFFCPU ? RT_MERGE_VIEW_OFFCPU :
+				    c == OPT_WALL ? RT_MERGE_VIEW_WALL : RT_MERGE_VIEW_GIL;
+			break;
 		case OPT_LEAF_FIELD: opts.leaf_field = optarg; break;
 		case 'h': usage(stdout); ret = 0; goto out;
 		case 'V': printf("rtmerge " RTMERGE_VERSION "\n"); ret = 0; goto out;
@@ -426,6 +468,12 @@ int main(int argc, char **argv)
 		/* Kernel frames get their own colour; the SVG names them _[k]. */
 		opts.annotate_kernel = true;
 		if (strcmp(input, "-") && !is_perf_data(input)) {
+			if (perf_only[0]) {
+				fprintf(stderr, "rtmerge: %s is folded text: %s applies to perf.data "
+					"input only\n", input, perf_only);
+				ret = 2;
+				goto out;
+			}
 			ret = folded_to_svg(input, output, title, opts.by_period);
 			goto out;
 		}
@@ -456,6 +504,10 @@ int main(int argc, char **argv)
 		goto out;
 	}
 	err = rt_merge__run(merge, reader);
+	if (err == RT_MERGE_NO_EVENT) {
+		ret = 2; /* said why */
+		goto out;
+	}
 	if (err) {
 		const char *msg = rt_perf_reader__error(reader);
 
@@ -501,8 +553,11 @@ out:
 		fprintf(stderr, "rtmerge: closing %s failed: %s\n", output, strerror(errno));
 		ret = 1;
 	}
-	if (per_sample)
-		fclose(per_sample);
+	if (per_sample && (ferror(per_sample) | fclose(per_sample)) && !ret) {
+		fprintf(stderr, "rtmerge: writing %s failed: %s\n", per_sample_path,
+			strerror(errno ? errno : EIO));
+		ret = 1;
+	}
 	rt_merge__free(merge);
 	rt_export__free(export);
 	rt_perf_reader__close(reader);

@@ -26,6 +26,9 @@ struct rt_merge *rt_merge__new(const struct rt_merge_opts *opts)
 	rt_machine_tool__init(&m->tool);
 	m->machine_fork = m->tool.tool.fork;
 	m->tool.tool.fork = rt_merge__on_fork;
+	m->machine_comm = m->tool.tool.comm;
+	m->tool.tool.comm = rt_merge__on_comm;
+	m->tool.tool.ksymbol = rt_merge__on_ksymbol;
 	m->tool.tool.skip_data_mmaps = true; /* only code is named and unwound */
 	m->tool.machine = rt_machine__new();
 	m->stacks = rt_stacks__new();
@@ -70,6 +73,9 @@ void rt_merge__free(struct rt_merge *m)
 	rt_trace_fields__free(m->fields);
 	rt_unwinder__free(m->unwinder);
 	free(m->pending);
+	for (size_t i = 0; i < m->nr_ksyms; i++)
+		free(m->ksyms[i].name);
+	free(m->ksyms);
 	free(m->pending_lines);
 	free(m->interp_cache);
 	rt_merge__chain_forget(m);
@@ -80,6 +86,7 @@ void rt_merge__free(struct rt_merge *m)
 		free(m->held[i].callchain);
 		free(m->held[i].regs);
 		free(m->held[i].stack);
+		free(m->held[i].raw);
 		free(m->held[i].early_frames);
 	}
 	free(m->held);
@@ -90,6 +97,7 @@ void rt_merge__free(struct rt_merge *m)
 			free(t->h[k].callchain);
 			free(t->h[k].regs);
 			free(t->h[k].stack);
+			free(t->h[k].raw);
 		}
 	}
 	rt_tid_table__clear(&m->switches);
@@ -140,6 +148,7 @@ static int finish_placeholder_frames(struct rt_merge *m)
 	}
 	for (i = 0; i < nr_names; i++)
 		final[i] = UINT32_MAX;
+	m->ksyms_past = true; /* BPF frames were named at their sample */
 	for (i = 0; i < m->nr_pending && !err; i++) {
 		m->reason = 0;
 		err = rt_merge__resolve_kernel(m, m->pending[i].addr, &final[m->pending[i].id]);
@@ -200,6 +209,37 @@ static bool samples_kernel(const struct rt_perf_reader *reader)
 	return false;
 }
 
+void rt_merge__load_fields(struct rt_merge *m)
+{
+	const struct rt_perf_evsel *ev;
+	void *data;
+	size_t size;
+
+	if (!m->fields_pending)
+		return;
+	m->fields_pending = false;
+	if (!rt_perf_reader__tracing_data(m->reader, &data, &size)) {
+		m->fields = rt_trace_fields__new(data, size);
+		free(data);
+	}
+	if (!m->opts.leaf_field)
+		return;
+	if (!m->fields) {
+		fprintf(stderr, "rtmerge: --leaf-field %s: the recording has no readable "
+			"tracepoint formats\n", m->opts.leaf_field);
+		return;
+	}
+	if (!m->evsel_chosen)
+		rt_merge__choose_event(m);
+	ev = m->evsel;
+	if (!ev || ev->attr.type != PERF_TYPE_TRACEPOINT)
+		fprintf(stderr, "rtmerge: --leaf-field %s: %s is not a tracepoint (give "
+			"--event TRACEPOINT)\n", m->opts.leaf_field, ev ? ev->name : "the event");
+	else if (!rt_trace_fields__has_field(m->fields, ev->attr.config, m->opts.leaf_field))
+		fprintf(stderr, "rtmerge: --leaf-field %s: %s has no such field\n",
+			m->opts.leaf_field, ev->name);
+}
+
 int rt_merge__run(struct rt_merge *m, struct rt_perf_reader *reader)
 {
 	const struct rt_perf_build_id *kernel;
@@ -212,27 +252,22 @@ int rt_merge__run(struct rt_merge *m, struct rt_perf_reader *reader)
 	if (m->opts.event) {
 		rt_merge__choose_event(m);
 		if (!m->evsel && !rt_perf_reader__is_pipe(reader)) {
-			fprintf(stderr, "rtmerge: no event named \"%s\" in the recording\n",
+			fprintf(stderr, "rtmerge: no event named \"%s\" in the recording (it has",
 				m->opts.event);
-			return -ENOENT;
+			for (size_t i = 0; i < rt_perf_reader__nr_evsels(reader); i++)
+				fprintf(stderr, "%s %s", i ? "," : "",
+					rt_perf_reader__evsel(reader, i)->name ?: "?");
+			fprintf(stderr, ")\n");
+			return RT_MERGE_NO_EVENT;
 		}
 		if (rt_perf_reader__is_pipe(reader))
 			m->evsel_chosen = false;
 	}
-	/* tracepoint fields for --leaf-field and --per-sample, from the file's
-	 * own formats */
-	if ((m->opts.leaf_field || m->opts.per_sample) && !rt_perf_reader__is_pipe(reader)) {
-		void *data;
-		size_t size;
-
-		if (!rt_perf_reader__tracing_data(reader, &data, &size)) {
-			m->fields = rt_trace_fields__new(data, size);
-			free(data);
-		}
-		if (!m->fields && m->opts.leaf_field)
-			fprintf(stderr, "rtmerge: --leaf-field %s: the recording has no readable "
-				"tracepoint formats\n", m->opts.leaf_field);
-	}
+	/* tracepoint fields for --leaf-field and --per-sample, from the
+	 * recording's own formats: a stream's come with its first records */
+	m->fields_pending = m->opts.leaf_field || m->opts.per_sample;
+	if (!rt_perf_reader__is_pipe(reader))
+		rt_merge__load_fields(m);
 	m->live_lines = m->opts.per_sample && rt_perf_reader__is_pipe(reader);
 	/* Per-sample output needs names as it goes; pipe mode learns its
 	 * events late: both name kernel frames at once. */
@@ -269,4 +304,11 @@ const struct rt_merge_stats *rt_merge__stats(const struct rt_merge *m)
 const char *rt_merge__event_name(const struct rt_merge *m)
 {
 	return m->evsel ? m->evsel->name : NULL;
+}
+
+bool rt_merge__sample_times(const struct rt_merge *m, uint64_t *first, uint64_t *last)
+{
+	*first = m->first_time;
+	*last = m->last_time;
+	return m->last_time != 0;
 }

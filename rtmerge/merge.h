@@ -9,6 +9,7 @@
 #ifndef RT_MERGE_H
 #define RT_MERGE_H
 
+#include <errno.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -124,12 +125,18 @@ void rt_merge__free(struct rt_merge *merge);
  * malformed (rt_perf_reader__error() says where) or memory runs out.
  */
 int rt_merge__run(struct rt_merge *merge, struct rt_perf_reader *reader);
+/* rt_merge__run's answer when the recording has no event opts.event names
+ * (it said so, naming the events it has). */
+#define RT_MERGE_NO_EVENT (-ESRCH)
 
 /* The aggregated stacks; borrowed until free. */
 const struct rt_stacks *rt_merge__stacks(const struct rt_merge *merge);
 const struct rt_merge_stats *rt_merge__stats(const struct rt_merge *merge);
 /* The event whose samples were used (NULL before run). */
 const char *rt_merge__event_name(const struct rt_merge *merge);
+/* The times (perf's clock, ns) of the first and the last sample read that
+ * had one; false when none had. */
+bool rt_merge__sample_times(const struct rt_merge *merge, uint64_t *first, uint64_t *last);
 
 /* rtmerge's exit status when it folded a recording cut short. */
 #define RT_MERGE_EXIT_CUT 3

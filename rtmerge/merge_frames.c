@@ -391,10 +391,56 @@ static int defer_kernel(struct rt_merge *m, uint64_t addr, uint32_t *id)
 	return 0;
 }
 
+int rt_merge__on_ksymbol(struct rt_perf_tool *tool, uint64_t addr, uint32_t len, uint16_t type,
+			 bool unregister, const char *name)
+{
+	struct rt_merge *m = rt_merge__of(tool);
+	struct bpf_ksym *k;
+
+	if (type != PERF_RECORD_KSYMBOL_TYPE_BPF && type != PERF_RECORD_KSYMBOL_TYPE_OOL)
+		return 0;
+	for (size_t i = m->nr_ksyms; i-- > 0; ) {
+		k = &m->ksyms[i];
+		if (!k->live || k->addr != addr)
+			continue;
+		k->live = false; /* unloaded, or replaced by what follows */
+		break;
+	}
+	if (unregister || !len)
+		return 0;
+	if (RT_ARRAY_GROW(m->ksyms, m->cap_ksyms, m->nr_ksyms + 1, 64))
+		return -ENOMEM;
+	k = &m->ksyms[m->nr_ksyms];
+	*k = (struct bpf_ksym){ .addr = addr, .len = len, .live = true, .name = strdup(name) };
+	if (!k->name)
+		return -ENOMEM;
+	m->nr_ksyms++;
+	return 0;
+}
+
+/* The BPF program (or trampoline) loaded at @addr now, by the recording's
+ * KSYMBOL records; NULL when none is. */
+static const char *bpf_ksym_at(const struct rt_merge *m, uint64_t addr)
+{
+	for (size_t i = m->nr_ksyms; i-- > 0; ) {
+		const struct bpf_ksym *k = &m->ksyms[i];
+
+		if (k->live && addr - k->addr < k->len)
+			return k->name;
+	}
+	return NULL;
+}
+
 int rt_merge__resolve_kernel(struct rt_merge *m, uint64_t addr, uint32_t *id)
 {
 	struct rt_symbol sym;
+	const char *bpf = m->nr_ksyms && !m->ksyms_past ? bpf_ksym_at(m, addr) : NULL;
 
+	if (bpf) {
+		/* another program may take the address later in the recording */
+		m->uncacheable = true;
+		return named_frame(m, bpf, m->opts.annotate_kernel ? "_[k]" : NULL, id);
+	}
 	if (m->kernel_deferred)
 		return defer_kernel(m, addr, id);
 	rt_symbolizer__resolve_kernel(m->symbolizer, addr, &sym);

@@ -84,7 +84,9 @@ struct rt_merge {
 	struct rt_offcpu *offcpu;           /* the view (rtmerge/offcpu.c) */
 	struct rt_task_tracker *tasks;      /* async tasks by thread (rtmerge/tasks.c) */
 	struct rt_trace_fields *fields;     /* tracepoint formats (rtmerge/tracefields.c) */
+	bool fields_pending;                /* wanted, not looked for yet */
 	bool evsel_chosen;
+	uint64_t first_time, last_time; /* of the samples read (0: none yet) */
 	struct frame_slot *cache;
 	size_t cache_size, cache_used;
 	struct frame_slot l1[L1_SIZE];
@@ -169,8 +171,8 @@ struct rt_merge {
 		bool used;
 		struct rt_perf_sample s;    /* pointers into the buffers below */
 		uint64_t *callchain, *regs;
-		uint8_t *stack;
-		size_t cap_callchain, cap_regs, cap_stack;
+		uint8_t *stack, *raw;       /* raw: a tracepoint's fields */
+		size_t cap_callchain, cap_regs, cap_stack, cap_raw;
 		/* A stack record that came before its native sample (kernels
 		 * that run the program before perf writes the sample). */
 		bool early;
@@ -179,6 +181,11 @@ struct rt_merge {
 		struct rt_interp_frame *early_frames;
 		size_t cap_early_frames;
 		struct rt_merge_task task;          /* the thread's async task then */
+		/* The CPU's last native sample of an event not folded: its
+		 * stack record, which follows it, is left out with it. */
+		bool skipped;
+		uint32_t skipped_pid, skipped_tid;
+		uint64_t skipped_time;
 	} *held;
 	size_t nr_held, cap_held;   /* slots in use (the highest + 1), allocated */
 	/* Each thread's last sched_switch sample (rt-bpf record --off-cpu):
@@ -192,6 +199,19 @@ struct rt_merge {
 	size_t target_evsels_seen;  /* events looked at for the target's name */
 	int (*machine_fork)(struct rt_perf_tool *tool, uint32_t pid, uint32_t ppid, uint32_t tid,
 			    uint32_t ptid, uint64_t time);
+	int (*machine_comm)(struct rt_perf_tool *tool, uint32_t pid, uint32_t tid,
+			    const char *comm, bool exec, const struct rt_perf_sample_id *sid);
+	/* BPF programs and trampolines by the recording's KSYMBOL records, in
+	 * their order: named as they were at each sample's moment, not as
+	 * /proc/kallsyms has them today (unloaded, or another program since). */
+	struct bpf_ksym {
+		uint64_t addr;
+		uint32_t len;
+		bool live;
+		char *name;
+	} *ksyms;
+	size_t nr_ksyms, cap_ksyms;
+	bool ksyms_past;    /* naming placeholders at the end: not their moment */
 };
 
 /* A thread's entry in struct rt_merge's switches. */
@@ -304,6 +324,17 @@ bool rt_merge__frame_is_no_map(const struct rt_merge *m, uint32_t id);
 
 /* Picks the event to fold (opts.event, else the first that samples). */
 void rt_merge__choose_event(struct rt_merge *m);
+/* A KSYMBOL record: a BPF program or trampoline loaded or unloaded. */
+int rt_merge__on_ksymbol(struct rt_perf_tool *tool, uint64_t addr, uint32_t len, uint16_t type,
+			 bool unregister, const char *name);
+/* A thread's comm changes (exec, prctl): its held samples (an exec's:
+ * its process's) are folded first, under the comm and maps of their
+ * moment. */
+int rt_merge__on_comm(struct rt_perf_tool *tool, uint32_t pid, uint32_t tid, const char *comm,
+		      bool exec, const struct rt_perf_sample_id *sid);
+/* Loads the tracepoint formats wanted (--leaf-field, --per-sample) from the
+ * recording, once; warns when --leaf-field cannot be shown. */
+void rt_merge__load_fields(struct rt_merge *m);
 /* Learns the recorded target from events not seen yet; 0 or -ENOMEM. */
 int rt_merge__target_find(struct rt_merge *m);
 bool rt_merge__target_has(const struct rt_merge *m, uint32_t pid);

@@ -157,8 +157,6 @@ static int sample_copy(struct held_sample *h, const struct rt_perf_sample *s)
 	int err;
 
 	h->s = *s;
-	h->s.raw = NULL;
-	h->s.raw_size = 0;
 	h->s.read_values = NULL;
 	h->s.branches = NULL;
 	h->s.intr_regs = NULL;
@@ -171,8 +169,12 @@ static int sample_copy(struct held_sample *h, const struct rt_perf_sample *s)
 	if (!err)
 		err = copy_array((void **)&h->stack, &h->cap_stack, s->user_stack,
 				 s->user_stack ? s->user_stack_size : 0);
+	/* a tracepoint's fields, for --leaf-field and --per-sample */
+	if (!err)
+		err = copy_array((void **)&h->raw, &h->cap_raw, s->raw, s->raw ? s->raw_size : 0);
 	if (err)
 		return err;
+	h->s.raw = s->raw ? h->raw : NULL;
 	h->s.callchain = s->callchain ? h->callchain : NULL;
 	h->s.user_regs = s->user_regs ? h->regs : NULL;
 	h->s.user_stack = s->user_stack ? h->stack : NULL;
@@ -240,7 +242,45 @@ static int fold_same_chain(struct rt_merge *m, const struct rt_perf_sample *s,
 	again = h->s;
 	again.time = s->time;
 	again.cpu = s->cpu;
+	/* the chain is that switch's, its fields (prev_state...) are not */
+	again.raw = NULL;
+	again.raw_size = 0;
 	return rt_merge__fold(m, &again, stack, &task);
+}
+
+/* Native sample @s, of an event not folded, is left out: so is its stack
+ * record, kept already (a tracepoint's program writes it before perf
+ * writes the sample) or noted to come (a sampling event's). */
+static int held_skip(struct rt_merge *m, const struct rt_perf_sample *s)
+{
+	struct held_sample *h;
+
+	if (early_take(m, s)) {
+		m->stats.filtered++;
+		return 0;
+	}
+	h = held_slot(m, s);
+	if (!h)
+		return -ENOMEM;
+	h->skipped = true;
+	h->skipped_pid = s->pid;
+	h->skipped_tid = s->tid;
+	h->skipped_time = s->time;
+	return 0;
+}
+
+/* Whether stack record @s is that of the native sample held_skip left out
+ * on its CPU. */
+static bool skipped_record(struct rt_merge *m, const struct rt_perf_sample *s)
+{
+	size_t idx = held_index(s);
+	struct held_sample *h = idx < m->nr_held ? &m->held[idx] : NULL;
+
+	if (!h || !h->skipped || h->skipped_tid != s->tid || h->skipped_pid != s->pid ||
+	    s->time < h->skipped_time || s->time - h->skipped_time > PAIR_WINDOW_NS)
+		return false;
+	h->skipped = false;
+	return true;
 }
 
 /* Folds the native sample held in slot @idx alone, if there is one. */
@@ -250,6 +290,38 @@ int rt_merge__held_flush(struct rt_merge *m, size_t idx)
 		return 0;
 	m->held[idx].used = false;
 	return rt_merge__fold(m, &m->held[idx].s, NULL, &m->held[idx].task);
+}
+
+int rt_merge__on_comm(struct rt_perf_tool *tool, uint32_t pid, uint32_t tid, const char *comm,
+		      bool exec, const struct rt_perf_sample_id *sid)
+{
+	struct rt_merge *m = rt_merge__of(tool);
+	int err = 0;
+
+	/* the thread's own samples came before its comm changed (its stack
+	 * records too: the walk runs as perf takes the sample); an exec ends
+	 * every other thread of the process */
+	for (size_t idx = 0; idx < m->nr_held && !err; idx++) {
+		const struct held_sample *h = &m->held[idx];
+
+		if (h->used && (h->s.tid == tid || (exec && h->s.pid == pid)))
+			err = rt_merge__held_flush(m, idx);
+	}
+	return err ? err : m->machine_comm(tool, pid, tid, comm, exec, sid);
+}
+
+/* Folds the sample held on @s's CPU alone if no stack record can pair
+ * with it any longer (PAIR_WINDOW_NS): a CPU with no more samples of the
+ * event folded would keep it until the end, and it would meet the comm
+ * and maps of a later moment. */
+static int held_expire(struct rt_merge *m, const struct rt_perf_sample *s)
+{
+	size_t idx = held_index(s);
+
+	if (idx < m->nr_held && m->held[idx].used && s->time > m->held[idx].s.time &&
+	    s->time - m->held[idx].s.time > PAIR_WINDOW_NS)
+		return rt_merge__held_flush(m, idx);
+	return 0;
 }
 
 int rt_merge__on_sample(struct rt_perf_tool *tool, const struct rt_perf_evsel *ev,
@@ -263,6 +335,19 @@ int rt_merge__on_sample(struct rt_perf_tool *tool, const struct rt_perf_evsel *e
 
 	if (!m->evsel_chosen)
 		rt_merge__choose_event(m);
+	if (m->fields_pending)
+		rt_merge__load_fields(m);
+	if (m->nr_held) {
+		err = held_expire(m, s);
+		if (err)
+			return err;
+	}
+	if ((ev->attr.sample_type & PERF_SAMPLE_TIME) && s->time) {
+		if (!m->first_time || s->time < m->first_time)
+			m->first_time = s->time;
+		if (s->time > m->last_time)
+			m->last_time = s->time;
+	}
 	if (rt_merge__is_bpf_output(ev) && ev != m->evsel) {
 		/* rt-bpf's channel: code records feed the decoder; stack records are
 		 * samples of the folded event that carry interpreter frames. */
@@ -302,7 +387,7 @@ int rt_merge__on_sample(struct rt_perf_tool *tool, const struct rt_perf_evsel *e
 	} else if (ev != m->evsel &&
 		   !(ev == m->switch_evsel && m->opts.view == RT_MERGE_VIEW_WALL)) {
 		m->stats.filtered++;
-		return 0;
+		return m->hold_native ? held_skip(m, s) : 0;
 	}
 	if (!wanted_u32(m->opts.pids, m->opts.nr_pids, s->pid) ||
 	    !wanted_u32(m->opts.tids, m->opts.nr_tids, s->tid)) {
@@ -338,6 +423,11 @@ int rt_merge__on_sample(struct rt_perf_tool *tool, const struct rt_perf_evsel *e
 		size_t idx = held_index(s);
 		struct held_sample *h = idx < m->nr_held ? &m->held[idx] : NULL;
 
+		if (!(stack.flags & RT_MERGE_STACK_OFFCPU) && (!h || !h->used) &&
+		    skipped_record(m, s)) {
+			m->stats.filtered++; /* as its native sample is */
+			return 0;
+		}
 		m->stats.stack_only_records++;
 		if (stack.flags & RT_MERGE_STACK_OFFCPU)
 			return early_put(m, s, &stack); /* its switch sample follows */

@@ -191,10 +191,26 @@ int rt_trace_fields__format(const struct rt_trace_fields *t, unsigned long long 
 	return format_field(f, ev->system, raw, size, buf, buf_size);
 }
 
+bool rt_trace_fields__has_field(const struct rt_trace_fields *t, unsigned long long id,
+				const char *field)
+{
+	struct tep_event *ev = tep_find_event(t->tep, (int)id);
+
+	return ev && tep_find_any_field(ev, field);
+}
+
 int rt_trace_fields__sample_event(const struct rt_perf_reader *reader,
 				  const struct rt_perf_sample *s, unsigned long long *id)
 {
-	for (size_t i = 0; i < rt_perf_reader__nr_evsels(reader); i++) {
+	size_t n = rt_perf_reader__nr_evsels(reader);
+
+	/* a recording of one event has no sample ids: its samples are that
+	 * event's */
+	if (n == 1 && rt_perf_reader__evsel(reader, 0)->attr.type == PERF_TYPE_TRACEPOINT) {
+		*id = rt_perf_reader__evsel(reader, 0)->attr.config;
+		return 0;
+	}
+	for (size_t i = 0; i < n; i++) {
 		const struct rt_perf_evsel *ev = rt_perf_reader__evsel(reader, i);
 
 		if (ev->attr.type != PERF_TYPE_TRACEPOINT)

@@ -7,6 +7,7 @@
 #ifndef RT_MERGE_TRACEFIELDS_H
 #define RT_MERGE_TRACEFIELDS_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdio.h>
 
@@ -34,6 +35,10 @@ size_t rt_trace_fields__nr_events(const struct rt_trace_fields *t);
 int rt_trace_fields__format(const struct rt_trace_fields *t, unsigned long long id,
 			    const void *raw, size_t size, const char *field, char *buf,
 			    size_t buf_size);
+
+/* Whether tracepoint @id's format has field @field. */
+bool rt_trace_fields__has_field(const struct rt_trace_fields *t, unsigned long long id,
+				const char *field);
 
 /* The tracepoint id (attr.config) of sample @s, if it is one of a
  * tracepoint event of @reader: 0, or -ENOENT. */

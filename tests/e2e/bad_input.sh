@@ -7,7 +7,7 @@ source "$(dirname "$0")/lib.sh"
 cd "$E2E_TMP"
 
 check() { # name expected-regex rtmerge-args...
-	local name=$1 re=$2 rc
+	local name=$1 re=$2
 	shift 2
 	timeout 20 "$RTMERGE" "$@" >out.txt 2>err.txt
 	rc=$?
@@ -18,6 +18,12 @@ check() { # name expected-regex rtmerge-args...
 	grep -Eq "$re" err.txt || { cat err.txt; fail "$name: message does not match /$re/"; }
 	[ ! -s out.txt ] || fail "$name: wrote output for bad input"
 	note "$name: $(cat err.txt)"
+}
+
+usage() { # name expected-regex rtmerge-args...: a usage error, exit 2
+	local name=$1
+	check "$@"
+	[ "$rc" -eq 2 ] || fail "$name: exit $rc, expected 2 (usage error)"
 }
 
 : >empty.data
@@ -66,6 +72,25 @@ PY
 	[ "$rc" -lt 124 ] || { cat half.err; fail "truncated file crashed or hung ($rc)"; }
 	grep -q 'half.data' half.err || { cat half.err; fail "truncated file: no message naming it"; }
 	note "truncated file: exit $rc: $(head -n 1 half.err)"
+
+	usage "bad id list" 'bad id list "abc"' -p abc real.data
+	usage "empty id list" 'bad id list ""' -t "" real.data
+	usage "two frame filters" 'exclude each other' --native-only --interp-only real.data
+	usage "two views" 'one view at a time' --off-cpu --wall real.data
+	usage "unknown event" 'no event named "nosuch" in the recording \(it has cpu-clock' \
+		-e nosuch real.data
+	"$RTMERGE" -q real.data >real.folded 2>/dev/null || fail "rtmerge real.data"
+	usage "folded input with a perf.data option" \
+		'real.folded is folded text: -p applies to perf.data input only' -f svg -p 1 real.folded
+	check "not folded text" '/bin/ls is neither perf.data nor folded stacks' -f svg /bin/ls
+	[ "$rc" -eq 1 ] || fail "not folded text: exit $rc, expected 1"
+	if [ -w /dev/full ]; then
+		timeout 20 "$RTMERGE" -q --per-sample /dev/full real.data >/dev/null 2>err.txt
+		rc=$?
+		[ "$rc" -eq 1 ] || fail "--per-sample /dev/full: exit $rc, expected 1"
+		grep -q 'writing /dev/full failed: No space left on device' err.txt ||
+			fail "--per-sample /dev/full: $(cat err.txt)"
+	fi
 else
 	echo "note: recorded-file cases need root and perf; synthetic cases ran"
 fi

@@ -55,6 +55,34 @@ echo "FIGURE events: --leaf-field count: write_a's writes ending in count=100: $
 	>/dev/null 2>&1 || fail "rtmerge --per-sample"
 grep -q 'write_a (.*	 __syscall_nr=write fd=[0-9]* buf=[0-9]* count=100$' "$E2E_TMP/ps.txt" ||
 	fail "--per-sample lines lack the tracepoint's fields"
+# every write sample ends in its count, also those that carry no
+# interpreter stack (other processes' writes, held for a stack record that
+# never comes)
+leaves=$("$RTMERGE" --all-processes --event syscalls:sys_enter_write --leaf-field count \
+	"$E2E_TMP/ev.data" 2>/dev/null | awk '{ n = $NF; $NF = ""; sub(/ $/, ""); t += n
+	if ($0 ~ /;count=[0-9]+$/) c += n } END { print c + 0, t + 0 }')
+echo "FIGURE events: --leaf-field count --all-processes: ${leaves% *} of ${leaves#* } write samples with their count"
+[ "${leaves% *}" = "${leaves#* }" ] || fail "write samples without their count leaf: $leaves"
+# the stack records of the events not folded are left out with their
+# samples, not counted as records that found no sample
+for e in syscalls:sys_enter_write sdt_python:gc__start cpu-clock; do
+	none=$("$RTMERGE" --event $e "$E2E_TMP/ev.data" 2>&1 >/dev/null |
+		sed -n 's/.*interpreter stack records (joined to their native samples; \([0-9]*\) found none).*/\1/p')
+	[ "${none:-0}" -eq 0 ] || fail "--event $e: $none stack records found no sample"
+done
+# a plain perf recording of that one event (its samples carry no id), in a
+# file and through a pipe (the formats come in the stream)
+writes='import os; fd = os.open("/dev/null", os.O_WRONLY); [os.write(fd, b"1234567") for _ in range(50)]'
+perf record -q -e syscalls:sys_enter_write -o "$E2E_TMP/one.data" -- "$PY" -c "$writes" \
+	2>/dev/null || fail "perf record -e syscalls:sys_enter_write"
+one=$("$RTMERGE" --leaf-field count "$E2E_TMP/one.data" 2>/dev/null | folded_count /dev/stdin ';count=7$')
+perf record -q -e syscalls:sys_enter_write -o - -- "$PY" -c "$writes" 2>/dev/null |
+	"$RTMERGE" --leaf-field count - >"$E2E_TMP/pipe.folded" 2>/dev/null ||
+	fail "perf record -o - | rtmerge --leaf-field count -"
+piped=$(folded_count "$E2E_TMP/pipe.folded" ';count=7$')
+echo "FIGURE events: plain perf, one event: $one writes of 7 bytes with their count (made 50), through a pipe $piped"
+[ "$one" -ge 50 ] || fail "one-event recording: $one writes ending in count=7, expected 50"
+[ "$piped" -ge 50 ] || fail "piped recording: $piped writes ending in count=7, expected 50"
 RUBY=/usr/bin/ruby3.1
 if [ -x "$RUBY" ] && [ ! -e /sys/kernel/tracing/events/sdt_ruby/gc__mark__begin ]; then
 	timeout 60 "$RTBPF" record -e sdt_ruby:gc__mark__begin -F 99 -o "$E2E_TMP/rb.data" -- \

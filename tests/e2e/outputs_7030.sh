@@ -41,6 +41,12 @@ pprof -top -nodecount=100000 -nodefraction=0 -edgefraction=0 >"$d/top.txt"
 pprof -top -sample_index=cpu -unit=ns -nodecount=100000 -nodefraction=0 -edgefraction=0 >"$d/top.cpu.txt"
 pprof -raw >"$d/raw.txt"
 python3 "$RT_TOP/tests/e2e/outputs_check.py" figures "$d" || fail "speedscope/pprof figures differ from folded"
+# the profile's duration, from the samples' times (perf leaves the header's 0)
+dur=$(sed -n 's/^Duration: \([0-9.]*\).*/\1/p' "$d/raw.txt")
+echo "FIGURE outputs: pprof duration ${dur:-none} s for a 2 s recording"
+awk -v d="${dur:-0}" 'BEGIN { exit !(d > 1 && d < 4) }' || fail "pprof duration ${dur:-none}, expected about 2 s"
+# kernel frames: _[k] only with --kernel, as in the folded output
+! grep -q '_\[k\]"' "$d/ss.json" || fail "speedscope names kernel frames with _[k] without --kernel"
 
 # speedscope's own loader for local files: a script that hands it the file.
 python3 - "$d/ss.json" "$d/ss.js" <<'PY'

@@ -82,4 +82,16 @@ grep -q '3 interpreter stack records (joined to their native samples; 0 found no
 expect_line cpu.ps "1000 350 python3;$M;$H;fake_main;zlib_compress"
 grep -q '1 interpreter stack records (joined to their native samples; 0 found none)' cpu.err ||
 	fail "on-CPU view: off-CPU records not left out with their switch samples"
+# BPF programs are named by the recording's KSYMBOL records as they were at
+# each sample (/proc/kallsyms today has other programs, or none, there):
+# one program unloaded and another loaded at its address in between.
+python3 "$d/mkperfdata.py" "$E2E_TMP/libfakepy.so" ks.data --ksymbol || fail "mkperfdata ksymbol"
+"$RTMERGE" -o ks.folded ks.data 2>ks.err || { cat ks.err; fail "rtmerge (ksymbol)"; }
+cat ks.folded
+expect_line ks.folded "native;fake_main;bpf_prog_1111111111111111_first 1"
+expect_line ks.folded "native;fake_main;bpf_prog_2222222222222222_second 2"
+"$RTMERGE" --kernel -f speedscope -o ks.json ks.data 2>/dev/null || fail "rtmerge speedscope (ksymbol)"
+grep -q '"bpf_prog_2222222222222222_second_\[k\]"' ks.json || fail "speedscope --kernel: no _[k]"
+"$RTMERGE" -f speedscope -o ks.json ks.data 2>/dev/null || fail "rtmerge speedscope (ksymbol)"
+grep -q '"bpf_prog_2222222222222222_second"' ks.json || fail "speedscope: kernel frame named with _[k] without --kernel"
 echo "splice_synthetic: ok"

@@ -4,25 +4,29 @@
 bpf-output samples (record format of bpf/record.h, version 1) whose native
 callchains point into a real shared library, for the splice test.
 
-usage: mkperfdata.py LIB OUT [--inline-eval | --offcpu]  (LIB's function
-offsets come from `nm`)
+usage: mkperfdata.py LIB OUT [--inline-eval | --offcpu | --ksymbol]  (LIB's
+function offsets come from `nm`)
 
 --offcpu writes what rt-bpf record --off-cpu records instead: cpu-clock and
 sched:sched_switch samples of one thread with their stack records, a switch
-out whose walk wrote no record (as a thread starts) among them."""
+out whose walk wrote no record (as a thread starts) among them.
+
+--ksymbol writes samples in BPF programs that perf's KSYMBOL records name:
+one program unloaded and another loaded at its address in between."""
 import re
 import struct
 import subprocess
 import sys
 
 PERF_RECORD_MMAP2, PERF_RECORD_COMM, PERF_RECORD_SAMPLE = 10, 3, 9
+PERF_RECORD_KSYMBOL, KSYMBOL_TYPE_BPF, KSYMBOL_UNREGISTER = 17, 1, 1
 HEADER_ATTR, FINISHED_ROUND, HEADER_FEATURE = 64, 68, 80
 FEAT_EVENT_DESC = 12
 TYPE_SOFTWARE, TYPE_TRACEPOINT = 1, 2
 STACK_OFFCPU, STACK_CHAIN_KEEP = 1 << 2, 1 << 9
 S_IP, S_TID, S_TIME, S_CPU, S_PERIOD, S_CALLCHAIN, S_RAW, S_IDENT = 1, 2, 4, 128, 256, 32, 1024, 1 << 16
 SAMPLE_TYPE = S_IDENT | S_IP | S_TID | S_TIME | S_CPU | S_PERIOD | S_CALLCHAIN | S_RAW
-CTX_USER = (1 << 64) - 512
+CTX_USER, CTX_KERNEL = (1 << 64) - 512, (1 << 64) - 128
 MAGIC, VERSION = 0x52545042, 1
 BASE = 0x7f0000000000
 
@@ -81,6 +85,32 @@ def sample(ident, pid, tid, time, chain, raw=None, cpu=0):
     raw = raw or b''
     body += pad8(struct.pack('<I', len(raw)) + raw)
     return record(PERF_RECORD_SAMPLE, body, misc=2)
+
+
+def ksymbol(addr, length, name, time, unregister=False):
+    body = struct.pack('<QIHH', addr, length, KSYMBOL_TYPE_BPF, KSYMBOL_UNREGISTER if unregister else 0)
+    return record(PERF_RECORD_KSYMBOL, body + pad8(name.encode() + b'\0') +
+                  trailer(0, 0, time, 1))
+
+
+def kernel_sample(pid, time, kernel, user):
+    body = struct.pack('<QQIIQIIQ', 1, kernel[0], pid, pid, time, 0, 0, 1)
+    ips = [CTX_KERNEL] + kernel + [CTX_USER] + user
+    body += struct.pack('<Q', len(ips)) + b''.join(struct.pack('<Q', ip) for ip in ips)
+    body += pad8(struct.pack('<I', 0))
+    return record(PERF_RECORD_SAMPLE, body, misc=1)
+
+
+def ksymbol_records(ip):
+    """Program first at X, unloaded; second loaded at X: a sample in each."""
+    x = 0xffffffffc0001000
+    recs = [ksymbol(x, 0x100, 'bpf_prog_1111111111111111_first', 20)]
+    recs.append(kernel_sample(2000, 30, [x + 0x10], [ip['fake_main']]))
+    recs.append(ksymbol(x, 0x100, 'bpf_prog_1111111111111111_first', 40, unregister=True))
+    recs.append(ksymbol(x, 0x80, 'bpf_prog_2222222222222222_second', 50))
+    recs.append(kernel_sample(2000, 60, [x + 0x10], [ip['fake_main']]))
+    recs.append(kernel_sample(2000, 61, [x + 0x10], [ip['fake_main']]))
+    return recs
 
 
 def rstring(text):
@@ -188,6 +218,12 @@ def main():
                              (0x13c, TYPE_TRACEPOINT, 'sched:sched_switch', [3])])]
     recs += [comm(py, 'python3', 10), mmap2(py, BASE, 0x100000, lib, 11), comm(2000, 'native', 12),
             mmap2(2000, BASE, 0x100000, lib, 13)]
+    if '--ksymbol' in sys.argv[3:]:
+        recs += ksymbol_records(ip)
+        recs.append(record(FINISHED_ROUND, b''))
+        with open(out, 'wb') as f:
+            f.write(b''.join(recs))
+        return
     t = 100
     for code, name_ptr, first, name, qual, fname, delta in (
             (A[0], A[1], A[2], '<module>', '<module>', '/srv/app/main.py', 2),
