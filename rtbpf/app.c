@@ -33,31 +33,79 @@ void rt_bpf__log_line(void *ctx, const char *msg)
 	fprintf(stderr, "rt-bpf: %s\n", msg);
 }
 
+/* 0 when @path is a regular file we may execute, else -errno as execve()
+ * would fail (a directory or another kind of file: EACCES). */
+static int check_executable(const char *path)
+{
+	struct stat st;
+
+	if (stat(path, &st))
+		return -errno;
+	if (!S_ISREG(st.st_mode))
+		return -EACCES;
+	return access(path, X_OK) ? -errno : 0;
+}
+
 /*
- * true when @name is an executable regular file, looked up on PATH the way
- * execvp() will run it.  $PERF is never handed to a shell: a name like
- * "x'; touch F; '" is only ever a file name that does not exist.
+ * 0 when @name is an executable regular file, looked up on PATH the way
+ * execvp() will run it, else -errno as execvp() would fail: EACCES when a
+ * file of that name was found but cannot be run, ENOENT when none was.
+ * $PERF is never handed to a shell: a name like "x'; touch F; '" is only
+ * ever a file name that does not exist.
  */
-static bool executable_on_path(const char *name)
+static int find_executable(const char *name)
 {
 	const char *path = getenv("PATH");
 	char buf[4096];
-	struct stat st;
+	int err = -ENOENT;
 
+	if (!*name)
+		return -ENOENT;
 	if (strchr(name, '/'))
-		return !stat(name, &st) && S_ISREG(st.st_mode) && !access(name, X_OK);
+		return check_executable(name);
 	if (!path || !*path)
 		path = "/usr/local/bin:/usr/bin:/bin";
 	while (*path) {
 		size_t len = strcspn(path, ":");
 
 		if (snprintf(buf, sizeof(buf), "%.*s/%s", len ? (int)len : 1, len ? path : ".",
-			     name) < (int)sizeof(buf) &&
-		    !stat(buf, &st) && S_ISREG(st.st_mode) && !access(buf, X_OK))
-			return true;
+			     name) < (int)sizeof(buf)) {
+			int e = check_executable(buf);
+
+			if (!e)
+				return 0;
+			if (e == -EACCES)
+				err = e;
+		}
 		path += len + (path[len] == ':');
 	}
-	return false;
+	return err;
+}
+
+int rt_bpf__check_command(const char *file)
+{
+	int err = find_executable(file);
+
+	if (err)
+		fprintf(stderr, "rt-bpf: cannot run %s: %s\n", file, strerror(-err));
+	return err;
+}
+
+int rt_bpf__parse_number(const char *arg, unsigned long min, unsigned long max,
+			 unsigned long *value)
+{
+	unsigned long v;
+	char *end;
+
+	/* strtoul takes a sign ("-5" is ULONG_MAX - 4) and leading space */
+	if (*arg < '0' || *arg > '9')
+		return -EINVAL;
+	errno = 0;
+	v = strtoul(arg, &end, 10);
+	if (errno || *end || v < min || v > max)
+		return -EINVAL;
+	*value = v;
+	return 0;
 }
 
 int rt_bpf__preflight(bool need_perf)
@@ -84,7 +132,7 @@ int rt_bpf__preflight(bool need_perf)
 
 		if (!perf || !*perf)
 			perf = "perf";
-		if (!executable_on_path(perf)) {
+		if (find_executable(perf)) {
 			fprintf(stderr, "rt-bpf: perf not found (%s); install it (Debian: apt-get install "
 				"linux-perf) or set PERF to its path\n", perf);
 			return -ENOENT;

@@ -1048,8 +1048,7 @@ static void async_init(void *opts)
 static int async_option(void *opts, int c, const char *arg)
 {
 	struct async_opts *o = opts;
-	char *end;
-	long v;
+	unsigned long v;
 
 	if (c == 'j') {
 		o->json = arg;
@@ -1059,8 +1058,7 @@ static int async_option(void *opts, int c, const char *arg)
 		o->ps = true;
 		return 0;
 	}
-	v = strtol(arg, &end, 10);
-	if (end == arg || *end || v < 1 || v > 100000) {
+	if (rt_bpf__parse_number(arg, 1, 100000, &v)) {
 		fprintf(stderr, "rt-bpf async: bad --%s %s\n", c == 't' ? "threshold-ms" : "sample-hz",
 			arg);
 		return -EINVAL;
@@ -1119,9 +1117,16 @@ static int async_run(struct rt_bpf_app *rt, void *opts, int argc, char **argv)
 	struct sigaction sa = { .sa_handler = on_signal };
 	int err;
 
+	/* said as record says it, not as a process that ended before asyncio */
+	if (rt->nr_pids && kill(rt->pids[0], 0) && errno == ESRCH) {
+		fprintf(stderr, "rt-bpf async: no process %d\n", rt->pids[0]);
+		return -ESRCH;
+	}
 	if (o->ps)
 		return rt_async_ps__run(rt->pids[0], o->json);
 	err = rt_bpf__preflight(false);
+	if (!err && argc > 0)
+		err = rt_bpf__check_command(argv[0]);
 	if (err)
 		return err;
 	sigaction(SIGINT, &sa, NULL);

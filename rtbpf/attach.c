@@ -4,6 +4,7 @@
  * perf record that is already running, until perf exits or Ctrl-C.
  */
 #include <errno.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -26,17 +27,24 @@ static void on_signal(int sig)
 static int attach_option(void *opts, int c, const char *arg)
 {
 	struct attach_opts *o = opts;
+	unsigned long pid;
 
 	if (c != 'P')
 		return -EINVAL;
-	o->perf_pid = atoi(arg);
+	/* 0 would mean "the only perf running": a typo must not pick one */
+	if (rt_bpf__parse_number(arg, 1, INT_MAX, &pid)) {
+		fprintf(stderr, "rt-bpf: bad --perf-pid %s (a process id)\n", arg);
+		return -EINVAL;
+	}
+	o->perf_pid = (pid_t)pid;
 	return 0;
 }
 
 static int attach_check(struct rt_bpf_app *app, void *opts, int argc, char **argv)
 {
 	if (argc > 0) {
-		fprintf(stderr, "rt-bpf attach: unexpected argument (try rt-bpf --help)\n");
+		fprintf(stderr, "rt-bpf attach: unexpected argument '%s' (see 'rt-bpf attach --help')\n",
+			argv[0]);
 		return -EINVAL;
 	}
 	return 0;
@@ -74,7 +82,7 @@ static int attach_run(struct rt_bpf_app *app, void *opts, int argc, char **argv)
 		rt_bpf_app__discover(app, RT_BPF_DISCOVER_MAX_MS);
 	rt_perf_session__detach(s);
 	rt_perf_session__prog_stats(s, &ps);
-	rt_bpf_app__print_stats(app, &ps);
+	rt_bpf_app__print_stats(app, &ps, 0);
 out:
 	rt_perf_session__free(s);
 	return err;

@@ -2,11 +2,12 @@
 /*
  * rt-bpf: puts CPython and CRuby frames into an unmodified `perf record`.
  *   rt-bpf attach [--perf-pid PID] [-p PID...]
- *   rt-bpf record [-F HZ] [--call-graph fp|dwarf[,BYTES]] [-o FILE] [-d SECONDS]
+ *   rt-bpf record [-F HZ] [-g | --call-graph fp|dwarf[,BYTES]] [-o FILE] [-d SECONDS]
  *                 (-p PID | -a | [-a] -- CMD ARGS...)
  *   rt-bpf top [-F HZ] (-p PID | -a | -- CMD ARGS...)
  *   rt-bpf async [--threshold-ms N] [--json FILE] (-p PID | -- CMD ARGS...)
- * Parses the subcommand and the global flags and dispatches; nothing else.
+ * Parses the subcommand and the global flags (before or after it) and
+ * dispatches; nothing else.
  * Each subcommand is its own file (attach.c, record.c, top.c); what they share is
  * in rtbpf.h.  The walker is bpf/walker.bpf.c, process inspection
  * runtimes/, perf's side rtbpf/perfsession.c.
@@ -14,7 +15,9 @@
 #include <bpf/libbpf.h>
 #include <errno.h>
 #include <getopt.h>
+#include <limits.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -48,18 +51,37 @@ static int libbpf_log(enum libbpf_print_level level, const char *fmt, va_list ap
 	return vfprintf(stderr, fmt, ap);
 }
 
-static void usage(FILE *f)
+/* The global options' paragraph, after the modes' help. */
+static void usage_global(FILE *f)
 {
-	for (size_t i = 0; i < NR_CMDS; i++)
-		fprintf(f, "%s rt-bpf %s", i ? "      " : "usage:", cmds[i]->synopsis);
-	fprintf(f, "       rt-bpf --version\n\n");
-	for (size_t i = 0; i < NR_CMDS; i++)
-		fputs(cmds[i]->help, f);
 	fprintf(f,
-		"--layout FILE  walk CPython processes of FILE's version with that layout file\n"
-		"        (docs/layouts.md); 3.13+ checks it against the process's _Py_DebugOffsets.\n"
+		"global options, before or after the command: -v (--verbose) says more: the\n"
+		"        processes found and walked; --layout FILE walks CPython processes of\n"
+		"        FILE's version with that layout file (docs/layouts.md); 3.13+ checks\n"
+		"        it against the process's _Py_DebugOffsets; -h (--help) this help\n"
+		"        (rt-bpf --help: every command's).\n"
 		"Read the result with rtmerge.  Needs root and kernel BTF.  Environment: PERF\n"
 		"names the perf binary (run directly, never through a shell; found on PATH).\n");
+}
+
+/* @cmd's help, or every command's (@cmd NULL). */
+static void usage(FILE *f, const struct rt_bpf_cmd *cmd)
+{
+	bool first = true;
+
+	for (size_t i = 0; i < NR_CMDS; i++) {
+		if (cmd && cmds[i] != cmd)
+			continue;
+		fprintf(f, "%s rt-bpf %s", first ? "usage:" : "      ", cmds[i]->synopsis);
+		first = false;
+	}
+	if (!cmd)
+		fprintf(f, "       rt-bpf --version\n");
+	fputc('\n', f);
+	for (size_t i = 0; i < NR_CMDS; i++)
+		if (!cmd || cmds[i] == cmd)
+			fputs(cmds[i]->help, f);
+	usage_global(f);
 }
 
 static const struct rt_bpf_cmd *find_cmd(const char *name)
@@ -71,14 +93,15 @@ static const struct rt_bpf_cmd *find_cmd(const char *name)
 }
 
 /*
- * Parses the global flags and @cmd's own into @app and @opts.  Returns 0,
- * 1 after --help, or -EINVAL after saying why.
+ * Parses the global flags and @cmd's own, from argv[@first] on, into @app
+ * and @opts.  Returns 0, 1 after --help, or -EINVAL after saying why.
  */
 static int parse_options(const struct rt_bpf_cmd *cmd, struct rt_bpf_app *app, void *opts,
-			 int argc, char **argv)
+			 int argc, char **argv, int first)
 {
 	struct option longopts[MAX_LONGOPTS] = { 0 };
 	char shortopts[64];
+	unsigned long pid;
 	size_t n = 0;
 	int c;
 
@@ -87,15 +110,22 @@ static int parse_options(const struct rt_bpf_cmd *cmd, struct rt_bpf_app *app, v
 	for (const struct option *o = cmd->longopts; o && o->name && n + 1 < MAX_LONGOPTS; o++)
 		longopts[n++] = *o;
 	snprintf(shortopts, sizeof(shortopts), "+p:vh%s", cmd->shortopts ? cmd->shortopts : "");
-	optind = 2;
+	/* getopt names argv[0] in its messages: the house's "rt-bpf: ..." */
+	argv[0] = (char *)"rt-bpf";
+	optind = first;
 	while ((c = getopt_long(argc, argv, shortopts, longopts, NULL)) != -1) {
 		switch (c) {
 		case 'p':
-			if (app->nr_pids == sizeof(app->pids) / sizeof(app->pids[0]) || atoi(optarg) <= 0) {
-				fprintf(stderr, "rt-bpf: bad or too many -p: %s\n", optarg);
+			if (rt_bpf__parse_number(optarg, 1, INT_MAX, &pid)) {
+				fprintf(stderr, "rt-bpf: bad -p %s (a process id)\n", optarg);
 				return -EINVAL;
 			}
-			app->pids[app->nr_pids++] = atoi(optarg);
+			if (app->nr_pids == sizeof(app->pids) / sizeof(app->pids[0])) {
+				fprintf(stderr, "rt-bpf: too many -p (at most %zu)\n",
+					sizeof(app->pids) / sizeof(app->pids[0]));
+				return -EINVAL;
+			}
+			app->pids[app->nr_pids++] = (pid_t)pid;
 			break;
 		case 'L':
 			app->layout = rt_bpf__read_layout(optarg);
@@ -106,10 +136,11 @@ static int parse_options(const struct rt_bpf_cmd *cmd, struct rt_bpf_app *app, v
 			app->verbose = true;
 			break;
 		case 'h':
-			usage(stdout);
+			usage(stdout, cmd);
 			return 1;
 		case '?':
-			usage(stderr);
+			/* getopt said what was wrong; the help is one command away */
+			fprintf(stderr, "rt-bpf: see 'rt-bpf %s --help'\n", cmd->name);
 			return -EINVAL;
 		default:
 			if (cmd->option(opts, c, optarg))
@@ -121,24 +152,72 @@ static int parse_options(const struct rt_bpf_cmd *cmd, struct rt_bpf_app *app, v
 	return 0;
 }
 
+/*
+ * The global options before the command (rt-bpf -v record ...), into @app.
+ * Returns the command's index in argv, 0 after --help or --version (exit
+ * 0), or -1 after saying why (exit 2).
+ */
+static int parse_leading_options(struct rt_bpf_app *app, int argc, char **argv)
+{
+	int i;
+
+	for (i = 1; i < argc && argv[i][0] == '-'; i++) {
+		const char *arg = argv[i];
+
+		if (!strcmp(arg, "--help") || !strcmp(arg, "-h")) {
+			usage(stdout, NULL);
+			return 0;
+		}
+		if (!strcmp(arg, "--version") || !strcmp(arg, "-V")) {
+			printf("rt-bpf %s\n", RT_BPF_VERSION);
+			return 0;
+		}
+		if (!strcmp(arg, "-v") || !strcmp(arg, "--verbose")) {
+			app->verbose = true;
+		} else if (!strncmp(arg, "--layout=", 9) || !strcmp(arg, "--layout")) {
+			const char *file = arg[8] ? arg + 9 : i + 1 < argc ? argv[++i] : NULL;
+
+			if (!file) {
+				fprintf(stderr, "rt-bpf: --layout needs a file\n");
+				return -1;
+			}
+			app->layout = rt_bpf__read_layout(file);
+			if (!app->layout)
+				return -1;
+		} else {
+			/* most likely a command's option: name the command when one follows */
+			const struct rt_bpf_cmd *cmd = NULL;
+
+			for (int j = i + 1; j < argc && !cmd; j++)
+				cmd = find_cmd(argv[j]);
+			fprintf(stderr, "rt-bpf: unknown option '%s'; options go after the command: "
+				"rt-bpf %s %s ...\n", arg, cmd ? cmd->name : "MODE", arg);
+			return -1;
+		}
+	}
+	if (i == argc) {
+		/* the synopses; the whole help is a screenful per command */
+		for (size_t c = 0; c < NR_CMDS; c++)
+			fprintf(stderr, "%s rt-bpf %s", c ? "      " : "usage:", cmds[c]->synopsis);
+		fprintf(stderr, "rt-bpf: see 'rt-bpf --help' or 'rt-bpf MODE --help'\n");
+		return -1;
+	}
+	return i;
+}
+
 int main(int argc, char **argv)
 {
 	struct rt_bpf_app app = { .scope = RT_PROCESS_ALL };
 	const struct rt_bpf_cmd *cmd;
 	void *opts;
-	int err;
+	int err, first;
 
-	if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
-		usage(argc < 2 ? stderr : stdout);
-		return argc < 2 ? 2 : 0;
-	}
-	if (!strcmp(argv[1], "--version") || !strcmp(argv[1], "-V")) {
-		printf("rt-bpf %s\n", RT_BPF_VERSION);
-		return 0;
-	}
-	cmd = find_cmd(argv[1]);
+	first = parse_leading_options(&app, argc, argv);
+	if (first <= 0)
+		return first ? 2 : 0;
+	cmd = find_cmd(argv[first]);
 	if (!cmd) {
-		fprintf(stderr, "rt-bpf: unknown command '%s' (try rt-bpf --help)\n", argv[1]);
+		fprintf(stderr, "rt-bpf: unknown command '%s' (try rt-bpf --help)\n", argv[first]);
 		return 2;
 	}
 	libbpf_set_print(libbpf_log);
@@ -149,7 +228,7 @@ int main(int argc, char **argv)
 	}
 	if (cmd->init)
 		cmd->init(opts);
-	err = parse_options(cmd, &app, opts, argc, argv);
+	err = parse_options(cmd, &app, opts, argc, argv, first + 1);
 	if (!err)
 		err = cmd->check(&app, opts, argc - optind, argv + optind);
 	if (err) {
@@ -159,5 +238,6 @@ int main(int argc, char **argv)
 	err = cmd->run(&app, opts, argc - optind, argv + optind);
 	rt_bpf_app__free(&app);
 	free(opts);
-	return err ? 1 : 0;
+	/* a positive value is the command's own exit status (record -- CMD) */
+	return err < 0 ? 1 : err;
 }

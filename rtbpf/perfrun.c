@@ -201,6 +201,7 @@ struct record_run {
 	void *log_ctx;
 	sigset_t old_mask;
 	int ctl[2], ack[2], gate[2];
+	int exec_err[2];        /* the command's errno when execvp fails */
 	int sig_fd;
 	pid_t perf_pid, cmd_pid, target_pid;
 	int perf_pidfd, cmd_pidfd, target_pidfd;
@@ -209,27 +210,53 @@ struct record_run {
 	bool err_filter_running;
 };
 
+/*
+ * Forks the command, held before exec until the gate opens.  An exec that
+ * fails sends its errno through r->exec_err (closed by a successful exec):
+ * its exit status 127 alone would not tell it from a command that exits
+ * 127 itself.
+ */
 static pid_t spawn_gated_command(struct record_run *r)
 {
 	pid_t pid;
 
-	if (pipe2(r->gate, O_CLOEXEC))
+	if (pipe2(r->gate, O_CLOEXEC) || pipe2(r->exec_err, O_CLOEXEC | O_NONBLOCK))
 		return -1;
 	pid = fork();
 	if (pid != 0)
 		return pid;
 	/* Child: wait for the parent's go, so not one instruction runs unsampled. */
 	char go = 0;
+	int err;
 
 	sigprocmask(SIG_SETMASK, &r->old_mask, NULL);
 	close(r->gate[1]);
+	close(r->exec_err[0]);
 	while (read(r->gate[0], &go, 1) < 0 && errno == EINTR)
 		;
 	if (go != 'g')
 		_exit(126);
 	execvp(r->opts->argv[0], r->opts->argv);
-	fprintf(stderr, "rt-bpf: cannot run %s: %s\n", r->opts->argv[0], strerror(errno));
+	err = errno;
+	fprintf(stderr, "rt-bpf: cannot run %s: %s\n", r->opts->argv[0], strerror(err));
+	/* a short write leaves the parent the exit status alone */
+	ssize_t sent = write(r->exec_err[1], &err, sizeof(err));
+
+	(void)sent;
 	_exit(127);
+}
+
+/* Says how perf ended when that was not its clean exit. */
+static void say_perf_status(const struct record_run *r, int status)
+{
+	if (WIFSIGNALED(status))
+		rt_perf__logf(r->log, r->log_ctx, "perf record was killed by signal %d",
+			      WTERMSIG(status));
+	else if (WIFEXITED(status))
+		rt_perf__logf(r->log, r->log_ctx, "perf record exited with status %d",
+			      WEXITSTATUS(status));
+	else
+		rt_perf__logf(r->log, r->log_ctx, "perf record failed (wait status 0x%x)", status);
 }
 
 static pid_t spawn_perf(struct record_run *r, const char *perf, const char *output)
@@ -367,7 +394,7 @@ int rt_perf_record(const struct rt_perf_record_opts *opts, struct rt_perf_record
 {
 	struct record_run r = {
 		.opts = opts,
-		.ctl = { -1, -1 }, .ack = { -1, -1 }, .gate = { -1, -1 },
+		.ctl = { -1, -1 }, .ack = { -1, -1 }, .gate = { -1, -1 }, .exec_err = { -1, -1 },
 		.sig_fd = -1, .perf_pidfd = -1, .cmd_pidfd = -1, .target_pidfd = -1,
 		.perf_err = { -1, -1 },
 	};
@@ -377,8 +404,8 @@ int rt_perf_record(const struct rt_perf_record_opts *opts, struct rt_perf_record
 	rt_perf_attach_fn attach;
 	unsigned int duration_ms;
 	sigset_t block;
-	int err, perf_status = -1, cmd_status = -1;
-	bool mask_set = false;
+	int err, perf_status = -1, cmd_status = -1, exec_errno = 0;
+	bool mask_set = false, perf_gone = false, cmd_stopped = false;
 	pid_t target_pid = 0;
 
 	if (!opts || !opts_valid(opts, opts->sz,
@@ -437,6 +464,7 @@ int rt_perf_record(const struct rt_perf_record_opts *opts, struct rt_perf_record
 			goto cleanup;
 		}
 		close_fd(&r.gate[0]);
+		close_fd(&r.exec_err[1]);
 		r.cmd_pidfd = pidfd_open(r.cmd_pid, 0);
 		r.target_pidfd = r.cmd_pidfd;
 		target_pid = r.cmd_pid;
@@ -544,7 +572,7 @@ int rt_perf_record(const struct rt_perf_record_opts *opts, struct rt_perf_record
 			if (r.target_pidfd >= 0 && p[2].revents)
 				break;
 			if (p[1].revents) {
-				rt_perf__logf(r.log, r.log_ctx, "perf record exited before the target");
+				perf_gone = true; /* said below, with how it ended */
 				break;
 			}
 		}
@@ -564,8 +592,10 @@ cleanup:
 			     (WIFSIGNALED(perf_status) && WTERMSIG(perf_status) == SIGINT);
 
 		if (e == 0 && !err && !clean) {
-			rt_perf__logf(r.log, r.log_ctx, "perf record failed (status 0x%x)", perf_status);
+			say_perf_status(&r, perf_status);
 			err = -EIO;
+		} else if (e == 0 && !err && perf_gone) {
+			rt_perf__logf(r.log, r.log_ctx, "perf record exited before the target");
 		}
 	}
 	close_fd(&r.perf_err[1]);
@@ -575,6 +605,7 @@ cleanup:
 	if (r.cmd_pid > 0) {
 		/* Recording is over (duration, signal or perf gone): end the command too. */
 		if (r.cmd_pidfd >= 0 && wait_exit(r.cmd_pidfd, r.cmd_pid, 0, &cmd_status)) {
+			cmd_stopped = true;
 			kill(r.cmd_pid, SIGTERM);
 			if (wait_exit(r.cmd_pidfd, r.cmd_pid, 5000, &cmd_status) == 0)
 				r.cmd_pid = 0;
@@ -582,9 +613,14 @@ cleanup:
 			r.cmd_pid = 0;
 		}
 		if (r.cmd_pid > 0) {
+			cmd_stopped = true;
 			kill(r.cmd_pid, SIGKILL);
 			waitpid(r.cmd_pid, &cmd_status, 0);
 		}
+		/* the command is gone: its end of the pipe is closed */
+		if (r.exec_err[0] >= 0 &&
+		    read(r.exec_err[0], &exec_errno, sizeof(exec_errno)) != sizeof(exec_errno))
+			exec_errno = 0;
 	}
 	if (s) {
 		rt_perf_session__detach(s);
@@ -595,6 +631,8 @@ cleanup:
 	if (res) {
 		res->perf_status = perf_status;
 		res->target_status = cmd_status;
+		res->exec_errno = exec_errno;
+		res->target_stopped = cmd_stopped;
 		if (!realpath(output, res->output))
 			snprintf(res->output, sizeof(res->output), "%s", output);
 	}
@@ -603,6 +641,8 @@ cleanup:
 	close_fd(&r.ack[0]);
 	close_fd(&r.ack[1]);
 	close_fd(&r.gate[0]);
+	close_fd(&r.exec_err[0]);
+	close_fd(&r.exec_err[1]);
 	close_fd(&r.sig_fd);
 	close_fd(&r.perf_pidfd);
 	close_fd(&r.cmd_pidfd);

@@ -199,7 +199,9 @@ static int pick_perf(rt_perf_log_fn log, void *log_ctx, const struct rt_perffd_r
 		      pids);
 		return -EEXIST;
 	}
-	if (want)
+	if (want && kill(want, 0) && errno == ESRCH)
+		rt_perf__logf(log, log_ctx, "no process %d", (int)want);
+	else if (want)
 		rt_perf__logf(log, log_ctx,
 		      "process %d holds no sampling perf events (not perf record, or not started yet)",
 		      (int)want);

@@ -219,6 +219,9 @@ struct rt_perf_record_opts {
 struct rt_perf_record_result {
 	int perf_status;              /* wait status of perf */
 	int target_status;            /* wait status of the COMMAND, -1 otherwise */
+	int exec_errno;               /* why the COMMAND could not be run (execvp), or 0 */
+	bool target_stopped;          /* the recording ended first (duration, perf's exit)
+				       * and stopped the COMMAND */
 	struct rt_perf_prog_stats stats;
 	char output[4096];            /* absolute path of perf.data */
 };
@@ -229,7 +232,9 @@ struct rt_perf_record_result {
  * (-a | -p pid) [-e dummy/name=rt-target-PID/], waits for its events, calls opts->attach, enables perf,
  * waits for the target, the duration or SIGINT/SIGTERM (blocked meanwhile
  * and handled here), stops perf with SIGINT and waits for it.  Fills res
- * (may be NULL).  Returns 0, or -errno after logging why.
+ * (may be NULL).  Returns 0, or -errno after logging why (-EIO: perf
+ * failed, its wait status decoded).  A COMMAND that could not be run is
+ * said by its process and is no error here: see res->exec_errno.
  */
 int rt_perf_record(const struct rt_perf_record_opts *opts, struct rt_perf_record_result *res);
 

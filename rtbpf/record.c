@@ -20,6 +20,9 @@
 #include "rtbpf/rtbpf.h"
 #include "rtbpf/tasks.h"
 
+/* The highest -F: perf's default kernel.perf_event_max_sample_rate. */
+#define RECORD_MAX_FREQ 100000u
+
 struct record_opts {
 	struct rt_perf_record_opts ro;
 	bool all;      /* -a */
@@ -44,14 +47,17 @@ static void record_init(void *opts)
 static int record_option(void *opts, int c, const char *arg)
 {
 	struct record_opts *o = opts;
+	unsigned long v;
 
 	switch (c) {
 	case 'F':
-		o->ro.freq = (unsigned int)atoi(arg);
-		if (!o->ro.freq) {
-			fprintf(stderr, "rt-bpf: bad -F %s\n", arg);
+		/* perf's own ceiling is kernel.perf_event_max_sample_rate, 100000
+		 * by default */
+		if (rt_bpf__parse_number(arg, 1, RECORD_MAX_FREQ, &v)) {
+			fprintf(stderr, "rt-bpf: bad -F %s (1 to %u)\n", arg, RECORD_MAX_FREQ);
 			return -EINVAL;
 		}
+		o->ro.freq = (unsigned int)v;
 		return 0;
 	case 'o':
 		o->ro.output = arg;
@@ -70,14 +76,18 @@ static int record_option(void *opts, int c, const char *arg)
 		return 0;
 	}
 	case 'g':
+		/* perf's -g, typed by habit: frame pointers, the default */
+		o->ro.call_graph = RT_PERF_CALL_GRAPH_FP;
+		return 0;
+	case 'G':
 		if (!strcmp(arg, "fp")) {
 			o->ro.call_graph = RT_PERF_CALL_GRAPH_FP;
 		} else if (!strncmp(arg, "dwarf", 5) && (!arg[5] || arg[5] == ',')) {
 			o->ro.call_graph = RT_PERF_CALL_GRAPH_DWARF;
 			if (arg[5]) {
 				char *end;
-				unsigned long v = strtoul(arg + 6, &end, 0);
 
+				v = strtoul(arg + 6, &end, 0);
 				if (end == arg + 6 || *end || v < 8 || v > RT_PERF_DWARF_STACK_MAX) {
 					fprintf(stderr, "rt-bpf: bad --call-graph %s (dwarf,BYTES: 8 to "
 						"%u)\n", arg, RT_PERF_DWARF_STACK_MAX);
@@ -167,6 +177,30 @@ static void record_before_stop(void *ctx)
 	app->offcpu_link = 0;
 }
 
+/*
+ * The exit status of record -- CMD: the command's, as perf record passes
+ * it on, so that a script sees its failure (killed by a signal:
+ * 128+signal, as a shell says it); 0 when the recording's end (-d) stopped
+ * it, and for -p and -a.
+ */
+static int command_status(const struct rt_perf_record_opts *ro,
+			  const struct rt_perf_record_result *res)
+{
+	int status = res->target_status;
+
+	if (ro->target != RT_PERF_RECORD_COMMAND || status == -1 || res->target_stopped)
+		return 0;
+	if (WIFEXITED(status) && WEXITSTATUS(status)) {
+		fprintf(stderr, "rt-bpf: the command exited with status %d\n", WEXITSTATUS(status));
+		return WEXITSTATUS(status);
+	}
+	if (WIFSIGNALED(status)) {
+		fprintf(stderr, "rt-bpf: the command was killed by signal %d\n", WTERMSIG(status));
+		return 128 + WTERMSIG(status);
+	}
+	return 0;
+}
+
 static int record_run(struct rt_bpf_app *app, void *opts, int argc, char **argv)
 {
 	struct record_opts *o = opts;
@@ -175,6 +209,8 @@ static int record_run(struct rt_bpf_app *app, void *opts, int argc, char **argv)
 	int err;
 
 	err = rt_bpf__preflight(true);
+	if (!err && argc > 0)
+		err = rt_bpf__check_command(argv[0]);
 	if (!err)
 		err = rt_bpf_app__check_targets(app);
 	if (err)
@@ -227,17 +263,19 @@ static int record_run(struct rt_bpf_app *app, void *opts, int argc, char **argv)
 	rt_task_tracer__stop(app->task_tracer);
 	app->task_tracer = NULL;
 	if (app->skel)
-		rt_bpf_app__print_stats(app, &res.stats);
-	if (!err)
-		fprintf(stderr, "rt-bpf: wrote %s\n", res.output);
-	if (!err && ro->target == RT_PERF_RECORD_COMMAND && res.target_status != -1 &&
-	    WIFEXITED(res.target_status) && WEXITSTATUS(res.target_status))
-		fprintf(stderr, "rt-bpf: the command exited with status %d\n", WEXITSTATUS(res.target_status));
-	return err;
+		rt_bpf_app__print_stats(app, &res.stats,
+					err || res.exec_errno ? RT_BPF_STATS_NO_TARGET : 0);
+	if (err)
+		return err;
+	/* the command said why it could not run; the file holds nothing of it */
+	if (res.exec_errno)
+		return 127;
+	fprintf(stderr, "rt-bpf: wrote %s\n", res.output);
+	return command_status(ro, &res);
 }
 
 static const struct option record_longopts[] = {
-	{ "call-graph", required_argument, NULL, 'g' },
+	{ "call-graph", required_argument, NULL, 'G' },
 	{ "off-cpu", no_argument, NULL, 'O' },
 	{ "tasks", no_argument, NULL, 'T' },
 	{ 0 },
@@ -246,15 +284,16 @@ static const struct option record_longopts[] = {
 const struct rt_bpf_cmd rt_bpf_cmd_record = {
 	.name = "record",
 	.synopsis =
-	"record [-F HZ] [--call-graph fp|dwarf[,BYTES]] [-o FILE] [-d SECONDS] [--off-cpu]\n"
+	"record [-F HZ] [-g | --call-graph fp|dwarf[,BYTES]] [-o FILE] [-d SECONDS] [--off-cpu]\n"
 	"                     [--tasks] [-e EVENT]...\n"
 	"                     (-p PID | -a | [-a] -- CMD ARGS...)\n",
 	.help =
-	"record  runs perf record -a with such an event and attaches to it.\n"
-	"        -F HZ (default 99), --call-graph fp|dwarf (default fp; dwarf when\n"
-	"        callchains break; dwarf,BYTES: user stack bytes copied per sample, up\n"
-	"        to 65528, default 32768), -o FILE (default perf.data), -d SECONDS: stop\n"
-	"        after that long.  What is recorded and when it ends:\n"
+	"record  runs perf record -a with a bpf-output event and attaches to it.\n"
+	"        -F HZ (default 99, at most 100000), --call-graph fp|dwarf (default fp,\n"
+	"        also -g as perf takes it; dwarf when callchains break; dwarf,BYTES: user\n"
+	"        stack bytes copied per sample, up to 65528, default 32768), -o FILE\n"
+	"        (default perf.data), -d SECONDS: stop after that long.  What is\n"
+	"        recorded and when it ends:\n"
 	"          -p PID    every thread of that process, present and future;\n"
 	"                    ends when it exits, after -d, or at Ctrl-C\n"
 	"          -a        every process; ends after -d or at Ctrl-C\n"
@@ -271,8 +310,11 @@ const struct rt_bpf_cmd rt_bpf_cmd_record = {
 	"        probe and removes it afterwards); rtmerge --event EVENT.\n"
 	"        --tasks (-p or -- CMD): the target's asyncio (CPython 3.11-3.13) or tokio\n"
 	"        task steps too: rtmerge puts a [task] NAME frame into each sample taken\n"
-	"        inside one (docs/async.md).\n",
-	.shortopts = "F:o:d:ae:",
+	"        inside one (docs/async.md).\n"
+	"        Exit status: with -- CMD the command's (killed by a signal: 128+signal;\n"
+	"        0 when -d stopped it), else 0; 1 when the recording failed or CMD\n"
+	"        cannot be run, 2 for a usage error.\n",
+	.shortopts = "F:o:d:ae:g",
 	.longopts = record_longopts,
 	.opts_size = sizeof(struct record_opts),
 	.init = record_init,

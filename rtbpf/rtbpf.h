@@ -85,7 +85,8 @@ struct rt_bpf_cmd {
 	int (*option)(void *opts, int c, const char *arg);
 	/* The operands: 0, or -EINVAL after saying why (exit 2). */
 	int (*check)(struct rt_bpf_app *app, void *opts, int argc, char **argv);
-	/* 0, or -errno after saying why (exit 1).  rt_bpf_app__free() follows. */
+	/* 0, -errno after saying why (exit 1), or a positive exit status of
+	 * its own (record -- CMD: the command's).  rt_bpf_app__free() follows. */
 	int (*run)(struct rt_bpf_app *app, void *opts, int argc, char **argv);
 };
 
@@ -106,6 +107,22 @@ void rt_bpf__log_line(void *ctx, const char *msg);
  * 0 or -errno.
  */
 int rt_bpf__preflight(bool need_perf);
+
+/*
+ * Checks that @file, a command to run, is found on PATH as execvp() will
+ * look for it and may be executed, saying "cannot run FILE: why" when
+ * not: a command that cannot start must fail before perf and the BPF
+ * programs do.  Returns 0 or -errno.
+ */
+int rt_bpf__check_command(const char *file);
+
+/*
+ * Parses @arg, a decimal number from @min to @max and nothing else (no
+ * sign, no space, no suffix), into @value.  Returns 0 or -EINVAL, saying
+ * nothing: the caller names the option.
+ */
+int rt_bpf__parse_number(const char *arg, unsigned long min, unsigned long max,
+			 unsigned long *value);
 
 /* Reads --layout's file (docs/layouts.md).  Returns a pointer to static
  * storage, or NULL after saying why. */
@@ -140,9 +157,14 @@ void rt_bpf_app__free(struct rt_bpf_app *app);
 
 /* ---- targets.c: finding and configuring interpreter processes ---- */
 
-/* Checks the explicit -p targets up front (a wrong pid is a user error).
- * Returns 0 or -errno after saying why. */
-int rt_bpf_app__check_targets(const struct rt_bpf_app *app);
+/* Checks the explicit -p targets up front (a wrong pid is a user error);
+ * a thread's id is replaced with its process's, saying so.  Returns 0 or
+ * -errno after saying why. */
+int rt_bpf_app__check_targets(struct rt_bpf_app *app);
+
+/* What the walker supports, from the runtime table: "CPython 2.7 and
+ * 3.6-3.15 and Ruby ...", into @buf of @size bytes (cut to fit). */
+void rt_bpf__runtime_versions(char *buf, size_t size);
 
 /* Makes the image cache and a tracker per runtime (-p or every process)
  * that configure the walker's maps as processes come and go.  Returns 0
@@ -176,8 +198,17 @@ void rt_bpf_app__stop_scanner(struct rt_bpf_app *app);
  * entries).  Returns 0 or -errno. */
 int rt_bpf_app__stats(const struct rt_bpf_app *app, __u64 *stat);
 
+/* What the summary's warnings know of the run (rt_bpf_app__print_stats). */
+enum rt_bpf_stats_flags {
+	RT_BPF_STATS_LIVE = 1 << 0,      /* top: a view, no perf.data */
+	RT_BPF_STATS_NO_TARGET = 1 << 1, /* perf failed or the command never ran: finding no
+					  * interpreter is no news */
+};
+
 /* Prints the walker's counters, its run time (@ps: the kernel's figures,
- * may be NULL) and a line for each problem they show. */
-void rt_bpf_app__print_stats(const struct rt_bpf_app *app, const struct rt_perf_prog_stats *ps);
+ * may be NULL) and a line for each problem they show (@flags: enum
+ * rt_bpf_stats_flags). */
+void rt_bpf_app__print_stats(const struct rt_bpf_app *app, const struct rt_perf_prog_stats *ps,
+			     unsigned int flags);
 
 #endif /* RT_RTBPF_RTBPF_H */

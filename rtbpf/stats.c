@@ -95,8 +95,10 @@ static const char *samples_name(const struct rt_bpf_app *app)
  * What to do about counters that mean part of the profile is missing: one
  * line per problem, each saying what to do.
  */
-static void print_warnings(const struct rt_bpf_app *app, const __u64 *stat)
+static void print_warnings(const struct rt_bpf_app *app, const __u64 *stat, unsigned int flags)
 {
+	char versions[256];
+
 	if (stat[RT_WALKER_STAT_NO_TSTATE])
 		fprintf(stderr, "rt-bpf: note: no thread state=%llu: samples of threads that had no "
 			"interpreter state at that moment (threads started from C code, or not yet or "
@@ -107,10 +109,15 @@ static void print_warnings(const struct rt_bpf_app *app, const __u64 *stat)
 			"functions than one sample sends names for; the rest are sent with later "
 			"samples, nothing is lost\n",
 			(unsigned long long)stat[RT_WALKER_STAT_CODE_DEFERRED]);
-	if (!app->nr_python)
-		fprintf(stderr, "rt-bpf: warning: no Python or Ruby process was found%s; the file holds "
-			"native stacks only.  rt-bpf walks CPython 2.7 and 3.6-3.13 and Ruby 3.1 (see "
-			"-v for what it finds)\n", app->scope == RT_PROCESS_ALL ? "" : " in the target");
+	/* not when perf failed or the command never ran: that was said, and
+	 * a hint about versions would only mislead */
+	if (!app->nr_python && !(flags & RT_BPF_STATS_NO_TARGET)) {
+		rt_bpf__runtime_versions(versions, sizeof(versions));
+		fprintf(stderr, "rt-bpf: warning: no Python or Ruby process was found%s; %s native "
+			"stacks only.  rt-bpf walks %s (see -v for what it finds)\n",
+			app->scope == RT_PROCESS_ALL ? "" : " in the target",
+			flags & RT_BPF_STATS_LIVE ? "the view showed" : "the file holds", versions);
+	}
 	if (stat[RT_WALKER_STAT_NO_CHANNEL])
 		fprintf(stderr, "rt-bpf: warning: %llu samples came from threads perf opened no channel "
 			"for (perf record -p only covers threads that existed when it started); their "
@@ -128,7 +135,8 @@ static void print_warnings(const struct rt_bpf_app *app, const __u64 *stat)
 			(unsigned long long)stat[RT_WALKER_STAT_OUTPUT_ERROR]);
 }
 
-void rt_bpf_app__print_stats(const struct rt_bpf_app *app, const struct rt_perf_prog_stats *ps)
+void rt_bpf_app__print_stats(const struct rt_bpf_app *app, const struct rt_perf_prog_stats *ps,
+			     unsigned int flags)
 {
 	static const char *const names[RT_WALKER_STAT_MAX] = {
 		[RT_WALKER_STAT_SAMPLES] = "python samples",
@@ -174,5 +182,5 @@ void rt_bpf_app__print_stats(const struct rt_bpf_app *app, const struct rt_perf_
 	if (app->off_cpu)
 		rt_offcpu__print_stats(bpf_map__fd(app->skel->maps.offcpu_stats),
 				       bpf_program__fd(app->skel->progs.rt_offcpu), stderr);
-	print_warnings(app, stat);
+	print_warnings(app, stat, flags);
 }

@@ -324,30 +324,68 @@ void rt_bpf_app__stop_scanner(struct rt_bpf_app *app)
 	app->scanner_running = false;
 }
 
+void rt_bpf__runtime_versions(char *buf, size_t size)
+{
+	size_t n = 0;
+
+	if (size)
+		buf[0] = '\0';
+	for (size_t i = 0; i < rt_nr_runtimes; i++)
+		n += (size_t)snprintf(buf + n, n < size ? size - n : 0, "%s%s", i ? " and " : "",
+				      rt_runtimes[i]->versions);
+}
+
 /* Says that process @pid runs none of the runtimes, and which they are. */
 static void say_no_runtime(pid_t pid)
 {
-	char absent[512] = "", versions[256] = "";
-	size_t a = 0, v = 0;
+	char absent[512] = "", versions[256];
+	size_t a = 0;
 
-	for (size_t i = 0; i < rt_nr_runtimes; i++) {
+	for (size_t i = 0; i < rt_nr_runtimes; i++)
 		a += (size_t)snprintf(absent + a, a < sizeof(absent) ? sizeof(absent) - a : 0, "%s%s",
 				      i ? " nor " : "", rt_runtimes[i]->absent);
-		v += (size_t)snprintf(versions + v, v < sizeof(versions) ? sizeof(versions) - v : 0,
-				      "%s%s", i ? " and " : "", rt_runtimes[i]->versions);
-	}
+	rt_bpf__runtime_versions(versions, sizeof(versions));
 	fprintf(stderr, "rt-bpf: process %d is not %s; rt-bpf walks %s\n", pid, absent, versions);
 }
 
-int rt_bpf_app__check_targets(const struct rt_bpf_app *app)
+/* The process (thread group) of thread @tid, from /proc/TID/status; @tid
+ * itself when that cannot be read (then there is no such thread: the
+ * check that follows says so). */
+static pid_t thread_group(pid_t tid)
+{
+	char path[64], line[256];
+	pid_t tgid = tid;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/status", (int)tid);
+	f = fopen(path, "re");
+	if (!f)
+		return tid;
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "Tgid: %d", &tgid) == 1)
+			break;
+	fclose(f);
+	return tgid > 0 ? tgid : tid;
+}
+
+int rt_bpf_app__check_targets(struct rt_bpf_app *app)
 {
 	for (size_t i = 0; i < app->nr_pids; i++) {
 		const struct rt_runtime_desc *rt;
 		struct rt_runtime_process *proc;
 		struct rt_layout layout;
 		char msg[256];
-		int err = rt_runtime__identify(NULL, app->pids[i], &rt, &proc);
+		pid_t tgid = thread_group(app->pids[i]);
+		int err;
 
+		/* top and ps show threads' ids too; the walker follows processes
+		 * (every thread of them), and pidfd_open() takes no thread */
+		if (tgid != app->pids[i]) {
+			fprintf(stderr, "rt-bpf: %d is a thread of process %d; recording the process\n",
+				app->pids[i], tgid);
+			app->pids[i] = tgid;
+		}
+		err = rt_runtime__identify(NULL, app->pids[i], &rt, &proc);
 		if (err == -ESRCH) {
 			fprintf(stderr, "rt-bpf: no process %d\n", app->pids[i]);
 			return err;

@@ -96,8 +96,11 @@ struct top {
 	int nr_rows;
 	/* -- CMD */
 	int release_fd;         /* writing to it lets the command exec */
+	int exec_err_fd;        /* the command's errno when execvp failed */
+	int exec_errno;         /* ... read once it ended */
 	bool child_done;
 	int child_status;
+	char state[192];        /* why sampling ended, for the header */
 };
 
 /* ---- the merge's per-sample output into the table ------------------------ */
@@ -282,25 +285,40 @@ static void messages_release(struct top *t)
 /* ---- the target ----------------------------------------------------------- */
 
 /* Forks the command, held before exec until the events and the walker are
- * ready (nothing of its start is missed). */
+ * ready (nothing of its start is missed).  A failed exec sends its errno
+ * through a pipe a successful one closes: the command's stderr is
+ * /dev/null, and its status 127 is also a command's own. */
 static int command_start(struct top *t)
 {
-	int fds[2];
+	int fds[2], errfds[2];
 	pid_t pid;
 
 	if (pipe2(fds, O_CLOEXEC))
 		return -errno;
-	pid = fork();
-	if (pid < 0) {
+	if (pipe2(errfds, O_CLOEXEC | O_NONBLOCK)) {
+		int err = -errno;
+
 		close(fds[0]);
 		close(fds[1]);
-		return -errno;
+		return err;
+	}
+	pid = fork();
+	if (pid < 0) {
+		int err = -errno;
+
+		close(fds[0]);
+		close(fds[1]);
+		close(errfds[0]);
+		close(errfds[1]);
+		return err;
 	}
 	if (!pid) {
 		char c;
-		int null = open("/dev/null", O_RDWR);
+		int null = open("/dev/null", O_RDWR), err;
+		ssize_t sent;
 
 		close(fds[1]);
+		close(errfds[0]);
 		/* the profiled command ends with the view, however it ends */
 		prctl(PR_SET_PDEATHSIG, SIGTERM);
 		if (read(fds[0], &c, 1) != 1)
@@ -311,10 +329,15 @@ static int command_start(struct top *t)
 			dup2(null, STDERR_FILENO);
 		}
 		execvp(t->argv[0], t->argv);
+		err = errno;
+		sent = write(errfds[1], &err, sizeof(err));
+		(void)sent;
 		_exit(127);
 	}
 	close(fds[0]);
+	close(errfds[1]);
 	t->release_fd = fds[1];
+	t->exec_err_fd = errfds[0];
 	t->pid = pid;
 	return 0;
 }
@@ -333,14 +356,20 @@ static void command_release(struct top *t)
 static const char *target_state(struct top *t)
 {
 	if (t->argv) {
-		if (!t->child_done && waitpid(t->pid, &t->child_status, WNOHANG) == t->pid)
+		if (!t->child_done && waitpid(t->pid, &t->child_status, WNOHANG) == t->pid) {
 			t->child_done = true;
+			if (t->exec_err_fd >= 0 && read(t->exec_err_fd, &t->exec_errno,
+							sizeof(t->exec_errno)) != sizeof(t->exec_errno))
+				t->exec_errno = 0;
+		}
 		if (!t->child_done)
 			return NULL;
-		/* execvp failed in the child (its stderr is /dev/null) */
-		if (WIFEXITED(t->child_status) && WEXITSTATUS(t->child_status) == 127)
-			return "the command could not be run (exit status 127)";
-		return "the command exited";
+		if (t->exec_errno)
+			snprintf(t->state, sizeof(t->state), "cannot run %.120s: %s", t->argv[0],
+				 strerror(t->exec_errno));
+		else
+			snprintf(t->state, sizeof(t->state), "the command exited");
+		return t->state;
 	}
 	if (t->pid > 0 && kill(t->pid, 0) && errno == ESRCH)
 		return "the process exited";
@@ -479,7 +508,14 @@ static void teardown(struct top *t)
 			}
 			usleep(100 * 1000);
 		}
+		/* an exec that failed before the view looked (q at once) */
+		if (t->exec_err_fd >= 0 && read(t->exec_err_fd, &t->exec_errno,
+						sizeof(t->exec_errno)) != sizeof(t->exec_errno))
+			t->exec_errno = 0;
 	}
+	if (t->exec_err_fd >= 0)
+		close(t->exec_err_fd);
+	t->exec_err_fd = -1;
 	/* the links first: the walker itself goes with the app, after run */
 	rt_perf_live__close(t->live);
 	rt_top_agg__free(t->agg);
@@ -635,14 +671,15 @@ static void top_init(void *opts)
 static int top_option(void *opts, int c, const char *arg)
 {
 	struct top_opts *o = opts;
+	unsigned long v;
 
 	switch (c) {
 	case 'F':
-		o->freq = (unsigned int)atoi(arg);
-		if (!o->freq || o->freq > 10000) {
-			fprintf(stderr, "rt-bpf top: bad -F %s (1-10000)\n", arg);
+		if (rt_bpf__parse_number(arg, 1, 10000, &v)) {
+			fprintf(stderr, "rt-bpf: bad -F %s (1 to 10000)\n", arg);
 			return -EINVAL;
 		}
+		o->freq = (unsigned int)v;
 		return 0;
 	case 'a':
 		o->all = true;
@@ -666,7 +703,8 @@ static int top_run(struct rt_bpf_app *app, void *opts, int argc, char **argv)
 {
 	const struct top_opts *o = opts;
 	struct top t = { .app = app, .freq = o->freq, .all = o->all, .pipe_read = -1,
-			 .pipe_write = -1, .release_fd = -1, .saved_stderr = -1, .messages_fd = -1 };
+			 .pipe_write = -1, .release_fd = -1, .exec_err_fd = -1, .saved_stderr = -1,
+			 .messages_fd = -1 };
 	int err;
 
 	if (!isatty(STDOUT_FILENO) || !isatty(STDIN_FILENO)) {
@@ -674,15 +712,18 @@ static int top_run(struct rt_bpf_app *app, void *opts, int argc, char **argv)
 			"record)\n");
 		return -ENOTTY;
 	}
-	if (argc > 0)
-		t.argv = argv;
-	else if (app->nr_pids)
-		t.pid = app->pids[0];
 	err = rt_bpf__preflight(false);
+	if (!err && argc > 0)
+		err = rt_bpf__check_command(argv[0]);
 	if (!err)
 		err = rt_bpf_app__check_targets(app);
 	if (err)
 		return err;
+	/* after the check: a thread's id became its process's */
+	if (argc > 0)
+		t.argv = argv;
+	else if (app->nr_pids)
+		t.pid = app->pids[0];
 	describe_target(&t);
 	t.agg = rt_top_agg__new();
 	if (!t.agg || pthread_mutex_init(&t.lock, NULL)) {
@@ -708,8 +749,14 @@ static int top_run(struct rt_bpf_app *app, void *opts, int argc, char **argv)
 		fprintf(stderr, "rt-bpf top: merging failed: %s\n", t.merge_error);
 	/* what the walker did, as rt-bpf record ends */
 	if (!err && app->skel)
-		rt_bpf_app__print_stats(app, NULL);
+		rt_bpf_app__print_stats(app, NULL, RT_BPF_STATS_LIVE |
+					(t.exec_errno ? RT_BPF_STATS_NO_TARGET : 0));
 	pthread_mutex_destroy(&t.lock);
+	if (!err && t.exec_errno) {
+		/* the view showed it; the terminal keeps it, and scripts see it */
+		fprintf(stderr, "rt-bpf: cannot run %s: %s\n", t.argv[0], strerror(t.exec_errno));
+		return 127;
+	}
 	return err;
 }
 

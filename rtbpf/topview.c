@@ -79,12 +79,15 @@ int rt_top_view__header(const struct rt_top_view *view, const struct rt_top_stat
 	else
 		snprintf(thread, sizeof(thread), "all threads");
 	if (n < max)
-		/* the view's state first: a narrow terminal cuts the target */
-		snprintf(lines[n++], 256, "rt-bpf top  |  sort: %s  |  %s  |  %s  |  %s  |  %s%s%s",
+		/* why sampling ended first (a command that could not run), then
+		 * the view's state: a narrow terminal cuts the target, which can
+		 * be a long command line */
+		snprintf(lines[n++], 256, "rt-bpf top  |  %s%ssort: %s  |  %s  |  %s  |  %s  |  %s",
+			 st->state ? st->state : "", st->state ? "  |  " : "",
 			 view->sort == RT_TOP_SORT_OWN ? "own" : "total", thread,
 			 view->interp_only ? "interpreter functions" : "all frames",
 			 view->paused ? "PAUSED" : view->window ? "last second" : "since start",
-			 st->target, st->state ? ": " : "", st->state ? st->state : "");
+			 st->target);
 	if (n < max)
 		snprintf(lines[n++], 256, "samples: %" PRIu64 " (%.1f/s), interpreter stacks: %" PRIu64
 			 "  |  lost: %" PRIu64 " records, %" PRIu64 " samples, %" PRIu64

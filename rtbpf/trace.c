@@ -172,8 +172,7 @@ static int trace_option(void *opts, int c, const char *arg)
 		o->dir = arg;
 		return 0;
 	case 'b':
-		o->ring_mb = strtoul(arg, NULL, 10);
-		if (o->ring_mb < 1 || o->ring_mb > 4096 || (o->ring_mb & (o->ring_mb - 1))) {
+		if (rt_bpf__parse_number(arg, 1, 4096, &o->ring_mb) || (o->ring_mb & (o->ring_mb - 1))) {
 			fprintf(stderr, "rt-bpf trace: -b takes a power of two from 1 to 4096 (MB)\n");
 			return -EINVAL;
 		}
@@ -207,6 +206,8 @@ static int trace_run(struct rt_bpf_app *app, void *opts, int argc, char **argv)
 
 	t.pid = app->nr_pids ? app->pids[0] : 0;
 	err = rt_bpf__preflight(false);
+	if (!err && cmd)
+		err = rt_bpf__check_command(cmd[0]);
 	if (err)
 		return err;
 	if (t.pid && kill(t.pid, 0) && errno == ESRCH) {

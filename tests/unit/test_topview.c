@@ -82,6 +82,12 @@ static void test_lines(void)
 	CU_ASSERT_PTR_NOT_NULL(strstr(lines[1], "3 samples"));
 	CU_ASSERT_PTR_NOT_NULL(strstr(lines[2], "walking pid 7"));
 	CU_ASSERT_EQUAL(rt_top_view__header(&v, &st, lines, 1), 1);
+	/* why sampling ended comes first: an 80-column terminal cuts the rest */
+	st.state = "cannot run /nonexistent: No such file or directory";
+	CU_ASSERT_EQUAL(rt_top_view__header(&v, &st, lines, 1), 1);
+	CU_ASSERT_NSTRING_EQUAL(lines[0], "rt-bpf top  |  cannot run /nonexistent: No such file",
+				strlen("rt-bpf top  |  cannot run /nonexistent: No such file"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(lines[0], "pid 7"));
 	rt_top_view__row(&py, 200, row, sizeof(row));
 	CU_ASSERT_STRING_EQUAL(row, " 25.0%  75.0%       50      150  spin (app.py:14)");
 	rt_top_view__row(&native, 200, row, sizeof(row));

@@ -1,0 +1,132 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-only
+# rt-bpf's command line: a command that cannot run fails in one line
+# before perf starts (or, when its exec fails later, without the "no
+# Python process" warning); record -- CMD exits with the command's status;
+# numbers are parsed strictly; -p of a thread records its process; -g is
+# perf's; global options go before the command too; a usage error is two
+# lines and MODE --help that mode's help; no process and a dead perf are
+# said as such.  No interpreter needed; about 15 s.
+. "$(dirname "$0")/lib.sh"
+RT_BPF=$RT_BUILD/rt-bpf
+
+[ "$(id -u)" -eq 0 ] || skip "needs root (BPF, perf record -a)"
+[ -r /sys/kernel/btf/vmlinux ] || skip "no kernel BTF"
+command -v perf >/dev/null || skip "perf is not installed"
+[ -x "$RT_BPF" ] || fail "$RT_BPF not built"
+cd "$E2E_TMP" || fail "cannot enter $E2E_TMP"
+
+# run EXPECTED-STATUS COMMAND...: runs it with its stderr in err, and
+# checks its exit status
+run() {
+	local want=$1 rc=0
+	shift
+	timeout 30 "$@" >out 2>err || rc=$?
+	[ "$rc" = "$want" ] || { cat err >&2; fail "'$*' exited $rc, not $want"; }
+}
+said() { grep -Eq -- "$1" err || { cat err >&2; fail "no '$1' from '${*:2}'"; }; }
+not_said() { ! grep -Eq -- "$1" err || { cat err >&2; fail "'$1' from '${*:2}'"; }; }
+NO_RUNTIME='no Python or Ruby process'
+
+# 1. a command that cannot run: one line, before perf starts (no file)
+for cmd in /nonexistent nonexistent-cmd-$$; do
+	for a in "" -a; do
+		run 1 "$RT_BPF" record $a -o none.data -- "$cmd" x
+		[ "$(cat err)" = "rt-bpf: cannot run $cmd: No such file or directory" ] ||
+			{ cat err; fail "record $a -- $cmd said more or other than one line"; }
+		[ ! -e none.data ] || fail "record $a -- $cmd wrote a file"
+	done
+done
+# an exec that fails once started (its interpreter is missing): said by
+# the command's process, exit 127, and no hint about versions
+printf '#!/nonexistent/interpreter\n' >badinterp
+chmod +x badinterp
+run 127 "$RT_BPF" record -o bad.data -- ./badinterp
+said '^rt-bpf: cannot run ./badinterp: No such file or directory$'
+not_said "$NO_RUNTIME|^rt-bpf: wrote"
+note "a command that cannot run: one line and a failure"
+
+# 2. the command's exit status; 0 when -d stopped it
+run 1 "$RT_BPF" record -o st.data -- false
+said 'the command exited with status 1'
+run 143 "$RT_BPF" record -o st.data -- sh -c 'kill -TERM $$'
+said 'the command was killed by signal 15'
+run 0 "$RT_BPF" record -d 0.3 -o st.data -- sleep 10
+note "record -- CMD exits with the command's status"
+
+# 3. numbers: whole, in range, nothing after them (exit 2, usage errors)
+for args in "record -F -5 -a" "record -F 99abc -a" "record -F 0 -a" "record -F 100001 -a" \
+	"record -p 5223abc" "record -p -1" "attach --perf-pid abc" "attach --perf-pid 0" \
+	"top -F 5x -a" "async --threshold-ms 5x -p 1" "trace -o d -b 3x -p 1"; do
+	run 2 "$RT_BPF" $args
+	said '^rt-bpf( [a-z]+)?: (bad|-b takes)' $args
+	[ "$(wc -l <err)" = 1 ] || { cat err; fail "'$args' said more than one line"; }
+done
+note "-F, -p, --perf-pid, --threshold-ms and -b are parsed strictly"
+
+# 4. -p of a thread: its process is recorded, said in one line
+python3 -c 'import os, threading, time
+t = threading.Thread(target=time.sleep, args=(20,)); t.start()
+print(os.getpid(), t.native_id, flush=True); t.join()' >ids & py=$!
+trap 'kill "$py" 2>/dev/null; rm -rf "$E2E_TMP"' EXIT
+for _ in $(seq 50); do [ -s ids ] && break; sleep 0.1; done
+read -r pid tid <ids || fail "the threaded program printed no ids"
+run 0 "$RT_BPF" record -d 0.3 -o tid.data -p "$tid"
+said "^rt-bpf: $tid is a thread of process $pid; recording the process$"
+said "recording every thread of pid $pid"
+kill "$py"
+note "-p of a thread records its process"
+
+# 6. the supported versions: the warning and the -p check say the same
+run 0 "$RT_BPF" record -g -o g.data -- true
+walks=$(sed -n "s/.*$NO_RUNTIME.* rt-bpf walks \(.*\) (see -v.*/\1/p" err)
+[ -n "$walks" ] || { cat err; fail "no versions in the warning"; }
+# 7. -g: perf's frame-pointer callchains
+perf evlist -v -i g.data 2>/dev/null | grep -q '^cpu-clock:.*CALLCHAIN' ||
+	fail "record -g recorded no callchains"
+sleep 5 & spid=$!
+run 1 "$RT_BPF" record -p "$spid"
+kill "$spid"
+grep -qF "rt-bpf walks $walks" err ||
+	{ cat err; fail "the -p check names other versions than the warning ($walks)"; }
+note "supported versions: $walks"
+
+# 8. global options before the command
+run 0 "$RT_BPF" -v record -o v.data -- true
+run 2 "$RT_BPF" --layout /nonexistent record -a
+said '^rt-bpf: --layout /nonexistent: No such file or directory$'
+run 2 "$RT_BPF" -p 1 record
+said "options go after the command: rt-bpf record -p"
+note "global options before the command work"
+
+# 9. a usage error: getopt's line and where the help is; MODE --help: its own
+run 2 "$RT_BPF" record --bogus
+[ "$(wc -l <err)" = 2 ] || { cat err; fail "a bad option printed more than 2 lines"; }
+said "^rt-bpf: see 'rt-bpf record --help'$"
+run 0 "$RT_BPF" record --help
+grep -q '^record ' out && grep -q '^global options' out || fail "record --help lacks its help"
+! grep -Eq '^(attach|top|async|trace) ' out || fail "record --help shows other commands' help"
+run 0 "$RT_BPF" --help
+[ "$(grep -Ec '^(attach|record|top|async|trace) ' out)" = 5 ] || fail "--help lacks a command"
+note "usage errors are short; MODE --help shows that mode"
+
+# 10. no process, and a perf that dies
+run 1 "$RT_BPF" async -p 999999999
+said '^rt-bpf async: no process 999999999$'
+run 1 "$RT_BPF" attach --perf-pid 999999999
+said '^rt-bpf: no process 999999999$'
+"$RT_BPF" record -o killed.data -- sleep 20 >out 2>err & rt=$!
+for _ in $(seq 100); do
+	perf=$(pgrep -P "$rt" -x perf) && grep -q '^rt-bpf: recording' err && break
+	sleep 0.1
+done
+[ -n "$perf" ] || fail "no perf under rt-bpf record"
+sleep 0.3
+kill -KILL "$perf"
+rc=0
+wait "$rt" || rc=$?
+[ "$rc" = 1 ] || { cat err; fail "rt-bpf record exited $rc after perf was killed"; }
+said '^rt-bpf: perf record was killed by signal 9$'
+not_said "$NO_RUNTIME|status 0x"
+note "no process and a killed perf are said as such"
+echo "ok: rt-bpf's command line"
