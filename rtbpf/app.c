@@ -64,7 +64,7 @@ static int find_executable(const char *name)
 	if (strchr(name, '/'))
 		return check_executable(name);
 	if (!path || !*path)
-		path = "/usr/local/bin:/usr/bin:/bin";
+		path = "/bin:/usr/bin"; /* execvp's, when PATH is unset */
 	while (*path) {
 		size_t len = strcspn(path, ":");
 

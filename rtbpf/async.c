@@ -654,13 +654,18 @@ static int cmp_task_time(const void *a, const void *b)
 }
 
 /* The kind of a task: an asyncio task's coroutine name (what follows the
- * task's own name, or the whole name when there is no coroutine name); a
- * tokio task's future type, its whole name. */
+ * task's own name, or the whole name when there is no coroutine name; "?"
+ * for a task whose name could not be read, "task 0x..."); a tokio task's
+ * future type, its whole name. */
 static const char *task_kind(const struct async_app *app, const char *name)
 {
 	const char *sp = strchr(name, ' ');
 
-	return sp && app->t.runtime == RT_ASYNC_ASYNCIO ? sp + 1 : name;
+	if (app->t.runtime != RT_ASYNC_ASYNCIO)
+		return name;
+	if (!strncmp(name, "task 0x", 7))
+		return "?";
+	return sp ? sp + 1 : name;
 }
 
 /* Every task of the target from the BPF map, with names and blocking

@@ -16,6 +16,7 @@
 #include <errno.h>
 #include <getopt.h>
 #include <limits.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -212,6 +213,9 @@ int main(int argc, char **argv)
 	void *opts;
 	int err, first;
 
+	/* a write to a perf that died (its control fifo) is an EPIPE to say,
+	 * not a signal that kills rt-bpf before it cleans up (probes, files) */
+	signal(SIGPIPE, SIG_IGN);
 	first = parse_leading_options(&app, argc, argv);
 	if (first <= 0)
 		return first ? 2 : 0;

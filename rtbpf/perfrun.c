@@ -18,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/pidfd.h>
+#include <sys/prctl.h>
 #include <sys/signalfd.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -230,6 +231,9 @@ static pid_t spawn_gated_command(struct record_run *r)
 	int err;
 
 	sigprocmask(SIG_SETMASK, &r->old_mask, NULL);
+	/* named as perf names its own (perf-exec): the samples of the exec
+	 * itself are the command's start, not rt-bpf's work */
+	prctl(PR_SET_NAME, "rt-bpf-exec", 0, 0, 0);
 	close(r->gate[1]);
 	close(r->exec_err[0]);
 	while (read(r->gate[0], &go, 1) < 0 && errno == EINTR)
@@ -565,8 +569,12 @@ int rt_perf_record(const struct rt_perf_record_opts *opts, struct rt_perf_record
 			if (p[0].revents & POLLIN) {
 				struct signalfd_siginfo si;
 
-				if (read(r.sig_fd, &si, sizeof(si)) > 0 && r.cmd_pid > 0)
+				/* the user ends the recording (Ctrl-C, SIGTERM): as
+				 * -d does, the command's end is the recording's */
+				if (read(r.sig_fd, &si, sizeof(si)) > 0 && r.cmd_pid > 0) {
 					kill(r.cmd_pid, (int)si.ssi_signo);
+					cmd_stopped = true;
+				}
 				break;
 			}
 			if (r.target_pidfd >= 0 && p[2].revents)
@@ -591,9 +599,12 @@ cleanup:
 		bool clean = (WIFEXITED(perf_status) && WEXITSTATUS(perf_status) == 0) ||
 			     (WIFSIGNALED(perf_status) && WTERMSIG(perf_status) == SIGINT);
 
-		if (e == 0 && !err && !clean) {
+		/* said also when its death is what failed first (an
+		 * unacknowledged 'enable') */
+		if (e == 0 && !clean) {
 			say_perf_status(&r, perf_status);
-			err = -EIO;
+			if (!err)
+				err = -EIO;
 		} else if (e == 0 && !err && perf_gone) {
 			rt_perf__logf(r.log, r.log_ctx, "perf record exited before the target");
 		}

@@ -353,8 +353,9 @@ const struct rt_bpf_cmd rt_bpf_cmd_trace = {
 	.name = "trace",
 	.synopsis = "trace -o DIR [-b MB] (-p PID | -- CMD ARGS...)\n",
 	.help =
-	"trace   records every call, return and line of a CPython (3.11+) or CRuby process\n"
-	"        from its USDT probes, and its writes to stdout and stderr, into DIR in\n"
+	"trace   records every call, return and line of a CPython 3.11 (from its USDT\n"
+	"        probes) and the C-method calls and returns of a CRuby (its Ruby methods\n"
+	"        only while a TracePoint is on), and its writes to stdout and stderr, into DIR in\n"
 	"        CodeTracer's trace format (docs/trace.md); a CPython without probes (pyenv,\n"
 	"        3.12+) and CPython 2.7, 3.6-3.10 by uprobes on its eval loop: calls and\n"
 	"        returns, no lines; a CRuby 3.3 without probes (Debian's) by a write\n"

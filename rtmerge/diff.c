@@ -186,7 +186,8 @@ static struct rt_merge *merge_file(const char *path, const struct rt_merge_opts 
 	if (err) {
 		const char *why = rt_perf_reader__error(reader);
 
-		fprintf(stderr, "rtmerge: %s: %s\n", path, why[0] ? why : strerror(-err));
+		if (err != RT_MERGE_NO_EVENT) /* else said already */
+			fprintf(stderr, "rtmerge: %s: %s\n", path, why[0] ? why : strerror(-err));
 		rt_merge__free(merge);
 		merge = NULL;
 		goto out;

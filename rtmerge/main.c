@@ -553,10 +553,16 @@ out:
 		fprintf(stderr, "rtmerge: closing %s failed: %s\n", output, strerror(errno));
 		ret = 1;
 	}
-	if (per_sample && (ferror(per_sample) | fclose(per_sample)) && !ret) {
-		fprintf(stderr, "rtmerge: writing %s failed: %s\n", per_sample_path,
-			strerror(errno ? errno : EIO));
-		ret = 1;
+	if (per_sample) {
+		int werr = ferror(per_sample) ? EIO : 0;
+
+		if (fclose(per_sample))
+			werr = errno;
+		if (werr && (ret == 0 || ret == RT_MERGE_EXIT_CUT)) {
+			fprintf(stderr, "rtmerge: writing %s failed: %s\n", per_sample_path,
+				strerror(werr));
+			ret = 1;
+		}
 	}
 	rt_merge__free(merge);
 	rt_export__free(export);

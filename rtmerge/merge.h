@@ -121,13 +121,14 @@ struct rt_merge *rt_merge__new(const struct rt_merge_opts *opts);
 void rt_merge__free(struct rt_merge *merge);
 
 /*
- * Processes every record of reader.  Returns 0, or -errno when the input is
- * malformed (rt_perf_reader__error() says where) or memory runs out.
+ * Processes every record of reader.  Returns 0, -errno when the input is
+ * malformed (rt_perf_reader__error() says where) or memory runs out, or
+ * RT_MERGE_NO_EVENT.
  */
 int rt_merge__run(struct rt_merge *merge, struct rt_perf_reader *reader);
 /* rt_merge__run's answer when the recording has no event opts.event names
  * (it said so, naming the events it has). */
-#define RT_MERGE_NO_EVENT (-ESRCH)
+#define RT_MERGE_NO_EVENT 1
 
 /* The aggregated stacks; borrowed until free. */
 const struct rt_stacks *rt_merge__stacks(const struct rt_merge *merge);

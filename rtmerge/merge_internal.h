@@ -184,6 +184,7 @@ struct rt_merge {
 		/* The CPU's last native sample of an event not folded: its
 		 * stack record, which follows it, is left out with it. */
 		bool skipped;
+		const struct rt_perf_evsel *skipped_ev;
 		uint32_t skipped_pid, skipped_tid;
 		uint64_t skipped_time;
 	} *held;

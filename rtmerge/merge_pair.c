@@ -136,6 +136,39 @@ static int early_put(struct rt_merge *m, const struct rt_perf_sample *s,
 	return 0;
 }
 
+/*
+ * Whether a native sample of @ev at time @a and a stack record at time @b
+ * are of one overflow.  The walk writes its record microseconds before or
+ * after perf writes the sample (which comes first depends on the kernel),
+ * and a record paired with the sample before or after its own (that one
+ * lost, perf's buffer full; or its record missing) is a sampling period
+ * away: for a clock event, one overflow is closer than half its period.
+ * For other events, and at most, PAIR_WINDOW_NS.
+ */
+static bool one_overflow(const struct rt_perf_evsel *ev, uint64_t a, uint64_t b)
+{
+	uint64_t d = a > b ? a - b : b - a, close = PAIR_WINDOW_NS;
+
+	if (ev && ev->attr.type == PERF_TYPE_SOFTWARE &&
+	    (ev->attr.config == PERF_COUNT_SW_CPU_CLOCK || ev->attr.config == PERF_COUNT_SW_TASK_CLOCK)) {
+		if (ev->attr.freq && ev->attr.sample_freq)
+			close = 500000000ull / ev->attr.sample_freq;
+		else if (!ev->attr.freq && ev->attr.sample_period)
+			close = ev->attr.sample_period / 2;
+		if (close > PAIR_WINDOW_NS)
+			close = PAIR_WINDOW_NS;
+	}
+	return d < close;
+}
+
+/* The time of the stack record kept on @s's CPU (0: none). */
+static uint64_t early_time(const struct rt_merge *m, const struct rt_perf_sample *s)
+{
+	size_t idx = held_index(s);
+
+	return idx < m->nr_held && m->held[idx].early ? m->held[idx].early_time : 0;
+}
+
 /* The stack record kept for native sample @s, if it belongs to it. */
 static const struct rt_interp_stack *early_take(struct rt_merge *m, const struct rt_perf_sample *s)
 {
@@ -248,38 +281,54 @@ static int fold_same_chain(struct rt_merge *m, const struct rt_perf_sample *s,
 	return rt_merge__fold(m, &again, stack, &task);
 }
 
-/* Native sample @s, of an event not folded, is left out: so is its stack
- * record, kept already (a tracepoint's program writes it before perf
- * writes the sample) or noted to come (a sampling event's). */
-static int held_skip(struct rt_merge *m, const struct rt_perf_sample *s)
+/* Native sample @s of event @ev, which is not folded, is left out: so is
+ * its stack record.  A tracepoint's program (the switch's too) writes it
+ * before perf writes the sample: kept already, it goes now.  A sampling
+ * event's walk writes it right after the sample, as the next record of the
+ * CPU: the CPU's slot notes the sample for that one record (skip_take). */
+static int held_skip(struct rt_merge *m, const struct rt_perf_evsel *ev,
+		     const struct rt_perf_sample *s)
 {
+	uint64_t rec_time = early_time(m, s);
 	struct held_sample *h;
 
 	if (early_take(m, s)) {
-		m->stats.filtered++;
+		if (one_overflow(ev, s->time, rec_time)) {
+			m->stats.stack_only_records--; /* counted as it came: filtered now */
+			m->stats.filtered++;
+		} else {
+			m->stats.unpaired_records++; /* a lost sample's, not this one's */
+		}
 		return 0;
 	}
+	if (ev->attr.type == PERF_TYPE_TRACEPOINT)
+		return 0;
 	h = held_slot(m, s);
 	if (!h)
 		return -ENOMEM;
 	h->skipped = true;
+	h->skipped_ev = ev;
 	h->skipped_pid = s->pid;
 	h->skipped_tid = s->tid;
 	h->skipped_time = s->time;
 	return 0;
 }
 
-/* Whether stack record @s is that of the native sample held_skip left out
- * on its CPU. */
-static bool skipped_record(struct rt_merge *m, const struct rt_perf_sample *s)
+/* The mark held_skip left on @s's CPU, taken off it: it stands for the
+ * very next record of that CPU only. */
+static bool skip_take(struct rt_merge *m, const struct rt_perf_sample *s,
+		      const struct rt_perf_evsel **ev, uint32_t *pid, uint32_t *tid, uint64_t *time)
 {
 	size_t idx = held_index(s);
 	struct held_sample *h = idx < m->nr_held ? &m->held[idx] : NULL;
 
-	if (!h || !h->skipped || h->skipped_tid != s->tid || h->skipped_pid != s->pid ||
-	    s->time < h->skipped_time || s->time - h->skipped_time > PAIR_WINDOW_NS)
+	if (!h || !h->skipped)
 		return false;
 	h->skipped = false;
+	*ev = h->skipped_ev;
+	*pid = h->skipped_pid;
+	*tid = h->skipped_tid;
+	*time = h->skipped_time;
 	return true;
 }
 
@@ -331,6 +380,9 @@ int rt_merge__on_sample(struct rt_perf_tool *tool, const struct rt_perf_evsel *e
 	struct rt_interp_stack stack;
 	struct rt_merge_task task;
 	bool have_interp = false;
+	const struct rt_perf_evsel *skip_ev;
+	uint32_t skip_pid, skip_tid;
+	uint64_t skip_time;
 	int err;
 
 	if (!m->evsel_chosen)
@@ -341,6 +393,10 @@ int rt_merge__on_sample(struct rt_perf_tool *tool, const struct rt_perf_evsel *e
 		err = held_expire(m, s);
 		if (err)
 			return err;
+		/* a native sample: a mark of the one before it on the CPU
+		 * (held_skip) has had its record */
+		if (!rt_merge__is_bpf_output(ev) || ev == m->evsel)
+			skip_take(m, s, &skip_ev, &skip_pid, &skip_tid, &skip_time);
 	}
 	if ((ev->attr.sample_type & PERF_SAMPLE_TIME) && s->time) {
 		if (!m->first_time || s->time < m->first_time)
@@ -387,7 +443,7 @@ int rt_merge__on_sample(struct rt_perf_tool *tool, const struct rt_perf_evsel *e
 	} else if (ev != m->evsel &&
 		   !(ev == m->switch_evsel && m->opts.view == RT_MERGE_VIEW_WALL)) {
 		m->stats.filtered++;
-		return m->hold_native ? held_skip(m, s) : 0;
+		return m->hold_native ? held_skip(m, ev, s) : 0;
 	}
 	if (!wanted_u32(m->opts.pids, m->opts.nr_pids, s->pid) ||
 	    !wanted_u32(m->opts.tids, m->opts.nr_tids, s->tid)) {
@@ -422,24 +478,39 @@ int rt_merge__on_sample(struct rt_perf_tool *tool, const struct rt_perf_evsel *e
 		/* A stack record for the native sample held on its CPU. */
 		size_t idx = held_index(s);
 		struct held_sample *h = idx < m->nr_held ? &m->held[idx] : NULL;
+		bool skipped = skip_take(m, s, &skip_ev, &skip_pid, &skip_tid, &skip_time);
 
-		if (!(stack.flags & RT_MERGE_STACK_OFFCPU) && (!h || !h->used) &&
-		    skipped_record(m, s)) {
+		if (skipped && skip_tid == s->tid && skip_pid == s->pid && s->time >= skip_time &&
+		    one_overflow(skip_ev, s->time, skip_time) &&
+		    !(stack.flags & RT_MERGE_STACK_OFFCPU)) {
 			m->stats.filtered++; /* as its native sample is */
 			return 0;
 		}
 		m->stats.stack_only_records++;
 		if (stack.flags & RT_MERGE_STACK_OFFCPU)
 			return early_put(m, s, &stack); /* its switch sample follows */
+		/* a held sample a period before this record lost its own
+		 * record; this one's sample follows (where the program runs
+		 * first) */
 		if (!h || !h->used || h->s.tid != s->tid || h->s.pid != s->pid ||
-		    s->time < h->s.time || s->time - h->s.time > PAIR_WINDOW_NS ||
+		    s->time < h->s.time || !one_overflow(m->evsel, s->time, h->s.time) ||
 		    !same_kind(m, &stack, &h->s))
 			return early_put(m, s, &stack);
 		h->used = false;
 		return rt_merge__fold(m, &h->s, &stack, &h->task);
 	}
 	if (m->hold_native && !have_interp) {
+		/* A record kept a period before this sample is that of a
+		 * sample perf lost (its buffer full), where the walk writes
+		 * its record after the sample: taken, it would pair each later
+		 * sample of the thread with the record of the one before. */
+		uint64_t rec_time = early_time(m, s);
 		const struct rt_interp_stack *early = early_take(m, s);
+
+		if (early && !one_overflow(ev, s->time, rec_time)) {
+			m->stats.unpaired_records++;
+			early = NULL;
+		}
 
 		/* A switch sample's stack record, written by the tracepoint's
 		 * program before perf writes the sample, came before it or

@@ -522,6 +522,10 @@ int rt_asyncio__task_name(pid_t pid, const struct rt_walker_offsets *off,
 	if (coro && !type_name(pid, coro, tname, sizeof(tname)) && !strcmp(tname, "coroutine") &&
 	    !rt_process__read(pid, coro + layout->bpf.coro_qualname, &qualname, sizeof(qualname)))
 		rt_asyncio__read_str(pid, off, qualname, fn, sizeof(fn));
+	/* neither a name nor a coroutine: not a live task's memory (a task
+	 * freed before its name was asked, at a program's end) */
+	if (!label[0] && !fn[0])
+		return -ENOENT;
 	snprintf(buf, size, "%s%s%s", label[0] ? label : "Task", fn[0] ? " " : "", fn);
 	return 0;
 }

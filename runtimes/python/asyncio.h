@@ -81,7 +81,8 @@ int rt_asyncio__read_str(pid_t pid, const struct rt_walker_offsets *off, uint64_
 /*
  * The name of task @task in process @pid as rt-bpf reports it: the task's
  * name and its coroutine's qualified name ("Task-3 blocker").  Returns 0 or
- * -errno (the process or the task is gone).
+ * -errno (the process or the task is gone; -ENOENT: neither a name nor a
+ * coroutine there, the memory of a task freed already).
  */
 int rt_asyncio__task_name(pid_t pid, const struct rt_walker_offsets *off,
 			  const struct rt_asyncio_layout *layout, uint64_t task, char *buf,

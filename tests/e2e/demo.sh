@@ -39,7 +39,10 @@ awk -v o="$ordered" -v r="$req" 'BEGIN { exit !(o >= 0.97 * r) }' ||
 awk -v d="$deflate" -v t="$total" 'BEGIN { exit !(d >= 0.1 * t) }' ||
 	fail "zlib's deflate under compress in $deflate of $total samples"
 [ "$recur" -gt 0 ] || fail "no sample of the recursion through the generator"
-[ "${found_none:-x}" = 0 ] || fail "stack records without their native sample: ${found_none:-no summary}"
+# none in ten runs here; a sample perf lost under load (its ring buffer
+# full) leaves its record alone: at most 0.5% of the samples
+[ -n "$found_none" ] && [ $((found_none * 200)) -le "$total" ] ||
+	fail "stack records without their native sample: ${found_none:-no summary}"
 grep -q 'handle_request (examples/demo.py:4' "$out/flamegraph.svg" ||
 	fail "the SVG lacks handle_request"
 if command -v xmllint >/dev/null; then

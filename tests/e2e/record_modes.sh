@@ -29,8 +29,10 @@ cpid=$(sed -n 's/^rt-bpf: recording pid \([0-9]*\) and its children$/\1/p' "$PY_
 [ -n "$cpid" ] || fail "rt-bpf did not print the command's pid"
 "$RT_MERGE" "$PY_TMP/c.data" >"$PY_TMP/c.folded" 2>"$PY_TMP/c.merr" || fail "rtmerge c.data"
 cat "$PY_TMP/c.merr"
-others=$(grep -Ecv "^(sh|python3[.0-9]*)[; ]" "$PY_TMP/c.folded")
-[ "$others" -eq 0 ] || fail "rtmerge folded $others stacks of other processes: $(grep -Ev "^(sh|python3[.0-9]*)[; ]" "$PY_TMP/c.folded" | head -2)"
+# the command's process before its exec is rt-bpf-exec (rt-bpf's child
+# starting it, as perf's is perf-exec)
+others=$(grep -Ecv "^(rt-bpf-exec|sh|python3[.0-9]*)[; ]" "$PY_TMP/c.folded")
+[ "$others" -eq 0 ] || fail "rtmerge folded $others stacks of other processes: $(grep -Ev "^(rt-bpf-exec|sh|python3[.0-9]*)[; ]" "$PY_TMP/c.folded" | head -2)"
 spin=$(awk '/^python3[.0-9]*;.*spin/ { s += $NF } END { print s + 0 }' "$PY_TMP/c.folded")
 echo "FIGURE -- CMD: $spin samples in spin (child of the target shell)"
 [ "$spin" -ge 100 ] || fail "only $spin samples in the child's spin"

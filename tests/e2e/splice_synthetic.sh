@@ -82,6 +82,19 @@ grep -q '3 interpreter stack records (joined to their native samples; 0 found no
 expect_line cpu.ps "1000 350 python3;$M;$H;fake_main;zlib_compress"
 grep -q '1 interpreter stack records (joined to their native samples; 0 found none)' cpu.err ||
 	fail "on-CPU view: off-CPU records not left out with their switch samples"
+# A sample perf lost (its buffer full) whose stack record was written: the
+# record is left alone (found no sample), and each later sample of the
+# thread keeps its own record, not the one of the sample before it.
+python3 "$d/mkperfdata.py" "$E2E_TMP/libfakepy.so" lost.data --lost || fail "mkperfdata lost"
+"$RTMERGE" --per-sample lost.ps -o /dev/null lost.data 2>lost.err || { cat lost.err; fail "rtmerge (lost)"; }
+X="$M;$H;$C;fake_main;zlib_compress;deflate"
+Y="$M;$H;fake_main;PyObject_Vectorcall"
+for l in "300 python3;$X" "310 python3;$Y" "320 python3;$X" "340 python3;$X" "350 python3;$Y" \
+	"360 python3;$X" "370 python3;$Y"; do
+	expect_line lost.ps "1000 $l"
+done
+grep -q '(joined to their native samples; 1 found none)' lost.err ||
+	fail "lost sample: its record not counted as one without a sample: $(grep 'samples read' lost.err)"
 # BPF programs are named by the recording's KSYMBOL records as they were at
 # each sample (/proc/kallsyms today has other programs, or none, there):
 # one program unloaded and another loaded at its address in between.

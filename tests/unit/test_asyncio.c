@@ -190,6 +190,10 @@ static void test_task_name(void)
 	CU_ASSERT_EQUAL(rt_asyncio__task_name(getpid(), &str_off, &l, (uintptr_t)task, buf,
 					      sizeof(buf)), 0);
 	CU_ASSERT_STRING_EQUAL(buf, "Task-17");
+	/* neither a name nor a coroutine (freed memory): no name, not "Task" */
+	task[l.bpf.task_name / 8] = 0;
+	CU_ASSERT_EQUAL(rt_asyncio__task_name(getpid(), &str_off, &l, (uintptr_t)task, buf,
+					      sizeof(buf)), -ENOENT);
 	CU_ASSERT_EQUAL(rt_asyncio__task_name(getpid(), &str_off, &l, 8, buf, sizeof(buf)), -EFAULT);
 }
 

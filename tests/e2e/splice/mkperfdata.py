@@ -4,12 +4,15 @@
 bpf-output samples (record format of bpf/record.h, version 1) whose native
 callchains point into a real shared library, for the splice test.
 
-usage: mkperfdata.py LIB OUT [--inline-eval | --offcpu | --ksymbol]  (LIB's
-function offsets come from `nm`)
+usage: mkperfdata.py LIB OUT [--inline-eval | --offcpu | --ksymbol | --lost]
+(LIB's function offsets come from `nm`)
 
 --offcpu writes what rt-bpf record --off-cpu records instead: cpu-clock and
 sched:sched_switch samples of one thread with their stack records, a switch
 out whose walk wrote no record (as a thread starts) among them.
+
+--lost writes cpu-clock samples each followed by its stack record, one
+sample lost (perf's buffer full) but not its record.
 
 --ksymbol writes samples in BPF programs that perf's KSYMBOL records name:
 one program unloaded and another loaded at its address in between."""
@@ -40,14 +43,14 @@ def record(rtype, body, misc=0):
     return struct.pack('<IHH', rtype, misc, 8 + len(body)) + body
 
 
-def attr_bytes(config, etype=TYPE_SOFTWARE, sample_type=SAMPLE_TYPE):
+def attr_bytes(config, etype=TYPE_SOFTWARE, sample_type=SAMPLE_TYPE, period=1):
     # struct perf_event_attr, 128 bytes (PERF_ATTR_SIZE_VER7)
-    a = struct.pack('<IIQQQQQ', etype, 128, config, 1, sample_type, 0, 1 << 18)  # sample_id_all
+    a = struct.pack('<IIQQQQQ', etype, 128, config, period, sample_type, 0, 1 << 18)  # sample_id_all
     return a + b'\0' * (128 - len(a))
 
 
-def attr(config, ids, etype=TYPE_SOFTWARE, sample_type=SAMPLE_TYPE):
-    return record(HEADER_ATTR, attr_bytes(config, etype, sample_type) +
+def attr(config, ids, etype=TYPE_SOFTWARE, sample_type=SAMPLE_TYPE, period=1):
+    return record(HEADER_ATTR, attr_bytes(config, etype, sample_type, period) +
                   b''.join(struct.pack('<Q', i) for i in ids))
 
 
@@ -181,6 +184,22 @@ def offcpu_records(ip, frames_x, frames_y, py):
     return recs
 
 
+def lost_records(ip, frames_x, frames_y, py):
+    """cpu-clock samples of thread @py, each followed by its stack record
+    (the walk writes it after perf writes the sample), stacks X and Y in
+    turn; the sample at 330 lost (perf's buffer full), its record not."""
+    recs, t = [], 300
+    for i in range(8):
+        x = i % 2 == 0
+        chain = ([ip['deflate'], ip['zlib_compress'], ip['fake_main']] if x else
+                 [ip['PyObject_Vectorcall'], ip['fake_main']])
+        if t != 330:
+            recs.append(sample(1, py, py, t, chain))
+        recs.append(sample(2, py, py, t + 1, None, stack_rec(py, py, frames_x if x else frames_y)))
+        t += 10
+    return recs
+
+
 def main():
     lib, out = sys.argv[1], sys.argv[2]
     syms = {}
@@ -210,8 +229,11 @@ def main():
     C = (0x3000, 0xc0, 20)   # compress_it
     py = 1000
     offcpu = '--offcpu' in sys.argv[3:]
-    recs = [struct.pack('<QQ', 0x32454c4946524550, 16), attr(0, [1]),
-            attr(10, [2], sample_type=SAMPLE_TYPE & ~S_CALLCHAIN if offcpu else SAMPLE_TYPE)]
+    lost = '--lost' in sys.argv[3:]
+    # cpu-clock every 10 ns of these times: a sample and its record (1 ns
+    # apart) are of one overflow, a record and the next sample are not
+    recs = [struct.pack('<QQ', 0x32454c4946524550, 16), attr(0, [1], period=10),
+            attr(10, [2], sample_type=SAMPLE_TYPE & ~S_CALLCHAIN if offcpu or lost else SAMPLE_TYPE)]
     if offcpu:
         recs += [attr(0x13c, [3], TYPE_TRACEPOINT),
                  event_desc([(0, TYPE_SOFTWARE, 'cpu-clock', [1]), (10, TYPE_SOFTWARE, 'rt', [2]),
@@ -229,10 +251,16 @@ def main():
             (A[0], A[1], A[2], '<module>', '<module>', '/srv/app/main.py', 2),
             (B[0], B[1], B[2], 'handle', 'Handler.handle', '/srv/app/views.py', 2),
             (C[0], C[1], C[2], 'compress_it', 'compress_it', '/srv/app/views.py', 2)):
-        recs.append(sample(2, py, py, t, None if offcpu else [ip['fake_main']],
+        recs.append(sample(2, py, py, t, None if offcpu or lost else [ip['fake_main']],
                            code_rec(py, code, name_ptr, name, qual, fname, first, delta)))
         t += 1
     frames = [(C[0], C[1], C[2], 4, True), (B[0], B[1], B[2], 4, False), (A[0], A[1], A[2], 4, True)]
+    if lost:
+        recs += lost_records(ip, frames, frames[1:], py)
+        recs.append(record(FINISHED_ROUND, b''))
+        with open(out, 'wb') as f:
+            f.write(b''.join(recs))
+        return
     if offcpu:
         recs += offcpu_records(ip, frames[1:], [(C[0], C[1], C[2], 4, False)] + frames[1:], py)
         recs.append(record(FINISHED_ROUND, b''))
