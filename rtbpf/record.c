@@ -180,8 +180,8 @@ static void record_before_stop(void *ctx)
 /*
  * The exit status of record -- CMD: the command's, as perf record passes
  * it on, so that a script sees its failure (killed by a signal:
- * 128+signal, as a shell says it); 0 when the recording's end (-d) stopped
- * it, and for -p and -a.
+ * 128+signal, as a shell says it); 0 when the recording's end (-d, or
+ * Ctrl-C or SIGTERM passed on to it) stopped it, and for -p and -a.
  */
 static int command_status(const struct rt_perf_record_opts *ro,
 			  const struct rt_perf_record_result *res)
@@ -312,7 +312,7 @@ const struct rt_bpf_cmd rt_bpf_cmd_record = {
 	"        task steps too: rtmerge puts a [task] NAME frame into each sample taken\n"
 	"        inside one (docs/async.md).\n"
 	"        Exit status: with -- CMD the command's (killed by a signal: 128+signal;\n"
-	"        0 when -d stopped it), else 0; 1 when the recording failed or CMD\n"
+	"        0 when -d or Ctrl-C ended it), else 0; 1 when the recording failed or CMD\n"
 	"        cannot be run, 2 for a usage error.\n",
 	.shortopts = "F:o:d:ae:g",
 	.longopts = record_longopts,

@@ -10,9 +10,9 @@ ran=0
 # keep no frame pointers: with -g they are rarely reached.  node's JIT code
 # is where its time goes, so it checks the perf-map path here.
 if command -v node >/dev/null; then
-	# perf itself was seen to abort here once in about 60 runs (SIGABRT,
-	# no rtperf code involved): a recording that died of a signal is said
-	# and taken again, once
+	# perf itself aborted here once (SIGABRT, in a full test run; none in
+	# 23 runs of this test alone; no rtperf code involved): a recording
+	# that died of a signal is said and taken again, once
 	for try in 1 2; do
 		rc=0
 		perf record -q -g -e cpu-clock -F 999 -o node.data -- node --perf-basic-prof -e '

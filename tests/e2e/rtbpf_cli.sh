@@ -115,13 +115,15 @@ run 1 "$RT_BPF" async -p 999999999
 said '^rt-bpf async: no process 999999999$'
 run 1 "$RT_BPF" attach --perf-pid 999999999
 said '^rt-bpf: no process 999999999$'
-"$RT_BPF" record -o killed.data -- sleep 20 >out 2>err & rt=$!
-for _ in $(seq 100); do
-	perf=$(pgrep -P "$rt" -x perf) && grep -q '^rt-bpf: recording' err && break
+# (the command runs once the walker is attached and perf enabled: its file
+# says the recording is under way)
+rm -f started
+"$RT_BPF" record -o killed.data -- sh -c 'touch started; exec sleep 20' >out 2>err & rt=$!
+for _ in $(seq 200); do
+	perf=$(pgrep -P "$rt" -x perf) && [ -e started ] && break
 	sleep 0.1
 done
-[ -n "$perf" ] || fail "no perf under rt-bpf record"
-sleep 0.3
+[ -n "$perf" ] && [ -e started ] || fail "no perf under rt-bpf record, or the command never ran"
 kill -KILL "$perf"
 rc=0
 wait "$rt" || rc=$?
@@ -129,4 +131,21 @@ wait "$rt" || rc=$?
 said '^rt-bpf: perf record was killed by signal 9$'
 not_said "$NO_RUNTIME|status 0x"
 note "no process and a killed perf are said as such"
+
+# 11. Ctrl-C ends the recording as -d does: the command is stopped, the
+# file written, exit 0
+rm -f started
+"$RT_BPF" record -o int.data -- sh -c 'touch started; exec sleep 20' >out 2>err & rt=$!
+for _ in $(seq 200); do
+	[ -e started ] && break
+	sleep 0.1
+done
+[ -e started ] || fail "the command never ran"
+kill -INT "$rt"
+rc=0
+wait "$rt" || rc=$?
+[ "$rc" = 0 ] || { cat err; fail "rt-bpf record exited $rc after Ctrl-C"; }
+said '^rt-bpf: wrote '
+[ -s int.data ] || fail "no file after Ctrl-C"
+note "Ctrl-C: the file written, exit 0"
 echo "ok: rt-bpf's command line"
