@@ -185,6 +185,7 @@ struct rt_merge {
 		 * stack record, which follows it, is left out with it. */
 		bool skipped;
 		const struct rt_perf_evsel *skipped_ev;
+		uint64_t skipped_period;
 		uint32_t skipped_pid, skipped_tid;
 		uint64_t skipped_time;
 	} *held;

@@ -142,16 +142,21 @@ static int early_put(struct rt_merge *m, const struct rt_perf_sample *s,
  * after perf writes the sample (which comes first depends on the kernel),
  * and a record paired with the sample before or after its own (that one
  * lost, perf's buffer full; or its record missing) is a sampling period
- * away: for a clock event, one overflow is closer than half its period.
+ * away: for a clock event, one overflow is closer than half its period
+ * (@period, the sample's own, which perf's throttling lengthens; else the
+ * event's).  The kernel keeps its sampling handlers within a quarter of
+ * the CPU (perf_cpu_time_max_percent), so a walk ends well within that.
  * For other events, and at most, PAIR_WINDOW_NS.
  */
-static bool one_overflow(const struct rt_perf_evsel *ev, uint64_t a, uint64_t b)
+static bool one_overflow(const struct rt_perf_evsel *ev, uint64_t period, uint64_t a, uint64_t b)
 {
 	uint64_t d = a > b ? a - b : b - a, close = PAIR_WINDOW_NS;
 
 	if (ev && ev->attr.type == PERF_TYPE_SOFTWARE &&
 	    (ev->attr.config == PERF_COUNT_SW_CPU_CLOCK || ev->attr.config == PERF_COUNT_SW_TASK_CLOCK)) {
-		if (ev->attr.freq && ev->attr.sample_freq)
+		if (period && (ev->attr.sample_type & PERF_SAMPLE_PERIOD))
+			close = period / 2;
+		else if (ev->attr.freq && ev->attr.sample_freq)
 			close = 500000000ull / ev->attr.sample_freq;
 		else if (!ev->attr.freq && ev->attr.sample_period)
 			close = ev->attr.sample_period / 2;
@@ -293,7 +298,7 @@ static int held_skip(struct rt_merge *m, const struct rt_perf_evsel *ev,
 	struct held_sample *h;
 
 	if (early_take(m, s)) {
-		if (one_overflow(ev, s->time, rec_time)) {
+		if (one_overflow(ev, s->period, s->time, rec_time)) {
 			m->stats.stack_only_records--; /* counted as it came: filtered now */
 			m->stats.filtered++;
 		} else {
@@ -308,6 +313,7 @@ static int held_skip(struct rt_merge *m, const struct rt_perf_evsel *ev,
 		return -ENOMEM;
 	h->skipped = true;
 	h->skipped_ev = ev;
+	h->skipped_period = s->period;
 	h->skipped_pid = s->pid;
 	h->skipped_tid = s->tid;
 	h->skipped_time = s->time;
@@ -317,7 +323,8 @@ static int held_skip(struct rt_merge *m, const struct rt_perf_evsel *ev,
 /* The mark held_skip left on @s's CPU, taken off it: it stands for the
  * very next record of that CPU only. */
 static bool skip_take(struct rt_merge *m, const struct rt_perf_sample *s,
-		      const struct rt_perf_evsel **ev, uint32_t *pid, uint32_t *tid, uint64_t *time)
+		      const struct rt_perf_evsel **ev, uint64_t *period, uint32_t *pid,
+		      uint32_t *tid, uint64_t *time)
 {
 	size_t idx = held_index(s);
 	struct held_sample *h = idx < m->nr_held ? &m->held[idx] : NULL;
@@ -326,6 +333,7 @@ static bool skip_take(struct rt_merge *m, const struct rt_perf_sample *s,
 		return false;
 	h->skipped = false;
 	*ev = h->skipped_ev;
+	*period = h->skipped_period;
 	*pid = h->skipped_pid;
 	*tid = h->skipped_tid;
 	*time = h->skipped_time;
@@ -382,7 +390,7 @@ int rt_merge__on_sample(struct rt_perf_tool *tool, const struct rt_perf_evsel *e
 	bool have_interp = false;
 	const struct rt_perf_evsel *skip_ev;
 	uint32_t skip_pid, skip_tid;
-	uint64_t skip_time;
+	uint64_t skip_time, skip_period;
 	int err;
 
 	if (!m->evsel_chosen)
@@ -396,7 +404,7 @@ int rt_merge__on_sample(struct rt_perf_tool *tool, const struct rt_perf_evsel *e
 		/* a native sample: a mark of the one before it on the CPU
 		 * (held_skip) has had its record */
 		if (!rt_merge__is_bpf_output(ev) || ev == m->evsel)
-			skip_take(m, s, &skip_ev, &skip_pid, &skip_tid, &skip_time);
+			skip_take(m, s, &skip_ev, &skip_period, &skip_pid, &skip_tid, &skip_time);
 	}
 	if ((ev->attr.sample_type & PERF_SAMPLE_TIME) && s->time) {
 		if (!m->first_time || s->time < m->first_time)
@@ -478,10 +486,10 @@ int rt_merge__on_sample(struct rt_perf_tool *tool, const struct rt_perf_evsel *e
 		/* A stack record for the native sample held on its CPU. */
 		size_t idx = held_index(s);
 		struct held_sample *h = idx < m->nr_held ? &m->held[idx] : NULL;
-		bool skipped = skip_take(m, s, &skip_ev, &skip_pid, &skip_tid, &skip_time);
+		bool skipped = skip_take(m, s, &skip_ev, &skip_period, &skip_pid, &skip_tid, &skip_time);
 
 		if (skipped && skip_tid == s->tid && skip_pid == s->pid && s->time >= skip_time &&
-		    one_overflow(skip_ev, s->time, skip_time) &&
+		    one_overflow(skip_ev, skip_period, s->time, skip_time) &&
 		    !(stack.flags & RT_MERGE_STACK_OFFCPU)) {
 			m->stats.filtered++; /* as its native sample is */
 			return 0;
@@ -493,7 +501,7 @@ int rt_merge__on_sample(struct rt_perf_tool *tool, const struct rt_perf_evsel *e
 		 * record; this one's sample follows (where the program runs
 		 * first) */
 		if (!h || !h->used || h->s.tid != s->tid || h->s.pid != s->pid ||
-		    s->time < h->s.time || !one_overflow(m->evsel, s->time, h->s.time) ||
+		    s->time < h->s.time || !one_overflow(m->evsel, h->s.period, s->time, h->s.time) ||
 		    !same_kind(m, &stack, &h->s))
 			return early_put(m, s, &stack);
 		h->used = false;
@@ -507,7 +515,7 @@ int rt_merge__on_sample(struct rt_perf_tool *tool, const struct rt_perf_evsel *e
 		uint64_t rec_time = early_time(m, s);
 		const struct rt_interp_stack *early = early_take(m, s);
 
-		if (early && !one_overflow(ev, s->time, rec_time)) {
+		if (early && !one_overflow(ev, s->period, s->time, rec_time)) {
 			m->stats.unpaired_records++;
 			early = NULL;
 		}

@@ -32,6 +32,9 @@ SAMPLE_TYPE = S_IDENT | S_IP | S_TID | S_TIME | S_CPU | S_PERIOD | S_CALLCHAIN |
 CTX_USER, CTX_KERNEL = (1 << 64) - 512, (1 << 64) - 128
 MAGIC, VERSION = 0x52545042, 1
 BASE = 0x7f0000000000
+# cpu-clock every 10 ns of these times: a sample and its record (1 ns apart)
+# are of one overflow, a record and the next sample are not
+PERIOD = 10
 
 
 def pad8(b):
@@ -81,7 +84,7 @@ def mmap2(pid, start, length, path, time):
 
 def sample(ident, pid, tid, time, chain, raw=None, cpu=0):
     # chain None: the event records no callchain (rt-bpf record's channel)
-    body = struct.pack('<QQIIQIIQ', ident, chain[0] if chain else 0, pid, tid, time, cpu, 0, 1)
+    body = struct.pack('<QQIIQIIQ', ident, chain[0] if chain else 0, pid, tid, time, cpu, 0, PERIOD)
     if chain is not None:
         ips = [CTX_USER] + chain
         body += struct.pack('<Q', len(ips)) + b''.join(struct.pack('<Q', ip) for ip in ips)
@@ -97,7 +100,7 @@ def ksymbol(addr, length, name, time, unregister=False):
 
 
 def kernel_sample(pid, time, kernel, user):
-    body = struct.pack('<QQIIQIIQ', 1, kernel[0], pid, pid, time, 0, 0, 1)
+    body = struct.pack('<QQIIQIIQ', 1, kernel[0], pid, pid, time, 0, 0, PERIOD)
     ips = [CTX_KERNEL] + kernel + [CTX_USER] + user
     body += struct.pack('<Q', len(ips)) + b''.join(struct.pack('<Q', ip) for ip in ips)
     body += pad8(struct.pack('<I', 0))
@@ -230,9 +233,7 @@ def main():
     py = 1000
     offcpu = '--offcpu' in sys.argv[3:]
     lost = '--lost' in sys.argv[3:]
-    # cpu-clock every 10 ns of these times: a sample and its record (1 ns
-    # apart) are of one overflow, a record and the next sample are not
-    recs = [struct.pack('<QQ', 0x32454c4946524550, 16), attr(0, [1], period=10),
+    recs = [struct.pack('<QQ', 0x32454c4946524550, 16), attr(0, [1], period=PERIOD),
             attr(10, [2], sample_type=SAMPLE_TYPE & ~S_CALLCHAIN if offcpu or lost else SAMPLE_TYPE)]
     if offcpu:
         recs += [attr(0x13c, [3], TYPE_TRACEPOINT),
