@@ -140,6 +140,18 @@ static int parse_list(const char *arg, uint32_t **list, size_t *nr)
 	return 0;
 }
 
+/* Notes option @c in *@seen, the one given of a group that excludes each
+ * other; false, said with @why, when another of the group came first. */
+static bool only_one(int *seen, int c, const char *why)
+{
+	if (*seen && *seen != c) {
+		fprintf(stderr, "rtmerge: %s\n", why);
+		return false;
+	}
+	*seen = c;
+	return true;
+}
+
 static int write_svg(const struct rt_stacks *stacks, const char *title, const char *subtitle,
 		     int by_period, FILE *out)
 {
@@ -381,13 +393,11 @@ int main(int argc, char **argv)
 		case OPT_ADDRS: opts.include_addrs = true; break;
 		case OPT_NATIVE_ONLY:
 		case OPT_INTERP_ONLY:
-			if (frames_opt && frames_opt != c) {
-				fprintf(stderr, "rtmerge: --native-only and --interp-only exclude "
-					"each other\n");
+			if (!only_one(&frames_opt, c, "--native-only and --interp-only exclude each "
+				      "other")) {
 				ret = 2;
 				goto out;
 			}
-			frames_opt = c;
 			opts.frames = c == OPT_NATIVE_ONLY ? RT_MERGE_FRAMES_NATIVE :
 							     RT_MERGE_FRAMES_INTERP;
 			break;
@@ -411,13 +421,10 @@ int main(int argc, char **argv)
 		case OPT_OFFCPU:
 		case OPT_WALL:
 		case OPT_GIL:
-			if (view_opt && view_opt != c) {
-				fprintf(stderr, "rtmerge: one view at a time: --off-cpu, --wall or "
-					"--gil\n");
+			if (!only_one(&view_opt, c, "one view at a time: --off-cpu, --wall or --gil")) {
 				ret = 2;
 				goto out;
 			}
-			view_opt = c;
 			opts.view = c == OPT_OFFCPU ? RT_MERGE_VIEW_OFFCPU :
 				    c == OPT_WALL ? RT_MERGE_VIEW_WALL : RT_MERGE_VIEW_GIL;
 			break;

@@ -9,7 +9,6 @@
 #ifndef RT_MERGE_H
 #define RT_MERGE_H
 
-#include <errno.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>

@@ -184,10 +184,11 @@ struct rt_merge {
 		/* The CPU's last native sample of an event not folded: its
 		 * stack record, which follows it, is left out with it. */
 		bool skipped;
-		const struct rt_perf_evsel *skipped_ev;
-		uint64_t skipped_period;
-		uint32_t skipped_pid, skipped_tid;
-		uint64_t skipped_time;
+		struct skip_mark {
+			const struct rt_perf_evsel *ev;
+			uint64_t period, time;
+			uint32_t pid, tid;
+		} skip;
 	} *held;
 	size_t nr_held, cap_held;   /* slots in use (the highest + 1), allocated */
 	/* Each thread's last sched_switch sample (rt-bpf record --off-cpu):

@@ -312,32 +312,25 @@ static int held_skip(struct rt_merge *m, const struct rt_perf_evsel *ev,
 	if (!h)
 		return -ENOMEM;
 	h->skipped = true;
-	h->skipped_ev = ev;
-	h->skipped_period = s->period;
-	h->skipped_pid = s->pid;
-	h->skipped_tid = s->tid;
-	h->skipped_time = s->time;
+	h->skip = (struct skip_mark){ ev, s->period, s->time, s->pid, s->tid };
 	return 0;
 }
 
-/* The mark held_skip left on @s's CPU, taken off it: it stands for the
- * very next record of that CPU only. */
-static bool skip_take(struct rt_merge *m, const struct rt_perf_sample *s,
-		      const struct rt_perf_evsel **ev, uint64_t *period, uint32_t *pid,
-		      uint32_t *tid, uint64_t *time)
+/* Takes the mark held_skip left on @s's CPU off it: it stands for the very
+ * next record of that CPU only.  True when @s is that record: the marked
+ * sample's thread, of one overflow with it. */
+static bool skip_take(struct rt_merge *m, const struct rt_perf_sample *s)
 {
 	size_t idx = held_index(s);
 	struct held_sample *h = idx < m->nr_held ? &m->held[idx] : NULL;
+	const struct skip_mark *k;
 
 	if (!h || !h->skipped)
 		return false;
 	h->skipped = false;
-	*ev = h->skipped_ev;
-	*period = h->skipped_period;
-	*pid = h->skipped_pid;
-	*tid = h->skipped_tid;
-	*time = h->skipped_time;
-	return true;
+	k = &h->skip;
+	return k->tid == s->tid && k->pid == s->pid && s->time >= k->time &&
+	       one_overflow(k->ev, k->period, s->time, k->time);
 }
 
 /* Folds the native sample held in slot @idx alone, if there is one. */
@@ -388,9 +381,6 @@ int rt_merge__on_sample(struct rt_perf_tool *tool, const struct rt_perf_evsel *e
 	struct rt_interp_stack stack;
 	struct rt_merge_task task;
 	bool have_interp = false;
-	const struct rt_perf_evsel *skip_ev;
-	uint32_t skip_pid, skip_tid;
-	uint64_t skip_time, skip_period;
 	int err;
 
 	if (!m->evsel_chosen)
@@ -404,7 +394,7 @@ int rt_merge__on_sample(struct rt_perf_tool *tool, const struct rt_perf_evsel *e
 		/* a native sample: a mark of the one before it on the CPU
 		 * (held_skip) has had its record */
 		if (!rt_merge__is_bpf_output(ev) || ev == m->evsel)
-			skip_take(m, s, &skip_ev, &skip_period, &skip_pid, &skip_tid, &skip_time);
+			skip_take(m, s);
 	}
 	if ((ev->attr.sample_type & PERF_SAMPLE_TIME) && s->time) {
 		if (!m->first_time || s->time < m->first_time)
@@ -486,11 +476,7 @@ int rt_merge__on_sample(struct rt_perf_tool *tool, const struct rt_perf_evsel *e
 		/* A stack record for the native sample held on its CPU. */
 		size_t idx = held_index(s);
 		struct held_sample *h = idx < m->nr_held ? &m->held[idx] : NULL;
-		bool skipped = skip_take(m, s, &skip_ev, &skip_period, &skip_pid, &skip_tid, &skip_time);
-
-		if (skipped && skip_tid == s->tid && skip_pid == s->pid && s->time >= skip_time &&
-		    one_overflow(skip_ev, skip_period, s->time, skip_time) &&
-		    !(stack.flags & RT_MERGE_STACK_OFFCPU)) {
+		if (skip_take(m, s) && !(stack.flags & RT_MERGE_STACK_OFFCPU)) {
 			m->stats.filtered++; /* as its native sample is */
 			return 0;
 		}
