@@ -272,6 +272,8 @@ int rt_process__find_image(pid_t pid, const struct rt_process_image_opts *opts)
 			.file = file,
 			.bias = start - (first_load_vaddr & ~0xfffull),
 			.values = values,
+			.start = start,
+			.end = end,
 		};
 		if (!opts->take(opts->ctx, &image)) {
 			err = 0;

@@ -48,6 +48,7 @@ struct rt_process_image {
 				 * itself, also across mount namespaces */
 	uint64_t bias;          /* a symbol's address in the process: bias + st_value */
 	const uint64_t *values; /* st_value of each symbol asked for, 0 when absent */
+	uint64_t start, end;    /* the mapping of its file offset 0 */
 };
 
 /*

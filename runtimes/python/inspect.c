@@ -74,15 +74,21 @@ static int py_take_image(void *ctx, const struct rt_process_image *img)
 		return -ENOENT;
 	}
 	/* 3.13+ is walked with the offsets _PyRuntime carries: while ld.so is
-	 * still mapping the library they may not be readable yet, and the
-	 * tracker's retries should look again rather than refuse the process
-	 * for good later.  Readable but wrong is refused with its reason when
-	 * the layout is chosen. */
+	 * still mapping the library they may not be readable yet, or read as
+	 * other bytes of the file (ld.so first maps the whole span from file
+	 * offset 0, then the later segments over it: the mmap events come
+	 * before the data is in place).  The tracker's retries should then
+	 * look again rather than refuse the process for good later.  Readable,
+	 * in its own mapping and wrong is refused with its reason when the
+	 * layout is chosen. */
 	if ((out->base.major > 3 || (out->base.major == 3 && out->base.minor >= 13)) &&
 	    !out->anchor_interp_head) {
 		char cookie[8];
 
 		if (rt_process__read(img->pid, out->runtime_addr, cookie, sizeof(cookie)))
+			return -EAGAIN;
+		if (memcmp(cookie, "xdebugpy", sizeof(cookie)) && out->runtime_addr >= img->start &&
+		    out->runtime_addr < img->end)
 			return -EAGAIN;
 	}
 	return 0;
