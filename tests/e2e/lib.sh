@@ -38,6 +38,15 @@ folded_count() { # file regex
 
 folded_total() { awk '{ s += $NF } END { print s + 0 }' "$1"; }
 
+# The machine's steal time since boot, in seconds (all CPUs; /proc/stat's
+# eighth figure): time a virtual CPU wanted to run and the hypervisor ran
+# something else.  A thread's CPU clock leaves it out, but no switch
+# happens and perf's cpu-clock samples go on, so a check of rtmerge against
+# a thread's own wall - CPU time allows what steal could explain.
+steal_seconds() {
+	awk -v hz="$(getconf CLK_TCK)" '$1 == "cpu" { printf "%.3f\n", $9 / hz; exit }' /proc/stat
+}
+
 # Build the tokio ground truth (tests/e2e/tokio) offline from Debian's
 # crates, with v0 symbol mangling, into $E2E_TMP/tokground; sets TOKGROUND
 # to the executable.  Skips without cargo or Debian's tokio crate.
