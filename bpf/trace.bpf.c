@@ -89,6 +89,8 @@ struct scratch {
 
 /* 0: the event, 1: code, args and type records */
 RT_BPF_SCRATCH(struct scratch, 2);
+/* the kernel's bound on a per-CPU map's value (PCPU_MIN_UNIT_SIZE) */
+_Static_assert(sizeof(struct scratch) <= 32768, "a per-CPU value holds an event of the longest chain");
 
 
 /* Fills the header and sends @size bytes of @rec; counts a loss against
@@ -397,6 +399,34 @@ static long chain_frame(__u32 i, void *arg)
 	return 0;
 }
 
+/* The chain's code objects to send (chain_code): a loop callback, as an
+ * attach's first chain may be RT_TRACE_MAX_CHAIN frames long. */
+struct chain_codes {
+	struct rt_trace_py_event *ev;
+	__u32 pid, tid, n;
+	__u64 frame, code, caller, caller_code; /* the previous event's two frames */
+};
+
+static long chain_code(__u32 i, void *arg)
+{
+	struct chain_codes *c = arg;
+	__u64 k = i;
+
+	if (i >= c->n)
+		return 1;
+	bound_barrier(k);
+	if (k >= RT_TRACE_MAX_CHAIN)
+		return 1;
+	/* the previous event's two frames, still running the same code
+	 * objects (a frame holds its code alive), had theirs sent then: a
+	 * step costs no code lookup */
+	if ((c->ev->frames[k].frame == c->frame && c->ev->frames[k].code == c->code) ||
+	    (c->ev->frames[k].frame == c->caller && c->ev->frames[k].code == c->caller_code))
+		return 0;
+	send_code(c->pid, c->tid, c->ev->frames[k].code);
+	return 0;
+}
+
 /*
  * Whether a frame clear or pop of @frame (the fallback's FRAME_POP uprobe)
  * is the return of a running frame: the eval loop clears a returning frame
@@ -442,6 +472,7 @@ static __always_inline int py_event(__u32 probe, __s32 line, __u64 start)
 	struct scratch *sc = bpf_map_lookup_elem(&scratch, &zero);
 	struct rt_trace_py_event *ev;
 	struct chain c = {};
+	struct chain_codes codes;
 	bool want_args;
 	__u32 n;
 
@@ -500,22 +531,11 @@ static __always_inline int py_event(__u32 probe, __s32 line, __u64 start)
 			count(RT_TRACE_STAT_READ_FAULT);
 	}
 	n = ev->nr_frames;
-	for (__u32 i = 0; i < RT_TRACE_MAX_CHAIN; i++) {
-		__u32 k = i;
-
-		if (i >= n)
-			break;
-		bound_barrier(k);
-		if (k >= RT_TRACE_MAX_CHAIN)
-			break;
-		/* the previous event's two frames, still running the same code
-		 * objects (a frame holds its code alive), had theirs sent
-		 * then: a step costs no code lookup */
-		if ((ev->frames[k].frame == th->frame && ev->frames[k].code == th->code) ||
-		    (ev->frames[k].frame == th->caller && ev->frames[k].code == th->caller_code))
-			continue;
-		send_code(pid, tid, ev->frames[k].code);
-	}
+	codes = (struct chain_codes){
+		.ev = ev, .pid = pid, .tid = tid, .n = n, .frame = th->frame, .code = th->code,
+		.caller = th->caller, .caller_code = th->caller_code,
+	};
+	bpf_loop(RT_TRACE_MAX_CHAIN, chain_code, &codes, 0);
 	/* the fallback's calls are mostly seen at their return, when the
 	 * arguments may have been rebound: only a frame entered is read */
 	want_args = probe == RT_TRACE_PROBE_PY_EVAL_ENTER;
@@ -829,6 +849,73 @@ int rb_exit(struct pt_regs *ctx)
 	if (sc)
 		rb_hold(sc, pid, tid);
 	return 0;
+}
+
+/* Vectors of a writev read at most: their lengths make the count. */
+#define WRITEV_VECS 64
+
+struct user_iovec {
+	__u64 base, len;
+};
+
+struct writev_copy {
+	struct rt_trace_write *rec;
+	__u64 vec, vlen;
+	__u64 n;     /* bytes copied into rec->data */
+	__u64 count; /* bytes the vectors hold */
+};
+
+/* One vector of a writev: its length counted, its bytes copied after the
+ * ones before while they fit.  A loop callback: the verifier checks it
+ * once, not once per copied length. */
+static long writev_vec(__u32 i, void *arg)
+{
+	struct writev_copy *c = arg;
+	struct user_iovec v;
+	__u64 n = c->n, m;
+
+	if (i >= c->vlen ||
+	    bpf_probe_read_user(&v, sizeof(v), (const void *)(c->vec + (__u64)i * sizeof(v))))
+		return 1;
+	c->count += v.len;
+	m = v.len < RT_TRACE_WRITE_MAX - n ? v.len : RT_TRACE_WRITE_MAX - n;
+	bound_barrier(n);
+	bound_barrier(m);
+	if (n >= RT_TRACE_WRITE_MAX || m > RT_TRACE_WRITE_MAX || !m)
+		return 0;
+	if (bpf_probe_read_user(c->rec->data + n, m, (const void *)v.base))
+		return 1;
+	c->n = n + m;
+	return 0;
+}
+
+/* The target's writev to its stdout and stderr (CRuby's IO#puts, for
+ * one): the vectors' bytes in order, up to RT_TRACE_WRITE_MAX, as one
+ * Write. */
+SEC("tracepoint/syscalls/sys_enter_writev")
+int trace_writev(struct trace_event_raw_sys_enter *ctx)
+{
+	__u64 id = bpf_get_current_pid_tgid();
+	__u32 pid = id >> 32, tid = (__u32)id, zero = 0;
+	__u64 fd = ctx->args[0], n;
+	struct writev_copy c = { .vec = ctx->args[1], .vlen = ctx->args[2] };
+	struct scratch *sc;
+
+	if (pid != target_pid || (fd != 1 && fd != 2))
+		return 0;
+	sc = bpf_map_lookup_elem(&scratch, &zero);
+	if (!sc)
+		return 0;
+	c.rec = &sc->rec.write;
+	bpf_loop(WRITEV_VECS, writev_vec, &c, 0);
+	n = c.n;
+	bound_barrier(n);
+	if (n > RT_TRACE_WRITE_MAX)
+		return 0;
+	c.rec->fd = (__u32)fd;
+	c.rec->count = c.count;
+	c.rec->nbytes = (__u32)n;
+	return send(c.rec, sizeof(*c.rec) - RT_TRACE_WRITE_MAX + n, RT_TRACE_WRITE, pid, tid);
 }
 
 /* The target's writes to its stdout and stderr. */

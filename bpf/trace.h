@@ -55,9 +55,12 @@ struct rt_trace_header {
 	__u32 pad;
 };
 
-/* Frames the walk sends at most per event: enough to reach a frame user
- * space knows after a multi-level return, or the root after an attach. */
-#define RT_TRACE_MAX_CHAIN 48
+/* Frames the walk sends at most per event: a chain stops at a frame user
+ * space knows (a few frames), but an attach's or a loss's first chain goes
+ * down to the thread's first frame, which is as deep as CPython's default
+ * recursion limit allows.  The event is built in a per-CPU map's value,
+ * which the kernel bounds to 32 KiB. */
+#define RT_TRACE_MAX_CHAIN 1000
 
 /* rt_trace_py_frame.flags */
 #define RT_TRACE_FRAME_ENTRY     (1u << 0) /* is_entry: entered from C */

@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "bpf/walker.skel.h"
@@ -89,6 +90,19 @@ int rt_bpf__check_command(const char *file)
 	if (err)
 		fprintf(stderr, "rt-bpf: cannot run %s: %s\n", file, strerror(-err));
 	return err;
+}
+
+int rt_bpf__command_status(int wstatus)
+{
+	if (WIFEXITED(wstatus) && WEXITSTATUS(wstatus)) {
+		fprintf(stderr, "rt-bpf: the command exited with status %d\n", WEXITSTATUS(wstatus));
+		return WEXITSTATUS(wstatus);
+	}
+	if (WIFSIGNALED(wstatus)) {
+		fprintf(stderr, "rt-bpf: the command was killed by signal %d\n", WTERMSIG(wstatus));
+		return 128 + WTERMSIG(wstatus);
+	}
+	return 0;
 }
 
 int rt_bpf__parse_number(const char *arg, unsigned long min, unsigned long max,

@@ -190,15 +190,7 @@ static int command_status(const struct rt_perf_record_opts *ro,
 
 	if (ro->target != RT_PERF_RECORD_COMMAND || status == -1 || res->target_stopped)
 		return 0;
-	if (WIFEXITED(status) && WEXITSTATUS(status)) {
-		fprintf(stderr, "rt-bpf: the command exited with status %d\n", WEXITSTATUS(status));
-		return WEXITSTATUS(status);
-	}
-	if (WIFSIGNALED(status)) {
-		fprintf(stderr, "rt-bpf: the command was killed by signal %d\n", WTERMSIG(status));
-		return 128 + WTERMSIG(status);
-	}
-	return 0;
+	return rt_bpf__command_status(status);
 }
 
 static int record_run(struct rt_bpf_app *app, void *opts, int argc, char **argv)

@@ -117,6 +117,17 @@ int rt_bpf__preflight(bool need_perf);
 int rt_bpf__check_command(const char *file);
 
 /*
+ * The exit status rt-bpf passes on for a command it ran and that ended
+ * with wait status @wstatus: its own, or 128+signal as a shell says it,
+ * saying which on stderr when not 0.
+ */
+int rt_bpf__command_status(int wstatus);
+
+/* The process thread @tid belongs to (@tid itself for a process, or when
+ * /proc does not say). */
+pid_t rt_bpf__thread_group(pid_t tid);
+
+/*
  * Parses @arg, a decimal number from @min to @max and nothing else (no
  * sign, no space, no suffix), into @value.  Returns 0 or -EINVAL, saying
  * nothing: the caller names the option.

@@ -348,10 +348,9 @@ static void say_no_runtime(pid_t pid)
 	fprintf(stderr, "rt-bpf: process %d is not %s; rt-bpf walks %s\n", pid, absent, versions);
 }
 
-/* The process (thread group) of thread @tid, from /proc/TID/status; @tid
- * itself when that cannot be read (then there is no such thread: the
- * check that follows says so). */
-static pid_t thread_group(pid_t tid)
+/* From /proc/TID/status; @tid itself when that cannot be read (then there
+ * is no such thread: the caller's check that follows says so). */
+pid_t rt_bpf__thread_group(pid_t tid)
 {
 	char path[64], line[256];
 	pid_t tgid = tid;
@@ -375,7 +374,7 @@ int rt_bpf_app__check_targets(struct rt_bpf_app *app)
 		struct rt_runtime_process *proc;
 		struct rt_layout layout;
 		char msg[256];
-		pid_t tgid = thread_group(app->pids[i]);
+		pid_t tgid = rt_bpf__thread_group(app->pids[i]);
 		int err;
 
 		/* top and ps show threads' ids too; the walker follows processes

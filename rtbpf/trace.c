@@ -62,7 +62,8 @@ static uint64_t stat_sum(struct tracer *t, __u32 stat)
 }
 
 /* Runs until the target exits (or Ctrl-C), consuming the ring.  Returns
- * the target's exit status for a child, else 0. */
+ * a child's wait status when it ended on its own, else (-p, or a signal
+ * to rt-bpf passed on to it) 0. */
 static int run(struct tracer *t)
 {
 	int pidfd = (int)syscall(SYS_pidfd_open, t->pid, 0), status = 0;
@@ -90,12 +91,12 @@ static int run(struct tracer *t)
 	}
 	/* what the target sent before it ended */
 	ring_buffer__consume(t->ring);
-	if (t->child && waitpid(t->pid, &status, 0) == t->pid)
-		status = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+	if (t->child && waitpid(t->pid, &status, 0) != t->pid)
+		status = 0;
 	ring_buffer__consume(t->ring);
 	if (pidfd >= 0)
 		close(pidfd);
-	return t->child ? status : 0;
+	return t->child && !forwarded ? status : 0;
 }
 
 static void tracer_report(struct tracer *t)
@@ -172,8 +173,9 @@ static int trace_option(void *opts, int c, const char *arg)
 		o->dir = arg;
 		return 0;
 	case 'b':
-		if (rt_bpf__parse_number(arg, 1, 4096, &o->ring_mb) || (o->ring_mb & (o->ring_mb - 1))) {
-			fprintf(stderr, "rt-bpf trace: -b takes a power of two from 1 to 4096 (MB)\n");
+		/* the ring's size in bytes is a 32-bit power of two */
+		if (rt_bpf__parse_number(arg, 1, 2048, &o->ring_mb) || (o->ring_mb & (o->ring_mb - 1))) {
+			fprintf(stderr, "rt-bpf trace: -b takes a power of two from 1 to 2048 (MB)\n");
 			return -EINVAL;
 		}
 		return 0;
@@ -195,7 +197,7 @@ static int trace_check(struct rt_bpf_app *app, void *opts, int argc, char **argv
 static int trace_run(struct rt_bpf_app *app, void *opts, int argc, char **argv)
 {
 	const struct trace_opts *o = opts;
-	struct tracer t = { .root_fd = -1, .verbose = app->verbose };
+	struct tracer t = { .root_fd = -1, .verbose = app->verbose, .layout = app->layout };
 	struct rt_pyframes_ops ops = { .call = rt_tracer__py_call, .ret = rt_tracer__py_return, .ctx = &t };
 	const char *dir = o->dir;
 	char probes[PATH_MAX], workdir[PATH_MAX] = "", program[PATH_MAX] = "";
@@ -213,6 +215,12 @@ static int trace_run(struct rt_bpf_app *app, void *opts, int argc, char **argv)
 	if (t.pid && kill(t.pid, 0) && errno == ESRCH) {
 		fprintf(stderr, "rt-bpf trace: no process %d\n", t.pid);
 		return -ESRCH;
+	}
+	if (t.pid && rt_bpf__thread_group(t.pid) != t.pid) {
+		/* probes and the walker's tables are per process */
+		fprintf(stderr, "rt-bpf: %d is a thread of process %d; tracing the process\n", t.pid,
+			rt_bpf__thread_group(t.pid));
+		t.pid = rt_bpf__thread_group(t.pid);
 	}
 	if (cmd) {
 		t.pid = rt_trace__start_stopped(cmd);
@@ -320,8 +328,7 @@ static int trace_run(struct rt_bpf_app *app, void *opts, int argc, char **argv)
 	status = run(&t);
 	/* no probe may stop the target once nothing reads its records */
 	destroy_links(&t);
-	rt_pyframes__finish(t.frames);
-	rt_tracer__rb_fallback_finish(&t);
+	rt_tracer__end(&t);
 	tracer_report(&t);
 out:
 	if (err && t.child && t.pid > 0) {
@@ -344,9 +351,8 @@ out:
 	free(t.rb_threads);
 	if (t.root_fd >= 0)
 		close(t.root_fd);
-	if (!err && t.child && status)
-		fprintf(stderr, "rt-bpf: the traced command exited with status %d\n", status);
-	return err;
+	/* trace -- CMD passes on the command's exit status, as record does */
+	return err ? err : rt_bpf__command_status(status);
 }
 
 const struct rt_bpf_cmd rt_bpf_cmd_trace = {
@@ -362,8 +368,8 @@ const struct rt_bpf_cmd rt_bpf_cmd_trace = {
 	"        breakpoint on each thread's ec->cfp: calls and returns.  -p: a running\n"
 	"        process, whose running frames are called at its first event; -- CMD:\n"
 	"        the interpreter, or a command that runs it by exec in the same process\n"
-	"        (chroot, env).  -b: ring buffer MB (default 64); losses are counted and\n"
-	"        marked in the trace.\n",
+	"        (chroot, env); exits with its status.  -b: ring buffer MB, a power of two\n"
+	"        up to 2048 (default 64); losses are counted and marked in the trace.\n",
 	.shortopts = "o:b:",
 	.longopts = trace_longopts,
 	.opts_size = sizeof(struct trace_opts),

@@ -209,6 +209,10 @@ void *rt_tracer__addr_find(void **slots, size_t *cap, size_t *nr, size_t size, s
  * failure. */
 int64_t rt_tracer__source_path(struct tracer *t, const char *name);
 
+/* Attaches the programs that record the target's write and writev to fds
+ * 1 and 2.  0 or -errno, said. */
+int rt_tracer__attach_writes(struct tracer *t);
+
 /* A TraceLogEvent when the records move to thread @tid. */
 void rt_tracer__thread_mark(struct tracer *t, uint32_t tid);
 
@@ -219,6 +223,11 @@ void rt_tracer__lost_mark(struct tracer *t, const struct rt_trace_header *hdr);
  * @ctx the tracer). */
 void rt_tracer__py_call(void *ctx, uint32_t tid, const struct rt_pyframes_entry *e, int newest);
 void rt_tracer__py_return(void *ctx, uint32_t tid, const struct rt_pyframes_entry *e);
+
+/* The trace ends (the target exited, or rt-bpf was stopped): a TraceLog
+ * Event "end", then the Returns of the frames still running, each thread's
+ * after its thread Event; before rt_ctrace__close. */
+void rt_tracer__end(struct tracer *t);
 
 /* One record from the ring buffer (ring_buffer_sample_fn, @ctx the
  * tracer): written into the trace. */

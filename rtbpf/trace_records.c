@@ -333,6 +333,7 @@ void rt_tracer__py_call(void *ctx, uint32_t tid, const struct rt_pyframes_entry 
 
 	if (not_a_call(t, e))
 		return;
+	rt_tracer__thread_mark(t, tid);
 	fid = ci ? ci->function_id : -1;
 	if (fid < 0) {
 		int64_t path = rt_ctrace__path(t->out, "<unknown>", -1);
@@ -382,6 +383,8 @@ void rt_tracer__py_return(void *ctx, uint32_t tid, const struct rt_pyframes_entr
 	}
 	if (not_a_call(t, e))
 		return;
+	/* the end's returns come thread by thread (rt_tracer__end) */
+	rt_tracer__thread_mark(t, tid);
 	t->returns++;
 	rt_ctrace__return(t->out, &v);
 }
@@ -501,6 +504,32 @@ static void rb_event(struct tracer *t, const struct rt_trace_rb_event *ev)
 	t->calls++;
 	rt_ctrace__call(t->out, (uint32_t)fid, NULL, 0);
 	rt_ctrace__step(t->out, (uint32_t)path, ev->line);
+}
+
+void rt_tracer__end(struct tracer *t)
+{
+	static const char text[] = "the trace ends here; the Returns after this close the frames "
+				   "still running, which did not return while traced";
+
+	if (!t->out)
+		return;
+	rt_ctrace__event(t->out, RT_CTRACE_EVENT_TRACE_LOG, "end", text, strlen(text));
+	if (t->frames)
+		rt_pyframes__finish(t->frames);
+	/* CRuby's probes: a depth per thread */
+	for (size_t i = 0; i < t->nr_rb_threads; i++) {
+		struct rb_thread *th = &t->rb_threads[i];
+		struct rt_ctrace_value v = { .kind = RT_CTRACE_VALUE_NONE,
+					     .type_id = (uint32_t)t->noreturn_type };
+
+		if (th->depth)
+			rt_tracer__thread_mark(t, th->tid);
+		for (; th->depth; th->depth--) {
+			t->returns++;
+			rt_ctrace__return(t->out, &v);
+		}
+	}
+	rt_tracer__rb_fallback_finish(t);
 }
 
 static void write_event(struct tracer *t, const struct rt_trace_write *w, size_t size)

@@ -361,11 +361,9 @@ int rt_tracer__rb_fallback_attach(struct tracer *t)
 	err = attach_exit(t);
 	if (err)
 		return err;
-	if (!rt_tracer__keep_link(t, bpf_program__attach(t->skel->progs.trace_write))) {
-		err = -errno;
-		fprintf(stderr, "rt-bpf: cannot attach to the write tracepoint: %s\n", strerror(errno));
+	err = rt_tracer__attach_writes(t);
+	if (err)
 		return err;
-	}
 	fprintf(stderr, "rt-bpf: pid %d runs a CRuby %d.%d without USDT probes: falling back to "
 		"hardware write breakpoints on its threads' ec->cfp (the main thread's at "
 		"0x%" PRIx64 "; threads started later are found within 100 ms): the trace has the "

@@ -314,7 +314,6 @@ static int configure_python_frames(struct tracer *t, struct rt_trace_py_config *
 int rt_tracer__configure_python(struct tracer *t)
 {
 	struct rt_trace_py_config cfg = {};
-	const struct rt_layout *table;
 	struct rt_pyproc proc;
 	char msg[256] = "";
 	int err;
@@ -325,12 +324,23 @@ int rt_tracer__configure_python(struct tracer *t)
 			strerror(-err));
 		return err;
 	}
-	table = rt_layout__find(RT_RUNTIME_CPYTHON, proc.base.major, proc.base.minor, proc.base.patch);
-	err = rt_pyproc__layout(&proc, table, &t->py_layout, msg, sizeof(msg));
-	if (err || rt_pyproc__walker_config(&proc, &t->py_layout, 1, &cfg.walker)) {
+	/* --layout's table for its version, else layouts/', as record's */
+	err = rt_runtime_cpython.select_layout(&proc.base, t->layout, &t->py_layout, msg, sizeof(msg));
+	if (!err && msg[0])
+		fprintf(stderr, "rt-bpf: pid %d (CPython %d.%d.%d): %s\n", t->pid, proc.base.major,
+			proc.base.minor, proc.base.patch, msg);
+	if (err) {
 		fprintf(stderr, "rt-bpf: pid %d runs CPython %d.%d.%d, which rt-bpf has no layout for%s%s\n",
 			t->pid, proc.base.major, proc.base.minor, proc.base.patch, msg[0] ? ": " : "", msg);
-		return err ? err : -ENOTSUP;
+		return err;
+	}
+	if (rt_pyproc__walker_config(&proc, &t->py_layout, 1, &cfg.walker)) {
+		fprintf(stderr, "rt-bpf: pid %d runs CPython %d.%d.%d: its layout%s lacks what the trace "
+			"needs (docs/layouts.md)\n", t->pid, proc.base.major, proc.base.minor,
+			proc.base.patch, t->layout && t->layout->runtime == RT_RUNTIME_CPYTHON &&
+			t->layout->major == proc.base.major && t->layout->minor == proc.base.minor ?
+			" (--layout's)" : "");
+		return -ENOTSUP;
 	}
 	t->py_major = proc.base.major;
 	t->py_minor = proc.base.minor;
@@ -635,11 +645,23 @@ int rt_tracer__attach(struct tracer *t, const char *path)
 		for (size_t i = 0; i < 4 && !err; i++)
 			err = attach_probe(t, progs[i], path, &rb[i]);
 	}
-	if (!err && !rt_tracer__keep_link(t, bpf_program__attach(s->progs.trace_write))) {
-		err = -errno;
-		fprintf(stderr, "rt-bpf: cannot attach to the write tracepoint: %s\n", strerror(errno));
+	return err ? err : rt_tracer__attach_writes(t);
+}
+
+int rt_tracer__attach_writes(struct tracer *t)
+{
+	struct bpf_program *progs[] = { t->skel->progs.trace_write, t->skel->progs.trace_writev };
+
+	for (size_t i = 0; i < sizeof(progs) / sizeof(progs[0]); i++) {
+		if (!rt_tracer__keep_link(t, bpf_program__attach(progs[i]))) {
+			int err = -errno;
+
+			fprintf(stderr, "rt-bpf: cannot attach to the %s tracepoint: %s\n",
+				bpf_program__name(progs[i]), strerror(-err));
+			return err;
+		}
 	}
-	return err;
+	return 0;
 }
 
 /* The target's working directory as it sees it (its root's path cut off). */

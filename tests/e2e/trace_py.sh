@@ -7,9 +7,9 @@
 # of main() and everything under it; every call has its return; the write
 # is an Event; the source is in files/; the directory passes a strict
 # reading of CodeTracer's format (compare.py validate); the arguments of
-# fib and Counter.bump are their values.  Then -p on a running process,
-# three threads, each call in its own thread's order, and lost records
-# marked.  Builds without probes (a container's python3.13): trace_fallback.sh.
+# fib and Counter.bump are their values.  Then -p on a running process
+# (and on one 200 frames deep), a daemon thread open at the end, three
+# threads, each call in its own thread's order, and lost records marked.  Builds without probes (a container's python3.13): trace_fallback.sh.
 . "$(dirname "$0")/lib.sh"
 PY=/usr/bin/python3.11
 [ "$(id -u)" -eq 0 ] || skip "needs root (BPF, uprobes)"
@@ -99,6 +99,60 @@ returns = [e for e in ev if e[0] == "return" and e[1] == "tick"]
 assert len(ticks) > 1000 and len(ticks) == len(returns), (len(ticks), len(returns))
 print("-p: %d calls of tick, each returned" % len(ticks))
 PY
+# -p on a thread 200 frames deep: its running frames are called at the
+# first event from its first frame on (<module>, main, down x 201), so
+# that their returns nest (chains were cut at 48 frames, and the frames
+# below came out as calls after their callees' returns)
+cat > "$E2E_TMP/deep.py" <<'PY'
+import sys, time
+def down(n, wait):
+    if n == 0:
+        if wait:
+            sys.stdout.write("ready\n"); sys.stdout.flush()
+            time.sleep(2)
+        return 0
+    return down(n - 1, wait) + 1
+def main():
+    down(200, True)
+    for _ in range(3):
+        down(2, False)
+main()
+PY
+$PY "$E2E_TMP/deep.py" > "$E2E_TMP/deep.out" &
+DEEP=$!
+for _ in $(seq 50); do grep -q ready "$E2E_TMP/deep.out" && break; sleep 0.1; done
+"$RTBPF" trace -o "$E2E_TMP/trd" -p $DEEP 2> "$E2E_TMP/d.err" || fail "deep -p: rt-bpf trace failed"
+$CMP validate "$E2E_TMP/trd" || fail "deep -p: not a valid trace directory"
+python3 - "$E2E_TMP/trd" <<'PY' || fail "deep -p: the running frames"
+import json, os, sys
+ev = json.load(open(os.path.join(sys.argv[1], "trace.json")))
+fns = [e["Function"]["name"] for e in ev if "Function" in e]
+seq = [fns[e["Call"]["function_id"]] if "Call" in e else "<return>" for e in ev
+       if "Call" in e or "Return" in e]
+want = ["<module>", "main"] + ["down"] * 201
+assert seq[:203] == want, seq[:8]
+assert seq[203:203 + 201] == ["<return>"] * 201, seq[203:210]   # back in main
+assert seq[404:407] == ["down"] * 3, seq[404:410]
+print("deep -p: <module>, main and 201 frames of down called at the attach, in order")
+PY
+# the end: a daemon thread still running when the program exits has its
+# frames closed in its own thread's records, after the "end" Event;
+# rt-bpf exits with the command's status
+cat > "$E2E_TMP/daemon.py" <<'PY'
+import sys, threading, time
+def nap():
+    while True:
+        time.sleep(0.01)
+threading.Thread(target=nap, daemon=True).start()
+time.sleep(0.3)
+sys.exit(3)
+PY
+"$RTBPF" trace -o "$E2E_TMP/trdm" -- $PY "$E2E_TMP/daemon.py" 2> "$E2E_TMP/dm.err"
+rc=$?
+[ "$rc" -eq 3 ] || { cat "$E2E_TMP/dm.err"; fail "daemon: rt-bpf exited $rc, not the command's 3"; }
+$CMP validate "$E2E_TMP/trdm" || fail "daemon: not a valid trace directory (per thread)"
+grep -q '"metadata": "end"' "$E2E_TMP/trdm/trace.json" || fail "daemon: no end Event"
+
 # threads: each thread's calls in its own order, marked by thread Events
 cat > "$E2E_TMP/thr.py" <<'PY'
 import threading

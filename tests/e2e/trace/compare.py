@@ -65,7 +65,9 @@ def load(d):
         fail("trace_metadata.json: %r" % meta)
     if not isinstance(events, list):
         fail("trace.json is not an array")
-    seen_paths, functions, nr_types, nr_vars, depth = [], [], 0, 0, 0
+    # calls open per thread: the records after a thread Event are that
+    # thread's (before the first one, the only thread's)
+    seen_paths, functions, nr_types, nr_vars, depth, thread = [], [], 0, 0, {}, None
     for i, ev in enumerate(events):
         where = "trace.json[%d]" % i
         if not isinstance(ev, dict) or len(ev) != 1:
@@ -103,20 +105,24 @@ def load(d):
                 if set(a) != {"variable_id", "value"} or not 0 <= a["variable_id"] < nr_vars:
                     fail("%s: argument %r refers to no earlier VariableName" % (where, a))
                 check_value(a["value"], where, nr_types)
-            depth += 1
+            depth[thread] = depth.get(thread, 0) + 1
         elif kind == "Return":
             if set(body) != {"return_value"}:
                 fail("%s: Return %r" % (where, body))
             check_value(body["return_value"], where, nr_types)
-            depth -= 1
-            if depth < 0:
-                fail("%s: a Return without its Call" % where)
+            depth[thread] = depth.get(thread, 0) - 1
+            if depth[thread] < 0:
+                fail("%s: a Return without its Call in thread %s" % (where, thread))
         elif kind == "Event":
             if set(body) != {"kind", "metadata", "content"} or not isinstance(body["kind"], int) \
                     or not isinstance(body["metadata"], str) or not isinstance(body["content"], str):
                 fail("%s: Event %r" % (where, body))
-    if depth != 0:
-        fail("%d calls without a Return" % depth)
+            if body["kind"] == 12 and body["metadata"] == "thread":
+                thread = body["content"]
+    open_calls = {t: n for t, n in depth.items() if n}
+    if open_calls:
+        fail("calls without a Return: %s" % ", ".join(
+            "%d in thread %s" % (n, t) for t, n in sorted(open_calls.items(), key=str)))
     if seen_paths != paths:
         fail("trace_paths.json differs from the Path records")
     return events, paths, functions
