@@ -325,6 +325,7 @@ __noinline int send_type(__u32 pid, __u32 tid, __u64 type)
 struct chain {
 	const struct rt_walker_offsets *off;
 	struct rt_trace_py_event *ev;
+	struct thread_state *th; /* the thread's: where its previous event stood */
 	__u8 *buf;
 	__u64 frame;
 	__u64 after_first;  /* with has_after_first: the frame that follows the first (EVAL_ENTER) */
@@ -399,20 +400,17 @@ static long chain_frame(__u32 i, void *arg)
 	return 0;
 }
 
-/* The chain's code objects to send (chain_code): a loop callback, as an
- * attach's first chain may be RT_TRACE_MAX_CHAIN frames long. */
-struct chain_codes {
-	struct rt_trace_py_event *ev;
-	__u32 pid, tid, n;
-	__u64 frame, code, caller, caller_code; /* the previous event's two frames */
-};
-
+/* Sends the code object of chain frame @i unless sent (a loop callback on
+ * the chain, as an attach's first chain may be RT_TRACE_MAX_CHAIN frames
+ * long; the chain's own context, so that the programs' stack stays within
+ * the kernel's 512 bytes on 6.1). */
 static long chain_code(__u32 i, void *arg)
 {
-	struct chain_codes *c = arg;
-	__u64 k = i;
+	struct chain *c = arg;
+	struct thread_state *th = c->th;
+	__u64 id = bpf_get_current_pid_tgid(), k = i;
 
-	if (i >= c->n)
+	if (!th || i >= c->ev->nr_frames)
 		return 1;
 	bound_barrier(k);
 	if (k >= RT_TRACE_MAX_CHAIN)
@@ -420,10 +418,10 @@ static long chain_code(__u32 i, void *arg)
 	/* the previous event's two frames, still running the same code
 	 * objects (a frame holds its code alive), had theirs sent then: a
 	 * step costs no code lookup */
-	if ((c->ev->frames[k].frame == c->frame && c->ev->frames[k].code == c->code) ||
-	    (c->ev->frames[k].frame == c->caller && c->ev->frames[k].code == c->caller_code))
+	if ((c->ev->frames[k].frame == th->frame && c->ev->frames[k].code == th->code) ||
+	    (c->ev->frames[k].frame == th->caller && c->ev->frames[k].code == th->caller_code))
 		return 0;
-	send_code(c->pid, c->tid, c->ev->frames[k].code);
+	send_code(id >> 32, (__u32)id, c->ev->frames[k].code);
 	return 0;
 }
 
@@ -472,7 +470,6 @@ static __always_inline int py_event(__u32 probe, __s32 line, __u64 start)
 	struct scratch *sc = bpf_map_lookup_elem(&scratch, &zero);
 	struct rt_trace_py_event *ev;
 	struct chain c = {};
-	struct chain_codes codes;
 	bool want_args;
 	__u32 n;
 
@@ -531,11 +528,9 @@ static __always_inline int py_event(__u32 probe, __s32 line, __u64 start)
 			count(RT_TRACE_STAT_READ_FAULT);
 	}
 	n = ev->nr_frames;
-	codes = (struct chain_codes){
-		.ev = ev, .pid = pid, .tid = tid, .n = n, .frame = th->frame, .code = th->code,
-		.caller = th->caller, .caller_code = th->caller_code,
-	};
-	bpf_loop(RT_TRACE_MAX_CHAIN, chain_code, &codes, 0);
+	c.ev = ev;
+	c.th = th;
+	bpf_loop(RT_TRACE_MAX_CHAIN, chain_code, &c, 0);
 	/* the fallback's calls are mostly seen at their return, when the
 	 * arguments may have been rebound: only a frame entered is read */
 	want_args = probe == RT_TRACE_PROBE_PY_EVAL_ENTER;

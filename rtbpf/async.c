@@ -37,6 +37,7 @@
 #include "runtimes/rust/tokio.h"
 #include "rtbpf/asyncps.h"
 #include "rtbpf/asynctarget.h"
+#include "rtmerge/offcpu.h"
 
 #define NAME_MAX_LEN 160
 #define REPORT_WORST 10
@@ -94,8 +95,10 @@ struct report {
 struct async_app {
 	unsigned int threshold_ms, sample_hz;
 	const char *json;
+	FILE *json_file; /* opened before tracing: a path it cannot write fails first */
 	bool verbose;
 	bool own_child;
+	bool reaped;      /* own_child's exit status is in child_status */
 	int child_status;
 
 	struct rt_async_target t; /* pid, runtime, probes, walker configuration, links */
@@ -118,11 +121,12 @@ struct async_app {
 	uint64_t ustacks_named, ustacks_failed;
 };
 
-static volatile sig_atomic_t stop_requested;
+static volatile sig_atomic_t stop_requested, signals;
 
 static void on_signal(int sig)
 {
 	stop_requested = sig;
+	signals++;
 }
 
 static uint64_t now_ns(void)
@@ -189,6 +193,8 @@ static void remember_task(struct async_app *app, uint64_t task, uint32_t kind)
 	} else if (rt_asyncio__task_name(app->t.pid, &app->t.cfg.off, &app->t.layout, task, n->name,
 					 sizeof(n->name)))
 		snprintf(n->name, sizeof(n->name), "task 0x%" PRIx64, task);
+	/* the target's memory, for a terminal: no control characters */
+	rt_safefile__sanitize(n->name);
 	if (!n->task)
 		app->nr_names++;
 	n->task = task;
@@ -245,6 +251,7 @@ static void blocking_stack(struct async_app *app, struct blocking *b)
 
 		if (asprintf(&line, "%s (%s:%d)", f->function, f->file, f->line) < 0)
 			break;
+		rt_safefile__sanitize(line);
 		b->frames[b->nr_frames++] = line;
 	}
 }
@@ -395,8 +402,12 @@ static bool target_gone(struct async_app *app)
 	FILE *f;
 	bool gone = true;
 
-	if (app->own_child)
-		return waitpid(app->t.pid, &app->child_status, WNOHANG) == app->t.pid;
+	if (app->own_child) {
+		/* once reaped its pid may be another process's */
+		if (!app->reaped && waitpid(app->t.pid, &app->child_status, WNOHANG) == app->t.pid)
+			app->reaped = true;
+		return app->reaped;
+	}
 	snprintf(path, sizeof(path), "/proc/%d/stat", app->t.pid);
 	f = fopen(path, "re");
 	if (!f)
@@ -421,9 +432,16 @@ static int wait_for_runtime(struct async_app *app)
 		fprintf(stderr, "rt-bpf async: waiting for pid %d to import asyncio (or run tokio)\n",
 			app->t.pid);
 	err = rt_async_target__wait(&app->t, app_stopped, NULL);
-	if (err == -ESRCH)
-		fprintf(stderr, "rt-bpf async: pid %d ended or stopped before it ran asyncio's C "
-			"accelerator (_asyncio) or tokio\n", app->t.pid);
+	if (err == -ESRCH && stop_requested)
+		fprintf(stderr, "rt-bpf async: stopped before pid %d ran asyncio's C accelerator "
+			"(_asyncio) or tokio\n", app->t.pid);
+	else if (err == -ESRCH)
+		fprintf(stderr, "rt-bpf async: pid %d ended before it ran asyncio's C accelerator "
+			"(_asyncio) or tokio%s\n", app->t.pid, app->own_child ? " (its children are "
+			"not followed: give the interpreter itself as CMD, or exec it)" : "");
+	else if (err == -ENOTSUP)
+		fprintf(stderr, "rt-bpf async: pid %d runs neither a CPython nor tokio: rt-bpf async "
+			"traces asyncio (CPython 3.11-3.13) and tokio programs\n", app->t.pid);
 	else if (err)
 		fprintf(stderr, "rt-bpf async: cannot inspect pid %d: %s\n", app->t.pid,
 			strerror(-err));
@@ -516,30 +534,14 @@ static const char *runtime_name(const struct async_app *app)
 	return app->t.runtime == RT_ASYNC_TOKIO ? "tokio" : "asyncio";
 }
 
+/* The name of x86_64 system call @nr (rtmerge's table, from the kernel's
+ * headers), or NULL. */
 static const char *syscall_name(uint32_t nr)
 {
-	switch (nr) {
-	case 0: return "read";
-	case 1: return "write";
-	case 7: return "poll";
-	case 23: return "select";
-	case 35: return "nanosleep";
-	case 42: return "connect";
-	case 43: return "accept";
-	case 44: return "sendto";
-	case 45: return "recvfrom";
-	case 61: return "wait4";
-	case 74: return "fsync";
-	case 202: return "futex";
-	case 230: return "clock_nanosleep";
-	case 232: return "epoll_wait";
-	case 257: return "openat";
-	case 270: return "pselect6";
-	case 271: return "ppoll";
-	case 281: return "epoll_pwait";
-	case 288: return "accept4";
-	default: return NULL;
-	}
+	char buf[16];
+	const char *name = rt_offcpu__syscall_name(nr, buf, sizeof(buf));
+
+	return name == buf ? NULL : name;
 }
 
 static bool sleep_syscall(uint32_t nr)
@@ -860,16 +862,22 @@ static void json_blocking(FILE *f, const struct async_app *app, const struct blo
 	rt_async__json_str(f, task_kind(app, b->task));
 	fprintf(f, ", \"start_ns\": %" PRIu64 ", \"duration_ms\": %.3f, \"thread\": %u, "
 		"\"delayed_tasks\": %u, \"added_delay_ms\": %.3f, \"cpu_ms\": %.3f, "
-		"\"run_delay_ms\": %.3f, \"syscall_ms\": %.3f, \"longest_syscall\": {\"nr\": %u, "
-		"\"name\": ", (uint64_t)s->start_ns, (b->ev.end_ns - s->start_ns) / 1e6, b->ev.tid,
-		b->delayed, b->added_ns / 1e6, s->cpu_ns / 1e6, s->run_delay_ns / 1e6,
-		s->syscall_ns / 1e6, s->longest_syscall_nr);
-	if (sc)
-		rt_async__json_str(f, sc);
-	else
+		"\"run_delay_ms\": %.3f, \"syscall_ms\": %.3f, \"longest_syscall\": ",
+		(uint64_t)s->start_ns, (b->ev.end_ns - s->start_ns) / 1e6, b->ev.tid, b->delayed,
+		b->added_ns / 1e6, s->cpu_ns / 1e6, s->run_delay_ns / 1e6, s->syscall_ns / 1e6);
+	/* null when the step made no system call (nr 0 is read) */
+	if (s->longest_syscall_ns) {
+		fprintf(f, "{\"nr\": %u, \"name\": ", s->longest_syscall_nr);
+		if (sc)
+			rt_async__json_str(f, sc);
+		else
+			fputs("null", f);
+		fprintf(f, ", \"ms\": %.3f}", s->longest_syscall_ns / 1e6);
+	} else {
 		fputs("null", f);
-	fprintf(f, ", \"ms\": %.3f}, \"cpu_samples\": %u, \"cause\": \"%s\", \"recommendation\": ",
-		s->longest_syscall_ns / 1e6, s->samples, b->preempted ? "preempted" : cause);
+	}
+	fprintf(f, ", \"cpu_samples\": %u, \"cause\": \"%s\", \"recommendation\": ",
+		s->samples, b->preempted ? "preempted" : cause);
 	rt_async__json_str(f, advice);
 	fprintf(f, ", \"stack_from\": \"%s\", \"stack\": [",
 		s->stack_source == RT_ASYNC_STACK_SYSCALL ? "syscall" :
@@ -916,14 +924,11 @@ static void json_tasks(FILE *f, const struct async_app *app, const struct report
 	fprintf(f, "],\n");
 }
 
-static int write_json(const struct async_app *app, const struct report *r)
+static int write_json(struct async_app *app, const struct report *r)
 {
-	FILE *f = rt_safefile__create(app->json);
+	FILE *f = app->json_file;
 
-	if (!f) {
-		fprintf(stderr, "rt-bpf async: cannot write %s: %s\n", app->json, strerror(errno));
-		return -errno;
-	}
+	app->json_file = NULL;
 	fprintf(f, "{\"runtime\": \"%s\", \"pid\": %d, \"version\": \"%s\", "
 		"\"threshold_ms\": %u, \"attached_ns\": %" PRIu64 ", \"duration_s\": %.3f,\n",
 		runtime_name(app), app->t.pid, app->t.version_text, app->threshold_ms, app->attach_ns,
@@ -1112,6 +1117,31 @@ static void print_tracing(const struct async_app *app)
 		fprintf(stderr, "rt-bpf async: tracing pid %d; Ctrl-C to stop and report\n", app->t.pid);
 }
 
+/* Ends the command rt-bpf started: the signal that stopped rt-bpf (or
+ * SIGTERM), then SIGKILL after STOP_WAIT_MS or at a second signal, so that
+ * none is left running. */
+#define STOP_WAIT_MS 5000
+
+static void stop_child(struct async_app *app)
+{
+	int sig = stop_requested ? stop_requested : SIGTERM, seen = signals;
+
+	kill(app->t.pid, sig);
+	for (int ms = 0; ms < STOP_WAIT_MS && signals == seen; ms += 10) {
+		if (target_gone(app))
+			return;
+		usleep(10000);
+	}
+	if (target_gone(app))
+		return;
+	fprintf(stderr, "rt-bpf async: pid %d did not end on signal %d: killing it\n", app->t.pid,
+		sig);
+	kill(app->t.pid, SIGKILL);
+	while (waitpid(app->t.pid, &app->child_status, 0) < 0 && errno == EINTR)
+		;
+	app->reaped = true;
+}
+
 static int async_run(struct rt_bpf_app *rt, void *opts, int argc, char **argv)
 {
 	const struct async_opts *o = opts;
@@ -1127,6 +1157,12 @@ static int async_run(struct rt_bpf_app *rt, void *opts, int argc, char **argv)
 		fprintf(stderr, "rt-bpf async: no process %d\n", rt->pids[0]);
 		return -ESRCH;
 	}
+	if (rt->nr_pids && rt_bpf__thread_group(rt->pids[0]) != rt->pids[0]) {
+		/* the probes and the task lists are the process's */
+		fprintf(stderr, "rt-bpf: %d is a thread of process %d; tracing the process\n",
+			rt->pids[0], rt_bpf__thread_group(rt->pids[0]));
+		rt->pids[0] = rt_bpf__thread_group(rt->pids[0]);
+	}
 	if (o->ps)
 		return rt_async_ps__run(rt->pids[0], o->json);
 	err = rt_bpf__preflight(false);
@@ -1134,6 +1170,13 @@ static int async_run(struct rt_bpf_app *rt, void *opts, int argc, char **argv)
 		err = rt_bpf__check_command(argv[0]);
 	if (err)
 		return err;
+	if (o->json) {
+		app.json_file = rt_safefile__create(o->json);
+		if (!app.json_file) {
+			fprintf(stderr, "rt-bpf async: cannot write %s: %s\n", o->json, strerror(errno));
+			return -errno;
+		}
+	}
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
 	app.dec = rt_interp_decoder__new();
@@ -1150,6 +1193,7 @@ static int async_run(struct rt_bpf_app *rt, void *opts, int argc, char **argv)
 		fprintf(stderr, "rt-bpf async: started pid %d\n", app.t.pid);
 	} else {
 		app.t.pid = rt->pids[0];
+		app.t.attached = true;
 	}
 	err = wait_for_runtime(&app);
 	if (!err && app.t.runtime == RT_ASYNC_ASYNCIO)
@@ -1169,11 +1213,17 @@ static int async_run(struct rt_bpf_app *rt, void *opts, int argc, char **argv)
 	detach(&app);
 	err = report(&app);
 out:
-	if (app.own_child && !target_gone(&app)) {
-		kill(app.t.pid, stop_requested ? stop_requested : SIGTERM);
-		waitpid(app.t.pid, &app.child_status, 0);
+	if (app.own_child && !target_gone(&app))
+		stop_child(&app);
+	if (app.json_file) {
+		/* no report: no file */
+		fclose(app.json_file);
+		unlink(o->json);
 	}
 	app_free(&app);
+	/* -- CMD that ended on its own: its exit status, as record gives it */
+	if (!err && app.own_child && app.reaped && !stop_requested)
+		return rt_bpf__command_status(app.child_status);
 	return err;
 }
 
@@ -1196,9 +1246,13 @@ const struct rt_bpf_cmd rt_bpf_cmd_async = {
 	"        their task, cause, stack (asyncio: Python frames; tokio: native\n"
 	"        frames) and what waited behind them,\n"
 	"        per-task statistics and what to do; --json FILE writes the same data\n"
-	"        (docs/async.md).  --ps lists every asyncio task of a CPython 3.14+\n"
-	"        process once: its coroutine chain and the tasks awaiting it (the\n"
-	"        table and tree of python -m asyncio ps/pstree), read from outside.\n",
+	"        (docs/async.md); --sample-hz (default 250) samples the CPU time of\n"
+	"        steps to give CPU-bound ones a stack.  Both numbers 1-100000.  -- CMD:\n"
+	"        the interpreter itself (its children are not followed); exits with its\n"
+	"        status.  The report goes to stderr.  --ps lists every asyncio task\n"
+	"        of a CPython 3.14+ process once: its coroutine chain and the tasks\n"
+	"        awaiting it (the table and tree of python -m asyncio ps/pstree), read\n"
+	"        from outside, on stdout.\n",
 	.longopts = async_longopts,
 	.opts_size = sizeof(struct async_opts),
 	.init = async_init,

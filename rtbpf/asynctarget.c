@@ -90,6 +90,10 @@ int rt_async_target__wait(struct rt_async_target *t, bool (*stopped)(void *ctx),
 		err = rt_async_target__find(t);
 		if (!err || err == -ESRCH || stopped(ctx) || (kill(t->pid, 0) && errno == ESRCH))
 			return err == -ENOENT ? -ESRCH : err;
+		/* a running program that is no CPython does not become one
+		 * (short of an exec), nor does its executable gain tokio */
+		if (err == -ENOENT && t->attached && !t->interpreter_found && tokio_searched(t))
+			return -ENOTSUP;
 		if (err == -ENOENT) {
 			/* not imported yet: look again every 10 ms */
 			failures = 0;

@@ -44,6 +44,7 @@ struct rt_async_target {
 	char version_text[64];       /* "CPython 3.11.2", "tokio, 5 future types" */
 	struct bpf_link *links[RT_ASYNC_MAX_LINKS];
 	size_t nr_links;
+	bool attached;               /* -p: what runs neither now never will */
 	/* rt_async_target__find()'s memory between calls */
 	bool interpreter_found;      /* a CPython: wait for asyncio's module only */
 	char tokio_exe[PATH_MAX];    /* executable last searched for tokio in vain, */
@@ -65,7 +66,9 @@ int rt_async_target__find(struct rt_async_target *t);
  * from scratch at the discovery tracker's spacing (2 ms doubling to 100 ms,
  * as many times as it retries a CPython) before giving up.  Stops early when
  * @stopped(@ctx) says so.  Returns 0, -ESRCH when the process ended or
- * @stopped said so before it ran either, or the last -errno of a look.
+ * @stopped said so before it ran either, -ENOTSUP for an attached process
+ * that is no CPython and whose executable was searched for tokio in vain,
+ * or the last -errno of a look.
  */
 int rt_async_target__wait(struct rt_async_target *t, bool (*stopped)(void *ctx), void *ctx);
 

@@ -61,10 +61,10 @@ static void usage_global(FILE *f)
 		"        FILE's version with that layout file (docs/layouts.md); 3.13+ checks\n"
 		"        it against the process's _Py_DebugOffsets; -h (--help) this help\n"
 		"        (rt-bpf --help: every command's).\n"
-		"Read record's and attach's perf.data with rtmerge (trace writes a CodeTracer\n"
-		"trace directory; async and top print their own).  Needs root and kernel BTF.\n"
-		"Environment: PERF names the perf binary (run directly, never through a shell;\n"
-		"found on PATH).\n");
+		"Read the perf.data of record and attach with rtmerge; trace writes a\n"
+		"CodeTracer directory, async and top print their own reports.  Needs root and\n"
+		"kernel BTF.  Environment: PERF names the perf binary (run directly, never\n"
+		"through a shell; found on PATH).\n");
 }
 
 /* @cmd's help, or every command's (@cmd NULL). */

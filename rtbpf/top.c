@@ -757,6 +757,10 @@ static int top_run(struct rt_bpf_app *app, void *opts, int argc, char **argv)
 		fprintf(stderr, "rt-bpf: cannot run %s: %s\n", t.argv[0], strerror(t.exec_errno));
 		return 127;
 	}
+	/* -- CMD that ended on its own while shown: its status, as record's
+	 * (quitting the view first ends it: 0) */
+	if (!err && t.argv && t.child_done)
+		return rt_bpf__command_status(t.child_status);
 	return err;
 }
 

@@ -28,6 +28,7 @@
 #include <sys/ptrace.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "bpf/trace.skel.h"
@@ -38,12 +39,17 @@
 #define RING_MB_DEFAULT 64
 #define POLL_MS 100
 
-static volatile sig_atomic_t interrupted;
+static volatile sig_atomic_t interrupted, signals;
 
 static void on_signal(int sig)
 {
 	interrupted = sig;
+	signals++;
 }
+
+/* How long a command may take to end on the signal passed on to it before
+ * it is killed (a second signal kills it at once): none is left running. */
+#define STOP_WAIT_MS 5000
 
 static uint64_t stat_sum(struct tracer *t, __u32 stat)
 {
@@ -66,8 +72,9 @@ static uint64_t stat_sum(struct tracer *t, __u32 stat)
  * to rt-bpf passed on to it) 0. */
 static int run(struct tracer *t)
 {
-	int pidfd = (int)syscall(SYS_pidfd_open, t->pid, 0), status = 0;
-	bool forwarded = false;
+	int pidfd = (int)syscall(SYS_pidfd_open, t->pid, 0), status = 0, seen = 0;
+	bool forwarded = false, killed = false;
+	struct timespec at = { 0 }, now;
 
 	for (;;) {
 		struct pollfd pfd[2] = {
@@ -79,11 +86,20 @@ static int run(struct tracer *t)
 		ring_buffer__consume(t->ring);
 		rt_ctrace__flush(t->out);
 		rt_tracer__rb_poll(t);
-		if (interrupted && (!t->child || !forwarded)) {
-			if (!t->child)
-				break;
+		if (interrupted && !t->child)
+			break;
+		if (interrupted && !forwarded) {
 			kill(t->pid, interrupted);
 			forwarded = true;
+			seen = signals;
+			clock_gettime(CLOCK_MONOTONIC, &at);
+		} else if (forwarded && !killed && !clock_gettime(CLOCK_MONOTONIC, &now) &&
+			   (signals != seen || (now.tv_sec - at.tv_sec) * 1000 +
+			    (now.tv_nsec - at.tv_nsec) / 1000000 >= STOP_WAIT_MS)) {
+			fprintf(stderr, "rt-bpf: pid %d did not end on signal %d: killing it\n", t->pid,
+				interrupted);
+			kill(t->pid, SIGKILL);
+			killed = true;
 		}
 		if (pidfd >= 0 ? (pfd[1].revents & (POLLIN | POLLHUP)) != 0 :
 				 kill(t->pid, 0) && errno == ESRCH)

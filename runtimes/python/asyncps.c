@@ -522,9 +522,20 @@ int rt_asyncps__read(pid_t pid, struct rt_asyncps *out, char *msg, size_t msg_si
 		err = read_list(&r, out, &cap, interp + r.aio.interp_tasks_head, 0);
 	if (err && !msg[0])
 		snprintf(msg, msg_size, "reading its tasks: %s", strerror(-err));
-	if (err)
+	if (err) {
 		rt_asyncps__free(out);
-	return err;
+		return err;
+	}
+	/* names from the target's memory go to a terminal: no control
+	 * characters (a task named "a\nb" would forge a table row) */
+	for (size_t i = 0; i < out->nr_tasks; i++) {
+		rt_safefile__sanitize(out->tasks[i].name);
+		for (size_t k = 0; k < out->tasks[i].nr_frames; k++) {
+			rt_safefile__sanitize(out->tasks[i].frames[k].func);
+			rt_safefile__sanitize(out->tasks[i].frames[k].file);
+		}
+	}
+	return 0;
 }
 
 void rt_asyncps__free(struct rt_asyncps *ps)

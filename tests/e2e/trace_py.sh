@@ -211,4 +211,24 @@ assert err and total == int(sys.argv[2]), (len(err), total, sys.argv[2])
 print("losses: %s records lost, %d Error events adding up to it" % (sys.argv[2], len(err)))
 PY
 
+# a command that ignores SIGINT: Ctrl-C to rt-bpf is passed on, and the
+# command killed after the wait, not waited for (or left running)
+cat > "$E2E_TMP/ign.py" <<'PY'
+import signal, sys, time
+signal.signal(signal.SIGINT, signal.SIG_IGN)
+sys.stdout.write("ready\n"); sys.stdout.flush()
+time.sleep(60)
+PY
+"$RTBPF" trace -o "$E2E_TMP/tri" -- $PY "$E2E_TMP/ign.py" > "$E2E_TMP/ign.out" 2> "$E2E_TMP/ign.err" &
+RTP=$!
+for _ in $(seq 100); do grep -q ready "$E2E_TMP/ign.out" && break; sleep 0.1; done
+SECONDS=0
+kill -INT $RTP
+wait $RTP
+rc=$?
+[ "$rc" -eq 0 ] && [ "$SECONDS" -le 8 ] && grep -q "did not end on signal 2: killing it" "$E2E_TMP/ign.err" ||
+	{ cat "$E2E_TMP/ign.err"; fail "SIGINT: rt-bpf exited $rc after ${SECONDS}s"; }
+! pgrep -f "$E2E_TMP/ign.py" >/dev/null || { pkill -9 -f "$E2E_TMP/ign.py"; fail "SIGINT: the command was left running"; }
+$CMP validate "$E2E_TMP/tri" || fail "SIGINT: not a valid trace directory"
+
 echo "PASS trace_py"

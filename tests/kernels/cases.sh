@@ -19,6 +19,9 @@
 #   cases.sh tokio             rt-bpf async -- tokground (build/tokground, from
 #                              tests/e2e/tokio/build.sh): the blocking polls
 #                              with their native stacks, unwound to _start
+#   cases.sh trace             rt-bpf trace -- python3.11 tests/e2e/trace/truth.py
+#                              (bpf/trace.bpf.c loads; a valid trace with
+#                              main's calls and the write, per thread balanced)
 #
 # Runs on the host as well (under the e2e lock); exits 77 when something
 # it needs is missing.
@@ -139,6 +142,15 @@ tokio)
 	TOK=${RT_TOKGROUND:-$RT_TOP/build/tokground}
 	[ -x "$TOK" ] || skip "no $TOK (tests/e2e/tokio/build.sh)"
 	async_case tokio "$TOK" "$PY_TMP/tokio.log"
+	;;
+trace)
+	T=$RT_TOP/tests/e2e/trace
+	(cd "$T" && timeout 90 "$RT_BPF" trace -o "$PY_TMP/tr" -- "$PY" truth.py) >"$PY_TMP/tr.out" \
+		2>"$PY_TMP/tr.err" || { verdict "$PY_TMP/tr.err"; fail "trace: rt-bpf trace failed: $(tail -3 "$PY_TMP/tr.err")"; }
+	grep '^rt-bpf: trace' "$PY_TMP/tr.err"
+	python3 "$T/compare.py" validate "$PY_TMP/tr" || fail "trace: not a valid trace directory"
+	grep -q '"name": "main"' "$PY_TMP/tr/trace.json" || fail "trace: no Function main"
+	grep -q '"kind": 0, "metadata": "fd 1"' "$PY_TMP/tr/trace.json" || fail "trace: no write Event"
 	;;
 *) fail "unknown case $kind" ;;
 esac

@@ -25,7 +25,7 @@ suite() {
 			"[$(wc -l </tmp/floor.err) line(s), perf started: $([ -e /tmp/floor.data ] && echo yes || echo no)]"
 		return
 	fi
-	cases=("python fp" "python dwarf" ruby attach offcpu deep async)
+	cases=("python fp" "python dwarf" ruby attach offcpu deep async trace)
 	# the host built the tokio ground truth when it could (tests/kernels/check.sh)
 	[ -x /rtperf/build/tokground ] && cases+=(tokio)
 	for c in "${cases[@]}"; do
