@@ -884,59 +884,63 @@ static long writev_vec(__u32 i, void *arg)
 	return 0;
 }
 
+/* The write record to fill for a write to @fd, when the target writes to
+ * its stdout or stderr; else NULL. */
+static __always_inline struct rt_trace_write *target_write(__u64 fd)
+{
+	struct scratch *sc;
+	__u32 zero = 0;
+
+	if ((__u32)(bpf_get_current_pid_tgid() >> 32) != target_pid || (fd != 1 && fd != 2))
+		return NULL;
+	sc = bpf_map_lookup_elem(&scratch, &zero);
+	return sc ? &sc->rec.write : NULL;
+}
+
+/* Sends @rec, its first @n bytes of data copied, for a write of @count
+ * bytes to @fd. */
+static __always_inline int send_write(struct rt_trace_write *rec, __u64 fd, __u64 count, __u64 n)
+{
+	__u64 id = bpf_get_current_pid_tgid();
+
+	bound_barrier(n);
+	if (n > RT_TRACE_WRITE_MAX)
+		return 0;
+	rec->fd = (__u32)fd;
+	rec->count = count;
+	rec->nbytes = (__u32)n;
+	return send(rec, sizeof(*rec) - RT_TRACE_WRITE_MAX + n, RT_TRACE_WRITE, id >> 32, (__u32)id);
+}
+
 /* The target's writev to its stdout and stderr (CRuby's IO#puts, for
  * one): the vectors' bytes in order, up to RT_TRACE_WRITE_MAX, as one
  * Write. */
 SEC("tracepoint/syscalls/sys_enter_writev")
 int trace_writev(struct trace_event_raw_sys_enter *ctx)
 {
-	__u64 id = bpf_get_current_pid_tgid();
-	__u32 pid = id >> 32, tid = (__u32)id, zero = 0;
-	__u64 fd = ctx->args[0], n;
 	struct writev_copy c = { .vec = ctx->args[1], .vlen = ctx->args[2] };
-	struct scratch *sc;
 
-	if (pid != target_pid || (fd != 1 && fd != 2))
+	c.rec = target_write(ctx->args[0]);
+	if (!c.rec)
 		return 0;
-	sc = bpf_map_lookup_elem(&scratch, &zero);
-	if (!sc)
-		return 0;
-	c.rec = &sc->rec.write;
 	bpf_loop(WRITEV_VECS, writev_vec, &c, 0);
-	n = c.n;
-	bound_barrier(n);
-	if (n > RT_TRACE_WRITE_MAX)
-		return 0;
-	c.rec->fd = (__u32)fd;
-	c.rec->count = c.count;
-	c.rec->nbytes = (__u32)n;
-	return send(c.rec, sizeof(*c.rec) - RT_TRACE_WRITE_MAX + n, RT_TRACE_WRITE, pid, tid);
+	return send_write(c.rec, ctx->args[0], c.count, c.n);
 }
 
 /* The target's writes to its stdout and stderr. */
 SEC("tracepoint/syscalls/sys_enter_write")
 int trace_write(struct trace_event_raw_sys_enter *ctx)
 {
-	__u64 id = bpf_get_current_pid_tgid();
-	__u32 pid = id >> 32, tid = (__u32)id, zero = 0;
-	__u64 fd = ctx->args[0], buf = ctx->args[1], len = ctx->args[2], n;
-	struct scratch *sc;
-	struct rt_trace_write *rec;
+	__u64 buf = ctx->args[1], len = ctx->args[2], n;
+	struct rt_trace_write *rec = target_write(ctx->args[0]);
 
-	if (pid != target_pid || (fd != 1 && fd != 2))
+	if (!rec)
 		return 0;
-	sc = bpf_map_lookup_elem(&scratch, &zero);
-	if (!sc)
-		return 0;
-	rec = &sc->rec.write;
-	rec->fd = (__u32)fd;
-	rec->count = len;
 	n = len > RT_TRACE_WRITE_MAX ? RT_TRACE_WRITE_MAX : len;
 	bound_barrier(n);
 	if (n > RT_TRACE_WRITE_MAX)
 		return 0;
 	if (n && bpf_probe_read_user(rec->data, n, (const void *)buf))
 		n = 0;
-	rec->nbytes = (__u32)n;
-	return send(rec, sizeof(*rec) - RT_TRACE_WRITE_MAX + n, RT_TRACE_WRITE, pid, tid);
+	return send_write(rec, ctx->args[0], len, n);
 }
