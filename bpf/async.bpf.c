@@ -300,7 +300,10 @@ static __always_inline void task_output(void *ctx, void *rec, __u64 size)
 {
 	long err = bpf_perf_event_output(ctx, &channel, BPF_F_CURRENT_CPU, rec, size);
 
-	count(err ? RT_ASYNC_STAT_TASK_LOST : RT_ASYNC_STAT_TASK_RECORDS);
+	/* -ENOSPC: perf's buffer was full; else its channel is gone (the
+	 * recording's start or end) */
+	count(!err ? RT_ASYNC_STAT_TASK_RECORDS : err == -28 /* ENOSPC */ ? RT_ASYNC_STAT_TASK_LOST :
+							  RT_ASYNC_STAT_TASK_UNWRITTEN);
 }
 
 /* The str object at @obj into @buf when it is a compact ASCII string (task

@@ -195,6 +195,7 @@ enum rt_async_stat {
 	RT_ASYNC_STAT_UNPAIRED,     /* step returns without an entry, entries without a return */
 	RT_ASYNC_STAT_TASK_RECORDS, /* task records written to perf (rt-bpf record --tasks) */
 	RT_ASYNC_STAT_TASK_LOST,    /* ... that perf had no room for */
+	RT_ASYNC_STAT_TASK_UNWRITTEN, /* ... with perf's channel gone (its start or end) */
 	RT_ASYNC_STAT_USTACKS,      /* native stacks copied (tokio) */
 	RT_ASYNC_STAT_NESTED,       /* CPU-time samples that interrupted their thread's walk */
 	RT_ASYNC_STAT_MAX,

@@ -295,4 +295,17 @@ static __always_inline int output_stack(void *ctx, struct deep_stack *d, __u64 i
 	return 0;
 }
 
+/* Writes a code record (or a piece of one) of @size bytes at @rec into
+ * perf's channel @index; 0, or counted as lost when perf's buffer was full
+ * (-ENOSPC) or as an output error when its channel is gone (the
+ * recording's start or end), and nonzero. */
+static __always_inline long code_output(void *ctx, __u64 index, void *rec, __u64 size)
+{
+	long err = bpf_perf_event_output(ctx, &channel, index, rec, size);
+
+	if (err)
+		count(err == -28 /* ENOSPC */ ? RT_WALKER_STAT_CODE_LOST : RT_WALKER_STAT_OUTPUT_ERROR);
+	return err;
+}
+
 #endif

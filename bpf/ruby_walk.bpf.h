@@ -599,11 +599,12 @@ static long rb_send_code(__u32 i, void *arg)
 	sent = bpf_map_lookup_elem(&seen, &sc->key);
 	if (sent && *sent == nc->tag)
 		return 0;
-	if (rb_build_code(sc->key.pid, i) ||
-	    bpf_perf_event_output(*(void **)arg, &channel, sc->index, &sc->code, sizeof(sc->code))) {
+	if (rb_build_code(sc->key.pid, i)) {
 		count(RT_WALKER_STAT_CODE_LOST);
 		return 0;
 	}
+	if (code_output(*(void **)arg, sc->index, &sc->code, sizeof(sc->code)))
+		return 0;
 	if (!(sc->stack_flags & RT_REC_STACK_OFFCPU))
 		queue_rb_pieces(sc->index, sc);
 	count(RT_WALKER_STAT_CODE_OK);

@@ -615,8 +615,7 @@ static int send_piece(__u32 k, void *arg)
 	st->rec.field = e->field;
 	st->rec.offset = off;
 	st->rec.nbytes = (__u32)n;
-	if (bpf_perf_event_output(*(void **)arg, &channel, e->index, &st->rec, sizeof(st->rec))) {
-		count(RT_WALKER_STAT_CODE_LOST);
+	if (code_output(*(void **)arg, e->index, &st->rec, sizeof(st->rec))) {
 		st->cur++;
 		st->started = 0;
 		return 0;
@@ -672,11 +671,12 @@ static long py_send_code(__u32 i, void *arg)
 	sent = bpf_map_lookup_elem(&seen, &sc->seen_key);
 	if (sent && *sent == nc->tag)
 		return 0;
-	if (build_code(sc->seen_key.pid, i) ||
-	    bpf_perf_event_output(*(void **)arg, &channel, sc->index, &sc->code, sizeof(sc->code))) {
+	if (build_code(sc->seen_key.pid, i)) {
 		count(RT_WALKER_STAT_CODE_LOST);
 		return 0;
 	}
+	if (code_output(*(void **)arg, sc->index, &sc->code, sizeof(sc->code)))
+		return 0;
 	if (!(sc->stack_flags & RT_REC_STACK_OFFCPU))
 		queue_py_pieces(sc->index, sc);
 	count(RT_WALKER_STAT_CODE_OK);

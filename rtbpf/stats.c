@@ -130,8 +130,9 @@ static void print_warnings(const struct rt_bpf_app *app, const __u64 *stat, unsi
 			(unsigned long long)stat[RT_WALKER_STAT_STACK_LOST],
 			(unsigned long long)stat[RT_WALKER_STAT_CODE_LOST]);
 	if (stat[RT_WALKER_STAT_OUTPUT_ERROR])
-		fprintf(stderr, "rt-bpf: warning: %llu interpreter stacks could not be written (perf "
-			"stopped or closed its channel first); they fold as native stacks\n",
+		fprintf(stderr, "rt-bpf: warning: %llu interpreter records (stacks, code names) could "
+			"not be written (perf stopped or closed its channel first, at the recording's "
+			"end); such samples fold as native stacks\n",
 			(unsigned long long)stat[RT_WALKER_STAT_OUTPUT_ERROR]);
 }
 

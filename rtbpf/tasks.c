@@ -133,7 +133,7 @@ int rt_task_tracer__start(pid_t pid, int channel_fd, bool verbose,
 
 void rt_task_tracer__stop(struct rt_task_tracer *tr)
 {
-	uint64_t written, lost;
+	uint64_t written, lost, unwritten;
 
 	if (!tr)
 		return;
@@ -143,12 +143,16 @@ void rt_task_tracer__stop(struct rt_task_tracer *tr)
 	if (tr->attached) {
 		written = rt_async_target__stat(tr->skel, RT_ASYNC_STAT_TASK_RECORDS);
 		lost = rt_async_target__stat(tr->skel, RT_ASYNC_STAT_TASK_LOST);
-		fprintf(stderr, "rt-bpf: --tasks: %" PRIu64 " task records written (%s pid %d)%s",
-			written, tr->t.runtime == RT_ASYNC_TOKIO ? "tokio" : "asyncio", tr->t.pid,
-			lost ? "" : "\n");
+		unwritten = rt_async_target__stat(tr->skel, RT_ASYNC_STAT_TASK_UNWRITTEN);
+		fprintf(stderr, "rt-bpf: --tasks: %" PRIu64 " task records written (%s pid %d)",
+			written, tr->t.runtime == RT_ASYNC_TOKIO ? "tokio" : "asyncio", tr->t.pid);
 		if (lost)
 			fprintf(stderr, ", %" PRIu64 " lost (perf's buffer was full: some samples "
-				"may miss their task frame or carry a finished one)\n", lost);
+				"may miss their task frame or carry a finished one)", lost);
+		if (unwritten)
+			fprintf(stderr, ", %" PRIu64 " not written (perf's channel was not open: "
+				"steps at the recording's start or end)", unwritten);
+		fputc('\n', stderr);
 	}
 	async_bpf__destroy(tr->skel);
 	rt_async_target__exit(&tr->t);

@@ -115,6 +115,39 @@ static int run(struct tracer *t)
 	return t->child && !forwarded ? status : 0;
 }
 
+/* The arguments of process @pid after its argv[0], from /proc/PID/cmdline:
+ * one allocation holding the pointers and the strings (free() it), *@argc
+ * of them; NULL with *@argc 0 when there are none or it cannot be read. */
+static char **read_cmdline(pid_t pid, int *argc)
+{
+	char path[64], buf[8192], **args, *p;
+	size_t n = 0, count = 0;
+	FILE *f;
+
+	*argc = 0;
+	snprintf(path, sizeof(path), "/proc/%d/cmdline", (int)pid);
+	f = fopen(path, "re");
+	if (!f)
+		return NULL;
+	n = fread(buf, 1, sizeof(buf) - 1, f);
+	fclose(f);
+	buf[n] = 0;
+	for (size_t i = 0; i < n; i++)
+		count += !buf[i];
+	if (count < 2)
+		return NULL;
+	args = malloc(count * sizeof(*args) + n + 1);
+	if (!args)
+		return NULL;
+	p = memcpy((char *)(args + count), buf, n + 1);
+	p += strlen(p) + 1; /* argv[0]: the program, from its executable */
+	for (size_t i = 1; i < count && p < (char *)(args + count) + n; i++) {
+		args[(*argc)++] = p;
+		p += strlen(p) + 1;
+	}
+	return args;
+}
+
 static void tracer_report(struct tracer *t)
 {
 	uint64_t sent = stat_sum(t, RT_TRACE_STAT_EVENTS), lost = stat_sum(t, RT_TRACE_STAT_LOST);
@@ -218,8 +251,8 @@ static int trace_run(struct rt_bpf_app *app, void *opts, int argc, char **argv)
 	const char *dir = o->dir;
 	char probes[PATH_MAX], workdir[PATH_MAX] = "", program[PATH_MAX] = "";
 	unsigned long ring_mb = o->ring_mb;
-	char **cmd = argc > 0 ? argv : NULL;
-	int err = 0, status = 0, cmd_argc = argc;
+	char **cmd = argc > 0 ? argv : NULL, **pid_args = NULL;
+	int err = 0, status = 0, cmd_argc = argc, pid_argc = 0;
 	bool rb_fallback = false;
 
 	t.pid = app->nr_pids ? app->pids[0] : 0;
@@ -324,8 +357,11 @@ static int trace_run(struct rt_bpf_app *app, void *opts, int argc, char **argv)
 		program[n > 0 ? n : 0] = 0;
 		snprintf(workdir, sizeof(workdir), "%s", t.cwd);
 	}
-	t.out = rt_ctrace__new(dir, cmd ? cmd[0] : program, cmd ? cmd_argc - 1 : 0,
-			       cmd ? cmd + 1 : NULL, workdir);
+	if (!cmd)
+		pid_args = read_cmdline(t.pid, &pid_argc);
+	t.out = rt_ctrace__new(dir, cmd ? cmd[0] : program, cmd ? cmd_argc - 1 : pid_argc,
+			       cmd ? cmd + 1 : pid_args, workdir);
+	free(pid_args);
 	if (!t.frames || !t.ring || !t.out) {
 		err = -errno;
 		fprintf(stderr, "rt-bpf: cannot start the trace in %s: %s\n", dir, strerror(errno));

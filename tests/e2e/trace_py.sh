@@ -88,6 +88,9 @@ for _ in $(seq 50); do grep -q ready "$E2E_TMP/loop.out" && break; sleep 0.1; do
 timeout -s INT 2 "$RTBPF" trace -o "$E2E_TMP/trp" -p $LOOP 2> "$E2E_TMP/p.err"
 kill $LOOP
 $CMP validate "$E2E_TMP/trp" || fail "-p: not a valid trace directory"
+python3 -c 'import json, sys; m = json.load(open(sys.argv[1])); sys.exit(m["args"] != [sys.argv[2]])' \
+	"$E2E_TMP/trp/trace_metadata.json" "$E2E_TMP/loop.py" ||
+	fail "-p: trace_metadata.json's args are not the process's: $(cat "$E2E_TMP/trp/trace_metadata.json")"
 $CMP events "$E2E_TMP/trp" "$E2E_TMP/loop.py" > "$E2E_TMP/p.txt"
 python3 - "$E2E_TMP/p.txt" <<'PY' || fail "-p: calls of tick"
 import sys
