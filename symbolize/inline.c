@@ -333,7 +333,8 @@ int rt_inline_dwarf__chain(struct rt_inline_dwarf *d, uint64_t vaddr, const char
 		return -ENOMEM;
 	for (i = slot_hash(key) & (d->nr_slots - 1); d->slots[i].key; i = (i + 1) & (d->nr_slots - 1))
 		if (d->slots[i].key == key) {
-			*names = d->pool + d->slots[i].first;
+			/* no chain: the pool may not exist yet */
+			*names = d->slots[i].count ? d->pool + d->slots[i].first : NULL;
 			return (int)d->slots[i].count;
 		}
 	n = compute(d, vaddr, &first);
@@ -341,7 +342,7 @@ int rt_inline_dwarf__chain(struct rt_inline_dwarf *d, uint64_t vaddr, const char
 		return n;
 	d->slots[i] = (struct chain_slot){ .key = key, .first = first, .count = (uint32_t)n };
 	d->used_slots++;
-	*names = d->pool + first;
+	*names = n ? d->pool + first : NULL;
 	return n;
 }
 

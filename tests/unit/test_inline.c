@@ -140,6 +140,15 @@ static void test_chain(void)
 	int n;
 
 	CU_ASSERT_PTR_NOT_NULL_FATAL(d);
+	/* no function there: no chain and no names pointer, also when asked
+	 * again (a pointer made from a pool not allocated yet was undefined
+	 * behaviour; the merge fuzzer's UBSan build found it on a recording) */
+	names = (const char *const *)&n;
+	CU_ASSERT_EQUAL(rt_inline_dwarf__chain(d, 0x10, &names), 0);
+	CU_ASSERT_PTR_NULL(names);
+	names = (const char *const *)&n;
+	CU_ASSERT_EQUAL(rt_inline_dwarf__chain(d, 0x10, &names), 0);
+	CU_ASSERT_PTR_NULL(names);
 	CU_ASSERT_NOT_EQUAL_FATAL(mark, UINT64_MAX);
 	n = rt_inline_dwarf__chain(d, mark, &names);
 	CU_ASSERT_EQUAL_FATAL(n, 3);
