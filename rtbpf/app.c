@@ -7,12 +7,14 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include <errno.h>
+#include <signal.h>
 #include <linux/perf_event.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "bpf/walker.skel.h"
@@ -103,6 +105,39 @@ int rt_bpf__command_status(int wstatus)
 		return 128 + WTERMSIG(wstatus);
 	}
 	return 0;
+}
+
+static uint64_t monotonic_ms(void)
+{
+	struct timespec now;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	return (uint64_t)now.tv_sec * 1000 + (uint64_t)now.tv_nsec / 1000000;
+}
+
+void rt_bpf_stop__begin(struct rt_bpf_stop *s, pid_t pid, int sig, int wait_ms, int signals)
+{
+	s->pid = pid;
+	s->sig = sig;
+	s->signals = signals;
+	s->due_ms = monotonic_ms() + (uint64_t)wait_ms;
+	s->started = true;
+	s->killed = false;
+	kill(pid, sig);
+}
+
+bool rt_bpf_stop__due(struct rt_bpf_stop *s, int signals, const char *who)
+{
+	if (!s->started || s->killed)
+		return s->killed;
+	if (signals == s->signals && monotonic_ms() < s->due_ms)
+		return false;
+	if (who)
+		fprintf(stderr, "%s: pid %d did not end on signal %d: killing it\n", who, s->pid,
+			s->sig);
+	kill(s->pid, SIGKILL);
+	s->killed = true;
+	return true;
 }
 
 int rt_bpf__parse_number(const char *arg, unsigned long min, unsigned long max,

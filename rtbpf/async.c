@@ -1118,28 +1118,22 @@ static void print_tracing(const struct async_app *app)
 }
 
 /* Ends the command rt-bpf started: the signal that stopped rt-bpf (or
- * SIGTERM), then SIGKILL after STOP_WAIT_MS or at a second signal, so that
- * none is left running. */
-#define STOP_WAIT_MS 5000
-
+ * SIGTERM), then SIGKILL (struct rt_bpf_stop). */
 static void stop_child(struct async_app *app)
 {
-	int sig = stop_requested ? stop_requested : SIGTERM, seen = signals;
+	struct rt_bpf_stop stop;
 
-	kill(app->t.pid, sig);
-	for (int ms = 0; ms < STOP_WAIT_MS && signals == seen; ms += 10) {
-		if (target_gone(app))
+	rt_bpf_stop__begin(&stop, app->t.pid, stop_requested ? stop_requested : SIGTERM,
+			   RT_BPF_STOP_WAIT_MS, signals);
+	while (!target_gone(app)) {
+		if (rt_bpf_stop__due(&stop, signals, "rt-bpf async")) {
+			while (waitpid(app->t.pid, &app->child_status, 0) < 0 && errno == EINTR)
+				;
+			app->reaped = true;
 			return;
+		}
 		usleep(10000);
 	}
-	if (target_gone(app))
-		return;
-	fprintf(stderr, "rt-bpf async: pid %d did not end on signal %d: killing it\n", app->t.pid,
-		sig);
-	kill(app->t.pid, SIGKILL);
-	while (waitpid(app->t.pid, &app->child_status, 0) < 0 && errno == EINTR)
-		;
-	app->reaped = true;
 }
 
 static int async_run(struct rt_bpf_app *rt, void *opts, int argc, char **argv)
@@ -1152,17 +1146,10 @@ static int async_run(struct rt_bpf_app *rt, void *opts, int argc, char **argv)
 	struct sigaction sa = { .sa_handler = on_signal };
 	int err;
 
-	/* said as record says it, not as a process that ended before asyncio */
-	if (rt->nr_pids && kill(rt->pids[0], 0) && errno == ESRCH) {
-		fprintf(stderr, "rt-bpf async: no process %d\n", rt->pids[0]);
-		return -ESRCH;
-	}
-	if (rt->nr_pids && rt_bpf__thread_group(rt->pids[0]) != rt->pids[0]) {
-		/* the probes and the task lists are the process's */
-		fprintf(stderr, "rt-bpf: %d is a thread of process %d; tracing the process\n",
-			rt->pids[0], rt_bpf__thread_group(rt->pids[0]));
-		rt->pids[0] = rt_bpf__thread_group(rt->pids[0]);
-	}
+	/* said as record says it, not as a process that ended before asyncio;
+	 * the probes and the task lists are the process's */
+	if (rt->nr_pids && (err = rt_bpf__target_process(&rt->pids[0], "rt-bpf async", "tracing")))
+		return err;
 	if (o->ps)
 		return rt_async_ps__run(rt->pids[0], o->json);
 	err = rt_bpf__preflight(false);

@@ -4,8 +4,10 @@
  * interning tables are strings (a path; "line\x1fname" under a path id; a
  * type's kind and name), kept in one open-addressing table per kind of id.
  */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <ftw.h>
 #include <inttypes.h>
 #include <limits.h>
 #include <stdio.h>
@@ -171,6 +173,90 @@ static char *join(const char *dir, const char *name)
 	return p;
 }
 
+/* What a trace directory holds: an earlier trace is these and nothing
+ * else. */
+static const char *const trace_names[] = {
+	"trace.json", "trace_paths.json", "trace_metadata.json", "files",
+};
+
+static bool is_trace_name(const char *name)
+{
+	for (size_t i = 0; i < sizeof(trace_names) / sizeof(trace_names[0]); i++)
+		if (!strcmp(name, trace_names[i]))
+			return true;
+	return false;
+}
+
+/* 0 when @dir is absent or empty, 1 when it holds an earlier trace (its
+ * trace.json and nothing but a trace's names), else -errno. */
+static int dir_state(const char *dir)
+{
+	struct dirent *e;
+	bool trace = false, other = false;
+	DIR *d = opendir(dir);
+
+	if (!d)
+		return errno == ENOENT ? 0 : -errno;
+	while ((e = readdir(d))) {
+		if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
+			continue;
+		if (!strcmp(e->d_name, "trace.json"))
+			trace = true;
+		else if (!is_trace_name(e->d_name))
+			other = true;
+	}
+	closedir(d);
+	if (other)
+		return -ENOTEMPTY;
+	return trace ? 1 : 0;
+}
+
+int rt_ctrace__check_dir(const char *dir)
+{
+	int state = dir_state(dir);
+
+	/* files/ alone (no trace.json) is somebody else's */
+	if (state == 0) {
+		char *files = join(dir, "files");
+		struct stat st;
+		bool taken = files && !lstat(files, &st);
+
+		free(files);
+		if (taken)
+			return -ENOTEMPTY;
+	}
+	return state < 0 ? state : 0;
+}
+
+static int remove_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+	(void)st;
+	(void)flag;
+	(void)ftw;
+	return remove(path) && errno != ENOENT ? -1 : 0;
+}
+
+/* Removes an earlier trace from @dir (its files only), so that the new
+ * one does not mix with it: files/ of the old trace would stay beside the
+ * new one's. */
+static int clear_trace(const char *dir)
+{
+	for (size_t i = 0; i < sizeof(trace_names) / sizeof(trace_names[0]); i++) {
+		char *path = join(dir, trace_names[i]);
+		int err = 0;
+
+		if (!path)
+			return -ENOMEM;
+		/* FTW_PHYS: a symbolic link is removed, never followed */
+		if (nftw(path, remove_entry, 16, FTW_DEPTH | FTW_PHYS) && errno != ENOENT)
+			err = -errno;
+		free(path);
+		if (err)
+			return err;
+	}
+	return 0;
+}
+
 struct rt_ctrace *rt_ctrace__new(const char *dir, const char *program, int argc,
 				 char *const *argv, const char *workdir)
 {
@@ -180,6 +266,13 @@ struct rt_ctrace *rt_ctrace__new(const char *dir, const char *program, int argc,
 
 	if (!w)
 		return NULL;
+	err = rt_ctrace__check_dir(dir);
+	if (!err && dir_state(dir) == 1)
+		err = clear_trace(dir);
+	if (err) {
+		err = -err;
+		goto fail;
+	}
 	if ((mkdir(dir, 0755) && errno != EEXIST)) {
 		err = errno;
 		goto fail;

@@ -61,9 +61,19 @@ struct rt_ctrace_arg {
 struct rt_ctrace;
 
 /*
- * Creates directory @dir (it may exist; its trace files are replaced) with
- * files/ in it and starts trace.json.  @program, @argv (@argc strings) and
- * @workdir go into trace_metadata.json.  Returns NULL with errno set.
+ * Whether @dir can take a trace: it is absent, empty, or holds an earlier
+ * trace (trace.json, and nothing but a trace's files), which
+ * rt_ctrace__new() replaces whole.  Returns 0, -ENOTEMPTY when it holds
+ * other files, or another -errno (-ENOTDIR: not a directory).
+ */
+int rt_ctrace__check_dir(const char *dir);
+
+/*
+ * Creates directory @dir with files/ in it and starts trace.json; an
+ * earlier trace there is removed first (its files/ would mix with this
+ * one's), and a directory holding other files refused
+ * (rt_ctrace__check_dir).  @program, @argv (@argc strings) and @workdir go
+ * into trace_metadata.json.  Returns NULL with errno set.
  */
 struct rt_ctrace *rt_ctrace__new(const char *dir, const char *program, int argc,
 				 char *const *argv, const char *workdir);

@@ -123,9 +123,41 @@ int rt_bpf__check_command(const char *file);
  */
 int rt_bpf__command_status(int wstatus);
 
-/* The process thread @tid belongs to (@tid itself for a process, or when
- * /proc does not say). */
-pid_t rt_bpf__thread_group(pid_t tid);
+/*
+ * Ending a command rt-bpf ran, so that none is left running: the signal
+ * passed on to it, then SIGKILL once it has had its time or at the next
+ * signal to rt-bpf (a second Ctrl-C).  The caller waits for it as it
+ * needs to (trace goes on reading its records meanwhile) and asks
+ * rt_bpf_stop__due() as it goes.
+ */
+struct rt_bpf_stop {
+	uint64_t due_ms; /* CLOCK_MONOTONIC */
+	pid_t pid;
+	int sig;
+	int signals; /* the caller's count of signals received, at the start */
+	bool started, killed;
+};
+
+/* How long a command may take to end on the signal passed on to it. */
+#define RT_BPF_STOP_WAIT_MS 5000
+
+/* Sends @sig to @pid and starts its time of @wait_ms; @signals is the
+ * caller's count of the signals rt-bpf has received. */
+void rt_bpf_stop__begin(struct rt_bpf_stop *s, pid_t pid, int sig, int wait_ms, int signals);
+
+/* SIGKILLs the command when its time is over or @signals (the count now)
+ * moved, saying so as @who (NULL: silent).  True once it was killed. */
+bool rt_bpf_stop__due(struct rt_bpf_stop *s, int signals, const char *who);
+
+/*
+ * Checks -p @*pid for rt-bpf's mode @who ("rt-bpf", "rt-bpf trace"): the
+ * id of a thread becomes its process's (top and ps show threads' ids too;
+ * probes, the walker's tables and pidfd_open() are per process), said with
+ * @verb ("recording", "tracing"); an id that names no thread, or a process
+ * that has exited and is not yet reaped (a zombie: its memory is gone), is
+ * said and refused.  Returns 0 or -ESRCH.
+ */
+int rt_bpf__target_process(pid_t *pid, const char *who, const char *verb);
 
 /*
  * Parses @arg, a decimal number from @min to @max and nothing else (no

@@ -348,23 +348,57 @@ static void say_no_runtime(pid_t pid)
 	fprintf(stderr, "rt-bpf: process %d is not %s; rt-bpf walks %s\n", pid, absent, versions);
 }
 
-/* From /proc/TID/status; @tid itself when that cannot be read (then there
- * is no such thread: the caller's check that follows says so). */
-pid_t rt_bpf__thread_group(pid_t tid)
+/* The process of thread @tid (Tgid) and its state letter (State) from
+ * /proc/TID/status.  -ESRCH when there is no such thread. */
+static int proc_status(pid_t tid, pid_t *tgid, char *state)
 {
 	char path[64], line[256];
-	pid_t tgid = tid;
 	FILE *f;
 
 	snprintf(path, sizeof(path), "/proc/%d/status", (int)tid);
 	f = fopen(path, "re");
 	if (!f)
-		return tid;
-	while (fgets(line, sizeof(line), f))
-		if (sscanf(line, "Tgid: %d", &tgid) == 1)
-			break;
+		return -ESRCH;
+	*tgid = tid;
+	*state = '?';
+	while (fgets(line, sizeof(line), f)) {
+		if (sscanf(line, "State: %c", state) == 1)
+			continue;
+		if (sscanf(line, "Tgid: %d", tgid) == 1)
+			break; /* State comes before it */
+	}
 	fclose(f);
-	return tgid > 0 ? tgid : tid;
+	if (*tgid <= 0)
+		*tgid = tid;
+	return 0;
+}
+
+int rt_bpf__target_process(pid_t *pid, const char *who, const char *verb)
+{
+	pid_t tgid, again;
+	char state;
+
+	if (*pid <= 0 || proc_status(*pid, &tgid, &state)) {
+		fprintf(stderr, "%s: no process %d\n", who, *pid);
+		return -ESRCH;
+	}
+	if (tgid != *pid) {
+		fprintf(stderr, "rt-bpf: %d is a thread of process %d; %s the process\n", *pid, tgid,
+			verb);
+		*pid = tgid;
+		if (proc_status(tgid, &again, &state)) {
+			fprintf(stderr, "%s: no process %d\n", who, *pid);
+			return -ESRCH;
+		}
+	}
+	/* its memory and threads are gone: nothing to walk, and no runtime to
+	 * name */
+	if (state == 'Z' || state == 'X') {
+		fprintf(stderr, "%s: process %d has exited (a zombie its parent has not reaped)\n",
+			who, *pid);
+		return -ESRCH;
+	}
+	return 0;
 }
 
 int rt_bpf_app__check_targets(struct rt_bpf_app *app)
@@ -374,16 +408,10 @@ int rt_bpf_app__check_targets(struct rt_bpf_app *app)
 		struct rt_runtime_process *proc;
 		struct rt_layout layout;
 		char msg[256];
-		pid_t tgid = rt_bpf__thread_group(app->pids[i]);
-		int err;
+		int err = rt_bpf__target_process(&app->pids[i], "rt-bpf", "recording");
 
-		/* top and ps show threads' ids too; the walker follows processes
-		 * (every thread of them), and pidfd_open() takes no thread */
-		if (tgid != app->pids[i]) {
-			fprintf(stderr, "rt-bpf: %d is a thread of process %d; recording the process\n",
-				app->pids[i], tgid);
-			app->pids[i] = tgid;
-		}
+		if (err)
+			return err;
 		err = rt_runtime__identify(NULL, app->pids[i], &rt, &proc);
 		if (err == -ESRCH) {
 			fprintf(stderr, "rt-bpf: no process %d\n", app->pids[i]);

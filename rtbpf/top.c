@@ -500,13 +500,15 @@ static void teardown(struct top *t)
 		close(t->release_fd);
 	if (t->argv && t->pid > 0 && !t->child_done) {
 		/* SIGTERM, and SIGKILL when it is still there 2 s later */
-		kill(t->pid, SIGTERM);
-		for (int i = 0; i < 20 && waitpid(t->pid, &t->child_status, WNOHANG) != t->pid; i++) {
-			if (i == 19) {
-				kill(t->pid, SIGKILL);
+		struct rt_bpf_stop stop;
+
+		rt_bpf_stop__begin(&stop, t->pid, SIGTERM, 2000, 0);
+		while (waitpid(t->pid, &t->child_status, WNOHANG) != t->pid) {
+			if (rt_bpf_stop__due(&stop, 0, NULL)) {
 				waitpid(t->pid, &t->child_status, 0);
+				break;
 			}
-			usleep(100 * 1000);
+			usleep(10 * 1000);
 		}
 		/* an exec that failed before the view looked (q at once) */
 		if (t->exec_err_fd >= 0 && read(t->exec_err_fd, &t->exec_errno,

@@ -47,10 +47,6 @@ static void on_signal(int sig)
 	signals++;
 }
 
-/* How long a command may take to end on the signal passed on to it before
- * it is killed (a second signal kills it at once): none is left running. */
-#define STOP_WAIT_MS 5000
-
 static uint64_t stat_sum(struct tracer *t, __u32 stat)
 {
 	int ncpu = libbpf_num_possible_cpus();
@@ -72,9 +68,8 @@ static uint64_t stat_sum(struct tracer *t, __u32 stat)
  * to rt-bpf passed on to it) 0. */
 static int run(struct tracer *t)
 {
-	int pidfd = (int)syscall(SYS_pidfd_open, t->pid, 0), status = 0, seen = 0;
-	bool forwarded = false, killed = false;
-	struct timespec at = { 0 }, now;
+	int pidfd = (int)syscall(SYS_pidfd_open, t->pid, 0), status = 0;
+	struct rt_bpf_stop stop = { 0 };
 
 	for (;;) {
 		struct pollfd pfd[2] = {
@@ -88,19 +83,10 @@ static int run(struct tracer *t)
 		rt_tracer__rb_poll(t);
 		if (interrupted && !t->child)
 			break;
-		if (interrupted && !forwarded) {
-			kill(t->pid, interrupted);
-			forwarded = true;
-			seen = signals;
-			clock_gettime(CLOCK_MONOTONIC, &at);
-		} else if (forwarded && !killed && !clock_gettime(CLOCK_MONOTONIC, &now) &&
-			   (signals != seen || (now.tv_sec - at.tv_sec) * 1000 +
-			    (now.tv_nsec - at.tv_nsec) / 1000000 >= STOP_WAIT_MS)) {
-			fprintf(stderr, "rt-bpf: pid %d did not end on signal %d: killing it\n", t->pid,
-				interrupted);
-			kill(t->pid, SIGKILL);
-			killed = true;
-		}
+		if (interrupted && !stop.started)
+			rt_bpf_stop__begin(&stop, t->pid, interrupted, RT_BPF_STOP_WAIT_MS, signals);
+		else
+			rt_bpf_stop__due(&stop, signals, "rt-bpf trace");
 		if (pidfd >= 0 ? (pfd[1].revents & (POLLIN | POLLHUP)) != 0 :
 				 kill(t->pid, 0) && errno == ESRCH)
 			break;
@@ -112,7 +98,7 @@ static int run(struct tracer *t)
 	ring_buffer__consume(t->ring);
 	if (pidfd >= 0)
 		close(pidfd);
-	return t->child && !forwarded ? status : 0;
+	return t->child && !stop.started ? status : 0;
 }
 
 /* The arguments of process @pid after its argv[0], from /proc/PID/cmdline:
@@ -261,15 +247,19 @@ static int trace_run(struct rt_bpf_app *app, void *opts, int argc, char **argv)
 		err = rt_bpf__check_command(cmd[0]);
 	if (err)
 		return err;
-	if (t.pid && kill(t.pid, 0) && errno == ESRCH) {
-		fprintf(stderr, "rt-bpf trace: no process %d\n", t.pid);
-		return -ESRCH;
+	/* probes and the walker's tables are per process */
+	if (t.pid && (err = rt_bpf__target_process(&t.pid, "rt-bpf trace", "tracing")))
+		return err;
+	/* before the command starts */
+	err = rt_ctrace__check_dir(dir);
+	if (err == -ENOTEMPTY) {
+		fprintf(stderr, "rt-bpf trace: %s holds other files than a trace's: give a new or "
+			"empty directory, or an earlier trace's (it is replaced)\n", dir);
+		return err;
 	}
-	if (t.pid && rt_bpf__thread_group(t.pid) != t.pid) {
-		/* probes and the walker's tables are per process */
-		fprintf(stderr, "rt-bpf: %d is a thread of process %d; tracing the process\n", t.pid,
-			rt_bpf__thread_group(t.pid));
-		t.pid = rt_bpf__thread_group(t.pid);
+	if (err) {
+		fprintf(stderr, "rt-bpf trace: cannot write a trace in %s: %s\n", dir, strerror(-err));
+		return err;
 	}
 	if (cmd) {
 		t.pid = rt_trace__start_stopped(cmd);
@@ -420,7 +410,8 @@ const struct rt_bpf_cmd rt_bpf_cmd_trace = {
 	"        breakpoint on each thread's ec->cfp: calls and returns.  -p: a running\n"
 	"        process, whose running frames are called at its first event; -- CMD:\n"
 	"        the interpreter, or a command that runs it by exec in the same process\n"
-	"        (chroot, env); exits with its status.  -b: ring buffer MB, a power of two\n"
+	"        (chroot, env); exits with its status.  -o: a new or empty directory, or an\n"
+	"        earlier trace's, which is replaced.  -b: ring buffer MB, a power of two\n"
 	"        up to 2048 (default 64); losses are counted and marked in the trace.\n",
 	.shortopts = "o:b:",
 	.longopts = trace_longopts,

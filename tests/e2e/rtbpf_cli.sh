@@ -115,6 +115,31 @@ run 1 "$RT_BPF" async -p 999999999
 said '^rt-bpf async: no process 999999999$'
 run 1 "$RT_BPF" attach --perf-pid 999999999
 said '^rt-bpf: no process 999999999$'
+# a zombie (exited, not reaped by its parent): said so by every mode with -p,
+# not as a process of no known runtime
+python3 -c 'import os, sys, time
+pid = os.fork()
+if pid == 0:
+    os._exit(0)
+print(pid, flush=True)
+time.sleep(30)' >zpid & zparent=$!
+for _ in $(seq 50); do [ -s zpid ] && break; sleep 0.1; done
+zombie=$(cat zpid)
+for _ in $(seq 50); do [ "$(awk '{print $3}' "/proc/$zombie/stat" 2>/dev/null)" = Z ] && break; sleep 0.1; done
+[ "$(awk '{print $3}' "/proc/$zombie/stat" 2>/dev/null)" = Z ] || fail "no zombie to ask about"
+for m in record trace async; do
+	case $m in
+	record) who=rt-bpf args="record -o z.data" ;;
+	trace) who="rt-bpf trace" args="trace -o zt" ;;
+	async) who="rt-bpf async" args=async ;;
+	esac
+	run 1 "$RT_BPF" $args -p "$zombie"
+	[ "$(cat err)" = "$who: process $zombie has exited (a zombie its parent has not reaped)" ] ||
+		{ cat err; fail "$m -p of a zombie said more or other than one line"; }
+done
+[ ! -e z.data ] && [ ! -e zt ] || fail "-p of a zombie left a file"
+kill "$zparent"
+wait "$zparent" 2>/dev/null || true
 # (the command runs once the walker is attached and perf enabled: its file
 # says the recording is under way)
 rm -f started
@@ -130,7 +155,7 @@ wait "$rt" || rc=$?
 [ "$rc" = 1 ] || { cat err; fail "rt-bpf record exited $rc after perf was killed"; }
 said '^rt-bpf: perf record was killed by signal 9$'
 not_said "$NO_RUNTIME|status 0x"
-note "no process and a killed perf are said as such"
+note "no process, a zombie and a killed perf are said as such"
 
 # 11. Ctrl-C ends the recording as -d does: the command is stopped, the
 # file written, exit 0

@@ -155,6 +155,24 @@ rc=$?
 [ "$rc" -eq 3 ] || { cat "$E2E_TMP/dm.err"; fail "daemon: rt-bpf exited $rc, not the command's 3"; }
 $CMP validate "$E2E_TMP/trdm" || fail "daemon: not a valid trace directory (per thread)"
 grep -q '"metadata": "end"' "$E2E_TMP/trdm/trace.json" || fail "daemon: no end Event"
+grep -q '"name": "nap"' "$E2E_TMP/trdm/trace.json" && find "$E2E_TMP/trdm/files" -name daemon.py | grep -q . ||
+	fail "daemon: no function nap, or no daemon.py in files/"
+
+# the same -o DIR again: the daemon's trace replaced whole (its files/ kept
+# daemon.py beside the next trace's sources); a directory holding other
+# files is refused before the command runs
+"$RTBPF" trace -o "$E2E_TMP/trdm" -- $PY -c 'print(1)' > /dev/null 2> "$E2E_TMP/again.err" ||
+	{ cat "$E2E_TMP/again.err"; fail "again: rt-bpf trace failed"; }
+$CMP validate "$E2E_TMP/trdm" || fail "again: not a valid trace directory"
+! find "$E2E_TMP/trdm/files" -name daemon.py | grep -q . || fail "again: the earlier trace's files/ stayed"
+! grep -q '"name": "nap"' "$E2E_TMP/trdm/trace.json" || fail "again: the earlier trace.json stayed"
+mkdir -p "$E2E_TMP/mine" && echo notes > "$E2E_TMP/mine/notes.txt"
+rc=0
+"$RTBPF" trace -o "$E2E_TMP/mine" -- $PY -c 'open("'"$E2E_TMP"'/ran", "w")' 2> "$E2E_TMP/mine.err" || rc=$?
+[ "$rc" -ne 0 ] && [ ! -e "$E2E_TMP/ran" ] && [ "$(ls "$E2E_TMP/mine")" = notes.txt ] &&
+	grep -q "holds other files than a trace's" "$E2E_TMP/mine.err" ||
+	{ cat "$E2E_TMP/mine.err"; fail "a directory of other files: exit $rc, or the command ran, or files added"; }
+echo "the same -o DIR again: the earlier trace replaced; other files refused"
 
 # threads: each thread's calls in its own order, marked by thread Events
 cat > "$E2E_TMP/thr.py" <<'PY'

@@ -2,10 +2,12 @@
 /* The CodeTracer writer (rtbpf/codetracer.c): ids registered once and in
  * order, strings escaped into valid JSON, the three files written. */
 #include <CUnit/Basic.h>
+#include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "rtbpf/codetracer.h"
@@ -88,6 +90,73 @@ static void test_trace_directory(void)
 	CU_ASSERT_EQUAL(system(cmd), 0);
 }
 
+/* Writes @text into @dir/@name. */
+static void put(const char *dir, const char *name, const char *text)
+{
+	char path[512];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	f = fopen(path, "w");
+	CU_ASSERT_FATAL(f != NULL);
+	fputs(text, f);
+	fclose(f);
+}
+
+/* A directory given again: the earlier trace is replaced whole (its files/
+ * did stay beside the new trace's); one that holds other files is refused
+ * untouched, and so is a files/ without a trace. */
+static void test_trace_directory_again(void)
+{
+	char dir[] = "/tmp/rt-test-ctrace.XXXXXX", out[64], path[128], cmd[512];
+	struct rt_ctrace *w;
+	struct stat st;
+
+	CU_ASSERT_FATAL(mkdtemp(dir) != NULL);
+	snprintf(out, sizeof(out), "%s/out", dir);
+	CU_ASSERT_EQUAL(rt_ctrace__check_dir(out), 0); /* absent */
+	CU_ASSERT_EQUAL(mkdir(out, 0755), 0);
+	CU_ASSERT_EQUAL(rt_ctrace__check_dir(out), 0); /* empty */
+	/* an earlier trace, with a source under files/ and a link out of it */
+	snprintf(path, sizeof(path), "%s/files/old/dir", out);
+	snprintf(cmd, sizeof(cmd), "mkdir -p %s && ln -s %s %s/files/old/link", path, dir, out);
+	CU_ASSERT_FATAL(system(cmd) == 0);
+	put(out, "files/old/dir/old.py", "old\n");
+	put(out, "trace.json", "[]");
+	put(out, "trace_paths.json", "[]");
+	put(dir, "keep", "kept\n");
+	CU_ASSERT_EQUAL(rt_ctrace__check_dir(out), 0);
+	w = rt_ctrace__new(out, "/usr/bin/python3", 0, NULL, "/work");
+	CU_ASSERT_FATAL(w != NULL);
+	CU_ASSERT_EQUAL(rt_ctrace__close(w), 0);
+	snprintf(path, sizeof(path), "%s/files/old", out);
+	CU_ASSERT_NOT_EQUAL(lstat(path, &st), 0); /* gone */
+	snprintf(path, sizeof(path), "%s/files", out);
+	CU_ASSERT_EQUAL(stat(path, &st), 0);
+	snprintf(path, sizeof(path), "%s/trace.json", out);
+	CU_ASSERT_EQUAL(stat(path, &st), 0);
+	snprintf(path, sizeof(path), "%s/keep", dir);
+	CU_ASSERT_EQUAL(stat(path, &st), 0); /* the link was not followed */
+
+	/* other files: refused, and left as they are */
+	put(out, "notes.txt", "mine\n");
+	CU_ASSERT_EQUAL(rt_ctrace__check_dir(out), -ENOTEMPTY);
+	w = rt_ctrace__new(out, "/usr/bin/python3", 0, NULL, "/work");
+	CU_ASSERT_PTR_NULL(w);
+	CU_ASSERT_EQUAL(errno, ENOTEMPTY);
+	snprintf(path, sizeof(path), "%s/trace.json", out);
+	CU_ASSERT_EQUAL(stat(path, &st), 0);
+	/* files/ without trace.json is somebody else's */
+	snprintf(cmd, sizeof(cmd), "rm -f %s/notes.txt %s/trace*.json", out, out);
+	CU_ASSERT_FATAL(system(cmd) == 0);
+	CU_ASSERT_EQUAL(rt_ctrace__check_dir(out), -ENOTEMPTY);
+	/* not a directory */
+	snprintf(path, sizeof(path), "%s/keep", dir);
+	CU_ASSERT_EQUAL(rt_ctrace__check_dir(path), -ENOTDIR);
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
+	CU_ASSERT_EQUAL(system(cmd), 0);
+}
+
 int main(void)
 {
 	CU_pSuite suite;
@@ -97,6 +166,7 @@ int main(void)
 		return 1;
 	suite = CU_add_suite("codetracer", NULL, NULL);
 	CU_add_test(suite, "a trace directory", test_trace_directory);
+	CU_add_test(suite, "a trace directory given again", test_trace_directory_again);
 	CU_basic_set_mode(CU_BRM_VERBOSE);
 	CU_basic_run_tests();
 	failures = CU_get_number_of_failures() + CU_get_number_of_tests_failed();
