@@ -403,6 +403,22 @@ static __always_inline void task_name_record(void *ctx, __u32 pid, __u64 task, _
 	task_output(ctx, r, sizeof(*r));
 }
 
+/* After the step that finished asyncio task @task (its future done:
+ * result, exception or cancellation): a task made later at its address
+ * gets its own name record, even when its name object also lands at the
+ * address of this one's (tasks named f"worker-{i}" one after another). */
+static __always_inline void task_forget_done(__u32 pid, __u64 task)
+{
+	struct rt_async_task_key key = { .pid = pid, .task = task };
+	__u32 state = 0;
+
+	if (task_kind != RT_REC_TASK_ASYNCIO ||
+	    bpf_probe_read_user(&state, sizeof(state), (const void *)(task + aoff.task_state)) ||
+	    !state)
+		return;
+	bpf_map_delete_elem(&named, &key);
+}
+
 /* A task record of @event for @task on the current thread. */
 static __always_inline void task_record(void *ctx, __u64 id, __u64 task, __u32 event, __u64 sp)
 {
@@ -574,6 +590,7 @@ static __always_inline int step_exit(void *ctx)
 	count(RT_ASYNC_STAT_STEPS);
 	if (task_records) {
 		task_record(ctx, id, s->task, RT_REC_TASK_END, 0);
+		task_forget_done(pid, s->task);
 		return 0;
 	}
 	duration = now - s->start_ns;

@@ -33,7 +33,7 @@ struct rt_async_offsets {
 	__u32 task_name;           /* TaskObj.task_name (str; an int in 3.12+ until asked) */
 	__u32 coro_qualname;       /* PyCoroObject.cr_qualname */
 	__u32 long_digit;          /* PyLongObject's first digit */
-	__u32 pad;
+	__u32 task_state;          /* TaskObj.task_state (fut_state: 0 pending, else done) */
 };
 
 /* Where a blocking step's stack was taken. */

@@ -41,6 +41,7 @@ int rt_asyncio__layout(int major, int minor, struct rt_asyncio_layout *out)
 	out->bpf.timer_when = minor == 11 ? 88 : 80;
 	out->bpf.task_coro = minor == 13 ? 120 : 136;
 	out->bpf.task_name = minor == 13 ? 128 : 144;
+	out->bpf.task_state = minor == 13 ? 96 : 88;
 	out->bpf.coro_qualname = minor == 11 ? 40 : 32;
 	out->bpf.long_digit = 24; /* after ob_size (3.11) or lv_tag (3.12+) */
 	return 0;

@@ -36,6 +36,16 @@ folded_count() { # file regex
 	awk -v re="$2" '{ n = $NF; $NF = ""; sub(/ $/, ""); if ($0 ~ re) s += n } END { print s + 0 }' "$1"
 }
 
+# wait_for SECONDS CONDITION...: runs CONDITION every 0.3 s until it
+# succeeds (0) or SECONDS have passed (1)
+wait_for() {
+	local end=$((SECONDS + $1))
+	shift
+	until "$@"; do
+		[ $SECONDS -lt $end ] || return 1
+		sleep 0.3
+	done
+}
 folded_total() { awk '{ s += $NF } END { print s + 0 }' "$1"; }
 
 # The machine's steal time since boot, in seconds (all CPUs; /proc/stat's

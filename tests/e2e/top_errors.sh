@@ -18,13 +18,6 @@ trap 'tmux kill-session -t "$S" 2>/dev/null; rm -rf "$E2E_TMP"' EXIT
 printf '#!/nonexistent/interpreter\n' >"$E2E_TMP/badinterp"
 chmod +x "$E2E_TMP/badinterp"
 
-wait_for() { # SECONDS CONDITION...
-	local end=$((SECONDS + $1)); shift
-	until "$@"; do
-		[ $SECONDS -lt $end ] || return 1
-		sleep 0.3
-	done
-}
 # top_in_tmux NAME ARGS...: starts rt-bpf top ARGS in an 80x24 terminal;
 # its exit status goes to NAME.status, its stderr to NAME.err
 top_in_tmux() {

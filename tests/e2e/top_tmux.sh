@@ -34,14 +34,6 @@ trap cleanup EXIT
 capture() { tmux capture-pane -p -t "$S" >"$SCREEN"; }
 # header_has TEXT: the first line of the screen holds TEXT
 header_has() { capture; head -n 1 "$SCREEN" | grep -qF -- "$1"; }
-# wait_for SECONDS CONDITION...: polls every 0.3 s
-wait_for() {
-	local end=$((SECONDS + $1)); shift
-	until "$@"; do
-		[ $SECONDS -lt $end ] || return 1
-		sleep 0.3
-	done
-}
 # the screen's figures as "key value" lines (python reads the rows)
 figures() {
 	capture

@@ -23,6 +23,7 @@ static void test_layout(void)
 	CU_ASSERT_EQUAL(rt_asyncio__layout(2, 7, &l), -ENOTSUP);
 	CU_ASSERT_EQUAL(rt_asyncio__layout(3, 11, &l), 0);
 	CU_ASSERT_EQUAL(l.bpf.task_name, 144);
+	CU_ASSERT_EQUAL(l.bpf.task_state, 88);
 	CU_ASSERT_EQUAL(l.bpf.coro_qualname, 40);
 	CU_ASSERT_EQUAL(l.bpf.timer_when, 88);
 	CU_ASSERT_EQUAL(rt_asyncio__layout(3, 12, &l), 0);
@@ -31,6 +32,7 @@ static void test_layout(void)
 	CU_ASSERT_EQUAL(rt_asyncio__layout(3, 13, &l), 0);
 	CU_ASSERT_EQUAL(l.bpf.task_coro, 120);
 	CU_ASSERT_EQUAL(l.bpf.task_name, 128);
+	CU_ASSERT_EQUAL(l.bpf.task_state, 96);
 	CU_ASSERT_EQUAL(l.bpf.step_wrapper_task, 16);
 }
 
