@@ -47,6 +47,21 @@ for depth in 200 2000; do
 		echo "FIGURE walker depth $name $depth deep, 10 functions in a ring: $med"
 	done
 done
+# The same walk by sampling rate: 200 deep (Ruby 151: ruby_recursion.sh's
+# depth), at 99, 199, 499 and 999 Hz.  In one session Ruby's median fell
+# from 25-28 us at 99 Hz to 8-11 us at 999 Hz, twice in a row; an hour
+# later it was 6-7 us at every rate: the machine's state (its other
+# tenants), not the rate, moves it most.
+for hz in 99 199 499 999; do
+	for t in python3.11:/usr/bin/python3.11:py_recurse.py:200 ruby3.1:/usr/bin/ruby3.1:rb_deep.rb:151; do
+		IFS=: read -r name bin script depth <<<"$t"
+		[ -x "$bin" ] || { echo "walker_depth: no $bin"; continue; }
+		"$build/rt-bpf" record -F "$hz" -o "$tmp/d.data" -- "$bin" "$wl/$script" "$depth" "$secs" \
+			>/dev/null 2>"$tmp/err" || { echo "walker_depth: $name at $hz Hz: rt-bpf failed"; continue; }
+		med=$(sed -n 's/.*interpreter samples: \([0-9]*\) samples, median \([0-9-]*\) us, 90th percentile \([0-9-]*\) us.*/\2 us median, 90th percentile \3 us (\1 samples)/p' "$tmp/err")
+		echo "FIGURE walker depth $name $depth deep at $hz Hz: $med"
+	done
+done
 if cc -O2 -o "$tmp/bpfload" "$top/tests/bench/bpfload.c" -lbpf 2>/dev/null; then
 	for i in 1 2 3; do
 		"$tmp/bpfload" "$build/bpf/walker.bpf.o" | grep -A1 'load walker' | tr -s ' \n' ' ' |
