@@ -71,8 +71,13 @@ static int parse_sample(const struct rt_perf_evsel *ev, const uint8_t *rec, size
 		TAKE(u32pair);
 		s->cpu = u32pair[0];
 	}
+	/* a fixed period (perf record -c N, ev/period=N/) is not in the
+	 * sample: the event's own, as perf reads it (a frequency is kept in
+	 * the same field, and its samples always carry their period) */
 	if (type & PERF_SAMPLE_PERIOD)
 		TAKE(s->period);
+	else if (!attr->freq)
+		s->period = attr->sample_period;
 	if (type & PERF_SAMPLE_READ) {
 		uint64_t rf = attr->read_format, n = 1, per = 1;
 		size_t words;

@@ -388,8 +388,9 @@ static pid_t start_command(char **argv)
 	pid_t pid = fork();
 
 	if (pid == 0) {
-		execvp(argv[0], argv);
-		fprintf(stderr, "rt-bpf async: cannot run %s: %s\n", argv[0], strerror(errno));
+		int err = -rt_bpf__execvp(argv);
+
+		fprintf(stderr, "rt-bpf async: cannot run %s: %s\n", argv[0], strerror(err));
 		_exit(127);
 	}
 	return pid;

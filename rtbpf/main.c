@@ -217,7 +217,7 @@ int main(int argc, char **argv)
 
 	/* a write to a perf that died (its control fifo) is an EPIPE to say,
 	 * not a signal that kills rt-bpf before it cleans up (probes, files) */
-	signal(SIGPIPE, SIG_IGN);
+	rt_bpf__ignore_sigpipe();
 	first = parse_leading_options(&app, argc, argv);
 	if (first <= 0)
 		return first ? 2 : 0;

@@ -211,6 +211,26 @@ struct record_run {
 	bool err_filter_running;
 };
 
+/* SIGPIPE's disposition as rt-bpf was started with, for its commands */
+static void (*inherited_sigpipe)(int) = SIG_DFL;
+
+void rt_bpf__ignore_sigpipe(void)
+{
+	void (*was)(int) = signal(SIGPIPE, SIG_IGN);
+
+	if (was != SIG_ERR)
+		inherited_sigpipe = was;
+}
+
+int rt_bpf__execvp(char *const argv[])
+{
+	/* an ignored signal stays ignored across exec: a command's pipelines
+	 * (yes | head) would see EPIPE where they die quietly outside rt-bpf */
+	signal(SIGPIPE, inherited_sigpipe == SIG_IGN ? SIG_IGN : SIG_DFL);
+	execvp(argv[0], argv);
+	return -errno;
+}
+
 /*
  * Forks the command, held before exec until the gate opens.  An exec that
  * fails sends its errno through r->exec_err (closed by a successful exec):
@@ -240,8 +260,7 @@ static pid_t spawn_gated_command(struct record_run *r)
 		;
 	if (go != 'g')
 		_exit(126);
-	execvp(r->opts->argv[0], r->opts->argv);
-	err = errno;
+	err = -rt_bpf__execvp(r->opts->argv);
 	fprintf(stderr, "rt-bpf: cannot run %s: %s\n", r->opts->argv[0], strerror(err));
 	/* a short write leaves the parent the exit status alone */
 	ssize_t sent = write(r->exec_err[1], &err, sizeof(err));

@@ -247,4 +247,14 @@ int rt_perf_version__parse(const char *text);
 /* The oldest perf rt_perf_record() works with (--control ping, -D -1). */
 #define RT_PERF_MIN_VERSION 5013
 
+/* Ignores SIGPIPE in rt-bpf (a write to a perf that died is an EPIPE to
+ * say, not a signal that kills rt-bpf before it cleans up), remembering
+ * how it was for the commands rt-bpf runs. */
+void rt_bpf__ignore_sigpipe(void);
+
+/* execvp() of a command rt-bpf runs (record, trace, async, top -- CMD),
+ * with SIGPIPE as rt-bpf was started with.  Returns -errno when the exec
+ * failed. */
+int rt_bpf__execvp(char *const argv[]);
+
 #endif /* RT_RTBPF_PERFSESSION_H */

@@ -144,7 +144,12 @@ static int record_attach(struct rt_perf_session *s, pid_t target_pid, void *ctx)
 	struct rt_bpf_app *app = ctx;
 	int err;
 
-	if (target_pid > 0 && app->scope == RT_PROCESS_TREE) {
+	if (target_pid > 0 && app->scope == RT_PROCESS_TREE && app->nr_pids &&
+	    app->pids[0] == target_pid) {
+		/* -p */
+		fprintf(stderr, "rt-bpf: recording every thread of pid %d and the processes it "
+			"starts\n", target_pid);
+	} else if (target_pid > 0 && app->scope == RT_PROCESS_TREE) {
 		app->pids[0] = target_pid;
 		app->nr_pids = 1;
 		/* The command is held before exec: its pid is known now, and
@@ -216,7 +221,10 @@ static int record_run(struct rt_bpf_app *app, void *opts, int argc, char **argv)
 			app->scope = RT_PROCESS_TREE;
 	} else if (app->nr_pids) {
 		/* System-wide events with the walker's pid filter: perf's -p
-		 * would open events only for the threads that exist now. */
+		 * would open events only for the threads that exist now.  The
+		 * processes it forks are walked too: rtmerge folds them as the
+		 * target's (a prefork server's new workers). */
+		app->scope = RT_PROCESS_TREE;
 		ro->target = RT_PERF_RECORD_PROCESS;
 		ro->pid = app->pids[0];
 		ro->mark_target = true;

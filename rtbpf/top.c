@@ -328,8 +328,7 @@ static int command_start(struct top *t)
 			dup2(null, STDOUT_FILENO);
 			dup2(null, STDERR_FILENO);
 		}
-		execvp(t->argv[0], t->argv);
-		err = errno;
+		err = -rt_bpf__execvp(t->argv);
 		sent = write(errfds[1], &err, sizeof(err));
 		(void)sent;
 		_exit(127);
@@ -726,6 +725,10 @@ static int top_run(struct rt_bpf_app *app, void *opts, int argc, char **argv)
 		t.argv = argv;
 	else if (app->nr_pids)
 		t.pid = app->pids[0];
+	/* -p: the processes it forks are shown as the target's (the view's
+	 * merge follows its forks), so they are walked too */
+	if (app->nr_pids)
+		app->scope = RT_PROCESS_TREE;
 	describe_target(&t);
 	t.agg = rt_top_agg__new();
 	if (!t.agg || pthread_mutex_init(&t.lock, NULL)) {

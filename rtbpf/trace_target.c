@@ -126,9 +126,9 @@ pid_t rt_trace__start_stopped(char **argv)
 	if (pid < 0)
 		return -errno;
 	if (!pid) {
-		if (ptrace(PTRACE_TRACEME, 0, NULL, NULL) == 0)
-			execvp(argv[0], argv);
-		fprintf(stderr, "rt-bpf: cannot run %s: %s\n", argv[0], strerror(errno));
+		int err = ptrace(PTRACE_TRACEME, 0, NULL, NULL) ? errno : -rt_bpf__execvp(argv);
+
+		fprintf(stderr, "rt-bpf: cannot run %s: %s\n", argv[0], strerror(err));
 		_exit(127);
 	}
 	if (waitpid(pid, &status, 0) != pid)

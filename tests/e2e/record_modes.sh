@@ -4,6 +4,7 @@
 #  - record -- CMD names its target: rtmerge folds only CMD and the
 #    processes it forks (a busy dd outside is left out, and counted), and
 #    --all-processes folds everything;
+#  - record -p PID walks the processes PID forks while recorded;
 #  - record -a -d SECONDS ends by itself with a readable file;
 #  - record -- node ... warns that no Python or Ruby process was found;
 #  - PERF is never run through a shell.
@@ -53,6 +54,33 @@ grep -q "^dd;" "$PY_TMP/all.folded" || fail "--all-processes: no dd samples"
 ddchild=$(pgrep -P "$ddpid" dd) || fail "dd is gone already"
 "$RT_MERGE" -p "$ddchild" "$PY_TMP/c.data" 2>/dev/null | grep -q "^dd;" ||
 	fail "an explicit -p does not override the target"
+
+# -p PID: the processes it forks while recorded are walked, as rtmerge
+# folds them as the target's (they came out without interpreter frames)
+"$PY" -c 'import os, sys, time
+def child_spin():
+    end = time.monotonic() + 0.7
+    while time.monotonic() < end: pass
+time.sleep(1.5)
+for _ in range(3):
+    pid = os.fork()
+    if pid == 0:
+        child_spin()
+        os._exit(0)
+    os.waitpid(pid, 0)' &
+ppid=$!
+sleep 0.3
+timeout 30 "$RT_BPF" record -F 199 -p "$ppid" -o "$PY_TMP/f.data" 2>"$PY_TMP/f.err" ||
+	fail "record -p of a forking process: $(tail -3 "$PY_TMP/f.err")"
+wait "$ppid"
+grep -q "recording every thread of pid $ppid and the processes it starts" "$PY_TMP/f.err" ||
+	fail "record -p did not say it follows the forks: $(head -3 "$PY_TMP/f.err")"
+"$RT_MERGE" "$PY_TMP/f.data" >"$PY_TMP/f.folded" 2>/dev/null || fail "rtmerge f.data"
+kids=$(awk '/^python3[.0-9]*;/ { s += $NF } END { print s + 0 }' "$PY_TMP/f.folded")
+walked=$(awk '/;child_spin \(/ { s += $NF } END { print s + 0 }' "$PY_TMP/f.folded")
+echo "FIGURE -p forks: $walked of $kids samples of the target's processes in child_spin with its Python frames"
+# three children spin 0.7 s each at 199 Hz: about 420 samples
+[ "$walked" -ge 200 ] || fail "-p: only $walked samples of the forked children carry their Python frames"
 
 # -a -d: ends by itself; the time it took is the duration, not the timeout.
 start=$(date +%s%N)

@@ -73,7 +73,7 @@ for _ in $(seq 50); do [ -s ids ] && break; sleep 0.1; done
 read -r pid tid <ids || fail "the threaded program printed no ids"
 run 0 "$RT_BPF" record -d 0.3 -o tid.data -p "$tid"
 said "^rt-bpf: $tid is a thread of process $pid; recording the process$"
-said "recording every thread of pid $pid"
+said "recording every thread of pid $pid and the processes it starts"
 kill "$py"
 note "-p of a thread records its process"
 
@@ -109,6 +109,13 @@ grep -q '^record ' out && grep -q '^global options' out || fail "record --help l
 run 0 "$RT_BPF" --help
 [ "$(grep -Ec '^(attach|record|top|async|trace) ' out)" = 5 ] || fail "--help lacks a command"
 note "usage errors are short; MODE --help shows that mode"
+
+# a command runs with SIGPIPE as rt-bpf was started with (rt-bpf ignores
+# it for itself; an ignored signal stays ignored across exec)
+want=$(sh -c 'grep SigIgn /proc/self/status')
+run 0 "$RT_BPF" record -o pipe.data -- sh -c 'grep SigIgn /proc/self/status'
+[ "$(grep SigIgn out)" = "$want" ] || fail "the command's ignored signals: $(grep SigIgn out), not $want"
+note "the command's signals are as outside rt-bpf"
 
 # 10. no process, and a perf that dies
 run 1 "$RT_BPF" async -p 999999999
