@@ -247,6 +247,7 @@ static pid_t spawn_gated_command(struct record_run *r)
 	if (pid != 0)
 		return pid;
 	/* Child: wait for the parent's go, so not one instruction runs unsampled. */
+	const char *output;
 	char go = 0;
 	int err;
 
@@ -260,6 +261,11 @@ static pid_t spawn_gated_command(struct record_run *r)
 		;
 	if (go != 'g')
 		_exit(126);
+	/* -o -: perf's data goes to standard output; the command's output
+	 * goes to standard error, as perf does with its own workload */
+	output = OPT(r->opts, output, NULL);
+	if (output && !strcmp(output, "-"))
+		dup2(STDERR_FILENO, STDOUT_FILENO);
 	err = -rt_bpf__execvp(r->opts->argv);
 	fprintf(stderr, "rt-bpf: cannot run %s: %s\n", r->opts->argv[0], strerror(err));
 	/* a short write leaves the parent the exit status alone */

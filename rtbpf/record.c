@@ -9,11 +9,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 
 #include <bpf/libbpf.h>
 
 #include "bpf/walker.skel.h"
+#include "perfglue/perfdata.h"
 #include "rtbpf/events.h"
 #include "rtbpf/offcpu.h"
 #include "rtbpf/discovery_events.h"
@@ -67,7 +69,8 @@ static int record_option(void *opts, int c, const char *arg)
 		double sec = strtod(arg, &end);
 
 		if (end == arg || *end || !(sec > 0) || sec > 86400 * 7) {
-			fprintf(stderr, "rt-bpf: bad -d %s (seconds, more than 0)\n", arg);
+			fprintf(stderr, "rt-bpf: bad -d %s (seconds, more than 0 and at most 604800: "
+				"7 days)\n", arg);
 			return -EINVAL;
 		}
 		o->ro.duration_ms = (unsigned int)(sec * 1000 + 0.5);
@@ -198,6 +201,45 @@ static int command_status(const struct rt_perf_record_opts *ro,
 	return rt_bpf__command_status(status);
 }
 
+/* Whether perf finished file @path: its header's data size written and its
+ * feature sections within the file.  A full disk ends the file early, and
+ * perf, stopped by rt-bpf's SIGINT, exits as if all went well (it says
+ * "failed to write perf data" and goes on).  0, or -EIO said. */
+static int check_written(const char *path)
+{
+	char err[512];
+	struct rt_perf_reader *rd = rt_perf_reader__open(path, err, sizeof(err));
+	const struct rt_perf_cut *cut;
+	int ret = 0;
+
+	if (!rd) {
+		fprintf(stderr, "rt-bpf: perf did not write a readable file: %s\n", err);
+		return -EIO;
+	}
+	cut = rt_perf_reader__cut(rd);
+	if (cut->no_data_size || cut->features_lost || cut->bytes_missing) {
+		fprintf(stderr, "rt-bpf: perf did not finish %s (a full disk? see perf's messages "
+			"above): rtmerge folds the records it holds, and says what was lost\n", path);
+		ret = -EIO;
+	}
+	rt_perf_reader__close(rd);
+	return ret;
+}
+
+/* -o: a file (or - for standard output); a directory would be renamed to
+ * DIR.old by perf, and the next run would delete files in it. */
+static int check_output(const char *path)
+{
+	struct stat st;
+
+	if (path && strcmp(path, "-") && !stat(path, &st) && S_ISDIR(st.st_mode)) {
+		fprintf(stderr, "rt-bpf: -o %s is a directory: give a file name (%s/perf.data)\n",
+			path, path);
+		return -EISDIR;
+	}
+	return 0;
+}
+
 static int record_run(struct rt_bpf_app *app, void *opts, int argc, char **argv)
 {
 	struct record_opts *o = opts;
@@ -205,7 +247,9 @@ static int record_run(struct rt_bpf_app *app, void *opts, int argc, char **argv)
 	struct rt_perf_record_result res;
 	int err;
 
-	err = rt_bpf__preflight(true);
+	err = check_output(ro->output);
+	if (!err)
+		err = rt_bpf__preflight(true);
 	if (!err && argc > 0)
 		err = rt_bpf__check_command(argv[0]);
 	if (!err)
@@ -270,6 +314,8 @@ static int record_run(struct rt_bpf_app *app, void *opts, int argc, char **argv)
 	/* the command said why it could not run; the file holds nothing of it */
 	if (res.exec_errno)
 		return 127;
+	if (!(ro->output && !strcmp(ro->output, "-")) && check_written(res.output))
+		return -EIO;
 	fprintf(stderr, "rt-bpf: wrote %s\n", res.output);
 	return command_status(ro, &res);
 }
@@ -292,10 +338,12 @@ const struct rt_bpf_cmd rt_bpf_cmd_record = {
 	"        -F HZ (default 99, at most 100000), --call-graph fp|dwarf (default fp,\n"
 	"        also -g as perf takes it; dwarf when callchains break; dwarf,BYTES: user\n"
 	"        stack bytes copied per sample, up to 65528, default 32768), -o FILE\n"
-	"        (default perf.data), -d SECONDS: stop after that long.  What is\n"
+	"        (default perf.data; - for standard output, where the command's output\n"
+	"        goes to standard error), -d SECONDS: stop after that long.  What is\n"
 	"        recorded and when it ends:\n"
-	"          -p PID    every thread of that process, present and future;\n"
-	"                    ends when it exits, after -d, or at Ctrl-C\n"
+	"          -p PID    every thread of that process, present and future, and the\n"
+	"                    processes it forks; ends when it exits, after -d, or at\n"
+	"                    Ctrl-C\n"
 	"          -a        every process; ends after -d or at Ctrl-C\n"
 	"          -- CMD    runs CMD; it and its children; ends when CMD exits, after\n"
 	"                    -d or at Ctrl-C (CMD is then stopped too)\n"

@@ -117,6 +117,29 @@ run 0 "$RT_BPF" record -o pipe.data -- sh -c 'grep SigIgn /proc/self/status'
 [ "$(grep SigIgn out)" = "$want" ] || fail "the command's ignored signals: $(grep SigIgn out), not $want"
 note "the command's signals are as outside rt-bpf"
 
+# -o: a directory refused (perf would rename it to DIR.old, and delete
+# files in that at the next run); -o - keeps the command's output out of
+# the data (it goes to standard error, as perf does with its workload); a
+# file perf could not finish (a full disk) is an error, not "wrote"
+mkdir -p odir
+run 1 "$RT_BPF" record -o odir -- true
+said "^rt-bpf: -o odir is a directory: give a file name"
+[ -d odir ] && [ ! -e odir.old ] || fail "-o DIR: the directory was moved"
+rc=0
+timeout 30 "$RT_BPF" record -o - -- sh -c 'echo HELLO-FROM-CMD' >stream.data 2>err || rc=$?
+[ "$rc" = 0 ] || { cat err; fail "record -o - exited $rc"; }
+! grep -q HELLO-FROM-CMD stream.data && said HELLO-FROM-CMD || fail "-o -: the command's output went into the data"
+"$RT_BUILD/rtmerge" -q stream.data >/dev/null 2>stream.err || { cat stream.err; fail "-o -: rtmerge cannot read the stream"; }
+mkdir -p small
+mount -t tmpfs -o size=64k tmpfs small || fail "cannot mount a small tmpfs"
+rc=0
+timeout 30 "$RT_BPF" record -d 2 -o small/full.data -- sh -c 'while :; do :; done' >out 2>err || rc=$?
+umount small
+[ "$rc" = 1 ] || { cat err; fail "record to a full disk exited $rc, not 1"; }
+said "^rt-bpf: perf did not finish .*full.data"
+not_said "^rt-bpf: wrote"
+note "-o: a directory refused, -o - keeps the command's output apart, a full disk said"
+
 # 10. no process, and a perf that dies
 run 1 "$RT_BPF" async -p 999999999
 said '^rt-bpf async: no process 999999999$'
