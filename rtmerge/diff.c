@@ -211,7 +211,7 @@ int rt_diff__run(const struct rt_diff_run *run)
 		.sz = sizeof(fopts),
 		.title = run->title ? run->title : "rtperf differential flame graph",
 		.subtitle = subtitle,
-		.count_name = by_period ? "period" : "samples",
+		.count_name = rt_merge__weight_unit(run->merge_opts),
 	};
 	FILE *out = stdout;
 	int err, ret = 1;

@@ -49,18 +49,26 @@ static bool ends_with(const char *s, size_t len, const char *suffix)
 bool rt_frametext__parse_source(const char *text, struct rt_frametext_source *out)
 {
 	size_t len = strlen(text), file_len;
-	const char *open = NULL, *file, *colon;
+	const char *open = NULL, *file, *colon, *q;
 	uint64_t line = 0;
+	int depth = 1;
 
 	if (len < 5 || text[len - 1] != ')')
 		return false;
-	/* The last " (" opens the source: a function name may hold " (", a
-	 * short path rarely does. */
-	for (const char *p = text + len - 2; p > text; p--)
-		if (p[0] == '(' && p[-1] == ' ') {
-			open = p;
+	/* The " (" whose parenthesis the last ")" closes opens the source: a
+	 * function name may hold " (" (Ruby's "block (2 levels) in f"), and so
+	 * may a path ("proj (copy)/app.py"), in pairs.  Unbalanced, the last
+	 * " (" does. */
+	for (q = text + len - 2; q > text; q--) {
+		depth += *q == ')' ? 1 : *q == '(' ? -1 : 0;
+		if (!depth)
 			break;
-		}
+	}
+	if (q > text && !depth && q[-1] == ' ')
+		open = q;
+	for (const char *p = text + len - 2; !open && p > text; p--)
+		if (p[0] == '(' && p[-1] == ' ')
+			open = p;
 	if (!open || open - 1 == text)
 		return false;
 	file = open + 1;

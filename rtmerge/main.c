@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "perfglue/perfdata.h"
@@ -30,7 +31,8 @@ static void usage(FILE *out)
 "folded.txt; with -o, --title, --period and -q only).\n"
 "\n"
 "Output:\n"
-"  -o, --output FILE      write to FILE instead of standard output\n"
+"  -o, --output FILE      write to FILE instead of standard output (- is standard\n"
+"                         output; the input itself is refused)\n"
 "  -f, --format FORMAT    folded (default), svg, speedscope (JSON for speedscope:\n"
 "                         one profile per thread) or pprof (gzipped profile.proto\n"
 "                         for go tool pprof, Pyroscope, Parca; binary: use -o)\n"
@@ -67,7 +69,8 @@ static void usage(FILE *out)
 "  The SVG colours kernel frames (named with _[k] there) and Ruby C methods\n"
 "  apart; folded output adds _[k] only with --kernel.\n"
 "\n"
-"Views (recordings of rt-bpf record --off-cpu; weights in microseconds):\n"
+"Views (--off-cpu and --wall: recordings of rt-bpf record --off-cpu, weights in\n"
+"microseconds; --gil: any rt-bpf record of CPython, weights in samples):\n"
 "      --off-cpu          time threads spent off the CPU, by stack; the leaf says\n"
 "                         why: [syscall] NAME, [gil wait], [gvl wait], [preempted], [sleep]\n"
 "      --wall             wall-clock time: on-CPU samples weighted by their period\n"
@@ -153,14 +156,15 @@ static bool only_one(int *seen, int c, const char *why)
 }
 
 static int write_svg(const struct rt_stacks *stacks, const char *title, const char *subtitle,
-		     int by_period, FILE *out)
+		     const struct rt_merge_opts *mo, FILE *out)
 {
 	struct rt_flamegraph_opts fopts = {
 		.sz = sizeof(fopts),
 		.title = title,
 		.subtitle = subtitle,
-		.count_name = by_period ? "period" : "samples",
+		.count_name = rt_merge__weight_unit(mo),
 	};
+	bool by_period = mo->by_period;
 	struct rt_flamegraph *fg = rt_flamegraph__new(&fopts);
 	const char *names[4096];
 	size_t i, n = rt_stacks__nr(stacks);
@@ -183,16 +187,29 @@ static int write_svg(const struct rt_stacks *stacks, const char *title, const ch
 	return err;
 }
 
+/* Whether @a and @b name one existing file (- is a stream, never one). */
+static bool same_file(const char *a, const char *b)
+{
+	struct stat sa, sb;
+
+	return strcmp(a, "-") && strcmp(b, "-") && !stat(a, &sa) && !stat(b, &sb) &&
+	       sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino;
+}
+
 /* true unless @path opens and does not start with perf.data's magic. */
 static bool is_perf_data(const char *path)
 {
 	char magic[8];
 	int fd = rt_safefile__open(AT_FDCWD, path, 0, NULL);
+	ssize_t n;
 	bool perf;
 
 	if (fd < 0)
 		return true; /* the reader says why */
-	perf = read(fd, magic, sizeof(magic)) != (ssize_t)sizeof(magic) ||
+	n = read(fd, magic, sizeof(magic));
+	/* a folded line may be shorter than the magic ("a;b 1"); an empty or
+	 * unreadable file is the reader's to explain */
+	perf = n < (ssize_t)sizeof(magic) ? n <= 0 :
 	       !memcmp(magic, "PERFILE2", sizeof(magic)) || !memcmp(magic, "2ELIFREP", sizeof(magic));
 	close(fd);
 	return perf;
@@ -444,6 +461,22 @@ int main(int argc, char **argv)
 	opts.nr_pids = nr_pids;
 	opts.tids = tids;
 	opts.nr_tids = nr_tids;
+	/* -o -: standard output, as the input's - is standard input */
+	if (output && !strcmp(output, "-"))
+		output = NULL;
+	for (int i = optind; output && i < argc; i++)
+		if (same_file(argv[i], output)) {
+			fprintf(stderr, "rtmerge: -o %s is the input %s: it would be overwritten\n",
+				output, argv[i]);
+			ret = 2;
+			goto out;
+		}
+	if (output && optind >= argc && same_file("perf.data", output)) {
+		fprintf(stderr, "rtmerge: -o %s is the input perf.data: it would be overwritten\n",
+			output);
+		ret = 2;
+		goto out;
+	}
 	if (diff) {
 		ret = run_diff(argc - optind, argv + optind, format, &opts, title, output, quiet);
 		goto out;
@@ -539,7 +572,7 @@ int main(int argc, char **argv)
 		err = rt_export__write(export, merge, reader, input, out);
 	else if (!strcmp(format, "svg"))
 		err = write_svg(rt_merge__stacks(merge), title ? title : "rtperf flame graph",
-				input, opts.by_period, out);
+				input, &opts, out);
 	else
 		err = rt_stacks__write_folded(rt_merge__stacks(merge), out, opts.by_period);
 	if (!err && fflush(out))

@@ -301,6 +301,13 @@ const struct rt_merge_stats *rt_merge__stats(const struct rt_merge *m)
 	return &m->stats;
 }
 
+const char *rt_merge__weight_unit(const struct rt_merge_opts *o)
+{
+	if (o && (o->view == RT_MERGE_VIEW_OFFCPU || o->view == RT_MERGE_VIEW_WALL))
+		return "microseconds";
+	return o && o->by_period ? "period" : "samples";
+}
+
 const char *rt_merge__event_name(const struct rt_merge *m)
 {
 	return m->evsel ? m->evsel->name : NULL;

@@ -129,6 +129,11 @@ int rt_merge__run(struct rt_merge *merge, struct rt_perf_reader *reader);
  * (it said so, naming the events it has). */
 #define RT_MERGE_NO_EVENT 1
 
+/* What a stack's weight counts under @opts (NULL: the defaults), for an
+ * output to name: "microseconds" (the time views), "period" (--period)
+ * or "samples". */
+const char *rt_merge__weight_unit(const struct rt_merge_opts *opts);
+
 /* The aggregated stacks; borrowed until free. */
 const struct rt_stacks *rt_merge__stacks(const struct rt_merge *merge);
 const struct rt_merge_stats *rt_merge__stats(const struct rt_merge *merge);

@@ -272,9 +272,7 @@ static int interp_frame_text(struct rt_merge *m, const struct rt_interp_frame *f
 		n = snprintf(text, sizeof(text), "%s", fn);
 	if (n >= (int)sizeof(text))
 		n = sizeof(text) - 1;
-	for (int i = 0; i < n; i++)
-		if (text[i] == ';')
-			text[i] = ':';
+	rt_merge__no_separators(text, (size_t)n);
 	return rt_merge__intern_text(m, text, (size_t)n, id);
 }
 
@@ -669,6 +667,7 @@ int rt_merge__root_frame(struct rt_merge *m, const struct rt_perf_sample *s, uin
 	for (int i = 0; i < n; i++)
 		if (text[i] == ' ')
 			text[i] = '_';
+	rt_merge__no_separators(text, (size_t)n);
 	err = rt_merge__intern_text(m, text, (size_t)n, id);
 	if (!err)
 		*slot = (struct root_slot){ s->tid, s->pid, comm, *id, true };

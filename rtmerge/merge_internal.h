@@ -237,6 +237,16 @@ static inline bool rt_merge__is_bpf_output(const struct rt_perf_evsel *ev)
 
 /* Interns @text (control characters replaced and counted) as frame *id. */
 int rt_merge__intern_text(struct rt_merge *m, const char *text, size_t len, uint32_t *id);
+
+/* A frame's text made safe for folded lines, in place: ';' separates
+ * frames, so a name's own becomes ':' (a thread named "a;b" is not two
+ * frames). */
+static inline void rt_merge__no_separators(char *text, size_t len)
+{
+	for (size_t i = 0; i < len; i++)
+		if (text[i] == ';')
+			text[i] = ':';
+}
 /* The frame id of @addr in @pid at maps generation @user_gen (kernel
  * addresses: @kernel); counts why it stayed unresolved. */
 int rt_merge__frame_of(struct rt_merge *m, uint32_t pid, uint64_t user_gen, uint64_t addr,

@@ -60,9 +60,7 @@ int rt_merge__task_now(struct rt_merge *m, const struct rt_perf_sample *s,
 	n = snprintf(text, sizeof(text), "[task] %s", name);
 	if (n >= (int)sizeof(text))
 		n = sizeof(text) - 1;
-	for (int i = 0; i < n; i++)
-		if (text[i] == ';')
-			text[i] = ':';
+	rt_merge__no_separators(text, (size_t)n);
 	out->kind = kind;
 	return rt_merge__intern_text(m, text, (size_t)n, &out->frame);
 }

@@ -15,7 +15,7 @@ check() { # name expected-regex rtmerge-args...
 	[ "$rc" -ne 0 ] || fail "$name: exit 0 on bad input"
 	[ "$rc" -lt 128 ] || { cat err.txt; fail "$name: crashed (exit $rc)"; }
 	[ "$(wc -l <err.txt)" -eq 1 ] || { cat err.txt; fail "$name: expected one error line"; }
-	grep -Eq "$re" err.txt || { cat err.txt; fail "$name: message does not match /$re/"; }
+	grep -Eq -- "$re" err.txt || { cat err.txt; fail "$name: message does not match /$re/"; }
 	[ ! -s out.txt ] || fail "$name: wrote output for bad input"
 	note "$name: $(cat err.txt)"
 }
@@ -82,6 +82,20 @@ PY
 	"$RTMERGE" -q real.data >real.folded 2>/dev/null || fail "rtmerge real.data"
 	usage "folded input with a perf.data option" \
 		'real.folded is folded text: -p applies to perf.data input only' -f svg -p 1 real.folded
+	# -o naming the input would overwrite the recording
+	cp real.data same.data
+	usage "-o the input" '-o same.data is the input same.data: it would be overwritten' \
+		-o same.data same.data
+	cmp -s real.data same.data || fail "-o the input: the recording changed"
+	usage "-o the input (--diff)" '-o same.data is the input same.data' --diff -o same.data \
+		real.data same.data
+	# -o - is standard output, not a file named -
+	"$RTMERGE" -q -o - real.data >dash.folded 2>/dev/null || fail "-o -: rtmerge failed"
+	[ ! -e - ] && cmp -s dash.folded real.folded || fail "-o -: not the folded output on stdout"
+	# a folded file shorter than perf.data's magic is folded text
+	printf 'a;b 1\n' >tiny.folded
+	"$RTMERGE" -f svg -o tiny.svg tiny.folded 2>err.txt && grep -q '<svg' tiny.svg ||
+		fail "a one-line folded file: $(cat err.txt)"
 	check "not folded text" '/bin/ls is neither perf.data nor folded stacks' -f svg /bin/ls
 	[ "$rc" -eq 1 ] || fail "not folded text: exit $rc, expected 1"
 	if [ -w /dev/full ]; then

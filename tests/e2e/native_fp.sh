@@ -27,6 +27,28 @@ echo "FIGURE calltree share of branch_a: $share (expected 0.70)"
 awk -v s="$share" 'BEGIN { exit !(s > 0.62 && s < 0.78) }' || fail "branch_a share $share not 0.70+-0.08"
 grep -q '^calltree;' calltree.folded || fail "root frame is not the comm"
 
+# 1b. a fixed period (perf record -c N): not in the samples, the event's
+# own; --period weighed every stack 0 before
+perf record -q -g -e cpu-clock -c 1000000 -o fixed.data -- ./calltree 1 2>/dev/null ||
+	fail "perf record -c calltree"
+"$RTMERGE" fixed.data >fixed.folded 2>/dev/null || fail "rtmerge fixed.data"
+"$RTMERGE" --period fixed.data >fixed.period 2>/dev/null || fail "rtmerge --period fixed.data"
+n=$(folded_total fixed.folded)
+w=$(folded_total fixed.period)
+note "fixed period: $n samples, --period total $w"
+[ "$n" -gt 100 ] && [ "$w" = $((n * 1000000)) ] || fail "-c 1000000: $n samples weigh $w with --period"
+
+# 1c. a thread named with ';' and ' ' is one root frame, not two
+perf record -q -g -e cpu-clock -F 999 -o semi.data -- python3 -c 'import ctypes, time
+ctypes.CDLL(None).prctl(15, b"semi;colon x", 0, 0, 0)
+end = time.time() + 0.5
+while time.time() < end: pass' 2>/dev/null || fail "perf record semi"
+"$RTMERGE" semi.data >semi.folded 2>/dev/null || fail "rtmerge semi.data"
+good=$(folded_count semi.folded '^semi:colon_x;')
+bad=$(folded_count semi.folded '^semi;')
+note "thread named 'semi;colon x': $good samples under semi:colon_x, $bad under a split name"
+[ "$good" -gt 100 ] && [ "$bad" = 0 ] || fail "a ';' in a thread's name split its root frame"
+
 # 2. threads: each named thread only runs its own functions.
 perf record -q -g -e cpu-clock -F 999 -o threads.data -- ./threads 1.5 2>/dev/null || fail "record threads"
 "$RTMERGE" --tid threads.data >threads.folded 2>/dev/null || fail "rtmerge threads"

@@ -129,6 +129,25 @@ static void test_per_sample_live(void)
 	fclose(out);
 }
 
+/* What outputs name a stack's weight: the time views count microseconds
+ * (the SVG said "period" for them). */
+static void test_weight_unit(void)
+{
+	struct rt_merge_opts o = { .sz = sizeof(o) };
+
+	CU_ASSERT_STRING_EQUAL(rt_merge__weight_unit(NULL), "samples");
+	CU_ASSERT_STRING_EQUAL(rt_merge__weight_unit(&o), "samples");
+	o.by_period = true;
+	CU_ASSERT_STRING_EQUAL(rt_merge__weight_unit(&o), "period");
+	o.view = RT_MERGE_VIEW_WALL;
+	CU_ASSERT_STRING_EQUAL(rt_merge__weight_unit(&o), "microseconds");
+	o.view = RT_MERGE_VIEW_OFFCPU;
+	CU_ASSERT_STRING_EQUAL(rt_merge__weight_unit(&o), "microseconds");
+	o.view = RT_MERGE_VIEW_GIL;
+	o.by_period = false;
+	CU_ASSERT_STRING_EQUAL(rt_merge__weight_unit(&o), "samples");
+}
+
 int main(void)
 {
 	CU_pSuite s;
@@ -138,6 +157,7 @@ int main(void)
 	s = CU_add_suite("merge_persample", NULL, NULL);
 	CU_add_test(s, "per-sample lines wait for placeholder names", test_per_sample_waits);
 	CU_add_test(s, "live per-sample lines wait a second at most", test_per_sample_live);
+	CU_add_test(s, "the weight's unit by view", test_weight_unit);
 	CU_basic_set_mode(CU_BRM_VERBOSE);
 	CU_basic_run_tests();
 	unsigned int failed = CU_get_number_of_failures();

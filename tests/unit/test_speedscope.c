@@ -65,6 +65,18 @@ static void test_parse_source(void)
 	/* A name holding " (" keeps it: the last one opens the file. */
 	CU_ASSERT(rt_frametext__parse_source("f (x) (a.py:3)", &s));
 	CU_ASSERT_EQUAL(s.function_len, 5);
+	/* ... and so may a path, in pairs: the parenthesis the last one closes */
+	CU_ASSERT(rt_frametext__parse_source("hot (proj (copy)/app.py:7)", &s));
+	CU_ASSERT_EQUAL(s.function_len, 3);
+	CU_ASSERT_EQUAL(s.file_len, 18);
+	CU_ASSERT_NSTRING_EQUAL(s.file, "proj (copy)/app.py", 18);
+	CU_ASSERT_EQUAL(s.line, 7);
+	CU_ASSERT(rt_frametext__parse_source("block (2 levels) in f (a (1).rb:9)", &s));
+	CU_ASSERT_EQUAL(s.function_len, 21);
+	CU_ASSERT_NSTRING_EQUAL(s.file, "a (1).rb", 8);
+	/* unbalanced: the last " (" */
+	CU_ASSERT(rt_frametext__parse_source("g (a (b.py:2)", &s));
+	CU_ASSERT_NSTRING_EQUAL(s.file, "b.py", 4);
 	/* Native frames are not source frames. */
 	CU_ASSERT(!rt_frametext__parse_source("_PyEval_EvalFrameDefault", &s));
 	CU_ASSERT(!rt_frametext__parse_source("operator() (anonymous)", &s));
