@@ -8,7 +8,6 @@
 
 #include "perfglue/safefile.h"
 
-#define MAX_FRAMES 4096
 
 /* Both profiles in one table: count holds AFTER's weight, period BEFORE's. */
 struct joined {
@@ -18,31 +17,32 @@ struct joined {
 
 static int join_one(struct joined *j, const struct rt_stacks *from, bool by_period, bool is_after)
 {
-	uint32_t frames[MAX_FRAMES];
+	/* every frame: a deep stack's leaf is where its time went */
+	uint32_t *frames = malloc(((size_t)rt_stacks__deepest(from) + 1) * sizeof(*frames));
+	int err = frames ? 0 : -ENOMEM;
 
-	for (size_t i = 0; i < rt_stacks__nr(from); i++) {
+	for (size_t i = 0; !err && i < rt_stacks__nr(from); i++) {
 		struct rt_stack st;
 		uint64_t w;
-		uint32_t n;
-		int err;
 
 		rt_stacks__get(from, i, &st);
 		w = by_period ? st.period : st.count;
-		n = st.nr_frames < MAX_FRAMES ? st.nr_frames : MAX_FRAMES;
-		for (uint32_t k = 0; k < n; k++) {
+		for (uint32_t k = 0; !err && k < st.nr_frames; k++) {
 			const char *name = rt_stacks__name(from, st.frames[k]);
 			int64_t id = rt_stacks__intern(j->stacks, name, strlen(name));
 
 			if (id < 0)
-				return (int)id;
+				err = (int)id;
 			frames[k] = (uint32_t)id;
 		}
-		err = rt_stacks__add(j->stacks, frames, n, is_after ? w : 0, is_after ? 0 : w);
-		if (err)
-			return err;
-		*(is_after ? &j->total_after : &j->total_before) += w;
+		if (!err)
+			err = rt_stacks__add(j->stacks, frames, st.nr_frames, is_after ? w : 0,
+					     is_after ? 0 : w);
+		if (!err)
+			*(is_after ? &j->total_after : &j->total_before) += w;
 	}
-	return 0;
+	free(frames);
+	return err;
 }
 
 static int join(struct joined *j, const struct rt_stacks *before, const struct rt_stacks *after,
@@ -139,12 +139,12 @@ int rt_diff__write_folded(const struct rt_stacks *before, const struct rt_stacks
 int rt_diff__write_svg(const struct rt_stacks *before, const struct rt_stacks *after,
 		       bool by_period, const struct rt_flamegraph_opts *opts, FILE *out)
 {
-	const char **names = malloc(MAX_FRAMES * sizeof(*names));
+	const char **names = NULL;
 	struct rt_flamegraph *fg = NULL;
 	struct joined j;
 	int err = join(&j, before, after, by_period);
 
-	if (!err && !names)
+	if (!err && !(names = malloc(((size_t)rt_stacks__deepest(j.stacks) + 1) * sizeof(*names))))
 		err = -ENOMEM;
 	if (!err && !(fg = rt_flamegraph__new(opts)))
 		err = -errno;
@@ -165,9 +165,12 @@ int rt_diff__write_svg(const struct rt_stacks *before, const struct rt_stacks *a
 	return err;
 }
 
-/* Merges one recording; NULL after saying why on standard error. */
-static struct rt_merge *merge_file(const char *path, const struct rt_merge_opts *opts, bool quiet)
+/* Merges one recording; NULL after saying why on standard error.  *@cut
+ * is set when the recording was cut short (said too). */
+static struct rt_merge *merge_file(const char *path, const struct rt_diff_run *run, bool *cut)
 {
+	const struct rt_merge_opts *opts = run->merge_opts;
+	bool quiet = run->quiet;
 	char msg[512];
 	struct rt_perf_reader *reader = rt_perf_reader__open(path, msg, sizeof(msg));
 	struct rt_merge *merge = NULL;
@@ -182,6 +185,7 @@ static struct rt_merge *merge_file(const char *path, const struct rt_merge_opts 
 		fprintf(stderr, "rtmerge: cannot start: %s\n", strerror(errno));
 		goto out;
 	}
+	rt_perf_reader__set_strict(reader, run->strict);
 	err = rt_merge__run(merge, reader);
 	if (err) {
 		const char *why = rt_perf_reader__error(reader);
@@ -196,6 +200,8 @@ static struct rt_merge *merge_file(const char *path, const struct rt_merge_opts 
 		fprintf(stderr, "rtmerge: %s:\n", path);
 		rt_merge__print_summary(merge, reader, stderr);
 	}
+	if (rt_merge__print_cut(reader, path, stderr))
+		*cut = true;
 out:
 	rt_perf_reader__close(reader);
 	return merge;
@@ -203,8 +209,9 @@ out:
 
 int rt_diff__run(const struct rt_diff_run *run)
 {
-	struct rt_merge *before = merge_file(run->before, run->merge_opts, run->quiet);
-	struct rt_merge *after = before ? merge_file(run->after, run->merge_opts, run->quiet) : NULL;
+	bool cut = false;
+	struct rt_merge *before = merge_file(run->before, run, &cut);
+	struct rt_merge *after = before ? merge_file(run->after, run, &cut) : NULL;
 	bool by_period = run->merge_opts && run->merge_opts->by_period;
 	char subtitle[512];
 	struct rt_flamegraph_opts fopts = {
@@ -237,9 +244,9 @@ int rt_diff__run(const struct rt_diff_run *run)
 		fprintf(stderr, "rtmerge: writing %s failed: %s\n",
 			run->output ? run->output : "output", strerror(-err));
 	else
-		ret = 0;
+		ret = cut ? RT_MERGE_EXIT_CUT : 0;
 out:
-	if (out != stdout && fclose(out) && !ret) {
+	if (out != stdout && fclose(out) && (!ret || ret == RT_MERGE_EXIT_CUT)) {
 		fprintf(stderr, "rtmerge: closing %s failed: %s\n", run->output, strerror(errno));
 		ret = 1;
 	}

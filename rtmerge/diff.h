@@ -40,10 +40,12 @@ struct rt_diff_run {
 	const char *title;              /* SVG title; NULL: a default */
 	const char *output;             /* NULL: standard output */
 	bool quiet;                     /* no summaries on standard error */
+	bool strict;                    /* a recording cut short is an error */
 };
 
 /* rtmerge --diff: merges both recordings and writes the comparison.
- * Reports failures on standard error; returns the exit status. */
+ * Reports failures on standard error; returns the exit status (as rtmerge's
+ * own: RT_MERGE_EXIT_CUT when either recording was cut short). */
 int rt_diff__run(const struct rt_diff_run *run);
 
 #endif

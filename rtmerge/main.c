@@ -166,24 +166,23 @@ static int write_svg(const struct rt_stacks *stacks, const char *title, const ch
 	};
 	bool by_period = mo->by_period;
 	struct rt_flamegraph *fg = rt_flamegraph__new(&fopts);
-	const char *names[4096];
+	/* every frame: a deep stack's leaf is where its time went */
+	const char **names = malloc(((size_t)rt_stacks__deepest(stacks) + 1) * sizeof(*names));
 	size_t i, n = rt_stacks__nr(stacks);
-	int err = 0;
+	int err = fg && names ? 0 : -ENOMEM;
 
-	if (!fg)
-		return -errno;
 	for (i = 0; i < n && !err; i++) {
 		struct rt_stack st;
-		uint32_t j;
 
 		rt_stacks__get(stacks, i, &st);
-		for (j = 0; j < st.nr_frames && j < 4096; j++)
+		for (uint32_t j = 0; j < st.nr_frames; j++)
 			names[j] = rt_stacks__name(stacks, st.frames[j]);
-		err = rt_flamegraph__add(fg, names, j, by_period ? st.period : st.count);
+		err = rt_flamegraph__add(fg, names, st.nr_frames, by_period ? st.period : st.count);
 	}
 	if (!err)
 		err = rt_flamegraph__write_svg(fg, out);
 	rt_flamegraph__free(fg);
+	free(names);
 	return err;
 }
 
@@ -297,7 +296,7 @@ out:
 /* rtmerge --diff BEFORE AFTER: returns the exit status. */
 static int run_diff(int nr_inputs, char **inputs, const char *format,
 		    const struct rt_merge_opts *opts, const char *title, const char *output,
-		    bool quiet)
+		    bool quiet, bool strict)
 {
 	struct rt_diff_run run = {
 		.merge_opts = opts,
@@ -305,6 +304,7 @@ static int run_diff(int nr_inputs, char **inputs, const char *format,
 		.title = title,
 		.output = output,
 		.quiet = quiet,
+		.strict = strict,
 	};
 	struct rt_merge_opts svg_opts = *opts;
 
@@ -477,8 +477,15 @@ int main(int argc, char **argv)
 		ret = 2;
 		goto out;
 	}
+	if (diff && (per_sample_path || header)) {
+		fprintf(stderr, "rtmerge: --diff writes one comparison: %s is for one recording\n",
+			per_sample_path ? "--per-sample" : "--header");
+		ret = 2;
+		goto out;
+	}
 	if (diff) {
-		ret = run_diff(argc - optind, argv + optind, format, &opts, title, output, quiet);
+		ret = run_diff(argc - optind, argv + optind, format, &opts, title, output, quiet,
+			       strict);
 		goto out;
 	}
 	if (optind < argc)

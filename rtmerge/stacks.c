@@ -208,6 +208,16 @@ size_t rt_stacks__nr(const struct rt_stacks *s)
 	return s->nr_entries;
 }
 
+uint32_t rt_stacks__deepest(const struct rt_stacks *s)
+{
+	uint32_t most = 0;
+
+	for (size_t i = 0; i < s->nr_entries; i++)
+		if (s->entries[i].nr_frames > most)
+			most = s->entries[i].nr_frames;
+	return most;
+}
+
 void rt_stacks__get(const struct rt_stacks *s, size_t idx, struct rt_stack *out)
 {
 	const struct stack_entry *e = &s->entries[idx];

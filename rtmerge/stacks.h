@@ -45,6 +45,9 @@ int64_t rt_stacks__add_entry(struct rt_stacks *stacks, const uint32_t *frames, u
 void rt_stacks__count(struct rt_stacks *stacks, size_t idx, uint64_t count, uint64_t period);
 
 size_t rt_stacks__nr(const struct rt_stacks *stacks);
+/* The most frames a stack has (0 without stacks): what an array of one
+ * stack's frames or names needs. */
+uint32_t rt_stacks__deepest(const struct rt_stacks *stacks);
 /* Stack number idx (0 <= idx < nr) in insertion order. */
 void rt_stacks__get(const struct rt_stacks *stacks, size_t idx, struct rt_stack *out);
 

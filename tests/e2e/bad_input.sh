@@ -89,6 +89,18 @@ PY
 	cmp -s real.data same.data || fail "-o the input: the recording changed"
 	usage "-o the input (--diff)" '-o same.data is the input same.data' --diff -o same.data \
 		real.data same.data
+	# --diff of a cut recording: the comparison, and exit 3 as for one
+	# recording (1 with --strict); one recording's options refused
+	head -c $(($(stat -c %s real.data) * 6 / 10)) real.data >cut.data
+	rc=0
+	"$RTMERGE" -q --diff real.data cut.data >diff.folded 2>err.txt || rc=$?
+	[ "$rc" = 3 ] && [ -s diff.folded ] && grep -q 'cut.data: recording cut short' err.txt ||
+		{ cat err.txt; fail "--diff of a cut recording: exit $rc"; }
+	rc=0
+	"$RTMERGE" -q --strict --diff real.data cut.data >/dev/null 2>err.txt || rc=$?
+	[ "$rc" = 1 ] || { cat err.txt; fail "--strict --diff of a cut recording: exit $rc, not 1"; }
+	usage "--diff --per-sample" '--per-sample is for one recording' --diff --per-sample ps.txt \
+		real.data real.data
 	# -o - is standard output, not a file named -
 	"$RTMERGE" -q -o - real.data >dash.folded 2>/dev/null || fail "-o -: rtmerge failed"
 	[ ! -e - ] && cmp -s dash.folded real.folded || fail "-o -: not the folded output on stdout"

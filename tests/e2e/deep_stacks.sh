@@ -52,6 +52,14 @@ if [ ${#PYTHONS[@]} -gt 0 ]; then
 	py=${PYTHONS[${#PYTHONS[@]} - 1]}
 	record py-cut "$py" "$WL/py_recurse.py" 5000 1
 	check py-cut py 5000 "$WL/py_recurse.py"
+	# the SVG and --diff keep every frame of such a stack, the leaf too
+	# (both cut at 4,096 frames from the root: the hot leaf was gone)
+	"$RTMERGE" -q -f svg -o "$E2E_TMP/cut.svg" "$E2E_TMP/py-cut.data" || fail "py-cut: rtmerge -f svg"
+	grep -q '<title>leaf (' "$E2E_TMP/cut.svg" || fail "py-cut: the SVG lost the leaf frame"
+	"$RTMERGE" -q --diff "$E2E_TMP/py-cut.data" "$E2E_TMP/py-cut.data" >"$E2E_TMP/cut.diff" ||
+		fail "py-cut: rtmerge --diff"
+	grep -q ';leaf ([^;]*) [0-9]* [0-9]*$' "$E2E_TMP/cut.diff" || fail "py-cut: --diff lost the leaf frame"
+	note "py-cut: the SVG and --diff keep the leaf of a 4,100-frame stack"
 fi
 if [ -x "$RUBY" ]; then
 	record ruby-3.1 "$RUBY" "$WL/rb_deep.rb" 3000 1
