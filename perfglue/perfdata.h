@@ -175,6 +175,9 @@ struct rt_perf_cut {
 	bool cut;               /* the recording ends early; false for a whole one */
 	bool no_data_size;      /* the header gives no data size (perf never finished it) */
 	bool features_lost;     /* feature sections (event names, build ids) past the end */
+	uint32_t nr_features_lost; /* how many */
+	bool event_names_lost;  /* among them the event names (EVENT_DESC) */
+	bool build_ids_lost;    /* among them the build ids */
 	uint64_t offset;        /* input offset where the complete records end */
 	uint64_t bytes_lost;    /* bytes of an incomplete record from offset on, dropped */
 	uint64_t bytes_missing; /* bytes the header's sizes give past the end of the file */

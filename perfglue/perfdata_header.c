@@ -414,6 +414,26 @@ static int parse_feature(struct rt_perf_reader *r, int feat, const uint8_t *data
 	return c.bad ? -EINVAL : 0;
 }
 
+static bool has_feature(const struct file_header *h, int feat)
+{
+	return h->features[feat / 64] & (1ULL << (feat % 64));
+}
+
+/* A file cut before its feature table: every section the header names is
+ * lost; one whose header names none (perf killed before it wrote them) has
+ * lost the event names and build ids perf would have written. */
+static void lose_features(struct rt_perf_reader *r, const struct file_header *h)
+{
+	uint32_t nr = 0;
+
+	for (int feat = 0; feat < FEAT_BITS; feat++)
+		nr += has_feature(h, feat);
+	r->cut.features_lost = true;
+	r->cut.nr_features_lost = nr;
+	r->cut.event_names_lost = !nr || has_feature(h, FEAT_EVENT_DESC);
+	r->cut.build_ids_lost = !nr || has_feature(h, FEAT_BUILD_ID);
+}
+
 static int read_features(struct rt_perf_reader *r, const struct file_header *h)
 {
 	struct file_section sec[FEAT_BITS];
@@ -428,7 +448,7 @@ static int read_features(struct rt_perf_reader *r, const struct file_header *h)
 	if (offset > r->file_size || (uint64_t)nr * sizeof(sec[0]) > r->file_size - offset) {
 		/* The file ends before its feature table: cut after the data (perf
 		 * killed while it wrote them, or the file truncated). */
-		r->cut.features_lost = true;
+		lose_features(r, h);
 		r->cut.bytes_missing = offset + (uint64_t)nr * sizeof(sec[0]) - r->file_size;
 		return 0;
 	}
@@ -453,6 +473,9 @@ static int read_features(struct rt_perf_reader *r, const struct file_header *h)
 		    s.offset <= UINT64_MAX - s.size && s.offset + s.size > r->file_size) {
 			/* Past the end of a file cut among its features. */
 			r->cut.features_lost = true;
+			r->cut.nr_features_lost++;
+			r->cut.event_names_lost |= feat == FEAT_EVENT_DESC;
+			r->cut.build_ids_lost |= feat == FEAT_BUILD_ID;
 			if (s.offset + s.size - r->file_size > r->cut.bytes_missing)
 				r->cut.bytes_missing = s.offset + s.size - r->file_size;
 			continue;
@@ -563,11 +586,11 @@ int rt_perf_reader__open_file(struct rt_perf_reader *r, const struct file_header
 	 * inside its data holds less than the size says, and no features. */
 	if (h->data.size == 0) {
 		r->cut.no_data_size = true;
-		r->cut.features_lost = true;
+		lose_features(r, h);
 		r->data_end = r->file_size;
 	} else if (h->data.size > r->file_size - h->data.offset) {
 		r->cut.bytes_missing = h->data.size - (r->file_size - h->data.offset);
-		r->cut.features_lost = true;
+		lose_features(r, h);
 		r->data_end = r->file_size;
 	} else {
 		r->data_end = h->data.offset + h->data.size;

@@ -201,11 +201,19 @@ bool rt_merge__print_cut(const struct rt_perf_reader *reader, const char *name, 
 		fprintf(out, ", %" PRIu64 " more bytes the header names missing", cut->bytes_missing);
 	if (cut->no_data_size)
 		fprintf(out, ", no data size in the header (perf did not finish)");
-	if (cut->features_lost)
+	if (cut->features_lost && !cut->nr_features_lost)
 		fprintf(out, ", feature sections (event names, build ids) lost");
+	else if (cut->features_lost)
+		fprintf(out, ", %u feature section%s lost%s%s%s%s", cut->nr_features_lost,
+			cut->nr_features_lost == 1 ? "" : "s",
+			cut->event_names_lost || cut->build_ids_lost ? " (" : "",
+			cut->event_names_lost ? "event names" : "",
+			cut->event_names_lost && cut->build_ids_lost ? ", build ids" :
+			cut->build_ids_lost ? "build ids" : "",
+			cut->event_names_lost || cut->build_ids_lost ? ")" : "");
 	/* rt-bpf record (its bpf-output channel) names its target in an event
 	 * name, which was in the features: the default filter cannot apply. */
-	for (size_t i = 0; cut->features_lost && i < rt_perf_reader__nr_evsels(reader); i++) {
+	for (size_t i = 0; cut->event_names_lost && i < rt_perf_reader__nr_evsels(reader); i++) {
 		if (rt_merge__is_bpf_output(rt_perf_reader__evsel(reader, i))) {
 			fprintf(out, " (with them the target rt-bpf record -p or -- CMD names: every "
 				"process is folded; choose with -p PID or --comm NAME)");

@@ -655,6 +655,10 @@ static void test_cut_features(void)
 		host = rt_perf_reader__info(r)->hostname;
 		CU_ASSERT_EQUAL(c->cut, cut < end);
 		CU_ASSERT_EQUAL(c->features_lost, cut < end);
+		/* the one section, the hostname: not the event names the
+		 * target's marker is in, nor the build ids */
+		CU_ASSERT_EQUAL(c->nr_features_lost, cut < end ? 1 : 0);
+		CU_ASSERT(!c->event_names_lost && !c->build_ids_lost);
 		CU_ASSERT_EQUAL(c->bytes_lost, 0);
 		CU_ASSERT_EQUAL(c->bytes_missing, cut < end ? (cut < table_end ? table_end : end) - cut : 0);
 		if (c->cut)
