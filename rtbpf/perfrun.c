@@ -186,6 +186,28 @@ static int wait_exit(int pidfd, pid_t pid, int timeout_ms, int *status)
 	return 0;
 }
 
+/* wait_exit(), cut short by a signal to rt-bpf on @sig_fd (a second
+ * Ctrl-C): -EINTR then. */
+static int wait_exit_or_signal(int pidfd, pid_t pid, int timeout_ms, int sig_fd, int *status)
+{
+	struct pollfd p[2] = { { .fd = pidfd, .events = POLLIN }, { .fd = sig_fd, .events = POLLIN } };
+	struct signalfd_siginfo si;
+	int n;
+
+	do
+		n = poll(p, sig_fd >= 0 ? 2 : 1, timeout_ms);
+	while (n < 0 && errno == EINTR);
+	if (n == 0)
+		return -ETIMEDOUT;
+	if (!(p[0].revents & POLLIN) && (p[1].revents & POLLIN)) {
+		ssize_t got = read(sig_fd, &si, sizeof(si));
+
+		(void)got;
+		return -EINTR;
+	}
+	return wait_exit(pidfd, pid, 0, status);
+}
+
 /* Stops perf the way Ctrl-C does, so it writes a complete perf.data. */
 static int stop_perf(int pidfd, pid_t pid, int *status)
 {
@@ -435,6 +457,7 @@ int rt_perf_record(const struct rt_perf_record_opts *opts, struct rt_perf_record
 	sigset_t block;
 	int err, perf_status = -1, cmd_status = -1, exec_errno = 0;
 	bool mask_set = false, perf_gone = false, cmd_stopped = false;
+	int stop_signal = 0;
 	pid_t target_pid = 0;
 
 	if (!opts || !opts_valid(opts, opts->sz,
@@ -597,7 +620,12 @@ int rt_perf_record(const struct rt_perf_record_opts *opts, struct rt_perf_record
 				/* the user ends the recording (Ctrl-C, SIGTERM): as
 				 * -d does, the command's end is the recording's */
 				if (read(r.sig_fd, &si, sizeof(si)) > 0 && r.cmd_pid > 0) {
-					kill(r.cmd_pid, (int)si.ssi_signo);
+					/* a terminal's Ctrl-C reached the command
+					 * already (its process group is rt-bpf's): a
+					 * second one would cut its own handling short */
+					if (si.ssi_code != SI_KERNEL || getpgid(r.cmd_pid) != getpgrp())
+						kill(r.cmd_pid, (int)si.ssi_signo);
+					stop_signal = (int)si.ssi_signo;
 					cmd_stopped = true;
 				}
 				break;
@@ -638,6 +666,27 @@ cleanup:
 	if (r.err_filter_running)
 		pthread_join(r.err_filter, NULL); /* perf is gone: its stderr ends */
 	close_fd(&r.perf_err[0]);
+	if (r.cmd_pid > 0 && stop_signal && r.cmd_pidfd >= 0) {
+		/* A signal ended the recording, and the command has it too: it
+		 * has RT_BPF_STOP_WAIT_MS to end on it (its own cleanup), then
+		 * SIGTERM as after -d; a second signal kills it at once. */
+		int e = wait_exit_or_signal(r.cmd_pidfd, r.cmd_pid, RT_BPF_STOP_WAIT_MS, r.sig_fd,
+					    &cmd_status);
+
+		if (!e) {
+			r.cmd_pid = 0;
+		} else if (e == -EINTR) {
+			rt_perf__logf(r.log, r.log_ctx, "pid %d: a second signal: killing it",
+				      (int)r.cmd_pid);
+			kill(r.cmd_pid, SIGKILL);
+			waitpid(r.cmd_pid, &cmd_status, 0);
+			r.cmd_pid = 0;
+		} else {
+			rt_perf__logf(r.log, r.log_ctx, "pid %d did not end on signal %d in %d s: "
+				      "sending it SIGTERM", (int)r.cmd_pid, stop_signal,
+				      RT_BPF_STOP_WAIT_MS / 1000);
+		}
+	}
 	if (r.cmd_pid > 0) {
 		/* Recording is over (duration, signal or perf gone): end the command too. */
 		if (r.cmd_pidfd >= 0 && wait_exit(r.cmd_pidfd, r.cmd_pid, 0, &cmd_status)) {
@@ -649,6 +698,8 @@ cleanup:
 			r.cmd_pid = 0;
 		}
 		if (r.cmd_pid > 0) {
+			rt_perf__logf(r.log, r.log_ctx, "pid %d did not end on SIGTERM: killing it",
+				      (int)r.cmd_pid);
 			cmd_stopped = true;
 			kill(r.cmd_pid, SIGKILL);
 			waitpid(r.cmd_pid, &cmd_status, 0);

@@ -247,6 +247,10 @@ int rt_perf_version__parse(const char *text);
 /* The oldest perf rt_perf_record() works with (--control ping, -D -1). */
 #define RT_PERF_MIN_VERSION 5013
 
+/* How long a command rt-bpf ran may take to end on the signal that ended
+ * the recording (its own cleanup) before it is killed. */
+#define RT_BPF_STOP_WAIT_MS 5000
+
 /* Ignores SIGPIPE in rt-bpf (a write to a perf that died is an EPIPE to
  * say, not a signal that kills rt-bpf before it cleans up), remembering
  * how it was for the commands rt-bpf runs. */

@@ -138,9 +138,6 @@ struct rt_bpf_stop {
 	bool started, killed;
 };
 
-/* How long a command may take to end on the signal passed on to it. */
-#define RT_BPF_STOP_WAIT_MS 5000
-
 /* Sends @sig to @pid and starts its time of @wait_ms; @signals is the
  * caller's count of the signals rt-bpf has received. */
 void rt_bpf_stop__begin(struct rt_bpf_stop *s, pid_t pid, int sig, int wait_ms, int signals);

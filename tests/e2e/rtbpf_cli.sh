@@ -203,4 +203,53 @@ wait "$rt" || rc=$?
 said '^rt-bpf: wrote '
 [ -s int.data ] || fail "no file after Ctrl-C"
 note "Ctrl-C: the file written, exit 0"
+
+# 12. the command's own handling of the signal that ends the recording: it
+# has 5 s to end on it, whether Ctrl-C came from the terminal (the command
+# has it already: not sent twice, which cut a KeyboardInterrupt handler
+# short) or to rt-bpf alone (passed on once; the command was sent SIGTERM
+# right after perf stopped); one that ignores it is killed then
+cat >catch.py <<'PY'
+import signal, sys, time
+def stop(sig, frame):
+    raise KeyboardInterrupt
+# (a background job of a script starts with SIGINT ignored: SIGTERM is the
+# signal to rt-bpf alone here)
+signal.signal(signal.SIGTERM, stop)
+try:
+    open(sys.argv[1] + ".started", "w").close()
+    while True:
+        time.sleep(0.05)
+except KeyboardInterrupt:
+    time.sleep(1.5)
+    open(sys.argv[1], "w").write("cleaned\n")
+PY
+started() { for _ in $(seq 300); do [ -e "$1" ] && return 0; sleep 0.1; done; return 1; }
+# a terminal's Ctrl-C (script gives rt-bpf a terminal of its own)
+(started tty.started && sleep 0.5; printf '\003') |
+	timeout 60 script -qec "'$RT_BPF' record -o tty.data -- python3 catch.py tty" /dev/null >tty.out 2>&1
+[ "$(cat tty 2>/dev/null)" = cleaned ] ||
+	{ tr -d '\r' <tty.out; fail "a terminal's Ctrl-C: the command's cleanup was cut short"; }
+# SIGTERM to rt-bpf alone
+"$RT_BPF" record -o one.data -- python3 catch.py one >out 2>err & rt=$!
+started one.started || fail "catch.py never started"
+sleep 0.5
+kill -TERM "$rt"
+rc=0
+wait "$rt" || rc=$?
+[ "$rc" = 0 ] && [ "$(cat one 2>/dev/null)" = cleaned ] ||
+	{ cat err; fail "SIGTERM to rt-bpf: exit $rc, or the command's cleanup was cut short"; }
+# a command that ignores it: SIGTERM after 5 s, then SIGKILL
+"$RT_BPF" record -o ign.data -- python3 -c 'import signal, time
+signal.signal(signal.SIGTERM, signal.SIG_IGN)
+open("ign.started", "w").close()
+time.sleep(60)' >out 2>err & rt=$!
+started ign.started || fail "the command that ignores SIGTERM never started"
+SECONDS=0
+kill -TERM "$rt"
+wait "$rt" || true
+[ "$SECONDS" -le 20 ] || fail "a command ignoring SIGTERM held rt-bpf for $SECONDS s"
+said "^rt-bpf: pid [0-9]* did not end on signal 15 in 5 s: sending it SIGTERM$"
+said "^rt-bpf: pid [0-9]* did not end on SIGTERM: killing it$"
+note "the command's own handling of Ctrl-C or SIGTERM finishes; one that ignores it is ended"
 echo "ok: rt-bpf's command line"
