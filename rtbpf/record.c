@@ -173,12 +173,18 @@ static int record_attach(struct rt_perf_session *s, pid_t target_pid, void *ctx)
 	return err;
 }
 
-/* The recording is over, perf still runs: the off-CPU program's sums go
- * out (rt_offcpu__flush). */
+/* The recording is over, perf still runs: the -e events' programs are
+ * detached, and the off-CPU program's sums go out (rt_offcpu__flush). */
 static void record_before_stop(void *ctx)
 {
 	struct rt_bpf_app *app = ctx;
 
+	/* perf takes a second or more to stop, its events disabled, while a
+	 * tracepoint's or probe's program would go on walking each hit and
+	 * fail to write into the channel perf no longer reads (counted as
+	 * output errors: half the samples of a busy -e event) */
+	while (app->nr_event_links > 0)
+		close(app->event_links[--app->nr_event_links]);
 	if (!app->off_cpu || !app->skel)
 		return;
 	rt_offcpu__flush(app->offcpu_link, bpf_program__fd(app->skel->progs.rt_offcpu_flush));

@@ -104,4 +104,14 @@ if [ -x "$RUBY" ] && [ ! -e /sys/kernel/tracing/events/sdt_ruby/gc__mark__begin 
 else
 	echo "-- no $RUBY (or its probe is defined already): the Ruby USDT case is not run"
 fi
+# -d while the target still writes: the event's program is detached when
+# the recording ends, not left to walk every write of perf's shutdown into
+# a channel no longer read (73,930 "output errors" of 132,518 samples)
+timeout 60 "$RTBPF" record -e syscalls:sys_enter_write -F 99 -d 1 -o "$E2E_TMP/d.data" -- \
+	"$PY" -c 'import os
+while True: os.write(1, b"x")' >/dev/null 2>"$E2E_TMP/d.log" ||
+	{ cat "$E2E_TMP/d.log" >&2; fail "rt-bpf record -e -d"; }
+oe=$(sed -n 's/.* output errors=\([0-9]*\).*/\1/p' "$E2E_TMP/d.log")
+echo "FIGURE events: -d 1 of a busy writer: output errors=$oe"
+[ "$oe" = 0 ] || { cat "$E2E_TMP/d.log"; fail "-e -d: $oe output errors"; }
 echo "PASS: event_counts"
