@@ -74,8 +74,9 @@ static int attach_run(struct rt_bpf_app *app, void *opts, int argc, char **argv)
 	err = rt_bpf_app__load_and_attach(app, s);
 	if (err)
 		goto out;
-	fprintf(stderr, "rt-bpf: attached to perf record %d; %u Python process(es) so far; Ctrl-C or "
-		"perf's exit detaches\n", rt_perf_session__pid(s), app->nr_python);
+	fprintf(stderr, "rt-bpf: attached to perf record %d; %u Python and %u Ruby process(es) so "
+		"far; Ctrl-C or perf's exit detaches\n", rt_perf_session__pid(s),
+		app->nr_python - app->nr_ruby, app->nr_ruby);
 	signal(SIGINT, on_signal);
 	signal(SIGTERM, on_signal);
 	while (!interrupted && !rt_perf_session__perf_exited(s))

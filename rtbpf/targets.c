@@ -373,6 +373,37 @@ static int proc_status(pid_t tid, pid_t *tgid, char *state)
 	return 0;
 }
 
+/* A kernel thread has no executable (and PF_KTHREAD in its flags). */
+static bool is_kernel_thread(pid_t pid)
+{
+	char path[64], line[1024], *p;
+	unsigned long flags = 0;
+	FILE *f;
+	int field = 0;
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+	f = fopen(path, "re");
+	if (!f)
+		return false;
+	p = fgets(line, sizeof(line), f);
+	fclose(f);
+	/* the fields after the command's ")": state is 3, flags 9 */
+	if (!p || !(p = strrchr(line, ')')))
+		return false;
+	for (p++; *p && field < 9;) {
+		while (*p == ' ')
+			p++;
+		field++;
+		if (field == 7) {
+			flags = strtoul(p, NULL, 10);
+			break;
+		}
+		while (*p && *p != ' ')
+			p++;
+	}
+	return flags & 0x00200000; /* PF_KTHREAD */
+}
+
 int rt_bpf__target_process(pid_t *pid, const char *who, const char *verb)
 {
 	pid_t tgid, again;
@@ -390,6 +421,11 @@ int rt_bpf__target_process(pid_t *pid, const char *who, const char *verb)
 			fprintf(stderr, "%s: no process %d\n", who, *pid);
 			return -ESRCH;
 		}
+	}
+	if (is_kernel_thread(*pid)) {
+		fprintf(stderr, "%s: process %d is a kernel thread: there is no interpreter to %s\n",
+			who, *pid, strncmp(verb, "trac", 4) ? "walk" : "trace");
+		return -ESRCH;
 	}
 	/* its memory and threads are gone: nothing to walk, and no runtime to
 	 * name */

@@ -779,10 +779,11 @@ const struct rt_bpf_cmd rt_bpf_cmd_top = {
 	"        function, \"name (file:line)\" with its hottest line.  -p PID: that\n"
 	"        process (every thread, and the processes it starts); -a: every\n"
 	"        process; -- CMD: runs CMD (its output goes to /dev/null) and its\n"
-	"        children.  -F HZ per CPU (default 99).  Keys: o/t sort by own/total\n"
-	"        (s toggles), f next thread (hottest first), a all threads, i interpreter\n"
-	"        functions only (own: the leafmost), w last second / since start, p or\n"
-	"        space pause, q quit.  Opens perf events itself: no perf, no perf.data.\n",
+	"        children.  -F HZ per CPU (default 99, at most 10000).  Keys: o/t sort\n"
+	"        by own/total (s toggles), f next thread (hottest first), a all threads,\n"
+	"        i interpreter functions only (own: the leafmost), w last second / since\n"
+	"        start, p or space pause, q quit.  Opens perf events itself: no perf, no\n"
+	"        perf.data.\n",
 	.shortopts = "F:a",
 	.opts_size = sizeof(struct top_opts),
 	.init = top_init,

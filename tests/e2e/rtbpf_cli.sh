@@ -168,6 +168,13 @@ for m in record trace async; do
 		{ cat err; fail "$m -p of a zombie said more or other than one line"; }
 done
 [ ! -e z.data ] && [ ! -e zt ] || fail "-p of a zombie left a file"
+# a kernel thread (it said "no process 2")
+kthread=$(ps -eo pid=,comm= | awk '$2 == "kthreadd" { print $1; exit }')
+if [ -n "$kthread" ]; then
+	run 1 "$RT_BPF" record -o k.data -p "$kthread"
+	[ "$(cat err)" = "rt-bpf: process $kthread is a kernel thread: there is no interpreter to walk" ] ||
+		{ cat err; fail "-p of a kernel thread"; }
+fi
 kill "$zparent"
 wait "$zparent" 2>/dev/null || true
 # (the command runs once the walker is attached and perf enabled: its file
