@@ -1022,8 +1022,10 @@ int rt_flamegraph__write_svg(struct rt_flamegraph *fg, FILE *out)
 			fg->width / 2.0, lay.top + FRAME_HEIGHT - 4.5);
 	}
 	write_footer(fg, out, &lay, kinds);
+	/* the write's own error (ENOSPC on a full disk), else EIO */
+	errno = 0;
 	if (fflush(out) || ferror(out))
-		err = -EIO;
+		err = errno ? -errno : -EIO;
 out:
 	free(w.items);
 	free(w.kids);

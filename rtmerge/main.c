@@ -186,6 +186,40 @@ static int write_svg(const struct rt_stacks *stacks, const char *title, const ch
 	return err;
 }
 
+/* --header: the recording's header to @output (NULL: standard output),
+ * and a warning when perf did not finish the file.  Returns the exit
+ * status. */
+static int print_header(const struct rt_perf_reader *reader, const char *input, const char *output)
+{
+	const struct rt_perf_cut *cut = rt_perf_reader__cut(reader);
+	FILE *out = output ? rt_safefile__create(output) : stdout;
+	int err = 0;
+
+	if (!out) {
+		fprintf(stderr, "rtmerge: cannot write %s: %s\n", output, strerror(errno));
+		return 1;
+	}
+	rt_perf_reader__fprint_header(reader, out);
+	if (fflush(out) || ferror(out))
+		err = errno ? errno : EIO;
+	if (out != stdout && fclose(out) && !err)
+		err = errno;
+	if (err) {
+		fprintf(stderr, "rtmerge: writing %s failed: %s\n", output ? output : "output",
+			strerror(err));
+		return 1;
+	}
+	if (cut->cut || cut->no_data_size || cut->features_lost || cut->bytes_missing) {
+		fprintf(stderr, "rtmerge: warning: %s: recording cut short (perf killed, file "
+			"truncated or pipe cut): the header holds what perf wrote before%s; exit "
+			"status %d\n", strcmp(input, "-") ? input : "<stdin>",
+			cut->features_lost ? ", without the feature sections lost" : "",
+			RT_MERGE_EXIT_CUT);
+		return RT_MERGE_EXIT_CUT;
+	}
+	return 0;
+}
+
 /* Whether @a and @b name one existing file (- is a stream, never one). */
 static bool same_file(const char *a, const char *b)
 {
@@ -532,8 +566,7 @@ int main(int argc, char **argv)
 	}
 	rt_perf_reader__set_strict(reader, strict);
 	if (header && !rt_perf_reader__is_pipe(reader)) {
-		rt_perf_reader__fprint_header(reader, stdout);
-		ret = 0;
+		ret = print_header(reader, input, output);
 		goto out;
 	}
 	if (per_sample_path) {
@@ -563,8 +596,7 @@ int main(int argc, char **argv)
 	}
 	if (header) {
 		/* Pipe mode: the header arrives with the data. */
-		rt_perf_reader__fprint_header(reader, stdout);
-		ret = 0;
+		ret = print_header(reader, input, output);
 		goto out;
 	}
 	if (output) {
