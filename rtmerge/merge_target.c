@@ -15,10 +15,27 @@ static bool is_tracking_event(const struct rt_perf_evsel *ev)
 	return ev->attr.type == PERF_TYPE_SOFTWARE && ev->attr.config == PERF_COUNT_SW_DUMMY;
 }
 
+/* Whether @name is @want with perf's modifiers after it ("cpu-clock:ppp",
+ * "cycles:u", as perf names an event given so or with its default
+ * precision): what a user typing the plain name means. */
+static bool modified_name(const char *name, const char *want)
+{
+	size_t n = strlen(want);
+
+	if (strncmp(name, want, n) || name[n] != ':' || !name[n + 1])
+		return false;
+	for (const char *p = name + n + 1; *p; p++)
+		if (!strchr("ukhIGHpPSDWe", *p))
+			return false;
+	return true;
+}
+
 /* Picks the event to fold when the user named none: the first that samples. */
 void rt_merge__choose_event(struct rt_merge *m)
 {
 	size_t i, n = rt_perf_reader__nr_evsels(m->reader), candidates = 0;
+	const struct rt_perf_evsel *modified = NULL;
+	size_t nr_modified = 0;
 
 	m->evsel_chosen = true;
 	for (i = 0; i < n && !m->switch_evsel; i++)
@@ -28,9 +45,13 @@ void rt_merge__choose_event(struct rt_merge *m)
 		const struct rt_perf_evsel *ev = rt_perf_reader__evsel(m->reader, i);
 
 		if (m->opts.event) {
-			if (!strcmp(ev->name, m->opts.event)) {
+			if (ev->name && !strcmp(ev->name, m->opts.event)) {
 				m->evsel = ev;
 				return;
+			}
+			if (ev->name && modified_name(ev->name, m->opts.event)) {
+				modified = ev;
+				nr_modified++;
 			}
 			continue;
 		}
@@ -42,6 +63,10 @@ void rt_merge__choose_event(struct rt_merge *m)
 		if (!m->evsel)
 			m->evsel = ev;
 		candidates++;
+	}
+	if (m->opts.event && nr_modified == 1) {
+		m->evsel = modified;
+		return;
 	}
 	if (!m->evsel && !m->opts.event && n)
 		m->evsel = rt_perf_reader__evsel(m->reader, 0);

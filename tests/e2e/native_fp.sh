@@ -38,6 +38,13 @@ w=$(folded_total fixed.period)
 note "fixed period: $n samples, --period total $w"
 [ "$n" -gt 100 ] && [ "$w" = $((n * 1000000)) ] || fail "-c 1000000: $n samples weigh $w with --period"
 
+# 1b'. --event of an event perf named with its modifiers (cpu-clock:u)
+perf record -q -g -e cpu-clock:u -F 999 -o modif.data -- ./calltree 0.5 2>/dev/null ||
+	fail "perf record -e cpu-clock:u"
+"$RTMERGE" -q --event cpu-clock modif.data >modif.folded 2>modif.err ||
+	{ cat modif.err; fail "--event cpu-clock of a cpu-clock:u recording"; }
+[ "$(folded_total modif.folded)" -gt 100 ] || fail "--event cpu-clock: too few samples"
+
 # 1c. a thread named with ';' and ' ' is one root frame, not two
 perf record -q -g -e cpu-clock -F 999 -o semi.data -- python3 -c 'import ctypes, time
 ctypes.CDLL(None).prctl(15, b"semi;colon x", 0, 0, 0)
