@@ -301,6 +301,7 @@ int rt_offcpu__add(struct rt_offcpu *o, struct rt_stacks *stacks, const struct r
 				o->stats.gil_skipped++;
 				return 0;
 			}
+			o->stats.gil_kept++;
 			/* fall through */
 		default:
 			return rt_stacks__add(stacks, frames, n, 1, s->period) < 0 ? -ENOMEM : 1;
@@ -385,8 +386,13 @@ void rt_offcpu__print_summary(const struct rt_offcpu *o, FILE *out)
 	const struct rt_offcpu_stats *st = &o->stats;
 
 	if (o->view == RT_MERGE_VIEW_GIL) {
-		fprintf(out, "rtmerge: GIL view: %" PRIu64 " samples of threads not holding the GIL "
-			"left out\n", st->gil_skipped);
+		fprintf(out, "rtmerge: GIL view: %" PRIu64 " samples of threads holding the GIL "
+			"folded, %" PRIu64 " of threads not holding it left out\n", st->gil_kept,
+			st->gil_skipped);
+		if (!st->gil_kept)
+			fprintf(out, "rtmerge: warning: no sample of a thread holding the GIL: --gil "
+				"shows CPython 3.7-3.15 recorded by rt-bpf record (not Ruby's GVL, "
+				"not a plain perf recording)\n");
 		return;
 	}
 	if (o->view == RT_MERGE_VIEW_CPU)

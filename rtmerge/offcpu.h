@@ -56,6 +56,7 @@ struct rt_offcpu_stats {
 	uint64_t no_interval;     /* switch samples whose interval never came (lost, open at the end) */
 	uint64_t offcpu_ns;       /* time in paired intervals */
 	uint64_t gil_skipped;     /* on-CPU samples left out of the GIL view */
+	uint64_t gil_kept;        /* on-CPU samples of threads holding the GIL */
 	uint64_t bad_records;     /* interval or sum records too short to read, or malformed */
 	uint64_t sums;            /* RT_REC_OFFCPU_SUM records read */
 	uint64_t summed;          /* intervals in them */
