@@ -84,7 +84,13 @@ static int check_perf(const char *perf, rt_perf_log_fn log, void *log_ctx,
 		return err;
 	}
 	if (pid == 0) {
-		sigprocmask(SIG_SETMASK, child_mask, NULL);
+		sigset_t mask = *child_mask;
+
+		/* a terminal's Ctrl-C now ends rt-bpf's start, said as such, not
+		 * as a perf that cannot run */
+		sigaddset(&mask, SIGINT);
+		sigaddset(&mask, SIGTERM);
+		sigprocmask(SIG_SETMASK, &mask, NULL);
 		dup2(fds[1], STDOUT_FILENO);
 		execlp(perf, perf, "version", (char *)NULL);
 		_exit(127);
@@ -184,6 +190,15 @@ static int wait_exit(int pidfd, pid_t pid, int timeout_ms, int *status)
 			return -errno;
 	}
 	return 0;
+}
+
+/* Whether a signal to end rt-bpf waits on @sig_fd (left there for the
+ * recording's loop to read). */
+static bool signal_pending(int sig_fd)
+{
+	struct pollfd p = { .fd = sig_fd, .events = POLLIN };
+
+	return sig_fd >= 0 && poll(&p, 1, 0) == 1 && (p.revents & POLLIN);
 }
 
 /* wait_exit(), cut short by a signal to rt-bpf on @sig_fd (a second
@@ -500,6 +515,10 @@ int rt_perf_record(const struct rt_perf_record_opts *opts, struct rt_perf_record
 	if (sigprocmask(SIG_BLOCK, &block, &r.old_mask))
 		return -errno;
 	mask_set = true;
+	/* the caller may have blocked them already (record: while it defined
+	 * USDT probes); the children are not to inherit that */
+	sigdelset(&r.old_mask, SIGINT);
+	sigdelset(&r.old_mask, SIGTERM);
 	err = check_perf(perf, r.log, r.log_ctx, &r.old_mask);
 	if (err < 0)
 		goto cleanup;
@@ -531,6 +550,12 @@ int rt_perf_record(const struct rt_perf_record_opts *opts, struct rt_perf_record
 	}
 
 	r.target_pid = target_pid;
+	/* Ctrl-C before perf starts: no file is touched (perf would move an
+	 * existing one to .old) */
+	if (signal_pending(r.sig_fd)) {
+		err = -EINTR;
+		goto cleanup;
+	}
 	if (!OPT(opts, quiet, false) && pipe2(r.perf_err, O_CLOEXEC))
 		r.perf_err[0] = r.perf_err[1] = -1; /* then perf writes to our stderr */
 	r.perf_pid = spawn_perf(&r, perf, output);
@@ -554,6 +579,10 @@ int rt_perf_record(const struct rt_perf_record_opts *opts, struct rt_perf_record
 
 	/* perf answers ping from its main loop, i.e. once every event is open. */
 	err = perf_control(r.ctl[1], r.ack[0], r.perf_pidfd, "ping\n", 60000);
+	if (err && signal_pending(r.sig_fd)) {
+		err = -EINTR; /* perf had the terminal's Ctrl-C too */
+		goto cleanup;
+	}
 	if (err) {
 		rt_perf__logf(r.log, r.log_ctx, "perf record did not start%s",
 		      err == -ECHILD ? " (it exited; see its messages)" : ": no answer in 60 s");
@@ -576,7 +605,17 @@ int rt_perf_record(const struct rt_perf_record_opts *opts, struct rt_perf_record
 		if (err)
 			goto cleanup;
 	}
+	/* Ctrl-C while the walker loaded: the command is not released (it
+	 * would start only to be interrupted) */
+	if (signal_pending(r.sig_fd)) {
+		err = -EINTR;
+		goto cleanup;
+	}
 	err = perf_control(r.ctl[1], r.ack[0], r.perf_pidfd, "enable\n", 10000);
+	if (err && signal_pending(r.sig_fd)) {
+		err = -EINTR;
+		goto cleanup;
+	}
 	if (err) {
 		rt_perf__logf(r.log, r.log_ctx, "perf did not acknowledge 'enable': %s", strerror(-err));
 		goto cleanup;

@@ -6,6 +6,7 @@
  * it before perf enables its events (rt_perf_record, rtbpf/perfrun.c).
  */
 #include <errno.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -251,8 +252,17 @@ static int record_run(struct rt_bpf_app *app, void *opts, int argc, char **argv)
 	struct record_opts *o = opts;
 	struct rt_perf_record_opts *ro = &o->ro;
 	struct rt_perf_record_result res;
+	sigset_t stop;
 	int err;
 
+	/* A Ctrl-C or SIGTERM from here on ends the recording, or its start
+	 * (rt_perf_record reads it: "interrupted before the recording
+	 * started"), with the USDT probes defined below removed, instead of
+	 * killing rt-bpf and leaving them defined */
+	sigemptyset(&stop);
+	sigaddset(&stop, SIGINT);
+	sigaddset(&stop, SIGTERM);
+	sigprocmask(SIG_BLOCK, &stop, NULL);
 	err = check_output(ro->output);
 	if (!err)
 		err = rt_bpf__preflight(true);
@@ -312,9 +322,14 @@ static int record_run(struct rt_bpf_app *app, void *opts, int argc, char **argv)
 	rt_bpf_app__stop_scanner(app);
 	rt_task_tracer__stop(app->task_tracer);
 	app->task_tracer = NULL;
-	if (app->skel)
+	if (app->skel && err != -EINTR)
 		rt_bpf_app__print_stats(app, &res.stats,
 					err || res.exec_errno ? RT_BPF_STATS_NO_TARGET : 0);
+	if (err == -EINTR) {
+		/* Ctrl-C or SIGTERM before the command ran or perf recorded */
+		fprintf(stderr, "rt-bpf: interrupted before the recording started\n");
+		return 130;
+	}
 	if (err)
 		return err;
 	/* the command said why it could not run; the file holds nothing of it */

@@ -104,6 +104,15 @@ if [ -x "$RUBY" ] && [ ! -e /sys/kernel/tracing/events/sdt_ruby/gc__mark__begin 
 else
 	echo "-- no $RUBY (or its probe is defined already): the Ruby USDT case is not run"
 fi
+# Ctrl-C while rt-bpf defines the probe or starts: the probe is removed
+# (it stayed defined, and every later run took it as the user's)
+timeout 60 "$RTBPF" record -e sdt_python:gc__start -o "$E2E_TMP/int.data" -- "$PY" -c 'pass' \
+	>/dev/null 2>"$E2E_TMP/int.log" & rt=$!
+sleep 0.05
+kill -INT "$rt"
+wait "$rt" || true
+[ -e /sys/kernel/tracing/events/sdt_python/gc__start ] &&
+	{ cat "$E2E_TMP/int.log"; fail "Ctrl-C at the start left the sdt_python:gc__start probe defined"; }
 # -d while the target still writes: the event's program is detached when
 # the recording ends, not left to walk every write of perf's shutdown into
 # a channel no longer read (73,930 "output errors" of 132,518 samples)

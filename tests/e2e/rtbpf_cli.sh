@@ -211,6 +211,27 @@ said '^rt-bpf: wrote '
 [ -s int.data ] || fail "no file after Ctrl-C"
 note "Ctrl-C: the file written, exit 0"
 
+# 11b. Ctrl-C while rt-bpf starts: said as such, exit 130, the command not
+# released; it said "install perf", "perf record did not start" or
+# nothing, and released the command to interrupt it at once
+# (SIGTERM: a script's background job has SIGINT ignored)
+rm -f early.data
+"$RT_BPF" record -o early.data -- sh -c 'touch early.ran' >out 2>err & rt=$!
+sleep 0.1
+kill -TERM "$rt"
+rc=0
+wait "$rt" || rc=$?
+if [ "$rc" = 130 ]; then
+	said "^rt-bpf: interrupted before the recording started$"
+	not_said "install perf|did not start"
+	[ ! -e early.ran ] || fail "interrupted at the start: the command ran"
+else
+	# the machine was fast enough to start in 50 ms: then it is a Ctrl-C
+	# mid-recording, exit 0
+	[ "$rc" = 0 ] || { cat err; fail "Ctrl-C at the start: exit $rc"; }
+	note "(rt-bpf started within 0.1 s: the early Ctrl-C case was not reached)"
+fi
+
 # 12. the command's own handling of the signal that ends the recording: it
 # has 5 s to end on it, whether Ctrl-C came from the terminal (the command
 # has it already: not sent twice, which cut a KeyboardInterrupt handler
