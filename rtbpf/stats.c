@@ -77,8 +77,9 @@ static void print_run_time(const struct rt_bpf_app *app, int ncpu)
 	const char *more = p90 == RT_WALKER_TIME_BUCKETS - 1 ? " or more" : "";
 
 	fprintf(stderr, "rt-bpf: BPF run time on interpreter samples: %llu samples, median %u-%u us, "
-		"90th percentile %u-%u us%s\n", (unsigned long long)n, med, med + 1, p90, p90 + 1,
-		more);
+		"90th percentile %u-%u us%s%s\n", (unsigned long long)n, med, med + 1, p90, p90 + 1,
+		more, app->nr_events || app->off_cpu ?
+		" (the sampling event's walks only, not those at -e events or switches)" : "");
 }
 
 /* The samples counter's name: what kind of interpreter was walked. */
@@ -107,7 +108,8 @@ static void print_warnings(const struct rt_bpf_app *app, const __u64 *stat, unsi
 	if (stat[RT_WALKER_STAT_CODE_DEFERRED])
 		fprintf(stderr, "rt-bpf: note: code records deferred=%llu: samples that met more new "
 			"functions than one sample sends names for; the rest are sent with later "
-			"samples, nothing is lost\n",
+			"samples that meet them (one met only at the very end of the recording stays "
+			"unnamed: [unknown python] or [unknown ruby] in rtmerge)\n",
 			(unsigned long long)stat[RT_WALKER_STAT_CODE_DEFERRED]);
 	/* not when perf failed or the command never ran: that was said, and
 	 * a hint about versions would only mislead */

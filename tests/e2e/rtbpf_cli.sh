@@ -5,8 +5,10 @@
 # Python process" warning); record -- CMD exits with the command's status;
 # numbers are parsed strictly; -p of a thread records its process; -g is
 # perf's; global options go before the command too; a usage error is two
-# lines and MODE --help that mode's help; no process and a dead perf are
-# said as such.  No interpreter needed; about 15 s.
+# lines and MODE --help that mode's help; no process, a zombie, a kernel
+# thread and a dead perf are said as such; -o's cases; Ctrl-C and SIGTERM,
+# and the command's own handling of them.  The system's python3; about
+# 45 s.
 . "$(dirname "$0")/lib.sh"
 RT_BPF=$RT_BUILD/rt-bpf
 
