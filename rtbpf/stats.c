@@ -120,6 +120,13 @@ static void print_warnings(const struct rt_bpf_app *app, const __u64 *stat, unsi
 			app->scope == RT_PROCESS_ALL ? "" : " in the target",
 			flags & RT_BPF_STATS_LIVE ? "the view showed" : "the file holds", versions);
 	}
+	/* found, yet never walked while sampled: found too late, or the
+	 * machine's CPUs were taken by the sampling itself */
+	if (app->nr_python && !stat[RT_WALKER_STAT_SAMPLES] && stat[RT_WALKER_STAT_OTHER_PID] > 1000)
+		fprintf(stderr, "rt-bpf: warning: %u interpreter process(es) found, but none of "
+			"their samples was walked: found only at the end (with -F this high, "
+			"perf's sampling and the walker may take the CPUs from rt-bpf's discovery): "
+			"lower -F\n", app->nr_python);
 	if (stat[RT_WALKER_STAT_NO_CHANNEL])
 		fprintf(stderr, "rt-bpf: warning: %llu samples came from threads perf opened no channel "
 			"for (perf record -p only covers threads that existed when it started); their "
