@@ -115,7 +115,8 @@ static uint64_t monotonic_ms(void)
 	return (uint64_t)now.tv_sec * 1000 + (uint64_t)now.tv_nsec / 1000000;
 }
 
-void rt_bpf_stop__begin(struct rt_bpf_stop *s, pid_t pid, int sig, int wait_ms, int signals)
+void rt_bpf_stop__begin(struct rt_bpf_stop *s, pid_t pid, int sig, int wait_ms, int signals,
+			bool from_terminal)
 {
 	s->pid = pid;
 	s->sig = sig;
@@ -123,7 +124,11 @@ void rt_bpf_stop__begin(struct rt_bpf_stop *s, pid_t pid, int sig, int wait_ms, 
 	s->due_ms = monotonic_ms() + (uint64_t)wait_ms;
 	s->started = true;
 	s->killed = false;
-	kill(pid, sig);
+	/* a terminal's Ctrl-C reached the command already when it is in
+	 * rt-bpf's process group: a second one would cut its own handling of
+	 * the first short */
+	if (!(from_terminal && getpgid(pid) == getpgrp()))
+		kill(pid, sig);
 }
 
 bool rt_bpf_stop__due(struct rt_bpf_stop *s, int signals, const char *who)

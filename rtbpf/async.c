@@ -121,12 +121,14 @@ struct async_app {
 	uint64_t ustacks_named, ustacks_failed;
 };
 
-static volatile sig_atomic_t stop_requested, signals;
+static volatile sig_atomic_t stop_requested, signals, from_terminal;
 
-static void on_signal(int sig)
+static void on_signal(int sig, siginfo_t *si, void *uc)
 {
+	(void)uc;
 	stop_requested = sig;
 	signals++;
+	from_terminal = si && si->si_code == SI_KERNEL;
 }
 
 static uint64_t now_ns(void)
@@ -1125,7 +1127,7 @@ static void stop_child(struct async_app *app)
 	struct rt_bpf_stop stop;
 
 	rt_bpf_stop__begin(&stop, app->t.pid, stop_requested ? stop_requested : SIGTERM,
-			   RT_BPF_STOP_WAIT_MS, signals);
+			   RT_BPF_STOP_WAIT_MS, signals, stop_requested && from_terminal);
 	while (!target_gone(app)) {
 		if (rt_bpf_stop__due(&stop, signals, "rt-bpf async")) {
 			while (waitpid(app->t.pid, &app->child_status, 0) < 0 && errno == EINTR)
@@ -1144,7 +1146,7 @@ static int async_run(struct rt_bpf_app *rt, void *opts, int argc, char **argv)
 		.threshold_ms = o->threshold_ms, .sample_hz = o->sample_hz, .json = o->json,
 		.verbose = rt->verbose, .t = { .who = "rt-bpf async" },
 	};
-	struct sigaction sa = { .sa_handler = on_signal };
+	struct sigaction sa = { .sa_sigaction = on_signal, .sa_flags = SA_SIGINFO };
 	int err;
 
 	/* said as record says it, not as a process that ended before asyncio;

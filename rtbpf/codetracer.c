@@ -7,7 +7,6 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <ftw.h>
 #include <inttypes.h>
 #include <limits.h>
 #include <stdio.h>
@@ -228,12 +227,48 @@ int rt_ctrace__check_dir(const char *dir)
 	return state < 0 ? state : 0;
 }
 
-static int remove_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+/* Removes everything below the directory open at @dfd.  Each directory is
+ * opened through its parent's descriptor with O_NOFOLLOW and each entry
+ * removed by unlinkat() from it: a symbolic link, even one swapped in for
+ * a directory while this runs, is removed itself, never followed (rt-bpf
+ * runs as root; DIR may be writable by others). */
+static int remove_below(int dfd, unsigned int depth)
 {
-	(void)st;
-	(void)flag;
-	(void)ftw;
-	return remove(path) && errno != ENOENT ? -1 : 0;
+	int fd = dup(dfd), err = 0;
+	struct dirent *e;
+	DIR *d;
+
+	if (fd < 0)
+		return -errno;
+	d = fdopendir(fd);
+	if (!d) {
+		close(fd);
+		return -errno;
+	}
+	while ((e = readdir(d))) {
+		int sub;
+
+		if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
+			continue;
+		if (!unlinkat(dfd, e->d_name, 0) || errno == ENOENT)
+			continue;
+		if (errno != EISDIR && errno != EPERM) {
+			err = -errno;
+			continue;
+		}
+		sub = openat(dfd, e->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		if (sub < 0 || depth >= 256) {
+			err = sub < 0 ? -errno : -ELOOP;
+			if (sub >= 0)
+				close(sub);
+			continue;
+		}
+		if (!remove_below(sub, depth + 1) && unlinkat(dfd, e->d_name, AT_REMOVEDIR))
+			err = -errno;
+		close(sub);
+	}
+	closedir(d);
+	return err;
 }
 
 /* Removes an earlier trace from @dir (its files only), so that the new
@@ -241,20 +276,31 @@ static int remove_entry(const char *path, const struct stat *st, int flag, struc
  * new one's. */
 static int clear_trace(const char *dir)
 {
-	for (size_t i = 0; i < sizeof(trace_names) / sizeof(trace_names[0]); i++) {
-		char *path = join(dir, trace_names[i]);
-		int err = 0;
+	int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC), err = 0;
 
-		if (!path)
-			return -ENOMEM;
-		/* FTW_PHYS: a symbolic link is removed, never followed */
-		if (nftw(path, remove_entry, 16, FTW_DEPTH | FTW_PHYS) && errno != ENOENT)
+	if (dfd < 0)
+		return -errno;
+	for (size_t i = 0; !err && i < sizeof(trace_names) / sizeof(trace_names[0]); i++) {
+		int sub;
+
+		if (!unlinkat(dfd, trace_names[i], 0) || errno == ENOENT)
+			continue;
+		if (errno != EISDIR && errno != EPERM) {
 			err = -errno;
-		free(path);
-		if (err)
-			return err;
+			break;
+		}
+		sub = openat(dfd, trace_names[i], O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		if (sub < 0) {
+			err = -errno;
+			break;
+		}
+		err = remove_below(sub, 0);
+		close(sub);
+		if (!err && unlinkat(dfd, trace_names[i], AT_REMOVEDIR))
+			err = -errno;
 	}
-	return 0;
+	close(dfd);
+	return err;
 }
 
 struct rt_ctrace *rt_ctrace__new(const char *dir, const char *program, int argc,

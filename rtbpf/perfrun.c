@@ -237,7 +237,8 @@ struct record_run {
 	const struct rt_perf_record_opts *opts;
 	rt_perf_log_fn log;
 	void *log_ctx;
-	sigset_t old_mask;
+	sigset_t old_mask;      /* the children's: the caller's without SIGINT, SIGTERM */
+	sigset_t caller_mask;   /* the caller's, put back at the end */
 	int ctl[2], ack[2], gate[2];
 	int exec_err[2];        /* the command's errno when execvp fails */
 	int sig_fd;
@@ -471,7 +472,7 @@ int rt_perf_record(const struct rt_perf_record_opts *opts, struct rt_perf_record
 	unsigned int duration_ms;
 	sigset_t block;
 	int err, perf_status = -1, cmd_status = -1, exec_errno = 0;
-	bool mask_set = false, perf_gone = false, cmd_stopped = false;
+	bool mask_set = false, perf_gone = false, cmd_stopped = false, had_command = false;
 	int stop_signal = 0;
 	pid_t target_pid = 0;
 
@@ -512,11 +513,13 @@ int rt_perf_record(const struct rt_perf_record_opts *opts, struct rt_perf_record
 	sigemptyset(&block);
 	sigaddset(&block, SIGINT);
 	sigaddset(&block, SIGTERM);
-	if (sigprocmask(SIG_BLOCK, &block, &r.old_mask))
+	if (sigprocmask(SIG_BLOCK, &block, &r.caller_mask))
 		return -errno;
 	mask_set = true;
-	/* the caller may have blocked them already (record: while it defined
-	 * USDT probes); the children are not to inherit that */
+	/* the caller may have blocked them already (record: until the USDT
+	 * probes it defined are removed), and keeps them so; the children are
+	 * not to inherit that */
+	r.old_mask = r.caller_mask;
 	sigdelset(&r.old_mask, SIGINT);
 	sigdelset(&r.old_mask, SIGTERM);
 	err = check_perf(perf, r.log, r.log_ctx, &r.old_mask);
@@ -705,6 +708,7 @@ cleanup:
 	if (r.err_filter_running)
 		pthread_join(r.err_filter, NULL); /* perf is gone: its stderr ends */
 	close_fd(&r.perf_err[0]);
+	had_command = r.cmd_pid > 0;
 	if (r.cmd_pid > 0 && stop_signal && r.cmd_pidfd >= 0) {
 		/* A signal ended the recording, and the command has it too: it
 		 * has RT_BPF_STOP_WAIT_MS to end on it (its own cleanup), then
@@ -731,7 +735,9 @@ cleanup:
 		if (r.cmd_pidfd >= 0 && wait_exit(r.cmd_pidfd, r.cmd_pid, 0, &cmd_status)) {
 			cmd_stopped = true;
 			kill(r.cmd_pid, SIGTERM);
-			if (wait_exit(r.cmd_pidfd, r.cmd_pid, 5000, &cmd_status) == 0)
+			/* a second Ctrl-C ends the wait: SIGKILL below */
+			if (wait_exit_or_signal(r.cmd_pidfd, r.cmd_pid, 5000, r.sig_fd,
+						&cmd_status) == 0)
 				r.cmd_pid = 0;
 		} else if (r.cmd_pidfd >= 0) {
 			r.cmd_pid = 0;
@@ -743,11 +749,12 @@ cleanup:
 			kill(r.cmd_pid, SIGKILL);
 			waitpid(r.cmd_pid, &cmd_status, 0);
 		}
-		/* the command is gone: its end of the pipe is closed */
-		if (r.exec_err[0] >= 0 &&
-		    read(r.exec_err[0], &exec_errno, sizeof(exec_errno)) != sizeof(exec_errno))
-			exec_errno = 0;
 	}
+	/* the command is gone (reaped above, whichever way): its end of the
+	 * pipe is closed */
+	if (had_command && r.exec_err[0] >= 0 &&
+	    read(r.exec_err[0], &exec_errno, sizeof(exec_errno)) != sizeof(exec_errno))
+		exec_errno = 0;
 	if (s) {
 		rt_perf_session__detach(s);
 		if (res)
@@ -780,7 +787,7 @@ cleanup:
 
 		while (sigtimedwait(&block, NULL, &zero) > 0)
 			;
-		sigprocmask(SIG_SETMASK, &r.old_mask, NULL);
+		sigprocmask(SIG_SETMASK, &r.caller_mask, NULL);
 	}
 	return err;
 }

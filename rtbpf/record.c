@@ -215,10 +215,15 @@ static int command_status(const struct rt_perf_record_opts *ro,
 static int check_written(const char *path)
 {
 	char err[512];
-	struct rt_perf_reader *rd = rt_perf_reader__open(path, err, sizeof(err));
+	struct rt_perf_reader *rd;
 	const struct rt_perf_cut *cut;
+	struct stat st;
 	int ret = 0;
 
+	/* a regular file only: -o /dev/null is the user's to throw away */
+	if (stat(path, &st) || !S_ISREG(st.st_mode))
+		return 0;
+	rd = rt_perf_reader__open(path, err, sizeof(err));
 	if (!rd) {
 		fprintf(stderr, "rt-bpf: perf did not write a readable file: %s\n", err);
 		return -EIO;

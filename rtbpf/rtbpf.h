@@ -138,9 +138,12 @@ struct rt_bpf_stop {
 	bool started, killed;
 };
 
-/* Sends @sig to @pid and starts its time of @wait_ms; @signals is the
- * caller's count of the signals rt-bpf has received. */
-void rt_bpf_stop__begin(struct rt_bpf_stop *s, pid_t pid, int sig, int wait_ms, int signals);
+/* Sends @sig to @pid, unless @from_terminal (the signal's si_code was
+ * SI_KERNEL: a terminal's Ctrl-C) reached it already, and starts its time
+ * of @wait_ms; @signals is the caller's count of the signals rt-bpf has
+ * received. */
+void rt_bpf_stop__begin(struct rt_bpf_stop *s, pid_t pid, int sig, int wait_ms, int signals,
+			bool from_terminal);
 
 /* SIGKILLs the command when its time is over or @signals (the count now)
  * moved, saying so as @who (NULL: silent).  True once it was killed. */

@@ -348,9 +348,10 @@ static void say_no_runtime(pid_t pid)
 	fprintf(stderr, "rt-bpf: process %d is not %s; rt-bpf walks %s\n", pid, absent, versions);
 }
 
-/* The process of thread @tid (Tgid) and its state letter (State) from
- * /proc/TID/status.  -ESRCH when there is no such thread. */
-static int proc_status(pid_t tid, pid_t *tgid, char *state)
+/* The process of thread @tid (Tgid), its state letter (State) and its
+ * number of threads (Threads) from /proc/TID/status.  -ESRCH when there is
+ * no such thread. */
+static int proc_status(pid_t tid, pid_t *tgid, char *state, int *threads)
 {
 	char path[64], line[256];
 	FILE *f;
@@ -361,11 +362,12 @@ static int proc_status(pid_t tid, pid_t *tgid, char *state)
 		return -ESRCH;
 	*tgid = tid;
 	*state = '?';
+	*threads = 1;
 	while (fgets(line, sizeof(line), f)) {
-		if (sscanf(line, "State: %c", state) == 1)
+		if (sscanf(line, "State: %c", state) == 1 || sscanf(line, "Tgid: %d", tgid) == 1)
 			continue;
-		if (sscanf(line, "Tgid: %d", tgid) == 1)
-			break; /* State comes before it */
+		if (sscanf(line, "Threads: %d", threads) == 1)
+			break; /* after State and Tgid */
 	}
 	fclose(f);
 	if (*tgid <= 0)
@@ -407,9 +409,10 @@ static bool is_kernel_thread(pid_t pid)
 int rt_bpf__target_process(pid_t *pid, const char *who, const char *verb)
 {
 	pid_t tgid, again;
+	int threads;
 	char state;
 
-	if (*pid <= 0 || proc_status(*pid, &tgid, &state)) {
+	if (*pid <= 0 || proc_status(*pid, &tgid, &state, &threads)) {
 		fprintf(stderr, "%s: no process %d\n", who, *pid);
 		return -ESRCH;
 	}
@@ -417,7 +420,7 @@ int rt_bpf__target_process(pid_t *pid, const char *who, const char *verb)
 		fprintf(stderr, "rt-bpf: %d is a thread of process %d; %s the process\n", *pid, tgid,
 			verb);
 		*pid = tgid;
-		if (proc_status(tgid, &again, &state)) {
+		if (proc_status(tgid, &again, &state, &threads)) {
 			fprintf(stderr, "%s: no process %d\n", who, *pid);
 			return -ESRCH;
 		}
@@ -428,8 +431,9 @@ int rt_bpf__target_process(pid_t *pid, const char *who, const char *verb)
 		return -ESRCH;
 	}
 	/* its memory and threads are gone: nothing to walk, and no runtime to
-	 * name */
-	if (state == 'Z' || state == 'X') {
+	 * name (a main thread that called pthread_exit() is a zombie too, while
+	 * the others run) */
+	if ((state == 'Z' || state == 'X') && threads <= 1) {
 		fprintf(stderr, "%s: process %d has exited (a zombie its parent has not reaped)\n",
 			who, *pid);
 		return -ESRCH;

@@ -501,7 +501,7 @@ static void teardown(struct top *t)
 		/* SIGTERM, and SIGKILL when it is still there 2 s later */
 		struct rt_bpf_stop stop;
 
-		rt_bpf_stop__begin(&stop, t->pid, SIGTERM, 2000, 0);
+		rt_bpf_stop__begin(&stop, t->pid, SIGTERM, 2000, 0, false);
 		while (waitpid(t->pid, &t->child_status, WNOHANG) != t->pid) {
 			if (rt_bpf_stop__due(&stop, 0, NULL)) {
 				waitpid(t->pid, &t->child_status, 0);

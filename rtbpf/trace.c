@@ -39,12 +39,14 @@
 #define RING_MB_DEFAULT 64
 #define POLL_MS 100
 
-static volatile sig_atomic_t interrupted, signals;
+static volatile sig_atomic_t interrupted, signals, from_terminal;
 
-static void on_signal(int sig)
+static void on_signal(int sig, siginfo_t *si, void *uc)
 {
+	(void)uc;
 	interrupted = sig;
 	signals++;
+	from_terminal = si && si->si_code == SI_KERNEL;
 }
 
 static uint64_t stat_sum(struct tracer *t, __u32 stat)
@@ -84,7 +86,8 @@ static int run(struct tracer *t)
 		if (interrupted && !t->child)
 			break;
 		if (interrupted && !stop.started)
-			rt_bpf_stop__begin(&stop, t->pid, interrupted, RT_BPF_STOP_WAIT_MS, signals);
+			rt_bpf_stop__begin(&stop, t->pid, interrupted, RT_BPF_STOP_WAIT_MS, signals,
+					   from_terminal);
 		else
 			rt_bpf_stop__due(&stop, signals, "rt-bpf trace");
 		if (pidfd >= 0 ? (pfd[1].revents & (POLLIN | POLLHUP)) != 0 :
@@ -359,8 +362,12 @@ static int trace_run(struct rt_bpf_app *app, void *opts, int argc, char **argv)
 	}
 	t.unknown_type = rt_ctrace__type(t.out, RT_CTRACE_TYPE_RAW, "<unknown>");
 	t.noreturn_type = rt_ctrace__type(t.out, RT_CTRACE_TYPE_NONE, "<return value not recorded>");
-	signal(SIGINT, on_signal);
-	signal(SIGTERM, on_signal);
+	{
+		struct sigaction sa = { .sa_sigaction = on_signal, .sa_flags = SA_SIGINFO };
+
+		sigaction(SIGINT, &sa, NULL);
+		sigaction(SIGTERM, &sa, NULL);
+	}
 	fprintf(stderr, "rt-bpf: tracing pid %d (%s) into %s\n", t.pid,
 		t.runtime == RUNTIME_PYTHON ? "CPython" : "CRuby", dir);
 	if (t.child) {

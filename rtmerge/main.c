@@ -201,6 +201,7 @@ static int print_header(const struct rt_perf_reader *reader, const char *input, 
 		return 1;
 	}
 	rt_perf_reader__fprint_header(reader, out);
+	errno = 0;
 	if (fflush(out) || ferror(out))
 		err = errno ? errno : EIO;
 	if (out != stdout && fclose(out) && !err)
@@ -506,9 +507,17 @@ int main(int argc, char **argv)
 			ret = 2;
 			goto out;
 		}
-	if (output && optind >= argc && same_file("perf.data", output)) {
-		fprintf(stderr, "rtmerge: -o %s is the input perf.data: it would be overwritten\n",
-			output);
+	for (int i = optind; per_sample_path && i < argc; i++)
+		if (same_file(argv[i], per_sample_path)) {
+			fprintf(stderr, "rtmerge: --per-sample %s is the input %s: it would be "
+				"overwritten\n", per_sample_path, argv[i]);
+			ret = 2;
+			goto out;
+		}
+	if (optind >= argc && ((output && same_file("perf.data", output)) ||
+			       (per_sample_path && same_file("perf.data", per_sample_path)))) {
+		fprintf(stderr, "rtmerge: %s is the input perf.data: it would be overwritten\n",
+			output && same_file("perf.data", output) ? output : per_sample_path);
 		ret = 2;
 		goto out;
 	}

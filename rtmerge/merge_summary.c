@@ -105,13 +105,13 @@ void rt_merge__print_summary(const struct rt_merge *m, const struct rt_perf_read
 	if (st->stack_only_records)
 		fprintf(out, ", %" PRIu64 " interpreter stack records (joined to their native "
 			"samples; %" PRIu64 " found none)", st->stack_only_records, unpaired);
-	if (st->offcpu_records)
-		fprintf(out, ", %" PRIu64 " off-CPU records (intervals and sums)",
-			st->offcpu_records);
 	if (st->same_chain_records)
 		fprintf(out, ", of which %" PRIu64 " off-CPU ones on their thread's previous native "
 			"chain (%" PRIu64 " without one)", st->same_chain_records,
 			st->same_chain_missing);
+	if (st->offcpu_records)
+		fprintf(out, ", %" PRIu64 " off-CPU records (intervals and sums)",
+			st->offcpu_records);
 	if (st->task_records)
 		fprintf(out, ", %" PRIu64 " async task records (%" PRIu64 " samples inside a task's "
 			"step, %" PRIu64 " of them without an event loop or poll frame to place it at, "

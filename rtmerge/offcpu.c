@@ -13,7 +13,6 @@
 /* perf stamps the switch sample after the program ran: its time follows
  * the interval's start by the walk's run time, microseconds. */
 #define START_WINDOW_NS 2000000ull
-#define MAX_FRAMES 4096
 
 /* The folded frames of a thread's last switch sample through one native
  * chain slot: the stack its summed intervals (RT_REC_OFFCPU_SUM) add to. */
@@ -38,7 +37,8 @@ struct thread_slot {
 struct rt_offcpu {
 	enum rt_merge_view view;
 	struct rt_tid_table threads; /* struct thread_slot by tid */
-	uint32_t leaf[MAX_FRAMES];
+	uint32_t *leaf;              /* a stack being built: every frame, the leaf too */
+	uint32_t leaf_cap;
 	struct rt_offcpu_stats stats;
 };
 
@@ -67,7 +67,23 @@ void rt_offcpu__free(struct rt_offcpu *o)
 			free(t->chain[k].frames);
 	}
 	rt_tid_table__clear(&o->threads);
+	free(o->leaf);
 	free(o);
+}
+
+/* o->leaf with room for @n frames; -ENOMEM. */
+static int leaf_room(struct rt_offcpu *o, uint32_t n)
+{
+	uint32_t *grown;
+
+	if (n <= o->leaf_cap)
+		return 0;
+	grown = realloc(o->leaf, (size_t)n * sizeof(*grown));
+	if (!grown)
+		return -ENOMEM;
+	o->leaf = grown;
+	o->leaf_cap = n;
+	return 0;
 }
 
 enum rt_merge_view rt_offcpu__view(const struct rt_offcpu *o)
@@ -163,9 +179,11 @@ static int count_offcpu(struct rt_offcpu *o, struct rt_stacks *stacks, const uin
 			uint64_t ns)
 {
 	char why[64];
-	uint32_t n = nr < MAX_FRAMES - 1 ? nr : MAX_FRAMES - 1;
+	uint32_t n = nr;
 	int64_t id;
 
+	if (leaf_room(o, nr + 1))
+		return -ENOMEM;
 	rt_offcpu__reason(flags, syscall, state, why, sizeof(why));
 	id = rt_stacks__intern(stacks, why, strlen(why));
 	if (id < 0)
@@ -352,15 +370,17 @@ int rt_offcpu__finish(struct rt_offcpu *o, struct rt_stacks **stacks)
 		return 0;
 	/* periods are nanoseconds; the views print microseconds */
 	us = rt_stacks__new();
-	if (!us)
+	if (!us || leaf_room(o, rt_stacks__deepest(*stacks))) {
+		rt_stacks__free(us);
 		return -ENOMEM;
+	}
 	n = rt_stacks__nr(*stacks);
 	for (size_t i = 0; i < n; i++) {
 		struct rt_stack st;
 		uint32_t k, nf;
 
 		rt_stacks__get(*stacks, i, &st);
-		nf = st.nr_frames < MAX_FRAMES ? st.nr_frames : MAX_FRAMES;
+		nf = st.nr_frames;
 		for (k = 0; k < nf; k++) {
 			const char *name = rt_stacks__name(*stacks, st.frames[k]);
 			int64_t id = rt_stacks__intern(us, name, strlen(name));

@@ -89,6 +89,9 @@ PY
 	cmp -s real.data same.data || fail "-o the input: the recording changed"
 	usage "-o the input (--diff)" '-o same.data is the input same.data' --diff -o same.data \
 		real.data same.data
+	usage "--per-sample the input" '--per-sample same.data is the input same.data' \
+		--per-sample same.data same.data
+	cmp -s real.data same.data || fail "--per-sample the input: the recording changed"
 	# --diff of a cut recording: the comparison, and exit 3 as for one
 	# recording; one recording's options refused
 	head -c $(($(stat -c %s real.data) * 6 / 10)) real.data >cut.data
