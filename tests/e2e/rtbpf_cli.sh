@@ -242,30 +242,15 @@ fi
 # has it already: not sent twice, which cut a KeyboardInterrupt handler
 # short) or to rt-bpf alone (passed on once; the command was sent SIGTERM
 # right after perf stopped); one that ignores it is killed then
-cat >catch.py <<'PY'
-import signal, sys, time
-def stop(sig, frame):
-    raise KeyboardInterrupt
-# (a background job of a script starts with SIGINT ignored: SIGTERM is the
-# signal to rt-bpf alone here)
-signal.signal(signal.SIGTERM, stop)
-try:
-    open(sys.argv[1] + ".started", "w").close()
-    while True:
-        time.sleep(0.05)
-except KeyboardInterrupt:
-    time.sleep(1.5)
-    open(sys.argv[1], "w").write("cleaned\n")
-PY
 started() { for _ in $(seq 300); do [ -e "$1" ] && return 0; sleep 0.1; done; return 1; }
 # a terminal's Ctrl-C (script gives rt-bpf a terminal of its own)
 (started tty.started && sleep 0.5; printf '\003') |
-	timeout 60 script -qec "'$RT_BPF' record -o tty.data -- python3 catch.py tty" /dev/null >tty.out 2>&1
+	timeout 60 script -qec "'$RT_BPF' record -o tty.data -- python3 '$RT_TOP/tests/e2e/workloads/py_catch_stop.py' tty 1.5" /dev/null >tty.out 2>&1
 [ "$(cat tty 2>/dev/null)" = cleaned ] ||
 	{ tr -d '\r' <tty.out; fail "a terminal's Ctrl-C: the command's cleanup was cut short"; }
 # SIGTERM to rt-bpf alone
-"$RT_BPF" record -o one.data -- python3 catch.py one >out 2>err & rt=$!
-started one.started || fail "catch.py never started"
+"$RT_BPF" record -o one.data -- python3 "$RT_TOP/tests/e2e/workloads/py_catch_stop.py" one 1.5 >out 2>err & rt=$!
+started one.started || fail "py_catch_stop.py never started"
 sleep 0.5
 kill -TERM "$rt"
 rc=0

@@ -255,18 +255,8 @@ $CMP validate "$E2E_TMP/tri" || fail "SIGINT: not a valid trace directory"
 # a terminal's Ctrl-C reaches the command itself: not passed on a second
 # time, which cut its KeyboardInterrupt handler short (script gives rt-bpf
 # a terminal of its own)
-cat > "$E2E_TMP/kbd.py" <<'PY'
-import sys, time
-try:
-    open(sys.argv[1] + ".started", "w").close()
-    while True:
-        time.sleep(0.05)
-except KeyboardInterrupt:
-    time.sleep(1)
-    open(sys.argv[1], "w").write("cleaned\n")
-PY
 (for _ in $(seq 300); do [ -e "$E2E_TMP/kbd.started" ] && break; sleep 0.1; done; sleep 0.5; printf '\003') |
-	timeout 60 script -qec "'$RTBPF' trace -o '$E2E_TMP/trk' -- $PY '$E2E_TMP/kbd.py' '$E2E_TMP/kbd'" /dev/null \
+	timeout 60 script -qec "'$RTBPF' trace -o '$E2E_TMP/trk' -- $PY '$RT_TOP/tests/e2e/workloads/py_catch_stop.py' '$E2E_TMP/kbd'" /dev/null \
 	> "$E2E_TMP/kbd.out" 2>&1
 [ "$(cat "$E2E_TMP/kbd" 2>/dev/null)" = cleaned ] ||
 	{ tr -d '\r' < "$E2E_TMP/kbd.out"; fail "a terminal's Ctrl-C: the command's cleanup was cut short"; }
