@@ -124,10 +124,7 @@ void rt_bpf_stop__begin(struct rt_bpf_stop *s, pid_t pid, int sig, int wait_ms, 
 	s->due_ms = monotonic_ms() + (uint64_t)wait_ms;
 	s->started = true;
 	s->killed = false;
-	/* a terminal's Ctrl-C reached the command already when it is in
-	 * rt-bpf's process group: a second one would cut its own handling of
-	 * the first short */
-	if (!(from_terminal && getpgid(pid) == getpgrp()))
+	if (!rt_bpf__signal_reached(pid, from_terminal))
 		kill(pid, sig);
 }
 

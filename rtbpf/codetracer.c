@@ -187,11 +187,13 @@ static bool is_trace_name(const char *name)
 }
 
 /* 0 when @dir is absent or empty, 1 when it holds an earlier trace (its
- * trace.json and nothing but a trace's names), else -errno. */
+ * trace.json and nothing but a trace's names), -ENOTEMPTY when it holds
+ * other files (files/ alone, without trace.json, is somebody else's), else
+ * -errno. */
 static int dir_state(const char *dir)
 {
 	struct dirent *e;
-	bool trace = false, other = false;
+	bool trace = false, other = false, files = false;
 	DIR *d = opendir(dir);
 
 	if (!d)
@@ -201,11 +203,13 @@ static int dir_state(const char *dir)
 			continue;
 		if (!strcmp(e->d_name, "trace.json"))
 			trace = true;
+		else if (!strcmp(e->d_name, "files"))
+			files = true;
 		else if (!is_trace_name(e->d_name))
 			other = true;
 	}
 	closedir(d);
-	if (other)
+	if (other || (files && !trace))
 		return -ENOTEMPTY;
 	return trace ? 1 : 0;
 }
@@ -214,24 +218,37 @@ int rt_ctrace__check_dir(const char *dir)
 {
 	int state = dir_state(dir);
 
-	/* files/ alone (no trace.json) is somebody else's */
-	if (state == 0) {
-		char *files = join(dir, "files");
-		struct stat st;
-		bool taken = files && !lstat(files, &st);
-
-		free(files);
-		if (taken)
-			return -ENOTEMPTY;
-	}
 	return state < 0 ? state : 0;
 }
 
-/* Removes everything below the directory open at @dfd.  Each directory is
- * opened through its parent's descriptor with O_NOFOLLOW and each entry
- * removed by unlinkat() from it: a symbolic link, even one swapped in for
- * a directory while this runs, is removed itself, never followed (rt-bpf
- * runs as root; DIR may be writable by others). */
+static int remove_below(int dfd, unsigned int depth);
+
+/* Removes entry @name of the directory open at @dfd, a directory with all
+ * below it.  A directory is opened through @dfd with O_NOFOLLOW and each
+ * entry removed by unlinkat(): a symbolic link, even one swapped in for a
+ * directory while this runs, is removed itself, never followed (rt-bpf
+ * runs as root; DIR may be writable by others).  0 when it is gone. */
+static int remove_entry(int dfd, const char *name, unsigned int depth)
+{
+	int sub, err;
+
+	if (!unlinkat(dfd, name, 0) || errno == ENOENT)
+		return 0;
+	if (errno != EISDIR && errno != EPERM)
+		return -errno;
+	if (depth >= 256)
+		return -ELOOP;
+	sub = openat(dfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (sub < 0)
+		return -errno;
+	err = remove_below(sub, depth + 1);
+	close(sub);
+	if (!err && unlinkat(dfd, name, AT_REMOVEDIR))
+		err = -errno;
+	return err;
+}
+
+/* Removes everything below the directory open at @dfd (remove_entry). */
 static int remove_below(int dfd, unsigned int depth)
 {
 	int fd = dup(dfd), err = 0;
@@ -246,26 +263,13 @@ static int remove_below(int dfd, unsigned int depth)
 		return -errno;
 	}
 	while ((e = readdir(d))) {
-		int sub;
+		int e2;
 
 		if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
 			continue;
-		if (!unlinkat(dfd, e->d_name, 0) || errno == ENOENT)
-			continue;
-		if (errno != EISDIR && errno != EPERM) {
-			err = -errno;
-			continue;
-		}
-		sub = openat(dfd, e->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-		if (sub < 0 || depth >= 256) {
-			err = sub < 0 ? -errno : -ELOOP;
-			if (sub >= 0)
-				close(sub);
-			continue;
-		}
-		if (!remove_below(sub, depth + 1) && unlinkat(dfd, e->d_name, AT_REMOVEDIR))
-			err = -errno;
-		close(sub);
+		e2 = remove_entry(dfd, e->d_name, depth);
+		if (e2)
+			err = e2;
 	}
 	closedir(d);
 	return err;
@@ -280,25 +284,8 @@ static int clear_trace(const char *dir)
 
 	if (dfd < 0)
 		return -errno;
-	for (size_t i = 0; !err && i < sizeof(trace_names) / sizeof(trace_names[0]); i++) {
-		int sub;
-
-		if (!unlinkat(dfd, trace_names[i], 0) || errno == ENOENT)
-			continue;
-		if (errno != EISDIR && errno != EPERM) {
-			err = -errno;
-			break;
-		}
-		sub = openat(dfd, trace_names[i], O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-		if (sub < 0) {
-			err = -errno;
-			break;
-		}
-		err = remove_below(sub, 0);
-		close(sub);
-		if (!err && unlinkat(dfd, trace_names[i], AT_REMOVEDIR))
-			err = -errno;
-	}
+	for (size_t i = 0; !err && i < sizeof(trace_names) / sizeof(trace_names[0]); i++)
+		err = remove_entry(dfd, trace_names[i], 0);
 	close(dfd);
 	return err;
 }
@@ -312,8 +299,8 @@ struct rt_ctrace *rt_ctrace__new(const char *dir, const char *program, int argc,
 
 	if (!w)
 		return NULL;
-	err = rt_ctrace__check_dir(dir);
-	if (!err && dir_state(dir) == 1)
+	err = dir_state(dir);
+	if (err == 1)
 		err = clear_trace(dir);
 	if (err) {
 		err = -err;

@@ -249,6 +249,11 @@ struct record_run {
 	bool err_filter_running;
 };
 
+bool rt_bpf__signal_reached(pid_t pid, bool from_terminal)
+{
+	return from_terminal && getpgid(pid) == getpgrp();
+}
+
 /* SIGPIPE's disposition as rt-bpf was started with, for its commands */
 static void (*inherited_sigpipe)(int) = SIG_DFL;
 
@@ -665,7 +670,8 @@ int rt_perf_record(const struct rt_perf_record_opts *opts, struct rt_perf_record
 					/* a terminal's Ctrl-C reached the command
 					 * already (its process group is rt-bpf's): a
 					 * second one would cut its own handling short */
-					if (si.ssi_code != SI_KERNEL || getpgid(r.cmd_pid) != getpgrp())
+					if (!rt_bpf__signal_reached(r.cmd_pid,
+								    si.ssi_code == SI_KERNEL))
 						kill(r.cmd_pid, (int)si.ssi_signo);
 					stop_signal = (int)si.ssi_signo;
 					cmd_stopped = true;

@@ -251,6 +251,12 @@ int rt_perf_version__parse(const char *text);
  * the recording (its own cleanup) before it is killed. */
 #define RT_BPF_STOP_WAIT_MS 5000
 
+/* Whether a signal to rt-bpf reached command @pid too: @from_terminal (its
+ * si_code was SI_KERNEL: a terminal's Ctrl-C, sent to the foreground
+ * process group) and @pid in rt-bpf's process group.  Passed on a second
+ * time, it would cut the command's own handling of the first short. */
+bool rt_bpf__signal_reached(pid_t pid, bool from_terminal);
+
 /* Ignores SIGPIPE in rt-bpf (a write to a perf that died is an EPIPE to
  * say, not a signal that kills rt-bpf before it cleans up), remembering
  * how it was for the commands rt-bpf runs. */

@@ -231,6 +231,25 @@ static bool same_file(const char *a, const char *b)
 	       sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino;
 }
 
+/* Whether @path, the file option @opt writes (NULL: none), is one of the
+ * @nr @inputs (perf.data when there are none), said. */
+static bool overwrites_input(const char *opt, const char *path, char *const *inputs, int nr)
+{
+	static char *const dflt[] = { "perf.data" };
+
+	if (nr <= 0) {
+		inputs = dflt;
+		nr = 1;
+	}
+	for (int i = 0; path && i < nr; i++)
+		if (same_file(inputs[i], path)) {
+			fprintf(stderr, "rtmerge: %s %s is the input %s: it would be overwritten\n", opt,
+				path, inputs[i]);
+			return true;
+		}
+	return false;
+}
+
 /* true unless @path opens and does not start with perf.data's magic. */
 static bool is_perf_data(const char *path)
 {
@@ -500,24 +519,9 @@ int main(int argc, char **argv)
 	/* -o -: standard output, as the input's - is standard input */
 	if (output && !strcmp(output, "-"))
 		output = NULL;
-	for (int i = optind; output && i < argc; i++)
-		if (same_file(argv[i], output)) {
-			fprintf(stderr, "rtmerge: -o %s is the input %s: it would be overwritten\n",
-				output, argv[i]);
-			ret = 2;
-			goto out;
-		}
-	for (int i = optind; per_sample_path && i < argc; i++)
-		if (same_file(argv[i], per_sample_path)) {
-			fprintf(stderr, "rtmerge: --per-sample %s is the input %s: it would be "
-				"overwritten\n", per_sample_path, argv[i]);
-			ret = 2;
-			goto out;
-		}
-	if (optind >= argc && ((output && same_file("perf.data", output)) ||
-			       (per_sample_path && same_file("perf.data", per_sample_path)))) {
-		fprintf(stderr, "rtmerge: %s is the input perf.data: it would be overwritten\n",
-			output && same_file("perf.data", output) ? output : per_sample_path);
+	/* the files written must not be an input (perf.data when none is given) */
+	if (overwrites_input("-o", output, argv + optind, argc - optind) ||
+	    overwrites_input("--per-sample", per_sample_path, argv + optind, argc - optind)) {
 		ret = 2;
 		goto out;
 	}
